@@ -1,0 +1,152 @@
+/*
+ * grove.h — the public C API of Grove, an embeddable, event-sourced graph
+ * database.
+ *
+ * Design in one paragraph.  Every change to a graph (a mutation, a load, a
+ * branch operation, a merge, a schema apply) is an *event* appended to an
+ * operation log.  The log is the truth: it is written with io_uring, many
+ * appenders share one fdatasync (group commit), and an append is
+ * acknowledged only once it is on disk.  LMDB holds materialized views of
+ * the log (a snapshot per branch, indexes, adjacency); they can always be
+ * thrown away and rebuilt by replaying the log.
+ *
+ * Conventions.
+ *  - Functions return 0 on success or a negative error code: either one of
+ *    the GROVE_E* values below (a reserved range, -30900 .. -30999) or a
+ *    negated errno from the operating system.  grove_strerror() names both.
+ *  - Output parameters come first and are called `out`.
+ *  - A handle remembers the message of its last error (grove_errmsg()); the
+ *    message says what was wrong and where (file:line:column, line number,
+ *    field name, segment and offset).
+ *  - A fatal I/O failure of the log (a failed write or fdatasync) poisons
+ *    the handle: every later write returns GROVE_EPOISONED.  Reopening
+ *    recovers from what the log holds.
+ *  - Threads: a grove_db may be used from any number of threads at once.
+ *    Only one process may open a graph for writing at a time.
+ */
+#ifndef GROVE_H
+#define GROVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define GROVE_VERSION_MAJOR 0
+#define GROVE_VERSION_MINOR 1
+#define GROVE_VERSION_PATCH 0
+
+/* ---- Errors --------------------------------------------------------- */
+
+#define GROVE_ERROR_FIRST   (-30999)
+#define GROVE_EINVAL        (-30999) /* an argument is malformed            */
+#define GROVE_ECORRUPT      (-30998) /* on-disk data failed a check         */
+#define GROVE_EVERSION      (-30997) /* unknown on-disk format version      */
+#define GROVE_ETOOBIG       (-30996) /* a record or value exceeds a limit   */
+#define GROVE_EBUSY         (-30995) /* too many waiters; retry later       */
+#define GROVE_EPOISONED     (-30994) /* a fatal I/O error poisoned the log  */
+#define GROVE_ENOTFOUND     (-30993) /* no such record, branch, commit, ... */
+#define GROVE_EEXISTS       (-30992) /* it already exists                   */
+#define GROVE_ELOCKED       (-30991) /* another process writes this graph   */
+#define GROVE_ECLOSED       (-30990) /* the handle is closing               */
+#define GROVE_EPARSE        (-30989) /* a .pg/.gq/JSON text failed to parse */
+#define GROVE_ETYPE         (-30988) /* a query failed to typecheck         */
+#define GROVE_ERROR_LAST    (-30900)
+
+/* A static, human-readable name for an error code (Grove's or -errno). */
+const char *grove_strerror(int err);
+
+/* ---- Opening a graph ------------------------------------------------ */
+
+typedef struct grove_db grove_db;
+
+#define GROVE_OPTIONS_VERSION 1
+
+/* Options for grove_init() and grove_open().  Initialise with
+ * GROVE_OPTIONS_INIT and change only what you need; zero fields mean
+ * "the default". */
+typedef struct grove_options {
+	unsigned version;               /* GROVE_OPTIONS_VERSION */
+	uint64_t log_segment_bytes;     /* default 64 MiB; fixed at init     */
+	uint32_t log_max_record_bytes;  /* default 16 MiB                    */
+	uint32_t log_max_batch_bytes;   /* default 8 MiB                     */
+	uint32_t log_max_waiters;       /* default 4096 blocked appenders    */
+	int      log_backend;           /* GROVE_LOG_BACKEND_*               */
+} grove_options;
+
+#define GROVE_OPTIONS_INIT { GROVE_OPTIONS_VERSION, 0, 0, 0, 0, 0 }
+
+#define GROVE_LOG_BACKEND_AUTO   0 /* io_uring, or pwrite if unavailable */
+#define GROVE_LOG_BACKEND_URING  1 /* io_uring only; fail if unavailable */
+#define GROVE_LOG_BACKEND_PWRITE 2 /* pwrite + fdatasync                 */
+
+/* Create a new, empty graph in directory `dir` (created if missing; it
+ * must be empty if it exists) and open it.  Returns GROVE_EEXISTS if `dir`
+ * already holds a graph. */
+int grove_init(grove_db **out, const char *dir, const grove_options *opts);
+
+/* Open an existing graph.  Recovers the log tail first: a torn last record
+ * (a crash in the middle of a write) is truncated and reported through
+ * grove_recovery_report(); corruption before the tail refuses the open
+ * with GROVE_ECORRUPT and a message naming the segment and offset.
+ * Returns GROVE_EVERSION for an unknown format, GROVE_ELOCKED if another
+ * process has the graph open. */
+int grove_open(grove_db **out, const char *dir, const grove_options *opts);
+
+/* Flush, stop the log writer and free the handle.  NULL is ignored. */
+void grove_close(grove_db *db);
+
+/* The message of the last error on `db` in the calling thread, or "" */
+const char *grove_errmsg(const grove_db *db);
+
+/* What open found at the tail of the log. */
+typedef struct grove_recovery_report {
+	uint64_t last_lsn;         /* last intact record after recovery      */
+	uint64_t truncated_bytes;  /* bytes cut from the tail (0: clean)     */
+	uint64_t truncated_lsn;    /* LSN the cut record would have had      */
+	uint64_t truncated_offset; /* byte offset of the cut in its segment  */
+	char     segment[64];      /* file name of the segment that was cut  */
+} grove_recovery_report;
+
+void grove_recovery_report_get(grove_recovery_report *out, const grove_db *db);
+
+/* ---- The operation log ---------------------------------------------- */
+
+/* Event kinds.  Numbers are part of the on-disk format. */
+#define GROVE_EVENT_MUTATION      1
+#define GROVE_EVENT_LOAD_CHUNK    2
+#define GROVE_EVENT_BRANCH_CREATE 3
+#define GROVE_EVENT_BRANCH_DELETE 4
+#define GROVE_EVENT_MERGE         5
+#define GROVE_EVENT_SCHEMA_APPLY  6
+
+/* Append one event given as a JSON object (the same shape
+ * grove_log_record_json() prints, without "lsn"), durably: returns once the
+ * record is on disk.  This is the raw interface used by log tools, tests
+ * and replicas; it validates the event's shape but does not apply it to
+ * the views. */
+int grove_log_append_json(uint64_t *out_lsn, grove_db *db, const char *json);
+
+/* The last LSN that is durable on disk (0 for an empty log). */
+uint64_t grove_log_last_lsn(const grove_db *db);
+
+/* Iterate the log from `from_lsn` (1 is the first record). */
+typedef struct grove_log_cursor grove_log_cursor;
+
+int  grove_log_cursor_open(grove_log_cursor **out, grove_db *db, uint64_t from_lsn);
+/* Advance to the next record: 0 and a record, GROVE_ENOTFOUND at the end,
+ * or an error (GROVE_ECORRUPT names segment and offset). */
+int  grove_log_cursor_next(grove_log_cursor *cur);
+uint64_t grove_log_cursor_lsn(const grove_log_cursor *cur);
+int  grove_log_cursor_kind(const grove_log_cursor *cur);
+/* The current record as a JSON object; valid until the next call. */
+const char *grove_log_cursor_json(grove_log_cursor *cur);
+void grove_log_cursor_close(grove_log_cursor *cur);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GROVE_H */

@@ -1,0 +1,30 @@
+/* The verbs of the grove CLI.  Each takes argv starting at the verb and
+ * returns the process exit status. */
+#ifndef GROVE_TOOLS_CMD_H
+#define GROVE_TOOLS_CMD_H
+
+#include "grove.h"
+
+/* Exit statuses, shared by every verb. */
+#define GROVE_EXIT_OK        0
+#define GROVE_EXIT_ERROR     1  /* the operation failed (message on stderr) */
+#define GROVE_EXIT_USAGE     2  /* bad arguments                            */
+#define GROVE_EXIT_PRECOND   4  /* a precondition (--if-commit) failed      */
+
+struct grove_cmd {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *help;
+};
+
+int cmd_init(int argc, char **argv);
+int cmd_log(int argc, char **argv);
+int cmd_schema(int argc, char **argv);
+int cmd_lint(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+
+/* Read a whole file into a NUL-terminated buffer (free() it); NULL and a
+ * message on stderr on failure. */
+char *cmd_read_file(const char *path, size_t *len_out);
+
+#endif

@@ -1,0 +1,38 @@
+/*
+ * grove — the command-line interface.  Thin: argument parsing and output
+ * formatting over the public API (include/grove.h); every verb lives in its
+ * own tools/cmd_<verb>.c and is listed in the table below.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+
+static const struct grove_cmd commands[] = {
+	{ "init",   cmd_init,   "grove init DIR                    create an empty graph" },
+	{ "log",    cmd_log,    "grove log dump|append DIR ...     inspect or append log records" },
+	{ "schema", cmd_schema, "grove schema check FILE.pg        parse and validate a schema" },
+	{ "lint",   cmd_lint,   "grove lint --schema S.pg --query Q.gq [--json]" },
+	{ "demo",   cmd_demo,   "grove demo DIR                    run the built-in demo" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: grove <verb> [args]\n\n");
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		fprintf(f, "  %s\n", commands[i].help);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? GROVE_EXIT_USAGE : 0;
+	}
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "grove: unknown verb '%s'\n", argv[1]);
+	usage(stderr);
+	return GROVE_EXIT_USAGE;
+}
