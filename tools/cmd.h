@@ -27,4 +27,8 @@ int cmd_demo(int argc, char **argv);
  * message on stderr on failure. */
 char *cmd_read_file(const char *path, size_t *len_out);
 
+/* Print "grove: WHAT: <the handle's last error message>" to stderr and
+ * return GROVE_EXIT_ERROR.  `db` may be NULL after a failed open. */
+int cmd_fail(const grove_db *db, const char *what, int err);
+
 #endif

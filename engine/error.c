@@ -1,0 +1,58 @@
+/*
+ * error.c — grove_strerror() and the per-handle, per-thread last-error
+ * message behind grove_errmsg().
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "engine/db.h"
+#include "log/error.h"
+
+static __thread struct {
+	const grove_db *db;
+	char msg[1024];
+} last;
+
+int db_error(const grove_db *db, int err, const char *fmt, ...)
+{
+	last.db = db;
+	if (fmt) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(last.msg, sizeof last.msg, fmt, ap);
+		va_end(ap);
+	} else {
+		snprintf(last.msg, sizeof last.msg, "%s", log_errmsg());
+	}
+	if (!last.msg[0])
+		snprintf(last.msg, sizeof last.msg, "%s", grove_strerror(err));
+	return err;
+}
+
+const char *grove_errmsg(const grove_db *db)
+{
+	return last.db == db ? last.msg : "";
+}
+
+const char *grove_strerror(int err)
+{
+	switch (err) {
+	case 0:                 return "success";
+	case GROVE_EINVAL:      return "invalid argument";
+	case GROVE_ECORRUPT:    return "data corruption detected";
+	case GROVE_EVERSION:    return "unknown on-disk format version";
+	case GROVE_ETOOBIG:     return "a size limit was exceeded";
+	case GROVE_EBUSY:       return "too many waiters; retry later";
+	case GROVE_EPOISONED:   return "a fatal I/O error poisoned the log";
+	case GROVE_ENOTFOUND:   return "not found";
+	case GROVE_EEXISTS:     return "already exists";
+	case GROVE_ELOCKED:     return "the graph is open in another process";
+	case GROVE_ECLOSED:     return "the handle is closing";
+	case GROVE_EPARSE:      return "parse error";
+	case GROVE_ETYPE:       return "type error";
+	}
+	if (err < 0 && err > -4096)
+		return strerror(-err);
+	return "unknown error";
+}

@@ -1,0 +1,71 @@
+/* commit_id.c — ULIDs (see commit_id.h). */
+#include "log/commit_id.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/random.h>
+
+static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+int commit_id_new(struct commit_id *out, uint64_t time_ms)
+{
+	for (int i = 0; i < 6; i++)
+		out->b[i] = (uint8_t)(time_ms >> (8 * (5 - i)));
+	ssize_t n = getrandom(out->b + 6, 10, 0);
+	return n == 10 ? 0 : -errno;
+}
+
+bool commit_id_is_zero(const struct commit_id *id)
+{
+	static const struct commit_id zero;
+	return memcmp(id, &zero, sizeof zero) == 0;
+}
+
+/* 128 bits as 26 groups of 5 bits, the first group holding the top 3. */
+static unsigned group(const struct commit_id *id, int g)
+{
+	int bit = g == 0 ? 0 : 3 + 5 * (g - 1);   /* first bit of group g */
+	int width = g == 0 ? 3 : 5;
+	unsigned v = 0;
+	for (int i = 0; i < width; i++) {
+		int b = bit + i;
+		v = v << 1 | ((id->b[b / 8] >> (7 - b % 8)) & 1u);
+	}
+	return v;
+}
+
+void commit_id_format(char out[COMMIT_ID_TEXT_BYTES], const struct commit_id *id)
+{
+	for (int g = 0; g < 26; g++)
+		out[g] = alphabet[group(id, g)];
+	out[26] = '\0';
+}
+
+static int decode_char(char c)
+{
+	if (c >= 'a' && c <= 'z')
+		c = (char)(c - 'a' + 'A');
+	const char *p = c ? strchr(alphabet, c) : NULL;
+	return p ? (int)(p - alphabet) : -1;
+}
+
+bool commit_id_parse(struct commit_id *out, const char *text)
+{
+	struct commit_id id = { { 0 } };
+	if (strlen(text) != 26)
+		return false;
+	int first = decode_char(text[0]);
+	if (first < 0 || first > 7)
+		return false;
+	int bit = 0;
+	for (int g = 0; g < 26; g++) {
+		int v = decode_char(text[g]), width = g == 0 ? 3 : 5;
+		if (v < 0)
+			return false;
+		for (int i = width - 1; i >= 0; i--, bit++)
+			if ((v >> i) & 1)
+				id.b[bit / 8] |= (uint8_t)(0x80u >> (bit % 8));
+	}
+	*out = id;
+	return true;
+}

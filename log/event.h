@@ -1,0 +1,118 @@
+/*
+ * event.h — the events of the operation log and their msgpack codec.
+ *
+ * An event records everything replay needs and nothing outside the log
+ * (DESIGN.md §3): who, when, on which branch, the commit it makes, the
+ * operation as asked (for audit), and the *resolved effects* — the
+ * concrete row puts and deletes with their entity ids.  Replay applies
+ * effects; it never re-runs a query.
+ *
+ * Wire form: a msgpack map from small integer field numbers to values, so
+ * that fields can be added without breaking old logs (decoders skip
+ * numbers they do not know).  Effects are arrays
+ * [op, type_id, entity_id, src, dst, row], the row an opaque msgpack blob
+ * (bin) whose layout belongs to the engine.
+ *
+ * Decoded strings and rows point into the encoded buffer: keep it alive as
+ * long as the decoded event.
+ */
+#ifndef GROVE_LOG_EVENT_H
+#define GROVE_LOG_EVENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "log/commit_id.h"
+
+enum event_kind {
+	EVENT_MUTATION = 1,
+	EVENT_LOAD_CHUNK = 2,
+	EVENT_BRANCH_CREATE = 3,
+	EVENT_BRANCH_DELETE = 4,
+	EVENT_MERGE = 5,
+	EVENT_SCHEMA_APPLY = 6,
+};
+#define EVENT_KIND_MAX 6
+
+enum effect_op {
+	EFFECT_PUT_NODE = 1,
+	EFFECT_PUT_EDGE = 2,
+	EFFECT_DELETE_NODE = 3,
+	EFFECT_DELETE_EDGE = 4,
+};
+
+enum load_mode { LOAD_OVERWRITE = 1, LOAD_APPEND = 2, LOAD_MERGE = 3 };
+
+/* Bounds checked by the decoder: a damaged or hostile payload never makes
+ * it allocate without limit. */
+#define EVENT_MAX_EFFECTS   (1u << 22)
+#define EVENT_MAX_STR_BYTES (1u << 24)
+
+struct event_bytes {
+	const uint8_t *ptr;   /* not NUL-terminated */
+	uint32_t len;
+};
+
+struct event_effect {
+	uint8_t op;           /* enum effect_op */
+	uint32_t type_id;     /* catalog type id */
+	uint64_t entity_id;
+	uint64_t src, dst;    /* edges only; 0 for nodes */
+	struct event_bytes row; /* msgpack row; empty for deletes */
+};
+
+struct event {
+	uint16_t kind;                 /* enum event_kind */
+	/* The commit this event makes (all kinds). */
+	struct commit_id commit;
+	struct commit_id parent;       /* zero: none */
+	struct commit_id merged_parent;/* zero: none (merges only) */
+	int64_t time_us;               /* microseconds since the epoch */
+	struct event_bytes branch;
+	struct event_bytes actor;
+	struct event_bytes op_text;    /* the query, or a summary, for audit */
+	struct event_bytes params;     /* JSON of the parameters, if any */
+	/* Effects (mutation, load chunk, merge). */
+	struct event_effect *effects;
+	uint32_t neffects;
+	/* Load chunks: one load is chunks 0..n-1 sharing `commit`; it takes
+	 * effect atomically when the chunk with `last` arrives. */
+	uint32_t chunk_seq;
+	bool last;
+	uint8_t load_mode;             /* enum load_mode */
+	/* Branch create/delete and merge. */
+	struct event_bytes name;       /* branch created/deleted; merge source */
+	struct event_bytes from;       /* branch create: the parent branch */
+	struct commit_id base;         /* merge: the merge base */
+	/* Schema apply. */
+	struct event_bytes schema_text;
+	struct event_bytes steps;      /* msgpack array of steps */
+};
+
+/* Encode `ev` into a malloc'd buffer (*out, *out_len).  Returns 0 or
+ * -ENOMEM / GROVE_EINVAL (a field out of bounds). */
+int event_encode(uint8_t **out, size_t *out_len, const struct event *ev);
+
+/* Decode `len` bytes at `buf` into `ev` (its effects array is malloc'd;
+ * release with event_release).  Returns 0 or GROVE_ECORRUPT with a message
+ * naming the field. */
+int event_decode(struct event *ev, const void *buf, size_t len);
+
+void event_release(struct event *ev);
+
+const char *event_kind_name(unsigned kind);
+/* Kind number for a name ("mutation", ...), or 0. */
+unsigned event_kind_from_name(const char *name);
+const char *effect_op_name(unsigned op);
+unsigned effect_op_from_name(const char *name);
+
+/* A string as event bytes (no copy). */
+static inline struct event_bytes event_str(const char *s)
+{
+	struct event_bytes b = { (const uint8_t *)s, s ? (uint32_t)strlen(s) : 0 };
+	return b;
+}
+
+#endif

@@ -1,0 +1,21 @@
+/*
+ * failpoint.h — named crash points for crash tests.
+ *
+ * FAILPOINT("name") kills the process with SIGKILL — no cleanup, no
+ * flush, exactly like a power cut as far as the process is concerned —
+ * when the environment variable GROVE_FAILPOINT names it.
+ * "GROVE_FAILPOINT=name:N" fires on the N-th time that point is reached
+ * (default 1).  Compiled in only with -Dfailpoints=true (the default for
+ * development builds); otherwise FAILPOINT expands to nothing.
+ */
+#ifndef GROVE_LOG_FAILPOINT_H
+#define GROVE_LOG_FAILPOINT_H
+
+#ifdef GROVE_FAILPOINTS
+void grove_failpoint_hit(const char *name);
+#define FAILPOINT(name) grove_failpoint_hit(name)
+#else
+#define FAILPOINT(name) ((void)0)
+#endif
+
+#endif

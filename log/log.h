@@ -1,0 +1,97 @@
+/*
+ * log.h — the operation log: the durable, ordered sequence of events that
+ * is Grove's truth (DESIGN.md §3).  This is log/'s interface to the layers
+ * below it in the table (index/, engine/, replay/).
+ *
+ * Appends are group-committed: any number of threads call log_append(); a
+ * single writer thread gathers every waiting record into one buffer, writes
+ * it with one io_uring write linked to one fdatasync, and releases the
+ * whole batch when the fsync completes.  LSNs are assigned at append time,
+ * dense and increasing from 1, so an append's LSN is its position in the
+ * log.
+ *
+ * Errors: 0, a GROVE_E* code or -errno; log_errmsg() has the detail.  A
+ * failed write or fdatasync is fatal: the log is poisoned and every later
+ * append and wait returns GROVE_EPOISONED (the page cache may have dropped
+ * the data, so retrying the fsync could report success falsely).
+ */
+#ifndef GROVE_LOG_LOG_H
+#define GROVE_LOG_LOG_H
+
+#include <stdint.h>
+
+struct log;
+
+struct log_options {
+	uint64_t segment_bytes;     /* 0: 64 MiB; fixed when the log is created */
+	uint32_t max_record_bytes;  /* 0: 16 MiB payload                       */
+	uint32_t max_batch_bytes;   /* 0: 8 MiB per write                      */
+	uint32_t max_waiters;       /* 0: 4096 threads blocked in the log      */
+	int backend;                /* GROVE_LOG_BACKEND_*                     */
+};
+
+/* What open found at the tail (see grove_recovery_report in grove.h). */
+struct log_recovery {
+	uint64_t last_lsn;
+	uint64_t truncated_bytes;
+	uint64_t truncated_lsn;
+	uint64_t truncated_offset;
+	char segment[32];
+	uint32_t removed_segments;   /* half-created empty segments removed */
+};
+
+/* How long log_append() and log_wait() block. */
+enum log_wait {
+	LOG_WAIT_NONE = 0,   /* return once the record has its LSN          */
+	LOG_WAIT_WRITTEN,    /* return once it is written (page cache)      */
+	LOG_WAIT_DURABLE,    /* return once it is on disk (fdatasync)       */
+};
+
+/* Create an empty log in directory `dir` (created; must not exist). */
+int log_create(const char *dir, const struct log_options *opts);
+
+/* Open the log in `dir`: recover its tail (truncating a torn last record,
+ * refusing corruption before it) and start the writer. */
+int log_open(struct log **out, const char *dir, const struct log_options *opts,
+	     struct log_recovery *report);
+
+/* Write and fsync whatever is pending, stop the writer, free.  Returns the
+ * poisoning error if the log had one. */
+int log_close(struct log *log);
+
+/* Append one record of `kind` whose payload is `payload_bytes` at
+ * `payload`.  The payload is copied before this returns.  Blocks as `wait`
+ * says; may also block while the batch buffer is full (back-pressure).
+ * GROVE_ETOOBIG if the payload exceeds max_record_bytes; GROVE_EBUSY if
+ * max_waiters threads are already blocked. */
+int log_append(struct log *log, uint64_t *out_lsn, uint16_t kind,
+	       const void *payload, uint32_t payload_bytes, enum log_wait wait);
+
+/* Block until every record <= lsn is written or durable, as `wait` says. */
+int log_wait(struct log *log, uint64_t lsn, enum log_wait wait);
+
+uint64_t log_last_lsn(struct log *log);      /* last LSN assigned  */
+uint64_t log_durable_lsn(struct log *log);   /* last LSN on disk   */
+const char *log_backend_name(const struct log *log);
+
+/* Reading.  A cursor sees records up to the durable LSN at each step. */
+struct log_cursor;
+
+struct log_record_view {
+	uint64_t lsn;
+	uint16_t kind;
+	uint32_t payload_bytes;
+	const void *payload;     /* valid until the next cursor call */
+};
+
+int  log_cursor_open(struct log_cursor **out, struct log *log, uint64_t from_lsn);
+/* 0 and a record; GROVE_ENOTFOUND past the last durable record; or
+ * GROVE_ECORRUPT naming the segment and offset. */
+int  log_cursor_next(struct log_cursor *cur, struct log_record_view *rec);
+void log_cursor_close(struct log_cursor *cur);
+
+/* Lookup by LSN is log_cursor_open(lsn) then one log_cursor_next(): the
+ * seek costs a binary search over segments plus a scan of at most
+ * LOG_MARK_BYTES of one segment. */
+
+#endif

@@ -1,0 +1,90 @@
+/*
+ * log_impl.h — the log's internal state, shared by log.c (open, recovery,
+ * close), writer.c (group commit) and cursor.c (reading).  Private to log/.
+ */
+#ifndef GROVE_LOG_IMPL_H
+#define GROVE_LOG_IMPL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "log/backend.h"
+#include "log/log.h"
+
+/* A sparse index mark every LOG_MARK_BYTES of a segment bounds a seek's
+ * scan to that many bytes. */
+#define LOG_MARK_BYTES (256u * 1024u)
+
+struct log_mark {
+	uint64_t lsn;
+	uint64_t offset;
+};
+
+/* One segment of the log as the process knows it. */
+struct log_segment {
+	uint64_t first_lsn;
+	uint64_t bytes;
+	struct log_mark *marks;   /* ascending; marks[0] is the first record */
+	uint32_t nmarks, capmarks;
+	bool marks_complete;      /* every mark of the segment is present   */
+};
+
+/* A batch buffer: records laid out exactly as they go to disk.  At most
+ * one segment boundary per buffer: bytes [0, split) belong at `file_off`
+ * of the segment being written, bytes [split, len) at the start of a new
+ * segment whose first LSN is `split_lsn` (split_lsn == 0: no boundary). */
+struct log_buf {
+	uint8_t *data;
+	size_t len, cap;
+	uint64_t file_off;
+	uint64_t last_lsn;
+	size_t split;
+	uint64_t split_lsn;
+	bool need_sync;
+};
+
+struct log {
+	int dirfd;
+	char *dir;
+	struct log_options opt;
+	struct log_backend *backend;
+
+	pthread_mutex_t mu;          /* protects everything below            */
+	pthread_cond_t cv_work;      /* the writer waits for records         */
+	pthread_cond_t cv_space;     /* appenders wait for buffer space      */
+	pthread_cond_t cv_done;      /* waiters wait for written/durable     */
+
+	struct log_buf fill;         /* being filled by appenders            */
+	uint64_t next_lsn;           /* the next LSN to assign               */
+	uint64_t tail_seg;           /* first LSN of the segment appends go to */
+	uint64_t tail_off;           /* where the next record goes in it     */
+	uint64_t written_lsn;        /* every record <= this is written      */
+	uint64_t durable_lsn;        /* every record <= this is fdatasynced  */
+	uint64_t sync_request_lsn;   /* someone waits for durability to here */
+	uint32_t waiters;
+	int poisoned;                /* 0, or the fatal error                */
+	bool closing;
+
+	struct log_segment *segs;    /* ascending by first_lsn               */
+	size_t nsegs, capsegs;
+
+	/* Owned by the writer thread alone. */
+	pthread_t writer;
+	struct log_buf io;           /* the batch being written              */
+	int cur_fd;                  /* the segment being written            */
+	uint64_t cur_seg;            /* its first LSN                        */
+};
+
+/* writer.c */
+int  log_writer_start(struct log *log);
+void log_writer_stop(struct log *log);
+void log_buf_free(struct log_buf *b);
+
+/* log.c: add a sparse mark for a record at (segment, offset); caller holds mu. */
+int log_mark_add(struct log_segment *seg, uint64_t lsn, uint64_t offset);
+/* log.c: append a segment to the list; caller holds mu. */
+int log_segment_push(struct log *log, uint64_t first_lsn, uint64_t bytes);
+
+#endif

@@ -1,0 +1,125 @@
+/*
+ * recover.c — find the end of the log after a crash.
+ *
+ * A crash can leave the last batch half-written: any prefix of it, and
+ * after a power cut even any subset of its sectors.  None of that batch was
+ * acknowledged (acknowledgement waits for the fdatasync), so recovery may
+ * cut everything from the first damaged record on — unless a later intact
+ * record says, through its durable_lsn field, that the damaged one had
+ * been on disk already.  Then the damage is not a torn write but
+ * corruption of acknowledged data, and open refuses to guess.
+ */
+#include "log/recover.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "grove.h"
+#include "log/error.h"
+#include "log/record.h"
+#include "log/segment.h"
+
+/* Is there an intact record at `off` of the mapping?  Fills `h`. */
+static bool intact_at(struct log_record_header *h, const uint8_t *m, uint64_t size,
+		      uint64_t off, uint32_t max_payload_bytes)
+{
+	if (off + LOG_RECORD_HEADER_BYTES > size ||
+	    !log_record_decode(h, m + off, max_payload_bytes))
+		return false;
+	return off + log_record_span(h->payload_bytes) <= size &&
+	       log_record_verify(h, m + off + LOG_RECORD_HEADER_BYTES);
+}
+
+/* Offset just past the last non-zero byte at or after `from`. */
+static uint64_t nonzero_end(const uint8_t *m, uint64_t from, uint64_t size)
+{
+	uint64_t end = size;
+	while (end > from && end - from >= 4096 && log_bytes_zero(m + end - 4096, 4096))
+		end -= 4096;
+	while (end > from && m[end - 1] == 0)
+		end--;
+	return end;
+}
+
+static int zero_range(int fd, uint64_t from, uint64_t to)
+{
+	static const uint8_t zeros[65536];
+	while (from < to) {
+		size_t n = to - from < sizeof zeros ? (size_t)(to - from) : sizeof zeros;
+		ssize_t w = pwrite(fd, zeros, n, (off_t)from);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		from += (uint64_t)w;
+	}
+	return fdatasync(fd) < 0 ? -errno : 0;
+}
+
+/* After the intact prefix ends at `off` with `expect` the next LSN: decide
+ * torn tail or corruption, and cut a torn tail. */
+static int judge_tail(const uint8_t *m, uint64_t size, uint64_t off, uint64_t expect,
+		      int fd, const char *name, uint32_t max_payload_bytes,
+		      struct log_recovery *rep)
+{
+	struct log_record_header h;
+	uint64_t end;
+
+	if (off >= size || log_bytes_zero(m + off, size - off))
+		return 0; /* a clean end: preallocated zeros */
+	for (uint64_t o = off + LOG_RECORD_ALIGN; o + LOG_RECORD_HEADER_BYTES <= size;
+	     o += LOG_RECORD_ALIGN) {
+		if (intact_at(&h, m, size, o, max_payload_bytes) && h.durable_lsn >= expect)
+			return log_error(GROVE_ECORRUPT,
+					 "log segment %s, offset %lu: record %lu is damaged, but "
+					 "record %lu at offset %lu shows it had been acknowledged",
+					 name, (unsigned long)off, (unsigned long)expect,
+					 (unsigned long)h.lsn, (unsigned long)o);
+	}
+	end = nonzero_end(m, off, size);
+	rep->truncated_bytes = end - off;
+	rep->truncated_lsn = expect;
+	rep->truncated_offset = off;
+	snprintf(rep->segment, sizeof rep->segment, "%s", name);
+	int err = zero_range(fd, off, end);
+	if (err < 0)
+		return log_error(err, "cannot cut the torn tail of log segment %s: %s",
+				 name, strerror(-err));
+	return 0;
+}
+
+int log_recover_tail(uint64_t *end_off, uint64_t *last_lsn, int fd,
+		     struct log_segment *seg, uint32_t max_payload_bytes,
+		     struct log_recovery *rep)
+{
+	char name[LOG_SEGMENT_NAME_BYTES];
+	struct log_record_header h;
+	uint64_t size = seg->bytes, off = LOG_SEGMENT_HEADER_BYTES;
+	uint64_t expect = seg->first_lsn;
+	const uint8_t *m;
+	int err;
+
+	log_segment_name(name, seg->first_lsn);
+	m = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		return log_error(-errno, "cannot map log segment %s: %s", name, strerror(errno));
+	while (intact_at(&h, m, size, off, max_payload_bytes) && h.lsn == expect) {
+		if (seg->nmarks == 0 ||
+		    off / LOG_MARK_BYTES != seg->marks[seg->nmarks - 1].offset / LOG_MARK_BYTES)
+			if ((err = log_mark_add(seg, h.lsn, off)) < 0)
+				goto out;
+		off += log_record_span(h.payload_bytes);
+		expect++;
+	}
+	err = judge_tail(m, size, off, expect, fd, name, max_payload_bytes, rep);
+	*end_off = off;
+	*last_lsn = expect - 1;
+out:
+	munmap((void *)m, size);
+	return err;
+}

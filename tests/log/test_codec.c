@@ -1,0 +1,209 @@
+/* test_codec.c — event codec, record framing and commit ids round-trip. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "grove.h"
+#include "log/commit_id.h"
+#include "log/event.h"
+#include "log/record.h"
+
+static void assert_bytes_eq(struct event_bytes a, struct event_bytes b)
+{
+	cr_assert_eq(a.len, b.len);
+	if (a.len)
+		cr_assert(memcmp(a.ptr, b.ptr, a.len) == 0);
+}
+
+static void assert_events_eq(const struct event *a, const struct event *b)
+{
+	cr_assert_eq(a->kind, b->kind);
+	cr_assert(memcmp(&a->commit, &b->commit, sizeof a->commit) == 0);
+	cr_assert(memcmp(&a->parent, &b->parent, sizeof a->parent) == 0);
+	cr_assert(memcmp(&a->merged_parent, &b->merged_parent, sizeof a->parent) == 0);
+	cr_assert(memcmp(&a->base, &b->base, sizeof a->base) == 0);
+	cr_assert_eq(a->time_us, b->time_us);
+	assert_bytes_eq(a->branch, b->branch);
+	assert_bytes_eq(a->actor, b->actor);
+	assert_bytes_eq(a->op_text, b->op_text);
+	assert_bytes_eq(a->params, b->params);
+	assert_bytes_eq(a->name, b->name);
+	assert_bytes_eq(a->from, b->from);
+	assert_bytes_eq(a->schema_text, b->schema_text);
+	assert_bytes_eq(a->steps, b->steps);
+	cr_assert_eq(a->chunk_seq, b->chunk_seq);
+	cr_assert_eq(a->last, b->last);
+	cr_assert_eq(a->load_mode, b->load_mode);
+	cr_assert_eq(a->neffects, b->neffects);
+	for (uint32_t i = 0; i < a->neffects; i++) {
+		const struct event_effect *x = &a->effects[i], *y = &b->effects[i];
+		cr_assert_eq(x->op, y->op);
+		cr_assert_eq(x->type_id, y->type_id);
+		cr_assert_eq(x->entity_id, y->entity_id);
+		cr_assert_eq(x->src, y->src);
+		cr_assert_eq(x->dst, y->dst);
+		assert_bytes_eq(x->row, y->row);
+	}
+}
+
+static void round_trip(const struct event *in)
+{
+	uint8_t *buf;
+	size_t len;
+	struct event out;
+
+	cr_assert_eq(event_encode(&buf, &len, in), 0);
+	cr_assert_eq(event_decode(&out, buf, len), 0);
+	assert_events_eq(in, &out);
+	event_release(&out);
+	free(buf);
+}
+
+static struct event base_event(uint16_t kind)
+{
+	struct event ev = { .kind = kind, .time_us = 1767225600123456 };
+	cr_assert_eq(commit_id_new(&ev.commit, 1767225600123), 0);
+	ev.branch = event_str("main");
+	ev.actor = event_str("alice");
+	return ev;
+}
+
+static const uint8_t row1[] = { 0x82, 0xa4, 'n', 'a', 'm', 'e', 0xa3, 'B', 'o', 'b', 0xa3, 'a', 'g', 'e', 0x19 };
+
+Test(event_codec, a_mutation_with_effects_round_trips)
+{
+	struct event_effect fx[3] = {
+		{ EFFECT_PUT_NODE, 7, 42, 0, 0, { row1, sizeof row1 } },
+		{ EFFECT_PUT_EDGE, 9, 43, 42, UINT64_MAX, { row1, 3 } },
+		{ EFFECT_DELETE_NODE, 7, 1, 0, 0, { NULL, 0 } },
+	};
+	struct event ev = base_event(EVENT_MUTATION);
+	ev.op_text = event_str("query add($n: String) { insert Person { name: $n } }");
+	ev.params = event_str("{\"n\":\"Bob\"}");
+	cr_assert_eq(commit_id_new(&ev.parent, 1), 0);
+	ev.effects = fx;
+	ev.neffects = 3;
+	round_trip(&ev);
+}
+
+Test(event_codec, a_load_chunk_round_trips)
+{
+	struct event_effect fx = { EFFECT_PUT_NODE, 1, 5, 0, 0, { row1, sizeof row1 } };
+	struct event ev = base_event(EVENT_LOAD_CHUNK);
+	ev.chunk_seq = 17;
+	ev.last = true;
+	ev.load_mode = LOAD_MERGE;
+	ev.effects = &fx;
+	ev.neffects = 1;
+	round_trip(&ev);
+}
+
+Test(event_codec, branch_create_and_delete_round_trip)
+{
+	struct event ev = base_event(EVENT_BRANCH_CREATE);
+	ev.name = event_str("feature/x");
+	ev.from = event_str("main");
+	round_trip(&ev);
+	ev.kind = EVENT_BRANCH_DELETE;
+	ev.from = (struct event_bytes){ 0 };
+	round_trip(&ev);
+}
+
+Test(event_codec, a_merge_with_two_parents_round_trips)
+{
+	struct event_effect fx = { EFFECT_DELETE_EDGE, 3, 99, 1, 2, { NULL, 0 } };
+	struct event ev = base_event(EVENT_MERGE);
+	ev.name = event_str("feature");
+	cr_assert_eq(commit_id_new(&ev.parent, 10), 0);
+	cr_assert_eq(commit_id_new(&ev.merged_parent, 11), 0);
+	cr_assert_eq(commit_id_new(&ev.base, 9), 0);
+	ev.effects = &fx;
+	ev.neffects = 1;
+	round_trip(&ev);
+}
+
+Test(event_codec, a_schema_apply_round_trips)
+{
+	static const uint8_t steps[] = { 0x91, 0xa8, 'a', 'd', 'd', '_', 't', 'y', 'p', 'e' };
+	struct event ev = base_event(EVENT_SCHEMA_APPLY);
+	ev.schema_text = event_str("node Person { name: String @key }\n");
+	ev.steps = (struct event_bytes){ steps, sizeof steps };
+	round_trip(&ev);
+}
+
+Test(event_codec, garbage_is_refused_as_corrupt)
+{
+	static const uint8_t junk[] = { 0x93, 1, 2, 3 };
+	static const uint8_t no_kind[] = { 0x81, 0x05, 0x01 };
+	static const uint8_t bad_kind[] = { 0x81, 0x01, 0x63 };
+	struct event ev;
+	cr_assert_eq(event_decode(&ev, junk, sizeof junk), GROVE_ECORRUPT);
+	cr_assert_eq(event_decode(&ev, no_kind, sizeof no_kind), GROVE_ECORRUPT);
+	cr_assert_eq(event_decode(&ev, bad_kind, sizeof bad_kind), GROVE_ECORRUPT);
+	cr_assert_eq(event_decode(&ev, junk, 2), GROVE_ECORRUPT);
+}
+
+Test(event_codec, unknown_fields_from_newer_versions_are_skipped)
+{
+	/* {1: 1 (mutation), 99: "future"} */
+	static const uint8_t buf[] = { 0x82, 0x01, 0x01, 0x63, 0xa6, 'f', 'u', 't', 'u', 'r', 'e' };
+	struct event ev;
+	cr_assert_eq(event_decode(&ev, buf, sizeof buf), 0);
+	cr_assert_eq(ev.kind, EVENT_MUTATION);
+	event_release(&ev);
+}
+
+Test(record, a_header_round_trips_and_detects_any_flipped_bit)
+{
+	uint8_t buf[LOG_RECORD_HEADER_BYTES + 16];
+	const char payload[16] = "0123456789abcdef";
+	struct log_record_header h = { .magic = LOG_RECORD_MAGIC, .payload_bytes = 16,
+				       .lsn = 77, .durable_lsn = 70, .kind = 2 }, d;
+	log_record_encode(buf, &h, log_payload_hash(payload, 16));
+	memcpy(buf + LOG_RECORD_HEADER_BYTES, payload, 16);
+	cr_assert(log_record_decode(&d, buf, 1024));
+	cr_assert_eq(d.lsn, 77);
+	cr_assert_eq(d.durable_lsn, 70);
+	cr_assert_eq(d.kind, 2);
+	cr_assert(log_record_verify(&d, buf + LOG_RECORD_HEADER_BYTES));
+	for (size_t bit = 0; bit < sizeof buf * 8; bit++) {
+		buf[bit / 8] ^= (uint8_t)(1u << bit % 8);
+		bool ok = log_record_decode(&d, buf, 1024) &&
+			  log_record_verify(&d, buf + LOG_RECORD_HEADER_BYTES);
+		cr_assert(!ok, "flipping bit %zu went unnoticed", bit);
+		buf[bit / 8] ^= (uint8_t)(1u << bit % 8);
+	}
+}
+
+Test(record, spans_are_padded_to_eight_bytes)
+{
+	cr_assert_eq(log_record_span(0), 40);
+	cr_assert_eq(log_record_span(1), 48);
+	cr_assert_eq(log_record_span(8), 48);
+	cr_assert_eq(log_record_span(9), 56);
+}
+
+Test(commit_id, ids_format_as_26_characters_and_parse_back)
+{
+	char text[COMMIT_ID_TEXT_BYTES], text2[COMMIT_ID_TEXT_BYTES];
+	struct commit_id a, b;
+	for (int i = 0; i < 1000; i++) {
+		cr_assert_eq(commit_id_new(&a, (uint64_t)i * 7919), 0);
+		commit_id_format(text, &a);
+		cr_assert_eq(strlen(text), 26);
+		cr_assert(commit_id_parse(&b, text));
+		cr_assert(memcmp(&a, &b, sizeof a) == 0);
+		commit_id_format(text2, &b);
+		cr_assert_str_eq(text, text2);
+	}
+	cr_assert(!commit_id_parse(&b, "8ZZZZZZZZZZZZZZZZZZZZZZZZZ")); /* > 128 bits */
+	cr_assert(!commit_id_parse(&b, "0123"));
+	cr_assert(!commit_id_parse(&b, "01ARZ3NDEKTSV4RRFFQ69G5FAU")); /* U is not Crockford */
+}
+
+Test(commit_id, ids_sort_by_time)
+{
+	struct commit_id a, b;
+	cr_assert_eq(commit_id_new(&a, 1000), 0);
+	cr_assert_eq(commit_id_new(&b, 1001), 0);
+	cr_assert(memcmp(&a, &b, sizeof a) < 0);
+}

@@ -1,0 +1,57 @@
+/* util.c — small helpers shared by the CLI verbs. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+
+char *cmd_read_file(const char *path, size_t *len_out)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+
+	if (!f) {
+		fprintf(stderr, "grove: cannot open %s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	for (;;) {
+		if (len + 65536 + 1 > cap) {
+			cap = cap ? cap * 2 : 131072;
+			char *nb = realloc(buf, cap);
+			if (!nb) {
+				fprintf(stderr, "grove: %s is too large to read\n", path);
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = nb;
+		}
+		size_t n = fread(buf + len, 1, cap - len - 1, f);
+		len += n;
+		if (n == 0) {
+			if (ferror(f)) {
+				fprintf(stderr, "grove: cannot read %s: %s\n", path, strerror(errno));
+				free(buf);
+				buf = NULL;
+			}
+			break;
+		}
+	}
+	if (f != stdin)
+		fclose(f);
+	if (buf) {
+		buf[len] = '\0';
+		if (len_out)
+			*len_out = len;
+	}
+	return buf;
+}
+
+int cmd_fail(const grove_db *db, const char *what, int err)
+{
+	const char *msg = grove_errmsg(db);
+	fprintf(stderr, "grove: %s: %s\n", what, msg && *msg ? msg : grove_strerror(err));
+	return GROVE_EXIT_ERROR;
+}
