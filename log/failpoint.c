@@ -2,38 +2,27 @@
 #include "log/failpoint.h"
 
 #ifdef GROVE_FAILPOINTS
-#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static pthread_once_t once = PTHREAD_ONCE_INIT;
-static char armed[128];          /* the point named by GROVE_FAILPOINT */
-static long fire_at = 1;         /* fire on this hit                   */
 static atomic_long hits;
 
-static void load_config(void)
-{
-	const char *env = getenv("GROVE_FAILPOINT");
-	if (!env || !*env)
-		return;
-	strncpy(armed, env, sizeof armed - 1);
-	char *colon = strchr(armed, ':');
-	if (colon) {
-		*colon = '\0';
-		fire_at = strtol(colon + 1, NULL, 10);
-		if (fire_at < 1)
-			fire_at = 1;
-	}
-}
-
+/* The environment is read at every hit (points sit on slow paths: once
+ * per batch, not per record), so a forked child can arm a point that its
+ * parent never had. */
 void grove_failpoint_hit(const char *name)
 {
-	pthread_once(&once, load_config);
-	if (!armed[0] || strcmp(armed, name) != 0)
+	const char *env = getenv("GROVE_FAILPOINT");
+	size_t n = strlen(name);
+	long fire_at = 1;
+
+	if (!env || strncmp(env, name, n) != 0 || (env[n] != '\0' && env[n] != ':'))
 		return;
+	if (env[n] == ':' && (fire_at = strtol(env + n + 1, NULL, 10)) < 1)
+		fire_at = 1;
 	if (atomic_fetch_add(&hits, 1) + 1 == fire_at)
 		kill(getpid(), SIGKILL);
 }

@@ -70,29 +70,33 @@ static int preallocate(int fd, uint64_t bytes)
 
 int log_segment_create(int dirfd, uint64_t first_lsn, uint64_t segment_bytes)
 {
-	char name[LOG_SEGMENT_NAME_BYTES];
+	char name[LOG_SEGMENT_NAME_BYTES], tmp[LOG_SEGMENT_NAME_BYTES + 4];
 	uint8_t hdr[LOG_SEGMENT_HEADER_BYTES];
 	int fd, err;
 
 	assert(first_lsn > 0 && segment_bytes >= LOG_SEGMENT_MIN_BYTES);
 	log_segment_name(name, first_lsn);
-	fd = openat(dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	snprintf(tmp, sizeof tmp, "%s.tmp", name);
+	/* Built under a temporary name and renamed when complete, so a file
+	 * with a segment's name always has its full size and header. */
+	(void)unlinkat(dirfd, tmp, 0);
+	fd = openat(dirfd, tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0)
-		return log_error(-errno, "cannot create log segment %s: %s", name, strerror(errno));
+		return log_error(-errno, "cannot create log segment %s: %s", tmp, strerror(errno));
 	encode_header(hdr, first_lsn, segment_bytes);
 	if ((err = preallocate(fd, segment_bytes)) < 0 ||
 	    (err = write_all(fd, hdr, sizeof hdr, 0)) < 0)
 		goto fail;
-	/* The header and the file's size, then the directory entry, must be on
-	 * disk before any record in this segment can be acknowledged. */
-	if (fdatasync(fd) < 0 || fsync(dirfd) < 0) {
+	/* The header and size, then the directory entry, must be on disk
+	 * before any record in this segment can be acknowledged. */
+	if (fdatasync(fd) < 0 || renameat(dirfd, tmp, dirfd, name) < 0 || fsync(dirfd) < 0) {
 		err = -errno;
 		goto fail;
 	}
 	return fd;
 fail:
 	close(fd);
-	unlinkat(dirfd, name, 0);
+	unlinkat(dirfd, tmp, 0);
 	return log_error(err, "cannot prepare log segment %s: %s", name, strerror(-err));
 }
 
@@ -109,7 +113,9 @@ int log_segment_open(uint64_t *segment_bytes, int dirfd, uint64_t first_lsn, int
 	if (fd < 0)
 		return log_error(-errno, "cannot open log segment %s: %s", name, strerror(errno));
 	n = pread(fd, hdr, sizeof hdr, 0);
-	if (n == (ssize_t)sizeof hdr && log_bytes_zero(hdr, sizeof hdr)) {
+	if (n >= 0 && n < (ssize_t)sizeof hdr)
+		memset(hdr + n, 0, sizeof hdr - (size_t)n);
+	if (n >= 0 && log_bytes_zero(hdr, sizeof hdr)) {
 		close(fd);
 		return log_error(GROVE_ENOTFOUND, "log segment %s has no header", name);
 	}
