@@ -145,6 +145,38 @@ int  grove_log_cursor_kind(const grove_log_cursor *cur);
 const char *grove_log_cursor_json(grove_log_cursor *cur);
 void grove_log_cursor_close(grove_log_cursor *cur);
 
+/* ---- Languages ------------------------------------------------------ */
+
+/*
+ * Grove reads OmniGraph's schema language (.pg) and query language (.gq).
+ * These functions work on text only (no graph, no I/O): the caller reads
+ * the file.  Reports are malloc'd, NUL-terminated and freed with
+ * grove_free().
+ */
+
+/* Check a .pg schema: parse it (syntax, declarations, interfaces,
+ * annotations and constraints) and build its catalog (type names,
+ * endpoints).  `pg_text` is NUL-terminated; `file_name` (may be NULL) only
+ * labels the report.
+ *
+ * On success returns 0 and *out_report is a short summary of the types and
+ * their properties.  When the schema is invalid returns GROVE_EPARSE and
+ * *out_report holds the diagnostic: the first error, prefixed
+ * "parse error: " or "catalog error: ", with FILE:LINE:COLUMN and the
+ * offending source line for syntax errors.  With `json` non-zero the
+ * report is one JSON object instead:
+ *   {"status":"ok","file":...,"node_types":N,"edge_types":N,"interfaces":N,
+ *    "properties":N,"types":[{"kind","name","properties":[...],...}]}
+ *   {"status":"error","file":...,"message":...,"line":L,"column":C}
+ * (line/column only for syntax errors).
+ * Returns GROVE_EINVAL for NULL arguments, -ENOMEM when out of memory
+ * (*out_report is then NULL). */
+int grove_schema_check(char **out_report, const char *pg_text, const char *file_name, int json);
+
+/* Free memory returned by a grove_* function documented to need it.
+ * NULL is ignored. */
+void grove_free(void *p);
+
 #ifdef __cplusplus
 }
 #endif
