@@ -665,7 +665,8 @@ static int parse_params(struct gq_parser *p, struct gq_query *q)
 	}
 	for (;;) {
 		struct lang_token v;
-		if (gqp_expect(p, LANG_TOK_VARIABLE, "parameter ($name: Type)", &v) != 0)
+		if (gqp_expect(p, LANG_TOK_VARIABLE, q->n_params ? "parameter ($name: Type)"
+		               : "parameter ($name: Type) or `)`", &v) != 0)
 			return -1;
 		struct gq_param *pa = PUSH(p, q->params, q->n_params, cap);
 		if (pa == NULL)
