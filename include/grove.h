@@ -173,6 +173,26 @@ void grove_log_cursor_close(grove_log_cursor *cur);
  * (*out_report is then NULL). */
 int grove_schema_check(char **out_report, const char *pg_text, const char *file_name, int json);
 
+/* Lint a .gq query file against a .pg schema (OmniGraph's `lint`, spec
+ * §5.1): parse the file, typecheck every query, and report per query its
+ * status, type error, warnings and operation descriptor (result fields,
+ * graph types read and written), plus the file-level findings (Q000: the
+ * file does not parse; L201: a nullable property no valid `update` query
+ * sets).  Texts are NUL-terminated; `pg_name` / `gq_name` (may be NULL)
+ * only label the report.
+ *
+ * Returns 0 when there are no errors, GROVE_ETYPE when a query fails to
+ * typecheck, GROVE_EPARSE when the query file does not parse; *out_report
+ * is then the report: text with one line per query and finding (a syntax
+ * error as GQ_NAME:LINE:COLUMN: and the caret rendering), or with `json`
+ * non-zero OmniGraph's JSON object {status, schema_source, query_path,
+ * queries_processed, errors, warnings, infos, results, findings}.  An
+ * invalid schema returns GROVE_EPARSE with the schema diagnostic as the
+ * report.  GROVE_EINVAL for NULL arguments; -ENOMEM when out of memory
+ * (*out_report is then NULL). */
+int grove_query_lint(char **out_report, const char *pg_text, const char *pg_name,
+                     const char *gq_text, const char *gq_name, int json);
+
 /* Free memory returned by a grove_* function documented to need it.
  * NULL is ignored. */
 void grove_free(void *p);
