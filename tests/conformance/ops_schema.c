@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "lang/catalog.h"
 #include "lang/schema_ast.h"
@@ -77,10 +78,21 @@ static json_t *constraint_json(const struct pg_constraint *c)
 	return json_pack("{s:o}", names[c->kind], cols);
 }
 
+static json_t *enum_json(const struct lang_type *t)
+{
+	if (t->n_enum == 0)
+		return json_null();
+	json_t *a = json_array();
+	for (uint32_t i = 0; i < t->n_enum; i++)
+		json_array_append_new(a, json_string(t->enum_values[i]));
+	return a;
+}
+
 static json_t *property_json(const struct pg_property *p)
 {
-	return json_pack("{s:s, s:b, s:b, s:o, s:o, s:o, s:b}", "name", p->name, "nullable", p->type.nullable,
+	return json_pack("{s:s, s:b, s:b, s:o, s:o, s:o, s:o, s:b}", "name", p->name, "nullable", p->type.nullable,
 	                 "list", p->type.list, "type", type_display(&p->type, 1), "scalar", scalar_display(&p->type),
+	                 "enum_values", enum_json(&p->type),
 	                 "annotations", annotations_json(p->annotations, p->n_annotations), "injected", p->injected);
 }
 
@@ -177,6 +189,26 @@ static void type_facts(json_t *root, const struct lang_cat_type *t)
 			json_object_set_new(json_object_get(root, "embed_sources"), field,
 			                    json_pack("{s:s, s:o}", "source", p->embed_source, "model", str_or_null(p->embed_model)));
 	}
+	json_t *names = json_array(), *cols = json_array();
+	for (int i = 0; i < (t->kind == LANG_CAT_EDGE ? 3 : 1); i++)
+		json_array_append_new(cols, json_string(edge_cols[i]));
+	for (uint32_t i = 0; i < t->n_props; i++) {
+		json_array_append_new(names, json_string(t->props[i].name));
+		json_array_append_new(cols, json_string(t->props[i].name));
+	}
+	json_object_set_new(json_object_get(root, "field_count"), t->name, json_integer((json_int_t)json_array_size(cols)));
+	json_object_set_new(json_object_get(root, "fields"), t->name, cols);
+	json_t *info = json_pack("{s:s, s:o}", "name", t->name, "properties", names);
+	if (t->kind == LANG_CAT_EDGE) {
+		json_object_set_new(info, "from", json_string(t->from_type));
+		json_object_set_new(info, "to", json_string(t->to_type));
+		json_object_set_new(info, "cardinality", json_pack("{s:I, s:o}", "min", (json_int_t)t->card_min,
+		                    "max", t->has_card_max ? json_integer(t->card_max) : json_null()));
+	} else {
+		json_object_set_new(info, "key", t->has_key ? strs_json(t->key.columns, t->key.n) : json_null());
+		json_object_set_new(info, "implements", strs_json(t->implements, t->n_implements));
+	}
+	json_object_set_new(json_object_get(root, t->kind == LANG_CAT_EDGE ? "edges" : "nodes"), t->name, info);
 	json_object_set_new(json_object_get(root, "blob_properties"), t->name, blobs);
 	json_object_set_new(json_object_get(root, "property_count"), t->name, json_integer(t->n_props));
 	json_object_set_new(json_object_get(root, "unique_constraints"), t->name, colsets_json(t->unique, t->n_unique));
@@ -196,6 +228,10 @@ json_t *cf_catalog_json(const struct lang_catalog *cat)
 	                         "edge_cardinality", json_object(), "embed_sources", json_object(),
 	                         "arrow_field_types", json_object(), "blob_properties", json_object(),
 	                         "property_count", json_object());
+	json_object_set_new(root, "fields", json_object());
+	json_object_set_new(root, "field_count", json_object());
+	json_object_set_new(root, "nodes", json_object());
+	json_object_set_new(root, "edges", json_object());
 	for (uint32_t i = 0; i < cat->n_interfaces; i++) {
 		const struct lang_cat_type *t = &cat->interfaces[i];
 		json_t *names = json_array();
@@ -270,6 +306,34 @@ const struct cf_op cf_ops_schema[] = {
 	{ NULL, NULL },
 };
 
+/* "edge_lookup": {"knows": {...}, "KNOWS": {"name": "Knows"}} — each key
+ * is resolved like the catalog resolves an edge word (exact, then
+ * case-insensitive, spec §2.6) and the expected fields matched. */
+static int check_edge_lookup(struct cf_ctx *ctx, const json_t *result, const json_t *expected,
+                             const json_t *expectation, char *why)
+{
+	(void)ctx;
+	(void)expectation;
+	const json_t *edges = json_object_get(result, "edges");
+	const char *word;
+	const json_t *want;
+	json_object_foreach((json_t *)expected, word, want) {
+		const json_t *found = json_object_get(edges, word);
+		const char *name;
+		const json_t *e;
+		json_object_foreach((json_t *)edges, name, e)
+			if (found == NULL && strcasecmp(name, word) == 0)
+				found = e;
+		if (json_is_null(want) ? found != NULL : !cf_match(want, found, word, why)) {
+			if (json_is_null(want))
+				snprintf(why, CF_WHY_BYTES, "edge_lookup.%.200s: expected no edge", word);
+			return 0;
+		}
+	}
+	return 1;
+}
+
 const struct cf_check cf_checks_schema[] = {
+	{ "edge_lookup", check_edge_lookup },
 	{ NULL, NULL },
 };
