@@ -483,6 +483,77 @@ static void check_references(struct dec *d, struct lang_catalog *cat)
 	}
 }
 
+/* Big-endian unsigned of `n` bytes at p. */
+static uint64_t be(const unsigned char *p, int n)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < n; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+/* Walk the msgpack bytes without allocating and check that every array and
+ * map announces no more items than bytes remain.  msgpack-c sizes its
+ * allocations from those announced counts, so without this a corrupt
+ * 5-byte header could make it ask for tens of gigabytes. */
+static int sane_msgpack(const unsigned char *p, size_t len)
+{
+	size_t pos = 0, pending = 1;
+	while (pending > 0) {
+		if (pos >= len)
+			return 0;
+		unsigned b = p[pos];
+		size_t head = 1, body = 0, items = 0;
+		int lenbytes = 0;
+		if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3) {
+			/* fixint, nil, bool */
+		} else if ((b & 0xf0) == 0x80) {
+			items = 2u * (b & 0x0f);
+		} else if ((b & 0xf0) == 0x90) {
+			items = b & 0x0f;
+		} else if ((b & 0xe0) == 0xa0) {
+			body = b & 0x1f;
+		} else if (b == 0xc4 || b == 0xd9) { lenbytes = 1;
+		} else if (b == 0xc5 || b == 0xda) { lenbytes = 2;
+		} else if (b == 0xc6 || b == 0xdb) { lenbytes = 4;
+		} else if (b == 0xc7 || b == 0xc8 || b == 0xc9) {
+			lenbytes = b == 0xc7 ? 1 : b == 0xc8 ? 2 : 4;
+			head = 2;   /* + the ext type byte */
+		} else if (b == 0xca || b == 0xce || b == 0xd2) { head = 5;
+		} else if (b == 0xcb || b == 0xcf || b == 0xd3) { head = 9;
+		} else if (b == 0xcc || b == 0xd0) { head = 2;
+		} else if (b == 0xcd || b == 0xd1) { head = 3;
+		} else if (b >= 0xd4 && b <= 0xd8) { head = 2 + ((size_t)1 << (b - 0xd4));
+		} else if (b == 0xdc || b == 0xde) {
+			if (len - pos < 3)
+				return 0;
+			items = (size_t)be(p + pos + 1, 2) * (b == 0xde ? 2 : 1);
+			head = 3;
+		} else if (b == 0xdd || b == 0xdf) {
+			if (len - pos < 5)
+				return 0;
+			items = (size_t)be(p + pos + 1, 4) * (b == 0xdf ? 2 : 1);
+			head = 5;
+		} else {
+			return 0;   /* 0xc1 is never used */
+		}
+		if (lenbytes > 0) {
+			if (len - pos < 1 + (size_t)lenbytes)
+				return 0;
+			body = (size_t)be(p + pos + 1, lenbytes);
+			head += (size_t)lenbytes;
+		}
+		if (len - pos < head || len - pos - head < body)
+			return 0;
+		pos += head + body;
+		/* Each announced item needs at least one more byte. */
+		if (items > len - pos)
+			return 0;
+		pending = pending - 1 + items;
+	}
+	return pos == len;
+}
+
 int lang_catalog_decode(struct lang_catalog **out, const void *buf, size_t len, struct lang_diag *diag)
 {
 	assert(out != NULL && diag != NULL);
@@ -498,7 +569,9 @@ int lang_catalog_decode(struct lang_catalog **out, const void *buf, size_t len, 
 	size_t off = 0;
 	/* msgpack-c's unpacker has a fixed-depth stack: deep nesting fails
 	 * with a parse error instead of recursing. */
-	msgpack_unpack_return r = msgpack_unpack_next(&msg, buf, len, &off);
+	msgpack_unpack_return r = MSGPACK_UNPACK_PARSE_ERROR;
+	if (sane_msgpack(buf, len))
+		r = msgpack_unpack_next(&msg, buf, len, &off);
 	if (r != MSGPACK_UNPACK_SUCCESS || off != len) {
 		bad(&d, "not a single msgpack value");
 	} else {

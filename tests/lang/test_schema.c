@@ -399,6 +399,18 @@ Test(catalog_codec, refuses_a_wrong_version_and_deep_nesting)
 	free(deep);
 }
 
+Test(catalog_codec, refuses_an_array_announcing_more_items_than_bytes)
+{
+	/* array32 claiming 4294967295 items, then nothing: refused before the
+	 * msgpack library could size an allocation from the count. */
+	const unsigned char evil[] = { 0xdd, 0xff, 0xff, 0xff, 0xff, 0xc0 };
+	struct lang_catalog *back = NULL;
+	struct lang_diag d = LANG_DIAG_INIT;
+	cr_expect_eq(lang_catalog_decode(&back, evil, sizeof(evil), &d), -1);
+	cr_expect_str_eq(d.message, "catalog error: corrupt encoded catalog: not a single msgpack value");
+	lang_diag_clear(&d);
+}
+
 /* ---- limits ------------------------------------------------------------- */
 
 Test(schema_limits, refuses_a_source_larger_than_the_limit)
