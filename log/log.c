@@ -5,11 +5,13 @@
 #include "log/log.h"
 
 #include <assert.h>
+#include <stdatomic.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "grove.h"
@@ -156,7 +158,9 @@ static int open_tail(struct log *log, struct log_recovery *rep)
 	log->tail_seg = last->first_lsn;
 	log->tail_off = end_off;
 	log->next_lsn = last_lsn + 1;
-	log->written_lsn = log->durable_lsn = log->sync_request_lsn = last_lsn;
+	log->written_lsn = last_lsn;
+	log->durable_lsn = last_lsn;
+	log->sync_request_lsn = last_lsn;
 	rep->last_lsn = last_lsn;
 	return 0;
 }
@@ -168,6 +172,7 @@ static void log_free(struct log *log)
 	free(log->segs);
 	log_buf_free(&log->fill);
 	log_buf_free(&log->io);
+	free(log->ready);
 	if (log->backend)
 		log->backend->destroy(log->backend);
 	if (log->cur_fd >= 0)
@@ -177,7 +182,6 @@ static void log_free(struct log *log)
 	pthread_mutex_destroy(&log->mu);
 	pthread_cond_destroy(&log->cv_work);
 	pthread_cond_destroy(&log->cv_space);
-	pthread_cond_destroy(&log->cv_done);
 	free(log->dir);
 	free(log);
 }
@@ -194,10 +198,19 @@ int log_open(struct log **out, const char *dir, const struct log_options *opts,
 	struct log_recovery *rep = report ? report : &scratch;
 	memset(rep, 0, sizeof *rep);
 	log->dirfd = log->cur_fd = -1;
-	pthread_mutex_init(&log->mu, NULL);
-	pthread_cond_init(&log->cv_work, NULL);
+	/* Adaptive: appenders hold the mutex for a memcpy, so a contended
+	 * lock is better spun on briefly than slept on. */
+	pthread_mutexattr_t ma;
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ADAPTIVE_NP);
+	pthread_mutex_init(&log->mu, &ma);
+	pthread_mutexattr_destroy(&ma);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&log->cv_work, &ca);
+	pthread_condattr_destroy(&ca);
 	pthread_cond_init(&log->cv_space, NULL);
-	pthread_cond_init(&log->cv_done, NULL);
 	if ((err = resolve_options(&log->opt, opts)) < 0)
 		goto fail;
 	if (!(log->dir = strdup(dir))) {
@@ -246,13 +259,17 @@ uint64_t log_last_lsn(struct log *log)
 
 uint64_t log_durable_lsn(struct log *log)
 {
-	pthread_mutex_lock(&log->mu);
-	uint64_t v = log->durable_lsn;
-	pthread_mutex_unlock(&log->mu);
-	return v;
+	return atomic_load(&log->durable_lsn);
 }
 
 const char *log_backend_name(const struct log *log)
 {
 	return log->backend->name;
+}
+
+void log_stats_get(struct log_stats *out, struct log *log)
+{
+	pthread_mutex_lock(&log->mu);
+	*out = log->stats;
+	pthread_mutex_unlock(&log->mu);
 }

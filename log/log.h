@@ -74,6 +74,17 @@ uint64_t log_last_lsn(struct log *log);      /* last LSN assigned  */
 uint64_t log_durable_lsn(struct log *log);   /* last LSN on disk   */
 const char *log_backend_name(const struct log *log);
 
+/* Counters since open, for benchmarks and tests. */
+struct log_stats {
+	uint64_t records;      /* records appended            */
+	uint64_t batches;      /* writes issued by the writer */
+	uint64_t syncs;        /* fdatasyncs issued           */
+	uint64_t bytes;        /* bytes written               */
+	uint64_t io_ns;        /* writer time in write+fsync  */
+	uint64_t wake_ns;      /* writer time waking waiters  */
+};
+void log_stats_get(struct log_stats *out, struct log *log);
+
 /* Reading.  A cursor sees records up to the durable LSN at each step. */
 struct log_cursor;
 

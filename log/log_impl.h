@@ -40,9 +40,25 @@ struct log_buf {
 	size_t len, cap;
 	uint64_t file_off;
 	uint64_t last_lsn;
+	uint32_t records;
 	size_t split;
 	uint64_t split_lsn;
 	bool need_sync;
+};
+
+/* A thread blocked until its record is written or durable.  Lives on the
+ * waiting thread's stack.  The writer unlinks the satisfied ones, arranges
+ * them in a binary tree (`wake`), stores every `result`, then wakes the
+ * root; each woken thread wakes its two children before returning.  So the
+ * writer makes one wake-up call per batch however many threads wait, and
+ * the wake-ups fan out over the cores while it writes the next batch. */
+struct log_waiter {
+	struct log_waiter *next;
+	struct log_waiter *wake[2];
+	uint64_t lsn;
+	enum log_wait wait;
+	int result;
+	_Atomic int done;
 };
 
 struct log {
@@ -54,18 +70,24 @@ struct log {
 	pthread_mutex_t mu;          /* protects everything below            */
 	pthread_cond_t cv_work;      /* the writer waits for records         */
 	pthread_cond_t cv_space;     /* appenders wait for buffer space      */
-	pthread_cond_t cv_done;      /* waiters wait for written/durable     */
 
 	struct log_buf fill;         /* being filled by appenders            */
 	uint64_t next_lsn;           /* the next LSN to assign               */
 	uint64_t tail_seg;           /* first LSN of the segment appends go to */
 	uint64_t tail_off;           /* where the next record goes in it     */
-	uint64_t written_lsn;        /* every record <= this is written      */
-	uint64_t durable_lsn;        /* every record <= this is fdatasynced  */
+	_Atomic uint64_t written_lsn; /* every record <= this is written;
+				       * stored under mu, read without it    */
+	_Atomic uint64_t durable_lsn; /* every record <= this is fdatasynced */
 	uint64_t sync_request_lsn;   /* someone waits for durability to here */
-	uint32_t waiters;
-	int poisoned;                /* 0, or the fatal error                */
+	struct log_waiter *waiting;  /* blocked threads, any order           */
+	uint32_t writer_want;        /* appenders signal cv_work once `fill`
+				      * holds this many records             */
+	uint32_t expect;             /* threads released by the last batch  */
+	uint64_t linger_ns;          /* how long to wait for them to return */
+	_Atomic uint32_t waiters;    /* threads inside append/wait (bounded) */
+	_Atomic int poisoned;        /* 0, or the fatal error               */
 	bool closing;
+	struct log_stats stats;
 
 	struct log_segment *segs;    /* ascending by first_lsn               */
 	size_t nsegs, capsegs;
@@ -73,6 +95,7 @@ struct log {
 	/* Owned by the writer thread alone. */
 	pthread_t writer;
 	struct log_buf io;           /* the batch being written              */
+	struct log_waiter **ready;   /* max_waiters slots for release_waiters */
 	int cur_fd;                  /* the segment being written            */
 	uint64_t cur_seg;            /* its first LSN                        */
 };

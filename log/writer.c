@@ -19,6 +19,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/futex.h>
+#include <stdatomic.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "grove.h"
@@ -41,6 +45,7 @@ static void buf_reset(struct log_buf *b)
 	b->split_lsn = 0;
 	b->need_sync = false;
 	b->last_lsn = 0;
+	b->records = 0;
 }
 
 static int buf_reserve(struct log_buf *b, size_t extra)
@@ -56,20 +61,118 @@ static int buf_reserve(struct log_buf *b, size_t extra)
 	return 0;
 }
 
-/* Wait on `cv` as one of the log's bounded waiters.  Caller holds mu. */
+/* Count the calling thread in as one of at most max_waiters threads inside
+ * the log; refuse beyond that.  Without the mutex. */
 static int enter(struct log *log)
 {
-	if (log->waiters >= log->opt.max_waiters)
-		return log_error(GROVE_EBUSY, "%u threads are already waiting on the log",
-				 log->waiters);
-	log->waiters++;
+	uint32_t n = atomic_fetch_add(&log->waiters, 1);
+	if (n >= log->opt.max_waiters) {
+		atomic_fetch_sub(&log->waiters, 1);
+		return log_error(GROVE_EBUSY, "%u threads are already waiting on the log", n);
+	}
 	return 0;
 }
 
 static void leave(struct log *log)
 {
-	assert(log->waiters > 0);
-	log->waiters--;
+	uint32_t n = atomic_fetch_sub(&log->waiters, 1);
+	assert(n > 0);
+	(void)n;
+}
+
+static bool satisfied(struct log *log, uint64_t lsn, enum log_wait wait)
+{
+	return wait == LOG_WAIT_NONE ||
+	       (wait == LOG_WAIT_DURABLE ? atomic_load(&log->durable_lsn)
+					 : atomic_load(&log->written_lsn)) >= lsn;
+}
+
+static void futex_wake_done(struct log_waiter *w)
+{
+	atomic_store_explicit(&w->done, 1, memory_order_release);
+	/* A wake on an address whose waiter already left is harmless:
+	 * FUTEX_WAKE writes nothing, and every futex wait loops. */
+	syscall(SYS_futex, &w->done, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+/* Block until `lsn` is written or durable.  Called with mu held; returns
+ * with mu released. */
+static int wait_unlock(struct log *log, uint64_t lsn, enum log_wait wait)
+{
+	struct log_waiter w = { .lsn = lsn, .wait = wait };
+
+	if (log->poisoned || satisfied(log, lsn, wait)) {
+		int err = log->poisoned;
+		pthread_mutex_unlock(&log->mu);
+		return err;
+	}
+	if (wait == LOG_WAIT_DURABLE && log->sync_request_lsn < lsn) {
+		log->sync_request_lsn = lsn;
+		pthread_cond_signal(&log->cv_work);
+	}
+	w.next = log->waiting;
+	log->waiting = &w;
+	pthread_mutex_unlock(&log->mu);
+	while (!atomic_load_explicit(&w.done, memory_order_acquire))
+		syscall(SYS_futex, &w.done, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+	/* Our children in the wake tree are still blocked, so still alive. */
+	for (int i = 0; i < 2; i++)
+		if (w.wake[i])
+			futex_wake_done(w.wake[i]);
+	return w.result;
+}
+
+/* Wake the waiters that are satisfied now (all of them if poisoned).
+ * Called with mu held. */
+static void release_waiters(struct log *log)
+{
+	struct log_waiter **pp = &log->waiting;
+	size_t n = 0;
+
+	while (*pp) {
+		struct log_waiter *w = *pp;
+		if (log->poisoned || satisfied(log, w->lsn, w->wait)) {
+			*pp = w->next;
+			assert(n < log->opt.max_waiters);
+			log->ready[n++] = w;
+		} else {
+			pp = &w->next;
+		}
+	}
+	/* No woken thread can return before its parent wakes it, so every
+	 * node stays valid until the root is woken below. */
+	for (size_t i = 0; i < n; i++) {
+		struct log_waiter *w = log->ready[i];
+		w->result = log->poisoned;
+		w->wake[0] = 2 * i + 1 < n ? log->ready[2 * i + 1] : NULL;
+		w->wake[1] = 2 * i + 2 < n ? log->ready[2 * i + 2] : NULL;
+	}
+	if (n)
+		futex_wake_done(log->ready[0]);
+	log->expect = (uint32_t)n;
+}
+
+/* Group commit's one judgment call.  The threads the last batch released
+ * are about to append again; taking the batch before they do would split
+ * every group in two (half in flight, half waiting).  So when `fill` holds
+ * fewer records than were released, wait for the rest — at most half an
+ * I/O's time, so a thread that went away costs little.  A lone writer
+ * never waits: its own record is the one expected.  Caller holds mu. */
+static void linger(struct log *log)
+{
+	struct timespec deadline;
+
+	if (log->closing || log->fill.records >= log->expect ||
+	    log->fill.len >= log->opt.max_batch_bytes / 2)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	uint64_t ns = (uint64_t)deadline.tv_nsec + log->linger_ns;
+	deadline.tv_sec += (time_t)(ns / 1000000000u);
+	deadline.tv_nsec = (long)(ns % 1000000000u);
+	log->writer_want = log->expect;
+	while (log->fill.records < log->expect && !log->closing)
+		if (pthread_cond_timedwait(&log->cv_work, &log->mu, &deadline) != 0)
+			break;
 }
 
 /* Make room in `fill` for a record of `span` bytes; opens a new segment
@@ -129,6 +232,7 @@ static uint64_t place(struct log *log, uint16_t kind, const void *payload,
 	       span - LOG_RECORD_HEADER_BYTES - payload_bytes);
 	f->len += span;
 	f->last_lsn = h.lsn;
+	f->records++;
 	log->tail_off += span;
 	/* One sparse mark per LOG_MARK_BYTES stretch of the segment. */
 	struct log_segment *seg = &log->segs[log->nsegs - 1];
@@ -136,21 +240,6 @@ static uint64_t place(struct log *log, uint16_t kind, const void *payload,
 	    off / LOG_MARK_BYTES != seg->marks[seg->nmarks - 1].offset / LOG_MARK_BYTES)
 		(void)log_mark_add(seg, h.lsn, off);
 	return h.lsn;
-}
-
-/* Caller holds mu and has entered. */
-static int wait_locked(struct log *log, uint64_t lsn, enum log_wait wait)
-{
-	if (wait == LOG_WAIT_NONE)
-		return 0;
-	if (wait == LOG_WAIT_DURABLE && log->sync_request_lsn < lsn) {
-		log->sync_request_lsn = lsn;
-		pthread_cond_signal(&log->cv_work);
-	}
-	while (!log->poisoned &&
-	       (wait == LOG_WAIT_DURABLE ? log->durable_lsn : log->written_lsn) < lsn)
-		pthread_cond_wait(&log->cv_done, &log->mu);
-	return log->poisoned;
 }
 
 int log_append(struct log *log, uint64_t *out_lsn, uint16_t kind, const void *payload,
@@ -165,22 +254,29 @@ int log_append(struct log *log, uint64_t *out_lsn, uint16_t kind, const void *pa
 				 "log record of %u bytes exceeds the limit of %u bytes",
 				 payload_bytes, log->opt.max_record_bytes);
 	hash = log_payload_hash(payload, payload_bytes); /* outside the lock */
-	pthread_mutex_lock(&log->mu);
 	if ((err = enter(log)) < 0)
-		goto out_unlocked_count;
-	if ((err = reserve(log, span)) < 0)
-		goto out;
+		return err;
+	pthread_mutex_lock(&log->mu);
+	if ((err = reserve(log, span)) < 0) {
+		pthread_mutex_unlock(&log->mu);
+		leave(log);
+		return err;
+	}
 	lsn = place(log, kind, payload, payload_bytes, hash, span);
+	log->stats.records++;
 	if (wait == LOG_WAIT_DURABLE)
 		log->fill.need_sync = true;
-	pthread_cond_signal(&log->cv_work);
 	if (out_lsn)
 		*out_lsn = lsn;
-	err = wait_locked(log, lsn, wait);
-out:
+	if (log->fill.records >= log->writer_want)
+		pthread_cond_signal(&log->cv_work);
+	if (wait == LOG_WAIT_NONE) {
+		pthread_mutex_unlock(&log->mu);
+		err = 0;
+	} else {
+		err = wait_unlock(log, lsn, wait);
+	}
 	leave(log);
-out_unlocked_count:
-	pthread_mutex_unlock(&log->mu);
 	return err;
 }
 
@@ -188,16 +284,27 @@ int log_wait(struct log *log, uint64_t lsn, enum log_wait wait)
 {
 	int err;
 
+	if (satisfied(log, lsn, wait) && !log->poisoned)
+		return 0; /* the common case in pipelined use: no lock at all */
+	if ((err = enter(log)) < 0)
+		return err;
 	pthread_mutex_lock(&log->mu);
 	if (lsn >= log->next_lsn) {
+		pthread_mutex_unlock(&log->mu);
 		err = log_error(GROVE_EINVAL, "LSN %lu has not been appended",
 				(unsigned long)lsn);
-	} else if ((err = enter(log)) == 0) {
-		err = wait_locked(log, lsn, wait);
-		leave(log);
+	} else {
+		err = wait_unlock(log, lsn, wait);
 	}
-	pthread_mutex_unlock(&log->mu);
+	leave(log);
 	return err;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* Put one batch on disk.  Writer thread only, without the mutex. */
@@ -231,22 +338,28 @@ static void *writer_main(void *arg)
 
 	pthread_mutex_lock(&log->mu);
 	for (;;) {
+		log->writer_want = 1;
 		while (!log->fill.len && log->sync_request_lsn <= log->durable_lsn &&
 		       !log->closing)
 			pthread_cond_wait(&log->cv_work, &log->mu);
 		if (!log->fill.len && log->sync_request_lsn <= log->durable_lsn)
 			break; /* closing, and everything is on disk */
+		linger(log);
+		log->writer_want = UINT32_MAX; /* busy: no appender needs to signal */
 		tmp = log->io;
 		log->io = log->fill;
 		log->fill = tmp;
 		buf_reset(&log->fill);
 		bool sync = log->io.need_sync || log->sync_request_lsn > log->durable_lsn;
 		uint64_t target = log->io.len ? log->io.last_lsn : log->written_lsn;
+		size_t written = log->io.len;
 		pthread_cond_broadcast(&log->cv_space);
 		pthread_mutex_unlock(&log->mu);
 
 		FAILPOINT("log.write.before");
+		uint64_t t0 = now_ns();
 		int err = write_batch(log, &log->io, sync);
+		uint64_t t1 = now_ns();
 		FAILPOINT("log.write.after");
 
 		pthread_mutex_lock(&log->mu);
@@ -257,14 +370,22 @@ static void *writer_main(void *arg)
 			log->poisoned = log_error(GROVE_EPOISONED,
 						  "log write failed: %s; the log is poisoned",
 						  strerror(-err));
-			pthread_cond_broadcast(&log->cv_done);
+			release_waiters(log);
 			pthread_cond_broadcast(&log->cv_space);
 			break;
 		}
+		log->stats.batches += written > 0;
+		log->stats.syncs += sync;
+		log->stats.bytes += written;
 		log->written_lsn = target;
 		if (sync)
 			log->durable_lsn = target;
-		pthread_cond_broadcast(&log->cv_done);
+		release_waiters(log);
+		log->stats.io_ns += t1 - t0;
+		/* Linger for at most half a recent I/O, within [10 us, 1 ms]. */
+		uint64_t half = (t1 - t0) / 2;
+		log->linger_ns = (log->linger_ns * 7 + (half < 10000 ? 10000 : half > 1000000 ? 1000000 : half)) / 8;
+		log->stats.wake_ns += now_ns() - t1;
 	}
 	pthread_mutex_unlock(&log->mu);
 	return NULL;
@@ -275,7 +396,8 @@ int log_writer_start(struct log *log)
 	size_t cap = log->opt.max_batch_bytes;
 	int err;
 
-	if (buf_reserve(&log->fill, cap) < 0 || buf_reserve(&log->io, cap) < 0)
+	log->ready = calloc(log->opt.max_waiters, sizeof *log->ready);
+	if (!log->ready || buf_reserve(&log->fill, cap) < 0 || buf_reserve(&log->io, cap) < 0)
 		return log_error(-ENOMEM, "out of memory for log buffers");
 	err = pthread_create(&log->writer, NULL, writer_main, log);
 	if (err)

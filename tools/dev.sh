@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# tools/dev.sh — install what is missing (Debian 12), build, then run
+#   demo   the built-in demo on a fresh graph directory
+#   test   the whole test suite, plain and under ASan+UBSan
+#   bench  the benchmarks in --quick mode
+# Used by the README's two commands and by .ci/run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mode=${1:-demo}
+jobs=${JOBS:-2}
+
+# Build tools, the libraries of DESIGN.md §10, and python3 for test summaries.
+packages=(gcc libc6-dev meson ninja-build pkg-config python3
+          liblmdb-dev libmsgpack-dev liburing-dev libcriterion-dev
+          libxxhash-dev libjansson-dev libmicrohttpd-dev)
+
+install_missing() {
+	local missing=()
+	for p in "${packages[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+	done
+	((${#missing[@]} == 0)) && return 0
+	local sudo=
+	[ "$(id -u)" -eq 0 ] || sudo=sudo
+	echo "== installing: ${missing[*]}"
+	$sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# build DIR [meson options...]
+build() {
+	local dir=$1; shift
+	if [ ! -f "$dir/build.ninja" ]; then
+		meson setup "$dir" "$@" >/dev/null
+	fi
+	ninja -C "$dir" -j"$jobs" >/dev/null
+}
+
+# Print "N passed, N failed, N skipped" over every test log given.
+summary() {
+	python3 - "$@" <<'PY'
+import json, sys
+counts = {"passed": 0, "failed": 0, "skipped": 0}
+for path in sys.argv[1:]:
+    for line in open(path):
+        r = json.loads(line)["result"]
+        key = "passed" if r == "OK" else "skipped" if r == "SKIP" else "failed"
+        counts[key] += 1
+print(f"{counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped")
+sys.exit(1 if counts["failed"] else 0)
+PY
+}
+
+install_missing
+
+case "$mode" in
+demo)
+	build build
+	dir=${GROVE_DEMO_DIR:-$(mktemp -d)/demo.grove}
+	./build/tools/grove demo "$dir"
+	;;
+test)
+	echo "== build (debugoptimized)"
+	build build
+	echo "== build (address,undefined sanitizers)"
+	build build-sanitize -Db_sanitize=address,undefined -Dbuildtype=debug
+	status=0
+	echo "== tests"
+	meson test -C build --num-processes "$jobs" --print-errorlogs || status=1
+	echo "== tests under ASan+UBSan"
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		meson test -C build-sanitize --num-processes "$jobs" --print-errorlogs || status=1
+	summary build/meson-logs/testlog.json build-sanitize/meson-logs/testlog.json || status=1
+	exit $status
+	;;
+bench)
+	build build
+	for b in build/bench/*; do
+		[ -x "$b" ] && [ -f "$b" ] && "$b" --quick
+	done
+	;;
+*)
+	echo "usage: tools/dev.sh demo|test|bench" >&2
+	exit 2
+	;;
+esac
