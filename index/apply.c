@@ -1,0 +1,341 @@
+/*
+ * apply.c — the apply step (see apply.h).
+ *
+ * For each effect: read the entity's version visible on the branch before
+ * this event (the "old" row), write the new version keyed by this LSN, and
+ * keep adjacency in step: an edge whose endpoints changed gets tombstones
+ * at its old endpoints in this branch's layer.  Old rows come from the
+ * layer chain at the branch head, so a branch shadows its parents without
+ * copying them.
+ */
+#include "index/apply.h"
+
+#include <msgpack.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "grove.h"
+#include "index/layered.h"
+#include "index/records.h"
+#include "index/row.h"
+#include "log/error.h"
+
+static void be32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (24 - 8 * i));
+}
+
+static void be64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (56 - 8 * i));
+}
+
+static uint64_t rd64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* The id string at slot 0 of a msgpack row, without unpacking the rest. */
+static int row_id(const uint8_t **id, uint32_t *len, const uint8_t *row, size_t n)
+{
+	/* fixarray / array16 / array32, then fixstr / str8 / str16 / str32 */
+	size_t off = 0;
+	if (n < 2)
+		return -1;
+	if ((row[0] & 0xf0) == 0x90) off = 1;
+	else if (row[0] == 0xdc) off = 3;
+	else if (row[0] == 0xdd) off = 5;
+	else return -1;
+	if (off >= n)
+		return -1;
+	uint8_t t = row[off];
+	if ((t & 0xe0) == 0xa0) { *len = t & 0x1f; off += 1; }
+	else if (t == 0xd9 && off + 2 <= n) { *len = row[off + 1]; off += 2; }
+	else if (t == 0xda && off + 3 <= n) { *len = (uint32_t)row[off + 1] << 8 | row[off + 2]; off += 3; }
+	else if (t == 0xdb && off + 5 <= n) {
+		*len = (uint32_t)row[off + 1] << 24 | (uint32_t)row[off + 2] << 16 |
+		       (uint32_t)row[off + 3] << 8 | row[off + 4];
+		off += 5;
+	} else return -1;
+	if (off + *len > n)
+		return -1;
+	*id = row + off;
+	return 0;
+}
+
+static int put(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t kn, const void *d, size_t dn,
+	       unsigned flags, const char *what)
+{
+	MDB_val key = { kn, (void *)k }, val = { dn, (void *)d };
+	int rc = mdb_put(txn, dbi, &key, &val, flags);
+	if (rc == MDB_KEYEXIST && (flags & MDB_NOOVERWRITE))
+		return 0;
+	return rc ? views_error(rc, what) : 0;
+}
+
+/* Record (type, id) <-> entity in the global maps (idempotent). */
+static int map_id(MDB_txn *txn, struct views *v, uint32_t type, uint64_t e,
+		  const uint8_t *id, uint32_t id_len)
+{
+	uint8_t k[4 + LAYERED_KEY_MAX], ek[8];
+	int err;
+	if (id_len > LAYERED_KEY_MAX - 4)
+		return log_error(GROVE_ETOOBIG, "an id of %u bytes exceeds the limit of %u bytes",
+				 id_len, LAYERED_KEY_MAX - 4);
+	be32(k, type);
+	memcpy(k + 4, id, id_len);
+	be64(ek, e);
+	if ((err = put(txn, v->ids, k, 4 + id_len, ek, 8, MDB_NOOVERWRITE, "id map")) < 0)
+		return err;
+	return put(txn, v->names, ek, 8, k, 4 + id_len, MDB_NOOVERWRITE, "name map");
+}
+
+struct apply_branch {
+	const char *name;
+	struct branch_rec rec;
+	struct layer_chain chain;   /* the branch as of before this event */
+};
+
+/* Adjacency entry of edge `e` at node `node` in direction `dir`. */
+static int adj_write(MDB_txn *txn, struct views *v, const struct apply_branch *b, uint32_t etype,
+		     uint8_t dir, uint64_t node, uint64_t e, uint64_t lsn, const uint64_t *other)
+{
+	uint8_t prefix[13], elem[8], key[LAYERED_KEY_MAX], val[8];
+	be32(prefix, etype);
+	prefix[4] = dir;
+	be64(prefix + 5, node);
+	be64(elem, e);
+	uint32_t n = layered_key(key, b->rec.layer, prefix, sizeof prefix, elem, 8, lsn);
+	if (other)
+		be64(val, *other);
+	return put(txn, v->adj, key, n, val, other ? 8 : 0, 0, "adjacency");
+}
+
+static int edge_endpoints(uint64_t *src, uint64_t *dst, const MDB_val *row)
+{
+	msgpack_unpacked up;
+	size_t off = 0;
+	int ok = 0;
+	msgpack_unpacked_init(&up);
+	if (msgpack_unpack_next(&up, row->mv_data, row->mv_size, &off) == MSGPACK_UNPACK_SUCCESS &&
+	    up.data.type == MSGPACK_OBJECT_ARRAY && up.data.via.array.size > ROW_EDGE_DST &&
+	    up.data.via.array.ptr[ROW_EDGE_SRC].type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
+	    up.data.via.array.ptr[ROW_EDGE_DST].type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+		*src = up.data.via.array.ptr[ROW_EDGE_SRC].via.u64;
+		*dst = up.data.via.array.ptr[ROW_EDGE_DST].via.u64;
+		ok = 1;
+	}
+	msgpack_unpacked_destroy(&up);
+	return ok ? 0 : log_error(GROVE_ECORRUPT, "a stored edge row has no endpoints");
+}
+
+static int apply_effect(MDB_txn *txn, struct views *v, const struct apply_branch *b,
+			uint64_t lsn, const struct event_effect *fx)
+{
+	uint8_t prefix[4], elem[8], key[LAYERED_KEY_MAX];
+	MDB_val old;
+	bool edge = fx->op == EFFECT_PUT_EDGE || fx->op == EFFECT_DELETE_EDGE;
+	bool del = fx->op == EFFECT_DELETE_NODE || fx->op == EFFECT_DELETE_EDGE;
+	int err;
+
+	be32(prefix, fx->type_id);
+	be64(elem, fx->entity_id);
+	err = layered_get(&old, NULL, txn, v->rows, &b->chain, prefix, 4, elem, 8);
+	if (err < 0 && err != GROVE_ENOTFOUND)
+		return err;
+	bool had = err == 0;
+	uint64_t osrc = 0, odst = 0;
+	if (edge && had && (err = edge_endpoints(&osrc, &odst, &old)) < 0)
+		return err;
+	if (!del) {
+		const uint8_t *id;
+		uint32_t id_len;
+		if (row_id(&id, &id_len, fx->row.ptr, fx->row.len) < 0)
+			return log_error(GROVE_ECORRUPT, "effect row of entity %lu has no id",
+					 (unsigned long)fx->entity_id);
+		if ((err = map_id(txn, v, fx->type_id, fx->entity_id, id, id_len)) < 0)
+			return err;
+	}
+	if (edge) {
+		bool moved = had && (del || osrc != fx->src || odst != fx->dst);
+		if (moved && ((err = adj_write(txn, v, b, fx->type_id, 0, osrc, fx->entity_id, lsn, NULL)) < 0 ||
+			      (err = adj_write(txn, v, b, fx->type_id, 1, odst, fx->entity_id, lsn, NULL)) < 0))
+			return err;
+		if (!del && (!had || moved) &&
+		    ((err = adj_write(txn, v, b, fx->type_id, 0, fx->src, fx->entity_id, lsn, &fx->dst)) < 0 ||
+		     (err = adj_write(txn, v, b, fx->type_id, 1, fx->dst, fx->entity_id, lsn, &fx->src)) < 0))
+			return err;
+	}
+	if (del && !had)
+		return 0; /* deleting what is not there changes nothing */
+	uint32_t n = layered_key(key, b->rec.layer, prefix, 4, elem, 8, lsn);
+	return put(txn, v->rows, key, n, del ? NULL : fx->row.ptr, del ? 0 : fx->row.len, 0, "rows");
+}
+
+static void copy_bytes(char *dst, size_t cap, struct event_bytes b)
+{
+	size_t n = b.len < cap - 1 ? b.len : cap - 1;
+	memcpy(dst, b.ptr, n);
+	dst[n] = '\0';
+}
+
+static int put_commit(MDB_txn *txn, struct views *v, uint64_t lsn, const struct event *ev,
+		      const char *branch, uint32_t layer, const struct commit_id *parent,
+		      uint64_t version)
+{
+	struct commit_rec c = { .id = ev->commit, .merged_parent = ev->merged_parent,
+				.lsn = lsn, .time_us = ev->time_us, .version = version,
+				.layer = layer, .kind = ev->kind };
+	if (parent)
+		c.parent = *parent;
+	snprintf(c.branch, sizeof c.branch, "%s", branch);
+	copy_bytes(c.actor, sizeof c.actor, ev->actor);
+	return commit_put(txn, v, &c);
+}
+
+static int genesis(MDB_txn *txn, struct views *v, const struct lang_catalog *cat, uint64_t lsn,
+		   const struct event *ev)
+{
+	struct layer_rec l = { 0, 0, 0 };
+	struct branch_rec b = { .layer = MAIN_LAYER, .head_lsn = lsn, .head = ev->commit,
+				.created_lsn = lsn, .version = 1 };
+	void *enc;
+	size_t enc_len;
+	int err;
+
+	if ((err = lang_catalog_encode(&enc, &enc_len, cat)) < 0)
+		return log_error(GROVE_EINVAL, "cannot encode the catalog");
+	err = meta_put(txn, v, "catalog", enc, enc_len);
+	free(enc);
+	if (err < 0 ||
+	    (err = meta_put(txn, v, "schema", ev->schema_text.ptr, ev->schema_text.len)) < 0 ||
+	    (err = meta_put_u64(txn, v, "next_layer", MAIN_LAYER + 1)) < 0 ||
+	    (err = layer_put(txn, v, MAIN_LAYER, &l)) < 0 ||
+	    (err = branch_put(txn, v, MAIN_BRANCH, &b)) < 0)
+		return err;
+	return put_commit(txn, v, lsn, ev, MAIN_BRANCH, MAIN_LAYER, NULL, 1);
+}
+
+static int branch_create(MDB_txn *txn, struct views *v, uint64_t lsn, const struct event *ev)
+{
+	char name[BRANCH_NAME_MAX + 1], from[BRANCH_NAME_MAX + 1];
+	struct branch_rec src, b;
+	uint64_t next;
+	int err;
+
+	copy_bytes(name, sizeof name, ev->name);
+	copy_bytes(from, sizeof from, ev->from);
+	if ((err = branch_get(&src, txn, v, from)) < 0 ||
+	    (err = meta_get_u64(&next, txn, v, "next_layer")) < 0)
+		return err == GROVE_ENOTFOUND
+			? log_error(GROVE_ECORRUPT, "event %lu creates a branch from missing '%s'",
+				    (unsigned long)lsn, from)
+			: err;
+	struct layer_rec l = { src.layer, 0, src.head_lsn };
+	b = (struct branch_rec){ .layer = (uint32_t)next, .parent_layer = src.layer,
+				 .head_lsn = lsn, .head = src.head, .created_lsn = lsn,
+				 .version = src.version };
+	if ((err = layer_put(txn, v, (uint32_t)next, &l)) < 0 ||
+	    (err = meta_put_u64(txn, v, "next_layer", next + 1)) < 0)
+		return err;
+	return branch_put(txn, v, name, &b);
+}
+
+static int commit_effects(MDB_txn *txn, struct views *v, uint64_t lsn, const struct event *ev,
+			  const struct event_effect *fx, uint32_t n)
+{
+	struct apply_branch b;
+	char name[BRANCH_NAME_MAX + 1];
+	int err;
+
+	copy_bytes(name, sizeof name, ev->branch);
+	b.name = name;
+	if ((err = branch_get(&b.rec, txn, v, name)) < 0)
+		return err == GROVE_ENOTFOUND
+			? log_error(GROVE_ECORRUPT, "event %lu writes to missing branch '%s'",
+				    (unsigned long)lsn, name)
+			: err;
+	if ((err = layer_chain(&b.chain, txn, v, b.rec.layer, b.rec.head_lsn)) < 0)
+		return err;
+	for (uint32_t i = 0; i < n; i++)
+		if ((err = apply_effect(txn, v, &b, lsn, &fx[i])) < 0)
+			return err;
+	if ((err = put_commit(txn, v, lsn, ev, name, b.rec.layer, &b.rec.head,
+			      b.rec.version + 1)) < 0)
+		return err;
+	b.rec.head = ev->commit;
+	b.rec.head_lsn = lsn;
+	b.rec.version++;
+	return branch_put(txn, v, name, &b.rec);
+}
+
+int views_apply(MDB_txn *txn, struct views *v, const struct lang_catalog *cat, uint64_t lsn,
+		const struct event *ev, const struct event_effect *effects, uint32_t n)
+{
+	char name[BRANCH_NAME_MAX + 1];
+	int err;
+
+	switch (ev->kind) {
+	case EVENT_SCHEMA_APPLY:
+		err = genesis(txn, v, cat, lsn, ev);
+		break;
+	case EVENT_BRANCH_CREATE:
+		err = branch_create(txn, v, lsn, ev);
+		break;
+	case EVENT_BRANCH_DELETE:
+		copy_bytes(name, sizeof name, ev->name);
+		err = branch_del(txn, v, name);
+		break;
+	case EVENT_MUTATION:
+	case EVENT_LOAD_CHUNK:
+	case EVENT_MERGE:
+		err = commit_effects(txn, v, lsn, ev, effects, n);
+		break;
+	default:
+		err = log_error(GROVE_ECORRUPT, "event %lu has unknown kind %u", (unsigned long)lsn,
+				ev->kind);
+	}
+	return err < 0 ? err : meta_put_u64(txn, v, "applied_lsn", lsn);
+}
+
+int views_id_lookup(uint64_t *out, MDB_txn *txn, const struct views *v, uint32_t type,
+		    const void *id, uint32_t id_len)
+{
+	uint8_t k[4 + LAYERED_KEY_MAX];
+	if (id_len > LAYERED_KEY_MAX - 4)
+		return GROVE_ENOTFOUND;
+	be32(k, type);
+	memcpy(k + 4, id, id_len);
+	MDB_val key = { 4 + id_len, k }, d;
+	int rc = mdb_get(txn, v->ids, &key, &d);
+	if (rc)
+		return views_error(rc, "id map");
+	if (d.mv_size != 8)
+		return log_error(GROVE_ECORRUPT, "id map entry has %zu bytes", d.mv_size);
+	*out = rd64(d.mv_data);
+	return 0;
+}
+
+int views_id_name(uint32_t *type, const char **id, uint32_t *id_len, MDB_txn *txn,
+		  const struct views *v, uint64_t e)
+{
+	uint8_t ek[8];
+	be64(ek, e);
+	MDB_val key = { 8, ek }, d;
+	int rc = mdb_get(txn, v->names, &key, &d);
+	if (rc)
+		return views_error(rc, "name map");
+	if (d.mv_size < 4)
+		return log_error(GROVE_ECORRUPT, "name map entry has %zu bytes", d.mv_size);
+	const uint8_t *p = d.mv_data;
+	*type = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+	*id = (const char *)p + 4;
+	*id_len = (uint32_t)d.mv_size - 4;
+	return 0;
+}

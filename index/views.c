@@ -1,0 +1,144 @@
+/* views.c — the LMDB environment and its databases (see views.h). */
+#include "index/views.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "grove.h"
+#include "log/error.h"
+
+#define VIEWS_MAX_DBS 16
+#define VIEWS_DEFAULT_MAP (1ull << 40)
+
+int views_error(int rc, const char *what)
+{
+	if (rc == MDB_NOTFOUND)
+		return GROVE_ENOTFOUND;
+	if (rc == MDB_MAP_FULL)
+		return log_error(GROVE_ETOOBIG, "%s: the views' map is full (%s)", what,
+				 mdb_strerror(rc));
+	if (rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND || rc == MDB_INVALID ||
+	    rc == MDB_VERSION_MISMATCH)
+		return log_error(GROVE_ECORRUPT, "%s: views are damaged (%s); run grove rebuild",
+				 what, mdb_strerror(rc));
+	if (rc > 0)
+		return log_error(-rc, "%s: %s", what, mdb_strerror(rc));
+	return log_error(GROVE_EINVAL, "%s: %s", what, mdb_strerror(rc));
+}
+
+static int open_dbs(struct views *v)
+{
+	static const char *const names[] = { "meta", "branches", "layers", "commits", "ids",
+					     "names", "rows", "adj", "pidx" };
+	MDB_dbi *dbis[] = { &v->meta, &v->branches, &v->layers, &v->commits, &v->ids,
+			    &v->names, &v->rows, &v->adj, &v->pidx };
+	MDB_txn *txn;
+	int rc = mdb_txn_begin(v->env, NULL, 0, &txn);
+
+	if (rc)
+		return views_error(rc, "opening the views");
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if ((rc = mdb_dbi_open(txn, names[i], MDB_CREATE, dbis[i])) != 0) {
+			mdb_txn_abort(txn);
+			return views_error(rc, names[i]);
+		}
+	rc = mdb_txn_commit(txn);
+	return rc ? views_error(rc, "opening the views") : 0;
+}
+
+int views_open(struct views **out, const char *dir, uint64_t map_bytes)
+{
+	struct views *v = calloc(1, sizeof *v);
+	int rc, err;
+
+	if (!v)
+		return log_error(-ENOMEM, "out of memory");
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		free(v);
+		return log_error(-errno, "cannot create %s: %s", dir, strerror(errno));
+	}
+	if ((rc = mdb_env_create(&v->env)) != 0 ||
+	    (rc = mdb_env_set_maxdbs(v->env, VIEWS_MAX_DBS)) != 0 ||
+	    (rc = mdb_env_set_mapsize(v->env, map_bytes ? map_bytes : VIEWS_DEFAULT_MAP)) != 0 ||
+	    (rc = mdb_env_set_maxreaders(v->env, 1024)) != 0 ||
+	    /* NOSYNC: the log is the durable truth; NOTLS: read transactions
+	     * belong to snapshots, not threads. */
+	    (rc = mdb_env_open(v->env, dir, MDB_NOSYNC | MDB_NOTLS | MDB_NORDAHEAD, 0644)) != 0) {
+		err = views_error(rc, dir);
+		if (v->env)
+			mdb_env_close(v->env);
+		free(v);
+		return err;
+	}
+	if ((err = open_dbs(v)) < 0) {
+		mdb_env_close(v->env);
+		free(v);
+		return err;
+	}
+	*out = v;
+	return 0;
+}
+
+void views_close(struct views *v)
+{
+	if (!v)
+		return;
+	mdb_env_sync(v->env, 1);
+	mdb_env_close(v->env);
+	free(v);
+}
+
+int views_sync(struct views *v)
+{
+	int rc = mdb_env_sync(v->env, 1);
+	return rc ? views_error(rc, "syncing the views") : 0;
+}
+
+int views_read_begin(MDB_txn **out, struct views *v)
+{
+	int rc = mdb_txn_begin(v->env, NULL, MDB_RDONLY, out);
+	return rc ? views_error(rc, "beginning a read") : 0;
+}
+
+int views_write_begin(MDB_txn **out, struct views *v)
+{
+	int rc = mdb_txn_begin(v->env, NULL, 0, out);
+	return rc ? views_error(rc, "beginning a write") : 0;
+}
+
+int meta_get(MDB_val *out, MDB_txn *txn, const struct views *v, const char *key)
+{
+	MDB_val k = { strlen(key), (void *)key };
+	int rc = mdb_get(txn, v->meta, &k, out);
+	return rc ? views_error(rc, key) : 0;
+}
+
+int meta_put(MDB_txn *txn, const struct views *v, const char *key, const void *p, size_t n)
+{
+	MDB_val k = { strlen(key), (void *)key }, d = { n, (void *)p };
+	int rc = mdb_put(txn, v->meta, &k, &d, 0);
+	return rc ? views_error(rc, key) : 0;
+}
+
+int meta_get_u64(uint64_t *out, MDB_txn *txn, const struct views *v, const char *key)
+{
+	MDB_val d;
+	int err = meta_get(&d, txn, v, key);
+	if (err == GROVE_ENOTFOUND) {
+		*out = 0;
+		return 0;
+	}
+	if (err < 0)
+		return err;
+	if (d.mv_size != sizeof *out)
+		return log_error(GROVE_ECORRUPT, "views meta %s has %zu bytes", key, d.mv_size);
+	memcpy(out, d.mv_data, sizeof *out);
+	return 0;
+}
+
+int meta_put_u64(MDB_txn *txn, const struct views *v, const char *key, uint64_t val)
+{
+	return meta_put(txn, v, key, &val, sizeof val);
+}

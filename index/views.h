@@ -1,0 +1,53 @@
+/*
+ * views.h — the LMDB environment that holds Grove's materialized views of
+ * the operation log (DESIGN.md §4), and its named databases.
+ *
+ *   meta      "applied_lsn", "replay_from", "next_id", "next_layer",
+ *             "catalog" (the catalog in force, msgpack), "schema" (its text)
+ *   branches  name -> branch record (branch.h)
+ *   layers    layer u32 -> layer record: parent layer and fork LSN
+ *   commits   commit id (16 bytes) -> commit record (commit.h)
+ *   ids       type u32 | id bytes -> internal entity id u64   (global)
+ *   names     entity u64 -> type u32 | id bytes               (global)
+ *   rows      layer | type | entity | ~lsn -> row (row.h) or tombstone
+ *   adj       layer | edge type | dir | node | edge | ~lsn -> other node
+ *   pidx      layer | type | prop | value | entity | ~lsn -> "" or tombstone
+ *
+ * Every view is derived from the log.  Applying one event is one LMDB write
+ * transaction that also advances "applied_lsn", so the views always equal
+ * the log up to applied_lsn exactly (DESIGN.md §4, docs/durability.md).
+ */
+#ifndef GROVE_INDEX_VIEWS_H
+#define GROVE_INDEX_VIEWS_H
+
+#include <lmdb.h>
+#include <stdint.h>
+
+struct views {
+	MDB_env *env;
+	MDB_dbi meta, branches, layers, commits, ids, names, rows, adj, pidx;
+};
+
+/* Open (creating if needed) the environment in directory `dir`.  The map
+ * is `map_bytes` of address space (0: 1 TiB); the file grows as needed. */
+int views_open(struct views **out, const char *dir, uint64_t map_bytes);
+void views_close(struct views *v);
+
+/* Flush everything committed so far to disk (views are opened MDB_NOSYNC:
+ * the log is the durable truth; see docs/durability.md). */
+int views_sync(struct views *v);
+
+/* Convert an LMDB return code into a Grove error with a message naming
+ * `what` (log/error.h's message buffer).  MDB_NOTFOUND -> GROVE_ENOTFOUND. */
+int views_error(int rc, const char *what);
+
+int views_read_begin(MDB_txn **out, struct views *v);
+int views_write_begin(MDB_txn **out, struct views *v);
+
+/* meta: u64 values (absent: 0) and byte values. */
+int meta_get_u64(uint64_t *out, MDB_txn *txn, const struct views *v, const char *key);
+int meta_put_u64(MDB_txn *txn, const struct views *v, const char *key, uint64_t val);
+int meta_get(MDB_val *out, MDB_txn *txn, const struct views *v, const char *key);
+int meta_put(MDB_txn *txn, const struct views *v, const char *key, const void *p, size_t n);
+
+#endif
