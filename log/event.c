@@ -288,15 +288,96 @@ static int get_field(struct event *ev, uint64_t f, const msgpack_object *v)
 	}
 }
 
+/* Big-endian unsigned of `n` bytes at p. */
+static uint64_t be(const uint8_t *p, int n)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < n; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+bool event_msgpack_bounded(const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	size_t pos = 0, pending = 1;
+
+	while (pending > 0) {
+		if (pos >= len)
+			return false;
+		unsigned b = p[pos];
+		size_t head = 1, body = 0, items = 0;
+		int lenbytes = 0;
+		if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3) {
+			/* positive/negative fixint, nil, false, true */
+		} else if ((b & 0xf0) == 0x80) {
+			items = 2u * (b & 0x0f);                 /* fixmap */
+		} else if ((b & 0xf0) == 0x90) {
+			items = b & 0x0f;                        /* fixarray */
+		} else if ((b & 0xe0) == 0xa0) {
+			body = b & 0x1f;                         /* fixstr */
+		} else if (b == 0xc4 || b == 0xd9) {     /* bin8, str8 */
+			lenbytes = 1;
+		} else if (b == 0xc5 || b == 0xda) {     /* bin16, str16 */
+			lenbytes = 2;
+		} else if (b == 0xc6 || b == 0xdb) {     /* bin32, str32 */
+			lenbytes = 4;
+		} else if (b >= 0xc7 && b <= 0xc9) {     /* ext8/16/32: + type byte */
+			lenbytes = b == 0xc7 ? 1 : b == 0xc8 ? 2 : 4;
+			head = 2;
+		} else if (b == 0xcc || b == 0xd0) {     /* uint8, int8 */
+			head = 2;
+		} else if (b == 0xcd || b == 0xd1) {     /* uint16, int16 */
+			head = 3;
+		} else if (b == 0xca || b == 0xce || b == 0xd2) {   /* 32-bit */
+			head = 5;
+		} else if (b == 0xcb || b == 0xcf || b == 0xd3) {   /* 64-bit */
+			head = 9;
+		} else if (b >= 0xd4 && b <= 0xd8) {     /* fixext 1..16 */
+			head = 2 + ((size_t)1 << (b - 0xd4));
+		} else if (b == 0xdc || b == 0xde) {     /* array16, map16 */
+			if (len - pos < 3)
+				return false;
+			items = (size_t)be(p + pos + 1, 2) * (b == 0xde ? 2 : 1);
+			head = 3;
+		} else if (b == 0xdd || b == 0xdf) {     /* array32, map32 */
+			if (len - pos < 5)
+				return false;
+			items = (size_t)be(p + pos + 1, 4) * (b == 0xdf ? 2 : 1);
+			head = 5;
+		} else {
+			return false;                            /* 0xc1: never used */
+		}
+		if (lenbytes > 0) {
+			if (len - pos < 1 + (size_t)lenbytes)
+				return false;
+			body = (size_t)be(p + pos + 1, lenbytes);
+			head += (size_t)lenbytes;
+		}
+		if (len - pos < head || len - pos - head < body)
+			return false;
+		pos += head + body;
+		/* Each announced item needs at least one more byte. */
+		if (items > len - pos)
+			return false;
+		pending = pending - 1 + items;
+	}
+	return pos == len;
+}
+
 int event_decode(struct event *ev, const void *buf, size_t len)
 {
 	msgpack_unpacked up;
 	size_t off = 0;
+	uint64_t seen = 0;
 	int err = 0;
 
 	memset(ev, 0, sizeof *ev);
 	msgpack_unpacked_init(&up);
-	if (msgpack_unpack_next(&up, buf, len, &off) != MSGPACK_UNPACK_SUCCESS || off != len) {
+	/* msgpack-c sizes its allocations from the counts array and map
+	 * headers announce: check them against the bytes first. */
+	if (!event_msgpack_bounded(buf, len) ||
+	    msgpack_unpack_next(&up, buf, len, &off) != MSGPACK_UNPACK_SUCCESS || off != len) {
 		err = bad("not one msgpack value");
 		goto out;
 	}
@@ -306,10 +387,14 @@ int event_decode(struct event *ev, const void *buf, size_t len)
 	}
 	for (uint32_t i = 0; i < up.data.via.map.size && !err; i++) {
 		const msgpack_object_kv *kv = &up.data.via.map.ptr[i];
+		uint64_t f = kv->key.type == MSGPACK_OBJECT_POSITIVE_INTEGER ? kv->key.via.u64 : 0;
 		if (kv->key.type != MSGPACK_OBJECT_POSITIVE_INTEGER)
 			err = bad("a field number is not an integer");
-		else
-			err = get_field(ev, kv->key.via.u64, &kv->val);
+		else if (f < 64 && (seen & (UINT64_C(1) << f)))
+			err = log_error(GROVE_ECORRUPT, "event payload: field %u appears twice",
+					(unsigned)f);
+		else if ((err = get_field(ev, f, &kv->val)) == 0 && f < 64)
+			seen |= UINT64_C(1) << f;
 	}
 	if (!err && ev->kind == 0)
 		err = bad("no kind");

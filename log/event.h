@@ -97,10 +97,17 @@ int event_encode(uint8_t **out, size_t *out_len, const struct event *ev);
 
 /* Decode `len` bytes at `buf` into `ev` (its effects array is malloc'd;
  * release with event_release).  Returns 0 or GROVE_ECORRUPT with a message
- * naming the field. */
+ * naming the field (a known field written twice is corrupt too). */
 int event_decode(struct event *ev, const void *buf, size_t len);
 
 void event_release(struct event *ev);
+
+/* Is buf[0, len) exactly one msgpack value whose every array and map
+ * announces no more items than bytes remain?  Checked without allocating
+ * before msgpack-c unpacks a payload, since msgpack-c sizes its
+ * allocations from the announced counts (a 5-byte header could ask for
+ * tens of GiB).  event_decode() does it; use it for any untrusted msgpack. */
+bool event_msgpack_bounded(const void *buf, size_t len);
 
 const char *event_kind_name(unsigned kind);
 /* Kind number for a name ("mutation", ...), or 0. */

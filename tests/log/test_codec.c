@@ -4,6 +4,7 @@
 
 #include "grove.h"
 #include "log/commit_id.h"
+#include "log/error.h"
 #include "log/event.h"
 #include "log/record.h"
 
@@ -150,6 +151,37 @@ Test(event_codec, unknown_fields_from_newer_versions_are_skipped)
 	cr_assert_eq(event_decode(&ev, buf, sizeof buf), 0);
 	cr_assert_eq(ev.kind, EVENT_MUTATION);
 	event_release(&ev);
+}
+
+Test(event_codec, a_container_announcing_more_items_than_bytes_is_refused)
+{
+	/* {map32 announcing 4294967295 pairs} then nothing: refused before
+	 * msgpack-c could size an allocation (~100 GiB) from the count.  Found
+	 * by tests/fuzz/fuzz_event (crashes/event/oom-map32-header). */
+	static const uint8_t map32[] = { 0xdf, 0xff, 0xff, 0xff, 0xff, 0x01, 0x01 };
+	/* A valid field, then effects as an array32 claiming 2^32-1 items. */
+	static const uint8_t arr32[] = { 0x82, 0x01, 0x01, 0x0a, 0xdd, 0xff, 0xff, 0xff, 0xff, 0xc0 };
+	/* A str32 whose length runs past the end. */
+	static const uint8_t str32[] = { 0x82, 0x01, 0x01, 0x06, 0xdb, 0x7f, 0xff, 0xff, 0xff, 'x' };
+	struct event ev;
+	cr_assert_eq(event_decode(&ev, map32, sizeof map32), GROVE_ECORRUPT);
+	cr_assert_eq(event_decode(&ev, arr32, sizeof arr32), GROVE_ECORRUPT);
+	cr_assert_eq(event_decode(&ev, str32, sizeof str32), GROVE_ECORRUPT);
+	cr_assert(!event_msgpack_bounded(map32, sizeof map32));
+	cr_assert(!event_msgpack_bounded((const uint8_t[]){ 0xc1 }, 1));
+	cr_assert(event_msgpack_bounded((const uint8_t[]){ 0x92, 0x01, 0xc0 }, 3));
+	cr_assert(!event_msgpack_bounded((const uint8_t[]){ 0x92, 0x01, 0xc0, 0x00 }, 4));
+}
+
+Test(event_codec, a_field_written_twice_is_refused_without_leaking)
+{
+	/* {1: 1, 10: [], 10: []}: the second effects array used to replace the
+	 * first one's allocation, which leaked. */
+	static const uint8_t twice[] = { 0x83, 0x01, 0x01, 0x0a, 0x90, 0x0a, 0x90 };
+	struct event ev;
+	cr_assert_eq(event_decode(&ev, twice, sizeof twice), GROVE_ECORRUPT);
+	cr_assert_null(ev.effects);
+	cr_assert_str_eq(log_errmsg(), "event payload: field 10 appears twice");
 }
 
 Test(record, a_header_round_trips_and_detects_any_flipped_bit)
