@@ -1,0 +1,24 @@
+/*
+ * engine/value_int.h — helpers shared by the value_*.c and jsonl*.c files.
+ * Private to engine/.
+ */
+#ifndef GROVE_ENGINE_VALUE_INT_H
+#define GROVE_ENGINE_VALUE_INT_H
+
+#include "engine/jsonw.h"
+#include "engine/value.h"
+
+#define VALUE_TEXT_BRIEF_MAX 120   /* a quoted text inside a message */
+
+/* s[0..len) cut on a UTF-8 boundary to VALUE_TEXT_BRIEF_MAX bytes, with
+ * "..." when cut (out: VALUE_TEXT_BRIEF_MAX + 4 bytes). */
+void value_text_brief(char *out, const char *s, size_t len);
+
+/* The type's display name without the nullability mark: "I32", "[String]",
+ * "Vector(3)", "enum(a, b)" (out: at least 64 bytes; longer names cut). */
+void value_type_name(char *out, size_t cap, const struct lang_type *t);
+
+/* The nil object returned for slots past a row's end. */
+extern const msgpack_object value_nil_object;
+
+#endif /* GROVE_ENGINE_VALUE_INT_H */
