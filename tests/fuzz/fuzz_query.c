@@ -261,7 +261,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		for (size_t i = 0; i < file->n_queries; i++) {
 			const struct gq_query *q = &file->queries[i];
-			FUZZ_CHECK(gq_file_find(file, q->name) != NULL);
+			if (i < 16)   /* a linear lookup: keep the target linear */
+				FUZZ_CHECK(gq_file_find(file, q->name) != NULL);
 			check_query(full_cat, q);
 			check_query(empty_cat, q);
 		}
