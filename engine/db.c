@@ -1,10 +1,12 @@
 /*
- * db.c — creating, opening and closing a graph directory.
+ * db.c — the parts of an open graph directory.
  *
  *   DIR/GROVE   the format name and version ("GROVE 1\n"); open refuses a
- *               directory without it or with a version it does not know
+ *               directory without it or with a version it does not know.
+ *               Written last by init, so a half-made graph is never opened.
  *   DIR/LOCK    flock()ed by the one process that has the graph open
  *   DIR/log/    the operation log (log/)
+ *   DIR/views/  the LMDB views (index/), derived from the log
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +20,15 @@
 #include "engine/db.h"
 #include "log/error.h"
 
+static void close_views(grove_db *db);
+
+struct branch_lock {
+	struct branch_lock *next;
+	char *name;
+	unsigned refs;
+	pthread_mutex_t mu;
+};
+
 void db_log_options(struct log_options *out, const grove_options *opts)
 {
 	memset(out, 0, sizeof *out);
@@ -30,7 +41,7 @@ void db_log_options(struct log_options *out, const grove_options *opts)
 	out->backend = opts->log_backend;
 }
 
-static char *path_join(const char *dir, const char *name)
+char *db_path(const char *dir, const char *name)
 {
 	size_t n = strlen(dir) + strlen(name) + 2;
 	char *p = malloc(n);
@@ -39,10 +50,9 @@ static char *path_join(const char *dir, const char *name)
 	return p;
 }
 
-/* Write DIR/GROVE durably (write a temp file, fsync, rename, fsync dir). */
-static int write_format_file(const char *dir)
+int db_write_format_file(const char *dir)
 {
-	char *tmp = path_join(dir, "GROVE.tmp"), *dst = path_join(dir, "GROVE");
+	char *tmp = db_path(dir, "GROVE.tmp"), *dst = db_path(dir, "GROVE");
 	char text[64];
 	int fd = -1, err = -ENOMEM, n;
 
@@ -69,7 +79,7 @@ out:
 
 static int check_format_file(grove_db *db)
 {
-	char *path = path_join(db->dir, "GROVE"), text[64] = { 0 };
+	char *path = db_path(db->dir, "GROVE"), text[64] = { 0 };
 	int version = 0, fd;
 	ssize_t n;
 
@@ -93,7 +103,7 @@ static int check_format_file(grove_db *db)
 
 static int take_lock(grove_db *db)
 {
-	char *path = path_join(db->dir, "LOCK");
+	char *path = db_path(db->dir, "LOCK");
 	if (!path)
 		return db_error(db, -ENOMEM, "out of memory");
 	db->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -106,8 +116,24 @@ static int take_lock(grove_db *db)
 	return 0;
 }
 
-static void db_free(grove_db *db)
+void db_free(grove_db *db)
 {
+	if (!db)
+		return;
+	if (db->log)
+		log_close(db->log);
+	close_views(db);
+	lang_catalog_free(db->cat);
+	seq_destroy(&db->seq);
+	pthread_mutex_destroy(&db->ns_mu);
+	pthread_mutex_destroy(&db->locks_mu);
+	while (db->locks) {
+		struct branch_lock *l = db->locks;
+		db->locks = l->next;
+		pthread_mutex_destroy(&l->mu);
+		free(l->name);
+		free(l);
+	}
 	if (db->lock_fd >= 0)
 		close(db->lock_fd); /* releases the flock */
 	free(db->dir);
@@ -120,8 +146,11 @@ static grove_db *db_new(const char *dir, const grove_options *opts)
 	if (!db)
 		return NULL;
 	db->lock_fd = -1;
+	pthread_mutex_init(&db->ns_mu, NULL);
+	pthread_mutex_init(&db->locks_mu, NULL);
+	seq_init(&db->seq, 0);
 	if (!(db->dir = strdup(dir))) {
-		free(db);
+		db_free(db);
 		return NULL;
 	}
 	if (opts)
@@ -129,78 +158,174 @@ static grove_db *db_new(const char *dir, const grove_options *opts)
 	return db;
 }
 
-int grove_open(grove_db **out, const char *dir, const grove_options *opts)
+static int open_log(grove_db *db)
 {
 	struct log_options lo;
 	struct log_recovery rep;
+	char *logdir = db_path(db->dir, "log");
+	int err;
+
+	if (!logdir)
+		return db_error(db, -ENOMEM, "out of memory");
+	db_log_options(&lo, &db->opts);
+	err = log_open(&db->log, logdir, &lo, &rep);
+	free(logdir);
+	if (err < 0)
+		return db_error(db, err, NULL);
+	db->recovery = (grove_recovery_report){ rep.last_lsn, rep.truncated_bytes,
+						rep.truncated_lsn, rep.truncated_offset, "" };
+	snprintf(db->recovery.segment, sizeof db->recovery.segment, "%s", rep.segment);
+	return 0;
+}
+
+/* The views are LMDB with MDB_NOSYNC: after a process crash every view
+ * transaction is in the page cache and survives; after an OS crash or
+ * power cut, LMDB pages may be lost or torn.  views/SESSION remembers the
+ * boot that last opened the views and whether it closed them cleanly; a
+ * graph left open by an earlier boot has its views rebuilt from the log. */
+static void boot_id(char out[64])
+{
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
+	if (!f || !fgets(out, 64, f))
+		snprintf(out, 64, "unknown");
+	if (f)
+		fclose(f);
+	out[strcspn(out, "\n")] = '\0';
+}
+
+static int session_write(const char *vdir, const char *state)
+{
+	char *path = db_path(vdir, "SESSION"), id[64], text[128];
+	int fd, n, err = 0;
+	if (!path)
+		return -ENOMEM;
+	boot_id(id);
+	n = snprintf(text, sizeof text, "%s %s\n", id, state);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, text, (size_t)n) != n || fdatasync(fd) < 0)
+		err = -errno;
+	if (fd >= 0)
+		close(fd);
+	free(path);
+	return err;
+}
+
+/* 1 if the views were left open by an earlier boot (an OS crash). */
+static int views_untrusted(const char *vdir)
+{
+	char *path = db_path(vdir, "SESSION"), id[64], text[128] = "", was[64], state[16];
+	FILE *f = path ? fopen(path, "r") : NULL;
+	free(path);
+	if (!f)
+		return 0;
+	if (!fgets(text, sizeof text, f))
+		text[0] = '\0';
+	fclose(f);
+	boot_id(id);
+	if (sscanf(text, "%63s %15s", was, state) != 2)
+		return 1;
+	return strcmp(state, "closed") != 0 && strcmp(was, id) != 0;
+}
+
+static int remove_views(const char *vdir)
+{
+	static const char *const files[] = { "data.mdb", "lock.mdb", "SESSION" };
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		char *p = db_path(vdir, files[i]);
+		int bad = !p || (unlink(p) < 0 && errno != ENOENT);
+		free(p);
+		if (bad)
+			return -errno;
+	}
+	return 0;
+}
+
+static int open_views(grove_db *db)
+{
+	char *vdir = db_path(db->dir, "views");
+	int err = 0;
+	if (!vdir)
+		return db_error(db, -ENOMEM, "out of memory");
+	if (mkdir(vdir, 0755) < 0 && errno != EEXIST)
+		err = db_error(db, -errno, "cannot create %s: %s", vdir, strerror(errno));
+	if (!err && views_untrusted(vdir) && (err = remove_views(vdir)) < 0)
+		db_error(db, err, "cannot remove untrusted views in %s", vdir);
+	if (!err && (err = views_open(&db->views, vdir, 0)) < 0)
+		db_error(db, err, NULL);
+	if (!err && (err = session_write(vdir, "open")) < 0)
+		db_error(db, err, "cannot write %s/SESSION", vdir);
+	free(vdir);
+	return err;
+}
+
+static void close_views(grove_db *db)
+{
+	char *vdir;
+	if (!db->views)
+		return;
+	/* Sync first: "closed" promises the file is complete on disk. */
+	int synced = views_sync(db->views) == 0;
+	views_close(db->views);
+	db->views = NULL;
+	if (synced && (vdir = db_path(db->dir, "views"))) {
+		session_write(vdir, "closed");
+		free(vdir);
+	}
+}
+
+int db_open_parts(grove_db **out, const char *dir, const grove_options *opts)
+{
 	grove_db *db;
-	char *logdir;
 	int err;
 
 	*out = NULL;
 	if (opts && opts->version != GROVE_OPTIONS_VERSION)
-		return GROVE_EINVAL;
+		return db_error(NULL, GROVE_EINVAL, "grove_options.version %u is not %u",
+				opts->version, GROVE_OPTIONS_VERSION);
 	if (!(db = db_new(dir, opts)))
-		return -ENOMEM;
-	if ((err = check_format_file(db)) < 0 || (err = take_lock(db)) < 0)
-		goto fail;
-	if (!(logdir = path_join(dir, "log"))) {
-		err = db_error(db, -ENOMEM, "out of memory");
-		goto fail;
+		return db_error(NULL, -ENOMEM, "out of memory");
+	if ((err = check_format_file(db)) < 0 || (err = take_lock(db)) < 0 ||
+	    (err = open_log(db)) < 0 || (err = open_views(db)) < 0) {
+		db_error(NULL, err, "%s", grove_errmsg(db));
+		db_free(db);
+		return err;
 	}
-	db_log_options(&lo, opts);
-	err = log_open(&db->log, logdir, &lo, &rep);
-	free(logdir);
-	if (err < 0) {
-		db_error(db, err, NULL);
-		goto fail;
-	}
-	db->recovery = (grove_recovery_report){ rep.last_lsn, rep.truncated_bytes,
-						rep.truncated_lsn, rep.truncated_offset, "" };
-	snprintf(db->recovery.segment, sizeof db->recovery.segment, "%s", rep.segment);
 	*out = db;
 	return 0;
-fail:
-	/* Keep the message readable through grove_errmsg(NULL). */
-	db_error(NULL, err, "%s", grove_errmsg(db));
-	db_free(db);
-	return err;
 }
 
-int grove_init(grove_db **out, const char *dir, const grove_options *opts)
+void db_set_catalog(grove_db *db, struct lang_catalog *cat)
 {
-	struct log_options lo;
-	char *logdir, *fmt;
-	int err;
+	lang_catalog_free(db->cat);
+	db->cat = cat;
+}
 
-	*out = NULL;
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return db_error(NULL, -errno, "cannot create %s: %s", dir, strerror(errno));
-	if (!(fmt = path_join(dir, "GROVE")) || !(logdir = path_join(dir, "log"))) {
-		free(fmt);
-		return db_error(NULL, -ENOMEM, "out of memory");
+struct branch_lock *db_branch_lock(grove_db *db, const char *name)
+{
+	struct branch_lock *l;
+
+	pthread_mutex_lock(&db->locks_mu);
+	for (l = db->locks; l && strcmp(l->name, name); l = l->next)
+		;
+	if (!l && (l = calloc(1, sizeof *l)) && (l->name = strdup(name))) {
+		pthread_mutex_init(&l->mu, NULL);
+		l->next = db->locks;
+		db->locks = l;
 	}
-	err = access(fmt, F_OK) == 0
-		? db_error(NULL, GROVE_EEXISTS, "%s already holds a graph", dir) : 0;
-	free(fmt);
-	db_log_options(&lo, opts);
-	if (!err && (err = log_create(logdir, &lo)) < 0)
-		db_error(NULL, err, err == -EEXIST ? "%s is not empty (it has a log/ directory)" : "%s",
-			 err == -EEXIST ? dir : log_errmsg());
-	free(logdir);
-	/* GROVE is written last: a directory without it is not a graph, so a
-	 * crash during init leaves nothing that open would accept. */
-	if (!err && (err = write_format_file(dir)) < 0)
-		db_error(NULL, err, "cannot write %s/GROVE: %s", dir, strerror(-err));
-	return err < 0 ? err : grove_open(out, dir, opts);
+	if (l)
+		l->refs++;
+	pthread_mutex_unlock(&db->locks_mu);
+	if (l)
+		pthread_mutex_lock(&l->mu);
+	return l;
 }
 
-void grove_close(grove_db *db)
+void db_branch_unlock(grove_db *db, struct branch_lock *l)
 {
-	if (!db)
-		return;
-	log_close(db->log);
-	db_free(db);
+	pthread_mutex_unlock(&l->mu);
+	pthread_mutex_lock(&db->locks_mu);
+	l->refs--;
+	pthread_mutex_unlock(&db->locks_mu);
 }
 
 void grove_recovery_report_get(grove_recovery_report *out, const grove_db *db)

@@ -1,22 +1,36 @@
 /*
  * db.h — the grove_db handle, shared by the files of engine/ and by the
- * layers below it (replay/).  Private to the library.
+ * layer below it in the table (replay/).  Private to the library.
  */
 #ifndef GROVE_ENGINE_DB_H
 #define GROVE_ENGINE_DB_H
 
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "engine/sequencer.h"
 #include "grove.h"
+#include "index/views.h"
+#include "lang/catalog.h"
 #include "log/log.h"
 
 #define GROVE_FORMAT_NAME    "GROVE"
 #define GROVE_FORMAT_VERSION 1
 
+struct branch_lock;
+
 struct grove_db {
 	char *dir;
 	int lock_fd;                 /* flock()ed LOCK file: one writer process */
 	struct log *log;
+	struct views *views;
 	grove_options opts;
 	grove_recovery_report recovery;
+	struct lang_catalog *cat;    /* the catalog in force                   */
+	struct sequencer seq;
+	pthread_mutex_t ns_mu;       /* branch create/delete: the name space   */
+	pthread_mutex_t locks_mu;    /* guards `locks`                         */
+	struct branch_lock *locks;   /* one writer at a time per branch        */
 };
 
 /* Record an error message for `db` in the calling thread and return err.
@@ -26,5 +40,23 @@ int db_error(const grove_db *db, int err, const char *fmt, ...)
 
 /* Translate the public options into the log's. */
 void db_log_options(struct log_options *out, const grove_options *opts);
+
+/* "dir/name", malloc'd. */
+char *db_path(const char *dir, const char *name);
+
+/* Open the parts of a graph directory (format check, lock, log, views,
+ * catalog) without recovering: replay/ recovers, then serves. */
+int db_open_parts(grove_db **out, const char *dir, const grove_options *opts);
+void db_free(grove_db *db);
+
+/* Write DIR/GROVE durably (the last step of init). */
+int db_write_format_file(const char *dir);
+
+/* Replace the catalog in force (takes ownership). */
+void db_set_catalog(grove_db *db, struct lang_catalog *cat);
+
+/* Serialize writers of one branch (waits); NULL when out of memory. */
+struct branch_lock *db_branch_lock(grove_db *db, const char *name);
+void db_branch_unlock(grove_db *db, struct branch_lock *l);
 
 #endif

@@ -51,6 +51,10 @@ const char *grove_strerror(int err)
 	case GROVE_ECLOSED:     return "the handle is closing";
 	case GROVE_EPARSE:      return "parse error";
 	case GROVE_ETYPE:       return "type error";
+	case GROVE_ECONFLICT:   return "conflict";
+	case GROVE_EKEYCONFLICT: return "key conflict";
+	case GROVE_EPRECONDITION: return "precondition failed";
+	case GROVE_ELIMIT:      return "resource limit exceeded";
 	}
 	if (err < 0 && err > -4096)
 		return strerror(-err);

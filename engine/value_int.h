@@ -18,6 +18,10 @@ void value_text_brief(char *out, const char *s, size_t len);
  * "Vector(3)", "enum(a, b)" (out: at least 64 bytes; longer names cut). */
 void value_type_name(char *out, size_t cap, const struct lang_type *t);
 
+/* `@key property 'k'` or `@key properties (a, b)` for keyed type t, the
+ * members as the catalog lists them (sorted by name). */
+void value_key_phrase(char *out, size_t cap, const struct lang_cat_type *t);
+
 /* The nil object returned for slots past a row's end. */
 extern const msgpack_object value_nil_object;
 

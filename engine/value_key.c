@@ -124,9 +124,7 @@ static int key_members(struct members **out, const struct lang_cat_type *t, stru
 	return 0;
 }
 
-/* `@key property 'k'` or `@key properties (a, b)`, names as the catalog
- * lists them. */
-static void key_phrase(char *out, size_t cap, const struct lang_cat_type *t)
+void value_key_phrase(char *out, size_t cap, const struct lang_cat_type *t)
 {
 	if (t->key.n == 1) {
 		snprintf(out, cap, "@key property '%s'", t->key.columns[0]);
@@ -177,7 +175,7 @@ int value_canonical_id(char **out, size_t *out_len, const struct lang_cat_type *
 	for (uint32_t i = 0; i < m->n; i++) {
 		if (value_row_get(row, m->by_id[i]->id)->type == MSGPACK_OBJECT_NIL) {
 			char phrase[VALUE_ERROR_MSG_MAX / 2];
-			key_phrase(phrase, sizeof phrase, t);
+			value_key_phrase(phrase, sizeof phrase, t);
 			free(m);
 			return value_error_set(err, GROVE_EINVAL, t->key.n == 1 ? t->key.columns[0] : NULL,
 				"node %s missing %s", t->name, phrase);
@@ -279,12 +277,11 @@ static int legacy_match(const struct lang_cat_type *t, const struct value_row *r
 	if (rc < 0)
 		return rc;
 	/* One member: its value in any spelling of its type.  Several: the
-	 * scalar ids older versions derived from the first member, by id
-	 * (creation order) or by current name. */
-	const struct lang_cat_property *cands[2] = { m->by_id[0], lang_cat_type_prop(t, t->key.columns[0]) };
+	 * scalar ids of older versions, which named an entity by one member
+	 * (which one changed with renames, so any member is accepted). */
 	int found = 0;
-	for (int i = 0; i < 2 && !found; i++)
-		found = member_matches(&cands[i]->type, value_row_get(row, cands[i]->id), given, len);
+	for (uint32_t i = 0; i < m->n && !found; i++)
+		found = member_matches(&m->by_id[i]->type, value_row_get(row, m->by_id[i]->id), given, len);
 	free(m);
 	return found;
 }
@@ -303,7 +300,7 @@ int value_check_explicit_id(const struct lang_cat_type *t, const struct value_ro
 	char x[VALUE_TEXT_BRIEF_MAX + 4], y[VALUE_TEXT_BRIEF_MAX + 4], phrase[VALUE_ERROR_MSG_MAX / 4];
 	value_text_brief(x, given, given_len);
 	value_text_brief(y, canonical, strlen(canonical));
-	key_phrase(phrase, sizeof phrase, t);
+	value_key_phrase(phrase, sizeof phrase, t);
 	return value_error_set(err, GROVE_EINVAL, "id", "node %s has explicit id '%s' that does not match %s canonical value '%s'",
 		t->name, x, phrase, y);
 }

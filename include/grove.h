@@ -53,6 +53,12 @@ extern "C" {
 #define GROVE_ECLOSED       (-30990) /* the handle is closing               */
 #define GROVE_EPARSE        (-30989) /* a .pg/.gq/JSON text failed to parse */
 #define GROVE_ETYPE         (-30988) /* a query failed to typecheck         */
+#define GROVE_ECONFLICT     (-30987) /* refused: it conflicts with the state
+                                        (a name taken, a dependent branch)  */
+#define GROVE_EKEYCONFLICT  (-30986) /* an append met an existing id        */
+#define GROVE_EPRECONDITION (-30985) /* the branch moved past the expected
+                                        head commit                         */
+#define GROVE_ELIMIT        (-30984) /* a resource limit of the operation   */
 #define GROVE_ERROR_LAST    (-30900)
 
 /* A static, human-readable name for an error code (Grove's or -errno). */
@@ -82,10 +88,12 @@ typedef struct grove_options {
 #define GROVE_LOG_BACKEND_URING  1 /* io_uring only; fail if unavailable */
 #define GROVE_LOG_BACKEND_PWRITE 2 /* pwrite + fdatasync                 */
 
-/* Create a new, empty graph in directory `dir` (created if missing; it
- * must be empty if it exists) and open it.  Returns GROVE_EEXISTS if `dir`
- * already holds a graph. */
-int grove_init(grove_db **out, const char *dir, const grove_options *opts);
+/* Create a new graph in directory `dir` (created if missing; it must not
+ * hold a graph already: GROVE_EEXISTS) whose schema is the .pg text
+ * `schema` (GROVE_EPARSE with file:line:column on a bad schema, nothing
+ * created), and open it.  The graph starts with one branch, "main", and a
+ * genesis commit. */
+int grove_init(grove_db **out, const char *dir, const char *schema, const grove_options *opts);
 
 /* Open an existing graph.  Recovers the log tail first: a torn last record
  * (a crash in the middle of a write) is truncated and reported through
@@ -192,6 +200,97 @@ int grove_schema_check(char **out_report, const char *pg_text, const char *file_
  * (*out_report is then NULL). */
 int grove_query_lint(char **out_report, const char *pg_text, const char *pg_name,
                      const char *gq_text, const char *gq_name, int json);
+
+/* ---- Branches, commits, reads at a target --------------------------- */
+
+/* Branch names follow OmniGraph's rules: "main" is reserved, names are
+ * '/'-separated segments of letters, digits, '.', '-', '_', no ".." or
+ * trailing ".lock", and a live name may not be a path prefix of another.
+ * Create is O(1): the branch reads its source as of the fork. */
+int grove_branch_create(grove_db *db, const char *name, const char *from, const char *actor);
+/* Refused (GROVE_EBUSY... see message) while another branch depends on it. */
+int grove_branch_delete(grove_db *db, const char *name, const char *actor);
+/* All branch names, "main" first then ascending; free with grove_free()
+ * (one allocation: the array and its strings). */
+int grove_branch_list(char ***out, size_t *count, grove_db *db);
+
+#define GROVE_COMMIT_ID_BYTES 27   /* 26 characters and a NUL */
+
+typedef struct grove_commit {
+	char id[GROVE_COMMIT_ID_BYTES];
+	char parent[GROVE_COMMIT_ID_BYTES];        /* "" : none (genesis)   */
+	char merged_parent[GROVE_COMMIT_ID_BYTES]; /* "" : none             */
+	char branch[256];                          /* where it was authored */
+	char actor[256];                           /* "" : none             */
+	int64_t created_at_us;                     /* microseconds, UTC     */
+	uint64_t graph_version;                    /* manifest version      */
+	uint64_t lsn;                              /* its log record        */
+} grove_commit;
+
+/* Commits reachable from `branch`'s head, newest first (free with
+ * grove_free()). */
+int grove_commit_list(grove_commit **out, size_t *count, grove_db *db, const char *branch);
+int grove_commit_show(grove_commit *out, grove_db *db, const char *commit_id);
+/* The head commit of a branch (a fresh branch's is the one it forked at). */
+int grove_branch_head(grove_commit *out, grove_db *db, const char *branch);
+
+/* Where a read looks: a branch head, or a commit (time travel).  Exactly
+ * one of the two is set; both NULL means main's head. */
+typedef struct grove_target {
+	const char *branch;
+	const char *commit;
+} grove_target;
+
+/* Live entities of `table` ("node:Person" or "edge:Knows") at `target`. */
+int grove_count(uint64_t *out, grove_db *db, const grove_target *target, const char *table);
+/* The entities of `table` as a JSON array of {"id", ..., props} objects in
+ * id order (edges also "src", "dst"); free with grove_free(). */
+int grove_scan_json(char **out, grove_db *db, const grove_target *target, const char *table);
+/* One entity as a JSON object, or GROVE_ENOTFOUND. */
+int grove_entity_json(char **out, grove_db *db, const grove_target *target,
+		      const char *table, const char *id);
+
+/* ---- Loading and exporting JSONL ------------------------------------ */
+
+#define GROVE_LOAD_OVERWRITE 1  /* the input's types become exactly the input   */
+#define GROVE_LOAD_APPEND    2  /* insert; an existing id is a KeyConflict      */
+#define GROVE_LOAD_MERGE     3  /* upsert whole rows by id                      */
+
+typedef struct grove_load_options {
+	const char *branch;      /* NULL: main                                    */
+	const char *from;        /* create `branch` from this one first (or NULL) */
+	const char *actor;       /* recorded on the commit, or NULL               */
+	int mode;                /* GROVE_LOAD_*                                   */
+	int strict;              /* the strict graph-batch dialect (spec §8.5)    */
+	/* Called now and then with records read so far (NULL: none). */
+	void (*progress)(void *arg, uint64_t records, uint64_t bytes);
+	void *progress_arg;
+} grove_load_options;
+
+typedef struct grove_load_result {
+	uint64_t nodes, edges;            /* entities written            */
+	int branch_created;
+	grove_commit commit;              /* the load's commit           */
+} grove_load_result;
+
+/* Load JSONL text (one commit, all or nothing: on error nothing is
+ * written and the message names the record/line and field). */
+int grove_load(grove_load_result *out, grove_db *db, const grove_load_options *opts,
+	       const char *jsonl, size_t len);
+int grove_load_file(grove_load_result *out, grove_db *db, const grove_load_options *opts,
+		    const char *path);
+
+/* Write `target` as JSONL (spec §8.6) to `write` (called with chunks). */
+int grove_export(grove_db *db, const grove_target *target,
+		 int (*write)(void *arg, const char *buf, size_t len), void *arg);
+
+/* ---- Recovery tools ------------------------------------------------- */
+
+/* Throw the views away and rebuild them by replaying the whole log. */
+int grove_rebuild(const char *dir, uint64_t *out_effects);
+/* Rebuild into a temporary directory and compare every view with the live
+ * one (a checksum per view); GROVE_ECORRUPT with the differing view. */
+int grove_verify(const char *dir);
 
 /* Free memory returned by a grove_* function documented to need it.
  * NULL is ignored. */

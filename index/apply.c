@@ -41,31 +41,54 @@ static uint64_t rd64(const uint8_t *p)
 	return v;
 }
 
-/* The id string at slot 0 of a msgpack row, without unpacking the rest. */
-static int row_id(const uint8_t **id, uint32_t *len, const uint8_t *row, size_t n)
+/* Skip one msgpack str at *off (fixstr/str8/16/32), returning it. */
+static int read_str(const uint8_t **s, uint32_t *len, const uint8_t *p, size_t n, size_t *off)
 {
-	/* fixarray / array16 / array32, then fixstr / str8 / str16 / str32 */
-	size_t off = 0;
-	if (n < 2)
+	size_t o = *off;
+	if (o >= n)
 		return -1;
-	if ((row[0] & 0xf0) == 0x90) off = 1;
-	else if (row[0] == 0xdc) off = 3;
-	else if (row[0] == 0xdd) off = 5;
-	else return -1;
-	if (off >= n)
-		return -1;
-	uint8_t t = row[off];
-	if ((t & 0xe0) == 0xa0) { *len = t & 0x1f; off += 1; }
-	else if (t == 0xd9 && off + 2 <= n) { *len = row[off + 1]; off += 2; }
-	else if (t == 0xda && off + 3 <= n) { *len = (uint32_t)row[off + 1] << 8 | row[off + 2]; off += 3; }
-	else if (t == 0xdb && off + 5 <= n) {
-		*len = (uint32_t)row[off + 1] << 24 | (uint32_t)row[off + 2] << 16 |
-		       (uint32_t)row[off + 3] << 8 | row[off + 4];
-		off += 5;
+	uint8_t t = p[o];
+	if ((t & 0xe0) == 0xa0) { *len = t & 0x1f; o += 1; }
+	else if (t == 0xd9 && o + 2 <= n) { *len = p[o + 1]; o += 2; }
+	else if (t == 0xda && o + 3 <= n) { *len = (uint32_t)p[o + 1] << 8 | p[o + 2]; o += 3; }
+	else if (t == 0xdb && o + 5 <= n) {
+		*len = (uint32_t)p[o + 1] << 24 | (uint32_t)p[o + 2] << 16 |
+		       (uint32_t)p[o + 3] << 8 | p[o + 4];
+		o += 5;
 	} else return -1;
-	if (off + *len > n)
+	if (o + *len > n)
 		return -1;
-	*id = row + off;
+	*s = p + o;
+	*off = o + *len;
+	return 0;
+}
+
+/* The leading strings of a row: its id, and for edges src and dst
+ * (row.h), read without unpacking the rest. */
+struct row_ids {
+	const uint8_t *id, *src, *dst;
+	uint32_t id_len, src_len, dst_len;
+};
+
+static int row_ids(struct row_ids *r, const uint8_t *row, size_t n, bool edge)
+{
+	size_t off;
+	uint32_t count;
+	if (n < 1)
+		return -1;
+	if ((row[0] & 0xf0) == 0x90) { count = row[0] & 0x0f; off = 1; }
+	else if (row[0] == 0xdc && n >= 3) { count = (uint32_t)row[1] << 8 | row[2]; off = 3; }
+	else if (row[0] == 0xdd && n >= 5) {
+		count = (uint32_t)row[1] << 24 | (uint32_t)row[2] << 16 | (uint32_t)row[3] << 8 | row[4];
+		off = 5;
+	} else return -1;
+	if (count < 1 || read_str(&r->id, &r->id_len, row, n, &off) < 0)
+		return -1;
+	if (!edge || count < 3)
+		return edge ? -1 : 0;
+	if (read_str(&r->src, &r->src_len, row, n, &off) < 0 ||
+	    read_str(&r->dst, &r->dst_len, row, n, &off) < 0)
+		return -1;
 	return 0;
 }
 
@@ -79,21 +102,30 @@ static int put(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t kn, const void *
 	return rc ? views_error(rc, what) : 0;
 }
 
-/* Record (type, id) <-> entity in the global maps (idempotent). */
-static int map_id(MDB_txn *txn, struct views *v, uint32_t type, uint64_t e,
-		  const uint8_t *id, uint32_t id_len)
+/* The internal id of (type, id); a new one from meta "next_id" if
+ * `create` and there is none (GROVE_ENOTFOUND otherwise). */
+static int resolve_id(uint64_t *out, MDB_txn *txn, struct views *v, uint32_t type,
+		      const uint8_t *id, uint32_t id_len, bool create)
 {
 	uint8_t k[4 + LAYERED_KEY_MAX], ek[8];
-	int err;
+	uint64_t next;
+	int err = views_id_lookup(out, txn, v, type, id, id_len);
+
+	if (err != GROVE_ENOTFOUND || !create)
+		return err;
 	if (id_len > LAYERED_KEY_MAX - 4)
 		return log_error(GROVE_ETOOBIG, "an id of %u bytes exceeds the limit of %u bytes",
 				 id_len, LAYERED_KEY_MAX - 4);
+	if ((err = meta_get_u64(&next, txn, v, "next_id")) < 0)
+		return err;
+	*out = next ? next : 1;
 	be32(k, type);
 	memcpy(k + 4, id, id_len);
-	be64(ek, e);
-	if ((err = put(txn, v->ids, k, 4 + id_len, ek, 8, MDB_NOOVERWRITE, "id map")) < 0)
+	be64(ek, *out);
+	if ((err = put(txn, v->ids, k, 4 + id_len, ek, 8, 0, "id map")) < 0 ||
+	    (err = put(txn, v->names, ek, 8, k, 4 + id_len, 0, "name map")) < 0)
 		return err;
-	return put(txn, v->names, ek, 8, k, 4 + id_len, MDB_NOOVERWRITE, "name map");
+	return meta_put_u64(txn, v, "next_id", *out + 1);
 }
 
 struct apply_branch {
@@ -117,63 +149,85 @@ static int adj_write(MDB_txn *txn, struct views *v, const struct apply_branch *b
 	return put(txn, v->adj, key, n, val, other ? 8 : 0, 0, "adjacency");
 }
 
-static int edge_endpoints(uint64_t *src, uint64_t *dst, const MDB_val *row)
+/* Internal ids of an edge row's endpoints, whose types the catalog names. */
+static int endpoints(uint64_t *src, uint64_t *dst, MDB_txn *txn, struct views *v,
+		     const struct lang_cat_type *et, const struct row_ids *r)
 {
-	msgpack_unpacked up;
-	size_t off = 0;
-	int ok = 0;
-	msgpack_unpacked_init(&up);
-	if (msgpack_unpack_next(&up, row->mv_data, row->mv_size, &off) == MSGPACK_UNPACK_SUCCESS &&
-	    up.data.type == MSGPACK_OBJECT_ARRAY && up.data.via.array.size > ROW_EDGE_DST &&
-	    up.data.via.array.ptr[ROW_EDGE_SRC].type == MSGPACK_OBJECT_POSITIVE_INTEGER &&
-	    up.data.via.array.ptr[ROW_EDGE_DST].type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
-		*src = up.data.via.array.ptr[ROW_EDGE_SRC].via.u64;
-		*dst = up.data.via.array.ptr[ROW_EDGE_DST].via.u64;
-		ok = 1;
-	}
-	msgpack_unpacked_destroy(&up);
-	return ok ? 0 : log_error(GROVE_ECORRUPT, "a stored edge row has no endpoints");
+	int err;
+	if ((err = resolve_id(src, txn, v, et->from_id, r->src, r->src_len, false)) < 0 ||
+	    (err = resolve_id(dst, txn, v, et->to_id, r->dst, r->dst_len, false)) < 0)
+		return err == GROVE_ENOTFOUND
+			? log_error(GROVE_ECORRUPT, "an %s edge names an endpoint that does not exist",
+				    et->name)
+			: err;
+	return 0;
 }
 
-static int apply_effect(MDB_txn *txn, struct views *v, const struct apply_branch *b,
-			uint64_t lsn, const struct event_effect *fx)
+static const struct lang_cat_type *edge_type(const struct lang_catalog *cat, uint32_t id)
+{
+	for (uint32_t i = 0; i < cat->n_edges; i++)
+		if (cat->edges[i].id == id)
+			return &cat->edges[i];
+	return NULL;
+}
+
+static int edge_adjacency(MDB_txn *txn, struct views *v, const struct apply_branch *b,
+			  const struct lang_cat_type *et, uint64_t e, uint64_t lsn,
+			  const MDB_val *old, const struct row_ids *now)
+{
+	uint64_t osrc = 0, odst = 0, src = 0, dst = 0;
+	struct row_ids o;
+	int err = 0;
+
+	if (old && row_ids(&o, old->mv_data, old->mv_size, true) < 0)
+		return log_error(GROVE_ECORRUPT, "a stored edge row is malformed");
+	if (old && (err = endpoints(&osrc, &odst, txn, v, et, &o)) < 0)
+		return err;
+	if (now && (err = endpoints(&src, &dst, txn, v, et, now)) < 0)
+		return err;
+	bool moved = old && (!now || osrc != src || odst != dst);
+	if (moved && ((err = adj_write(txn, v, b, et->id, 0, osrc, e, lsn, NULL)) < 0 ||
+		      (err = adj_write(txn, v, b, et->id, 1, odst, e, lsn, NULL)) < 0))
+		return err;
+	if (now && (!old || moved) &&
+	    ((err = adj_write(txn, v, b, et->id, 0, src, e, lsn, &dst)) < 0 ||
+	     (err = adj_write(txn, v, b, et->id, 1, dst, e, lsn, &src)) < 0))
+		return err;
+	return 0;
+}
+
+static int apply_effect(MDB_txn *txn, struct views *v, const struct lang_catalog *cat,
+			const struct apply_branch *b, uint64_t lsn, const struct event_effect *fx)
 {
 	uint8_t prefix[4], elem[8], key[LAYERED_KEY_MAX];
-	MDB_val old;
 	bool edge = fx->op == EFFECT_PUT_EDGE || fx->op == EFFECT_DELETE_EDGE;
 	bool del = fx->op == EFFECT_DELETE_NODE || fx->op == EFFECT_DELETE_EDGE;
+	const struct lang_cat_type *et = edge ? edge_type(cat, fx->type_id) : NULL;
+	struct row_ids r;
+	uint64_t e;
+	MDB_val old;
 	int err;
 
+	if (edge && !et)
+		return log_error(GROVE_ECORRUPT, "an effect names unknown edge type %u", fx->type_id);
+	if (row_ids(&r, fx->row.ptr, fx->row.len, edge && !del) < 0)
+		return log_error(GROVE_ECORRUPT, "an effect row of type %u is malformed", fx->type_id);
+	err = resolve_id(&e, txn, v, fx->type_id, r.id, r.id_len, !del);
+	if (err == GROVE_ENOTFOUND)
+		return 0; /* deleting what never existed changes nothing */
+	if (err < 0)
+		return err;
 	be32(prefix, fx->type_id);
-	be64(elem, fx->entity_id);
+	be64(elem, e);
 	err = layered_get(&old, NULL, txn, v->rows, &b->chain, prefix, 4, elem, 8);
 	if (err < 0 && err != GROVE_ENOTFOUND)
 		return err;
 	bool had = err == 0;
-	uint64_t osrc = 0, odst = 0;
-	if (edge && had && (err = edge_endpoints(&osrc, &odst, &old)) < 0)
-		return err;
-	if (!del) {
-		const uint8_t *id;
-		uint32_t id_len;
-		if (row_id(&id, &id_len, fx->row.ptr, fx->row.len) < 0)
-			return log_error(GROVE_ECORRUPT, "effect row of entity %lu has no id",
-					 (unsigned long)fx->entity_id);
-		if ((err = map_id(txn, v, fx->type_id, fx->entity_id, id, id_len)) < 0)
-			return err;
-	}
-	if (edge) {
-		bool moved = had && (del || osrc != fx->src || odst != fx->dst);
-		if (moved && ((err = adj_write(txn, v, b, fx->type_id, 0, osrc, fx->entity_id, lsn, NULL)) < 0 ||
-			      (err = adj_write(txn, v, b, fx->type_id, 1, odst, fx->entity_id, lsn, NULL)) < 0))
-			return err;
-		if (!del && (!had || moved) &&
-		    ((err = adj_write(txn, v, b, fx->type_id, 0, fx->src, fx->entity_id, lsn, &fx->dst)) < 0 ||
-		     (err = adj_write(txn, v, b, fx->type_id, 1, fx->dst, fx->entity_id, lsn, &fx->src)) < 0))
-			return err;
-	}
 	if (del && !had)
-		return 0; /* deleting what is not there changes nothing */
+		return 0;
+	if (edge && (err = edge_adjacency(txn, v, b, et, e, lsn, had ? &old : NULL,
+					  del ? NULL : &r)) < 0)
+		return err;
 	uint32_t n = layered_key(key, b->rec.layer, prefix, 4, elem, 8, lsn);
 	return put(txn, v->rows, key, n, del ? NULL : fx->row.ptr, del ? 0 : fx->row.len, 0, "rows");
 }
@@ -247,8 +301,9 @@ static int branch_create(MDB_txn *txn, struct views *v, uint64_t lsn, const stru
 	return branch_put(txn, v, name, &b);
 }
 
-static int commit_effects(MDB_txn *txn, struct views *v, uint64_t lsn, const struct event *ev,
-			  const struct event_effect *fx, uint32_t n)
+static int commit_effects(MDB_txn *txn, struct views *v, const struct lang_catalog *cat,
+			  uint64_t lsn, const struct event *ev, const struct event_effect *fx,
+			  uint32_t n)
 {
 	struct apply_branch b;
 	char name[BRANCH_NAME_MAX + 1];
@@ -264,7 +319,7 @@ static int commit_effects(MDB_txn *txn, struct views *v, uint64_t lsn, const str
 	if ((err = layer_chain(&b.chain, txn, v, b.rec.layer, b.rec.head_lsn)) < 0)
 		return err;
 	for (uint32_t i = 0; i < n; i++)
-		if ((err = apply_effect(txn, v, &b, lsn, &fx[i])) < 0)
+		if ((err = apply_effect(txn, v, cat, &b, lsn, &fx[i])) < 0)
 			return err;
 	if ((err = put_commit(txn, v, lsn, ev, name, b.rec.layer, &b.rec.head,
 			      b.rec.version + 1)) < 0)
@@ -295,7 +350,7 @@ int views_apply(MDB_txn *txn, struct views *v, const struct lang_catalog *cat, u
 	case EVENT_MUTATION:
 	case EVENT_LOAD_CHUNK:
 	case EVENT_MERGE:
-		err = commit_effects(txn, v, lsn, ev, effects, n);
+		err = commit_effects(txn, v, cat, lsn, ev, effects, n);
 		break;
 	default:
 		err = log_error(GROVE_ECORRUPT, "event %lu has unknown kind %u", (unsigned long)lsn,

@@ -66,6 +66,27 @@ int layered_get(MDB_val *out, uint64_t *lsn_out, MDB_txn *txn, MDB_dbi dbi,
 		const struct layer_chain *chain, const void *prefix, uint32_t prefix_len,
 		const void *elem, uint32_t elem_len);
 
+/* Big-endian fields of keys. */
+static inline void layered_be32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (24 - 8 * i));
+}
+
+static inline void layered_be64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (56 - 8 * i));
+}
+
+static inline uint64_t layered_rd64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
 /* Build "layer | prefix | elem | ~lsn" into `out` (LAYERED_KEY_MAX bytes);
  * returns the length, or 0 if it would not fit. */
 uint32_t layered_key(uint8_t *out, uint32_t layer, const void *prefix, uint32_t prefix_len,

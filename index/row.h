@@ -6,10 +6,15 @@
  *
  *   node:  [ id, v1, v2, ..., vN ]
  *   edge:  [ id, src, dst, v1, v2, ..., vN ]
+ *   (a delete effect carries just [ id ])
  *
  *   id       str   the user-visible id (canonical @key rendering, or the
  *                  given/generated id; spec §7.7)
- *   src,dst  uint  internal ids of the endpoint nodes (edges only)
+ *   src,dst  str   the user-visible ids of the endpoint nodes (edges only)
+ *
+ * Internal entity ids (u64, used by adjacency) are assigned by the apply
+ * step from the global id map, in LSN order, so replay reproduces them;
+ * effects and rows name entities by their user-visible ids only.
  *   vK       the value of the property whose catalog id is K (ids start
  *            at 1, so slot K holds property id K); N = the type's
  *            next_prop_id - 1.  A property id with no property (dropped)

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 
 #include "engine/db.h"
+#include "index/apply.h"
+#include "log/error.h"
 #include "log/event.h"
 #include "log/log.h"
 #include "replay/event_json.h"
@@ -17,6 +19,20 @@ struct grove_log_cursor {
 	char *json;
 };
 
+/* Would `ev` apply cleanly to the views as they are?  (An event that
+ * cannot apply must never reach the log: it would poison every replay.) */
+static int dry_run(grove_db *db, const struct event *ev)
+{
+	MDB_txn *txn;
+	int err = views_write_begin(&txn, db->views);
+	if (err < 0)
+		return err;
+	err = views_apply(txn, db->views, db->cat, log_last_lsn(db->log) + 1, ev, ev->effects,
+			  ev->neffects);
+	mdb_txn_abort(txn);
+	return err;
+}
+
 int grove_log_append_json(uint64_t *out_lsn, grove_db *db, const char *json)
 {
 	json_error_t jerr;
@@ -24,6 +40,7 @@ int grove_log_append_json(uint64_t *out_lsn, grove_db *db, const char *json)
 	uint8_t *payload = NULL;
 	size_t len = 0;
 	uint16_t kind = 0;
+	struct event ev;
 	int err;
 
 	json_t *obj = json_loads(json, JSON_REJECT_DUPLICATES, &jerr);
@@ -34,11 +51,18 @@ int grove_log_append_json(uint64_t *out_lsn, grove_db *db, const char *json)
 	json_decref(obj);
 	if (err < 0)
 		return db_error(db, err, "event JSON: %s", msg[0] ? msg : "out of memory");
-	if (len > UINT32_MAX)
-		err = db_error(db, GROVE_ETOOBIG, "event of %zu bytes is too large", len);
-	else if ((err = log_append(db->log, out_lsn, kind, payload, (uint32_t)len,
-				   LOG_WAIT_DURABLE)) < 0)
-		db_error(db, err, NULL);
+	if ((err = event_decode(&ev, payload, len)) < 0) {
+		free(payload);
+		return db_error(db, err, NULL);
+	}
+	if (ev.kind == EVENT_SCHEMA_APPLY || (ev.kind == EVENT_LOAD_CHUNK && !ev.last))
+		err = db_error(db, GROVE_EINVAL, "event JSON: a %s event cannot be appended alone",
+			       event_kind_name(ev.kind));
+	else if ((err = dry_run(db, &ev)) < 0)
+		db_error(db, err, "event JSON: the event does not apply: %s", log_errmsg());
+	else
+		err = seq_commit(db, &ev, 1, ev.effects, ev.neffects, out_lsn);
+	event_release(&ev);
 	free(payload);
 	return err;
 }

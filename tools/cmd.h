@@ -3,6 +3,8 @@
 #ifndef GROVE_TOOLS_CMD_H
 #define GROVE_TOOLS_CMD_H
 
+#include <stdio.h>
+
 #include "grove.h"
 
 /* Exit statuses, shared by every verb. */
@@ -22,6 +24,12 @@ int cmd_log(int argc, char **argv);
 int cmd_schema(int argc, char **argv);
 int cmd_lint(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_branch(int argc, char **argv);
+int cmd_commit(int argc, char **argv);
+int cmd_load(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_rebuild(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 /* Read a whole file into a NUL-terminated buffer (free() it); NULL and a
  * message on stderr on failure. */
@@ -30,5 +38,11 @@ char *cmd_read_file(const char *path, size_t *len_out);
 /* Print "grove: WHAT: <the handle's last error message>" to stderr and
  * return GROVE_EXIT_ERROR.  `db` may be NULL after a failed open. */
 int cmd_fail(const grove_db *db, const char *what, int err);
+
+/* Print `s` as a JSON string. */
+void cmd_print_json_string(FILE *f, const char *s);
+
+/* A read target from --branch / --snapshot (at most one); -1 on misuse. */
+int cmd_target(grove_target *t, const char *branch, const char *snapshot);
 
 #endif

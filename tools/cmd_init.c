@@ -1,21 +1,36 @@
-/* grove init DIR — create an empty graph. */
+/* grove init --schema FILE.pg DIR — create a graph with a schema. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
 
 int cmd_init(int argc, char **argv)
 {
+	const char *schema_path = NULL, *dir = NULL;
 	grove_db *db;
 	int err;
 
-	if (argc != 2 || argv[1][0] == '-') {
-		fprintf(stderr, "usage: grove init DIR\n");
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--schema") && i + 1 < argc)
+			schema_path = argv[++i];
+		else if (argv[i][0] != '-' && !dir)
+			dir = argv[i];
+		else
+			dir = NULL, i = argc;
+	}
+	if (!schema_path || !dir) {
+		fprintf(stderr, "usage: grove init --schema FILE.pg DIR\n");
 		return GROVE_EXIT_USAGE;
 	}
-	if ((err = grove_init(&db, argv[1], NULL)) < 0)
+	char *schema = cmd_read_file(schema_path, NULL);
+	if (!schema)
+		return GROVE_EXIT_ERROR;
+	err = grove_init(&db, dir, schema, NULL);
+	free(schema);
+	if (err < 0)
 		return cmd_fail(NULL, "init", err);
-	printf("initialized an empty graph in %s\n", argv[1]);
+	printf("initialized %s\n", dir);
 	grove_close(db);
 	return GROVE_EXIT_OK;
 }

@@ -9,7 +9,13 @@
 #include "cmd.h"
 
 static const struct grove_cmd commands[] = {
-	{ "init",   cmd_init,   "grove init DIR                    create an empty graph" },
+	{ "init",   cmd_init,   "grove init --schema FILE.pg DIR   create a graph" },
+	{ "load",   cmd_load,   "grove load DIR --data FILE --mode overwrite|append|merge [--branch B] [--from BASE]" },
+	{ "branch", cmd_branch, "grove branch create|delete|list DIR [NAME] [--from BASE]" },
+	{ "commit", cmd_commit, "grove commit list|show DIR [ID] [--branch B]" },
+	{ "export", cmd_export, "grove export DIR [--branch B | --snapshot COMMIT] [--out FILE]" },
+	{ "rebuild", cmd_rebuild, "grove rebuild DIR                 rebuild the views from the log" },
+	{ "verify", cmd_verify, "grove verify DIR                  compare the views with a fresh replay" },
 	{ "log",    cmd_log,    "grove log dump|append DIR ...     inspect or append log records" },
 	{ "schema", cmd_schema, "grove schema check FILE.pg        parse and validate a schema" },
 	{ "lint",   cmd_lint,   "grove lint --schema S.pg --query Q.gq [--json]" },

@@ -55,3 +55,30 @@ int cmd_fail(const grove_db *db, const char *what, int err)
 	fprintf(stderr, "grove: %s: %s\n", what, msg && *msg ? msg : grove_strerror(err));
 	return GROVE_EXIT_ERROR;
 }
+
+void cmd_print_json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p == '\n')
+			fputs("\\n", f);
+		else if (*p < 0x20)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+int cmd_target(grove_target *t, const char *branch, const char *snapshot)
+{
+	if (branch && snapshot) {
+		fprintf(stderr, "grove: give --branch or --snapshot, not both\n");
+		return -1;
+	}
+	t->branch = branch;
+	t->commit = snapshot;
+	return 0;
+}

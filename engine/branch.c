@@ -1,0 +1,266 @@
+/*
+ * branch.c — creating, deleting and listing branches (spec: engine §1).
+ *
+ * Name-space changes are serialized by ns_mu; the event is logged and
+ * applied through the sequencer like any write, so replay reproduces the
+ * branch table exactly.  A branch is O(1) to create: one layer record.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/db.h"
+#include "engine/engine.h"
+#include "index/apply.h"
+#include "index/records.h"
+#include "log/error.h"
+
+#define INTERNAL_REF "__schema_apply_lock__"
+
+/* Lance-compatible branch name syntax (engine §1.2 rule 6). */
+static bool valid_syntax(const char *n)
+{
+	size_t len = strlen(n);
+	if (!len || n[0] == '/' || n[len - 1] == '/' || strstr(n, "//") || strstr(n, "..") ||
+	    strchr(n, '\\') || !strcmp(n, "main") ||
+	    (len >= 5 && !strcmp(n + len - 5, ".lock")))
+		return false;
+	for (const char *p = n; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-' && *p != '_' &&
+		    *p != '/' && !((unsigned char)*p & 0x80))
+			return false;
+	return true;
+}
+
+/* Rules 1-3 of engine §1.2, shared by every branch operation. */
+int branch_name_check(grove_db *db, const char *name, const char *op)
+{
+	const char *n = name;
+	if (!name || !*name)
+		return db_error(db, GROVE_EINVAL, "branch name cannot be empty");
+	if (strlen(name) > BRANCH_NAME_MAX)
+		return db_error(db, GROVE_EINVAL, "branch name is longer than %u bytes",
+				BRANCH_NAME_MAX);
+	while (*n == '/')
+		n++;
+	if (!strcmp(n, INTERNAL_REF))
+		return db_error(db, GROVE_EINVAL, "%s does not allow internal system ref '%s'",
+				op, n);
+	return 0;
+}
+
+/* Is `a` a '/'-path ancestor of `b` ("x" of "x/y")? */
+static bool path_prefix(const char *a, const char *b)
+{
+	size_t n = strlen(a);
+	return !strncmp(a, b, n) && b[n] == '/';
+}
+
+static int check_create(grove_db *db, MDB_txn *txn, const char *name, const char *from)
+{
+	struct branch_rec b;
+	MDB_cursor *cur;
+	MDB_val k, d;
+	int err, rc;
+
+	if (branch_get(&b, txn, db->views, name) == 0)
+		return db_error(db, GROVE_ECONFLICT, "branch '%s' already exists", name);
+	if ((rc = mdb_cursor_open(txn, db->views->branches, &cur)) != 0)
+		return db_error(db, views_error(rc, "branches"), NULL);
+	for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+		char other[BRANCH_NAME_MAX + 1];
+		snprintf(other, sizeof other, "%.*s", (int)k.mv_size, (char *)k.mv_data);
+		if (strcmp(other, MAIN_BRANCH) &&
+		    (path_prefix(other, name) || path_prefix(name, other))) {
+			mdb_cursor_close(cur);
+			return db_error(db, GROVE_ECONFLICT,
+					"cannot create branch '%s' while live branch '%s' shares its "
+					"physical Lance path; live graph branch names may not be "
+					"ancestors or descendants", name, other);
+		}
+	}
+	mdb_cursor_close(cur);
+	if (!valid_syntax(name))
+		return db_error(db, GROVE_EINVAL, "invalid branch name '%s'", name);
+	err = branch_get(&b, txn, db->views, from);
+	if (err == GROVE_ENOTFOUND)
+		return db_error(db, GROVE_ENOTFOUND, "branch '%s' not found", from);
+	return err < 0 ? db_error(db, err, NULL) : 0;
+}
+
+static int log_branch_event(grove_db *db, enum event_kind kind, const char *name,
+			    const char *from, const char *actor)
+{
+	struct event ev = { .kind = (uint16_t)kind };
+	engine_event_stamp(&ev, MAIN_BRANCH, actor);
+	ev.name = event_str(name);
+	if (from)
+		ev.from = event_str(from);
+	memset(&ev.commit, 0, sizeof ev.commit); /* branch operations make no commit */
+	return seq_commit(db, &ev, 1, NULL, 0, NULL);
+}
+
+int grove_branch_create(grove_db *db, const char *name, const char *from, const char *actor)
+{
+	MDB_txn *txn;
+	int err;
+
+	if (!from || !*from)
+		from = MAIN_BRANCH;
+	if (name && !strcmp(name, MAIN_BRANCH))
+		return db_error(db, GROVE_EINVAL, "cannot create branch 'main'");
+	if ((err = branch_name_check(db, name, "branch create")) < 0 ||
+	    (err = branch_name_check(db, from, "branch create")) < 0)
+		return err;
+	pthread_mutex_lock(&db->ns_mu);
+	if ((err = views_read_begin(&txn, db->views)) == 0) {
+		err = check_create(db, txn, name, from);
+		mdb_txn_abort(txn);
+		if (!err)
+			err = log_branch_event(db, EVENT_BRANCH_CREATE, name, from, actor);
+	} else {
+		db_error(db, err, NULL);
+	}
+	pthread_mutex_unlock(&db->ns_mu);
+	return err;
+}
+
+/* A live branch other than `name` whose reads pass through `layer`. */
+static int find_dependent(char *out, size_t cap, MDB_txn *txn, const struct views *v,
+			  const char *name, uint32_t layer)
+{
+	MDB_cursor *cur;
+	MDB_val k, d;
+	int rc = mdb_cursor_open(txn, v->branches, &cur), found = 0;
+
+	if (rc)
+		return views_error(rc, "branches");
+	for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0 && !found;
+	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+		struct branch_rec b;
+		struct layer_rec l;
+		if (d.mv_size != sizeof b || (k.mv_size == strlen(name) && !memcmp(k.mv_data, name, k.mv_size)))
+			continue;
+		memcpy(&b, d.mv_data, sizeof b);
+		for (uint32_t at = b.parent_layer, depth = 0; at && depth < LAYER_CHAIN_MAX; depth++) {
+			if (at == layer) {
+				snprintf(out, cap, "%.*s", (int)k.mv_size, (char *)k.mv_data);
+				found = 1;
+				break;
+			}
+			if (layer_get(&l, txn, v, at) < 0)
+				break;
+			at = l.parent;
+		}
+	}
+	mdb_cursor_close(cur);
+	return found;
+}
+
+static int check_delete(grove_db *db, MDB_txn *txn, const char *name)
+{
+	char dep[BRANCH_NAME_MAX + 1];
+	struct branch_rec b;
+	MDB_cursor *cur;
+	MDB_val k, d;
+	int err = branch_get(&b, txn, db->views, name), rc;
+
+	if (err == GROVE_ENOTFOUND)
+		return db_error(db, GROVE_ENOTFOUND, "branch '%s' not found", name);
+	if (err < 0)
+		return db_error(db, err, NULL);
+	if ((rc = mdb_cursor_open(txn, db->views->branches, &cur)) != 0)
+		return db_error(db, views_error(rc, "branches"), NULL);
+	for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+		snprintf(dep, sizeof dep, "%.*s", (int)k.mv_size, (char *)k.mv_data);
+		if (path_prefix(name, dep)) {
+			mdb_cursor_close(cur);
+			return db_error(db, GROVE_ECONFLICT,
+					"cannot delete branch '%s' while live branch '%s' is its path "
+					"child; delete the child branch first", name, dep);
+		}
+	}
+	mdb_cursor_close(cur);
+	if ((err = find_dependent(dep, sizeof dep, txn, db->views, name, b.layer)) < 0)
+		return db_error(db, err, NULL);
+	if (err)
+		return db_error(db, GROVE_ECONFLICT,
+				"cannot delete branch '%s' because descendant branch '%s' still "
+				"depends on it", name, dep);
+	return 0;
+}
+
+int grove_branch_delete(grove_db *db, const char *name, const char *actor)
+{
+	struct branch_lock *bl;
+	MDB_txn *txn;
+	int err;
+
+	if (name && !strcmp(name, MAIN_BRANCH))
+		return db_error(db, GROVE_EINVAL, "cannot delete branch 'main'");
+	if ((err = branch_name_check(db, name, "branch delete")) < 0)
+		return err;
+	pthread_mutex_lock(&db->ns_mu);
+	/* Wait for the branch's writers: none may commit after its delete. */
+	if (!(bl = db_branch_lock(db, name))) {
+		pthread_mutex_unlock(&db->ns_mu);
+		return db_error(db, -12, "out of memory");
+	}
+	if ((err = views_read_begin(&txn, db->views)) == 0) {
+		err = check_delete(db, txn, name);
+		mdb_txn_abort(txn);
+		if (!err)
+			err = log_branch_event(db, EVENT_BRANCH_DELETE, name, NULL, actor);
+	} else {
+		db_error(db, err, NULL);
+	}
+	db_branch_unlock(db, bl);
+	pthread_mutex_unlock(&db->ns_mu);
+	return err;
+}
+
+int grove_branch_list(char ***out, size_t *count, grove_db *db)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, d;
+	size_t n = 0, bytes = 0;
+	int err, rc;
+
+	if ((err = views_read_begin(&txn, db->views)) < 0)
+		return db_error(db, err, NULL);
+	if ((rc = mdb_cursor_open(txn, db->views->branches, &cur)) != 0) {
+		mdb_txn_abort(txn);
+		return db_error(db, views_error(rc, "branches"), NULL);
+	}
+	for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT))
+		n++, bytes += k.mv_size + 1;
+	/* One allocation: the pointer array, then the strings. */
+	char **v = malloc((n + 1) * sizeof *v + bytes + 1);
+	if (!v) {
+		mdb_cursor_close(cur);
+		mdb_txn_abort(txn);
+		return db_error(db, -12, "out of memory");
+	}
+	char *s = (char *)(v + n + 1);
+	size_t i = 1;
+	for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+		bool is_main = k.mv_size == 4 && !memcmp(k.mv_data, MAIN_BRANCH, 4);
+		char **slot = is_main ? &v[0] : &v[i++];
+		*slot = s;
+		memcpy(s, k.mv_data, k.mv_size);
+		s[k.mv_size] = '\0';
+		s += k.mv_size + 1;
+	}
+	v[n] = NULL;
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	*out = v;
+	*count = n;
+	return 0;
+}

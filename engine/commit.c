@@ -1,0 +1,182 @@
+/*
+ * commit.c — the commit graph as users see it (engine §2): listing and
+ * showing commits, branch heads, and opening a read at a branch head or a
+ * commit (time travel, engine §4.1).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine/engine.h"
+#include "index/apply.h"
+#include "log/error.h"
+
+void engine_event_stamp(struct event *ev, const char *branch, const char *actor)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ev->time_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	/* getrandom() cannot fail for 10 bytes once the pool is initialized;
+	 * if it ever did, the id keeps its time part and zero randomness. */
+	(void)commit_id_new(&ev->commit, (uint64_t)ev->time_us / 1000);
+	ev->branch = event_str(branch);
+	if (actor && *actor)
+		ev->actor = event_str(actor);
+}
+
+void engine_commit_public(grove_commit *out, const struct commit_rec *c)
+{
+	memset(out, 0, sizeof *out);
+	commit_id_format(out->id, &c->id);
+	if (!commit_id_is_zero(&c->parent))
+		commit_id_format(out->parent, &c->parent);
+	if (!commit_id_is_zero(&c->merged_parent))
+		commit_id_format(out->merged_parent, &c->merged_parent);
+	snprintf(out->branch, sizeof out->branch, "%s", c->branch);
+	snprintf(out->actor, sizeof out->actor, "%s", c->actor);
+	out->created_at_us = c->time_us;
+	out->graph_version = c->version;
+	out->lsn = c->lsn;
+}
+
+const struct lang_cat_type *engine_type_by_id(const grove_db *db, uint32_t id)
+{
+	const struct lang_catalog *cat = db->cat;
+	for (uint32_t i = 0; i < cat->n_nodes; i++)
+		if (cat->nodes[i].id == id)
+			return &cat->nodes[i];
+	for (uint32_t i = 0; i < cat->n_edges; i++)
+		if (cat->edges[i].id == id)
+			return &cat->edges[i];
+	return NULL;
+}
+
+int engine_table(const struct lang_cat_type **out, grove_db *db, const char *table)
+{
+	if (table && !strncmp(table, "node:", 5) && (*out = lang_catalog_node(db->cat, table + 5)))
+		return 0;
+	if (table && !strncmp(table, "edge:", 5) && (*out = lang_catalog_edge(db->cat, table + 5)))
+		return 0;
+	return db_error(db, GROVE_EINVAL, "unknown table '%s' (expected node:<Type> or edge:<Type>)",
+			table ? table : "");
+}
+
+static int resolve_commit(struct commit_rec *out, grove_db *db, MDB_txn *txn, const char *id)
+{
+	struct commit_id cid;
+	int err;
+	if (!commit_id_parse(&cid, id))
+		return db_error(db, GROVE_ENOTFOUND, "commit '%s' not found", id);
+	err = commit_get(out, txn, db->views, &cid);
+	if (err == GROVE_ENOTFOUND)
+		return db_error(db, GROVE_ENOTFOUND, "commit '%s' not found", id);
+	return err < 0 ? db_error(db, err, NULL) : 0;
+}
+
+static int open_branch(struct read_at *r, grove_db *db, const char *branch)
+{
+	struct branch_rec b;
+	int err = branch_get(&b, r->txn, db->views, branch);
+	if (err == GROVE_ENOTFOUND)
+		return db_error(db, GROVE_ENOTFOUND, "branch '%s' not found", branch);
+	if (err < 0 || (err = commit_get(&r->head, r->txn, db->views, &b.head)) < 0 ||
+	    (err = layer_chain(&r->chain, r->txn, db->views, b.layer, b.head_lsn)) < 0)
+		return db_error(db, err, NULL);
+	snprintf(r->branch, sizeof r->branch, "%s", branch);
+	return 0;
+}
+
+int read_at_open(struct read_at *r, grove_db *db, const grove_target *target)
+{
+	const char *branch = target && target->branch ? target->branch : MAIN_BRANCH;
+	int err;
+
+	memset(r, 0, sizeof *r);
+	if ((err = views_read_begin(&r->txn, db->views)) < 0)
+		return db_error(db, err, NULL);
+	if (target && target->commit) {
+		if ((err = resolve_commit(&r->head, db, r->txn, target->commit)) == 0 &&
+		    (err = layer_chain(&r->chain, r->txn, db->views, r->head.layer, r->head.lsn)) < 0)
+			db_error(db, err, NULL);
+		snprintf(r->branch, sizeof r->branch, "%s", r->head.branch);
+	} else {
+		err = open_branch(r, db, branch);
+	}
+	if (err < 0)
+		read_at_close(r);
+	return err;
+}
+
+void read_at_close(struct read_at *r)
+{
+	if (r->txn)
+		mdb_txn_abort(r->txn);
+	r->txn = NULL;
+}
+
+int grove_branch_head(grove_commit *out, grove_db *db, const char *branch)
+{
+	grove_target t = { branch ? branch : MAIN_BRANCH, NULL };
+	struct read_at r;
+	int err = read_at_open(&r, db, &t);
+	if (err < 0)
+		return err;
+	engine_commit_public(out, &r.head);
+	read_at_close(&r);
+	return 0;
+}
+
+int grove_commit_show(grove_commit *out, grove_db *db, const char *commit_id)
+{
+	struct commit_rec c;
+	MDB_txn *txn;
+	int err = views_read_begin(&txn, db->views);
+	if (err < 0)
+		return db_error(db, err, NULL);
+	if ((err = resolve_commit(&c, db, txn, commit_id)) == 0)
+		engine_commit_public(out, &c);
+	mdb_txn_abort(txn);
+	return err;
+}
+
+int grove_commit_list(grove_commit **out, size_t *count, grove_db *db, const char *branch)
+{
+	grove_target t = { branch ? branch : MAIN_BRANCH, NULL };
+	grove_commit *v = NULL;
+	size_t n = 0, cap = 0;
+	struct read_at r;
+	struct commit_rec c;
+	int err = read_at_open(&r, db, &t);
+
+	if (err < 0)
+		return err;
+	c = r.head;
+	/* The first-parent chain: what this branch's history is (engine §2.3). */
+	for (;;) {
+		if (n == cap) {
+			grove_commit *nv = realloc(v, (cap = cap ? cap * 2 : 64) * sizeof *v);
+			if (!nv) {
+				err = db_error(db, -ENOMEM, "out of memory");
+				break;
+			}
+			v = nv;
+		}
+		engine_commit_public(&v[n++], &c);
+		if (commit_id_is_zero(&c.parent))
+			break;
+		if ((err = commit_get(&c, r.txn, db->views, &c.parent)) < 0) {
+			db_error(db, err, NULL);
+			break;
+		}
+	}
+	read_at_close(&r);
+	if (err < 0) {
+		free(v);
+		return err;
+	}
+	*out = v;
+	*count = n;
+	return 0;
+}

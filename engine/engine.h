@@ -1,0 +1,54 @@
+/*
+ * engine.h — helpers shared by the files of engine/: stamping events,
+ * naming tables, opening a read at a target.  Private to engine/ (and the
+ * replay/ layer below it).
+ */
+#ifndef GROVE_ENGINE_ENGINE_H
+#define GROVE_ENGINE_ENGINE_H
+
+#include <lmdb.h>
+
+#include "engine/db.h"
+#include "index/records.h"
+#include "log/event.h"
+
+/* Give `ev` a new commit id, the current time, its branch and actor. */
+void engine_event_stamp(struct event *ev, const char *branch, const char *actor);
+
+/* Rules 1-3 of engine §1.2 for any branch operation named `op`. */
+int branch_name_check(grove_db *db, const char *name, const char *op);
+
+/* "node:Person" / "edge:Knows" -> its catalog type (error: unknown). */
+int engine_table(const struct lang_cat_type **out, grove_db *db, const char *table);
+/* The catalog type with id `id` (node or edge), or NULL. */
+const struct lang_cat_type *engine_type_by_id(const grove_db *db, uint32_t id);
+
+/* A consistent read: one LMDB read transaction and the layer chain of a
+ * branch head or a commit. */
+struct read_at {
+	MDB_txn *txn;
+	struct layer_chain chain;
+	struct commit_rec head;     /* the commit the read sees */
+	char branch[BRANCH_NAME_MAX + 1];
+};
+
+int read_at_open(struct read_at *r, grove_db *db, const grove_target *target);
+void read_at_close(struct read_at *r);
+
+struct jsonw;
+struct msgpack_object;
+
+/* Call `fn` for each entity of `t` visible at `r`, in id order. */
+typedef int (*engine_row_fn)(void *arg, const struct lang_cat_type *t,
+			     const struct msgpack_object *row);
+int engine_each_row(grove_db *db, struct read_at *r, const struct lang_cat_type *t,
+		    engine_row_fn fn, void *arg);
+
+/* {"id", ["src", "dst",] props in schema order} of a stored row. */
+int engine_render_entity(struct jsonw *w, const struct lang_cat_type *t,
+			 const struct msgpack_object *o, bool endpoints);
+
+/* Convert a commit record to the public form. */
+void engine_commit_public(grove_commit *out, const struct commit_rec *c);
+
+#endif

@@ -1,0 +1,36 @@
+/*
+ * idset.h — a hash map from (type id, entity id bytes) to a u32 value,
+ * for planning writes: which ids an input holds, which it deletes.
+ * Keys are copied into the set's own arena of chunks.
+ */
+#ifndef GROVE_ENGINE_IDSET_H
+#define GROVE_ENGINE_IDSET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct idset_slot;
+
+struct idset {
+	struct idset_slot *slots;
+	size_t cap, n;           /* cap: a power of two */
+	char **chunks;           /* key bytes live here */
+	size_t nchunks, chunk_used;
+	char *open;              /* the chunk small keys go to */
+};
+
+void idset_init(struct idset *s);
+void idset_free(struct idset *s);
+
+/* The value stored for (type, id), or -1 when absent. */
+int64_t idset_get(const struct idset *s, uint32_t type, const void *id, uint32_t len);
+
+/* Store (type, id) -> val, replacing any earlier value.  -ENOMEM. */
+int idset_put(struct idset *s, uint32_t type, const void *id, uint32_t len, uint32_t val);
+
+/* Iterate: *i starts at 0; returns false at the end. */
+bool idset_next(const struct idset *s, size_t *i, uint32_t *type, const char **id,
+		uint32_t *len, uint32_t *val);
+
+#endif

@@ -1,0 +1,78 @@
+/*
+ * load.h — planning a JSONL load (spec §8): turning records into the
+ * effects of one commit, validated against the branch's newest state.
+ * Private to engine/.
+ */
+#ifndef GROVE_ENGINE_LOAD_H
+#define GROVE_ENGINE_LOAD_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine/engine.h"
+#include "engine/idset.h"
+#include "engine/jsonl.h"
+#include "engine/value.h"
+#include "log/event.h"
+
+/* One entity of the input, as it will be written. */
+struct load_item {
+	const struct lang_cat_type *t;
+	const char *id, *src, *dst;      /* into `row` (not NUL-terminated) */
+	uint32_t id_len, src_len, dst_len;
+	uint8_t *row;                    /* the packed row (index/row.h)    */
+	uint32_t row_len;
+	unsigned long record, line;
+	bool dead;                       /* replaced by a later duplicate   */
+};
+
+/* An edge record held until every node of the input is known (edges may
+ * come first, and may name a node by a legacy spelling of its id). */
+struct load_edge_rec {
+	struct jsonl_record rec;
+	char *from, *to;
+	json_t *json;                    /* our reference to rec's memory   */
+};
+
+struct load_plan {
+	grove_db *db;
+	int mode;                        /* GROVE_LOAD_*                    */
+	int strict;
+	struct read_at at;               /* the branch as it is now         */
+	struct load_item *items;
+	size_t nitems, capitems;
+	struct idset input;              /* (type, id) -> item index        */
+	struct idset deleted;            /* (type, id) of entities removed  */
+	struct idset legacy;             /* legacy id spelling -> item      */
+	struct load_edge_rec *edge_recs;
+	size_t nedges, capedges;
+	bool *present;                   /* by type id: the input has rows  */
+	struct value_validator *validators; /* by type id, lazily           */
+	bool *validator_ready;
+	struct event_effect *fx;
+	size_t nfx, capfx;
+	uint8_t **del_rows;              /* [id] rows of delete effects     */
+	size_t ndel_rows;
+	uint64_t nodes, edges;           /* counts for the result           */
+	struct value_error verr;
+};
+
+/* load.c */
+int load_plan_init(struct load_plan *p, grove_db *db, int mode, int strict);
+void load_plan_free(struct load_plan *p);
+/* A node record becomes an item now; an edge record waits for
+ * load_build_edges(), after the last node. */
+int load_add_node(struct load_plan *p, const struct jsonl_record *rec);
+int load_defer_edge(struct load_plan *p, const struct jsonl_record *rec);
+int load_build_edges(struct load_plan *p);
+
+/* load_check.c: the checks of spec §8.3-8.4 against the branch; then the
+ * effects in apply order (node puts, edge changes, node deletes). */
+int load_finish(struct load_plan *p);
+
+/* Does (t, id) exist on the branch as it is now (before this load)? */
+int load_exists_now(struct load_plan *p, const struct lang_cat_type *t, const char *id,
+		    uint32_t len, MDB_val *row);
+
+#endif

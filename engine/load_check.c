@@ -1,0 +1,274 @@
+/*
+ * load_check.c — the checks of a load that need the branch (spec §8.3,
+ * §8.4): key conflicts of append, what overwrite removes, referential
+ * integrity, @unique across input and committed rows, @card of touched
+ * sources; then the effects in the order apply needs them.
+ */
+#include <errno.h>
+#include <msgpack.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/load.h"
+#include "index/apply.h"
+#include "index/layered.h"
+#include "log/error.h"
+
+int load_exists_now(struct load_plan *p, const struct lang_cat_type *t, const char *id,
+		    uint32_t len, MDB_val *row)
+{
+	uint8_t prefix[4], elem[8];
+	uint64_t e;
+	MDB_val scratch;
+	int err = views_id_lookup(&e, p->at.txn, p->db->views, t->id, id, len);
+	if (err < 0)
+		return err == GROVE_ENOTFOUND ? 0 : err;
+	layered_be32(prefix, t->id);
+	layered_be64(elem, e);
+	err = layered_get(row ? row : &scratch, NULL, p->at.txn, p->db->views->rows, &p->at.chain,
+			  prefix, 4, elem, 8);
+	return err == 0 ? 1 : err == GROVE_ENOTFOUND ? 0 : err;
+}
+
+static bool live(const struct load_plan *p, const struct load_item *it)
+{
+	(void)p;
+	return !it->dead;
+}
+
+/* Does node (t, id) exist once this load is applied? */
+static int exists_after(struct load_plan *p, const struct lang_cat_type *t, const char *id,
+			uint32_t len)
+{
+	int64_t i = idset_get(&p->input, t->id, id, len);
+	if (i >= 0 && !p->items[i].dead)
+		return 1;
+	if (idset_get(&p->deleted, t->id, id, len) >= 0)
+		return 0;
+	return load_exists_now(p, t, id, len, NULL);
+}
+
+static int key_conflicts(struct load_plan *p)
+{
+	for (size_t i = 0; i < p->nitems; i++) {
+		struct load_item *it = &p->items[i];
+		if (!live(p, it))
+			continue;
+		int r = load_exists_now(p, it->t, it->id, it->id_len, NULL);
+		if (r < 0)
+			return db_error(p->db, r, NULL);
+		if (r)
+			return db_error(p->db, GROVE_EKEYCONFLICT,
+					"%s type '%s' already has this id: %s:%s '%.*s' (record %lu)",
+					it->t->kind == LANG_CAT_EDGE ? "edge" : "node", it->t->name,
+					it->t->kind == LANG_CAT_EDGE ? "edge" : "node", it->t->name,
+					(int)it->id_len, it->id, it->record);
+	}
+	return 0;
+}
+
+/* Overwrite: every existing entity of a type in the input that the input
+ * does not hold again is deleted. */
+static int overwrite_deletions(struct load_plan *p, const struct lang_cat_type *t)
+{
+	struct layered_iter it;
+	uint8_t prefix[4];
+	int err;
+
+	layered_be32(prefix, t->id);
+	if ((err = layered_open(&it, p->at.txn, p->db->views->rows, &p->at.chain, prefix, 4,
+				NULL, 0)) < 0)
+		return db_error(p->db, err, NULL);
+	while ((err = layered_next(&it)) == 0) {
+		msgpack_unpacked up;
+		size_t off = 0;
+		msgpack_unpacked_init(&up);
+		if (msgpack_unpack_next(&up, it.value.mv_data, it.value.mv_size, &off) !=
+			    MSGPACK_UNPACK_SUCCESS || up.data.type != MSGPACK_OBJECT_ARRAY ||
+		    up.data.via.array.size < 1 || up.data.via.array.ptr[0].type != MSGPACK_OBJECT_STR) {
+			msgpack_unpacked_destroy(&up);
+			err = log_error(GROVE_ECORRUPT, "a stored row of %s has no id", t->name);
+			break;
+		}
+		const msgpack_object_str *id = &up.data.via.array.ptr[0].via.str;
+		int64_t in = idset_get(&p->input, t->id, id->ptr, id->size);
+		if ((in < 0 || p->items[in].dead) &&
+		    idset_put(&p->deleted, t->id, id->ptr, id->size, 0) < 0)
+			err = -ENOMEM;
+		msgpack_unpacked_destroy(&up);
+		if (err < 0)
+			break;
+	}
+	layered_close(&it);
+	return err == GROVE_ENOTFOUND ? 0 : db_error(p->db, err, NULL);
+}
+
+static int edge_endpoints(struct load_plan *p)
+{
+	for (size_t i = 0; i < p->nitems; i++) {
+		struct load_item *it = &p->items[i];
+		if (!live(p, it) || it->t->kind != LANG_CAT_EDGE)
+			continue;
+		const struct lang_cat_type *from = engine_type_by_id(p->db, it->t->from_id);
+		const struct lang_cat_type *to = engine_type_by_id(p->db, it->t->to_id);
+		int a = exists_after(p, from, it->src, it->src_len);
+		int b = a > 0 ? exists_after(p, to, it->dst, it->dst_len) : 0;
+		if (a < 0 || b < 0)
+			return db_error(p->db, a < 0 ? a : b, NULL);
+		if (!a)
+			return db_error(p->db, GROVE_EINVAL, "src '%.*s' not found in %s (record %lu)",
+					(int)it->src_len, it->src, from->name, it->record);
+		if (!b)
+			return db_error(p->db, GROVE_EINVAL, "dst '%.*s' not found in %s (record %lu)",
+					(int)it->dst_len, it->dst, to->name, it->record);
+	}
+	return 0;
+}
+
+/* Overwrite removed node `id` of `t`: no edge of a type the input leaves
+ * alone may still point at it. */
+static int retained_edges(struct load_plan *p, const struct lang_cat_type *t, const char *id,
+			  uint32_t len)
+{
+	const struct lang_catalog *cat = p->db->cat;
+	uint8_t prefix[13];
+	uint64_t e;
+	int err = views_id_lookup(&e, p->at.txn, p->db->views, t->id, id, len);
+
+	if (err < 0)
+		return err == GROVE_ENOTFOUND ? 0 : db_error(p->db, err, NULL);
+	for (uint32_t i = 0; i < cat->n_edges; i++) {
+		const struct lang_cat_type *et = &cat->edges[i];
+		if (p->present[et->id])
+			continue;
+		for (int dir = 0; dir < 2; dir++) {
+			if ((dir == 0 ? et->from_id : et->to_id) != t->id)
+				continue;
+			struct layered_iter it;
+			layered_be32(prefix, et->id);
+			prefix[4] = (uint8_t)dir;
+			layered_be64(prefix + 5, e);
+			if ((err = layered_open(&it, p->at.txn, p->db->views->adj, &p->at.chain, prefix,
+						sizeof prefix, NULL, 0)) < 0)
+				return db_error(p->db, err, NULL);
+			err = layered_next(&it);
+			layered_close(&it);
+			if (err == 0)
+				return db_error(p->db, GROVE_EINVAL,
+						"%s '%.*s' not found in %s: an edge %s still references it",
+						dir == 0 ? "src" : "dst", (int)len, id, t->name, et->name);
+			if (err != GROVE_ENOTFOUND)
+				return db_error(p->db, err, NULL);
+		}
+	}
+	return 0;
+}
+
+static int check_retained(struct load_plan *p)
+{
+	size_t i = 0;
+	uint32_t type, val, len;
+	const char *id;
+	int err;
+	while (idset_next(&p->deleted, &i, &type, &id, &len, &val)) {
+		const struct lang_cat_type *t = engine_type_by_id(p->db, type);
+		if (t->kind == LANG_CAT_NODE && (err = retained_edges(p, t, id, len)) < 0)
+			return err;
+	}
+	return 0;
+}
+
+/* Effects, in the order apply needs: node puts first (edges resolve their
+ * endpoints through them), then edge deletes and puts, node deletes last. */
+static int add_effect(struct load_plan *p, uint8_t op, const struct lang_cat_type *t,
+		      const uint8_t *row, uint32_t row_len)
+{
+	if (p->nfx == p->capfx) {
+		size_t cap = p->capfx ? p->capfx * 2 : 1024;
+		struct event_effect *v = realloc(p->fx, cap * sizeof *v);
+		if (!v)
+			return db_error(p->db, -ENOMEM, "out of memory");
+		p->fx = v;
+		p->capfx = cap;
+	}
+	p->fx[p->nfx++] = (struct event_effect){ .op = op, .type_id = t->id,
+						 .row = { row, row_len } };
+	return 0;
+}
+
+static int delete_effects(struct load_plan *p, enum lang_cat_kind kind)
+{
+	size_t i = 0;
+	uint32_t type, val, len;
+	const char *id;
+	int err;
+
+	while (idset_next(&p->deleted, &i, &type, &id, &len, &val)) {
+		const struct lang_cat_type *t = engine_type_by_id(p->db, type);
+		if (t->kind != kind)
+			continue;
+		msgpack_sbuffer sb;
+		msgpack_packer pk;
+		msgpack_sbuffer_init(&sb);
+		msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+		msgpack_pack_array(&pk, 1);
+		msgpack_pack_str_with_body(&pk, id, len);
+		uint8_t **v = realloc(p->del_rows, (p->ndel_rows + 1) * sizeof *v);
+		if (!sb.data || !v) {
+			msgpack_sbuffer_destroy(&sb);
+			if (v)
+				p->del_rows = v;
+			return db_error(p->db, -ENOMEM, "out of memory");
+		}
+		p->del_rows = v;
+		p->del_rows[p->ndel_rows++] = (uint8_t *)sb.data;
+		if ((err = add_effect(p, kind == LANG_CAT_NODE ? EFFECT_DELETE_NODE : EFFECT_DELETE_EDGE,
+				      t, (uint8_t *)sb.data, (uint32_t)sb.size)) < 0)
+			return err;
+	}
+	return 0;
+}
+
+static int put_effects(struct load_plan *p, enum lang_cat_kind kind)
+{
+	for (size_t i = 0; i < p->nitems; i++) {
+		struct load_item *it = &p->items[i];
+		if (!live(p, it) || it->t->kind != kind)
+			continue;
+		int err = add_effect(p, kind == LANG_CAT_NODE ? EFFECT_PUT_NODE : EFFECT_PUT_EDGE,
+				     it->t, it->row, it->row_len);
+		if (err < 0)
+			return err;
+		if (kind == LANG_CAT_NODE)
+			p->nodes++;
+		else
+			p->edges++;
+	}
+	return 0;
+}
+
+int load_unique(struct load_plan *p);
+int load_cardinality(struct load_plan *p);
+
+int load_finish(struct load_plan *p)
+{
+	const struct lang_catalog *cat = p->db->cat;
+	int err = 0;
+
+	if (p->mode == GROVE_LOAD_APPEND && (err = key_conflicts(p)) < 0)
+		return err;
+	for (uint32_t i = 0; p->mode == GROVE_LOAD_OVERWRITE && !err && i < cat->n_nodes; i++)
+		if (p->present[cat->nodes[i].id])
+			err = overwrite_deletions(p, &cat->nodes[i]);
+	for (uint32_t i = 0; p->mode == GROVE_LOAD_OVERWRITE && !err && i < cat->n_edges; i++)
+		if (p->present[cat->edges[i].id])
+			err = overwrite_deletions(p, &cat->edges[i]);
+	if (err || (err = edge_endpoints(p)) < 0 || (err = check_retained(p)) < 0 ||
+	    (err = load_unique(p)) < 0 || (err = load_cardinality(p)) < 0)
+		return err;
+	if ((err = put_effects(p, LANG_CAT_NODE)) < 0 || (err = delete_effects(p, LANG_CAT_EDGE)) < 0 ||
+	    (err = put_effects(p, LANG_CAT_EDGE)) < 0 || (err = delete_effects(p, LANG_CAT_NODE)) < 0)
+		return err;
+	return 0;
+}

@@ -1,0 +1,349 @@
+/*
+ * load_constraints.c — @unique and @card over the image a load leaves
+ * (spec §8.4): uniqueness among the input's rows and the committed rows it
+ * keeps; cardinality for the sources the load touches.
+ */
+#include <errno.h>
+#include <msgpack.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/load.h"
+#include "index/apply.h"
+#include "index/layered.h"
+#include "log/error.h"
+
+int load_unique(struct load_plan *p);
+int load_cardinality(struct load_plan *p);
+
+/* The tuple of `cols` in a row as "v1\x1fv2..." (malloc'd), or NULL in
+ * *out when a member is NULL (NULLs are never duplicates). */
+static int tuple_text(char **out, size_t *len, const struct lang_cat_type *t,
+		      const struct lang_cat_colset *cols, const msgpack_object *o,
+		      struct value_error *verr)
+{
+	struct value_row row;
+	char *buf = NULL;
+	size_t n = 0;
+	int err = value_row_view(&row, o, t, verr);
+
+	*out = NULL;
+	for (uint32_t i = 0; !err && i < cols->n; i++) {
+		const struct lang_cat_property *prop = lang_cat_type_prop(t, cols->columns[i]);
+		const msgpack_object *v = prop ? value_row_get(&row, prop->id) : NULL;
+		char *txt;
+		size_t tl;
+		if (!v || v->type == MSGPACK_OBJECT_NIL ||
+		    value_key_text(&txt, &tl, &prop->type, v, verr) < 0) {
+			free(buf);
+			return 0;
+		}
+		char *nb = realloc(buf, n + tl + 2);
+		if (!nb) {
+			free(txt);
+			free(buf);
+			return -ENOMEM;
+		}
+		buf = nb;
+		if (i)
+			buf[n++] = ',';
+		memcpy(buf + n, txt, tl);
+		n += tl;
+		buf[n] = '\0';
+		free(txt);
+	}
+	if (err) {
+		free(buf);
+		return err;
+	}
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
+struct uniq {
+	struct load_plan *p;
+	const struct lang_cat_type *t;
+	const struct lang_cat_colset *cols;
+	struct idset seen;      /* tuple -> index into owners */
+	char **owners;          /* ids holding each tuple */
+	size_t nowners;
+};
+
+static int violation(struct uniq *u, const char *tuple, const char *a, const char *b)
+{
+	char cols[256] = "";
+	size_t n = 0;
+	for (uint32_t i = 0; i < u->cols->n; i++)
+		n += (size_t)snprintf(cols + n, n < sizeof cols ? sizeof cols - n : 0, "%s%s",
+				      i ? ", " : "", u->cols->columns[i]);
+	return db_error(u->p->db, GROVE_EINVAL,
+			u->cols->n > 1 ? "@unique violation on %s.(%s): value '%s' held by '%s' and '%s'"
+				       : "@unique violation on %s.%s: value '%s' held by '%s' and '%s'",
+			u->t->name, cols, tuple, a, b);
+}
+
+static int uniq_add(struct uniq *u, const msgpack_object *row, const char *id, uint32_t id_len)
+{
+	char *tuple;
+	size_t len;
+	int err = tuple_text(&tuple, &len, u->t, u->cols, row, &u->p->verr);
+	if (err < 0 || !tuple)
+		return err < 0 ? db_error(u->p->db, err, "%s", u->p->verr.msg) : 0;
+	int64_t at = idset_get(&u->seen, 0, tuple, (uint32_t)len);
+	char *mine = strndup(id, id_len);
+	if (!mine) {
+		free(tuple);
+		return db_error(u->p->db, -ENOMEM, "out of memory");
+	}
+	if (at >= 0) {
+		err = violation(u, tuple, u->owners[at], mine);
+		free(mine);
+		free(tuple);
+		return err;
+	}
+	char **no = realloc(u->owners, (u->nowners + 1) * sizeof *no);
+	if (!no || idset_put(&u->seen, 0, tuple, (uint32_t)len, (uint32_t)u->nowners) < 0) {
+		if (no)
+			u->owners = no;
+		free(mine);
+		free(tuple);
+		return db_error(u->p->db, -ENOMEM, "out of memory");
+	}
+	u->owners = no;
+	u->owners[u->nowners++] = mine;
+	free(tuple);
+	return 0;
+}
+
+static int unpack_and(struct uniq *u, const void *buf, size_t len, const char *id, uint32_t id_len)
+{
+	msgpack_unpacked up;
+	size_t off = 0;
+	int err;
+	msgpack_unpacked_init(&up);
+	err = msgpack_unpack_next(&up, buf, len, &off) == MSGPACK_UNPACK_SUCCESS
+		? uniq_add(u, &up.data, id, id_len)
+		: db_error(u->p->db, GROVE_ECORRUPT, "a row of %s does not decode", u->t->name);
+	msgpack_unpacked_destroy(&up);
+	return err;
+}
+
+/* Committed rows the load keeps: not replaced by the input, not deleted. */
+static int uniq_committed(struct uniq *u)
+{
+	struct load_plan *p = u->p;
+	struct layered_iter it;
+	uint8_t prefix[4];
+	int err;
+
+	layered_be32(prefix, u->t->id);
+	if ((err = layered_open(&it, p->at.txn, p->db->views->rows, &p->at.chain, prefix, 4,
+				NULL, 0)) < 0)
+		return db_error(p->db, err, NULL);
+	while ((err = layered_next(&it)) == 0) {
+		const uint8_t *r = it.value.mv_data;
+		/* The id is the row's first string; unpack to find it. */
+		msgpack_unpacked up;
+		size_t off = 0;
+		msgpack_unpacked_init(&up);
+		bool ok = msgpack_unpack_next(&up, (const char *)r, it.value.mv_size, &off) ==
+				  MSGPACK_UNPACK_SUCCESS && up.data.type == MSGPACK_OBJECT_ARRAY &&
+			  up.data.via.array.size > 0 &&
+			  up.data.via.array.ptr[0].type == MSGPACK_OBJECT_STR;
+		const msgpack_object_str id = ok ? up.data.via.array.ptr[0].via.str
+						 : (msgpack_object_str){ 0, NULL };
+		if (ok && idset_get(&p->input, u->t->id, id.ptr, id.size) < 0 &&
+		    idset_get(&p->deleted, u->t->id, id.ptr, id.size) < 0)
+			err = uniq_add(u, &up.data, id.ptr, id.size);
+		msgpack_unpacked_destroy(&up);
+		if (err < 0)
+			break;
+	}
+	layered_close(&it);
+	return err == GROVE_ENOTFOUND ? 0 : err;
+}
+
+static int unique_colset(struct load_plan *p, const struct lang_cat_type *t,
+			 const struct lang_cat_colset *cols)
+{
+	struct uniq u = { .p = p, .t = t, .cols = cols };
+	int err = 0;
+
+	idset_init(&u.seen);
+	for (size_t i = 0; i < p->nitems && !err; i++) {
+		const struct load_item *it = &p->items[i];
+		if (it->t == t && !it->dead)
+			err = unpack_and(&u, it->row, it->row_len, it->id, it->id_len);
+	}
+	if (!err)
+		err = uniq_committed(&u);
+	for (size_t i = 0; i < u.nowners; i++)
+		free(u.owners[i]);
+	free(u.owners);
+	idset_free(&u.seen);
+	return err;
+}
+
+int load_unique(struct load_plan *p)
+{
+	const struct lang_catalog *cat = p->db->cat;
+	for (int pass = 0; pass < 2; pass++) {
+		uint32_t n = pass ? cat->n_edges : cat->n_nodes;
+		const struct lang_cat_type *types = pass ? cat->edges : cat->nodes;
+		for (uint32_t i = 0; i < n; i++) {
+			const struct lang_cat_type *t = &types[i];
+			if (!p->present[t->id])
+				continue;
+			for (uint32_t u = 0; u < t->n_unique; u++) {
+				int err = unique_colset(p, t, &t->unique[u]);
+				if (err < 0)
+					return err;
+			}
+		}
+	}
+	return 0;
+}
+
+/* The src of a stored edge row (into the row's memory). */
+static int row_src(const char **src, uint32_t *len, const MDB_val *row)
+{
+	msgpack_unpacked up;
+	size_t off = 0;
+	int ok;
+	msgpack_unpacked_init(&up);
+	ok = msgpack_unpack_next(&up, row->mv_data, row->mv_size, &off) == MSGPACK_UNPACK_SUCCESS &&
+	     up.data.type == MSGPACK_OBJECT_ARRAY && up.data.via.array.size >= 3 &&
+	     up.data.via.array.ptr[1].type == MSGPACK_OBJECT_STR;
+	if (ok) {
+		*src = up.data.via.array.ptr[1].via.str.ptr;
+		*len = up.data.via.array.ptr[1].via.str.size;
+	}
+	msgpack_unpacked_destroy(&up);
+	return ok ? 0 : log_error(GROVE_ECORRUPT, "a stored edge row has no src");
+}
+
+/* Edges of `et` out of node `src` on the branch that the load keeps. */
+static int kept_edges(uint64_t *count, struct load_plan *p, const struct lang_cat_type *et,
+		      const char *src, uint32_t len)
+{
+	const struct lang_cat_type *from = engine_type_by_id(p->db, et->from_id);
+	struct layered_iter it;
+	uint8_t prefix[13];
+	uint64_t e;
+	int err = views_id_lookup(&e, p->at.txn, p->db->views, from->id, src, len);
+
+	*count = 0;
+	if (err < 0)
+		return err == GROVE_ENOTFOUND ? 0 : err;
+	layered_be32(prefix, et->id);
+	prefix[4] = 0;
+	layered_be64(prefix + 5, e);
+	if ((err = layered_open(&it, p->at.txn, p->db->views->adj, &p->at.chain, prefix,
+				sizeof prefix, NULL, 0)) < 0)
+		return err;
+	while ((err = layered_next(&it)) == 0) {
+		uint32_t type, id_len;
+		const char *id;
+		if ((err = views_id_name(&type, &id, &id_len, p->at.txn, p->db->views,
+					 layered_rd64(it.elem))) < 0)
+			break;
+		if (idset_get(&p->input, et->id, id, id_len) < 0 &&
+		    idset_get(&p->deleted, et->id, id, id_len) < 0)
+			(*count)++;
+	}
+	layered_close(&it);
+	return err == GROVE_ENOTFOUND ? 0 : err;
+}
+
+/* Sources whose count of `et` edges this load may change. */
+static int touched_sources(struct idset *touched, struct idset *incoming, struct load_plan *p,
+			   const struct lang_cat_type *et)
+{
+	size_t i = 0;
+	uint32_t type, val, len;
+	const char *id;
+	MDB_val row;
+	int r;
+
+	for (size_t k = 0; k < p->nitems; k++) {
+		const struct load_item *it = &p->items[k];
+		if (it->t != et || it->dead)
+			continue;
+		int64_t c = idset_get(incoming, 0, it->src, it->src_len);
+		if (idset_put(incoming, 0, it->src, it->src_len, (uint32_t)(c < 0 ? 1 : c + 1)) < 0 ||
+		    idset_put(touched, 0, it->src, it->src_len, 0) < 0)
+			return -ENOMEM;
+		/* An edge that exists already may move: its old source is touched too. */
+		if ((r = load_exists_now(p, et, it->id, it->id_len, &row)) < 0)
+			return r;
+		const char *old;
+		uint32_t old_len;
+		if (r && ((r = row_src(&old, &old_len, &row)) < 0 ||
+			  idset_put(touched, 0, old, old_len, 0) < 0))
+			return r < 0 ? r : -ENOMEM;
+	}
+	while (idset_next(&p->deleted, &i, &type, &id, &len, &val)) {
+		if (type != et->id)
+			continue;
+		const char *old;
+		uint32_t old_len;
+		if ((r = load_exists_now(p, et, id, len, &row)) < 0)
+			return r;
+		if (r && row_src(&old, &old_len, &row) == 0 && idset_put(touched, 0, old, old_len, 0) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int card_of(struct load_plan *p, const struct lang_cat_type *et)
+{
+	const struct lang_cat_type *from = engine_type_by_id(p->db, et->from_id);
+	struct idset touched, incoming;
+	size_t i = 0;
+	uint32_t type, val, len;
+	const char *src;
+	int err;
+
+	idset_init(&touched);
+	idset_init(&incoming);
+	if ((err = touched_sources(&touched, &incoming, p, et)) < 0 && err != -ENOMEM)
+		err = db_error(p->db, err, NULL);
+	while (!err && idset_next(&touched, &i, &type, &src, &len, &val)) {
+		uint64_t n;
+		if (idset_get(&p->deleted, from->id, src, len) >= 0)
+			continue; /* a deleted node has no edges to count */
+		if ((err = kept_edges(&n, p, et, src, len)) < 0) {
+			err = db_error(p->db, err, NULL);
+			break;
+		}
+		int64_t in = idset_get(&incoming, 0, src, len);
+		n += in > 0 ? (uint64_t)in : 0;
+		if (et->has_card_max && n > et->card_max)
+			err = db_error(p->db, GROVE_EINVAL,
+				       "@card violation on edge %s: source '%.*s' has %lu edges (max %u)",
+				       et->name, (int)len, src, (unsigned long)n, et->card_max);
+		else if (n < et->card_min)
+			err = db_error(p->db, GROVE_EINVAL,
+				       "@card violation on edge %s: source '%.*s' has %lu edges (min %u)",
+				       et->name, (int)len, src, (unsigned long)n, et->card_min);
+	}
+	idset_free(&touched);
+	idset_free(&incoming);
+	return err == -ENOMEM ? db_error(p->db, err, "out of memory") : err;
+}
+
+int load_cardinality(struct load_plan *p)
+{
+	const struct lang_catalog *cat = p->db->cat;
+	for (uint32_t i = 0; i < cat->n_edges; i++) {
+		const struct lang_cat_type *et = &cat->edges[i];
+		if ((et->card_min == 0 && !et->has_card_max) || !p->present[et->id])
+			continue;
+		int err = card_of(p, et);
+		if (err < 0)
+			return err;
+	}
+	return 0;
+}

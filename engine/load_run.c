@@ -1,0 +1,173 @@
+/*
+ * load_run.c — grove_load / grove_load_file: read the records, plan under
+ * the branch's lock, log the load as one commit of bounded chunks.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/jsonl.h"
+#include "engine/load.h"
+#include "index/apply.h"
+#include "log/error.h"
+
+#define LOAD_CHUNK_BYTES (4u << 20)    /* effect bytes per log record */
+#define LOAD_PROGRESS_EVERY 65536u
+
+static int read_records(struct load_plan *p, struct jsonl_reader *r, const grove_load_options *o)
+{
+	struct jsonl_record rec;
+	uint64_t n = 0;
+	int err;
+
+	while ((err = jsonl_reader_next(&rec, r, &p->verr)) == 0) {
+		err = rec.kind == JSONL_NODE ? load_add_node(p, &rec) : load_defer_edge(p, &rec);
+		if (err < 0)
+			return err;
+		if (o->progress && ++n % LOAD_PROGRESS_EVERY == 0)
+			o->progress(o->progress_arg, n, 0);
+	}
+	if (err != GROVE_ENOTFOUND)
+		return db_error(p->db, err, "%s", p->verr.msg);
+	return load_build_edges(p);
+}
+
+static const char *const mode_names[] = { "", "overwrite", "append", "merge" };
+
+/* Split the effects into chunk events of at most LOAD_CHUNK_BYTES each. */
+static int chunk_events(struct event **out, uint32_t *n, struct load_plan *p, const char *branch,
+			const grove_load_options *o, char *summary)
+{
+	struct event base = { .kind = EVENT_LOAD_CHUNK, .load_mode = (uint8_t)o->mode };
+	uint32_t cap = 1 + (uint32_t)(p->nfx / 1024), count = 0;
+	struct event *ev = calloc(cap, sizeof *ev);
+	size_t bytes = 0, start = 0;
+
+	if (!ev)
+		return db_error(p->db, -ENOMEM, "out of memory");
+	engine_event_stamp(&base, branch, o->actor);
+	base.parent = p->at.head.id;
+	for (size_t i = 0; i <= p->nfx; i++) {
+		bool end = i == p->nfx;
+		if (!end)
+			bytes += p->fx[i].row.len + 32;
+		if (!end && bytes < LOAD_CHUNK_BYTES && i - start < EVENT_MAX_EFFECTS - 1)
+			continue;
+		if (count == cap) {
+			struct event *nv = realloc(ev, (cap *= 2) * sizeof *nv);
+			if (!nv) {
+				free(ev);
+				return db_error(p->db, -ENOMEM, "out of memory");
+			}
+			ev = nv;
+		}
+		ev[count] = base;
+		ev[count].chunk_seq = count;
+		ev[count].effects = p->fx + start;
+		ev[count].neffects = (uint32_t)((end ? i : i + 1) - start);
+		count++;
+		start = end ? i : i + 1;
+		bytes = 0;
+		if (end || start == p->nfx)
+			break;
+	}
+	ev[count - 1].last = true;
+	snprintf(summary, 96, "load %s: %lu nodes, %lu edges", mode_names[o->mode],
+		 (unsigned long)p->nodes, (unsigned long)p->edges);
+	ev[count - 1].op_text = event_str(summary);
+	*out = ev;
+	*n = count;
+	return 0;
+}
+
+static int plan_and_commit(grove_load_result *out, grove_db *db, const grove_load_options *o,
+			   const char *branch, struct jsonl_reader *r)
+{
+	grove_target t = { branch, NULL };
+	struct load_plan p;
+	struct event *ev = NULL;
+	uint32_t nev = 0;
+	char summary[96];
+	int err;
+
+	if ((err = load_plan_init(&p, db, o->mode, o->strict)) < 0)
+		return err;
+	if ((err = read_at_open(&p.at, db, &t)) == 0 && (err = read_records(&p, r, o)) == 0 &&
+	    (err = load_finish(&p)) == 0 && (err = chunk_events(&ev, &nev, &p, branch, o, summary)) == 0) {
+		/* The plan read the branch at p.at; under the branch lock nothing
+		 * else can have changed it.  Release the read before logging. */
+		read_at_close(&p.at);
+		err = seq_commit(db, ev, nev, p.fx, (uint32_t)p.nfx, NULL);
+	}
+	if (!err) {
+		out->nodes = p.nodes;
+		out->edges = p.edges;
+		char id[COMMIT_ID_TEXT_BYTES];
+		commit_id_format(id, &ev[0].commit);
+		err = grove_commit_show(&out->commit, db, id);
+	}
+	free(ev);
+	load_plan_free(&p);
+	return err;
+}
+
+static int run(grove_load_result *out, grove_db *db, const grove_load_options *o,
+	       struct jsonl_reader *r)
+{
+	const char *branch = o->branch && *o->branch ? o->branch : MAIN_BRANCH;
+	struct branch_lock *bl;
+	int err;
+
+	memset(out, 0, sizeof *out);
+	if (o->mode < GROVE_LOAD_OVERWRITE || o->mode > GROVE_LOAD_MERGE)
+		return db_error(db, GROVE_EINVAL, "load mode must be overwrite, append or merge");
+	if ((err = branch_name_check(db, branch, "load")) < 0)
+		return err;
+	if (o->from) {
+		if ((err = grove_branch_create(db, branch, o->from, o->actor)) < 0)
+			return err;
+		out->branch_created = 1;
+	}
+	if (!(bl = db_branch_lock(db, branch)))
+		return db_error(db, -ENOMEM, "out of memory");
+	err = plan_and_commit(out, db, o, branch, r);
+	db_branch_unlock(db, bl);
+	return err;
+}
+
+int grove_load(grove_load_result *out, grove_db *db, const grove_load_options *opts,
+	       const char *jsonl, size_t len)
+{
+	struct jsonl_options jo = JSONL_OPTIONS_INIT;
+	struct jsonl_reader *r;
+	int err;
+
+	jo.strict = opts->strict;
+	if ((err = jsonl_reader_open_buffer(&r, db->cat, jsonl, len, &jo)) < 0)
+		return db_error(db, err, "cannot read the load input");
+	err = run(out, db, opts, r);
+	jsonl_reader_close(r);
+	return err;
+}
+
+int grove_load_file(grove_load_result *out, grove_db *db, const grove_load_options *opts,
+		    const char *path)
+{
+	struct jsonl_options jo = JSONL_OPTIONS_INIT;
+	struct jsonl_reader *r;
+	FILE *f = fopen(path, "rb");
+	int err;
+
+	if (!f)
+		return db_error(db, -errno, "cannot open %s: %s", path, strerror(errno));
+	jo.strict = opts->strict;
+	if ((err = jsonl_reader_open_file(&r, db->cat, f, &jo)) < 0) {
+		fclose(f);
+		return db_error(db, err, "cannot read %s", path);
+	}
+	err = run(out, db, opts, r);
+	jsonl_reader_close(r);
+	fclose(f);
+	return err;
+}

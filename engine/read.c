@@ -1,0 +1,192 @@
+/*
+ * read.c — reading entities at a target: count, scan, one entity, export
+ * (engine §4.2, §7.4; spec §8.6).
+ *
+ * Counting walks a type's rows through the layer chain.  Anything that
+ * must come out in id order (scans, export) walks the global id map of the
+ * type — which is sorted by id — and keeps the ids whose row is visible at
+ * the target.
+ */
+#include <errno.h>
+#include <msgpack.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/engine.h"
+#include "engine/jsonw.h"
+#include "engine/value.h"
+#include "index/layered.h"
+#include "index/apply.h"
+#include "index/row.h"
+#include "log/error.h"
+
+static void be32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (24 - 8 * i));
+}
+
+int grove_count(uint64_t *out, grove_db *db, const grove_target *target, const char *table)
+{
+	const struct lang_cat_type *t;
+	struct layered_iter it;
+	struct read_at r;
+	uint8_t prefix[4];
+	int err;
+
+	if ((err = engine_table(&t, db, table)) < 0 || (err = read_at_open(&r, db, target)) < 0)
+		return err;
+	be32(prefix, t->id);
+	*out = 0;
+	if ((err = layered_open(&it, r.txn, db->views->rows, &r.chain, prefix, 4, NULL, 0)) == 0) {
+		while ((err = layered_next(&it)) == 0)
+			(*out)++;
+		layered_close(&it);
+	}
+	read_at_close(&r);
+	return err == GROVE_ENOTFOUND ? 0 : db_error(db, err, NULL);
+}
+
+int engine_each_row(grove_db *db, struct read_at *r, const struct lang_cat_type *t,
+		    engine_row_fn fn, void *arg)
+{
+	uint8_t prefix[4];
+	MDB_cursor *cur;
+	MDB_val k, d;
+	int rc, err = 0;
+
+	be32(prefix, t->id);
+	if ((rc = mdb_cursor_open(r->txn, db->views->ids, &cur)) != 0)
+		return views_error(rc, "id map");
+	k = (MDB_val){ 4, prefix };
+	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0 && !err;
+	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+		if (k.mv_size < 4 || memcmp(k.mv_data, prefix, 4))
+			break;
+		MDB_val row;
+		err = layered_get(&row, NULL, r->txn, db->views->rows, &r->chain, prefix, 4,
+				  d.mv_data, 8);
+		if (err == GROVE_ENOTFOUND) {
+			err = 0;
+			continue;
+		}
+		if (err < 0)
+			break;
+		msgpack_unpacked up;
+		size_t off = 0;
+		msgpack_unpacked_init(&up);
+		if (msgpack_unpack_next(&up, row.mv_data, row.mv_size, &off) != MSGPACK_UNPACK_SUCCESS)
+			err = log_error(GROVE_ECORRUPT, "a stored row of %s does not decode", t->name);
+		else
+			err = fn(arg, t, &up.data);
+		msgpack_unpacked_destroy(&up);
+	}
+	mdb_cursor_close(cur);
+	if (rc && rc != MDB_NOTFOUND && !err)
+		err = views_error(rc, "id map");
+	return err;
+}
+
+/* {"id": ..., <props in schema order>} (edges: "src", "dst" after "id"
+ * when `endpoints`). */
+int engine_render_entity(struct jsonw *w, const struct lang_cat_type *t, const msgpack_object *o,
+			 bool endpoints)
+{
+	struct value_row row;
+	struct value_error verr;
+	int err;
+
+	if ((err = value_row_view(&row, o, t, &verr)) < 0)
+		return log_error(err, "%s", verr.msg);
+	jsonw_object_begin(w);
+	jsonw_key_cstr(w, "id");
+	jsonw_string(w, row.id, row.id_len);
+	if (endpoints && t->kind == LANG_CAT_EDGE) {
+		jsonw_key_cstr(w, "src");
+		jsonw_string(w, row.src, row.src_len);
+		jsonw_key_cstr(w, "dst");
+		jsonw_string(w, row.dst, row.dst_len);
+	}
+	for (uint32_t i = 0; i < t->n_props; i++) {
+		const struct lang_cat_property *p = &t->props[i];
+		jsonw_key_cstr(w, p->name);
+		if ((err = value_render(w, &p->type, value_row_get(&row, p->id),
+					VALUE_RENDER_EXPORT, &verr)) < 0)
+			return log_error(err, "%s", verr.msg);
+	}
+	jsonw_object_end(w);
+	return 0;
+}
+
+static int scan_one(void *arg, const struct lang_cat_type *t, const msgpack_object *row)
+{
+	return engine_render_entity(arg, t, row, true);
+}
+
+int grove_scan_json(char **out, grove_db *db, const grove_target *target, const char *table)
+{
+	const struct lang_cat_type *t;
+	struct read_at r;
+	struct jsonw w;
+	int err;
+
+	if ((err = engine_table(&t, db, table)) < 0 || (err = read_at_open(&r, db, target)) < 0)
+		return err;
+	jsonw_init(&w, 0);
+	jsonw_array_begin(&w);
+	err = engine_each_row(db, &r, t, scan_one, &w);
+	jsonw_array_end(&w);
+	read_at_close(&r);
+	if (!err && (err = jsonw_error(&w)) < 0)
+		log_error(err, "the scan result is too large");
+	if (err < 0) {
+		jsonw_fini(&w);
+		return db_error(db, err, NULL);
+	}
+	*out = w.buf; /* the writer's buffer is the result */
+	return 0;
+}
+
+int grove_entity_json(char **out, grove_db *db, const grove_target *target, const char *table,
+		      const char *id)
+{
+	const struct lang_cat_type *t;
+	struct read_at r;
+	struct jsonw w;
+	uint64_t e;
+	uint8_t prefix[4], elem[8];
+	MDB_val row;
+	int err;
+
+	if ((err = engine_table(&t, db, table)) < 0 || (err = read_at_open(&r, db, target)) < 0)
+		return err;
+	be32(prefix, t->id);
+	err = views_id_lookup(&e, r.txn, db->views, t->id, id, (uint32_t)strlen(id));
+	for (int i = 0; !err && i < 8; i++)
+		elem[i] = (uint8_t)(e >> (56 - 8 * i));
+	if (!err)
+		err = layered_get(&row, NULL, r.txn, db->views->rows, &r.chain, prefix, 4, elem, 8);
+	if (err == GROVE_ENOTFOUND) {
+		read_at_close(&r);
+		return db_error(db, err, "%s '%s' not found", table, id);
+	}
+	jsonw_init(&w, 0);
+	if (!err) {
+		msgpack_unpacked up;
+		size_t off = 0;
+		msgpack_unpacked_init(&up);
+		err = msgpack_unpack_next(&up, row.mv_data, row.mv_size, &off) == MSGPACK_UNPACK_SUCCESS
+			? engine_render_entity(&w, t, &up.data, true)
+			: log_error(GROVE_ECORRUPT, "a stored row of %s does not decode", t->name);
+		msgpack_unpacked_destroy(&up);
+	}
+	read_at_close(&r);
+	if (!err && (err = jsonw_error(&w)) < 0)
+		log_error(err, "out of memory");
+	if (err < 0) {
+		jsonw_fini(&w);
+		return db_error(db, err, NULL);
+	}
+	*out = w.buf;
+	return 0;
+}

@@ -1,0 +1,189 @@
+/*
+ * sequencer.c — log, wait for durability, apply in LSN order (see
+ * sequencer.h).
+ */
+#include "engine/sequencer.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/db.h"
+#include "index/apply.h"
+#include "log/error.h"
+#include "log/failpoint.h"
+
+void seq_init(struct sequencer *s, uint64_t applied_lsn)
+{
+	memset(s, 0, sizeof *s);
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	s->applied_lsn = applied_lsn;
+}
+
+void seq_destroy(struct sequencer *s)
+{
+	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->cv);
+}
+
+/* Wait until every LSN before `lsn` is consumed.  Caller holds mu. */
+static int await_turn(struct sequencer *s, uint64_t lsn)
+{
+	while (s->applied_lsn + 1 < lsn && !s->poisoned)
+		pthread_cond_wait(&s->cv, &s->mu);
+	return s->poisoned;
+}
+
+static void done_turn(struct sequencer *s, uint64_t lsn)
+{
+	s->applied_lsn = lsn;
+	pthread_cond_broadcast(&s->cv);
+}
+
+static uint64_t replay_from(const struct sequencer *s, uint64_t lsn)
+{
+	uint64_t from = lsn + 1;
+	for (uint32_t i = 0; i < s->n_open_loads; i++)
+		if (s->open_loads[i] < from)
+			from = s->open_loads[i];
+	return from;
+}
+
+static void forget_load(struct sequencer *s, uint64_t first)
+{
+	for (uint32_t i = 0; i < s->n_open_loads; i++)
+		if (s->open_loads[i] == first) {
+			s->open_loads[i] = s->open_loads[--s->n_open_loads];
+			return;
+		}
+}
+
+/* One LMDB transaction: the event's effects, the applied LSN and where
+ * replay must start. */
+static int apply_txn(struct grove_db *db, uint64_t lsn, const struct event *ev,
+		     const struct event_effect *fx, uint32_t n)
+{
+	MDB_txn *txn;
+	int err = views_write_begin(&txn, db->views);
+	if (err < 0)
+		return err;
+	FAILPOINT("apply.begin");
+	err = views_apply(txn, db->views, db->cat, lsn, ev, fx, n);
+	FAILPOINT("apply.mid");
+	if (!err)
+		err = meta_put_u64(txn, db->views, "replay_from", replay_from(&db->seq, lsn));
+	if (err) {
+		mdb_txn_abort(txn);
+		return err;
+	}
+	int rc = mdb_txn_commit(txn);
+	return rc ? views_error(rc, "committing an apply") : 0;
+}
+
+static int poison(struct grove_db *db, int err)
+{
+	struct sequencer *s = &db->seq;
+	pthread_mutex_lock(&s->mu);
+	if (!s->poisoned)
+		s->poisoned = err < 0 ? err : GROVE_EPOISONED;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	return db_error(db, GROVE_EPOISONED,
+			"the handle is poisoned after a failure past the log (%s): %s; "
+			"reopen the graph to recover", grove_strerror(err), log_errmsg());
+}
+
+static int append_all(struct grove_db *db, const struct event *events, uint32_t n,
+		      uint64_t *lsns)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		uint8_t *buf;
+		size_t len;
+		int err = event_encode(&buf, &len, &events[i]);
+		if (err < 0)
+			return i ? poison(db, err) : db_error(db, err, NULL);
+		if (len > UINT32_MAX)
+			err = log_error(GROVE_ETOOBIG, "an event of %zu bytes", len);
+		else
+			err = log_append(db->log, &lsns[i], events[i].kind, buf, (uint32_t)len,
+					 LOG_WAIT_NONE);
+		free(buf);
+		if (err < 0)
+			/* Earlier chunks are logged: they must be consumed. */
+			return i ? poison(db, err) : db_error(db, err, NULL);
+	}
+	return 0;
+}
+
+int seq_commit(struct grove_db *db, const struct event *events, uint32_t n,
+	       const struct event_effect *effects, uint32_t neffects, uint64_t *out_lsn)
+{
+	struct sequencer *s = &db->seq;
+	uint64_t *lsns = calloc(n, sizeof *lsns);
+	int err = 0;
+
+	if (!lsns)
+		return db_error(db, -ENOMEM, "out of memory");
+	if (s->poisoned) {
+		free(lsns);
+		return db_error(db, GROVE_EPOISONED, "the handle is poisoned; reopen the graph");
+	}
+	if (n > 1) {
+		/* Promise the load its open-load slot before anything is logged. */
+		pthread_mutex_lock(&s->mu);
+		if (s->n_open_loads + s->n_reserved >= SEQ_MAX_OPEN_LOADS)
+			err = db_error(db, GROVE_EBUSY, "%u multi-chunk loads are already in flight",
+				       SEQ_MAX_OPEN_LOADS);
+		else
+			s->n_reserved++;
+		pthread_mutex_unlock(&s->mu);
+		if (err) {
+			free(lsns);
+			return err;
+		}
+	}
+	if ((err = append_all(db, events, n, lsns)) < 0) {
+		if (n > 1) {
+			pthread_mutex_lock(&s->mu);
+			s->n_reserved--;
+			pthread_mutex_unlock(&s->mu);
+		}
+		free(lsns);
+		return err;
+	}
+	FAILPOINT("seq.appended");
+	if ((err = log_wait(db->log, lsns[n - 1], LOG_WAIT_DURABLE)) < 0) {
+		free(lsns);
+		return poison(db, err);
+	}
+	FAILPOINT("seq.durable");
+	pthread_mutex_lock(&s->mu);
+	for (uint32_t i = 0; i + 1 < n && !err; i++) {
+		/* A non-last chunk changes no view; it only holds replay back. */
+		if ((err = await_turn(s, lsns[i])) == 0) {
+			if (i == 0) {
+				s->n_reserved--;
+				s->open_loads[s->n_open_loads++] = lsns[0];
+			}
+			done_turn(s, lsns[i]);
+		}
+	}
+	if (!err && (err = await_turn(s, lsns[n - 1])) == 0) {
+		if (n > 1)
+			forget_load(s, lsns[0]);
+		pthread_mutex_unlock(&s->mu);
+		/* Only this thread may apply now: every other writer waits for
+		 * applied_lsn to reach its own LSN - 1. */
+		err = apply_txn(db, lsns[n - 1], &events[n - 1], effects, neffects);
+		pthread_mutex_lock(&s->mu);
+		if (!err)
+			done_turn(s, lsns[n - 1]);
+	}
+	pthread_mutex_unlock(&s->mu);
+	FAILPOINT("seq.applied");
+	if (out_lsn)
+		*out_lsn = lsns[n - 1];
+	free(lsns);
+	return err ? poison(db, err) : 0;
+}

@@ -1,0 +1,162 @@
+/*
+ * rebuild.c — grove_rebuild (throw the views away, replay the whole log)
+ * and grove_verify (replay into a scratch directory and compare every view
+ * with the live one, by checksum).
+ */
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "engine/db.h"
+#include "log/error.h"
+#include "replay/replay.h"
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st; (void)flag; (void)ftw;
+	return remove(path);
+}
+
+static int rmtree(const char *path)
+{
+	if (access(path, F_OK) != 0)
+		return 0;
+	return nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : -errno;
+}
+
+/* Replay the whole log into fresh views at `vdir`. */
+static int replay_fresh(struct views **out, struct replay_stats *st, grove_db *db,
+			const char *vdir)
+{
+	struct lang_catalog *cat = NULL;
+	int err;
+
+	if ((err = rmtree(vdir)) < 0)
+		return log_error(err, "cannot remove %s: %s", vdir, strerror(-err));
+	if ((err = views_open(out, vdir, 0)) < 0)
+		return err;
+	err = replay_log(st, *out, db->log, &cat);
+	lang_catalog_free(cat);
+	if (err < 0) {
+		views_close(*out);
+		*out = NULL;
+	}
+	return err;
+}
+
+int grove_rebuild(const char *dir, uint64_t *out_effects)
+{
+	struct replay_stats st;
+	grove_db *db;
+	char *vdir;
+	int err;
+
+	if ((err = db_open_parts(&db, dir, NULL)) < 0)
+		return err;
+	views_close(db->views);
+	db->views = NULL;
+	if (!(vdir = db_path(dir, "views")))
+		err = -ENOMEM;
+	else
+		err = replay_fresh(&db->views, &st, db, vdir);
+	free(vdir);
+	if (err < 0)
+		db_error(NULL, err, "rebuild: %s", log_errmsg());
+	else if (out_effects)
+		*out_effects = st.effects;
+	db_free(db);
+	return err;
+}
+
+/* XXH3 of every key and value of one database, in key order. */
+static int checksum(uint64_t *out, MDB_txn *txn, MDB_dbi dbi)
+{
+	XXH3_state_t *s = XXH3_createState();
+	MDB_cursor *cur;
+	MDB_val k, d;
+	int rc;
+
+	if (!s)
+		return -ENOMEM;
+	XXH3_64bits_reset(s);
+	if ((rc = mdb_cursor_open(txn, dbi, &cur)) != 0) {
+		XXH3_freeState(s);
+		return views_error(rc, "verify");
+	}
+	for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+		/* Where replay would restart is bookkeeping, not content. */
+		if (k.mv_size == 11 && !memcmp(k.mv_data, "replay_from", 11))
+			continue;
+		uint64_t lens[2] = { k.mv_size, d.mv_size };
+		XXH3_64bits_update(s, lens, sizeof lens);
+		XXH3_64bits_update(s, k.mv_data, k.mv_size);
+		XXH3_64bits_update(s, d.mv_data, d.mv_size);
+	}
+	mdb_cursor_close(cur);
+	*out = XXH3_64bits_digest(s);
+	XXH3_freeState(s);
+	return rc == MDB_NOTFOUND ? 0 : views_error(rc, "verify");
+}
+
+static int compare_views(grove_db *db, struct views *a, struct views *b)
+{
+	static const char *const names[] = { "meta", "branches", "layers", "commits", "ids",
+					     "names", "rows", "adj", "pidx" };
+	MDB_dbi da[] = { a->meta, a->branches, a->layers, a->commits, a->ids, a->names, a->rows,
+			 a->adj, a->pidx };
+	MDB_dbi dbb[] = { b->meta, b->branches, b->layers, b->commits, b->ids, b->names, b->rows,
+			  b->adj, b->pidx };
+	MDB_txn *ta, *tb;
+	int err = 0;
+
+	if ((err = views_read_begin(&ta, a)) < 0)
+		return err;
+	if ((err = views_read_begin(&tb, b)) < 0) {
+		mdb_txn_abort(ta);
+		return err;
+	}
+	for (size_t i = 0; i < sizeof names / sizeof names[0] && !err; i++) {
+		uint64_t ha, hb;
+		if ((err = checksum(&ha, ta, da[i])) < 0 || (err = checksum(&hb, tb, dbb[i])) < 0)
+			break;
+		if (ha != hb)
+			err = db_error(db, GROVE_ECORRUPT,
+				       "verify: view '%s' differs from a fresh replay of the log "
+				       "(%016llx vs %016llx); run grove rebuild", names[i],
+				       (unsigned long long)ha, (unsigned long long)hb);
+	}
+	mdb_txn_abort(ta);
+	mdb_txn_abort(tb);
+	return err;
+}
+
+int grove_verify(const char *dir)
+{
+	struct replay_stats st;
+	struct views *fresh = NULL;
+	grove_db *db;
+	char *vdir;
+	int err;
+
+	if ((err = grove_open(&db, dir, NULL)) < 0)
+		return err;
+	if (!(vdir = db_path(dir, "verify.views")))
+		err = -ENOMEM;
+	else if ((err = replay_fresh(&fresh, &st, db, vdir)) == 0)
+		err = compare_views(db, db->views, fresh);
+	if (err < 0 && !grove_errmsg(db)[0])
+		db_error(db, err, NULL);
+	if (err < 0)
+		db_error(NULL, err, "%s", grove_errmsg(db));
+	views_close(fresh);
+	if (vdir)
+		rmtree(vdir);
+	free(vdir);
+	grove_close(db);
+	return err;
+}

@@ -1,0 +1,260 @@
+/*
+ * replay.c — bring views up to the log (see replay.h).
+ *
+ * Events are applied in LSN order, many per LMDB transaction (a rebuild
+ * is bound by apply speed, not by commits).  Chunks of a load are held
+ * until its last chunk arrives; chunks whose load never committed (a crash
+ * mid-load: never acknowledged) are dropped at the end.  Every transaction
+ * records the applied LSN and where the next replay must start, exactly as
+ * the live sequencer does, so a crash during replay is itself recoverable.
+ */
+#include "replay/replay.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "grove.h"
+#include "index/apply.h"
+#include "log/error.h"
+#include "log/event.h"
+
+#define TXN_MAX_EFFECTS 200000u
+#define TXN_MAX_EVENTS  10000u
+
+/* A load whose last chunk has not been seen yet. */
+struct pending_load {
+	struct commit_id commit;
+	uint64_t first_lsn;
+	struct event_effect *fx;   /* effects so far (rows point into bufs) */
+	uint32_t nfx, capfx;
+	uint8_t **bufs;            /* payload copies the effects point into */
+	uint32_t nbufs;
+};
+
+struct replay {
+	struct views *v;
+	struct lang_catalog **cat;
+	struct replay_stats *st;
+	uint64_t applied;          /* meta applied_lsn at start */
+	MDB_txn *txn;
+	uint32_t txn_events, txn_effects;
+	struct pending_load *loads;
+	uint32_t nloads;
+};
+
+int replay_load_catalog(struct lang_catalog **out, struct views *v)
+{
+	struct lang_diag diag = LANG_DIAG_INIT;
+	MDB_txn *txn;
+	MDB_val d;
+	int err;
+
+	*out = NULL;
+	if ((err = views_read_begin(&txn, v)) < 0)
+		return err;
+	err = meta_get(&d, txn, v, "catalog");
+	if (err == GROVE_ENOTFOUND) {
+		mdb_txn_abort(txn);
+		return 0;
+	}
+	if (!err && lang_catalog_decode(out, d.mv_data, d.mv_size, &diag) < 0)
+		err = log_error(GROVE_ECORRUPT, "the views hold an undecodable catalog: %s",
+				diag.message ? diag.message : "?");
+	lang_diag_clear(&diag);
+	mdb_txn_abort(txn);
+	return err;
+}
+
+static uint64_t replay_from(const struct replay *r, uint64_t lsn)
+{
+	uint64_t from = lsn + 1;
+	for (uint32_t i = 0; i < r->nloads; i++)
+		if (r->loads[i].first_lsn < from)
+			from = r->loads[i].first_lsn;
+	return from;
+}
+
+static int flush(struct replay *r, uint64_t lsn)
+{
+	int err, rc;
+	if (!r->txn)
+		return 0;
+	if ((err = meta_put_u64(r->txn, r->v, "replay_from", replay_from(r, lsn))) < 0) {
+		mdb_txn_abort(r->txn);
+		r->txn = NULL;
+		return err;
+	}
+	rc = mdb_txn_commit(r->txn);
+	r->txn = NULL;
+	r->txn_events = r->txn_effects = 0;
+	return rc ? views_error(rc, "committing a replay batch") : 0;
+}
+
+static int apply(struct replay *r, uint64_t lsn, const struct event *ev,
+		 const struct event_effect *fx, uint32_t n)
+{
+	int err;
+	if (!r->txn && (err = views_write_begin(&r->txn, r->v)) < 0)
+		return err;
+	if ((err = views_apply(r->txn, r->v, *r->cat, lsn, ev, fx, n)) < 0) {
+		mdb_txn_abort(r->txn);
+		r->txn = NULL;
+		return log_error(err, "replaying LSN %lu: %s", (unsigned long)lsn, log_errmsg());
+	}
+	r->st->events++;
+	r->st->effects += n;
+	r->txn_events++;
+	r->txn_effects += n;
+	if (r->txn_events >= TXN_MAX_EVENTS || r->txn_effects >= TXN_MAX_EFFECTS)
+		return flush(r, lsn);
+	return 0;
+}
+
+static struct pending_load *find_load(struct replay *r, const struct commit_id *id, bool add,
+				      uint64_t lsn)
+{
+	for (uint32_t i = 0; i < r->nloads; i++)
+		if (!memcmp(&r->loads[i].commit, id, sizeof *id))
+			return &r->loads[i];
+	if (!add)
+		return NULL;
+	struct pending_load *nl = realloc(r->loads, (r->nloads + 1) * sizeof *nl);
+	if (!nl)
+		return NULL;
+	r->loads = nl;
+	nl = &r->loads[r->nloads++];
+	memset(nl, 0, sizeof *nl);
+	nl->commit = *id;
+	nl->first_lsn = lsn;
+	return nl;
+}
+
+static void drop_load(struct replay *r, struct pending_load *pl)
+{
+	for (uint32_t i = 0; i < pl->nbufs; i++)
+		free(pl->bufs[i]);
+	free(pl->bufs);
+	free(pl->fx);
+	*pl = r->loads[--r->nloads];
+}
+
+/* Keep a chunk: copy its payload (the log cursor's memory moves on) and
+ * re-decode so its effects point into the copy. */
+static int hold_chunk(struct pending_load *pl, const struct log_record_view *rec)
+{
+	struct event ev;
+	uint8_t *copy = malloc(rec->payload_bytes ? rec->payload_bytes : 1);
+	uint8_t **nb = realloc(pl->bufs, (pl->nbufs + 1) * sizeof *nb);
+	int err;
+
+	if (!copy || !nb) {
+		free(copy);
+		if (nb)
+			pl->bufs = nb;
+		return log_error(-ENOMEM, "out of memory holding a load chunk");
+	}
+	pl->bufs = nb;
+	memcpy(copy, rec->payload, rec->payload_bytes);
+	pl->bufs[pl->nbufs++] = copy;
+	if ((err = event_decode(&ev, copy, rec->payload_bytes)) < 0)
+		return err;
+	if (pl->nfx + ev.neffects > pl->capfx) {
+		uint32_t cap = (pl->nfx + ev.neffects) * 2 + 16;
+		struct event_effect *f = realloc(pl->fx, cap * sizeof *f);
+		if (!f) {
+			event_release(&ev);
+			return log_error(-ENOMEM, "out of memory holding a load chunk");
+		}
+		pl->fx = f;
+		pl->capfx = cap;
+	}
+	memcpy(pl->fx + pl->nfx, ev.effects, ev.neffects * sizeof *ev.effects);
+	pl->nfx += ev.neffects;
+	event_release(&ev);
+	return 0;
+}
+
+static int schema_event(struct replay *r, uint64_t lsn, const struct event *ev)
+{
+	struct lang_catalog *cat = NULL;
+	struct lang_diag diag = LANG_DIAG_INIT;
+	int bad = lang_catalog_from_text(&cat, (const char *)ev->schema_text.ptr,
+					 ev->schema_text.len, &diag) < 0;
+	lang_diag_clear(&diag);
+	if (bad)
+		return log_error(GROVE_ECORRUPT, "LSN %lu holds a schema that does not build",
+				 (unsigned long)lsn);
+	lang_catalog_free(*r->cat);
+	*r->cat = cat;
+	return 0;
+}
+
+static int one_record(struct replay *r, const struct log_record_view *rec)
+{
+	struct event ev;
+	int err = event_decode(&ev, rec->payload, rec->payload_bytes);
+
+	if (err < 0)
+		return log_error(err, "LSN %lu: %s", (unsigned long)rec->lsn, log_errmsg());
+	if (ev.kind == EVENT_LOAD_CHUNK) {
+		struct pending_load *pl = find_load(r, &ev.commit, true, rec->lsn);
+		if (!pl)
+			err = log_error(-ENOMEM, "out of memory");
+		else if (!ev.last)
+			err = hold_chunk(pl, rec);
+		else if (rec->lsn <= r->applied)
+			drop_load(r, pl);
+		else if ((err = hold_chunk(pl, rec)) == 0) {
+			err = apply(r, rec->lsn, &ev, pl->fx, pl->nfx);
+			drop_load(r, pl);
+		}
+	} else if (ev.kind == EVENT_SCHEMA_APPLY && (err = schema_event(r, rec->lsn, &ev)) < 0) {
+		/* err set */
+	} else if (rec->lsn <= r->applied) {
+		r->st->skipped++;
+	} else {
+		err = apply(r, rec->lsn, &ev, ev.effects, ev.neffects);
+	}
+	event_release(&ev);
+	return err;
+}
+
+int replay_log(struct replay_stats *st, struct views *v, struct log *log,
+	       struct lang_catalog **cat)
+{
+	struct replay r = { .v = v, .cat = cat, .st = st };
+	struct log_cursor *cur = NULL;
+	struct log_record_view rec;
+	uint64_t from = 1;
+	MDB_txn *txn;
+	int err;
+
+	memset(st, 0, sizeof *st);
+	if ((err = views_read_begin(&txn, v)) < 0)
+		return err;
+	if ((err = meta_get_u64(&r.applied, txn, v, "applied_lsn")) == 0)
+		err = meta_get_u64(&from, txn, v, "replay_from");
+	mdb_txn_abort(txn);
+	if (err < 0)
+		return err;
+	if ((err = log_cursor_open(&cur, log, from ? from : 1)) < 0)
+		return err;
+	while ((err = log_cursor_next(cur, &rec)) == 0) {
+		st->last_lsn = rec.lsn;
+		if ((err = one_record(&r, &rec)) < 0)
+			break;
+	}
+	log_cursor_close(cur);
+	if (err == GROVE_ENOTFOUND)
+		err = 0;
+	st->orphan_chunks = r.nloads;
+	while (r.nloads)
+		drop_load(&r, &r.loads[0]); /* never committed: never acknowledged */
+	free(r.loads);
+	if (!err)
+		err = flush(&r, st->last_lsn > r.applied ? st->last_lsn : r.applied);
+	else if (r.txn)
+		mdb_txn_abort(r.txn);
+	return err;
+}

@@ -1,0 +1,90 @@
+/*
+ * grove branch create DIR NAME [--from BASE] [--as ACTOR] [--json]
+ * grove branch delete DIR NAME [--as ACTOR] [--json]
+ * grove branch list DIR [--json]
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: grove branch create DIR NAME [--from BASE] [--as ACTOR] [--json]\n"
+			"       grove branch delete DIR NAME [--as ACTOR] [--json]\n"
+			"       grove branch list DIR [--json]\n");
+	return GROVE_EXIT_USAGE;
+}
+
+static int list(grove_db *db, int json)
+{
+	char **names;
+	size_t n;
+	int err = grove_branch_list(&names, &n, db);
+	if (err < 0)
+		return cmd_fail(db, "branch list", err);
+	if (json) {
+		printf("{\"branches\":[");
+		for (size_t i = 0; i < n; i++) {
+			printf("%s", i ? "," : "");
+			cmd_print_json_string(stdout, names[i]);
+		}
+		printf("]}\n");
+	} else {
+		for (size_t i = 0; i < n; i++)
+			printf("%s\n", names[i]);
+	}
+	grove_free(names);
+	return GROVE_EXIT_OK;
+}
+
+int cmd_branch(int argc, char **argv)
+{
+	const char *verb, *dir, *name = NULL, *from = NULL, *actor = NULL;
+	int json = 0, rc, err;
+	grove_db *db;
+
+	if (argc < 3)
+		return usage();
+	verb = argv[1];
+	dir = argv[2];
+	for (int i = 3; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			json = 1;
+		else if (!strcmp(argv[i], "--from") && i + 1 < argc)
+			from = argv[++i];
+		else if (!strcmp(argv[i], "--as") && i + 1 < argc)
+			actor = argv[++i];
+		else if (argv[i][0] != '-' && !name)
+			name = argv[i];
+		else
+			return usage();
+	}
+	int is_list = !strcmp(verb, "list");
+	if ((is_list && name) || (!is_list && !name) ||
+	    (!is_list && strcmp(verb, "create") && strcmp(verb, "delete")))
+		return usage();
+	if ((err = grove_open(&db, dir, NULL)) < 0)
+		return cmd_fail(NULL, "open", err);
+	if (is_list) {
+		rc = list(db, json);
+	} else {
+		err = !strcmp(verb, "create") ? grove_branch_create(db, name, from, actor)
+					      : grove_branch_delete(db, name, actor);
+		if (err < 0) {
+			rc = cmd_fail(db, verb, err);
+		} else {
+			rc = GROVE_EXIT_OK;
+			if (json) {
+				printf("{\"%s\":", !strcmp(verb, "create") ? "created" : "deleted");
+				cmd_print_json_string(stdout, name);
+				printf("}\n");
+			} else {
+				printf("%s branch %s\n", !strcmp(verb, "create") ? "created" : "deleted",
+				       name);
+			}
+		}
+	}
+	grove_close(db);
+	return rc;
+}

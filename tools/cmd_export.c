@@ -1,0 +1,54 @@
+/* grove export DIR [--branch B | --snapshot COMMIT] [--out FILE] — JSONL. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+
+static int write_file(void *arg, const char *buf, size_t len)
+{
+	return fwrite(buf, 1, len, arg) == len ? 0 : -1;
+}
+
+int cmd_export(int argc, char **argv)
+{
+	const char *branch = NULL, *snapshot = NULL, *out = NULL;
+	grove_target t;
+	grove_db *db;
+	int err, rc = GROVE_EXIT_OK;
+
+	if (argc < 2 || argv[1][0] == '-') {
+		fprintf(stderr, "usage: grove export DIR [--branch B | --snapshot COMMIT] [--out FILE]\n");
+		return GROVE_EXIT_USAGE;
+	}
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--branch") && i + 1 < argc)
+			branch = argv[++i];
+		else if (!strcmp(argv[i], "--snapshot") && i + 1 < argc)
+			snapshot = argv[++i];
+		else if (!strcmp(argv[i], "--out") && i + 1 < argc)
+			out = argv[++i];
+		else
+			return cmd_export(1, argv);
+	}
+	if (cmd_target(&t, branch, snapshot) < 0)
+		return GROVE_EXIT_USAGE;
+	FILE *f = out ? fopen(out, "w") : stdout;
+	if (!f) {
+		fprintf(stderr, "grove: cannot write %s: %s\n", out, strerror(errno));
+		return GROVE_EXIT_ERROR;
+	}
+	if ((err = grove_open(&db, argv[1], NULL)) < 0) {
+		if (out)
+			fclose(f);
+		return cmd_fail(NULL, "open", err);
+	}
+	if ((err = grove_export(db, &t, write_file, f)) < 0)
+		rc = cmd_fail(db, "export", err);
+	grove_close(db);
+	if (out && fclose(f) != 0) {
+		fprintf(stderr, "grove: cannot write %s: %s\n", out, strerror(errno));
+		rc = GROVE_EXIT_ERROR;
+	}
+	return rc;
+}
