@@ -281,7 +281,8 @@ static bool value_fits(const struct lang_type *t, const msgpack_object *v)
 		 * first: converting an out-of-range double to float is UB). */
 		return v->type == MSGPACK_OBJECT_FLOAT64 &&
 		       (isnan(v->via.f64) || isinf(v->via.f64) ||
-			(fabs(v->via.f64) <= FLT_MAX && (double)(float)v->via.f64 == v->via.f64));
+			(v->via.f64 >= -FLT_MAX && v->via.f64 <= FLT_MAX &&
+			 (double)(float)v->via.f64 == v->via.f64));
 	case LANG_SCALAR_F64:
 		return is_float(v);
 	case LANG_SCALAR_VECTOR:
@@ -375,22 +376,63 @@ static int round_int_double(i128 *out, enum lang_scalar s, double q, enum key_ro
 	if (isnan(q))
 		return KEY_BOUND_NONE;
 	double lo = (double)min, hi_excl = (double)(max + 1);
-	double r = dir == KEY_ROUND_DOWN ? floor(q) : ceil(q);
-	if (r < lo) {
+	if (q < lo) {
 		if (dir == KEY_ROUND_DOWN)
 			return KEY_BOUND_NONE;
 		*out = min;
 		return KEY_BOUND_ROUNDED;
 	}
-	if (r >= hi_excl) {
+	if (q >= hi_excl) {
 		if (dir == KEY_ROUND_UP)
 			return KEY_BOUND_NONE;
 		*out = max;
 		return KEY_BOUND_ROUNDED;
 	}
-	/* lo <= r < hi_excl and r is integral: the conversion is exact. */
-	*out = (i128)r;
-	return r == q ? KEY_BOUND_EXACT : KEY_BOUND_ROUNDED;
+	/* -2^63 <= q < 2^64: truncation to i128 is defined and exact in its
+	 * integer part; floor and ceil follow from it without libm. */
+	i128 t = (i128)q;
+	if ((double)t == q) {
+		*out = t;
+		return KEY_BOUND_EXACT;
+	}
+	if (dir == KEY_ROUND_DOWN) {
+		*out = q < 0 ? t - 1 : t;       /* >= min: min is an integer <= q */
+	} else {
+		*out = q > 0 ? t + 1 : t;
+		if (*out > max)
+			return KEY_BOUND_NONE;  /* max < q < max + 1 */
+	}
+	return KEY_BOUND_ROUNDED;
+}
+
+/* The next double after the finite d toward +inf (up) or -inf; stepping the
+ * bits instead of calling nextafter() keeps libm out of the index layer. */
+static double step_double(double d, bool up)
+{
+	assert(!isnan(d) && !isinf(d));
+	uint64_t bits;
+	if (d == 0) {
+		bits = up ? 1 : SIGN64 | 1;   /* the smallest subnormals */
+	} else {
+		memcpy(&bits, &d, sizeof bits);
+		bits = (d > 0) == up ? bits + 1 : bits - 1;
+	}
+	memcpy(&d, &bits, sizeof d);
+	return d;
+}
+
+static float step_float(float f, bool up)
+{
+	assert(!isnan(f) && !isinf(f));
+	uint32_t bits;
+	if (f == 0) {
+		bits = up ? 1 : SIGN32 | 1;
+	} else {
+		memcpy(&bits, &f, sizeof bits);
+		bits = (f > 0) == up ? bits + 1 : bits - 1;
+	}
+	memcpy(&f, &bits, sizeof f);
+	return f;
 }
 
 /* The double nearest to the integer q in direction `dir` (always exists). */
@@ -411,9 +453,9 @@ static int round_double_int(double *out, i128 q, enum key_round dir)
 		return KEY_BOUND_EXACT;
 	}
 	if (dir == KEY_ROUND_DOWN)
-		*out = c < 0 ? d : nextafter(d, -INFINITY);
+		*out = c < 0 ? d : step_double(d, false);
 	else
-		*out = c > 0 ? d : nextafter(d, INFINITY);
+		*out = c > 0 ? d : step_double(d, true);
 	return KEY_BOUND_ROUNDED;
 }
 
@@ -440,9 +482,9 @@ static int round_float_double(float *out, double q, enum key_round dir)
 		return KEY_BOUND_EXACT;
 	}
 	if (dir == KEY_ROUND_DOWN)
-		*out = fd < q ? f : nextafterf(f, -INFINITY);
+		*out = fd < q ? f : step_float(f, false);
 	else
-		*out = fd > q ? f : nextafterf(f, INFINITY);
+		*out = fd > q ? f : step_float(f, true);
 	return KEY_BOUND_ROUNDED;
 }
 

@@ -308,6 +308,7 @@ static double rnd_double(void)
 		FLT_MAX, -FLT_MAX, FLT_TRUE_MIN, 0.5, -0.5, 9007199254740992.0,
 		9007199254740993.0, 9223372036854775808.0, -9223372036854775808.0,
 		18446744073709551616.0, 2147483648.0, -2147483649.0, 4294967296.0,
+		2147483647.5, -2147483648.5, 4294967295.5, -0.25,
 	};
 	uint64_t bits;
 	double d;
@@ -322,7 +323,7 @@ static double rnd_double(void)
 		return ((double)rnd_below(41) - 20) / 2;
 	case 3:   /* near a power of two, integers of every width */
 		d = ldexp(1.0, (int)rnd_below(70));
-		d += (double)((int)rnd_below(5) - 2);
+		d += (double)((int)rnd_below(5) - 2) + (rnd_below(2) ? 0.5 : 0.0);
 		return rnd_below(2) ? -d : d;
 	default:
 		return ((double)(int64_t)rnd()) / (double)(1 + rnd_below(1000));
