@@ -6,6 +6,7 @@
 #define GROVE_ENGINE_DB_H
 
 #include <pthread.h>
+#include <sys/types.h>
 #include <stdatomic.h>
 
 #include "engine/sequencer.h"
@@ -31,12 +32,22 @@ struct grove_db {
 	pthread_mutex_t ns_mu;       /* branch create/delete: the name space   */
 	pthread_mutex_t locks_mu;    /* guards `locks`                         */
 	struct branch_lock *locks;   /* one writer at a time per branch        */
+	/* Handles of this process on this graph share this object (LMDB must
+	 * not open one environment twice in a process). */
+	unsigned refs;               /* guarded by the registry's mutex        */
+	dev_t dev;
+	ino_t ino;
+	grove_db *next_open;
 };
 
 /* Record an error message for `db` in the calling thread and return err.
  * With fmt NULL, the log layer's last message is used. */
 int db_error(const grove_db *db, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* After db_error(): name the entity the error concerns. Returns err. */
+int db_error_entity(const grove_db *db, int err, const char *type_key, const char *id,
+		    size_t id_len);
 
 /* Translate the public options into the log's. */
 void db_log_options(struct log_options *out, const grove_options *opts);

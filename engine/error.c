@@ -12,11 +12,45 @@
 static __thread struct {
 	const grove_db *db;
 	char msg[1024];
+	grove_error_info info;
 } last;
+
+int db_error_entity(const grove_db *db, int err, const char *type_key, const char *id,
+		    size_t id_len)
+{
+	snprintf(last.info.type_key, sizeof last.info.type_key, "%s", type_key);
+	snprintf(last.info.entity_id, sizeof last.info.entity_id, "%.*s", (int)id_len, id);
+	return err;
+}
+
+void grove_error_info_get(grove_error_info *out, const grove_db *db)
+{
+	if (last.db == db)
+		*out = last.info;
+	else
+		memset(out, 0, sizeof *out);
+}
+
+const char *grove_error_kind(int err)
+{
+	switch (err) {
+	case GROVE_EINVAL: case GROVE_EPARSE: case GROVE_ETYPE: case GROVE_ETOOBIG:
+		return "BadRequest";
+	case GROVE_ENOTFOUND:     return "NotFound";
+	case GROVE_ECONFLICT: case GROVE_EEXISTS: case GROVE_ELOCKED: case GROVE_EBUSY:
+		return "Conflict";
+	case GROVE_EKEYCONFLICT:  return "KeyConflict";
+	case GROVE_EPRECONDITION: return "PreconditionFailed";
+	case GROVE_ELIMIT:        return "ResourceLimitExceeded";
+	default:                  return "Internal";
+	}
+}
 
 int db_error(const grove_db *db, int err, const char *fmt, ...)
 {
 	last.db = db;
+	memset(&last.info, 0, sizeof last.info);
+	last.info.code = err;
 	if (fmt) {
 		va_list ap;
 		va_start(ap, fmt);

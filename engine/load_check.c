@@ -58,12 +58,15 @@ static int key_conflicts(struct load_plan *p)
 		int r = load_exists_now(p, it->t, it->id, it->id_len, NULL);
 		if (r < 0)
 			return db_error(p->db, r, NULL);
-		if (r)
-			return db_error(p->db, GROVE_EKEYCONFLICT,
-					"%s type '%s' already has this id: %s:%s '%.*s' (record %lu)",
-					it->t->kind == LANG_CAT_EDGE ? "edge" : "node", it->t->name,
-					it->t->kind == LANG_CAT_EDGE ? "edge" : "node", it->t->name,
-					(int)it->id_len, it->id, it->record);
+		if (r) {
+			const char *kind = it->t->kind == LANG_CAT_EDGE ? "edge" : "node";
+			char key[256];
+			snprintf(key, sizeof key, "%s:%s", kind, it->t->name);
+			db_error(p->db, GROVE_EKEYCONFLICT,
+				 "%s type '%s' already has this id: %s '%.*s' (record %lu)", kind,
+				 it->t->name, key, (int)it->id_len, it->id, it->record);
+			return db_error_entity(p->db, GROVE_EKEYCONFLICT, key, it->id, it->id_len);
+		}
 	}
 	return 0;
 }

@@ -64,6 +64,11 @@ extern "C" {
 /* A static, human-readable name for an error code (Grove's or -errno). */
 const char *grove_strerror(int err);
 
+/* OmniGraph's error kind for an error code: "BadRequest", "NotFound",
+ * "Conflict", "KeyConflict", "PreconditionFailed", "ResourceLimitExceeded",
+ * "Internal". */
+const char *grove_error_kind(int err);
+
 /* ---- Opening a graph ------------------------------------------------ */
 
 typedef struct grove_db grove_db;
@@ -100,14 +105,27 @@ int grove_init(grove_db **out, const char *dir, const char *schema, const grove_
  * grove_recovery_report(); corruption before the tail refuses the open
  * with GROVE_ECORRUPT and a message naming the segment and offset.
  * Returns GROVE_EVERSION for an unknown format, GROVE_ELOCKED if another
- * process has the graph open. */
+ * process has the graph open.  Opening a graph this process already has
+ * open returns another handle on the same state (every handle sees every
+ * write at once); each handle is closed with grove_close(). */
 int grove_open(grove_db **out, const char *dir, const grove_options *opts);
 
 /* Flush, stop the log writer and free the handle.  NULL is ignored. */
 void grove_close(grove_db *db);
 
-/* The message of the last error on `db` in the calling thread, or "" */
+/* The message of the last error on `db` in the calling thread, or "".
+ * grove_errmsg(NULL) is the message of a failed grove_init/grove_open. */
 const char *grove_errmsg(const grove_db *db);
+
+/* Details of the last error on `db` in the calling thread, when it
+ * concerns one entity (a KeyConflict names the table and the id). */
+typedef struct grove_error_info {
+	int code;                 /* the error code returned                 */
+	char type_key[256];       /* "node:Person" / "edge:Knows", or ""      */
+	char entity_id[512];      /* the entity's id, or ""                   */
+} grove_error_info;
+
+void grove_error_info_get(grove_error_info *out, const grove_db *db);
 
 /* What open found at the tail of the log. */
 typedef struct grove_recovery_report {

@@ -10,6 +10,7 @@
  */
 #include "index/apply.h"
 
+#include <errno.h>
 #include <msgpack.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 
 #include "grove.h"
 #include "index/layered.h"
+#include "index/pidx.h"
 #include "index/records.h"
 #include "index/row.h"
 #include "log/error.h"
@@ -163,11 +165,13 @@ static int endpoints(uint64_t *src, uint64_t *dst, MDB_txn *txn, struct views *v
 	return 0;
 }
 
-static const struct lang_cat_type *edge_type(const struct lang_catalog *cat, uint32_t id)
+static const struct lang_cat_type *type_of(const struct lang_catalog *cat, uint32_t id, bool edge)
 {
-	for (uint32_t i = 0; i < cat->n_edges; i++)
-		if (cat->edges[i].id == id)
-			return &cat->edges[i];
+	const struct lang_cat_type *v = edge ? cat->edges : cat->nodes;
+	uint32_t n = edge ? cat->n_edges : cat->n_nodes;
+	for (uint32_t i = 0; i < n; i++)
+		if (v[i].id == id)
+			return &v[i];
 	return NULL;
 }
 
@@ -202,14 +206,15 @@ static int apply_effect(MDB_txn *txn, struct views *v, const struct lang_catalog
 	uint8_t prefix[4], elem[8], key[LAYERED_KEY_MAX];
 	bool edge = fx->op == EFFECT_PUT_EDGE || fx->op == EFFECT_DELETE_EDGE;
 	bool del = fx->op == EFFECT_DELETE_NODE || fx->op == EFFECT_DELETE_EDGE;
-	const struct lang_cat_type *et = edge ? edge_type(cat, fx->type_id) : NULL;
+	const struct lang_cat_type *t = type_of(cat, fx->type_id, edge);
 	struct row_ids r;
 	uint64_t e;
-	MDB_val old;
+	MDB_val found, old = { 0, NULL };
 	int err;
 
-	if (edge && !et)
-		return log_error(GROVE_ECORRUPT, "an effect names unknown edge type %u", fx->type_id);
+	if (!t)
+		return log_error(GROVE_ECORRUPT, "an effect names unknown %s type %u",
+				 edge ? "edge" : "node", fx->type_id);
 	if (row_ids(&r, fx->row.ptr, fx->row.len, edge && !del) < 0)
 		return log_error(GROVE_ECORRUPT, "an effect row of type %u is malformed", fx->type_id);
 	err = resolve_id(&e, txn, v, fx->type_id, r.id, r.id_len, !del);
@@ -217,19 +222,32 @@ static int apply_effect(MDB_txn *txn, struct views *v, const struct lang_catalog
 		return 0; /* deleting what never existed changes nothing */
 	if (err < 0)
 		return err;
-	be32(prefix, fx->type_id);
-	be64(elem, e);
-	err = layered_get(&old, NULL, txn, v->rows, &b->chain, prefix, 4, elem, 8);
+	layered_be32(prefix, fx->type_id);
+	layered_be64(elem, e);
+	err = layered_get(&found, NULL, txn, v->rows, &b->chain, prefix, 4, elem, 8);
 	if (err < 0 && err != GROVE_ENOTFOUND)
 		return err;
 	bool had = err == 0;
 	if (del && !had)
 		return 0;
-	if (edge && (err = edge_adjacency(txn, v, b, et, e, lsn, had ? &old : NULL,
-					  del ? NULL : &r)) < 0)
-		return err;
-	uint32_t n = layered_key(key, b->rec.layer, prefix, 4, elem, 8, lsn);
-	return put(txn, v->rows, key, n, del ? NULL : fx->row.ptr, del ? 0 : fx->row.len, 0, "rows");
+	/* Copy the old row: LMDB memory is only valid until the next put. */
+	if (had && !(old.mv_data = malloc(found.mv_size ? found.mv_size : 1)))
+		return log_error(-ENOMEM, "out of memory");
+	if (had) {
+		memcpy(old.mv_data, found.mv_data, found.mv_size);
+		old.mv_size = found.mv_size;
+	}
+	MDB_val now = { fx->row.len, (void *)fx->row.ptr };
+	if (!(edge && (err = edge_adjacency(txn, v, b, t, e, lsn, had ? &old : NULL,
+					    del ? NULL : &r)) < 0) &&
+	    (err = pidx_update(txn, v, b->rec.layer, t, e, lsn, had ? &old : NULL,
+			       del ? NULL : &now)) == 0) {
+		uint32_t n = layered_key(key, b->rec.layer, prefix, 4, elem, 8, lsn);
+		err = put(txn, v->rows, key, n, del ? NULL : fx->row.ptr, del ? 0 : fx->row.len, 0,
+			  "rows");
+	}
+	free(old.mv_data);
+	return err;
 }
 
 static void copy_bytes(char *dst, size_t cap, struct event_bytes b)

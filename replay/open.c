@@ -5,6 +5,7 @@
  * serves anything.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,25 +42,60 @@ static int recover(grove_db *db)
 	return 0;
 }
 
+/* The graphs open in this process, by directory identity. */
+static pthread_mutex_t registry_mu = PTHREAD_MUTEX_INITIALIZER;
+static grove_db *registry;
+
 int grove_open(grove_db **out, const char *dir, const grove_options *opts)
 {
+	struct stat st;
 	grove_db *db;
 	int err;
 
 	*out = NULL;
-	if ((err = db_open_parts(&db, dir, opts)) < 0)
-		return err;
-	if ((err = recover(db)) < 0) {
+	if (stat(dir, &st) < 0)
+		return db_error(NULL, errno == ENOENT ? GROVE_ENOTFOUND : -errno,
+				"%s is not a Grove graph: %s", dir, strerror(errno));
+	pthread_mutex_lock(&registry_mu);
+	for (db = registry; db && (db->dev != st.st_dev || db->ino != st.st_ino); db = db->next_open)
+		;
+	if (db) {
+		db->refs++; /* another handle on a graph this process has open */
+		pthread_mutex_unlock(&registry_mu);
+		*out = db;
+		return 0;
+	}
+	if ((err = db_open_parts(&db, dir, opts)) == 0 && (err = recover(db)) < 0) {
 		db_error(NULL, err, "%s", grove_errmsg(db));
 		db_free(db);
-		return err;
 	}
-	*out = db;
-	return 0;
+	if (!err) {
+		db->refs = 1;
+		db->dev = st.st_dev;
+		db->ino = st.st_ino;
+		db->next_open = registry;
+		registry = db;
+		*out = db;
+	}
+	pthread_mutex_unlock(&registry_mu);
+	return err;
 }
 
 void grove_close(grove_db *db)
 {
+	grove_db **pp;
+	if (!db)
+		return;
+	pthread_mutex_lock(&registry_mu);
+	if (--db->refs > 0) {
+		pthread_mutex_unlock(&registry_mu);
+		return;
+	}
+	for (pp = &registry; *pp && *pp != db; pp = &(*pp)->next_open)
+		;
+	if (*pp)
+		*pp = db->next_open;
+	pthread_mutex_unlock(&registry_mu);
 	db_free(db);
 }
 

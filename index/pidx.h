@@ -1,0 +1,29 @@
+/*
+ * pidx.h — property indexes (@index, @unique): versioned, layered entries
+ *
+ *     layer | type | index no | value tuple | entity | ~lsn  ->  "\1" or tombstone
+ *
+ * kept in step with rows by the apply step.  Index numbers: 1 + position
+ * in the type's @index sets, 0x10000 + position in its @unique sets.  A
+ * tuple with a NULL member is not indexed; the @key set is not indexed here
+ * (the global id map answers key lookups).  Values use index/keys.h's
+ * order-preserving encoding, so a range of values is a range of keys.
+ */
+#ifndef GROVE_INDEX_PIDX_H
+#define GROVE_INDEX_PIDX_H
+
+#include <lmdb.h>
+#include <stdint.h>
+
+#include "index/views.h"
+#include "lang/catalog.h"
+
+#define PIDX_UNIQUE_BASE 0x10000u
+
+/* Update t's indexes for entity `e` of layer `layer` at `lsn` from `old`
+ * (the visible row before, or NULL) to `now` (the new row, or NULL for a
+ * delete). */
+int pidx_update(MDB_txn *txn, const struct views *v, uint32_t layer, const struct lang_cat_type *t,
+		uint64_t e, uint64_t lsn, const MDB_val *old, const MDB_val *now);
+
+#endif
