@@ -180,3 +180,24 @@ int grove_commit_list(grove_commit **out, size_t *count, grove_db *db, const cha
 	*count = n;
 	return 0;
 }
+
+int grove_schema_text(char **out, grove_db *db)
+{
+	MDB_txn *txn;
+	MDB_val d;
+	int err = views_read_begin(&txn, db->views);
+
+	*out = NULL;
+	if (err < 0)
+		return db_error(db, err, NULL);
+	if ((err = meta_get(&d, txn, db->views, "schema")) < 0)
+		db_error(db, err, NULL);
+	else if (!(*out = malloc(d.mv_size + 1)))
+		err = db_error(db, -ENOMEM, "out of memory");
+	else {
+		memcpy(*out, d.mv_data, d.mv_size);
+		(*out)[d.mv_size] = '\0';
+	}
+	mdb_txn_abort(txn);
+	return err;
+}

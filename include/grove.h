@@ -268,6 +268,10 @@ int grove_scan_json(char **out, grove_db *db, const grove_target *target, const 
 int grove_entity_json(char **out, grove_db *db, const grove_target *target,
 		      const char *table, const char *id);
 
+/* The schema (.pg text) the graph is under, as given to grove_init() or
+ * the last schema apply; free with grove_free(). */
+int grove_schema_text(char **out, grove_db *db);
+
 /* ---- Loading and exporting JSONL ------------------------------------ */
 
 #define GROVE_LOAD_OVERWRITE 1  /* the input's types become exactly the input   */
