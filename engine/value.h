@@ -135,9 +135,9 @@ int value_canonical_id(char **out, size_t *out_len, const struct lang_cat_type *
 /* Check an explicit data.id `given` of a keyed node against the row's key
  * (`canonical` is value_canonical_id's result).  It matches when it is the
  * canonical id, or — unless `exact` (the strict dialect) — when it spells
- * the value of a single key member in that member's type ("2024-01-02"
- * and "19724" for a Date; for a composite key, the legacy scalar ids of
- * older OmniGraph versions: the first member by id or by name).
+ * the value of a key member in that member's type ("2024-01-02" and
+ * "19724" for a Date; for a composite key, a legacy scalar id of older
+ * OmniGraph versions, which named an entity by one member).
  * Mismatch: `node <T> has explicit id '<x>' that does not match @key
  * property '<k>' canonical value '<y>'`. */
 int value_check_explicit_id(const struct lang_cat_type *t, const struct value_row *row, const char *canonical,

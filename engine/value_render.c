@@ -22,7 +22,7 @@ static int corrupt(const struct lang_type *t, const msgpack_object *o, struct va
 {
 	char name[96];
 	value_type_name(name, sizeof name, t);
-	return value_error_set(err, GROVE_ECORRUPT, NULL, "corrupt stored value: msgpack type %d for a %s value",
+	return value_error_set(err, GROVE_ECORRUPT, NULL, "corrupt stored value: msgpack type %d for type %s",
 		(int)o->type, name);
 }
 

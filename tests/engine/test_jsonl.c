@@ -1,0 +1,4 @@
+/* tests/engine/test_jsonl.c — being written. */
+#include <criterion/criterion.h>
+
+Test(jsonl, placeholder) {}
