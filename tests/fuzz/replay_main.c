@@ -110,7 +110,8 @@ static int replay_dir(const char *dir)
 		n++;
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), by_name);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), by_name);
 	for (size_t i = 0; i < n; i++) {
 		struct stat st;
 		if (rc == 0 && stat(names[i], &st) == 0 && S_ISREG(st.st_mode))
