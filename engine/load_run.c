@@ -48,11 +48,13 @@ static int chunk_events(struct event **out, uint32_t *n, struct load_plan *p, co
 		return db_error(p->db, -ENOMEM, "out of memory");
 	engine_event_stamp(&base, branch, o->actor);
 	base.parent = p->at.head.id;
+	size_t chunk_bytes = p->db->opts.load_chunk_bytes ? p->db->opts.load_chunk_bytes
+							  : LOAD_CHUNK_BYTES;
 	for (size_t i = 0; i <= p->nfx; i++) {
 		bool end = i == p->nfx;
 		if (!end)
 			bytes += p->fx[i].row.len + 32;
-		if (!end && bytes < LOAD_CHUNK_BYTES && i - start < EVENT_MAX_EFFECTS - 1)
+		if (!end && bytes < chunk_bytes && i - start < EVENT_MAX_EFFECTS - 1)
 			continue;
 		if (count == cap) {
 			struct event *nv = realloc(ev, (cap *= 2) * sizeof *nv);

@@ -112,6 +112,8 @@ static int append_all(struct grove_db *db, const struct event *events, uint32_t 
 		if (err < 0)
 			/* Earlier chunks are logged: they must be consumed. */
 			return i ? poison(db, err) : db_error(db, err, NULL);
+		if (i + 1 < n)
+			FAILPOINT("seq.between_chunks");
 	}
 	return 0;
 }

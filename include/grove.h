@@ -85,9 +85,10 @@ typedef struct grove_options {
 	uint32_t log_max_batch_bytes;   /* default 8 MiB                     */
 	uint32_t log_max_waiters;       /* default 4096 blocked appenders    */
 	int      log_backend;           /* GROVE_LOG_BACKEND_*               */
+	uint32_t load_chunk_bytes;      /* effects per load log record; 4 MiB */
 } grove_options;
 
-#define GROVE_OPTIONS_INIT { GROVE_OPTIONS_VERSION, 0, 0, 0, 0, 0 }
+#define GROVE_OPTIONS_INIT { GROVE_OPTIONS_VERSION, 0, 0, 0, 0, 0, 0 }
 
 #define GROVE_LOG_BACKEND_AUTO   0 /* io_uring, or pwrite if unavailable */
 #define GROVE_LOG_BACKEND_URING  1 /* io_uring only; fail if unavailable */

@@ -1,0 +1,170 @@
+/* test_branch.c — branches, commits, time travel, export, reopen, rebuild. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "graph_testutil.h"
+
+static const char base[] =
+	"{\"type\":\"Person\",\"data\":{\"name\":\"Alice\",\"age\":30}}\n"
+	"{\"type\":\"Person\",\"data\":{\"name\":\"Bob\",\"age\":25}}\n"
+	"{\"edge\":\"Knows\",\"from\":\"Alice\",\"to\":\"Bob\"}\n";
+
+static grove_db *db;
+static char *dir;
+
+static void setup(void)
+{
+	dir = gt_dir("branch");
+	db = gt_init(dir, NULL);
+	cr_assert_eq(gt_load(db, NULL, GROVE_LOAD_OVERWRITE, base, NULL), 0, "%s", grove_errmsg(db));
+}
+
+static void teardown(void)
+{
+	grove_close(db);
+	gt_rmtree(dir);
+	free(dir);
+}
+
+TestSuite(branch, .init = setup, .fini = teardown);
+
+Test(branch, a_new_branch_sees_its_source_and_writes_only_itself)
+{
+	cr_assert_eq(grove_branch_create(db, "feature", NULL, "me"), 0, "%s", grove_errmsg(db));
+	cr_assert_eq(gt_count(db, "feature", NULL, "node:Person"), 2);
+	cr_assert_eq(gt_load(db, "feature", GROVE_LOAD_APPEND,
+			     "{\"type\":\"Person\",\"data\":{\"name\":\"Eve\"}}", NULL), 0);
+	cr_assert_eq(gt_count(db, "feature", NULL, "node:Person"), 3);
+	cr_assert_eq(gt_count(db, "main", NULL, "node:Person"), 2);
+	cr_assert_eq(gt_load(db, "main", GROVE_LOAD_APPEND,
+			     "{\"type\":\"Person\",\"data\":{\"name\":\"Mo\"}}", NULL), 0);
+	cr_assert_eq(gt_count(db, "feature", NULL, "node:Person"), 3, "main's later write is not seen");
+}
+
+Test(branch, a_deleted_entity_on_a_branch_hides_the_parent_version)
+{
+	cr_assert_eq(grove_branch_create(db, "f", "main", NULL), 0);
+	cr_assert_eq(gt_load(db, "f", GROVE_LOAD_OVERWRITE,
+			     "{\"type\":\"Person\",\"data\":{\"name\":\"Alice\"}}\n"
+			     "{\"edge\":\"Knows\",\"from\":\"Alice\",\"to\":\"Alice\"}", NULL), 0,
+		     "%s", grove_errmsg(db));
+	cr_assert_eq(gt_count(db, "f", NULL, "node:Person"), 1);
+	cr_assert_eq(gt_count(db, "main", NULL, "node:Person"), 2);
+}
+
+Test(branch, names_follow_the_rules)
+{
+	cr_assert_eq(grove_branch_create(db, "main", NULL, NULL), GROVE_EINVAL);
+	cr_assert_str_eq(grove_errmsg(db), "cannot create branch 'main'");
+	cr_assert_eq(grove_branch_create(db, "", NULL, NULL), GROVE_EINVAL);
+	cr_assert_str_eq(grove_errmsg(db), "branch name cannot be empty");
+	cr_assert_eq(grove_branch_create(db, "bad branch", NULL, NULL), GROVE_EINVAL);
+	cr_assert_eq(grove_branch_create(db, "x.lock", NULL, NULL), GROVE_EINVAL);
+	cr_assert_eq(grove_branch_create(db, "__schema_apply_lock__", NULL, NULL), GROVE_EINVAL);
+	cr_assert(strstr(grove_errmsg(db), "does not allow internal system ref"));
+	cr_assert_eq(grove_branch_create(db, "a", NULL, NULL), 0);
+	cr_assert_eq(grove_branch_create(db, "a", NULL, NULL), GROVE_ECONFLICT);
+	cr_assert_str_eq(grove_errmsg(db), "branch 'a' already exists");
+	cr_assert_eq(grove_branch_create(db, "a/b", NULL, NULL), GROVE_ECONFLICT);
+	cr_assert(strstr(grove_errmsg(db), "may not be ancestors or descendants"));
+	cr_assert_eq(grove_branch_create(db, "c", "nope", NULL), GROVE_ENOTFOUND);
+	cr_assert_str_eq(grove_errmsg(db), "branch 'nope' not found");
+	cr_assert_eq(grove_branch_create(db, "release/v1.2.3", NULL, NULL), 0);
+}
+
+Test(branch, a_branch_with_descendants_cannot_be_deleted)
+{
+	char **names;
+	size_t n;
+	cr_assert_eq(grove_branch_create(db, "feature", NULL, NULL), 0);
+	cr_assert_eq(grove_branch_create(db, "experiment", "feature", NULL), 0);
+	cr_assert_eq(grove_branch_delete(db, "feature", NULL), GROVE_ECONFLICT);
+	cr_assert(strstr(grove_errmsg(db), "because descendant branch 'experiment' still depends on it"),
+		  "%s", grove_errmsg(db));
+	cr_assert_eq(grove_branch_delete(db, "experiment", NULL), 0);
+	cr_assert_eq(grove_branch_delete(db, "feature", NULL), 0);
+	cr_assert_eq(grove_branch_delete(db, "feature", NULL), GROVE_ENOTFOUND);
+	cr_assert_eq(grove_branch_delete(db, "main", NULL), GROVE_EINVAL);
+	cr_assert_eq(grove_branch_list(&names, &n, db), 0);
+	cr_assert_eq(n, 1);
+	cr_assert_str_eq(names[0], "main");
+	grove_free(names);
+}
+
+Test(branch, a_commit_id_reads_the_graph_as_it_was)
+{
+	grove_commit head;
+	cr_assert_eq(grove_branch_head(&head, db, "main"), 0);
+	cr_assert_eq(gt_load(db, NULL, GROVE_LOAD_APPEND,
+			     "{\"type\":\"Person\",\"data\":{\"name\":\"Zed\"}}", NULL), 0);
+	cr_assert_eq(gt_count(db, NULL, head.id, "node:Person"), 2);
+	cr_assert_eq(gt_count(db, NULL, NULL, "node:Person"), 3);
+	grove_target t = { NULL, "01ARZ3NDEKTSV4RRFFQ69G5FAV" };
+	uint64_t n;
+	cr_assert_eq(grove_count(&n, db, &t, "node:Person"), GROVE_ENOTFOUND);
+	cr_assert_str_eq(grove_errmsg(db), "commit '01ARZ3NDEKTSV4RRFFQ69G5FAV' not found");
+}
+
+Test(branch, commits_of_a_deleted_branch_stay_readable)
+{
+	grove_load_result r;
+	cr_assert_eq(grove_branch_create(db, "tmp", NULL, NULL), 0);
+	cr_assert_eq(gt_load(db, "tmp", GROVE_LOAD_APPEND,
+			     "{\"type\":\"Person\",\"data\":{\"name\":\"T\"}}", &r), 0);
+	cr_assert_eq(grove_branch_delete(db, "tmp", NULL), 0);
+	cr_assert_eq(gt_count(db, NULL, r.commit.id, "node:Person"), 3);
+}
+
+Test(branch, export_round_trips_through_a_fresh_graph)
+{
+	char *before = gt_export(db, "main", NULL);
+	char *dir2 = gt_dir("export");
+	grove_db *db2 = gt_init(dir2, NULL);
+	cr_assert_eq(gt_load(db2, NULL, GROVE_LOAD_OVERWRITE, before, NULL), 0, "%s",
+		     grove_errmsg(db2));
+	char *after = gt_export(db2, "main", NULL);
+	cr_assert_str_eq(before, after);
+	cr_assert(strstr(before, "{\"edge\":\"Knows\",\"from\":\"Alice\",\"to\":\"Bob\""), "%s", before);
+	free(before);
+	free(after);
+	grove_close(db2);
+	gt_rmtree(dir2);
+	free(dir2);
+}
+
+Test(branch, everything_survives_reopen_rebuild_and_verify)
+{
+	uint64_t effects = 0;
+	cr_assert_eq(grove_branch_create(db, "f", NULL, NULL), 0);
+	cr_assert_eq(gt_load(db, "f", GROVE_LOAD_APPEND,
+			     "{\"type\":\"Person\",\"data\":{\"name\":\"F\"}}", NULL), 0);
+	char *before = gt_export(db, "f", NULL);
+	grove_close(db);
+	cr_assert_eq(grove_rebuild(dir, &effects), 0, "%s", grove_errmsg(NULL));
+	cr_assert_eq(effects, 4, "3 + 1 effects were logged");
+	cr_assert_eq(grove_verify(dir), 0, "%s", grove_errmsg(NULL));
+	cr_assert_eq(grove_open(&db, dir, NULL), 0);
+	char *after = gt_export(db, "f", NULL);
+	cr_assert_str_eq(before, after);
+	free(before);
+	free(after);
+}
+
+Test(branch, init_refuses_a_directory_that_holds_a_graph)
+{
+	grove_db *other;
+	cr_assert_eq(grove_init(&other, dir, "node X { k: String @key }", NULL), GROVE_EEXISTS);
+	cr_assert(strstr(grove_errmsg(NULL), "already holds a graph"));
+	cr_assert_eq(gt_count(db, NULL, NULL, "node:Person"), 2);
+}
+
+Test(branch, init_reports_a_bad_schema_with_its_position)
+{
+	char *d = gt_dir("badschema");
+	grove_db *other;
+	cr_assert_eq(grove_init(&other, d, "node X {\n  k: Strin @key\n}\n", NULL), GROVE_EPARSE);
+	cr_assert(strstr(grove_errmsg(NULL), "2:"), "%s", grove_errmsg(NULL));
+	gt_rmtree(d);
+	free(d);
+}
