@@ -246,8 +246,12 @@ size_t date_format(char *out, int64_t days)
 
 size_t datetime_format(char *out, int64_t ms)
 {
-	int64_t days = floor_div(ms, DATETIME_MS_PER_DAY);
-	int64_t tod = ms - days * DATETIME_MS_PER_DAY;   /* [0, 86400000) */
+	/* Division first: days * 86400000 can overflow near INT64_MIN. */
+	int64_t days = ms / DATETIME_MS_PER_DAY, tod = ms % DATETIME_MS_PER_DAY;
+	if (tod < 0) {
+		tod += DATETIME_MS_PER_DAY;
+		days--;
+	}
 	assert(tod >= 0 && tod < DATETIME_MS_PER_DAY);
 	int n = format_ymd(out, DATETIME_TEXT_MAX, days);
 	int k = snprintf(out + n, DATETIME_TEXT_MAX - (size_t)n, "T%02d:%02d:%02d.%03dZ",
