@@ -142,8 +142,10 @@ enum scan_rc { SCAN_DONE, SCAN_MORE, SCAN_NUL, SCAN_DEEP };
 
 struct scan {
 	size_t i;            /* next byte to look at, from the record start */
+	size_t tok;          /* in_token: where the number token starts      */
 	uint32_t depth;
 	int in_string;
+	int in_token;
 	char mode;           /* 0, 'c' container, 's' string, 't' token     */
 	uint32_t bigints;
 	size_t end;          /* SCAN_DONE: the record's length              */
@@ -188,24 +190,33 @@ static enum scan_rc string_step(struct scan *st, const char *p, size_t avail)
 	return SCAN_DONE;
 }
 
-/* A number token starting at p[st->i]: SCAN_MORE when it may go on. */
+/* A number token from p[st->tok], scanned up to p[st->i]: SCAN_MORE when
+ * it may go on past avail (resuming where it stopped, so a long token is
+ * read once however many refills it takes). */
 static enum scan_rc token_step(struct scan *st, const char *p, size_t avail, int eof)
 {
+	if (!st->in_token) {
+		st->in_token = 1;
+		st->tok = st->i;
+	}
 	size_t j = st->i;
 	while (j < avail && num_char(p[j]))
 		j++;
+	st->i = j;
 	if (j == avail && !eof)
 		return SCAN_MORE;
-	if (j == st->i)
-		j++;   /* not a number: a stray byte; jansson will say so */
-	else if (is_bigint(p + st->i, j - st->i))
+	st->in_token = 0;
+	if (j == st->tok)
+		st->i = j + 1;   /* not a number: a stray byte; jansson will say so */
+	else if (is_bigint(p + st->tok, j - st->tok))
 		st->bigints++;
-	st->i = j;
 	return SCAN_DONE;
 }
 
 static enum scan_rc container_step(struct scan *st, const char *p, size_t avail, int eof)
 {
+	if (st->in_token)
+		return token_step(st, p, avail, eof);
 	char c = p[st->i];
 	if (c == '"') {
 		st->in_string = 1;
@@ -239,6 +250,7 @@ static enum scan_rc scan(struct scan *st, const char *p, size_t avail, int eof)
 		size_t j = st->i;
 		while (j < avail && !is_ws(p[j]) && strchr(",:[]{}\"", p[j]) == NULL)
 			j++;
+		st->i = j;
 		if (j == avail && !eof)
 			return SCAN_MORE;
 		st->bigints += (uint32_t)is_bigint(p, j);

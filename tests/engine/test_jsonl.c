@@ -427,6 +427,32 @@ Test(jsonl, streams_a_file_larger_than_its_chunks)
 	fclose(f);
 }
 
+Test(jsonl, frames_numbers_longer_than_a_chunk)
+{
+	FILE *f = tmpfile();
+	cr_assert_not_null(f);
+	fputs("{\"type\":\"Note\",\"data\":{\"n\":[1.", f);
+	for (int i = 0; i < 200000; i++)
+		fputc('0', f);
+	fputs("1, 18446744073709551615", f);
+	for (int i = 0; i < 70000; i++)
+		fputc(' ', f);
+	fputs("]}}\n{\"type\":\"Note\"}", f);
+	rewind(f);
+	struct jsonl_reader *r;
+	cr_assert_eq(jsonl_reader_open_file(&r, cat, f, NULL), 0);
+	struct jsonl_record rec;
+	next_ok(r, &rec);
+	const json_t *n = json_object_get(rec.data, "n");
+	cr_expect_eq(json_real_value(json_array_get(n, 0)), 1.0);
+	cr_expect(value_json_is_bigint(json_array_get(n, 1)));
+	next_ok(r, &rec);
+	cr_expect_eq(rec.line, 2);
+	expect_end(r);
+	jsonl_reader_close(r);
+	fclose(f);
+}
+
 Test(jsonl, bounds_a_record_read_from_a_file)
 {
 	FILE *f = tmpfile();
