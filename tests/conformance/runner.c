@@ -4,7 +4,8 @@
  *   grove-conformance --fixtures DIR [--kind K]... [--id-prefix P] CASES.jsonl
  *
  * Prints one line per failing or skipped case with the reason, then
- * "N passed, N failed, N skipped".  Exit status: 0 if nothing failed, 1 if
+ * "N passed, N failed, N skipped".  With GROVE_CONFORMANCE_TRACE set in
+ * the environment it also prints every step's result as it runs.  Exit status: 0 if nothing failed, 1 if
  * something did, 2 on bad usage, 77 (the test-harness skip code) when the
  * cases file does not exist.
  */
@@ -25,9 +26,16 @@
  * definition there replaces them. */
 __attribute__((weak)) const struct cf_op cf_ops_query[] = { { NULL, NULL } };
 __attribute__((weak)) const struct cf_check cf_checks_query[] = { { NULL, NULL } };
+__attribute__((weak)) const struct cf_op cf_ops_engine[] = { { NULL, NULL } };
+__attribute__((weak)) const struct cf_check cf_checks_engine[] = { { NULL, NULL } };
+__attribute__((weak)) const struct cf_pending cf_pending_engine[] = { { NULL, NULL } };
+__attribute__((weak)) void cf_engine_case_end(struct cf_ctx *ctx)
+{
+	(void)ctx;
+}
 
-static const struct cf_op *const op_tables[] = { cf_ops_schema, cf_ops_query };
-static const struct cf_check *const check_tables[] = { cf_checks_schema, cf_checks_query };
+static const struct cf_op *const op_tables[] = { cf_ops_schema, cf_ops_query, cf_ops_engine };
+static const struct cf_check *const check_tables[] = { cf_checks_schema, cf_checks_query, cf_checks_engine };
 
 struct options {
 	const char *fixtures;
@@ -141,7 +149,7 @@ static void save_values(struct cf_ctx *ctx, const json_t *step, const json_t *re
 	const json_t *v;
 	json_object_foreach((json_t *)step, k, v) {
 		size_t kl = strlen(k);
-		if (!json_is_string(v) || strncmp(k, "save_", 5) != 0 || kl < 8 || strcmp(k + kl - 3, "_as") != 0)
+		if (!json_is_string(v) || strncmp(k, "save_", 5) != 0 || kl < 7 || strcmp(k + kl - 3, "_as") != 0)
 			continue;
 		const json_t *value = json_object_get(result, "value");
 		if (kl > 8) {
@@ -162,6 +170,14 @@ static cf_op_fn find_op(const char *name)
 		for (const struct cf_op *op = op_tables[t]; op->name != NULL; op++)
 			if (strcmp(op->name, name) == 0)
 				return op->run;
+	return NULL;
+}
+
+static const char *pending_reason(const char *name)
+{
+	for (const struct cf_pending *p = cf_pending_engine; p->name != NULL; p++)
+		if (strcmp(p->name, name) == 0)
+			return p->why;
 	return NULL;
 }
 
@@ -296,6 +312,11 @@ static enum outcome run_steps(struct cf_ctx *ctx, const json_t *steps, char *why
 			snprintf(why, CF_WHY_BYTES, "%s", ctx->skip[0] ? ctx->skip : "op gave no result");
 			return ctx->skip[0] ? SKIPPED : FAILED;
 		}
+		if (getenv("GROVE_CONFORMANCE_TRACE") != NULL) {
+			char *dump = json_dumps(result, JSON_COMPACT | JSON_ENCODE_ANY);
+			printf("  step %zu %s -> %.2000s\n", i, op, dump ? dump : "?");
+			free(dump);
+		}
 		save_values(ctx, resolved, result);
 		json_array_append_new(ctx->results, result);
 		json_decref(resolved);
@@ -318,7 +339,11 @@ static enum outcome run_case(const struct options *o, const json_t *c, char *why
 	json_array_foreach(steps, i, step) {
 		const char *op = json_string_value(json_object_get(step, "op"));
 		if (op == NULL || find_op(op) == NULL) {
-			snprintf(why, CF_WHY_BYTES, "engine not yet built (op '%s')", op ? op : "?");
+			const char *reason = op ? pending_reason(op) : NULL;
+			if (reason != NULL)
+				snprintf(why, CF_WHY_BYTES, "needs '%s' (%s)", op, reason);
+			else
+				snprintf(why, CF_WHY_BYTES, "engine not yet built (op '%s')", op ? op : "?");
 			return SKIPPED;
 		}
 	}
@@ -328,6 +353,7 @@ static enum outcome run_case(const struct options *o, const json_t *c, char *why
 	enum outcome out = run_steps(&ctx, steps, why);
 	if (out == PASSED && !(check_expectations(&ctx, expect, why) && check_unexpected_errors(&ctx, expect, why)))
 		out = FAILED;
+	cf_engine_case_end(&ctx);
 	json_decref(ctx.saved);
 	json_decref(ctx.results);
 	return out;
@@ -347,11 +373,12 @@ static int selected(const struct options *o, const json_t *c)
 	return 0;
 }
 
-/* Jansson has no unsigned 64-bit integers, and a few cases hold values up
- * to u64::MAX.  Re-read such a line with every integer literal above
- * INT64_MAX turned into a float literal (nearest double): ops compare
- * numbers by value, and an op producing that value does the same. */
-static json_t *load_case(const char *line, json_error_t *jerr)
+/* Jansson has no unsigned 64-bit integers, and a few cases (and U64
+ * values an op reads back) hold values up to u64::MAX.  Re-read such text
+ * with every integer literal above INT64_MAX turned into a float literal
+ * (nearest double): the matcher compares numbers by value, and the op
+ * producing that value went through the same conversion. */
+json_t *cf_loads(const char *line, json_error_t *jerr)
 {
 	json_t *c = json_loads(line, 0, jerr);
 	if (c != NULL || strstr(jerr->text, "too big integer") == NULL)
@@ -449,7 +476,7 @@ int main(int argc, char **argv)
 		if ((size_t)n > LINE_BYTES_MAX || line[0] == '\n')
 			continue;
 		json_error_t jerr;
-		json_t *c = load_case(line, &jerr);
+		json_t *c = cf_loads(line, &jerr);
 		char why[CF_WHY_BYTES] = "";
 		if (c == NULL) {
 			printf("FAIL line %u: bad JSON: %s\n", lineno, jerr.text);

@@ -17,9 +17,10 @@
  *
  * Adding ops: define a table `const struct cf_op cf_ops_<area>[]` ended by
  * {NULL, NULL} in ops_<area>.c.  The schema ops live in ops_schema.c
- * (cf_ops_schema); the query ops go in ops_query.c (cf_ops_query), which
- * meson picks up automatically when the file exists.  Until then a weak,
- * empty cf_ops_query in runner.c stands in.  Ops needing an expectation key
+ * (cf_ops_schema); the query ops go in ops_query.c (cf_ops_query); the
+ * engine ops (graphs, loads, reads, branches, commits, export) in
+ * ops_engine.c (cf_ops_engine, cf_pending_engine for the ops not built
+ * yet).  Weak, empty tables in runner.c stand in for a missing file.  Ops needing an expectation key
  * that generic matching cannot express register a struct cf_check in
  * cf_checks_<area>[] the same way.
  */
@@ -37,6 +38,7 @@ struct cf_ctx {
 	json_t *saved;            /* `save_as` values by name               */
 	json_t *results;          /* array: result of each step so far      */
 	char skip[CF_WHY_BYTES];  /* set by an op to skip the whole case    */
+	void *engine;             /* ops_engine.c's graphs and handles       */
 };
 
 /* Run one step (references already resolved).  Return the result object
@@ -58,10 +60,25 @@ struct cf_check {
 	cf_check_fn check;
 };
 
+/* An op the cases use that Grove does not have (yet): a case naming it is
+ * skipped with `why` before anything runs. */
+struct cf_pending {
+	const char *name;
+	const char *why;
+};
+
 extern const struct cf_op cf_ops_schema[];
 extern const struct cf_op cf_ops_query[];
+extern const struct cf_op cf_ops_engine[];
 extern const struct cf_check cf_checks_schema[];
 extern const struct cf_check cf_checks_query[];
+extern const struct cf_check cf_checks_engine[];
+extern const struct cf_pending cf_pending_engine[];
+
+/* Called once after every case that ran (passed or failed), to release
+ * what ops keep in ctx->engine.  ops_engine.c closes its handles and
+ * removes the case's temporary directory. */
+void cf_engine_case_end(struct cf_ctx *ctx);
 
 /* ---- helpers for ops ---------------------------------------------------- */
 
@@ -75,6 +92,16 @@ json_t *cf_error(const char *message, int has_span);
  * case-level field `case_key` ("schema", "data", ...) when the step has no
  * `key`.  Returns a malloc'd string or NULL (absent / unreadable: *why set). */
 char *cf_text(struct cf_ctx *ctx, const json_t *step, const char *key, const char *case_key, char *why);
+
+/* The catalog rendered in the cases' vocabulary (ops_schema.c): shared by
+ * build_catalog and the engine's catalog op. */
+struct lang_catalog;
+json_t *cf_catalog_json(const struct lang_catalog *cat);
+
+/* json_loads() that also reads integers above INT64_MAX (a few cases and
+ * U64 values hold them): such literals become the nearest double, and the
+ * matcher compares numbers by value.  NULL with jerr set on bad JSON. */
+json_t *cf_loads(const char *text, json_error_t *jerr);
 
 /* Subset match of an expected value against an actual one:
  *  - objects: every expected key must match the actual's same key; a key

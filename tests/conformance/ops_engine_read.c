@@ -1,0 +1,378 @@
+/*
+ * tests/conformance/ops_engine_read.c — the engine ops that read a graph:
+ * count_rows, scan_table, entity_at and read_blob at a target, the
+ * catalog of the graph's schema (catalog, list_tables, table_fields) and
+ * export_jsonl.  Public API only, plus lang/'s catalog to render the
+ * schema text grove_schema_text() returns (cf_catalog_json(), shared with
+ * the compiler-only build_catalog op).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lang/catalog.h"
+#include "ops_engine.h"
+
+/* ---- reads at a target -------------------------------------------------- */
+
+json_t *op_count_rows(struct cf_ctx *ctx, const json_t *step)
+{
+	json_t *fail = NULL;
+	struct eg_target t;
+	grove_db *db = eg_db_at(ctx, step, "branch_or_commit", &t, &fail);
+	if (db == NULL)
+		return fail;
+	uint64_t n = 0;
+	int err = grove_count(&n, db, &t.t, eg_str(step, "table"));
+	if (err < 0)
+		return eg_fail(db, err);
+	return json_pack("{s:b, s:I, s:I}", "ok", 1, "count", (json_int_t)n, "value", (json_int_t)n);
+}
+
+/* The entities of a table at the step's target, parsed (NULL: *fail). */
+static json_t *eg_scan(struct cf_ctx *ctx, const json_t *step, grove_db **dbp, json_t **fail)
+{
+	struct eg_target t;
+	grove_db *db = eg_db_at(ctx, step, "branch_or_commit", &t, fail);
+	if (db == NULL)
+		return NULL;
+	char *text = NULL;
+	int err = grove_scan_json(&text, db, &t.t, eg_str(step, "table"));
+	if (err < 0) {
+		*fail = eg_fail(db, err);
+		return NULL;
+	}
+	json_error_t jerr;
+	json_t *rows = cf_loads(text, &jerr);
+	grove_free(text);
+	if (!json_is_array(rows)) {
+		json_decref(rows);
+		*fail = eg_refuse("Internal", "grove_scan_json gave no JSON array: %s", jerr.text);
+		return NULL;
+	}
+	if (dbp)
+		*dbp = db;
+	return rows;
+}
+
+static json_t *eg_column(const json_t *entity, const char *column)
+{
+	const json_t *v = json_object_get(entity, column);
+	return v ? json_deep_copy(v) : json_null();
+}
+
+/* scan_table: `column` -> "values"; `columns` -> "rows" (one array per
+ * entity).  `id` is the node's key id or the edge id; edges have `src`,
+ * `dst`; any other name is a property. */
+json_t *op_scan_table(struct cf_ctx *ctx, const json_t *step)
+{
+	json_t *fail = NULL;
+	json_t *rows = eg_scan(ctx, step, NULL, &fail);
+	if (rows == NULL)
+		return fail;
+	const char *column = eg_str(step, "column");
+	const json_t *columns = json_object_get(step, "columns");
+	json_t *out = json_array();
+	size_t i, j;
+	const json_t *e, *c;
+	json_array_foreach(rows, i, e) {
+		if (column != NULL) {
+			json_array_append_new(out, eg_column(e, column));
+			continue;
+		}
+		json_t *row = json_array();
+		json_array_foreach(columns, j, c)
+			json_array_append_new(row, eg_column(e, json_string_value(c)));
+		json_array_append_new(out, row);
+	}
+	json_t *r = json_pack("{s:b, s:I}", "ok", 1, "count", (json_int_t)json_array_size(rows));
+	json_object_set_new(r, column != NULL || !json_is_array(columns) ? "values" : "rows", out);
+	json_decref(rows);
+	return r;
+}
+
+/* One entity as parsed JSON (*entity NULL when there is none). */
+static int eg_entity(json_t **entity, grove_db *db, const grove_target *t, const char *table, const char *id)
+{
+	char *text = NULL;
+	*entity = NULL;
+	int err = grove_entity_json(&text, db, t, table, id ? id : "");
+	if (err < 0)
+		return err;
+	json_error_t jerr;
+	*entity = cf_loads(text, &jerr);
+	grove_free(text);
+	return 0;
+}
+
+/* entity_at: the entity as JSON, or null when it does not exist (as
+ * OmniGraph's Option). */
+json_t *op_entity_at(struct cf_ctx *ctx, const json_t *step)
+{
+	json_t *fail = NULL;
+	struct eg_target t;
+	grove_db *db = eg_db_at(ctx, step, "branch_or_commit", &t, &fail);
+	if (db == NULL)
+		return fail;
+	json_t *entity = NULL;
+	int err = eg_entity(&entity, db, &t.t, eg_str(step, "table"), eg_str(step, "id"));
+	if (err < 0 && err != GROVE_ENOTFOUND)
+		return eg_fail(db, err);
+	if (entity == NULL)
+		entity = json_null();
+	return json_pack("{s:b, s:O, s:O, s:o}", "ok", 1, "entity", entity, "value", entity,
+	                 "entity_subset", entity);
+}
+
+/* ---- the catalog of a graph --------------------------------------------- */
+
+static struct lang_catalog *eg_catalog(grove_db *db, json_t **fail)
+{
+	char *schema = NULL;
+	int err = grove_schema_text(&schema, db);
+	if (err < 0) {
+		*fail = eg_fail(db, err);
+		return NULL;
+	}
+	struct lang_catalog *cat = NULL;
+	struct lang_diag diag = LANG_DIAG_INIT;
+	if (lang_catalog_from_text(&cat, schema, strlen(schema), &diag) < 0) {
+		*fail = eg_refuse("Internal", "the graph's schema does not build: %s", diag.message);
+		cat = NULL;
+	}
+	lang_diag_clear(&diag);
+	grove_free(schema);
+	return cat;
+}
+
+json_t *op_catalog(struct cf_ctx *ctx, const json_t *step)
+{
+	json_t *fail = NULL;
+	grove_db *db = eg_db(ctx, step, &fail);
+	struct lang_catalog *cat = db ? eg_catalog(db, &fail) : NULL;
+	if (cat == NULL)
+		return fail;
+	json_t *r = cf_catalog_json(cat);
+	lang_catalog_free(cat);
+	return r;
+}
+
+/* list_tables: the types of the catalog as node:T / edge:E.  (Grove's
+ * catalog is the one in force: the type set at an older target differs
+ * only across a schema apply, which is not built yet.) */
+json_t *op_list_tables(struct cf_ctx *ctx, const json_t *step)
+{
+	json_t *fail = NULL;
+	struct eg_target t;
+	grove_db *db = eg_db_at(ctx, step, "branch_or_commit", &t, &fail);
+	struct lang_catalog *cat = db ? eg_catalog(db, &fail) : NULL;
+	if (cat == NULL)
+		return fail;
+	json_t *names = json_array();
+	char key[512];
+	for (uint32_t i = 0; i < cat->n_edges; i++) {
+		snprintf(key, sizeof(key), "edge:%s", cat->edges[i].name);
+		json_array_append_new(names, json_string(key));
+	}
+	for (uint32_t i = 0; i < cat->n_nodes; i++) {
+		snprintf(key, sizeof(key), "node:%s", cat->nodes[i].name);
+		json_array_append_new(names, json_string(key));
+	}
+	lang_catalog_free(cat);
+	return json_pack("{s:b, s:O, s:o}", "ok", 1, "tables", names, "values", names);
+}
+
+static const struct lang_cat_type *eg_type(const struct lang_catalog *cat, const char *table)
+{
+	if (table != NULL && strncmp(table, "node:", 5) == 0)
+		return lang_catalog_node(cat, table + 5);
+	if (table != NULL && strncmp(table, "edge:", 5) == 0)
+		return lang_catalog_edge(cat, table + 5);
+	return NULL;
+}
+
+/* table_fields: a type's property names. */
+json_t *op_table_fields(struct cf_ctx *ctx, const json_t *step)
+{
+	json_t *fail = NULL;
+	struct eg_target t;
+	grove_db *db = eg_db_at(ctx, step, "branch_or_commit", &t, &fail);
+	struct lang_catalog *cat = db ? eg_catalog(db, &fail) : NULL;
+	if (cat == NULL)
+		return fail;
+	const struct lang_cat_type *ty = eg_type(cat, eg_str(step, "table"));
+	json_t *r = ty ? NULL : eg_refuse("BadRequest", "unknown table '%s'", eg_str(step, "table"));
+	if (ty != NULL) {
+		json_t *names = json_array();
+		for (uint32_t i = 0; i < ty->n_props; i++)
+			json_array_append_new(names, json_string(ty->props[i].name));
+		r = json_pack("{s:b, s:O, s:o}", "ok", 1, "fields", names, "values", names);
+	}
+	lang_catalog_free(cat);
+	return r;
+}
+
+/* ---- Blobs -------------------------------------------------------------- */
+
+static int b64_digit(int c)
+{
+	static const char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const char *p = c ? strchr(digits, c) : NULL;
+	return p ? (int)(p - digits) : -1;
+}
+
+/* Standard base64 (padding optional) into a JSON array of byte values;
+ * NULL when malformed.  *utf8 gets the bytes as a string when valid UTF-8. */
+static json_t *b64_bytes(const char *s, json_t **utf8)
+{
+	size_t n = strlen(s), len = 0;
+	unsigned char *buf = malloc(n + 1);
+	unsigned acc = 0;
+	int bits = 0;
+	json_t *arr = buf ? json_array() : NULL;
+	for (size_t i = 0; arr != NULL && i < n && s[i] != '='; i++) {
+		int d = b64_digit((unsigned char)s[i]);
+		if (d < 0) {
+			json_decref(arr);
+			arr = NULL;
+			break;
+		}
+		acc = (acc << 6) | (unsigned)d;
+		if ((bits += 6) >= 8) {
+			bits -= 8;
+			buf[len] = (unsigned char)(acc >> bits);
+			json_array_append_new(arr, json_integer(buf[len++]));
+		}
+	}
+	*utf8 = arr ? json_stringn((const char *)buf, len) : NULL;
+	free(buf);
+	return arr;
+}
+
+/* The bytes of Blob property `prop` whose rendered value is `v`. */
+static json_t *blob_result(const char *prop, int is_blob, const char *v)
+{
+	if (!is_blob)
+		return eg_refuse("BadRequest", "'%s' is not a Blob property of the type", prop ? prop : "");
+	if (v == NULL)
+		return eg_refuse("NotFound", "the Blob property '%s' is null", prop);
+	if (strncmp(v, "base64:", 7) != 0)
+		return eg_refuse("BadRequest", "the Blob is not stored inline: %s", v);
+	json_t *utf8 = NULL, *bytes = b64_bytes(v + 7, &utf8);
+	if (bytes == NULL)
+		return eg_refuse("Internal", "bad base64 in '%s'", v);
+	return json_pack("{s:b, s:o, s:o}", "ok", 1, "bytes", bytes, "bytes_utf8", utf8 ? utf8 : json_null());
+}
+
+/* read_blob: a Blob property's bytes, read through grove_entity_json()
+ * (which renders a Blob as "base64:<bytes>"). */
+json_t *op_read_blob(struct cf_ctx *ctx, const json_t *step)
+{
+	json_t *fail = NULL;
+	struct eg_target t;
+	grove_db *db = eg_db_at(ctx, step, "branch_or_commit", &t, &fail);
+	if (db == NULL)
+		return fail;
+	char table[512];
+	const char *prop = eg_str(step, "property");
+	snprintf(table, sizeof(table), "%s:%s", eg_str(step, "entity") ? eg_str(step, "entity") : "node",
+	         eg_str(step, "type") ? eg_str(step, "type") : "");
+	json_t *entity = NULL;
+	int err = eg_entity(&entity, db, &t.t, table, eg_str(step, "id"));
+	if (err < 0)
+		return eg_fail(db, err);
+	struct lang_catalog *cat = eg_catalog(db, &fail);
+	const struct lang_cat_type *ty = cat ? eg_type(cat, table) : NULL;
+	const struct lang_cat_property *p = NULL;
+	for (uint32_t i = 0; ty != NULL && prop != NULL && i < ty->n_props; i++)
+		if (strcmp(ty->props[i].name, prop) == 0)
+			p = &ty->props[i];
+	int is_blob = p != NULL && p->type.scalar == LANG_SCALAR_BLOB && !p->type.list;
+	lang_catalog_free(cat);
+	const char *v = json_string_value(json_object_get(entity, prop ? prop : ""));
+	json_t *r = fail ? fail : blob_result(prop, is_blob, v);
+	json_decref(entity);
+	return r;
+}
+
+/* open_table at a target: OmniGraph opens a table's dataset at a version;
+ * in Grove that is a read of the type at that target. */
+json_t *op_open_table(struct cf_ctx *ctx, const json_t *step)
+{
+	return op_count_rows(ctx, step);
+}
+
+/* ---- export --------------------------------------------------------------- */
+
+static int eg_write(void *arg, const char *buf, size_t len)
+{
+	return fwrite(buf, 1, len, arg) == len ? 0 : -1;
+}
+
+/* Keep a line when `types` is empty or names its node or edge type. */
+static int eg_line_wanted(const json_t *line, const json_t *types)
+{
+	if (json_array_size(types) == 0)
+		return 1;
+	const char *name = json_string_value(json_object_get(line, "type"));
+	if (name == NULL)
+		name = json_string_value(json_object_get(line, "edge"));
+	size_t i;
+	const json_t *t;
+	json_array_foreach(types, i, t)
+		if (name != NULL && json_is_string(t) && strcmp(name, json_string_value(t)) == 0)
+			return 1;
+	return 0;
+}
+
+/* The export's lines, filtered by `types`, into "value" (the JSONL text)
+ * and "lines" (parsed). */
+static json_t *eg_export_result(char *text, const json_t *types)
+{
+	json_t *lines = json_array();
+	char *kept = NULL;
+	size_t kept_len = 0;
+	FILE *f = open_memstream(&kept, &kept_len);
+	for (char *save = NULL, *l = strtok_r(text, "\n", &save); f != NULL && l != NULL; l = strtok_r(NULL, "\n", &save)) {
+		json_error_t jerr;
+		json_t *line = cf_loads(l, &jerr);
+		if (line == NULL)
+			line = json_string(l);
+		if (eg_line_wanted(line, types)) {
+			fprintf(f, "%s\n", l);
+			json_array_append(lines, line);
+		}
+		json_decref(line);
+	}
+	if (f == NULL || fclose(f) != 0) {
+		json_decref(lines);
+		free(kept);
+		return cf_error("out of memory", 0);
+	}
+	json_t *r = json_pack("{s:b, s:s, s:o, s:I}", "ok", 1, "value", kept, "lines", lines,
+	                      "line_count", (json_int_t)json_array_size(lines));
+	free(kept);
+	return r;
+}
+
+/* export_jsonl: `branch` as JSONL, only the `types` named (all if empty). */
+json_t *op_export_jsonl(struct cf_ctx *ctx, const json_t *step)
+{
+	json_t *fail = NULL;
+	struct eg_target t;
+	grove_db *db = eg_db_at(ctx, step, "branch", &t, &fail);
+	if (db == NULL)
+		return fail;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	if (f == NULL)
+		return cf_error("out of memory", 0);
+	int err = grove_export(db, &t.t, eg_write, f);
+	if (fclose(f) != 0 && err == 0)
+		err = -ENOMEM;
+	json_t *r = err < 0 ? eg_fail(db, err) : eg_export_result(text, json_object_get(step, "types"));
+	free(text);
+	return r;
+}
