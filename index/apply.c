@@ -253,7 +253,8 @@ static int apply_effect(MDB_txn *txn, struct views *v, const struct lang_catalog
 static void copy_bytes(char *dst, size_t cap, struct event_bytes b)
 {
 	size_t n = b.len < cap - 1 ? b.len : cap - 1;
-	memcpy(dst, b.ptr, n);
+	if (n)
+		memcpy(dst, b.ptr, n);
 	dst[n] = '\0';
 }
 
