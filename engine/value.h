@@ -84,6 +84,18 @@ struct value_opts {
 int value_from_json(msgpack_packer *pk, const struct lang_cat_property *p, const json_t *j,
 	const struct value_opts *o, struct value_error *err);
 
+/* Pack query parameter `name` given as JSON j (NULL: absent) by its
+ * declared type t (spec §7.1), encoded like a stored value of t: strings
+ * for String, integers or decimal strings for the integer types, any
+ * number for F32/F64, Date/DateTime text, base64:/URI blobs, arrays for
+ * lists and vectors.  Messages are `param '<k>': <detail>`, range errors
+ * in both wordings (`value 2147483648 exceeds I32 (Int32 range)`, §11).
+ * An absent required parameter is GROVE_ENOTFOUND (`parameter '<k>' not
+ * provided`), an absent or null optional one NULL.  On failure nothing
+ * has been packed. */
+int value_from_param(msgpack_packer *pk, const char *name, const struct lang_type *t, const json_t *j,
+	const struct value_opts *o, struct value_error *err);
+
 /* 1 when j is a bigint (see above); its text is json_string_value(j) + 1. */
 int value_json_is_bigint(const json_t *j);
 

@@ -1163,3 +1163,108 @@ Test(jsonw, reports_misuse_and_its_byte_bound_stickily)
 	cr_expect_eq(jsonw_error(&w), GROVE_EINVAL);
 	jsonw_fini(&w);
 }
+
+/* ---- query parameters (spec §7.1, §11) ---------------------------------- */
+
+static struct lang_type base_type(enum lang_scalar s, int nullable)
+{
+	return (struct lang_type){ .scalar = (uint8_t)s, .nullable = (uint8_t)nullable };
+}
+
+static int param(msgpack_sbuffer *sb, const struct lang_type *t, const char *json, struct value_error *err)
+{
+	struct value_opts o = VALUE_OPTS_INIT;
+	msgpack_packer pk;
+	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+	json_t *j = parse_json(json);
+	int rc = value_from_param(&pk, "v", t, j, &o, err);
+	json_decref(j);
+	return rc;
+}
+
+static void expect_param(struct lang_type t, const char *json, const char *bytes)
+{
+	msgpack_sbuffer sb;
+	msgpack_sbuffer_init(&sb);
+	struct value_error err;
+	cr_assert_eq(param(&sb, &t, json, &err), 0, "%s: %s", json ? json : "(absent)", err.msg);
+	char *h = hex(sb.data, sb.size);
+	cr_expect_str_eq(h, bytes, "%s: got %s", json ? json : "(absent)", h);
+	free(h);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+static void expect_param_error(struct lang_type t, const char *json, const char *msg)
+{
+	msgpack_sbuffer sb;
+	msgpack_sbuffer_init(&sb);
+	struct value_error err;
+	cr_expect_lt(param(&sb, &t, json, &err), 0, "%s should fail", json ? json : "(absent)");
+	cr_expect_str_eq(err.msg, msg, "got: %s", err.msg);
+	cr_expect_eq(sb.size, 0);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+Test(value, converts_parameters_by_declared_type)
+{
+	expect_param(base_type(LANG_SCALAR_STRING, 0), "\"x\"", "a1 78");
+	expect_param(base_type(LANG_SCALAR_I32, 0), "5", "05");
+	expect_param(base_type(LANG_SCALAR_I32, 0), "\"-5\"", "fb");
+	expect_param(base_type(LANG_SCALAR_I64, 0), "-9223372036854775808", "d3 80 00 00 00 00 00 00 00");
+	expect_param(base_type(LANG_SCALAR_U32, 0), "4294967295", "ce ff ff ff ff");
+	expect_param(base_type(LANG_SCALAR_U64, 0), "\"9223372036854775807\"", "cf 7f ff ff ff ff ff ff ff");
+	expect_param(base_type(LANG_SCALAR_F64, 0), "2", "cb 40 00 00 00 00 00 00 00");
+	expect_param(base_type(LANG_SCALAR_F32, 0), "0.1", "ca 3d cc cc cd");
+	expect_param(base_type(LANG_SCALAR_BOOL, 0), "false", "c2");
+	expect_param(base_type(LANG_SCALAR_DATE, 0), "\"2024-01-01\"", "cd 4d 0b");
+	expect_param(base_type(LANG_SCALAR_DATETIME, 0), "\"1970-01-01T00:00:01Z\"", "cd 03 e8");
+	expect_param(base_type(LANG_SCALAR_BLOB, 0), "\"base64:AAE=\"", "c4 02 00 01");
+	struct lang_type list = base_type(LANG_SCALAR_I32, 0);
+	list.list = 1;
+	expect_param(list, "[1, null, \"2\"]", "93 01 c0 02");
+	struct lang_type vec = base_type(LANG_SCALAR_VECTOR, 0);
+	vec.vector_dim = 2;
+	expect_param(vec, "[1, 0.5]", "c4 08 00 00 80 3f 00 00 00 3f");
+	expect_param(base_type(LANG_SCALAR_I32, 1), NULL, "c0");
+	expect_param(base_type(LANG_SCALAR_I32, 1), "null", "c0");
+}
+
+Test(value, words_parameter_errors_as_omnigraph_does)
+{
+	expect_param_error(base_type(LANG_SCALAR_STRING, 0), "5", "param 'v': expected string, got number");
+	expect_param_error(base_type(LANG_SCALAR_STRING, 0), "[]", "param 'v': expected string, got array");
+	expect_param_error(base_type(LANG_SCALAR_I32, 0), "2147483648", "param 'v': value 2147483648 exceeds I32 (Int32 range)");
+	expect_param_error(base_type(LANG_SCALAR_I32, 0), "\"-2147483649\"",
+		"param 'v': value -2147483649 exceeds I32 (Int32 range)");
+	expect_param_error(base_type(LANG_SCALAR_I32, 0), "1.5", "param 'v': expected integer number");
+	expect_param_error(base_type(LANG_SCALAR_I32, 0), "\"12a\"", "param 'v': expected integer string, got '12a'");
+	expect_param_error(base_type(LANG_SCALAR_I32, 0), "true", "param 'v': expected integer");
+	expect_param_error(base_type(LANG_SCALAR_U32, 0), "4294967296", "param 'v': value 4294967296 exceeds U32 (UInt32 range)");
+	expect_param_error(base_type(LANG_SCALAR_U32, 0), "-1", "param 'v': value -1 exceeds U32 (UInt32 range)");
+	expect_param_error(base_type(LANG_SCALAR_U32, 0), "2.5", "param 'v': expected unsigned integer number");
+	expect_param_error(base_type(LANG_SCALAR_U64, 0), "\"9223372036854775808\"",
+		"param 'v': value 9223372036854775808 exceeds current engine range for U64 (max 9223372036854775807)");
+	expect_param_error(base_type(LANG_SCALAR_F64, 0), "\"1.5\"", "param 'v': expected float");
+	expect_param_error(base_type(LANG_SCALAR_F32, 0), "3.5e38",
+		"param 'v': float value 350000000000000000000000000000000000000 exceeds Float32 range");
+	expect_param_error(base_type(LANG_SCALAR_BOOL, 0), "1", "param 'v': expected boolean");
+	expect_param_error(base_type(LANG_SCALAR_DATE, 0), "19723", "param 'v': expected date string");
+	expect_param_error(base_type(LANG_SCALAR_DATETIME, 0), "1", "param 'v': expected datetime string");
+	expect_param_error(base_type(LANG_SCALAR_DATE, 0), "\"2024-02-30\"", "invalid Date literal '2024-02-30'");
+	expect_param_error(base_type(LANG_SCALAR_BLOB, 0), "{}", "param 'v': expected blob URI string, got object");
+	expect_param_error(base_type(LANG_SCALAR_I32, 0), "null", "param 'v': null is not accepted for non-nullable parameter");
+	expect_param_error(base_type(LANG_SCALAR_I32, 0), NULL, "parameter 'v' not provided");
+}
+
+Test(value, words_list_and_vector_parameter_errors)
+{
+	struct lang_type list = base_type(LANG_SCALAR_STRING, 0);
+	list.list = 1;
+	expect_param_error(list, "\"a\"", "param 'v': expected array for [String]");
+	expect_param_error(list, "[\"a\", 1]", "param 'v': expected string, got number");
+	struct lang_type vec = base_type(LANG_SCALAR_VECTOR, 0);
+	vec.vector_dim = 3;
+	expect_param_error(vec, "{}", "param 'v': expected array for Vector(3)");
+	expect_param_error(vec, "[1, 2]", "param 'v': expected 3 values for Vector(3), got 2");
+	expect_param_error(vec, "[1, \"2\", 3]", "param 'v': vector element is not numeric");
+}
