@@ -49,6 +49,10 @@ int db_error(const grove_db *db, int err, const char *fmt, ...)
 int db_error_entity(const grove_db *db, int err, const char *type_key, const char *id,
 		    size_t id_len);
 
+/* After db_error(): name the resource a GROVE_ELIMIT ran out of. */
+int db_error_limit(const grove_db *db, int err, const char *resource, uint64_t limit,
+		   uint64_t actual);
+
 /* Translate the public options into the log's. */
 void db_log_options(struct log_options *out, const grove_options *opts);
 

@@ -23,6 +23,15 @@ int db_error_entity(const grove_db *db, int err, const char *type_key, const cha
 	return err;
 }
 
+int db_error_limit(const grove_db *db, int err, const char *resource, uint64_t limit,
+		   uint64_t actual)
+{
+	snprintf(last.info.resource, sizeof last.info.resource, "%s", resource);
+	last.info.limit = limit;
+	last.info.actual = actual;
+	return err;
+}
+
 void grove_error_info_get(grove_error_info *out, const grove_db *db)
 {
 	if (last.db == db)

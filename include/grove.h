@@ -124,6 +124,8 @@ typedef struct grove_error_info {
 	int code;                 /* the error code returned                 */
 	char type_key[256];       /* "node:Person" / "edge:Knows", or ""      */
 	char entity_id[512];      /* the entity's id, or ""                   */
+	char resource[128];       /* GROVE_ELIMIT: what ran out, or ""        */
+	uint64_t limit, actual;   /* GROVE_ELIMIT: the bound and the demand   */
 } grove_error_info;
 
 void grove_error_info_get(grove_error_info *out, const grove_db *db);
@@ -278,6 +280,10 @@ int grove_schema_text(char **out, grove_db *db);
 #define GROVE_LOAD_OVERWRITE 1  /* the input's types become exactly the input   */
 #define GROVE_LOAD_APPEND    2  /* insert; an existing id is a KeyConflict      */
 #define GROVE_LOAD_MERGE     3  /* upsert whole rows by id                      */
+
+/* append and merge take at most this many entities of one keyed node type
+ * (OmniGraph's bound; GROVE_ELIMIT beyond); overwrite is not bounded. */
+#define GROVE_LOAD_KEYED_MAX 8192
 
 typedef struct grove_load_options {
 	const char *branch;      /* NULL: main                                    */
