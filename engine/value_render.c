@@ -60,10 +60,15 @@ static char *blob_text(const msgpack_object *o, size_t *len)
 	return s;
 }
 
-static int temporal_text(char *buf, const struct lang_type *t, int64_t v)
+/* The text of a stored Date/DateTime integer; -1 when it is outside the
+ * type's range (Date32 days, Date64 ms): a corrupt value. */
+static int temporal_text(char *buf, const struct lang_type *t, const msgpack_object *o)
 {
+	if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER && o->via.u64 > INT64_MAX)
+		return -1;
+	int64_t v = o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER ? o->via.i64 : (int64_t)o->via.u64;
 	if (t->scalar == LANG_SCALAR_DATE)
-		return (int)date_format(buf, v);
+		return v < INT32_MIN || v > INT32_MAX ? -1 : (int)date_format(buf, v);
 	return (int)datetime_format(buf, v);
 }
 
@@ -93,8 +98,10 @@ static int render_scalar(struct jsonw *w, const struct lang_type *t, const msgpa
 		if (!is_int(o))
 			return corrupt(t, o, err);
 		if ((t->scalar == LANG_SCALAR_DATE || t->scalar == LANG_SCALAR_DATETIME) && mode == VALUE_RENDER_RESULT) {
-			int64_t v = o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER ? o->via.i64 : (int64_t)o->via.u64;
-			jsonw_string(w, buf, (size_t)temporal_text(buf, t, v));
+			int n = temporal_text(buf, t, o);
+			if (n < 0)
+				return corrupt(t, o, err);
+			jsonw_string(w, buf, (size_t)n);
 		} else if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
 			jsonw_uint(w, o->via.u64);
 		} else {
@@ -212,8 +219,8 @@ static json_t *scalar_json(const struct lang_type *t, const msgpack_object *o, e
 		if (!is_int(o))
 			return NULL;
 		if ((t->scalar == LANG_SCALAR_DATE || t->scalar == LANG_SCALAR_DATETIME) && mode == VALUE_RENDER_RESULT) {
-			int64_t v = o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER ? o->via.i64 : (int64_t)o->via.u64;
-			return json_stringn(buf, (size_t)temporal_text(buf, t, v));
+			int n = temporal_text(buf, t, o);
+			return n < 0 ? NULL : json_stringn(buf, (size_t)n);
 		}
 		if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
 			return json_uint(o->via.u64);

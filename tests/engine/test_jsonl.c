@@ -692,3 +692,51 @@ Test(jsonl, needs_an_id_generator_for_fresh_ids)
 	msgpack_sbuffer_destroy(&sb);
 	jsonl_reader_close(r);
 }
+
+/* ---- robustness ---------------------------------------------------------- */
+
+Test(jsonl, survives_random_corruption_of_valid_input)
+{
+	const char *seed =
+		"{\"type\":\"Person\",\"data\":{\"name\":\"A\\\"b\",\"age\":30}}\n"
+		"{\"edge\":\"Knows\",\"from\":\"A\",\"to\":\"B\",\"data\":{\"since\":\"2024-01-01\",\"id\":\"k\"}}\n"
+		"{\"type\":\"Counter\",\"data\":{\"sequence\":18446744073709551615,\"label\":\"x\\u00e9\"}}\n"
+		"[{\"a\":[1,2,{\"b\":null}]}, -12345678901234567890123, true]\n";
+	const char alphabet[] = "{}[]\":,\\u0 \n-1e.9tfn";
+	size_t len = strlen(seed);
+	char *buf = malloc(len + 1);
+	uint64_t s = 0x243F6A8885A308D3ULL;
+	struct jsonl_row_opts o = { .fresh_id = fresh_id, .fresh_id_arg = &counter_ids };
+	for (int iter = 0; iter < 3000; iter++) {
+		memcpy(buf, seed, len + 1);
+		for (int k = 0; k < 1 + iter % 4; k++) {
+			s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+			buf[s % len] = alphabet[(s >> 32) % (sizeof alphabet - 1)];
+		}
+		for (int strict = 0; strict < 2; strict++) {
+			struct jsonl_options jo = { .strict = strict };
+			struct jsonl_reader *r;
+			cr_assert_eq(jsonl_reader_open_buffer(&r, cat, buf, len, &jo), 0);
+			struct jsonl_record rec;
+			struct value_error err;
+			int rc, n = 0;
+			while ((rc = jsonl_reader_next(&rec, r, &err)) == 0 && n++ < 100) {
+				msgpack_sbuffer sb;
+				struct jsonl_ids ids;
+				msgpack_sbuffer_init(&sb);
+				if (rec.kind == JSONL_NODE)
+					rc = jsonl_node_row(&sb, &ids, &rec, &o, &err);
+				else
+					rc = jsonl_edge_row(&sb, &ids, &rec, rec.from, rec.to, &o, &err);
+				if (rc == 0)
+					jsonl_ids_free(&ids);
+				else
+					cr_assert(err.msg[0] != '\0');
+				msgpack_sbuffer_destroy(&sb);
+			}
+			cr_assert(rc == GROVE_ENOTFOUND || (rc < 0 && err.msg[0] != '\0'), "rc %d", rc);
+			jsonl_reader_close(r);
+		}
+	}
+	free(buf);
+}

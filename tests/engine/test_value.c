@@ -403,6 +403,18 @@ Test(value, builds_json_t_values_with_the_same_meaning)
 	json_decref(j);
 }
 
+Test(value, refuses_dates_outside_their_range_as_corrupt)
+{
+	msgpack_object o = { .type = MSGPACK_OBJECT_POSITIVE_INTEGER, .via.u64 = (uint64_t)INT32_MAX + 1 };
+	struct jsonw w;
+	struct value_error err;
+	jsonw_init(&w, 0);
+	cr_expect_eq(value_render(&w, &prop("Everything", "day")->type, &o, VALUE_RENDER_RESULT, &err), GROVE_ECORRUPT);
+	o.via.u64 = UINT64_MAX;
+	cr_expect_eq(value_render(&w, &prop("Everything", "at")->type, &o, VALUE_RENDER_RESULT, &err), GROVE_ECORRUPT);
+	jsonw_fini(&w);
+}
+
 Test(value, refuses_a_stored_value_of_the_wrong_kind_as_corrupt)
 {
 	msgpack_object o = { .type = MSGPACK_OBJECT_STR, .via.str = { 1, "x" } };
