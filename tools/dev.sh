@@ -2,7 +2,9 @@
 # tools/dev.sh — install what is missing (Debian 12), build, then run
 #   demo   the built-in demo on a fresh graph directory
 #   test   the whole test suite, plain and under ASan+UBSan
-#   bench  the benchmarks in --quick mode
+#   bench  the benchmarks in --quick mode, after installing their peers
+#          (SQLite, Node.js and Kuzu); GROVE_BENCH_BUILD names the build
+#          directory (default build)
 # Used by the README's two commands and by .ci/run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,9 +17,13 @@ packages=(gcc libc6-dev meson ninja-build pkg-config python3
           liblmdb-dev libmsgpack-dev liburing-dev libcriterion-dev
           libxxhash-dev libjansson-dev libmicrohttpd-dev)
 
+# The benchmarks' peers (bench mode only): SQLite's library, and Node.js
+# with npm for Kuzu, which bench/peers/setup.sh installs from npm.
+bench_packages=(libsqlite3-dev)
+
 install_missing() {
 	local missing=()
-	for p in "${packages[@]}"; do
+	for p in "$@"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
 	done
 	((${#missing[@]} == 0)) && return 0
@@ -52,7 +58,7 @@ sys.exit(1 if counts["failed"] else 0)
 PY
 }
 
-install_missing
+install_missing "${packages[@]}"
 
 case "$mode" in
 demo)
@@ -75,8 +81,22 @@ test)
 	exit $status
 	;;
 bench)
-	build build
-	for b in build/bench/*; do
+	install_missing "${bench_packages[@]}"
+	# Node.js may come from elsewhere than Debian (NodeSource's nodejs
+	# carries its own npm): install Debian's only when a command is missing.
+	if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+		install_missing nodejs npm
+	fi
+	bash bench/peers/setup.sh || echo "== bench/peers/setup.sh failed: load_bench will run without Kuzu"
+	dir=${GROVE_BENCH_BUILD:-build}
+	build "$dir"
+	# A build directory configured before libsqlite3-dev was there found no
+	# sqlite3: configure it again so that load_bench links it.
+	if grep -q "sqlite3 found: NO" "$dir/meson-logs/meson-log.txt" 2>/dev/null; then
+		meson setup --reconfigure "$dir" >/dev/null
+		ninja -C "$dir" -j"$jobs" >/dev/null
+	fi
+	for b in "$dir"/bench/*; do
 		[ -x "$b" ] && [ -f "$b" ] && "$b" --quick
 	done
 	;;
