@@ -159,6 +159,7 @@ int main(int argc, char **argv)
 	if (nodes_env && *nodes_env)
 		n = strtoull(nodes_env, NULL, 10);
 	double load_before = bench_load1();
+	bench_oom_first();
 	char *work = bench_mkdtemp("grove-branch-bench");
 	double big_load_s, small_load_s;
 	uint64_t big_rows, small_rows;

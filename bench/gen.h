@@ -54,6 +54,9 @@ uint64_t bench_du(const char *dir);
 long bench_maxrss_kib(void);
 /* Median / percentile of `n` doubles (sorts them). */
 double bench_pct(double *v, size_t n, double p);
+/* Ask the kernel to pick this process first if memory runs out (the
+ * machine is shared; a big load should not take others down with it). */
+void bench_oom_first(void);
 /* The machine's load average over the last minute (-1 if unknown). */
 double bench_load1(void);
 

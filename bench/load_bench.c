@@ -105,6 +105,7 @@ static struct run in_child(void (*fn)(struct run *, const void *), const void *a
 		struct run c;
 		memset(&c, 0, sizeof c);
 		c.ok = 1;
+		bench_oom_first();
 		fn(&c, arg);
 		ssize_t w = write(fd[1], &c, sizeof c);
 		_exit(w == (ssize_t)sizeof c ? 0 : 1);
