@@ -48,6 +48,11 @@ int engine_each_row(grove_db *db, struct read_at *r, const struct lang_cat_type 
 int engine_render_entity(struct jsonw *w, const struct lang_cat_type *t,
 			 const struct msgpack_object *o, bool endpoints);
 
+struct gq_lit;
+struct json_t;
+/* A .gq literal as a new JSON value (NULL: out of memory). */
+struct json_t *engine_lit_json(const struct gq_lit *lit);
+
 /* Convert a commit record to the public form. */
 void engine_commit_public(grove_commit *out, const struct commit_rec *c);
 

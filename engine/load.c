@@ -164,7 +164,7 @@ static int keep_item(struct load_plan *p, struct load_item *it)
 	p->present[it->t->id] = true;
 	int64_t prev = idset_get(&p->input, it->t->id, it->id, it->id_len);
 	if (prev >= 0) {
-		if (it->t->kind == LANG_CAT_NODE && it->t->has_key)
+		if (it->t->kind == LANG_CAT_NODE && it->t->has_key && !p->restage)
 			return fail(p, keyed_duplicate(p, it, &p->items[prev]), it->record, it->line);
 		p->items[prev].dead = true; /* an unkeyed id given twice: the last wins */
 	}
@@ -196,6 +196,21 @@ int load_add_node(struct load_plan *p, const struct jsonl_record *rec)
 	if (err < 0) {
 		free(it->row);
 		return fail(p, err, rec->record, rec->line);
+	}
+	return keep_item(p, it);
+}
+
+int load_put_row(struct load_plan *p, const struct lang_cat_type *t, msgpack_sbuffer *sb,
+		 unsigned long statement)
+{
+	int err;
+	if ((err = grow_items(p)) < 0)
+		return err;
+	struct load_item *it = &p->items[p->nitems];
+	*it = (struct load_item){ .t = t, .record = statement };
+	if ((err = adopt_row(p, it, sb)) < 0) {
+		free(it->row);
+		return db_error(p->db, err, "%s", p->verr.msg);
 	}
 	return keep_item(p, it);
 }

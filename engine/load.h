@@ -39,6 +39,8 @@ struct load_plan {
 	grove_db *db;
 	int mode;                        /* GROVE_LOAD_*                    */
 	int strict;
+	bool restage;                    /* mutations: a later put of the same
+					  * keyed id replaces the earlier one */
 	struct read_at at;               /* the branch as it is now         */
 	struct load_item *items;
 	size_t nitems, capitems;
@@ -66,6 +68,19 @@ void load_plan_free(struct load_plan *p);
 int load_add_node(struct load_plan *p, const struct jsonl_record *rec);
 int load_defer_edge(struct load_plan *p, const struct jsonl_record *rec);
 int load_build_edges(struct load_plan *p);
+
+/* Stage a built row (index/row.h) of `t`: constraints checked, the item
+ * owns sb's bytes afterwards.  For mutations. */
+int load_put_row(struct load_plan *p, const struct lang_cat_type *t, msgpack_sbuffer *sb,
+		 unsigned long statement);
+
+/* The staged item of (t, id), or NULL. */
+static inline struct load_item *load_staged(struct load_plan *p, const struct lang_cat_type *t,
+					    const char *id, uint32_t len)
+{
+	int64_t i = idset_get(&p->input, t->id, id, len);
+	return i >= 0 && !p->items[i].dead ? &p->items[i] : NULL;
+}
 
 /* load_check.c: the checks of spec §8.3-8.4 against the branch; then the
  * effects in apply order (node puts, edge changes, node deletes). */

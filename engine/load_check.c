@@ -143,8 +143,8 @@ static int retained_edges(struct load_plan *p, const struct lang_cat_type *t, co
 		return err == GROVE_ENOTFOUND ? 0 : db_error(p->db, err, NULL);
 	for (uint32_t i = 0; i < cat->n_edges; i++) {
 		const struct lang_cat_type *et = &cat->edges[i];
-		if (p->present[et->id])
-			continue;
+		if (p->mode == GROVE_LOAD_OVERWRITE && p->present[et->id])
+			continue; /* replaced whole: its new edges were checked */
 		for (int dir = 0; dir < 2; dir++) {
 			if ((dir == 0 ? et->from_id : et->to_id) != t->id)
 				continue;
@@ -155,7 +155,17 @@ static int retained_edges(struct load_plan *p, const struct lang_cat_type *t, co
 			if ((err = layered_open(&it, p->at.txn, p->db->views->adj, &p->at.chain, prefix,
 						sizeof prefix, NULL, 0)) < 0)
 				return db_error(p->db, err, NULL);
-			err = layered_next(&it);
+			/* An edge the same write deletes does not count. */
+			while ((err = layered_next(&it)) == 0) {
+				uint32_t type;
+				const char *eid;
+				uint32_t elen;
+				if ((err = views_id_name(&type, &eid, &elen, p->at.txn, p->db->views,
+							 layered_rd64(it.elem))) < 0)
+					break;
+				if (idset_get(&p->deleted, et->id, eid, elen) < 0)
+					break;
+			}
 			layered_close(&it);
 			if (err == 0)
 				return db_error(p->db, GROVE_EINVAL,

@@ -313,6 +313,28 @@ int grove_load_file(grove_load_result *out, grove_db *db, const grove_load_optio
 int grove_export(grove_db *db, const grove_target *target,
 		 int (*write)(void *arg, const char *buf, size_t len), void *arg);
 
+/* ---- Mutations -------------------------------------------------------- */
+
+typedef struct grove_mutate_options {
+	const char *branch;         /* NULL: main                                   */
+	const char *actor;          /* recorded on the commit, or NULL              */
+	const char *expected_head;  /* a commit id: refuse with GROVE_EPRECONDITION
+				       unless the branch is still there (OmniGraph's
+				       If-Graph-Commit); NULL: no precondition      */
+} grove_mutate_options;
+
+/* Run mutation query `name` of the .gq text `gq` with parameters
+ * `params_json` (a JSON object, or NULL).  All its statements are one
+ * atomic commit, with read-your-writes between them; a mutation that
+ * changes nothing commits nothing.  *out is the result JSON (spec §9.2:
+ * branch, query_name, affected_nodes, affected_edges, actor_id, commit or
+ * null); free with grove_free().  Errors: GROVE_EPARSE / GROVE_ETYPE with
+ * file:line:column, GROVE_EINVAL for run-time and validation errors,
+ * GROVE_EPRECONDITION, GROVE_ELIMIT; the graph is unchanged on error.
+ * Writers of one branch are serialized; of different branches, concurrent. */
+int grove_mutate_json(char **out, grove_db *db, const grove_mutate_options *opts,
+		      const char *gq, const char *name, const char *params_json);
+
 /* ---- Recovery tools ------------------------------------------------- */
 
 /* Throw the views away and rebuild them by replaying the whole log. */

@@ -11,6 +11,7 @@
 static const struct grove_cmd commands[] = {
 	{ "init",   cmd_init,   "grove init --schema FILE.pg DIR   create a graph" },
 	{ "load",   cmd_load,   "grove load DIR --data FILE --mode overwrite|append|merge [--branch B] [--from BASE]" },
+	{ "mutate", cmd_mutate, "grove mutate DIR (-e GQ | --query FILE) NAME [--params JSON] [--branch B] [--as A] [--if-commit ID]" },
 	{ "branch", cmd_branch, "grove branch create|delete|list DIR [NAME] [--from BASE]" },
 	{ "commit", cmd_commit, "grove commit list|show DIR [ID] [--branch B]" },
 	{ "export", cmd_export, "grove export DIR [--branch B | --snapshot COMMIT] [--out FILE]" },

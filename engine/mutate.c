@@ -1,0 +1,237 @@
+/*
+ * mutate.c — grove_mutate_json: compile a mutation query, run its
+ * statements under the branch's write lock on the newest state, log the
+ * effects as one event (one commit), report affected counts.
+ */
+#include "engine/mutate.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine/jsonw.h"
+#include "index/apply.h"
+#include "lang/query_ast.h"
+#include "lang/typecheck.h"
+#include "log/error.h"
+
+struct compiled {
+	struct gq_file *file;
+	struct gq_checked *checked;
+	struct gq_ir_query *ir;
+};
+
+static void compiled_free(struct compiled *c)
+{
+	gq_ir_free(c->ir);
+	gq_checked_free(c->checked);
+	gq_file_free(c->file);
+}
+
+static int compile(struct compiled *c, grove_db *db, const char *src, const char *name)
+{
+	struct lang_diag diag = LANG_DIAG_INIT;
+	const struct gq_query *q;
+	int err = 0;
+
+	memset(c, 0, sizeof *c);
+	if (gq_parse(&c->file, src, strlen(src), &diag) < 0)
+		err = db_error(db, GROVE_EPARSE, "%s", diag.message ? diag.message : "parse error");
+	else if (!(q = gq_file_find(c->file, name)))
+		err = db_error(db, GROVE_EINVAL, "query '%s' not found", name);
+	else if (!gq_query_is_mutation(q))
+		err = db_error(db, GROVE_EINVAL,
+			       "query '%s' is a read query; run it with grove_query_json", name);
+	else if (gq_typecheck(&c->checked, db->cat, q, &diag) < 0)
+		err = db_error(db, GROVE_ETYPE, "%s", diag.message ? diag.message : "type error");
+	else if (gq_lower(&c->ir, c->checked, &diag) < 0)
+		err = db_error(db, -ENOMEM, "%s", diag.message ? diag.message : "out of memory");
+	lang_diag_clear(&diag);
+	return err;
+}
+
+int mutate_value(struct mutation *m, msgpack_packer *pk, const struct gq_ir_expr *e,
+		 const struct lang_type *t, const char *prop)
+{
+	struct value_opts o = VALUE_OPTS_INIT;
+	grove_db *db = m->plan.db;
+	json_t *j = NULL;
+	int err;
+
+	if (e->kind == GQ_IR_NOW) {
+		msgpack_pack_int64(pk, m->now_ms);
+		return 0;
+	}
+	if (e->kind == GQ_IR_PARAM) {
+		j = json_incref(json_object_get(m->params, e->name));
+	} else if (e->kind == GQ_IR_LIT) {
+		j = engine_lit_json(e->lit);
+		if (!j)
+			return db_error(db, -ENOMEM, "out of memory");
+	} else {
+		return db_error(db, GROVE_EINVAL, "property '%s': unsupported value expression", prop);
+	}
+	err = value_from_param(pk, e->kind == GQ_IR_PARAM ? e->name : prop, t, j, &o,
+			       &m->plan.verr);
+	json_decref(j);
+	if (err == GROVE_ENOTFOUND && e->kind == GQ_IR_PARAM)
+		return db_error(db, GROVE_EINVAL, "parameter '%s' not provided", e->name);
+	if (err < 0) {
+		/* A literal that does not fit its column (spec §9.4). */
+		if (e->kind == GQ_IR_LIT)
+			return db_error(db, GROVE_EINVAL, "property '%s': %s", prop, m->plan.verr.msg);
+		return db_error(db, err, "%s", m->plan.verr.msg);
+	}
+	return 0;
+}
+
+static int parse_params(json_t **out, grove_db *db, const char *params_json)
+{
+	json_error_t jerr;
+	if (!params_json || !*params_json) {
+		*out = json_object();
+		return *out ? 0 : db_error(db, -ENOMEM, "out of memory");
+	}
+	*out = json_loads(params_json, JSON_DECODE_INT_AS_REAL * 0, &jerr);
+	if (!*out)
+		return db_error(db, GROVE_EINVAL, "params: invalid JSON at line %d column %d: %s",
+				jerr.line, jerr.column, jerr.text);
+	if (!json_is_object(*out)) {
+		json_decref(*out);
+		return db_error(db, GROVE_EINVAL, "params must be a JSON object");
+	}
+	return 0;
+}
+
+static void write_result(struct jsonw *w, const char *branch, const char *name, const char *actor,
+			 const struct mutation *m, const grove_commit *c)
+{
+	jsonw_object_begin(w);
+	jsonw_key_cstr(w, "branch");
+	jsonw_cstr(w, branch);
+	jsonw_key_cstr(w, "query_name");
+	jsonw_cstr(w, name);
+	jsonw_key_cstr(w, "affected_nodes");
+	jsonw_uint(w, m->affected_nodes);
+	jsonw_key_cstr(w, "affected_edges");
+	jsonw_uint(w, m->affected_edges);
+	jsonw_key_cstr(w, "actor_id");
+	actor && *actor ? jsonw_cstr(w, actor) : jsonw_null(w);
+	jsonw_key_cstr(w, "commit");
+	if (!c) {
+		jsonw_null(w);
+	} else {
+		jsonw_object_begin(w);
+		jsonw_key_cstr(w, "graph_commit_id");
+		jsonw_cstr(w, c->id);
+		jsonw_key_cstr(w, "graph_branch");
+		jsonw_cstr(w, c->branch);
+		jsonw_key_cstr(w, "graph_manifest_version");
+		jsonw_uint(w, c->graph_version);
+		jsonw_key_cstr(w, "parent_commit_id");
+		c->parent[0] ? jsonw_cstr(w, c->parent) : jsonw_null(w);
+		jsonw_key_cstr(w, "merged_parent_commit_id");
+		c->merged_parent[0] ? jsonw_cstr(w, c->merged_parent) : jsonw_null(w);
+		jsonw_key_cstr(w, "actor_id");
+		c->actor[0] ? jsonw_cstr(w, c->actor) : jsonw_null(w);
+		jsonw_key_cstr(w, "created_at");
+		jsonw_int(w, c->created_at_us);
+		jsonw_object_end(w);
+	}
+	jsonw_object_end(w);
+}
+
+/* Stage every statement, check the final image, log one event. */
+static int run_statements(struct mutation *m, grove_db *db, const grove_mutate_options *o,
+			  const char *branch, const char *src, const char *params_json,
+			  grove_commit *commit, int *committed)
+{
+	struct event ev = { .kind = EVENT_MUTATION };
+	struct timespec ts;
+	int err = 0;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	m->now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	for (size_t i = 0; !err && i < m->ir->n_mutations; i++)
+		err = mutate_statement(m, &m->ir->mutations[i], (unsigned long)i + 1);
+	if (err || (err = load_finish(&m->plan)) < 0)
+		return err;
+	*committed = m->plan.nfx > 0;
+	if (!*committed)
+		return 0; /* a mutation that changes nothing commits nothing */
+	engine_event_stamp(&ev, branch, o ? o->actor : NULL);
+	ev.parent = m->plan.at.head.id;
+	ev.op_text = event_str(src);
+	if (params_json)
+		ev.params = event_str(params_json);
+	ev.effects = m->plan.fx;
+	ev.neffects = (uint32_t)m->plan.nfx;
+	read_at_close(&m->plan.at);
+	if ((err = seq_commit(db, &ev, 1, ev.effects, ev.neffects, NULL)) < 0)
+		return err;
+	char id[COMMIT_ID_TEXT_BYTES];
+	commit_id_format(id, &ev.commit);
+	return grove_commit_show(commit, db, id);
+}
+
+static int check_head(grove_db *db, const struct read_at *at, const char *branch,
+		      const char *expected)
+{
+	char head[COMMIT_ID_TEXT_BYTES];
+	if (!expected)
+		return 0;
+	commit_id_format(head, &at->head.id);
+	if (!strcmp(head, expected))
+		return 0;
+	return db_error(db, GROVE_EPRECONDITION,
+			"precondition failed: branch '%s' is at commit %s, not the expected %s",
+			branch, head, expected);
+}
+
+int grove_mutate_json(char **out, grove_db *db, const grove_mutate_options *o, const char *src,
+		      const char *name, const char *params_json)
+{
+	const char *branch = o && o->branch && *o->branch ? o->branch : MAIN_BRANCH;
+	grove_target t = { branch, NULL };
+	struct mutation m = { 0 };
+	struct compiled c;
+	struct branch_lock *bl = NULL;
+	json_t *params = NULL;
+	grove_commit commit;
+	int committed = 0, err;
+
+	*out = NULL;
+	if ((err = compile(&c, db, src, name)) < 0) {
+		compiled_free(&c);
+		return err;
+	}
+	m.ir = c.ir;
+	if ((err = parse_params(&params, db, params_json)) == 0 &&
+	    (err = branch_name_check(db, branch, "mutate")) == 0 &&
+	    !(bl = db_branch_lock(db, branch)))
+		err = db_error(db, -ENOMEM, "out of memory");
+	m.params = params;
+	if (!err && (err = load_plan_init(&m.plan, db, GROVE_LOAD_MERGE, 0)) == 0) {
+		m.plan.restage = true;
+		if ((err = read_at_open(&m.plan.at, db, &t)) == 0 &&
+		    (err = check_head(db, &m.plan.at, branch, o ? o->expected_head : NULL)) == 0)
+			err = run_statements(&m, db, o, branch, src, params_json, &commit, &committed);
+		load_plan_free(&m.plan);
+	}
+	if (bl)
+		db_branch_unlock(db, bl);
+	if (!err) {
+		struct jsonw w;
+		jsonw_init(&w, 0);
+		write_result(&w, branch, name, o ? o->actor : NULL, &m, committed ? &commit : NULL);
+		if ((err = jsonw_error(&w)) < 0)
+			jsonw_fini(&w), db_error(db, err, "out of memory");
+		else
+			*out = w.buf;
+	}
+	json_decref(params);
+	compiled_free(&c);
+	return err;
+}
