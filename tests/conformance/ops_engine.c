@@ -52,8 +52,10 @@ struct eg_state {
 
 static struct eg_state *eg_state(struct cf_ctx *ctx)
 {
-	if (ctx->engine == NULL)
-		ctx->engine = calloc(1, sizeof(struct eg_state));
+	if (ctx->engine == NULL && (ctx->engine = calloc(1, sizeof(struct eg_state))) == NULL) {
+		fprintf(stderr, "grove-conformance: out of memory\n");
+		abort();
+	}
 	return ctx->engine;
 }
 
