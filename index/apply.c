@@ -246,6 +246,15 @@ static int apply_effect(MDB_txn *txn, struct views *v, const struct lang_catalog
 		err = put(txn, v->rows, key, n, del ? NULL : fx->row.ptr, del ? 0 : fx->row.len, 0,
 			  "rows");
 	}
+	if (!err) {
+		/* chg: layer | lsn | type | entity, for LSN-range change reads. */
+		uint8_t ck[24], op = del ? 2 : 1;
+		layered_be32(ck, b->rec.layer);
+		layered_be64(ck + 4, lsn);
+		layered_be32(ck + 12, fx->type_id);
+		layered_be64(ck + 16, e);
+		err = put(txn, v->chg, ck, sizeof ck, &op, 1, 0, "changes");
+	}
 	free(old.mv_data);
 	return err;
 }

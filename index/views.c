@@ -31,9 +31,9 @@ int views_error(int rc, const char *what)
 static int open_dbs(struct views *v)
 {
 	static const char *const names[] = { "meta", "branches", "layers", "commits", "ids",
-					     "names", "rows", "adj", "pidx" };
+					     "names", "rows", "adj", "pidx", "chg" };
 	MDB_dbi *dbis[] = { &v->meta, &v->branches, &v->layers, &v->commits, &v->ids,
-			    &v->names, &v->rows, &v->adj, &v->pidx };
+			    &v->names, &v->rows, &v->adj, &v->pidx, &v->chg };
 	MDB_txn *txn;
 	int rc = mdb_txn_begin(v->env, NULL, 0, &txn);
 

@@ -12,6 +12,9 @@
  *   rows      layer | type | entity | ~lsn -> row (row.h) or tombstone
  *   adj       layer | edge type | dir | node | edge | ~lsn -> other node
  *   pidx      layer | type | prop | value | entity | ~lsn -> "" or tombstone
+ *   chg       layer | lsn | type | entity -> op (1 put, 2 delete): what each
+ *             event changed, in LSN order, so diffs, commit changes and
+ *             merges read exactly the entities an LSN range touched
  *
  * Every view is derived from the log.  Applying one event is one LMDB write
  * transaction that also advances "applied_lsn", so the views always equal
@@ -25,7 +28,7 @@
 
 struct views {
 	MDB_env *env;
-	MDB_dbi meta, branches, layers, commits, ids, names, rows, adj, pidx;
+	MDB_dbi meta, branches, layers, commits, ids, names, rows, adj, pidx, chg;
 };
 
 /* Open (creating if needed) the environment in directory `dir`.  The map

@@ -106,11 +106,11 @@ static int checksum(uint64_t *out, MDB_txn *txn, MDB_dbi dbi)
 static int compare_views(grove_db *db, struct views *a, struct views *b)
 {
 	static const char *const names[] = { "meta", "branches", "layers", "commits", "ids",
-					     "names", "rows", "adj", "pidx" };
+					     "names", "rows", "adj", "pidx", "chg" };
 	MDB_dbi da[] = { a->meta, a->branches, a->layers, a->commits, a->ids, a->names, a->rows,
-			 a->adj, a->pidx };
+			 a->adj, a->pidx, a->chg };
 	MDB_dbi dbb[] = { b->meta, b->branches, b->layers, b->commits, b->ids, b->names, b->rows,
-			  b->adj, b->pidx };
+			  b->adj, b->pidx, b->chg };
 	MDB_txn *ta, *tb;
 	int err = 0;
 
