@@ -101,6 +101,11 @@ json_t *eg_fail(const grove_db *db, int err)
 		json_object_set_new(r, "type_key", json_string(info.type_key));
 	if (info.entity_id[0])
 		json_object_set_new(r, "entity_id", json_string(info.entity_id));
+	if (info.resource[0]) {
+		json_object_set_new(r, "resource", json_string(info.resource));
+		json_object_set_new(r, "limit", json_integer((json_int_t)info.limit));
+		json_object_set_new(r, "actual", json_integer((json_int_t)info.actual));
+	}
 	return r;
 }
 
@@ -204,6 +209,13 @@ static json_t *op_init(struct cf_ctx *ctx, const json_t *step)
 	if (schema == NULL)
 		return cf_error(why, 0);
 	int fresh = st->dir == NULL;
+	if (!fresh && json_is_true(json_object_get(step, "force"))) {
+		free(schema);
+		snprintf(ctx->skip, sizeof ctx->skip, "init --force repairs OmniGraph's storage "
+			 "artifacts of a graph root; Grove has no forced init (a second init is "
+			 "refused, as tested by the plain re-init cases)");
+		return NULL;
+	}
 	if (fresh && (st->dir = eg_new_dir(st, why)) == NULL) {
 		free(schema);
 		return cf_error(why, 0);
