@@ -275,6 +275,82 @@ int grove_entity_json(char **out, grove_db *db, const grove_target *target,
  * the last schema apply; free with grove_free(). */
 int grove_schema_text(char **out, grove_db *db);
 
+/* ---- Queries -------------------------------------------------------- */
+
+/*
+ * Read queries of OmniGraph's .gq language (match / return / order /
+ * limit, traversals with hop bounds, negation, aggregates).  `gq_source`
+ * is the text of a .gq file (NUL-terminated); `query_name` picks a query
+ * by exact name (NULL: the file's only query); `params_json` is a JSON
+ * object of parameters (NULL or "" : none), converted by each parameter's
+ * declared type.  The query reads one consistent snapshot of `target`
+ * (NULL: main's head; a commit id: time travel) and is typechecked
+ * against the graph's current schema.
+ *
+ * Errors (message in grove_errmsg()):
+ *   GROVE_EPARSE  the text does not parse ("query:LINE:COL: parse error:
+ *                 ..." with the caret rendering);
+ *   GROVE_ETYPE   the query does not typecheck ("type error: T5: ...");
+ *   GROVE_EINVAL  "query '<name>' not found", "parameter '<k>' not
+ *                 provided", "param '<k>': ..." (conversion), "params must
+ *                 be a JSON object", a mutation query (run those with the
+ *                 mutation API), and search/ranking functions (nearest,
+ *                 bm25, rrf, search, fuzzy, match_text), not built yet;
+ *   GROVE_ENOTFOUND  an unknown branch or commit;
+ *   GROVE_ELIMIT  a result beyond 4,194,304 rows or 1 GiB, a traversal
+ *                 visiting more than 2^26 nodes, more than 4096 steps.
+ * A `limit` without `order` stops reading once it has its rows; `order`
+ * with `limit n` keeps only the best n rows in memory.
+ */
+
+/* Run a read query and return the result as JSON text (free with
+ * grove_free()):
+ *   {"query_name":..., "target":{"branch":...,"snapshot":...},
+ *    "row_count":N, "columns":[...], "rows":[{column: value, ...}, ...],
+ *    "graph_commit_id":"<the commit read>"}
+ * Values: strings, booleans, numbers (F32 widened to double; NaN and
+ * infinities as "NaN", "Infinity", "-Infinity"), Date "YYYY-MM-DD",
+ * DateTime "YYYY-MM-DDTHH:MM:SS.mmmZ", lists and vectors as arrays, a node
+ * variable as its id string, NULL as null. */
+int grove_query_json(char **out_json, grove_db *db, const grove_target *target,
+		     const char *gq_source, const char *query_name, const char *params_json);
+
+/* The same as a result handle, for C callers: rows and columns by index. */
+typedef struct grove_result grove_result;
+
+int grove_query(grove_result **out, grove_db *db, const grove_target *target,
+		const char *gq_source, const char *query_name, const char *params_json);
+void grove_result_free(grove_result *r);
+
+size_t grove_result_ncols(const grove_result *r);
+size_t grove_result_nrows(const grove_result *r);
+/* A column's name ("p.name", an alias, ...) or NULL past the end. */
+const char *grove_result_column(const grove_result *r, size_t col);
+/* A column's value type as the schema spells it ("String", "I64", "F64",
+ * "Date", "[String]", "Vector(3)"; a node variable's column is "String"). */
+const char *grove_result_column_type(grove_result *r, size_t col);
+/* The commit the query read (26 characters), or NULL. */
+const char *grove_result_commit_id(const grove_result *r);
+
+/* Cell accessors: 1 / 0 for is_null (1 also out of range).  The getters
+ * return 0, GROVE_ENOTFOUND for a NULL cell, or GROVE_EINVAL when the
+ * cell is out of range or not of that kind.  grove_result_int reads
+ * integers (and Date days, DateTime ms); grove_result_double any number;
+ * grove_result_string strings and ids (not NUL-terminated: use *len; the
+ * pointer lives as long as the result). */
+int grove_result_is_null(const grove_result *r, size_t row, size_t col);
+int grove_result_int(int64_t *out, const grove_result *r, size_t row, size_t col);
+int grove_result_double(double *out, const grove_result *r, size_t row, size_t col);
+int grove_result_string(const char **out, size_t *len, const grove_result *r, size_t row, size_t col);
+/* One cell as JSON text (as in grove_query_json's rows); valid until the
+ * next call on r.  NULL out of range. */
+const char *grove_result_value_json(grove_result *r, size_t row, size_t col);
+/* The whole result as grove_query_json's text (free with grove_free()). */
+int grove_result_json(char **out, const grove_result *r);
+/* How many stored rows (entities and edges) the query read: a measure of
+ * its work, e.g. a `limit 3` without `order` reads about 3 rows. */
+uint64_t grove_result_rows_visited(const grove_result *r);
+
 /* ---- Loading and exporting JSONL ------------------------------------ */
 
 #define GROVE_LOAD_OVERWRITE 1  /* the input's types become exactly the input   */

@@ -1,0 +1,204 @@
+/*
+ * engine/query_run.c — running a read query (grove.h "Queries"): parse
+ * the `.gq` text, pick the query (spec §3.2), typecheck it against the
+ * catalog in force (spec §4), lower it (lang/ir.h), convert the JSON
+ * parameters by declared type (spec §7.1), open one consistent read at
+ * the target (a branch head or a commit: time travel, engine §4.1-4.2)
+ * and run the pipeline into a result.
+ *
+ * Errors: GROVE_EPARSE / GROVE_ETYPE with the compiler's diagnostic
+ * (`query:LINE:COL: parse error: ...` for a syntax error); the run-time
+ * errors of spec §9.4 are GROVE_EINVAL with their exact texts; a mutation
+ * query is refused with a pointer to grove_mutate_json().
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine/query.h"
+#include "lang/query_ast.h"
+#include "log/commit_id.h"
+#include "log/error.h"
+
+struct compiled {
+	struct gq_file *file;
+	struct gq_checked *checked;
+	struct gq_ir_query *ir;
+};
+
+static void compiled_free(struct compiled *c)
+{
+	gq_ir_free(c->ir);
+	gq_checked_free(c->checked);
+	gq_file_free(c->file);
+}
+
+static int diag_error(grove_db *db, int code, struct lang_diag *d)
+{
+	const char *msg = d->message ? d->message : "invalid query";
+	int err = d->has_span ? db_error(db, code, "query:%u:%u: %s", (unsigned)d->line, (unsigned)d->col, msg)
+	                      : db_error(db, code, "%s", msg);
+	lang_diag_clear(d);
+	return err;
+}
+
+static const struct gq_query *pick(grove_db *db, const struct gq_file *f, const char *name, int *err)
+{
+	const struct gq_query *q = NULL;
+	if (name != NULL && (q = gq_file_find(f, name)) == NULL)
+		*err = db_error(db, GROVE_EINVAL, "query '%s' not found", name);
+	else if (name == NULL && f->n_queries == 1)
+		q = &f->queries[0];
+	else if (name == NULL)
+		*err = db_error(db, GROVE_EINVAL, f->n_queries == 0 ? "the query file holds no query"
+		                : "query file contains multiple queries; pass --name");
+	if (q != NULL && gq_query_is_mutation(q)) {
+		*err = db_error(db, GROVE_EINVAL, "query '%s' contains mutations (insert/update/delete); "
+		                "use grove_mutate_json for write queries", q->name);
+		q = NULL;
+	}
+	return q;
+}
+
+static size_t count_steps(const struct gq_ir_pipeline *p)
+{
+	size_t n = p->n_steps;
+	for (size_t i = 0; i < p->n_steps; i++)
+		if (p->steps[i].kind == GQ_IR_ANTI_JOIN)
+			n += count_steps(&p->steps[i].inner);
+	return n;
+}
+
+static int compile(struct compiled *c, grove_db *db, const char *src, const char *name)
+{
+	struct lang_diag d = LANG_DIAG_INIT;
+	int err = 0;
+	memset(c, 0, sizeof(*c));
+	if (gq_parse(&c->file, src, strlen(src), &d) != 0)
+		return diag_error(db, GROVE_EPARSE, &d);
+	const struct gq_query *q = pick(db, c->file, name, &err);
+	if (q == NULL)
+		return err;
+	if (gq_typecheck_read(&c->checked, db->cat, q, &d) != 0)
+		return diag_error(db, GROVE_ETYPE, &d);
+	if (gq_lower(&c->ir, c->checked, &d) != 0)
+		return diag_error(db, -ENOMEM, &d);
+	size_t steps = count_steps(&c->ir->pipeline);
+	if (steps > QX_MAX_STEPS) {
+		db_error(db, GROVE_ELIMIT, "query '%s' has %zu steps; at most %u are allowed", q->name, steps,
+		         QX_MAX_STEPS);
+		return db_error_limit(db, GROVE_ELIMIT, "query steps", QX_MAX_STEPS, steps);
+	}
+	return 0;
+}
+
+static json_t *parse_params(grove_db *db, const char *text, int *err)
+{
+	if (text == NULL || text[strspn(text, " \t\r\n")] == '\0')
+		return json_object();
+	json_error_t je;
+	json_t *j = json_loads(text, JSON_DECODE_ANY, &je);
+	if (j == NULL) {
+		*err = db_error(db, GROVE_EINVAL, "params must be a JSON object (%s at %d:%d)", je.text, je.line,
+		                je.column);
+		return NULL;
+	}
+	if (!json_is_object(j)) {
+		json_decref(j);
+		*err = db_error(db, GROVE_EINVAL, "params must be a JSON object");
+		return NULL;
+	}
+	return j;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Where the result says it read (spec §9.1 "target", "graph_commit_id"). */
+static int stamp_target(struct grove_result *res, const grove_target *target, const struct read_at *r)
+{
+	commit_id_format(res->commit_id, &r->head.id);
+	if (target != NULL && target->commit != NULL)
+		res->snapshot = strdup(res->commit_id);
+	else
+		res->branch = strdup(r->branch);
+	return res->snapshot != NULL || res->branch != NULL ? 0 : -ENOMEM;
+}
+
+static int execute(struct grove_result **out, grove_db *db, const grove_target *target,
+                   const struct compiled *c, json_t *params)
+{
+	struct read_at r;
+	int err = read_at_open(&r, db, target);
+	if (err < 0)
+		return err;
+	struct qx x = { .db = db, .r = &r, .ir = c->ir, .checked = c->checked, .params = params };
+	x.now_ms = now_ms();
+	x.n_slots = c->ir->n_bindings;
+	x.slots = calloc(x.n_slots + 1, sizeof(*x.slots));
+	int zone_ok = msgpack_zone_init(&x.zone, 4096);
+	size_t ready = 0;
+	for (; x.slots != NULL && ready < x.n_slots; ready++)
+		if (!msgpack_zone_init(&x.slots[ready].zone, 1024))
+			break;
+	if (x.slots == NULL || !zone_ok || ready < x.n_slots)
+		err = db_error(db, -ENOMEM, "out of memory");
+	if (err == 0 && (err = qx_refuse_search(&x)) == 0 && (err = qx_params(&x)) == 0 &&
+	    (err = qx_collect(&x, out)) == 0 && stamp_target(*out, target, &r) < 0) {
+		grove_result_free(*out);
+		*out = NULL;
+		err = db_error(db, -ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < ready; i++)
+		msgpack_zone_destroy(&x.slots[i].zone);
+	free(x.slots);
+	free(x.consts);
+	if (zone_ok)
+		msgpack_zone_destroy(&x.zone);
+	read_at_close(&r);
+	return err;
+}
+
+int grove_query(grove_result **out, grove_db *db, const grove_target *target, const char *gq_source,
+                const char *query_name, const char *params_json)
+{
+	if (out == NULL || db == NULL || gq_source == NULL)
+		return db ? db_error(db, GROVE_EINVAL, "grove_query: out, db and gq_source are required")
+		          : GROVE_EINVAL;
+	*out = NULL;
+	int err = 0;
+	json_t *params = parse_params(db, params_json, &err);
+	if (params == NULL)
+		return err;
+	struct compiled c;
+	if ((err = compile(&c, db, gq_source, query_name)) == 0)
+		err = execute(out, db, target, &c, params);
+	compiled_free(&c);
+	json_decref(params);
+	return err;
+}
+
+int grove_query_json(char **out_json, grove_db *db, const grove_target *target, const char *gq_source,
+                     const char *query_name, const char *params_json)
+{
+	if (out_json == NULL)
+		return GROVE_EINVAL;
+	*out_json = NULL;
+	grove_result *res;
+	int err = grove_query(&res, db, target, gq_source, query_name, params_json);
+	if (err < 0)
+		return err;
+	if ((err = grove_result_json(out_json, res)) < 0)
+		err = err == GROVE_ELIMIT ? db_error_limit(db, db_error(db, err, "the query result exceeds %llu bytes",
+		                                                         (unsigned long long)QX_MAX_BYTES),
+		                                           "result bytes", QX_MAX_BYTES, QX_MAX_BYTES + 1)
+		                          : db_error(db, err, "out of memory");
+	grove_result_free(res);
+	return err;
+}

@@ -1,0 +1,236 @@
+/*
+ * engine/query_scan.c — the pipeline driver and the steps that introduce a
+ * variable from nothing (SCAN) or only test the row (FILTER, ANTI_JOIN);
+ * the slots that hold a row's bindings.
+ *
+ * SCAN access paths (lang/lower.c chooses them):
+ *   KEY_LOOKUP   a full @key match: the canonical id (spec §7.7) looked up
+ *                in the global id map, then one row read at the target;
+ *   TYPE_SCAN    every row of the type visible at the target, through the
+ *                layered iterator (index/layered.h) in internal-id order;
+ *   INDEX_POINT  read as a TYPE_SCAN for now (the binding's matches are
+ *                always among the scan's filters, so the result is the
+ *                same; the property-index read is an optimisation to come).
+ * Each entity found is bound, checked against the binding's matches, and
+ * the rest of the pipeline runs for it; a positive return (QX_STOP) from
+ * downstream ends the scan at once, which is how `limit` without `order`
+ * stops reading rows.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/jsonw.h"
+#include "engine/query.h"
+#include "engine/value.h"
+#include "index/apply.h"
+#include "index/layered.h"
+#include "log/error.h"
+
+/* ---- slots -------------------------------------------------------------- */
+
+void qx_bind(struct qx *x, uint32_t s, const struct lang_cat_type *t, uint64_t e, const void *row,
+             size_t len)
+{
+	struct qx_slot *sl = &x->slots[s];
+	sl->entity = e;
+	sl->type = t;
+	sl->row = row;
+	sl->row_len = len;
+	sl->decoded = 0;
+}
+
+int qx_fetch(struct qx *x, uint32_t s, const struct lang_cat_type *t, uint64_t e)
+{
+	uint8_t prefix[4], elem[8];
+	MDB_val row;
+	layered_be32(prefix, t->id);
+	layered_be64(elem, e);
+	int err = layered_get(&row, NULL, x->r->txn, x->db->views->rows, &x->r->chain, prefix, 4, elem, 8);
+	if (err == GROVE_ENOTFOUND)
+		return err;
+	if (err < 0)
+		return db_error(x->db, err, NULL);
+	x->rows_visited++;
+	qx_bind(x, s, t, e, row.mv_data, row.mv_size);
+	return 0;
+}
+
+int qx_slot_view(struct qx *x, uint32_t s, const struct value_row **out)
+{
+	struct qx_slot *sl = &x->slots[s];
+	if (!sl->decoded) {
+		struct value_error verr;
+		size_t off = 0;
+		msgpack_zone_clear(&sl->zone);
+		if (sl->row == NULL ||
+		    msgpack_unpack(sl->row, sl->row_len, &off, &sl->zone, &sl->obj) < 0)
+			return db_error(x->db, GROVE_ECORRUPT, "a stored row of %s does not decode",
+			                sl->type ? sl->type->name : "?");
+		if (value_row_view(&sl->view, &sl->obj, sl->type, &verr) < 0)
+			return db_error(x->db, GROVE_ECORRUPT, "%s", verr.msg);
+		sl->decoded = 1;
+	}
+	*out = &sl->view;
+	return 0;
+}
+
+/* ---- SCAN --------------------------------------------------------------- */
+
+static int scan_filters(struct qx *x, const struct gq_ir_step *st)
+{
+	for (size_t k = 0; k < st->n_filters; k++) {
+		int ok = qx_filter(x, &st->filters[k]);
+		if (ok <= 0)
+			return ok;
+	}
+	return 1;
+}
+
+/* The current slot passed its matches: on to the next step. */
+static int scan_emit(struct qx *x, const struct gq_ir_pipeline *p, size_t i, qx_sink_fn sink, void *arg)
+{
+	int ok = scan_filters(x, &p->steps[i]);
+	if (ok <= 0)
+		return ok;
+	return qx_pipe(x, p, i + 1, sink, arg);
+}
+
+static int type_scan(struct qx *x, const struct gq_ir_pipeline *p, size_t i, qx_sink_fn sink, void *arg)
+{
+	const struct gq_ir_step *st = &p->steps[i];
+	const struct lang_cat_type *t = x->ir->bindings[st->slot].type;
+	struct layered_iter it;
+	uint8_t prefix[4];
+	layered_be32(prefix, t->id);
+	int err = layered_open(&it, x->r->txn, x->db->views->rows, &x->r->chain, prefix, 4, NULL, 0);
+	if (err < 0)
+		return db_error(x->db, err, NULL);
+	for (;;) {
+		if ((err = layered_next(&it)) != 0) {
+			err = err == GROVE_ENOTFOUND ? 0 : db_error(x->db, err, NULL);
+			break;
+		}
+		if (it.elem_len != 8) {
+			err = db_error(x->db, GROVE_ECORRUPT, "a row key of %s is malformed", t->name);
+			break;
+		}
+		x->rows_visited++;
+		qx_bind(x, st->slot, t, layered_rd64(it.elem), it.value.mv_data, it.value.mv_size);
+		if ((err = scan_emit(x, p, i, sink, arg)) != 0)
+			break;
+	}
+	layered_close(&it);
+	return err;
+}
+
+/* The canonical id of the key values (spec §7.7): one member's scalar
+ * text, or a compact JSON array of the members' texts in property-id
+ * order.  1: computed; 0: no entity can match (a NULL or unfit value). */
+static int key_id(struct qx *x, const struct gq_ir_step *st, const struct lang_cat_type *t, char **out,
+                  size_t *out_len)
+{
+	const struct lang_cat_property *m[64];
+	uint32_t order[64], n = t->key.n;
+	if (n == 0 || n > 64)
+		return 0;
+	for (uint32_t k = 0; k < n; k++) {
+		if ((m[k] = lang_cat_type_prop(t, t->key.columns[k])) == NULL)
+			return 0;
+		uint32_t j = k;  /* insertion sort of member indexes by property id */
+		for (; j > 0 && m[order[j - 1]]->id > m[k]->id; j--)
+			order[j] = order[j - 1];
+		order[j] = k;
+	}
+	struct jsonw w;
+	jsonw_init(&w, 0);
+	jsonw_array_begin(&w);
+	for (uint32_t k = 0; k < n; k++) {
+		uint32_t bi = order[k];
+		msgpack_object v;
+		char *text = NULL;
+		size_t len = 0;
+		struct value_error verr;
+		if (qx_eval(x, st->key_values[bi], &v) < 0 ||
+		    value_key_text(&text, &len, &m[bi]->type, &v, &verr) < 0) {
+			jsonw_fini(&w);
+			return 0;
+		}
+		if (n == 1) {
+			jsonw_fini(&w);
+			*out = text;
+			*out_len = len;
+			return 1;
+		}
+		jsonw_string(&w, text, len);
+		free(text);
+	}
+	jsonw_array_end(&w);
+	if (jsonw_error(&w) < 0) {
+		jsonw_fini(&w);
+		return 0;
+	}
+	*out = w.buf;
+	*out_len = w.len;
+	return 1;
+}
+
+static int key_lookup(struct qx *x, const struct gq_ir_pipeline *p, size_t i, qx_sink_fn sink, void *arg)
+{
+	const struct gq_ir_step *st = &p->steps[i];
+	const struct lang_cat_type *t = x->ir->bindings[st->slot].type;
+	char *id = NULL;
+	size_t len = 0;
+	if (!key_id(x, st, t, &id, &len))
+		return type_scan(x, p, i, sink, arg);  /* the filters decide */
+	uint64_t e;
+	int err = views_id_lookup(&e, x->r->txn, x->db->views, t->id, id, (uint32_t)len);
+	free(id);
+	if (err == GROVE_ENOTFOUND)
+		return 0;
+	if (err < 0)
+		return db_error(x->db, err, NULL);
+	if ((err = qx_fetch(x, st->slot, t, e)) == GROVE_ENOTFOUND)
+		return 0;
+	return err < 0 ? err : scan_emit(x, p, i, sink, arg);
+}
+
+/* ---- ANTI_JOIN, the driver ---------------------------------------------- */
+
+static int found_sink(struct qx *x, void *arg)
+{
+	(void)x;
+	(void)arg;
+	return QX_STOP;
+}
+
+static int anti_join(struct qx *x, const struct gq_ir_pipeline *p, size_t i, qx_sink_fn sink, void *arg)
+{
+	int rc = qx_pipe(x, &p->steps[i].inner, 0, found_sink, NULL);
+	if (rc < 0)
+		return rc;
+	return rc == QX_STOP ? 0 : qx_pipe(x, p, i + 1, sink, arg);
+}
+
+int qx_pipe(struct qx *x, const struct gq_ir_pipeline *p, size_t i, qx_sink_fn sink, void *arg)
+{
+	if (i == p->n_steps)
+		return sink(x, arg);
+	const struct gq_ir_step *st = &p->steps[i];
+	switch (st->kind) {
+	case GQ_IR_SCAN:
+		if (st->access == GQ_ACCESS_KEY_LOOKUP)
+			return key_lookup(x, p, i, sink, arg);
+		return type_scan(x, p, i, sink, arg);
+	case GQ_IR_EXPAND:
+		return qx_expand(x, p, i, sink, arg);
+	case GQ_IR_FILTER: {
+		int ok = qx_filter(x, &st->filter);
+		return ok <= 0 ? ok : qx_pipe(x, p, i + 1, sink, arg);
+	}
+	case GQ_IR_ANTI_JOIN:
+		return anti_join(x, p, i, sink, arg);
+	}
+	return db_error(x->db, GROVE_EINVAL, "unknown pipeline step");
+}
