@@ -34,6 +34,7 @@ int load_plan_init(struct load_plan *p, grove_db *db, int mode, int strict)
 	idset_init(&p->input);
 	idset_init(&p->deleted);
 	idset_init(&p->legacy);
+	msgpack_sbuffer_init(&p->scratch);
 	p->present = calloc(ntypes, sizeof *p->present);
 	p->validators = calloc(ntypes, sizeof *p->validators);
 	p->validator_ready = calloc(ntypes, sizeof *p->validator_ready);
@@ -63,12 +64,7 @@ void load_plan_free(struct load_plan *p)
 	idset_free(&p->input);
 	idset_free(&p->deleted);
 	idset_free(&p->legacy);
-	for (size_t i = 0; i < p->nedges; i++) {
-		free(p->edge_recs[i].from);
-		free(p->edge_recs[i].to);
-		json_decref(p->edge_recs[i].json);
-	}
-	free(p->edge_recs);
+	msgpack_sbuffer_destroy(&p->scratch);
 	read_at_close(&p->at);
 	memset(p, 0, sizeof *p);
 }
@@ -106,9 +102,13 @@ static int adopt_row(struct load_plan *p, struct load_item *it, msgpack_sbuffer 
 
 	if (!v)
 		return GROVE_EINVAL;
-	it->row = (uint8_t *)sb->data;
+	/* An exact-size copy: sbuffers grow in 8 KiB steps, and a load holds
+	 * every row until it commits. */
+	if (!(it->row = malloc(sb->size ? sb->size : 1)))
+		return value_error_set(&p->verr, -ENOMEM, NULL, "out of memory");
+	memcpy(it->row, sb->data, sb->size);
 	it->row_len = (uint32_t)sb->size;
-	msgpack_sbuffer_init(sb); /* the item owns the bytes now */
+	sb->size = 0; /* the caller may reuse the buffer */
 	msgpack_unpacked_init(&up);
 	if (msgpack_unpack_next(&up, (const char *)it->row, it->row_len, &off) != MSGPACK_UNPACK_SUCCESS)
 		err = value_error_set(&p->verr, GROVE_ECORRUPT, NULL, "a built row does not decode");
@@ -177,21 +177,19 @@ int load_add_node(struct load_plan *p, const struct jsonl_record *rec)
 {
 	struct jsonl_row_opts o = { .fresh_id = fresh_id };
 	struct jsonl_ids ids = { 0 };
-	msgpack_sbuffer sb;
 	int err;
 
 	if ((err = grow_items(p)) < 0)
 		return err;
 	struct load_item *it = &p->items[p->nitems];
 	*it = (struct load_item){ .t = rec->type, .record = rec->record, .line = rec->line };
-	msgpack_sbuffer_init(&sb);
-	err = jsonl_node_row(&sb, &ids, rec, &o, &p->verr);
+	p->scratch.size = 0;
+	err = jsonl_node_row(&p->scratch, &ids, rec, &o, &p->verr);
 	if (!err)
-		err = adopt_row(p, it, &sb);
+		err = adopt_row(p, it, &p->scratch);
 	if (!err && ids.given && idset_put(&p->legacy, rec->type->id, ids.given,
 					   (uint32_t)ids.given_len, (uint32_t)p->nitems) < 0)
 		err = value_error_set(&p->verr, -ENOMEM, NULL, "out of memory");
-	msgpack_sbuffer_destroy(&sb);
 	jsonl_ids_free(&ids);
 	if (err < 0) {
 		free(it->row);
@@ -215,74 +213,88 @@ int load_put_row(struct load_plan *p, const struct lang_cat_type *t, msgpack_sbu
 	return keep_item(p, it);
 }
 
-int load_defer_edge(struct load_plan *p, const struct jsonl_record *rec)
-{
-	if (p->nedges == p->capedges) {
-		size_t cap = p->capedges ? p->capedges * 2 : 1024;
-		struct load_edge_rec *v = realloc(p->edge_recs, cap * sizeof *v);
-		if (!v)
-			return db_error(p->db, -ENOMEM, "out of memory");
-		p->edge_recs = v;
-		p->capedges = cap;
-	}
-	struct load_edge_rec *e = &p->edge_recs[p->nedges];
-	e->rec = *rec;
-	e->from = strdup(rec->from);
-	e->to = strdup(rec->to);
-	/* The reader reuses its records: keep our own reference. */
-	e->json = json_incref((json_t *)rec->json);
-	e->rec.from = e->from;
-	e->rec.to = e->to;
-	if (!e->from || !e->to) {
-		free(e->from);
-		free(e->to);
-		json_decref(e->json);
-		return db_error(p->db, -ENOMEM, "out of memory");
-	}
-	p->nedges++;
-	return 0;
-}
-
 /* A keyed node id spelled the legacy way in this input -> canonical. */
-static char *canonical(struct load_plan *p, uint32_t type, const char *id)
+static char *canonical(struct load_plan *p, uint32_t type, const char *id, uint32_t len)
 {
-	int64_t i = idset_get(&p->legacy, type, id, (uint32_t)strlen(id));
+	int64_t i = idset_get(&p->legacy, type, id, len);
 	return i >= 0 ? strndup(p->items[i].id, p->items[i].id_len) : NULL;
 }
 
-static int build_edge(struct load_plan *p, struct load_edge_rec *e)
+int load_add_edge(struct load_plan *p, const struct jsonl_record *rec)
 {
 	struct jsonl_row_opts o = { .fresh_id = fresh_id };
 	struct jsonl_ids ids = { 0 };
-	msgpack_sbuffer sb;
 	int err;
 
 	if ((err = grow_items(p)) < 0)
 		return err;
-	char *from = canonical(p, e->rec.type->from_id, e->from);
-	char *to = canonical(p, e->rec.type->to_id, e->to);
 	struct load_item *it = &p->items[p->nitems];
-	*it = (struct load_item){ .t = e->rec.type, .record = e->rec.record, .line = e->rec.line };
-	msgpack_sbuffer_init(&sb);
-	err = jsonl_edge_row(&sb, &ids, &e->rec, from ? from : e->from, to ? to : e->to, &o,
-			     &p->verr);
+	*it = (struct load_item){ .t = rec->type, .record = rec->record, .line = rec->line };
+	p->scratch.size = 0;
+	err = jsonl_edge_row(&p->scratch, &ids, rec, rec->from, rec->to, &o, &p->verr);
 	if (!err)
-		err = adopt_row(p, it, &sb);
-	msgpack_sbuffer_destroy(&sb);
+		err = adopt_row(p, it, &p->scratch);
 	jsonl_ids_free(&ids);
-	free(from);
-	free(to);
 	if (err < 0) {
 		free(it->row);
-		return fail(p, err, e->rec.record, e->rec.line);
+		return fail(p, err, rec->record, rec->line);
 	}
 	return keep_item(p, it);
 }
 
-int load_build_edges(struct load_plan *p)
+/* Rebuild an edge row whose endpoint names a keyed node by a legacy
+ * spelling of its id: [id, src, dst, slots...] with canonical endpoints. */
+static int rewrite_edge(struct load_plan *p, struct load_item *it, const char *src,
+			const char *dst)
 {
-	for (size_t i = 0; i < p->nedges; i++) {
-		int err = build_edge(p, &p->edge_recs[i]);
+	msgpack_unpacked up;
+	msgpack_packer pk;
+	size_t off = 0;
+	int err;
+
+	msgpack_unpacked_init(&up);
+	if (msgpack_unpack_next(&up, (const char *)it->row, it->row_len, &off) != MSGPACK_UNPACK_SUCCESS) {
+		msgpack_unpacked_destroy(&up);
+		return db_error(p->db, GROVE_ECORRUPT, "a built row does not decode");
+	}
+	const msgpack_object_array *a = &up.data.via.array;
+	p->scratch.size = 0;
+	msgpack_packer_init(&pk, &p->scratch, msgpack_sbuffer_write);
+	msgpack_pack_array(&pk, a->size);
+	msgpack_pack_object(&pk, a->ptr[0]);
+	msgpack_pack_str_with_body(&pk, src, strlen(src));
+	msgpack_pack_str_with_body(&pk, dst, strlen(dst));
+	for (uint32_t i = 3; i < a->size; i++)
+		msgpack_pack_object(&pk, a->ptr[i]);
+	msgpack_unpacked_destroy(&up);
+	uint8_t *old = it->row;
+	err = adopt_row(p, it, &p->scratch);
+	free(old);
+	if (err < 0)
+		return fail(p, err, it->record, it->line);
+	/* adopt_row re-pointed the id; the input set keys on its bytes, which
+	 * the set copied, so nothing else changes. */
+	return 0;
+}
+
+int load_fix_legacy_ids(struct load_plan *p)
+{
+	if (!p->legacy.n)
+		return 0;
+	for (size_t i = 0; i < p->nitems; i++) {
+		struct load_item *it = &p->items[i];
+		if (it->dead || it->t->kind != LANG_CAT_EDGE)
+			continue;
+		char *src = canonical(p, it->t->from_id, it->src, it->src_len);
+		char *dst = canonical(p, it->t->to_id, it->dst, it->dst_len);
+		int err = 0;
+		if (src || dst) {
+			char *s2 = src ? src : strndup(it->src, it->src_len);
+			char *d2 = dst ? dst : strndup(it->dst, it->dst_len);
+			err = s2 && d2 ? rewrite_edge(p, it, s2, d2) : db_error(p->db, -ENOMEM, "out of memory");
+			free(s2);
+			free(d2);
+		}
 		if (err < 0)
 			return err;
 	}

@@ -27,14 +27,6 @@ struct load_item {
 	bool dead;                       /* replaced by a later duplicate   */
 };
 
-/* An edge record held until every node of the input is known (edges may
- * come first, and may name a node by a legacy spelling of its id). */
-struct load_edge_rec {
-	struct jsonl_record rec;
-	char *from, *to;
-	json_t *json;                    /* our reference to rec's memory   */
-};
-
 struct load_plan {
 	grove_db *db;
 	int mode;                        /* GROVE_LOAD_*                    */
@@ -47,8 +39,7 @@ struct load_plan {
 	struct idset input;              /* (type, id) -> item index        */
 	struct idset deleted;            /* (type, id) of entities removed  */
 	struct idset legacy;             /* legacy id spelling -> item      */
-	struct load_edge_rec *edge_recs;
-	size_t nedges, capedges;
+	msgpack_sbuffer scratch;         /* rows are built here, then copied */
 	bool *present;                   /* by type id: the input has rows  */
 	struct value_validator *validators; /* by type id, lazily           */
 	bool *validator_ready;
@@ -63,11 +54,12 @@ struct load_plan {
 /* load.c */
 int load_plan_init(struct load_plan *p, grove_db *db, int mode, int strict);
 void load_plan_free(struct load_plan *p);
-/* A node record becomes an item now; an edge record waits for
- * load_build_edges(), after the last node. */
+/* A record becomes an item (its row built and checked). */
 int load_add_node(struct load_plan *p, const struct jsonl_record *rec);
-int load_defer_edge(struct load_plan *p, const struct jsonl_record *rec);
-int load_build_edges(struct load_plan *p);
+int load_add_edge(struct load_plan *p, const struct jsonl_record *rec);
+/* After the last record: edges that named a keyed node by a legacy
+ * spelling of its id (spec §8.2) get the canonical id. */
+int load_fix_legacy_ids(struct load_plan *p);
 
 /* Stage a built row (index/row.h) of `t`: constraints checked, the item
  * owns sb's bytes afterwards.  For mutations. */

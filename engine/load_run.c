@@ -22,7 +22,7 @@ static int read_records(struct load_plan *p, struct jsonl_reader *r, const grove
 	int err;
 
 	while ((err = jsonl_reader_next(&rec, r, &p->verr)) == 0) {
-		err = rec.kind == JSONL_NODE ? load_add_node(p, &rec) : load_defer_edge(p, &rec);
+		err = rec.kind == JSONL_NODE ? load_add_node(p, &rec) : load_add_edge(p, &rec);
 		if (err < 0)
 			return err;
 		if (o->progress && ++n % LOAD_PROGRESS_EVERY == 0)
@@ -30,7 +30,7 @@ static int read_records(struct load_plan *p, struct jsonl_reader *r, const grove
 	}
 	if (err != GROVE_ENOTFOUND)
 		return db_error(p->db, err, "%s", p->verr.msg);
-	return load_build_edges(p);
+	return load_fix_legacy_ids(p);
 }
 
 static const char *const mode_names[] = { "", "overwrite", "append", "merge" };

@@ -59,14 +59,42 @@ static void forget_load(struct sequencer *s, uint64_t first)
 		}
 }
 
-/* One LMDB transaction: the event's effects, the applied LSN and where
- * replay must start. */
+/* The leading effects of a huge event, in transactions of their own; they
+ * stay invisible until apply_txn() moves the branch head.  Returns how
+ * many effects were applied. */
+static int apply_parts(uint32_t *done, struct grove_db *db, uint64_t lsn, const struct event *ev,
+		       const struct event_effect *fx, uint32_t n)
+{
+	*done = 0;
+	while (n - *done > VIEWS_APPLY_PART_EFFECTS) {
+		MDB_txn *txn;
+		int err = views_write_begin(&txn, db->views);
+		if (err < 0)
+			return err;
+		err = views_apply_effects(txn, db->views, db->cat, lsn, ev, fx + *done,
+					  VIEWS_APPLY_PART_EFFECTS);
+		int rc = err ? (mdb_txn_abort(txn), 0) : mdb_txn_commit(txn);
+		if (err || rc)
+			return err ? err : views_error(rc, "committing part of an apply");
+		*done += VIEWS_APPLY_PART_EFFECTS;
+		FAILPOINT("apply.between_parts");
+	}
+	return 0;
+}
+
+/* One LMDB transaction: the event's (remaining) effects, the branch head,
+ * the applied LSN and where replay must start. */
 static int apply_txn(struct grove_db *db, uint64_t lsn, const struct event *ev,
 		     const struct event_effect *fx, uint32_t n)
 {
 	MDB_txn *txn;
-	int err = views_write_begin(&txn, db->views);
+	uint32_t done;
+	int err = apply_parts(&done, db, lsn, ev, fx, n);
 	if (err < 0)
+		return err;
+	fx += done;
+	n -= done;
+	if ((err = views_write_begin(&txn, db->views)) < 0)
 		return err;
 	FAILPOINT("apply.begin");
 	err = views_apply(txn, db->views, db->cat, lsn, ev, fx, n);

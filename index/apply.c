@@ -106,34 +106,33 @@ static int put(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t kn, const void *
 
 /* The internal id of (type, id); a new one from meta "next_id" if
  * `create` and there is none (GROVE_ENOTFOUND otherwise). */
+/* The internal id of (type, id); with `next` (create) a new one, taken
+ * from *next, when there is none (GROVE_ENOTFOUND otherwise). */
 static int resolve_id(uint64_t *out, MDB_txn *txn, struct views *v, uint32_t type,
-		      const uint8_t *id, uint32_t id_len, bool create)
+		      const uint8_t *id, uint32_t id_len, uint64_t *next)
 {
 	uint8_t k[4 + LAYERED_KEY_MAX], ek[8];
-	uint64_t next;
 	int err = views_id_lookup(out, txn, v, type, id, id_len);
 
-	if (err != GROVE_ENOTFOUND || !create)
+	if (err != GROVE_ENOTFOUND || !next)
 		return err;
 	if (id_len > LAYERED_KEY_MAX - 4)
 		return log_error(GROVE_ETOOBIG, "an id of %u bytes exceeds the limit of %u bytes",
 				 id_len, LAYERED_KEY_MAX - 4);
-	if ((err = meta_get_u64(&next, txn, v, "next_id")) < 0)
-		return err;
-	*out = next ? next : 1;
+	*out = (*next)++;
 	be32(k, type);
 	memcpy(k + 4, id, id_len);
 	be64(ek, *out);
-	if ((err = put(txn, v->ids, k, 4 + id_len, ek, 8, 0, "id map")) < 0 ||
-	    (err = put(txn, v->names, ek, 8, k, 4 + id_len, 0, "name map")) < 0)
+	if ((err = put(txn, v->ids, k, 4 + id_len, ek, 8, 0, "id map")) < 0)
 		return err;
-	return meta_put_u64(txn, v, "next_id", *out + 1);
+	return put(txn, v->names, ek, 8, k, 4 + id_len, 0, "name map");
 }
 
 struct apply_branch {
 	const char *name;
 	struct branch_rec rec;
 	struct layer_chain chain;   /* the branch as of before this event */
+	uint64_t next_id;           /* meta "next_id", written back once  */
 };
 
 /* Adjacency entry of edge `e` at node `node` in direction `dir`. */
@@ -156,8 +155,8 @@ static int endpoints(uint64_t *src, uint64_t *dst, MDB_txn *txn, struct views *v
 		     const struct lang_cat_type *et, const struct row_ids *r)
 {
 	int err;
-	if ((err = resolve_id(src, txn, v, et->from_id, r->src, r->src_len, false)) < 0 ||
-	    (err = resolve_id(dst, txn, v, et->to_id, r->dst, r->dst_len, false)) < 0)
+	if ((err = resolve_id(src, txn, v, et->from_id, r->src, r->src_len, NULL)) < 0 ||
+	    (err = resolve_id(dst, txn, v, et->to_id, r->dst, r->dst_len, NULL)) < 0)
 		return err == GROVE_ENOTFOUND
 			? log_error(GROVE_ECORRUPT, "an %s edge names an endpoint that does not exist",
 				    et->name)
@@ -201,7 +200,7 @@ static int edge_adjacency(MDB_txn *txn, struct views *v, const struct apply_bran
 }
 
 static int apply_effect(MDB_txn *txn, struct views *v, const struct lang_catalog *cat,
-			const struct apply_branch *b, uint64_t lsn, const struct event_effect *fx)
+			struct apply_branch *b, uint64_t lsn, const struct event_effect *fx)
 {
 	uint8_t prefix[4], elem[8], key[LAYERED_KEY_MAX];
 	bool edge = fx->op == EFFECT_PUT_EDGE || fx->op == EFFECT_DELETE_EDGE;
@@ -217,7 +216,7 @@ static int apply_effect(MDB_txn *txn, struct views *v, const struct lang_catalog
 				 edge ? "edge" : "node", fx->type_id);
 	if (row_ids(&r, fx->row.ptr, fx->row.len, edge && !del) < 0)
 		return log_error(GROVE_ECORRUPT, "an effect row of type %u is malformed", fx->type_id);
-	err = resolve_id(&e, txn, v, fx->type_id, r.id, r.id_len, !del);
+	err = resolve_id(&e, txn, v, fx->type_id, r.id, r.id_len, del ? NULL : &b->next_id);
 	if (err == GROVE_ENOTFOUND)
 		return 0; /* deleting what never existed changes nothing */
 	if (err < 0)
@@ -329,6 +328,46 @@ static int branch_create(MDB_txn *txn, struct views *v, uint64_t lsn, const stru
 	return branch_put(txn, v, name, &b);
 }
 
+/* The branch an effect event writes, as of before the event. */
+static int open_branch(struct apply_branch *b, char *name, MDB_txn *txn, struct views *v,
+		       uint64_t lsn, const struct event *ev)
+{
+	int err;
+	copy_bytes(name, BRANCH_NAME_MAX + 1, ev->branch);
+	b->name = name;
+	if ((err = branch_get(&b->rec, txn, v, name)) < 0)
+		return err == GROVE_ENOTFOUND
+			? log_error(GROVE_ECORRUPT, "event %lu writes to missing branch '%s'",
+				    (unsigned long)lsn, name)
+			: err;
+	if ((err = layer_chain(&b->chain, txn, v, b->rec.layer, b->rec.head_lsn)) < 0 ||
+	    (err = meta_get_u64(&b->next_id, txn, v, "next_id")) < 0)
+		return err;
+	if (!b->next_id)
+		b->next_id = 1;
+	return 0;
+}
+
+static int apply_all(MDB_txn *txn, struct views *v, const struct lang_catalog *cat,
+		     struct apply_branch *b, uint64_t lsn, const struct event_effect *fx, uint32_t n)
+{
+	int err;
+	for (uint32_t i = 0; i < n; i++)
+		if ((err = apply_effect(txn, v, cat, b, lsn, &fx[i])) < 0)
+			return err;
+	return meta_put_u64(txn, v, "next_id", b->next_id);
+}
+
+int views_apply_effects(MDB_txn *txn, struct views *v, const struct lang_catalog *cat,
+			uint64_t lsn, const struct event *ev, const struct event_effect *fx,
+			uint32_t n)
+{
+	struct apply_branch b;
+	char name[BRANCH_NAME_MAX + 1];
+	int err = open_branch(&b, name, txn, v, lsn, ev);
+	return err < 0 ? err : apply_all(txn, v, cat, &b, lsn, fx, n);
+}
+
 static int commit_effects(MDB_txn *txn, struct views *v, const struct lang_catalog *cat,
 			  uint64_t lsn, const struct event *ev, const struct event_effect *fx,
 			  uint32_t n)
@@ -337,18 +376,9 @@ static int commit_effects(MDB_txn *txn, struct views *v, const struct lang_catal
 	char name[BRANCH_NAME_MAX + 1];
 	int err;
 
-	copy_bytes(name, sizeof name, ev->branch);
-	b.name = name;
-	if ((err = branch_get(&b.rec, txn, v, name)) < 0)
-		return err == GROVE_ENOTFOUND
-			? log_error(GROVE_ECORRUPT, "event %lu writes to missing branch '%s'",
-				    (unsigned long)lsn, name)
-			: err;
-	if ((err = layer_chain(&b.chain, txn, v, b.rec.layer, b.rec.head_lsn)) < 0)
+	if ((err = open_branch(&b, name, txn, v, lsn, ev)) < 0 ||
+	    (err = apply_all(txn, v, cat, &b, lsn, fx, n)) < 0)
 		return err;
-	for (uint32_t i = 0; i < n; i++)
-		if ((err = apply_effect(txn, v, cat, &b, lsn, &fx[i])) < 0)
-			return err;
 	if ((err = put_commit(txn, v, lsn, ev, name, b.rec.layer, &b.rec.head,
 			      b.rec.version + 1)) < 0)
 		return err;

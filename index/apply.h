@@ -25,6 +25,19 @@
 int views_apply(MDB_txn *txn, struct views *v, const struct lang_catalog *cat, uint64_t lsn,
 		const struct event *ev, const struct event_effect *effects, uint32_t n);
 
+/* Apply only effects [0, n) of an effect event (mutation, load, merge),
+ * leaving the branch head where it is: versions written at `lsn` stay
+ * invisible (every read cuts off at the head) until views_apply() applies
+ * the rest and moves the head.  So one huge event can be applied in
+ * several LMDB transactions, and a crash between them loses nothing: the
+ * event is replayed, and applying an effect again writes the same keys. */
+int views_apply_effects(MDB_txn *txn, struct views *v, const struct lang_catalog *cat,
+			uint64_t lsn, const struct event *ev, const struct event_effect *effects,
+			uint32_t n);
+
+/* Effects per LMDB transaction when an event is applied in parts. */
+#define VIEWS_APPLY_PART_EFFECTS 50000u
+
 /* Internal entity id of (type, id) in the global id map, or ENOTFOUND. */
 int views_id_lookup(uint64_t *out, MDB_txn *txn, const struct views *v, uint32_t type,
 		    const void *id, uint32_t id_len);

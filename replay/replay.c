@@ -91,10 +91,43 @@ static int flush(struct replay *r, uint64_t lsn)
 	return rc ? views_error(rc, "committing a replay batch") : 0;
 }
 
+/* A huge event's leading effects, in transactions of their own (invisible
+ * until its last part moves the branch head; see views_apply_effects). */
+static int apply_parts(struct replay *r, uint64_t lsn, const struct event *ev,
+		       const struct event_effect **fx, uint32_t *n)
+{
+	int err;
+	if (*n <= VIEWS_APPLY_PART_EFFECTS)
+		return 0;
+	if ((err = flush(r, lsn - 1)) < 0)
+		return err;
+	while (*n > VIEWS_APPLY_PART_EFFECTS) {
+		if ((err = views_write_begin(&r->txn, r->v)) < 0)
+			return err;
+		err = views_apply_effects(r->txn, r->v, *r->cat, lsn, ev, *fx, VIEWS_APPLY_PART_EFFECTS);
+		if (err < 0) {
+			mdb_txn_abort(r->txn);
+			r->txn = NULL;
+			return err;
+		}
+		r->st->effects += VIEWS_APPLY_PART_EFFECTS;
+		*fx += VIEWS_APPLY_PART_EFFECTS;
+		*n -= VIEWS_APPLY_PART_EFFECTS;
+		/* Keep replay_from where it is: the event is not done. */
+		int rc = mdb_txn_commit(r->txn);
+		r->txn = NULL;
+		if (rc)
+			return views_error(rc, "committing part of a replayed event");
+	}
+	return 0;
+}
+
 static int apply(struct replay *r, uint64_t lsn, const struct event *ev,
 		 const struct event_effect *fx, uint32_t n)
 {
 	int err;
+	if ((err = apply_parts(r, lsn, ev, &fx, &n)) < 0)
+		return err;
 	if (!r->txn && (err = views_write_begin(&r->txn, r->v)) < 0)
 		return err;
 	if ((err = views_apply(r->txn, r->v, *r->cat, lsn, ev, fx, n)) < 0) {
