@@ -190,7 +190,8 @@ static void walk_ir(const struct gq_ir_query *ir)
 
 /* ---- the stages ---------------------------------------------------------- */
 
-static void check_query(const struct lang_catalog *cat, const struct gq_query *q)
+/* Returns 1 when the query typechecks. */
+static int check_query(const struct lang_catalog *cat, const struct gq_query *q)
 {
 	struct lang_diag d = LANG_DIAG_INIT;
 	struct gq_checked *c = NULL;
@@ -209,7 +210,7 @@ static void check_query(const struct lang_catalog *cat, const struct gq_query *q
 		FUZZ_CHECK(has_prefix(d.message, LANG_PREFIX_TYPE));
 		FUZZ_CHECK(read_rc != 0);
 		lang_diag_clear(&d);
-		return;
+		return 0;
 	}
 	FUZZ_CHECK(read_rc == 0 || gq_query_is_mutation(q));
 
@@ -231,12 +232,27 @@ static void check_query(const struct lang_catalog *cat, const struct gq_query *q
 	walk_ir(ir);
 	gq_ir_free(ir);
 	gq_checked_free(c);
+	return 1;
 }
 
-static void lint(const struct lang_catalog *cat, const char *src, size_t size)
+/* Lint the file; when it parsed, `ok[i]` says whether query i typechecks
+ * against cat, and the lint must agree query by query. */
+static void lint(const struct lang_catalog *cat, const char *src, size_t size,
+                 const struct gq_file *file, const unsigned char *ok)
 {
 	struct gq_lint_report *r = NULL;
 	FUZZ_CHECK(gq_lint(&r, cat, src, size) == 0);
+	if (file != NULL) {
+		FUZZ_CHECK(r->n_results == file->n_queries);
+		FUZZ_CHECK(r->queries_processed == file->n_queries);
+		for (size_t i = 0; i < r->n_results; i++) {
+			FUZZ_CHECK(strcmp(r->results[i].name, file->queries[i].name) == 0);
+			FUZZ_CHECK(!r->results[i].ok == !ok[i]);
+			FUZZ_CHECK(r->results[i].ok || r->results[i].error != NULL);
+		}
+	} else {
+		FUZZ_CHECK(!r->ok && r->n_results == 0);
+	}
 	char *json = gq_lint_render_json(r, "fuzz.pg", "fuzz.gq");
 	char *text = gq_lint_render_text(r, "fuzz.gq");
 	FUZZ_CHECK(json != NULL && text != NULL);
@@ -258,17 +274,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (d.has_span)
 			FUZZ_CHECK(d.span_start <= size && d.span_end > d.span_start);
 		lang_diag_clear(&d);
-	} else {
-		for (size_t i = 0; i < file->n_queries; i++) {
-			const struct gq_query *q = &file->queries[i];
-			if (i < 16)   /* a linear lookup: keep the target linear */
-				FUZZ_CHECK(gq_file_find(file, q->name) != NULL);
-			check_query(full_cat, q);
-			check_query(empty_cat, q);
-		}
-		gq_file_free(file);
 	}
-	lint(full_cat, src, size);
-	lint(empty_cat, src, size);
+	unsigned char *ok_full = calloc(file ? file->n_queries + 1 : 1, 2);
+	FUZZ_CHECK(ok_full != NULL);
+	unsigned char *ok_empty = ok_full + (file ? file->n_queries + 1 : 1);
+	for (size_t i = 0; file != NULL && i < file->n_queries; i++) {
+		const struct gq_query *q = &file->queries[i];
+		if (i < 16)   /* a linear lookup: keep the target linear */
+			FUZZ_CHECK(gq_file_find(file, q->name) != NULL);
+		ok_full[i] = (unsigned char)check_query(full_cat, q);
+		ok_empty[i] = (unsigned char)check_query(empty_cat, q);
+	}
+	lint(full_cat, src, size, file, ok_full);
+	lint(empty_cat, src, size, file, ok_empty);
+	free(ok_full);
+	gq_file_free(file);
 	return 0;
 }

@@ -36,6 +36,24 @@ static void check_failure(const struct lang_diag *d, const char *prefix, size_t 
 	}
 }
 
+/* Every type and property is found by name (edges: exact match first). */
+static void check_lookups(const struct lang_catalog *cat)
+{
+	const struct lang_cat_type *kinds[3] = { cat->interfaces, cat->nodes, cat->edges };
+	const uint32_t counts[3] = { cat->n_interfaces, cat->n_nodes, cat->n_edges };
+	for (int k = 0; k < 3; k++) {
+		for (uint32_t i = 0; i < counts[k]; i++) {
+			const struct lang_cat_type *t = &kinds[k][i];
+			const struct lang_cat_type *found =
+				k == 0 ? lang_catalog_interface(cat, t->name) :
+				k == 1 ? lang_catalog_node(cat, t->name) : lang_catalog_edge(cat, t->name);
+			FUZZ_CHECK(found == t);
+			for (uint32_t p = 0; p < t->n_props; p++)
+				FUZZ_CHECK(lang_cat_type_prop(t, t->props[p].name) == &t->props[p]);
+		}
+	}
+}
+
 /* Decode `buf`; when it decodes, its encoding must round-trip to itself. */
 static void decode_stable(const void *buf, size_t len)
 {
@@ -50,6 +68,7 @@ static void decode_stable(const void *buf, size_t len)
 	void *e1 = NULL, *e2 = NULL;
 	size_t n1 = 0, n2 = 0;
 	FUZZ_CHECK(lang_catalog_encode(&e1, &n1, cat) == 0);
+	check_lookups(cat);
 	struct lang_catalog *back = NULL;
 	FUZZ_CHECK(lang_catalog_decode(&back, e1, n1, &d) == 0);
 	FUZZ_CHECK(lang_catalog_encode(&e2, &n2, back) == 0);
@@ -83,6 +102,8 @@ static void codec_round_trip(const struct lang_catalog *cat, const uint8_t *data
 	}
 	FUZZ_CHECK(back->n_nodes == cat->n_nodes && back->n_edges == cat->n_edges &&
 	           back->n_interfaces == cat->n_interfaces);
+	check_lookups(cat);
+	check_lookups(back);
 	FUZZ_CHECK(lang_catalog_encode(&e2, &n2, back) == 0);
 	FUZZ_CHECK(n1 == n2 && memcmp(e1, e2, n1) == 0);
 	free(e2);
