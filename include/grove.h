@@ -59,6 +59,8 @@ extern "C" {
 #define GROVE_EPRECONDITION (-30985) /* the branch moved past the expected
                                         head commit                         */
 #define GROVE_ELIMIT        (-30984) /* a resource limit of the operation   */
+#define GROVE_ENOPARENT     (-30983) /* a commit's changes were asked of the
+                                        genesis commit (no parent)          */
 #define GROVE_ERROR_LAST    (-30900)
 
 /* A static, human-readable name for an error code (Grove's or -errno). */
@@ -66,7 +68,7 @@ const char *grove_strerror(int err);
 
 /* OmniGraph's error kind for an error code: "BadRequest", "NotFound",
  * "Conflict", "KeyConflict", "PreconditionFailed", "ResourceLimitExceeded",
- * "Internal". */
+ * "CommitHasNoParent", "Internal". */
 const char *grove_error_kind(int err);
 
 /* ---- Opening a graph ------------------------------------------------ */
@@ -410,6 +412,97 @@ typedef struct grove_mutate_options {
  * Writers of one branch are serialized; of different branches, concurrent. */
 int grove_mutate_json(char **out, grove_db *db, const grove_mutate_options *opts,
 		      const char *gq, const char *name, const char *params_json);
+
+/* ---- Changes -------------------------------------------------------- */
+
+/*
+ * Change sets (engine §4.3-4.5), read from the versioned views: the apply
+ * step records which entities each event changed, so a change set costs
+ * the entities that changed between the two states, never a scan.  An
+ * entity is reported by comparing its visible row in the two states: absent
+ * -> present is an insert, present -> absent a delete, and both present with
+ * different content (typed, every property; null, "" and [] are distinct)
+ * an update.  Net semantics: an insert then delete inside the range, or an
+ * identical rewrite, shows nothing.  Types dropped from the schema in force
+ * are not reported.
+ *
+ * Filters (`filter_json` / `scope_json`, NULL or "" : everything) are a JSON
+ * object {"kinds":["node"|"edge"], "type_names":["Person",...],
+ * "ops":["insert"|"update"|"delete"]}, any dimension optional, names of
+ * kinds and ops in any letter case ("types" is accepted for "type_names").
+ */
+
+#define GROVE_DIFF_MAX_ENTITIES (1u << 22)  /* entities one change set may touch */
+#define GROVE_DIFF_MAX_BYTES    (256u << 20) /* bytes of one diff's JSON          */
+
+/* The net diff between two read targets (branch heads or commits; NULL:
+ * main's head), both read in one consistent snapshot.  *out (free with
+ * grove_free()):
+ *   {"from_graph_manifest_version":N, "to_graph_manifest_version":M,
+ *    "graph_branch": the `to` branch (null for main),
+ *    "changes":[{"kind":"Node"|"Edge", "type_name", "type_key":"node:T",
+ *                "id", "op":"Insert"|"Update"|"Delete",
+ *                "endpoints":{"src","dst"} | null}],
+ *    "stats":{"inserts","updates","deletes","types_affected":[sorted]}}
+ * Changes come by table key ("edge:..." before "node:...", then the type
+ * name), then by id.  An edge's endpoints are those of its `to` state (of
+ * its `from` state for a delete).  Errors: GROVE_ENOTFOUND (an unknown
+ * branch or commit), GROVE_EINVAL (a bad filter), GROVE_ELIMIT beyond
+ * GROVE_DIFF_MAX_ENTITIES candidates (resource "change_entities") or
+ * GROVE_DIFF_MAX_BYTES of output ("diff_bytes"). */
+int grove_diff_json(char **out, grove_db *db, const grove_target *from, const grove_target *to,
+		    const char *filter_json);
+
+#define GROVE_CHANGES_PAGE_DEFAULT 1000       /* changes per page by default  */
+#define GROVE_CHANGES_PAGE_MAX     8192       /* the most a caller may ask    */
+#define GROVE_CHANGES_PAGE_BYTES   (4u << 20) /* page packing target, bytes   */
+
+/* What commit `commit_id` changed relative to its first parent (a merge
+ * commit: relative to the state of the branch it landed on), one page:
+ *   {"cause":{"graph_commit_id", "parent_commit_id", "merged_parent_commit_id",
+ *             "authored_branch" (null: main), "actor_id", "authored_at" (µs)},
+ *    "changes":[{"kind":"node"|"edge", "type":{"id","name"}, "id",
+ *                "op":"insert"|"update"|"delete",
+ *                "before":IMAGE (update, delete), "after":IMAGE (insert, update)}],
+ *    "next_page_token": a string, or null on the last page}
+ * IMAGE = {"properties":{name: value, ...}, "endpoints":{"from","to"}} (edges
+ * only), values rendered as in export (Dates as day counts, Blobs inline as
+ * base64).  Order (frozen): nodes before edges, then type id, then entity
+ * id (bytewise).  `page_token` (NULL: the first page) continues an earlier
+ * answer for the same commit and scope; `max_changes` is the page size (0:
+ * GROVE_CHANGES_PAGE_DEFAULT; above GROVE_CHANGES_PAGE_MAX: GROVE_ELIMIT,
+ * resource "commit_changes_page_changes"); a page also ends once it holds
+ * GROVE_CHANGES_PAGE_BYTES (a larger single change comes alone).
+ * Errors: GROVE_ENOTFOUND (unknown commit), GROVE_ENOPARENT for the genesis
+ * commit (grove_error_info's entity_id names it), GROVE_EINVAL (a bad
+ * scope, or a token of another commit or scope). */
+int grove_commit_changes_json(char **out, grove_db *db, const char *commit_id,
+			      const char *scope_json, const char *page_token,
+			      uint32_t max_changes);
+
+#define GROVE_FEED_COMMITS_DEFAULT 128   /* commits one poll examines     */
+#define GROVE_FEED_COMMITS_MAX     512
+
+/* The change feed of `branch` (NULL: main): its first-parent chain oldest
+ * to newest after a position, one block per commit (the shape of
+ * grove_commit_changes_json without next_page_token; empty blocks too).
+ * `position`: NULL or "now" (start at the head: nothing to replay),
+ * "beginning" (after the chain's genesis commit, inherited history
+ * included), "after:<commit id>" (a commit on the chain), or a cursor or
+ * page token of an earlier poll.  Each poll reads up to the head it finds
+ * (its cut) and at most `max_commits` commits (0: the default; above
+ * GROVE_FEED_COMMITS_MAX: GROVE_ELIMIT) and GROVE_CHANGES_PAGE_MAX changes:
+ *   {"branch", "blocks":[{"cause", "changes"}], "cursor": durable position
+ *    after the last complete block, "caught_up": whether the cut was
+ *    reached}
+ * or, when the page ends inside a block, {"branch", "blocks", "next_page_token"}
+ * (no cursor: a partial block is never checkpointed).  Delivery is
+ * at-least-once; apply blocks idempotently by graph_commit_id.  A cursor
+ * from another branch, incarnation of the branch or scope is refused with
+ * GROVE_EINVAL ("change cursor rejected: ..."). */
+int grove_changes_poll_json(char **out, grove_db *db, const char *branch,
+			    const char *position, const char *scope_json,
+			    uint32_t max_commits);
 
 /* ---- Recovery tools ------------------------------------------------- */
 

@@ -74,6 +74,9 @@ extern const struct cf_check cf_checks_schema[];
 extern const struct cf_check cf_checks_query[];
 extern const struct cf_check cf_checks_engine[];
 extern const struct cf_pending cf_pending_engine[];
+/* The `query` op and its result checks (ops_query_run.c). */
+extern const struct cf_op cf_ops_query_run[];
+extern const struct cf_check cf_checks_query_run[];
 
 /* Called once after every case that ran (passed or failed), to release
  * what ops keep in ctx->engine.  ops_engine.c closes its handles and
