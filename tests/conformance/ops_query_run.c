@@ -1,0 +1,433 @@
+/*
+ * tests/conformance/ops_query_run.c — the `query` op (run a read query at
+ * a branch, a commit or a graph version) through grove_query(), and the
+ * expectation keys of its results that generic matching cannot express.
+ *
+ * The op's result:
+ *   {"ok": true, "num_rows": n, "columns": [...], "rows": [[v, ...], ...],
+ *    "json_rows": [{column: v}, ...], "column_types": [{name, type}],
+ *    "head": <commit read>, "value": <commit read>}
+ * Column types use Arrow's names, as the cases do (I64 -> "Int64").
+ * `save_head_as` saves "head" (the runner's save_<field>_as rule).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "grove.h"
+#include "ops_engine.h"
+#include "runner.h"
+
+/* ---- the op ------------------------------------------------------------- */
+
+static const char *arrow_name(const char *t)
+{
+	static const char *const map[][2] = {
+		{ "String", "Utf8" },     { "Bool", "Boolean" },   { "I32", "Int32" },
+		{ "I64", "Int64" },       { "U32", "UInt32" },     { "U64", "UInt64" },
+		{ "F32", "Float32" },     { "F64", "Float64" },    { "Date", "Date32" },
+		{ "DateTime", "Date64" }, { "Blob", "Binary" },
+	};
+	for (size_t i = 0; t != NULL && i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(t, map[i][0]) == 0)
+			return map[i][1];
+	return t ? t : "?";
+}
+
+/* A cell's JSON text as a value (cf_loads reads only arrays and objects:
+ * wrap it). */
+static json_t *cell_json(const char *text)
+{
+	json_error_t je;
+	char *wrapped = NULL;
+	if (text == NULL || asprintf(&wrapped, "[%s]", text) < 0)
+		return json_null();
+	json_t *a = cf_loads(wrapped, &je);
+	free(wrapped);
+	json_t *v = json_incref(json_array_get(a, 0));
+	json_decref(a);
+	return v ? v : json_null();
+}
+
+static json_t *result_json(grove_result *res)
+{
+	size_t nc = grove_result_ncols(res), nr = grove_result_nrows(res);
+	json_t *cols = json_array(), *types = json_array(), *rows = json_array(), *objs = json_array();
+	for (size_t c = 0; c < nc; c++) {
+		json_array_append_new(cols, json_string(grove_result_column(res, c)));
+		json_array_append_new(types, json_pack("{s:s, s:s}", "name", grove_result_column(res, c), "type",
+		                                       arrow_name(grove_result_column_type(res, c))));
+	}
+	for (size_t i = 0; i < nr; i++) {
+		json_t *row = json_array(), *obj = json_object();
+		for (size_t c = 0; c < nc; c++) {
+			json_t *v = cell_json(grove_result_value_json(res, i, c));
+			json_array_append(row, v);
+			json_object_set_new(obj, grove_result_column(res, c), v);
+		}
+		json_array_append_new(rows, row);
+		json_array_append_new(objs, obj);
+	}
+	const char *head = grove_result_commit_id(res);
+	return json_pack("{s:b, s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "ok", 1, "num_rows", (json_int_t)nr,
+	                 "columns", cols, "column_types", types, "rows", rows, "json_rows", objs, "head",
+	                 eg_str_or_null(head), "value", eg_str_or_null(head));
+}
+
+static json_t *op_query(struct cf_ctx *ctx, const json_t *step)
+{
+	json_t *fail = NULL;
+	struct eg_target t;
+	grove_db *db = eg_db_at(ctx, step, "branch_or_commit", &t, &fail);
+	if (db == NULL)
+		return fail;
+	char why[CF_WHY_BYTES];
+	const char *key = json_object_get(step, "query_file") ? "query_file" : "query";
+	char *src = cf_text(ctx, step, key, NULL, why);
+	if (src == NULL)
+		return cf_error(why, 0);
+	const json_t *params = json_object_get(step, "params");
+	char *pj = params ? json_dumps(params, JSON_COMPACT) : NULL;
+	grove_result *res = NULL;
+	int err = grove_query(&res, db, &t.t, src, eg_str(step, "name"), pj);
+	free(pj);
+	free(src);
+	if (err < 0 && strstr(grove_errmsg(db), "is not supported yet") != NULL) {
+		snprintf(ctx->skip, sizeof(ctx->skip), "%s", grove_errmsg(db));  /* a later issue */
+		return NULL;
+	}
+	if (err < 0)
+		return eg_fail(db, err);
+	json_t *r = result_json(res);
+	grove_result_free(res);
+	return r;
+}
+
+const struct cf_op cf_ops_query_run[] = {
+	{ "query", op_query },
+	{ NULL, NULL },
+};
+
+/* ---- checks ------------------------------------------------------------- */
+
+/* The values of the column an expectation names by "index" or "name". */
+static json_t *column_values(const json_t *result, const json_t *spec, char *why)
+{
+	const json_t *cols = json_object_get(result, "columns");
+	const json_t *rows = json_object_get(result, "rows");
+	const json_t *idx = json_object_get(spec, "index");
+	const char *name = json_string_value(json_object_get(spec, "name"));
+	long col = json_is_integer(idx) ? (long)json_integer_value(idx) : -1;
+	for (size_t c = 0; name != NULL && c < json_array_size(cols); c++)
+		if (strcmp(json_string_value(json_array_get(cols, c)), name) == 0)
+			col = (long)c;
+	if (!json_is_array(rows) || col < 0 || (size_t)col >= json_array_size(cols)) {
+		snprintf(why, CF_WHY_BYTES, "the step has no such column (or no rows)");
+		return NULL;
+	}
+	json_t *out = json_array();
+	size_t i;
+	const json_t *row;
+	json_array_foreach(rows, i, row)
+		json_array_append(out, json_array_get(row, (size_t)col));
+	return out;
+}
+
+static int cmp_json(const void *a, const void *b)
+{
+	char *sa = json_dumps(*(json_t *const *)a, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
+	char *sb = json_dumps(*(json_t *const *)b, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
+	int c = strcmp(sa ? sa : "", sb ? sb : "");
+	free(sa);
+	free(sb);
+	return c;
+}
+
+/* A sorted copy (by compact text), without nulls when `drop_nulls`. */
+static json_t *sorted(const json_t *a, int drop_nulls)
+{
+	size_t n = json_array_size(a), k = 0;
+	json_t **v = calloc(n + 1, sizeof(*v));
+	for (size_t i = 0; v != NULL && i < n; i++)
+		if (!drop_nulls || !json_is_null(json_array_get(a, i)))
+			v[k++] = json_array_get(a, i);
+	if (v != NULL)
+		qsort(v, k, sizeof(*v), cmp_json);
+	json_t *out = json_array();
+	for (size_t i = 0; i < k; i++)
+		json_array_append(out, v[i]);
+	free(v);
+	return out;
+}
+
+static int check_column(struct cf_ctx *ctx, const json_t *result, const json_t *expected,
+                        const json_t *expectation, char *why)
+{
+	(void)ctx;
+	(void)expectation;
+	json_t *vals = column_values(result, expected, why);
+	const json_t *want = json_object_get(expected, "values");
+	if (vals == NULL)
+		return 0;
+	int ok;
+	if (json_is_true(json_object_get(expected, "ordered"))) {
+		ok = cf_match(want, vals, "column", why);
+	} else {
+		json_t *a = sorted(vals, 0), *b = sorted(want, 0);
+		ok = json_equal(a, b) || cf_match(b, a, "column", why);
+		if (!ok) {  /* the tests compare the non-null values */
+			json_decref(a);
+			a = sorted(vals, 1);
+			ok = cf_match(b, a, "column", why);
+		}
+		json_decref(a);
+		json_decref(b);
+	}
+	json_decref(vals);
+	return ok;
+}
+
+static int check_column_contains(struct cf_ctx *ctx, const json_t *result, const json_t *expected,
+                                 const json_t *expectation, char *why)
+{
+	(void)ctx;
+	(void)expectation;
+	json_t *vals = column_values(result, expected, why);
+	if (vals == NULL)
+		return 0;
+	size_t i, k;
+	const json_t *w, *v;
+	int ok = 1;
+	json_array_foreach(json_object_get(expected, "values"), i, w) {
+		int found = 0;
+		json_array_foreach(vals, k, v)
+			found |= json_equal(w, v);
+		if (!found) {
+			char *s = json_dumps(vals, JSON_COMPACT);
+			snprintf(why, CF_WHY_BYTES, "column_contains: %.200s not in %.600s",
+			         json_string_value(w) ? json_string_value(w) : "value", s ? s : "?");
+			free(s);
+			ok = 0;
+			break;
+		}
+	}
+	json_decref(vals);
+	return ok;
+}
+
+static int check_column_prefix(struct cf_ctx *ctx, const json_t *result, const json_t *expected,
+                               const json_t *expectation, char *why)
+{
+	(void)ctx;
+	(void)expectation;
+	json_t *vals = column_values(result, expected, why);
+	const char *prefix = json_string_value(json_object_get(expected, "prefix"));
+	if (vals == NULL || prefix == NULL) {
+		json_decref(vals);
+		return 0;
+	}
+	size_t i;
+	const json_t *v;
+	int ok = 1;
+	json_array_foreach(vals, i, v) {
+		if (!json_is_string(v) || strncmp(json_string_value(v), prefix, strlen(prefix)) != 0) {
+			snprintf(why, CF_WHY_BYTES, "column_all_start_with: value %zu does not start with %s", i, prefix);
+			ok = 0;
+			break;
+		}
+	}
+	json_decref(vals);
+	return ok;
+}
+
+/* "column_types": [{name, type}] each present in the result's. */
+static int check_column_types(struct cf_ctx *ctx, const json_t *result, const json_t *expected,
+                              const json_t *expectation, char *why)
+{
+	(void)ctx;
+	(void)expectation;
+	const json_t *have = json_object_get(result, "column_types");
+	size_t i, k;
+	const json_t *w, *h;
+	json_array_foreach(expected, i, w) {
+		int found = 0;
+		json_array_foreach(have, k, h)
+			found |= json_equal(w, h);
+		if (!found) {
+			char *s = json_dumps(have, JSON_COMPACT);
+			snprintf(why, CF_WHY_BYTES, "column_types: %s %s not in %.600s",
+			         json_string_value(json_object_get(w, "name")), json_string_value(json_object_get(w, "type")),
+			         s ? s : "?");
+			free(s);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* "json_rows": every expected object matches a distinct row object. */
+static int check_json_rows(struct cf_ctx *ctx, const json_t *result, const json_t *expected,
+                           const json_t *expectation, char *why)
+{
+	(void)ctx;
+	(void)expectation;
+	const json_t *rows = json_object_get(result, "json_rows");
+	size_t i, k;
+	const json_t *w, *r;
+	json_array_foreach(expected, i, w) {
+		int found = 0;
+		char sub[CF_WHY_BYTES];
+		json_array_foreach(rows, k, r)
+			found |= cf_match(w, r, "", sub);
+		if (!found) {
+			char *s = json_dumps(rows, JSON_COMPACT);
+			snprintf(why, CF_WHY_BYTES, "json_rows: item %zu not found in %.600s", i, s ? s : "?");
+			free(s);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static int check_absent_keys(struct cf_ctx *ctx, const json_t *result, const json_t *expected,
+                             const json_t *expectation, char *why)
+{
+	(void)ctx;
+	(void)expectation;
+	size_t i, k;
+	const json_t *key, *r;
+	json_array_foreach(json_object_get(result, "json_rows"), k, r)
+		json_array_foreach(expected, i, key)
+			if (json_object_get(r, json_string_value(key)) != NULL) {
+				snprintf(why, CF_WHY_BYTES, "absent_keys: row %zu has %s", k, json_string_value(key));
+				return 0;
+			}
+	return 1;
+}
+
+/* {"colN": v, ...} against a positional row. */
+static int row_has(const json_t *row, const json_t *want, char *why)
+{
+	const char *k;
+	const json_t *v;
+	json_object_foreach((json_t *)want, k, v) {
+		unsigned c;
+		if (sscanf(k, "col%u", &c) != 1 || !cf_match(v, json_array_get(row, c), k, why))
+			return 0;
+	}
+	return 1;
+}
+
+static int check_partial_rows(struct cf_ctx *ctx, const json_t *result, const json_t *expected,
+                              const json_t *expectation, char *why)
+{
+	(void)ctx;
+	(void)expectation;
+	const json_t *rows = json_object_get(result, "rows");
+	const char *k;
+	const json_t *v;
+	json_object_foreach((json_t *)expected, k, v) {
+		const json_t *row = json_array_get(rows, (size_t)strtoul(k, NULL, 10));
+		if (row == NULL || !row_has(row, v, why)) {
+			if (row == NULL)
+				snprintf(why, CF_WHY_BYTES, "partial_rows: no row %s", k);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static int check_row_where(struct cf_ctx *ctx, const json_t *result, const json_t *expected,
+                           const json_t *expectation, char *why)
+{
+	(void)ctx;
+	(void)expectation;
+	size_t i;
+	const json_t *row;
+	char sub[CF_WHY_BYTES];
+	json_array_foreach(json_object_get(result, "rows"), i, row)
+		if (row_has(row, expected, sub))
+			return 1;
+	snprintf(why, CF_WHY_BYTES, "row_where: no row matches");
+	return 0;
+}
+
+static int near(const json_t *want, const json_t *have, double tol)
+{
+	if (json_is_number(want) && json_is_number(have))
+		return fabs(json_number_value(want) - json_number_value(have)) <= tol;
+	return json_equal(want, have);
+}
+
+/* {"key": column, "rows": {key value: {column: value}}}. */
+static int check_rows_by_key(struct cf_ctx *ctx, const json_t *result, const json_t *expected,
+                             const json_t *expectation, char *why)
+{
+	(void)ctx;
+	const char *key = json_string_value(json_object_get(expected, "key"));
+	const json_t *tolj = json_object_get(expectation, "float_tolerance");
+	double tol = json_is_number(tolj) ? json_number_value(tolj) : 0;
+	const char *kv;
+	const json_t *want;
+	json_object_foreach(json_object_get(expected, "rows"), kv, want) {
+		const json_t *row = NULL, *r;
+		size_t i;
+		json_array_foreach(json_object_get(result, "json_rows"), i, r) {
+			const json_t *k = json_object_get(r, key ? key : "");
+			if (json_is_string(k) && strcmp(json_string_value(k), kv) == 0)
+				row = r;
+		}
+		const char *col;
+		const json_t *v;
+		if (row == NULL) {
+			snprintf(why, CF_WHY_BYTES, "rows_by_key: no row with %s = %s", key ? key : "?", kv);
+			return 0;
+		}
+		json_object_foreach((json_t *)want, col, v)
+			if (!near(v, json_object_get(row, col), tol)) {
+				snprintf(why, CF_WHY_BYTES, "rows_by_key: %s.%s differs", kv, col);
+				return 0;
+			}
+	}
+	return 1;
+}
+
+static int check_count(const json_t *result, const json_t *expected, char *why, const char *key)
+{
+	json_int_t n = json_integer_value(json_object_get(result, "num_rows"));
+	json_int_t w = json_integer_value(expected);
+	int ok = strcmp(key, "nonempty") == 0 ? (n > 0) == json_is_true(expected)
+	       : strcmp(key, "num_rows_min") == 0 ? n >= w : n <= w;
+	if (!ok)
+		snprintf(why, CF_WHY_BYTES, "%s: the result has %lld rows", key, (long long)n);
+	return ok;
+}
+
+#define COUNT_KEY(fn, key)                                                                     \
+	static int fn(struct cf_ctx *ctx, const json_t *result, const json_t *expected,          \
+	              const json_t *expectation, char *why)                                      \
+	{                                                                                        \
+		(void)ctx;                                                                       \
+		(void)expectation;                                                               \
+		return check_count(result, expected, why, key);                                  \
+	}
+COUNT_KEY(check_nonempty, "nonempty")
+COUNT_KEY(check_num_rows_min, "num_rows_min")
+COUNT_KEY(check_num_rows_max, "num_rows_max")
+
+const struct cf_check cf_checks_query_run[] = {
+	{ "column", check_column },
+	{ "column_contains", check_column_contains },
+	{ "column_all_start_with", check_column_prefix },
+	{ "column_types", check_column_types },
+	{ "json_rows", check_json_rows },
+	{ "absent_keys", check_absent_keys },
+	{ "partial_rows", check_partial_rows },
+	{ "row_where", check_row_where },
+	{ "rows_by_key", check_rows_by_key },
+	{ "nonempty", check_nonempty },
+	{ "num_rows_min", check_num_rows_min },
+	{ "num_rows_max", check_num_rows_max },
+	{ NULL, NULL },
+};
