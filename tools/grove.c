@@ -11,6 +11,7 @@
 static const struct grove_cmd commands[] = {
 	{ "init",   cmd_init,   "grove init --schema FILE.pg DIR   create a graph" },
 	{ "load",   cmd_load,   "grove load DIR --data FILE --mode overwrite|append|merge [--branch B] [--from BASE]" },
+	{ "query",  cmd_query,  "grove query DIR (-e GQ | --query FILE) [NAME] [--params JSON] [--branch B | --snapshot COMMIT] [--format table|json|jsonl|csv]" },
 	{ "mutate", cmd_mutate, "grove mutate DIR (-e GQ | --query FILE) NAME [--params JSON] [--branch B] [--as A] [--if-commit ID]" },
 	{ "branch", cmd_branch, "grove branch create|delete|list DIR [NAME] [--from BASE]" },
 	{ "commit", cmd_commit, "grove commit list|show DIR [ID] [--branch B]" },
