@@ -1,0 +1,337 @@
+/* test_query.c — read queries through grove.h: traversals, hop bounds and
+ * their set semantics, negation, aggregates, order (ties, NULLs), limit
+ * streaming, edge bindings, time travel by commit id, errors. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "graph_testutil.h"
+
+static const char schema[] =
+	"node Person {\n"
+	"    name: String @key\n"
+	"    age: I32?\n"
+	"    tags: [String]?\n"
+	"    born: Date?\n"
+	"}\n"
+	"node Company {\n"
+	"    name: String @key\n"
+	"}\n"
+	"node Pair {\n"
+	"    a: String\n"
+	"    b: I32\n"
+	"    note: String?\n"
+	"    @key(a, b)\n"
+	"}\n"
+	"node Item {\n"
+	"    n: I64 @key\n"
+	"}\n"
+	"edge Knows: Person -> Person {\n"
+	"    since: Date?\n"
+	"}\n"
+	"edge WorksAt: Person -> Company\n";
+
+static const char data[] =
+	"{\"type\":\"Person\",\"data\":{\"name\":\"Alice\",\"age\":30,\"tags\":[\"rust\",\"c\"],\"born\":\"1994-05-06\"}}\n"
+	"{\"type\":\"Person\",\"data\":{\"name\":\"Bob\",\"age\":25,\"tags\":[\"go\"]}}\n"
+	"{\"type\":\"Person\",\"data\":{\"name\":\"Charlie\",\"age\":35}}\n"
+	"{\"type\":\"Person\",\"data\":{\"name\":\"Diana\",\"age\":28}}\n"
+	"{\"type\":\"Person\",\"data\":{\"name\":\"Eve\"}}\n"
+	"{\"type\":\"Company\",\"data\":{\"name\":\"Acme\"}}\n"
+	"{\"type\":\"Company\",\"data\":{\"name\":\"Globex\"}}\n"
+	"{\"type\":\"Pair\",\"data\":{\"a\":\"x\",\"b\":7,\"note\":\"seven\"}}\n"
+	"{\"type\":\"Pair\",\"data\":{\"a\":\"x\",\"b\":8}}\n"
+	"{\"edge\":\"Knows\",\"from\":\"Alice\",\"to\":\"Bob\",\"data\":{\"since\":\"2020-01-02\"}}\n"
+	"{\"edge\":\"Knows\",\"from\":\"Alice\",\"to\":\"Charlie\"}\n"
+	"{\"edge\":\"Knows\",\"from\":\"Bob\",\"to\":\"Diana\"}\n"
+	"{\"edge\":\"WorksAt\",\"from\":\"Alice\",\"to\":\"Acme\"}\n"
+	"{\"edge\":\"WorksAt\",\"from\":\"Bob\",\"to\":\"Globex\"}\n"
+	"{\"edge\":\"WorksAt\",\"from\":\"Diana\",\"to\":\"Acme\"}\n";
+
+static grove_db *db;
+static char *dir;
+
+static void setup(void)
+{
+	dir = gt_dir("query");
+	db = gt_init(dir, schema);
+	cr_assert_eq(gt_load(db, NULL, GROVE_LOAD_OVERWRITE, data, NULL), 0, "%s", grove_errmsg(db));
+}
+
+static void teardown(void)
+{
+	grove_close(db);
+	gt_rmtree(dir);
+	free(dir);
+}
+
+TestSuite(query, .init = setup, .fini = teardown);
+
+/* The "rows" array of a query's JSON result (malloc'd), asserting success. */
+static char *rows_at(const grove_target *t, const char *src, const char *params)
+{
+	char *json = NULL;
+	int err = grove_query_json(&json, db, t, src, NULL, params);
+	cr_assert_eq(err, 0, "%s", grove_errmsg(db));
+	const char *a = strstr(json, "\"rows\":"), *b = strstr(json, ",\"graph_commit_id\"");
+	cr_assert(a && b && b > a, "%s", json);
+	a += strlen("\"rows\":");
+	char *out = strndup(a, (size_t)(b - a));
+	grove_free(json);
+	return out;
+}
+
+static char *rows(const char *src, const char *params)
+{
+	return rows_at(NULL, src, params);
+}
+
+#define ASSERT_ROWS(src, params, want)                                      \
+	do {                                                                \
+		char *got_ = rows(src, params);                             \
+		cr_assert_str_eq(got_, want, "query: %s", src);             \
+		free(got_);                                                 \
+	} while (0)
+
+static int fails(const char *src, const char *name, const char *params)
+{
+	char *json = NULL;
+	int err = grove_query_json(&json, db, NULL, src, name, params);
+	cr_assert_null(json);
+	return err;
+}
+
+Test(query, the_whole_result_document)
+{
+	grove_commit head;
+	cr_assert_eq(grove_branch_head(&head, db, "main"), 0);
+	char *json = NULL;
+	cr_assert_eq(grove_query_json(&json, db, NULL,
+	             "query friends_of($name: String) { match { $p: Person { name: $name } $p knows $f }"
+	             " return { $f.name, $f.age } order { $f.name } }", "friends_of", "{\"name\":\"Alice\"}"), 0,
+	             "%s", grove_errmsg(db));
+	char want[1024];
+	snprintf(want, sizeof want, "{\"query_name\":\"friends_of\",\"target\":{\"branch\":\"main\",\"snapshot\":null},"
+	         "\"row_count\":2,\"columns\":[\"f.name\",\"f.age\"],\"rows\":[{\"f.name\":\"Bob\",\"f.age\":25},"
+	         "{\"f.name\":\"Charlie\",\"f.age\":35}],\"graph_commit_id\":\"%s\"}", head.id);
+	cr_assert_str_eq(json, want);
+	grove_free(json);
+}
+
+Test(query, traversals_walk_either_way_and_chain)
+{
+	/* WorksAt is walked backwards from the company. */
+	ASSERT_ROWS("query q() { match { $c: Company { name: \"Acme\" } $p worksAt $c } return { $p.name }"
+	            " order { $p.name } }", NULL, "[{\"p.name\":\"Alice\"},{\"p.name\":\"Diana\"}]");
+	ASSERT_ROWS("query q() { match { $p: Person { name: \"Alice\" } $p knows $m $m knows $f }"
+	            " return { $p.name, $m.name, $f.name } }", NULL,
+	            "[{\"p.name\":\"Alice\",\"m.name\":\"Bob\",\"f.name\":\"Diana\"}]");
+	ASSERT_ROWS("query q() { match { $p: Person { name: \"Bob\" } $p <knows> $f } return { $f.name }"
+	            " order { $f.name } }", NULL, "[{\"f.name\":\"Alice\"},{\"f.name\":\"Diana\"}]");
+	/* Both endpoints bound: a join check. */
+	ASSERT_ROWS("query q() { match { $p: Person $c: Company { name: \"Globex\" } $p worksAt $c }"
+	            " return { $p.name, $c } }", NULL, "[{\"p.name\":\"Bob\",\"c\":\"Globex\"}]");
+	ASSERT_ROWS("query q() { match { $p: Person { name: \"Alice\" } $p knows{1,3} $f } return { $f.name }"
+	            " order { $f.name } }", NULL,
+	            "[{\"f.name\":\"Bob\"},{\"f.name\":\"Charlie\"},{\"f.name\":\"Diana\"}]");
+	ASSERT_ROWS("query q() { match { $p: Person { name: \"Alice\" } $p knows{2,2} $f } return { $f.name } }",
+	            NULL, "[{\"f.name\":\"Diana\"}]");
+}
+
+Test(query, variable_hops_have_set_semantics_with_cycles_and_self_loops)
+{
+	cr_assert_eq(gt_load(db, NULL, GROVE_LOAD_MERGE,
+	             "{\"type\":\"Person\",\"data\":{\"name\":\"a\"}}\n{\"type\":\"Person\",\"data\":{\"name\":\"b\"}}\n"
+	             "{\"type\":\"Person\",\"data\":{\"name\":\"c\"}}\n"
+	             "{\"edge\":\"Knows\",\"from\":\"a\",\"to\":\"a\"}\n{\"edge\":\"Knows\",\"from\":\"a\",\"to\":\"b\"}\n"
+	             "{\"edge\":\"Knows\",\"from\":\"a\",\"to\":\"b\"}\n{\"edge\":\"Knows\",\"from\":\"b\",\"to\":\"c\"}\n"
+	             "{\"edge\":\"Knows\",\"from\":\"c\",\"to\":\"a\"}\n", NULL), 0, "%s", grove_errmsg(db));
+	/* a->a emits a; the parallel a->b edges give one b; c->a does not
+	 * re-emit the source. */
+	ASSERT_ROWS("query q() { match { $p: Person { name: \"a\" } $p knows{1,5} $f } return { $f.name } }", NULL,
+	            "[{\"f.name\":\"a\"},{\"f.name\":\"b\"},{\"f.name\":\"c\"}]");
+	ASSERT_ROWS("query q() { match { $p: Person { name: \"b\" } $p knows{1,5} $f } return { $f.name } }", NULL,
+	            "[{\"f.name\":\"c\"},{\"f.name\":\"a\"}]");
+	ASSERT_ROWS("query q() { match { $p: Person { name: \"a\" } $p knows $f } return { $f.name } }", NULL,
+	            "[{\"f.name\":\"a\"},{\"f.name\":\"b\"}]");
+	/* With an edge binding, one row per edge. */
+	ASSERT_ROWS("query q() { match { $p: Person { name: \"a\" } $p $e:knows $f } return { count($f) as n } }",
+	            NULL, "[{\"n\":3}]");
+}
+
+Test(query, negation_nests_and_correlates)
+{
+	ASSERT_ROWS("query q() { match { $p: Person not { $p worksAt $_ } } return { $p.name } order { $p.name } }",
+	            NULL, "[{\"p.name\":\"Charlie\"},{\"p.name\":\"Eve\"}]");
+	ASSERT_ROWS("query q() { match { $p: Person not { $p worksAt $c not { $c.name = \"Acme\" } } }"
+	            " return { $p.name } order { $p.name } }", NULL,
+	            "[{\"p.name\":\"Alice\"},{\"p.name\":\"Charlie\"},{\"p.name\":\"Diana\"},{\"p.name\":\"Eve\"}]");
+	ASSERT_ROWS("query q() { match { $p: Person not { $p <knows> $x } } return { $p.name } }", NULL,
+	            "[{\"p.name\":\"Eve\"}]");
+}
+
+Test(query, aggregates_group_and_type_their_results)
+{
+	ASSERT_ROWS("query q() { match { $p: Person $p worksAt $c } return { $c.name, count($p) as n,"
+	            " sum($p.age) as s, avg($p.age) as a, min($p.name) as lo, max($p.age) as hi } order { $c.name } }",
+	            NULL, "[{\"c.name\":\"Acme\",\"n\":2,\"s\":58.0,\"a\":29.0,\"lo\":\"Alice\",\"hi\":30},"
+	            "{\"c.name\":\"Globex\",\"n\":1,\"s\":25.0,\"a\":25.0,\"lo\":\"Bob\",\"hi\":25}]");
+	/* count skips NULLs; avg of the non-NULL ones. */
+	ASSERT_ROWS("query q() { match { $p: Person } return { count($p) as people, count($p.age) as aged,"
+	            " avg($p.age) as a } }", NULL, "[{\"people\":5,\"aged\":4,\"a\":29.5}]");
+	/* No input, no group keys: one row; unaliased columns are `?`. */
+	char *json = NULL;
+	cr_assert_eq(grove_query_json(&json, db, NULL, "query q() { match { $p: Person { name: \"Zed\" } }"
+	             " return { count($p), sum($p.age) as s } }", NULL, NULL), 0, "%s", grove_errmsg(db));
+	cr_assert(strstr(json, "\"columns\":[\"?\",\"s\"],\"rows\":[{\"?\":0,\"s\":null}]"), "%s", json);
+	grove_free(json);
+	/* With group keys and no input: empty. */
+	ASSERT_ROWS("query q() { match { $p: Person { name: \"Zed\" } } return { $p.name, count($p) as n } }",
+	            NULL, "[]");
+}
+
+Test(query, order_breaks_ties_on_ids_and_places_nulls)
+{
+	cr_assert_eq(gt_load(db, NULL, GROVE_LOAD_MERGE, "{\"type\":\"Person\",\"data\":{\"name\":\"Aaron\",\"age\":30}}",
+	                     NULL), 0, "%s", grove_errmsg(db));
+	ASSERT_ROWS("query q() { match { $p: Person } return { $p.name, $p.age } order { $p.age } }", NULL,
+	            "[{\"p.name\":\"Eve\",\"p.age\":null},{\"p.name\":\"Bob\",\"p.age\":25},"
+	            "{\"p.name\":\"Diana\",\"p.age\":28},{\"p.name\":\"Aaron\",\"p.age\":30},"
+	            "{\"p.name\":\"Alice\",\"p.age\":30},{\"p.name\":\"Charlie\",\"p.age\":35}]");
+	ASSERT_ROWS("query q() { match { $p: Person } return { $p.name } order { $p.age desc } limit 4 }", NULL,
+	            "[{\"p.name\":\"Charlie\"},{\"p.name\":\"Aaron\"},{\"p.name\":\"Alice\"},{\"p.name\":\"Diana\"}]");
+	ASSERT_ROWS("query q() { match { $p: Person } return { $p.name } order { $p.age desc } }", NULL,
+	            "[{\"p.name\":\"Charlie\"},{\"p.name\":\"Aaron\"},{\"p.name\":\"Alice\"},{\"p.name\":\"Diana\"},"
+	            "{\"p.name\":\"Bob\"},{\"p.name\":\"Eve\"}]");
+	ASSERT_ROWS("query q() { match { $p: Person } return { $p.name as who } order { who desc } limit 2 }", NULL,
+	            "[{\"who\":\"Eve\"},{\"who\":\"Diana\"}]");
+}
+
+Test(query, parallel_edges_are_distinct_rows)
+{
+	cr_assert_eq(gt_load(db, NULL, GROVE_LOAD_MERGE,
+	             "{\"edge\":\"Knows\",\"id\":\"k2\",\"from\":\"Eve\",\"to\":\"Bob\",\"data\":{\"since\":\"2021-01-01\"}}\n"
+	             "{\"edge\":\"Knows\",\"id\":\"k1\",\"from\":\"Eve\",\"to\":\"Bob\",\"data\":{\"since\":\"2021-01-01\"}}\n",
+	             NULL), 0, "%s", grove_errmsg(db));
+	ASSERT_ROWS("query q() { match { $p: Person { name: \"Eve\" } $p $k:knows $f } return { $f.name, $k.since }"
+	            " order { $k.since } }", NULL,
+	            "[{\"f.name\":\"Bob\",\"k.since\":\"2021-01-01\"},{\"f.name\":\"Bob\",\"k.since\":\"2021-01-01\"}]");
+	grove_result *r;
+	cr_assert_eq(grove_query(&r, db, NULL, "query q() { match { $p: Person { name: \"Eve\" } $p $k:knows $f }"
+	             " return { $k.since } order { $k.since } }", NULL, NULL), 0, "%s", grove_errmsg(db));
+	cr_assert_eq(grove_result_nrows(r), 2);
+	cr_assert_str_eq(grove_result_column_type(r, 0), "Date");
+	int64_t days;
+	cr_assert_eq(grove_result_int(&days, r, 0, 0), 0);
+	cr_assert_eq(days, 18628);
+	grove_result_free(r);
+}
+
+Test(query, filters_compare_typed_values_and_nulls)
+{
+	ASSERT_ROWS("query q() { match { $p: Person $p.tags contains \"rust\" } return { $p.name } }", NULL,
+	            "[{\"p.name\":\"Alice\"}]");
+	ASSERT_ROWS("query q() { match { $p: Person $p.name starts_with \"Ch\" } return { $p.name } }", NULL,
+	            "[{\"p.name\":\"Charlie\"}]");
+	ASSERT_ROWS("query q() { match { $p: Person $p.name contains \"li\" } return { $p.name } order { $p.name } }",
+	            NULL, "[{\"p.name\":\"Alice\"},{\"p.name\":\"Charlie\"}]");
+	/* NULL never satisfies a comparison, not even != */
+	ASSERT_ROWS("query q() { match { $p: Person $p.age != 30 } return { $p.name } order { $p.name } }", NULL,
+	            "[{\"p.name\":\"Bob\"},{\"p.name\":\"Charlie\"},{\"p.name\":\"Diana\"}]");
+	ASSERT_ROWS("query q() { match { $p: Person $p.age = 30.0 } return { $p.name } }", NULL,
+	            "[{\"p.name\":\"Alice\"}]");
+	ASSERT_ROWS("query q() { match { $p: Person $p.age = 29.5 } return { $p.name } }", NULL, "[]");
+	ASSERT_ROWS("query q($d: Date) { match { $p: Person $p.born < $d } return { $p.name, $p.born } }",
+	            "{\"d\":\"2000-01-01\"}", "[{\"p.name\":\"Alice\",\"p.born\":\"1994-05-06\"}]");
+	ASSERT_ROWS("query q() { match { $p: Person $p.born >= date(\"1994-05-06\") } return { $p.name } }", NULL,
+	            "[{\"p.name\":\"Alice\"}]");
+	ASSERT_ROWS("query q($a: I32?) { match { $p: Person { age: $a } } return { $p.name } }", "{}", "[]");
+}
+
+Test(query, composite_keys_are_looked_up)
+{
+	ASSERT_ROWS("query q($b: I32) { match { $x: Pair { a: \"x\", b: $b } } return { $x, $x.note } }",
+	            "{\"b\":7}", "[{\"x\":\"[\\\"x\\\",\\\"7\\\"]\",\"x.note\":\"seven\"}]");
+	grove_result *r;
+	cr_assert_eq(grove_query(&r, db, NULL, "query q() { match { $x: Pair { a: \"x\", b: 8 } } return { $x.note } }",
+	             NULL, NULL), 0, "%s", grove_errmsg(db));
+	cr_assert_eq(grove_result_nrows(r), 1);
+	cr_assert(grove_result_is_null(r, 0, 0));
+	cr_assert(grove_result_rows_visited(r) <= 1, "a key lookup reads one row, read %llu",
+	          (unsigned long long)grove_result_rows_visited(r));
+	grove_result_free(r);
+}
+
+Test(query, time_travel_reads_a_commit)
+{
+	grove_commit before;
+	cr_assert_eq(grove_branch_head(&before, db, "main"), 0);
+	cr_assert_eq(gt_load(db, NULL, GROVE_LOAD_MERGE,
+	             "{\"type\":\"Person\",\"data\":{\"name\":\"Alice\",\"age\":31}}\n"
+	             "{\"edge\":\"Knows\",\"from\":\"Eve\",\"to\":\"Alice\"}", NULL), 0, "%s", grove_errmsg(db));
+	const char *src = "query q() { match { $p: Person { name: \"Alice\" } $f knows $p } return { $p.age, $f.name } }";
+	grove_target then = { NULL, before.id };
+	char *old = rows_at(&then, src, NULL), *now = rows(src, NULL);
+	cr_assert_str_eq(old, "[]");
+	cr_assert_str_eq(now, "[{\"p.age\":31,\"f.name\":\"Eve\"}]");
+	free(old);
+	free(now);
+	char *json = NULL;
+	cr_assert_eq(grove_query_json(&json, db, &then, src, NULL, NULL), 0);
+	char want[256];
+	snprintf(want, sizeof want, "\"target\":{\"branch\":null,\"snapshot\":\"%s\"}", before.id);
+	cr_assert(strstr(json, want), "%s", json);
+	grove_free(json);
+}
+
+Test(query, errors_are_reported_with_their_texts)
+{
+	const char *file = "query a($n: String) { match { $p: Person { name: $n } } return { $p.name } }\n"
+	                   "query b() { match { $p: Person } return { $p.name } }\n"
+	                   "query m($n: String) { insert Person { name: $n } }\n";
+	cr_assert_eq(fails(file, "nope", NULL), GROVE_EINVAL);
+	cr_assert_str_eq(grove_errmsg(db), "query 'nope' not found");
+	cr_assert_eq(fails(file, "a", "{}"), GROVE_EINVAL);
+	cr_assert_str_eq(grove_errmsg(db), "parameter 'n' not provided");
+	cr_assert_eq(fails(file, "a", "{\"n\": 5}"), GROVE_EINVAL);
+	cr_assert_str_eq(grove_errmsg(db), "param 'n': expected string, got number");
+	cr_assert_eq(fails(file, "a", "[1]"), GROVE_EINVAL);
+	cr_assert_str_eq(grove_errmsg(db), "params must be a JSON object");
+	cr_assert_eq(fails(file, "m", "{\"n\":\"x\"}"), GROVE_EINVAL);
+	cr_assert(strstr(grove_errmsg(db), "contains mutations"), "%s", grove_errmsg(db));
+	cr_assert_eq(fails(file, NULL, NULL), GROVE_EINVAL);
+	cr_assert_eq(fails("query q() { match { $p: Person } return { $p.salary } }", NULL, NULL), GROVE_ETYPE);
+	cr_assert_str_eq(grove_errmsg(db), "type error: T6: type `Person` has no property `salary`");
+	cr_assert_eq(fails("query q() { match { $p: Person }\n return { $p.name ", NULL, NULL), GROVE_EPARSE);
+	cr_assert(strncmp(grove_errmsg(db), "query:2:", 8) == 0, "%s", grove_errmsg(db));
+	cr_assert_eq(fails("query q($s: String) { match { $p: Person search($p.name, $s) } return { $p.name } }",
+	                   NULL, "{\"s\":\"x\"}"), GROVE_EINVAL);
+	cr_assert(strstr(grove_errmsg(db), "search() is not supported yet"), "%s", grove_errmsg(db));
+	grove_target bad = { "nope", NULL };
+	char *json = NULL;
+	cr_assert_eq(grove_query_json(&json, db, &bad, file, "b", NULL), GROVE_ENOTFOUND);
+}
+
+/* A type of 200k rows: `limit 3` without `order` reads a handful of rows;
+ * with `order` the bounded heap returns the true top 3. */
+Test(query, limit_streams_and_order_limit_keeps_the_best, .timeout = 300)
+{
+	size_t n = 200000, cap = n * 40, len = 0;
+	char *buf = malloc(cap);
+	cr_assert_not_null(buf);
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)snprintf(buf + len, cap - len, "{\"type\":\"Item\",\"data\":{\"n\":%zu}}\n", (i * 7919) % n);
+	grove_load_result lr;
+	grove_load_options o = { .mode = GROVE_LOAD_OVERWRITE };
+	cr_assert_eq(grove_load(&lr, db, &o, buf, len), 0, "%s", grove_errmsg(db));
+	free(buf);
+	grove_result *r;
+	cr_assert_eq(grove_query(&r, db, NULL, "query q() { match { $i: Item } return { $i.n } limit 3 }", NULL, NULL), 0);
+	cr_assert_eq(grove_result_nrows(r), 3);
+	cr_assert(grove_result_rows_visited(r) <= 3, "read %llu rows", (unsigned long long)grove_result_rows_visited(r));
+	grove_result_free(r);
+	ASSERT_ROWS("query q() { match { $i: Item } return { $i.n } order { $i.n desc } limit 3 }", NULL,
+	            "[{\"i.n\":199999},{\"i.n\":199998},{\"i.n\":199997}]");
+	ASSERT_ROWS("query q() { match { $i: Item $i.n < 2 } return { count($i) as c } }", NULL, "[{\"c\":2}]");
+}
