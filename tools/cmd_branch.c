@@ -2,6 +2,7 @@
  * grove branch create DIR NAME [--from BASE] [--as ACTOR] [--json]
  * grove branch delete DIR NAME [--as ACTOR] [--json]
  * grove branch list DIR [--json]
+ * grove branch merge DIR SOURCE [--into TARGET] [--delete-branch] [--as ACTOR]
  */
 #include <stdio.h>
 #include <string.h>
@@ -12,7 +13,8 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: grove branch create DIR NAME [--from BASE] [--as ACTOR] [--json]\n"
 			"       grove branch delete DIR NAME [--as ACTOR] [--json]\n"
-			"       grove branch list DIR [--json]\n");
+			"       grove branch list DIR [--json]\n"
+			"       grove branch merge DIR SOURCE [--into TARGET] [--delete-branch] [--as ACTOR]\n");
 	return GROVE_EXIT_USAGE;
 }
 
@@ -38,10 +40,27 @@ static int list(grove_db *db, int json)
 	return GROVE_EXIT_OK;
 }
 
+static int merge(grove_db *db, const char *source, const char *target, const char *actor,
+		 int delete_branch)
+{
+	grove_merge_options o = { .actor = actor, .delete_branch = delete_branch };
+	char *out = NULL;
+	int err = grove_merge_json(&out, db, source, target ? target : "main", &o);
+	if (err == GROVE_EMERGE && out)
+		printf("%s\n", out);
+	if (err < 0) {
+		grove_free(out);
+		return cmd_fail(db, "merge", err);
+	}
+	printf("%s\n", out);
+	grove_free(out);
+	return GROVE_EXIT_OK;
+}
+
 int cmd_branch(int argc, char **argv)
 {
-	const char *verb, *dir, *name = NULL, *from = NULL, *actor = NULL;
-	int json = 0, rc, err;
+	const char *verb, *dir, *name = NULL, *from = NULL, *actor = NULL, *into = NULL;
+	int json = 0, delete_branch = 0, rc, err;
 	grove_db *db;
 
 	if (argc < 3)
@@ -55,18 +74,24 @@ int cmd_branch(int argc, char **argv)
 			from = argv[++i];
 		else if (!strcmp(argv[i], "--as") && i + 1 < argc)
 			actor = argv[++i];
+		else if (!strcmp(argv[i], "--into") && i + 1 < argc)
+			into = argv[++i];
+		else if (!strcmp(argv[i], "--delete-branch"))
+			delete_branch = 1;
 		else if (argv[i][0] != '-' && !name)
 			name = argv[i];
 		else
 			return usage();
 	}
-	int is_list = !strcmp(verb, "list");
+	int is_list = !strcmp(verb, "list"), is_merge = !strcmp(verb, "merge");
 	if ((is_list && name) || (!is_list && !name) ||
-	    (!is_list && strcmp(verb, "create") && strcmp(verb, "delete")))
+	    (!is_list && !is_merge && strcmp(verb, "create") && strcmp(verb, "delete")))
 		return usage();
 	if ((err = grove_open(&db, dir, NULL)) < 0)
 		return cmd_fail(NULL, "open", err);
-	if (is_list) {
+	if (is_merge) {
+		rc = merge(db, name, into, actor, delete_branch);
+	} else if (is_list) {
 		rc = list(db, json);
 	} else {
 		err = !strcmp(verb, "create") ? grove_branch_create(db, name, from, actor)

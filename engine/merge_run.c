@@ -1,0 +1,345 @@
+/*
+ * merge_run.c — grove_merge_json: outcome detection, per-entity three-way
+ * resolution, validation of the merged image, one merge event.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/chg.h"
+#include "engine/jsonw.h"
+#include "engine/load.h"
+#include "engine/merge.h"
+#include "index/apply.h"
+#include "log/error.h"
+
+#define MERGE_MAX_ENTITIES (16u << 20)
+
+struct merge {
+	grove_db *db;
+	struct load_plan plan;           /* target head; staged effects      */
+	struct chg_point base, src, tgt;
+	struct merge_conflicts conflicts;
+};
+
+static const char *presence_kind(bool b, bool s, bool t)
+{
+	if (!b && s && t)
+		return "divergent_insert";
+	if (b && (!s || !t))
+		return "delete_vs_update";
+	return "divergent_update";
+}
+
+static int conflict(struct merge *m, const struct chg_entity *e, bool b, bool s, bool t)
+{
+	const char *kind = presence_kind(b, s, t);
+	char msg[384];
+	snprintf(msg, sizeof msg, "%s for id '%.*s'",
+		 !strcmp(kind, "divergent_insert") ? "divergent insert"
+		 : !strcmp(kind, "delete_vs_update") ? "delete/update conflict" : "divergent update",
+		 (int)e->id_len, e->id);
+	return merge_conflict_add(&m->conflicts, e->t, e->id, e->id_len, kind, msg) < 0
+		? db_error(m->db, -ENOMEM, "out of memory") : 0;
+}
+
+/* Stage the source's version of e onto the target. */
+static int take_source(struct merge *m, const struct chg_entity *e, const MDB_val *row)
+{
+	struct load_plan *p = &m->plan;
+	if (!row->mv_data) {
+		if (idset_put(&p->deleted, e->t->id, e->id, e->id_len, 0) < 0)
+			return db_error(m->db, -ENOMEM, "out of memory");
+		p->present[e->t->id] = true;
+		return 0;
+	}
+	p->scratch.size = 0;
+	if (msgpack_sbuffer_write(&p->scratch, row->mv_data, row->mv_size) != 0)
+		return db_error(m->db, -ENOMEM, "out of memory");
+	int err = load_put_row(p, e->t, &p->scratch, 0);
+	if (err < 0) {
+		char msg[384];
+		snprintf(msg, sizeof msg, "%s", grove_errmsg(m->db));
+		return merge_conflict_add(&m->conflicts, e->t, NULL, 0, "value_constraint_violation",
+					  msg) < 0 ? db_error(m->db, -ENOMEM, "out of memory") : 0;
+	}
+	return 0;
+}
+
+/* The rule of engine §3.3 for one entity. */
+static int resolve(struct merge *m, const struct chg_entity *e)
+{
+	struct chg_rows sr, tr, st;
+	enum chg_op sop, top, same;
+	MDB_txn *txn = m->plan.at.txn;
+	int err;
+
+	if ((err = chg_classify(&sop, &sr, m->db, txn, &m->base.chain, &m->src.chain, e)) < 0)
+		return db_error(m->db, err, NULL);
+	if (sop == CHG_NONE)
+		return 0; /* the source did not change it: keep the target's */
+	if ((err = chg_classify(&top, &tr, m->db, txn, &m->base.chain, &m->tgt.chain, e)) < 0)
+		return db_error(m->db, err, NULL);
+	if (top == CHG_NONE)
+		return take_source(m, e, &sr.after);
+	if ((err = chg_classify(&same, &st, m->db, txn, &m->src.chain, &m->tgt.chain, e)) < 0)
+		return db_error(m->db, err, NULL);
+	if (same == CHG_NONE)
+		return 0; /* the same change on both sides */
+	return conflict(m, e, sr.before.mv_data != NULL, sr.after.mv_data != NULL,
+			tr.after.mv_data != NULL);
+}
+
+/* Every entity either side changed since the base, each once. */
+static int resolve_all(struct merge *m)
+{
+	struct chg_scope all = { 0 };
+	struct chg_list a = { 0 }, b = { 0 };
+	struct idset seen;
+	MDB_txn *txn = m->plan.at.txn;
+	int err;
+
+	idset_init(&seen);
+	if ((err = chg_candidates(&a, m->db, txn, &m->base.chain, &m->src.chain, &all,
+				  MERGE_MAX_ENTITIES)) == 0 &&
+	    (err = chg_candidates(&b, m->db, txn, &m->base.chain, &m->tgt.chain, &all,
+				  MERGE_MAX_ENTITIES)) == 0) {
+		for (size_t i = 0; !err && i < a.n + b.n; i++) {
+			const struct chg_entity *e = i < a.n ? &a.v[i] : &b.v[i - a.n];
+			if (idset_get(&seen, e->t->id, e->id, e->id_len) >= 0)
+				continue;
+			if (idset_put(&seen, e->t->id, e->id, e->id_len, 0) < 0)
+				err = db_error(m->db, -ENOMEM, "out of memory");
+			else
+				err = resolve(m, e);
+		}
+	}
+	chg_list_free(&a);
+	chg_list_free(&b);
+	idset_free(&seen);
+	return err;
+}
+
+/* A check of the merged image failed: one conflict of the matching kind. */
+static int validation_conflict(struct merge *m)
+{
+	const char *msg = grove_errmsg(m->db), *kind = "value_constraint_violation";
+	if (strstr(msg, "@unique violation"))
+		kind = "unique_violation";
+	else if (strstr(msg, "@card violation"))
+		kind = "cardinality_violation";
+	else if (strstr(msg, "not found in"))
+		kind = "orphan_edge";
+	char copy[384], name[128] = "";
+	snprintf(copy, sizeof copy, "%s", msg);
+	/* The messages name the edge type as "edge <E>" (orphans, @card). */
+	const char *edge = strstr(copy, "edge ");
+	if (edge)
+		sscanf(edge + 5, "%127[A-Za-z0-9_]", name);
+	const struct lang_cat_type *t = name[0] ? lang_catalog_edge(m->db->cat, name) : NULL;
+	return merge_conflict_add(&m->conflicts, t, NULL, 0, kind, copy) < 0
+		? db_error(m->db, -ENOMEM, "out of memory") : 0;
+}
+
+static void write_commit(struct jsonw *w, const grove_commit *c)
+{
+	jsonw_object_begin(w);
+	jsonw_key_cstr(w, "graph_commit_id");
+	jsonw_cstr(w, c->id);
+	jsonw_key_cstr(w, "graph_branch");
+	jsonw_cstr(w, c->branch);
+	jsonw_key_cstr(w, "graph_manifest_version");
+	jsonw_uint(w, c->graph_version);
+	jsonw_key_cstr(w, "parent_commit_id");
+	c->parent[0] ? jsonw_cstr(w, c->parent) : jsonw_null(w);
+	jsonw_key_cstr(w, "merged_parent_commit_id");
+	c->merged_parent[0] ? jsonw_cstr(w, c->merged_parent) : jsonw_null(w);
+	jsonw_key_cstr(w, "actor_id");
+	c->actor[0] ? jsonw_cstr(w, c->actor) : jsonw_null(w);
+	jsonw_key_cstr(w, "created_at");
+	jsonw_int(w, c->created_at_us);
+	jsonw_object_end(w);
+}
+
+static char *conflicts_json(const struct merge_conflicts *c)
+{
+	struct jsonw w;
+	jsonw_init(&w, 0);
+	jsonw_object_begin(&w);
+	jsonw_key_cstr(&w, "merge_conflicts");
+	jsonw_array_begin(&w);
+	for (size_t i = 0; i < c->n; i++) {
+		const struct merge_conflict *x = &c->v[i];
+		char key[160] = "";
+		jsonw_object_begin(&w);
+		jsonw_key_cstr(&w, "type_key");
+		if (x->t) {
+			chg_type_key(key, sizeof key, x->t);
+			jsonw_cstr(&w, key);
+		} else {
+			jsonw_null(&w);
+		}
+		jsonw_key_cstr(&w, "entity_kind");
+		x->t ? jsonw_cstr(&w, x->t->kind == LANG_CAT_EDGE ? "edge" : "node") : jsonw_null(&w);
+		jsonw_key_cstr(&w, "type_name");
+		x->t ? jsonw_cstr(&w, x->t->name) : jsonw_null(&w);
+		jsonw_key_cstr(&w, "entity_id");
+		x->id ? jsonw_cstr(&w, x->id) : jsonw_null(&w);
+		jsonw_key_cstr(&w, "kind");
+		jsonw_cstr(&w, x->kind);
+		jsonw_key_cstr(&w, "message");
+		jsonw_cstr(&w, x->message);
+		jsonw_object_end(&w);
+	}
+	jsonw_array_end(&w);
+	jsonw_object_end(&w);
+	if (jsonw_error(&w)) {
+		jsonw_fini(&w);
+		return NULL;
+	}
+	return w.buf;
+}
+
+/* "merge conflicts: node type 'Person', entity id 'Alice' (divergent_update); ..." */
+static int conflicts_error(struct merge *m)
+{
+	char msg[1024];
+	size_t n = (size_t)snprintf(msg, sizeof msg, "merge conflicts: ");
+	for (size_t i = 0; i < m->conflicts.n && i < 3 && n < sizeof msg; i++) {
+		const struct merge_conflict *x = &m->conflicts.v[i];
+		n += (size_t)snprintf(msg + n, sizeof msg - n, "%s%s type '%s', entity id '%s' (%s)",
+				      i ? "; " : "", x->t && x->t->kind == LANG_CAT_EDGE ? "edge" : "node",
+				      x->t ? x->t->name : "?", x->id ? x->id : "-", x->kind);
+	}
+	if (m->conflicts.n > 3 && n < sizeof msg)
+		snprintf(msg + n, sizeof msg - n, "; and %zu more", m->conflicts.n - 3);
+	return db_error(m->db, GROVE_EMERGE, "%s", msg);
+}
+
+static const char *const outcome_names[] = { "already_up_to_date", "fast_forward", "merged" };
+
+static int write_result(char **out, struct merge *m, const char *source, const char *target,
+			int outcome, const grove_commit *c)
+{
+	struct jsonw w;
+	jsonw_init(&w, 0);
+	jsonw_object_begin(&w);
+	jsonw_key_cstr(&w, "source");
+	jsonw_cstr(&w, source);
+	jsonw_key_cstr(&w, "target");
+	jsonw_cstr(&w, target);
+	jsonw_key_cstr(&w, "outcome");
+	jsonw_cstr(&w, outcome_names[outcome]);
+	jsonw_key_cstr(&w, "commit");
+	if (c)
+		write_commit(&w, c);
+	else
+		jsonw_null(&w);
+	jsonw_object_end(&w);
+	int err = jsonw_error(&w);
+	if (err < 0) {
+		jsonw_fini(&w);
+		return db_error(m->db, err, "out of memory");
+	}
+	*out = w.buf;
+	return 0;
+}
+
+/* Resolve, validate and log the merge of source head into target head. */
+static int commit_merge(struct merge *m, const char *source, const char *target,
+			const char *actor, grove_commit *c)
+{
+	struct event ev = { .kind = EVENT_MERGE };
+	char id[COMMIT_ID_TEXT_BYTES];
+	int err;
+
+	if ((err = resolve_all(m)) < 0)
+		return err;
+	if (!m->conflicts.n && load_finish(&m->plan) < 0 && (err = validation_conflict(m)) < 0)
+		return err;
+	if (m->conflicts.n)
+		return conflicts_error(m);
+	engine_event_stamp(&ev, target, actor);
+	ev.parent = m->tgt.head.id;
+	ev.merged_parent = m->src.head.id;
+	ev.base = m->base.head.id;
+	ev.name = event_str(source);
+	ev.op_text = event_str("merge");
+	ev.effects = m->plan.fx;
+	ev.neffects = (uint32_t)m->plan.nfx;
+	read_at_close(&m->plan.at);
+	if ((err = seq_commit(m->db, &ev, 1, ev.effects, ev.neffects, NULL)) < 0)
+		return err;
+	commit_id_format(id, &ev.commit);
+	return grove_commit_show(c, m->db, id);
+}
+
+static int check_names(grove_db *db, const char *source, const char *target)
+{
+	int err;
+	if ((err = branch_name_check(db, source, "branch_merge")) < 0 ||
+	    (err = branch_name_check(db, target, "branch_merge")) < 0)
+		return err;
+	if (!strcmp(source, target))
+		return db_error(db, GROVE_EINVAL,
+				"branch_merge requires distinct source and target branches");
+	return 0;
+}
+
+/* Capture both heads in one read and find the base; 0 up-to-date,
+ * 1 fast-forward, 2 merged. */
+static int outcome_of(struct merge *m, const char *source, const char *target)
+{
+	grove_target s = { source, NULL }, t = { target, NULL };
+	MDB_txn *txn = m->plan.at.txn;
+	struct commit_rec base;
+	int err;
+
+	if ((err = chg_point_target(&m->src, m->db, txn, &s)) < 0 ||
+	    (err = chg_point_target(&m->tgt, m->db, txn, &t)) < 0)
+		return err;
+	if (!memcmp(&m->src.head.id, &m->tgt.head.id, 16))
+		return 0;
+	if ((err = merge_base(&base, m->db, txn, &m->src.head.id, &m->tgt.head.id)) < 0)
+		return err;
+	if (!memcmp(&base.id, &m->src.head.id, 16))
+		return 0;
+	if ((err = chg_point_commit(&m->base, m->db, txn, &base)) < 0)
+		return err;
+	return !memcmp(&base.id, &m->tgt.head.id, 16) ? 1 : 2;
+}
+
+int grove_merge_json(char **out, grove_db *db, const char *source, const char *target,
+		     const grove_merge_options *o)
+{
+	struct merge m = { .db = db };
+	grove_target t = { target, NULL };
+	struct branch_lock *bl;
+	grove_commit c;
+	int outcome = 0, err;
+
+	*out = NULL;
+	if ((err = check_names(db, source, target)) < 0)
+		return err;
+	if (!(bl = db_branch_lock(db, target)))
+		return db_error(db, -ENOMEM, "out of memory");
+	if ((err = load_plan_init(&m.plan, db, GROVE_LOAD_MERGE, 0)) == 0) {
+		m.plan.restage = true;
+		if ((err = read_at_open(&m.plan.at, db, &t)) == 0 &&
+		    (outcome = err = outcome_of(&m, source, target)) > 0)
+			err = commit_merge(&m, source, target, o ? o->actor : NULL, &c);
+		if (err == GROVE_EMERGE)
+			*out = conflicts_json(&m.conflicts);
+		load_plan_free(&m.plan);
+	}
+	db_branch_unlock(db, bl);
+	merge_conflicts_free(&m.conflicts);
+	if (err < 0)
+		return err;
+	if ((err = write_result(out, &m, source, target, outcome, outcome ? &c : NULL)) < 0)
+		return err;
+	if (o && o->delete_branch && grove_branch_delete(db, source, o->actor) < 0)
+		return 0; /* the merge landed; the delete's error stays in grove_errmsg */
+	return 0;
+}
