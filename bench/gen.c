@@ -219,6 +219,14 @@ uint64_t bench_du(const char *dir)
 	return du_bytes;
 }
 
+double bench_cpu_s(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
+}
+
 long bench_maxrss_kib(void)
 {
 	struct rusage ru;

@@ -50,6 +50,8 @@ char *bench_mkdtemp(const char *prefix);
 void bench_rmtree(const char *dir);
 /* Bytes allocated on disk under `dir` (st_blocks). */
 uint64_t bench_du(const char *dir);
+/* CPU seconds (user + system, every thread) the process used so far. */
+double bench_cpu_s(void);
 /* Peak RSS of the process so far, in KiB (getrusage). */
 long bench_maxrss_kib(void);
 /* Median / percentile of `n` doubles (sorts them). */
