@@ -1,0 +1,285 @@
+/*
+ * changes_feed.c — the change feed (engine §4.5): a branch's first-parent
+ * chain, oldest to newest after a position, one block per commit.
+ *
+ * A poll captures the head as its cut, walks back from the cut to the
+ * position (keeping only the oldest `max_commits` commits it passes: the
+ * walk costs the gap, the memory the page) and writes their blocks.  A
+ * cursor names the last complete commit delivered; a page token, written
+ * only when a page ends inside a block, names that position, the block's
+ * commit, the last change delivered and the cut.  Both are bound to the
+ * branch's incarnation (the LSN that created it) and the scope.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/chg_token.h"
+#include "grove.h"
+#include "index/apply.h"
+#include "log/error.h"
+
+#define FEED_WHAT "change cursor"
+
+enum feed_mode { FEED_NOW, FEED_BEGINNING, FEED_AFTER, FEED_PAGE };
+
+struct feed {
+	grove_db *db;
+	MDB_txn *txn;
+	const char *branch;
+	struct branch_rec rec;
+	const struct chg_scope *s;
+	char scope_hex[17];
+	enum feed_mode mode;
+	struct commit_id after, cut, block;
+	struct chg_pos pos;            /* FEED_PAGE: the last change delivered */
+	struct commit_rec *ring;       /* the oldest commits after `after`     */
+	uint32_t max, n_ring;
+	uint64_t pending;              /* commits between `after` and the cut  */
+};
+
+static int parse_id(struct commit_id *out, struct feed *f, const char *text)
+{
+	if (!text || !commit_id_parse(out, text))
+		return db_error(f->db, GROVE_EINVAL, FEED_WHAT " rejected: '%s' is not a commit id",
+				text ? text : "");
+	return 0;
+}
+
+/* Check what a cursor or page token binds, and take its positions. */
+static int token_position(struct feed *f, const char *token, const char *kind)
+{
+	json_t *j;
+	int err = chg_token_open(&j, f->db, token, kind, FEED_WHAT);
+	if (err < 0)
+		return err;
+	const char *b = json_string_value(json_object_get(j, "branch"));
+	const char *sc = json_string_value(json_object_get(j, "scope"));
+	json_int_t inc = json_integer_value(json_object_get(j, "inc"));
+	if (!b || strcmp(b, f->branch) || (uint64_t)inc != f->rec.created_lsn)
+		err = db_error(f->db, GROVE_EINVAL, FEED_WHAT " rejected: it belongs to another "
+			       "branch or an earlier branch of this name");
+	else if (!sc || strcmp(sc, f->scope_hex))
+		err = db_error(f->db, GROVE_EINVAL, FEED_WHAT " rejected: it was made with "
+			       "another filter");
+	else
+		err = parse_id(&f->after, f, json_string_value(json_object_get(j, "after")));
+	if (!err && !strcmp(kind, "feed-page") &&
+	    ((err = parse_id(&f->cut, f, json_string_value(json_object_get(j, "cut")))) < 0 ||
+	     (err = parse_id(&f->block, f, json_string_value(json_object_get(j, "block")))) < 0 ||
+	     chg_pos_parse(&f->pos, json_object_get(j, "pos")) < 0))
+		err = err < 0 ? err : db_error(f->db, GROVE_EINVAL, FEED_WHAT " rejected: bad position");
+	json_decref(j);
+	return err;
+}
+
+static int parse_position(struct feed *f, const char *position)
+{
+	char kind[32];
+	f->cut = f->rec.head;
+	if (!position || !strcmp(position, "now")) {
+		f->mode = FEED_NOW;
+		f->after = f->rec.head;
+		return 0;
+	}
+	if (!strcmp(position, "beginning")) {
+		f->mode = FEED_BEGINNING;
+		return 0;
+	}
+	if (!strncmp(position, "after:", 6)) {
+		f->mode = FEED_AFTER;
+		return parse_id(&f->after, f, position + 6);
+	}
+	if (chg_token_kind(position, kind, sizeof kind) == 0 && !strcmp(kind, "feed-page")) {
+		f->mode = FEED_PAGE;
+		return token_position(f, position, kind);
+	}
+	f->mode = FEED_AFTER;
+	return token_position(f, position, "feed-cursor");
+}
+
+static bool same_id(const struct commit_id *a, const struct commit_id *b)
+{
+	return !memcmp(a->b, b->b, sizeof a->b);
+}
+
+/* Walk back from the cut to the position; keep the oldest f->max commits. */
+static int walk(struct feed *f)
+{
+	struct commit_rec c;
+	char id[COMMIT_ID_TEXT_BYTES];
+	int err = commit_get(&c, f->txn, f->db->views, &f->cut);
+
+	for (;;) {
+		if (err < 0)
+			return db_error(f->db, err == GROVE_ENOTFOUND ? GROVE_ECORRUPT : err,
+					"a commit of branch '%s' is missing", f->branch);
+		if (f->mode != FEED_BEGINNING && same_id(&c.id, &f->after))
+			return 0;
+		if (commit_id_is_zero(&c.parent)) {
+			if (f->mode == FEED_BEGINNING) {
+				f->after = c.id;
+				return 0;
+			}
+			commit_id_format(id, &f->after);
+			return db_error(f->db, GROVE_EINVAL, FEED_WHAT " rejected: commit %s is not "
+					"on the first-parent chain of branch '%s'", id, f->branch);
+		}
+		/* The ring keeps the last f->max commits seen: the oldest. */
+		f->ring[f->pending % f->max] = c;
+		f->pending++;
+		f->n_ring = f->pending < f->max ? (uint32_t)f->pending : f->max;
+		err = commit_get(&c, f->txn, f->db->views, &c.parent);
+	}
+}
+
+static const struct commit_rec *oldest(const struct feed *f, uint32_t i)
+{
+	/* Pushed newest first: the oldest is the last pushed. */
+	uint64_t k = f->pending - 1 - i;
+	return &f->ring[k % f->max];
+}
+
+static int seal(char **out, struct feed *f, const char *kind, const json_t *pos)
+{
+	char after[COMMIT_ID_TEXT_BYTES], cut[COMMIT_ID_TEXT_BYTES], block[COMMIT_ID_TEXT_BYTES];
+	commit_id_format(after, &f->after);
+	commit_id_format(cut, &f->cut);
+	commit_id_format(block, &f->block);
+	json_t *p = json_pack("{s:i, s:s, s:s, s:I, s:s, s:s}", "v", 1, "kind", kind,
+			      "branch", f->branch, "inc", (json_int_t)f->rec.created_lsn,
+			      "scope", f->scope_hex, "after", after);
+	if (p && pos && (json_object_set_new(p, "cut", json_string(cut)) ||
+			 json_object_set_new(p, "block", json_string(block)) ||
+			 json_object_set(p, "pos", (json_t *)pos))) {
+		json_decref(p);
+		p = NULL;
+	}
+	if (!p)
+		return db_error(f->db, -ENOMEM, "out of memory");
+	return chg_token_seal(out, f->db, p);
+}
+
+/* One block into `one`; *keep: whether the page takes it. */
+static int one_block(struct feed *f, struct jsonw *one, struct chg_block_end *end,
+		     const struct commit_rec *c, bool first, struct chg_budget *budget)
+{
+	bool resume = first && f->mode == FEED_PAGE;
+	if (resume && !same_id(&c->id, &f->block))
+		return db_error(f->db, GROVE_EINVAL, FEED_WHAT " rejected: the page token's "
+				"commit does not follow its position");
+	jsonw_reset(one);
+	jsonw_object_begin(one);
+	int err = chg_block_write(one, end, f->db, f->txn, c, f->s, resume ? &f->pos : NULL,
+				  budget);
+	jsonw_object_end(one);
+	if (!err && (err = jsonw_error(one)) < 0)
+		err = db_error(f->db, err, "a change block does not fit in memory");
+	return err;
+}
+
+/* The blocks, then the cursor or the page token. */
+static int write_blocks(struct jsonw *w, struct feed *f)
+{
+	struct chg_budget budget = { GROVE_CHANGES_PAGE_DEFAULT, GROVE_CHANGES_PAGE_BYTES, 0 };
+	struct chg_block_end end = { false, NULL };
+	struct jsonw one;
+	char *token = NULL;
+	uint32_t done = 0;
+	int err = 0;
+
+	jsonw_init(&one, GROVE_DIFF_MAX_BYTES);
+	jsonw_key_cstr(w, "blocks");
+	jsonw_array_begin(w);
+	for (; done < f->n_ring && !err; done++) {
+		const struct commit_rec *c = oldest(f, done);
+		json_decref(end.last);
+		if ((err = one_block(f, &one, &end, c, done == 0, &budget)) < 0)
+			break;
+		if (end.truncated && done > 0)
+			break;   /* ends at the previous block; this one comes next time */
+		jsonw_raw(w, one.buf, one.len);
+		if (end.truncated) {
+			f->block = c->id;
+			err = seal(&token, f, "feed-page", end.last);
+			break;
+		}
+		f->after = c->id;
+	}
+	jsonw_array_end(w);
+	if (!err && token) {
+		jsonw_key_cstr(w, "next_page_token");
+		jsonw_cstr(w, token);
+	} else if (!err && !(err = seal(&token, f, "feed-cursor", NULL))) {
+		jsonw_key_cstr(w, "cursor");
+		jsonw_cstr(w, token);
+		jsonw_key_cstr(w, "caught_up");
+		jsonw_bool(w, done == f->pending);
+	}
+	json_decref(end.last);
+	jsonw_fini(&one);
+	free(token);
+	return err;
+}
+
+static int feed_poll(struct jsonw *w, struct feed *f, const char *position)
+{
+	int err = branch_get(&f->rec, f->txn, f->db->views, f->branch);
+	if (err == GROVE_ENOTFOUND)
+		return db_error(f->db, err, "branch '%s' not found", f->branch);
+	if (err < 0)
+		return db_error(f->db, err, NULL);
+	if ((err = parse_position(f, position)) < 0)
+		return err;
+	if (!(f->ring = malloc(f->max * sizeof *f->ring)))
+		return db_error(f->db, -ENOMEM, "out of memory");
+	if (f->mode != FEED_NOW && (err = walk(f)) < 0)
+		return err;
+	jsonw_object_begin(w);
+	jsonw_key_cstr(w, "branch");
+	jsonw_cstr(w, f->branch);
+	err = write_blocks(w, f);
+	jsonw_object_end(w);
+	return err;
+}
+
+int grove_changes_poll_json(char **out, grove_db *db, const char *branch, const char *position,
+			    const char *scope_json, uint32_t max_commits)
+{
+	struct feed f = { .db = db, .branch = branch ? branch : MAIN_BRANCH };
+	struct chg_scope s;
+	struct jsonw w;
+	int err;
+
+	if (!out || !db)
+		return GROVE_EINVAL;
+	*out = NULL;
+	if (max_commits > GROVE_FEED_COMMITS_MAX)
+		return db_error_limit(db, db_error(db, GROVE_ELIMIT, "a poll examines at most %u "
+						   "commits, not %u", GROVE_FEED_COMMITS_MAX,
+						   max_commits),
+				      "change_feed_commits", GROVE_FEED_COMMITS_MAX, max_commits);
+	f.max = max_commits ? max_commits : GROVE_FEED_COMMITS_DEFAULT;
+	if ((err = chg_scope_parse(&s, db, scope_json)) < 0)
+		return err;
+	f.s = &s;
+	snprintf(f.scope_hex, sizeof f.scope_hex, "%016llx", (unsigned long long)s.digest);
+	if ((err = views_read_begin(&f.txn, db->views)) < 0) {
+		chg_scope_free(&s);
+		return db_error(db, err, NULL);
+	}
+	jsonw_init(&w, 0);
+	err = feed_poll(&w, &f, position);
+	if (!err && (err = jsonw_error(&w)) < 0)
+		err = db_error(db, err, "the poll's answer does not fit in memory");
+	mdb_txn_abort(f.txn);
+	free(f.ring);
+	chg_scope_free(&s);
+	if (err < 0) {
+		jsonw_fini(&w);
+		return err;
+	}
+	*out = w.buf;
+	return 0;
+}

@@ -1,0 +1,130 @@
+/*
+ * chg.h — change sets read from the versioned views (engine §4.3-4.5),
+ * shared by diff.c (net diff between two targets), changes.c (one
+ * commit's changes, paged) and changes_feed.c (the change feed).
+ * Private to engine/.
+ *
+ * Nothing here compares full scans.  The apply step records, in the `chg`
+ * view, every entity each event changed, keyed layer | lsn | type | entity
+ * (index/views.h).  Two reads (layer chains) can only differ on an entity
+ * that has a version, in some layer, between the two reads' cutoffs for
+ * that layer; a layer one chain does not contain counts as cutoff 0 there.
+ * So the candidates are the union over the layers L of either chain of
+ *
+ *     chg(L, (min(cutoff_a(L), cutoff_b(L)), max(...)])
+ *
+ * and every other entity has the same visible version in both reads: for
+ * each layer, the newest version at or below either cutoff is the same
+ * one, and both chains list their common layers in the same order (a
+ * layer's parent never changes).  Each candidate is then classified by
+ * reading its visible row in both chains (layered_get) and comparing the
+ * rows typed, property by property (null, "" and [] are distinct; an
+ * identical rewrite is no change).
+ *
+ * All reads of one operation share one LMDB read transaction, so they see
+ * one consistent state; entity ids point into that transaction's memory.
+ */
+#ifndef GROVE_ENGINE_CHG_H
+#define GROVE_ENGINE_CHG_H
+
+#include <lmdb.h>
+#include <msgpack.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/engine.h"
+
+enum chg_op {
+	CHG_NONE = 0,     /* the rows are equal (or absent on both sides) */
+	CHG_INSERT = 1,
+	CHG_UPDATE = 2,
+	CHG_DELETE = 3,   /* rank = op - 1: insert < update < delete      */
+};
+
+#define CHG_KIND_NODE 1u
+#define CHG_KIND_EDGE 2u
+#define CHG_SCOPE_TYPES_MAX 256u
+
+/* A filter: kinds, type names and ops; an empty dimension matches all. */
+struct chg_scope {
+	unsigned kinds;                        /* CHG_KIND_* bits, 0: all   */
+	unsigned ops;                          /* 1u << CHG_*, 0: all       */
+	uint32_t n_types;                      /* 0: all                    */
+	char *types[CHG_SCOPE_TYPES_MAX];      /* sorted, unique            */
+	uint64_t digest;                       /* binds tokens to the scope */
+};
+
+/* Parse {"kinds":[...], "type_names"|"types":[...], "ops":[...]} (NULL or
+ * "": everything).  Kinds are node/edge and ops insert/update/delete in
+ * any letter case.  GROVE_EINVAL on anything else. */
+int chg_scope_parse(struct chg_scope *out, grove_db *db, const char *json);
+void chg_scope_free(struct chg_scope *s);
+bool chg_scope_wants_type(const struct chg_scope *s, const struct lang_cat_type *t);
+bool chg_scope_wants_op(const struct chg_scope *s, enum chg_op op);
+
+/* One side of a comparison: a commit (or a branch head) and its chain. */
+struct chg_point {
+	struct commit_rec head;          /* the commit the read sees          */
+	struct layer_chain chain;
+	char branch[BRANCH_NAME_MAX + 1];/* the branch read, or the commit's  */
+};
+
+/* Resolve a target (branch head or commit; NULL: main) inside `txn`. */
+int chg_point_target(struct chg_point *out, grove_db *db, MDB_txn *txn, const grove_target *t);
+/* The read of commit `c` itself. */
+int chg_point_commit(struct chg_point *out, grove_db *db, MDB_txn *txn, const struct commit_rec *c);
+
+/* A candidate entity. */
+struct chg_entity {
+	const struct lang_cat_type *t;
+	uint64_t entity;                 /* internal id                        */
+	const char *id;                  /* user id, in the txn's memory       */
+	uint32_t id_len;
+};
+
+struct chg_list {
+	struct chg_entity *v;
+	size_t n, cap;
+};
+
+/* The entities that may differ between chains a and b, restricted to the
+ * scope's kinds and types, each once, with their user ids.  More than
+ * `max` of them: GROVE_ELIMIT (resource "change_entities").  Types not in
+ * the catalog in force are left out. */
+int chg_candidates(struct chg_list *out, grove_db *db, MDB_txn *txn, const struct layer_chain *a,
+		   const struct layer_chain *b, const struct chg_scope *s, size_t max);
+void chg_list_free(struct chg_list *l);
+
+/* Orders: by table key ("edge:..." before "node:...", then name) and id
+ * (the net diff); or nodes before edges, type id, id (commit blocks). */
+void chg_sort_by_table(struct chg_list *l);
+void chg_sort_frozen(struct chg_list *l);
+/* The frozen order as a comparison of one entity with a position. */
+int chg_frozen_cmp(const struct chg_entity *e, unsigned kind_rank, uint32_t type_id,
+		   const char *id, uint32_t id_len);
+
+/* The visible rows of e in chains a (before) and b (after); mv_data NULL
+ * for absent.  *op: what happened between them (CHG_NONE: equal). */
+struct chg_rows {
+	MDB_val before, after;
+};
+int chg_classify(enum chg_op *op, struct chg_rows *rows, grove_db *db, MDB_txn *txn,
+		 const struct layer_chain *a, const struct layer_chain *b,
+		 const struct chg_entity *e);
+
+/* Unpack a stored row of t into *up (msgpack_unpacked_destroy() it, also
+ * on error) and view it. */
+struct value_row;
+int chg_row_view(struct value_row *r, msgpack_unpacked *up, grove_db *db,
+		 const struct lang_cat_type *t, const MDB_val *row);
+
+/* "node:Person" / "edge:Knows" into buf (cap bytes, truncated). */
+void chg_type_key(char *buf, size_t cap, const struct lang_cat_type *t);
+
+static inline unsigned chg_kind_rank(const struct lang_cat_type *t)
+{
+	return t->kind == LANG_CAT_EDGE ? 1u : 0u;
+}
+
+#endif

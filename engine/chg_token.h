@@ -1,0 +1,64 @@
+/*
+ * chg_token.h — opaque page tokens and feed cursors of the change APIs,
+ * and the block writer they continue (changes.c).  Private to engine/.
+ */
+#ifndef GROVE_ENGINE_CHG_TOKEN_H
+#define GROVE_ENGINE_CHG_TOKEN_H
+
+#include <jansson.h>
+
+#include "engine/chg.h"
+#include "engine/jsonw.h"
+#include "index/layered.h"
+
+#define CHG_TOKEN_MAX_BYTES 4096u
+
+/* Seal `payload` (a JSON object with "v":1 and "kind"; the reference is
+ * taken) into a token; *out is malloc'd. */
+int chg_token_seal(char **out, grove_db *db, json_t *payload);
+/* Open a token of kind `kind`: *out is its payload (new reference).
+ * GROVE_EINVAL "<what> rejected: ..." when damaged or of another kind. */
+int chg_token_open(json_t **out, grove_db *db, const char *token, const char *kind,
+		   const char *what);
+/* The kind of a well-formed token into kind[cap]; -1 if it is none. */
+int chg_token_kind(const char *token, char *kind, size_t cap);
+
+/* A position in the frozen order: after (kind, type id, id). */
+struct chg_pos {
+	unsigned kind_rank;
+	uint32_t type_id;
+	uint32_t id_len;
+	char id[LAYERED_KEY_MAX];
+};
+
+/* {"k", "t", "id" (hex)} of an entity; NULL when out of memory. */
+json_t *chg_pos_json(const struct chg_entity *e);
+int chg_pos_parse(struct chg_pos *out, const json_t *j);
+
+/* ---- blocks (changes.c) ------------------------------------------------- */
+
+/* A page's budget, shared by the blocks of one feed poll. */
+struct chg_budget {
+	uint32_t changes;       /* changes the page may still take          */
+	size_t bytes;           /* bytes the page may still take (a target) */
+	uint32_t taken;         /* changes the page holds                   */
+};
+
+/* How a block ended. */
+struct chg_block_end {
+	bool truncated;         /* more changes follow `last`               */
+	json_t *last;           /* the last change written (chg_pos_json)   */
+};
+
+/* Write one block {"cause", "changes"} of commit c (vs its first parent)
+ * to w: the changes after `from` (NULL: from the start) in the frozen
+ * order, as many as the budget takes — at least one if the page is still
+ * empty.  GROVE_ENOPARENT for the genesis commit. */
+int chg_block_write(struct jsonw *w, struct chg_block_end *end, grove_db *db, MDB_txn *txn,
+		    const struct commit_rec *c, const struct chg_scope *s,
+		    const struct chg_pos *from, struct chg_budget *budget);
+
+/* The cause object of commit c. */
+void chg_write_cause(struct jsonw *w, const struct commit_rec *c);
+
+#endif
