@@ -31,6 +31,9 @@ int cmd_export(int argc, char **argv);
 int cmd_rebuild(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_mutate(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+/* "grove commit changes ...": argv starts at "commit" (cmd_diff.c). */
+int cmd_commit_changes(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 
 /* Read a whole file into a NUL-terminated buffer (free() it); NULL and a

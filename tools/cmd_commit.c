@@ -1,6 +1,7 @@
 /*
  * grove commit list DIR [--branch B] [--json]
  * grove commit show DIR ID [--json]
+ * grove commit changes DIR ID ... (cmd_diff.c)
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -47,7 +48,8 @@ static void print_show(const grove_commit *c)
 static int usage(void)
 {
 	fprintf(stderr, "usage: grove commit list DIR [--branch B] [--json]\n"
-			"       grove commit show DIR ID [--json]\n");
+			"       grove commit show DIR ID [--json]\n"
+			"       grove commit changes DIR ID [--kind K] [--type T] [--op O] [--json]\n");
 	return GROVE_EXIT_USAGE;
 }
 
@@ -57,6 +59,8 @@ int cmd_commit(int argc, char **argv)
 	int json = 0, err, rc = GROVE_EXIT_OK;
 	grove_db *db;
 
+	if (argc >= 2 && !strcmp(argv[1], "changes"))
+		return cmd_commit_changes(argc, argv);
 	if (argc < 3 || (strcmp(argv[1], "list") && strcmp(argv[1], "show")))
 		return usage();
 	int show = !strcmp(argv[1], "show");

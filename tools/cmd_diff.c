@@ -1,0 +1,233 @@
+/*
+ * grove diff DIR --from (BRANCH|COMMIT) --to (BRANCH|COMMIT)
+ *            [--kind K]... [--type T]... [--op O]... [--json]
+ * grove commit changes DIR ID [--kind K]... [--type T]... [--op O]...
+ *            [--page-size N] [--page-token T] [--json]
+ *
+ * A target is a branch name if such a branch exists, else a commit id.
+ * Text output: one line per change ("insert node:Person Eve", edges with
+ * "(src -> dst)"), then the counts; --json prints the API's JSON.  Text
+ * output of commit changes follows every page; --json prints one page.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+
+#define FILTER_ITEMS_MAX 64
+
+struct filter {
+	json_t *kinds, *types, *ops;
+};
+
+static int filter_add(struct filter *f, const char *opt, const char *v)
+{
+	json_t **a = !strcmp(opt, "--kind") ? &f->kinds : !strcmp(opt, "--type") ? &f->types
+		   : !strcmp(opt, "--op") ? &f->ops : NULL;
+	if (!a)
+		return 0;
+	if (!*a)
+		*a = json_array();
+	if (json_array_size(*a) >= FILTER_ITEMS_MAX)
+		return -1;
+	json_array_append_new(*a, json_string(v));
+	return 1;
+}
+
+/* The filter as JSON text (malloc'd), or NULL for none. */
+static char *filter_json(struct filter *f)
+{
+	json_t *o = json_object();
+	if (f->kinds)
+		json_object_set_new(o, "kinds", f->kinds);
+	if (f->types)
+		json_object_set_new(o, "type_names", f->types);
+	if (f->ops)
+		json_object_set_new(o, "ops", f->ops);
+	char *s = json_object_size(o) ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	return s;
+}
+
+static void target_of(grove_target *t, grove_db *db, const char *name)
+{
+	grove_commit c;
+	t->branch = NULL;
+	t->commit = NULL;
+	if (grove_branch_head(&c, db, name) == 0)
+		t->branch = name;
+	else
+		t->commit = name;
+}
+
+static const char *str(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? s : "";
+}
+
+static void print_diff_text(const char *text)
+{
+	json_t *r = json_loads(text, 0, NULL), *c, *st = json_object_get(r, "stats");
+	size_t i;
+	json_array_foreach(json_object_get(r, "changes"), i, c) {
+		const json_t *e = json_object_get(c, "endpoints");
+		printf("%s %s %s", str(c, "op"), str(c, "type_key"), str(c, "id"));
+		if (json_is_object(e))
+			printf(" (%s -> %s)", str(e, "src"), str(e, "dst"));
+		printf("\n");
+	}
+	printf("inserts=%lld updates=%lld deletes=%lld\n",
+	       (long long)json_integer_value(json_object_get(st, "inserts")),
+	       (long long)json_integer_value(json_object_get(st, "updates")),
+	       (long long)json_integer_value(json_object_get(st, "deletes")));
+	json_decref(r);
+}
+
+static int diff_usage(void)
+{
+	fprintf(stderr, "usage: grove diff DIR --from (BRANCH|COMMIT) --to (BRANCH|COMMIT) "
+			"[--kind node|edge] [--type T] [--op insert|update|delete] [--json]\n");
+	return GROVE_EXIT_USAGE;
+}
+
+int cmd_diff(int argc, char **argv)
+{
+	struct filter f = { 0 };
+	const char *from = NULL, *to = NULL;
+	int json = 0, err, rc = GROVE_EXIT_OK;
+	grove_db *db;
+
+	if (argc < 2 || argv[1][0] == '-')
+		return diff_usage();
+	for (int i = 2; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		int k = v ? filter_add(&f, a, v) : 0;
+		if (k < 0) return diff_usage();
+		else if (k) i++;
+		else if (!strcmp(a, "--from") && v) from = v, i++;
+		else if (!strcmp(a, "--to") && v) to = v, i++;
+		else if (!strcmp(a, "--json")) json = 1;
+		else return diff_usage();
+	}
+	char *filter = filter_json(&f);
+	if (!from || !to) {
+		free(filter);
+		return diff_usage();
+	}
+	if ((err = grove_open(&db, argv[1], NULL)) < 0) {
+		free(filter);
+		return cmd_fail(NULL, "open", err);
+	}
+	grove_target a, b;
+	char *out;
+	target_of(&a, db, from);
+	target_of(&b, db, to);
+	if ((err = grove_diff_json(&out, db, &a, &b, filter)) < 0) {
+		rc = cmd_fail(db, "diff", err);
+	} else {
+		json ? (void)printf("%s\n", out) : print_diff_text(out);
+		grove_free(out);
+	}
+	grove_close(db);
+	free(filter);
+	return rc;
+}
+
+/* ---- grove commit changes ----------------------------------------------- */
+
+/* One page as text; returns its next_page_token (a copy) or NULL. */
+static char *print_page_text(const char *text, int first)
+{
+	json_t *r = json_loads(text, 0, NULL), *c, *cause = json_object_get(r, "cause");
+	size_t i;
+	if (first) {
+		printf("commit %s parent %s", str(cause, "graph_commit_id"),
+		       str(cause, "parent_commit_id"));
+		if (json_is_string(json_object_get(cause, "authored_branch")))
+			printf(" branch %s", str(cause, "authored_branch"));
+		if (json_is_string(json_object_get(cause, "actor_id")))
+			printf(" actor %s", str(cause, "actor_id"));
+		printf("\n");
+	}
+	json_array_foreach(json_object_get(r, "changes"), i, c) {
+		const json_t *img = json_object_get(c, json_object_get(c, "after") ? "after" : "before");
+		const json_t *e = json_object_get(img, "endpoints");
+		printf("%s %s:%s %s", str(c, "op"), str(c, "kind"),
+		       str(json_object_get(c, "type"), "name"), str(c, "id"));
+		if (json_is_object(e))
+			printf(" (%s -> %s)", str(e, "from"), str(e, "to"));
+		printf("\n");
+	}
+	const char *next = json_string_value(json_object_get(r, "next_page_token"));
+	char *copy = next ? strdup(next) : NULL;
+	json_decref(r);
+	return copy;
+}
+
+static int changes_usage(void)
+{
+	fprintf(stderr, "usage: grove commit changes DIR ID [--kind K] [--type T] [--op O] "
+			"[--page-size N] [--page-token T] [--json]\n");
+	return GROVE_EXIT_USAGE;
+}
+
+static int changes_pages(grove_db *db, const char *id, const char *filter, const char *token,
+			 unsigned size, int json)
+{
+	char *next = token ? strdup(token) : NULL, *out;
+	int err = 0, first = 1;
+	do {
+		err = grove_commit_changes_json(&out, db, id, filter, next, size);
+		free(next);
+		next = NULL;
+		if (err < 0)
+			return cmd_fail(db, "commit changes", err);
+		if (json)
+			printf("%s\n", out);
+		else
+			next = print_page_text(out, first);
+		first = 0;
+		grove_free(out);
+	} while (next);
+	return GROVE_EXIT_OK;
+}
+
+int cmd_commit_changes(int argc, char **argv)
+{
+	struct filter f = { 0 };
+	const char *id = NULL, *token = NULL;
+	unsigned size = 0;
+	int json = 0, err, rc;
+	grove_db *db;
+
+	/* argv: commit changes DIR ID ... */
+	if (argc < 4 || argv[2][0] == '-')
+		return changes_usage();
+	for (int i = 3; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		int k = v ? filter_add(&f, a, v) : 0;
+		if (k < 0) return changes_usage();
+		else if (k) i++;
+		else if (!strcmp(a, "--page-size") && v) size = (unsigned)strtoul(v, NULL, 10), i++;
+		else if (!strcmp(a, "--page-token") && v) token = v, i++;
+		else if (!strcmp(a, "--json")) json = 1;
+		else if (a[0] != '-' && !id) id = a;
+		else return changes_usage();
+	}
+	char *filter = filter_json(&f);
+	if (!id) {
+		free(filter);
+		return changes_usage();
+	}
+	if ((err = grove_open(&db, argv[2], NULL)) < 0) {
+		free(filter);
+		return cmd_fail(NULL, "open", err);
+	}
+	rc = changes_pages(db, id, filter, token, size, json);
+	grove_close(db);
+	free(filter);
+	return rc;
+}
