@@ -119,12 +119,14 @@ static int edge_endpoints(struct load_plan *p)
 		int b = a > 0 ? exists_after(p, to, it->dst, it->dst_len) : 0;
 		if (a < 0 || b < 0)
 			return db_error(p->db, a < 0 ? a : b, NULL);
-		if (!a)
-			return db_error(p->db, GROVE_EINVAL, "src '%.*s' not found in %s (record %lu)",
-					(int)it->src_len, it->src, from->name, it->record);
-		if (!b)
-			return db_error(p->db, GROVE_EINVAL, "dst '%.*s' not found in %s (record %lu)",
-					(int)it->dst_len, it->dst, to->name, it->record);
+		if (!a || !b) {
+			char where[64] = "";
+			if (it->record)
+				snprintf(where, sizeof where, ", record %lu", it->record);
+			return db_error(p->db, GROVE_EINVAL, "%s '%.*s' not found in %s (edge %s%s)",
+					a ? "dst" : "src", (int)(a ? it->dst_len : it->src_len),
+					a ? it->dst : it->src, a ? to->name : from->name, it->t->name, where);
+		}
 	}
 	return 0;
 }

@@ -97,7 +97,7 @@ Test(load, a_dangling_edge_is_refused_and_nothing_is_written)
 			  "{\"type\":\"Person\",\"data\":{\"name\":\"Eve\"}}\n"
 			  "{\"edge\":\"Knows\",\"from\":\"Eve\",\"to\":\"Nobody\"}", NULL);
 	cr_assert_eq(err, GROVE_EINVAL);
-	cr_assert(strstr(grove_errmsg(db), "dst 'Nobody' not found in Person (record 2)"), "%s",
+	cr_assert(strstr(grove_errmsg(db), "dst 'Nobody' not found in Person (edge Knows, record 2)"), "%s",
 		  grove_errmsg(db));
 	cr_assert_eq(gt_count(db, NULL, NULL, "node:Person"), 2);
 }

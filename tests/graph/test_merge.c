@@ -1,0 +1,241 @@
+/* test_merge.c — three-way merge: outcomes, the truth table of engine §3.8,
+ * conflicts leave the target unchanged, concurrent merges of distinct pairs. */
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "graph_testutil.h"
+
+static const char schema[] =
+	"node Person { name: String @key\n age: I32? }\n"
+	"edge Knows: Person -> Person\n";
+
+static const char ops[] =
+	"query add_eve($a: I32) { insert Person { name: \"Eve\", age: $a } }\n"
+	"query remove_alice() { delete Person where name = \"Alice\" }\n"
+	"query add_edge() { insert Knows { from: \"Alice\", to: \"Carol\" } }\n"
+	"query remove_edges() { delete Knows where from = \"Bob\" }\n"
+	"query set_age($a: I32) { update Person set { age: $a } where name = \"Alice\" }\n"
+	"query del_edge() { delete Knows where from = \"Alice\" }\n";
+
+static grove_db *db;
+static char *dir;
+
+static void setup(void)
+{
+	dir = gt_dir("merge");
+	db = gt_init(dir, schema);
+	cr_assert_eq(gt_load(db, NULL, GROVE_LOAD_OVERWRITE,
+			     "{\"type\":\"Person\",\"data\":{\"name\":\"Alice\",\"age\":30}}\n"
+			     "{\"type\":\"Person\",\"data\":{\"name\":\"Bob\",\"age\":25}}\n"
+			     "{\"type\":\"Person\",\"data\":{\"name\":\"Carol\",\"age\":40}}\n"
+			     "{\"type\":\"Person\",\"data\":{\"name\":\"Dan\",\"age\":50}}\n"
+			     "{\"edge\":\"Knows\",\"from\":\"Bob\",\"to\":\"Carol\"}\n", NULL), 0);
+	cr_assert_eq(grove_branch_create(db, "feature", NULL, NULL), 0);
+}
+
+static void teardown(void)
+{
+	grove_close(db);
+	gt_rmtree(dir);
+	free(dir);
+}
+
+TestSuite(merge, .init = setup, .fini = teardown);
+
+static void run(const char *branch, const char *name, const char *params)
+{
+	grove_mutate_options o = { .branch = branch };
+	char *out;
+	int err = grove_mutate_json(&out, db, &o, ops, name, params);
+	cr_assert_eq(err, 0, "%s on %s: %s", name, branch, grove_errmsg(db));
+	grove_free(out);
+}
+
+static int merge(char **out)
+{
+	return grove_merge_json(out, db, "feature", "main", NULL);
+}
+
+static void expect_outcome(const char *outcome)
+{
+	char *out, want[64];
+	int err = merge(&out);
+	cr_assert_eq(err, 0, "%s", grove_errmsg(db));
+	snprintf(want, sizeof want, "\"outcome\":\"%s\"", outcome);
+	cr_assert(strstr(out, want), "%s", out);
+	grove_free(out);
+}
+
+static void expect_conflict(const char *kind, const char *type_key, const char *id)
+{
+	char *out = NULL, want[128];
+	char *before = gt_export(db, "main", NULL);
+	int err = merge(&out);
+	cr_assert_eq(err, GROVE_EMERGE, "%d %s", err, grove_errmsg(db));
+	cr_assert_str_eq(grove_error_kind(err), "MergeConflicts");
+	cr_assert(out && strstr(out, kind), "%s", out ? out : "(null)");
+	snprintf(want, sizeof want, "\"type_key\":\"%s\"", type_key);
+	cr_assert(strstr(out, want), "%s", out);
+	if (id) {
+		snprintf(want, sizeof want, "\"entity_id\":\"%s\"", id);
+		cr_assert(strstr(out, want), "%s", out);
+	}
+	char *after = gt_export(db, "main", NULL);
+	cr_assert_str_eq(before, after, "a conflicted merge writes nothing");
+	grove_free(out);
+	free(before);
+	free(after);
+}
+
+Test(merge, nothing_to_merge_is_already_up_to_date)
+{
+	expect_outcome("already_up_to_date");
+}
+
+Test(merge, an_unmoved_target_is_fast_forwarded_with_a_merge_commit)
+{
+	grove_commit src, head;
+	run("feature", "add_eve", "{\"a\":21}");
+	cr_assert_eq(grove_branch_head(&src, db, "feature"), 0);
+	expect_outcome("fast_forward");
+	cr_assert_eq(grove_branch_head(&head, db, "main"), 0);
+	cr_assert_str_eq(head.merged_parent, src.id);
+	cr_assert_eq(gt_count(db, "main", NULL, "node:Person"), 5);
+	expect_outcome("already_up_to_date");
+}
+
+Test(merge, changes_on_both_sides_merge_cleanly_when_disjoint)
+{
+	run("feature", "add_eve", "{\"a\":21}");
+	run("main", "remove_edges", NULL);
+	expect_outcome("merged");
+	cr_assert_eq(gt_count(db, "main", NULL, "node:Person"), 5);
+	cr_assert_eq(gt_count(db, "main", NULL, "edge:Knows"), 0);
+}
+
+Test(merge, divergent_inserts_conflict)
+{
+	run("feature", "add_eve", "{\"a\":21}");
+	run("main", "add_eve", "{\"a\":22}");
+	expect_conflict("divergent_insert", "node:Person", "Eve");
+}
+
+Test(merge, the_same_insert_on_both_sides_is_clean)
+{
+	run("feature", "add_eve", "{\"a\":21}");
+	run("main", "add_eve", "{\"a\":21}");
+	expect_outcome("merged");
+}
+
+Test(merge, divergent_updates_conflict)
+{
+	run("feature", "set_age", "{\"a\":31}");
+	run("main", "set_age", "{\"a\":32}");
+	expect_conflict("divergent_update", "node:Person", "Alice");
+}
+
+Test(merge, delete_against_update_conflicts)
+{
+	run("feature", "remove_alice", NULL);
+	run("main", "set_age", "{\"a\":32}");
+	expect_conflict("delete_vs_update", "node:Person", "Alice");
+}
+
+Test(merge, an_edge_to_a_node_the_other_side_deleted_is_an_orphan)
+{
+	run("feature", "add_edge", NULL);
+	run("main", "remove_alice", NULL);
+	expect_conflict("orphan_edge", "edge:Knows", NULL);
+}
+
+Test(merge, edges_added_on_both_sides_are_both_kept)
+{
+	run("feature", "add_edge", NULL);
+	run("main", "add_edge", NULL);
+	expect_outcome("merged");
+	cr_assert_eq(gt_count(db, "main", NULL, "edge:Knows"), 3);
+}
+
+Test(merge, a_net_zero_branch_merges_and_then_is_up_to_date)
+{
+	run("feature", "add_edge", NULL);
+	run("feature", "del_edge", NULL);
+	run("main", "add_eve", "{\"a\":1}");
+	expect_outcome("merged");
+	cr_assert_eq(gt_count(db, "main", NULL, "edge:Knows"), 1);
+	expect_outcome("already_up_to_date");
+}
+
+Test(merge, merges_into_a_non_main_target)
+{
+	char *out;
+	cr_assert_eq(grove_branch_create(db, "other", NULL, NULL), 0);
+	run("feature", "add_eve", "{\"a\":3}");
+	cr_assert_eq(grove_merge_json(&out, db, "feature", "other", NULL), 0);
+	cr_assert(strstr(out, "\"target\":\"other\""));
+	grove_free(out);
+	cr_assert_eq(gt_count(db, "other", NULL, "node:Person"), 5);
+	cr_assert_eq(gt_count(db, "main", NULL, "node:Person"), 4);
+}
+
+Test(merge, a_branch_cannot_merge_into_itself)
+{
+	char *out;
+	cr_assert_eq(grove_merge_json(&out, db, "main", "main", NULL), GROVE_EINVAL);
+	cr_assert_str_eq(grove_errmsg(db), "branch_merge requires distinct source and target branches");
+}
+
+struct pair {
+	int i;
+	int err;
+};
+
+static void *merge_pair(void *arg)
+{
+	struct pair *p = arg;
+	char src[16], dst[16], *out;
+	snprintf(src, sizeof src, "s%d", p->i);
+	snprintf(dst, sizeof dst, "t%d", p->i);
+	p->err = grove_merge_json(&out, db, src, dst, NULL);
+	if (!p->err)
+		grove_free(out);
+	return NULL;
+}
+
+Test(merge, concurrent_merges_of_distinct_pairs_land_in_their_own_targets, .timeout = 120)
+{
+	enum { PAIRS = 6 };
+	struct pair p[PAIRS];
+	pthread_t t[PAIRS];
+	for (int i = 0; i < PAIRS; i++) {
+		char s[16], d[16], params[32];
+		grove_mutate_options o = { .branch = s };
+		char *out;
+		snprintf(s, sizeof s, "s%d", i);
+		snprintf(d, sizeof d, "t%d", i);
+		cr_assert_eq(grove_branch_create(db, s, NULL, NULL), 0);
+		cr_assert_eq(grove_branch_create(db, d, NULL, NULL), 0);
+		snprintf(params, sizeof params, "{\"a\":%d}", 100 + i);
+		cr_assert_eq(grove_mutate_json(&out, db, &o, ops, "set_age", params), 0);
+		grove_free(out);
+	}
+	for (int i = 0; i < PAIRS; i++) {
+		p[i] = (struct pair){ i, 0 };
+		pthread_create(&t[i], NULL, merge_pair, &p[i]);
+	}
+	for (int i = 0; i < PAIRS; i++) {
+		char d[16], *e, want[32];
+		grove_target tg = { d, NULL };
+		pthread_join(t[i], NULL);
+		cr_assert_eq(p[i].err, 0);
+		snprintf(d, sizeof d, "t%d", i);
+		cr_assert_eq(grove_entity_json(&e, db, &tg, "node:Person", "Alice"), 0);
+		snprintf(want, sizeof want, "\"age\":%d", 100 + i);
+		cr_assert(strstr(e, want), "target %s got %s", d, e);
+		grove_free(e);
+	}
+	cr_assert_eq(grove_verify(dir), 0, "%s", grove_errmsg(NULL));
+}
