@@ -8,9 +8,13 @@
  *                in the global id map, then one row read at the target;
  *   TYPE_SCAN    every row of the type visible at the target, through the
  *                layered iterator (index/layered.h) in internal-id order;
- *   INDEX_POINT  read as a TYPE_SCAN for now (the binding's matches are
- *                always among the scan's filters, so the result is the
- *                same; the property-index read is an optimisation to come).
+ *   INDEX_POINT  the entries of a single-property @index/@unique at one
+ *                value (index/pidx.h, index/keys.h), then each row read
+ *                at the target.  A value the index cannot answer for (not
+ *                comparable with the property) falls back to a type scan.
+ * The binding's matches are always among the scan's filters, so every
+ * row found is rechecked whatever the access path (long strings share
+ * truncated index keys).
  * Each entity found is bound, checked against the binding's matches, and
  * the rest of the pipeline runs for it; a positive return (QX_STOP) from
  * downstream ends the scan at once, which is how `limit` without `order`
@@ -25,7 +29,9 @@
 #include "engine/query.h"
 #include "engine/value.h"
 #include "index/apply.h"
+#include "index/keys.h"
 #include "index/layered.h"
+#include "index/pidx.h"
 #include "log/error.h"
 
 /* ---- slots -------------------------------------------------------------- */
@@ -196,6 +202,77 @@ static int key_lookup(struct qx *x, const struct gq_ir_pipeline *p, size_t i, qx
 	return err < 0 ? err : scan_emit(x, p, i, sink, arg);
 }
 
+/* The property index over exactly `prop` (pidx.h numbering), or 0. */
+static uint32_t index_no(const struct lang_cat_type *t, const struct lang_cat_property *prop)
+{
+	for (uint32_t i = 0; i < t->n_index; i++)
+		if (t->index[i].n == 1 && strcmp(t->index[i].columns[0], prop->name) == 0 &&
+		    !(t->has_key && t->key.n == 1 && strcmp(t->key.columns[0], prop->name) == 0))
+			return 1 + i;
+	for (uint32_t i = 0; i < t->n_unique; i++)
+		if (t->unique[i].n == 1 && strcmp(t->unique[i].columns[0], prop->name) == 0)
+			return PIDX_UNIQUE_BASE + i;
+	return 0;
+}
+
+/* The entities under index key range [k, succ(k)): one row each. */
+static int index_range(struct qx *x, const struct gq_ir_pipeline *p, size_t i, uint32_t no,
+                       const struct key_buf *k, qx_sink_fn sink, void *arg)
+{
+	const struct gq_ir_step *st = &p->steps[i];
+	const struct lang_cat_type *t = x->ir->bindings[st->slot].type;
+	uint8_t prefix[8];
+	struct layered_iter it;
+	layered_be32(prefix, t->id);
+	layered_be32(prefix + 4, no);
+	int err = layered_open(&it, x->r->txn, x->db->views->pidx, &x->r->chain, prefix, 8, k->b,
+	                       (uint32_t)k->len);
+	if (err < 0)
+		return db_error(x->db, err, NULL);
+	for (;;) {
+		if ((err = layered_next(&it)) != 0) {
+			err = err == GROVE_ENOTFOUND ? 0 : db_error(x->db, err, NULL);
+			break;
+		}
+		if (it.elem_len < k->len + 8 || memcmp(it.elem, k->b, k->len) != 0)
+			break;  /* past the value */
+		err = qx_fetch(x, st->slot, t, layered_rd64(it.elem + it.elem_len - 8));
+		if (err == GROVE_ENOTFOUND)
+			continue;
+		if (err < 0 || (err = scan_emit(x, p, i, sink, arg)) != 0)
+			break;
+	}
+	layered_close(&it);
+	return err;
+}
+
+static int index_point(struct qx *x, const struct gq_ir_pipeline *p, size_t i, qx_sink_fn sink, void *arg)
+{
+	const struct gq_ir_step *st = &p->steps[i];
+	const struct lang_cat_type *t = x->ir->bindings[st->slot].type;
+	const struct lang_cat_property *prop = NULL;
+	for (uint32_t k = 0; k < t->n_props; k++)
+		if (t->props[k].id == st->index_prop_id)
+			prop = &t->props[k];
+	uint32_t no = prop != NULL && st->index_value != NULL ? index_no(t, prop) : 0;
+	if (no == 0)
+		return type_scan(x, p, i, sink, arg);
+	msgpack_object q;
+	int err = qx_eval(x, st->index_value, &q);
+	if (err < 0)
+		return err;
+	if (q.type == MSGPACK_OBJECT_NIL)
+		return 0;  /* `= NULL` holds for no row */
+	struct key_buf k;
+	key_buf_init(&k);
+	int b = key_put_bound(&k, &prop->type, &q, KEY_ROUND_UP);
+	if (b == KEY_BOUND_ROUNDED || b == KEY_BOUND_NONE)
+		return 0;  /* no value of the property equals q */
+	if (b < 0)
+		return type_scan(x, p, i, sink, arg);
+	return index_range(x, p, i, no, &k, sink, arg);
+}
+
 /* ---- ANTI_JOIN, the driver ---------------------------------------------- */
 
 static int found_sink(struct qx *x, void *arg)
@@ -222,6 +299,8 @@ int qx_pipe(struct qx *x, const struct gq_ir_pipeline *p, size_t i, qx_sink_fn s
 	case GQ_IR_SCAN:
 		if (st->access == GQ_ACCESS_KEY_LOOKUP)
 			return key_lookup(x, p, i, sink, arg);
+		if (st->access == GQ_ACCESS_INDEX_POINT)
+			return index_point(x, p, i, sink, arg);
 		return type_scan(x, p, i, sink, arg);
 	case GQ_IR_EXPAND:
 		return qx_expand(x, p, i, sink, arg);

@@ -14,6 +14,7 @@ static const char schema[] =
 	"    age: I32?\n"
 	"    tags: [String]?\n"
 	"    born: Date?\n"
+	"    city: String? @index\n"
 	"}\n"
 	"node Company {\n"
 	"    name: String @key\n"
@@ -33,9 +34,9 @@ static const char schema[] =
 	"edge WorksAt: Person -> Company\n";
 
 static const char data[] =
-	"{\"type\":\"Person\",\"data\":{\"name\":\"Alice\",\"age\":30,\"tags\":[\"rust\",\"c\"],\"born\":\"1994-05-06\"}}\n"
-	"{\"type\":\"Person\",\"data\":{\"name\":\"Bob\",\"age\":25,\"tags\":[\"go\"]}}\n"
-	"{\"type\":\"Person\",\"data\":{\"name\":\"Charlie\",\"age\":35}}\n"
+	"{\"type\":\"Person\",\"data\":{\"name\":\"Alice\",\"age\":30,\"tags\":[\"rust\",\"c\"],\"born\":\"1994-05-06\",\"city\":\"Paris\"}}\n"
+	"{\"type\":\"Person\",\"data\":{\"name\":\"Bob\",\"age\":25,\"tags\":[\"go\"],\"city\":\"Paris\"}}\n"
+	"{\"type\":\"Person\",\"data\":{\"name\":\"Charlie\",\"age\":35,\"city\":\"Rome\"}}\n"
 	"{\"type\":\"Person\",\"data\":{\"name\":\"Diana\",\"age\":28}}\n"
 	"{\"type\":\"Person\",\"data\":{\"name\":\"Eve\"}}\n"
 	"{\"type\":\"Company\",\"data\":{\"name\":\"Acme\"}}\n"
@@ -261,6 +262,35 @@ Test(query, composite_keys_are_looked_up)
 	cr_assert(grove_result_rows_visited(r) <= 1, "a key lookup reads one row, read %llu",
 	          (unsigned long long)grove_result_rows_visited(r));
 	grove_result_free(r);
+}
+
+Test(query, an_indexed_match_reads_only_its_rows)
+{
+	grove_result *r;
+	cr_assert_eq(grove_query(&r, db, NULL, "query q($c: String) { match { $p: Person { city: $c } }"
+	             " return { $p.name } order { $p.name } }", NULL, "{\"c\":\"Paris\"}"), 0, "%s", grove_errmsg(db));
+	cr_assert_eq(grove_result_nrows(r), 2);
+	const char *s;
+	size_t n;
+	cr_assert_eq(grove_result_string(&s, &n, r, 1, 0), 0);
+	cr_assert_eq(n, 3);
+	cr_assert(strncmp(s, "Bob", 3) == 0);
+	cr_assert_eq(grove_result_rows_visited(r), 2);
+	grove_result_free(r);
+	ASSERT_ROWS("query q() { match { $p: Person { city: \"Oslo\" } } return { $p.name } }", NULL, "[]");
+	/* After a change on a branch the index answers at each target. */
+	cr_assert_eq(grove_branch_create(db, "moved", NULL, NULL), 0, "%s", grove_errmsg(db));
+	grove_load_options o = { .branch = "moved", .mode = GROVE_LOAD_MERGE };
+	grove_load_result lr;
+	const char *upd = "{\"type\":\"Person\",\"data\":{\"name\":\"Bob\",\"city\":\"Rome\"}}";
+	cr_assert_eq(grove_load(&lr, db, &o, upd, strlen(upd)), 0, "%s", grove_errmsg(db));
+	grove_target moved = { "moved", NULL };
+	char *got = rows_at(&moved, "query q() { match { $p: Person { city: \"Rome\" } } return { $p.name }"
+	                    " order { $p.name } }", NULL);
+	cr_assert_str_eq(got, "[{\"p.name\":\"Bob\"},{\"p.name\":\"Charlie\"}]");
+	free(got);
+	ASSERT_ROWS("query q() { match { $p: Person { city: \"Rome\" } } return { $p.name } }", NULL,
+	            "[{\"p.name\":\"Charlie\"}]");
 }
 
 Test(query, time_travel_reads_a_commit)
