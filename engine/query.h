@@ -41,7 +41,8 @@
 #define QX_STOP 1
 
 /* Bounds (GROVE_ELIMIT beyond them). */
-#define QX_MAX_STEPS     4096u          /* steps of all pipelines: recursion */
+#define QX_MAX_STEPS     512u           /* steps of all pipelines: each is a
+                                         * level of C recursion             */
 #define QX_MAX_ROWS      (1u << 22)     /* rows materialized (result, sort,
                                          * groups)                           */
 #define QX_MAX_BYTES     (1ull << 30)   /* bytes of materialized values      */

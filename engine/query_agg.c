@@ -136,7 +136,8 @@ static int group_of(struct qx *x, struct sink *s, const msgpack_object *cand, st
 	size_t i = h & (a->tcap - 1);
 	for (; a->table[i] != 0; i = (i + 1) & (a->tcap - 1)) {
 		struct group *g = &a->g[a->table[i] - 1];
-		if (g->hash == h && g->key_len == s->sb.size && (g->key_len == 0 || memcmp(g->key, s->sb.data, g->key_len) == 0)) {
+		if (g->hash == h && g->key_len == s->sb.size &&
+		    (g->key_len == 0 || memcmp(g->key, s->sb.data, g->key_len) == 0)) {
 			*out = g;
 			return 0;
 		}

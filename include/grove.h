@@ -300,7 +300,8 @@ int grove_schema_text(char **out, grove_db *db);
  *                 bm25, rrf, search, fuzzy, match_text), not built yet;
  *   GROVE_ENOTFOUND  an unknown branch or commit;
  *   GROVE_ELIMIT  a result beyond 4,194,304 rows or 1 GiB, a traversal
- *                 visiting more than 2^26 nodes, more than 4096 steps.
+ *                 visiting more than 2^26 nodes, more than 512 steps
+ *                 (clauses after lowering).
  * A `limit` without `order` stops reading once it has its rows; `order`
  * with `limit n` keeps only the best n rows in memory.
  */
