@@ -258,12 +258,16 @@ static int check_expectations(struct cf_ctx *ctx, const json_t *expect, char *wh
 {
 	size_t i;
 	const json_t *e;
-	json_array_foreach(expect, i, e) {
+	/* Expectations name saved values too ("commit_parent": "$h2"). */
+	json_t *resolved = resolve_refs(ctx, expect, 0);
+	int ok = 1;
+	json_array_foreach(resolved, i, e) {
 		json_int_t step = json_integer_value(json_object_get(e, "step"));
 		const json_t *result = json_array_get(ctx->results, (size_t)step);
 		if (!json_is_integer(json_object_get(e, "step")) || result == NULL) {
 			snprintf(why, CF_WHY_BYTES, "expectation %zu names no step that ran", i);
-			return 0;
+			ok = 0;
+			break;
 		}
 		const char *k;
 		const json_t *v;
@@ -271,11 +275,15 @@ static int check_expectations(struct cf_ctx *ctx, const json_t *expect, char *wh
 			char sub[CF_WHY_BYTES];
 			if (!check_one(ctx, result, k, v, e, sub)) {
 				snprintf(why, CF_WHY_BYTES, "step %lld: %.990s", (long long)step, sub);
-				return 0;
+				ok = 0;
+				break;
 			}
 		}
+		if (!ok)
+			break;
 	}
-	return 1;
+	json_decref(resolved);
+	return ok;
 }
 
 /* A step with no expectation must simply succeed. */
