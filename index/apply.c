@@ -10,8 +10,10 @@
  */
 #include "index/apply.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <msgpack.h>
+#include <xxhash.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +101,10 @@ static int put(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t kn, const void *
 {
 	MDB_val key = { kn, (void *)k }, val = { dn, (void *)d };
 	int rc = mdb_put(txn, dbi, &key, &val, flags);
+	/* An optimistic append (keys of new entities and of the change log
+	 * usually sort last) that was not last after all: a normal put. */
+	if (rc == MDB_KEYEXIST && (flags & MDB_APPEND))
+		rc = mdb_put(txn, dbi, &key, &val, flags & ~MDB_APPEND);
 	if (rc == MDB_KEYEXIST && (flags & MDB_NOOVERWRITE))
 		return 0;
 	return rc ? views_error(rc, what) : 0;
@@ -106,6 +112,76 @@ static int put(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t kn, const void *
 
 /* The internal id of (type, id); a new one from meta "next_id" if
  * `create` and there is none (GROVE_ENOTFOUND otherwise). */
+/* Ids resolved during one apply, by (type, user id): edges name their
+ * endpoints again and again.  Keys point into the event being applied,
+ * which outlives the cache. */
+struct id_slot {
+	uint64_t h;                 /* 0: empty */
+	const uint8_t *id;
+	uint32_t len, type;
+	uint64_t e;
+};
+
+struct id_cache {
+	struct id_slot *slots;
+	size_t cap, n;              /* cap: a power of two */
+};
+
+static uint64_t id_hash(uint32_t type, const uint8_t *id, uint32_t len)
+{
+	uint64_t h = XXH3_64bits_withSeed(id, len, type);
+	return h ? h : 1;
+}
+
+static struct id_slot *cache_find(struct id_cache *c, uint64_t h, uint32_t type,
+				  const uint8_t *id, uint32_t len)
+{
+	for (size_t i = h & (c->cap - 1);; i = (i + 1) & (c->cap - 1)) {
+		struct id_slot *s = &c->slots[i];
+		if (!s->h || (s->h == h && s->type == type && s->len == len && !memcmp(s->id, id, len)))
+			return s;
+	}
+}
+
+static bool cache_get(uint64_t *e, struct id_cache *c, uint32_t type, const uint8_t *id,
+		      uint32_t len)
+{
+	if (!c || !c->cap)
+		return false;
+	struct id_slot *s = cache_find(c, id_hash(type, id, len), type, id, len);
+	if (s->h)
+		*e = s->e;
+	return s->h != 0;
+}
+
+#define ID_CACHE_MAX (4u << 20)
+
+/* Best effort: a cache that cannot grow just stops caching. */
+static void cache_put(struct id_cache *c, uint32_t type, const uint8_t *id, uint32_t len,
+		      uint64_t e)
+{
+	if (!c || c->n >= ID_CACHE_MAX)
+		return;
+	if ((c->n + 1) * 2 > c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 4096;
+		struct id_slot *old = c->slots, *slots = calloc(cap, sizeof *slots);
+		if (!slots)
+			return;
+		size_t ocap = c->cap;
+		c->slots = slots;
+		c->cap = cap;
+		for (size_t i = 0; i < ocap; i++)
+			if (old[i].h)
+				*cache_find(c, old[i].h, old[i].type, old[i].id, old[i].len) = old[i];
+		free(old);
+	}
+	uint64_t h = id_hash(type, id, len);
+	struct id_slot *s = cache_find(c, h, type, id, len);
+	if (!s->h)
+		c->n++;
+	*s = (struct id_slot){ h, id, len, type, e };
+}
+
 /* The internal id of (type, id); with `next` (create) a new one, taken
  * from *next, when there is none (GROVE_ENOTFOUND otherwise). */
 static int resolve_id(uint64_t *out, MDB_txn *txn, struct views *v, uint32_t type,
@@ -116,6 +192,7 @@ static int resolve_id(uint64_t *out, MDB_txn *txn, struct views *v, uint32_t typ
 
 	if (err != GROVE_ENOTFOUND || !next)
 		return err;
+	err = 1; /* a new entity */
 	if (id_len > LAYERED_KEY_MAX - 4)
 		return log_error(GROVE_ETOOBIG, "an id of %u bytes exceeds the limit of %u bytes",
 				 id_len, LAYERED_KEY_MAX - 4);
@@ -123,40 +200,99 @@ static int resolve_id(uint64_t *out, MDB_txn *txn, struct views *v, uint32_t typ
 	be32(k, type);
 	memcpy(k + 4, id, id_len);
 	be64(ek, *out);
-	if ((err = put(txn, v->ids, k, 4 + id_len, ek, 8, 0, "id map")) < 0)
-		return err;
-	return put(txn, v->names, ek, 8, k, 4 + id_len, 0, "name map");
+	int perr;
+	if ((perr = put(txn, v->ids, k, 4 + id_len, ek, 8, 0, "id map")) < 0 ||
+	    (perr = put(txn, v->names, ek, 8, k, 4 + id_len, MDB_APPEND, "name map")) < 0)
+		return perr;
+	return 1;
 }
+
+/* An adjacency entry waiting to be written.  Within one transaction no
+ * apply step reads adjacency, so the entries of a part are written at its
+ * end, sorted: random node ids would otherwise scatter the puts over the
+ * whole tree, one page descent each. */
+struct adj_put {
+	uint8_t key[33];            /* layer 4, etype 4, dir 1, node 8, edge 8, ~lsn 8 */
+	uint8_t has_val;
+	uint8_t val[8];
+};
 
 struct apply_branch {
 	const char *name;
+	struct id_cache *ids;
 	struct branch_rec rec;
 	struct layer_chain chain;   /* the branch as of before this event */
 	uint64_t next_id;           /* meta "next_id", written back once  */
+	struct adj_put *adj;        /* pending adjacency writes           */
+	size_t nadj, capadj;
 };
 
 /* Adjacency entry of edge `e` at node `node` in direction `dir`. */
-static int adj_write(MDB_txn *txn, struct views *v, const struct apply_branch *b, uint32_t etype,
+static int adj_write(MDB_txn *txn, struct views *v, struct apply_branch *b, uint32_t etype,
 		     uint8_t dir, uint64_t node, uint64_t e, uint64_t lsn, const uint64_t *other)
 {
-	uint8_t prefix[13], elem[8], key[LAYERED_KEY_MAX], val[8];
+	uint8_t prefix[13], elem[8];
+	(void)txn;
+	(void)v;
+	if (b->nadj == b->capadj) {
+		size_t cap = b->capadj ? b->capadj * 2 : 1024;
+		struct adj_put *a = realloc(b->adj, cap * sizeof *a);
+		if (!a)
+			return log_error(-ENOMEM, "out of memory");
+		b->adj = a;
+		b->capadj = cap;
+	}
+	struct adj_put *p = &b->adj[b->nadj++];
 	be32(prefix, etype);
 	prefix[4] = dir;
 	be64(prefix + 5, node);
 	be64(elem, e);
-	uint32_t n = layered_key(key, b->rec.layer, prefix, sizeof prefix, elem, 8, lsn);
+	uint32_t n = layered_key(p->key, b->rec.layer, prefix, sizeof prefix, elem, 8, lsn);
+	assert(n == sizeof p->key);
+	(void)n;
+	p->has_val = other != NULL;
 	if (other)
-		be64(val, *other);
-	return put(txn, v->adj, key, n, val, other ? 8 : 0, 0, "adjacency");
+		be64(p->val, *other);
+	return 0;
+}
+
+static int adj_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct adj_put *)a)->key, ((const struct adj_put *)b)->key,
+		      sizeof ((const struct adj_put *)a)->key);
+}
+
+static int adj_flush(MDB_txn *txn, struct views *v, struct apply_branch *b)
+{
+	int err = 0;
+	qsort(b->adj, b->nadj, sizeof *b->adj, adj_cmp);
+	for (size_t i = 0; i < b->nadj && !err; i++)
+		err = put(txn, v->adj, b->adj[i].key, sizeof b->adj[i].key, b->adj[i].val,
+			  b->adj[i].has_val ? 8 : 0, 0, "adjacency");
+	free(b->adj);
+	b->adj = NULL;
+	b->nadj = b->capadj = 0;
+	return err;
 }
 
 /* Internal ids of an edge row's endpoints, whose types the catalog names. */
-static int endpoints(uint64_t *src, uint64_t *dst, MDB_txn *txn, struct views *v,
-		     const struct lang_cat_type *et, const struct row_ids *r)
+static int endpoint(uint64_t *e, struct apply_branch *b, MDB_txn *txn, struct views *v,
+		    uint32_t type, const uint8_t *id, uint32_t len)
+{
+	if (cache_get(e, b->ids, type, id, len))
+		return 0;
+	int err = resolve_id(e, txn, v, type, id, len, NULL);
+	if (!err)
+		cache_put(b->ids, type, id, len, *e);
+	return err;
+}
+
+static int endpoints(uint64_t *src, uint64_t *dst, struct apply_branch *b, MDB_txn *txn,
+		     struct views *v, const struct lang_cat_type *et, const struct row_ids *r)
 {
 	int err;
-	if ((err = resolve_id(src, txn, v, et->from_id, r->src, r->src_len, NULL)) < 0 ||
-	    (err = resolve_id(dst, txn, v, et->to_id, r->dst, r->dst_len, NULL)) < 0)
+	if ((err = endpoint(src, b, txn, v, et->from_id, r->src, r->src_len)) < 0 ||
+	    (err = endpoint(dst, b, txn, v, et->to_id, r->dst, r->dst_len)) < 0)
 		return err == GROVE_ENOTFOUND
 			? log_error(GROVE_ECORRUPT, "an %s edge names an endpoint that does not exist",
 				    et->name)
@@ -174,7 +310,7 @@ static const struct lang_cat_type *type_of(const struct lang_catalog *cat, uint3
 	return NULL;
 }
 
-static int edge_adjacency(MDB_txn *txn, struct views *v, const struct apply_branch *b,
+static int edge_adjacency(MDB_txn *txn, struct views *v, struct apply_branch *b,
 			  const struct lang_cat_type *et, uint64_t e, uint64_t lsn,
 			  const MDB_val *old, const struct row_ids *now)
 {
@@ -184,9 +320,15 @@ static int edge_adjacency(MDB_txn *txn, struct views *v, const struct apply_bran
 
 	if (old && row_ids(&o, old->mv_data, old->mv_size, true) < 0)
 		return log_error(GROVE_ECORRUPT, "a stored edge row is malformed");
-	if (old && (err = endpoints(&osrc, &odst, txn, v, et, &o)) < 0)
-		return err;
-	if (now && (err = endpoints(&src, &dst, txn, v, et, now)) < 0)
+	/* The old row lives in a copy freed after this effect: do not cache
+	 * ids that point into it. */
+	if (old && (err = resolve_id(&osrc, txn, v, et->from_id, o.src, o.src_len, NULL)) == 0)
+		err = resolve_id(&odst, txn, v, et->to_id, o.dst, o.dst_len, NULL);
+	if (err < 0)
+		return err == GROVE_ENOTFOUND
+			? log_error(GROVE_ECORRUPT, "a stored %s edge names a missing endpoint", et->name)
+			: err;
+	if (now && (err = endpoints(&src, &dst, b, txn, v, et, now)) < 0)
 		return err;
 	bool moved = old && (!now || osrc != src || odst != dst);
 	if (moved && ((err = adj_write(txn, v, b, et->id, 0, osrc, e, lsn, NULL)) < 0 ||
@@ -221,9 +363,13 @@ static int apply_effect(MDB_txn *txn, struct views *v, const struct lang_catalog
 		return 0; /* deleting what never existed changes nothing */
 	if (err < 0)
 		return err;
+	bool fresh = err == 1; /* a new entity has no older version anywhere */
+	if (!edge && !del)
+		cache_put(b->ids, fx->type_id, r.id, r.id_len, e);
 	layered_be32(prefix, fx->type_id);
 	layered_be64(elem, e);
-	err = layered_get(&found, NULL, txn, v->rows, &b->chain, prefix, 4, elem, 8);
+	err = fresh ? GROVE_ENOTFOUND
+		    : layered_get(&found, NULL, txn, v->rows, &b->chain, prefix, 4, elem, 8);
 	if (err < 0 && err != GROVE_ENOTFOUND)
 		return err;
 	bool had = err == 0;
@@ -242,8 +388,8 @@ static int apply_effect(MDB_txn *txn, struct views *v, const struct lang_catalog
 	    (err = pidx_update(txn, v, b->rec.layer, t, e, lsn, had ? &old : NULL,
 			       del ? NULL : &now)) == 0) {
 		uint32_t n = layered_key(key, b->rec.layer, prefix, 4, elem, 8, lsn);
-		err = put(txn, v->rows, key, n, del ? NULL : fx->row.ptr, del ? 0 : fx->row.len, 0,
-			  "rows");
+		err = put(txn, v->rows, key, n, del ? NULL : fx->row.ptr, del ? 0 : fx->row.len,
+			  fresh ? MDB_APPEND : 0, "rows");
 	}
 	if (!err) {
 		/* chg: layer | lsn | type | entity, for LSN-range change reads. */
@@ -252,7 +398,7 @@ static int apply_effect(MDB_txn *txn, struct views *v, const struct lang_catalog
 		layered_be64(ck + 4, lsn);
 		layered_be32(ck + 12, fx->type_id);
 		layered_be64(ck + 16, e);
-		err = put(txn, v->chg, ck, sizeof ck, &op, 1, 0, "changes");
+		err = put(txn, v->chg, ck, sizeof ck, &op, 1, MDB_APPEND, "changes");
 	}
 	free(old.mv_data);
 	return err;
@@ -348,13 +494,45 @@ static int open_branch(struct apply_branch *b, char *name, MDB_txn *txn, struct 
 	return 0;
 }
 
+void views_apply_cache_free(struct views *v)
+{
+	struct id_cache *c = v->apply_cache;
+	if (c)
+		free(c->slots);
+	free(c);
+	v->apply_cache = NULL;
+}
+
+/* The id cache of event `lsn`: the parts of one event share it; its keys
+ * point into that event's effects, so it never outlives the event. */
+static struct id_cache *event_cache(struct views *v, uint64_t lsn)
+{
+	struct id_cache *c = v->apply_cache;
+	if (!c && !(c = v->apply_cache = calloc(1, sizeof *c)))
+		return NULL;
+	if (v->apply_cache_lsn != lsn) {
+		free(c->slots);
+		memset(c, 0, sizeof *c);
+		v->apply_cache_lsn = lsn;
+	}
+	return c;
+}
+
 static int apply_all(MDB_txn *txn, struct views *v, const struct lang_catalog *cat,
 		     struct apply_branch *b, uint64_t lsn, const struct event_effect *fx, uint32_t n)
 {
-	int err;
-	for (uint32_t i = 0; i < n; i++)
-		if ((err = apply_effect(txn, v, cat, b, lsn, &fx[i])) < 0)
-			return err;
+	int err = 0;
+	b->adj = NULL;
+	b->nadj = b->capadj = 0;
+	b->ids = event_cache(v, lsn);
+	for (uint32_t i = 0; i < n && !err; i++)
+		err = apply_effect(txn, v, cat, b, lsn, &fx[i]);
+	if (err) {
+		free(b->adj);
+		return err;
+	}
+	if ((err = adj_flush(txn, v, b)) < 0)
+		return err;
 	return meta_put_u64(txn, v, "next_id", b->next_id);
 }
 
@@ -388,8 +566,23 @@ static int commit_effects(MDB_txn *txn, struct views *v, const struct lang_catal
 	return branch_put(txn, v, name, &b.rec);
 }
 
+static int views_apply_event(MDB_txn *txn, struct views *v, const struct lang_catalog *cat,
+			     uint64_t lsn, const struct event *ev, const struct event_effect *effects,
+			     uint32_t n);
+
 int views_apply(MDB_txn *txn, struct views *v, const struct lang_catalog *cat, uint64_t lsn,
 		const struct event *ev, const struct event_effect *effects, uint32_t n)
+{
+	int err = views_apply_event(txn, v, cat, lsn, ev, effects, n);
+	/* The event is done (or failed): its cached keys must not outlive it. */
+	views_apply_cache_free(v);
+	v->apply_cache_lsn = 0;
+	return err;
+}
+
+static int views_apply_event(MDB_txn *txn, struct views *v, const struct lang_catalog *cat,
+			     uint64_t lsn, const struct event *ev, const struct event_effect *effects,
+			     uint32_t n)
 {
 	char name[BRANCH_NAME_MAX + 1];
 	int err;

@@ -38,6 +38,9 @@ int views_apply_effects(MDB_txn *txn, struct views *v, const struct lang_catalog
 /* Effects per LMDB transaction when an event is applied in parts. */
 #define VIEWS_APPLY_PART_EFFECTS 50000u
 
+/* Drop apply.c's per-event id cache (views_close does). */
+void views_apply_cache_free(struct views *v);
+
 /* Internal entity id of (type, id) in the global id map, or ENOTFOUND. */
 int views_id_lookup(uint64_t *out, MDB_txn *txn, const struct views *v, uint32_t type,
 		    const void *id, uint32_t id_len);

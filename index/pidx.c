@@ -95,8 +95,14 @@ int pidx_update(MDB_txn *txn, const struct views *v, uint32_t layer, const struc
 {
 	struct unpacked uo, un;
 	int err = 0;
+	bool any = false;
 
-	if (!t->n_index && !t->n_unique)
+	/* Most types index only their key, which the id map serves. */
+	for (uint32_t i = 0; !any && i < t->n_index; i++)
+		any = !is_key(t, &t->index[i]);
+	for (uint32_t i = 0; !any && i < t->n_unique; i++)
+		any = !is_key(t, &t->unique[i]);
+	if (!any)
 		return 0;
 	unpack(&uo, old, t);
 	unpack(&un, now, t);

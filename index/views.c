@@ -81,10 +81,13 @@ int views_open(struct views **out, const char *dir, uint64_t map_bytes)
 	return 0;
 }
 
+void views_apply_cache_free(struct views *v);
+
 void views_close(struct views *v)
 {
 	if (!v)
 		return;
+	views_apply_cache_free(v);
 	mdb_env_sync(v->env, 1);
 	mdb_env_close(v->env);
 	free(v);

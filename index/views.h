@@ -29,6 +29,10 @@
 struct views {
 	MDB_env *env;
 	MDB_dbi meta, branches, layers, commits, ids, names, rows, adj, pidx, chg;
+	/* apply.c's id cache for the event being applied (writers only: one
+	 * apply at a time per environment). */
+	void *apply_cache;
+	uint64_t apply_cache_lsn;
 };
 
 /* Open (creating if needed) the environment in directory `dir`.  The map
