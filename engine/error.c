@@ -51,6 +51,7 @@ const char *grove_error_kind(int err)
 	case GROVE_EKEYCONFLICT:  return "KeyConflict";
 	case GROVE_EPRECONDITION: return "PreconditionFailed";
 	case GROVE_ELIMIT:        return "ResourceLimitExceeded";
+	case GROVE_EMERGE:        return "MergeConflicts";
 	case GROVE_ENOPARENT:     return "CommitHasNoParent";
 	default:                  return "Internal";
 	}
@@ -99,6 +100,7 @@ const char *grove_strerror(int err)
 	case GROVE_EKEYCONFLICT: return "key conflict";
 	case GROVE_EPRECONDITION: return "precondition failed";
 	case GROVE_ELIMIT:      return "resource limit exceeded";
+	case GROVE_EMERGE:      return "merge conflicts";
 	case GROVE_ENOPARENT:   return "the commit has no parent";
 	}
 	if (err < 0 && err > -4096)

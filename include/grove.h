@@ -59,6 +59,7 @@ extern "C" {
 #define GROVE_EPRECONDITION (-30985) /* the branch moved past the expected
                                         head commit                         */
 #define GROVE_ELIMIT        (-30984) /* a resource limit of the operation   */
+#define GROVE_EMERGE        (-30982) /* a merge met conflicts; nothing written */
 #define GROVE_ENOPARENT     (-30983) /* a commit's changes were asked of the
                                         genesis commit (no parent)          */
 #define GROVE_ERROR_LAST    (-30900)
@@ -504,6 +505,24 @@ int grove_commit_changes_json(char **out, grove_db *db, const char *commit_id,
 int grove_changes_poll_json(char **out, grove_db *db, const char *branch,
 			    const char *position, const char *scope_json,
 			    uint32_t max_commits);
+
+/* ---- Merge ------------------------------------------------------------ */
+
+typedef struct grove_merge_options {
+	const char *actor;       /* recorded on the merge commit, or NULL     */
+	int delete_branch;       /* delete the source after a successful merge */
+} grove_merge_options;
+
+/* Merge branch `source` into `target` (three-way, per entity; OmniGraph's
+ * rules).  *out is the result JSON {source, target, outcome, commit}:
+ * outcome "already_up_to_date" (nothing written, commit null),
+ * "fast_forward" or "merged" (one commit on the target whose merged
+ * parent is the source head).  On conflicts returns GROVE_EMERGE (kind
+ * "MergeConflicts"), leaves the target unchanged, and *out is
+ * {"merge_conflicts": [{type_key, entity_kind, type_name, entity_id, kind,
+ * message}]}.  Free *out with grove_free(). */
+int grove_merge_json(char **out, grove_db *db, const char *source, const char *target,
+		     const grove_merge_options *opts);
 
 /* ---- Recovery tools ------------------------------------------------- */
 
