@@ -29,6 +29,8 @@ __attribute__((weak)) const struct cf_check cf_checks_query[] = { { NULL, NULL }
 __attribute__((weak)) const struct cf_op cf_ops_engine[] = { { NULL, NULL } };
 __attribute__((weak)) const struct cf_op cf_ops_query_run[] = { { NULL, NULL } };
 __attribute__((weak)) const struct cf_check cf_checks_query_run[] = { { NULL, NULL } };
+__attribute__((weak)) const struct cf_op cf_ops_changes[] = { { NULL, NULL } };
+__attribute__((weak)) const struct cf_check cf_checks_changes[] = { { NULL, NULL } };
 __attribute__((weak)) const struct cf_check cf_checks_engine[] = { { NULL, NULL } };
 __attribute__((weak)) const struct cf_pending cf_pending_engine[] = { { NULL, NULL } };
 __attribute__((weak)) void cf_engine_case_end(struct cf_ctx *ctx)
@@ -36,9 +38,10 @@ __attribute__((weak)) void cf_engine_case_end(struct cf_ctx *ctx)
 	(void)ctx;
 }
 
-static const struct cf_op *const op_tables[] = { cf_ops_schema, cf_ops_query, cf_ops_engine, cf_ops_query_run };
+static const struct cf_op *const op_tables[] = { cf_ops_schema, cf_ops_query, cf_ops_engine, cf_ops_query_run,
+                                                 cf_ops_changes };
 static const struct cf_check *const check_tables[] = { cf_checks_schema, cf_checks_query, cf_checks_engine,
-                                                       cf_checks_query_run };
+                                                       cf_checks_query_run, cf_checks_changes };
 
 struct options {
 	const char *fixtures;

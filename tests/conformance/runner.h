@@ -77,6 +77,10 @@ extern const struct cf_pending cf_pending_engine[];
 /* The `query` op and its result checks (ops_query_run.c). */
 extern const struct cf_op cf_ops_query_run[];
 extern const struct cf_check cf_checks_query_run[];
+/* mutate and the change-set ops (ops_changes.c), their checks
+ * (checks_changes.c). */
+extern const struct cf_op cf_ops_changes[];
+extern const struct cf_check cf_checks_changes[];
 
 /* Called once after every case that ran (passed or failed), to release
  * what ops keep in ctx->engine.  ops_engine.c closes its handles and
