@@ -161,6 +161,40 @@ static json_t *sorted(const json_t *a, int drop_nulls)
 	return out;
 }
 
+static int has_value(const json_t *vals, const json_t *v)
+{
+	size_t i;
+	const json_t *x;
+	json_array_foreach(vals, i, x)
+		if (json_equal(x, v))
+			return 1;
+	return 0;
+}
+
+/* "contains" / "not_contains": membership of each item; "values_prefix":
+ * the column starts with these values. */
+static int column_members(const json_t *vals, const json_t *expected, char *why)
+{
+	size_t i;
+	const json_t *v;
+	json_array_foreach(json_object_get(expected, "contains"), i, v)
+		if (!has_value(vals, v)) {
+			snprintf(why, CF_WHY_BYTES, "column: %s missing", json_string_value(v) ? json_string_value(v) : "a value");
+			return 0;
+		}
+	json_array_foreach(json_object_get(expected, "not_contains"), i, v)
+		if (has_value(vals, v)) {
+			snprintf(why, CF_WHY_BYTES, "column: %s present", json_string_value(v) ? json_string_value(v) : "a value");
+			return 0;
+		}
+	json_array_foreach(json_object_get(expected, "values_prefix"), i, v)
+		if (!json_equal(json_array_get(vals, i), v)) {
+			snprintf(why, CF_WHY_BYTES, "column: value %zu differs from the expected prefix", i);
+			return 0;
+		}
+	return 1;
+}
+
 static int check_column(struct cf_ctx *ctx, const json_t *result, const json_t *expected,
                         const json_t *expectation, char *why)
 {
@@ -171,7 +205,11 @@ static int check_column(struct cf_ctx *ctx, const json_t *result, const json_t *
 	if (vals == NULL)
 		return 0;
 	int ok;
-	if (json_is_true(json_object_get(expected, "ordered"))) {
+	if (want == NULL) {
+		ok = json_object_get(expected, "values_generator") == NULL ? column_members(vals, expected, why) : 0;
+		if (json_object_get(expected, "values_generator") != NULL)
+			snprintf(why, CF_WHY_BYTES, "column: values_generator is not supported by the runner");
+	} else if (json_is_true(json_object_get(expected, "ordered"))) {
 		ok = cf_match(want, vals, "column", why);
 	} else {
 		json_t *a = sorted(vals, 0), *b = sorted(want, 0);
@@ -306,30 +344,60 @@ static int check_absent_keys(struct cf_ctx *ctx, const json_t *result, const jso
 	return 1;
 }
 
-/* {"colN": v, ...} against a positional row. */
-static int row_has(const json_t *row, const json_t *want, char *why)
+/* The position of column `key` ("colN", or a name among `cols`), or -1. */
+static long column_at(const char *key, size_t len, const json_t *cols)
+{
+	unsigned c;
+	int used = 0;
+	if (sscanf(key, "col%u%n", &c, &used) == 1 && (size_t)used == len)
+		return (long)c;
+	for (size_t i = 0; i < json_array_size(cols); i++) {
+		const char *n = json_string_value(json_array_get(cols, i));
+		if (n != NULL && strlen(n) == len && strncmp(n, key, len) == 0)
+			return (long)i;
+	}
+	return -1;
+}
+
+/* {"colN" | name: v, "<name>_not_null": true, ...} against a positional
+ * row whose columns are named by `cols`. */
+static int row_has(const json_t *row, const json_t *want, const json_t *cols, char *why)
 {
 	const char *k;
 	const json_t *v;
 	json_object_foreach((json_t *)want, k, v) {
-		unsigned c;
-		if (sscanf(k, "col%u", &c) != 1 || !cf_match(v, json_array_get(row, c), k, why))
+		size_t len = strlen(k);
+		int not_null = len > 9 && strcmp(k + len - 9, "_not_null") == 0;
+		long c = column_at(k, not_null ? len - 9 : len, cols);
+		const json_t *have = c < 0 ? NULL : json_array_get(row, (size_t)c);
+		if (not_null ? have == NULL || json_is_null(have) != !json_is_true(v) : !cf_match(v, have, k, why))
 			return 0;
 	}
 	return 1;
 }
 
+/* The column names of a step's rows: the result's, or the step's own
+ * "columns" (scan_table). */
+static const json_t *row_columns(struct cf_ctx *ctx, const json_t *result, const json_t *expectation)
+{
+	const json_t *cols = json_object_get(result, "columns");
+	if (cols != NULL)
+		return cols;
+	const json_t *steps = json_object_get(ctx->case_obj, "steps");
+	const json_t *step = json_array_get(steps, (size_t)json_integer_value(json_object_get(expectation, "step")));
+	return json_object_get(step, "columns");
+}
+
 static int check_partial_rows(struct cf_ctx *ctx, const json_t *result, const json_t *expected,
                               const json_t *expectation, char *why)
 {
-	(void)ctx;
-	(void)expectation;
+	const json_t *cols = row_columns(ctx, result, expectation);
 	const json_t *rows = json_object_get(result, "rows");
 	const char *k;
 	const json_t *v;
 	json_object_foreach((json_t *)expected, k, v) {
 		const json_t *row = json_array_get(rows, (size_t)strtoul(k, NULL, 10));
-		if (row == NULL || !row_has(row, v, why)) {
+		if (row == NULL || !row_has(row, v, cols, why)) {
 			if (row == NULL)
 				snprintf(why, CF_WHY_BYTES, "partial_rows: no row %s", k);
 			return 0;
@@ -341,13 +409,12 @@ static int check_partial_rows(struct cf_ctx *ctx, const json_t *result, const js
 static int check_row_where(struct cf_ctx *ctx, const json_t *result, const json_t *expected,
                            const json_t *expectation, char *why)
 {
-	(void)ctx;
-	(void)expectation;
+	const json_t *cols = row_columns(ctx, result, expectation);
 	size_t i;
 	const json_t *row;
 	char sub[CF_WHY_BYTES];
 	json_array_foreach(json_object_get(result, "rows"), i, row)
-		if (row_has(row, expected, sub))
+		if (row_has(row, expected, cols, sub))
 			return 1;
 	snprintf(why, CF_WHY_BYTES, "row_where: no row matches");
 	return 0;
@@ -416,7 +483,43 @@ COUNT_KEY(check_nonempty, "nonempty")
 COUNT_KEY(check_num_rows_min, "num_rows_min")
 COUNT_KEY(check_num_rows_max, "num_rows_max")
 
+/* "contains" / "not_contains" at the top level of an expectation: items
+ * among a step's "values" (scan_table) or "value". */
+static int check_values_member(const json_t *result, const json_t *expected, char *why, int want)
+{
+	const json_t *vals = json_object_get(result, "values");
+	if (vals == NULL)
+		vals = json_object_get(result, "value");
+	size_t i;
+	const json_t *v;
+	json_array_foreach(expected, i, v)
+		if (has_value(vals, v) != want) {
+			snprintf(why, CF_WHY_BYTES, "%s: %s %s", want ? "contains" : "not_contains",
+			         json_string_value(v) ? json_string_value(v) : "a value", want ? "missing" : "present");
+			return 0;
+		}
+	return 1;
+}
+
+static int check_contains(struct cf_ctx *ctx, const json_t *result, const json_t *expected,
+                          const json_t *expectation, char *why)
+{
+	(void)ctx;
+	(void)expectation;
+	return check_values_member(result, expected, why, 1);
+}
+
+static int check_not_contains(struct cf_ctx *ctx, const json_t *result, const json_t *expected,
+                              const json_t *expectation, char *why)
+{
+	(void)ctx;
+	(void)expectation;
+	return check_values_member(result, expected, why, 0);
+}
+
 const struct cf_check cf_checks_query_run[] = {
+	{ "contains", check_contains },
+	{ "not_contains", check_not_contains },
 	{ "column", check_column },
 	{ "column_contains", check_column_contains },
 	{ "column_all_start_with", check_column_prefix },
