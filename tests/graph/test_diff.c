@@ -1,0 +1,412 @@
+/* test_diff.c — change sets: the net diff between targets, one commit's
+ * changes (images, order, pages, the genesis refusal), the change feed. */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "graph_testutil.h"
+
+static const char queries[] =
+	"query add($n: String, $a: I32?) { insert Person { name: $n, age: $a } }\n"
+	"query older($n: String) { update Person set { age: 99 } where name = $n }\n"
+	"query mail($n: String, $e: String) { update Person set { email: $e } where name = $n }\n"
+	"query drop($n: String) { delete Person where name = $n }\n";
+
+static grove_db *db;
+static char *dir;
+
+static void setup(void)
+{
+	dir = gt_dir("diff");
+	db = gt_init(dir, NULL);
+	cr_assert_eq(gt_load(db, NULL, GROVE_LOAD_OVERWRITE,
+			     "{\"type\":\"Person\",\"data\":{\"name\":\"Alice\",\"age\":30}}\n"
+			     "{\"type\":\"Person\",\"data\":{\"name\":\"Bob\",\"age\":25}}\n"
+			     "{\"edge\":\"Knows\",\"from\":\"Alice\",\"to\":\"Bob\",\"data\":{\"id\":\"k1\"}}\n"
+			     "{\"edge\":\"Knows\",\"from\":\"Bob\",\"to\":\"Alice\",\"data\":{\"id\":\"k2\"}}\n",
+			     NULL), 0);
+}
+
+static void teardown(void)
+{
+	grove_close(db);
+	gt_rmtree(dir);
+	free(dir);
+}
+
+TestSuite(diff, .init = setup, .fini = teardown);
+
+static void mutate(const char *branch, const char *name, const char *params)
+{
+	grove_mutate_options o = { .branch = branch };
+	char *out = NULL;
+	int err = grove_mutate_json(&out, db, &o, queries, name, params);
+	cr_assert_eq(err, 0, "%s: %s", name, grove_errmsg(db));
+	grove_free(out);
+}
+
+struct id {
+	char s[GROVE_COMMIT_ID_BYTES];
+};
+
+static struct id head(const char *branch)
+{
+	grove_commit c;
+	struct id id;
+	cr_assert_eq(grove_branch_head(&c, db, branch), 0, "%s", grove_errmsg(db));
+	memcpy(id.s, c.id, sizeof id.s);
+	return id;
+}
+
+/* The diff's "changes" array and its stats, as text. */
+static char *diff(const grove_target *from, const grove_target *to, const char *filter)
+{
+	char *out = NULL;
+	int err = grove_diff_json(&out, db, from, to, filter);
+	cr_assert_eq(err, 0, "diff: %s", grove_errmsg(db));
+	return out;
+}
+
+static void expect_changes(const char *json, const char *changes)
+{
+	const char *p = strstr(json, "\"changes\":"), *q = strstr(json, ",\"stats\":");
+	cr_assert(p && q, "%s", json);
+	p += strlen("\"changes\":");
+	cr_assert(strlen(changes) == (size_t)(q - p) && !strncmp(p, changes, (size_t)(q - p)),
+		  "changes:\n  got      %.*s\n  expected %s", (int)(q - p), p, changes);
+}
+
+#define NODE(id, op) "{\"kind\":\"Node\",\"type_name\":\"Person\",\"type_key\":\"node:Person\"," \
+		     "\"id\":\"" id "\",\"op\":\"" op "\",\"endpoints\":null}"
+#define KNOWS(id, op, s, d) "{\"kind\":\"Edge\",\"type_name\":\"Knows\",\"type_key\":\"edge:Knows\"," \
+			    "\"id\":\"" id "\",\"op\":\"" op "\",\"endpoints\":{\"src\":\"" s \
+			    "\",\"dst\":\"" d "\"}}"
+
+Test(diff, reports_inserts_updates_and_deletes_edges_first_then_by_id)
+{
+	struct id c0 = head("main");
+	grove_target from = { NULL, c0.s }, to = { "main", NULL };
+	mutate(NULL, "add", "{\"n\":\"Carol\",\"a\":7}");
+	mutate(NULL, "older", "{\"n\":\"Bob\"}");
+	mutate(NULL, "drop", "{\"n\":\"Alice\"}");
+	char *d = diff(&from, &to, NULL);
+	expect_changes(d, "[" KNOWS("k1", "Delete", "Alice", "Bob") "," KNOWS("k2", "Delete", "Bob", "Alice")
+			  "," NODE("Alice", "Delete") "," NODE("Bob", "Update") "," NODE("Carol", "Insert") "]");
+	cr_assert(strstr(d, "\"stats\":{\"inserts\":1,\"updates\":1,\"deletes\":3,"
+			    "\"types_affected\":[\"Knows\",\"Person\"]}"), "%s", d);
+	cr_assert(strstr(d, "{\"from_graph_manifest_version\":2,\"to_graph_manifest_version\":5,"
+			    "\"graph_branch\":null,"), "%s", d);
+	grove_free(d);
+}
+
+Test(diff, shows_nothing_for_an_insert_then_delete_inside_the_range)
+{
+	struct id c0 = head("main");
+	grove_target from = { NULL, c0.s }, to = { NULL, NULL };
+	mutate(NULL, "add", "{\"n\":\"Dave\",\"a\":1}");
+	mutate(NULL, "drop", "{\"n\":\"Dave\"}");
+	char *d = diff(&from, &to, NULL);
+	expect_changes(d, "[]");
+	cr_assert(strstr(d, "\"inserts\":0,\"updates\":0,\"deletes\":0,\"types_affected\":[]"), "%s", d);
+	grove_free(d);
+}
+
+Test(diff, an_identical_rewrite_is_no_change_but_null_and_empty_string_differ)
+{
+	struct id c0 = head("main");
+	grove_load_result res;
+	grove_target from = { NULL, c0.s }, to = { NULL, NULL };
+	cr_assert_eq(gt_load(db, NULL, GROVE_LOAD_MERGE,
+			     "{\"type\":\"Person\",\"data\":{\"name\":\"Alice\",\"age\":30}}\n", &res), 0);
+	cr_assert_str_neq(res.commit.id, c0.s, "the load commits");
+	char *d = diff(&from, &to, NULL);
+	expect_changes(d, "[]");
+	grove_free(d);
+	mutate(NULL, "mail", "{\"n\":\"Alice\",\"e\":\"\"}");
+	d = diff(&from, &to, NULL);
+	expect_changes(d, "[" NODE("Alice", "Update") "]");
+	grove_free(d);
+}
+
+Test(diff, compares_the_visible_states_of_two_branches)
+{
+	cr_assert_eq(grove_branch_create(db, "feature", "main", NULL), 0, "%s", grove_errmsg(db));
+	mutate("feature", "add", "{\"n\":\"Eve\",\"a\":2}");
+	mutate("feature", "older", "{\"n\":\"Bob\"}");
+	mutate(NULL, "add", "{\"n\":\"Zed\",\"a\":3}");
+	mutate(NULL, "older", "{\"n\":\"Alice\"}");
+	grove_target m = { "main", NULL }, f = { "feature", NULL };
+	char *d = diff(&m, &f, "{\"kinds\":[\"node\"]}");
+	expect_changes(d, "[" NODE("Alice", "Update") "," NODE("Bob", "Update") "," NODE("Eve", "Insert")
+			  "," NODE("Zed", "Delete") "]");
+	cr_assert(strstr(d, "\"graph_branch\":\"feature\""), "%s", d);
+	grove_free(d);
+	d = diff(&f, &m, "{\"ops\":[\"Insert\",\"delete\"]}");
+	expect_changes(d, "[" NODE("Eve", "Delete") "," NODE("Zed", "Insert") "]");
+	grove_free(d);
+}
+
+Test(diff, reaches_through_nested_branches_and_their_forks)
+{
+	cr_assert_eq(grove_branch_create(db, "a", "main", NULL), 0);
+	mutate("a", "add", "{\"n\":\"A1\",\"a\":1}");
+	cr_assert_eq(grove_branch_create(db, "ab", "a", NULL), 0, "%s", grove_errmsg(db));
+	mutate("ab", "drop", "{\"n\":\"Bob\"}");
+	mutate("a", "add", "{\"n\":\"A2\",\"a\":2}");   /* after b forked: b does not see it */
+	grove_target m = { "main", NULL }, b = { "ab", NULL };
+	char *d = diff(&m, &b, "{\"type_names\":[\"Person\"]}");
+	expect_changes(d, "[" NODE("A1", "Insert") "," NODE("Bob", "Delete") "]");
+	grove_free(d);
+}
+
+Test(diff, filters_and_targets_are_checked)
+{
+	grove_target m = { "main", NULL }, nope = { "nope", NULL }, bad = { NULL, "0123" };
+	char *d = NULL;
+	cr_assert_eq(grove_diff_json(&d, db, &m, &nope, NULL), GROVE_ENOTFOUND);
+	cr_assert_eq(grove_diff_json(&d, db, &bad, &m, NULL), GROVE_ENOTFOUND);
+	cr_assert_eq(grove_diff_json(&d, db, &m, &m, "{\"kinds\":[\"vertex\"]}"), GROVE_EINVAL);
+	cr_assert_eq(grove_diff_json(&d, db, &m, &m, "{\"colour\":[]}"), GROVE_EINVAL);
+	cr_assert_eq(grove_diff_json(&d, db, &m, &m, "[]"), GROVE_EINVAL);
+	d = diff(&m, &m, "{\"type_names\":[\"Company\"]}");
+	expect_changes(d, "[]");
+	grove_free(d);
+}
+
+/* ---- one commit's changes ------------------------------------------------- */
+
+static char *page(const char *commit, const char *scope, const char *token, uint32_t n)
+{
+	char *out = NULL;
+	int err = grove_commit_changes_json(&out, db, commit, scope, token, n);
+	cr_assert_eq(err, 0, "commit changes: %s", grove_errmsg(db));
+	return out;
+}
+
+static json_t *parse(char *text)
+{
+	json_error_t e;
+	json_t *j = json_loads(text, 0, &e);
+	cr_assert(j, "%s: %s", e.text, text);
+	grove_free(text);
+	return j;
+}
+
+static char *changes_text(const json_t *page_json)
+{
+	return json_dumps(json_object_get(page_json, "changes"), JSON_COMPACT | JSON_PRESERVE_ORDER);
+}
+
+Test(diff, a_delete_commit_lists_the_node_then_its_cascaded_edges_with_before_images)
+{
+	mutate(NULL, "drop", "{\"n\":\"Alice\"}");
+	struct id c = head("main");
+	json_t *p = parse(page(c.s, NULL, NULL, 0));
+	char *ch = changes_text(p);
+	cr_assert_str_eq(ch,
+		"[{\"kind\":\"node\",\"type\":{\"id\":\"2\",\"name\":\"Person\"},\"id\":\"Alice\","
+		"\"op\":\"delete\",\"before\":{\"properties\":{\"name\":\"Alice\",\"age\":30,\"email\":null}}},"
+		"{\"kind\":\"edge\",\"type\":{\"id\":\"3\",\"name\":\"Knows\"},\"id\":\"k1\",\"op\":\"delete\","
+		"\"before\":{\"properties\":{\"since\":null},\"endpoints\":{\"from\":\"Alice\",\"to\":\"Bob\"}}},"
+		"{\"kind\":\"edge\",\"type\":{\"id\":\"3\",\"name\":\"Knows\"},\"id\":\"k2\",\"op\":\"delete\","
+		"\"before\":{\"properties\":{\"since\":null},\"endpoints\":{\"from\":\"Bob\",\"to\":\"Alice\"}}}]");
+	free(ch);
+	const json_t *cause = json_object_get(p, "cause");
+	cr_assert_str_eq(json_string_value(json_object_get(cause, "graph_commit_id")), c.s);
+	cr_assert(json_is_null(json_object_get(cause, "authored_branch")));
+	cr_assert(json_is_null(json_object_get(p, "next_page_token")));
+	json_decref(p);
+}
+
+Test(diff, an_update_carries_both_images_and_an_insert_only_the_after_image)
+{
+	mutate(NULL, "older", "{\"n\":\"Bob\"}");
+	json_t *p = parse(page(head("main").s, NULL, NULL, 0));
+	char *ch = changes_text(p);
+	cr_assert_str_eq(ch, "[{\"kind\":\"node\",\"type\":{\"id\":\"2\",\"name\":\"Person\"},\"id\":\"Bob\","
+			     "\"op\":\"update\",\"before\":{\"properties\":{\"name\":\"Bob\",\"age\":25,"
+			     "\"email\":null}},\"after\":{\"properties\":{\"name\":\"Bob\",\"age\":99,"
+			     "\"email\":null}}}]");
+	free(ch);
+	json_decref(p);
+	mutate(NULL, "add", "{\"n\":\"Carol\"}");
+	p = parse(page(head("main").s, "{\"ops\":[\"insert\"]}", NULL, 0));
+	ch = changes_text(p);
+	cr_assert_str_eq(ch, "[{\"kind\":\"node\",\"type\":{\"id\":\"2\",\"name\":\"Person\"},\"id\":\"Carol\","
+			     "\"op\":\"insert\",\"after\":{\"properties\":{\"name\":\"Carol\",\"age\":null,"
+			     "\"email\":null}}}]");
+	free(ch);
+	json_decref(p);
+}
+
+/* The ids of a page's changes, joined by ','. */
+static void page_ids(char *buf, size_t cap, const json_t *p)
+{
+	size_t i, n = 0;
+	const json_t *c;
+	buf[0] = '\0';
+	json_array_foreach(json_object_get(p, "changes"), i, c)
+		n += (size_t)snprintf(buf + n, n < cap ? cap - n : 0, "%s%s", i ? "," : "",
+				      json_string_value(json_object_get(c, "id")));
+}
+
+Test(diff, pages_continue_where_the_token_says_and_end_without_one)
+{
+	grove_load_result res;
+	cr_assert_eq(gt_load(db, NULL, GROVE_LOAD_MERGE,
+			     "{\"type\":\"Person\",\"data\":{\"name\":\"p5\"}}\n"
+			     "{\"type\":\"Person\",\"data\":{\"name\":\"p1\"}}\n"
+			     "{\"type\":\"Person\",\"data\":{\"name\":\"p3\"}}\n"
+			     "{\"type\":\"Person\",\"data\":{\"name\":\"p2\"}}\n"
+			     "{\"type\":\"Person\",\"data\":{\"name\":\"p4\"}}\n", &res), 0);
+	const char *want[] = { "p1,p2", "p3,p4", "p5" };
+	char ids[256], *token = NULL;
+	for (int i = 0; i < 3; i++) {
+		json_t *p = parse(page(res.commit.id, NULL, token, 2));
+		page_ids(ids, sizeof ids, p);
+		cr_assert_str_eq(ids, want[i], "page %d", i);
+		const char *next = json_string_value(json_object_get(p, "next_page_token"));
+		cr_assert_eq(next != NULL, i < 2, "page %d", i);
+		free(token);
+		token = next ? strdup(next) : NULL;
+		if (i == 0) {
+			/* A token continues its own commit and scope only. */
+			char *out = NULL;
+			cr_assert_eq(grove_commit_changes_json(&out, db, res.commit.id, "{\"ops\":[\"insert\"]}",
+							       token, 2), GROVE_EINVAL);
+			cr_assert_eq(grove_commit_changes_json(&out, db, res.commit.parent, NULL, token, 2),
+				     GROVE_EINVAL);
+			cr_assert_eq(grove_commit_changes_json(&out, db, res.commit.id, NULL, "xyz", 2),
+				     GROVE_EINVAL);
+		}
+		json_decref(p);
+	}
+}
+
+Test(diff, the_genesis_commit_is_refused_and_page_sizes_are_bounded)
+{
+	grove_commit *v;
+	size_t n;
+	char *out = NULL;
+	cr_assert_eq(grove_commit_list(&v, &n, db, "main"), 0);
+	int err = grove_commit_changes_json(&out, db, v[n - 1].id, NULL, NULL, 0);
+	cr_assert_eq(err, GROVE_ENOPARENT);
+	cr_assert_str_eq(grove_error_kind(err), "CommitHasNoParent");
+	grove_error_info info;
+	grove_error_info_get(&info, db);
+	cr_assert_str_eq(info.entity_id, v[n - 1].id);
+	err = grove_commit_changes_json(&out, db, v[0].id, NULL, NULL, GROVE_CHANGES_PAGE_MAX + 1);
+	cr_assert_eq(err, GROVE_ELIMIT);
+	grove_error_info_get(&info, db);
+	cr_assert_str_eq(info.resource, "commit_changes_page_changes");
+	cr_assert_eq(grove_commit_changes_json(&out, db, "01ARZ3NDEKTSV4RRFFQ69G5FAV", NULL, NULL, 0),
+		     GROVE_ENOTFOUND);
+	grove_free(v);
+}
+
+Test(diff, an_empty_load_and_a_branch_first_commit_have_exact_blocks)
+{
+	grove_load_result res;
+	cr_assert_eq(gt_load(db, NULL, GROVE_LOAD_MERGE, "", &res), 0);
+	json_t *p = parse(page(res.commit.id, NULL, NULL, 0));
+	cr_assert_eq(json_array_size(json_object_get(p, "changes")), 0);
+	json_decref(p);
+	cr_assert_eq(grove_branch_create(db, "f", "main", NULL), 0);
+	mutate("f", "add", "{\"n\":\"Fay\",\"a\":4}");
+	p = parse(page(head("f").s, NULL, NULL, 0));
+	char ids[64];
+	page_ids(ids, sizeof ids, p);
+	cr_assert_str_eq(ids, "Fay");
+	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(p, "cause"), "authored_branch")), "f");
+	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(p, "cause"), "parent_commit_id")),
+			 res.commit.id);
+	json_decref(p);
+}
+
+/* ---- the change feed ------------------------------------------------------ */
+
+static json_t *poll_feed(const char *branch, const char *position, uint32_t max)
+{
+	char *out = NULL;
+	int err = grove_changes_poll_json(&out, db, branch, position, NULL, max);
+	cr_assert_eq(err, 0, "poll: %s", grove_errmsg(db));
+	return parse(out);
+}
+
+/* The first change id of each block, joined by ','. */
+static void block_ids(char *buf, size_t cap, const json_t *p)
+{
+	size_t i, n = 0;
+	const json_t *b;
+	buf[0] = '\0';
+	json_array_foreach(json_object_get(p, "blocks"), i, b) {
+		const json_t *c = json_array_get(json_object_get(b, "changes"), 0);
+		const char *id = c ? json_string_value(json_object_get(c, "id")) : "-";
+		n += (size_t)snprintf(buf + n, n < cap ? cap - n : 0, "%s%s", i ? "," : "", id);
+	}
+}
+
+Test(diff, the_feed_follows_commits_from_a_cursor_once_each)
+{
+	json_t *p = poll_feed(NULL, "now", 0);
+	cr_assert_eq(json_array_size(json_object_get(p, "blocks")), 0);
+	cr_assert(json_is_true(json_object_get(p, "caught_up")));
+	char *cursor = strdup(json_string_value(json_object_get(p, "cursor")));
+	json_decref(p);
+	mutate(NULL, "add", "{\"n\":\"Gus\",\"a\":1}");
+	mutate(NULL, "add", "{\"n\":\"Hal\",\"a\":1}");
+	char ids[256];
+	p = poll_feed(NULL, cursor, 0);
+	block_ids(ids, sizeof ids, p);
+	cr_assert_str_eq(ids, "Gus,Hal");
+	free(cursor);
+	cursor = strdup(json_string_value(json_object_get(p, "cursor")));
+	json_decref(p);
+	p = poll_feed(NULL, cursor, 0);
+	cr_assert_eq(json_array_size(json_object_get(p, "blocks")), 0);
+	json_decref(p);
+	/* From the beginning, one commit at a time: the load first. */
+	p = poll_feed(NULL, "beginning", 1);
+	block_ids(ids, sizeof ids, p);
+	cr_assert_str_eq(ids, "Alice");
+	cr_assert(json_is_false(json_object_get(p, "caught_up")));
+	json_decref(p);
+	/* A cursor of main is not one of another branch. */
+	cr_assert_eq(grove_branch_create(db, "other", "main", NULL), 0);
+	char *out = NULL;
+	cr_assert_eq(grove_changes_poll_json(&out, db, "other", cursor, NULL, 0), GROVE_EINVAL);
+	cr_assert(strstr(grove_errmsg(db), "change cursor rejected"), "%s", grove_errmsg(db));
+	cr_assert_eq(grove_changes_poll_json(&out, db, NULL, cursor, "{\"ops\":[\"delete\"]}", 0),
+		     GROVE_EINVAL);
+	free(cursor);
+}
+
+Test(diff, a_feed_page_ending_inside_a_block_continues_by_token)
+{
+	size_t n = GROVE_CHANGES_PAGE_DEFAULT + 200, len = 0;
+	char *jsonl = malloc(n * 64);
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)sprintf(jsonl + len, "{\"type\":\"Person\",\"data\":{\"name\":\"n%05zu\"}}\n", i);
+	struct id before = head("main");
+	cr_assert_eq(gt_load(db, NULL, GROVE_LOAD_MERGE, jsonl, NULL), 0);
+	free(jsonl);
+	char pos[64];
+	snprintf(pos, sizeof pos, "after:%s", before.s);
+	json_t *p = poll_feed(NULL, pos, 0);
+	const json_t *b = json_array_get(json_object_get(p, "blocks"), 0);
+	cr_assert_eq(json_array_size(json_object_get(b, "changes")), GROVE_CHANGES_PAGE_DEFAULT);
+	cr_assert_null(json_object_get(p, "cursor"), "a partial block is never checkpointed");
+	char *token = strdup(json_string_value(json_object_get(p, "next_page_token")));
+	json_decref(p);
+	p = poll_feed(NULL, token, 0);
+	b = json_array_get(json_object_get(p, "blocks"), 0);
+	cr_assert_eq(json_array_size(json_object_get(b, "changes")), 200);
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(b, "changes"), 0), "id")),
+			 "n01000");
+	cr_assert(json_is_true(json_object_get(p, "caught_up")));
+	cr_assert(json_is_string(json_object_get(p, "cursor")));
+	free(token);
+	json_decref(p);
+}
