@@ -30,6 +30,24 @@ static void compiled_free(struct compiled *c)
 	gq_file_free(c->file);
 }
 
+/* A query either builds (insert/update) or destroys (delete), never both
+ * (engine §5.1): refused before any work. */
+static int check_mixed(grove_db *db, const struct gq_ir_query *ir, const char *name)
+{
+	bool builds = false, destroys = false;
+	for (size_t i = 0; i < ir->n_mutations; i++) {
+		if (ir->mutations[i].kind == GQ_MUT_DELETE)
+			destroys = true;
+		else
+			builds = true;
+	}
+	if (!builds || !destroys)
+		return 0;
+	return db_error(db, GROVE_EINVAL,
+			"mutation '%s' on the same query mixes inserts/updates and deletes; split "
+			"into separate mutations: (1) inserts and updates, then (2) deletes", name);
+}
+
 static int compile(struct compiled *c, grove_db *db, const char *src, const char *name)
 {
 	struct lang_diag diag = LANG_DIAG_INIT;
@@ -49,7 +67,7 @@ static int compile(struct compiled *c, grove_db *db, const char *src, const char
 	else if (gq_lower(&c->ir, c->checked, &diag) < 0)
 		err = db_error(db, -ENOMEM, "%s", diag.message ? diag.message : "out of memory");
 	lang_diag_clear(&diag);
-	return err;
+	return err ? err : check_mixed(db, c->ir, name);
 }
 
 int mutate_value(struct mutation *m, msgpack_packer *pk, const struct gq_ir_expr *e,

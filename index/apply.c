@@ -23,6 +23,7 @@
 #include "index/pidx.h"
 #include "index/records.h"
 #include "index/row.h"
+#include "index/schemas.h"
 #include "log/error.h"
 
 static void be32(uint8_t *p, uint32_t v)
@@ -265,7 +266,8 @@ static int adj_cmp(const void *a, const void *b)
 static int adj_flush(MDB_txn *txn, struct views *v, struct apply_branch *b)
 {
 	int err = 0;
-	qsort(b->adj, b->nadj, sizeof *b->adj, adj_cmp);
+	if (b->nadj)
+		qsort(b->adj, b->nadj, sizeof *b->adj, adj_cmp);
 	for (size_t i = 0; i < b->nadj && !err; i++)
 		err = put(txn, v->adj, b->adj[i].key, sizeof b->adj[i].key, b->adj[i].val,
 			  b->adj[i].has_val ? 8 : 0, 0, "adjacency");
@@ -589,7 +591,13 @@ static int views_apply_event(MDB_txn *txn, struct views *v, const struct lang_ca
 
 	switch (ev->kind) {
 	case EVENT_SCHEMA_APPLY:
-		err = genesis(txn, v, cat, lsn, ev);
+		/* The first schema event creates the graph; a later one
+		 * migrates it (index/schemas.c). */
+		err = schemas_exist(txn, v);
+		if (err == 0)
+			err = schemas_apply(txn, v, lsn, ev);
+		else if (err == GROVE_ENOTFOUND)
+			err = genesis(txn, v, cat, lsn, ev);
 		break;
 	case EVENT_BRANCH_CREATE:
 		err = branch_create(txn, v, lsn, ev);

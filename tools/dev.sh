@@ -37,10 +37,15 @@ install_missing() {
 # build DIR [meson options...]
 build() {
 	local dir=$1; shift
-	if [ ! -f "$dir/build.ninja" ]; then
-		meson setup "$dir" "$@" >/dev/null
+	local log
+	log=$(mktemp)
+	if [ ! -f "$dir/build.ninja" ] && ! meson setup "$dir" "$@" >"$log" 2>&1; then
+		cat "$log"; rm -f "$log"; return 1
 	fi
-	ninja -C "$dir" -j"$jobs" >/dev/null
+	if ! ninja -C "$dir" -j"$jobs" >"$log" 2>&1; then
+		grep -v '^\[' "$log" | tail -40; rm -f "$log"; return 1
+	fi
+	rm -f "$log"
 }
 
 # Print "N passed, N failed, N skipped" over every test log given.
