@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "engine/engine.h"
+#include "engine/schema_hist.h"
 #include "index/apply.h"
 #include "log/error.h"
 
@@ -104,6 +105,8 @@ int read_at_open(struct read_at *r, grove_db *db, const grove_target *target)
 	} else {
 		err = open_branch(r, db, branch);
 	}
+	if (!err && (err = engine_catalog_at(&r->cat, db, r->txn, r->head.lsn)) < 0)
+		db_error(db, err, NULL);
 	if (err < 0)
 		read_at_close(r);
 	return err;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "engine/db.h"
+#include "engine/schema_hist.h"
 #include "log/error.h"
 
 static void close_views(grove_db *db);
@@ -124,6 +125,7 @@ void db_free(grove_db *db)
 		log_close(db->log);
 	close_views(db);
 	lang_catalog_free(db->cat);
+	schema_hist_free(db->hist);
 	seq_destroy(&db->seq);
 	pthread_mutex_destroy(&db->ns_mu);
 	pthread_mutex_destroy(&db->locks_mu);
@@ -149,7 +151,7 @@ static grove_db *db_new(const char *dir, const grove_options *opts)
 	pthread_mutex_init(&db->ns_mu, NULL);
 	pthread_mutex_init(&db->locks_mu, NULL);
 	seq_init(&db->seq, 0);
-	if (!(db->dir = strdup(dir))) {
+	if (!(db->dir = strdup(dir)) || schema_hist_new(&db->hist) < 0) {
 		db_free(db);
 		return NULL;
 	}

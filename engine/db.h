@@ -19,6 +19,7 @@
 #define GROVE_FORMAT_VERSION 1
 
 struct branch_lock;
+struct schema_hist;
 
 struct grove_db {
 	char *dir;
@@ -27,7 +28,10 @@ struct grove_db {
 	struct views *views;
 	grove_options opts;
 	grove_recovery_report recovery;
-	struct lang_catalog *cat;    /* the catalog in force                   */
+	struct lang_catalog *cat;    /* the catalog in force (a schema apply
+					swaps it: read with engine_catalog()) */
+	struct schema_hist *hist;    /* retired and historical catalogs, kept
+					until close (engine/schema_hist.h)  */
 	struct sequencer seq;
 	pthread_mutex_t ns_mu;       /* branch create/delete: the name space   */
 	pthread_mutex_t locks_mu;    /* guards `locks`                         */

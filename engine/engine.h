@@ -30,6 +30,10 @@ struct read_at {
 	struct layer_chain chain;
 	struct commit_rec head;     /* the commit the read sees */
 	char branch[BRANCH_NAME_MAX + 1];
+	/* The catalog readable at `head` (engine_catalog_at): the types that
+	 * existed then.  Resolve a table at the target with engine_table_at
+	 * (schema_hist.h); lives until the handle closes. */
+	const struct lang_catalog *cat;
 };
 
 int read_at_open(struct read_at *r, grove_db *db, const grove_target *target);

@@ -72,12 +72,14 @@ int grove_export(grove_db *db, const grove_target *target,
 	if ((err = read_at_open(&r, db, target)) < 0)
 		return err;
 	jsonw_init(&x.w, 0);
-	/* Catalog arrays are sorted by name: edges, then nodes, is the
-	 * lexical order of their table keys. */
-	for (uint32_t i = 0; !err && i < db->cat->n_edges; i++)
-		err = engine_each_row(db, &r, &db->cat->edges[i], export_row, &x);
-	for (uint32_t i = 0; !err && i < db->cat->n_nodes; i++)
-		err = engine_each_row(db, &r, &db->cat->nodes[i], export_row, &x);
+	/* The types of the target's own catalog, under the names they had
+	 * then (an old snapshot exports as it was).  Catalog arrays are
+	 * sorted by name: edges, then nodes, is the lexical order of their
+	 * table keys. */
+	for (uint32_t i = 0; !err && i < r.cat->n_edges; i++)
+		err = engine_each_row(db, &r, &r.cat->edges[i], export_row, &x);
+	for (uint32_t i = 0; !err && i < r.cat->n_nodes; i++)
+		err = engine_each_row(db, &r, &r.cat->nodes[i], export_row, &x);
 	if (!err)
 		err = flush(&x, true);
 	read_at_close(&r);

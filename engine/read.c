@@ -14,6 +14,7 @@
 
 #include "engine/engine.h"
 #include "engine/jsonw.h"
+#include "engine/schema_hist.h"
 #include "engine/value.h"
 #include "index/layered.h"
 #include "index/apply.h"
@@ -34,8 +35,12 @@ int grove_count(uint64_t *out, grove_db *db, const grove_target *target, const c
 	uint8_t prefix[4];
 	int err;
 
-	if ((err = engine_table(&t, db, table)) < 0 || (err = read_at_open(&r, db, target)) < 0)
+	if ((err = read_at_open(&r, db, target)) < 0)
 		return err;
+	if ((err = engine_table_at(&t, db, &r, table)) < 0) {
+		read_at_close(&r);
+		return err;
+	}
 	be32(prefix, t->id);
 	*out = 0;
 	if ((err = layered_open(&it, r.txn, db->views->rows, &r.chain, prefix, 4, NULL, 0)) == 0) {
@@ -130,8 +135,12 @@ int grove_scan_json(char **out, grove_db *db, const grove_target *target, const 
 	struct jsonw w;
 	int err;
 
-	if ((err = engine_table(&t, db, table)) < 0 || (err = read_at_open(&r, db, target)) < 0)
+	if ((err = read_at_open(&r, db, target)) < 0)
 		return err;
+	if ((err = engine_table_at(&t, db, &r, table)) < 0) {
+		read_at_close(&r);
+		return err;
+	}
 	jsonw_init(&w, 0);
 	jsonw_array_begin(&w);
 	err = engine_each_row(db, &r, t, scan_one, &w);
@@ -158,8 +167,12 @@ int grove_entity_json(char **out, grove_db *db, const grove_target *target, cons
 	MDB_val row;
 	int err;
 
-	if ((err = engine_table(&t, db, table)) < 0 || (err = read_at_open(&r, db, target)) < 0)
+	if ((err = read_at_open(&r, db, target)) < 0)
 		return err;
+	if ((err = engine_table_at(&t, db, &r, table)) < 0) {
+		read_at_close(&r);
+		return err;
+	}
 	be32(prefix, t->id);
 	err = views_id_lookup(&e, r.txn, db->views, t->id, id, (uint32_t)strlen(id));
 	for (int i = 0; !err && i < 8; i++)

@@ -524,6 +524,77 @@ typedef struct grove_merge_options {
 int grove_merge_json(char **out, grove_db *db, const char *source, const char *target,
 		     const grove_merge_options *opts);
 
+/* ---- Schema migration ------------------------------------------------ */
+
+/*
+ * Migrating a graph's schema (spec languages §10).  A desired .pg text is
+ * compared with the schema in force: each type and property keeps its
+ * identity when its kind and name match, or through @rename_from("old");
+ * the plan lists the steps (add_type, rename_type, add_property,
+ * rename_property, extend_enum, add_constraint, update_type_metadata,
+ * update_property_metadata, drop_type, drop_property) and every change the
+ * migration cannot make as an unsupported_change step.  Drops are "soft"
+ * (gone from the current schema, still readable at older commits) or, with
+ * allow_data_loss, "hard" (the dropped type's history before the apply,
+ * and that of a type that lost a property, becomes unreachable).
+ *
+ * Renames, added nullable properties, enum widening, new indexes and
+ * metadata touch no data: rows are stored by stable ids, so old rows read
+ * under the new names and an added property reads NULL.  Reads at a commit
+ * before an apply resolve a name of the current schema by identity (a
+ * renamed type reads its old rows) and refuse a type that did not exist
+ * then ("node type 'X' does not exist at this snapshot"); a name dropped
+ * since still reads at those commits.
+ *
+ * Steps are JSON objects with a snake-case "kind" and the fields of spec
+ * §10.2: "type_kind" (interface|node|edge), "name", "type_name", "from",
+ * "to", "property_name", "property_type", "added_values", "constraint",
+ * "annotations" ({name: value|null}), "mode" (soft|hard); unsupported
+ * changes have "entity", "reason" and, when coded, "code" (OG-MF-103,
+ * OG-MF-106).
+ */
+
+/* Plan a migration to `new_pg` without changing anything:
+ *   {"uri", "supported", "step_count", "steps":[...]}
+ * (grove_schema_plan_text: spec §10.5's text, "schema plan for <uri>",
+ * "supported: yes|no", then "no schema changes" or "- <step>" lines).
+ * Errors: GROVE_EPARSE (the schema does not parse or build: "parse error:
+ * ...", "catalog error: ..."), GROVE_EINVAL (identity resolution: "schema
+ * identity resolution failed: ..."). */
+int grove_schema_plan_json(char **out, grove_db *db, const char *new_pg, int allow_data_loss);
+int grove_schema_plan_text(char **out, grove_db *db, const char *new_pg, int allow_data_loss);
+
+/* Apply a migration to `new_pg` as one commit on main by `actor` (NULL:
+ * none).  An empty plan writes nothing:
+ *   {"uri", "supported":true, "applied":false, "step_count":0, "steps":[]}
+ * otherwise:
+ *   {"uri", "supported":true, "applied":true, "step_count", "steps",
+ *    "graph_manifest_version", "graph_commit_id"}
+ * The new schema is logged with its steps as one event; it takes effect
+ * atomically (concurrent writers to main wait for it; a reader that began
+ * before it finishes under the old schema).  Errors, nothing written:
+ *   GROVE_ECONFLICT  other branches exist: "schema apply requires a graph
+ *                    with only main; found non-main branches: b1, b2";
+ *   GROVE_EINVAL     the plan is unsupported: its first unsupported
+ *                    step's reason, prefixed "[<code>] " when coded
+ *                    ("[OG-MF-106] changing property type for 'Person.age'
+ *                    is not supported in schema migration v1"); an
+ *                    identity resolution failure;
+ *   GROVE_EPARSE     as for the plan.
+ * Free *out with grove_free(). */
+int grove_schema_apply_json(char **out, grove_db *db, const char *new_pg, int allow_data_loss,
+			    const char *actor);
+
+/* The catalog readable at `target` (NULL: main's head) as JSON:
+ *   {"graph_commit_id", "types":[{"kind":"node"|"edge", "name", "id",
+ *     "properties":[{"name", "id", "type"}...] (declared order),
+ *     "key":[...] (nodes with @key: members in identity order, the order
+ *     of a composite id), "from", "to" (edges)}...]}
+ * Types come edges first, then nodes, each by name.  At a commit before a
+ * schema apply these are the types and names of that time (without those
+ * a hard drop made unreachable). */
+int grove_catalog_json(char **out, grove_db *db, const grove_target *target);
+
 /* ---- Recovery tools ------------------------------------------------- */
 
 /* Throw the views away and rebuild them by replaying the whole log. */

@@ -170,7 +170,7 @@ static void type_metadata(struct planner *p, const struct lang_cat_type *t, cons
 	int desc = str_differ(t->description, a->description), instr = str_differ(t->instruction, a->instruction);
 	if (desc || instr) {
 		struct lang_step *s = add(p, LANG_STEP_UPDATE_TYPE_METADATA, t);
-		s->name = t->name;
+		s->name = dup(p, t->name);
 		if (desc)
 			metadata_pair(p, s, "description", t->description);
 		if (instr)
@@ -372,7 +372,7 @@ static void prop_constraints(struct planner *p, const struct lang_cat_type *t, c
 			continue;
 		if (s->kind == 'i') {
 			struct lang_step *st = add(p, LANG_STEP_ADD_CONSTRAINT, t);
-			st->type_name = t->name;
+			st->type_name = dup(p, t->name);
 			st->constraint = s->text;
 		} else {
 			unsupported(p, NULL, prop_entity(p, t, pd->name),
@@ -399,7 +399,7 @@ static void body_constraints(struct planner *p, const struct lang_cat_type *t, c
 			continue;
 		if (s->kind == 'i') {
 			struct lang_step *st = add(p, LANG_STEP_ADD_CONSTRAINT, t);
-			st->type_name = t->name;
+			st->type_name = dup(p, t->name);
 			st->constraint = s->text;
 		} else {
 			unsupported(p, NULL, type_entity(p, t), fmt(p, "adding constraint '%s' to '%s'" V1, s->text, t->name));
@@ -461,8 +461,8 @@ static void type_change(struct planner *p, const struct lang_cat_type *t, const 
 		return;
 	}
 	struct lang_step *s = add(p, LANG_STEP_EXTEND_ENUM, t);
-	s->type_name = t->name;
-	s->property_name = pd->name;
+	s->type_name = dup(p, t->name);
+	s->property_name = dup(p, pd->name);
 	s->values = lang_arena_alloc(&p->plan->arena, sizeof(char *) * d->n_enum);
 	if (s->values == NULL) {
 		p->oom = 1;
@@ -470,7 +470,7 @@ static void type_change(struct planner *p, const struct lang_cat_type *t, const 
 	}
 	for (uint32_t i = 0; i < d->n_enum; i++)  /* sorted, as the enum is */
 		if (!has_str(a->enum_values, a->n_enum, d->enum_values[i]))
-			s->values[s->n_values++] = d->enum_values[i];
+			s->values[s->n_values++] = dup(p, d->enum_values[i]);
 }
 
 /* The id of an @embed source property in t, 0 when none. */
@@ -485,9 +485,9 @@ static void kept_prop(struct planner *p, const struct lang_cat_type *t, const st
 {
 	if (strcmp(pd->name, pa->name) != 0) {
 		struct lang_step *s = add(p, LANG_STEP_RENAME_PROPERTY, t);
-		s->type_name = t->name;
-		s->from = pa->name;
-		s->to = pd->name;
+		s->type_name = dup(p, t->name);
+		s->from = dup(p, pa->name);
+		s->to = dup(p, pd->name);
 	}
 	type_change(p, t, pd, pa);
 	if (str_differ(pd->embed_model, pa->embed_model) || embed_id(t, pd->embed_source) != embed_id(a, pa->embed_source) ||
@@ -505,8 +505,8 @@ static void kept_prop(struct planner *p, const struct lang_cat_type *t, const st
 		            fmt(p, "changing interface-property satisfaction links for '%s.%s'" V1, t->name, pd->name));
 	if (str_differ(pd->description, pa->description)) {
 		struct lang_step *s = add(p, LANG_STEP_UPDATE_PROPERTY_METADATA, t);
-		s->type_name = t->name;
-		s->property_name = pd->name;
+		s->type_name = dup(p, t->name);
+		s->property_name = dup(p, pd->name);
 		metadata_pair(p, s, "description", pd->description);
 	}
 	if (custom_differ(pd->annotations, pd->n_annotations, pa->annotations, pa->n_annotations))
@@ -523,8 +523,8 @@ static void new_prop(struct planner *p, const struct lang_cat_type *t, const str
 		return;
 	}
 	struct lang_step *s = add(p, LANG_STEP_ADD_PROPERTY, t);
-	s->type_name = t->name;
-	s->property_name = pd->name;
+	s->type_name = dup(p, t->name);
+	s->property_name = dup(p, pd->name);
 	char *display = lang_type_display(&pd->type);
 	s->property_type = display != NULL ? dup(p, display) : NULL;
 	p->oom |= display == NULL;
@@ -559,8 +559,8 @@ static void drop_leftover_props(struct planner *p, const struct lang_cat_type *t
 		if (v[i]->id < c->n_kept && c->kept[v[i]->id])
 			continue;
 		struct lang_step *s = add(p, LANG_STEP_DROP_PROPERTY, t);
-		s->type_name = t->name;
-		s->property_name = v[i]->name;
+		s->type_name = dup(p, t->name);
+		s->property_name = dup(p, v[i]->name);
 		s->hard = p->plan->allow_data_loss;
 	}
 }
@@ -584,8 +584,8 @@ static void kept_type(struct planner *p, const struct lang_cat_type *t, const st
 			unsupported(p, NULL, type_entity(p, t), "renaming interfaces" V1);
 		} else {
 			struct lang_step *s = add(p, LANG_STEP_RENAME_TYPE, t);
-			s->from = a->name;
-			s->to = t->name;
+			s->from = dup(p, a->name);
+			s->to = dup(p, t->name);
 		}
 	}
 	structure(p, t, a);
@@ -614,7 +614,7 @@ static void plan_kind(struct planner *p, enum lang_cat_kind kind)
 	for (uint32_t i = 0; i < n; i++) {
 		const struct lang_cat_type *a = p->m->types[kind][i];
 		if (a == NULL) {
-			add(p, LANG_STEP_ADD_TYPE, &v[i])->name = v[i].name;
+			add(p, LANG_STEP_ADD_TYPE, &v[i])->name = dup(p, v[i].name);
 			continue;
 		}
 		used[a - ov] = 1;
@@ -628,7 +628,7 @@ static void plan_kind(struct planner *p, enum lang_cat_kind kind)
 			continue;
 		}
 		struct lang_step *s = add(p, LANG_STEP_DROP_TYPE, &ov[i]);
-		s->name = ov[i].name;
+		s->name = dup(p, ov[i].name);
 		s->hard = p->plan->allow_data_loss;
 	}
 }

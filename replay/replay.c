@@ -16,6 +16,7 @@
 
 #include "grove.h"
 #include "index/apply.h"
+#include "index/schemas.h"
 #include "log/error.h"
 #include "log/event.h"
 
@@ -208,16 +209,29 @@ static int hold_chunk(struct pending_load *pl, const struct log_record_view *rec
 	return 0;
 }
 
+/* The catalog in force after schema event `ev`: the genesis builds it
+ * from the text; a migration evolves the catalog in force, exactly as the
+ * primary did (a fresh build would number the ids differently), and must
+ * reproduce the catalog the primary planned with. */
 static int schema_event(struct replay *r, uint64_t lsn, const struct event *ev)
 {
 	struct lang_catalog *cat = NULL;
 	struct lang_diag diag = LANG_DIAG_INIT;
-	int bad = lang_catalog_from_text(&cat, (const char *)ev->schema_text.ptr,
-					 ev->schema_text.len, &diag) < 0;
+	int err = 0;
+
+	if (*r->cat && lsn <= r->applied)
+		return 0; /* the views' catalog, where this replay started, has it */
+	if (*r->cat) {
+		if ((err = schemas_evolve(&cat, NULL, NULL, *r->cat, lsn, ev)) < 0)
+			return err;
+	} else if (lang_catalog_from_text(&cat, (const char *)ev->schema_text.ptr,
+					  ev->schema_text.len, &diag) < 0) {
+		err = log_error(GROVE_ECORRUPT, "LSN %llu holds a schema that does not build",
+				(unsigned long long)lsn);
+	}
 	lang_diag_clear(&diag);
-	if (bad)
-		return log_error(GROVE_ECORRUPT, "LSN %lu holds a schema that does not build",
-				 (unsigned long)lsn);
+	if (err < 0)
+		return err;
 	lang_catalog_free(*r->cat);
 	*r->cat = cat;
 	return 0;

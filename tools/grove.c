@@ -20,7 +20,7 @@ static const struct grove_cmd commands[] = {
 	{ "rebuild", cmd_rebuild, "grove rebuild DIR                 rebuild the views from the log" },
 	{ "verify", cmd_verify, "grove verify DIR                  compare the views with a fresh replay" },
 	{ "log",    cmd_log,    "grove log dump|append DIR ...     inspect or append log records" },
-	{ "schema", cmd_schema, "grove schema check FILE.pg        parse and validate a schema" },
+	{ "schema", cmd_schema, "grove schema check|plan|apply|show ...  validate, plan, migrate, show" },
 	{ "lint",   cmd_lint,   "grove lint --schema S.pg --query Q.gq [--json]" },
 	{ "demo",   cmd_demo,   "grove demo DIR                    run the built-in demo" },
 };
