@@ -30,12 +30,24 @@ static int tuple_text(char **out, size_t *len, const struct lang_cat_type *t,
 
 	*out = NULL;
 	for (uint32_t i = 0; !err && i < cols->n; i++) {
-		const struct lang_cat_property *prop = lang_cat_type_prop(t, cols->columns[i]);
+		const char *col = cols->columns[i];
+		const struct lang_cat_property *prop = lang_cat_type_prop(t, col);
 		const msgpack_object *v = prop ? value_row_get(&row, prop->id) : NULL;
 		char *txt;
 		size_t tl;
-		if (!v || v->type == MSGPACK_OBJECT_NIL ||
-		    value_key_text(&txt, &tl, &prop->type, v, verr) < 0) {
+		/* An edge's unique set may name its endpoints (`@unique(src, dst)`). */
+		bool endpoint = !prop && t->kind == LANG_CAT_EDGE &&
+				(!strcmp(col, "src") || !strcmp(col, "dst"));
+		if (endpoint) {
+			bool s = !strcmp(col, "src");
+			txt = strndup(s ? row.src : row.dst, s ? row.src_len : row.dst_len);
+			tl = s ? row.src_len : row.dst_len;
+			if (!txt) {
+				free(buf);
+				return -ENOMEM;
+			}
+		} else if (!v || v->type == MSGPACK_OBJECT_NIL ||
+			   value_key_text(&txt, &tl, &prop->type, v, verr) < 0) {
 			free(buf);
 			return 0;
 		}

@@ -138,6 +138,13 @@ static int validation_conflict(struct merge *m)
 	if (edge)
 		sscanf(edge + 5, "%127[A-Za-z0-9_]", name);
 	const struct lang_cat_type *t = name[0] ? lang_catalog_edge(m->db->cat, name) : NULL;
+	/* "@unique violation on <T>.<cols>": a node or an edge type. */
+	const char *on = strstr(copy, "violation on ");
+	if (!t && on && sscanf(on + 13, "%127[A-Za-z0-9_]", name) == 1) {
+		t = lang_catalog_node(m->db->cat, name);
+		if (!t)
+			t = lang_catalog_edge(m->db->cat, name);
+	}
 	return merge_conflict_add(&m->conflicts, t, NULL, 0, kind, copy) < 0
 		? db_error(m->db, -ENOMEM, "out of memory") : 0;
 }

@@ -39,8 +39,18 @@ static bool tuple(struct key_buf *k, const struct lang_cat_type *t,
 	key_buf_init(k);
 	if (!u->ok)
 		return false;
+	static const struct lang_type str_type = { .scalar = LANG_SCALAR_STRING };
 	for (uint32_t i = 0; i < cols->n; i++) {
-		const struct lang_cat_property *p = lang_cat_type_prop(t, cols->columns[i]);
+		const char *col = cols->columns[i];
+		const struct lang_cat_property *p = lang_cat_type_prop(t, col);
+		/* `@unique(src, dst)` on an edge: slots -1 and 0 of the view are
+		 * the endpoint ids (row.h: [id, src, dst, props...]). */
+		if (!p && t->kind == LANG_CAT_EDGE && (!strcmp(col, "src") || !strcmp(col, "dst"))) {
+			const msgpack_object *o = &u->slots[!strcmp(col, "src") ? -1 : 0];
+			if (key_put_value(k, &str_type, o) < 0)
+				return false;
+			continue;
+		}
 		if (!p || p->id >= u->n || u->slots[p->id].type == MSGPACK_OBJECT_NIL)
 			return false;
 		if (key_put_value(k, &p->type, &u->slots[p->id]) < 0)

@@ -31,6 +31,10 @@ __attribute__((weak)) const struct cf_op cf_ops_query_run[] = { { NULL, NULL } }
 __attribute__((weak)) const struct cf_check cf_checks_query_run[] = { { NULL, NULL } };
 __attribute__((weak)) const struct cf_op cf_ops_changes[] = { { NULL, NULL } };
 __attribute__((weak)) const struct cf_check cf_checks_changes[] = { { NULL, NULL } };
+__attribute__((weak)) const struct cf_op cf_ops_merge[] = { { NULL, NULL } };
+__attribute__((weak)) const struct cf_check cf_checks_merge[] = { { NULL, NULL } };
+__attribute__((weak)) const struct cf_op cf_ops_schema_apply[] = { { NULL, NULL } };
+__attribute__((weak)) const struct cf_check cf_checks_schema_apply[] = { { NULL, NULL } };
 __attribute__((weak)) const struct cf_check cf_checks_engine[] = { { NULL, NULL } };
 __attribute__((weak)) const struct cf_pending cf_pending_engine[] = { { NULL, NULL } };
 __attribute__((weak)) void cf_engine_case_end(struct cf_ctx *ctx)
@@ -39,9 +43,10 @@ __attribute__((weak)) void cf_engine_case_end(struct cf_ctx *ctx)
 }
 
 static const struct cf_op *const op_tables[] = { cf_ops_schema, cf_ops_query, cf_ops_engine, cf_ops_query_run,
-                                                 cf_ops_changes };
+                                                 cf_ops_changes, cf_ops_merge, cf_ops_schema_apply };
 static const struct cf_check *const check_tables[] = { cf_checks_schema, cf_checks_query, cf_checks_engine,
-                                                       cf_checks_query_run, cf_checks_changes };
+                                                       cf_checks_query_run, cf_checks_changes,
+                                                       cf_checks_merge, cf_checks_schema_apply };
 
 struct options {
 	const char *fixtures;

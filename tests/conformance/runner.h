@@ -81,6 +81,12 @@ extern const struct cf_check cf_checks_query_run[];
  * (checks_changes.c). */
 extern const struct cf_op cf_ops_changes[];
 extern const struct cf_check cf_checks_changes[];
+/* merge (ops_merge.c). */
+extern const struct cf_op cf_ops_merge[];
+extern const struct cf_check cf_checks_merge[];
+/* schema_plan and schema_apply (ops_schema_apply.c). */
+extern const struct cf_op cf_ops_schema_apply[];
+extern const struct cf_check cf_checks_schema_apply[];
 
 /* Called once after every case that ran (passed or failed), to release
  * what ops keep in ctx->engine.  ops_engine.c closes its handles and
