@@ -675,7 +675,6 @@ const struct cf_op cf_ops_engine[] = {
 const struct cf_pending cf_pending_engine[] = {
 	{ "query", NOT_BUILT_QUERY },
 	{ "mutate", NOT_BUILT_QUERY },
-	{ "merge", "branch merge not built yet" },
 	{ "diff", NOT_BUILT_CHANGES },
 	{ "diff_commits", NOT_BUILT_CHANGES },
 	{ "commit_changes", NOT_BUILT_CHANGES },
