@@ -216,7 +216,8 @@ static int cmp_raw(const void *pa, const void *pb)
 static void raw_unique(struct cand_buf *c)
 {
 	size_t u = 0;
-	qsort(c->v, c->n, sizeof c->v[0], cmp_raw);
+	if (c->n)
+		qsort(c->v, c->n, sizeof c->v[0], cmp_raw);
 	for (size_t i = 0; i < c->n; i++)
 		if (!u || cmp_raw(&c->v[u - 1], &c->v[i]))
 			c->v[u++] = c->v[i];
