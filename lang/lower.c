@@ -177,6 +177,8 @@ struct scope_state {
 	uint32_t scope;
 	unsigned char *introduced;    /* per slot */
 	unsigned char *done;          /* per clause of this scope */
+	uint32_t *trav_src;           /* per clause: a traversal's named */
+	uint32_t *trav_dst;           /* endpoint slots (GQ_IR_NONE: `$_`) */
 };
 
 static struct gq_ir_step *add_step(struct lower *l, struct scope_state *s, enum gq_ir_step_kind k)
@@ -330,7 +332,9 @@ static int emit_expand(struct lower *l, struct scope_state *s, const struct gq_c
 }
 
 /* Expand every traversal of the scope touching an introduced endpoint,
- * until none is left that can. */
+ * until none is left that can.  Passes repeat while one makes progress (a
+ * chain written backwards takes one pass per link), so the endpoint slots
+ * are looked up once per scope (lower_scope), not per pass. */
 static int expand_reachable(struct lower *l, struct scope_state *s, const struct gq_clause *cls,
                             size_t n)
 {
@@ -340,16 +344,14 @@ static int expand_reachable(struct lower *l, struct scope_state *s, const struct
 		for (size_t i = 0; i < n; i++) {
 			if (cls[i].kind != GQ_CLAUSE_TRAVERSAL || s->done[i])
 				continue;
-			const struct gq_ctrav *tr = gq_checked_traversal(l->c, &cls[i]);
-			uint32_t src = var_slot(l, cls[i].src, s->scope);
-			uint32_t dst = var_slot(l, cls[i].dst, s->scope);
+			uint32_t src = s->trav_src[i], dst = s->trav_dst[i];
 			int reach = (src != GQ_IR_NONE && s->introduced[src]) ||
 			            (dst != GQ_IR_NONE && s->introduced[dst]);
 			if (!reach)
 				continue;
 			s->done[i] = 1;
 			progress = 1;
-			if (emit_expand(l, s, tr) != 0)
+			if (emit_expand(l, s, gq_checked_traversal(l->c, &cls[i])) != 0)
 				return -1;
 		}
 	}
@@ -430,8 +432,17 @@ static int lower_scope(struct lower *l, const struct gq_clause *cls, size_t n, u
 	s.introduced = lang_arena_alloc(l->a, n_slots);
 	s.done = lang_arena_alloc(l->a, n + 1);
 	unsigned char *deferred = lang_arena_alloc(l->a, n + 1);
-	if (s.introduced == NULL || s.done == NULL || deferred == NULL)
+	s.trav_src = lang_arena_alloc(l->a, (n + 1) * sizeof(*s.trav_src));
+	s.trav_dst = lang_arena_alloc(l->a, (n + 1) * sizeof(*s.trav_dst));
+	if (s.introduced == NULL || s.done == NULL || deferred == NULL ||
+	    s.trav_src == NULL || s.trav_dst == NULL)
 		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (cls[i].kind == GQ_CLAUSE_TRAVERSAL) {
+			s.trav_src[i] = var_slot(l, cls[i].src, scope);
+			s.trav_dst[i] = var_slot(l, cls[i].dst, scope);
+		}
+	}
 	if (introduced != NULL)
 		memcpy(s.introduced, introduced, n_slots);  /* correlated: outer slots are bound */
 	if (scans_and_expands(l, &s, cls, n, deferred) != 0)

@@ -32,6 +32,13 @@
  * length is bounded by LANG_SOURCE_MAX_BYTES (lexer.h). */
 #define GQ_MAX_NESTING 64
 
+/* Clauses in one query's `match`, nested ones included.  Typechecking and
+ * lowering look variables up by name and keep per-scope state sized by the
+ * query, so their cost grows faster than linearly with the clause count;
+ * the bound keeps one query's cost small and a file's cost proportional to
+ * its size (real queries have tens of clauses). */
+#define GQ_MAX_CLAUSES 256
+
 /* Name of the implicit runtime-timestamp parameter (spec §3.3, §6). */
 #define GQ_NOW_PARAM_NAME "__nanograph_now"
 

@@ -310,6 +310,21 @@ static int parse_binding(struct gq_parser *p, struct gq_clause *c)
 	return gqp_expect(p, LANG_TOK_RBRACE, "`,` or `}`", NULL);
 }
 
+/* Count one more clause of the current query: past GQ_MAX_CLAUSES a fatal
+ * syntax error at the clause's first token. */
+static int count_clause(struct gq_parser *p)
+{
+	if (p->clauses >= GQ_MAX_CLAUSES) {
+		struct lang_token t = gqp_peek(p);
+		gqp_error_at(p, &t, "more than %d clauses in one query are not supported",
+		             GQ_MAX_CLAUSES);
+		p->fatal = 1;
+		return -1;
+	}
+	p->clauses++;
+	return 0;
+}
+
 /* "not" "{" clause+ "}" — the word is next. */
 static int parse_negation(struct gq_parser *p, struct gq_clause *c)
 {
@@ -321,6 +336,10 @@ static int parse_negation(struct gq_parser *p, struct gq_clause *c)
 	size_t cap = 0;
 	int rc = 0;
 	do {
+		if (count_clause(p) != 0) {
+			rc = -1;
+			break;
+		}
 		struct gq_clause *inner = PUSH(p, c->inner, c->n_inner, cap);
 		if (inner == NULL || parse_clause(p, inner) != 0) {
 			rc = inner ? -1 : gqp_oom(p);
@@ -411,7 +430,10 @@ static int parse_match(struct gq_parser *p, struct gq_query *q)
 	gqp_next(p);  /* match */
 	if (gqp_expect(p, LANG_TOK_LBRACE, "`{`", NULL) != 0)
 		return -1;
+	p->clauses = 0;
 	do {
+		if (count_clause(p) != 0)
+			return -1;
 		struct gq_clause *c = PUSH(p, q->clauses, q->n_clauses, cap);
 		if (c == NULL)
 			return gqp_oom(p);

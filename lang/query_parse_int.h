@@ -32,6 +32,7 @@ struct gq_parser {
 	size_t len;
 	uint32_t last_end;          /* end offset of the last consumed token */
 	int depth;                  /* current nesting (<= GQ_MAX_NESTING)   */
+	uint32_t clauses;           /* of the current query (<= GQ_MAX_CLAUSES) */
 	int fatal;
 };
 

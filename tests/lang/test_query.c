@@ -215,6 +215,66 @@ Test(query_parse, deeply_nested_lists_and_calls_hit_the_nesting_limit)
 	free(msg);
 }
 
+/* A query of `n` clauses: $v0: Person, then `$v{i} knows $v{i+1}` links
+ * written last link first, the whole `inner` of them inside one `not { }`
+ * when nested.  malloc'd. */
+static char *chain_query(size_t n, int nested)
+{
+	char *src = malloc(n * 40 + 200);
+	char *end = src + sprintf(src, "query q() { match { $v0: Person\n%s", nested ? "not {\n" : "");
+	for (size_t i = n - 1; i-- > 0;)
+		end += sprintf(end, "$v%zu knows $v%zu\n", i, i + 1);
+	sprintf(end, "%s} return { $v0.name } }\n", nested ? "}\n" : "");
+	return src;
+}
+
+Test(query_limits, a_query_of_more_than_gq_max_clauses_clauses_is_refused_with_a_span)
+{
+	/* Found by feeding the fuzz target large generated queries
+	 * (tests/fuzz/crashes/query/slow-backwards-chain-2000: 78 s): per-query
+	 * cost grows faster than linearly with the clauses, so their number
+	 * is bounded. */
+	char *ok = chain_query(GQ_MAX_CLAUSES, 0);
+	struct gq_file *f = parse_ok(ok);
+	cr_assert_eq(f->queries[0].n_clauses, GQ_MAX_CLAUSES);
+	gq_file_free(f);
+	free(ok);
+
+	char *over = chain_query(GQ_MAX_CLAUSES + 1, 0);
+	struct lang_diag d;
+	char *msg = parse_error(over, &d);
+	cr_assert(strstr(msg, "= more than 256 clauses in one query are not supported") != NULL, "%s", msg);
+	cr_assert(d.has_span);
+	/* At the first clause past the limit: `$v0 knows $v1`, the last line. */
+	cr_assert(strstr(msg, "$v0 knows $v1") != NULL, "%s", msg);
+	lang_diag_clear(&d);
+	free(msg);
+	free(over);
+
+	/* Nested clauses count: the `not` and its GQ_MAX_CLAUSES - 1 links. */
+	char *nested = chain_query(GQ_MAX_CLAUSES, 1);
+	msg = parse_error(nested, NULL);
+	cr_assert(strstr(msg, "more than 256 clauses") != NULL, "%s", msg);
+	free(msg);
+	free(nested);
+}
+
+Test(query_limits, the_clause_limit_is_per_query)
+{
+	char *one = chain_query(GQ_MAX_CLAUSES, 0);
+	size_t len = strlen(one);
+	char *two = malloc(2 * len + 2);
+	memcpy(two, one, len);
+	memcpy(two + len, "query r", 7);           /* the second query is `r` */
+	memcpy(two + len + 7, one + 7, len - 7 + 1);
+	struct gq_file *f = parse_ok(two);
+	cr_assert_eq(f->n_queries, 2);
+	cr_assert_eq(f->queries[1].n_clauses, GQ_MAX_CLAUSES);
+	gq_file_free(f);
+	free(two);
+	free(one);
+}
+
 /* ---- typechecker -------------------------------------------------------- */
 
 Test(query_typecheck, an_unknown_binding_type_is_t1)
@@ -317,6 +377,34 @@ static struct gq_ir_query *lower(struct checked *k)
 	struct lang_diag d = LANG_DIAG_INIT;
 	cr_assert_eq(gq_lower(&ir, k->c, &d), 0, "%s", d.message);
 	return ir;
+}
+
+Test(query_lower, a_chain_written_backwards_expands_link_by_link_from_the_bound_end)
+{
+	/* The links are written last first, so each pass over the clauses
+	 * expands one more: (n - 1) passes.  The lowering used to look the
+	 * endpoints up by name on every pass, cubic in the chain length (13 s
+	 * for 1000 links); slots are now resolved once per scope. */
+	char *src = chain_query(GQ_MAX_CLAUSES, 0);
+	struct checked k = check_ok(src);
+	struct gq_ir_query *ir = lower(&k);
+	cr_assert_eq(ir->pipeline.n_steps, GQ_MAX_CLAUSES);
+	cr_assert_eq(ir->pipeline.steps[0].kind, GQ_IR_SCAN);
+	cr_assert_str_eq(ir->bindings[ir->pipeline.steps[0].slot].name, "v0");
+	for (size_t i = 1; i < ir->pipeline.n_steps; i++) {
+		const struct gq_ir_step *st = &ir->pipeline.steps[i];
+		char want_src[32], want_dst[32];
+		snprintf(want_src, sizeof want_src, "v%zu", i - 1);
+		snprintf(want_dst, sizeof want_dst, "v%zu", i);
+		cr_assert_eq(st->kind, GQ_IR_EXPAND);
+		cr_assert_eq(st->dir, GQ_DIR_OUT);
+		cr_assert_not(st->dst_bound);
+		cr_assert_str_eq(ir->bindings[st->src_slot].name, want_src);
+		cr_assert_str_eq(ir->bindings[st->dst_slot].name, want_dst);
+	}
+	gq_ir_free(ir);
+	checked_free(&k);
+	free(src);
 }
 
 Test(query_lower, a_key_match_becomes_a_key_lookup_followed_by_an_expand)
