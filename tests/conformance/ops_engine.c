@@ -679,8 +679,6 @@ const struct cf_pending cf_pending_engine[] = {
 	{ "diff_commits", NOT_BUILT_CHANGES },
 	{ "commit_changes", NOT_BUILT_CHANGES },
 	{ "poll_change_feed", NOT_BUILT_CHANGES },
-	{ "schema_plan", "schema migrations not built yet" },
-	{ "schema_apply", "schema migrations not built yet" },
 	{ "table_version", STORAGE_INTERNAL ": a Lance dataset's version" },
 	{ "list_user_indices", STORAGE_INTERNAL ": Lance's physical index list; Grove maintains its indexes on write "
 	                       "and keeps no catalog of built indexes" },

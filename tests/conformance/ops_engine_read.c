@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "lang/catalog.h"
 #include "ops_engine.h"
@@ -158,28 +159,49 @@ json_t *op_catalog(struct cf_ctx *ctx, const json_t *step)
 	return r;
 }
 
-/* list_tables: the types of the catalog as node:T / edge:E.  (Grove's
- * catalog is the one in force: the type set at an older target differs
- * only across a schema apply, which is not built yet.) */
+/* The catalog readable at the step's target (grove_catalog_json()):
+ * {"types": [{"kind", "name", "properties": [{"name"}...]}...]}, parsed.
+ * At a commit before a schema apply these are the types of that time. */
+static json_t *eg_catalog_at(struct cf_ctx *ctx, const json_t *step, json_t **fail)
+{
+	struct eg_target t;
+	grove_db *db = eg_db_at(ctx, step, "branch_or_commit", &t, fail);
+	if (db == NULL)
+		return NULL;
+	char *text = NULL;
+	int err = grove_catalog_json(&text, db, &t.t);
+	if (err < 0) {
+		*fail = eg_fail(db, err);
+		return NULL;
+	}
+	json_error_t jerr;
+	json_t *cat = cf_loads(text, &jerr);
+	grove_free(text);
+	if (!json_is_object(cat)) {
+		json_decref(cat);
+		*fail = eg_refuse("Internal", "grove_catalog_json gave no JSON object: %s", jerr.text);
+		return NULL;
+	}
+	return cat;
+}
+
+/* list_tables: the types readable at the target as node:T / edge:E. */
 json_t *op_list_tables(struct cf_ctx *ctx, const json_t *step)
 {
 	json_t *fail = NULL;
-	struct eg_target t;
-	grove_db *db = eg_db_at(ctx, step, "branch_or_commit", &t, &fail);
-	struct lang_catalog *cat = db ? eg_catalog(db, &fail) : NULL;
+	json_t *cat = eg_catalog_at(ctx, step, &fail);
 	if (cat == NULL)
 		return fail;
 	json_t *names = json_array();
 	char key[512];
-	for (uint32_t i = 0; i < cat->n_edges; i++) {
-		snprintf(key, sizeof(key), "edge:%s", cat->edges[i].name);
+	size_t i;
+	const json_t *ty;
+	json_array_foreach(json_object_get(cat, "types"), i, ty) {
+		snprintf(key, sizeof(key), "%s:%s", json_string_value(json_object_get(ty, "kind")),
+		         json_string_value(json_object_get(ty, "name")));
 		json_array_append_new(names, json_string(key));
 	}
-	for (uint32_t i = 0; i < cat->n_nodes; i++) {
-		snprintf(key, sizeof(key), "node:%s", cat->nodes[i].name);
-		json_array_append_new(names, json_string(key));
-	}
-	lang_catalog_free(cat);
+	json_decref(cat);
 	return json_pack("{s:b, s:O, s:o}", "ok", 1, "tables", names, "values", names);
 }
 
@@ -192,24 +214,45 @@ static const struct lang_cat_type *eg_type(const struct lang_catalog *cat, const
 	return NULL;
 }
 
-/* table_fields: a type's property names. */
+/* The type a table key names in a catalog JSON (edges also by case). */
+static const json_t *eg_json_type(const json_t *cat, const char *table)
+{
+	const char *colon = table != NULL ? strchr(table, ':') : NULL;
+	size_t i;
+	const json_t *ty, *folded = NULL;
+	if (colon == NULL)
+		return NULL;
+	json_array_foreach(json_object_get(cat, "types"), i, ty) {
+		const char *kind = json_string_value(json_object_get(ty, "kind"));
+		const char *name = json_string_value(json_object_get(ty, "name"));
+		if (strlen(kind) != (size_t)(colon - table) || strncmp(kind, table, (size_t)(colon - table)) != 0)
+			continue;
+		if (strcmp(name, colon + 1) == 0)
+			return ty;
+		if (strcmp(kind, "edge") == 0 && strcasecmp(name, colon + 1) == 0)
+			folded = ty;
+	}
+	return folded;
+}
+
+/* table_fields: a type's property names at the target. */
 json_t *op_table_fields(struct cf_ctx *ctx, const json_t *step)
 {
 	json_t *fail = NULL;
-	struct eg_target t;
-	grove_db *db = eg_db_at(ctx, step, "branch_or_commit", &t, &fail);
-	struct lang_catalog *cat = db ? eg_catalog(db, &fail) : NULL;
+	json_t *cat = eg_catalog_at(ctx, step, &fail);
 	if (cat == NULL)
 		return fail;
-	const struct lang_cat_type *ty = eg_type(cat, eg_str(step, "table"));
+	const json_t *ty = eg_json_type(cat, eg_str(step, "table"));
 	json_t *r = ty ? NULL : eg_refuse("BadRequest", "unknown table '%s'", eg_str(step, "table"));
 	if (ty != NULL) {
 		json_t *names = json_array();
-		for (uint32_t i = 0; i < ty->n_props; i++)
-			json_array_append_new(names, json_string(ty->props[i].name));
+		size_t i;
+		const json_t *p;
+		json_array_foreach(json_object_get(ty, "properties"), i, p)
+			json_array_append_new(names, json_deep_copy(json_object_get(p, "name")));
 		r = json_pack("{s:b, s:O, s:o}", "ok", 1, "fields", names, "values", names);
 	}
-	lang_catalog_free(cat);
+	json_decref(cat);
 	return r;
 }
 
