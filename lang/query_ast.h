@@ -32,12 +32,15 @@
  * length is bounded by LANG_SOURCE_MAX_BYTES (lexer.h). */
 #define GQ_MAX_NESTING 64
 
-/* Clauses in one query's `match`, nested ones included.  Typechecking and
- * lowering look variables up by name and keep per-scope state sized by the
- * query, so their cost grows faster than linearly with the clause count;
- * the bound keeps one query's cost small and a file's cost proportional to
- * its size (real queries have tens of clauses). */
-#define GQ_MAX_CLAUSES 256
+/* Per-query counts.  Typechecking and lowering look variables, parameters
+ * and aliases up by name (linearly) and keep per-scope state sized by the
+ * query, so one query's cost grows faster than linearly with these counts;
+ * the bounds keep it small and a file's cost proportional to its size
+ * (real queries have tens of each).  Past one: a syntax error "more than N
+ * <things> in one query are not supported" at the first one too many. */
+#define GQ_MAX_CLAUSES 256       /* in `match`, nested ones included     */
+#define GQ_MAX_PARAMS 256        /* declared parameters                  */
+#define GQ_MAX_PROJECTIONS 256   /* in `return`                          */
 
 /* Name of the implicit runtime-timestamp parameter (spec §3.3, §6). */
 #define GQ_NOW_PARAM_NAME "__nanograph_now"

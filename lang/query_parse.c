@@ -310,17 +310,24 @@ static int parse_binding(struct gq_parser *p, struct gq_clause *c)
 	return gqp_expect(p, LANG_TOK_RBRACE, "`,` or `}`", NULL);
 }
 
-/* Count one more clause of the current query: past GQ_MAX_CLAUSES a fatal
- * syntax error at the clause's first token. */
-static int count_clause(struct gq_parser *p)
+/* One more of `what` when `n` are there already: past `max` a fatal syntax
+ * error at the next token (its first one). */
+static int within_limit(struct gq_parser *p, size_t n, size_t max, const char *what)
 {
-	if (p->clauses >= GQ_MAX_CLAUSES) {
+	if (n >= max) {
 		struct lang_token t = gqp_peek(p);
-		gqp_error_at(p, &t, "more than %d clauses in one query are not supported",
-		             GQ_MAX_CLAUSES);
+		gqp_error_at(p, &t, "more than %zu %s in one query are not supported", max, what);
 		p->fatal = 1;
 		return -1;
 	}
+	return 0;
+}
+
+/* Count one more clause of the current query (GQ_MAX_CLAUSES). */
+static int count_clause(struct gq_parser *p)
+{
+	if (within_limit(p, p->clauses, GQ_MAX_CLAUSES, "clauses") != 0)
+		return -1;
 	p->clauses++;
 	return 0;
 }
@@ -452,6 +459,8 @@ static int parse_return(struct gq_parser *p, struct gq_query *q)
 	    gqp_expect(p, LANG_TOK_LBRACE, "`{`", NULL) != 0)
 		return -1;
 	do {
+		if (within_limit(p, q->n_projs, GQ_MAX_PROJECTIONS, "projections") != 0)
+			return -1;
 		struct gq_proj *pr = PUSH(p, q->projs, q->n_projs, cap);
 		if (pr == NULL)
 			return gqp_oom(p);
@@ -687,6 +696,8 @@ static int parse_params(struct gq_parser *p, struct gq_query *q)
 	}
 	for (;;) {
 		struct lang_token v;
+		if (within_limit(p, q->n_params, GQ_MAX_PARAMS, "parameters") != 0)
+			return -1;
 		if (gqp_expect(p, LANG_TOK_VARIABLE, q->n_params ? "parameter ($name: Type)"
 		               : "parameter ($name: Type) or `)`", &v) != 0)
 			return -1;
