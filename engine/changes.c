@@ -190,6 +190,18 @@ static int write_changes(struct jsonw *w, struct chg_block_end *end, struct bloc
 	return err;
 }
 
+/* A commit that added or dropped a type it touches (a schema apply) has
+ * no entity changes to show for it (engine §4.4, "schema_boundary"). */
+static int schema_boundary(grove_db *db, const struct chg_list *l, const char *id)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i].sides != (CHG_SIDE_A | CHG_SIDE_B))
+			return db_error(db, GROVE_ECONFLICT, "change diff refused (schema_boundary): "
+					"commit %s changes the schema of type '%s' it touches",
+					id, l->v[i].t->name);
+	return 0;
+}
+
 int chg_block_write(struct jsonw *w, struct chg_block_end *end, grove_db *db, MDB_txn *txn,
 		    const struct commit_rec *c, const struct chg_scope *s,
 		    const struct chg_pos *from, struct chg_budget *budget)
@@ -212,9 +224,11 @@ int chg_block_write(struct jsonw *w, struct chg_block_end *end, grove_db *db, MD
 				"the parent of commit %s is missing", id);
 	if ((err = chg_point_commit(&x.a, db, txn, &parent)) < 0 ||
 	    (err = chg_point_commit(&x.b, db, txn, c)) < 0 ||
-	    (err = chg_candidates(&x.l, db, txn, &x.a.chain, &x.b.chain, s,
-				  GROVE_DIFF_MAX_ENTITIES)) < 0)
+	    (err = chg_candidates_at(&x.l, db, txn, &x.a, &x.b, s, GROVE_DIFF_MAX_ENTITIES)) < 0 ||
+	    (err = schema_boundary(db, &x.l, id)) < 0) {
+		chg_list_free(&x.l);
 		return err;
+	}
 	chg_sort_frozen(&x.l);
 	jsonw_init(&x.one, GROVE_DIFF_MAX_BYTES);
 	jsonw_key_cstr(w, "cause");

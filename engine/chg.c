@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <xxhash.h>
 
+#include "engine/schema_hist.h"
 #include "engine/value.h"
 #include "index/apply.h"
 #include "index/layered.h"
@@ -162,7 +163,8 @@ int chg_point_commit(struct chg_point *out, grove_db *db, MDB_txn *txn, const st
 	int err;
 	out->head = *c;
 	snprintf(out->branch, sizeof out->branch, "%s", c->branch);
-	if ((err = layer_chain(&out->chain, txn, db->views, c->layer, c->lsn)) < 0)
+	if ((err = layer_chain(&out->chain, txn, db->views, c->layer, c->lsn)) < 0 ||
+	    (err = engine_catalog_at(&out->cat, db, txn, c->lsn)) < 0)
 		return db_error(db, err, NULL);
 	return 0;
 }
@@ -185,7 +187,8 @@ int chg_point_target(struct chg_point *out, grove_db *db, MDB_txn *txn, const gr
 	if ((err = branch_get(&b, txn, db->views, name)) == GROVE_ENOTFOUND)
 		return db_error(db, err, "branch '%s' not found", name);
 	if (err < 0 || (err = commit_get(&out->head, txn, db->views, &b.head)) < 0 ||
-	    (err = layer_chain(&out->chain, txn, db->views, b.layer, b.head_lsn)) < 0)
+	    (err = layer_chain(&out->chain, txn, db->views, b.layer, b.head_lsn)) < 0 ||
+	    (err = engine_catalog_at(&out->cat, db, txn, out->head.lsn)) < 0)
 		return db_error(db, err, NULL);
 	snprintf(out->branch, sizeof out->branch, "%s", name);
 	return 0;
@@ -198,9 +201,33 @@ struct cand_raw {
 	uint64_t entity;
 };
 
+/* How candidates are typed: by the catalog in force, else by the `to`
+ * side's, else by the `from` side's (chg.h).  Without side catalogs,
+ * by the catalog in force alone. */
+struct cand_types {
+	const struct lang_catalog *cur, *a, *b;
+};
+
+static const struct lang_cat_type *cat_type(const struct lang_catalog *cat, uint32_t id)
+{
+	const struct lang_cat_type *t = engine_cat_type_by_id(cat, LANG_CAT_NODE, id);
+	return t ? t : engine_cat_type_by_id(cat, LANG_CAT_EDGE, id);
+}
+
+static const struct lang_cat_type *resolve_type(const struct cand_types *k, uint32_t id,
+						unsigned *sides)
+{
+	const struct lang_cat_type *t = cat_type(k->cur, id);
+	const struct lang_cat_type *ta = k->a ? cat_type(k->a, id) : t;
+	const struct lang_cat_type *tb = k->b ? cat_type(k->b, id) : t;
+	*sides = (ta ? CHG_SIDE_A : 0) | (tb ? CHG_SIDE_B : 0);
+	return t ? t : tb ? tb : ta;
+}
+
 struct cand_buf {
 	struct cand_raw *v;
 	size_t n, cap, max;   /* max: the bound on distinct entities */
+	const struct cand_types *types;
 	uint32_t last_type;   /* memo of the last type's scope verdict  */
 	int last_wanted;
 };
@@ -247,10 +274,11 @@ static int raw_add(struct cand_buf *c, grove_db *db, uint32_t type, uint64_t ent
 	return 0;
 }
 
-static bool raw_wanted(struct cand_buf *c, grove_db *db, const struct chg_scope *s, uint32_t type)
+static bool raw_wanted(struct cand_buf *c, const struct chg_scope *s, uint32_t type)
 {
 	if (c->last_wanted < 0 || c->last_type != type) {
-		const struct lang_cat_type *t = engine_type_by_id(db, type);
+		unsigned sides;
+		const struct lang_cat_type *t = resolve_type(c->types, type, &sides);
 		c->last_type = type;
 		c->last_wanted = t && chg_scope_wants_type(s, t);
 	}
@@ -276,7 +304,7 @@ static int scan_layer(struct cand_buf *c, grove_db *db, MDB_cursor *cur, uint32_
 			break;
 		uint32_t type = (uint32_t)p[12] << 24 | (uint32_t)p[13] << 16 |
 				(uint32_t)p[14] << 8 | p[15];
-		if (raw_wanted(c, db, s, type))
+		if (raw_wanted(c, s, type))
 			err = raw_add(c, db, type, layered_rd64(p + 16));
 	}
 	if (!err && rc && rc != MDB_NOTFOUND)
@@ -323,7 +351,8 @@ static int scan_chains(struct cand_buf *c, grove_db *db, MDB_txn *txn,
 	return err;
 }
 
-static int add_entity(struct chg_list *out, grove_db *db, MDB_txn *txn, const struct cand_raw *r)
+static int add_entity(struct chg_list *out, grove_db *db, MDB_txn *txn,
+		      const struct cand_types *k, const struct cand_raw *r)
 {
 	struct chg_entity *e;
 	uint32_t type;
@@ -342,32 +371,94 @@ static int add_entity(struct chg_list *out, grove_db *db, MDB_txn *txn, const st
 	if (type != r->type)
 		return db_error(db, GROVE_ECORRUPT, "entity %lu is of type %u, its change says %u",
 				(unsigned long)r->entity, type, r->type);
-	e->t = engine_type_by_id(db, r->type);
+	e->t = resolve_type(k, r->type, &e->sides);
 	e->entity = r->entity;
 	out->n++;
 	return 0;
 }
 
-int chg_candidates(struct chg_list *out, grove_db *db, MDB_txn *txn, const struct layer_chain *a,
-		   const struct layer_chain *b, const struct chg_scope *s, size_t max)
+/* Every row of type `t` visible through `chain`: a table one side lacks. */
+static int scan_table(struct cand_buf *c, grove_db *db, MDB_txn *txn,
+		      const struct layer_chain *chain, const struct lang_cat_type *t)
 {
-	struct cand_buf c = { .max = max, .last_wanted = -1 };
+	struct layered_iter it;
+	uint8_t prefix[4];
 	int err;
 
-	memset(out, 0, sizeof *out);
-	if ((err = scan_chains(&c, db, txn, a, b, s)) == 0) {
-		raw_unique(&c);
-		if (c.n > max)
-			err = db_error_limit(db, db_error(db, GROVE_ELIMIT, "a change set touches more "
-							  "than %zu entities", max),
-					     "change_entities", max, c.n);
+	layered_be32(prefix, t->id);
+	if ((err = layered_open(&it, txn, db->views->rows, chain, prefix, 4, NULL, 0)) < 0)
+		return db_error(db, err, NULL);
+	while ((err = layered_next(&it)) == 0)
+		if (it.elem_len != 8 || (err = raw_add(c, db, t->id, layered_rd64(it.elem))) < 0)
+			break;
+	layered_close(&it);
+	if (err == 0)
+		return db_error(db, GROVE_ECORRUPT, "a row key of %s is malformed", t->name);
+	return err == GROVE_ENOTFOUND ? 0 : err;
+}
+
+/* The types `mine` has and `other` lacks, in scope: all their rows at `p`. */
+static int scan_lone_types(struct cand_buf *c, grove_db *db, MDB_txn *txn,
+			   const struct chg_point *p, const struct lang_catalog *other,
+			   const struct chg_scope *s)
+{
+	const struct lang_catalog *mine = p->cat;
+	int err = 0;
+	for (uint32_t i = 0; !err && i < mine->n_nodes + mine->n_edges; i++) {
+		const struct lang_cat_type *t = i < mine->n_nodes ? &mine->nodes[i]
+								  : &mine->edges[i - mine->n_nodes];
+		if (!cat_type(other, t->id) && raw_wanted(c, s, t->id))
+			err = scan_table(c, db, txn, &p->chain, t);
 	}
-	for (size_t i = 0; !err && i < c.n; i++)
-		err = add_entity(out, db, txn, &c.v[i]);
-	free(c.v);
+	return err;
+}
+
+static int finish(struct chg_list *out, struct cand_buf *c, grove_db *db, MDB_txn *txn)
+{
+	int err = 0;
+	raw_unique(c);
+	if (c->n > c->max)
+		err = db_error_limit(db, db_error(db, GROVE_ELIMIT, "a change set touches more "
+						  "than %zu entities", c->max),
+				     "change_entities", c->max, c->n);
+	for (size_t i = 0; !err && i < c->n; i++)
+		err = add_entity(out, db, txn, c->types, &c->v[i]);
+	free(c->v);
 	if (err < 0)
 		chg_list_free(out);
 	return err;
+}
+
+int chg_candidates(struct chg_list *out, grove_db *db, MDB_txn *txn, const struct layer_chain *a,
+		   const struct layer_chain *b, const struct chg_scope *s, size_t max)
+{
+	struct cand_types k = { engine_catalog(db), NULL, NULL };
+	struct cand_buf c = { .max = max, .types = &k, .last_wanted = -1 };
+	int err;
+
+	memset(out, 0, sizeof *out);
+	if ((err = scan_chains(&c, db, txn, a, b, s)) < 0) {
+		free(c.v);
+		return err;
+	}
+	return finish(out, &c, db, txn);
+}
+
+int chg_candidates_at(struct chg_list *out, grove_db *db, MDB_txn *txn, const struct chg_point *a,
+		      const struct chg_point *b, const struct chg_scope *s, size_t max)
+{
+	struct cand_types k = { engine_catalog(db), a->cat, b->cat };
+	struct cand_buf c = { .max = max, .types = &k, .last_wanted = -1 };
+	int err;
+
+	memset(out, 0, sizeof *out);
+	if ((err = scan_chains(&c, db, txn, &a->chain, &b->chain, s)) < 0 ||
+	    (a->cat != b->cat && ((err = scan_lone_types(&c, db, txn, a, b->cat, s)) < 0 ||
+				  (err = scan_lone_types(&c, db, txn, b, a->cat, s)) < 0))) {
+		free(c.v);
+		return err;
+	}
+	return finish(out, &c, db, txn);
 }
 
 void chg_list_free(struct chg_list *l)
@@ -395,6 +486,9 @@ static int cmp_table(const void *pa, const void *pb)
 		int c = strcmp(a->t->name, b->t->name);
 		if (c)
 			return c;
+		/* One name, two identities (dropped and added again). */
+		if (a->t->id != b->t->id)
+			return a->t->id < b->t->id ? -1 : 1;
 	}
 	return cmp_id(a->id, a->id_len, b->id, b->id_len);
 }
@@ -541,8 +635,9 @@ int chg_classify(enum chg_op *op, struct chg_rows *rows, grove_db *db, MDB_txn *
 	bool eq = false;
 	int err;
 
-	if ((err = visible(&rows->before, db, txn, a, e)) < 0 ||
-	    (err = visible(&rows->after, db, txn, b, e)) < 0)
+	rows->before = rows->after = (MDB_val){ 0, NULL };
+	if ((e->sides & CHG_SIDE_A && (err = visible(&rows->before, db, txn, a, e)) < 0) ||
+	    (e->sides & CHG_SIDE_B && (err = visible(&rows->after, db, txn, b, e)) < 0))
 		return err;
 	if (!rows->before.mv_data)
 		*op = rows->after.mv_data ? CHG_INSERT : CHG_NONE;

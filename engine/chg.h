@@ -21,6 +21,14 @@
  * rows typed, property by property (null, "" and [] are distinct; an
  * identical rewrite is no change).
  *
+ * Types follow the schema's history (schema_hist.h): a candidate's type is
+ * named by the catalog in force (a renamed type keeps its id, so its rows
+ * pair up across the rename), else by the catalog of the `to` side, else
+ * of the `from` side.  A type only one side's catalog has (dropped, or
+ * re-added under a new identity) is a table added or removed: every row
+ * of it visible on that side is a candidate, and the side without the
+ * type sees none of its rows.
+ *
  * All reads of one operation share one LMDB read transaction, so they see
  * one consistent state; entity ids point into that transaction's memory.
  */
@@ -67,6 +75,7 @@ bool chg_scope_wants_op(const struct chg_scope *s, enum chg_op op);
 struct chg_point {
 	struct commit_rec head;          /* the commit the read sees          */
 	struct layer_chain chain;
+	const struct lang_catalog *cat;  /* the catalog readable at `head`    */
 	char branch[BRANCH_NAME_MAX + 1];/* the branch read, or the commit's  */
 };
 
@@ -75,12 +84,16 @@ int chg_point_target(struct chg_point *out, grove_db *db, MDB_txn *txn, const gr
 /* The read of commit `c` itself. */
 int chg_point_commit(struct chg_point *out, grove_db *db, MDB_txn *txn, const struct commit_rec *c);
 
+#define CHG_SIDE_A 1u   /* the type exists in the `from` side's catalog */
+#define CHG_SIDE_B 2u   /* ... in the `to` side's                        */
+
 /* A candidate entity. */
 struct chg_entity {
 	const struct lang_cat_type *t;
 	uint64_t entity;                 /* internal id                        */
 	const char *id;                  /* user id, in the txn's memory       */
 	uint32_t id_len;
+	unsigned sides;                  /* CHG_SIDE_* where its type exists   */
 };
 
 struct chg_list {
@@ -89,11 +102,15 @@ struct chg_list {
 };
 
 /* The entities that may differ between chains a and b, restricted to the
- * scope's kinds and types, each once, with their user ids.  More than
- * `max` of them: GROVE_ELIMIT (resource "change_entities").  Types not in
- * the catalog in force are left out. */
+ * scope's kinds and types, each once, with their user ids, typed by the
+ * catalog in force only (types it lacks are left out; sides = both).
+ * More than `max` of them: GROVE_ELIMIT (resource "change_entities"). */
 int chg_candidates(struct chg_list *out, grove_db *db, MDB_txn *txn, const struct layer_chain *a,
 		   const struct layer_chain *b, const struct chg_scope *s, size_t max);
+/* The same between two points, following the schema's history (above):
+ * what diffs and commit blocks use. */
+int chg_candidates_at(struct chg_list *out, grove_db *db, MDB_txn *txn, const struct chg_point *a,
+		      const struct chg_point *b, const struct chg_scope *s, size_t max);
 void chg_list_free(struct chg_list *l);
 
 /* Orders: by table key ("edge:..." before "node:...", then name) and id
@@ -105,7 +122,8 @@ int chg_frozen_cmp(const struct chg_entity *e, unsigned kind_rank, uint32_t type
 		   const char *id, uint32_t id_len);
 
 /* The visible rows of e in chains a (before) and b (after); mv_data NULL
- * for absent.  *op: what happened between them (CHG_NONE: equal). */
+ * for absent (also on a side e->sides lacks).  *op: what
+ * happened between them (CHG_NONE: equal). */
 struct chg_rows {
 	MDB_val before, after;
 };

@@ -175,7 +175,7 @@ int grove_diff_json(char **out, grove_db *db, const grove_target *from, const gr
 	jsonw_init(&o.w, GROVE_DIFF_MAX_BYTES);
 	if ((err = chg_point_target(&a, db, txn, from)) == 0 &&
 	    (err = chg_point_target(&b, db, txn, to)) == 0 &&
-	    (err = chg_candidates(&l, db, txn, &a.chain, &b.chain, &s, GROVE_DIFF_MAX_ENTITIES)) == 0) {
+	    (err = chg_candidates_at(&l, db, txn, &a, &b, &s, GROVE_DIFF_MAX_ENTITIES)) == 0) {
 		chg_sort_by_table(&l);
 		write_head(&o.w, &a, &b, to);
 		err = diff_write(&o, db, txn, &a, &b, &l, &s);

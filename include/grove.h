@@ -425,8 +425,12 @@ int grove_mutate_json(char **out, grove_db *db, const grove_mutate_options *opts
  * -> present is an insert, present -> absent a delete, and both present with
  * different content (typed, every property; null, "" and [] are distinct)
  * an update.  Net semantics: an insert then delete inside the range, or an
- * identical rewrite, shows nothing.  Types dropped from the schema in force
- * are not reported.
+ * identical rewrite, shows nothing.  Types follow the schema's history: a
+ * renamed type keeps its identity (its rows pair up across the rename,
+ * named as the schema in force names them); a type only one side's schema
+ * has (dropped softly, or added again under the same name, which is a new
+ * identity) is a table removed or added: all its rows there are deletes or
+ * inserts.  A hard drop erases the type's history from every snapshot.
  *
  * Filters (`filter_json` / `scope_json`, NULL or "" : everything) are a JSON
  * object {"kinds":["node"|"edge"], "type_names":["Person",...],
@@ -447,11 +451,12 @@ int grove_mutate_json(char **out, grove_db *db, const grove_mutate_options *opts
  *                "endpoints":{"src","dst"} | null}],
  *    "stats":{"inserts","updates","deletes","types_affected":[sorted]}}
  * Changes come by table key ("edge:..." before "node:...", then the type
- * name), then by id.  An edge's endpoints are those of its `to` state (of
- * its `from` state for a delete).  Errors: GROVE_ENOTFOUND (an unknown
- * branch or commit), GROVE_EINVAL (a bad filter), GROVE_ELIMIT beyond
- * GROVE_DIFF_MAX_ENTITIES candidates (resource "change_entities") or
- * GROVE_DIFF_MAX_BYTES of output ("diff_bytes"). */
+ * name, then the type's identity), then by id.  An edge's endpoints are
+ * those of its `to` state (of its `from` state for a delete).  Errors:
+ * GROVE_ENOTFOUND (an unknown branch or commit), GROVE_EINVAL (a bad
+ * filter), GROVE_ELIMIT beyond GROVE_DIFF_MAX_ENTITIES candidates
+ * (resource "change_entities") or GROVE_DIFF_MAX_BYTES of output
+ * ("diff_bytes"). */
 int grove_diff_json(char **out, grove_db *db, const grove_target *from, const grove_target *to,
 		    const char *filter_json);
 
@@ -476,8 +481,10 @@ int grove_diff_json(char **out, grove_db *db, const grove_target *from, const gr
  * resource "commit_changes_page_changes"); a page also ends once it holds
  * GROVE_CHANGES_PAGE_BYTES (a larger single change comes alone).
  * Errors: GROVE_ENOTFOUND (unknown commit), GROVE_ENOPARENT for the genesis
- * commit (grove_error_info's entity_id names it), GROVE_EINVAL (a bad
- * scope, or a token of another commit or scope). */
+ * commit (grove_error_info's entity_id names it), GROVE_ECONFLICT for a
+ * commit that added or dropped a type it touches ("change diff refused
+ * (schema_boundary): ..."), GROVE_EINVAL (a bad scope, or a token of
+ * another commit or scope). */
 int grove_commit_changes_json(char **out, grove_db *db, const char *commit_id,
 			      const char *scope_json, const char *page_token,
 			      uint32_t max_changes);
