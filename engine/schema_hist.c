@@ -97,6 +97,22 @@ const struct lang_cat_type *engine_cat_type_by_id(const struct lang_catalog *cat
 	return NULL;
 }
 
+int engine_effects_check(grove_db *db, const struct event_effect *fx, uint32_t n)
+{
+	const struct lang_catalog *cat = engine_catalog(db);
+	for (uint32_t i = 0; i < n; i++) {
+		bool edge = fx[i].op == EFFECT_PUT_EDGE || fx[i].op == EFFECT_DELETE_EDGE;
+		bool prev_edge = i > 0 && (fx[i - 1].op == EFFECT_PUT_EDGE || fx[i - 1].op == EFFECT_DELETE_EDGE);
+		if (i > 0 && fx[i - 1].type_id == fx[i].type_id && prev_edge == edge)
+			continue; /* effects come grouped by type: check each run once */
+		if (!engine_cat_type_by_id(cat, edge ? LANG_CAT_EDGE : LANG_CAT_NODE, fx[i].type_id))
+			return db_error(db, GROVE_ECONFLICT, "the schema changed while this write was planned: "
+					"its %s type %u no longer exists; retry the write", edge ? "edge" : "node",
+					(unsigned)fx[i].type_id);
+	}
+	return 0;
+}
+
 /* Remove the types a hard drop after `since` made unreachable, and the
  * edge types whose endpoints went with them (names stay sorted). */
 static int filter_dropped(struct lang_catalog *cat, MDB_txn *txn, const struct views *v, uint64_t since)

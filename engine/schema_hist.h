@@ -48,6 +48,13 @@ int engine_catalog_at(const struct lang_catalog **out, grove_db *db, MDB_txn *tx
 int engine_table_at(const struct lang_cat_type **out, grove_db *db, const struct read_at *r,
 		    const char *table);
 
+/* Refuse (GROVE_ECONFLICT, "retry") effects naming a type the catalog in
+ * force does not have: a write planned before a schema apply that dropped
+ * its type.  Called by the sequencer under the writer's branch lock, which
+ * an apply also needs, so the catalog cannot change between this check
+ * and the log. */
+int engine_effects_check(grove_db *db, const struct event_effect *fx, uint32_t n);
+
 /* The type of `kind` with id `id` in `cat`, or NULL. */
 const struct lang_cat_type *engine_cat_type_by_id(const struct lang_catalog *cat, enum lang_cat_kind kind,
 						  uint32_t id);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "engine/db.h"
+#include "engine/schema_hist.h"
 #include "index/apply.h"
 #include "log/error.h"
 #include "log/failpoint.h"
@@ -158,6 +159,12 @@ int seq_commit(struct grove_db *db, const struct event *events, uint32_t n,
 	if (s->poisoned) {
 		free(lsns);
 		return db_error(db, GROVE_EPOISONED, "the handle is poisoned; reopen the graph");
+	}
+	/* A write planned before a schema apply must not log effects on a
+	 * type the apply dropped: no replay could apply them. */
+	if ((err = engine_effects_check(db, effects, neffects)) < 0) {
+		free(lsns);
+		return err;
 	}
 	if (n > 1) {
 		/* Promise the load its open-load slot before anything is logged. */
