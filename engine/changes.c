@@ -127,66 +127,168 @@ static int write_change(struct jsonw *w, grove_db *db, const struct chg_entity *
 	return err;
 }
 
-/* The first candidate after `from` in the frozen order. */
-static size_t first_after(const struct chg_list *l, const struct chg_pos *from)
-{
-	size_t lo = 0, hi = l->n;
-	if (!from)
-		return 0;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (chg_frozen_cmp(&l->v[mid], from->kind_rank, from->type_id, from->id,
-				   from->id_len) <= 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 struct block_ctx {
 	grove_db *db;
 	MDB_txn *txn;
 	struct chg_point a, b;
-	struct chg_list l;
+	struct chg_list l;    /* unnamed, by (kind, type id, entity) */
 	struct jsonw one;     /* one change, measured before it is taken */
+	const struct chg_scope *s;
+	struct chg_budget *budget;
+	struct chg_block_end *end;
 };
 
-/* The changes of the block, from candidate `i` on, within the budget. */
-static int write_changes(struct jsonw *w, struct chg_block_end *end, struct block_ctx *x,
-			 size_t i, const struct chg_scope *s, struct chg_budget *budget)
+/* One candidate through the page; when the page is full, the block is
+ * marked truncated before it. */
+static int take(struct jsonw *w, struct block_ctx *x, const struct chg_entity *e)
 {
-	int err = 0;
-	for (; i < x->l.n && !err; i++) {
-		const struct chg_entity *e = &x->l.v[i];
-		struct chg_rows rows;
-		enum chg_op op;
-		if ((err = chg_classify(&op, &rows, x->db, x->txn, &x->a.chain, &x->b.chain, e)) < 0)
-			break;
-		if (op == CHG_NONE || !chg_scope_wants_op(s, op))
-			continue;
-		if (budget->taken && !budget->changes) {
-			end->truncated = true;
-			break;
-		}
-		jsonw_reset(&x->one);
-		if ((err = write_change(&x->one, x->db, e, op, &rows)) < 0 ||
-		    (err = jsonw_error(&x->one)) < 0)
-			break;
-		if (budget->taken && x->one.len > budget->bytes) {
-			end->truncated = true;
-			break;
-		}
-		jsonw_raw(w, x->one.buf, x->one.len);
-		budget->changes -= budget->changes ? 1 : 0;
-		budget->bytes -= x->one.len < budget->bytes ? x->one.len : budget->bytes;
-		budget->taken++;
-		json_decref(end->last);
-		if (!(end->last = chg_pos_json(e)))
-			err = db_error(x->db, -ENOMEM, "out of memory");
+	struct chg_budget *budget = x->budget;
+	struct chg_rows rows;
+	enum chg_op op;
+	int err = chg_classify(&op, &rows, x->db, x->txn, &x->a.chain, &x->b.chain, e);
+
+	if (err < 0 || op == CHG_NONE || !chg_scope_wants_op(x->s, op))
+		return err;
+	if (budget->taken && !budget->changes) {
+		x->end->truncated = true;
+		return 0;
 	}
-	if (err == -ENOMEM || err == GROVE_ETOOBIG)
-		err = db_error(x->db, err, "a change does not fit in memory");
+	jsonw_reset(&x->one);
+	if ((err = write_change(&x->one, x->db, e, op, &rows)) < 0 || (err = jsonw_error(&x->one)) < 0)
+		return err == -ENOMEM || err == GROVE_ETOOBIG
+			? db_error(x->db, err, "a change does not fit in memory") : err;
+	if (budget->taken && x->one.len > budget->bytes) {
+		x->end->truncated = true;
+		return 0;
+	}
+	jsonw_raw(w, x->one.buf, x->one.len);
+	budget->changes -= budget->changes ? 1 : 0;
+	budget->bytes -= x->one.len < budget->bytes ? x->one.len : budget->bytes;
+	budget->taken++;
+	json_decref(x->end->last);
+	if (!(x->end->last = chg_pos_json(e)))
+		return db_error(x->db, -ENOMEM, "out of memory");
+	return 0;
+}
+
+static int cmp_named(const void *pa, const void *pb)
+{
+	const struct chg_entity *a = pa, *b = pb;
+	return chg_frozen_cmp(a, chg_kind_rank(b->t), b->t->id, b->id, b->id_len);
+}
+
+/* Candidates [lo, hi) of one type, named and sorted by id, after `from`
+ * (NULL: all). */
+static int group_by_names(struct jsonw *w, struct block_ctx *x, size_t lo, size_t hi,
+			  const char *from, uint32_t from_len)
+{
+	struct chg_entity *v = x->l.v;
+	int err = 0;
+	for (size_t i = lo; !err && i < hi; i++)
+		err = chg_entity_name(&v[i], x->db, x->txn);
+	if (err < 0)
+		return err;
+	qsort(v + lo, hi - lo, sizeof *v, cmp_named);
+	for (size_t i = lo; !err && !x->end->truncated && i < hi; i++)
+		if (!from || chg_frozen_cmp(&v[i], chg_kind_rank(v[i].t), v[i].t->id, from, from_len) > 0)
+			err = take(w, x, &v[i]);
+	return err;
+}
+
+static int cmp_entity(const void *key, const void *pe)
+{
+	uint64_t k = *(const uint64_t *)key, e = ((const struct chg_entity *)pe)->entity;
+	return k < e ? -1 : k > e;
+}
+
+/* A large group of one type in id order by walking the type's id map from
+ * `from`, each id looked up among the candidates: a page costs about its
+ * own size when the candidates are dense (a bulk load).  After `limit` ids
+ * the walk hands over to group_by_names (*resume: where it stopped). */
+static int group_by_idmap(struct jsonw *w, struct block_ctx *x, size_t lo, size_t hi,
+			  struct chg_pos *from, bool *handed_over)
+{
+	uint32_t type = x->l.v[lo].t->id;
+	uint8_t key[4 + LAYERED_KEY_MAX];
+	size_t scanned = 0, limit = 16 * (size_t)x->budget->changes + 1024;
+	MDB_cursor *cur;
+	int rc = mdb_cursor_open(x->txn, x->db->views->ids, &cur), err = 0;
+
+	if (rc)
+		return db_error(x->db, views_error(rc, "id map"), NULL);
+	layered_be32(key, type);
+	memcpy(key + 4, from->id, from->id_len);
+	MDB_val k = { 4 + (size_t)from->id_len, key }, d;
+	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0 && !err && !x->end->truncated;
+	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+		const uint8_t *p = k.mv_data;
+		if (k.mv_size < 4 || memcmp(p, key, 4) || d.mv_size != 8)
+			break;
+		if (k.mv_size == 4 + (size_t)from->id_len && !memcmp(p + 4, from->id, from->id_len))
+			continue;   /* the position itself */
+		if (++scanned > limit) {
+			*handed_over = true;
+			break;
+		}
+		uint64_t e = layered_rd64(d.mv_data);
+		struct chg_entity *c = bsearch(&e, x->l.v + lo, hi - lo, sizeof *c, cmp_entity);
+		if (!c)
+			continue;
+		c->id = (const char *)p + 4;
+		c->id_len = (uint32_t)k.mv_size - 4;
+		from->id_len = c->id_len;   /* the walk's position, for a hand-over */
+		memcpy(from->id, c->id, c->id_len);
+		err = take(w, x, c);
+	}
+	mdb_cursor_close(cur);
+	if (!err && rc && rc != MDB_NOTFOUND)
+		err = db_error(x->db, views_error(rc, "id map"), NULL);
+	return err;
+}
+
+#define GROUP_NAMED_MAX 4096   /* groups up to this size are named and sorted */
+
+static int cmp_group(const void *pa, const void *pb)
+{
+	const struct chg_entity *a = pa, *b = pb;
+	unsigned ka = chg_kind_rank(a->t), kb = chg_kind_rank(b->t);
+	if (ka != kb)
+		return ka < kb ? -1 : 1;
+	if (a->t->id != b->t->id)
+		return a->t->id < b->t->id ? -1 : 1;
+	return a->entity < b->entity ? -1 : a->entity > b->entity;
+}
+
+/* The changes of the block after `from` (NULL: all), type group by type
+ * group in the frozen order, within the budget. */
+static int write_changes(struct jsonw *w, struct block_ctx *x, const struct chg_pos *from)
+{
+	struct chg_entity *v = x->l.v;
+	int err = 0;
+
+	if (x->l.n)
+		qsort(v, x->l.n, sizeof *v, cmp_group);
+	for (size_t lo = 0, hi; !err && !x->end->truncated && lo < x->l.n; lo = hi) {
+		unsigned kind = chg_kind_rank(v[lo].t);
+		for (hi = lo; hi < x->l.n && v[hi].t == v[lo].t; hi++)
+			;
+		if (from && (kind < from->kind_rank ||
+			     (kind == from->kind_rank && v[lo].t->id < from->type_id)))
+			continue;
+		bool resume = from && kind == from->kind_rank && v[lo].t->id == from->type_id;
+		if (hi - lo <= GROUP_NAMED_MAX) {
+			err = group_by_names(w, x, lo, hi, resume ? from->id : NULL,
+					     resume ? from->id_len : 0);
+			continue;
+		}
+		struct chg_pos at = { .id_len = 0 };
+		bool handed_over = false;
+		if (resume)
+			at = *from;
+		err = group_by_idmap(w, x, lo, hi, &at, &handed_over);
+		if (!err && handed_over && !x->end->truncated)
+			err = group_by_names(w, x, lo, hi, at.id, at.id_len);
+	}
 	return err;
 }
 
@@ -224,18 +326,21 @@ int chg_block_write(struct jsonw *w, struct chg_block_end *end, grove_db *db, MD
 				"the parent of commit %s is missing", id);
 	if ((err = chg_point_commit(&x.a, db, txn, &parent)) < 0 ||
 	    (err = chg_point_commit(&x.b, db, txn, c)) < 0 ||
-	    (err = chg_candidates_at(&x.l, db, txn, &x.a, &x.b, s, GROVE_DIFF_MAX_ENTITIES)) < 0 ||
+	    (err = chg_candidates_unnamed_at(&x.l, db, txn, &x.a, &x.b, s,
+					     GROVE_DIFF_MAX_ENTITIES)) < 0 ||
 	    (err = schema_boundary(db, &x.l, id)) < 0) {
 		chg_list_free(&x.l);
 		return err;
 	}
-	chg_sort_frozen(&x.l);
 	jsonw_init(&x.one, GROVE_DIFF_MAX_BYTES);
 	jsonw_key_cstr(w, "cause");
 	chg_write_cause(w, c);
 	jsonw_key_cstr(w, "changes");
 	jsonw_array_begin(w);
-	err = write_changes(w, end, &x, first_after(&x.l, from), s, budget);
+	x.s = s;
+	x.budget = budget;
+	x.end = end;
+	err = write_changes(w, &x, from);
 	jsonw_array_end(w);
 	jsonw_fini(&x.one);
 	chg_list_free(&x.l);

@@ -351,12 +351,22 @@ static int scan_chains(struct cand_buf *c, grove_db *db, MDB_txn *txn,
 	return err;
 }
 
+int chg_entity_name(struct chg_entity *e, grove_db *db, MDB_txn *txn)
+{
+	uint32_t type;
+	int err = views_id_name(&type, &e->id, &e->id_len, txn, db->views, e->entity);
+	if (err < 0)
+		return db_error(db, err, NULL);
+	if (type != e->t->id)
+		return db_error(db, GROVE_ECORRUPT, "entity %lu is of type %u, its change says %u",
+				(unsigned long)e->entity, type, e->t->id);
+	return 0;
+}
+
 static int add_entity(struct chg_list *out, grove_db *db, MDB_txn *txn,
-		      const struct cand_types *k, const struct cand_raw *r)
+		      const struct cand_types *k, const struct cand_raw *r, bool named)
 {
 	struct chg_entity *e;
-	uint32_t type;
-	int err;
 
 	if (out->n == out->cap) {
 		size_t cap = out->cap ? out->cap * 2 : 256;
@@ -366,15 +376,12 @@ static int add_entity(struct chg_list *out, grove_db *db, MDB_txn *txn,
 		out->cap = cap;
 	}
 	e = &out->v[out->n];
-	if ((err = views_id_name(&type, &e->id, &e->id_len, txn, db->views, r->entity)) < 0)
-		return db_error(db, err, NULL);
-	if (type != r->type)
-		return db_error(db, GROVE_ECORRUPT, "entity %lu is of type %u, its change says %u",
-				(unsigned long)r->entity, type, r->type);
 	e->t = resolve_type(k, r->type, &e->sides);
 	e->entity = r->entity;
+	e->id = NULL;
+	e->id_len = 0;
 	out->n++;
-	return 0;
+	return named ? chg_entity_name(e, db, txn) : 0;
 }
 
 /* Every row of type `t` visible through `chain`: a table one side lacks. */
@@ -413,7 +420,8 @@ static int scan_lone_types(struct cand_buf *c, grove_db *db, MDB_txn *txn,
 	return err;
 }
 
-static int finish(struct chg_list *out, struct cand_buf *c, grove_db *db, MDB_txn *txn)
+static int finish(struct chg_list *out, struct cand_buf *c, grove_db *db, MDB_txn *txn,
+		  bool named)
 {
 	int err = 0;
 	raw_unique(c);
@@ -422,7 +430,7 @@ static int finish(struct chg_list *out, struct cand_buf *c, grove_db *db, MDB_tx
 						  "than %zu entities", c->max),
 				     "change_entities", c->max, c->n);
 	for (size_t i = 0; !err && i < c->n; i++)
-		err = add_entity(out, db, txn, c->types, &c->v[i]);
+		err = add_entity(out, db, txn, c->types, &c->v[i], named);
 	free(c->v);
 	if (err < 0)
 		chg_list_free(out);
@@ -441,11 +449,29 @@ int chg_candidates(struct chg_list *out, grove_db *db, MDB_txn *txn, const struc
 		free(c.v);
 		return err;
 	}
-	return finish(out, &c, db, txn);
+	return finish(out, &c, db, txn, true);
 }
 
 int chg_candidates_at(struct chg_list *out, grove_db *db, MDB_txn *txn, const struct chg_point *a,
 		      const struct chg_point *b, const struct chg_scope *s, size_t max)
+{
+	int err = chg_candidates_unnamed_at(out, db, txn, a, b, s, max);
+	return err < 0 ? err : chg_name_all(out, db, txn);
+}
+
+int chg_name_all(struct chg_list *l, grove_db *db, MDB_txn *txn)
+{
+	int err = 0;
+	for (size_t i = 0; !err && i < l->n; i++)
+		err = chg_entity_name(&l->v[i], db, txn);
+	if (err < 0)
+		chg_list_free(l);
+	return err;
+}
+
+int chg_candidates_unnamed_at(struct chg_list *out, grove_db *db, MDB_txn *txn,
+			      const struct chg_point *a, const struct chg_point *b,
+			      const struct chg_scope *s, size_t max)
 {
 	struct cand_types k = { engine_catalog(db), a->cat, b->cat };
 	struct cand_buf c = { .max = max, .types = &k, .last_wanted = -1 };
@@ -458,7 +484,7 @@ int chg_candidates_at(struct chg_list *out, grove_db *db, MDB_txn *txn, const st
 		free(c.v);
 		return err;
 	}
-	return finish(out, &c, db, txn);
+	return finish(out, &c, db, txn, false);
 }
 
 void chg_list_free(struct chg_list *l)
@@ -504,23 +530,12 @@ int chg_frozen_cmp(const struct chg_entity *e, unsigned kind_rank, uint32_t type
 	return cmp_id(e->id, e->id_len, id, id_len);
 }
 
-static int cmp_frozen(const void *pa, const void *pb)
-{
-	const struct chg_entity *a = pa, *b = pb;
-	return chg_frozen_cmp(a, chg_kind_rank(b->t), b->t->id, b->id, b->id_len);
-}
-
 void chg_sort_by_table(struct chg_list *l)
 {
 	if (l->n)
 		qsort(l->v, l->n, sizeof l->v[0], cmp_table);
 }
 
-void chg_sort_frozen(struct chg_list *l)
-{
-	if (l->n)
-		qsort(l->v, l->n, sizeof l->v[0], cmp_frozen);
-}
 
 /* ---- classification -------------------------------------------------- */
 

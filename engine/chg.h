@@ -111,13 +111,21 @@ int chg_candidates(struct chg_list *out, grove_db *db, MDB_txn *txn, const struc
  * what diffs and commit blocks use. */
 int chg_candidates_at(struct chg_list *out, grove_db *db, MDB_txn *txn, const struct chg_point *a,
 		      const struct chg_point *b, const struct chg_scope *s, size_t max);
+/* The same without user ids (id NULL), in (type id, entity) order: for
+ * callers that name only the entities they use; chg_entity_name() names
+ * one, chg_name_all() all (freeing the list on error). */
+int chg_candidates_unnamed_at(struct chg_list *out, grove_db *db, MDB_txn *txn,
+			      const struct chg_point *a, const struct chg_point *b,
+			      const struct chg_scope *s, size_t max);
+int chg_entity_name(struct chg_entity *e, grove_db *db, MDB_txn *txn);
+int chg_name_all(struct chg_list *l, grove_db *db, MDB_txn *txn);
 void chg_list_free(struct chg_list *l);
 
-/* Orders: by table key ("edge:..." before "node:...", then name) and id
- * (the net diff); or nodes before edges, type id, id (commit blocks). */
+/* By table key ("edge:..." before "node:...", then name, then identity)
+ * and id: the net diff's order. */
 void chg_sort_by_table(struct chg_list *l);
-void chg_sort_frozen(struct chg_list *l);
-/* The frozen order as a comparison of one entity with a position. */
+/* The frozen order of commit blocks (nodes before edges, type id, id) as
+ * a comparison of one (named) entity with a position. */
 int chg_frozen_cmp(const struct chg_entity *e, unsigned kind_rank, uint32_t type_id,
 		   const char *id, uint32_t id_len);
 
