@@ -126,7 +126,9 @@ char *lang_step_text(const struct lang_step *step);
  *   ["grove.plan", 1, catalog_hash, allow_data_loss, [hard type id...],
  *    [step...]]
  *
- * catalog_hash is the caller's hash of the encoded evolved catalog (replay
+ * catalog_hash (16 lowercase hex digits, a string so that JSON renderings
+ * of the log keep every bit) is the caller's hash of the encoded evolved
+ * catalog (replay
  * evolves again and must reproduce it); the hard type ids are the types
  * whose history before the apply a hard drop makes unreachable (a dropped
  * type, or the owner of a dropped property); each step is a map of the

@@ -314,8 +314,10 @@ int lang_plan_encode(void **out, size_t *out_len, const struct lang_plan *plan, 
 	uint32_t n_ids = hard_ids(ids, plan);
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	char hash[24];  /* hex text: JSON renderings of the log keep every bit */
+	snprintf(hash, sizeof(hash), "%016llx", (unsigned long long)catalog_hash);
 	int rc = msgpack_pack_array(&pk, 6) | pack_str(&pk, PLAN_MAGIC) | msgpack_pack_uint32(&pk, PLAN_VERSION) |
-	         msgpack_pack_uint64(&pk, catalog_hash) |
+	         pack_str(&pk, hash) |
 	         (plan->allow_data_loss ? msgpack_pack_true(&pk) : msgpack_pack_false(&pk)) |
 	         msgpack_pack_array(&pk, n_ids);
 	for (uint32_t i = 0; i < n_ids; i++)
@@ -385,15 +387,34 @@ static uint64_t rd_uint(struct rd *r)
 	return 0;
 }
 
-static int rd_magic(struct rd *r)
+/* A fixstr of exactly n bytes at the cursor; NULL when not. */
+static const char *rd_fixstr(struct rd *r, size_t n)
 {
 	uint8_t t = rd_byte(r);
-	size_t n = strlen(PLAN_MAGIC);
-	if ((t & 0xe0) != 0xa0 || (size_t)(t & 0x1f) != n || r->off + n > r->n ||
-	    memcmp(r->p + r->off, PLAN_MAGIC, n) != 0)
-		return -1;
+	if (r->bad || (t & 0xe0) != 0xa0 || (size_t)(t & 0x1f) != n || r->off + n > r->n)
+		return NULL;
+	const char *s = (const char *)r->p + r->off;
 	r->off += n;
-	return 0;
+	return s;
+}
+
+static int rd_magic(struct rd *r)
+{
+	const char *s = rd_fixstr(r, strlen(PLAN_MAGIC));
+	return s != NULL && memcmp(s, PLAN_MAGIC, strlen(PLAN_MAGIC)) == 0 ? 0 : -1;
+}
+
+static int rd_hash(struct rd *r, uint64_t *out)
+{
+	const char *s = rd_fixstr(r, 16);
+	*out = 0;
+	for (int i = 0; s != NULL && i < 16; i++) {
+		int c = s[i], d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+		if (d < 0)
+			return -1;
+		*out = *out << 4 | (uint64_t)d;
+	}
+	return s != NULL ? 0 : -1;
 }
 
 int lang_plan_decode_header(uint64_t *catalog_hash, uint32_t **ids, uint32_t *n_ids, const void *buf, size_t len)
@@ -403,7 +424,8 @@ int lang_plan_decode_header(uint64_t *catalog_hash, uint32_t **ids, uint32_t *n_
 	*n_ids = 0;
 	if (rd_array(&r) != 6 || r.bad || rd_magic(&r) < 0 || rd_uint(&r) != PLAN_VERSION)
 		return -1;
-	*catalog_hash = rd_uint(&r);
+	if (rd_hash(&r, catalog_hash) < 0)
+		return -1;
 	uint8_t b = rd_byte(&r);
 	uint32_t n = rd_array(&r);
 	if (r.bad || (b != 0xc2 && b != 0xc3) || n > PLAN_HARD_IDS_MAX || n > len)
