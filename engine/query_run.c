@@ -131,6 +131,33 @@ static int stamp_target(struct grove_result *res, const grove_target *target, co
 	return res->snapshot != NULL || res->branch != NULL ? 0 : -ENOMEM;
 }
 
+static bool cat_has(const struct lang_catalog *cat, uint32_t id)
+{
+	for (uint32_t i = 0; i < cat->n_nodes; i++)
+		if (cat->nodes[i].id == id)
+			return true;
+	for (uint32_t i = 0; i < cat->n_edges; i++)
+		if (cat->edges[i].id == id)
+			return true;
+	return false;
+}
+
+/* A query compiles against the catalog in force; at an older target each
+ * type it reads must have existed then under the same identity (a type
+ * dropped and re-added is a new lifetime, engine §4.2). */
+static int types_exist_at(grove_db *db, const struct read_at *r, const struct gq_ir_query *ir)
+{
+	if (!r->cat || r->cat == db->cat)
+		return 0;
+	for (size_t i = 0; i < ir->n_bindings; i++) {
+		const struct gq_ir_binding *b = &ir->bindings[i];
+		if (!cat_has(r->cat, b->type_id))
+			return db_error(db, GROVE_EINVAL, "%s type '%s' does not exist at this snapshot",
+			                b->is_edge ? "edge" : "node", b->type ? b->type->name : "?");
+	}
+	return 0;
+}
+
 static int execute(struct grove_result **out, grove_db *db, const grove_target *target,
                    const struct compiled *c, json_t *params)
 {
@@ -138,6 +165,10 @@ static int execute(struct grove_result **out, grove_db *db, const grove_target *
 	int err = read_at_open(&r, db, target);
 	if (err < 0)
 		return err;
+	if ((err = types_exist_at(db, &r, c->ir)) < 0) {
+		read_at_close(&r);
+		return err;
+	}
 	struct qx x = { .db = db, .r = &r, .ir = c->ir, .checked = c->checked, .params = params };
 	x.now_ms = now_ms();
 	x.n_slots = c->ir->n_bindings;
