@@ -169,12 +169,13 @@ static int load(struct lang_catalog **out, grove_db *db, MDB_txn *txn, const MDB
 int engine_catalog_at(const struct lang_catalog **out, grove_db *db, MDB_txn *txn, uint64_t lsn)
 {
 	uint64_t since = 0, gen = 0;
-	MDB_val bytes;
+	MDB_val bytes = { 0, NULL };
 	struct lang_catalog *cat;
 	int err = schemas_generation(&gen, txn, db->views);
 
-	if (!err && (err = schemas_catalog_at(&bytes, &since, txn, db->views, lsn)) == GROVE_ENOTFOUND)
-		err = meta_get(&bytes, txn, db->views, "catalog"); /* never migrated: the one catalog */
+	/* A graph never migrated (gen 0) has one catalog: no seek. */
+	if (!err && gen && (err = schemas_catalog_at(&bytes, &since, txn, db->views, lsn)) == GROVE_ENOTFOUND)
+		err = log_error(GROVE_ECORRUPT, "no catalog in force at LSN %llu", (unsigned long long)lsn);
 	if (err < 0)
 		return err;
 	pthread_mutex_lock(&db->hist->mu);
@@ -184,6 +185,8 @@ int engine_catalog_at(const struct lang_catalog **out, grove_db *db, MDB_txn *tx
 		*out = cat;
 		return 0;
 	}
+	if (!gen && (err = meta_get(&bytes, txn, db->views, "catalog")) < 0)
+		return err;
 	/* Decoded outside the lock; a racing reader may do the same, and the
 	 * first to insert wins. */
 	if ((err = load(&cat, db, txn, &bytes, since)) < 0)
