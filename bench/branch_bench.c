@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gen.h"
 #include "grove.h"
@@ -166,6 +167,11 @@ int main(int argc, char **argv)
 	grove_db *big = make_graph(work, "big", n, &big_load_s, &big_rows);
 	grove_db *small = make_graph(work, "small", SMALL_NODES, &small_load_s, &small_rows);
 
+	/* The loads leave the views' pages to the kernel's writeback (LMDB
+	 * without sync); let it finish, so that the fdatasync of each branch
+	 * create does not queue behind gigabytes of someone else's writes. */
+	sync();
+
 	/* ---- branch create, big vs small ---- */
 	double cb[CREATES], cs[CREATES];
 	char name[64];
@@ -191,6 +197,7 @@ int main(int argc, char **argv)
 	/* ---- replay ---- */
 	grove_close(big);
 	grove_close(small);
+	sync();
 	char *big_dir = bench_path(work, "big");
 	uint64_t effects = 0;
 	double t0 = bench_now_s(), c0 = bench_cpu_s();
