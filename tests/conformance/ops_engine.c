@@ -668,17 +668,9 @@ const struct cf_op cf_ops_engine[] = {
 	{ NULL, NULL },
 };
 
-#define NOT_BUILT_QUERY "queries and mutations not built yet"
-#define NOT_BUILT_CHANGES "change sets and the change feed not built yet"
 #define STORAGE_INTERNAL "an OmniGraph storage internal with no Grove meaning"
 
 const struct cf_pending cf_pending_engine[] = {
-	{ "query", NOT_BUILT_QUERY },
-	{ "mutate", NOT_BUILT_QUERY },
-	{ "diff", NOT_BUILT_CHANGES },
-	{ "diff_commits", NOT_BUILT_CHANGES },
-	{ "commit_changes", NOT_BUILT_CHANGES },
-	{ "poll_change_feed", NOT_BUILT_CHANGES },
 	{ "table_version", STORAGE_INTERNAL ": a Lance dataset's version" },
 	{ "list_user_indices", STORAGE_INTERNAL ": Lance's physical index list; Grove maintains its indexes on write "
 	                       "and keeps no catalog of built indexes" },
