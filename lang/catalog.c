@@ -10,6 +10,8 @@ struct builder {
 	struct lang_catalog *cat;
 	const struct pg_schema *schema;
 	struct lang_diag *diag;
+	const struct pg_decl **ifaces;   /* interface declarations by name */
+	uint32_t n_ifaces;
 };
 
 static int oom(struct builder *b)
@@ -322,25 +324,83 @@ static int same_semantics(const struct pg_property *a, const struct pg_property 
 
 /* An injected property may be contributed by several interfaces; they must
  * agree on everything but migration hints. */
+static int cmp_decl_name(const void *a, const void *b)
+{
+	return strcmp((*(const struct pg_decl *const *)a)->name, (*(const struct pg_decl *const *)b)->name);
+}
+
+static int cmp_prop_name(const void *a, const void *b)
+{
+	return strcmp((*(const struct pg_property *const *)a)->name,
+	              (*(const struct pg_property *const *)b)->name);
+}
+
+/* The interface declaration named `name` (names are unique by now: the
+ * interfaces were added first and duplicates refused), or NULL. */
+static const struct pg_decl *interface_decl(const struct builder *b, const char *name)
+{
+	uint32_t lo = 0, hi = b->n_ifaces;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(b->ifaces[mid]->name, name);
+		if (c == 0)
+			return b->ifaces[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static const struct pg_property *find_prop(const struct pg_property **sorted, uint32_t n, const char *name)
+{
+	uint32_t lo = 0, hi = n;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(sorted[mid]->name, name);
+		if (c == 0)
+			return sorted[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* An injected property may be contributed by several interfaces; they must
+ * agree on everything but migration hints.  The first such property in the
+ * node's order is reported.  Each contribution is looked up by bisection
+ * (a node may implement PG_MAX_IMPLEMENTS interfaces of many properties). */
 static int check_contributors(struct builder *b, const struct pg_decl *node)
 {
-	for (uint32_t i = 0; i < node->n_properties; i++) {
-		const struct pg_property *p = &node->properties[i];
-		if (!p->injected)
-			continue;
-		for (uint32_t k = 0; k < node->n_implements; k++) {
-			const struct lang_cat_type *it = lang_catalog_interface(b->cat, node->implements[k]);
-			const struct pg_decl *idecl = NULL;
-			for (uint32_t j = 0; it != NULL && j < b->schema->n_decls; j++)
-				if (b->schema->decls[j].kind == PG_DECL_INTERFACE && strcmp(b->schema->decls[j].name, it->name) == 0)
-					idecl = &b->schema->decls[j];
-			const struct pg_property *other = idecl ? pg_decl_property(idecl, p->name) : NULL;
-			if (other != NULL && !same_semantics(p, other))
-				return lang_diag_set(b->diag, LANG_PREFIX_CATALOG,
-				                     "interfaces contributing '%s.%s' have incompatible property semantics",
-				                     node->name, p->name);
+	if (node->n_implements == 0 || node->n_properties == 0)
+		return 0;
+	const struct pg_property **sorted = malloc(node->n_properties * sizeof(*sorted));
+	if (sorted == NULL)
+		return oom(b);
+	for (uint32_t i = 0; i < node->n_properties; i++)
+		sorted[i] = &node->properties[i];
+	/* Names are unique within a node by now (fill_properties refused
+	 * duplicates), so the order among equal names does not matter. */
+	qsort(sorted, node->n_properties, sizeof(*sorted), cmp_prop_name);
+	uint32_t first_bad = UINT32_MAX;
+	for (uint32_t k = 0; k < node->n_implements; k++) {
+		const struct pg_decl *idecl = interface_decl(b, node->implements[k]);
+		for (uint32_t j = 0; idecl != NULL && j < idecl->n_properties; j++) {
+			const struct pg_property *other = &idecl->properties[j];
+			const struct pg_property *p = find_prop(sorted, node->n_properties, other->name);
+			if (p != NULL && p->injected && !same_semantics(p, other) &&
+			    (uint32_t)(p - node->properties) < first_bad)
+				first_bad = (uint32_t)(p - node->properties);
 		}
 	}
+	free(sorted);
+	if (first_bad != UINT32_MAX)
+		return lang_diag_set(b->diag, LANG_PREFIX_CATALOG,
+		                     "interfaces contributing '%s.%s' have incompatible property semantics",
+		                     node->name, node->properties[first_bad].name);
 	return 0;
 }
 
@@ -469,10 +529,21 @@ int lang_catalog_build(struct lang_catalog **out, const struct pg_schema *schema
 	struct lang_catalog *cat = calloc(1, sizeof(*cat));
 	if (cat == NULL)
 		return lang_diag_set(diag, LANG_PREFIX_CATALOG, "out of memory while building the catalog");
-	struct builder b = { cat, schema, diag };
+	struct builder b = { cat, schema, diag, NULL, 0 };
 	uint32_t counts[4] = { 0 };
 	for (uint32_t i = 0; i < schema->n_decls; i++)
 		counts[schema->decls[i].kind]++;
+	if (counts[PG_DECL_INTERFACE] > 0) {
+		b.ifaces = malloc(counts[PG_DECL_INTERFACE] * sizeof(*b.ifaces));
+		if (b.ifaces == NULL) {
+			free(cat);
+			return oom(&b);
+		}
+		for (uint32_t i = 0; i < schema->n_decls; i++)
+			if (schema->decls[i].kind == PG_DECL_INTERFACE)
+				b.ifaces[b.n_ifaces++] = &schema->decls[i];
+		qsort(b.ifaces, b.n_ifaces, sizeof(*b.ifaces), cmp_decl_name);
+	}
 	cat->interfaces = lang_arena_alloc(&cat->arena, sizeof(struct lang_cat_type) * (counts[PG_DECL_INTERFACE] + 1));
 	cat->nodes = lang_arena_alloc(&cat->arena, sizeof(struct lang_cat_type) * (counts[PG_DECL_NODE] + 1));
 	cat->edges = lang_arena_alloc(&cat->arena, sizeof(struct lang_cat_type) * (counts[PG_DECL_EDGE] + 1));
@@ -484,6 +555,7 @@ int lang_catalog_build(struct lang_catalog **out, const struct pg_schema *schema
 		rc = add_kind(&b, PG_DECL_NODE);
 	if (rc == 0)
 		rc = add_kind(&b, PG_DECL_EDGE);
+	free(b.ifaces);
 	if (rc < 0) {
 		lang_catalog_free(cat);
 		return -1;

@@ -28,6 +28,8 @@
 #define PG_MAX_CONSTRAINT_ARGS 256u
 #define PG_MAX_ENUM_VALUES    4096u
 #define PG_MAX_IMPLEMENTS     256u
+#define PG_MAX_INJECTED       65536u  /* interface properties matched against
+                                       * implementing nodes, per schema    */
 #define PG_MAX_NAME_BYTES     1024u   /* type, property, annotation names  */
 
 struct pg_kwarg {

@@ -113,27 +113,112 @@ static int type_error(struct lang_diag *diag, const char *fmt_prefix, const stru
 
 /* ---- stage 3: interfaces ------------------------------------------------ */
 
-static const struct pg_decl *find_interface(const struct pg_schema *s, const char *name)
+/* The schema's interfaces sorted by name, then by position, so that a
+ * lookup bisects instead of scanning every declaration (a node may
+ * implement PG_MAX_IMPLEMENTS interfaces, a schema hold PG_MAX_DECLS). */
+struct iface_index {
+	const struct pg_decl **v;
+	uint32_t n;
+};
+
+static int cmp_iface(const void *a, const void *b)
 {
-	const struct pg_decl *found = NULL;
-	/* A later interface of the same name replaces an earlier one here (the
-	 * catalog then refuses the duplicate). */
-	for (uint32_t i = 0; i < s->n_decls; i++)
-		if (s->decls[i].kind == PG_DECL_INTERFACE && strcmp(s->decls[i].name, name) == 0)
-			found = &s->decls[i];
-	return found;
+	const struct pg_decl *x = *(const struct pg_decl *const *)a;
+	const struct pg_decl *y = *(const struct pg_decl *const *)b;
+	int c = strcmp(x->name, y->name);
+	return c != 0 ? c : (x > y) - (x < y);
 }
 
-static int resolve_node(struct pg_schema *s, struct pg_decl *node, struct lang_diag *diag)
+static const struct pg_decl *find_interface(const struct iface_index *ix, const char *name)
 {
+	/* A later interface of the same name replaces an earlier one here (the
+	 * catalog then refuses the duplicate): the last of the equal run. */
+	uint32_t lo = 0, hi = ix->n;
+	while (lo < hi) {   /* first entry whose name is > name */
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (strcmp(ix->v[mid]->name, name) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo > 0 && strcmp(ix->v[lo - 1]->name, name) == 0 ? ix->v[lo - 1] : NULL;
+}
+
+/* The node's property names while interfaces inject theirs: open
+ * addressing over indexes into node->properties (the array may move as it
+ * grows), so that each injected name is checked in constant time. */
+struct name_set {
+	uint32_t *slot;   /* index + 1; 0: empty */
+	uint32_t mask;
+};
+
+static uint32_t name_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+/* The first property of `node` named `name` (as pg_decl_property), or
+ * NULL; *where is its slot or the empty slot to fill. */
+static const struct pg_property *set_find(const struct name_set *ns, const struct pg_decl *node,
+                                          const char *name, uint32_t *where)
+{
+	uint32_t i = name_hash(name) & ns->mask;
+	for (; ns->slot[i] != 0; i = (i + 1) & ns->mask) {
+		const struct pg_property *p = &node->properties[ns->slot[i] - 1];
+		if (strcmp(p->name, name) == 0)
+			break;
+	}
+	*where = i;
+	return ns->slot[i] != 0 ? &node->properties[ns->slot[i] - 1] : NULL;
+}
+
+static int resolve_node(struct pg_schema *s, const struct iface_index *ix, struct pg_decl *node,
+                        uint32_t *injected, struct lang_diag *diag)
+{
+	if (node->n_implements == 0)
+		return 0;
+	/* Room for every property the node can end with (never more than
+	 * PG_MAX_PROPERTIES), the table at most half full. */
+	uint64_t most = node->n_properties;
 	for (uint32_t i = 0; i < node->n_implements; i++) {
-		const struct pg_decl *iface = find_interface(s, node->implements[i]);
-		if (iface == NULL)
-			return lang_diag_set(diag, LANG_PREFIX_PARSE, "node %s implements unknown interface '%s'",
-			                     node->name, node->implements[i]);
-		for (uint32_t j = 0; j < iface->n_properties; j++) {
+		const struct pg_decl *iface = find_interface(ix, node->implements[i]);
+		most += iface != NULL ? iface->n_properties : 0;
+	}
+	if (most > PG_MAX_PROPERTIES)
+		most = PG_MAX_PROPERTIES;
+	uint32_t cap = 16;
+	while (cap < 2 * most + 2)
+		cap *= 2;
+	struct name_set ns = { calloc(cap, sizeof(uint32_t)), cap - 1 };
+	if (ns.slot == NULL)
+		return lang_diag_set(diag, LANG_PREFIX_PARSE, "out of memory");
+	uint32_t at;
+	for (uint32_t i = 0; i < node->n_properties; i++)
+		if (set_find(&ns, node, node->properties[i].name, &at) == NULL)
+			ns.slot[at] = i + 1;
+
+	int rc = 0;
+	for (uint32_t i = 0; rc == 0 && i < node->n_implements; i++) {
+		const struct pg_decl *iface = find_interface(ix, node->implements[i]);
+		if (iface == NULL) {
+			rc = lang_diag_set(diag, LANG_PREFIX_PARSE, "node %s implements unknown interface '%s'",
+			                   node->name, node->implements[i]);
+			break;
+		}
+		/* Bound the work of injection over the whole schema. */
+		if (iface->n_properties > PG_MAX_INJECTED - *injected) {
+			rc = lang_diag_set(diag, LANG_PREFIX_PARSE,
+			                   "schema has too many interface properties to inject (limit %u)",
+			                   PG_MAX_INJECTED);
+			break;
+		}
+		*injected += iface->n_properties;
+		for (uint32_t j = 0; rc == 0 && j < iface->n_properties; j++) {
 			const struct pg_property *ip = &iface->properties[j];
-			const struct pg_property *existing = pg_decl_property(node, ip->name);
+			const struct pg_property *existing = set_find(&ns, node, ip->name, &at);
 			if (existing != NULL) {
 				if (lang_type_equal(&existing->type, &ip->type))
 					continue;
@@ -141,29 +226,50 @@ static int resolve_node(struct pg_schema *s, struct pg_decl *node, struct lang_d
 				char mid[PG_MAX_NAME_BYTES + 64];
 				snprintf(head, sizeof(head), "node %s property '%s' has type ", node->name, ip->name);
 				snprintf(mid, sizeof(mid), " but interface %s declares it as ", iface->name);
-				return type_error(diag, head, &existing->type, mid, &ip->type);
+				rc = type_error(diag, head, &existing->type, mid, &ip->type);
+				break;
 			}
 			struct pg_property *np = pg_decl_add_property(s, node);
-			if (np == NULL)
-				return lang_diag_set(diag, LANG_PREFIX_PARSE,
-				                     "schema has too many properties in one type (limit %u)", PG_MAX_PROPERTIES);
+			if (np == NULL) {
+				rc = lang_diag_set(diag, LANG_PREFIX_PARSE,
+				                   "schema has too many properties in one type (limit %u)", PG_MAX_PROPERTIES);
+				break;
+			}
 			*np = *ip;   /* the tree is immutable from here on: sharing is fine */
 			np->injected = 1;
 			np->interface_name = iface->name;
+			ns.slot[at] = node->n_properties;   /* np is the last one */
 			if (pg_desugar_property(s, node, np) < 0)
-				return lang_diag_set(diag, LANG_PREFIX_PARSE,
-				                     "schema has too many constraints in one type (limit %u)", PG_MAX_CONSTRAINTS);
+				rc = lang_diag_set(diag, LANG_PREFIX_PARSE,
+				                   "schema has too many constraints in one type (limit %u)", PG_MAX_CONSTRAINTS);
 		}
 	}
-	return 0;
+	free(ns.slot);
+	return rc;
 }
 
 int pg_resolve_interfaces(struct pg_schema *s, struct lang_diag *diag)
 {
+	struct iface_index ix = { NULL, 0 };
+	uint32_t injected = 0;
+	int rc = 0;
+
 	for (uint32_t i = 0; i < s->n_decls; i++)
-		if (s->decls[i].kind == PG_DECL_NODE && resolve_node(s, &s->decls[i], diag) < 0)
-			return -1;
-	return 0;
+		ix.n += s->decls[i].kind == PG_DECL_INTERFACE;
+	if (ix.n > 0) {
+		if ((ix.v = malloc(ix.n * sizeof(*ix.v))) == NULL)
+			return lang_diag_set(diag, LANG_PREFIX_PARSE, "out of memory");
+		ix.n = 0;
+		for (uint32_t i = 0; i < s->n_decls; i++)
+			if (s->decls[i].kind == PG_DECL_INTERFACE)
+				ix.v[ix.n++] = &s->decls[i];
+		qsort(ix.v, ix.n, sizeof(*ix.v), cmp_iface);
+	}
+	for (uint32_t i = 0; i < s->n_decls && rc == 0; i++)
+		if (s->decls[i].kind == PG_DECL_NODE)
+			rc = resolve_node(s, &ix, &s->decls[i], &injected, diag);
+	free(ix.v);
+	return rc < 0 ? -1 : 0;
 }
 
 /* ---- stage 4a: annotations ---------------------------------------------- */

@@ -441,6 +441,72 @@ Test(schema_limits, refuses_too_many_declarations_with_a_limit_error)
 	free(src);
 }
 
+/* `n_ifaces` interfaces of `per` properties (I<k>.a<k>_<i>: String?), then
+ * `n_nodes` nodes implementing all of them.  malloc'd. */
+static char *wide_interfaces(int n_ifaces, int per, int n_nodes)
+{
+	char *src = malloc((size_t)n_ifaces * (per * 24 + 32) + (size_t)n_nodes * (n_ifaces * 8 + 64));
+	char *p = src;
+	for (int k = 0; k < n_ifaces; k++) {
+		p += sprintf(p, "interface I%d {", k);
+		for (int i = 0; i < per; i++)
+			p += sprintf(p, " a%d_%d: String?", k, i);
+		p += sprintf(p, " }\n");
+	}
+	for (int j = 0; j < n_nodes; j++) {
+		p += sprintf(p, "node N%d implements ", j);
+		for (int k = 0; k < n_ifaces; k++)
+			p += sprintf(p, "%sI%d", k ? ", " : "", k);
+		p += sprintf(p, " { }\n");
+	}
+	return src;
+}
+
+Test(schema_limits, a_node_implementing_many_wide_interfaces_builds_quickly)
+{
+	/* Found by feeding the schema fuzz target large generated schemas
+	 * (tests/fuzz/crashes/schema/slow-wide-interfaces): with 256
+	 * interfaces of 16 properties, every injected property was matched
+	 * against every interface by scanning all declarations and then the
+	 * interface's properties (P * K * (D + p) string compares): 11 s per
+	 * node, 276 s for 20 nodes.  Lookups are now hashed or bisected. */
+	char *src = wide_interfaces(256, 16, 16);
+	struct lang_catalog *c = catalog_ok(src);
+	cr_assert_eq(c->n_nodes, 16);
+	const struct lang_cat_type *n = lang_catalog_node(c, "N7");
+	cr_assert_not_null(n);
+	cr_assert_eq(n->n_props, 256 * 16);
+	const struct lang_cat_property *p = lang_cat_type_prop(n, "a255_15");
+	cr_assert_not_null(p);
+	cr_assert_str_eq(p->interface_name, "I255");
+	lang_catalog_free(c);
+	free(src);
+}
+
+Test(schema_limits, interface_injection_is_bounded_per_schema)
+{
+	/* 17 nodes * 256 interfaces * 16 properties = 69632 > 65536. */
+	char *src = wide_interfaces(256, 16, 17);
+	char *msg = failure(src, NULL);
+	cr_expect_str_eq(msg, "parse error: schema has too many interface properties to inject (limit 65536)");
+	free(msg);
+	free(src);
+}
+
+Test(schema_limits, contributors_are_still_compared_with_many_interfaces)
+{
+	/* The first injected property (in the node's order) with a
+	 * disagreeing contributor is reported, wherever the contributors are. */
+	char *src = wide_interfaces(200, 4, 1);
+	char *end = src + strlen(src);
+	sprintf(end, "interface Z { a150_2: String? @index  a3_1: String? @unique }\n"
+	             "node M implements I3, I150, Z { }\n");
+	char *msg = failure(src, NULL);
+	cr_expect_str_eq(msg, "catalog error: interfaces contributing 'M.a3_1' have incompatible property semantics");
+	free(msg);
+	free(src);
+}
+
 Test(schema_limits, survives_deeply_nested_brackets_and_huge_names)
 {
 	/* The grammar is flat; a wall of brackets is one syntax error. */
