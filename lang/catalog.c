@@ -443,19 +443,45 @@ static int fill_type(struct builder *b, struct lang_cat_type *t, const struct pg
 	return 0;
 }
 
-/* Linear duplicate check over the types added so far (still unsorted). */
-static const struct lang_cat_type *find_unsorted(const struct lang_cat_type *v, uint32_t n, const char *name)
+/* The names of the types of one kind added so far (still unsorted), for
+ * the duplicate checks: open addressing over indexes into the kind's
+ * array, hashed on the case-folded name (edges collide case-insensitively,
+ * spec §2.6).  A schema may hold PG_MAX_DECLS declarations: a linear check
+ * per type was quadratic (10000 edges: 5 s). */
+struct name_table {
+	uint32_t *slot;   /* index + 1; 0: empty */
+	uint32_t mask;
+};
+
+static uint32_t folded_hash(const char *s)
 {
-	for (uint32_t i = 0; i < n; i++)
-		if (strcmp(v[i].name, name) == 0)
-			return &v[i];
-	return NULL;
+	uint32_t h = 2166136261u;
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+		h = (h ^ (c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c)) * 16777619u;
+	}
+	return h;
 }
 
-static int add_edge(struct builder *b, const struct pg_decl *d)
+/* The type of v[] whose name equals `name` ignoring case (at most one: an
+ * exact or folded repeat is refused when added), or NULL; *where is its
+ * slot or the empty slot to fill. */
+static const struct lang_cat_type *table_find(const struct name_table *t, const struct lang_cat_type *v,
+                                              const char *name, uint32_t *where)
+{
+	uint32_t i = folded_hash(name) & t->mask;
+	while (t->slot[i] != 0 && strcasecmp(v[t->slot[i] - 1].name, name) != 0)
+		i = (i + 1) & t->mask;
+	*where = i;
+	return t->slot[i] != 0 ? &v[t->slot[i] - 1] : NULL;
+}
+
+static int add_edge(struct builder *b, const struct pg_decl *d, struct name_table *names)
 {
 	struct lang_catalog *cat = b->cat;
-	if (find_unsorted(cat->edges, cat->n_edges, d->name) != NULL)
+	uint32_t at;
+	const struct lang_cat_type *same = table_find(names, cat->edges, d->name, &at);
+	if (same != NULL && strcmp(same->name, d->name) == 0)
 		return lang_diag_set(b->diag, LANG_PREFIX_CATALOG, "duplicate edge type: %s", d->name);
 	if (lang_catalog_node(cat, d->from_type) == NULL)
 		return lang_diag_set(b->diag, LANG_PREFIX_CATALOG, "edge %s references unknown source type: %s",
@@ -463,11 +489,11 @@ static int add_edge(struct builder *b, const struct pg_decl *d)
 	if (lang_catalog_node(cat, d->to_type) == NULL)
 		return lang_diag_set(b->diag, LANG_PREFIX_CATALOG, "edge %s references unknown target type: %s",
 		                     d->name, d->to_type);
-	for (uint32_t i = 0; i < cat->n_edges; i++)
-		if (strcasecmp(cat->edges[i].name, d->name) == 0)
-			return lang_diag_set(b->diag, LANG_PREFIX_CATALOG,
-			                     "edge name collision after case folding: '%s' conflicts with '%s'",
-			                     d->name, cat->edges[i].name);
+	if (same != NULL)
+		return lang_diag_set(b->diag, LANG_PREFIX_CATALOG,
+		                     "edge name collision after case folding: '%s' conflicts with '%s'",
+		                     d->name, same->name);
+	names->slot[at] = cat->n_edges + 1;
 	return fill_type(b, &cat->edges[cat->n_edges++], d);
 }
 
@@ -475,27 +501,44 @@ static int add_edge(struct builder *b, const struct pg_decl *d)
 static int add_kind(struct builder *b, enum pg_decl_kind kind)
 {
 	struct lang_catalog *cat = b->cat;
-	for (uint32_t i = 0; i < b->schema->n_decls; i++) {
+	uint32_t count = 0;
+	for (uint32_t i = 0; i < b->schema->n_decls; i++)
+		count += b->schema->decls[i].kind == kind;
+	uint32_t cap = 16;
+	while (cap < 2 * (uint64_t)count + 2)
+		cap *= 2;
+	struct name_table names = { calloc(cap, sizeof(uint32_t)), cap - 1 };
+	if (names.slot == NULL)
+		return oom(b);
+	struct lang_cat_type *v = kind == PG_DECL_NODE ? cat->nodes : cat->interfaces;
+	uint32_t *n = kind == PG_DECL_NODE ? &cat->n_nodes : &cat->n_interfaces;
+	int rc = 0;
+	for (uint32_t i = 0; rc == 0 && i < b->schema->n_decls; i++) {
 		const struct pg_decl *d = &b->schema->decls[i];
 		if (d->kind != kind)
 			continue;
-		int rc;
 		if (kind == PG_DECL_EDGE) {
-			rc = add_edge(b, d);
-		} else if (kind == PG_DECL_NODE) {
-			rc = find_unsorted(cat->nodes, cat->n_nodes, d->name) != NULL
-			     ? lang_diag_set(b->diag, LANG_PREFIX_CATALOG, "duplicate node type: %s", d->name)
-			     : fill_type(b, &cat->nodes[cat->n_nodes++], d);
-			if (rc == 0)
-				rc = check_contributors(b, d);
-		} else {
-			rc = find_unsorted(cat->interfaces, cat->n_interfaces, d->name) != NULL
-			     ? lang_diag_set(b->diag, LANG_PREFIX_CATALOG, "duplicate interface type: %s", d->name)
-			     : fill_type(b, &cat->interfaces[cat->n_interfaces++], d);
+			rc = add_edge(b, d, &names);
+			continue;
 		}
-		if (rc < 0)
-			return -1;
+		/* Node and interface names are compared exactly: look past a
+		 * name equal only ignoring case. */
+		uint32_t at = folded_hash(d->name) & names.mask;
+		while (names.slot[at] != 0 && strcmp(v[names.slot[at] - 1].name, d->name) != 0)
+			at = (at + 1) & names.mask;
+		if (names.slot[at] != 0) {
+			rc = lang_diag_set(b->diag, LANG_PREFIX_CATALOG, "duplicate %s type: %s",
+			                   kind == PG_DECL_NODE ? "node" : "interface", d->name);
+			break;
+		}
+		names.slot[at] = *n + 1;
+		rc = fill_type(b, &v[(*n)++], d);
+		if (rc == 0 && kind == PG_DECL_NODE)
+			rc = check_contributors(b, d);
 	}
+	free(names.slot);
+	if (rc < 0)
+		return -1;
 	/* Sorted so lookups can bisect (edges need their endpoints found). */
 	if (kind == PG_DECL_INTERFACE)
 		qsort(cat->interfaces, cat->n_interfaces, sizeof(*cat->interfaces), cmp_type_name);

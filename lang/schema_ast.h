@@ -96,6 +96,10 @@ struct pg_decl {
 	const char **implements;
 	uint32_t n_properties, cap_properties;
 	struct pg_property *properties;
+	/* Built once interfaces are resolved (the properties are final then):
+	 * the properties sorted by name, then by position, for
+	 * pg_decl_property().  NULL before. */
+	const struct pg_property **by_name;
 	uint32_t n_constraints, cap_constraints;
 	struct pg_constraint *constraints;
 	/* edges */
@@ -121,7 +125,8 @@ int lang_schema_parse(struct pg_schema **out, const char *src, size_t len, struc
 
 void lang_schema_free(struct pg_schema *schema);
 
-/* Lookups (linear; schemas are small).  NULL when absent. */
+/* Lookups; NULL when absent.  A property: the first of that name (by
+ * bisection once interfaces are resolved, linear before). */
 const struct pg_property *pg_decl_property(const struct pg_decl *d, const char *name);
 const struct pg_annotation *pg_property_annotation(const struct pg_property *p, const char *name);
 const char *pg_decl_kind_name(enum pg_decl_kind k);   /* "node", "edge", "interface" */

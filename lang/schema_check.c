@@ -37,10 +37,49 @@ struct pg_constraint *pg_decl_add_constraint(struct pg_schema *s, struct pg_decl
 
 const struct pg_property *pg_decl_property(const struct pg_decl *d, const char *name)
 {
-	for (uint32_t i = 0; i < d->n_properties; i++)
-		if (strcmp(d->properties[i].name, name) == 0)
-			return &d->properties[i];
-	return NULL;
+	if (d->by_name == NULL) {
+		for (uint32_t i = 0; i < d->n_properties; i++)
+			if (strcmp(d->properties[i].name, name) == 0)
+				return &d->properties[i];
+		return NULL;
+	}
+	uint32_t lo = 0, hi = d->n_properties;
+	while (lo < hi) {   /* the first entry whose name is >= name */
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (strcmp(d->by_name[mid]->name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < d->n_properties && strcmp(d->by_name[lo]->name, name) == 0 ? d->by_name[lo] : NULL;
+}
+
+static int cmp_prop_by_name(const void *a, const void *b)
+{
+	const struct pg_property *x = *(const struct pg_property *const *)a;
+	const struct pg_property *y = *(const struct pg_property *const *)b;
+	int c = strcmp(x->name, y->name);
+	return c != 0 ? c : (x > y) - (x < y);
+}
+
+/* Index every declaration's (now final) properties for pg_decl_property:
+ * validation looks up each constraint column and @embed source, up to
+ * PG_MAX_CONSTRAINTS * PG_MAX_CONSTRAINT_ARGS lookups in one type. */
+static int index_properties(struct pg_schema *s, struct lang_diag *diag)
+{
+	for (uint32_t i = 0; i < s->n_decls; i++) {
+		struct pg_decl *d = &s->decls[i];
+		if (d->n_properties == 0)
+			continue;
+		const struct pg_property **v = lang_arena_alloc(&s->arena, d->n_properties * sizeof(*v));
+		if (v == NULL)
+			return lang_diag_set(diag, LANG_PREFIX_PARSE, "out of memory");
+		for (uint32_t k = 0; k < d->n_properties; k++)
+			v[k] = &d->properties[k];
+		qsort(v, d->n_properties, sizeof(*v), cmp_prop_by_name);
+		d->by_name = v;
+	}
+	return 0;
 }
 
 const struct pg_annotation *pg_property_annotation(const struct pg_property *p, const char *name)
@@ -269,6 +308,8 @@ int pg_resolve_interfaces(struct pg_schema *s, struct lang_diag *diag)
 		if (s->decls[i].kind == PG_DECL_NODE)
 			rc = resolve_node(s, &ix, &s->decls[i], &injected, diag);
 	free(ix.v);
+	if (rc == 0)
+		rc = index_properties(s, diag);
 	return rc < 0 ? -1 : 0;
 }
 

@@ -507,6 +507,53 @@ Test(schema_limits, contributors_are_still_compared_with_many_interfaces)
 	free(src);
 }
 
+Test(schema_limits, thousands_of_edges_and_wide_constraints_are_checked_by_lookup)
+{
+	/* Found with large generated schemas: the duplicate and case-folding
+	 * checks compared each edge with every earlier one (9999 edges: 5 s),
+	 * and each constraint column was found by scanning the type's
+	 * properties (2000 @unique of 256 columns over 4096 properties:
+	 * 26 s).  Same messages, now by hashing and bisection. */
+	size_t n = PG_MAX_DECLS - 1;
+	char *src = malloc(n * 40 + 64), *p = src;
+	p += sprintf(p, "node A {}\n");
+	for (size_t i = 0; i + 1 < n; i++)
+		p += sprintf(p, "edge Edge%zu: A -> A\n", i);
+	sprintf(p, "edge EDGE17: A -> A\n");
+	char *msg = failure(src, NULL);
+	cr_expect_str_eq(msg, "catalog error: edge name collision after case folding: 'EDGE17' conflicts with 'Edge17'");
+	free(msg);
+	sprintf(p, "edge Edge17: A -> A\n");
+	msg = failure(src, NULL);
+	cr_expect_str_eq(msg, "catalog error: duplicate edge type: Edge17");
+	free(msg);
+	free(src);
+
+	src = malloc(PG_MAX_PROPERTIES * 24 + 1000 * (PG_MAX_CONSTRAINT_ARGS * 8 + 16) + 64);
+	p = src + sprintf(src, "node W {\n");
+	for (unsigned i = 0; i < PG_MAX_PROPERTIES; i++)
+		p += sprintf(p, "  p%u: String?\n", i);
+	for (unsigned c = 0; c < 1000; c++) {
+		p += sprintf(p, "  @unique(");
+		for (unsigned j = 0; j < PG_MAX_CONSTRAINT_ARGS; j++)
+			p += sprintf(p, "%sp%u", j ? ", " : "", (c * 7 + j) % PG_MAX_PROPERTIES);
+		p += sprintf(p, ")\n");
+	}
+	char *tail = p;
+	sprintf(p, "}\n");
+	struct lang_catalog *c = catalog_ok(src);
+	const struct lang_cat_type *w = lang_catalog_node(c, "W");
+	cr_assert_not_null(w);
+	cr_assert_eq(w->n_unique, 1000);
+	cr_assert_eq(w->unique[0].n, PG_MAX_CONSTRAINT_ARGS);
+	lang_catalog_free(c);
+	sprintf(tail, "  @index(p1, nope)\n}\n");
+	msg = failure(src, NULL);
+	cr_expect_str_eq(msg, "parse error: @index on W references unknown property 'nope'");
+	free(msg);
+	free(src);
+}
+
 Test(schema_limits, survives_deeply_nested_brackets_and_huge_names)
 {
 	/* The grammar is flat; a wall of brackets is one syntax error. */
