@@ -308,6 +308,39 @@ static json_t *blob_result(const char *prop, int is_blob, const char *v)
 	return json_pack("{s:b, s:o, s:o}", "ok", 1, "bytes", bytes, "bytes_utf8", utf8 ? utf8 : json_null());
 }
 
+/* Does the type `table` names in the catalog in force have, at target t,
+ * a property named `prop`?  OmniGraph reads a Blob by column name at the
+ * target's version: the type resolves by identity, the property by the
+ * name it had then (a Blob renamed since is unavailable there). */
+static int eg_blob_named_at(grove_db *db, const grove_target *t, const char *table, const char *prop)
+{
+	char *now_text = NULL, *then_text = NULL;
+	int found = 1;
+	if (t->commit == NULL || grove_catalog_json(&now_text, db, NULL) < 0 ||
+	    grove_catalog_json(&then_text, db, t) < 0) {
+		grove_free(now_text);
+		return 1;  /* a branch head, or the read itself reports the error */
+	}
+	json_error_t jerr;
+	json_t *now = cf_loads(now_text, &jerr), *then = cf_loads(then_text, &jerr);
+	const json_t *ty = eg_json_type(now, table), *old = NULL, *x, *p;
+	size_t i;
+	json_array_foreach(json_object_get(then, "types"), i, x)
+		if (ty != NULL && json_equal(json_object_get(x, "id"), json_object_get(ty, "id")) &&
+		    json_equal(json_object_get(x, "kind"), json_object_get(ty, "kind")))
+			old = x;
+	if (ty != NULL && old != NULL) {
+		found = 0;
+		json_array_foreach(json_object_get(old, "properties"), i, p)
+			found |= prop != NULL && strcmp(json_string_value(json_object_get(p, "name")), prop) == 0;
+	}
+	json_decref(now);
+	json_decref(then);
+	grove_free(now_text);
+	grove_free(then_text);
+	return found;
+}
+
 /* read_blob: a Blob property's bytes, read through grove_entity_json()
  * (which renders a Blob as "base64:<bytes>"). */
 json_t *op_read_blob(struct cf_ctx *ctx, const json_t *step)
@@ -321,6 +354,9 @@ json_t *op_read_blob(struct cf_ctx *ctx, const json_t *step)
 	const char *prop = eg_str(step, "property");
 	snprintf(table, sizeof(table), "%s:%s", eg_str(step, "entity") ? eg_str(step, "entity") : "node",
 	         eg_str(step, "type") ? eg_str(step, "type") : "");
+	if (!eg_blob_named_at(db, &t.t, table, prop))
+		return eg_refuse("BadRequest", "Blob property '%s.%s' is unavailable at the selected target",
+		                 eg_str(step, "type"), prop);
 	json_t *entity = NULL;
 	int err = eg_entity(&entity, db, &t.t, table, eg_str(step, "id"));
 	if (err < 0)
