@@ -145,9 +145,31 @@ static bool cat_has(const struct lang_catalog *cat, uint32_t id)
 /* A query compiles against the catalog in force; at an older target each
  * type it reads must have existed then under the same identity (a type
  * dropped and re-added is a new lifetime, engine §4.2). */
+/* Edge types walked by EXPAND steps (also inside anti-joins). */
+static int edges_exist_at(grove_db *db, const struct read_at *r, const struct gq_ir_pipeline *p,
+                          int depth)
+{
+	if (depth > QX_MAX_STEPS)
+		return 0;
+	for (size_t i = 0; i < p->n_steps; i++) {
+		const struct gq_ir_step *s = &p->steps[i];
+		if (s->kind == GQ_IR_EXPAND && !cat_has(r->cat, s->edge_type_id)) {
+			const struct lang_cat_type *t = engine_type_by_id(db, s->edge_type_id);
+			return db_error(db, GROVE_EINVAL, "edge type '%s' does not exist at this snapshot",
+			                t ? t->name : "?");
+		}
+		if (s->kind == GQ_IR_ANTI_JOIN) {
+			int err = edges_exist_at(db, r, &s->inner, depth + 1);
+			if (err < 0)
+				return err;
+		}
+	}
+	return 0;
+}
+
 static int types_exist_at(grove_db *db, const struct read_at *r, const struct gq_ir_query *ir)
 {
-	if (!r->cat || r->cat == db->cat)
+	if (!r->cat)
 		return 0;
 	for (size_t i = 0; i < ir->n_bindings; i++) {
 		const struct gq_ir_binding *b = &ir->bindings[i];
@@ -155,7 +177,7 @@ static int types_exist_at(grove_db *db, const struct read_at *r, const struct gq
 			return db_error(db, GROVE_EINVAL, "%s type '%s' does not exist at this snapshot",
 			                b->is_edge ? "edge" : "node", b->type ? b->type->name : "?");
 	}
-	return 0;
+	return edges_exist_at(db, r, &ir->pipeline, 0);
 }
 
 static int execute(struct grove_result **out, grove_db *db, const grove_target *target,
