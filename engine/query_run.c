@@ -147,7 +147,7 @@ static bool cat_has(const struct lang_catalog *cat, uint32_t id)
  * dropped and re-added is a new lifetime, engine §4.2). */
 /* Edge types walked by EXPAND steps (also inside anti-joins). */
 static int edges_exist_at(grove_db *db, const struct read_at *r, const struct gq_ir_pipeline *p,
-                          int depth)
+                          unsigned depth)
 {
 	if (depth > QX_MAX_STEPS)
 		return 0;
