@@ -408,6 +408,47 @@ static void ranges_checks(struct dec *d, const msgpack_object *f, struct lang_ca
 	}
 }
 
+static int cmp_prop_name(const void *a, const void *b)
+{
+	return strcmp((*(const struct lang_cat_property *const *)a)->name,
+	              (*(const struct lang_cat_property *const *)b)->name);
+}
+
+static int cmp_prop_id(const void *a, const void *b)
+{
+	uint32_t x = (*(const struct lang_cat_property *const *)a)->id;
+	uint32_t y = (*(const struct lang_cat_property *const *)b)->id;
+	return (x > y) - (x < y);
+}
+
+/* Property names and ids are unique within a type (lookups by name return
+ * the first; ids identify stored columns), and every id is below the next
+ * id to hand out. */
+static void props_distinct(struct dec *d, const struct lang_cat_type *t)
+{
+	if (d->failed || t->n_props == 0)
+		return;
+	const struct lang_cat_property **v = malloc(t->n_props * sizeof(*v));
+	if (v == NULL) {
+		bad(d, "out of memory");
+		return;
+	}
+	for (uint32_t i = 0; i < t->n_props; i++) {
+		v[i] = &t->props[i];
+		if (v[i]->id >= t->next_prop_id)
+			bad(d, "property id not below the next property id");
+	}
+	qsort(v, t->n_props, sizeof(*v), cmp_prop_name);
+	for (uint32_t i = 1; i < t->n_props && !d->failed; i++)
+		if (strcmp(v[i - 1]->name, v[i]->name) == 0)
+			bad(d, "property names not unique");
+	qsort(v, t->n_props, sizeof(*v), cmp_prop_id);
+	for (uint32_t i = 1; i < t->n_props && !d->failed; i++)
+		if (v[i - 1]->id == v[i]->id)
+			bad(d, "property ids not unique");
+	free(v);
+}
+
 static void type(struct dec *d, const msgpack_object *o, struct lang_cat_type *t, enum lang_cat_kind kind)
 {
 	const msgpack_object *f = arr(d, o, TYPE_FIELDS, 0, NULL, "type");
@@ -427,6 +468,7 @@ static void type(struct dec *d, const msgpack_object *o, struct lang_cat_type *t
 			prop(d, &pv[i], &t->props[i]);
 	}
 	t->next_prop_id = u32(d, &f[4], "next property id");
+	props_distinct(d, t);
 	t->implements = strs(d, &f[5], PG_MAX_IMPLEMENTS, &t->n_implements, "implements");
 	if (f[6].type != MSGPACK_OBJECT_NIL) {
 		t->has_key = 1;

@@ -399,6 +399,32 @@ Test(catalog_codec, refuses_a_wrong_version_and_deep_nesting)
 	free(deep);
 }
 
+Test(catalog_codec, refuses_a_type_with_two_properties_of_one_name)
+{
+	/* Found by tests/fuzz/fuzz_schema (crashes/schema/
+	 * decoded-duplicate-property): a damaged encoding renaming one
+	 * property to another's name decoded, and lookups by name then found
+	 * the wrong property. */
+	struct lang_catalog *c = catalog_ok("node A { ab: String  ac: I32 }");
+	void *buf = NULL;
+	size_t len = 0;
+	cr_assert_eq(lang_catalog_encode(&buf, &len, c), 0);
+	unsigned char *b = buf, *at = NULL;
+	for (size_t i = 0; i + 2 < len; i++)
+		if (b[i] == 0xa2 && b[i + 1] == 'a' && b[i + 2] == 'c')
+			at = &b[i + 2];
+	cr_assert_not_null(at);
+	*at = 'b';
+	struct lang_catalog *back = NULL;
+	struct lang_diag d = LANG_DIAG_INIT;
+	cr_expect_eq(lang_catalog_decode(&back, buf, len, &d), -1);
+	cr_expect_null(back);
+	cr_expect_str_eq(d.message, "catalog error: corrupt encoded catalog: property names not unique");
+	lang_diag_clear(&d);
+	free(buf);
+	lang_catalog_free(c);
+}
+
 Test(catalog_codec, refuses_an_array_announcing_more_items_than_bytes)
 {
 	/* array32 claiming 4294967295 items, then nothing: refused before the
