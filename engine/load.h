@@ -40,6 +40,10 @@ struct load_plan {
 	struct idset deleted;            /* (type, id) of entities removed  */
 	struct idset legacy;             /* legacy id spelling -> item      */
 	msgpack_sbuffer scratch;         /* rows are built here, then copied */
+	struct idset known;              /* (type, id) -> exists on the branch
+					  * (1) or not (0): endpoint checks  */
+	uint8_t rnd[4096];               /* random bytes for fresh ids       */
+	size_t rnd_used;
 	bool *present;                   /* by type id: the input has rows  */
 	struct value_validator *validators; /* by type id, lazily           */
 	bool *validator_ready;

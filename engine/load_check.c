@@ -46,7 +46,14 @@ static int exists_after(struct load_plan *p, const struct lang_cat_type *t, cons
 		return 1;
 	if (idset_get(&p->deleted, t->id, id, len) >= 0)
 		return 0;
-	return load_exists_now(p, t, id, len, NULL);
+	/* Edges name the same nodes again and again: ask the views once. */
+	int64_t k = idset_get(&p->known, t->id, id, len);
+	if (k >= 0)
+		return (int)k;
+	int r = load_exists_now(p, t, id, len, NULL);
+	if (r >= 0 && idset_put(&p->known, t->id, id, len, (uint32_t)r) < 0)
+		return -ENOMEM;
+	return r;
 }
 
 static int key_conflicts(struct load_plan *p)
