@@ -189,23 +189,29 @@ static int resolve_id(uint64_t *out, MDB_txn *txn, struct views *v, uint32_t typ
 		      const uint8_t *id, uint32_t id_len, uint64_t *next)
 {
 	uint8_t k[4 + LAYERED_KEY_MAX], ek[8];
-	int err = views_id_lookup(out, txn, v, type, id, id_len);
 
-	if (err != GROVE_ENOTFOUND || !next)
-		return err;
-	err = 1; /* a new entity */
+	if (!next)
+		return views_id_lookup(out, txn, v, type, id, id_len);
 	if (id_len > LAYERED_KEY_MAX - 4)
 		return log_error(GROVE_ETOOBIG, "an id of %u bytes exceeds the limit of %u bytes",
 				 id_len, LAYERED_KEY_MAX - 4);
-	*out = (*next)++;
+	/* One descent: offer the next id; an existing entry comes back. */
 	be32(k, type);
 	memcpy(k + 4, id, id_len);
-	be64(ek, *out);
-	int perr;
-	if ((perr = put(txn, v->ids, k, 4 + id_len, ek, 8, 0, "id map")) < 0 ||
-	    (perr = put(txn, v->names, ek, 8, k, 4 + id_len, MDB_APPEND, "name map")) < 0)
-		return perr;
-	return 1;
+	be64(ek, *next);
+	MDB_val key = { 4 + id_len, k }, val = { 8, ek };
+	int rc = mdb_put(txn, v->ids, &key, &val, MDB_NOOVERWRITE);
+	if (rc == MDB_KEYEXIST) {
+		if (val.mv_size != 8)
+			return log_error(GROVE_ECORRUPT, "id map entry has %zu bytes", val.mv_size);
+		*out = rd64(val.mv_data);
+		return 0;
+	}
+	if (rc)
+		return views_error(rc, "id map");
+	*out = (*next)++;
+	int perr = put(txn, v->names, ek, 8, k, 4 + id_len, MDB_APPEND, "name map");
+	return perr < 0 ? perr : 1;
 }
 
 /* An adjacency entry waiting to be written.  Within one transaction no
