@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "engine/engine.h"
+#include "engine/jsonw.h"
 #include "engine/schema_hist.h"
 #include "index/apply.h"
 #include "log/error.h"
@@ -203,4 +204,24 @@ int grove_schema_text(char **out, grove_db *db)
 	}
 	mdb_txn_abort(txn);
 	return err;
+}
+
+void engine_commit_json(struct jsonw *w, const grove_commit *c)
+{
+	jsonw_object_begin(w);
+	jsonw_key_cstr(w, "graph_commit_id");
+	jsonw_cstr(w, c->id);
+	jsonw_key_cstr(w, "graph_branch");
+	jsonw_cstr(w, c->branch);
+	jsonw_key_cstr(w, "graph_manifest_version");
+	jsonw_uint(w, c->graph_version);
+	jsonw_key_cstr(w, "parent_commit_id");
+	c->parent[0] ? jsonw_cstr(w, c->parent) : jsonw_null(w);
+	jsonw_key_cstr(w, "merged_parent_commit_id");
+	c->merged_parent[0] ? jsonw_cstr(w, c->merged_parent) : jsonw_null(w);
+	jsonw_key_cstr(w, "actor_id");
+	c->actor[0] ? jsonw_cstr(w, c->actor) : jsonw_null(w);
+	jsonw_key_cstr(w, "created_at");
+	jsonw_int(w, c->created_at_us);
+	jsonw_object_end(w);
 }

@@ -48,6 +48,18 @@ typedef int (*engine_row_fn)(void *arg, const struct lang_cat_type *t,
 int engine_each_row(grove_db *db, struct read_at *r, const struct lang_cat_type *t,
 		    engine_row_fn fn, void *arg);
 
+/* Call `fn` for each entity of `t` visible through `chain` in `txn`, in
+ * internal-id order (cheaper than engine_each_row), with its user id and
+ * its decoded row.  A stored row without an id is GROVE_ECORRUPT. */
+typedef int (*engine_visible_fn)(void *arg, const char *id, uint32_t id_len,
+				 const struct msgpack_object *row);
+int engine_each_visible(grove_db *db, MDB_txn *txn, const struct layer_chain *chain,
+			const struct lang_cat_type *t, engine_visible_fn fn, void *arg);
+
+/* The commit object of results (spec §9.2): id, branch, version, parents,
+ * actor, created_at. */
+void engine_commit_json(struct jsonw *w, const grove_commit *c);
+
 /* {"id", ["src", "dst",] props in schema order} of a stored row. */
 int engine_render_entity(struct jsonw *w, const struct lang_cat_type *t,
 			 const struct msgpack_object *o, bool endpoints);

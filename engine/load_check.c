@@ -78,40 +78,28 @@ static int key_conflicts(struct load_plan *p)
 	return 0;
 }
 
+struct overwrite_ctx {
+	struct load_plan *p;
+	const struct lang_cat_type *t;
+};
+
+static int mark_replaced(void *arg, const char *id, uint32_t len, const msgpack_object *row)
+{
+	struct overwrite_ctx *x = arg;
+	(void)row;
+	int64_t in = idset_get(&x->p->input, x->t->id, id, len);
+	if ((in < 0 || x->p->items[in].dead) && idset_put(&x->p->deleted, x->t->id, id, len, 0) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
 /* Overwrite: every existing entity of a type in the input that the input
  * does not hold again is deleted. */
 static int overwrite_deletions(struct load_plan *p, const struct lang_cat_type *t)
 {
-	struct layered_iter it;
-	uint8_t prefix[4];
-	int err;
-
-	layered_be32(prefix, t->id);
-	if ((err = layered_open(&it, p->at.txn, p->db->views->rows, &p->at.chain, prefix, 4,
-				NULL, 0)) < 0)
-		return db_error(p->db, err, NULL);
-	while ((err = layered_next(&it)) == 0) {
-		msgpack_unpacked up;
-		size_t off = 0;
-		msgpack_unpacked_init(&up);
-		if (msgpack_unpack_next(&up, it.value.mv_data, it.value.mv_size, &off) !=
-			    MSGPACK_UNPACK_SUCCESS || up.data.type != MSGPACK_OBJECT_ARRAY ||
-		    up.data.via.array.size < 1 || up.data.via.array.ptr[0].type != MSGPACK_OBJECT_STR) {
-			msgpack_unpacked_destroy(&up);
-			err = log_error(GROVE_ECORRUPT, "a stored row of %s has no id", t->name);
-			break;
-		}
-		const msgpack_object_str *id = &up.data.via.array.ptr[0].via.str;
-		int64_t in = idset_get(&p->input, t->id, id->ptr, id->size);
-		if ((in < 0 || p->items[in].dead) &&
-		    idset_put(&p->deleted, t->id, id->ptr, id->size, 0) < 0)
-			err = -ENOMEM;
-		msgpack_unpacked_destroy(&up);
-		if (err < 0)
-			break;
-	}
-	layered_close(&it);
-	return err == GROVE_ENOTFOUND ? 0 : db_error(p->db, err, NULL);
+	struct overwrite_ctx x = { p, t };
+	int err = engine_each_visible(p->db, p->at.txn, &p->at.chain, t, mark_replaced, &x);
+	return err < 0 ? db_error(p->db, err, NULL) : 0;
 }
 
 static int edge_endpoints(struct load_plan *p)

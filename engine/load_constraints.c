@@ -142,39 +142,21 @@ static int unpack_and(struct uniq *u, const void *buf, size_t len, const char *i
 	return err;
 }
 
+static int uniq_kept(void *arg, const char *id, uint32_t len, const msgpack_object *row)
+{
+	struct uniq *u = arg;
+	if (idset_get(&u->p->input, u->t->id, id, len) >= 0 ||
+	    idset_get(&u->p->deleted, u->t->id, id, len) >= 0)
+		return 0;
+	return uniq_add(u, row, id, len);
+}
+
 /* Committed rows the load keeps: not replaced by the input, not deleted. */
 static int uniq_committed(struct uniq *u)
 {
 	struct load_plan *p = u->p;
-	struct layered_iter it;
-	uint8_t prefix[4];
-	int err;
-
-	layered_be32(prefix, u->t->id);
-	if ((err = layered_open(&it, p->at.txn, p->db->views->rows, &p->at.chain, prefix, 4,
-				NULL, 0)) < 0)
-		return db_error(p->db, err, NULL);
-	while ((err = layered_next(&it)) == 0) {
-		const uint8_t *r = it.value.mv_data;
-		/* The id is the row's first string; unpack to find it. */
-		msgpack_unpacked up;
-		size_t off = 0;
-		msgpack_unpacked_init(&up);
-		bool ok = msgpack_unpack_next(&up, (const char *)r, it.value.mv_size, &off) ==
-				  MSGPACK_UNPACK_SUCCESS && up.data.type == MSGPACK_OBJECT_ARRAY &&
-			  up.data.via.array.size > 0 &&
-			  up.data.via.array.ptr[0].type == MSGPACK_OBJECT_STR;
-		const msgpack_object_str id = ok ? up.data.via.array.ptr[0].via.str
-						 : (msgpack_object_str){ 0, NULL };
-		if (ok && idset_get(&p->input, u->t->id, id.ptr, id.size) < 0 &&
-		    idset_get(&p->deleted, u->t->id, id.ptr, id.size) < 0)
-			err = uniq_add(u, &up.data, id.ptr, id.size);
-		msgpack_unpacked_destroy(&up);
-		if (err < 0)
-			break;
-	}
-	layered_close(&it);
-	return err == GROVE_ENOTFOUND ? 0 : err;
+	int err = engine_each_visible(p->db, p->at.txn, &p->at.chain, u->t, uniq_kept, u);
+	return err < 0 && !grove_errmsg(p->db)[0] ? db_error(p->db, err, NULL) : err;
 }
 
 static int unique_colset(struct load_plan *p, const struct lang_cat_type *t,

@@ -149,26 +149,6 @@ static int validation_conflict(struct merge *m)
 		? db_error(m->db, -ENOMEM, "out of memory") : 0;
 }
 
-static void write_commit(struct jsonw *w, const grove_commit *c)
-{
-	jsonw_object_begin(w);
-	jsonw_key_cstr(w, "graph_commit_id");
-	jsonw_cstr(w, c->id);
-	jsonw_key_cstr(w, "graph_branch");
-	jsonw_cstr(w, c->branch);
-	jsonw_key_cstr(w, "graph_manifest_version");
-	jsonw_uint(w, c->graph_version);
-	jsonw_key_cstr(w, "parent_commit_id");
-	c->parent[0] ? jsonw_cstr(w, c->parent) : jsonw_null(w);
-	jsonw_key_cstr(w, "merged_parent_commit_id");
-	c->merged_parent[0] ? jsonw_cstr(w, c->merged_parent) : jsonw_null(w);
-	jsonw_key_cstr(w, "actor_id");
-	c->actor[0] ? jsonw_cstr(w, c->actor) : jsonw_null(w);
-	jsonw_key_cstr(w, "created_at");
-	jsonw_int(w, c->created_at_us);
-	jsonw_object_end(w);
-}
-
 static char *conflicts_json(const struct merge_conflicts *c)
 {
 	struct jsonw w;
@@ -240,7 +220,7 @@ static int write_result(char **out, struct merge *m, const char *source, const c
 	jsonw_cstr(&w, outcome_names[outcome]);
 	jsonw_key_cstr(&w, "commit");
 	if (c)
-		write_commit(&w, c);
+		engine_commit_json(&w, c);
 	else
 		jsonw_null(&w);
 	jsonw_object_end(&w);

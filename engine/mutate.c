@@ -138,26 +138,10 @@ static void write_result(struct jsonw *w, const char *branch, const char *name, 
 	jsonw_key_cstr(w, "actor_id");
 	actor && *actor ? jsonw_cstr(w, actor) : jsonw_null(w);
 	jsonw_key_cstr(w, "commit");
-	if (!c) {
+	if (c)
+		engine_commit_json(w, c);
+	else
 		jsonw_null(w);
-	} else {
-		jsonw_object_begin(w);
-		jsonw_key_cstr(w, "graph_commit_id");
-		jsonw_cstr(w, c->id);
-		jsonw_key_cstr(w, "graph_branch");
-		jsonw_cstr(w, c->branch);
-		jsonw_key_cstr(w, "graph_manifest_version");
-		jsonw_uint(w, c->graph_version);
-		jsonw_key_cstr(w, "parent_commit_id");
-		c->parent[0] ? jsonw_cstr(w, c->parent) : jsonw_null(w);
-		jsonw_key_cstr(w, "merged_parent_commit_id");
-		c->merged_parent[0] ? jsonw_cstr(w, c->merged_parent) : jsonw_null(w);
-		jsonw_key_cstr(w, "actor_id");
-		c->actor[0] ? jsonw_cstr(w, c->actor) : jsonw_null(w);
-		jsonw_key_cstr(w, "created_at");
-		jsonw_int(w, c->created_at_us);
-		jsonw_object_end(w);
-	}
 	jsonw_object_end(w);
 }
 

@@ -36,40 +36,31 @@ static int with_row(struct mutation *m, const void *buf, size_t len, entity_fn f
 	return err;
 }
 
+struct walk {
+	struct mutation *m;
+	const struct lang_cat_type *t;
+	entity_fn fn;
+	void *arg;
+};
+
+static int visit(void *arg, const char *id, uint32_t len, const msgpack_object *row)
+{
+	struct walk *w = arg;
+	struct load_plan *p = &w->m->plan;
+	/* Staged rows and deletions shadow the branch's rows. */
+	if (load_staged(p, w->t, id, len) || idset_get(&p->deleted, w->t->id, id, len) >= 0)
+		return 0;
+	return w->fn(w->m, id, len, row, w->arg);
+}
+
 /* Every entity of `t` as the statement sees it. */
 static int each_entity(struct mutation *m, const struct lang_cat_type *t, entity_fn fn, void *arg)
 {
 	struct load_plan *p = &m->plan;
-	struct layered_iter it;
-	uint8_t prefix[4];
-	int err;
-
-	layered_be32(prefix, t->id);
-	if ((err = layered_open(&it, p->at.txn, p->db->views->rows, &p->at.chain, prefix, 4,
-				NULL, 0)) < 0)
-		return db_error(p->db, err, NULL);
-	while ((err = layered_next(&it)) == 0) {
-		struct row_probe { const char *id; uint32_t len; } pr = { 0 };
-		msgpack_unpacked up;
-		size_t off = 0;
-		msgpack_unpacked_init(&up);
-		if (msgpack_unpack_next(&up, it.value.mv_data, it.value.mv_size, &off) ==
-			    MSGPACK_UNPACK_SUCCESS && up.data.type == MSGPACK_OBJECT_ARRAY &&
-		    up.data.via.array.size > 0 && up.data.via.array.ptr[0].type == MSGPACK_OBJECT_STR) {
-			pr.id = up.data.via.array.ptr[0].via.str.ptr;
-			pr.len = up.data.via.array.ptr[0].via.str.size;
-		}
-		/* Staged rows and deletions shadow the branch's rows. */
-		if (pr.id && !load_staged(p, t, pr.id, pr.len) &&
-		    idset_get(&p->deleted, t->id, pr.id, pr.len) < 0)
-			err = fn(m, pr.id, pr.len, &up.data, arg);
-		msgpack_unpacked_destroy(&up);
-		if (err < 0)
-			break;
-	}
-	layered_close(&it);
-	if (err != GROVE_ENOTFOUND)
-		return err < 0 ? err : 0;
+	struct walk w = { m, t, fn, arg };
+	int err = engine_each_visible(p->db, p->at.txn, &p->at.chain, t, visit, &w);
+	if (err < 0)
+		return grove_errmsg(p->db)[0] ? err : db_error(p->db, err, NULL);
 	for (size_t i = 0; i < p->nitems; i++) {
 		struct load_item *s = &p->items[i];
 		if (s->t == t && !s->dead && (err = with_row(m, s->row, s->row_len, fn, arg)) < 0)

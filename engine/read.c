@@ -203,3 +203,32 @@ int grove_entity_json(char **out, grove_db *db, const grove_target *target, cons
 	*out = w.buf;
 	return 0;
 }
+
+int engine_each_visible(grove_db *db, MDB_txn *txn, const struct layer_chain *chain,
+			const struct lang_cat_type *t, engine_visible_fn fn, void *arg)
+{
+	struct layered_iter it;
+	uint8_t prefix[4];
+	int err;
+
+	be32(prefix, t->id);
+	if ((err = layered_open(&it, txn, db->views->rows, chain, prefix, 4, NULL, 0)) < 0)
+		return err;
+	while ((err = layered_next(&it)) == 0) {
+		msgpack_unpacked up;
+		size_t off = 0;
+		msgpack_unpacked_init(&up);
+		if (msgpack_unpack_next(&up, it.value.mv_data, it.value.mv_size, &off) !=
+			    MSGPACK_UNPACK_SUCCESS || up.data.type != MSGPACK_OBJECT_ARRAY ||
+		    up.data.via.array.size < 1 || up.data.via.array.ptr[0].type != MSGPACK_OBJECT_STR)
+			err = log_error(GROVE_ECORRUPT, "a stored row of %s has no id", t->name);
+		else
+			err = fn(arg, up.data.via.array.ptr[0].via.str.ptr,
+				 up.data.via.array.ptr[0].via.str.size, &up.data);
+		msgpack_unpacked_destroy(&up);
+		if (err < 0)
+			break;
+	}
+	layered_close(&it);
+	return err == GROVE_ENOTFOUND ? 0 : err;
+}
