@@ -59,9 +59,9 @@ extern "C" {
 #define GROVE_EPRECONDITION (-30985) /* the branch moved past the expected
                                         head commit                         */
 #define GROVE_ELIMIT        (-30984) /* a resource limit of the operation   */
-#define GROVE_EMERGE        (-30982) /* a merge met conflicts; nothing written */
 #define GROVE_ENOPARENT     (-30983) /* a commit's changes were asked of the
                                         genesis commit (no parent)          */
+#define GROVE_EMERGE        (-30982) /* a merge met conflicts; nothing written */
 #define GROVE_ERROR_LAST    (-30900)
 
 /* A static, human-readable name for an error code (Grove's or -errno). */
@@ -69,7 +69,7 @@ const char *grove_strerror(int err);
 
 /* OmniGraph's error kind for an error code: "BadRequest", "NotFound",
  * "Conflict", "KeyConflict", "PreconditionFailed", "ResourceLimitExceeded",
- * "CommitHasNoParent", "Internal". */
+ * "CommitHasNoParent", "MergeConflicts", "Internal". */
 const char *grove_error_kind(int err);
 
 /* ---- Opening a graph ------------------------------------------------ */
