@@ -416,6 +416,43 @@ static int current(struct mutation *m, const struct lang_cat_type *t, const char
 		? 0 : db_error(m->plan.db, GROVE_ECORRUPT, "a row does not decode");
 }
 
+/* `where <key> = v` on a node type with a one-column @key names at most
+ * one entity: its id is the key's text (ids of keyed nodes are canonical),
+ * so it is one lookup, not a walk of the type.  1: done (mt filled);
+ * 0: the predicate is not of that shape. */
+static int match_by_key(struct mutation *m, const struct gq_ir_mutation *st, struct matches *mt)
+{
+	const struct lang_cat_type *t = st->type;
+	const struct gq_ir_assign *a = &st->pred_target;
+	struct load_plan *p = &m->plan;
+	msgpack_unpacked up;
+	char *id;
+	size_t len;
+	int err;
+
+	if (st->is_edge || !t->has_key || t->key.n != 1 || st->pred_op != GQ_IR_EQ ||
+	    a->target != GQ_IR_PROPERTY || !a->prop || strcmp(a->prop, t->key.columns[0]) ||
+	    value_key_text(&id, &len, mt->pr->type, &mt->pr->up.data, &p->verr) < 0)
+		return 0;
+	msgpack_unpacked_init(&up);
+	if (!load_staged(p, t, id, (uint32_t)len) && idset_get(&p->deleted, t->id, id, (uint32_t)len) >= 0)
+		err = 0;
+	else if ((err = current(m, t, id, (uint32_t)len, &up)) == GROVE_ENOTFOUND)
+		err = 0;
+	else if (err == 0)
+		err = collect(m, id, (uint32_t)len, &up.data, mt);
+	msgpack_unpacked_destroy(&up);
+	free(id);
+	return err < 0 ? err : 1;
+}
+
+/* The entities a statement's predicate matches. */
+static int match(struct mutation *m, const struct gq_ir_mutation *st, struct matches *mt)
+{
+	int err = match_by_key(m, st, mt);
+	return err != 0 ? (err < 0 ? err : 0) : each_entity(m, st->type, collect, mt);
+}
+
 static int update(struct mutation *m, const struct gq_ir_mutation *st, unsigned long n)
 {
 	const struct lang_cat_type *t = st->type;
@@ -430,7 +467,7 @@ static int update(struct mutation *m, const struct gq_ir_mutation *st, unsigned 
 					st->assigns[i].prop);
 	if ((err = pred_init(&pr, m, st)) == 0) {
 		mt.pr = &pr;
-		err = each_entity(m, t, collect, &mt);
+		err = match(m, st, &mt);
 	}
 	for (size_t i = 0; !err && i < mt.n; i++) {
 		msgpack_unpacked up;
@@ -516,7 +553,7 @@ static int delete(struct mutation *m, const struct gq_ir_mutation *st)
 
 	if ((err = pred_init(&pr, m, st)) == 0) {
 		mt.pr = &pr;
-		err = each_entity(m, t, collect, &mt);
+		err = match(m, st, &mt);
 	}
 	for (size_t i = 0; !err && i < mt.n; i++) {
 		err = mark_deleted(m, t, mt.ids[i], mt.lens[i]);

@@ -18,6 +18,14 @@ static const char queries[] =
 	"}\n"
 	"query rename($n: String) { update Person set { name: $n } where name = \"Alice\" }\n"
 	"query drop($n: String) { delete Person where name = $n }\n"
+	"query gone($n: String) {\n"
+	"    delete Person where name = $n\n"
+	"    delete Person where name = $n\n"
+	"}\n"
+	"query fresh($n: String) {\n"
+	"    insert Person { name: $n, age: 1 }\n"
+	"    update Person set { age: 8 } where name = $n\n"
+	"}\n"
 	"query two($n: String) {\n"
 	"    insert Person { name: $n, age: 1 }\n"
 	"    insert Knows { from: $n, to: \"Nobody\" }\n"
@@ -75,6 +83,27 @@ Test(mutate, statements_see_the_writes_of_earlier_ones)
 	cr_assert_eq(grove_entity_json(&e, db, &t, "node:Person", "Alice"), 0);
 	cr_assert(strstr(e, "\"age\":50,\"email\":\"old@x\""), "%s", e);
 	grove_free(e);
+	grove_free(r);
+}
+
+/* `where <key> = v` is a lookup by id: it must see the same staged state
+ * as a walk of the type would. */
+Test(mutate, a_key_lookup_sees_earlier_inserts_and_deletes)
+{
+	grove_target t = { NULL, NULL };
+	char *r = mutate(NULL, "fresh", "{\"n\":\"Dana\"}", 0), *e;
+	cr_assert(strstr(r, "\"affected_nodes\":2"), "insert, then update of the staged row: %s", r);
+	cr_assert_eq(grove_entity_json(&e, db, &t, "node:Person", "Dana"), 0);
+	cr_assert(strstr(e, "\"age\":8"), "%s", e);
+	grove_free(e);
+	grove_free(r);
+	r = mutate(NULL, "gone", "{\"n\":\"Bob\"}", 0);
+	cr_assert(strstr(r, "\"affected_nodes\":1,\"affected_edges\":2"),
+		  "the second delete finds nothing more: %s", r);
+	cr_assert_eq(grove_entity_json(&e, db, &t, "node:Person", "Bob"), GROVE_ENOTFOUND);
+	grove_free(r);
+	r = mutate(NULL, "older", "{\"n\":\"Bob\"}", 0);
+	cr_assert(strstr(r, "\"commit\":null"), "%s", r);
 	grove_free(r);
 }
 
