@@ -33,6 +33,8 @@ struct load_plan {
 	int strict;
 	bool restage;                    /* mutations: a later put of the same
 					  * keyed id replaces the earlier one */
+	bool uncapped;                   /* branch merges: no keyed-entity cap
+					  * (it limits one input, not history) */
 	struct read_at at;               /* the branch as it is now         */
 	struct load_item *items;
 	size_t nitems, capitems;

@@ -261,26 +261,29 @@ static int put_effects(struct load_plan *p, enum lang_cat_kind kind)
 int load_unique(struct load_plan *p);
 int load_cardinality(struct load_plan *p);
 
-/* append and merge: at most GROVE_LOAD_KEYED_MAX entities of a keyed type. */
+/* append and merge loads, mutations: at most GROVE_LOAD_KEYED_MAX
+ * entities of a keyed type. */
 static int keyed_cap(struct load_plan *p)
 {
 	const struct lang_catalog *cat = p->db->cat;
-	for (uint32_t i = 0; i < cat->n_nodes; i++) {
-		const struct lang_cat_type *t = &cat->nodes[i];
-		uint64_t n = 0;
-		if (!t->has_key || !p->present[t->id])
-			continue;
-		for (size_t k = 0; k < p->nitems; k++)
-			n += p->items[k].t == t && !p->items[k].dead;
-		if (n > GROVE_LOAD_KEYED_MAX) {
-			char res[160];
-			snprintf(res, sizeof res, "keyed entities for node:%s", t->name);
-			db_error(p->db, GROVE_ELIMIT, "resource limit exceeded: %s: %lu > %u", res,
-				 (unsigned long)n, GROVE_LOAD_KEYED_MAX);
-			return db_error_limit(p->db, GROVE_ELIMIT, res, GROVE_LOAD_KEYED_MAX, n);
-		}
-	}
-	return 0;
+	uint64_t *count = calloc(cat->next_type_id + 1, sizeof *count);
+	const struct lang_cat_type *over = NULL;
+	if (!count)
+		return db_error(p->db, -ENOMEM, "out of memory");
+	for (size_t k = 0; k < p->nitems; k++)
+		count[p->items[k].t->id] += !p->items[k].dead;
+	for (uint32_t i = 0; !over && i < cat->n_nodes; i++)
+		if (cat->nodes[i].has_key && count[cat->nodes[i].id] > GROVE_LOAD_KEYED_MAX)
+			over = &cat->nodes[i];
+	uint64_t n = over ? count[over->id] : 0;
+	free(count);
+	if (!over)
+		return 0;
+	char res[160];
+	snprintf(res, sizeof res, "keyed entities for node:%s", over->name);
+	db_error(p->db, GROVE_ELIMIT, "resource limit exceeded: %s: %lu > %u", res, (unsigned long)n,
+		 GROVE_LOAD_KEYED_MAX);
+	return db_error_limit(p->db, GROVE_ELIMIT, res, GROVE_LOAD_KEYED_MAX, n);
 }
 
 int load_finish(struct load_plan *p)
@@ -288,7 +291,7 @@ int load_finish(struct load_plan *p)
 	const struct lang_catalog *cat = p->db->cat;
 	int err = 0;
 
-	if (p->mode != GROVE_LOAD_OVERWRITE && (err = keyed_cap(p)) < 0)
+	if (p->mode != GROVE_LOAD_OVERWRITE && !p->uncapped && (err = keyed_cap(p)) < 0)
 		return err;
 	if (p->mode == GROVE_LOAD_APPEND && (err = key_conflicts(p)) < 0)
 		return err;

@@ -243,7 +243,10 @@ static int commit_merge(struct merge *m, const char *source, const char *target,
 
 	if ((err = resolve_all(m)) < 0)
 		return err;
-	if (!m->conflicts.n && load_finish(&m->plan) < 0 && (err = validation_conflict(m)) < 0)
+	/* A failed check of the merged image is a conflict; anything else
+	 * (no memory, an I/O error) is the merge's error. */
+	if (!m->conflicts.n && (err = load_finish(&m->plan)) < 0 &&
+	    (err != GROVE_EINVAL || (err = validation_conflict(m)) < 0))
 		return err;
 	if (m->conflicts.n)
 		return conflicts_error(m);
@@ -322,6 +325,7 @@ int grove_merge_json(char **out, grove_db *db, const char *source, const char *t
 		return db_error(db, -ENOMEM, "out of memory");
 	if ((err = load_plan_init(&m.plan, db, GROVE_LOAD_MERGE, 0)) == 0) {
 		m.plan.restage = true;
+		m.plan.uncapped = true;
 		if ((err = read_at_open(&m.plan.at, db, &t)) == 0 &&
 		    (outcome = err = outcome_of(&m, source, target)) > 0)
 			err = commit_merge(&m, source, target, o ? o->actor : NULL, &c);

@@ -102,7 +102,8 @@ static enum value_cmp cmp_numbers(const msgpack_object *a, const msgpack_object 
 
 static enum value_cmp cmp_bytes(const char *a, uint32_t an, const char *b, uint32_t bn)
 {
-	int c = memcmp(a, b, an < bn ? an : bn);
+	uint32_t n = an < bn ? an : bn;
+	int c = n ? memcmp(a, b, n) : 0;   /* an empty string's pointer may be NULL */
 	return c != 0 ? sign3(c) : sign3((an > bn) - (an < bn));
 }
 

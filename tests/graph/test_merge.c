@@ -116,6 +116,26 @@ Test(merge, changes_on_both_sides_merge_cleanly_when_disjoint)
 	cr_assert_eq(gt_count(db, "main", NULL, "edge:Knows"), 0);
 }
 
+/* The 8192-keyed-entities cap limits one load or mutation, not the
+ * history a merge carries. */
+Test(merge, a_merge_carries_more_keyed_entities_than_one_load_may, .timeout = 120)
+{
+	for (int part = 0; part < 2; part++) {
+		size_t cap = 4600 * 64, n = 0;
+		char *jsonl = malloc(cap);
+		cr_assert(jsonl);
+		for (int i = 0; i < 4600; i++)
+			n += (size_t)snprintf(jsonl + n, cap - n,
+					      "{\"type\":\"Person\",\"data\":{\"name\":\"p%d-%d\"}}\n", part, i);
+		cr_assert_eq(gt_load(db, "feature", GROVE_LOAD_MERGE, jsonl, NULL), 0, "%s", grove_errmsg(db));
+		free(jsonl);
+	}
+	run("main", "remove_edges", NULL);
+	expect_outcome("merged");
+	cr_assert_eq(gt_count(db, "main", NULL, "node:Person"), 4 + 9200);
+	cr_assert_eq(gt_count(db, "main", NULL, "edge:Knows"), 0);
+}
+
 Test(merge, divergent_inserts_conflict)
 {
 	run("feature", "add_eve", "{\"a\":21}");
