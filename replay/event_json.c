@@ -82,7 +82,9 @@ static json_t *msgpack_bytes_to_json(struct event_bytes b)
 	if (!b.len)
 		return json_null();
 	msgpack_unpacked_init(&up);
-	if (msgpack_unpack_next(&up, (const char *)b.ptr, b.len, &off) == MSGPACK_UNPACK_SUCCESS)
+	/* Bytes from a log may be damaged: no count they announce is trusted. */
+	if (event_msgpack_bounded(b.ptr, b.len) &&
+	    msgpack_unpack_next(&up, (const char *)b.ptr, b.len, &off) == MSGPACK_UNPACK_SUCCESS)
 		j = mp_to_json(&up.data, 0);
 	else
 		j = hex_string(b.ptr, b.len);
