@@ -1,0 +1,341 @@
+/*
+ * mutate_bench — durable mutations (issue 6): one node insert per
+ * grove_mutate_json() from 1, 8 and 64 threads, next to the raw cost of the
+ * same durability (pwrite + fdatasync of 256 bytes, one thread) and SQLite
+ * (WAL, synchronous=FULL, one autocommit INSERT per op, a connection per
+ * thread, busy_timeout 10000), at the same thread counts.  Then same-key
+ * contention: 8 threads upserting the one key "hot" with different ages.
+ *
+ *   mutate_bench [--quick]
+ *
+ * Each case runs until its op budget is spent or its time is up (--quick:
+ * 2 s, 1 thread 2000 ops, 8 x 1000, 64 x 300; full: 10 s and 5x the ops).
+ * A grove op is one grove_mutate_json() of
+ *   query add($n: String, $a: I32) { insert Person { name: $n, age: $a } }
+ * with a distinct name (thread id + counter); a non-zero return is an error
+ * (ops/s counts the successful ops only).
+ * Runs in a fresh directory under $GROVE_BENCH_DIR (default /var/tmp),
+ * removed at the end.  Prints a table, then the headline lines:
+ *   result mutate.p50_ratio_1thread <grove 1-thread p50 / raw fdatasync p50>
+ *   result mutate.ops_per_s_64 <grove 64-thread ops/s>
+ *   result mutate.vs_sqlite_64 <grove 64-thread ops/s / sqlite 64-thread ops/s>
+ *   result mutate.samekey_errors <errors with 8 threads upserting one key>
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifdef HAVE_SQLITE3
+#include <sqlite3.h>
+#endif
+
+#include "gen.h"
+#include "grove.h"
+
+#define RECORD_BYTES 256
+
+static const char schema[] = "node Person { name: String @key\n age: I32? }\n";
+static const char add_query[] =
+	"query add($n: String, $a: I32) { insert Person { name: $n, age: $a } }\n";
+
+static char *work;
+
+static void die(const char *what, const char *msg)
+{
+	fprintf(stderr, "mutate_bench: %s: %s\n", what, msg);
+	exit(1);
+}
+
+struct result {
+	int ok;
+	double ops_per_s, p50_us, p99_us;
+	size_t ops, errors;
+};
+
+/* ---- the thread harness ---- */
+
+enum { SYS_GROVE, SYS_SQLITE };
+
+struct worker {
+	int sys, id, samekey;
+	void *db;                 /* grove_db, or sqlite3 (own connection)   */
+	double deadline;
+	size_t max_ops, n, errors;
+	double *lat;
+	char first_err[256];
+};
+
+static void note_error(struct worker *w, int err, const char *msg)
+{
+	if (!w->errors++)
+		snprintf(w->first_err, sizeof w->first_err, "%d %s", err, msg);
+}
+
+static void grove_op(struct worker *w, size_t i)
+{
+	grove_mutate_options o = { .branch = NULL, .actor = "bench" };
+	char params[96], *out = NULL;
+	if (w->samekey)
+		snprintf(params, sizeof params, "{\"n\":\"hot\",\"a\":%d}",
+			 w->id * 100000 + (int)i);
+	else
+		snprintf(params, sizeof params, "{\"n\":\"t%d_%zu\",\"a\":%d}", w->id, i,
+			 (int)(i % 100));
+	int err = grove_mutate_json(&out, w->db, &o, add_query, "add", params);
+	if (err)
+		note_error(w, err, grove_errmsg(w->db));
+	else
+		grove_free(out);
+}
+
+#ifdef HAVE_SQLITE3
+static void sqlite_op(struct worker *w, sqlite3_stmt *st, size_t i)
+{
+	char name[48];
+	snprintf(name, sizeof name, "t%d_%zu", w->id, i);
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 2, (int)(i % 100));
+	int rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE)
+		note_error(w, rc, sqlite3_errmsg(w->db));
+	sqlite3_reset(st);
+}
+#endif
+
+static void *run_worker(void *arg)
+{
+	struct worker *w = arg;
+#ifdef HAVE_SQLITE3
+	sqlite3_stmt *st = NULL;
+	if (w->sys == SYS_SQLITE &&
+	    sqlite3_prepare_v2(w->db, "INSERT INTO person VALUES (?1, ?2)", -1, &st, NULL))
+		die("sqlite prepare", sqlite3_errmsg(w->db));
+#endif
+	while (w->n < w->max_ops && bench_now_s() < w->deadline) {
+		double a = bench_now_s();
+#ifdef HAVE_SQLITE3
+		if (w->sys == SYS_SQLITE)
+			sqlite_op(w, st, w->n);
+		else
+#endif
+			grove_op(w, w->n);
+		w->lat[w->n++] = bench_now_s() - a;
+	}
+#ifdef HAVE_SQLITE3
+	sqlite3_finalize(st);
+#endif
+	return NULL;
+}
+
+/* Run `threads` workers (their sys, db and samekey already set) and sum up. */
+static struct result run_threads(struct worker *w, int threads, double secs, size_t per)
+{
+	pthread_t *t = calloc((size_t)threads, sizeof *t);
+	double t0 = bench_now_s();
+	size_t total = 0, errors = 0;
+	for (int i = 0; i < threads; i++) {
+		w[i].id = i;
+		w[i].deadline = t0 + secs;
+		w[i].max_ops = per;
+		w[i].lat = calloc(per, sizeof(double));
+		if (!w[i].lat || pthread_create(&t[i], NULL, run_worker, &w[i]))
+			die("thread", "cannot start");
+	}
+	for (int i = 0; i < threads; i++) {
+		pthread_join(t[i], NULL);
+		total += w[i].n;
+		errors += w[i].errors;
+	}
+	double el = bench_now_s() - t0;
+	double *all = malloc((total ? total : 1) * sizeof(double));
+	size_t n = 0;
+	for (int i = 0; i < threads; i++) {
+		memcpy(all + n, w[i].lat, w[i].n * sizeof(double));
+		n += w[i].n;
+		free(w[i].lat);
+		if (w[i].errors)
+			fprintf(stderr, "  thread %d: %zu errors, first: %s\n", i, w[i].errors,
+				w[i].first_err);
+	}
+	struct result r = { 1, (double)(total - errors) / el, bench_pct(all, n, 0.5) * 1e6,
+			    bench_pct(all, n, 0.99) * 1e6, total, errors };
+	free(all);
+	free(t);
+	return r;
+}
+
+/* ---- raw baseline: pwrite + fdatasync, one thread ---- */
+
+static struct result raw_baseline(size_t ops, double secs)
+{
+	char *file = bench_path(work, "raw.dat");
+	int fd = open(file, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	char rec[RECORD_BYTES];
+	double *lat = calloc(ops, sizeof(double));
+	size_t n = 0;
+
+	memset(rec, 'r', sizeof rec);
+	/* As a log segment: preallocated, written sequentially, one fdatasync
+	 * per record. */
+	if (fd < 0 || fallocate(fd, 0, 0, 64 << 20) < 0)
+		die("raw file", strerror(errno));
+	double t0 = bench_now_s();
+	while (n < ops && bench_now_s() < t0 + secs) {
+		double a = bench_now_s();
+		if (pwrite(fd, rec, sizeof rec, (off_t)(n * sizeof rec)) != sizeof rec ||
+		    fdatasync(fd) < 0)
+			die("raw write", strerror(errno));
+		lat[n++] = bench_now_s() - a;
+	}
+	double el = bench_now_s() - t0;
+	close(fd);
+	unlink(file);
+	free(file);
+	struct result r = { 1, (double)n / el, bench_pct(lat, n, 0.5) * 1e6,
+			    bench_pct(lat, n, 0.99) * 1e6, n, 0 };
+	free(lat);
+	return r;
+}
+
+/* ---- grove ---- */
+
+static struct result grove_case(const char *name, int threads, int samekey, double secs,
+				size_t per)
+{
+	char *dir = bench_path(work, name);
+	grove_options go = GROVE_OPTIONS_INIT;
+	grove_db *db;
+	int err = grove_init(&db, dir, schema, &go);
+	if (err)
+		die("grove_init", grove_errmsg(NULL));
+	struct worker *w = calloc((size_t)threads, sizeof *w);
+	for (int i = 0; i < threads; i++)
+		w[i] = (struct worker){ .sys = SYS_GROVE, .samekey = samekey, .db = db };
+	struct result r = run_threads(w, threads, secs, per);
+	free(w);
+	grove_close(db);
+	bench_rmtree(dir);
+	free(dir);
+	return r;
+}
+
+/* ---- sqlite ---- */
+
+#ifdef HAVE_SQLITE3
+static void sql_exec(sqlite3 *db, const char *sql)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+		die(sql, msg ? msg : sqlite3_errmsg(db));
+}
+
+static sqlite3 *sql_open(const char *file)
+{
+	sqlite3 *db;
+	if (sqlite3_open(file, &db) != SQLITE_OK)
+		die("sqlite open", sqlite3_errmsg(db));
+	sqlite3_busy_timeout(db, 10000);
+	sql_exec(db, "PRAGMA journal_mode=WAL");
+	sql_exec(db, "PRAGMA synchronous=FULL");
+	return db;
+}
+
+static struct result sqlite_case(const char *name, int threads, double secs, size_t per)
+{
+	char *file = bench_path(work, name);
+	sqlite3 *setup = sql_open(file);
+	sql_exec(setup, "CREATE TABLE person(name TEXT PRIMARY KEY, age INT)");
+	struct worker *w = calloc((size_t)threads, sizeof *w);
+	for (int i = 0; i < threads; i++)
+		w[i] = (struct worker){ .sys = SYS_SQLITE, .db = sql_open(file) };
+	struct result r = run_threads(w, threads, secs, per);
+	for (int i = 0; i < threads; i++)
+		sqlite3_close(w[i].db);
+	free(w);
+	sqlite3_close(setup);
+	free(file);
+	return r;
+}
+#else
+static struct result sqlite_case(const char *name, int threads, double secs, size_t per)
+{
+	(void)name, (void)threads, (void)secs, (void)per;
+	return (struct result){ 0, 0, 0, 0, 0, 0 };
+}
+#endif
+
+/* ---- output ---- */
+
+static void row(const char *name, struct result r)
+{
+	if (!r.ok) {
+		printf("%-30s %12s\n", name, "not available");
+		return;
+	}
+	printf("%-30s %12.0f %10.1f %10.1f %8zu %8zu\n", name, r.ops_per_s, r.p50_us, r.p99_us,
+	       r.ops, r.errors);
+}
+
+static void print_loadavg(void)
+{
+	char buf[128] = "";
+	FILE *f = fopen("/proc/loadavg", "r");
+	if (f) {
+		if (!fgets(buf, sizeof buf, f))
+			buf[0] = 0;
+		fclose(f);
+	}
+	buf[strcspn(buf, "\n")] = 0;
+	printf("load average (/proc/loadavg): %s\n", *buf ? buf : "unknown");
+	fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+	int quick = argc == 2 && !strcmp(argv[1], "--quick");
+	if (argc > 2 || (argc == 2 && !quick)) {
+		fprintf(stderr, "usage: mutate_bench [--quick]\n");
+		return 2;
+	}
+	print_loadavg();
+	work = bench_mkdtemp("grove-mutate-bench");
+	double secs = quick ? 2.0 : 10.0;
+	size_t k = quick ? 1 : 5;
+
+	struct result raw = raw_baseline(2000 * k, secs);
+	struct result g1 = grove_case("g1", 1, 0, secs, 2000 * k);
+	struct result g8 = grove_case("g8", 8, 0, secs, 1000 * k);
+	struct result g64 = grove_case("g64", 64, 0, secs, 300 * k);
+	struct result s1 = sqlite_case("s1.db", 1, secs, 2000 * k);
+	struct result s8 = sqlite_case("s8.db", 8, secs, 1000 * k);
+	struct result s64 = sqlite_case("s64.db", 64, secs, 300 * k);
+	struct result hot = grove_case("hot", 8, 1, secs, 1000 * k);
+
+	printf("mutate_bench (%s), one node insert per durable mutation, dir %s\n",
+	       quick ? "quick" : "full", work);
+	printf("%-30s %12s %10s %10s %8s %8s\n", "case", "ops/s", "p50 us", "p99 us", "ops",
+	       "errors");
+	row("raw pwrite+fdatasync, 1 thread", raw);
+	row("grove, 1 thread", g1);
+	row("grove, 8 threads", g8);
+	row("grove, 64 threads", g64);
+	row("sqlite WAL FULL, 1 thread", s1);
+	row("sqlite WAL FULL, 8 threads", s8);
+	row("sqlite WAL FULL, 64 threads", s64);
+	row("grove same key, 8 threads", hot);
+	printf("result mutate.p50_ratio_1thread %.3f\n", g1.p50_us / raw.p50_us);
+	printf("result mutate.ops_per_s_64 %.0f\n", g64.ops_per_s);
+	if (s64.ok && s64.ops_per_s > 0)
+		printf("result mutate.vs_sqlite_64 %.2f\n", g64.ops_per_s / s64.ops_per_s);
+	else
+		printf("result mutate.vs_sqlite_64 n/a\n");
+	printf("result mutate.samekey_errors %zu\n", hot.errors);
+
+	bench_rmtree(work);
+	free(work);
+	return 0;
+}
