@@ -259,3 +259,56 @@ Test(merge, concurrent_merges_of_distinct_pairs_land_in_their_own_targets, .time
 	}
 	cr_assert_eq(grove_verify(dir), 0, "%s", grove_errmsg(NULL));
 }
+
+/* Writes to main racing merges into main: each merge revalidates against
+ * the head it commits on, so no write is lost and no merge lands twice. */
+static void *write_main(void *arg)
+{
+	int *err = arg;
+	for (int i = 0; i < 60 && !*err; i++) {
+		char row[96];
+		snprintf(row, sizeof row, "{\"type\":\"Person\",\"data\":{\"name\":\"w%02d\"}}\n", i);
+		*err = gt_load(db, NULL, GROVE_LOAD_APPEND, row, NULL);
+	}
+	return NULL;
+}
+
+static void *merge_many(void *arg)
+{
+	int *err = arg;
+	for (int i = 0; i < 15 && !*err; i++) {
+		char b[16], row[160], *out = NULL;
+		snprintf(b, sizeof b, "c%02d", i);
+		snprintf(row, sizeof row, "{\"type\":\"Person\",\"data\":{\"name\":\"%s_0\"}}\n"
+			 "{\"type\":\"Person\",\"data\":{\"name\":\"%s_1\"}}\n", b, b);
+		grove_merge_options mo = { .delete_branch = 1 };
+		if ((*err = grove_branch_create(db, b, "main", NULL)) == 0 &&
+		    (*err = gt_load(db, b, GROVE_LOAD_APPEND, row, NULL)) == 0 &&
+		    (*err = grove_merge_json(&out, db, b, "main", &mo)) == 0 &&
+		    !strstr(out, "\"outcome\":\"merged\"") && !strstr(out, "\"outcome\":\"fast_forward\""))
+			*err = -1;
+		grove_free(out);
+	}
+	return NULL;
+}
+
+Test(merge, writes_to_the_target_during_merges_are_never_lost, .timeout = 120)
+{
+	int werr = 0, merr = 0;
+	pthread_t w, m;
+	pthread_create(&w, NULL, write_main, &werr);
+	pthread_create(&m, NULL, merge_many, &merr);
+	pthread_join(w, NULL);
+	pthread_join(m, NULL);
+	cr_assert_eq(werr, 0, "write: %s", grove_errmsg(db));
+	cr_assert_eq(merr, 0, "merge: %s", grove_errmsg(db));
+	cr_assert_eq(gt_count(db, "main", NULL, "node:Person"), 4 + 60 + 15 * 2);
+	grove_target t = { "main", NULL };
+	for (int i = 0; i < 60; i++) {
+		char name[8], *e = NULL;
+		snprintf(name, sizeof name, "w%02d", i);
+		cr_assert_eq(grove_entity_json(&e, db, &t, "node:Person", name), 0, "%s is lost", name);
+		grove_free(e);
+	}
+	cr_assert_eq(grove_verify(dir), 0, "%s", grove_errmsg(NULL));
+}
