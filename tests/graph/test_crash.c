@@ -9,16 +9,15 @@
  * GROVE_CRASH_TRIALS sets the number of trials (default 120).
  */
 #include <criterion/criterion.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "graph_testutil.h"
+#include "gt_crash.h"
 
 #define LOAD_ROWS 40
 #define TRIALS_PER_GRAPH 15
@@ -61,14 +60,12 @@ static void load_rows(grove_db *db, int fd, const char *branch, unsigned tag, un
 	report(fd, 'L', branch, r.commit.id);
 }
 
-static void child(const char *dir, int fd, unsigned tag, const char *failpoint)
+static void child(const char *dir, int fd, unsigned tag)
 {
 	grove_options opts = small_chunks();
 	grove_db *db;
 	char name[24];
 
-	if (failpoint)
-		setenv("GROVE_FAILPOINT", failpoint, 1);
 	if (grove_open(&db, dir, &opts) != 0)
 		_exit(2);
 	for (unsigned seq = 0;; seq++) {
@@ -118,70 +115,25 @@ static void check_acks(grove_db *db, const struct ack *acks, size_t n)
 	}
 }
 
-static struct ack *collect(int fd, size_t *n)
-{
-	size_t cap = 256;
-	struct ack *v = malloc(cap * sizeof *v);
-	*n = 0;
-	for (;;) {
-		if (*n == cap)
-			v = realloc(v, (cap *= 2) * sizeof *v);
-		ssize_t r = read(fd, &v[*n], sizeof *v);
-		if (r <= 0)
-			break;
-		cr_assert_eq(r, (ssize_t)sizeof *v);
-		(*n)++;
-	}
-	return v;
-}
-
 static const char *const failpoints[] = {
 	"seq.appended", "seq.between_chunks", "seq.durable", "apply.begin", "apply.mid",
 	"seq.applied", "log.write.before", "log.write.after",
 };
 #define NFAILPOINTS (sizeof failpoints / sizeof failpoints[0])
 
-static size_t total_acks, fired;
+static struct gt_crash harness = { child, sizeof(struct ack), 30, 0, 0 };
 
 static void trial(const char *dir, unsigned tag)
 {
 	char fp[64];
 	const char *failpoint = NULL;
-	int p[2];
 
 	/* Half the trials die at a failpoint (each point in turn), half at a
 	 * random moment. */
-	if (tag % 2 == 0) {
-		snprintf(fp, sizeof fp, "%s:%d", failpoints[(tag / 2) % NFAILPOINTS], 1 + rand() % 3);
-		failpoint = fp;
-	}
-	cr_assert_eq(pipe(p), 0);
-	pid_t pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		close(p[0]);
-		child(dir, p[1], tag, failpoint);
-	}
-	close(p[1]);
-	/* Let the child acknowledge something first (or die at its
-	 * failpoint), so every trial tests recovery of real work. */
-	struct pollfd pfd = { p[0], POLLIN, 0 };
-	(void)poll(&pfd, 1, 5000);
-	struct timespec ts = { 0, (long)(rand() % 30) * 1000000L };
-	nanosleep(&ts, NULL);
-	int status;
-	if (waitpid(pid, &status, WNOHANG) == pid) {
-		fired++; /* died at its failpoint before we killed it */
-	} else {
-		kill(pid, SIGKILL);
-		cr_assert_eq(waitpid(pid, &status, 0), pid);
-	}
-	cr_assert(WIFSIGNALED(status), "the child died of SIGKILL (exit %d)",
-		  WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	if (tag % 2 == 0)
+		failpoint = gt_failpoint(fp, sizeof fp, failpoints, NFAILPOINTS, tag / 2, 3);
 	size_t n;
-	struct ack *acks = collect(p[0], &n);
-	close(p[0]);
-	total_acks += n;
+	struct ack *acks = gt_crash_once(&harness, dir, tag, failpoint, &n);
 
 	grove_options opts = small_chunks();
 	grove_db *db;
@@ -195,27 +147,5 @@ static void trial(const char *dir, unsigned tag)
 
 Test(crash, acknowledged_writes_survive_and_loads_are_atomic, .timeout = 900)
 {
-	const char *env = getenv("GROVE_CRASH_TRIALS");
-	int trials = env ? atoi(env) : 120;
-	unsigned seed = (unsigned)time(NULL);
-	char *dir = NULL;
-
-	cr_log_info("graph crash trials: %d, seed %u", trials, seed);
-	srand(seed);
-	for (int t = 0; t < trials; t++) {
-		if (t % TRIALS_PER_GRAPH == 0) {
-			if (dir) {
-				gt_rmtree(dir);
-				free(dir);
-			}
-			dir = gt_dir("crash");
-			grove_close(gt_init(dir, NULL));
-		}
-		trial(dir, (unsigned)t);
-	}
-	gt_rmtree(dir);
-	free(dir);
-	cr_log_info("%zu acknowledged operations checked; %zu trials died at their failpoint",
-		    total_acks, fired);
-	cr_assert_geq(total_acks, (size_t)trials / 2, "the workload made progress before the kills");
+	gt_crash_run(&harness, "crash", NULL, 120, TRIALS_PER_GRAPH, trial);
 }

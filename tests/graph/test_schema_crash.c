@@ -10,16 +10,15 @@
  * GROVE_CRASH_TRIALS sets the number of trials (default 60).
  */
 #include <criterion/criterion.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "graph_testutil.h"
+#include "gt_crash.h"
 
 #define LOAD_ROWS 20
 #define TRIALS_PER_GRAPH 12
@@ -73,11 +72,9 @@ static void load(grove_db *db, int fd, int human, unsigned tag, unsigned seq)
 	report(fd, 'L', r.commit.id);
 }
 
-static void child(const char *dir, int fd, unsigned tag, const char *failpoint)
+static void child(const char *dir, int fd, unsigned tag)
 {
 	grove_db *db;
-	if (failpoint)
-		setenv("GROVE_FAILPOINT", failpoint, 1);
 	if (grove_open(&db, dir, NULL) != 0)
 		_exit(2);
 	int human = is_human(db);
@@ -96,23 +93,6 @@ static void child(const char *dir, int fd, unsigned tag, const char *failpoint)
 		human = !human;
 		load(db, fd, human, tag, seq);
 	}
-}
-
-static struct ack *collect(int fd, size_t *n)
-{
-	size_t cap = 64;
-	struct ack *v = malloc(cap * sizeof *v);
-	*n = 0;
-	for (;;) {
-		if (*n == cap)
-			v = realloc(v, (cap *= 2) * sizeof *v);
-		ssize_t r = read(fd, &v[*n], sizeof *v);
-		if (r <= 0)
-			break;
-		cr_assert_eq(r, (ssize_t)sizeof *v);
-		(*n)++;
-	}
-	return v;
 }
 
 /* All or nothing: the number of apply commits on main decides the schema
@@ -149,43 +129,17 @@ static const char *const failpoints[] = {
 };
 #define NFAILPOINTS (sizeof failpoints / sizeof failpoints[0])
 
-static size_t total_acks, fired;
+static struct gt_crash harness = { child, sizeof(struct ack), 40, 0, 0 };
 
 static void trial(const char *dir, unsigned tag)
 {
 	char fp[64];
 	const char *failpoint = NULL;
-	int p[2];
 
-	if (tag % 3 != 2) { /* two in three at a failpoint, each in turn */
-		snprintf(fp, sizeof fp, "%s:%d", failpoints[(tag * 2 / 3) % NFAILPOINTS], 1 + rand() % 3);
-		failpoint = fp;
-	}
-	cr_assert_eq(pipe(p), 0);
-	pid_t pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		close(p[0]);
-		child(dir, p[1], tag, failpoint);
-	}
-	close(p[1]);
-	struct pollfd pfd = { p[0], POLLIN, 0 };
-	(void)poll(&pfd, 1, 5000);
-	struct timespec ts = { 0, (long)(rand() % 40) * 1000000L };
-	nanosleep(&ts, NULL);
-	int status;
-	if (waitpid(pid, &status, WNOHANG) == pid) {
-		fired++;
-	} else {
-		kill(pid, SIGKILL);
-		cr_assert_eq(waitpid(pid, &status, 0), pid);
-	}
-	cr_assert(WIFSIGNALED(status), "the child died of SIGKILL (exit %d)",
-		  WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	if (tag % 3 != 2) /* two in three at a failpoint, each in turn */
+		failpoint = gt_failpoint(fp, sizeof fp, failpoints, NFAILPOINTS, tag * 2 / 3, 3);
 	size_t n;
-	struct ack *acks = collect(p[0], &n);
-	close(p[0]);
-	total_acks += n;
+	struct ack *acks = gt_crash_once(&harness, dir, tag, failpoint, &n);
 	grove_db *db;
 	for (int round = 0; round < 2; round++) { /* a second open replays nothing new */
 		cr_assert_eq(grove_open(&db, dir, NULL), 0, "reopen: %s", grove_errmsg(NULL));
@@ -198,26 +152,5 @@ static void trial(const char *dir, unsigned tag)
 
 Test(schema_crash, an_apply_is_all_or_nothing_after_a_crash, .timeout = 900)
 {
-	const char *env = getenv("GROVE_CRASH_TRIALS");
-	int trials = env ? atoi(env) : 60;
-	unsigned seed = (unsigned)time(NULL);
-	char *dir = NULL;
-
-	cr_log_info("schema crash trials: %d, seed %u", trials, seed);
-	srand(seed);
-	for (int t = 0; t < trials; t++) {
-		if (t % TRIALS_PER_GRAPH == 0) {
-			if (dir) {
-				gt_rmtree(dir);
-				free(dir);
-			}
-			dir = gt_dir("schema-crash");
-			grove_close(gt_init(dir, person_pg));
-		}
-		trial(dir, (unsigned)t);
-	}
-	gt_rmtree(dir);
-	free(dir);
-	cr_log_info("%zu acknowledged operations checked; %zu trials died at their failpoint", total_acks, fired);
-	cr_assert_geq(total_acks, (size_t)trials / 2, "the workload made progress before the kills");
+	gt_crash_run(&harness, "schema-crash", person_pg, 60, TRIALS_PER_GRAPH, trial);
 }

@@ -1,0 +1,102 @@
+/* gt_crash.c — see gt_crash.h. */
+#include "gt_crash.h"
+
+#include <criterion/criterion.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "graph_testutil.h"
+
+static void *collect(int fd, size_t size, size_t *n)
+{
+	size_t cap = 256;
+	char *v = malloc(cap * size);
+	*n = 0;
+	for (;;) {
+		if (*n == cap)
+			v = realloc(v, (cap *= 2) * size);
+		ssize_t r = read(fd, v + *n * size, size);
+		if (r <= 0)
+			break;
+		cr_assert_eq(r, (ssize_t)size);
+		(*n)++;
+	}
+	return v;
+}
+
+void *gt_crash_once(struct gt_crash *c, const char *dir, unsigned tag, const char *failpoint,
+		    size_t *n)
+{
+	int p[2], status;
+	cr_assert_eq(pipe(p), 0);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		close(p[0]);
+		if (failpoint)
+			setenv("GROVE_FAILPOINT", failpoint, 1);
+		c->child(dir, p[1], tag);
+		_exit(1);
+	}
+	close(p[1]);
+	/* Let the child acknowledge something first (or die at its
+	 * failpoint), so every trial tests recovery of real work. */
+	struct pollfd pfd = { p[0], POLLIN, 0 };
+	(void)poll(&pfd, 1, 5000);
+	struct timespec ts = { 0, (long)(rand() % (c->max_wait_ms + 1)) * 1000000L };
+	nanosleep(&ts, NULL);
+	if (waitpid(pid, &status, WNOHANG) == pid) {
+		c->fired++; /* died at its failpoint before we killed it */
+	} else {
+		kill(pid, SIGKILL);
+		cr_assert_eq(waitpid(pid, &status, 0), pid);
+	}
+	cr_assert(WIFSIGNALED(status), "the child died of SIGKILL (exit %d)",
+		  WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	void *acks = collect(p[0], c->ack_size, n);
+	close(p[0]);
+	c->total_acks += *n;
+	return acks;
+}
+
+const char *gt_failpoint(char *buf, size_t size, const char *const *list, size_t n, size_t i,
+			 int max_hit)
+{
+	snprintf(buf, size, "%s:%d", list[i % n], 1 + rand() % max_hit);
+	return buf;
+}
+
+void gt_crash_run(struct gt_crash *c, const char *tag, const char *schema, int count, int per_graph,
+		  void (*trial)(const char *dir, unsigned t))
+{
+	const char *env = getenv("GROVE_CRASH_TRIALS");
+	int trials = env ? atoi(env) : count;
+	unsigned seed = (unsigned)time(NULL);
+	char *dir = NULL;
+
+	cr_log_info("%s trials: %d, seed %u", tag, trials, seed);
+	srand(seed);
+	for (int t = 0; t < trials; t++) {
+		if (t % per_graph == 0) {
+			if (dir) {
+				gt_rmtree(dir);
+				free(dir);
+			}
+			dir = gt_dir(tag);
+			grove_close(gt_init(dir, schema));
+		}
+		trial(dir, (unsigned)t);
+	}
+	if (dir) {
+		gt_rmtree(dir);
+		free(dir);
+	}
+	cr_log_info("%zu acknowledged operations checked; %zu trials died at their failpoint",
+		    c->total_acks, c->fired);
+	cr_assert_geq(c->total_acks, (size_t)trials / 2, "the workload made progress before the kills");
+}
