@@ -10,31 +10,11 @@
 
 #include "grove.h"
 #include "lang/catalog.h"
+#include "lang/json_out.h"
 
 void grove_free(void *p)
 {
 	free(p);
-}
-
-/* Write s as a JSON string literal. */
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		switch (*p) {
-		case '"':  fputs("\\\"", f); break;
-		case '\\': fputs("\\\\", f); break;
-		case '\n': fputs("\\n", f); break;
-		case '\r': fputs("\\r", f); break;
-		case '\t': fputs("\\t", f); break;
-		default:
-			if (*p < 0x20)
-				fprintf(f, "\\u%04x", *p);
-			else
-				fputc(*p, f);
-		}
-	}
-	fputc('"', f);
 }
 
 static unsigned count_props(const struct lang_catalog *cat)
@@ -71,18 +51,18 @@ static void json_type(FILE *f, const struct lang_cat_type *t, int first)
 {
 	static const char *const kinds[] = { "", "interface", "node", "edge" };
 	fprintf(f, "%s{\"kind\":\"%s\",\"name\":", first ? "" : ",", kinds[t->kind]);
-	json_str(f, t->name);
+	lang_json_str(f, t->name);
 	if (t->kind == LANG_CAT_EDGE) {
 		fputs(",\"from\":", f);
-		json_str(f, t->from_type);
+		lang_json_str(f, t->from_type);
 		fputs(",\"to\":", f);
-		json_str(f, t->to_type);
+		lang_json_str(f, t->to_type);
 	}
 	if (t->has_key) {
 		fputs(",\"key\":[", f);
 		for (uint32_t i = 0; i < t->key.n; i++) {
 			fputs(i ? "," : "", f);
-			json_str(f, t->key.columns[i]);
+			lang_json_str(f, t->key.columns[i]);
 		}
 		fputc(']', f);
 	}
@@ -90,9 +70,9 @@ static void json_type(FILE *f, const struct lang_cat_type *t, int first)
 	for (uint32_t i = 0; i < t->n_props; i++) {
 		char *ty = lang_type_display(&t->props[i].type);
 		fputs(i ? ",{\"name\":" : "{\"name\":", f);
-		json_str(f, t->props[i].name);
+		lang_json_str(f, t->props[i].name);
 		fputs(",\"type\":", f);
-		json_str(f, ty ? ty : "?");
+		lang_json_str(f, ty ? ty : "?");
 		fputc('}', f);
 		free(ty);
 	}
@@ -112,7 +92,7 @@ static void report_ok(FILE *f, const struct lang_catalog *cat, const char *file,
 		return;
 	}
 	fputs("{\"status\":\"ok\",\"file\":", f);
-	json_str(f, file);
+	lang_json_str(f, file);
 	fprintf(f, ",\"node_types\":%u,\"edge_types\":%u,\"interfaces\":%u,\"properties\":%u,\"types\":[",
 	        cat->n_nodes, cat->n_edges, cat->n_interfaces, count_props(cat));
 	int first = 1;
@@ -132,9 +112,9 @@ static void report_error(FILE *f, const struct lang_diag *d, const char *file, i
 		return;
 	}
 	fputs("{\"status\":\"error\",\"file\":", f);
-	json_str(f, file);
+	lang_json_str(f, file);
 	fputs(",\"message\":", f);
-	json_str(f, d->message);
+	lang_json_str(f, d->message);
 	if (d->has_span)
 		fprintf(f, ",\"line\":%u,\"column\":%u", (unsigned)d->line, (unsigned)d->col);
 	fputs("}\n", f);

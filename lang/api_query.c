@@ -9,6 +9,7 @@
 
 #include "grove.h"
 #include "lang/catalog.h"
+#include "lang/json_out.h"
 #include "lang/lint.h"
 
 /* The schema's diagnostic as the report (text or a small JSON object). */
@@ -23,16 +24,9 @@ static int schema_failed(char **out_report, const struct lang_diag *d, const cha
 	const char *msg = d->message ? d->message : "invalid schema";
 	if (json) {
 		/* The message may hold newlines and quotes (the caret rendering). */
-		fputs("{\"status\":\"error\",\"schema_error\":\"", f);
-		for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
-			if (*p == '"' || *p == '\\')
-				fprintf(f, "\\%c", *p);
-			else if (*p < 0x20)
-				fprintf(f, "\\u%04x", *p);
-			else
-				fputc(*p, f);
-		}
-		fputs("\"}\n", f);
+		fputs("{\"status\":\"error\",\"schema_error\":", f);
+		lang_json_str(f, msg);
+		fputs("}\n", f);
 	} else if (d->has_span) {
 		fprintf(f, "%s:%u:%u: %s\n", pg_name, (unsigned)d->line, (unsigned)d->col, msg);
 	} else {

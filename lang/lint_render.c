@@ -5,30 +5,11 @@
  * Output goes to an in-memory stream; nothing here touches files.
  */
 #include "lang/lint.h"
+#include "lang/json_out.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		switch (*p) {
-		case '"': fputs("\\\"", f); break;
-		case '\\': fputs("\\\\", f); break;
-		case '\n': fputs("\\n", f); break;
-		case '\r': fputs("\\r", f); break;
-		case '\t': fputs("\\t", f); break;
-		default:
-			if (*p < 0x20)
-				fprintf(f, "\\u%04x", *p);
-			else
-				fputc(*p, f);
-		}
-	}
-	fputc('"', f);
-}
 
 static const char *severity_name(enum gq_lint_severity s)
 {
@@ -41,7 +22,7 @@ static void facts_json(FILE *f, const struct gq_lint_fact *v, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		fprintf(f, "%s{\"kind\":\"%s\",\"type_name\":", i ? "," : "",
 		        v[i].is_edge ? "edge" : "node");
-		json_str(f, v[i].type_name);
+		lang_json_str(f, v[i].type_name);
 		fputc('}', f);
 	}
 	fputc(']', f);
@@ -53,7 +34,7 @@ static void operation_json(FILE *f, const struct gq_lint_result *r)
 	for (size_t i = 0; i < r->n_fields; i++) {
 		const struct gq_lint_field *fd = &r->fields[i];
 		fputs(i ? ",{\"name\":" : "{\"name\":", f);
-		json_str(f, fd->name ? fd->name : "");
+		lang_json_str(f, fd->name ? fd->name : "");
 		fprintf(f, ",\"kind\":\"%s\"", fd->kind);
 		if (fd->item_kind != NULL)
 			fprintf(f, ",\"item_kind\":\"%s\"", fd->item_kind);
@@ -71,17 +52,17 @@ static void operation_json(FILE *f, const struct gq_lint_result *r)
 static void result_json(FILE *f, const struct gq_lint_result *r)
 {
 	fputs("{\"name\":", f);
-	json_str(f, r->name);
+	lang_json_str(f, r->name);
 	fprintf(f, ",\"kind\":\"%s\",\"status\":\"%s\"", r->is_mutation ? "mutation" : "read",
 	        r->ok ? "ok" : "error");
 	if (r->warning != NULL) {
 		fputs(",\"warnings\":[", f);
-		json_str(f, r->warning);
+		lang_json_str(f, r->warning);
 		fputc(']', f);
 	}
 	if (r->error != NULL) {
 		fputs(",\"error\":", f);
-		json_str(f, r->error);
+		lang_json_str(f, r->error);
 	}
 	if (r->ok)
 		operation_json(f, r);
@@ -91,23 +72,23 @@ static void result_json(FILE *f, const struct gq_lint_result *r)
 static void finding_json(FILE *f, const struct gq_lint_finding *x)
 {
 	fprintf(f, "{\"severity\":\"%s\",\"code\":", severity_name(x->severity));
-	json_str(f, x->code);
+	lang_json_str(f, x->code);
 	fputs(",\"message\":", f);
-	json_str(f, x->message ? x->message : "");
+	lang_json_str(f, x->message ? x->message : "");
 	if (x->type_name != NULL) {
 		fputs(",\"type_name\":", f);
-		json_str(f, x->type_name);
+		lang_json_str(f, x->type_name);
 	}
 	if (x->property != NULL) {
 		fputs(",\"property\":", f);
-		json_str(f, x->property);
+		lang_json_str(f, x->property);
 	}
 	if (x->n_query_names > 0) {
 		fputs(",\"query_names\":[", f);
 		for (size_t i = 0; i < x->n_query_names; i++) {
 			if (i > 0)
 				fputc(',', f);
-			json_str(f, x->query_names[i]);
+			lang_json_str(f, x->query_names[i]);
 		}
 		fputc(']', f);
 	}
@@ -134,9 +115,9 @@ char *gq_lint_render_json(const struct gq_lint_report *r, const char *schema_pat
 		return NULL;
 	fprintf(f, "{\"status\":\"%s\",\"schema_source\":{\"kind\":\"file\",\"path\":",
 	        r->ok ? "ok" : "error");
-	json_str(f, schema_path ? schema_path : "");
+	lang_json_str(f, schema_path ? schema_path : "");
 	fputs("},\"query_path\":", f);
-	json_str(f, query_path ? query_path : "");
+	lang_json_str(f, query_path ? query_path : "");
 	fprintf(f, ",\"queries_processed\":%zu,\"errors\":%zu,\"warnings\":%zu,\"infos\":%zu,"
 	        "\"results\":[", r->queries_processed, r->errors, r->warnings, r->infos);
 	for (size_t i = 0; i < r->n_results; i++) {

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "lang/evolve.h"
+#include "lang/json_out.h"
 
 #define PLAN_MAGIC "grove.plan"
 #define PLAN_VERSION 1u
@@ -96,42 +97,28 @@ static uint32_t step_fields(struct field *f, const struct lang_step *s)
 
 /* ---- JSON ------------------------------------------------------------------ */
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p < 0x20)
-			fprintf(f, "\\u%04x", *p);
-		else
-			fputc(*p, f);
-	}
-	fputc('"', f);
-}
-
 static void json_field(FILE *f, const struct field *fd)
 {
 	const struct lang_step *s = fd->step;
-	json_str(f, fd->key);
+	lang_json_str(f, fd->key);
 	fputc(':', f);
 	if (fd->kind == F_STR) {
-		json_str(f, fd->str);
+		lang_json_str(f, fd->str);
 	} else if (fd->kind == F_STRS) {
 		fputc('[', f);
 		for (uint32_t i = 0; i < s->n_values; i++) {
 			fputs(i ? "," : "", f);
-			json_str(f, s->values[i]);
+			lang_json_str(f, s->values[i]);
 		}
 		fputc(']', f);
 	} else {
 		fputc('{', f);
 		for (uint32_t i = 0; i < s->n_annotations; i++) {
 			fputs(i ? "," : "", f);
-			json_str(f, s->annotations[i].name);
+			lang_json_str(f, s->annotations[i].name);
 			fputc(':', f);
 			if (s->annotations[i].value != NULL)
-				json_str(f, s->annotations[i].value);
+				lang_json_str(f, s->annotations[i].value);
 			else
 				fputs("null", f);
 		}
