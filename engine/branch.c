@@ -230,8 +230,8 @@ int grove_branch_list(char ***out, size_t *count, grove_db *db)
 	size_t n = 0, bytes = 0;
 	int err, rc;
 
-	if ((err = views_read_begin(&txn, db->views)) < 0)
-		return db_error(db, err, NULL);
+	if ((err = db_read_begin(&txn, db)) < 0)
+		return err;
 	if ((rc = mdb_cursor_open(txn, db->views->branches, &cur)) != 0) {
 		mdb_txn_abort(txn);
 		return db_error(db, views_error(rc, "branches"), NULL);

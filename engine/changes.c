@@ -438,9 +438,9 @@ int grove_commit_changes_json(char **out, grove_db *db, const char *commit_id,
 				      max_changes);
 	if ((err = chg_scope_parse(&s, db, scope_json)) < 0)
 		return err;
-	if ((err = views_read_begin(&txn, db->views)) < 0) {
+	if ((err = db_read_begin(&txn, db)) < 0) {
 		chg_scope_free(&s);
-		return db_error(db, err, NULL);
+		return err;
 	}
 	jsonw_init(&w, 0);
 	err = commit_page(&w, db, txn, commit_id, &s, page_token_text,

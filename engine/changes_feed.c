@@ -265,9 +265,9 @@ int grove_changes_poll_json(char **out, grove_db *db, const char *branch, const 
 		return err;
 	f.s = &s;
 	snprintf(f.scope_hex, sizeof f.scope_hex, "%016llx", (unsigned long long)s.digest);
-	if ((err = views_read_begin(&f.txn, db->views)) < 0) {
+	if ((err = db_read_begin(&f.txn, db)) < 0) {
 		chg_scope_free(&s);
-		return db_error(db, err, NULL);
+		return err;
 	}
 	jsonw_init(&w, 0);
 	err = feed_poll(&w, &f, position);

@@ -90,14 +90,14 @@ static int open_branch(struct read_at *r, grove_db *db, const char *branch)
 	return 0;
 }
 
-int read_at_open(struct read_at *r, grove_db *db, const grove_target *target)
+static int read_at_txn(struct read_at *r, grove_db *db, const grove_target *target, bool fence)
 {
 	const char *branch = target && target->branch ? target->branch : MAIN_BRANCH;
 	int err;
 
 	memset(r, 0, sizeof *r);
-	if ((err = views_read_begin(&r->txn, db->views)) < 0)
-		return db_error(db, err, NULL);
+	if ((err = fence ? db_read_begin(&r->txn, db) : views_read_begin(&r->txn, db->views)) < 0)
+		return fence ? err : db_error(db, err, NULL);
 	if (target && target->commit) {
 		if ((err = resolve_commit(&r->head, db, r->txn, target->commit)) == 0 &&
 		    (err = layer_chain(&r->chain, r->txn, db->views, r->head.layer, r->head.lsn)) < 0)
@@ -111,6 +111,16 @@ int read_at_open(struct read_at *r, grove_db *db, const grove_target *target)
 	if (err < 0)
 		read_at_close(r);
 	return err;
+}
+
+int read_at_open(struct read_at *r, grove_db *db, const grove_target *target)
+{
+	return read_at_txn(r, db, target, true);
+}
+
+int read_at_open_newest(struct read_at *r, grove_db *db, const grove_target *target)
+{
+	return read_at_txn(r, db, target, false);
 }
 
 void read_at_close(struct read_at *r)
@@ -136,9 +146,9 @@ int grove_commit_show(grove_commit *out, grove_db *db, const char *commit_id)
 {
 	struct commit_rec c;
 	MDB_txn *txn;
-	int err = views_read_begin(&txn, db->views);
+	int err = db_read_begin(&txn, db);
 	if (err < 0)
-		return db_error(db, err, NULL);
+		return err;
 	if ((err = resolve_commit(&c, db, txn, commit_id)) == 0)
 		engine_commit_public(out, &c);
 	mdb_txn_abort(txn);
@@ -189,11 +199,11 @@ int grove_schema_text(char **out, grove_db *db)
 {
 	MDB_txn *txn;
 	MDB_val d;
-	int err = views_read_begin(&txn, db->views);
+	int err = db_read_begin(&txn, db);
 
 	*out = NULL;
 	if (err < 0)
-		return db_error(db, err, NULL);
+		return err;
 	if ((err = meta_get(&d, txn, db->views, "schema")) < 0)
 		db_error(db, err, NULL);
 	else if (!(*out = malloc(d.mv_size + 1)))

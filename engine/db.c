@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "engine/db.h"
+#include "engine/prepared.h"
 #include "engine/schema_hist.h"
 #include "log/error.h"
 
@@ -124,6 +125,7 @@ void db_free(grove_db *db)
 	if (db->log)
 		log_close(db->log);
 	close_views(db);
+	prepared_cache_free(db->prepared); /* before the catalogs it was built on */
 	lang_catalog_free(db->cat);
 	schema_hist_free(db->hist);
 	seq_destroy(&db->seq);
@@ -242,6 +244,22 @@ static int remove_views(const char *vdir)
 	return 0;
 }
 
+/* 1 if the views hold an LSN the log does not: the process died after an
+ * apply whose record had not reached the log file yet (a write is applied
+ * while its fsync is in flight; sequencer.h).  Such views cannot be
+ * trusted and are rebuilt; the write was never acknowledged. */
+static int views_ahead(struct views *v, struct log *log)
+{
+	uint64_t applied = 0;
+	MDB_txn *txn;
+	int err = views_read_begin(&txn, v);
+	if (err < 0)
+		return err;
+	err = meta_get_u64(&applied, txn, v, "applied_lsn");
+	mdb_txn_abort(txn);
+	return err < 0 ? err : applied > log_last_lsn(log);
+}
+
 static int open_views(grove_db *db)
 {
 	char *vdir = db_path(db->dir, "views");
@@ -254,6 +272,16 @@ static int open_views(grove_db *db)
 		db_error(db, err, "cannot remove untrusted views in %s", vdir);
 	if (!err && (err = views_open(&db->views, vdir, 0)) < 0)
 		db_error(db, err, NULL);
+	if (!err && (err = views_ahead(db->views, db->log)) > 0) {
+		views_close(db->views);
+		db->views = NULL;
+		if ((err = remove_views(vdir)) < 0)
+			db_error(db, err, "cannot remove views that are ahead of the log in %s", vdir);
+		else if ((err = views_open(&db->views, vdir, 0)) < 0)
+			db_error(db, err, NULL);
+	} else if (err < 0) {
+		db_error(db, err, NULL);
+	}
 	if (!err && (err = session_write(vdir, "open")) < 0)
 		db_error(db, err, "cannot write %s/SESSION", vdir);
 	free(vdir);
@@ -300,6 +328,18 @@ void db_set_catalog(grove_db *db, struct lang_catalog *cat)
 {
 	lang_catalog_free(db->cat);
 	db->cat = cat;
+}
+
+int db_read_begin(MDB_txn **txn, grove_db *db)
+{
+	int err = views_read_begin(txn, db->views);
+	if (err < 0)
+		return db_error(db, err, NULL);
+	if ((err = seq_read_fence(db)) < 0) {
+		mdb_txn_abort(*txn);
+		*txn = NULL;
+	}
+	return err;
 }
 
 struct branch_lock *db_branch_lock(grove_db *db, const char *name)

@@ -19,6 +19,7 @@
 #define GROVE_FORMAT_VERSION 1
 
 struct branch_lock;
+struct prepared_cache;
 struct schema_hist;
 
 struct grove_db {
@@ -32,6 +33,8 @@ struct grove_db {
 					swaps it: read with engine_catalog()) */
 	struct schema_hist *hist;    /* retired and historical catalogs, kept
 					until close (engine/schema_hist.h)  */
+	struct prepared_cache *prepared; /* compiled queries, made on first
+					use (engine/prepared.h)             */
 	struct sequencer seq;
 	pthread_mutex_t ns_mu;       /* branch create/delete: the name space   */
 	pthread_mutex_t locks_mu;    /* guards `locks`                         */
@@ -73,6 +76,10 @@ int db_write_format_file(const char *dir);
 
 /* Replace the catalog in force (takes ownership). */
 void db_set_catalog(grove_db *db, struct lang_catalog *cat);
+
+/* Begin a read transaction on the views that sees only durable writes
+ * (seq_read_fence); errors are reported on the handle. */
+int db_read_begin(MDB_txn **txn, grove_db *db);
 
 /* Serialize writers of one branch (waits); NULL when out of memory. */
 struct branch_lock *db_branch_lock(grove_db *db, const char *name);

@@ -168,9 +168,9 @@ int grove_diff_json(char **out, grove_db *db, const grove_target *from, const gr
 	*out = NULL;
 	if ((err = chg_scope_parse(&s, db, filter_json)) < 0)
 		return err;
-	if ((err = views_read_begin(&txn, db->views)) < 0) {
+	if ((err = db_read_begin(&txn, db)) < 0) {
 		chg_scope_free(&s);
-		return db_error(db, err, NULL);
+		return err;
 	}
 	jsonw_init(&o.w, GROVE_DIFF_MAX_BYTES);
 	if ((err = chg_point_target(&a, db, txn, from)) == 0 &&

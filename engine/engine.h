@@ -36,7 +36,12 @@ struct read_at {
 	const struct lang_catalog *cat;
 };
 
+/* A reader's snapshot: only durable writes (seq_read_fence). */
 int read_at_open(struct read_at *r, grove_db *db, const grove_target *target);
+/* A writer's plan: the newest applied state, durable or not (its own
+ * record follows every record it read in the log, so it cannot become
+ * durable without them). */
+int read_at_open_newest(struct read_at *r, grove_db *db, const grove_target *target);
 void read_at_close(struct read_at *r);
 
 struct jsonw;

@@ -95,7 +95,7 @@ static int plan_and_commit(grove_load_result *out, grove_db *db, const grove_loa
 
 	if ((err = load_plan_init(&p, db, o->mode, o->strict)) < 0)
 		return err;
-	if ((err = read_at_open(&p.at, db, &t)) == 0 && (err = read_records(&p, r, o)) == 0 &&
+	if ((err = read_at_open_newest(&p.at, db, &t)) == 0 && (err = read_records(&p, r, o)) == 0 &&
 	    (err = load_finish(&p)) == 0 && (err = chunk_events(&ev, &nev, &p, branch, o, summary)) == 0) {
 		/* The plan read the branch at p.at; under the branch lock nothing
 		 * else can have changed it.  Release the read before logging. */

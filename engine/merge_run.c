@@ -326,7 +326,7 @@ int grove_merge_json(char **out, grove_db *db, const char *source, const char *t
 	if ((err = load_plan_init(&m.plan, db, GROVE_LOAD_MERGE, 0)) == 0) {
 		m.plan.restage = true;
 		m.plan.uncapped = true;
-		if ((err = read_at_open(&m.plan.at, db, &t)) == 0 &&
+		if ((err = read_at_open_newest(&m.plan.at, db, &t)) == 0 &&
 		    (outcome = err = outcome_of(&m, source, target)) > 0)
 			err = commit_merge(&m, source, target, o ? o->actor : NULL, &c);
 		if (err == GROVE_EMERGE)

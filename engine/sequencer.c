@@ -19,13 +19,16 @@ void seq_init(struct sequencer *s, uint64_t applied_lsn)
 	memset(s, 0, sizeof *s);
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv, NULL);
+	pthread_cond_init(&s->cv_durable, NULL);
 	s->applied_lsn = applied_lsn;
+	s->durable_lsn = applied_lsn;
 }
 
 void seq_destroy(struct sequencer *s)
 {
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->cv);
+	pthread_cond_destroy(&s->cv_durable);
 }
 
 /* Wait until every LSN before `lsn` is consumed.  Caller holds mu. */
@@ -117,6 +120,7 @@ static int poison(struct grove_db *db, int err)
 	if (!s->poisoned)
 		s->poisoned = err < 0 ? err : GROVE_EPOISONED;
 	pthread_cond_broadcast(&s->cv);
+	pthread_cond_broadcast(&s->cv_durable);
 	pthread_mutex_unlock(&s->mu);
 	return db_error(db, GROVE_EPOISONED,
 			"the handle is poisoned after a failure past the log (%s): %s; "
@@ -147,8 +151,28 @@ static int append_all(struct grove_db *db, const struct event *events, uint32_t 
 	return 0;
 }
 
-int seq_commit(struct grove_db *db, const struct event *events, uint32_t n,
-	       const struct event_effect *effects, uint32_t neffects, uint64_t *out_lsn)
+/* Log the events and apply them in LSN order; the commit is then visible
+ * to writers planning on the newest state, but not yet durable. */
+/* Promise a multi-chunk load its open-load slot before anything is logged. */
+static int reserve_load(struct grove_db *db, uint32_t n)
+{
+	struct sequencer *s = &db->seq;
+	int err = 0;
+
+	if (n < 2)
+		return 0;
+	pthread_mutex_lock(&s->mu);
+	if (s->n_open_loads + s->n_reserved >= SEQ_MAX_OPEN_LOADS)
+		err = db_error(db, GROVE_EBUSY, "%u multi-chunk loads are already in flight",
+			       SEQ_MAX_OPEN_LOADS);
+	else
+		s->n_reserved++;
+	pthread_mutex_unlock(&s->mu);
+	return err;
+}
+
+int seq_commit_begin(struct grove_db *db, const struct event *events, uint32_t n,
+		     const struct event_effect *effects, uint32_t neffects, uint64_t *out_lsn)
 {
 	struct sequencer *s = &db->seq;
 	uint64_t *lsns = calloc(n, sizeof *lsns);
@@ -162,23 +186,10 @@ int seq_commit(struct grove_db *db, const struct event *events, uint32_t n,
 	}
 	/* A write planned before a schema apply must not log effects on a
 	 * type the apply dropped: no replay could apply them. */
-	if ((err = engine_effects_check(db, effects, neffects)) < 0) {
+	if ((err = engine_effects_check(db, effects, neffects)) < 0 ||
+	    (err = reserve_load(db, n)) < 0) {
 		free(lsns);
 		return err;
-	}
-	if (n > 1) {
-		/* Promise the load its open-load slot before anything is logged. */
-		pthread_mutex_lock(&s->mu);
-		if (s->n_open_loads + s->n_reserved >= SEQ_MAX_OPEN_LOADS)
-			err = db_error(db, GROVE_EBUSY, "%u multi-chunk loads are already in flight",
-				       SEQ_MAX_OPEN_LOADS);
-		else
-			s->n_reserved++;
-		pthread_mutex_unlock(&s->mu);
-		if (err) {
-			free(lsns);
-			return err;
-		}
 	}
 	if ((err = append_all(db, events, n, lsns)) < 0) {
 		if (n > 1) {
@@ -190,11 +201,6 @@ int seq_commit(struct grove_db *db, const struct event *events, uint32_t n,
 		return err;
 	}
 	FAILPOINT("seq.appended");
-	if ((err = log_wait(db->log, lsns[n - 1], LOG_WAIT_DURABLE)) < 0) {
-		free(lsns);
-		return poison(db, err);
-	}
-	FAILPOINT("seq.durable");
 	pthread_mutex_lock(&s->mu);
 	for (uint32_t i = 0; i + 1 < n && !err; i++) {
 		/* A non-last chunk changes no view; it only holds replay back. */
@@ -219,8 +225,60 @@ int seq_commit(struct grove_db *db, const struct event *events, uint32_t n,
 	}
 	pthread_mutex_unlock(&s->mu);
 	FAILPOINT("seq.applied");
-	if (out_lsn)
-		*out_lsn = lsns[n - 1];
+	*out_lsn = lsns[n - 1];
 	free(lsns);
 	return err ? poison(db, err) : 0;
+}
+
+int seq_commit_end(struct grove_db *db, uint64_t lsn)
+{
+	struct sequencer *s = &db->seq;
+	int err = log_wait(db->log, lsn, LOG_WAIT_DURABLE);
+
+	if (err < 0)
+		return poison(db, err);
+	FAILPOINT("seq.durable");
+	pthread_mutex_lock(&s->mu);
+	if (s->durable_lsn < lsn)
+		s->durable_lsn = lsn;
+	if (s->n_fenced)
+		pthread_cond_broadcast(&s->cv_durable);
+	pthread_mutex_unlock(&s->mu);
+	return 0;
+}
+
+int seq_commit(struct grove_db *db, const struct event *events, uint32_t n,
+	       const struct event_effect *effects, uint32_t neffects, uint64_t *out_lsn)
+{
+	uint64_t lsn;
+	int err = seq_commit_begin(db, events, n, effects, neffects, &lsn);
+	if (err < 0)
+		return err;
+	if ((err = seq_commit_end(db, lsn)) < 0)
+		return err;
+	if (out_lsn)
+		*out_lsn = lsn;
+	return 0;
+}
+
+int seq_read_fence(struct grove_db *db)
+{
+	struct sequencer *s = &db->seq;
+	uint64_t applied = s->applied_lsn;
+	int err;
+
+	if (applied <= log_durable_lsn(db->log))
+		return 0;
+	pthread_mutex_lock(&s->mu);
+	s->n_fenced++;
+	while (s->durable_lsn < applied && !s->poisoned && log_durable_lsn(db->log) < applied)
+		pthread_cond_wait(&s->cv_durable, &s->mu);
+	s->n_fenced--;
+	err = s->poisoned && s->durable_lsn < applied && log_durable_lsn(db->log) < applied;
+	pthread_mutex_unlock(&s->mu);
+	if (err)
+		return db_error(db, GROVE_EPOISONED,
+				"the views hold writes that never became durable: the handle is "
+				"poisoned; reopen the graph");
+	return 0;
 }

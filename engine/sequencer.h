@@ -2,12 +2,20 @@
  * sequencer.h — the commit pipeline of DESIGN.md §5.
  *
  * A write arrives planned (its effects resolved on the newest state of its
- * branch, under that branch's lock).  The sequencer logs its event(s) —
- * many writers' records share one fsync through the log's group commit —
- * waits until they are durable, then applies them to the views strictly in
- * LSN order, each event in one LMDB write transaction together with the
- * new applied LSN.  Only then does the writer return: an acknowledged
- * write is on disk and visible to the next read.
+ * branch, under that branch's lock).  The sequencer logs its event(s) and
+ * applies them to the views strictly in LSN order, each event in one LMDB
+ * write transaction together with the new applied LSN, while the log's
+ * writer thread puts the records on disk (seq_commit_begin).  A writer may
+ * then release its branch lock — the next writer of the branch plans on
+ * the applied state, and its record can share the same fsync (early lock
+ * release) — and waits until its record is durable (seq_commit_end).  Only
+ * then does it return: an acknowledged write is on disk and visible to the
+ * next read.
+ *
+ * Views may thus run ahead of the durable log for the length of one fsync.
+ * Readers never see that: seq_read_fence() holds a read until everything
+ * its snapshot may contain is durable.  A process killed in that window
+ * leaves views ahead of the log; open then discards and rebuilds them.
  *
  * A load too large for one log record is several LOAD_CHUNK records with
  * one commit; only the last one's apply changes the views (all effects at
@@ -32,8 +40,11 @@
 
 struct sequencer {
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	uint64_t applied_lsn;           /* every LSN <= this is consumed     */
+	pthread_cond_t cv;              /* applied_lsn moved                 */
+	pthread_cond_t cv_durable;      /* durable_lsn moved (readers wait)  */
+	_Atomic uint64_t applied_lsn;   /* every LSN <= this is consumed     */
+	uint64_t durable_lsn;           /* every LSN <= this is acknowledged */
+	uint32_t n_fenced;              /* readers waiting on cv_durable     */
 	uint64_t open_loads[SEQ_MAX_OPEN_LOADS]; /* first LSN of each load in flight */
 	uint32_t n_open_loads;
 	uint32_t n_reserved;            /* slots promised to loads not yet logged */
@@ -46,10 +57,23 @@ void seq_init(struct sequencer *s, uint64_t applied_lsn);
 void seq_destroy(struct sequencer *s);
 
 /* Log `n` events that make one commit (n > 1: the chunks of a load, the
- * last with ev.last set), wait until durable, apply.  `effects` are all
- * effects of the commit (for one event: its own).  Sets *out_lsn to the
- * LSN of the last event. */
+ * last with ev.last set) and apply them.  `effects` are all effects of the
+ * commit (for one event: its own).  Sets *out_lsn to the LSN of the last
+ * event.  On success the caller must call seq_commit_end(*out_lsn). */
+int seq_commit_begin(struct grove_db *db, const struct event *events, uint32_t n,
+		     const struct event_effect *effects, uint32_t neffects, uint64_t *out_lsn);
+
+/* Wait until the commit ending at `lsn` is durable: its acknowledgement. */
+int seq_commit_end(struct grove_db *db, uint64_t lsn);
+
+/* Both: log, apply, wait until durable.  out_lsn may be NULL. */
 int seq_commit(struct grove_db *db, const struct event *events, uint32_t n,
 	       const struct event_effect *effects, uint32_t neffects, uint64_t *out_lsn);
+
+/* Called by a reader after it began its LMDB read transaction: wait until
+ * every write the transaction can see is durable, so no read ever returns
+ * a write that a crash could still take back.  Free when nothing is in
+ * flight (two atomic loads). */
+int seq_read_fence(struct grove_db *db);
 
 #endif

@@ -23,7 +23,12 @@ void grove_failpoint_hit(const char *name)
 		return;
 	if (env[n] == ':' && (fire_at = strtol(env + n + 1, NULL, 10)) < 1)
 		fire_at = 1;
-	if (atomic_fetch_add(&hits, 1) + 1 == fire_at)
+	if (atomic_fetch_add(&hits, 1) + 1 != fire_at)
+		return;
+	const char *pause = strstr(env + n, ":pause=");
+	if (pause)
+		usleep((useconds_t)strtoul(pause + 7, NULL, 10) * 1000u);
+	else
 		kill(getpid(), SIGKILL);
 }
 #endif

@@ -5,7 +5,9 @@
  * flush, exactly like a power cut as far as the process is concerned —
  * when the environment variable GROVE_FAILPOINT names it.
  * "GROVE_FAILPOINT=name:N" fires on the N-th time that point is reached
- * (default 1).  Compiled in only with -Dfailpoints=true (the default for
+ * (default 1).  "GROVE_FAILPOINT=name:N:pause=MS" sleeps MS milliseconds
+ * at that hit instead of dying (tests that need a slow step, e.g. a log
+ * write held back while readers run).  Compiled in only with -Dfailpoints=true (the default for
  * development builds); otherwise FAILPOINT expands to nothing.
  */
 #ifndef GROVE_LOG_FAILPOINT_H
