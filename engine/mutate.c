@@ -12,22 +12,22 @@
 #include <time.h>
 
 #include "engine/jsonw.h"
+#include "engine/prepared.h"
 #include "index/apply.h"
 #include "lang/query_ast.h"
 #include "lang/typecheck.h"
 #include "log/error.h"
 
+/* A compiled query from the handle's cache (engine/prepared.h): shared
+ * with other threads, read-only. */
 struct compiled {
-	struct gq_file *file;
-	struct gq_checked *checked;
-	struct gq_ir_query *ir;
+	struct prepared *p;
+	const struct gq_ir_query *ir;
 };
 
 static void compiled_free(struct compiled *c)
 {
-	gq_ir_free(c->ir);
-	gq_checked_free(c->checked);
-	gq_file_free(c->file);
+	prepared_release(c->p);
 }
 
 /* A query either builds (insert/update) or destroys (delete), never both
@@ -48,13 +48,14 @@ static int check_mixed(grove_db *db, const struct gq_ir_query *ir, const char *n
 			"into separate mutations: (1) inserts and updates, then (2) deletes", name);
 }
 
-static int compile(struct compiled *c, grove_db *db, const char *src, const char *name)
+/* Parse, find, typecheck against `cat`, lower (prepared_compile_fn). */
+static int compile_mutation(struct prepared *c, grove_db *db, const struct lang_catalog *cat,
+			    const char *src, const char *name)
 {
 	struct lang_diag diag = LANG_DIAG_INIT;
 	const struct gq_query *q;
 	int err = 0;
 
-	memset(c, 0, sizeof *c);
 	if (gq_parse(&c->file, src, strlen(src), &diag) < 0)
 		err = db_error(db, GROVE_EPARSE, "%s", diag.message ? diag.message : "parse error");
 	else if (!(q = gq_file_find(c->file, name)))
@@ -62,12 +63,23 @@ static int compile(struct compiled *c, grove_db *db, const char *src, const char
 	else if (!gq_query_is_mutation(q))
 		err = db_error(db, GROVE_EINVAL,
 			       "query '%s' is a read query; run it with grove_query_json", name);
-	else if (gq_typecheck(&c->checked, db->cat, q, &diag) < 0)
+	else if (gq_typecheck(&c->checked, cat, q, &diag) < 0)
 		err = db_error(db, GROVE_ETYPE, "%s", diag.message ? diag.message : "type error");
 	else if (gq_lower(&c->ir, c->checked, &diag) < 0)
 		err = db_error(db, -ENOMEM, "%s", diag.message ? diag.message : "out of memory");
 	lang_diag_clear(&diag);
-	return err ? err : check_mixed(db, c->ir, name);
+	return err;
+}
+
+static int compile(struct compiled *c, grove_db *db, const char *src, const char *name)
+{
+	int err;
+
+	memset(c, 0, sizeof *c);
+	if ((err = prepared_get(&c->p, db, PREPARED_MUTATION, src, name, compile_mutation)) < 0)
+		return err;
+	c->ir = c->p->ir;
+	return check_mixed(db, c->ir, name);
 }
 
 int mutate_value(struct mutation *m, msgpack_packer *pk, const struct gq_ir_expr *e,

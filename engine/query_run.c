@@ -17,22 +17,23 @@
 #include <string.h>
 #include <time.h>
 
+#include "engine/prepared.h"
 #include "engine/query.h"
 #include "lang/query_ast.h"
 #include "log/commit_id.h"
 #include "log/error.h"
 
+/* A compiled query from the handle's cache (engine/prepared.h): shared
+ * with other threads, read-only. */
 struct compiled {
-	struct gq_file *file;
-	struct gq_checked *checked;
-	struct gq_ir_query *ir;
+	struct prepared *p;
+	const struct gq_checked *checked;
+	const struct gq_ir_query *ir;
 };
 
 static void compiled_free(struct compiled *c)
 {
-	gq_ir_free(c->ir);
-	gq_checked_free(c->checked);
-	gq_file_free(c->file);
+	prepared_release(c->p);
 }
 
 static int diag_error(grove_db *db, int code, struct lang_diag *d)
@@ -71,17 +72,18 @@ static size_t count_steps(const struct gq_ir_pipeline *p)
 	return n;
 }
 
-static int compile(struct compiled *c, grove_db *db, const char *src, const char *name)
+/* Parse, pick, typecheck against `cat`, lower (prepared_compile_fn). */
+static int compile_read(struct prepared *c, grove_db *db, const struct lang_catalog *cat, const char *src,
+                        const char *name)
 {
 	struct lang_diag d = LANG_DIAG_INIT;
 	int err = 0;
-	memset(c, 0, sizeof(*c));
 	if (gq_parse(&c->file, src, strlen(src), &d) != 0)
 		return diag_error(db, GROVE_EPARSE, &d);
 	const struct gq_query *q = pick(db, c->file, name, &err);
 	if (q == NULL)
 		return err;
-	if (gq_typecheck_read(&c->checked, db->cat, q, &d) != 0)
+	if (gq_typecheck_read(&c->checked, cat, q, &d) != 0)
 		return diag_error(db, GROVE_ETYPE, &d);
 	if (gq_lower(&c->ir, c->checked, &d) != 0)
 		return diag_error(db, -ENOMEM, &d);
@@ -91,6 +93,17 @@ static int compile(struct compiled *c, grove_db *db, const char *src, const char
 		         QX_MAX_STEPS);
 		return db_error_limit(db, GROVE_ELIMIT, "query steps", QX_MAX_STEPS, steps);
 	}
+	return 0;
+}
+
+static int compile(struct compiled *c, grove_db *db, const char *src, const char *name)
+{
+	memset(c, 0, sizeof(*c));
+	int err = prepared_get(&c->p, db, PREPARED_READ, src, name, compile_read);
+	if (err < 0)
+		return err;
+	c->checked = c->p->checked;
+	c->ir = c->p->ir;
 	return 0;
 }
 
