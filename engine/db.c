@@ -24,13 +24,6 @@
 
 static void close_views(grove_db *db);
 
-struct branch_lock {
-	struct branch_lock *next;
-	char *name;
-	unsigned refs;
-	pthread_mutex_t mu;
-};
-
 void db_log_options(struct log_options *out, const grove_options *opts)
 {
 	memset(out, 0, sizeof *out);
@@ -131,13 +124,7 @@ void db_free(grove_db *db)
 	seq_destroy(&db->seq);
 	pthread_mutex_destroy(&db->ns_mu);
 	pthread_mutex_destroy(&db->locks_mu);
-	while (db->locks) {
-		struct branch_lock *l = db->locks;
-		db->locks = l->next;
-		pthread_mutex_destroy(&l->mu);
-		free(l->name);
-		free(l);
-	}
+	db_branch_locks_free(db);
 	if (db->lock_fd >= 0)
 		close(db->lock_fd); /* releases the flock */
 	free(db->dir);
@@ -340,34 +327,6 @@ int db_read_begin(MDB_txn **txn, grove_db *db)
 		*txn = NULL;
 	}
 	return err;
-}
-
-struct branch_lock *db_branch_lock(grove_db *db, const char *name)
-{
-	struct branch_lock *l;
-
-	pthread_mutex_lock(&db->locks_mu);
-	for (l = db->locks; l && strcmp(l->name, name); l = l->next)
-		;
-	if (!l && (l = calloc(1, sizeof *l)) && (l->name = strdup(name))) {
-		pthread_mutex_init(&l->mu, NULL);
-		l->next = db->locks;
-		db->locks = l;
-	}
-	if (l)
-		l->refs++;
-	pthread_mutex_unlock(&db->locks_mu);
-	if (l)
-		pthread_mutex_lock(&l->mu);
-	return l;
-}
-
-void db_branch_unlock(grove_db *db, struct branch_lock *l)
-{
-	pthread_mutex_unlock(&l->mu);
-	pthread_mutex_lock(&db->locks_mu);
-	l->refs--;
-	pthread_mutex_unlock(&db->locks_mu);
 }
 
 void grove_recovery_report_get(grove_recovery_report *out, const grove_db *db)

@@ -38,7 +38,7 @@ struct grove_db {
 	struct sequencer seq;
 	pthread_mutex_t ns_mu;       /* branch create/delete: the name space   */
 	pthread_mutex_t locks_mu;    /* guards `locks`                         */
-	struct branch_lock *locks;   /* one writer at a time per branch        */
+	struct branch_lock *_Atomic locks; /* one writer per branch (branch_lock.c) */
 	/* Handles of this process on this graph share this object (LMDB must
 	 * not open one environment twice in a process). */
 	unsigned refs;               /* guarded by the registry's mutex        */
@@ -84,5 +84,20 @@ int db_read_begin(MDB_txn **txn, grove_db *db);
 /* Serialize writers of one branch (waits); NULL when out of memory. */
 struct branch_lock *db_branch_lock(grove_db *db, const char *name);
 void db_branch_unlock(grove_db *db, struct branch_lock *l);
+/* Run fn(arg) as the branch's one writer, combined with concurrent
+ * callers (branch_lock.c): one thread runs a queue of them back to back.
+ * fn's result is returned, and a failure's message is the caller's
+ * grove_errmsg, as if it had run in the calling thread. */
+int db_branch_run(grove_db *db, const char *name, int (*fn)(void *arg), void *arg);
+void db_branch_locks_free(grove_db *db);
+
+/* A thread's last error (grove_errmsg, grove_error_info_get), to carry
+ * it to another thread. */
+struct db_error_state {
+	char msg[1024];
+	grove_error_info info;
+};
+void db_error_save(struct db_error_state *s);
+int db_error_restore(const grove_db *db, int err, const struct db_error_state *s);
 
 #endif

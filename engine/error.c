@@ -32,6 +32,20 @@ int db_error_limit(const grove_db *db, int err, const char *resource, uint64_t l
 	return err;
 }
 
+void db_error_save(struct db_error_state *s)
+{
+	memcpy(s->msg, last.msg, sizeof s->msg);
+	s->info = last.info;
+}
+
+int db_error_restore(const grove_db *db, int err, const struct db_error_state *s)
+{
+	last.db = db;
+	memcpy(last.msg, s->msg, sizeof last.msg);
+	last.info = s->info;
+	return err;
+}
+
 void grove_error_info_get(grove_error_info *out, const grove_db *db)
 {
 	if (last.db == db)

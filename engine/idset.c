@@ -55,7 +55,7 @@ int64_t idset_get(const struct idset *s, uint32_t type, const void *id, uint32_t
 
 static int grow(struct idset *s)
 {
-	size_t cap = s->cap ? s->cap * 2 : 1024;
+	size_t cap = s->cap ? s->cap * 2 : 16; /* small first: most writes touch a few ids */
 	struct idset_slot *old = s->slots, *slots = calloc(cap, sizeof *slots);
 	size_t ocap = s->cap;
 

@@ -1,7 +1,8 @@
 /*
  * mutate.c — grove_mutate_json: compile a mutation query, run its
- * statements under the branch's write lock on the newest state, log the
- * effects as one event (one commit), report affected counts.
+ * statements under the branch's write lock on the newest state, log and
+ * apply the effects as one event (one commit), release the lock, wait for
+ * the fsync, report affected counts.
  */
 #include "engine/mutate.h"
 
@@ -157,10 +158,11 @@ static void write_result(struct jsonw *w, const char *branch, const char *name, 
 	jsonw_object_end(w);
 }
 
-/* Stage every statement, check the final image, log one event. */
+/* Stage every statement, check the final image, log and apply one event
+ * (not yet durable: *lsn is what the caller waits for, *id the commit). */
 static int run_statements(struct mutation *m, grove_db *db, const grove_mutate_options *o,
 			  const char *branch, const char *src, const char *params_json,
-			  grove_commit *commit, int *committed)
+			  uint64_t *lsn, char id[COMMIT_ID_TEXT_BYTES], int *committed)
 {
 	struct event ev = { .kind = EVENT_MUTATION };
 	struct timespec ts;
@@ -183,11 +185,10 @@ static int run_statements(struct mutation *m, grove_db *db, const grove_mutate_o
 	ev.effects = m->plan.fx;
 	ev.neffects = (uint32_t)m->plan.nfx;
 	read_at_close(&m->plan.at);
-	if ((err = seq_commit(db, &ev, 1, ev.effects, ev.neffects, NULL)) < 0)
+	if ((err = seq_commit_begin(db, &ev, 1, ev.effects, ev.neffects, lsn)) < 0)
 		return err;
-	char id[COMMIT_ID_TEXT_BYTES];
 	commit_id_format(id, &ev.commit);
-	return grove_commit_show(commit, db, id);
+	return 0;
 }
 
 static int check_head(grove_db *db, const struct read_at *at, const char *branch,
@@ -204,17 +205,46 @@ static int check_head(grove_db *db, const struct read_at *at, const char *branch
 			branch, head, expected);
 }
 
+/* One mutation's work under the branch's writer (db_branch_run). */
+struct mutate_job {
+	grove_db *db;
+	const grove_mutate_options *o;
+	const char *branch, *src, *params_json;
+	struct mutation *m;
+	uint64_t lsn;                 /* out: the event, when committed */
+	char id[COMMIT_ID_TEXT_BYTES];
+	int committed;
+};
+
+static int mutate_locked(void *arg)
+{
+	struct mutate_job *j = arg;
+	struct mutation *m = j->m;
+	grove_target t = { j->branch, NULL };
+	int err = load_plan_init(&m->plan, j->db, GROVE_LOAD_MERGE, 0);
+
+	if (err < 0)
+		return err;
+	m->plan.restage = true;
+	if ((err = read_at_open_newest(&m->plan.at, j->db, &t)) == 0 &&
+	    (err = check_head(j->db, &m->plan.at, j->branch,
+			      j->o ? j->o->expected_head : NULL)) == 0)
+		err = run_statements(m, j->db, j->o, j->branch, j->src, j->params_json, &j->lsn,
+				     j->id, &j->committed);
+	load_plan_free(&m->plan);
+	return err;
+}
+
 int grove_mutate_json(char **out, grove_db *db, const grove_mutate_options *o, const char *src,
 		      const char *name, const char *params_json)
 {
 	const char *branch = o && o->branch && *o->branch ? o->branch : MAIN_BRANCH;
-	grove_target t = { branch, NULL };
 	struct mutation m = { 0 };
+	struct mutate_job job = { db, o, branch, src, params_json, &m, 0, "", 0 };
 	struct compiled c;
-	struct branch_lock *bl = NULL;
 	json_t *params = NULL;
 	grove_commit commit;
-	int committed = 0, err;
+	int err;
 
 	*out = NULL;
 	if ((err = compile(&c, db, src, name)) < 0) {
@@ -223,23 +253,20 @@ int grove_mutate_json(char **out, grove_db *db, const grove_mutate_options *o, c
 	}
 	m.ir = c.ir;
 	if ((err = parse_params(&params, db, params_json)) == 0 &&
-	    (err = branch_name_check(db, branch, "mutate")) == 0 &&
-	    !(bl = db_branch_lock(db, branch)))
-		err = db_error(db, -ENOMEM, "out of memory");
-	m.params = params;
-	if (!err && (err = load_plan_init(&m.plan, db, GROVE_LOAD_MERGE, 0)) == 0) {
-		m.plan.restage = true;
-		if ((err = read_at_open(&m.plan.at, db, &t)) == 0 &&
-		    (err = check_head(db, &m.plan.at, branch, o ? o->expected_head : NULL)) == 0)
-			err = run_statements(&m, db, o, branch, src, params_json, &commit, &committed);
-		load_plan_free(&m.plan);
+	    (err = branch_name_check(db, branch, "mutate")) == 0) {
+		m.params = params;
+		/* Plan, log and apply under the branch's writer; the next
+		 * mutation of the branch plans on our applied effects while
+		 * our record waits for its fsync (early lock release). */
+		err = db_branch_run(db, branch, mutate_locked, &job);
 	}
-	if (bl)
-		db_branch_unlock(db, bl);
+	if (!err && job.committed && (err = seq_commit_end(db, job.lsn)) == 0)
+		err = grove_commit_show(&commit, db, job.id);
 	if (!err) {
 		struct jsonw w;
 		jsonw_init(&w, 0);
-		write_result(&w, branch, name, o ? o->actor : NULL, &m, committed ? &commit : NULL);
+		write_result(&w, branch, name, o ? o->actor : NULL, &m,
+			     job.committed ? &commit : NULL);
 		if ((err = jsonw_error(&w)) < 0)
 			jsonw_fini(&w), db_error(db, err, "out of memory");
 		else

@@ -211,3 +211,88 @@ Test(mutate, many_threads_on_two_branches_lose_no_write, .timeout = 300)
 	cr_assert_eq(n, 2 + (THREADS / 2) * EACH, "one commit per mutation");
 	grove_free(v);
 }
+
+/* Mutations of one branch are combined (one thread runs a queue of them,
+ * engine/branch_lock.c): each caller still gets its own result and its
+ * own error message, in its own thread. */
+struct mixed {
+	int id, ok, failed;
+	char bad[160];
+};
+
+static void *write_mixed(void *arg)
+{
+	struct mixed *w = arg;
+	for (int i = 0; i < 60 && !w->bad[0]; i++) {
+		char params[96], want[64], *out = NULL;
+		grove_mutate_options o = { .actor = "mixed" };
+		if (i % 3 == 2) {
+			/* key properties cannot change: an error naming this thread's key */
+			snprintf(params, sizeof params, "{\"n\":\"m%d_%d\"}", w->id, i);
+			snprintf(want, sizeof want, "m%d_%d", w->id, i);
+			int err = grove_mutate_json(&out, db, &o, queries, "older", params);
+			if (err != 0 || !strstr(out, "\"affected_nodes\":0"))
+				snprintf(w->bad, sizeof w->bad, "older %s: %d %s", want, err,
+					 grove_errmsg(db));
+			grove_free(out);
+			err = grove_mutate_json(&out, db, &o, queries, "add", "{\"a\":1}");
+			if (err != GROVE_EINVAL || strcmp(grove_errmsg(db), "parameter 'n' not provided"))
+				snprintf(w->bad, sizeof w->bad, "missing n: %d '%s'", err, grove_errmsg(db));
+			else
+				w->failed++;
+			continue;
+		}
+		snprintf(params, sizeof params, "{\"n\":\"m%d_%d\",\"a\":%d}", w->id, i, i);
+		snprintf(want, sizeof want, "\"affected_nodes\":1");
+		int err = grove_mutate_json(&out, db, &o, queries, "add", params);
+		if (err != 0 || !strstr(out, want))
+			snprintf(w->bad, sizeof w->bad, "add m%d_%d: %d %s", w->id, i, err,
+				 grove_errmsg(db));
+		else
+			w->ok++;
+		grove_free(out);
+	}
+	return NULL;
+}
+
+/* A failure inside the combined section: an expected head that moved. */
+static void *expect_stale(void *arg)
+{
+	struct mixed *w = arg;
+	for (int i = 0; i < 40 && !w->bad[0]; i++) {
+		char expected[GROVE_COMMIT_ID_BYTES], want[96], *out = NULL;
+		snprintf(expected, sizeof expected, "00000000000000000000%06d", w->id * 100 + i);
+		grove_mutate_options o = { .expected_head = expected };
+		int err = grove_mutate_json(&out, db, &o, queries, "add", "{\"n\":\"never\"}");
+		snprintf(want, sizeof want, "not the expected %s", expected);
+		if (err != GROVE_EPRECONDITION || !strstr(grove_errmsg(db), want))
+			snprintf(w->bad, sizeof w->bad, "stale %s: %d '%s'", expected, err,
+				 grove_errmsg(db));
+		else
+			w->failed++;
+	}
+	return NULL;
+}
+
+Test(mutate, combined_writers_each_get_their_own_result_and_error, .timeout = 300)
+{
+	enum { THREADS = 12 };
+	struct mixed w[THREADS];
+	pthread_t t[THREADS];
+	for (int i = 0; i < THREADS; i++) {
+		w[i] = (struct mixed){ .id = i };
+		pthread_create(&t[i], NULL, i % 3 == 2 ? expect_stale : write_mixed, &w[i]);
+	}
+	int ok = 0;
+	for (int i = 0; i < THREADS; i++) {
+		pthread_join(t[i], NULL);
+		cr_assert_eq(w[i].bad[0], '\0', "writer %d: %s", i, w[i].bad);
+		ok += w[i].ok;
+		cr_assert_eq(w[i].failed, i % 3 == 2 ? 40 : 20, "writer %d", i);
+	}
+	cr_assert_eq(ok, (THREADS - THREADS / 3) * 40);
+	cr_assert_eq(gt_count(db, "main", NULL, "node:Person"), (uint64_t)(2 + ok));
+	char *e = NULL;
+	grove_target tg = { "main", NULL };
+	cr_assert_eq(grove_entity_json(&e, db, &tg, "node:Person", "never"), GROVE_ENOTFOUND);
+}

@@ -1,0 +1,177 @@
+/*
+ * branch_lock.c — one writer at a time per branch, and combining.
+ *
+ * Each branch has a mutex that a write holds from its plan to its apply
+ * (db_branch_lock).  Mutations, the small and frequent writes, go through
+ * db_branch_run instead: callers queue their work on the branch, and one
+ * of them — the combiner — takes the mutex and runs the whole queue back
+ * to back while the others sleep.  Handing a contended mutex from thread
+ * to thread costs a wake-up on the critical path for every write; the
+ * combiner pays one per batch.  It runs one batch (everything queued when
+ * it looked), then hands the role to the first thread queued after it,
+ * so loads waiting on the mutex and the combiner's own caller are never
+ * starved.
+ *
+ * A job's failure message is thread-local (grove_errmsg); the combiner
+ * saves it into the job and the caller restores it in its own thread.
+ */
+#include <errno.h>
+#include <linux/futex.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "engine/db.h"
+
+enum { JOB_QUEUED, JOB_DONE, JOB_COMBINE };
+
+struct branch_job {
+	struct branch_job *next;
+	int (*fn)(void *arg);
+	void *arg;
+	int err;
+	struct db_error_state es;   /* the failure's message, when run elsewhere */
+	_Atomic uint32_t state;     /* JOB_*; futex word                         */
+};
+
+struct branch_lock {
+	struct branch_lock *next;
+	char *name;
+	pthread_mutex_t mu;         /* the branch's writer */
+	pthread_mutex_t qmu;        /* guards the queue and `combining` */
+	struct branch_job *head, **tail;
+	bool combining;             /* a thread owns the queue */
+};
+
+/* The branch's entry.  Entries are never freed before the handle closes,
+ * and are pushed on the front of the list with a release store, so a
+ * lookup walks the list without the mutex (every write looks one up). */
+static struct branch_lock *branch_ref(grove_db *db, const char *name)
+{
+	struct branch_lock *l, *head = atomic_load_explicit(&db->locks, memory_order_acquire);
+
+	for (l = head; l; l = l->next)
+		if (!strcmp(l->name, name))
+			return l;
+	pthread_mutex_lock(&db->locks_mu);
+	for (l = atomic_load_explicit(&db->locks, memory_order_relaxed); l; l = l->next)
+		if (!strcmp(l->name, name))
+			break;
+	if (!l && (l = calloc(1, sizeof *l))) {
+		if (!(l->name = strdup(name))) {
+			free(l);
+			l = NULL;
+		} else {
+			pthread_mutex_init(&l->mu, NULL);
+			pthread_mutex_init(&l->qmu, NULL);
+			l->tail = &l->head;
+			l->next = atomic_load_explicit(&db->locks, memory_order_relaxed);
+			atomic_store_explicit(&db->locks, l, memory_order_release);
+		}
+	}
+	pthread_mutex_unlock(&db->locks_mu);
+	return l;
+}
+
+struct branch_lock *db_branch_lock(grove_db *db, const char *name)
+{
+	struct branch_lock *l = branch_ref(db, name);
+	if (l)
+		pthread_mutex_lock(&l->mu);
+	return l;
+}
+
+void db_branch_unlock(grove_db *db, struct branch_lock *l)
+{
+	(void)db;
+	pthread_mutex_unlock(&l->mu);
+}
+
+void db_branch_locks_free(grove_db *db)
+{
+	struct branch_lock *l, *next;
+	for (l = atomic_load(&db->locks); l; l = next) {
+		next = l->next;
+		pthread_mutex_destroy(&l->mu);
+		pthread_mutex_destroy(&l->qmu);
+		free(l->name);
+		free(l);
+	}
+	atomic_store(&db->locks, NULL);
+}
+
+static void job_set(struct branch_job *j, uint32_t state)
+{
+	atomic_store_explicit(&j->state, state, memory_order_release);
+	syscall(SYS_futex, &j->state, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+static uint32_t job_wait(struct branch_job *j)
+{
+	uint32_t s;
+	while ((s = atomic_load_explicit(&j->state, memory_order_acquire)) == JOB_QUEUED)
+		syscall(SYS_futex, &j->state, FUTEX_WAIT_PRIVATE, JOB_QUEUED, NULL, NULL, 0);
+	return s;
+}
+
+/* Run every job queued now (`mine` first), then pass the role on. */
+static void combine(struct branch_lock *l, struct branch_job *mine)
+{
+	pthread_mutex_lock(&l->qmu);
+	struct branch_job *batch = l->head;
+	l->head = NULL;
+	l->tail = &l->head;
+	pthread_mutex_unlock(&l->qmu);
+
+	pthread_mutex_lock(&l->mu);
+	if ((mine->err = mine->fn(mine->arg)) < 0)
+		db_error_save(&mine->es); /* the batch will overwrite ours */
+	while (batch) {
+		struct branch_job *j = batch;
+		batch = j->next; /* j's owner may return as soon as it is done */
+		j->err = j->fn(j->arg);
+		if (j->err < 0)
+			db_error_save(&j->es);
+		job_set(j, JOB_DONE);
+	}
+	pthread_mutex_unlock(&l->mu);
+
+	pthread_mutex_lock(&l->qmu);
+	struct branch_job *next = l->head;
+	if (next) {
+		l->head = next->next;
+		if (!l->head)
+			l->tail = &l->head;
+	} else {
+		l->combining = false;
+	}
+	pthread_mutex_unlock(&l->qmu);
+	if (next)
+		job_set(next, JOB_COMBINE);
+}
+
+int db_branch_run(grove_db *db, const char *name, int (*fn)(void *arg), void *arg)
+{
+	struct branch_job j = { .fn = fn, .arg = arg };
+	struct branch_lock *l = branch_ref(db, name);
+	bool lead;
+
+	if (!l)
+		return db_error(db, -ENOMEM, "out of memory");
+	pthread_mutex_lock(&l->qmu);
+	lead = !l->combining;
+	if (lead) {
+		l->combining = true;
+	} else {
+		*l->tail = &j;
+		l->tail = &j.next;
+	}
+	pthread_mutex_unlock(&l->qmu);
+	if (lead || job_wait(&j) == JOB_COMBINE)
+		combine(l, &j);
+	if (j.err < 0)
+		db_error_restore(db, j.err, &j.es);
+	return j.err;
+}
