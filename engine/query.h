@@ -52,8 +52,10 @@
 struct qx_slot {
 	uint64_t entity;                   /* internal id; 0: unbound           */
 	const struct lang_cat_type *type;
-	const void *row;                   /* stored row (LMDB memory)          */
+	const void *row;                   /* stored row (LMDB memory); NULL
+	                                    * while `deferred`                  */
 	size_t row_len;
+	int deferred;                      /* bound by id: read on first use    */
 	int decoded;
 	msgpack_object obj;                /* the row unpacked (when decoded)   */
 	struct value_row view;
@@ -97,6 +99,10 @@ void qx_bind(struct qx *x, uint32_t s, const struct lang_cat_type *t, uint64_t e
 /* Read entity e of type t at the target into slot s: 0, or
  * GROVE_ENOTFOUND when it is not visible there. */
 int qx_fetch(struct qx *x, uint32_t s, const struct lang_cat_type *t, uint64_t e);
+/* Bind slot s to entity e of type t, known to be visible at the target,
+ * without reading its row: qx_slot_view() reads it if the query ever
+ * looks at it (a variable only counted or joined on costs no read). */
+void qx_bind_id(struct qx *x, uint32_t s, const struct lang_cat_type *t, uint64_t e);
 /* The decoded view of slot s's row. */
 int qx_slot_view(struct qx *x, uint32_t s, const struct value_row **out);
 

@@ -206,6 +206,11 @@ static int eval_columns(struct qx *x, msgpack_object *cand)
 {
 	for (size_t c = 0; c < x->ir->n_columns; c++) {
 		const struct gq_ir_expr *e = x->ir->columns[c].expr;
+		if (e->kind == GQ_IR_AGG && e->agg == GQ_AGG_COUNT && e->arg[0]->kind == GQ_IR_NODE) {
+			/* A bound variable is never NULL: counted without reading its row. */
+			cand[c] = (msgpack_object){ .type = MSGPACK_OBJECT_BOOLEAN, .via.boolean = true };
+			continue;
+		}
 		if (e->kind == GQ_IR_AGG)
 			e = e->arg[0];
 		if (e->kind == GQ_IR_COLUMN) {

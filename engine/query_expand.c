@@ -16,6 +16,8 @@
  *    frontier.  Parallel edges give one destination.  An edge type whose
  *    endpoint types differ cannot chain: hops are capped at 1.
  *  - With the destination already bound the walk is a join check.
+ * Destinations (and edges) are bound by id (qx_bind_id): their rows are
+ * read only if the query looks at them.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -101,6 +103,7 @@ struct walk {
 	struct qx *x;
 	const struct gq_ir_step *st;
 	const struct lang_cat_type *et;
+	int dst_live;                        /* destinations need no read   */
 	uint32_t min, max;
 	struct u64set visited, emitted;
 	struct u64vec frontier, next, out;   /* out: emitted nodes in order */
@@ -168,8 +171,11 @@ static int edge_row(struct walk *w, uint64_t node, uint64_t edge, uint64_t other
 	if (st->dst_bound && x->slots[st->dst_slot].entity != other)
 		return 0;
 	const struct lang_cat_type *dt = x->ir->bindings[st->dst_slot].type;
-	int err = qx_fetch(x, st->edge_slot, w->et, edge);
-	if (err == 0 && !st->dst_bound)
+	int err = 0;
+	qx_bind_id(x, st->edge_slot, w->et, edge);  /* adjacency lists live edges */
+	if (!st->dst_bound && w->dst_live)
+		qx_bind_id(x, st->dst_slot, dt, other);
+	else if (!st->dst_bound)
 		err = qx_fetch(x, st->dst_slot, dt, other);
 	if (err == GROVE_ENOTFOUND)
 		return 0;
@@ -248,6 +254,8 @@ static int dest_rows(struct walk *w, const struct gq_ir_pipeline *p, size_t i, q
 		if (st->dst_bound) {
 			if (x->slots[st->dst_slot].entity != w->out.v[k])
 				continue;
+		} else if (w->dst_live) {
+			qx_bind_id(x, st->dst_slot, dt, w->out.v[k]);
 		} else if ((err = qx_fetch(x, st->dst_slot, dt, w->out.v[k])) == GROVE_ENOTFOUND) {
 			continue;
 		} else if (err < 0) {
@@ -257,6 +265,15 @@ static int dest_rows(struct walk *w, const struct gq_ir_pipeline *p, size_t i, q
 			return err;
 	}
 	return 0;
+}
+
+/* Adjacency holds live edges between live endpoints (deleting a node
+ * deletes its edges; loads and merges refuse orphan edges), so a
+ * destination of the walked endpoint's type is visible without a read. */
+static int dst_live(const struct gq_ir_step *st, const struct lang_cat_type *et, uint32_t dst_type)
+{
+	int out_ok = et->to_id == dst_type, in_ok = et->from_id == dst_type;
+	return st->dir == GQ_DIR_OUT ? out_ok : st->dir == GQ_DIR_IN ? in_ok : out_ok && in_ok;
 }
 
 int qx_expand(struct qx *x, const struct gq_ir_pipeline *p, size_t i, qx_sink_fn sink, void *arg)
@@ -275,6 +292,7 @@ int qx_expand(struct qx *x, const struct gq_ir_pipeline *p, size_t i, qx_sink_fn
 		w.min = 1;
 	if (w.min > w.max)
 		return 0;
+	w.dst_live = dst_live(st, w.et, x->ir->bindings[st->dst_slot].type_id);
 	int err;
 	if (st->edge_slot != GQ_IR_NONE) {
 		struct edge_ctx c = { .p = p, .i = i, .sink = sink, .arg = arg };

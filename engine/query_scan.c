@@ -44,7 +44,14 @@ void qx_bind(struct qx *x, uint32_t s, const struct lang_cat_type *t, uint64_t e
 	sl->type = t;
 	sl->row = row;
 	sl->row_len = len;
+	sl->deferred = 0;
 	sl->decoded = 0;
+}
+
+void qx_bind_id(struct qx *x, uint32_t s, const struct lang_cat_type *t, uint64_t e)
+{
+	qx_bind(x, s, t, e, NULL, 0);
+	x->slots[s].deferred = 1;
 }
 
 int qx_fetch(struct qx *x, uint32_t s, const struct lang_cat_type *t, uint64_t e)
@@ -63,9 +70,23 @@ int qx_fetch(struct qx *x, uint32_t s, const struct lang_cat_type *t, uint64_t e
 	return 0;
 }
 
+/* The row of a slot bound by qx_bind_id, which vouched it is visible. */
+static int fetch_deferred(struct qx *x, uint32_t s)
+{
+	struct qx_slot *sl = &x->slots[s];
+	int err = qx_fetch(x, s, sl->type, sl->entity);
+	if (err == GROVE_ENOTFOUND)
+		return db_error(x->db, GROVE_ECORRUPT, "an adjacency entry names a %s that is not stored",
+		                sl->type->name);
+	return err;
+}
+
 int qx_slot_view(struct qx *x, uint32_t s, const struct value_row **out)
 {
 	struct qx_slot *sl = &x->slots[s];
+	int err;
+	if (sl->deferred && (err = fetch_deferred(x, s)) < 0)
+		return err;
 	if (!sl->decoded) {
 		struct value_error verr;
 		size_t off = 0;

@@ -365,3 +365,29 @@ Test(query, limit_streams_and_order_limit_keeps_the_best, .timeout = 300)
 	            "[{\"i.n\":199999},{\"i.n\":199998},{\"i.n\":199997}]");
 	ASSERT_ROWS("query q() { match { $i: Item $i.n < 2 } return { count($i) as c } }", NULL, "[{\"c\":2}]");
 }
+
+Test(query, a_traversal_reads_only_the_rows_the_query_looks_at)
+{
+	const char *counted = "query q() { match { $p: Person { name: \"Alice\" } $p knows $f $f knows $g }"
+	                      " return { count($g) as n } }";
+	const char *named = "query q() { match { $p: Person { name: \"Alice\" } $p knows $f $f knows $g }"
+	                    " return { $g.name } }";
+	const char *edges = "query q() { match { $p: Person { name: \"Alice\" } $p $k:knows $f }"
+	                    " return { count($f) as n } }";
+	const char *since = "query q() { match { $p: Person { name: \"Alice\" } $p $k:knows $f }"
+	                    " return { $k.since } order { $k.since } }";
+	const char *srcs[] = { counted, named, edges, since };
+	const char *want[] = { "[{\"n\":1}]", "[{\"g.name\":\"Diana\"}]", "[{\"n\":2}]",
+	                       "[{\"k.since\":null},{\"k.since\":\"2020-01-02\"}]" };
+	/* Alice, then: nothing; Diana; nothing; both edges (and the order's
+	 * tie-break reads both friends' ids). */
+	const uint64_t visited[] = { 1, 2, 1, 5 };
+	for (size_t i = 0; i < 4; i++) {
+		ASSERT_ROWS(srcs[i], NULL, want[i]);
+		grove_result *r;
+		cr_assert_eq(grove_query(&r, db, NULL, srcs[i], NULL, NULL), 0, "%s", grove_errmsg(db));
+		cr_expect_eq(grove_result_rows_visited(r), visited[i], "%s read %llu rows", srcs[i],
+		             (unsigned long long)grove_result_rows_visited(r));
+		grove_result_free(r);
+	}
+}
