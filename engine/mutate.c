@@ -158,11 +158,26 @@ static void write_result(struct jsonw *w, const char *branch, const char *name, 
 	jsonw_object_end(w);
 }
 
+/* The commit the apply records (index/apply.c): the branch's version is
+ * its head commit's, so ours is the planned head's plus one. */
+static void our_commit(grove_commit *out, const struct event *ev, const struct commit_rec *head,
+		       const char *branch, uint64_t lsn)
+{
+	struct commit_rec c = { .id = ev->commit, .parent = head->id, .lsn = lsn,
+				.time_us = ev->time_us, .version = head->version + 1,
+				.kind = EVENT_MUTATION };
+	snprintf(c.branch, sizeof c.branch, "%s", branch);
+	snprintf(c.actor, sizeof c.actor, "%.*s", (int)ev->actor.len,
+		 ev->actor.ptr ? (const char *)ev->actor.ptr : "");
+	engine_commit_public(out, &c);
+}
+
 /* Stage every statement, check the final image, log and apply one event
- * (not yet durable: *lsn is what the caller waits for, *id the commit). */
+ * (not yet durable: *lsn is what the caller waits for, *commit what it
+ * reports once it is). */
 static int run_statements(struct mutation *m, grove_db *db, const grove_mutate_options *o,
 			  const char *branch, const char *src, const char *params_json,
-			  uint64_t *lsn, char id[COMMIT_ID_TEXT_BYTES], int *committed)
+			  uint64_t *lsn, grove_commit *commit, int *committed)
 {
 	struct event ev = { .kind = EVENT_MUTATION };
 	struct timespec ts;
@@ -187,7 +202,7 @@ static int run_statements(struct mutation *m, grove_db *db, const grove_mutate_o
 	read_at_close(&m->plan.at);
 	if ((err = seq_commit_begin(db, &ev, 1, ev.effects, ev.neffects, lsn)) < 0)
 		return err;
-	commit_id_format(id, &ev.commit);
+	our_commit(commit, &ev, &m->plan.at.head, branch, *lsn);
 	return 0;
 }
 
@@ -212,7 +227,7 @@ struct mutate_job {
 	const char *branch, *src, *params_json;
 	struct mutation *m;
 	uint64_t lsn;                 /* out: the event, when committed */
-	char id[COMMIT_ID_TEXT_BYTES];
+	grove_commit commit;          /* out: its commit */
 	int committed;
 };
 
@@ -230,7 +245,7 @@ static int mutate_locked(void *arg)
 	    (err = check_head(j->db, &m->plan.at, j->branch,
 			      j->o ? j->o->expected_head : NULL)) == 0)
 		err = run_statements(m, j->db, j->o, j->branch, j->src, j->params_json, &j->lsn,
-				     j->id, &j->committed);
+				     &j->commit, &j->committed);
 	load_plan_free(&m->plan);
 	return err;
 }
@@ -240,10 +255,10 @@ int grove_mutate_json(char **out, grove_db *db, const grove_mutate_options *o, c
 {
 	const char *branch = o && o->branch && *o->branch ? o->branch : MAIN_BRANCH;
 	struct mutation m = { 0 };
-	struct mutate_job job = { db, o, branch, src, params_json, &m, 0, "", 0 };
+	struct mutate_job job = { .db = db, .o = o, .branch = branch, .src = src,
+				  .params_json = params_json, .m = &m };
 	struct compiled c;
 	json_t *params = NULL;
-	grove_commit commit;
 	int err;
 
 	*out = NULL;
@@ -260,13 +275,13 @@ int grove_mutate_json(char **out, grove_db *db, const grove_mutate_options *o, c
 		 * our record waits for its fsync (early lock release). */
 		err = db_branch_run(db, branch, mutate_locked, &job);
 	}
-	if (!err && job.committed && (err = seq_commit_end(db, job.lsn)) == 0)
-		err = grove_commit_show(&commit, db, job.id);
+	if (!err && job.committed)
+		err = seq_commit_end(db, job.lsn);
 	if (!err) {
 		struct jsonw w;
 		jsonw_init(&w, 0);
 		write_result(&w, branch, name, o ? o->actor : NULL, &m,
-			     job.committed ? &commit : NULL);
+			     job.committed ? &job.commit : NULL);
 		if ((err = jsonw_error(&w)) < 0)
 			jsonw_fini(&w), db_error(db, err, "out of memory");
 		else

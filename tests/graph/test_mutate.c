@@ -296,3 +296,36 @@ Test(mutate, combined_writers_each_get_their_own_result_and_error, .timeout = 30
 	grove_target tg = { "main", NULL };
 	cr_assert_eq(grove_entity_json(&e, db, &tg, "node:Person", "never"), GROVE_ENOTFOUND);
 }
+
+/* The commit a mutation reports is built without reading it back: it
+ * must be exactly the stored one (grove_commit_show), on main and on a
+ * fresh branch (whose version starts at its fork's). */
+static void assert_reported_commit_is_stored(const char *branch, const char *name)
+{
+	char params[64], *out;
+	snprintf(params, sizeof params, "{\"n\":\"%s\",\"a\":3}", name);
+	out = mutate(branch, "add", params, 0);
+	const char *at = strstr(out, "\"graph_commit_id\":\"");
+	cr_assert(at, "%s", out);
+	char id[GROVE_COMMIT_ID_BYTES];
+	snprintf(id, sizeof id, "%s", at + strlen("\"graph_commit_id\":\""));
+	grove_commit c;
+	cr_assert_eq(grove_commit_show(&c, db, id), 0, "%s", grove_errmsg(db));
+	char want[1024];
+	snprintf(want, sizeof want,
+		 "\"commit\":{\"graph_commit_id\":\"%s\",\"graph_branch\":\"%s\","
+		 "\"graph_manifest_version\":%lu,\"parent_commit_id\":\"%s\","
+		 "\"merged_parent_commit_id\":null,\"actor_id\":\"t\",\"created_at\":%ld}",
+		 c.id, c.branch, (unsigned long)c.graph_version, c.parent, (long)c.created_at_us);
+	cr_assert(strstr(out, want), "reported %s\nstored   %s", out, want);
+	grove_free(out);
+}
+
+Test(mutate, the_reported_commit_is_the_stored_one)
+{
+	assert_reported_commit_is_stored(NULL, "R1");
+	assert_reported_commit_is_stored(NULL, "R2");
+	cr_assert_eq(grove_branch_create(db, "rep", NULL, NULL), 0);
+	assert_reported_commit_is_stored("rep", "R3");
+	assert_reported_commit_is_stored("rep", "R4");
+}
