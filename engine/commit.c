@@ -77,13 +77,38 @@ static int resolve_commit(struct commit_rec *out, grove_db *db, MDB_txn *txn, co
 	return err < 0 ? db_error(db, err, NULL) : 0;
 }
 
-static int open_branch(struct read_at *r, grove_db *db, const char *branch)
+/* Step a branch's head back to its newest commit at or below `durable`
+ * (views run ahead of the durable log while fsyncs are in flight, see
+ * sequencer.h): a reader sees that state instead of waiting.  The branch
+ * itself must be durable (its created_lsn). */
+static int durable_head(struct branch_rec *b, struct commit_rec *head, MDB_txn *txn,
+			const struct views *v, uint64_t durable)
 {
+	int err = 0;
+	while (head->lsn > durable && !err)
+		err = commit_get(head, txn, v, &head->parent);
+	b->head_lsn = head->lsn > b->created_lsn ? head->lsn : b->created_lsn;
+	return err;
+}
+
+/* The branch's head: the newest state, or (`fence`) the newest durable
+ * state. */
+static int open_branch(struct read_at *r, grove_db *db, const char *branch, bool fence)
+{
+	uint64_t durable = log_durable_lsn(db->log);
 	struct branch_rec b;
 	int err = branch_get(&b, r->txn, db->views, branch);
 	if (err == GROVE_ENOTFOUND)
 		return db_error(db, GROVE_ENOTFOUND, "branch '%s' not found", branch);
+	if (!err && fence && b.created_lsn > durable) {
+		/* The branch is in flight: wait until all this snapshot is durable. */
+		if ((err = seq_read_fence(db)) < 0)
+			return err;
+		fence = false;
+	}
 	if (err < 0 || (err = commit_get(&r->head, r->txn, db->views, &b.head)) < 0 ||
+	    (fence && b.head_lsn > durable &&
+	     (err = durable_head(&b, &r->head, r->txn, db->views, durable)) < 0) ||
 	    (err = layer_chain(&r->chain, r->txn, db->views, b.layer, b.head_lsn)) < 0)
 		return db_error(db, err, NULL);
 	snprintf(r->branch, sizeof r->branch, "%s", branch);
@@ -96,15 +121,19 @@ static int read_at_txn(struct read_at *r, grove_db *db, const grove_target *targ
 	int err;
 
 	memset(r, 0, sizeof *r);
-	if ((err = fence ? db_read_begin(&r->txn, db) : views_read_begin(&r->txn, db->views)) < 0)
-		return fence ? err : db_error(db, err, NULL);
+	if (fence && target && target->commit) /* a commit in flight: wait for it */
+		err = db_read_begin(&r->txn, db);
+	else if ((err = views_read_begin(&r->txn, db->views)) < 0)
+		db_error(db, err, NULL);
+	if (err < 0)
+		return err;
 	if (target && target->commit) {
 		if ((err = resolve_commit(&r->head, db, r->txn, target->commit)) == 0 &&
 		    (err = layer_chain(&r->chain, r->txn, db->views, r->head.layer, r->head.lsn)) < 0)
 			db_error(db, err, NULL);
 		snprintf(r->branch, sizeof r->branch, "%s", r->head.branch);
 	} else {
-		err = open_branch(r, db, branch);
+		err = open_branch(r, db, branch, fence);
 	}
 	if (!err && (err = engine_catalog_at(&r->cat, db, r->txn, r->head.lsn)) < 0)
 		db_error(db, err, NULL);

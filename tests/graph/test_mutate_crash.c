@@ -228,6 +228,13 @@ Test(mutate_crash, a_reader_never_sees_a_write_before_it_is_durable)
 	pthread_t th;
 	cr_assert_eq(pthread_create(&th, NULL, insert_late, &w), 0);
 	usleep(100 * 1000);
+	/* A read of the branch sees its newest durable commit (without
+	 * waiting); the in-flight insert is not in it. */
+	grove_commit head;
+	cr_assert_eq(grove_branch_head(&head, db, "main"), 0);
+	cr_assert_eq(head.lsn, durable, "head at LSN %lu while %lu is durable",
+		     (unsigned long)head.lsn, (unsigned long)durable);
+	cr_assert_eq(gt_count(db, "main", NULL, "node:Person"), 1);
 	for (int i = 0; i < 3; i++) {
 		char *e = NULL;
 		grove_target t = { "main", NULL };
