@@ -13,14 +13,15 @@
 #include <assert.h>
 #include <errno.h>
 #include <msgpack.h>
-#include <xxhash.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "grove.h"
+#include "index/idcache.h"
 #include "index/layered.h"
 #include "index/pidx.h"
+#include "index/putbatch.h"
 #include "index/records.h"
 #include "index/row.h"
 #include "index/schemas.h"
@@ -97,210 +98,217 @@ static int row_ids(struct row_ids *r, const uint8_t *row, size_t n, bool edge)
 	return 0;
 }
 
-static int put(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t kn, const void *d, size_t dn,
-	       unsigned flags, const char *what)
-{
-	MDB_val key = { kn, (void *)k }, val = { dn, (void *)d };
-	int rc = mdb_put(txn, dbi, &key, &val, flags);
-	/* An optimistic append (keys of new entities and of the change log
-	 * usually sort last) that was not last after all: a normal put. */
-	if (rc == MDB_KEYEXIST && (flags & MDB_APPEND))
-		rc = mdb_put(txn, dbi, &key, &val, flags & ~MDB_APPEND);
-	if (rc == MDB_KEYEXIST && (flags & MDB_NOOVERWRITE))
-		return 0;
-	return rc ? views_error(rc, what) : 0;
-}
+/* What one apply step keeps between its effects: the ids it resolved and
+ * the puts it defers to its end (putbatch.h).  One per views (writers
+ * apply one event at a time); the cache lives as long as one event, whose
+ * parts may be applied in several transactions. */
+enum { B_IDMAP, B_NAMES, B_ROWS, B_ADJ, B_PIDX, B_CHG, NBATCHES };
 
-/* The internal id of (type, id); a new one from meta "next_id" if
- * `create` and there is none (GROVE_ENOTFOUND otherwise). */
-/* Ids resolved during one apply, by (type, user id): edges name their
- * endpoints again and again.  Keys point into the event being applied,
- * which outlives the cache. */
-struct id_slot {
-	uint64_t h;                 /* 0: empty */
-	const uint8_t *id;
-	uint32_t len, type;
-	uint64_t e;
+struct apply_state {
+	uint64_t lsn;               /* the event the cache belongs to (0: none) */
+	struct id_cache ids;
+	/* The id map was empty when the event began and every id the event
+	 * created since is cached: an id not cached does not exist. */
+	bool ids_new_only;
+	struct put_batch b[NBATCHES];
+	uint8_t *old;               /* copy of the old row of an effect */
+	size_t old_cap;
 };
 
-struct id_cache {
-	struct id_slot *slots;
-	size_t cap, n;              /* cap: a power of two */
-};
+/* Batch memory kept between events (more is freed after each event). */
+#define APPLY_KEEP_BYTES (4u << 20)
 
-static uint64_t id_hash(uint32_t type, const uint8_t *id, uint32_t len)
+static struct apply_state *state_of(struct views *v, MDB_txn *txn, uint64_t lsn, int *err)
 {
-	uint64_t h = XXH3_64bits_withSeed(id, len, type);
-	return h ? h : 1;
-}
-
-static struct id_slot *cache_find(struct id_cache *c, uint64_t h, uint32_t type,
-				  const uint8_t *id, uint32_t len)
-{
-	for (size_t i = h & (c->cap - 1);; i = (i + 1) & (c->cap - 1)) {
-		struct id_slot *s = &c->slots[i];
-		if (!s->h || (s->h == h && s->type == type && s->len == len && !memcmp(s->id, id, len)))
-			return s;
+	struct apply_state *s = v->apply_cache;
+	*err = 0;
+	if (!s) {
+		if (!(s = v->apply_cache = calloc(1, sizeof *s))) {
+			*err = log_error(-ENOMEM, "out of memory");
+			return NULL;
+		}
+		put_batch_init(&s->b[B_IDMAP], v->ids, "id map");
+		put_batch_init(&s->b[B_NAMES], v->names, "name map");
+		put_batch_init(&s->b[B_ROWS], v->rows, "rows");
+		put_batch_init(&s->b[B_ADJ], v->adj, "adjacency");
+		put_batch_init(&s->b[B_PIDX], v->pidx, "property index");
+		put_batch_init(&s->b[B_CHG], v->chg, "changes");
 	}
+	if (s->lsn != lsn) {
+		MDB_stat st;
+		int rc = mdb_stat(txn, v->ids, &st);
+		if (rc) {
+			*err = views_error(rc, "id map");
+			return NULL;
+		}
+		id_cache_clear(&s->ids);
+		s->lsn = lsn;
+		s->ids_new_only = st.ms_entries == 0;
+	}
+	return s;
 }
 
-static bool cache_get(uint64_t *e, struct id_cache *c, uint32_t type, const uint8_t *id,
-		      uint32_t len)
+static void trim(struct put_batch *b)
 {
-	if (!c || !c->cap)
-		return false;
-	struct id_slot *s = cache_find(c, id_hash(type, id, len), type, id, len);
-	if (s->h)
-		*e = s->e;
-	return s->h != 0;
+	if (b->capbytes + b->cap * 64 > APPLY_KEEP_BYTES)
+		put_batch_free(b);
 }
 
-#define ID_CACHE_MAX (4u << 20)
-
-/* Best effort: a cache that cannot grow just stops caching. */
-static void cache_put(struct id_cache *c, uint32_t type, const uint8_t *id, uint32_t len,
-		      uint64_t e)
+/* The event is done (or failed): its cached keys must not outlive it. */
+static void state_end(struct views *v)
 {
-	if (!c || c->n >= ID_CACHE_MAX)
+	struct apply_state *s = v->apply_cache;
+	if (!s)
 		return;
-	if ((c->n + 1) * 2 > c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 4096;
-		struct id_slot *old = c->slots, *slots = calloc(cap, sizeof *slots);
-		if (!slots)
-			return;
-		size_t ocap = c->cap;
-		c->slots = slots;
-		c->cap = cap;
-		for (size_t i = 0; i < ocap; i++)
-			if (old[i].h)
-				*cache_find(c, old[i].h, old[i].type, old[i].id, old[i].len) = old[i];
-		free(old);
+	id_cache_clear(&s->ids);
+	s->lsn = 0;
+	for (int i = 0; i < NBATCHES; i++) {
+		put_batch_clear(&s->b[i]);
+		trim(&s->b[i]);
 	}
-	uint64_t h = id_hash(type, id, len);
-	struct id_slot *s = cache_find(c, h, type, id, len);
-	if (!s->h)
-		c->n++;
-	*s = (struct id_slot){ h, id, len, type, e };
+	if (s->old_cap > APPLY_KEEP_BYTES) {
+		free(s->old);
+		s->old = NULL;
+		s->old_cap = 0;
+	}
 }
 
-/* The internal id of (type, id); with `next` (create) a new one, taken
- * from *next, when there is none (GROVE_ENOTFOUND otherwise). */
-static int resolve_id(uint64_t *out, MDB_txn *txn, struct views *v, uint32_t type,
-		      const uint8_t *id, uint32_t id_len, uint64_t *next)
+void views_apply_cache_free(struct views *v)
+{
+	struct apply_state *s = v->apply_cache;
+	if (!s)
+		return;
+	id_cache_clear(&s->ids);
+	for (int i = 0; i < NBATCHES; i++)
+		put_batch_free(&s->b[i]);
+	free(s->old);
+	free(s);
+	v->apply_cache = NULL;
+}
+
+/* Room for the puts and ids of n effects at once, rather than growing
+ * (copying) step by step.  A hint: failing here is harmless. */
+static void reserve(struct apply_state *s, uint32_t n)
+{
+	static const struct { uint8_t per_effect, bytes; } guess[NBATCHES] = {
+		[B_IDMAP] = { 1, 40 }, [B_NAMES] = { 1, 40 }, [B_ROWS] = { 1, 44 },
+		[B_ADJ] = { 2, 49 }, [B_PIDX] = { 0, 0 }, [B_CHG] = { 1, 33 },
+	};
+	(void)id_cache_reserve(&s->ids, n);
+	for (int i = 0; i < NBATCHES; i++)
+		(void)put_batch_reserve(&s->b[i], (size_t)n * guess[i].per_effect,
+					(size_t)n * guess[i].per_effect * guess[i].bytes);
+}
+
+static int flush_all(MDB_txn *txn, struct apply_state *s)
+{
+	int err = 0;
+	for (int i = 0; i < NBATCHES; i++) {
+		int e = put_batch_flush(&s->b[i], txn);
+		if (!err)
+			err = e;
+	}
+	return err;
+}
+
+/* Record new entity e = (type, id): batched when the cache holds it (so
+ * lookups find it before the batch is written), else written through. */
+static int new_id(MDB_txn *txn, struct views *v, struct apply_state *s, uint32_t type,
+		  const uint8_t *id, uint32_t id_len, uint64_t e, bool cached)
 {
 	uint8_t k[4 + LAYERED_KEY_MAX], ek[8];
+	int err;
 
-	if (!next)
-		return views_id_lookup(out, txn, v, type, id, id_len);
+	be32(k, type);
+	memcpy(k + 4, id, id_len);
+	be64(ek, e);
+	if (cached)
+		return (err = put_batch_add(&s->b[B_IDMAP], k, 4 + id_len, ek, 8)) < 0 ||
+		       (err = put_batch_add(&s->b[B_NAMES], ek, 8, k, 4 + id_len)) < 0 ? err : 1;
+	/* The cache is full: ids must be looked up in the map from now on. */
+	s->ids_new_only = false;
+	MDB_val key = { 4 + id_len, k }, val = { 8, ek }, name = { 8, ek }, kv = { 4 + id_len, k };
+	int rc = mdb_put(txn, v->ids, &key, &val, MDB_NOOVERWRITE);
+	if (!rc)
+		rc = mdb_put(txn, v->names, &name, &kv, 0);
+	return rc ? views_error(rc, "id map") : 1;
+}
+
+/* The internal id of (type, id), made if there is none: 1 and a new id
+ * taken from *next, else 0. */
+static int resolve_new(uint64_t *out, MDB_txn *txn, struct views *v, struct apply_state *s,
+		       uint32_t type, const uint8_t *id, uint32_t id_len, uint64_t *next)
+{
+	int err;
+
 	if (id_len > LAYERED_KEY_MAX - 4)
 		return log_error(GROVE_ETOOBIG, "an id of %u bytes exceeds the limit of %u bytes",
 				 id_len, LAYERED_KEY_MAX - 4);
-	/* One descent: offer the next id; an existing entry comes back. */
-	be32(k, type);
-	memcpy(k + 4, id, id_len);
-	be64(ek, *next);
-	MDB_val key = { 4 + id_len, k }, val = { 8, ek };
-	int rc = mdb_put(txn, v->ids, &key, &val, MDB_NOOVERWRITE);
-	if (rc == MDB_KEYEXIST) {
-		if (val.mv_size != 8)
-			return log_error(GROVE_ECORRUPT, "id map entry has %zu bytes", val.mv_size);
-		*out = rd64(val.mv_data);
-		return 0;
+	if (s->ids_new_only) {
+		/* Not cached means new: find or add it in one probe. */
+		err = id_cache_claim(out, &s->ids, type, id, id_len, *next);
+		if (err == 0)
+			return 0;
+		if (err < 0)
+			*out = *next; /* not cached, so new all the same */
+		(*next)++;
+		return new_id(txn, v, s, type, id, id_len, *out, err == 1);
 	}
-	if (rc)
-		return views_error(rc, "id map");
+	if (id_cache_get(out, &s->ids, type, id, id_len))
+		return 0;
+	if ((err = views_id_lookup(out, txn, v, type, id, id_len)) != GROVE_ENOTFOUND)
+		return err;
 	*out = (*next)++;
-	int perr = put(txn, v->names, ek, 8, k, 4 + id_len, MDB_APPEND, "name map");
-	return perr < 0 ? perr : 1;
+	bool cached = id_cache_put(&s->ids, type, id, id_len, *out) == 0;
+	return new_id(txn, v, s, type, id, id_len, *out, cached);
 }
 
-/* An adjacency entry waiting to be written.  Within one transaction no
- * apply step reads adjacency, so the entries of a part are written at its
- * end, sorted: random node ids would otherwise scatter the puts over the
- * whole tree, one page descent each. */
-struct adj_put {
-	uint8_t key[33];            /* layer 4, etype 4, dir 1, node 8, edge 8, ~lsn 8 */
-	uint8_t has_val;
-	uint8_t val[8];
-};
+/* Internal id of an existing entity (an edge endpoint, a deleted entity):
+ * GROVE_ENOTFOUND if it has none. */
+static int resolve(uint64_t *out, MDB_txn *txn, struct views *v, struct apply_state *s,
+		   uint32_t type, const uint8_t *id, uint32_t id_len, bool cache)
+{
+	if (id_cache_get(out, &s->ids, type, id, id_len))
+		return 0;
+	if (s->ids_new_only)
+		return GROVE_ENOTFOUND;
+	int err = views_id_lookup(out, txn, v, type, id, id_len);
+	if (!err && cache)
+		(void)id_cache_put(&s->ids, type, id, id_len, *out); /* best effort */
+	return err;
+}
 
 struct apply_branch {
 	const char *name;
-	struct id_cache *ids;
+	struct apply_state *s;
 	struct branch_rec rec;
 	struct layer_chain chain;   /* the branch as of before this event */
 	uint64_t next_id;           /* meta "next_id", written back once  */
-	struct adj_put *adj;        /* pending adjacency writes           */
-	size_t nadj, capadj;
 };
 
 /* Adjacency entry of edge `e` at node `node` in direction `dir`. */
-static int adj_write(MDB_txn *txn, struct views *v, struct apply_branch *b, uint32_t etype,
-		     uint8_t dir, uint64_t node, uint64_t e, uint64_t lsn, const uint64_t *other)
+static int adj_write(struct apply_branch *b, uint32_t etype, uint8_t dir, uint64_t node,
+		     uint64_t e, uint64_t lsn, const uint64_t *other)
 {
-	uint8_t prefix[13], elem[8];
-	(void)txn;
-	(void)v;
-	if (b->nadj == b->capadj) {
-		size_t cap = b->capadj ? b->capadj * 2 : 1024;
-		struct adj_put *a = realloc(b->adj, cap * sizeof *a);
-		if (!a)
-			return log_error(-ENOMEM, "out of memory");
-		b->adj = a;
-		b->capadj = cap;
-	}
-	struct adj_put *p = &b->adj[b->nadj++];
+	uint8_t prefix[13], elem[8], key[33], val[8];
 	be32(prefix, etype);
 	prefix[4] = dir;
 	be64(prefix + 5, node);
 	be64(elem, e);
-	uint32_t n = layered_key(p->key, b->rec.layer, prefix, sizeof prefix, elem, 8, lsn);
-	assert(n == sizeof p->key);
-	(void)n;
-	p->has_val = other != NULL;
+	uint32_t n = layered_key(key, b->rec.layer, prefix, sizeof prefix, elem, 8, lsn);
+	assert(n == sizeof key);
 	if (other)
-		be64(p->val, *other);
-	return 0;
-}
-
-static int adj_cmp(const void *a, const void *b)
-{
-	return memcmp(((const struct adj_put *)a)->key, ((const struct adj_put *)b)->key,
-		      sizeof ((const struct adj_put *)a)->key);
-}
-
-static int adj_flush(MDB_txn *txn, struct views *v, struct apply_branch *b)
-{
-	int err = 0;
-	if (b->nadj)
-		qsort(b->adj, b->nadj, sizeof *b->adj, adj_cmp);
-	for (size_t i = 0; i < b->nadj && !err; i++)
-		err = put(txn, v->adj, b->adj[i].key, sizeof b->adj[i].key, b->adj[i].val,
-			  b->adj[i].has_val ? 8 : 0, 0, "adjacency");
-	free(b->adj);
-	b->adj = NULL;
-	b->nadj = b->capadj = 0;
-	return err;
+		be64(val, *other);
+	return put_batch_add(&b->s->b[B_ADJ], key, n, val, other ? 8 : 0);
 }
 
 /* Internal ids of an edge row's endpoints, whose types the catalog names. */
-static int endpoint(uint64_t *e, struct apply_branch *b, MDB_txn *txn, struct views *v,
-		    uint32_t type, const uint8_t *id, uint32_t len)
-{
-	if (cache_get(e, b->ids, type, id, len))
-		return 0;
-	int err = resolve_id(e, txn, v, type, id, len, NULL);
-	if (!err)
-		cache_put(b->ids, type, id, len, *e);
-	return err;
-}
-
 static int endpoints(uint64_t *src, uint64_t *dst, struct apply_branch *b, MDB_txn *txn,
 		     struct views *v, const struct lang_cat_type *et, const struct row_ids *r)
 {
 	int err;
-	if ((err = endpoint(src, b, txn, v, et->from_id, r->src, r->src_len)) < 0 ||
-	    (err = endpoint(dst, b, txn, v, et->to_id, r->dst, r->dst_len)) < 0)
+	if ((err = resolve(src, txn, v, b->s, et->from_id, r->src, r->src_len, true)) < 0 ||
+	    (err = resolve(dst, txn, v, b->s, et->to_id, r->dst, r->dst_len, true)) < 0)
 		return err == GROVE_ENOTFOUND
 			? log_error(GROVE_ECORRUPT, "an %s edge names an endpoint that does not exist",
 				    et->name)
@@ -328,10 +336,10 @@ static int edge_adjacency(MDB_txn *txn, struct views *v, struct apply_branch *b,
 
 	if (old && row_ids(&o, old->mv_data, old->mv_size, true) < 0)
 		return log_error(GROVE_ECORRUPT, "a stored edge row is malformed");
-	/* The old row lives in a copy freed after this effect: do not cache
-	 * ids that point into it. */
-	if (old && (err = resolve_id(&osrc, txn, v, et->from_id, o.src, o.src_len, NULL)) == 0)
-		err = resolve_id(&odst, txn, v, et->to_id, o.dst, o.dst_len, NULL);
+	/* The old row lives in a copy overwritten by the next effect: do
+	 * not cache ids that point into it. */
+	if (old && (err = resolve(&osrc, txn, v, b->s, et->from_id, o.src, o.src_len, false)) == 0)
+		err = resolve(&odst, txn, v, b->s, et->to_id, o.dst, o.dst_len, false);
 	if (err < 0)
 		return err == GROVE_ENOTFOUND
 			? log_error(GROVE_ECORRUPT, "a stored %s edge names a missing endpoint", et->name)
@@ -339,13 +347,37 @@ static int edge_adjacency(MDB_txn *txn, struct views *v, struct apply_branch *b,
 	if (now && (err = endpoints(&src, &dst, b, txn, v, et, now)) < 0)
 		return err;
 	bool moved = old && (!now || osrc != src || odst != dst);
-	if (moved && ((err = adj_write(txn, v, b, et->id, 0, osrc, e, lsn, NULL)) < 0 ||
-		      (err = adj_write(txn, v, b, et->id, 1, odst, e, lsn, NULL)) < 0))
+	if (moved && ((err = adj_write(b, et->id, 0, osrc, e, lsn, NULL)) < 0 ||
+		      (err = adj_write(b, et->id, 1, odst, e, lsn, NULL)) < 0))
 		return err;
 	if (now && (!old || moved) &&
-	    ((err = adj_write(txn, v, b, et->id, 0, src, e, lsn, &dst)) < 0 ||
-	     (err = adj_write(txn, v, b, et->id, 1, dst, e, lsn, &src)) < 0))
+	    ((err = adj_write(b, et->id, 0, src, e, lsn, &dst)) < 0 ||
+	     (err = adj_write(b, et->id, 1, dst, e, lsn, &src)) < 0))
 		return err;
+	return 0;
+}
+
+/* The visible version of entity e before this event, copied into *old
+ * (LMDB memory is only valid until the next put): 0, or GROVE_ENOTFOUND. */
+static int old_row(MDB_val *old, MDB_txn *txn, struct views *v, struct apply_branch *b,
+		   const uint8_t *prefix, const uint8_t *elem)
+{
+	struct apply_state *s = b->s;
+	MDB_val found;
+	int err = layered_get(&found, NULL, txn, v->rows, &b->chain, prefix, 4, elem, 8);
+	if (err < 0)
+		return err;
+	if (found.mv_size > s->old_cap) {
+		size_t cap = found.mv_size * 2;
+		uint8_t *p = realloc(s->old, cap);
+		if (!p)
+			return log_error(-ENOMEM, "out of memory");
+		s->old = p;
+		s->old_cap = cap;
+	}
+	if (found.mv_size)
+		memcpy(s->old, found.mv_data, found.mv_size);
+	*old = (MDB_val){ found.mv_size, s->old };
 	return 0;
 }
 
@@ -358,7 +390,7 @@ static int apply_effect(MDB_txn *txn, struct views *v, const struct lang_catalog
 	const struct lang_cat_type *t = type_of(cat, fx->type_id, edge);
 	struct row_ids r;
 	uint64_t e;
-	MDB_val found, old = { 0, NULL };
+	MDB_val old = { 0, NULL };
 	int err;
 
 	if (!t)
@@ -366,50 +398,40 @@ static int apply_effect(MDB_txn *txn, struct views *v, const struct lang_catalog
 				 edge ? "edge" : "node", fx->type_id);
 	if (row_ids(&r, fx->row.ptr, fx->row.len, edge && !del) < 0)
 		return log_error(GROVE_ECORRUPT, "an effect row of type %u is malformed", fx->type_id);
-	err = resolve_id(&e, txn, v, fx->type_id, r.id, r.id_len, del ? NULL : &b->next_id);
+	err = del ? resolve(&e, txn, v, b->s, fx->type_id, r.id, r.id_len, false)
+		  : resolve_new(&e, txn, v, b->s, fx->type_id, r.id, r.id_len, &b->next_id);
 	if (err == GROVE_ENOTFOUND)
 		return 0; /* deleting what never existed changes nothing */
 	if (err < 0)
 		return err;
 	bool fresh = err == 1; /* a new entity has no older version anywhere */
-	if (!edge && !del)
-		cache_put(b->ids, fx->type_id, r.id, r.id_len, e);
+	if (!edge && !del && !fresh)
+		(void)id_cache_put(&b->s->ids, fx->type_id, r.id, r.id_len, e); /* best effort */
 	layered_be32(prefix, fx->type_id);
 	layered_be64(elem, e);
-	err = fresh ? GROVE_ENOTFOUND
-		    : layered_get(&found, NULL, txn, v->rows, &b->chain, prefix, 4, elem, 8);
+	err = fresh ? GROVE_ENOTFOUND : old_row(&old, txn, v, b, prefix, elem);
 	if (err < 0 && err != GROVE_ENOTFOUND)
 		return err;
 	bool had = err == 0;
 	if (del && !had)
 		return 0;
-	/* Copy the old row: LMDB memory is only valid until the next put. */
-	if (had && !(old.mv_data = malloc(found.mv_size ? found.mv_size : 1)))
-		return log_error(-ENOMEM, "out of memory");
-	if (had) {
-		memcpy(old.mv_data, found.mv_data, found.mv_size);
-		old.mv_size = found.mv_size;
-	}
 	MDB_val now = { fx->row.len, (void *)fx->row.ptr };
-	if (!(edge && (err = edge_adjacency(txn, v, b, t, e, lsn, had ? &old : NULL,
-					    del ? NULL : &r)) < 0) &&
-	    (err = pidx_update(txn, v, b->rec.layer, t, e, lsn, had ? &old : NULL,
-			       del ? NULL : &now)) == 0) {
-		uint32_t n = layered_key(key, b->rec.layer, prefix, 4, elem, 8, lsn);
-		err = put(txn, v->rows, key, n, del ? NULL : fx->row.ptr, del ? 0 : fx->row.len,
-			  fresh ? MDB_APPEND : 0, "rows");
-	}
-	if (!err) {
-		/* chg: layer | lsn | type | entity, for LSN-range change reads. */
-		uint8_t ck[24], op = del ? 2 : 1;
-		layered_be32(ck, b->rec.layer);
-		layered_be64(ck + 4, lsn);
-		layered_be32(ck + 12, fx->type_id);
-		layered_be64(ck + 16, e);
-		err = put(txn, v->chg, ck, sizeof ck, &op, 1, MDB_APPEND, "changes");
-	}
-	free(old.mv_data);
-	return err;
+	if ((edge && (err = edge_adjacency(txn, v, b, t, e, lsn, had ? &old : NULL,
+					   del ? NULL : &r)) < 0) ||
+	    (err = pidx_update(&b->s->b[B_PIDX], b->rec.layer, t, e, lsn, had ? &old : NULL,
+			       del ? NULL : &now)) < 0)
+		return err;
+	uint32_t n = layered_key(key, b->rec.layer, prefix, 4, elem, 8, lsn);
+	if ((err = put_batch_add_ref(&b->s->b[B_ROWS], key, n, del ? NULL : fx->row.ptr,
+				     del ? 0 : fx->row.len)) < 0)
+		return err;
+	/* chg: layer | lsn | type | entity, for LSN-range change reads. */
+	uint8_t ck[24], op = del ? 2 : 1;
+	layered_be32(ck, b->rec.layer);
+	layered_be64(ck + 4, lsn);
+	layered_be32(ck + 12, fx->type_id);
+	layered_be64(ck + 16, e);
+	return put_batch_add(&b->s->b[B_CHG], ck, sizeof ck, &op, 1);
 }
 
 static void copy_bytes(char *dst, size_t cap, struct event_bytes b)
@@ -502,44 +524,21 @@ static int open_branch(struct apply_branch *b, char *name, MDB_txn *txn, struct 
 	return 0;
 }
 
-void views_apply_cache_free(struct views *v)
-{
-	struct id_cache *c = v->apply_cache;
-	if (c)
-		free(c->slots);
-	free(c);
-	v->apply_cache = NULL;
-}
-
-/* The id cache of event `lsn`: the parts of one event share it; its keys
- * point into that event's effects, so it never outlives the event. */
-static struct id_cache *event_cache(struct views *v, uint64_t lsn)
-{
-	struct id_cache *c = v->apply_cache;
-	if (!c && !(c = v->apply_cache = calloc(1, sizeof *c)))
-		return NULL;
-	if (v->apply_cache_lsn != lsn) {
-		free(c->slots);
-		memset(c, 0, sizeof *c);
-		v->apply_cache_lsn = lsn;
-	}
-	return c;
-}
-
 static int apply_all(MDB_txn *txn, struct views *v, const struct lang_catalog *cat,
 		     struct apply_branch *b, uint64_t lsn, const struct event_effect *fx, uint32_t n)
 {
 	int err = 0;
-	b->adj = NULL;
-	b->nadj = b->capadj = 0;
-	b->ids = event_cache(v, lsn);
+	if (!(b->s = state_of(v, txn, lsn, &err)))
+		return err;
+	reserve(b->s, n);
 	for (uint32_t i = 0; i < n && !err; i++)
 		err = apply_effect(txn, v, cat, b, lsn, &fx[i]);
 	if (err) {
-		free(b->adj);
+		for (int i = 0; i < NBATCHES; i++)
+			put_batch_clear(&b->s->b[i]);
 		return err;
 	}
-	if ((err = adj_flush(txn, v, b)) < 0)
+	if ((err = flush_all(txn, b->s)) < 0)
 		return err;
 	return meta_put_u64(txn, v, "next_id", b->next_id);
 }
@@ -582,9 +581,7 @@ int views_apply(MDB_txn *txn, struct views *v, const struct lang_catalog *cat, u
 		const struct event *ev, const struct event_effect *effects, uint32_t n)
 {
 	int err = views_apply_event(txn, v, cat, lsn, ev, effects, n);
-	/* The event is done (or failed): its cached keys must not outlive it. */
-	views_apply_cache_free(v);
-	v->apply_cache_lsn = 0;
+	state_end(v);
 	return err;
 }
 

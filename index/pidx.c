@@ -69,7 +69,7 @@ static bool is_key(const struct lang_cat_type *t, const struct lang_cat_colset *
 	return true;
 }
 
-static int write_entry(MDB_txn *txn, const struct views *v, uint32_t layer, uint32_t type,
+static int write_entry(struct put_batch *out, uint32_t layer, uint32_t type,
 		       uint32_t no, const struct key_buf *val, uint64_t e, uint64_t lsn, bool present)
 {
 	uint8_t prefix[8], elem[KEY_MAX + 8], key[LAYERED_KEY_MAX];
@@ -80,12 +80,10 @@ static int write_entry(MDB_txn *txn, const struct views *v, uint32_t layer, uint
 	uint32_t n = layered_key(key, layer, prefix, 8, elem, (uint32_t)val->len + 8, lsn);
 	if (!n)
 		return log_error(GROVE_ETOOBIG, "an index key of %s is too long", "a property");
-	MDB_val k = { n, key }, d = { present ? 1 : 0, (void *)"\1" };
-	int rc = mdb_put(txn, v->pidx, &k, &d, 0);
-	return rc ? views_error(rc, "property index") : 0;
+	return put_batch_add(out, key, n, "\1", present ? 1 : 0);
 }
 
-static int update_set(MDB_txn *txn, const struct views *v, uint32_t layer,
+static int update_set(struct put_batch *out, uint32_t layer,
 		      const struct lang_cat_type *t, const struct lang_cat_colset *cols, uint32_t no,
 		      uint64_t e, uint64_t lsn, const struct unpacked *old, const struct unpacked *now)
 {
@@ -95,12 +93,12 @@ static int update_set(MDB_txn *txn, const struct views *v, uint32_t layer,
 
 	if (had && has && a.len == b.len && !memcmp(a.b, b.b, a.len))
 		return 0;
-	if (had && (err = write_entry(txn, v, layer, t->id, no, &a, e, lsn, false)) < 0)
+	if (had && (err = write_entry(out, layer, t->id, no, &a, e, lsn, false)) < 0)
 		return err;
-	return has ? write_entry(txn, v, layer, t->id, no, &b, e, lsn, true) : 0;
+	return has ? write_entry(out, layer, t->id, no, &b, e, lsn, true) : 0;
 }
 
-int pidx_update(MDB_txn *txn, const struct views *v, uint32_t layer, const struct lang_cat_type *t,
+int pidx_update(struct put_batch *out, uint32_t layer, const struct lang_cat_type *t,
 		uint64_t e, uint64_t lsn, const MDB_val *old, const MDB_val *now)
 {
 	struct unpacked uo, un;
@@ -118,10 +116,10 @@ int pidx_update(MDB_txn *txn, const struct views *v, uint32_t layer, const struc
 	unpack(&un, now, t);
 	for (uint32_t i = 0; !err && i < t->n_index; i++)
 		if (!is_key(t, &t->index[i]))
-			err = update_set(txn, v, layer, t, &t->index[i], 1 + i, e, lsn, &uo, &un);
+			err = update_set(out, layer, t, &t->index[i], 1 + i, e, lsn, &uo, &un);
 	for (uint32_t i = 0; !err && i < t->n_unique; i++)
 		if (!is_key(t, &t->unique[i]))
-			err = update_set(txn, v, layer, t, &t->unique[i], PIDX_UNIQUE_BASE + i, e, lsn,
+			err = update_set(out, layer, t, &t->unique[i], PIDX_UNIQUE_BASE + i, e, lsn,
 					 &uo, &un);
 	msgpack_unpacked_destroy(&uo.up);
 	msgpack_unpacked_destroy(&un.up);

@@ -15,6 +15,7 @@
 #include <lmdb.h>
 #include <stdint.h>
 
+#include "index/putbatch.h"
 #include "index/views.h"
 #include "lang/catalog.h"
 
@@ -22,8 +23,8 @@
 
 /* Update t's indexes for entity `e` of layer `layer` at `lsn` from `old`
  * (the visible row before, or NULL) to `now` (the new row, or NULL for a
- * delete). */
-int pidx_update(MDB_txn *txn, const struct views *v, uint32_t layer, const struct lang_cat_type *t,
+ * delete): the puts go to batch `out` (the pidx view's). */
+int pidx_update(struct put_batch *out, uint32_t layer, const struct lang_cat_type *t,
 		uint64_t e, uint64_t lsn, const MDB_val *old, const MDB_val *now);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "grove.h"
 #include "log/error.h"
@@ -48,7 +49,7 @@ static int open_dbs(struct views *v)
 	return rc ? views_error(rc, "opening the views") : 0;
 }
 
-int views_open(struct views **out, const char *dir, uint64_t map_bytes)
+static int open_env(struct views **out, const char *dir, uint64_t map_bytes, unsigned flags)
 {
 	struct views *v = calloc(1, sizeof *v);
 	int rc, err;
@@ -65,7 +66,8 @@ int views_open(struct views **out, const char *dir, uint64_t map_bytes)
 	    (rc = mdb_env_set_maxreaders(v->env, 1024)) != 0 ||
 	    /* NOSYNC: the log is the durable truth; NOTLS: read transactions
 	     * belong to snapshots, not threads. */
-	    (rc = mdb_env_open(v->env, dir, MDB_NOSYNC | MDB_NOTLS | MDB_NORDAHEAD, 0644)) != 0) {
+	    (rc = mdb_env_open(v->env, dir, MDB_NOSYNC | MDB_NOTLS | MDB_NORDAHEAD | flags,
+			       0644)) != 0) {
 		err = views_error(rc, dir);
 		if (v->env)
 			mdb_env_close(v->env);
@@ -77,8 +79,50 @@ int views_open(struct views **out, const char *dir, uint64_t map_bytes)
 		free(v);
 		return err;
 	}
+	v->writemap = (flags & MDB_WRITEMAP) != 0;
 	*out = v;
 	return 0;
+}
+
+int views_open(struct views **out, const char *dir, uint64_t map_bytes)
+{
+	return open_env(out, dir, map_bytes, 0);
+}
+
+int views_open_rebuild(struct views **out, const char *dir)
+{
+	/* WRITEMAP: pages are written in the map itself, so a commit copies
+	 * nothing and a read of a dirty page needs no search of the dirty
+	 * list.  LMDB then sizes the file to the whole map (sparse);
+	 * views_close cuts it back.  Safe here because this process alone
+	 * has the graph open (DIR/LOCK), so no process maps these views
+	 * without WRITEMAP at the same time (lmdb.h). */
+	return open_env(out, dir, 0, MDB_WRITEMAP);
+}
+
+/* A WRITEMAP environment's file is as long as its map: cut it, once the
+ * environment is closed, to the pages in use (the length a non-WRITEMAP
+ * environment's file would have).  Best effort: a longer file is only a
+ * sparse tail. */
+static void cut_file(const char *dir, uint64_t used_bytes)
+{
+	char *file = malloc(strlen(dir) + sizeof "/data.mdb");
+	if (!file)
+		return;
+	strcpy(file, dir);
+	strcat(file, "/data.mdb");
+	if (truncate(file, (off_t)used_bytes) != 0)
+		(void)0;
+	free(file);
+}
+
+static uint64_t used_bytes(MDB_env *env)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+	if (mdb_env_info(env, &info) != 0 || mdb_env_stat(env, &st) != 0)
+		return 0;
+	return (uint64_t)(info.me_last_pgno + 1) * st.ms_psize;
 }
 
 void views_apply_cache_free(struct views *v);
@@ -89,7 +133,16 @@ void views_close(struct views *v)
 		return;
 	views_apply_cache_free(v);
 	mdb_env_sync(v->env, 1);
+	const char *path = NULL;
+	char *dir = NULL;
+	uint64_t used = 0;
+	if (v->writemap && mdb_env_get_path(v->env, &path) == 0 && path &&
+	    (used = used_bytes(v->env)) != 0)
+		dir = strdup(path);
 	mdb_env_close(v->env);
+	if (dir)
+		cut_file(dir, used);
+	free(dir);
 	free(v);
 }
 

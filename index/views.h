@@ -24,6 +24,7 @@
 #define GROVE_INDEX_VIEWS_H
 
 #include <lmdb.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 struct views {
@@ -32,13 +33,17 @@ struct views {
 	/* apply.c's id cache for the event being applied (writers only: one
 	 * apply at a time per environment). */
 	void *apply_cache;
-	uint64_t apply_cache_lsn;
+	bool writemap;             /* opened by views_open_rebuild */
 };
 
 /* Open (creating if needed) the environment in directory `dir`.  The map
  * is `map_bytes` of address space (0: 1 TiB); the file grows as needed. */
 int views_open(struct views **out, const char *dir, uint64_t map_bytes);
 void views_close(struct views *v);
+
+/* Open fresh views in `dir` for a rebuild: the same views, written
+ * faster (MDB_WRITEMAP), for a process that alone has the graph open. */
+int views_open_rebuild(struct views **out, const char *dir);
 
 /* Flush everything committed so far to disk (views are opened MDB_NOSYNC:
  * the log is the durable truth; see docs/durability.md). */

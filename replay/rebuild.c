@@ -37,7 +37,10 @@ static int replay_fresh(struct views **out, struct replay_stats *st, grove_db *d
 
 	if ((err = rmtree(vdir)) < 0)
 		return log_error(err, "cannot remove %s: %s", vdir, strerror(-err));
-	if ((err = views_open(out, vdir, 0)) < 0)
+	/* A file system that cannot hold the map-sized sparse file of a
+	 * WRITEMAP environment gets the ordinary one. */
+	if (views_open_rebuild(out, vdir) < 0 &&
+	    ((err = rmtree(vdir)) < 0 || (err = views_open(out, vdir, 0)) < 0))
 		return err;
 	err = replay_log(st, *out, db->log, &cat);
 	lang_catalog_free(cat);

@@ -10,6 +10,7 @@
  */
 #include "replay/replay.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,11 @@
 
 #define TXN_MAX_EFFECTS 200000u
 #define TXN_MAX_EVENTS  10000u
+/* A huge event is applied in parts of this many effects: bigger than the
+ * live applier's (VIEWS_APPLY_PART_EFFECTS), as nobody waits between
+ * them, but bounded: the apply step holds a part's puts in memory
+ * (some 600 bytes an effect) to write them sorted. */
+#define REPLAY_PART_EFFECTS 200000u
 
 /* A load whose last chunk has not been seen yet. */
 struct pending_load {
@@ -98,22 +104,22 @@ static int apply_parts(struct replay *r, uint64_t lsn, const struct event *ev,
 		       const struct event_effect **fx, uint32_t *n)
 {
 	int err;
-	if (*n <= VIEWS_APPLY_PART_EFFECTS)
+	if (*n <= REPLAY_PART_EFFECTS)
 		return 0;
 	if ((err = flush(r, lsn - 1)) < 0)
 		return err;
-	while (*n > VIEWS_APPLY_PART_EFFECTS) {
+	while (*n > REPLAY_PART_EFFECTS) {
 		if ((err = views_write_begin(&r->txn, r->v)) < 0)
 			return err;
-		err = views_apply_effects(r->txn, r->v, *r->cat, lsn, ev, *fx, VIEWS_APPLY_PART_EFFECTS);
+		err = views_apply_effects(r->txn, r->v, *r->cat, lsn, ev, *fx, REPLAY_PART_EFFECTS);
 		if (err < 0) {
 			mdb_txn_abort(r->txn);
 			r->txn = NULL;
 			return err;
 		}
-		r->st->effects += VIEWS_APPLY_PART_EFFECTS;
-		*fx += VIEWS_APPLY_PART_EFFECTS;
-		*n -= VIEWS_APPLY_PART_EFFECTS;
+		r->st->effects += REPLAY_PART_EFFECTS;
+		*fx += REPLAY_PART_EFFECTS;
+		*n -= REPLAY_PART_EFFECTS;
 		/* Keep replay_from where it is: the event is not done. */
 		int rc = mdb_txn_commit(r->txn);
 		r->txn = NULL;
@@ -174,13 +180,12 @@ static void drop_load(struct replay *r, struct pending_load *pl)
 }
 
 /* Keep a chunk: copy its payload (the log cursor's memory moves on) and
- * re-decode so its effects point into the copy. */
-static int hold_chunk(struct pending_load *pl, const struct log_record_view *rec)
+ * point its decoded effects into the copy. */
+static int hold_chunk(struct pending_load *pl, const struct log_record_view *rec,
+		      const struct event *ev)
 {
-	struct event ev;
 	uint8_t *copy = malloc(rec->payload_bytes ? rec->payload_bytes : 1);
 	uint8_t **nb = realloc(pl->bufs, (pl->nbufs + 1) * sizeof *nb);
-	int err;
 
 	if (!copy || !nb) {
 		free(copy);
@@ -191,21 +196,25 @@ static int hold_chunk(struct pending_load *pl, const struct log_record_view *rec
 	pl->bufs = nb;
 	memcpy(copy, rec->payload, rec->payload_bytes);
 	pl->bufs[pl->nbufs++] = copy;
-	if ((err = event_decode(&ev, copy, rec->payload_bytes)) < 0)
-		return err;
-	if (pl->nfx + ev.neffects > pl->capfx) {
-		uint32_t cap = (pl->nfx + ev.neffects) * 2 + 16;
+	if (pl->nfx + ev->neffects > pl->capfx) {
+		uint32_t cap = (pl->nfx + ev->neffects) * 2 + 16;
 		struct event_effect *f = realloc(pl->fx, cap * sizeof *f);
-		if (!f) {
-			event_release(&ev);
+		if (!f)
 			return log_error(-ENOMEM, "out of memory holding a load chunk");
-		}
 		pl->fx = f;
 		pl->capfx = cap;
 	}
-	memcpy(pl->fx + pl->nfx, ev.effects, ev.neffects * sizeof *ev.effects);
-	pl->nfx += ev.neffects;
-	event_release(&ev);
+	const uint8_t *base = rec->payload;
+	for (uint32_t i = 0; i < ev->neffects; i++) {
+		struct event_effect *f = &pl->fx[pl->nfx + i];
+		*f = ev->effects[i];
+		/* Rows are bytes of the payload (event.h): the same bytes of the copy. */
+		if (f->row.len) {
+			assert(f->row.ptr >= base && f->row.ptr + f->row.len <= base + rec->payload_bytes);
+			f->row.ptr = copy + (f->row.ptr - base);
+		}
+	}
+	pl->nfx += ev->neffects;
 	return 0;
 }
 
@@ -249,10 +258,10 @@ static int one_record(struct replay *r, const struct log_record_view *rec)
 		if (!pl)
 			err = log_error(-ENOMEM, "out of memory");
 		else if (!ev.last)
-			err = hold_chunk(pl, rec);
+			err = hold_chunk(pl, rec, &ev);
 		else if (rec->lsn <= r->applied)
 			drop_load(r, pl);
-		else if ((err = hold_chunk(pl, rec)) == 0) {
+		else if ((err = hold_chunk(pl, rec, &ev)) == 0) {
 			err = apply(r, rec->lsn, &ev, pl->fx, pl->nfx);
 			drop_load(r, pl);
 		}

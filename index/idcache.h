@@ -1,0 +1,45 @@
+/*
+ * idcache.h — the internal ids an apply resolved, by (type, user id).
+ *
+ * Edges name their endpoints again and again, and an id created by an
+ * apply step is written to the id map only when the step ends
+ * (putbatch.h), so lookups must find it here first.  Keys are not copied:
+ * they point into the event being applied, which outlives the cache.
+ */
+#ifndef GROVE_INDEX_IDCACHE_H
+#define GROVE_INDEX_IDCACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Entries a cache holds at most (a bound on its memory: 32 bytes a slot,
+ * at most twice as many slots). */
+#define ID_CACHE_MAX (4u << 20)
+
+struct id_slot;   /* private */
+
+struct id_cache {
+	struct id_slot *slots;
+	size_t cap, n;    /* cap: 0 or a power of two */
+};
+
+/* Internal id of (type, id) into *e if cached. */
+bool id_cache_get(uint64_t *e, const struct id_cache *c, uint32_t type, const uint8_t *id,
+		  uint32_t len);
+
+/* Remember (type, id) -> e.  0, or GROVE_ETOOBIG when full, -ENOMEM. */
+int id_cache_put(struct id_cache *c, uint32_t type, const uint8_t *id, uint32_t len, uint64_t e);
+
+/* The internal id of (type, id) if cached (0); else remember it as
+ * `fresh` (1).  GROVE_ETOOBIG when full, -ENOMEM. */
+int id_cache_claim(uint64_t *e, struct id_cache *c, uint32_t type, const uint8_t *id,
+		   uint32_t len, uint64_t fresh);
+
+/* Make room for n more entries at once (a hint: -ENOMEM is harmless). */
+int id_cache_reserve(struct id_cache *c, size_t n);
+
+/* Forget everything (memory is freed). */
+void id_cache_clear(struct id_cache *c);
+
+#endif

@@ -1,0 +1,309 @@
+/* putbatch.c — sorted, cursor-written batches of puts (see putbatch.h). */
+#include "index/putbatch.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "grove.h"
+#include "index/views.h"
+#include "log/error.h"
+
+/* An entry in bytes[]: this header, the key, then the value's bytes or
+ * (by reference) a pointer to them. */
+struct put_batch_ent {
+	uint32_t vlen;
+	uint16_t klen;
+	uint8_t ref;
+	uint8_t pad;
+};
+_Static_assert(sizeof(struct put_batch_ent) == 8, "put batch entry header");
+
+/* What the sort moves: 16 key bytes after the batch's common prefix,
+ * big-endian and zero padded (most comparisons end there), and where the
+ * entry is in bytes[], which also orders entries as they were added. */
+struct put_batch_sort {
+	uint64_t hi, lo;
+	uint64_t off;
+};
+
+static struct put_batch_ent head(const struct put_batch *b, uint64_t off)
+{
+	struct put_batch_ent h;
+	memcpy(&h, b->bytes + off, sizeof h);
+	return h;
+}
+
+static const uint8_t *key_of(const struct put_batch *b, uint64_t off)
+{
+	return b->bytes + off + sizeof(struct put_batch_ent);
+}
+
+static const uint8_t *value_of(const struct put_batch *b, uint64_t off,
+			       const struct put_batch_ent *h)
+{
+	const uint8_t *p = key_of(b, off) + h->klen;
+	if (!h->ref)
+		return p;
+	const uint8_t *ref;
+	memcpy(&ref, p, sizeof ref);
+	return ref;
+}
+
+static size_t ent_bytes(const struct put_batch_ent *h)
+{
+	return sizeof *h + h->klen + (h->ref ? sizeof(void *) : h->vlen);
+}
+
+void put_batch_init(struct put_batch *b, MDB_dbi dbi, const char *what)
+{
+	memset(b, 0, sizeof *b);
+	b->dbi = dbi;
+	b->what = what;
+}
+
+void put_batch_free(struct put_batch *b)
+{
+	free(b->bytes);
+	free(b->sort);
+	b->bytes = NULL;
+	b->sort = NULL;
+	b->n = b->cap = b->nbytes = b->capbytes = 0;
+}
+
+void put_batch_clear(struct put_batch *b)
+{
+	b->n = b->nbytes = 0;
+}
+
+static int grow(struct put_batch *b, size_t more, size_t more_bytes)
+{
+	if (b->n + more > b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 1024;
+		while (cap < b->n + more)
+			cap *= 2;
+		struct put_batch_sort *t = realloc(b->sort, 2 * cap * sizeof *t);
+		if (!t)
+			return log_error(-ENOMEM, "out of memory batching %s puts", b->what);
+		b->sort = t;
+		b->cap = cap;
+	}
+	if (b->nbytes + more_bytes > b->capbytes) {
+		size_t cap = b->capbytes ? b->capbytes : 64 * 1024;
+		while (cap < b->nbytes + more_bytes)
+			cap *= 2;
+		uint8_t *p = realloc(b->bytes, cap);
+		if (!p)
+			return log_error(-ENOMEM, "out of memory batching %s puts", b->what);
+		b->bytes = p;
+		b->capbytes = cap;
+	}
+	return 0;
+}
+
+int put_batch_reserve(struct put_batch *b, size_t entries, size_t bytes)
+{
+	return grow(b, entries, bytes);
+}
+
+static int add(struct put_batch *b, const void *k, uint32_t kn, const void *d, uint32_t dn,
+	       bool copy)
+{
+	struct put_batch_ent h = { dn, (uint16_t)kn, !copy, 0 };
+	int err;
+
+	assert(kn >= 1 && kn <= PUT_BATCH_KEY_MAX);
+	if (b->n >= UINT32_MAX)
+		return log_error(GROVE_ETOOBIG, "too many %s puts in one apply", b->what);
+	if ((err = grow(b, 1, ent_bytes(&h))) < 0)
+		return err;
+	uint8_t *p = b->bytes + b->nbytes;
+	memcpy(p, &h, sizeof h);
+	memcpy(p + sizeof h, k, kn);
+	if (!copy)
+		memcpy(p + sizeof h + kn, &d, sizeof d);
+	else if (dn)
+		memcpy(p + sizeof h + kn, d, dn);
+	b->nbytes += ent_bytes(&h);
+	b->n++;
+	return 0;
+}
+
+int put_batch_add(struct put_batch *b, const void *k, uint32_t kn, const void *d, uint32_t dn)
+{
+	return add(b, k, kn, d, dn, true);
+}
+
+int put_batch_add_ref(struct put_batch *b, const void *k, uint32_t kn, const void *d,
+		      uint32_t dn)
+{
+	return add(b, k, kn, d, dn, false);
+}
+
+/* LMDB's default order (mdb_cmp_memn): bytes, then the shorter first. */
+static int key_cmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
+{
+	int c = memcmp(a, b, an < bn ? an : bn);
+	return c ? c : (an > bn) - (an < bn);
+}
+
+/* Order of entries: by key, then by the order they were added.  The
+ * 16-byte window orders keys that differ in it: all keys share the common
+ * prefix before it, and a key ending inside it (zero padding) is the
+ * shorter one. */
+static int sort_cmp(const struct put_batch_sort *a, const struct put_batch_sort *b,
+		    const struct put_batch *pb)
+{
+	if (a->hi != b->hi)
+		return a->hi < b->hi ? -1 : 1;
+	if (a->lo != b->lo)
+		return a->lo < b->lo ? -1 : 1;
+	int c = key_cmp(key_of(pb, a->off), head(pb, a->off).klen, key_of(pb, b->off),
+			head(pb, b->off).klen);
+	return c ? c : (a->off > b->off) - (a->off < b->off);
+}
+
+/* Offsets of the entries, in adding order, into s[]; returns the length
+ * of the prefix every key shares. */
+static size_t offsets(struct put_batch_sort *s, const struct put_batch *b)
+{
+	const uint8_t *k0 = key_of(b, 0);
+	size_t cp = head(b, 0).klen;
+	uint64_t off = 0;
+	for (size_t i = 0; i < b->n; i++) {
+		struct put_batch_ent h = head(b, off);
+		const uint8_t *k = key_of(b, off);
+		size_t l = 0, m = h.klen < cp ? h.klen : cp;
+		while (l < m && k[l] == k0[l])
+			l++;
+		cp = l;
+		s[i].off = off;
+		off += ent_bytes(&h);
+	}
+	return cp;
+}
+
+static uint64_t window(const uint8_t *k, size_t klen, size_t from)
+{
+	uint64_t v = 0;
+	for (size_t j = from; j < from + 8; j++)
+		v = v << 8 | (j < klen ? k[j] : 0);
+	return v;
+}
+
+static void merge(struct put_batch_sort *out, const struct put_batch_sort *a, size_t na,
+		  const struct put_batch_sort *b, size_t nb, const struct put_batch *pb)
+{
+	size_t i = 0, j = 0;
+	/* Already in order across the seam: copy. */
+	if (na && nb && sort_cmp(&a[na - 1], &b[0], pb) <= 0) {
+		memcpy(out, a, na * sizeof *a);
+		memcpy(out + na, b, nb * sizeof *b);
+		return;
+	}
+	while (i < na && j < nb)
+		*out++ = sort_cmp(&b[j], &a[i], pb) < 0 ? b[j++] : a[i++];
+	memcpy(out, a + i, (na - i) * sizeof *a);
+	memcpy(out + (na - i), b + j, (nb - j) * sizeof *b);
+}
+
+/* Sort the entries (stable, bottom-up merge sort; keys added in order,
+ * as appends are, cost one pass); returns the sorted array, one of the
+ * two halves of b->sort. */
+static const struct put_batch_sort *sort(struct put_batch *b)
+{
+	struct put_batch_sort *src = b->sort, *dst = b->sort + b->cap;
+	size_t cp = offsets(src, b);
+	bool sorted = true;
+	for (size_t i = 0; i < b->n; i++) {
+		const uint8_t *k = key_of(b, src[i].off);
+		size_t klen = head(b, src[i].off).klen;
+		src[i].hi = window(k, klen, cp);
+		src[i].lo = window(k, klen, cp + 8);
+		if (i && sorted && sort_cmp(&src[i - 1], &src[i], b) > 0)
+			sorted = false;
+	}
+	for (size_t w = 1; !sorted && w < b->n; w *= 2) {
+		for (size_t lo = 0; lo < b->n; lo += 2 * w) {
+			size_t mid = lo + w < b->n ? lo + w : b->n;
+			size_t hi = lo + 2 * w < b->n ? lo + 2 * w : b->n;
+			merge(dst + lo, src + lo, mid - lo, src + mid, hi - mid, b);
+		}
+		struct put_batch_sort *t = src;
+		src = dst;
+		dst = t;
+	}
+	return src;
+}
+
+/* The first position (in sorted order) whose key is beyond the database's
+ * last key: from there on every put may append. */
+static int append_from(size_t *out, struct put_batch *b, const struct put_batch_sort *s,
+		       MDB_cursor *cur)
+{
+	MDB_val k, d;
+	int rc = mdb_cursor_get(cur, &k, &d, MDB_LAST);
+	if (rc == MDB_NOTFOUND) {
+		*out = 0;
+		return 0;
+	}
+	if (rc)
+		return views_error(rc, b->what);
+	size_t lo = 0, hi = b->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (key_cmp(key_of(b, s[mid].off), head(b, s[mid].off).klen, k.mv_data, k.mv_size) > 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	*out = lo;
+	return 0;
+}
+
+static bool same_key(const struct put_batch *b, const struct put_batch_sort *x,
+		     const struct put_batch_sort *y)
+{
+	if (x->hi != y->hi || x->lo != y->lo)
+		return false;
+	size_t n = head(b, x->off).klen;
+	return n == head(b, y->off).klen && !memcmp(key_of(b, x->off), key_of(b, y->off), n);
+}
+
+static int write_sorted(struct put_batch *b, const struct put_batch_sort *s, MDB_cursor *cur)
+{
+	size_t from = 0;
+	int err = append_from(&from, b, s, cur);
+	for (size_t i = 0; i < b->n && !err; i++) {
+		/* Equal keys are adjacent, in adding order: the last one wins. */
+		if (i + 1 < b->n && same_key(b, &s[i], &s[i + 1]))
+			continue;
+		struct put_batch_ent h = head(b, s[i].off);
+		MDB_val k = { h.klen, (void *)key_of(b, s[i].off) };
+		MDB_val d = { h.vlen, (void *)value_of(b, s[i].off, &h) };
+		int rc = mdb_cursor_put(cur, &k, &d, i >= from ? MDB_APPEND : 0);
+		if (rc)
+			err = views_error(rc, b->what);
+	}
+	return err;
+}
+
+int put_batch_flush(struct put_batch *b, MDB_txn *txn)
+{
+	MDB_cursor *cur;
+	int err = 0, rc;
+
+	if (!b->n)
+		return 0;
+	const struct put_batch_sort *s = sort(b);
+	if ((rc = mdb_cursor_open(txn, b->dbi, &cur)) != 0)
+		err = views_error(rc, b->what);
+	else {
+		err = write_sorted(b, s, cur);
+		mdb_cursor_close(cur);
+	}
+	put_batch_clear(b);
+	return err;
+}
