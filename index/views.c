@@ -84,9 +84,12 @@ static int open_env(struct views **out, const char *dir, uint64_t map_bytes, uns
 	return 0;
 }
 
+/* WRITEMAP for the live views too: an apply's commit then writes its
+ * pages in the map instead of pwrite()ing each one (a small mutation's
+ * apply: ~60 us -> ~15 us).  Same reasoning as views_open_rebuild. */
 int views_open(struct views **out, const char *dir, uint64_t map_bytes)
 {
-	return open_env(out, dir, map_bytes, 0);
+	return open_env(out, dir, map_bytes, MDB_WRITEMAP);
 }
 
 int views_open_rebuild(struct views **out, const char *dir)
