@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/jsonl_fast.h"
 #include "engine/value_int.h"
 #include "grove.h"
 
@@ -361,7 +362,9 @@ static int parse_record(struct jsonl_reader *r, const char *p, size_t n, uint32_
 		flags |= JSON_ALLOW_NUL;   /* only bigints hold NUL (see scan) */
 	}
 	json_error_t je;
-	json_t *j = json_loadb(p, n, flags, &je);
+	json_t *j = bigints > 0 ? NULL : jsonl_fast_parse(p, n, r->opts.strict);
+	if (j == NULL)
+		j = json_loadb(p, n, flags, &je);
 	if (j == NULL) {
 		unsigned long line = line0 + (je.line > 1 ? (unsigned long)je.line - 1 : 0);
 		if (r->opts.strict)

@@ -740,3 +740,54 @@ Test(jsonl, survives_random_corruption_of_valid_input)
 	}
 	free(buf);
 }
+
+/* ---- the quick parse of plain records (jsonl_fast.h) ---------------------- */
+
+#include "engine/jsonl_fast.h"
+
+/* The quick parse gives jansson's DOM, keys in the same order. */
+static void expect_same_dom(const char *text, bool reject_duplicates)
+{
+	json_error_t je;
+	json_t *fast = jsonl_fast_parse(text, strlen(text), reject_duplicates);
+	json_t *slow = json_loadb(text, strlen(text),
+				  JSON_DECODE_ANY | (reject_duplicates ? JSON_REJECT_DUPLICATES : 0), &je);
+	cr_assert_not_null(fast, "the quick parse declined %s", text);
+	cr_assert_not_null(slow, "jansson refused %s: %s", text, je.text);
+	char *a = json_dumps(fast, JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+	char *b = json_dumps(slow, JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+	cr_expect_str_eq(a, b, "%s", text);
+	cr_expect(json_equal(fast, slow), "%s", text);
+	free(a);
+	free(b);
+	json_decref(fast);
+	json_decref(slow);
+}
+
+Test(jsonl_fast, parses_plain_records_exactly_as_jansson_does)
+{
+	expect_same_dom("{\"type\":\"Person\",\"data\":{\"name\":\"p0a1\",\"age\":42,\"city\":\"Rome\"}}", false);
+	expect_same_dom("{\"edge\":\"Knows\",\"from\":\"a\",\"to\":\"b\"}", false);
+	expect_same_dom(" { \"a\" : [ 1 , -2 , 0 , -0 , true , false , null , [ ] , { } ] , \"\" : \"\" } ", false);
+	expect_same_dom("{\"n\":123456789012345678,\"m\":-123456789012345678}", false);
+	expect_same_dom("{\"k\":1,\"k\":2}", false);   /* the later duplicate wins */
+	expect_same_dom("[{\"x\":{\"y\":[{\"z\":\"deep\"}]}}]", false);
+}
+
+Test(jsonl_fast, declines_what_is_not_plain_and_never_reports_an_error)
+{
+	static const char *const declined[] = {
+		"{\"s\":\"tab\\tescaped\"}", "{\"s\":\"caf\xc3\xa9\"}", "{\"f\":1.5}", "{\"f\":1e3}",
+		"{\"n\":1234567890123456789}", "{\"n\":01}", "{\"n\":-}", "{\"n\":12x}",
+		"\"bare\"", "42", "{\"a\":1", "{\"a\":1}}", "{\"a\":1,}", "{a:1}", "{\"a\" 1}",
+		"{\"a\":tru}", "{\"a\":\"ctl\x01\"}", "",
+	};
+	for (size_t i = 0; i < sizeof declined / sizeof declined[0]; i++) {
+		json_t *j = jsonl_fast_parse(declined[i], strlen(declined[i]), false);
+		cr_expect_null(j, "the quick parse took %s", declined[i]);
+		json_decref(j);
+	}
+	json_t *dup = jsonl_fast_parse("{\"k\":1,\"k\":2}", 13, true);
+	cr_expect_null(dup, "a duplicate key is jansson's to refuse in the strict dialect");
+	json_decref(dup);
+}
