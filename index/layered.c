@@ -2,6 +2,7 @@
 #include "index/layered.h"
 
 #include <assert.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -107,13 +108,37 @@ static int settle(struct layered_iter *it, struct layered_cursor *lc)
 	return 0;
 }
 
-/* Move past every version of the current element. */
+/* LMDB's default key order (memcmp, then the shorter first). */
+static int key_cmp(const MDB_val *a, const uint8_t *b, uint32_t b_len)
+{
+	size_t n = a->mv_size < b_len ? a->mv_size : b_len;
+	int c = memcmp(a->mv_data, b, n);
+	return c ? c : (a->mv_size > b_len) - (a->mv_size < b_len);
+}
+
+/* Move past every version of the current element.  An element has few
+ * versions, so stepping forward reaches the first key past them sooner
+ * than a seek from the root: up to SKIP_STEPS steps, then the seek.  The
+ * first key >= the target is what the seek would find. */
+#define SKIP_STEPS 4
 static int skip_element(struct layered_iter *it, struct layered_cursor *lc)
 {
 	uint8_t key[LAYERED_KEY_MAX];
 	/* ~lsn of LSN 0 is all ones: past the oldest possible version. */
 	uint32_t n = layered_key(key, lc->layer, it->prefix, it->prefix_len,
 				 elem_of(it, &lc->key), elem_len_of(it, &lc->key), 0);
+	assert(n);
+	for (int step = 0; step < SKIP_STEPS; step++) {
+		int rc = mdb_cursor_get(lc->cur, &lc->key, &lc->val, MDB_NEXT);
+		if (rc == MDB_NOTFOUND) {
+			lc->done = true;
+			return 0;
+		}
+		if (rc)
+			return views_error(rc, "layered step");
+		if (key_cmp(&lc->key, key, n) >= 0)
+			return settle(it, lc);
+	}
 	int err = seek(lc, key, n);
 	return err < 0 ? err : settle(it, lc);
 }
@@ -125,45 +150,141 @@ static int elem_cmp(const struct layered_iter *it, const MDB_val *a, const MDB_v
 	return c ? c : (la > lb) - (la < lb);
 }
 
-int layered_open(struct layered_iter *it, MDB_txn *txn, MDB_dbi dbi,
-		 const struct layer_chain *chain, const void *prefix, uint32_t prefix_len,
-		 const void *from, uint32_t from_len)
+/* Start it over `prefix` (its cursors are not set yet). */
+static int iter_begin(struct layered_iter *it, MDB_txn *txn, MDB_dbi dbi, const void *prefix,
+		      uint32_t prefix_len)
 {
-	uint8_t key[LAYERED_KEY_MAX];
-	int rc, err;
-
-	memset(it, 0, sizeof *it);
+	memset(it, 0, offsetof(struct layered_iter, elem_buf));
 	if (prefix_len > LAYERED_PREFIX_MAX)
 		return log_error(GROVE_EINVAL, "layered prefix too long");
 	it->txn = txn;
 	it->dbi = dbi;
 	memcpy(it->prefix, prefix, prefix_len);
 	it->prefix_len = prefix_len;
-	it->lc = calloc(chain->n ? chain->n : 1, sizeof *it->lc);
-	if (!it->lc)
-		return log_error(GROVE_ETOOBIG, "out of memory for %u cursors", chain->n);
+	return 0;
+}
+
+/* Put each layer's cursor (open, it->n of them) on the newest version
+ * <= its cutoff of the first element >= `from`. */
+static int position(struct layered_iter *it, const struct layer_chain *chain, const void *from,
+		    uint32_t from_len)
+{
+	uint8_t key[LAYERED_KEY_MAX];
+	int err;
+
+	assert(it->n == chain->n);
 	for (uint32_t i = 0; i < chain->n; i++) {
 		struct layered_cursor *lc = &it->lc[i];
 		lc->layer = chain->at[i].layer;
 		lc->cutoff = chain->at[i].cutoff;
-		if ((rc = mdb_cursor_open(txn, dbi, &lc->cur)) != 0) {
+		lc->done = false;
+		/* The first key of `from` (or the prefix) at any version. */
+		uint32_t n = layered_key(key, lc->layer, it->prefix, it->prefix_len, from,
+					 from ? from_len : 0, UINT64_MAX);
+		if (!n)
+			return log_error(GROVE_ETOOBIG, "key too long");
+		if ((err = seek(lc, key, n - 8)) < 0 || (err = settle(it, lc)) < 0)
+			return err;
+	}
+	return 0;
+}
+
+int layered_open(struct layered_iter *it, MDB_txn *txn, MDB_dbi dbi,
+		 const struct layer_chain *chain, const void *prefix, uint32_t prefix_len,
+		 const void *from, uint32_t from_len)
+{
+	int rc, err = iter_begin(it, txn, dbi, prefix, prefix_len);
+
+	if (err < 0)
+		return err;
+	it->lc = calloc(chain->n ? chain->n : 1, sizeof *it->lc);
+	if (!it->lc)
+		return log_error(GROVE_ETOOBIG, "out of memory for %u cursors", chain->n);
+	for (uint32_t i = 0; i < chain->n; i++) {
+		if ((rc = mdb_cursor_open(txn, dbi, &it->lc[i].cur)) != 0) {
 			layered_close(it);
 			return views_error(rc, "layered cursor");
 		}
 		it->n = i + 1;
-		/* The first key of `from` (or the prefix) at any version. */
-		uint32_t n = layered_key(key, lc->layer, prefix, prefix_len, from, from ? from_len : 0,
-					 UINT64_MAX);
-		if (!n) {
-			layered_close(it);
-			return log_error(GROVE_ETOOBIG, "key too long");
-		}
-		if ((err = seek(lc, key, n - 8)) < 0 || (err = settle(it, lc)) < 0) {
-			layered_close(it);
-			return err;
+	}
+	if ((err = position(it, chain, from, from_len)) < 0)
+		layered_close(it);
+	return err;
+}
+
+/* ---- pools ---------------------------------------------------------------- */
+
+struct layered_set {
+	struct layered_set *next;
+	struct layered_cursor lc[];  /* the pool's chain_n, cursors open */
+};
+
+static void set_free(struct layered_set *s, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (s->lc[i].cur)
+			mdb_cursor_close(s->lc[i].cur);
+	free(s);
+}
+
+void layered_pool_init(struct layered_pool *p, MDB_txn *txn, MDB_dbi dbi, const struct layer_chain *chain)
+{
+	*p = (struct layered_pool){ .txn = txn, .dbi = dbi, .chain_n = chain->n };
+}
+
+void layered_pool_fini(struct layered_pool *p)
+{
+	while (p->idle) {
+		struct layered_set *s = p->idle;
+		p->idle = s->next;
+		set_free(s, p->chain_n);
+	}
+}
+
+/* An idle set, or a new one with its cursors open. */
+static int set_take(struct layered_set **out, struct layered_pool *p)
+{
+	struct layered_set *s = p->idle;
+
+	if (s) {
+		p->idle = s->next;
+		*out = s;
+		return 0;
+	}
+	s = calloc(1, sizeof *s + (p->chain_n ? p->chain_n : 1) * sizeof s->lc[0]);
+	if (!s)
+		return log_error(GROVE_ETOOBIG, "out of memory for %u cursors", p->chain_n);
+	for (uint32_t i = 0; i < p->chain_n; i++) {
+		int rc = mdb_cursor_open(p->txn, p->dbi, &s->lc[i].cur);
+		if (rc) {
+			set_free(s, p->chain_n);
+			return views_error(rc, "layered cursor");
 		}
 	}
+	*out = s;
 	return 0;
+}
+
+static void set_give(struct layered_pool *p, struct layered_set *s)
+{
+	s->next = p->idle;
+	p->idle = s;
+}
+
+int layered_open_in(struct layered_iter *it, struct layered_pool *pool, const struct layer_chain *chain,
+		    const void *prefix, uint32_t prefix_len, const void *from, uint32_t from_len)
+{
+	int err = iter_begin(it, pool->txn, pool->dbi, prefix, prefix_len);
+
+	assert(chain->n == pool->chain_n);
+	if (err < 0 || (err = set_take(&it->set, pool)) < 0)
+		return err;
+	it->pool = pool;
+	it->lc = it->set->lc;
+	it->n = chain->n;
+	if ((err = position(it, chain, from, from_len)) < 0)
+		layered_close(it);
+	return err;
 }
 
 int layered_next(struct layered_iter *it)
@@ -204,32 +325,33 @@ int layered_next(struct layered_iter *it)
 
 void layered_close(struct layered_iter *it)
 {
-	for (uint32_t i = 0; i < it->n; i++)
-		if (it->lc[i].cur)
-			mdb_cursor_close(it->lc[i].cur);
-	free(it->lc);
+	if (it->pool) {
+		set_give(it->pool, it->set);
+		it->pool = NULL;
+		it->set = NULL;
+	} else {
+		for (uint32_t i = 0; i < it->n; i++)
+			if (it->lc[i].cur)
+				mdb_cursor_close(it->lc[i].cur);
+		free(it->lc);
+	}
 	it->lc = NULL;
 	it->n = 0;
 }
 
-int layered_get(MDB_val *out, uint64_t *lsn_out, MDB_txn *txn, MDB_dbi dbi,
-		const struct layer_chain *chain, const void *prefix, uint32_t prefix_len,
-		const void *elem, uint32_t elem_len)
+/* layered_get with an open cursor (any position). */
+static int get_with(MDB_val *out, uint64_t *lsn_out, MDB_cursor *cur, const struct layer_chain *chain,
+		    const void *prefix, uint32_t prefix_len, const void *elem, uint32_t elem_len)
 {
 	uint8_t key[LAYERED_KEY_MAX];
-	MDB_cursor *cur;
-	int rc = mdb_cursor_open(txn, dbi, &cur);
+	int rc = 0;
 
-	if (rc)
-		return views_error(rc, "layered get");
 	for (uint32_t i = 0; i < chain->n; i++) {
 		uint32_t n = layered_key(key, chain->at[i].layer, prefix, prefix_len, elem, elem_len,
 					 chain->at[i].cutoff);
 		MDB_val k = { n, key }, d;
-		if (!n) {
-			rc = -1;
-			break;
-		}
+		if (!n)
+			return log_error(GROVE_ETOOBIG, "key too long");
 		rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
 		if (rc == MDB_NOTFOUND)
 			continue;
@@ -238,7 +360,6 @@ int layered_get(MDB_val *out, uint64_t *lsn_out, MDB_txn *txn, MDB_dbi dbi,
 		/* Same layer, prefix and element, any version (<= cutoff by
 		 * construction of the seek)? */
 		if (k.mv_size == n && memcmp(k.mv_data, key, n - 8) == 0) {
-			mdb_cursor_close(cur);
 			if (d.mv_size == 0)
 				return GROVE_ENOTFOUND; /* deleted at this level */
 			*out = d;
@@ -247,8 +368,36 @@ int layered_get(MDB_val *out, uint64_t *lsn_out, MDB_txn *txn, MDB_dbi dbi,
 			return 0;
 		}
 	}
-	mdb_cursor_close(cur);
-	if (rc == -1)
-		return log_error(GROVE_ETOOBIG, "key too long");
 	return rc && rc != MDB_NOTFOUND ? views_error(rc, "layered get") : GROVE_ENOTFOUND;
+}
+
+int layered_get(MDB_val *out, uint64_t *lsn_out, MDB_txn *txn, MDB_dbi dbi,
+		const struct layer_chain *chain, const void *prefix, uint32_t prefix_len,
+		const void *elem, uint32_t elem_len)
+{
+	MDB_cursor *cur;
+	int rc = mdb_cursor_open(txn, dbi, &cur);
+
+	if (rc)
+		return views_error(rc, "layered get");
+	int err = get_with(out, lsn_out, cur, chain, prefix, prefix_len, elem, elem_len);
+	mdb_cursor_close(cur);
+	return err;
+}
+
+int layered_get_in(MDB_val *out, uint64_t *lsn_out, struct layered_pool *pool,
+		   const struct layer_chain *chain, const void *prefix, uint32_t prefix_len,
+		   const void *elem, uint32_t elem_len)
+{
+	struct layered_set *s;
+	int err;
+
+	assert(chain->n == pool->chain_n);
+	if (chain->n == 0)
+		return GROVE_ENOTFOUND;
+	if ((err = set_take(&s, pool)) < 0)
+		return err;
+	err = get_with(out, lsn_out, s->lc[0].cur, chain, prefix, prefix_len, elem, elem_len);
+	set_give(pool, s);
+	return err;
 }

@@ -32,6 +32,24 @@
 #define LAYERED_PREFIX_MAX 64u
 
 struct layered_cursor;   /* one per layer, private */
+struct layered_set;      /* a pool's cursors for one reader, private */
+
+/* Cursors kept for the reads of one transaction on one database through
+ * one chain (layered_open_in, layered_get_in), so a read does not open,
+ * allocate and close a cursor per layer.  Reads may nest (an iterator
+ * stays open while others run inside its loop): each open iterator holds
+ * a set of cursors of its own and gives it back at layered_close.  Not
+ * thread-safe (a transaction is one thread's). */
+struct layered_pool {
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	uint32_t chain_n;            /* layers of the chain it serves */
+	struct layered_set *idle;    /* sets not in use */
+};
+
+void layered_pool_init(struct layered_pool *p, MDB_txn *txn, MDB_dbi dbi, const struct layer_chain *chain);
+/* Close the cursors (every iterator of the pool closed first). */
+void layered_pool_fini(struct layered_pool *p);
 
 struct layered_iter {
 	MDB_txn *txn;
@@ -40,6 +58,8 @@ struct layered_iter {
 	uint32_t prefix_len;
 	uint32_t n;
 	struct layered_cursor *lc;   /* n of them, child first */
+	struct layered_pool *pool;   /* where lc came from, or NULL */
+	struct layered_set *set;
 	/* The current element (valid after a successful layered_next). */
 	const uint8_t *elem;
 	uint32_t elem_len;
@@ -55,6 +75,10 @@ int layered_open(struct layered_iter *it, MDB_txn *txn, MDB_dbi dbi,
 		 const struct layer_chain *chain, const void *prefix, uint32_t prefix_len,
 		 const void *from, uint32_t from_len);
 
+/* layered_open with the pool's cursors (`chain` is the pool's). */
+int layered_open_in(struct layered_iter *it, struct layered_pool *pool, const struct layer_chain *chain,
+		    const void *prefix, uint32_t prefix_len, const void *from, uint32_t from_len);
+
 /* 0 and the next visible element; GROVE_ENOTFOUND at the end. */
 int layered_next(struct layered_iter *it);
 
@@ -65,6 +89,10 @@ void layered_close(struct layered_iter *it);
 int layered_get(MDB_val *out, uint64_t *lsn_out, MDB_txn *txn, MDB_dbi dbi,
 		const struct layer_chain *chain, const void *prefix, uint32_t prefix_len,
 		const void *elem, uint32_t elem_len);
+/* layered_get with a cursor of the pool (`chain` is the pool's). */
+int layered_get_in(MDB_val *out, uint64_t *lsn_out, struct layered_pool *pool,
+		   const struct layer_chain *chain, const void *prefix, uint32_t prefix_len,
+		   const void *elem, uint32_t elem_len);
 
 /* Big-endian fields of keys. */
 static inline void layered_be32(uint8_t *p, uint32_t v)
