@@ -34,6 +34,7 @@
 #include "engine/db.h"
 #include "engine/engine.h"
 #include "engine/value.h"
+#include "index/layered.h"
 #include "lang/ir.h"
 #include "lang/query_ast.h"
 #include "lang/typecheck.h"
@@ -84,6 +85,8 @@ struct qx {
 	msgpack_zone zone;                 /* constants' memory                */
 	int64_t now_ms;
 	uint64_t rows_visited;             /* rows read from the views          */
+	/* Cursors of r->txn through r->chain, one pool per view read. */
+	struct layered_pool rows_pool, adj_pool, pidx_pool;
 	struct qx_sink *sink;
 };
 

@@ -29,10 +29,29 @@
 
 /* ---- a set of u64 (open addressing; 0 is never an entity id) ---------- */
 
+/* Sets and vectors start in storage of their own (most walks are a few
+ * nodes: no allocation); they must not be moved once used. */
+#define SMALL_N 16
+
 struct u64set {
 	uint64_t *v;
 	size_t cap, n;
+	uint64_t small[SMALL_N];
 };
+
+static void set_init(struct u64set *s)
+{
+	memset(s->small, 0, sizeof(s->small));
+	s->v = s->small;
+	s->cap = SMALL_N;
+	s->n = 0;
+}
+
+static void set_fini(struct u64set *s)
+{
+	if (s->v != s->small)
+		free(s->v);
+}
 
 static size_t mix(uint64_t k)
 {
@@ -44,7 +63,7 @@ static size_t mix(uint64_t k)
 
 static int set_grow(struct u64set *s)
 {
-	size_t cap = s->cap ? 2 * s->cap : 64;
+	size_t cap = 2 * s->cap;
 	uint64_t *v = calloc(cap, sizeof(*v));
 	if (v == NULL)
 		return -ENOMEM;
@@ -56,7 +75,7 @@ static int set_grow(struct u64set *s)
 			h = (h + 1) & (cap - 1);
 		v[h] = s->v[i];
 	}
-	free(s->v);
+	set_fini(s);
 	s->v = v;
 	s->cap = cap;
 	return 0;
@@ -81,15 +100,31 @@ static int set_add(struct u64set *s, uint64_t k)
 struct u64vec {
 	uint64_t *v;
 	size_t n, cap;
+	uint64_t small[SMALL_N];
 };
+
+static void vec_init(struct u64vec *a)
+{
+	a->v = a->small;
+	a->n = 0;
+	a->cap = SMALL_N;
+}
+
+static void vec_fini(struct u64vec *a)
+{
+	if (a->v != a->small)
+		free(a->v);
+}
 
 static int vec_push(struct u64vec *a, uint64_t k)
 {
 	if (a->n == a->cap) {
-		size_t cap = a->cap ? 2 * a->cap : 16;
-		uint64_t *v = realloc(a->v, cap * sizeof(*v));
+		size_t cap = 2 * a->cap;
+		uint64_t *v = a->v == a->small ? malloc(cap * sizeof(*v)) : realloc(a->v, cap * sizeof(*v));
 		if (v == NULL)
 			return -ENOMEM;
+		if (a->v == a->small)
+			memcpy(v, a->small, sizeof(a->small));
 		a->v = v;
 		a->cap = cap;
 	}
@@ -106,7 +141,8 @@ struct walk {
 	int dst_live;                        /* destinations need no read   */
 	uint32_t min, max;
 	struct u64set visited, emitted;
-	struct u64vec frontier, next, out;   /* out: emitted nodes in order */
+	struct u64vec queue, out;   /* queue: visited nodes in hop order;
+	                             * out: emitted nodes in order         */
 };
 
 /* Call fn for each (edge, other node) of `node` in direction dir. */
@@ -120,7 +156,7 @@ static int adj_each(struct walk *w, uint64_t node, uint8_t dir, adj_fn fn, void 
 	layered_be32(prefix, w->et->id);
 	prefix[4] = dir;
 	layered_be64(prefix + 5, node);
-	int err = layered_open(&it, x->r->txn, x->db->views->adj, &x->r->chain, prefix, 13, NULL, 0);
+	int err = layered_open_in(&it, &x->adj_pool, &x->r->chain, prefix, 13, NULL, 0);
 	if (err < 0)
 		return db_error(x->db, err, NULL);
 	for (;;) {
@@ -220,7 +256,7 @@ static int reach(struct walk *w, uint64_t node, uint64_t edge, uint64_t other, v
 		return db_error_limit(w->x->db, db_error(w->x->db, GROVE_ELIMIT,
 		                      "a traversal visits more than %u nodes", QX_MAX_FRONTIER),
 		                      "traversal nodes", QX_MAX_FRONTIER, w->visited.n);
-	if (vec_push(&w->next, other) < 0)
+	if (vec_push(&w->queue, other) < 0)
 		return db_error(w->x->db, -ENOMEM, "out of memory");
 	return hop >= w->min ? emit(w, other) : 0;
 }
@@ -228,16 +264,15 @@ static int reach(struct walk *w, uint64_t node, uint64_t edge, uint64_t other, v
 static int walk_all(struct walk *w, uint64_t src)
 {
 	int err;
-	if (set_add(&w->visited, src) < 0 || vec_push(&w->frontier, src) < 0)
+	if (set_add(&w->visited, src) < 0 || vec_push(&w->queue, src) < 0)
 		return db_error(w->x->db, -ENOMEM, "out of memory");
-	for (uint32_t hop = 1; hop <= w->max && w->frontier.n > 0; hop++) {
-		w->next.n = 0;
-		for (size_t k = 0; k < w->frontier.n; k++)
-			if ((err = dirs_each(w, w->frontier.v[k], reach, &hop)) != 0)
+	size_t lo = 0;
+	for (uint32_t hop = 1; hop <= w->max && lo < w->queue.n; hop++) {
+		size_t hi = w->queue.n;  /* this hop's frontier: queue[lo, hi) */
+		for (size_t k = lo; k < hi; k++)
+			if ((err = dirs_each(w, w->queue.v[k], reach, &hop)) != 0)
 				return err;
-		struct u64vec t = w->frontier;
-		w->frontier = w->next;
-		w->next = t;
+		lo = hi;
 	}
 	return 0;
 }
@@ -279,7 +314,7 @@ static int dst_live(const struct gq_ir_step *st, const struct lang_cat_type *et,
 int qx_expand(struct qx *x, const struct gq_ir_pipeline *p, size_t i, qx_sink_fn sink, void *arg)
 {
 	const struct gq_ir_step *st = &p->steps[i];
-	struct walk w = { .x = x, .st = st, .min = st->min_hops, .max = st->max_hops };
+	struct walk w = { .x = x, .st = st, .min = st->min_hops, .max = st->max_hops };  /* not moved */
 	const struct lang_catalog *cat = x->checked->cat;
 	for (uint32_t k = 0; k < cat->n_edges; k++)
 		if (cat->edges[k].id == st->edge_type_id)
@@ -293,6 +328,10 @@ int qx_expand(struct qx *x, const struct gq_ir_pipeline *p, size_t i, qx_sink_fn
 	if (w.min > w.max)
 		return 0;
 	w.dst_live = dst_live(st, w.et, x->ir->bindings[st->dst_slot].type_id);
+	set_init(&w.visited);
+	set_init(&w.emitted);
+	vec_init(&w.queue);
+	vec_init(&w.out);
 	int err;
 	if (st->edge_slot != GQ_IR_NONE) {
 		struct edge_ctx c = { .p = p, .i = i, .sink = sink, .arg = arg };
@@ -300,10 +339,9 @@ int qx_expand(struct qx *x, const struct gq_ir_pipeline *p, size_t i, qx_sink_fn
 	} else {
 		err = dest_rows(&w, p, i, sink, arg);
 	}
-	free(w.visited.v);
-	free(w.emitted.v);
-	free(w.frontier.v);
-	free(w.next.v);
-	free(w.out.v);
+	set_fini(&w.visited);
+	set_fini(&w.emitted);
+	vec_fini(&w.queue);
+	vec_fini(&w.out);
 	return err;
 }

@@ -205,6 +205,9 @@ static int execute(struct grove_result **out, grove_db *db, const grove_target *
 		return err;
 	}
 	struct qx x = { .db = db, .r = &r, .ir = c->ir, .checked = c->checked, .params = params };
+	layered_pool_init(&x.rows_pool, r.txn, db->views->rows, &r.chain);
+	layered_pool_init(&x.adj_pool, r.txn, db->views->adj, &r.chain);
+	layered_pool_init(&x.pidx_pool, r.txn, db->views->pidx, &r.chain);
 	x.now_ms = now_ms();
 	x.n_slots = c->ir->n_bindings;
 	x.slots = calloc(x.n_slots + 1, sizeof(*x.slots));
@@ -227,6 +230,9 @@ static int execute(struct grove_result **out, grove_db *db, const grove_target *
 	free(x.consts);
 	if (zone_ok)
 		msgpack_zone_destroy(&x.zone);
+	layered_pool_fini(&x.rows_pool);
+	layered_pool_fini(&x.adj_pool);
+	layered_pool_fini(&x.pidx_pool);
 	read_at_close(&r);
 	return err;
 }

@@ -60,7 +60,7 @@ int qx_fetch(struct qx *x, uint32_t s, const struct lang_cat_type *t, uint64_t e
 	MDB_val row;
 	layered_be32(prefix, t->id);
 	layered_be64(elem, e);
-	int err = layered_get(&row, NULL, x->r->txn, x->db->views->rows, &x->r->chain, prefix, 4, elem, 8);
+	int err = layered_get_in(&row, NULL, &x->rows_pool, &x->r->chain, prefix, 4, elem, 8);
 	if (err == GROVE_ENOTFOUND)
 		return err;
 	if (err < 0)
@@ -131,7 +131,7 @@ static int type_scan(struct qx *x, const struct gq_ir_pipeline *p, size_t i, qx_
 	struct layered_iter it;
 	uint8_t prefix[4];
 	layered_be32(prefix, t->id);
-	int err = layered_open(&it, x->r->txn, x->db->views->rows, &x->r->chain, prefix, 4, NULL, 0);
+	int err = layered_open_in(&it, &x->rows_pool, &x->r->chain, prefix, 4, NULL, 0);
 	if (err < 0)
 		return db_error(x->db, err, NULL);
 	for (;;) {
@@ -246,8 +246,7 @@ static int index_range(struct qx *x, const struct gq_ir_pipeline *p, size_t i, u
 	struct layered_iter it;
 	layered_be32(prefix, t->id);
 	layered_be32(prefix + 4, no);
-	int err = layered_open(&it, x->r->txn, x->db->views->pidx, &x->r->chain, prefix, 8, k->b,
-	                       (uint32_t)k->len);
+	int err = layered_open_in(&it, &x->pidx_pool, &x->r->chain, prefix, 8, k->b, (uint32_t)k->len);
 	if (err < 0)
 		return db_error(x->db, err, NULL);
 	for (;;) {
