@@ -100,3 +100,24 @@ void gt_crash_run(struct gt_crash *c, const char *tag, const char *schema, int c
 		    c->total_acks, c->fired);
 	cr_assert_geq(c->total_acks, (size_t)trials / 2, "the workload made progress before the kills");
 }
+
+void gt_crash_trial(struct gt_crash *c, const char *dir, unsigned tag, const char *const *list,
+		    size_t nlist, int max_hit,
+		    void (*check)(grove_db *db, const void *acks, size_t n))
+{
+	char fp[64];
+	const char *failpoint = NULL;
+	grove_db *db;
+	size_t n;
+
+	if (tag % 3 != 2)
+		failpoint = gt_failpoint(fp, sizeof fp, list, nlist, tag * 2 / 3, max_hit);
+	void *acks = gt_crash_once(c, dir, tag, failpoint, &n);
+	for (int round = 0; round < 2; round++) {
+		cr_assert_eq(grove_open(&db, dir, NULL), 0, "reopen: %s", grove_errmsg(NULL));
+		check(db, acks, n);
+		grove_close(db);
+	}
+	cr_assert_eq(grove_verify(dir), 0, "verify: %s", grove_errmsg(NULL));
+	free(acks);
+}

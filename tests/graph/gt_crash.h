@@ -6,6 +6,8 @@
 
 #include <stddef.h>
 
+#include "grove.h"
+
 /* The child's work: write fixed-size acks to fd forever (never returns).
  * `failpoint` is already in its GROVE_FAILPOINT when it runs. */
 typedef void (*gt_child_fn)(const char *dir, int fd, unsigned tag);
@@ -22,6 +24,14 @@ struct gt_crash {
  * assert it died of a signal.  Returns its acks (malloc'd), *n of them. */
 void *gt_crash_once(struct gt_crash *c, const char *dir, unsigned tag, const char *failpoint,
 		    size_t *n);
+
+/* One trial of the usual shape: two in three die at a failpoint of
+ * `list` (each in turn, at its 1st..max_hit-th hit), the others at a
+ * random moment; then open the graph twice (the second open must replay
+ * nothing new), run check(db, acks, n) each time, and grove_verify. */
+void gt_crash_trial(struct gt_crash *c, const char *dir, unsigned tag, const char *const *list,
+		    size_t nlist, int max_hit,
+		    void (*check)(grove_db *db, const void *acks, size_t n));
 
 /* `name:N` with N in 1..max_hit, for the failpoint of `list` at index i
  * (mod n); into buf. */

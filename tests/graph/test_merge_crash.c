@@ -109,8 +109,9 @@ static void check_branch_load(grove_db *db, const struct ack *a, const grove_com
 	}
 }
 
-static void check_state(grove_db *db, const struct ack *acks, size_t n)
+static void check_state(grove_db *db, const void *ack_records, size_t n)
 {
+	const struct ack *acks = ack_records;
 	grove_commit *log;
 	size_t nc, merges = 0, main_loads = 0, merged = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -145,21 +146,7 @@ static struct gt_crash harness = { child, sizeof(struct ack), 60, 0, 0 };
 
 static void trial(const char *dir, unsigned tag)
 {
-	char fp[64];
-	const char *failpoint = NULL;
-
-	if (tag % 3 != 2) /* two in three at a failpoint, each in turn, at its 1st..12th hit */
-		failpoint = gt_failpoint(fp, sizeof fp, failpoints, NFAILPOINTS, tag * 2 / 3, 12);
-	size_t n;
-	struct ack *acks = gt_crash_once(&harness, dir, tag, failpoint, &n);
-	grove_db *db;
-	for (int round = 0; round < 2; round++) { /* a second open replays nothing new */
-		cr_assert_eq(grove_open(&db, dir, NULL), 0, "reopen: %s", grove_errmsg(NULL));
-		check_state(db, acks, n);
-		grove_close(db);
-	}
-	cr_assert_eq(grove_verify(dir), 0, "verify: %s", grove_errmsg(NULL));
-	free(acks);
+	gt_crash_trial(&harness, dir, tag, failpoints, NFAILPOINTS, 12, check_state);
 }
 
 Test(merge_crash, a_merge_is_all_or_nothing_after_a_crash, .timeout = 900)

@@ -95,8 +95,9 @@ static int has_key(grove_db *db, unsigned thread, unsigned seq)
 	return err == 0;
 }
 
-static void check_state(grove_db *db, const struct ack *acks, size_t n)
+static void check_state(grove_db *db, const void *ack_records, size_t n)
 {
+	const struct ack *acks = ack_records;
 	long last[THREADS];
 	uint64_t rows[2] = { 0, 0 };
 	for (unsigned t = 0; t < THREADS; t++)
@@ -128,21 +129,7 @@ static struct gt_crash harness = { child, sizeof(struct ack), 50, 0, 0 };
 
 static void trial(const char *dir, unsigned tag)
 {
-	char fp[64];
-	const char *failpoint = NULL;
-	grove_db *db;
-
-	if (tag % 3 != 2) /* two in three at a failpoint, each in turn, at its 1st..40th hit */
-		failpoint = gt_failpoint(fp, sizeof fp, failpoints, NFAILPOINTS, tag * 2 / 3, 40);
-	size_t n;
-	struct ack *acks = gt_crash_once(&harness, dir, tag, failpoint, &n);
-	for (int round = 0; round < 2; round++) { /* a second open replays nothing new */
-		cr_assert_eq(grove_open(&db, dir, NULL), 0, "reopen: %s", grove_errmsg(NULL));
-		check_state(db, acks, n);
-		grove_close(db);
-	}
-	cr_assert_eq(grove_verify(dir), 0, "verify: %s", grove_errmsg(NULL));
-	free(acks);
+	gt_crash_trial(&harness, dir, tag, failpoints, NFAILPOINTS, 40, check_state);
 }
 
 static void side_branch(const char *dir, unsigned t)

@@ -97,8 +97,9 @@ static void child(const char *dir, int fd, unsigned tag)
 
 /* All or nothing: the number of apply commits on main decides the schema
  * text, the catalog, and under which names the loaded rows read. */
-static void check_state(grove_db *db, const struct ack *acks, size_t n)
+static void check_state(grove_db *db, const void *ack_records, size_t n)
 {
+	const struct ack *acks = ack_records;
 	grove_commit *log;
 	size_t nc, applies = 0, loads = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -133,21 +134,7 @@ static struct gt_crash harness = { child, sizeof(struct ack), 40, 0, 0 };
 
 static void trial(const char *dir, unsigned tag)
 {
-	char fp[64];
-	const char *failpoint = NULL;
-
-	if (tag % 3 != 2) /* two in three at a failpoint, each in turn */
-		failpoint = gt_failpoint(fp, sizeof fp, failpoints, NFAILPOINTS, tag * 2 / 3, 3);
-	size_t n;
-	struct ack *acks = gt_crash_once(&harness, dir, tag, failpoint, &n);
-	grove_db *db;
-	for (int round = 0; round < 2; round++) { /* a second open replays nothing new */
-		cr_assert_eq(grove_open(&db, dir, NULL), 0, "reopen: %s", grove_errmsg(NULL));
-		check_state(db, acks, n);
-		grove_close(db);
-	}
-	cr_assert_eq(grove_verify(dir), 0, "verify: %s", grove_errmsg(NULL));
-	free(acks);
+	gt_crash_trial(&harness, dir, tag, failpoints, NFAILPOINTS, 3, check_state);
 }
 
 Test(schema_crash, an_apply_is_all_or_nothing_after_a_crash, .timeout = 900)
