@@ -61,6 +61,7 @@ struct qx_slot {
 	msgpack_object obj;                /* the row unpacked (when decoded)   */
 	struct value_row view;
 	msgpack_zone zone;                 /* holds obj's arrays                */
+	int zone_ready;                    /* zone made (on the first decode)   */
 };
 
 /* A constant (literal or parameter) converted once. */
@@ -130,6 +131,14 @@ int qx_refuse_search(struct qx *x);
 /* Deep copy of src into zone z (strings and arrays included); adds the
  * bytes it took to *bytes.  -ENOMEM. */
 int qx_obj_copy(msgpack_zone *z, msgpack_object *dst, const msgpack_object *src, uint64_t *bytes);
+/* Zones start at QX_ZONE_CHUNK_MIN bytes a chunk; qx_zone_follow() lets
+ * the chunk size grow with what the zone holds (`bytes`), up to MAX. */
+#define QX_ZONE_CHUNK_MIN 512u
+#define QX_ZONE_CHUNK_MAX (1u << 20)
+void qx_zone_follow(msgpack_zone *z, uint64_t bytes);
+/* An empty sbuffer with a small first block (msgpack's first write would
+ * take 8 KiB); free with msgpack_sbuffer_destroy().  -ENOMEM. */
+int qx_sbuffer_init(msgpack_sbuffer *sb);
 /* Order two values for `order`: NULL (nil) first, then value_compare();
  * kinds that do not compare order by their msgpack type. */
 int qx_value_order(const msgpack_object *a, const msgpack_object *b);

@@ -71,7 +71,7 @@ static size_t hash_bytes(const char *p, size_t n)
 
 static int table_grow(struct agg *a)
 {
-	size_t cap = a->tcap ? 2 * a->tcap : 256;
+	size_t cap = a->tcap ? 2 * a->tcap : 16;
 	size_t *t = calloc(cap, sizeof(*t));
 	if (t == NULL)
 		return -ENOMEM;
@@ -92,7 +92,7 @@ static int group_new(struct qx *x, struct agg *a, const char *key, size_t len, s
 {
 	size_t ncols = x->ir->n_columns;
 	if (a->n == a->cap) {
-		size_t cap = a->cap ? 2 * a->cap : 64;
+		size_t cap = a->cap ? 2 * a->cap : 8;
 		struct group *g = realloc(a->g, cap * sizeof(*g));
 		if (g == NULL)
 			return -ENOMEM;
@@ -116,6 +116,7 @@ static int group_new(struct qx *x, struct agg *a, const char *key, size_t len, s
 	for (size_t c = 0; c < ncols; c++)
 		if (x->ir->columns[c].is_group_key && qx_obj_copy(&a->zone, &g->keys[c], &cand[c], &a->bytes) < 0)
 			return -ENOMEM;
+	qx_zone_follow(&a->zone, a->bytes);
 	a->n++;
 	return 0;
 }
@@ -326,7 +327,7 @@ static int has_group_keys(const struct gq_ir_query *ir)
 
 static int run_aggregate(struct qx *x, struct sink *s)
 {
-	if (!msgpack_zone_init(&s->agg.zone, 16 * 1024))
+	if (!msgpack_zone_init(&s->agg.zone, QX_ZONE_CHUNK_MIN))
 		return db_error(x->db, -ENOMEM, "out of memory");
 	int err = qx_pipe(x, &x->ir->pipeline, 0, agg_sink, s);
 	if (err == 0 && s->agg.n == 0 && !has_group_keys(x->ir)) {
@@ -420,8 +421,10 @@ int qx_collect(struct qx *x, struct grove_result **out)
 	if (err < 0)
 		return err;
 	struct sink s = { .res = res };
-	msgpack_sbuffer_init(&s.sb);
-	err = collect_rows(x, &s, &res->store);
+	if (qx_sbuffer_init(&s.sb) < 0)
+		err = db_error(x->db, -ENOMEM, "out of memory");
+	else
+		err = collect_rows(x, &s, &res->store);
 	msgpack_sbuffer_destroy(&s.sb);
 	free(s.cand);
 	free(s.ties);

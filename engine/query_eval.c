@@ -104,7 +104,8 @@ static int param_object(struct qx *x, const char *name, const struct lang_type *
 	msgpack_packer pk;
 	struct value_error verr;
 	struct value_opts opts = VALUE_OPTS_INIT;
-	msgpack_sbuffer_init(&sb);
+	if (qx_sbuffer_init(&sb) < 0)
+		return db_error(x->db, -ENOMEM, "out of memory");
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	opts.allow_external_blobs = 1;
 	int err = value_from_param(&pk, name, t, j, &opts, &verr);

@@ -24,6 +24,23 @@
 
 #define HEAP_ZONE_CHUNK 512
 
+void qx_zone_follow(msgpack_zone *z, uint64_t bytes)
+{
+	/* msgpack allocates each new chunk at chunk_size: a small first
+	 * chunk keeps small results cheap, a growing one keeps big results
+	 * from taking a malloc per few rows. */
+	while (z->chunk_size < QX_ZONE_CHUNK_MAX && bytes / 4 > z->chunk_size)
+		z->chunk_size *= 2;
+}
+
+int qx_sbuffer_init(msgpack_sbuffer *sb)
+{
+	sb->size = 0;
+	sb->alloc = QX_ZONE_CHUNK_MIN;
+	sb->data = malloc(sb->alloc);
+	return sb->data != NULL ? 0 : -ENOMEM;
+}
+
 int qx_obj_copy(msgpack_zone *z, msgpack_object *dst, const msgpack_object *src, uint64_t *bytes)
 {
 	*dst = *src;
@@ -97,7 +114,7 @@ int qx_rows_init(struct qx_rows *rs, grove_db *db, size_t width)
 	memset(rs, 0, sizeof(*rs));
 	rs->db = db;
 	rs->width = width;
-	if (!msgpack_zone_init(&rs->zone, 64 * 1024))
+	if (!msgpack_zone_init(&rs->zone, QX_ZONE_CHUNK_MIN))
 		return db_error(db, -ENOMEM, "out of memory");
 	return 0;
 }
@@ -176,7 +193,7 @@ static int grow(struct qx_rows *rs)
 {
 	if (rs->n < rs->cap)
 		return 0;
-	size_t cap = rs->cap ? 2 * rs->cap : 64;
+	size_t cap = rs->cap ? 2 * rs->cap : 8;
 	struct qx_mrow *v = realloc(rs->rows, cap * sizeof(*v));
 	if (v == NULL)
 		return db_error(rs->db, -ENOMEM, "out of memory");
@@ -230,6 +247,7 @@ int qx_rows_add(struct qx_rows *rs, const msgpack_object *v)
 	r->own = NULL;
 	if ((err = row_copy(rs, r, &rs->zone, v)) < 0)
 		return err;
+	qx_zone_follow(&rs->zone, rs->bytes);
 	rs->n++;
 	if (rs->has_limit && rs->nkeys == 0 && rs->n >= rs->limit)
 		return QX_STOP;

@@ -211,12 +211,8 @@ static int execute(struct grove_result **out, grove_db *db, const grove_target *
 	x.now_ms = now_ms();
 	x.n_slots = c->ir->n_bindings;
 	x.slots = calloc(x.n_slots + 1, sizeof(*x.slots));
-	int zone_ok = msgpack_zone_init(&x.zone, 4096);
-	size_t ready = 0;
-	for (; x.slots != NULL && ready < x.n_slots; ready++)
-		if (!msgpack_zone_init(&x.slots[ready].zone, 1024))
-			break;
-	if (x.slots == NULL || !zone_ok || ready < x.n_slots)
+	int zone_ok = msgpack_zone_init(&x.zone, QX_ZONE_CHUNK_MIN);
+	if (x.slots == NULL || !zone_ok)
 		err = db_error(db, -ENOMEM, "out of memory");
 	if (err == 0 && (err = qx_refuse_search(&x)) == 0 && (err = qx_params(&x)) == 0 &&
 	    (err = qx_collect(&x, out)) == 0 && stamp_target(*out, target, &r) < 0) {
@@ -224,8 +220,9 @@ static int execute(struct grove_result **out, grove_db *db, const grove_target *
 		*out = NULL;
 		err = db_error(db, -ENOMEM, "out of memory");
 	}
-	for (size_t i = 0; i < ready; i++)
-		msgpack_zone_destroy(&x.slots[i].zone);
+	for (size_t i = 0; x.slots != NULL && i < x.n_slots; i++)
+		if (x.slots[i].zone_ready)
+			msgpack_zone_destroy(&x.slots[i].zone);
 	free(x.slots);
 	free(x.consts);
 	if (zone_ok)

@@ -87,6 +87,11 @@ int qx_slot_view(struct qx *x, uint32_t s, const struct value_row **out)
 	int err;
 	if (sl->deferred && (err = fetch_deferred(x, s)) < 0)
 		return err;
+	if (!sl->zone_ready) {
+		if (!msgpack_zone_init(&sl->zone, QX_ZONE_CHUNK_MIN))
+			return db_error(x->db, -ENOMEM, "out of memory");
+		sl->zone_ready = 1;
+	}
 	if (!sl->decoded) {
 		struct value_error verr;
 		size_t off = 0;
