@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "engine/jsonl_fast.h"
 #include "engine/prepared.h"
 #include "engine/query.h"
 #include "lang/query_ast.h"
@@ -111,8 +112,14 @@ static json_t *parse_params(grove_db *db, const char *text, int *err)
 {
 	if (text == NULL || text[strspn(text, " \t\r\n")] == '\0')
 		return json_object();
+	/* Plain parameters (no escapes, short integers) skip jansson's lexer;
+	 * anything else, and every error, is jansson's. */
+	json_t *j = jsonl_fast_parse(text, strlen(text), false);
+	if (j != NULL && json_is_object(j))
+		return j;
+	json_decref(j);
 	json_error_t je;
-	json_t *j = json_loads(text, JSON_DECODE_ANY, &je);
+	j = json_loads(text, JSON_DECODE_ANY, &je);
 	if (j == NULL) {
 		*err = db_error(db, GROVE_EINVAL, "params must be a JSON object (%s at %d:%d)", je.text, je.line,
 		                je.column);
