@@ -10,7 +10,9 @@
  * combiner pays one per batch.  It runs one batch (everything queued when
  * it looked), then hands the role to the first thread queued after it,
  * so loads waiting on the mutex and the combiner's own caller are never
- * starved.
+ * starved.  Then, outside the mutex, it waits once for the batch's last
+ * record to be durable and wakes the batch's callers: each caller sleeps
+ * once, not once for its turn and again for its fsync.
  *
  * A job's failure message is thread-local (grove_errmsg); the combiner
  * saves it into the job and the caller restores it in its own thread.
@@ -29,8 +31,9 @@ enum { JOB_QUEUED, JOB_DONE, JOB_COMBINE };
 
 struct branch_job {
 	struct branch_job *next;
-	int (*fn)(void *arg);
+	int (*fn)(void *arg, uint64_t *lsn);
 	void *arg;
+	uint64_t lsn;               /* what fn logged: durable before DONE */
 	int err;
 	struct db_error_state es;   /* the failure's message, when run elsewhere */
 	_Atomic uint32_t state;     /* JOB_*; futex word                         */
@@ -116,28 +119,30 @@ static uint32_t job_wait(struct branch_job *j)
 	return s;
 }
 
-/* Run every job queued now (`mine` first), then pass the role on. */
-static void combine(struct branch_lock *l, struct branch_job *mine)
+/* Run one job under the branch's writer.  Failed jobs and jobs that
+ * logged nothing are finished at once; the others wait on *pending until
+ * their records are durable. */
+static void run_job(struct branch_job *j, struct branch_job *mine, struct branch_job **pending,
+		    uint64_t *max_lsn)
 {
-	pthread_mutex_lock(&l->qmu);
-	struct branch_job *batch = l->head;
-	l->head = NULL;
-	l->tail = &l->head;
-	pthread_mutex_unlock(&l->qmu);
-
-	pthread_mutex_lock(&l->mu);
-	if ((mine->err = mine->fn(mine->arg)) < 0)
-		db_error_save(&mine->es); /* the batch will overwrite ours */
-	while (batch) {
-		struct branch_job *j = batch;
-		batch = j->next; /* j's owner may return as soon as it is done */
-		j->err = j->fn(j->arg);
-		if (j->err < 0)
-			db_error_save(&j->es);
+	j->lsn = 0;
+	if ((j->err = j->fn(j->arg, &j->lsn)) < 0)
+		db_error_save(&j->es); /* later jobs overwrite this thread's */
+	if (j->err == 0 && j->lsn) {
+		if (j->lsn > *max_lsn)
+			*max_lsn = j->lsn;
+		if (j != mine) {
+			j->next = *pending;
+			*pending = j;
+		}
+	} else if (j != mine) {
 		job_set(j, JOB_DONE);
 	}
-	pthread_mutex_unlock(&l->mu);
+}
 
+/* Pass the combiner's role to the first thread queued, if any. */
+static void hand_on(struct branch_lock *l)
+{
 	pthread_mutex_lock(&l->qmu);
 	struct branch_job *next = l->head;
 	if (next) {
@@ -152,7 +157,51 @@ static void combine(struct branch_lock *l, struct branch_job *mine)
 		job_set(next, JOB_COMBINE);
 }
 
-int db_branch_run(grove_db *db, const char *name, int (*fn)(void *arg), void *arg)
+/* Run every job queued now (`mine` first), pass the role on, then wait
+ * once for the whole batch to be durable and finish its jobs: one fsync
+ * wait per batch instead of one per job. */
+static void combine(grove_db *db, struct branch_lock *l, struct branch_job *mine)
+{
+	struct branch_job *pending = NULL;
+	uint64_t max_lsn = 0;
+
+	pthread_mutex_lock(&l->qmu);
+	struct branch_job *batch = l->head;
+	l->head = NULL;
+	l->tail = &l->head;
+	pthread_mutex_unlock(&l->qmu);
+
+	pthread_mutex_lock(&l->mu);
+	run_job(mine, mine, &pending, &max_lsn);
+	while (batch) {
+		struct branch_job *j = batch;
+		batch = j->next;
+		run_job(j, mine, &pending, &max_lsn);
+	}
+	pthread_mutex_unlock(&l->mu);
+	hand_on(l);
+
+	int err = max_lsn ? seq_commit_end(db, max_lsn) : 0;
+	struct db_error_state es;
+	if (err < 0)
+		db_error_save(&es);
+	if (err < 0 && mine->err == 0 && mine->lsn) {
+		mine->err = err;
+		mine->es = es;
+	}
+	while (pending) {
+		struct branch_job *j = pending;
+		pending = j->next;
+		if (err < 0) {
+			j->err = err;
+			j->es = es;
+		}
+		job_set(j, JOB_DONE);
+	}
+}
+
+int db_branch_run(grove_db *db, const char *name, int (*fn)(void *arg, uint64_t *lsn),
+		  void *arg)
 {
 	struct branch_job j = { .fn = fn, .arg = arg };
 	struct branch_lock *l = branch_ref(db, name);
@@ -170,7 +219,7 @@ int db_branch_run(grove_db *db, const char *name, int (*fn)(void *arg), void *ar
 	}
 	pthread_mutex_unlock(&l->qmu);
 	if (lead || job_wait(&j) == JOB_COMBINE)
-		combine(l, &j);
+		combine(db, l, &j);
 	if (j.err < 0)
 		db_error_restore(db, j.err, &j.es);
 	return j.err;

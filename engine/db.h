@@ -84,11 +84,14 @@ int db_read_begin(MDB_txn **txn, grove_db *db);
 /* Serialize writers of one branch (waits); NULL when out of memory. */
 struct branch_lock *db_branch_lock(grove_db *db, const char *name);
 void db_branch_unlock(grove_db *db, struct branch_lock *l);
-/* Run fn(arg) as the branch's one writer, combined with concurrent
+/* Run fn(arg, &lsn) as the branch's one writer, combined with concurrent
  * callers (branch_lock.c): one thread runs a queue of them back to back.
- * fn's result is returned, and a failure's message is the caller's
- * grove_errmsg, as if it had run in the calling thread. */
-int db_branch_run(grove_db *db, const char *name, int (*fn)(void *arg), void *arg);
+ * fn sets lsn to the record it logged (seq_commit_begin), if any; this
+ * returns once that record is durable (seq_commit_end).  fn's result is
+ * returned, and a failure's message is the caller's grove_errmsg, as if
+ * it had run in the calling thread. */
+int db_branch_run(grove_db *db, const char *name, int (*fn)(void *arg, uint64_t *lsn),
+		  void *arg);
 void db_branch_locks_free(grove_db *db);
 
 /* A thread's last error (grove_errmsg, grove_error_info_get), to carry

@@ -231,7 +231,7 @@ struct mutate_job {
 	int committed;
 };
 
-static int mutate_locked(void *arg)
+static int mutate_locked(void *arg, uint64_t *lsn)
 {
 	struct mutate_job *j = arg;
 	struct mutation *m = j->m;
@@ -247,6 +247,8 @@ static int mutate_locked(void *arg)
 		err = run_statements(m, j->db, j->o, j->branch, j->src, j->params_json, &j->lsn,
 				     &j->commit, &j->committed);
 	load_plan_free(&m->plan);
+	if (!err && j->committed)
+		*lsn = j->lsn;
 	return err;
 }
 
@@ -272,11 +274,10 @@ int grove_mutate_json(char **out, grove_db *db, const grove_mutate_options *o, c
 		m.params = params;
 		/* Plan, log and apply under the branch's writer; the next
 		 * mutation of the branch plans on our applied effects while
-		 * our record waits for its fsync (early lock release). */
+		 * our record waits for its fsync (early lock release).
+		 * Returns once our record is durable. */
 		err = db_branch_run(db, branch, mutate_locked, &job);
 	}
-	if (!err && job.committed)
-		err = seq_commit_end(db, job.lsn);
 	if (!err) {
 		struct jsonw w;
 		jsonw_init(&w, 0);
