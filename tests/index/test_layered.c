@@ -106,7 +106,8 @@ static int model_get(const struct layer_chain *c, int e, const struct version **
 {
 	for (uint32_t i = 0; i < c->n; i++) {
 		uint32_t l = c->at[i].layer - 1;
-		for (uint64_t v = c->at[i].cutoff; v >= 1; v--) {
+		uint64_t top = c->at[i].cutoff < LSN_MAX ? c->at[i].cutoff : LSN_MAX;
+		for (uint64_t v = top; v >= 1; v--) {
 			if (!model[l][e][v].present)
 				continue;
 			*out = &model[l][e][v];
