@@ -218,8 +218,15 @@ int db_branch_run(grove_db *db, const char *name, int (*fn)(void *arg, uint64_t 
 		l->tail = &j.next;
 	}
 	pthread_mutex_unlock(&l->qmu);
-	if (lead || job_wait(&j) == JOB_COMBINE)
+	if (lead || job_wait(&j) == JOB_COMBINE) {
+		/* The batch's failures pass through this thread's last error;
+		 * a caller that succeeded gets its own back. */
+		struct db_error_state before;
+		db_error_save(&before);
 		combine(db, l, &j);
+		if (j.err == 0)
+			db_error_restore(before.db, 0, &before);
+	}
 	if (j.err < 0)
 		db_error_restore(db, j.err, &j.es);
 	return j.err;

@@ -98,8 +98,12 @@ static int open_branch(struct read_at *r, grove_db *db, const char *branch, bool
 	uint64_t durable = log_durable_lsn(db->log);
 	struct branch_rec b;
 	int err = branch_get(&b, r->txn, db->views, branch);
-	if (err == GROVE_ENOTFOUND)
-		return db_error(db, GROVE_ENOTFOUND, "branch '%s' not found", branch);
+	if (err == GROVE_ENOTFOUND) {
+		/* A delete in flight must not be seen before it is durable:
+		 * once the snapshot is, its "not found" is the truth. */
+		int ferr = fence ? seq_read_fence(db) : 0;
+		return ferr < 0 ? ferr : db_error(db, GROVE_ENOTFOUND, "branch '%s' not found", branch);
+	}
 	if (!err && fence && b.created_lsn > durable) {
 		/* The branch is in flight: wait until all this snapshot is durable. */
 		if ((err = seq_read_fence(db)) < 0)

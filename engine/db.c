@@ -259,15 +259,15 @@ static int open_views(grove_db *db)
 		db_error(db, err, "cannot remove untrusted views in %s", vdir);
 	if (!err && (err = views_open(&db->views, vdir, 0)) < 0)
 		db_error(db, err, NULL);
-	if (!err && (err = views_ahead(db->views, db->log)) > 0) {
+	if (!err && (err = views_ahead(db->views, db->log)) < 0) {
+		db_error(db, err, NULL);
+	} else if (err > 0) {
 		views_close(db->views);
 		db->views = NULL;
 		if ((err = remove_views(vdir)) < 0)
 			db_error(db, err, "cannot remove views that are ahead of the log in %s", vdir);
 		else if ((err = views_open(&db->views, vdir, 0)) < 0)
 			db_error(db, err, NULL);
-	} else if (err < 0) {
-		db_error(db, err, NULL);
 	}
 	if (!err && (err = session_write(vdir, "open")) < 0)
 		db_error(db, err, "cannot write %s/SESSION", vdir);
@@ -315,6 +315,12 @@ void db_set_catalog(grove_db *db, struct lang_catalog *cat)
 {
 	lang_catalog_free(db->cat);
 	db->cat = cat;
+}
+
+int db_writer_settle(grove_db *db, int err)
+{
+	int ferr = seq_read_fence(db);
+	return ferr < 0 ? ferr : err;
 }
 
 int db_read_begin(MDB_txn **txn, grove_db *db)

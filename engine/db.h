@@ -81,6 +81,12 @@ void db_set_catalog(grove_db *db, struct lang_catalog *cat);
  * (seq_read_fence); errors are reported on the handle. */
 int db_read_begin(MDB_txn **txn, grove_db *db);
 
+/* A writer that commits nothing (an error, a no-op) planned on the newest
+ * state, which may hold writes still in flight: wait until they are
+ * durable before answering from it.  Returns err, or the handle's poison
+ * error if they never will be. */
+int db_writer_settle(grove_db *db, int err);
+
 /* Serialize writers of one branch (waits); NULL when out of memory. */
 struct branch_lock *db_branch_lock(grove_db *db, const char *name);
 void db_branch_unlock(grove_db *db, struct branch_lock *l);
@@ -97,6 +103,7 @@ void db_branch_locks_free(grove_db *db);
 /* A thread's last error (grove_errmsg, grove_error_info_get), to carry
  * it to another thread. */
 struct db_error_state {
+	const grove_db *db;
 	char msg[1024];
 	grove_error_info info;
 };

@@ -34,6 +34,7 @@ int db_error_limit(const grove_db *db, int err, const char *resource, uint64_t l
 
 void db_error_save(struct db_error_state *s)
 {
+	s->db = last.db;
 	memcpy(s->msg, last.msg, sizeof s->msg);
 	s->info = last.info;
 }

@@ -135,7 +135,7 @@ static int run(grove_load_result *out, grove_db *db, const grove_load_options *o
 		return db_error(db, -ENOMEM, "out of memory");
 	err = plan_and_commit(out, db, o, branch, r);
 	db_branch_unlock(db, bl);
-	return err;
+	return err < 0 ? db_writer_settle(db, err) : err;
 }
 
 int grove_load(grove_load_result *out, grove_db *db, const grove_load_options *opts,

@@ -335,6 +335,11 @@ int grove_merge_json(char **out, grove_db *db, const char *source, const char *t
 	}
 	db_branch_unlock(db, bl);
 	merge_conflicts_free(&m.conflicts);
+	if ((err < 0 || outcome == 0) && (err = db_writer_settle(db, err)) < 0 &&
+	    err != GROVE_EMERGE) {
+		grove_free(*out);
+		*out = NULL;
+	}
 	if (err < 0)
 		return err;
 	if ((err = write_result(out, &m, source, target, outcome, outcome ? &c : NULL)) < 0)

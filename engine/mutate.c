@@ -277,6 +277,8 @@ int grove_mutate_json(char **out, grove_db *db, const grove_mutate_options *o, c
 		 * our record waits for its fsync (early lock release).
 		 * Returns once our record is durable. */
 		err = db_branch_run(db, branch, mutate_locked, &job);
+		if (err < 0 || !job.committed)
+			err = db_writer_settle(db, err);
 	}
 	if (!err) {
 		struct jsonw w;

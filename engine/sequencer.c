@@ -21,6 +21,7 @@ void seq_init(struct sequencer *s, uint64_t applied_lsn)
 	pthread_cond_init(&s->cv, NULL);
 	pthread_cond_init(&s->cv_durable, NULL);
 	s->applied_lsn = applied_lsn;
+	s->visible_lsn = applied_lsn;
 	s->durable_lsn = applied_lsn;
 }
 
@@ -109,8 +110,13 @@ static int apply_txn(struct grove_db *db, uint64_t lsn, const struct event *ev,
 		mdb_txn_abort(txn);
 		return err;
 	}
+	/* Readers must learn of this LSN before any snapshot can hold it. */
+	atomic_store(&db->seq.visible_lsn, lsn);
 	int rc = mdb_txn_commit(txn);
-	return rc ? views_error(rc, "committing an apply") : 0;
+	if (rc)
+		return views_error(rc, "committing an apply");
+	FAILPOINT("apply.committed"); /* visible in LMDB, applied_lsn not yet moved */
+	return 0;
 }
 
 static int poison(struct grove_db *db, int err)
@@ -264,7 +270,7 @@ int seq_commit(struct grove_db *db, const struct event *events, uint32_t n,
 int seq_read_fence(struct grove_db *db)
 {
 	struct sequencer *s = &db->seq;
-	uint64_t applied = s->applied_lsn;
+	uint64_t applied = atomic_load(&s->visible_lsn);
 	int err;
 
 	if (applied <= log_durable_lsn(db->log))

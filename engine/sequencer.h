@@ -12,10 +12,12 @@
  * then does it return: an acknowledged write is on disk and visible to the
  * next read.
  *
- * Views may thus run ahead of the durable log for the length of one fsync.
- * Readers never see that: seq_read_fence() holds a read until everything
- * its snapshot may contain is durable.  A process killed in that window
- * leaves views ahead of the log; open then discards and rebuilds them.
+ * Views may thus run ahead of the durable log by the records in flight.
+ * Readers never see that: a branch read steps back to its newest durable
+ * commit (engine/commit.c), and seq_read_fence() holds other reads until
+ * everything their snapshot may contain is durable.  A process killed in
+ * that window leaves views ahead of the log; open then discards and
+ * rebuilds them.
  *
  * A load too large for one log record is several LOAD_CHUNK records with
  * one commit; only the last one's apply changes the views (all effects at
@@ -43,6 +45,8 @@ struct sequencer {
 	pthread_cond_t cv;              /* applied_lsn moved                 */
 	pthread_cond_t cv_durable;      /* durable_lsn moved (readers wait)  */
 	_Atomic uint64_t applied_lsn;   /* every LSN <= this is consumed     */
+	_Atomic uint64_t visible_lsn;   /* no snapshot holds an LSN above it:
+					 * set before each apply's commit    */
 	uint64_t durable_lsn;           /* every LSN <= this is acknowledged */
 	uint32_t n_fenced;              /* readers waiting on cv_durable     */
 	uint64_t open_loads[SEQ_MAX_OPEN_LOADS]; /* first LSN of each load in flight */

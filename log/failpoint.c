@@ -8,27 +8,36 @@
 #include <string.h>
 #include <unistd.h>
 
-static atomic_long hits;
+#define FAILPOINT_MAX_ARMED 4
+
+static atomic_long hits[FAILPOINT_MAX_ARMED];
 
 /* The environment is read at every hit (points sit on slow paths: once
  * per batch, not per record), so a forked child can arm a point that its
- * parent never had. */
+ * parent never had.  It holds up to four comma-separated entries, each
+ * counting its own hits. */
 void grove_failpoint_hit(const char *name)
 {
 	const char *env = getenv("GROVE_FAILPOINT");
 	size_t n = strlen(name);
-	long fire_at = 1;
 
-	if (!env || strncmp(env, name, n) != 0 || (env[n] != '\0' && env[n] != ':'))
-		return;
-	if (env[n] == ':' && (fire_at = strtol(env + n + 1, NULL, 10)) < 1)
-		fire_at = 1;
-	if (atomic_fetch_add(&hits, 1) + 1 != fire_at)
-		return;
-	const char *pause = strstr(env + n, ":pause=");
-	if (pause)
-		usleep((useconds_t)strtoul(pause + 7, NULL, 10) * 1000u);
-	else
-		kill(getpid(), SIGKILL);
+	for (int i = 0; env && *env && i < FAILPOINT_MAX_ARMED; i++) {
+		const char *end = strchr(env, ',');
+		size_t len = end ? (size_t)(end - env) : strlen(env);
+		if (len >= n && strncmp(env, name, n) == 0 && (len == n || env[n] == ':')) {
+			long fire_at = 1;
+			if (len > n && (fire_at = strtol(env + n + 1, NULL, 10)) < 1)
+				fire_at = 1;
+			if (atomic_fetch_add(&hits[i], 1) + 1 != fire_at)
+				return;
+			const char *pause = strstr(env + n, ":pause=");
+			if (pause && pause < env + len)
+				usleep((useconds_t)strtoul(pause + 7, NULL, 10) * 1000u);
+			else
+				kill(getpid(), SIGKILL);
+			return;
+		}
+		env = end ? end + 1 : env + len;
+	}
 }
 #endif

@@ -7,7 +7,8 @@
  * "GROVE_FAILPOINT=name:N" fires on the N-th time that point is reached
  * (default 1).  "GROVE_FAILPOINT=name:N:pause=MS" sleeps MS milliseconds
  * at that hit instead of dying (tests that need a slow step, e.g. a log
- * write held back while readers run).  Compiled in only with -Dfailpoints=true (the default for
+ * write held back while readers run).  Up to four comma-separated
+ * entries may be armed at once, each with its own hit count.  Compiled in only with -Dfailpoints=true (the default for
  * development builds); otherwise FAILPOINT expands to nothing.
  */
 #ifndef GROVE_LOG_FAILPOINT_H

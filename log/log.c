@@ -148,6 +148,11 @@ static int open_tail(struct log *log, struct log_recovery *rep)
 	if (fd < 0)
 		return fd;
 	err = log_recover_tail(&end_off, &last_lsn, fd, last, log->opt.max_record_bytes, rep);
+	/* Records a killed process wrote but never synced survive in the page
+	 * cache; sync them before they count as durable (readers trust
+	 * durable_lsn, and an OS crash must not take back what they saw). */
+	if (err == 0 && fdatasync(fd) < 0)
+		err = log_error(-errno, "cannot sync the log's last segment: %s", strerror(errno));
 	if (err < 0) {
 		close(fd);
 		return err;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "engine/db.h"
+#include "index/records.h"
 #include "index/apply.h"
 #include "log/error.h"
 #include "log/event.h"
@@ -30,6 +31,28 @@ static int dry_run(grove_db *db, const struct event *ev)
 	err = views_apply(txn, db->views, db->cat, log_last_lsn(db->log) + 1, ev, ev->effects,
 			  ev->neffects);
 	mdb_txn_abort(txn);
+	return err;
+}
+
+/* Check and log `ev` as its branch's one writer: every writer of a
+ * branch holds its lock from plan to apply (a mutation reports the commit
+ * it planned, engine/mutate.c). */
+static int append_locked(grove_db *db, const struct event *ev, uint64_t *out_lsn)
+{
+	char branch[BRANCH_NAME_MAX + 1];
+	struct branch_lock *bl = NULL;
+	int err;
+
+	snprintf(branch, sizeof branch, "%.*s", (int)ev->branch.len,
+		 ev->branch.ptr ? (const char *)ev->branch.ptr : "");
+	if (branch[0] && !(bl = db_branch_lock(db, branch)))
+		return db_error(db, -ENOMEM, "out of memory");
+	if ((err = dry_run(db, ev)) < 0)
+		db_error(db, err, "event JSON: the event does not apply: %s", log_errmsg());
+	else
+		err = seq_commit(db, ev, 1, ev->effects, ev->neffects, out_lsn);
+	if (bl)
+		db_branch_unlock(db, bl);
 	return err;
 }
 
@@ -58,10 +81,8 @@ int grove_log_append_json(uint64_t *out_lsn, grove_db *db, const char *json)
 	if (ev.kind == EVENT_SCHEMA_APPLY || (ev.kind == EVENT_LOAD_CHUNK && !ev.last))
 		err = db_error(db, GROVE_EINVAL, "event JSON: a %s event cannot be appended alone",
 			       event_kind_name(ev.kind));
-	else if ((err = dry_run(db, &ev)) < 0)
-		db_error(db, err, "event JSON: the event does not apply: %s", log_errmsg());
 	else
-		err = seq_commit(db, &ev, 1, ev.effects, ev.neffects, out_lsn);
+		err = append_locked(db, &ev, out_lsn);
 	event_release(&ev);
 	free(payload);
 	return err;

@@ -120,8 +120,8 @@ static void check_state(grove_db *db, const void *ack_records, size_t n)
 }
 
 static const char *const failpoints[] = {
-	"seq.appended", "apply.begin", "apply.mid", "seq.applied", "seq.durable",
-	"log.write.before", "log.write.after",
+	"seq.appended", "apply.begin", "apply.mid", "apply.committed", "seq.applied",
+	"seq.durable", "log.write.before", "log.write.after",
 };
 #define NFAILPOINTS (sizeof failpoints / sizeof failpoints[0])
 
@@ -236,6 +236,80 @@ Test(mutate_crash, a_reader_never_sees_a_write_before_it_is_durable)
 	unsetenv("GROVE_FAILPOINT");
 	cr_assert_eq(w.err, 0, "%s", grove_errmsg(db));
 	cr_assert_eq(gt_count(db, "main", NULL, "node:Person"), 2);
+	grove_close(db);
+	gt_rmtree(dir);
+	free(dir);
+}
+
+struct slow_branch {
+	grove_db *db;
+	int err;
+};
+
+static void *create_late(void *arg)
+{
+	struct slow_branch *w = arg;
+	w->err = grove_branch_create(w->db, "fresh", "main", NULL);
+	return NULL;
+}
+
+/* The window between an apply's LMDB commit and the sequencer noting it:
+ * a fenced read (a listing, a branch created by a write in flight) taken
+ * then must still wait for the write's fsync. */
+Test(mutate_crash, a_fenced_read_waits_for_a_write_committed_in_lmdb_but_not_yet_noted)
+{
+	char *dir = gt_dir("mutate-window");
+	grove_db *db = gt_init(dir, schema);
+	uint64_t durable = grove_log_last_lsn(db);
+	setenv("GROVE_FAILPOINT", "log.write.before:1:pause=600,apply.committed:1:pause=400", 1);
+	struct slow_branch w = { db, -1 };
+	pthread_t th;
+	cr_assert_eq(pthread_create(&th, NULL, create_late, &w), 0);
+	usleep(150 * 1000);
+	char **names;
+	size_t n;
+	cr_assert_eq(grove_branch_list(&names, &n, db), 0, "%s", grove_errmsg(db));
+	if (n == 2)
+		cr_assert_gt(grove_log_last_lsn(db), durable,
+			     "a listing returned a branch whose create is not durable");
+	grove_free(names);
+	grove_commit head;
+	int err = grove_branch_head(&head, db, "fresh");
+	cr_assert(err == 0 || err == GROVE_ENOTFOUND);
+	if (err == 0)
+		cr_assert_gt(grove_log_last_lsn(db), durable,
+			     "a read of a branch whose create is not durable");
+	pthread_join(th, NULL);
+	unsetenv("GROVE_FAILPOINT");
+	cr_assert_eq(w.err, 0, "%s", grove_errmsg(db));
+	grove_close(db);
+	gt_rmtree(dir);
+	free(dir);
+}
+
+/* A writer that fails on the newest state (here: the branch moved past
+ * its expected head) answers only once that state is durable. */
+Test(mutate_crash, a_failed_write_answers_only_from_durable_state)
+{
+	char *dir = gt_dir("mutate-settle");
+	grove_db *db = gt_init(dir, schema);
+	grove_commit head;
+	cr_assert_eq(grove_branch_head(&head, db, "main"), 0);
+	uint64_t durable = grove_log_last_lsn(db);
+	setenv("GROVE_FAILPOINT", "log.write.before:1:pause=400", 1);
+	struct slow_writer w = { db, -1 };
+	pthread_t th;
+	cr_assert_eq(pthread_create(&th, NULL, insert_late, &w), 0);
+	usleep(100 * 1000);
+	char *out = NULL;
+	grove_mutate_options o = { .expected_head = head.id };
+	cr_assert_eq(grove_mutate_json(&out, db, &o, add_q, "add", "{\"n\":\"x\",\"a\":1}"),
+		     GROVE_EPRECONDITION, "%s", grove_errmsg(db));
+	cr_assert_gt(grove_log_last_lsn(db), durable,
+		     "the precondition failed on a head that was not durable yet");
+	pthread_join(th, NULL);
+	unsetenv("GROVE_FAILPOINT");
+	cr_assert_eq(w.err, 0, "%s", grove_errmsg(db));
 	grove_close(db);
 	gt_rmtree(dir);
 	free(dir);
