@@ -124,10 +124,12 @@ static int key_cmp(const MDB_val *a, const uint8_t *b, uint32_t b_len)
 static int skip_element(struct layered_iter *it, struct layered_cursor *lc)
 {
 	uint8_t key[LAYERED_KEY_MAX];
-	/* ~lsn of LSN 0 is all ones: past the oldest possible version. */
-	uint32_t n = layered_key(key, lc->layer, it->prefix, it->prefix_len,
-				 elem_of(it, &lc->key), elem_len_of(it, &lc->key), 0);
-	assert(n);
+	/* The current key with ~lsn of LSN 0, all ones: past the oldest
+	 * possible version of its element (settle checked its shape). */
+	uint32_t n = (uint32_t)lc->key.mv_size;
+	assert(n >= 8 && n <= LAYERED_KEY_MAX);
+	memcpy(key, lc->key.mv_data, n - 8);
+	memset(key + n - 8, 0xff, 8);
 	for (int step = 0; step < SKIP_STEPS; step++) {
 		int rc = mdb_cursor_get(lc->cur, &lc->key, &lc->val, MDB_NEXT);
 		if (rc == MDB_NOTFOUND) {
@@ -287,6 +289,22 @@ int layered_open_in(struct layered_iter *it, struct layered_pool *pool, const st
 	return err;
 }
 
+/* Move every cursor holding w's element past it. */
+static int skip_everywhere(struct layered_iter *it, const struct layered_cursor *w)
+{
+	MDB_val cur = { w->key.mv_size, NULL };
+	uint8_t curkey[LAYERED_KEY_MAX];
+	int err;
+
+	cur.mv_data = curkey;
+	memcpy(curkey, w->key.mv_data, cur.mv_size);
+	for (uint32_t i = 0; i < it->n; i++)
+		if (!it->lc[i].done && elem_cmp(it, &it->lc[i].key, &cur) == 0)
+			if ((err = skip_element(it, &it->lc[i])) < 0)
+				return err;
+	return 0;
+}
+
 int layered_next(struct layered_iter *it)
 {
 	int err;
@@ -309,14 +327,9 @@ int layered_next(struct layered_iter *it)
 		/* Keep a copy of the element: advancing cursors moves keys. */
 		memcpy(it->elem_buf, elem_of(it, &w->key), it->elem_len);
 		it->elem = it->elem_buf;
-		MDB_val cur = { 4 + it->prefix_len + it->elem_len + 8, NULL };
-		uint8_t curkey[LAYERED_KEY_MAX];
-		cur.mv_data = curkey;
-		memcpy(curkey, w->key.mv_data, cur.mv_size);
-		for (uint32_t i = 0; i < it->n; i++)
-			if (!it->lc[i].done && elem_cmp(it, &it->lc[i].key, &cur) == 0)
-				if ((err = skip_element(it, &it->lc[i])) < 0)
-					return err;
+		/* One layer: no other cursor can hold the element. */
+		if ((err = it->n == 1 ? skip_element(it, w) : skip_everywhere(it, w)) < 0)
+			return err;
 		if (it->value.mv_size > 0)
 			return 0;
 		/* A tombstone: the element is deleted here; look further. */
