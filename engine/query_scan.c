@@ -94,10 +94,8 @@ int qx_slot_view(struct qx *x, uint32_t s, const struct value_row **out)
 	}
 	if (!sl->decoded) {
 		struct value_error verr;
-		size_t off = 0;
 		msgpack_zone_clear(&sl->zone);
-		if (sl->row == NULL ||
-		    msgpack_unpack(sl->row, sl->row_len, &off, &sl->zone, &sl->obj) < 0)
+		if (sl->row == NULL || value_row_unpack(&sl->obj, sl->row, sl->row_len, &sl->zone) < 0)
 			return db_error(x->db, GROVE_ECORRUPT, "a stored row of %s does not decode",
 			                sl->type ? sl->type->name : "?");
 		if (value_row_view(&sl->view, &sl->obj, sl->type, &verr) < 0)

@@ -115,6 +115,12 @@ struct value_row {
 	uint32_t n_slots;              /* may be < next_prop_id - 1 (older)   */
 };
 
+/* Unpack a stored row into *out (its item array in `zone`) exactly as
+ * msgpack_unpack() would, decoding top-level scalars directly (faster for
+ * rows, which are mostly scalars; value_unpack.c).  0, or -1 when it does
+ * not decode (truncated, invalid) or memory runs out. */
+int value_row_unpack(msgpack_object *out, const void *buf, size_t len, msgpack_zone *zone);
+
 /* View an unpacked row of a node or edge of type t.  GROVE_ECORRUPT when
  * the shape is wrong (not an array, id not a string, ...). */
 int value_row_view(struct value_row *out, const msgpack_object *row, const struct lang_cat_type *t,
