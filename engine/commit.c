@@ -93,9 +93,9 @@ static int durable_head(struct branch_rec *b, struct commit_rec *head, MDB_txn *
 
 /* The branch's head: the newest state, or (`fence`) the newest durable
  * state. */
-static int open_branch(struct read_at *r, grove_db *db, const char *branch, bool fence)
+static int open_branch(struct read_at *r, grove_db *db, const char *branch, bool fence,
+		       uint64_t durable)
 {
-	uint64_t durable = log_durable_lsn(db->log);
 	struct branch_rec b;
 	int err = branch_get(&b, r->txn, db->views, branch);
 	if (err == GROVE_ENOTFOUND) {
@@ -119,6 +119,60 @@ static int open_branch(struct read_at *r, grove_db *db, const char *branch, bool
 	return 0;
 }
 
+/* The last branch-head read of this thread.  A snapshot (LMDB txn id) and
+ * a durable LSN resolve a branch to one head, layer chain and catalog, so
+ * a read that repeats them skips the lookups behind them (with readers
+ * and no writes, every read after the first). */
+static __thread struct {
+	uint64_t serial;               /* grove_db.serial; 0: empty */
+	uint64_t txnid, durable;
+	struct read_at r;              /* without its txn */
+} last_read;
+
+static bool last_read_get(struct read_at *r, const grove_db *db, const char *branch,
+			  uint64_t txnid, uint64_t durable)
+{
+	if (last_read.serial != db->serial || last_read.txnid != txnid ||
+	    last_read.durable != durable || strcmp(last_read.r.branch, branch))
+		return false;
+	r->head = last_read.r.head;
+	r->chain.n = last_read.r.chain.n;
+	memcpy(r->chain.at, last_read.r.chain.at, r->chain.n * sizeof r->chain.at[0]);
+	r->cat = last_read.r.cat;
+	snprintf(r->branch, sizeof r->branch, "%s", branch);
+	return true;
+}
+
+static void last_read_put(const struct read_at *r, const grove_db *db, uint64_t txnid,
+			  uint64_t durable)
+{
+	last_read.serial = db->serial;
+	last_read.txnid = txnid;
+	last_read.durable = durable;
+	last_read.r.head = r->head;
+	last_read.r.chain.n = r->chain.n;
+	memcpy(last_read.r.chain.at, r->chain.at, r->chain.n * sizeof r->chain.at[0]);
+	last_read.r.cat = r->cat;
+	memcpy(last_read.r.branch, r->branch, sizeof r->branch);
+}
+
+/* A branch head: from this thread's last read when it applies. */
+static int read_branch(struct read_at *r, grove_db *db, const char *branch, bool fence)
+{
+	uint64_t txnid = mdb_txn_id(r->txn), durable = log_durable_lsn(db->log);
+	int err;
+
+	if (fence && last_read_get(r, db, branch, txnid, durable))
+		return 0;
+	if ((err = open_branch(r, db, branch, fence, durable)) < 0)
+		return err;
+	if ((err = engine_catalog_at(&r->cat, db, r->txn, r->head.lsn)) < 0)
+		return db_error(db, err, NULL);
+	if (fence)
+		last_read_put(r, db, txnid, durable);
+	return 0;
+}
+
 static int read_at_txn(struct read_at *r, grove_db *db, const grove_target *target, bool fence)
 {
 	const char *branch = target && target->branch ? target->branch : MAIN_BRANCH;
@@ -136,11 +190,11 @@ static int read_at_txn(struct read_at *r, grove_db *db, const grove_target *targ
 		    (err = layer_chain(&r->chain, r->txn, db->views, r->head.layer, r->head.lsn)) < 0)
 			db_error(db, err, NULL);
 		snprintf(r->branch, sizeof r->branch, "%s", r->head.branch);
+		if (!err && (err = engine_catalog_at(&r->cat, db, r->txn, r->head.lsn)) < 0)
+			db_error(db, err, NULL);
 	} else {
-		err = open_branch(r, db, branch, fence);
+		err = read_branch(r, db, branch, fence);
 	}
-	if (!err && (err = engine_catalog_at(&r->cat, db, r->txn, r->head.lsn)) < 0)
-		db_error(db, err, NULL);
 	if (err < 0)
 		read_at_close(r);
 	return err;

@@ -133,9 +133,11 @@ void db_free(grove_db *db)
 
 static grove_db *db_new(const char *dir, const grove_options *opts)
 {
+	static _Atomic uint64_t serials;
 	grove_db *db = calloc(1, sizeof *db);
 	if (!db)
 		return NULL;
+	db->serial = atomic_fetch_add(&serials, 1) + 1;
 	db->lock_fd = -1;
 	pthread_mutex_init(&db->ns_mu, NULL);
 	pthread_mutex_init(&db->locks_mu, NULL);

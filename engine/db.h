@@ -23,6 +23,7 @@ struct prepared_cache;
 struct schema_hist;
 
 struct grove_db {
+	uint64_t serial;             /* unique per open handle in this process */
 	char *dir;
 	int lock_fd;                 /* flock()ed LOCK file: one writer process */
 	struct log *log;

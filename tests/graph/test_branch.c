@@ -209,3 +209,44 @@ Test(branch, a_second_open_in_the_same_process_shares_the_graph)
 	grove_close(other);
 	cr_assert_eq(gt_count(db, NULL, NULL, "node:Person"), 3, "the first handle still works");
 }
+
+/* A thread remembers its last branch read (engine/commit.c): two graphs
+ * with the same history have the same LMDB transaction ids, and a graph
+ * closed and opened again starts over, so the memory must tell handles
+ * and branches apart. */
+static uint64_t people(grove_db *g, const char *branch)
+{
+	return gt_count(g, branch, NULL, "node:Person");
+}
+
+Test(branch, repeated_reads_of_twin_graphs_and_branches_stay_apart)
+{
+	char *d2 = gt_dir("twin");
+	/* Person is a different type id here than in the suite's graph. */
+	grove_db *g2 = gt_init(d2, "node Pet { name: String @key }\n"
+				   "node Person { name: String @key\n age: I32? }\n");
+	cr_assert_eq(gt_load(g2, NULL, GROVE_LOAD_OVERWRITE,
+			     "{\"type\":\"Person\",\"data\":{\"name\":\"Solo\",\"age\":1}}\n", NULL), 0);
+	uint64_t mine = people(db, "main");
+	cr_assert_neq(mine, 1);
+	for (int i = 0; i < 3; i++) {
+		cr_assert_eq(people(db, "main"), mine);
+		cr_assert_eq(people(g2, "main"), 1);
+	}
+	cr_assert_eq(grove_branch_create(g2, "x", NULL, NULL), 0);
+	cr_assert_eq(gt_load(g2, "x", GROVE_LOAD_APPEND,
+			     "{\"type\":\"Person\",\"data\":{\"name\":\"Duo\",\"age\":2}}\n", NULL), 0);
+	for (int i = 0; i < 3; i++) {
+		cr_assert_eq(people(g2, "x"), 2);
+		cr_assert_eq(people(g2, "main"), 1);
+	}
+	grove_close(g2);
+	cr_assert_eq(grove_open(&g2, d2, NULL), 0);
+	cr_assert_eq(people(g2, "main"), 1);
+	cr_assert_eq(grove_branch_delete(g2, "x", NULL), 0);
+	cr_assert_eq(grove_branch_create(g2, "x", NULL, NULL), 0);
+	cr_assert_eq(people(g2, "x"), 1, "a re-created branch starts from main again");
+	grove_close(g2);
+	gt_rmtree(d2);
+	free(d2);
+}
