@@ -56,9 +56,9 @@ static json_t *number(struct fast *f)
 	bool neg = *q == '-';
 	q += neg;
 	const char *d = q;
-	json_int_t v = 0;
+	uint64_t v = 0; /* unsigned: a long run of digits wraps, harmlessly (refused below) */
 	while (q < f->end && *q >= '0' && *q <= '9')
-		v = v * 10 + (*q++ - '0');
+		v = v * 10 + (uint64_t)(*q++ - '0');
 	size_t nd = (size_t)(q - d);
 	/* jansson's integer grammar, kept short enough to be exact; a
 	 * fraction, exponent or anything else is jansson's to read. */
@@ -67,7 +67,7 @@ static json_t *number(struct fast *f)
 	if (q < f->end && (*q == '.' || *q == 'e' || *q == 'E' || (*q >= 'a' && *q <= 'z')))
 		return NULL;
 	f->p = q;
-	return json_integer(neg ? -v : v);
+	return json_integer(neg ? -(json_int_t)v : (json_int_t)v);
 }
 
 static json_t *literal(struct fast *f, const char *word, size_t n, json_t *(*make)(void))
