@@ -190,16 +190,46 @@ Test(mutate_crash, views_ahead_of_the_log_are_rebuilt_at_open)
 	free(dir);
 }
 
-struct slow_writer {
+/* A write run in a thread while GROVE_FAILPOINT pauses hold parts of its
+ * pipeline back; the test reads meanwhile. */
+struct held {
 	grove_db *db;
+	int (*op)(grove_db *db);
 	int err;
+	pthread_t th;
 };
 
-static void *insert_late(void *arg)
+static void *held_run(void *arg)
 {
-	struct slow_writer *w = arg;
-	w->err = mutate_add(w->db, "late", 7);
+	struct held *h = arg;
+	h->err = h->op(h->db);
 	return NULL;
+}
+
+static void held_start(struct held *h, grove_db *db, int (*op)(grove_db *db),
+		       const char *armed, int after_ms)
+{
+	*h = (struct held){ .db = db, .op = op, .err = -1 };
+	setenv("GROVE_FAILPOINT", armed, 1);
+	cr_assert_eq(pthread_create(&h->th, NULL, held_run, h), 0);
+	usleep((useconds_t)after_ms * 1000);
+}
+
+static void held_finish(struct held *h)
+{
+	pthread_join(h->th, NULL);
+	unsetenv("GROVE_FAILPOINT");
+	cr_assert_eq(h->err, 0, "%s", grove_errmsg(h->db));
+}
+
+static int insert_late(grove_db *db)
+{
+	return mutate_add(db, "late", 7);
+}
+
+static int create_fresh(grove_db *db)
+{
+	return grove_branch_create(db, "fresh", "main", NULL);
 }
 
 Test(mutate_crash, a_reader_never_sees_a_write_before_it_is_durable)
@@ -210,11 +240,8 @@ Test(mutate_crash, a_reader_never_sees_a_write_before_it_is_durable)
 	uint64_t durable = grove_log_last_lsn(db);
 	/* Hold the log's next batch back 400 ms: the insert is applied to
 	 * the views at once, but its record is not on disk. */
-	setenv("GROVE_FAILPOINT", "log.write.before:1:pause=400", 1);
-	struct slow_writer w = { db, -1 };
-	pthread_t th;
-	cr_assert_eq(pthread_create(&th, NULL, insert_late, &w), 0);
-	usleep(100 * 1000);
+	struct held w;
+	held_start(&w, db, insert_late, "log.write.before:1:pause=400", 100);
 	/* A read of the branch sees its newest durable commit (without
 	 * waiting); the in-flight insert is not in it. */
 	grove_commit head;
@@ -232,25 +259,11 @@ Test(mutate_crash, a_reader_never_sees_a_write_before_it_is_durable)
 			cr_assert_gt(grove_log_last_lsn(db), durable,
 				     "a read returned a write whose record is not durable");
 	}
-	pthread_join(th, NULL);
-	unsetenv("GROVE_FAILPOINT");
-	cr_assert_eq(w.err, 0, "%s", grove_errmsg(db));
+	held_finish(&w);
 	cr_assert_eq(gt_count(db, "main", NULL, "node:Person"), 2);
 	grove_close(db);
 	gt_rmtree(dir);
 	free(dir);
-}
-
-struct slow_branch {
-	grove_db *db;
-	int err;
-};
-
-static void *create_late(void *arg)
-{
-	struct slow_branch *w = arg;
-	w->err = grove_branch_create(w->db, "fresh", "main", NULL);
-	return NULL;
 }
 
 /* The window between an apply's LMDB commit and the sequencer noting it:
@@ -261,11 +274,9 @@ Test(mutate_crash, a_fenced_read_waits_for_a_write_committed_in_lmdb_but_not_yet
 	char *dir = gt_dir("mutate-window");
 	grove_db *db = gt_init(dir, schema);
 	uint64_t durable = grove_log_last_lsn(db);
-	setenv("GROVE_FAILPOINT", "log.write.before:1:pause=600,apply.committed:1:pause=400", 1);
-	struct slow_branch w = { db, -1 };
-	pthread_t th;
-	cr_assert_eq(pthread_create(&th, NULL, create_late, &w), 0);
-	usleep(150 * 1000);
+	struct held w;
+	held_start(&w, db, create_fresh, "log.write.before:1:pause=600,apply.committed:1:pause=400",
+		   150);
 	char **names;
 	size_t n;
 	cr_assert_eq(grove_branch_list(&names, &n, db), 0, "%s", grove_errmsg(db));
@@ -279,9 +290,7 @@ Test(mutate_crash, a_fenced_read_waits_for_a_write_committed_in_lmdb_but_not_yet
 	if (err == 0)
 		cr_assert_gt(grove_log_last_lsn(db), durable,
 			     "a read of a branch whose create is not durable");
-	pthread_join(th, NULL);
-	unsetenv("GROVE_FAILPOINT");
-	cr_assert_eq(w.err, 0, "%s", grove_errmsg(db));
+	held_finish(&w);
 	grove_close(db);
 	gt_rmtree(dir);
 	free(dir);
@@ -296,20 +305,15 @@ Test(mutate_crash, a_failed_write_answers_only_from_durable_state)
 	grove_commit head;
 	cr_assert_eq(grove_branch_head(&head, db, "main"), 0);
 	uint64_t durable = grove_log_last_lsn(db);
-	setenv("GROVE_FAILPOINT", "log.write.before:1:pause=400", 1);
-	struct slow_writer w = { db, -1 };
-	pthread_t th;
-	cr_assert_eq(pthread_create(&th, NULL, insert_late, &w), 0);
-	usleep(100 * 1000);
+	struct held w;
+	held_start(&w, db, insert_late, "log.write.before:1:pause=400", 100);
 	char *out = NULL;
 	grove_mutate_options o = { .expected_head = head.id };
 	cr_assert_eq(grove_mutate_json(&out, db, &o, add_q, "add", "{\"n\":\"x\",\"a\":1}"),
 		     GROVE_EPRECONDITION, "%s", grove_errmsg(db));
 	cr_assert_gt(grove_log_last_lsn(db), durable,
 		     "the precondition failed on a head that was not durable yet");
-	pthread_join(th, NULL);
-	unsetenv("GROVE_FAILPOINT");
-	cr_assert_eq(w.err, 0, "%s", grove_errmsg(db));
+	held_finish(&w);
 	grove_close(db);
 	gt_rmtree(dir);
 	free(dir);
