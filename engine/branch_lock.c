@@ -51,7 +51,7 @@ struct branch_lock {
 /* The branch's entry.  Entries are never freed before the handle closes,
  * and are pushed on the front of the list with a release store, so a
  * lookup walks the list without the mutex (every write looks one up). */
-static struct branch_lock *branch_ref(grove_db *db, const char *name)
+static struct branch_lock *branch_entry(grove_db *db, const char *name)
 {
 	struct branch_lock *l, *head = atomic_load_explicit(&db->locks, memory_order_acquire);
 
@@ -80,7 +80,7 @@ static struct branch_lock *branch_ref(grove_db *db, const char *name)
 
 struct branch_lock *db_branch_lock(grove_db *db, const char *name)
 {
-	struct branch_lock *l = branch_ref(db, name);
+	struct branch_lock *l = branch_entry(db, name);
 	if (l)
 		pthread_mutex_lock(&l->mu);
 	return l;
@@ -204,7 +204,7 @@ int db_branch_run(grove_db *db, const char *name, int (*fn)(void *arg, uint64_t 
 		  void *arg)
 {
 	struct branch_job j = { .fn = fn, .arg = arg };
-	struct branch_lock *l = branch_ref(db, name);
+	struct branch_lock *l = branch_entry(db, name);
 	bool lead;
 
 	if (!l)
