@@ -27,6 +27,31 @@ static void be32(uint8_t *p, uint32_t v)
 		p[i] = (uint8_t)(v >> (24 - 8 * i));
 }
 
+/* A read at `target` and the table it names there; closed on failure. */
+static int open_table(struct read_at *r, const struct lang_cat_type **t, grove_db *db,
+		      const grove_target *target, const char *table)
+{
+	int err = read_at_open(r, db, target);
+	if (err < 0)
+		return err;
+	if ((err = engine_table_at(t, db, r, table)) < 0)
+		read_at_close(r);
+	return err;
+}
+
+/* Hand a JSON result to the caller, or report why there is none. */
+static int json_result(char **out, grove_db *db, struct jsonw *w, int err, const char *too_big)
+{
+	if (!err && (err = jsonw_error(w)) < 0)
+		log_error(err, "%s", too_big);
+	if (err < 0) {
+		jsonw_fini(w);
+		return db_error(db, err, NULL);
+	}
+	*out = w->buf; /* the writer's buffer is the result */
+	return 0;
+}
+
 int grove_count(uint64_t *out, grove_db *db, const grove_target *target, const char *table)
 {
 	const struct lang_cat_type *t;
@@ -35,12 +60,8 @@ int grove_count(uint64_t *out, grove_db *db, const grove_target *target, const c
 	uint8_t prefix[4];
 	int err;
 
-	if ((err = read_at_open(&r, db, target)) < 0)
+	if ((err = open_table(&r, &t, db, target, table)) < 0)
 		return err;
-	if ((err = engine_table_at(&t, db, &r, table)) < 0) {
-		read_at_close(&r);
-		return err;
-	}
 	be32(prefix, t->id);
 	*out = 0;
 	if ((err = layered_open(&it, r.txn, db->views->rows, &r.chain, prefix, 4, NULL, 0)) == 0) {
@@ -135,25 +156,14 @@ int grove_scan_json(char **out, grove_db *db, const grove_target *target, const 
 	struct jsonw w;
 	int err;
 
-	if ((err = read_at_open(&r, db, target)) < 0)
+	if ((err = open_table(&r, &t, db, target, table)) < 0)
 		return err;
-	if ((err = engine_table_at(&t, db, &r, table)) < 0) {
-		read_at_close(&r);
-		return err;
-	}
 	jsonw_init(&w, 0);
 	jsonw_array_begin(&w);
 	err = engine_each_row(db, &r, t, scan_one, &w);
 	jsonw_array_end(&w);
 	read_at_close(&r);
-	if (!err && (err = jsonw_error(&w)) < 0)
-		log_error(err, "the scan result is too large");
-	if (err < 0) {
-		jsonw_fini(&w);
-		return db_error(db, err, NULL);
-	}
-	*out = w.buf; /* the writer's buffer is the result */
-	return 0;
+	return json_result(out, db, &w, err, "the scan result is too large");
 }
 
 int grove_entity_json(char **out, grove_db *db, const grove_target *target, const char *table,
@@ -167,12 +177,8 @@ int grove_entity_json(char **out, grove_db *db, const grove_target *target, cons
 	MDB_val row;
 	int err;
 
-	if ((err = read_at_open(&r, db, target)) < 0)
+	if ((err = open_table(&r, &t, db, target, table)) < 0)
 		return err;
-	if ((err = engine_table_at(&t, db, &r, table)) < 0) {
-		read_at_close(&r);
-		return err;
-	}
 	be32(prefix, t->id);
 	err = views_id_lookup(&e, r.txn, db->views, t->id, id, (uint32_t)strlen(id));
 	for (int i = 0; !err && i < 8; i++)
@@ -194,14 +200,7 @@ int grove_entity_json(char **out, grove_db *db, const grove_target *target, cons
 		msgpack_unpacked_destroy(&up);
 	}
 	read_at_close(&r);
-	if (!err && (err = jsonw_error(&w)) < 0)
-		log_error(err, "out of memory");
-	if (err < 0) {
-		jsonw_fini(&w);
-		return db_error(db, err, NULL);
-	}
-	*out = w.buf;
-	return 0;
+	return json_result(out, db, &w, err, "out of memory");
 }
 
 int engine_each_visible(grove_db *db, MDB_txn *txn, const struct layer_chain *chain,
