@@ -206,7 +206,7 @@ static void *pipelined_worker(void *arg)
 			if (err)
 				die("wait", err);
 		}
-		int err = log_append(p->log, &lsns[i % WINDOW], 1, rec, sizeof rec, LOG_WAIT_NONE);
+		int err = log_append(p->log, &lsns[i % WINDOW], 1, rec, sizeof rec, LOG_WAIT_LATER);
 		if (err)
 			die("append", err);
 	}

@@ -146,7 +146,7 @@ static int append_all(struct grove_db *db, const struct event *events, uint32_t 
 			err = log_error(GROVE_ETOOBIG, "an event of %zu bytes", len);
 		else
 			err = log_append(db->log, &lsns[i], events[i].kind, buf, (uint32_t)len,
-					 LOG_WAIT_NONE);
+					 LOG_WAIT_LATER);
 		free(buf);
 		if (err < 0)
 			/* Earlier chunks are logged: they must be consumed. */

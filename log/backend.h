@@ -1,11 +1,15 @@
 /*
- * backend.h — how the log writer puts a batch on disk.
+ * backend.h — how the log puts a batch on disk.
  *
- * Two implementations: io_uring (one write SQE linked with IOSQE_IO_LINK to
- * one fdatasync SQE, one submission, one wait) and a pwrite()+fdatasync()
- * fallback for kernels or sandboxes where io_uring is missing or forbidden
- * (ENOSYS, EPERM: seccomp filters, kernel.io_uring_disabled).  Both are
- * used by the writer thread only, so neither locks.
+ * Two implementations: io_uring and a pwrite()+fdatasync() fallback for
+ * kernels or sandboxes where io_uring is missing or forbidden (ENOSYS,
+ * EPERM: seccomp filters, kernel.io_uring_disabled).
+ *
+ * A batch is started by one thread (start) and finished by one thread
+ * (finish), possibly another; at most one batch is in flight, and the log
+ * never calls two of these at once, so no backend locks.  io_uring starts
+ * the I/O at once, so the caller's own work (applying the batch to the
+ * views) overlaps the disk; the pwrite backend does all of it in finish.
  */
 #ifndef GROVE_LOG_BACKEND_H
 #define GROVE_LOG_BACKEND_H
@@ -14,13 +18,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* What a batch must reach before it counts as done. */
+enum log_sync {
+	LOG_SYNC_NONE = 0,   /* written to the page cache                      */
+	LOG_SYNC_RANGE,      /* its own bytes on disk (RWF_DSYNC); only valid
+			      * when every earlier byte is on disk already     */
+	LOG_SYNC_FILE,       /* fdatasync of the whole file                    */
+};
+
 struct log_backend {
 	const char *name;
-	/* Write `len` bytes of `buf` at `off` of `fd` (len may be 0), then,
-	 * if `sync`, fdatasync `fd`.  Returns 0 only if every byte was
-	 * written and the sync (when asked) succeeded; else -errno. */
+	/* Write `len` bytes of `buf` at `off` of `fd` (len may be 0), then
+	 * make them as durable as `sync` says, and return when done: 0 only
+	 * if every byte was written and the sync succeeded; else -errno. */
 	int (*write)(struct log_backend *be, int fd, const void *buf, size_t len,
-		     uint64_t off, bool sync);
+		     uint64_t off, enum log_sync sync);
+	/* The same, in two halves: start returns as soon as the I/O is under
+	 * way (`buf` must stay valid until finish returns); finish waits for
+	 * it and completes whatever the kernel left short. */
+	int (*start)(struct log_backend *be, int fd, const void *buf, size_t len,
+		     uint64_t off, enum log_sync sync);
+	int (*finish)(struct log_backend *be);
 	void (*destroy)(struct log_backend *be);
 };
 

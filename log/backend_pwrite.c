@@ -1,12 +1,22 @@
-/* backend_pwrite.c — the portable backend: pwrite() then fdatasync(). */
+/* backend_pwrite.c — the portable backend: pwrite() then fdatasync().
+ * Synchronous: start only notes the batch, finish does the I/O. */
 #include <errno.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "log/backend.h"
 
+struct pwrite_backend {
+	struct log_backend base;
+	int fd;
+	const void *buf;
+	size_t len;
+	uint64_t off;
+	enum log_sync sync;
+};
+
 static int pwrite_write(struct log_backend *be, int fd, const void *buf, size_t len,
-			uint64_t off, bool sync)
+			uint64_t off, enum log_sync sync)
 {
 	const char *p = buf;
 	(void)be;
@@ -17,13 +27,33 @@ static int pwrite_write(struct log_backend *be, int fd, const void *buf, size_t 
 				continue;
 			return -errno;
 		}
+		if (n == 0)
+			return -EIO; /* no progress: never spin */
 		p += n;
 		len -= (size_t)n;
 		off += (uint64_t)n;
 	}
-	if (sync && fdatasync(fd) < 0)
+	if (sync != LOG_SYNC_NONE && fdatasync(fd) < 0)
 		return -errno;
 	return 0;
+}
+
+static int pwrite_start(struct log_backend *be, int fd, const void *buf, size_t len,
+			uint64_t off, enum log_sync sync)
+{
+	struct pwrite_backend *p = (struct pwrite_backend *)be;
+	p->fd = fd;
+	p->buf = buf;
+	p->len = len;
+	p->off = off;
+	p->sync = sync;
+	return 0;
+}
+
+static int pwrite_finish(struct log_backend *be)
+{
+	struct pwrite_backend *p = (struct pwrite_backend *)be;
+	return pwrite_write(be, p->fd, p->buf, p->len, p->off, p->sync);
 }
 
 static void pwrite_destroy(struct log_backend *be)
@@ -33,12 +63,14 @@ static void pwrite_destroy(struct log_backend *be)
 
 int log_backend_pwrite_create(struct log_backend **out)
 {
-	struct log_backend *be = calloc(1, sizeof *be);
-	if (!be)
+	struct pwrite_backend *p = calloc(1, sizeof *p);
+	if (!p)
 		return -ENOMEM;
-	be->name = "pwrite";
-	be->write = pwrite_write;
-	be->destroy = pwrite_destroy;
-	*out = be;
+	p->base.name = "pwrite";
+	p->base.write = pwrite_write;
+	p->base.start = pwrite_start;
+	p->base.finish = pwrite_finish;
+	p->base.destroy = pwrite_destroy;
+	*out = &p->base;
 	return 0;
 }

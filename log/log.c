@@ -185,7 +185,6 @@ static void log_free(struct log *log)
 	if (log->dirfd >= 0)
 		close(log->dirfd);
 	pthread_mutex_destroy(&log->mu);
-	pthread_cond_destroy(&log->cv_work);
 	pthread_cond_destroy(&log->cv_space);
 	free(log->dir);
 	free(log);
@@ -210,11 +209,6 @@ int log_open(struct log **out, const char *dir, const struct log_options *opts,
 	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ADAPTIVE_NP);
 	pthread_mutex_init(&log->mu, &ma);
 	pthread_mutexattr_destroy(&ma);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&log->cv_work, &ca);
-	pthread_condattr_destroy(&ca);
 	pthread_cond_init(&log->cv_space, NULL);
 	if ((err = resolve_options(&log->opt, opts)) < 0)
 		goto fail;

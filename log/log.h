@@ -3,10 +3,13 @@
  * is Grove's truth (DESIGN.md §3).  This is log/'s interface to the layers
  * below it in the table (index/, engine/, replay/).
  *
- * Appends are group-committed: any number of threads call log_append(); a
- * single writer thread gathers every waiting record into one buffer, writes
- * it with one io_uring write linked to one fdatasync, and releases the
- * whole batch when the fsync completes.  LSNs are assigned at append time,
+ * Appends are group-committed: any number of threads call log_append();
+ * records gather in one buffer while the previous batch is on its way to
+ * disk, and go out together as one io_uring write (RWF_DSYNC, or linked to
+ * an fdatasync).  There is no writer thread: the appender that finds the
+ * disk idle starts the I/O and returns, and a thread that waits for
+ * durability finishes the batch in flight itself when nobody else is
+ * (writer.c).  LSNs are assigned at append time,
  * dense and increasing from 1, so an append's LSN is its position in the
  * log.
  *
@@ -43,6 +46,8 @@ struct log_recovery {
 /* How long log_append() and log_wait() block. */
 enum log_wait {
 	LOG_WAIT_NONE = 0,   /* return once the record has its LSN          */
+	LOG_WAIT_LATER,      /* the same, but start making it durable now:
+			      * the caller will log_wait(DURABLE) for it    */
 	LOG_WAIT_WRITTEN,    /* return once it is written (page cache)      */
 	LOG_WAIT_DURABLE,    /* return once it is on disk (fdatasync)       */
 };
@@ -51,11 +56,11 @@ enum log_wait {
 int log_create(const char *dir, const struct log_options *opts);
 
 /* Open the log in `dir`: recover its tail (truncating a torn last record,
- * refusing corruption before it) and start the writer. */
+ * refusing corruption before it). */
 int log_open(struct log **out, const char *dir, const struct log_options *opts,
 	     struct log_recovery *report);
 
-/* Write and fsync whatever is pending, stop the writer, free.  Returns the
+/* Write and fsync whatever is pending, free.  Returns the
  * poisoning error if the log had one. */
 int log_close(struct log *log);
 
@@ -71,17 +76,19 @@ int log_append(struct log *log, uint64_t *out_lsn, uint16_t kind,
 int log_wait(struct log *log, uint64_t lsn, enum log_wait wait);
 
 uint64_t log_last_lsn(struct log *log);      /* last LSN assigned  */
-uint64_t log_durable_lsn(struct log *log);   /* last LSN on disk   */
+/* The last LSN known to be on disk.  It moves when a batch is finished:
+ * by a thread waiting for durability, or by close. */
+uint64_t log_durable_lsn(struct log *log);
 const char *log_backend_name(const struct log *log);
 
 /* Counters since open, for benchmarks and tests. */
 struct log_stats {
 	uint64_t records;      /* records appended            */
-	uint64_t batches;      /* writes issued by the writer */
+	uint64_t batches;      /* batches (write, sync or both) */
 	uint64_t syncs;        /* fdatasyncs issued           */
 	uint64_t bytes;        /* bytes written               */
-	uint64_t io_ns;        /* writer time in write+fsync  */
-	uint64_t wake_ns;      /* writer time waking waiters  */
+	uint64_t io_ns;        /* time from start to finish of batches */
+	uint64_t wake_ns;      /* time publishing and waking waiters   */
 };
 void log_stats_get(struct log_stats *out, struct log *log);
 

@@ -47,17 +47,19 @@ struct log_buf {
 };
 
 /* A thread blocked until its record is written or durable.  Lives on the
- * waiting thread's stack.  The writer unlinks the satisfied ones, arranges
- * them in a binary tree (`wake`), stores every `result`, then wakes the
- * root; each woken thread wakes its two children before returning.  So the
- * writer makes one wake-up call per batch however many threads wait, and
- * the wake-ups fan out over the cores while it writes the next batch. */
+ * waiting thread's stack.  The thread that finishes a batch unlinks the
+ * satisfied ones, arranges them in a binary tree (`wake`), stores every
+ * `result`, then wakes the root; each woken thread wakes its two children
+ * before returning.  So one wake-up call per batch however many threads
+ * wait, and the wake-ups fan out over the cores.  A waiter woken with
+ * `reap` set is not satisfied: it is asked to finish the batch in flight. */
 struct log_waiter {
 	struct log_waiter *next;
 	struct log_waiter *wake[2];
 	uint64_t lsn;
 	enum log_wait wait;
 	int result;
+	bool reap;
 	_Atomic int done;
 };
 
@@ -68,8 +70,8 @@ struct log {
 	struct log_backend *backend;
 
 	pthread_mutex_t mu;          /* protects everything below            */
-	pthread_cond_t cv_work;      /* the writer waits for records         */
-	pthread_cond_t cv_space;     /* appenders wait for buffer space      */
+	pthread_cond_t cv_space;     /* appenders wait for buffer space, and
+				      * close for the batch in flight        */
 
 	struct log_buf fill;         /* being filled by appenders            */
 	uint64_t next_lsn;           /* the next LSN to assign               */
@@ -80,10 +82,6 @@ struct log {
 	_Atomic uint64_t durable_lsn; /* every record <= this is fdatasynced */
 	uint64_t sync_request_lsn;   /* someone waits for durability to here */
 	struct log_waiter *waiting;  /* blocked threads, any order           */
-	uint32_t writer_want;        /* appenders signal cv_work once `fill`
-				      * holds this many records             */
-	uint32_t expect;             /* threads released by the last batch  */
-	uint64_t linger_ns;          /* how long to wait for them to return */
 	_Atomic uint32_t waiters;    /* threads inside append/wait (bounded) */
 	_Atomic int poisoned;        /* 0, or the fatal error               */
 	bool closing;
@@ -92,8 +90,17 @@ struct log {
 	struct log_segment *segs;    /* ascending by first_lsn               */
 	size_t nsegs, capsegs;
 
-	/* Owned by the writer thread alone. */
-	pthread_t writer;
+	/* The batch in flight (writer.c).  Started under mu by whichever
+	 * thread finds none in flight; finished without mu by one thread at a
+	 * time (`reaping`), which then starts the next. */
+	bool inflight;               /* `io` is being written                 */
+	bool reaping;                /* a thread is finishing it              */
+	bool nominated;              /* a waiter was woken to finish it       */
+	bool io_started;             /* the backend has it; else finish writes */
+	int io_err;                  /* start's failure, reported by finish   */
+	enum log_sync io_sync;
+	uint64_t io_target;          /* written/durable LSN once it is done   */
+	uint64_t io_t0;
 	struct log_buf io;           /* the batch being written              */
 	struct log_waiter **ready;   /* max_waiters slots for release_waiters */
 	int cur_fd;                  /* the segment being written            */
@@ -102,7 +109,7 @@ struct log {
 
 /* writer.c */
 int  log_writer_start(struct log *log);
-void log_writer_stop(struct log *log);
+void log_writer_stop(struct log *log);   /* write and sync what is pending */
 void log_buf_free(struct log_buf *b);
 
 /* log.c: add a sparse mark for a record at (segment, offset); caller holds mu. */

@@ -1,14 +1,25 @@
 /*
- * writer.c — group commit.
+ * writer.c — group commit, without a writer thread.
  *
  * Appenders copy their record, header and all, into the `fill` buffer
  * under the log mutex, taking the next LSN as they do; so the buffer holds
- * records in LSN order, laid out exactly as they go to disk.  The writer
- * thread swaps `fill` with its private `io` buffer, drops the mutex, and
- * writes `io` with one write + one fdatasync while appenders keep filling
- * the other buffer.  When the fsync completes it advances durable_lsn and
- * wakes every waiter whose record is now on disk.  With N threads waiting
- * on one fsync, one fsync carries N records.
+ * records in LSN order, laid out exactly as they go to disk.  At most one
+ * batch is in flight.  Whichever thread finds none in flight when it has
+ * something to write (an appender, most often) swaps `fill` with `io` and
+ * starts `io` on the backend, which for io_uring returns at once: the
+ * appender goes on with its own work (applying its event to the views)
+ * while the disk works.  A thread that must wait for its record finishes
+ * the batch itself if nobody else is (`reap`: wait for the completion,
+ * advance written/durable, start the next batch from everything that
+ * arrived meanwhile, wake the threads it satisfied) and otherwise sleeps.
+ * So a lone writer pays no thread hand-off at all, and with N threads one
+ * fsync carries every record that arrived during the previous one.
+ *
+ * A thread that leaves while a batch is in flight and others still wait
+ * wakes one of them to finish it (`hand_off`), so a batch never lacks a
+ * finisher while anyone waits on it.  When nobody waits (appends that do
+ * not wait), the batch is finished by the next thread that waits, needs
+ * buffer space, or closes the log.
  *
  * Bounds: a batch holds at most max_batch_bytes (a lone record may exceed
  * it, up to max_record_bytes); appenders wait for space while the buffer is
@@ -61,6 +72,13 @@ static int buf_reserve(struct log_buf *b, size_t extra)
 	return 0;
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 /* Count the calling thread in as one of at most max_waiters threads inside
  * the log; refuse beyond that.  Without the mutex. */
 static int enter(struct log *log)
@@ -82,7 +100,7 @@ static void leave(struct log *log)
 
 static bool satisfied(struct log *log, uint64_t lsn, enum log_wait wait)
 {
-	return wait == LOG_WAIT_NONE ||
+	return wait == LOG_WAIT_NONE || wait == LOG_WAIT_LATER ||
 	       (wait == LOG_WAIT_DURABLE ? atomic_load(&log->durable_lsn)
 					 : atomic_load(&log->written_lsn)) >= lsn;
 }
@@ -93,33 +111,6 @@ static void futex_wake_done(struct log_waiter *w)
 	/* A wake on an address whose waiter already left is harmless:
 	 * FUTEX_WAKE writes nothing, and every futex wait loops. */
 	syscall(SYS_futex, &w->done, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
-}
-
-/* Block until `lsn` is written or durable.  Called with mu held; returns
- * with mu released. */
-static int wait_unlock(struct log *log, uint64_t lsn, enum log_wait wait)
-{
-	struct log_waiter w = { .lsn = lsn, .wait = wait };
-
-	if (log->poisoned || satisfied(log, lsn, wait)) {
-		int err = log->poisoned;
-		pthread_mutex_unlock(&log->mu);
-		return err;
-	}
-	if (wait == LOG_WAIT_DURABLE && log->sync_request_lsn < lsn) {
-		log->sync_request_lsn = lsn;
-		pthread_cond_signal(&log->cv_work);
-	}
-	w.next = log->waiting;
-	log->waiting = &w;
-	pthread_mutex_unlock(&log->mu);
-	while (!atomic_load_explicit(&w.done, memory_order_acquire))
-		syscall(SYS_futex, &w.done, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
-	/* Our children in the wake tree are still blocked, so still alive. */
-	for (int i = 0; i < 2; i++)
-		if (w.wake[i])
-			futex_wake_done(w.wake[i]);
-	return w.result;
 }
 
 /* Wake the waiters that are satisfied now (all of them if poisoned).
@@ -149,30 +140,154 @@ static void release_waiters(struct log *log)
 	}
 	if (n)
 		futex_wake_done(log->ready[0]);
-	log->expect = (uint32_t)n;
 }
 
-/* Group commit's one judgment call.  The threads the last batch released
- * are about to append again; taking the batch before they do would split
- * every group in two (half in flight, half waiting).  So when `fill` holds
- * fewer records than were released, wait for the rest — at most half an
- * I/O's time, so a thread that went away costs little.  A lone writer
- * never waits: its own record is the one expected.  Caller holds mu. */
-static void linger(struct log *log)
+/* Put one batch on disk synchronously: a batch that crosses into a new
+ * segment, or one the backend could not start.  Without the mutex. */
+static int write_batch(struct log *log, struct log_buf *b, enum log_sync sync)
 {
-	struct timespec deadline;
+	struct log_backend *be = log->backend;
+	int err, fd;
 
-	if (log->closing || log->fill.records >= log->expect ||
-	    log->fill.len >= log->opt.max_batch_bytes / 2)
+	if (b->split_lsn) {
+		/* Seal the full segment before starting the next, so that only
+		 * the last segment of the log can ever have a torn tail. */
+		if ((err = be->write(be, log->cur_fd, b->data, b->split, b->file_off,
+				     LOG_SYNC_FILE)) < 0)
+			return err;
+		FAILPOINT("log.rotate.sealed");
+		fd = log_segment_create(log->dirfd, b->split_lsn, log->opt.segment_bytes);
+		if (fd < 0)
+			return fd;
+		close(log->cur_fd);
+		log->cur_fd = fd;
+		log->cur_seg = b->split_lsn;
+		return be->write(be, fd, b->data + b->split, b->len - b->split,
+				 LOG_SEGMENT_HEADER_BYTES, sync);
+	}
+	return be->write(be, log->cur_fd, b->data, b->len, b->file_off, sync);
+}
+
+/* Start writing what `fill` holds (and syncing what is asked) unless a
+ * batch is in flight already.  Caller holds mu. */
+static void kick(struct log *log)
+{
+	bool sync_asked = log->sync_request_lsn > log->durable_lsn;
+
+	if (log->inflight || log->poisoned || (!log->fill.len && !sync_asked))
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	uint64_t ns = (uint64_t)deadline.tv_nsec + log->linger_ns;
-	deadline.tv_sec += (time_t)(ns / 1000000000u);
-	deadline.tv_nsec = (long)(ns % 1000000000u);
-	log->writer_want = log->expect;
-	while (log->fill.records < log->expect && !log->closing)
-		if (pthread_cond_timedwait(&log->cv_work, &log->mu, &deadline) != 0)
-			break;
+	struct log_buf tmp = log->io;
+	log->io = log->fill;
+	log->fill = tmp;
+	buf_reset(&log->fill);
+	pthread_cond_broadcast(&log->cv_space);
+	log->inflight = true;
+	log->io_target = log->io.len ? log->io.last_lsn : log->written_lsn;
+	/* A batch may sync only its own range when everything before it is
+	 * on disk already; else the whole file. */
+	log->io_sync = !(log->io.need_sync || sync_asked) ? LOG_SYNC_NONE
+		     : log->written_lsn == log->durable_lsn ? LOG_SYNC_RANGE
+							     : LOG_SYNC_FILE;
+	log->io_started = false;
+	log->io_err = 0;
+	FAILPOINT("log.write.before");
+	log->io_t0 = now_ns();
+	if (!log->io.split_lsn) {
+		log->io_err = log->backend->start(log->backend, log->cur_fd, log->io.data,
+						  log->io.len, log->io.file_off, log->io_sync);
+		log->io_started = log->io_err == 0;
+	}
+}
+
+/* Finish the batch in flight: wait for it without the mutex, publish it,
+ * start the next batch, wake the threads it satisfied.  Caller holds mu,
+ * with inflight and not reaping; returns with mu held. */
+static void reap(struct log *log)
+{
+	enum log_sync sync = log->io_sync;
+	int err = log->io_err;
+
+	log->reaping = true;
+	pthread_mutex_unlock(&log->mu);
+	FAILPOINT("log.reap.before");
+	if (!err)
+		err = log->io_started ? log->backend->finish(log->backend)
+				      : write_batch(log, &log->io, sync);
+	uint64_t t1 = now_ns();
+	FAILPOINT("log.write.after");
+	pthread_mutex_lock(&log->mu);
+	log->reaping = false;
+	log->inflight = false;
+	if (err < 0) {
+		/* Fatal: after a failed fsync the page cache may have dropped
+		 * our data, and a failed submission may have left requests
+		 * queued; no retry could be trusted. */
+		log->poisoned = log_error(GROVE_EPOISONED, "log write failed: %s; the log is poisoned",
+					  strerror(-err));
+	} else {
+		log->stats.batches++;
+		log->stats.syncs += sync != LOG_SYNC_NONE;
+		log->stats.bytes += log->io.len;
+		log->stats.io_ns += t1 - log->io_t0;
+		log->written_lsn = log->io_target;
+		if (sync != LOG_SYNC_NONE)
+			log->durable_lsn = log->io_target;
+	}
+	buf_reset(&log->io);
+	kick(log);
+	release_waiters(log);
+	pthread_cond_broadcast(&log->cv_space);
+	log->stats.wake_ns += now_ns() - t1;
+}
+
+/* A thread leaving the log while a batch is in flight, nobody finishing
+ * it and others waiting on it wakes one of them to finish it.  Caller
+ * holds mu. */
+static void hand_off(struct log *log)
+{
+	struct log_waiter *w = log->waiting;
+
+	if (!log->inflight || log->reaping || log->nominated || !w)
+		return;
+	log->waiting = w->next;
+	w->reap = true;
+	w->wake[0] = w->wake[1] = NULL;
+	log->nominated = true;
+	futex_wake_done(w);
+}
+
+/* Block until `lsn` is written or durable, finishing batches while nobody
+ * else does.  Called with mu held; returns with mu released. */
+static int wait_unlock(struct log *log, uint64_t lsn, enum log_wait wait)
+{
+	for (;;) {
+		if (log->poisoned || satisfied(log, lsn, wait)) {
+			int err = log->poisoned;
+			hand_off(log);
+			pthread_mutex_unlock(&log->mu);
+			return err;
+		}
+		if (wait == LOG_WAIT_DURABLE && log->sync_request_lsn < lsn)
+			log->sync_request_lsn = lsn;
+		kick(log);
+		if (log->inflight && !log->reaping) {
+			reap(log);
+			continue;
+		}
+		struct log_waiter w = { .lsn = lsn, .wait = wait, .next = log->waiting };
+		log->waiting = &w;
+		pthread_mutex_unlock(&log->mu);
+		while (!atomic_load_explicit(&w.done, memory_order_acquire))
+			syscall(SYS_futex, &w.done, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+		/* Our children in the wake tree are still blocked, so alive. */
+		for (int i = 0; i < 2; i++)
+			if (w.wake[i])
+				futex_wake_done(w.wake[i]);
+		if (!w.reap)
+			return w.result;
+		pthread_mutex_lock(&log->mu);
+		log->nominated = false;
+	}
 }
 
 /* Make room in `fill` for a record of `span` bytes; opens a new segment
@@ -192,7 +307,12 @@ static int reserve(struct log *log, uint64_t span)
 		if (f->len == 0 ||
 		    (f->len + span <= log->opt.max_batch_bytes && !(rotate && f->split_lsn)))
 			break;
-		pthread_cond_wait(&log->cv_space, &log->mu);
+		/* Full: write it out, or finish the batch that holds it up. */
+		kick(log);
+		if (log->inflight && !log->reaping && f->len)
+			reap(log);
+		else if (f->len)
+			pthread_cond_wait(&log->cv_space, &log->mu);
 	}
 	if (buf_reserve(f, span) < 0)
 		return log_error(-ENOMEM, "out of memory for a %lu-byte log record",
@@ -264,13 +384,14 @@ int log_append(struct log *log, uint64_t *out_lsn, uint16_t kind, const void *pa
 	}
 	lsn = place(log, kind, payload, payload_bytes, hash, span);
 	log->stats.records++;
-	if (wait == LOG_WAIT_DURABLE)
+	if (wait == LOG_WAIT_DURABLE || wait == LOG_WAIT_LATER)
 		log->fill.need_sync = true;
 	if (out_lsn)
 		*out_lsn = lsn;
-	if (log->fill.records >= log->writer_want)
-		pthread_cond_signal(&log->cv_work);
-	if (wait == LOG_WAIT_NONE) {
+	/* Start the I/O now, so that it overlaps the caller's next steps. */
+	kick(log);
+	if (wait == LOG_WAIT_NONE || wait == LOG_WAIT_LATER) {
+		hand_off(log);
 		pthread_mutex_unlock(&log->mu);
 		err = 0;
 	} else {
@@ -300,119 +421,32 @@ int log_wait(struct log *log, uint64_t lsn, enum log_wait wait)
 	return err;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* Put one batch on disk.  Writer thread only, without the mutex. */
-static int write_batch(struct log *log, struct log_buf *b, bool sync)
-{
-	struct log_backend *be = log->backend;
-	int err, fd;
-
-	if (b->split_lsn) {
-		/* Seal the full segment before starting the next, so that only
-		 * the last segment of the log can ever have a torn tail. */
-		if ((err = be->write(be, log->cur_fd, b->data, b->split, b->file_off, true)) < 0)
-			return err;
-		FAILPOINT("log.rotate.sealed");
-		fd = log_segment_create(log->dirfd, b->split_lsn, log->opt.segment_bytes);
-		if (fd < 0)
-			return fd;
-		close(log->cur_fd);
-		log->cur_fd = fd;
-		log->cur_seg = b->split_lsn;
-		return be->write(be, fd, b->data + b->split, b->len - b->split,
-				 LOG_SEGMENT_HEADER_BYTES, sync);
-	}
-	return be->write(be, log->cur_fd, b->data, b->len, b->file_off, sync);
-}
-
-static void *writer_main(void *arg)
-{
-	struct log *log = arg;
-	struct log_buf tmp;
-
-	pthread_mutex_lock(&log->mu);
-	for (;;) {
-		log->writer_want = 1;
-		while (!log->fill.len && log->sync_request_lsn <= log->durable_lsn &&
-		       !log->closing)
-			pthread_cond_wait(&log->cv_work, &log->mu);
-		if (!log->fill.len && log->sync_request_lsn <= log->durable_lsn)
-			break; /* closing, and everything is on disk */
-		linger(log);
-		log->writer_want = UINT32_MAX; /* busy: no appender needs to signal */
-		tmp = log->io;
-		log->io = log->fill;
-		log->fill = tmp;
-		buf_reset(&log->fill);
-		bool sync = log->io.need_sync || log->sync_request_lsn > log->durable_lsn;
-		uint64_t target = log->io.len ? log->io.last_lsn : log->written_lsn;
-		size_t written = log->io.len;
-		pthread_cond_broadcast(&log->cv_space);
-		pthread_mutex_unlock(&log->mu);
-
-		FAILPOINT("log.write.before");
-		uint64_t t0 = now_ns();
-		int err = write_batch(log, &log->io, sync);
-		uint64_t t1 = now_ns();
-		FAILPOINT("log.write.after");
-
-		pthread_mutex_lock(&log->mu);
-		buf_reset(&log->io);
-		if (err < 0) {
-			/* Fatal: after a failed fsync the page cache may have
-			 * dropped our data; no retry could be trusted. */
-			log->poisoned = log_error(GROVE_EPOISONED,
-						  "log write failed: %s; the log is poisoned",
-						  strerror(-err));
-			release_waiters(log);
-			pthread_cond_broadcast(&log->cv_space);
-			break;
-		}
-		log->stats.batches += written > 0;
-		log->stats.syncs += sync;
-		log->stats.bytes += written;
-		log->written_lsn = target;
-		if (sync)
-			log->durable_lsn = target;
-		release_waiters(log);
-		log->stats.io_ns += t1 - t0;
-		/* Linger for at most half a recent I/O, within [10 us, 1 ms]. */
-		uint64_t half = (t1 - t0) / 2;
-		log->linger_ns = (log->linger_ns * 7 + (half < 10000 ? 10000 : half > 1000000 ? 1000000 : half)) / 8;
-		log->stats.wake_ns += now_ns() - t1;
-	}
-	pthread_mutex_unlock(&log->mu);
-	return NULL;
-}
-
 int log_writer_start(struct log *log)
 {
 	size_t cap = log->opt.max_batch_bytes;
-	int err;
 
 	log->ready = calloc(log->opt.max_waiters, sizeof *log->ready);
 	if (!log->ready || buf_reserve(&log->fill, cap) < 0 || buf_reserve(&log->io, cap) < 0)
 		return log_error(-ENOMEM, "out of memory for log buffers");
-	err = pthread_create(&log->writer, NULL, writer_main, log);
-	if (err)
-		return log_error(-err, "cannot start the log writer: %s", strerror(err));
 	return 0;
 }
 
+/* Close: every record appended goes to disk, synced.  The caller has
+ * stopped appending; a thread still finishing a batch is waited for. */
 void log_writer_stop(struct log *log)
 {
 	pthread_mutex_lock(&log->mu);
 	log->closing = true;
 	if (log->sync_request_lsn < log->next_lsn - 1)
 		log->sync_request_lsn = log->next_lsn - 1;
-	pthread_cond_signal(&log->cv_work);
+	while (!log->poisoned && (log->inflight || log->fill.len ||
+				  log->sync_request_lsn > log->durable_lsn)) {
+		kick(log);
+		if (log->inflight && !log->reaping)
+			reap(log);
+		else if (log->reaping)
+			pthread_cond_wait(&log->cv_space, &log->mu);
+	}
 	pthread_cond_broadcast(&log->cv_space);
 	pthread_mutex_unlock(&log->mu);
-	pthread_join(log->writer, NULL);
 }

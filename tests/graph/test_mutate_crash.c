@@ -241,7 +241,7 @@ Test(mutate_crash, a_reader_never_sees_a_write_before_it_is_durable)
 	/* Hold the log's next batch back 400 ms: the insert is applied to
 	 * the views at once, but its record is not on disk. */
 	struct held w;
-	held_start(&w, db, insert_late, "log.write.before:1:pause=400", 100);
+	held_start(&w, db, insert_late, "log.reap.before:1:pause=400", 100);
 	/* A read of the branch sees its newest durable commit (without
 	 * waiting); the in-flight insert is not in it. */
 	grove_commit head;
@@ -275,7 +275,7 @@ Test(mutate_crash, a_fenced_read_waits_for_a_write_committed_in_lmdb_but_not_yet
 	grove_db *db = gt_init(dir, schema);
 	uint64_t durable = grove_log_last_lsn(db);
 	struct held w;
-	held_start(&w, db, create_fresh, "log.write.before:1:pause=600,apply.committed:1:pause=400",
+	held_start(&w, db, create_fresh, "log.reap.before:1:pause=600,apply.committed:1:pause=400",
 		   150);
 	char **names;
 	size_t n;
@@ -306,7 +306,7 @@ Test(mutate_crash, a_failed_write_answers_only_from_durable_state)
 	cr_assert_eq(grove_branch_head(&head, db, "main"), 0);
 	uint64_t durable = grove_log_last_lsn(db);
 	struct held w;
-	held_start(&w, db, insert_late, "log.write.before:1:pause=400", 100);
+	held_start(&w, db, insert_late, "log.reap.before:1:pause=400", 100);
 	char *out = NULL;
 	grove_mutate_options o = { .expected_head = head.id };
 	cr_assert_eq(grove_mutate_json(&out, db, &o, add_q, "add", "{\"n\":\"x\",\"a\":1}"),

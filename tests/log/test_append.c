@@ -202,3 +202,81 @@ BOTH_BACKENDS(log, an_empty_payload_is_a_valid_record)
 	tu_rmtree(dir);
 	free(dir);
 }
+
+/* An append that says it will be waited for later starts its batch synced
+ * at once, so the later wait needs no second round trip. */
+BOTH_BACKENDS(log, a_record_to_wait_for_later_costs_one_batch_and_one_sync)
+{
+	struct log_options o = tu_small_options(backend);
+	char *dir = new_log(&o);
+	struct log *log = open_log(dir, &o, NULL);
+	struct log_stats st;
+	uint8_t buf[64];
+	uint64_t lsn;
+
+	size_t n = tu_payload(buf, 40, 0, 1);
+	cr_assert_eq(log_append(log, &lsn, 2, buf, (uint32_t)n, LOG_WAIT_LATER), 0);
+	cr_assert_eq(lsn, 1);
+	cr_assert_eq(log_wait(log, lsn, LOG_WAIT_DURABLE), 0);
+	cr_assert_eq(log_durable_lsn(log), 1);
+	log_stats_get(&st, log);
+	cr_assert_eq(st.batches, 1, "one batch, not a write and then an fsync: %lu",
+		     (unsigned long)st.batches);
+	cr_assert_eq(st.syncs, 1, "%lu syncs", (unsigned long)st.syncs);
+	log_close(log);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/* Appends that never wait fill the buffer over and over: with no writer
+ * thread, the appender itself finishes the batch that holds it up. */
+BOTH_BACKENDS(log, appends_that_never_wait_pass_a_full_buffer_and_survive_close)
+{
+	struct log_options o = tu_small_options(backend);
+	o.max_batch_bytes = 4096;
+	char *dir = new_log(&o);
+	struct log *log = open_log(dir, &o, NULL);
+
+	append_seq(log, 1, 3000, LOG_WAIT_NONE);
+	cr_assert_eq(log_close(log), 0);
+	log = open_log(dir, &o, NULL);
+	check_seq(log, 1, 3000);
+	log_close(log);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+static void *append_later_and_exit(void *arg)
+{
+	struct log *log = arg;
+	uint8_t buf[512];
+	uint64_t lsn, seq = log_last_lsn(log) + 1;
+	size_t n = tu_payload(buf, payload_len(seq), 0, seq);
+	return (void *)(intptr_t)log_append(log, &lsn, (uint16_t)(1 + seq % 6), buf,
+					    (uint32_t)n, LOG_WAIT_LATER);
+}
+
+/* Any thread may start a batch and another finish it; the kernel cancels
+ * the queued I/O of a thread that exits, and the finisher must redo it. */
+BOTH_BACKENDS(log, a_batch_whose_starter_exited_is_finished_by_another_thread)
+{
+	struct log_options o = tu_small_options(backend);
+	char *dir = new_log(&o);
+	struct log *log = open_log(dir, &o, NULL);
+
+	for (uint64_t s = 1; s <= 200; s++) {
+		pthread_t t;
+		void *ret;
+		cr_assert_eq(pthread_create(&t, NULL, append_later_and_exit, log), 0);
+		pthread_join(t, &ret);
+		cr_assert_eq((intptr_t)ret, 0, "append %lu: %s", (unsigned long)s, log_errmsg());
+		cr_assert_eq(log_wait(log, s, LOG_WAIT_DURABLE), 0, "record %lu: %s",
+			     (unsigned long)s, log_errmsg());
+	}
+	cr_assert_eq(log_close(log), 0);
+	log = open_log(dir, &o, NULL);
+	check_seq(log, 1, 200);
+	log_close(log);
+	tu_rmtree(dir);
+	free(dir);
+}

@@ -28,8 +28,10 @@ static void *work(void *arg)
 	struct worker *w = arg;
 	uint8_t buf[128];
 	for (uint64_t s = 0; s < PER_THREAD && !w->err; s++) {
-		/* Mostly asynchronous, every 8th written-only, every 64th durable. */
+		/* Mostly asynchronous, every 8th written-only, every 64th
+		 * durable, every 64th (another) durable later. */
 		enum log_wait how = s % 64 == 0 ? LOG_WAIT_DURABLE
+				  : s % 64 == 1 ? LOG_WAIT_LATER
 				  : s % 8 == 0 ? LOG_WAIT_WRITTEN : LOG_WAIT_NONE;
 		size_t n = tu_payload(buf, 16 + s % 100, w->id, s);
 		uint64_t lsn;
