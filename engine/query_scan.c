@@ -206,6 +206,48 @@ static int key_id(struct qx *x, const struct gq_ir_step *st, const struct lang_c
 	return 1;
 }
 
+/* Does the id map answer the step's filters exactly?  They must be the
+ * key's equality matches and nothing else, one per member, on members
+ * whose canonical text spells exactly one value (strings, booleans,
+ * integers, dates): an entity's id is its key's canonical text (explicit
+ * ids must spell it, spec §8.2), @key properties are never updated and a
+ * migration cannot change a key, so the entity the map names has those
+ * values wherever it is visible. */
+static bool key_filters_exact(const struct gq_ir_step *st, const struct lang_cat_type *t)
+{
+	uint64_t seen = 0;
+	if (st->n_filters != t->key.n || t->key.n > 64)
+		return false;
+	for (size_t k = 0; k < st->n_filters; k++) {
+		const struct gq_ir_filter *f = &st->filters[k];
+		if (f->op != GQ_IR_EQ || f->left->kind != GQ_IR_PROP || f->left->slot != st->slot)
+			return false;
+		uint32_t m = 0;
+		while (m < t->key.n && lang_cat_type_prop(t, t->key.columns[m])->id != f->left->prop_id)
+			m++;
+		if (m == t->key.n || (seen >> m & 1))
+			return false;
+		seen |= 1ull << m;
+		const struct lang_type *ty = &lang_cat_type_prop(t, t->key.columns[m])->type;
+		if (ty->list || ty->scalar == LANG_SCALAR_F32 || ty->scalar == LANG_SCALAR_F64 ||
+		    ty->scalar == LANG_SCALAR_VECTOR || ty->scalar == LANG_SCALAR_BLOB)
+			return false;
+	}
+	return true;
+}
+
+/* Can entity e, found in the id map, be bound without reading its row?
+ * When the filters need no row and the next step walks e's adjacency: an
+ * edge is visible only between endpoints visible at the target (deleting
+ * a node deletes its edges; loads and merges refuse orphan edges), so if e
+ * is not visible there the walk finds nothing, as the read would have. */
+static bool key_row_unneeded(const struct gq_ir_pipeline *p, size_t i, const struct lang_cat_type *t)
+{
+	const struct gq_ir_step *st = &p->steps[i];
+	return i + 1 < p->n_steps && p->steps[i + 1].kind == GQ_IR_EXPAND &&
+	       p->steps[i + 1].src_slot == st->slot && key_filters_exact(st, t);
+}
+
 static int key_lookup(struct qx *x, const struct gq_ir_pipeline *p, size_t i, qx_sink_fn sink, void *arg)
 {
 	const struct gq_ir_step *st = &p->steps[i];
@@ -221,6 +263,10 @@ static int key_lookup(struct qx *x, const struct gq_ir_pipeline *p, size_t i, qx
 		return 0;
 	if (err < 0)
 		return db_error(x->db, err, NULL);
+	if (key_row_unneeded(p, i, t)) {
+		qx_bind_id(x, st->slot, t, e);  /* read if the query looks at it */
+		return qx_pipe(x, p, i + 1, sink, arg);
+	}
 	if ((err = qx_fetch(x, st->slot, t, e)) == GROVE_ENOTFOUND)
 		return 0;
 	return err < 0 ? err : scan_emit(x, p, i, sink, arg);

@@ -379,9 +379,10 @@ Test(query, a_traversal_reads_only_the_rows_the_query_looks_at)
 	const char *srcs[] = { counted, named, edges, since };
 	const char *want[] = { "[{\"n\":1}]", "[{\"g.name\":\"Diana\"}]", "[{\"n\":2}]",
 	                       "[{\"k.since\":null},{\"k.since\":\"2020-01-02\"}]" };
-	/* Alice, then: nothing; Diana; nothing; both edges (and the order's
-	 * tie-break reads both friends' ids). */
-	const uint64_t visited[] = { 1, 2, 1, 5 };
+	/* Alice's row only when the query looks at her (her key names her,
+	 * and her edges prove her visible): nothing; Diana; nothing; Alice
+	 * and both edges (the order's tie-break reads the nodes' ids). */
+	const uint64_t visited[] = { 0, 1, 0, 5 };
 	for (size_t i = 0; i < 4; i++) {
 		ASSERT_ROWS(srcs[i], NULL, want[i]);
 		grove_result *r;
@@ -389,5 +390,46 @@ Test(query, a_traversal_reads_only_the_rows_the_query_looks_at)
 		cr_expect_eq(grove_result_rows_visited(r), visited[i], "%s read %llu rows", srcs[i],
 		             (unsigned long long)grove_result_rows_visited(r));
 		grove_result_free(r);
+	}
+}
+
+/* A key lookup followed by a walk from the node reads no row for it: the
+ * walk finds edges only of a node visible at the target. */
+Test(query, a_key_lookup_walked_from_sees_only_visible_nodes)
+{
+	grove_commit before;
+	cr_assert_eq(grove_branch_head(&before, db, "main"), 0);
+	cr_assert_eq(grove_branch_create(db, "side", NULL, NULL), 0, "%s", grove_errmsg(db));
+	cr_assert_eq(gt_load(db, NULL, GROVE_LOAD_MERGE,
+	             "{\"type\":\"Person\",\"data\":{\"name\":\"Frank\",\"age\":40}}\n"
+	             "{\"edge\":\"Knows\",\"from\":\"Frank\",\"to\":\"Alice\"}", NULL), 0, "%s", grove_errmsg(db));
+	char *out = NULL;
+	grove_mutate_options o = { .branch = "side" };
+	cr_assert_eq(grove_mutate_json(&out, db, &o, "query d() { delete Person where name = \"Bob\" }", "d", NULL),
+	             0, "%s", grove_errmsg(db));
+	grove_free(out);
+	const char *count = "query q($n: String) { match { $p: Person { name: $n } $p knows $f } return { count($f) as n } }";
+	const char *names = "query q($n: String) { match { $p: Person { name: $n } $p knows $f } return { $p.age, $f.name } }";
+	grove_target then = { NULL, before.id }, side = { "side", NULL };
+	struct { const grove_target *t; const char *src, *params, *want; } cases[] = {
+		{ NULL, count, "{\"n\":\"Frank\"}", "[{\"n\":1}]" },
+		{ NULL, names, "{\"n\":\"Frank\"}", "[{\"p.age\":40,\"f.name\":\"Alice\"}]" },
+		{ &then, count, "{\"n\":\"Frank\"}", "[{\"n\":0}]" },      /* not yet loaded */
+		{ &then, names, "{\"n\":\"Frank\"}", "[]" },
+		{ NULL, names, "{\"n\":\"Bob\"}", "[{\"p.age\":25,\"f.name\":\"Diana\"}]" },
+		{ &side, count, "{\"n\":\"Bob\"}", "[{\"n\":0}]" },        /* deleted there */
+		{ &side, names, "{\"n\":\"Bob\"}", "[]" },
+		{ &side, count, "{\"n\":\"Frank\"}", "[{\"n\":0}]" },      /* never there */
+		/* A filter besides the key still reads the row. */
+		{ NULL, "query q() { match { $p: Person { name: \"Bob\", age: 99 } $p knows $f } return { $f.name } }",
+		  NULL, "[]" },
+		{ NULL, "query q() { match { $p: Person { name: \"Bob\", age: 25 } $p knows $f } return { $f.name } }",
+		  NULL, "[{\"f.name\":\"Diana\"}]" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *got = rows_at(cases[i].t, cases[i].src, cases[i].params);
+		cr_expect_str_eq(got, cases[i].want, "case %zu: %s %s", i, cases[i].src,
+		                 cases[i].params ? cases[i].params : "");
+		free(got);
 	}
 }
