@@ -139,7 +139,7 @@ static bool last_read_get(struct read_at *r, const grove_db *db, const char *bra
 	r->chain.n = last_read.r.chain.n;
 	memcpy(r->chain.at, last_read.r.chain.at, r->chain.n * sizeof r->chain.at[0]);
 	r->cat = last_read.r.cat;
-	snprintf(r->branch, sizeof r->branch, "%s", branch);
+	memcpy(r->branch, last_read.r.branch, strlen(last_read.r.branch) + 1);
 	return true;
 }
 
@@ -178,7 +178,14 @@ static int read_at_txn(struct read_at *r, grove_db *db, const grove_target *targ
 	const char *branch = target && target->branch ? target->branch : MAIN_BRANCH;
 	int err;
 
-	memset(r, 0, sizeof *r);
+	/* Not the whole struct: the chain's 4 KiB of entries count only up
+	 * to chain.n. */
+	r->txn = NULL;
+	r->views = db->views;
+	r->chain.n = 0;
+	memset(&r->head, 0, sizeof r->head);
+	r->branch[0] = '\0';
+	r->cat = NULL;
 	if (fence && target && target->commit) /* a commit in flight: wait for it */
 		err = db_read_begin(&r->txn, db);
 	else if ((err = views_read_begin(&r->txn, db->views)) < 0)
@@ -213,7 +220,7 @@ int read_at_open_newest(struct read_at *r, grove_db *db, const grove_target *tar
 void read_at_close(struct read_at *r)
 {
 	if (r->txn)
-		mdb_txn_abort(r->txn);
+		views_read_end(r->views, r->txn);
 	r->txn = NULL;
 }
 

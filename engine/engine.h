@@ -27,6 +27,7 @@ const struct lang_cat_type *engine_type_by_id(const grove_db *db, uint32_t id);
  * branch head or a commit. */
 struct read_at {
 	MDB_txn *txn;
+	struct views *views;        /* whose txn it is (read_at_close) */
 	struct layer_chain chain;
 	struct commit_rec head;     /* the commit the read sees */
 	char branch[BRANCH_NAME_MAX + 1];

@@ -80,6 +80,7 @@ static int open_env(struct views **out, const char *dir, uint64_t map_bytes, uns
 		return err;
 	}
 	v->writemap = (flags & MDB_WRITEMAP) != 0;
+	pthread_mutex_init(&v->idle_mu, NULL);
 	*out = v;
 	return 0;
 }
@@ -135,6 +136,9 @@ void views_close(struct views *v)
 	if (!v)
 		return;
 	views_apply_cache_free(v);
+	while (v->n_idle)
+		mdb_txn_abort(v->idle[--v->n_idle]);
+	pthread_mutex_destroy(&v->idle_mu);
 	mdb_env_sync(v->env, 1);
 	const char *path = NULL;
 	char *dir = NULL;
@@ -157,8 +161,31 @@ int views_sync(struct views *v)
 
 int views_read_begin(MDB_txn **out, struct views *v)
 {
+	MDB_txn *txn = NULL;
+	pthread_mutex_lock(&v->idle_mu);
+	if (v->n_idle)
+		txn = v->idle[--v->n_idle];
+	pthread_mutex_unlock(&v->idle_mu);
+	if (txn && mdb_txn_renew(txn) == 0) {
+		*out = txn;
+		return 0;
+	}
+	if (txn)
+		mdb_txn_abort(txn);
 	int rc = mdb_txn_begin(v->env, NULL, MDB_RDONLY, out);
 	return rc ? views_error(rc, "beginning a read") : 0;
+}
+
+void views_read_end(struct views *v, MDB_txn *txn)
+{
+	mdb_txn_reset(txn);
+	pthread_mutex_lock(&v->idle_mu);
+	bool kept = v->n_idle < VIEWS_IDLE_READS;
+	if (kept)
+		v->idle[v->n_idle++] = txn;
+	pthread_mutex_unlock(&v->idle_mu);
+	if (!kept)
+		mdb_txn_abort(txn);
 }
 
 int views_write_begin(MDB_txn **out, struct views *v)

@@ -24,8 +24,11 @@
 #define GROVE_INDEX_VIEWS_H
 
 #include <lmdb.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+
+#define VIEWS_IDLE_READS 16
 
 struct views {
 	MDB_env *env;
@@ -34,6 +37,12 @@ struct views {
 	 * apply at a time per environment). */
 	void *apply_cache;
 	bool writemap;             /* opened by views_open_rebuild */
+	/* Ended read transactions kept for views_read_begin to renew: reset,
+	 * so they hold no snapshot, only their reader slot (MDB_NOTLS: any
+	 * thread may renew one). */
+	pthread_mutex_t idle_mu;
+	MDB_txn *idle[VIEWS_IDLE_READS];
+	unsigned n_idle;
 };
 
 /* Open (creating if needed) the environment in directory `dir`.  The map
@@ -53,7 +62,13 @@ int views_sync(struct views *v);
  * `what` (log/error.h's message buffer).  MDB_NOTFOUND -> GROVE_ENOTFOUND. */
 int views_error(int rc, const char *what);
 
+/* A read transaction on the newest committed state.  It is a reset one
+ * of views_read_end renewed when there is one (a renewal takes the newest
+ * snapshot exactly as a begin does, without allocating or locking the
+ * reader table). */
 int views_read_begin(MDB_txn **out, struct views *v);
+/* End a read transaction of views_read_begin (or mdb_txn_abort it). */
+void views_read_end(struct views *v, MDB_txn *txn);
 int views_write_begin(MDB_txn **out, struct views *v);
 
 /* meta: u64 values (absent: 0) and byte values. */
