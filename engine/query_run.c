@@ -140,10 +140,28 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The text of a commit id: the last one this thread formatted when it
+ * is the same (reads of one head follow one another). */
+static void head_id_text(char out[GROVE_COMMIT_ID_BYTES], const struct commit_id *id)
+{
+	static __thread struct {
+		bool set;
+		struct commit_id id;
+		char text[COMMIT_ID_TEXT_BYTES];
+	} last;
+	if (!last.set || memcmp(&last.id, id, sizeof *id) != 0) {
+		commit_id_format(last.text, id);
+		last.id = *id;
+		last.set = true;
+	}
+	memcpy(out, last.text, COMMIT_ID_TEXT_BYTES);
+}
+
 /* Where the result says it read (spec §9.1 "target", "graph_commit_id"). */
 static int stamp_target(struct grove_result *res, const grove_target *target, const struct read_at *r)
 {
-	commit_id_format(res->commit_id, &r->head.id);
+	_Static_assert(GROVE_COMMIT_ID_BYTES == COMMIT_ID_TEXT_BYTES, "commit id text sizes");
+	head_id_text(res->commit_id, &r->head.id);
 	if (target != NULL && target->commit != NULL)
 		res->snapshot = strdup(res->commit_id);
 	else
