@@ -32,6 +32,7 @@ enum { JOB_QUEUED, JOB_DONE, JOB_COMBINE };
 struct branch_job {
 	struct branch_job *next;
 	int (*fn)(void *arg, uint64_t *lsn);
+	void (*meanwhile)(void *arg);
 	void *arg;
 	uint64_t lsn;               /* what fn logged: durable before DONE */
 	int err;
@@ -181,6 +182,8 @@ static void combine(grove_db *db, struct branch_lock *l, struct branch_job *mine
 	pthread_mutex_unlock(&l->mu);
 	hand_on(l);
 
+	if (mine->meanwhile && mine->err == 0 && mine->lsn)
+		mine->meanwhile(mine->arg);
 	int err = max_lsn ? seq_commit_end(db, max_lsn) : 0;
 	struct db_error_state es;
 	if (err < 0)
@@ -201,9 +204,9 @@ static void combine(grove_db *db, struct branch_lock *l, struct branch_job *mine
 }
 
 int db_branch_run(grove_db *db, const char *name, int (*fn)(void *arg, uint64_t *lsn),
-		  void *arg)
+		  void (*meanwhile)(void *arg), void *arg)
 {
-	struct branch_job j = { .fn = fn, .arg = arg };
+	struct branch_job j = { .fn = fn, .meanwhile = meanwhile, .arg = arg };
 	struct branch_lock *l = branch_entry(db, name);
 	bool lead;
 

@@ -96,9 +96,12 @@ void db_branch_unlock(grove_db *db, struct branch_lock *l);
  * fn sets lsn to the record it logged (seq_commit_begin), if any; this
  * returns once that record is durable (seq_commit_end).  fn's result is
  * returned, and a failure's message is the caller's grove_errmsg, as if
- * it had run in the calling thread. */
+ * it had run in the calling thread.  When fn logged a record and the
+ * calling thread is the one that waits for it, meanwhile(arg) (if not
+ * NULL) runs in that thread while the record is synced: work the caller
+ * does after fn anyway, moved off the latency path. */
 int db_branch_run(grove_db *db, const char *name, int (*fn)(void *arg, uint64_t *lsn),
-		  void *arg);
+		  void (*meanwhile)(void *arg), void *arg);
 void db_branch_locks_free(grove_db *db);
 
 /* A thread's last error (grove_errmsg, grove_error_info_get), to carry

@@ -224,12 +224,26 @@ static int check_head(grove_db *db, const struct read_at *at, const char *branch
 struct mutate_job {
 	grove_db *db;
 	const grove_mutate_options *o;
-	const char *branch, *src, *params_json;
+	const char *branch, *src, *name, *params_json;
 	struct mutation *m;
 	uint64_t lsn;                 /* out: the event, when committed */
 	grove_commit commit;          /* out: its commit */
 	int committed;
+	struct jsonw result;          /* the answer, once built */
+	bool built;
 };
+
+/* The answer does not depend on the fsync, so it is built while the
+ * record is synced when this thread waits for it (db_branch_run). */
+static void build_result(void *arg)
+{
+	struct mutate_job *j = arg;
+
+	jsonw_init(&j->result, 0);
+	write_result(&j->result, j->branch, j->name, j->o ? j->o->actor : NULL, j->m,
+		     j->committed ? &j->commit : NULL);
+	j->built = true;
+}
 
 static int mutate_locked(void *arg, uint64_t *lsn)
 {
@@ -258,7 +272,7 @@ int grove_mutate_json(char **out, grove_db *db, const grove_mutate_options *o, c
 	const char *branch = o && o->branch && *o->branch ? o->branch : MAIN_BRANCH;
 	struct mutation m = { 0 };
 	struct mutate_job job = { .db = db, .o = o, .branch = branch, .src = src,
-				  .params_json = params_json, .m = &m };
+				  .name = name, .params_json = params_json, .m = &m };
 	struct compiled c;
 	json_t *params = NULL;
 	int err;
@@ -276,20 +290,18 @@ int grove_mutate_json(char **out, grove_db *db, const grove_mutate_options *o, c
 		 * mutation of the branch plans on our applied effects while
 		 * our record waits for its fsync (early lock release).
 		 * Returns once our record is durable. */
-		err = db_branch_run(db, branch, mutate_locked, &job);
+		err = db_branch_run(db, branch, mutate_locked, build_result, &job);
 		if (err < 0 || !job.committed)
 			err = db_writer_settle(db, err);
 	}
-	if (!err) {
-		struct jsonw w;
-		jsonw_init(&w, 0);
-		write_result(&w, branch, name, o ? o->actor : NULL, &m,
-			     job.committed ? &job.commit : NULL);
-		if ((err = jsonw_error(&w)) < 0)
-			jsonw_fini(&w), db_error(db, err, "out of memory");
-		else
-			*out = w.buf;
-	}
+	if (!err && !job.built)
+		build_result(&job);
+	if (!err && (err = jsonw_error(&job.result)) < 0)
+		db_error(db, err, "out of memory");
+	if (!err)
+		*out = job.result.buf;
+	else if (job.built)
+		jsonw_fini(&job.result);
 	json_decref(params);
 	compiled_free(&c);
 	return err;

@@ -2,17 +2,64 @@
 #include "log/commit_id.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/random.h>
 
 static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
+/* Random bits come from getrandom() 25 ids at a time, per thread.  A
+ * forked child must not hand out its parent's next ids: fork bumps a
+ * generation that empties every pool. */
+#define POOL_BYTES 250
+
+static _Atomic unsigned fork_gen = 1;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+static _Thread_local struct {
+	unsigned gen;
+	unsigned used;
+	uint8_t bytes[POOL_BYTES];
+} pool;
+
+static void bump_fork_gen(void)
+{
+	atomic_fetch_add(&fork_gen, 1);
+}
+
+static void register_atfork(void)
+{
+	(void)pthread_atfork(NULL, NULL, bump_fork_gen);
+}
+
+static int random_bytes(uint8_t *out, unsigned n)
+{
+	unsigned gen = atomic_load_explicit(&fork_gen, memory_order_relaxed);
+
+	if (pool.gen != gen || pool.used + n > POOL_BYTES) {
+		pthread_once(&atfork_once, register_atfork);
+		size_t got = 0;
+		while (got < POOL_BYTES) {
+			ssize_t r = getrandom(pool.bytes + got, POOL_BYTES - got, 0);
+			if (r < 0 && errno != EINTR)
+				return -errno;
+			got += r > 0 ? (size_t)r : 0;
+		}
+		pool.gen = atomic_load(&fork_gen);
+		pool.used = 0;
+	}
+	memcpy(out, pool.bytes + pool.used, n);
+	/* Used bytes are wiped: nothing in memory predicts an id handed out. */
+	memset(pool.bytes + pool.used, 0, n);
+	pool.used += n;
+	return 0;
+}
+
 int commit_id_new(struct commit_id *out, uint64_t time_ms)
 {
 	for (int i = 0; i < 6; i++)
 		out->b[i] = (uint8_t)(time_ms >> (8 * (5 - i)));
-	ssize_t n = getrandom(out->b + 6, 10, 0);
-	return n == 10 ? 0 : -errno;
+	return random_bytes(out->b + 6, 10);
 }
 
 bool commit_id_is_zero(const struct commit_id *id)

@@ -1,6 +1,8 @@
 /* test_codec.c — event codec, record framing and commit ids round-trip. */
 #include <criterion/criterion.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "grove.h"
 #include "log/commit_id.h"
@@ -238,4 +240,37 @@ Test(commit_id, ids_sort_by_time)
 	cr_assert_eq(commit_id_new(&a, 1000), 0);
 	cr_assert_eq(commit_id_new(&b, 1001), 0);
 	cr_assert(memcmp(&a, &b, sizeof a) < 0);
+}
+
+/* Random bits are pooled per thread; a forked child must not hand out the
+ * ids its parent hands out next. */
+Test(commit_id, a_forked_child_never_repeats_its_parents_ids)
+{
+	struct commit_id mine[8], theirs[8];
+	int fds[2];
+
+	cr_assert_eq(commit_id_new(&mine[0], 5), 0); /* fill this thread's pool */
+	cr_assert_eq(pipe(fds), 0);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		for (int i = 0; i < 8; i++)
+			if (commit_id_new(&theirs[i], 5) != 0)
+				_exit(1);
+		_exit(write(fds[1], theirs, sizeof theirs) == (ssize_t)sizeof theirs ? 0 : 1);
+	}
+	for (int i = 0; i < 8; i++)
+		cr_assert_eq(commit_id_new(&mine[i], 5), 0);
+	int status;
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	cr_assert_eq(read(fds[0], theirs, sizeof theirs), (ssize_t)sizeof theirs);
+	close(fds[0]);
+	close(fds[1]);
+	for (int i = 0; i < 8; i++)
+		for (int k = 0; k < 8; k++)
+			cr_assert(memcmp(&mine[i], &theirs[k], sizeof mine[i]) != 0,
+				  "parent id %d equals child id %d", i, k);
+	for (int i = 1; i < 8; i++)
+		cr_assert(memcmp(&mine[i - 1], &mine[i], sizeof mine[i]) != 0);
 }
