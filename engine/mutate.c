@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "engine/jsonl_fast.h"
 #include "engine/jsonw.h"
 #include "engine/prepared.h"
 #include "index/apply.h"
@@ -125,7 +126,11 @@ static int parse_params(json_t **out, grove_db *db, const char *params_json)
 		*out = json_object();
 		return *out ? 0 : db_error(db, -ENOMEM, "out of memory");
 	}
-	*out = json_loads(params_json, JSON_DECODE_INT_AS_REAL * 0, &jerr);
+	/* Plain params (the usual: a few keys, short strings and integers)
+	 * take the quick parser; anything else, and every error, jansson. */
+	*out = jsonl_fast_parse(params_json, strlen(params_json), false);
+	if (!*out)
+		*out = json_loads(params_json, 0, &jerr);
 	if (!*out)
 		return db_error(db, GROVE_EINVAL, "params: invalid JSON at line %d column %d: %s",
 				jerr.line, jerr.column, jerr.text);
