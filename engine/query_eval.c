@@ -97,32 +97,60 @@ static int lit_value(struct qx *x, const struct gq_lit *l, msgpack_object *o)
 /* ---- parameters (spec §7.1) --------------------------------------------- */
 
 /* Pack then unpack into the execution's zone: the stored encoding. */
+/* Where a parameter is packed: storage of its own for the usual small
+ * value, the heap past it. */
+struct pbuf {
+	char *data;
+	size_t size, cap;
+	char small[256];
+};
+
+static int pbuf_write(void *data, const char *buf, size_t len)
+{
+	struct pbuf *b = data;
+	if (b->cap - b->size < len) {
+		size_t cap = 2 * b->cap > b->size + len ? 2 * b->cap : b->size + len;
+		char *d = b->data == b->small ? malloc(cap) : realloc(b->data, cap);
+		if (d == NULL)
+			return -1;
+		if (b->data == b->small)
+			memcpy(d, b->small, b->size);
+		b->data = d;
+		b->cap = cap;
+	}
+	memcpy(b->data + b->size, buf, len);
+	b->size += len;
+	return 0;
+}
+
 static int param_object(struct qx *x, const char *name, const struct lang_type *t, const json_t *j,
                         msgpack_object *o)
 {
-	msgpack_sbuffer sb;
+	struct pbuf b;
 	msgpack_packer pk;
 	struct value_error verr;
 	struct value_opts opts = VALUE_OPTS_INIT;
-	if (qx_sbuffer_init(&sb) < 0)
-		return db_error(x->db, -ENOMEM, "out of memory");
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	b.data = b.small;
+	b.size = 0;
+	b.cap = sizeof b.small;
+	msgpack_packer_init(&pk, &b, pbuf_write);
 	opts.allow_external_blobs = 1;
 	int err = value_from_param(&pk, name, t, j, &opts, &verr);
 	if (err == GROVE_ENOTFOUND)
 		err = db_error(x->db, GROVE_EINVAL, "parameter '%s' not provided", name);
 	else if (err < 0)
 		err = db_error(x->db, err == -ENOMEM ? err : GROVE_EINVAL, "%s", verr.msg);
-	char *copy = err == 0 ? msgpack_zone_malloc(&x->zone, sb.size + 1) : NULL;
+	char *copy = err == 0 ? msgpack_zone_malloc(&x->zone, b.size + 1) : NULL;
 	if (err == 0 && copy == NULL)
 		err = db_error(x->db, -ENOMEM, "out of memory");
 	if (err == 0) {
 		size_t off = 0;
-		memcpy(copy, sb.data, sb.size);
-		if (msgpack_unpack(copy, sb.size, &off, &x->zone, o) < 0)
+		memcpy(copy, b.data, b.size);
+		if (msgpack_unpack(copy, b.size, &off, &x->zone, o) < 0)
 			err = db_error(x->db, GROVE_ECORRUPT, "param '%s' did not convert", name);
 	}
-	msgpack_sbuffer_destroy(&sb);
+	if (b.data != b.small)
+		free(b.data);
 	return err;
 }
 

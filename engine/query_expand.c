@@ -314,7 +314,13 @@ static int dst_live(const struct gq_ir_step *st, const struct lang_cat_type *et,
 int qx_expand(struct qx *x, const struct gq_ir_pipeline *p, size_t i, qx_sink_fn sink, void *arg)
 {
 	const struct gq_ir_step *st = &p->steps[i];
-	struct walk w = { .x = x, .st = st, .min = st->min_hops, .max = st->max_hops };  /* not moved */
+	struct walk w;  /* not moved; fields set one by one (the sets' storage
+	                 * is cleared by set_init, not twice) */
+	w.x = x;
+	w.st = st;
+	w.et = NULL;
+	w.min = st->min_hops;
+	w.max = st->max_hops;
 	const struct lang_catalog *cat = x->checked->cat;
 	for (uint32_t k = 0; k < cat->n_edges; k++)
 		if (cat->edges[k].id == st->edge_type_id)

@@ -173,6 +173,12 @@ static int key_id(struct qx *x, const struct gq_ir_step *st, const struct lang_c
 			order[j] = order[j - 1];
 		order[j] = k;
 	}
+	if (n == 1) {  /* the member's text itself */
+		msgpack_object v;
+		struct value_error verr;
+		return qx_eval(x, st->key_values[0], &v) == 0 &&
+		       value_key_text(out, out_len, &m[0]->type, &v, &verr) == 0;
+	}
 	struct jsonw w;
 	jsonw_init(&w, 0);
 	jsonw_array_begin(&w);
@@ -186,12 +192,6 @@ static int key_id(struct qx *x, const struct gq_ir_step *st, const struct lang_c
 		    value_key_text(&text, &len, &m[bi]->type, &v, &verr) < 0) {
 			jsonw_fini(&w);
 			return 0;
-		}
-		if (n == 1) {
-			jsonw_fini(&w);
-			*out = text;
-			*out_len = len;
-			return 1;
 		}
 		jsonw_string(&w, text, len);
 		free(text);
