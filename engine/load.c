@@ -5,11 +5,11 @@
  * that need the branch are in load_check.c.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <msgpack.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
 #include "engine/jsonl.h"
@@ -24,11 +24,21 @@ static int fail(struct load_plan *p, int err, unsigned long record, unsigned lon
 	return db_error(p->db, err, "%s", p->verr.msg);
 }
 
+/* Zero the plan but for the read's layer chain (see load.h). */
+static void plan_clear(struct load_plan *p)
+{
+	memset(p, 0, offsetof(struct load_plan, at));
+	p->at.txn = NULL;
+	p->at.views = NULL;
+	p->at.chain.n = 0;
+	p->at.cat = NULL;
+}
+
 int load_plan_init(struct load_plan *p, grove_db *db, int mode, int strict)
 {
 	uint32_t ntypes = db->cat->next_type_id + 1;
 
-	memset(p, 0, sizeof *p);
+	plan_clear(p);
 	p->db = db;
 	p->mode = mode;
 	p->strict = strict;
@@ -36,7 +46,6 @@ int load_plan_init(struct load_plan *p, grove_db *db, int mode, int strict)
 	idset_init(&p->deleted);
 	idset_init(&p->legacy);
 	idset_init(&p->known);
-	p->rnd_used = sizeof p->rnd;
 	msgpack_sbuffer_init(&p->scratch);
 	p->present = calloc(ntypes, sizeof *p->present);
 	p->validators = calloc(ntypes, sizeof *p->validators);
@@ -70,7 +79,7 @@ void load_plan_free(struct load_plan *p)
 	idset_free(&p->known);
 	msgpack_sbuffer_destroy(&p->scratch);
 	read_at_close(&p->at);
-	memset(p, 0, sizeof *p);
+	plan_clear(p);
 }
 
 static struct value_validator *validator(struct load_plan *p, const struct lang_cat_type *t)
@@ -84,24 +93,16 @@ static struct value_validator *validator(struct load_plan *p, const struct lang_
 }
 
 /* A fresh ULID for an entity without an id: time from the clock, the
- * random part from a buffer refilled 4 KiB at a time (one getrandom call
- * per ~400 ids instead of one per id). */
+ * random part from this thread's pool (commit_id.c). */
 static int fresh_id(void *arg, char *out)
 {
-	struct load_plan *p = arg;
 	struct commit_id u;
 	struct timespec ts;
+	(void)arg;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	uint64_t ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-	if (p->rnd_used + 10 > sizeof p->rnd) {
-		if (getrandom(p->rnd, sizeof p->rnd, 0) != (ssize_t)sizeof p->rnd)
-			return -errno;
-		p->rnd_used = 0;
-	}
-	for (int i = 0; i < 6; i++)
-		u.b[i] = (uint8_t)(ms >> (8 * (5 - i)));
-	memcpy(u.b + 6, p->rnd + p->rnd_used, 10);
-	p->rnd_used += 10;
+	int err = commit_id_new(&u, (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
+	if (err < 0)
+		return err;
 	commit_id_format(out, &u);
 	return 0;
 }

@@ -35,7 +35,6 @@ struct load_plan {
 					  * keyed id replaces the earlier one */
 	bool uncapped;                   /* branch merges: no keyed-entity cap
 					  * (it limits one input, not history) */
-	struct read_at at;               /* the branch as it is now         */
 	struct load_item *items;
 	size_t nitems, capitems;
 	struct idset input;              /* (type, id) -> item index        */
@@ -44,8 +43,6 @@ struct load_plan {
 	msgpack_sbuffer scratch;         /* rows are built here, then copied */
 	struct idset known;              /* (type, id) -> exists on the branch
 					  * (1) or not (0): endpoint checks  */
-	uint8_t rnd[4096];               /* random bytes for fresh ids       */
-	size_t rnd_used;
 	bool *present;                   /* by type id: the input has rows  */
 	struct value_validator *validators; /* by type id, lazily           */
 	bool *validator_ready;
@@ -55,6 +52,9 @@ struct load_plan {
 	size_t ndel_rows;
 	uint64_t nodes, edges;           /* counts for the result           */
 	struct value_error verr;
+	/* Last, and not cleared by init: its layer chain is 4 KiB that
+	 * read_at_open writes before anything reads it. */
+	struct read_at at;               /* the branch as it is now         */
 };
 
 /* load.c */

@@ -275,7 +275,9 @@ int grove_mutate_json(char **out, grove_db *db, const grove_mutate_options *o, c
 		      const char *name, const char *params_json)
 {
 	const char *branch = o && o->branch && *o->branch ? o->branch : MAIN_BRANCH;
-	struct mutation m = { 0 };
+	/* Not `= { 0 }`: the plan's 4 KiB read chain is set up by
+	 * load_plan_init in mutate_locked, the only user of the plan. */
+	struct mutation m;
 	struct mutate_job job = { .db = db, .o = o, .branch = branch, .src = src,
 				  .name = name, .params_json = params_json, .m = &m };
 	struct compiled c;
@@ -283,6 +285,9 @@ int grove_mutate_json(char **out, grove_db *db, const grove_mutate_options *o, c
 	int err;
 
 	*out = NULL;
+	m.params = NULL;
+	m.now_ms = 0;
+	m.affected_nodes = m.affected_edges = 0;
 	if ((err = compile(&c, db, src, name)) < 0) {
 		compiled_free(&c);
 		return err;

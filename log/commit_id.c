@@ -9,10 +9,10 @@
 
 static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
-/* Random bits come from getrandom() 25 ids at a time, per thread.  A
+/* Random bits come from getrandom() 100 ids at a time, per thread.  A
  * forked child must not hand out its parent's next ids: fork bumps a
  * generation that empties every pool. */
-#define POOL_BYTES 250
+#define POOL_BYTES 1000
 
 static _Atomic unsigned fork_gen = 1;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
