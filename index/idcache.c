@@ -67,12 +67,12 @@ static int room(struct id_cache *c)
 		return 0;
 	if (c->n >= ID_CACHE_MAX)
 		return GROVE_ETOOBIG;
-	return grow(c, c->cap ? c->cap * 2 : 1024);
+	return grow(c, c->cap ? c->cap * 2 : 16);
 }
 
 int id_cache_reserve(struct id_cache *c, size_t n)
 {
-	size_t want = c->n + n < ID_CACHE_MAX ? c->n + n : ID_CACHE_MAX, cap = 1024;
+	size_t want = c->n + n < ID_CACHE_MAX ? c->n + n : ID_CACHE_MAX, cap = 16;
 	while (cap < want * 2)
 		cap *= 2;
 	return cap > c->cap ? grow(c, cap) : 0;
