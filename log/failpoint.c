@@ -12,15 +12,28 @@
 
 static atomic_long hits[FAILPOINT_MAX_ARMED];
 
-/* The environment is read at every hit (points sit on slow paths: once
- * per batch, not per record), so a forked child can arm a point that its
- * parent never had.  It holds up to four comma-separated entries, each
- * counting its own hits. */
+/* FP_UNKNOWN until the first hit reads the environment; FP_UNARMED then
+ * skips every later hit (points sit on every commit: nine per mutation,
+ * and getenv scans the whole environment).  While armed, each hit reads
+ * the variable again, so it may change between hits. */
+enum { FP_UNKNOWN, FP_UNARMED, FP_ARMED };
+static atomic_int state = FP_UNKNOWN;
+
+void grove_failpoint_rearm(void)
+{
+	atomic_store(&state, FP_UNKNOWN);
+}
+
+/* The variable holds up to four comma-separated entries, each counting
+ * its own hits. */
 void grove_failpoint_hit(const char *name)
 {
+	if (atomic_load_explicit(&state, memory_order_relaxed) == FP_UNARMED)
+		return;
 	const char *env = getenv("GROVE_FAILPOINT");
 	size_t n = strlen(name);
 
+	atomic_store_explicit(&state, env && *env ? FP_ARMED : FP_UNARMED, memory_order_relaxed);
 	for (int i = 0; env && *env && i < FAILPOINT_MAX_ARMED; i++) {
 		const char *end = strchr(env, ',');
 		size_t len = end ? (size_t)(end - env) : strlen(env);

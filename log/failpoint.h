@@ -8,17 +8,24 @@
  * (default 1).  "GROVE_FAILPOINT=name:N:pause=MS" sleeps MS milliseconds
  * at that hit instead of dying (tests that need a slow step, e.g. a log
  * write held back while readers run).  Up to four comma-separated
- * entries may be armed at once, each with its own hit count.  Compiled in only with -Dfailpoints=true (the default for
- * development builds); otherwise FAILPOINT expands to nothing.
+ * entries may be armed at once, each with its own hit count.  Compiled
+ * in only with -Dfailpoints=true (the default for development builds);
+ * otherwise FAILPOINT expands to nothing.
+ *
+ * The variable is read at the first hit; if it was unset then, later hits
+ * cost one atomic load.  A process that sets or changes it after that (a
+ * test, or a forked child) calls grove_failpoint_rearm().
  */
 #ifndef GROVE_LOG_FAILPOINT_H
 #define GROVE_LOG_FAILPOINT_H
 
 #ifdef GROVE_FAILPOINTS
 void grove_failpoint_hit(const char *name);
+void grove_failpoint_rearm(void);
 #define FAILPOINT(name) grove_failpoint_hit(name)
 #else
 #define FAILPOINT(name) ((void)0)
+static inline void grove_failpoint_rearm(void) {}
 #endif
 
 #endif

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "graph_testutil.h"
+#include "log/failpoint.h"
 
 static void *collect(int fd, size_t size, size_t *n)
 {
@@ -40,6 +41,7 @@ void *gt_crash_once(struct gt_crash *c, const char *dir, unsigned tag, const cha
 		close(p[0]);
 		if (failpoint)
 			setenv("GROVE_FAILPOINT", failpoint, 1);
+		grove_failpoint_rearm();
 		c->child(dir, p[1], tag);
 		_exit(1);
 	}
@@ -99,6 +101,12 @@ void gt_crash_run(struct gt_crash *c, const char *tag, const char *schema, int c
 	cr_log_info("%zu acknowledged operations checked; %zu trials died at their failpoint",
 		    c->total_acks, c->fired);
 	cr_assert_geq(c->total_acks, (size_t)trials / 2, "the workload made progress before the kills");
+#ifdef GROVE_FAILPOINTS
+	/* Two trials in three arm a failpoint: some must die there, or the
+	 * points are not armed at all (see grove_failpoint_rearm). */
+	if (trials >= 6)
+		cr_assert_gt(c->fired, 0, "no trial died at its failpoint");
+#endif
 }
 
 void gt_crash_trial(struct gt_crash *c, const char *dir, unsigned tag, const char *const *list,

@@ -23,6 +23,7 @@
 
 #include "graph_testutil.h"
 #include "gt_crash.h"
+#include "log/failpoint.h"
 
 #define THREADS 8
 #define BRANCH_THREADS 2 /* the last two write to branch "side" */
@@ -211,6 +212,7 @@ static void held_start(struct held *h, grove_db *db, int (*op)(grove_db *db),
 {
 	*h = (struct held){ .db = db, .op = op, .err = -1 };
 	setenv("GROVE_FAILPOINT", armed, 1);
+	grove_failpoint_rearm();
 	cr_assert_eq(pthread_create(&h->th, NULL, held_run, h), 0);
 	usleep((useconds_t)after_ms * 1000);
 }
@@ -219,6 +221,7 @@ static void held_finish(struct held *h)
 {
 	pthread_join(h->th, NULL);
 	unsetenv("GROVE_FAILPOINT");
+	grove_failpoint_rearm();
 	cr_assert_eq(h->err, 0, "%s", grove_errmsg(h->db));
 }
 

@@ -21,6 +21,7 @@
 
 #include "grove.h"
 #include "log/error.h"
+#include "log/failpoint.h"
 #include "log/log.h"
 #include "log_testutil.h"
 
@@ -64,6 +65,7 @@ static void child(const char *ld, int backend, int fd, uint32_t trial, const cha
 
 	if (failpoint)
 		setenv("GROVE_FAILPOINT", failpoint, 1);
+	grove_failpoint_rearm();
 	if (log_open(&log, ld, &o, NULL) != 0)
 		_exit(2);
 	for (uint32_t i = 0; i < WRITERS; i++) {
