@@ -28,6 +28,7 @@
  */
 #include <assert.h>
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <linux/futex.h>
@@ -389,10 +390,21 @@ int log_append(struct log *log, uint64_t *out_lsn, uint16_t kind, const void *pa
 	if (out_lsn)
 		*out_lsn = lsn;
 	/* Start the I/O now, so that it overlaps the caller's next steps. */
+	bool idle = !log->inflight;
 	kick(log);
+	/* Only when nobody else waits on the log (light load): under load the
+	 * yield would hand the CPU to other writers, not to the I/O. */
+	bool started = idle && log->inflight && log->io_started && !log->waiting;
 	if (wait == LOG_WAIT_NONE || wait == LOG_WAIT_LATER) {
 		hand_off(log);
 		pthread_mutex_unlock(&log->mu);
+		/* The kernel worker that performs the batch is often queued on
+		 * this CPU, behind this thread: without a yield it starts only
+		 * when we next block, after our apply, and nothing overlaps.
+		 * (mutate_bench, 1 thread: p50 1.50-1.57x raw fdatasync without,
+		 * 1.42-1.45x with.) */
+		if (started)
+			sched_yield();
 		err = 0;
 	} else {
 		err = wait_unlock(log, lsn, wait);
