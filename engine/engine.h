@@ -75,6 +75,11 @@ struct json_t;
 /* A .gq literal as a new JSON value (NULL: out of memory). */
 struct json_t *engine_lit_json(const struct gq_lit *lit);
 
+/* The params object of a query or mutation from its JSON text (NULL or
+ * blank: an empty object).  Errors say where the JSON is wrong, or that it
+ * is not an object. */
+int engine_params_parse(struct json_t **out, grove_db *db, const char *text);
+
 /* Convert a commit record to the public form. */
 void engine_commit_public(grove_commit *out, const struct commit_rec *c);
 

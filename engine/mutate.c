@@ -12,7 +12,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "engine/jsonl_fast.h"
 #include "engine/jsonw.h"
 #include "engine/prepared.h"
 #include "index/apply.h"
@@ -115,28 +114,6 @@ int mutate_value(struct mutation *m, msgpack_packer *pk, const struct gq_ir_expr
 		if (e->kind == GQ_IR_LIT)
 			return db_error(db, GROVE_EINVAL, "property '%s': %s", prop, m->plan.verr.msg);
 		return db_error(db, err, "%s", m->plan.verr.msg);
-	}
-	return 0;
-}
-
-static int parse_params(json_t **out, grove_db *db, const char *params_json)
-{
-	json_error_t jerr;
-	if (!params_json || !*params_json) {
-		*out = json_object();
-		return *out ? 0 : db_error(db, -ENOMEM, "out of memory");
-	}
-	/* Plain params (the usual: a few keys, short strings and integers)
-	 * take the quick parser; anything else, and every error, jansson. */
-	*out = jsonl_fast_parse(params_json, strlen(params_json), false);
-	if (!*out)
-		*out = json_loads(params_json, 0, &jerr);
-	if (!*out)
-		return db_error(db, GROVE_EINVAL, "params: invalid JSON at line %d column %d: %s",
-				jerr.line, jerr.column, jerr.text);
-	if (!json_is_object(*out)) {
-		json_decref(*out);
-		return db_error(db, GROVE_EINVAL, "params must be a JSON object");
 	}
 	return 0;
 }
@@ -293,7 +270,7 @@ int grove_mutate_json(char **out, grove_db *db, const grove_mutate_options *o, c
 		return err;
 	}
 	m.ir = c.ir;
-	if ((err = parse_params(&params, db, params_json)) == 0 &&
+	if ((err = engine_params_parse(&params, db, params_json)) == 0 &&
 	    (err = branch_name_check(db, branch, "mutate")) == 0) {
 		m.params = params;
 		/* Plan, log and apply under the branch's writer; the next

@@ -17,7 +17,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "engine/jsonl_fast.h"
 #include "engine/prepared.h"
 #include "engine/query.h"
 #include "lang/query_ast.h"
@@ -106,31 +105,6 @@ static int compile(struct compiled *c, grove_db *db, const char *src, const char
 	c->checked = c->p->checked;
 	c->ir = c->p->ir;
 	return 0;
-}
-
-static json_t *parse_params(grove_db *db, const char *text, int *err)
-{
-	if (text == NULL || text[strspn(text, " \t\r\n")] == '\0')
-		return json_object();
-	/* Plain parameters (no escapes, short integers) skip jansson's lexer;
-	 * anything else, and every error, is jansson's. */
-	json_t *j = jsonl_fast_parse(text, strlen(text), false);
-	if (j != NULL && json_is_object(j))
-		return j;
-	json_decref(j);
-	json_error_t je;
-	j = json_loads(text, JSON_DECODE_ANY, &je);
-	if (j == NULL) {
-		*err = db_error(db, GROVE_EINVAL, "params must be a JSON object (%s at %d:%d)", je.text, je.line,
-		                je.column);
-		return NULL;
-	}
-	if (!json_is_object(j)) {
-		json_decref(j);
-		*err = db_error(db, GROVE_EINVAL, "params must be a JSON object");
-		return NULL;
-	}
-	return j;
 }
 
 static int64_t now_ms(void)
@@ -266,9 +240,9 @@ int grove_query(grove_result **out, grove_db *db, const grove_target *target, co
 		return db ? db_error(db, GROVE_EINVAL, "grove_query: out, db and gq_source are required")
 		          : GROVE_EINVAL;
 	*out = NULL;
-	int err = 0;
-	json_t *params = parse_params(db, params_json, &err);
-	if (params == NULL)
+	json_t *params;
+	int err = engine_params_parse(&params, db, params_json);
+	if (err < 0)
 		return err;
 	struct compiled c;
 	if ((err = compile(&c, db, gq_source, query_name)) == 0)

@@ -1,0 +1,35 @@
+/*
+ * engine/params.c — the parameters of a query or mutation: a JSON object
+ * given as text.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <string.h>
+
+#include "engine/db.h"
+#include "engine/engine.h"
+#include "engine/jsonl_fast.h"
+
+int engine_params_parse(struct json_t **out, grove_db *db, const char *text)
+{
+	json_error_t je;
+	json_t *j;
+
+	*out = NULL;
+	if (!text || text[strspn(text, " \t\r\n")] == '\0') {
+		*out = json_object();
+		return *out ? 0 : db_error(db, -ENOMEM, "out of memory");
+	}
+	/* Plain parameters (a few keys, no escapes, short integers) skip
+	 * jansson's lexer; anything else, and every error, is jansson's. */
+	if ((j = jsonl_fast_parse(text, strlen(text), false)) == NULL &&
+	    (j = json_loads(text, JSON_DECODE_ANY, &je)) == NULL)
+		return db_error(db, GROVE_EINVAL, "params: invalid JSON at line %d column %d: %s",
+				je.line, je.column, je.text);
+	if (!json_is_object(j)) {
+		json_decref(j);
+		return db_error(db, GROVE_EINVAL, "params must be a JSON object");
+	}
+	*out = j;
+	return 0;
+}
