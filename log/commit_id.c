@@ -68,23 +68,15 @@ bool commit_id_is_zero(const struct commit_id *id)
 	return memcmp(id, &zero, sizeof zero) == 0;
 }
 
-/* 128 bits as 26 groups of 5 bits, the first group holding the top 3. */
-static unsigned group(const struct commit_id *id, int g)
-{
-	int bit = g == 0 ? 0 : 3 + 5 * (g - 1);   /* first bit of group g */
-	int width = g == 0 ? 3 : 5;
-	unsigned v = 0;
-	for (int i = 0; i < width; i++) {
-		int b = bit + i;
-		v = v << 1 | ((id->b[b / 8] >> (7 - b % 8)) & 1u);
-	}
-	return v;
-}
-
+/* 128 bits as 26 groups of 5 bits, the first group holding the top 3:
+ * the last character is the low 5 bits. */
 void commit_id_format(char out[COMMIT_ID_TEXT_BYTES], const struct commit_id *id)
 {
-	for (int g = 0; g < 26; g++)
-		out[g] = alphabet[group(id, g)];
+	unsigned __int128 v = 0;
+	for (int i = 0; i < 16; i++)
+		v = v << 8 | id->b[i];
+	for (int g = 25; g >= 0; g--, v >>= 5)
+		out[g] = alphabet[(unsigned)v & 31u];
 	out[26] = '\0';
 }
 

@@ -274,3 +274,26 @@ Test(commit_id, a_forked_child_never_repeats_its_parents_ids)
 	for (int i = 1; i < 8; i++)
 		cr_assert(memcmp(&mine[i - 1], &mine[i], sizeof mine[i]) != 0);
 }
+
+/* Known answers: the ULID spec's example (its first 10 characters are
+ * the time, 1469922850259 ms, in Crockford base32) and the extremes. */
+Test(commit_id, the_text_is_the_ulid_spelling)
+{
+	struct commit_id id;
+	char text[COMMIT_ID_TEXT_BYTES];
+
+	cr_assert(commit_id_parse(&id, "01ARZ3NDEKTSV4RRFFQ69G5FAV"));
+	uint64_t ms = 0;
+	for (int i = 0; i < 6; i++)
+		ms = ms << 8 | id.b[i];
+	cr_assert_eq(ms, 1469922850259ull);
+	commit_id_format(text, &id);
+	cr_assert_str_eq(text, "01ARZ3NDEKTSV4RRFFQ69G5FAV");
+	memset(&id, 0xff, sizeof id);
+	commit_id_format(text, &id);
+	cr_assert_str_eq(text, "7ZZZZZZZZZZZZZZZZZZZZZZZZZ");
+	memset(&id, 0, sizeof id);
+	id.b[15] = 1;
+	commit_id_format(text, &id);
+	cr_assert_str_eq(text, "00000000000000000000000001");
+}
