@@ -5,7 +5,6 @@
 
 #include <assert.h>
 #include <errno.h>
-#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,20 +198,32 @@ void jsonw_bool(struct jsonw *w, int b)
 		put(w, b ? "true" : "false", b ? 4 : 5);
 }
 
+/* Decimal digits of v, right-aligned ending at end; returns the first. */
+static char *digits(char *end, uint64_t v)
+{
+	do
+		*--end = (char)('0' + v % 10);
+	while (v /= 10);
+	return end;
+}
+
 void jsonw_int(struct jsonw *w, int64_t v)
 {
-	char buf[24];
-	int n = snprintf(buf, sizeof buf, "%" PRId64, v);
+	char buf[24], *end = buf + sizeof buf;
+	/* The magnitude as unsigned: -INT64_MIN does not fit an int64_t. */
+	char *p = digits(end, v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
+	if (v < 0)
+		*--p = '-';
 	if (before_value(w) == 0)
-		put(w, buf, (size_t)n);
+		put(w, p, (size_t)(end - p));
 }
 
 void jsonw_uint(struct jsonw *w, uint64_t v)
 {
-	char buf[24];
-	int n = snprintf(buf, sizeof buf, "%" PRIu64, v);
+	char buf[24], *end = buf + sizeof buf;
+	char *p = digits(end, v);
 	if (before_value(w) == 0)
-		put(w, buf, (size_t)n);
+		put(w, p, (size_t)(end - p));
 }
 
 void jsonw_double(struct jsonw *w, double v)

@@ -149,7 +149,11 @@ Test(jsonw, writes_compact_documents_and_json_lines)
 	jsonw_key_cstr(&w, "a");
 	jsonw_array_begin(&w);
 	jsonw_int(&w, -1);
+	jsonw_int(&w, INT64_MIN);
+	jsonw_int(&w, 0);
+	jsonw_int(&w, INT64_MAX);
 	jsonw_uint(&w, UINT64_MAX);
+	jsonw_uint(&w, 0);
 	jsonw_double(&w, 0.5);
 	jsonw_bool(&w, 0);
 	jsonw_null(&w);
@@ -163,7 +167,8 @@ Test(jsonw, writes_compact_documents_and_json_lines)
 	jsonw_array_end(&w);
 	jsonw_newline(&w);
 	cr_expect_eq(jsonw_error(&w), 0);
-	cr_expect_str_eq(w.buf, "{\"a\":[-1,18446744073709551615,0.5,false,null,{}],\"b\":\"x\"}\n[]\n");
+	cr_expect_str_eq(w.buf, "{\"a\":[-1,-9223372036854775808,0,9223372036854775807,"
+				"18446744073709551615,0,0.5,false,null,{}],\"b\":\"x\"}\n[]\n");
 	jsonw_fini(&w);
 }
 
