@@ -244,6 +244,10 @@ int log_close(struct log *log)
 		return 0;
 	log_writer_stop(log);
 	err = log->poisoned;
+	/* Readers' read-around cached zeros past the tail; uncached, they are
+	 * holes again to the next open's scan (recover.c). */
+	if (!err && log->cur_fd >= 0 && log->cur_seg == log->tail_seg)
+		log_segment_drop_cache(log->cur_fd, log->tail_off, log->opt.segment_bytes);
 	log_free(log);
 	return err;
 }

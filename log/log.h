@@ -41,6 +41,10 @@ struct log_recovery {
 	uint64_t truncated_offset;
 	char segment[32];
 	uint32_t removed_segments;   /* half-created empty segments removed */
+	uint64_t tail_scanned_bytes; /* bytes after the last intact record read
+				      * to check them for stale writes: only
+				      * what the file system reports as data
+				      * (recover.c), not the whole segment   */
 };
 
 /* How long log_append() and log_wait() block. */

@@ -15,6 +15,9 @@
  * torn tail: bytes that no later intact record vouches for (record.h) are
  * zeroed and reported in `rep`.  A damaged record that a later one vouches
  * for is corruption: GROVE_ECORRUPT naming segment and offset.
+ * After the last intact record only the stretches the file system reports
+ * as data are read (holes and unwritten extents read as zeros); how many
+ * bytes that was goes to rep->tail_scanned_bytes.
  * On success sets *end_off (where the next record goes) and *last_lsn. */
 int log_recover_tail(uint64_t *end_off, uint64_t *last_lsn, int fd,
 		     struct log_segment *seg, uint32_t max_payload_bytes,

@@ -131,6 +131,36 @@ int log_segment_open(uint64_t *segment_bytes, int dirfd, uint64_t first_lsn, int
 	return fd;
 }
 
+int log_segment_next_data(uint64_t *start, uint64_t *end, int fd, uint64_t pos,
+			  uint64_t size)
+{
+	if (pos >= size)
+		return 0;
+	off_t d = lseek(fd, (off_t)pos, SEEK_DATA);
+	if (d < 0) {
+		if (errno == ENXIO)
+			return 0; /* no data at or after pos: the rest reads as zeros */
+		/* The file system cannot tell (EINVAL: no SEEK_DATA): read it all. */
+		*start = pos;
+		*end = size;
+		return 1;
+	}
+	if ((uint64_t)d >= size)
+		return 0;
+	off_t h = lseek(fd, d, SEEK_HOLE);
+	*start = (uint64_t)d;
+	*end = h > d && (uint64_t)h < size ? (uint64_t)h : size;
+	return 1;
+}
+
+void log_segment_drop_cache(int fd, uint64_t from, uint64_t size)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	from = (from + page - 1) / page * page;
+	if (from < size)
+		(void)posix_fadvise(fd, (off_t)from, (off_t)(size - from), POSIX_FADV_DONTNEED);
+}
+
 static int parse_name(uint64_t *lsn, const char *name)
 {
 	char *end;

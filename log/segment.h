@@ -45,6 +45,26 @@ int log_segment_create(int dirfd, uint64_t first_lsn, uint64_t segment_bytes);
 int log_segment_open(uint64_t *segment_bytes, int dirfd, uint64_t first_lsn,
 		     int writable);
 
+/* The next stretch of segment `fd` at or after `pos` (and below `size`)
+ * that may hold non-zero bytes: sets [*start, *end) and returns 1, or
+ * returns 0 when all of [pos, size) reads as zeros.  Asks the file system
+ * (lseek SEEK_DATA / SEEK_HOLE) where its holes and unwritten
+ * (preallocated, never written) extents are: those read as zeros by
+ * definition, so skipping them is exact.  The answer may only err towards
+ * "data" (an FS without SEEK_DATA reports the whole file as data; ext4 and
+ * XFS report an unwritten extent with pages in the page cache as data; a
+ * range written with zeros is data): then the caller reads more than it
+ * needs to, never less.  Moves fd's file offset (the log never uses it). */
+int log_segment_next_data(uint64_t *start, uint64_t *end, int fd, uint64_t pos,
+			  uint64_t size);
+
+/* Drop the clean page-cache pages of [from rounded up to a page, size):
+ * past a segment's tail they are the zeros of unwritten extents that
+ * read-around brought in, and while cached the file system reports them
+ * as data to log_segment_next_data, so the next open would read them.  A
+ * hint only: dirty and mapped pages stay. */
+void log_segment_drop_cache(int fd, uint64_t from, uint64_t size);
+
 /* The first LSNs of every segment in the directory, ascending.  *out is
  * malloc'd (free it); files that are not segments are ignored. */
 int log_segment_list(uint64_t **out, size_t *count, int dirfd);

@@ -5,6 +5,7 @@
  */
 #include <criterion/criterion.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -273,6 +274,220 @@ Test(recovery, a_segment_whose_creation_was_interrupted_is_removed)
 	log_close(log);
 	free(ld);
 	free(p);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/* ---- What open reads past the tail ----------------------------------
+ *
+ * Open reads, after the last intact record, only the stretches the file
+ * system reports as data (log_segment_next_data): unwritten extents of the
+ * preallocated segment read as zeros.  These tests put stale bytes where a
+ * crash could have left them — anywhere after the tail, not only within
+ * one batch of it — and check they are still found. */
+
+#define BIG_SEGMENT (4u << 20)
+
+/* A log in 4 MiB segments (small record and batch limits, so "far" is far
+ * beyond both) holding records 1..10; returns the directory and sets
+ * *tail to where record 11 would go. */
+static char *make_big_log(int backend, uint64_t *tail)
+{
+	struct log_options o = tu_small_options(backend);
+	char *dir = tu_tempdir("stale"), *ld = tu_logdir(dir);
+	struct log *log;
+	uint8_t buf[100];
+
+	o.segment_bytes = BIG_SEGMENT;
+	cr_assert_eq(log_create(ld, &o), 0);
+	cr_assert_eq(log_open(&log, ld, &o, NULL), 0);
+	for (uint64_t s = 1; s <= 10; s++)
+		cr_assert_eq(log_append(log, NULL, 1, buf, (uint32_t)tu_payload(buf, 100, 0, s),
+					LOG_WAIT_DURABLE), 0);
+	cr_assert_eq(log_close(log), 0);
+	*tail = LOG_SEGMENT_HEADER_BYTES + 10 * log_record_span(100);
+	free(ld);
+	return dir;
+}
+
+/* Write bytes into segment 1 the way a crash leaves them: `on_disk`, synced
+ * and evicted from the page cache (a power cut: only the file system's
+ * extents say where they are), or else dirty in the page cache (a killed
+ * process). */
+static void leave_stale(const char *dir, uint64_t off, const void *bytes, size_t n,
+			bool on_disk)
+{
+	char *p = segment_path(dir, 1);
+	int fd = open(p, O_WRONLY);
+	cr_assert(fd >= 0);
+	cr_assert_eq(pwrite(fd, bytes, n, (off_t)off), (ssize_t)n);
+	if (on_disk) {
+		cr_assert_eq(fdatasync(fd), 0);
+		cr_assert_eq(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+	}
+	close(fd);
+	free(p);
+}
+
+/* An intact record of `lsn` saying `durable` was on disk when it was
+ * written, into out[]; returns its span. */
+static size_t stale_record(uint8_t *out, uint64_t lsn, uint64_t durable)
+{
+	uint8_t payload[64];
+	size_t n = tu_payload(payload, sizeof payload, 7, lsn);
+	struct log_record_header h = { .magic = LOG_RECORD_MAGIC, .payload_bytes = (uint32_t)n,
+				       .lsn = lsn, .durable_lsn = durable, .kind = 1 };
+	log_record_encode(out, &h, log_payload_hash(payload, (uint32_t)n));
+	memcpy(out + LOG_RECORD_HEADER_BYTES, payload, n);
+	return (size_t)log_record_span((uint32_t)n);
+}
+
+static bool zeros_in_file(const char *dir, uint64_t from, uint64_t to)
+{
+	char *p = segment_path(dir, 1);
+	int fd = open(p, O_RDONLY);
+	static uint8_t buf[65536];
+	bool zero = true;
+	cr_assert(fd >= 0);
+	while (zero && from < to) {
+		size_t n = to - from < sizeof buf ? (size_t)(to - from) : sizeof buf;
+		cr_assert_eq(pread(fd, buf, n, (off_t)from), (ssize_t)n);
+		zero = log_bytes_zero(buf, n);
+		from += n;
+	}
+	close(fd);
+	free(p);
+	return zero;
+}
+
+BOTH_BACKENDS(recovery, stale_bytes_anywhere_past_a_torn_tail_are_found_and_zeroed)
+{
+	uint64_t tail;
+	char *dir = make_big_log(backend, &tail);
+	char *work = malloc(strlen(dir) + 8);
+	sprintf(work, "%s.work", dir);
+	/* Record 11's first sectors were lost; a later fragment of the same
+	 * never-acknowledged write survived: next to it, beyond any one batch
+	 * or record (the limits are 16 KiB and 8 KiB), at the segment's end. */
+	const uint64_t where[] = { tail + 4096 - 24, tail + 8192, tail + (1u << 20),
+				   BIG_SEGMENT - 512 };
+	for (int on_disk = 0; on_disk <= 1; on_disk++) {
+		for (size_t i = 0; i < sizeof where / sizeof *where; i++) {
+			uint8_t rec[256];
+			/* An intact record 12 that does not vouch for 11: were it
+			 * left, appends reaching it could make it look valid. */
+			size_t n = stale_record(rec, 12, 10);
+			tu_copytree(dir, work);
+			leave_stale(work, where[i], rec, n, on_disk);
+			struct log_recovery rep = reopen_expect(work, backend, 10);
+			cr_assert_eq(rep.truncated_offset, tail);
+			cr_assert_eq(rep.truncated_lsn, 11);
+			cr_assert_eq(rep.truncated_bytes, where[i] + n - tail,
+				     "stale record at %lu (%s): cut %lu bytes",
+				     (unsigned long)where[i], on_disk ? "on disk" : "cached",
+				     (unsigned long)rep.truncated_bytes);
+			cr_assert_geq(rep.tail_scanned_bytes, n);
+			/* Zeroed (reopen_expect has appended a record 11 of 104
+			 * bytes at the tail since). */
+			cr_assert(zeros_in_file(work, tail + 256, BIG_SEGMENT));
+			tu_rmtree(work);
+		}
+	}
+	tu_rmtree(dir);
+	free(dir);
+	free(work);
+}
+
+BOTH_BACKENDS(recovery, a_record_far_past_a_damaged_one_still_vouches_for_it)
+{
+	uint64_t tail;
+	char *dir = make_big_log(backend, &tail);
+	struct log_options o = tu_small_options(backend);
+	char *ld = tu_logdir(dir), expect[160];
+	struct log *log;
+	uint8_t rec[256];
+
+	/* Record 11 is gone, and an intact record 1 MiB on says 11 had been
+	 * durable: corruption, wherever the witness lies. */
+	size_t n = stale_record(rec, 500, 11);
+	leave_stale(dir, tail + (1u << 20), rec, n, true);
+	cr_assert_eq(log_open(&log, ld, &o, NULL), GROVE_ECORRUPT);
+	snprintf(expect, sizeof expect,
+		 "offset %lu: record 11 is damaged, but record 500 at offset %lu",
+		 (unsigned long)tail, (unsigned long)(tail + (1u << 20)));
+	cr_assert(strstr(log_errmsg(), expect), "message: %s", log_errmsg());
+	free(ld);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/* Can this file system tell a preallocated segment's unwritten extents
+ * from data?  (Else open reads the whole rest of the segment, correctly.) */
+static bool reports_holes(const char *dir, uint64_t size)
+{
+	char *p = segment_path(dir, 1);
+	int fd = open(p, O_RDONLY);
+	cr_assert(fd >= 0);
+	off_t h = lseek(fd, 0, SEEK_HOLE);
+	close(fd);
+	free(p);
+	return h >= 0 && (uint64_t)h < size;
+}
+
+static uint64_t scanned_at_open(const char *ld, const struct log_options *o)
+{
+	struct log_recovery rep;
+	struct log *log;
+	cr_assert_eq(log_open(&log, ld, o, &rep), 0, "%s", log_errmsg());
+	cr_assert_eq(rep.truncated_bytes, 0);
+	cr_assert_eq(log_close(log), 0);
+	return rep.tail_scanned_bytes;
+}
+
+Test(recovery, open_reads_past_the_tail_only_what_may_hold_data)
+{
+	struct log_options o = tu_small_options(GROVE_LOG_BACKEND_PWRITE);
+	char *dir = tu_tempdir("scan"), *ld = tu_logdir(dir);
+	const uint64_t seg = 64u << 20;
+	struct log *log;
+	uint8_t buf[1000];
+
+	o.segment_bytes = seg; /* the default size */
+	cr_assert_eq(log_create(ld, &o), 0);
+	if (!reports_holes(dir, seg)) {
+		free(ld);
+		tu_rmtree(dir);
+		free(dir);
+		cr_skip_test("the file system reports no holes: open reads whole segments");
+	}
+	/* A fresh log: its first page, not 64 MiB. */
+	uint64_t fresh = scanned_at_open(ld, &o);
+	cr_assert_leq(fresh, 64 * 1024, "a fresh log: %lu bytes read past the tail",
+		      (unsigned long)fresh);
+	/* A short tail: a few hundred KiB of records. */
+	cr_assert_eq(log_open(&log, ld, &o, NULL), 0);
+	for (uint64_t s = 1; s <= 300; s++)
+		cr_assert_eq(log_append(log, NULL, 1, buf, (uint32_t)tu_payload(buf, 1000, 0, s),
+					LOG_WAIT_DURABLE), 0);
+	cr_assert_eq(log_close(log), 0);
+	uint64_t shortt = scanned_at_open(ld, &o);
+	cr_assert_leq(shortt, 64 * 1024, "a short tail: %lu bytes read past it",
+		      (unsigned long)shortt);
+	/* A cold page cache: the records' read-ahead may cache zeros past the
+	 * tail (reported as data, so read once); open drops them again, and
+	 * the next open reads as little as before. */
+	char *p = segment_path(dir, 1);
+	int fd = open(p, O_RDONLY);
+	cr_assert(fd >= 0);
+	cr_assert_eq(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+	close(fd);
+	free(p);
+	uint64_t cold = scanned_at_open(ld, &o);
+	cr_assert_lt(cold, seg);
+	uint64_t after = scanned_at_open(ld, &o);
+	cr_assert_leq(after, 64 * 1024, "after a cold open: %lu bytes read past the tail",
+		      (unsigned long)after);
+	free(ld);
 	tu_rmtree(dir);
 	free(dir);
 }
