@@ -21,8 +21,10 @@
 #include "log/error.h"
 #include "log/event.h"
 
-#define TXN_MAX_EFFECTS 200000u
-#define TXN_MAX_EVENTS  10000u
+/* A replay transaction commits after this many effects or events (tests
+ * lower them, replay.h). */
+uint32_t replay_txn_max_effects = 200000u;
+uint32_t replay_txn_max_events = 10000u;
 /* A huge event is applied in parts of this many effects: bigger than the
  * live applier's (VIEWS_APPLY_PART_EFFECTS), as nobody waits between
  * them, but bounded: the apply step holds a part's puts in memory
@@ -146,7 +148,16 @@ static int apply(struct replay *r, uint64_t lsn, const struct event *ev,
 	r->st->effects += n;
 	r->txn_events++;
 	r->txn_effects += n;
-	if (r->txn_events >= TXN_MAX_EVENTS || r->txn_effects >= TXN_MAX_EFFECTS)
+	return 0;
+}
+
+/* Commit when the transaction is big enough.  Called once the record at
+ * `lsn` is done with — after a load's chunks are dropped — or its commit
+ * would write a replay_from that still points at that load's first chunk,
+ * and every later open would decode the whole load again. */
+static int maybe_flush(struct replay *r, uint64_t lsn)
+{
+	if (r->txn_events >= replay_txn_max_events || r->txn_effects >= replay_txn_max_effects)
 		return flush(r, lsn);
 	return 0;
 }
@@ -273,7 +284,7 @@ static int one_record(struct replay *r, const struct log_record_view *rec)
 		err = apply(r, rec->lsn, &ev, ev.effects, ev.neffects);
 	}
 	event_release(&ev);
-	return err;
+	return err < 0 ? err : maybe_flush(r, rec->lsn);
 }
 
 int replay_log(struct replay_stats *st, struct views *v, struct log *log,

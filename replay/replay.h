@@ -24,6 +24,10 @@ struct replay_stats {
 int replay_log(struct replay_stats *st, struct views *v, struct log *log,
 	       struct lang_catalog **cat);
 
+/* Effects and events per replay transaction (200000 and 10000); tests
+ * lower them to commit after every event. */
+extern uint32_t replay_txn_max_effects, replay_txn_max_events;
+
 /* The catalog stored in the views (NULL in *out if none yet). */
 int replay_load_catalog(struct lang_catalog **out, struct views *v);
 
