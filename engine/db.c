@@ -321,6 +321,8 @@ void db_set_catalog(grove_db *db, struct lang_catalog *cat)
 
 int db_writer_settle(grove_db *db, int err)
 {
+	if (err == GROVE_EPOISONED)
+		return err; /* the write failed past the log: keep its reason */
 	int ferr = seq_read_fence(db);
 	return ferr < 0 ? ferr : err;
 }

@@ -2,6 +2,7 @@
 #include "log/failpoint.h"
 
 #ifdef GROVE_FAILPOINTS
+#include <errno.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -24,12 +25,28 @@ void grove_failpoint_rearm(void)
 	atomic_store(&state, FP_UNKNOWN);
 }
 
+/* What the matching entry asks for at this hit: sleep, report an error,
+ * or die.  `entry` is the entry's text, `len` its length, `n` the name's. */
+static int act(const char *entry, size_t len, size_t n)
+{
+	const char *pause = strstr(entry + n, ":pause=");
+	const char *error = strstr(entry + n, ":error");
+	if (pause && pause < entry + len) {
+		usleep((useconds_t)strtoul(pause + 7, NULL, 10) * 1000u);
+		return 0;
+	}
+	if (error && error < entry + len)
+		return -EIO;
+	kill(getpid(), SIGKILL);
+	return 0;
+}
+
 /* The variable holds up to four comma-separated entries, each counting
  * its own hits. */
-void grove_failpoint_hit(const char *name)
+static int fire(const char *name)
 {
 	if (atomic_load_explicit(&state, memory_order_relaxed) == FP_UNARMED)
-		return;
+		return 0;
 	const char *env = getenv("GROVE_FAILPOINT");
 	size_t n = strlen(name);
 
@@ -42,15 +59,21 @@ void grove_failpoint_hit(const char *name)
 			if (len > n && (fire_at = strtol(env + n + 1, NULL, 10)) < 1)
 				fire_at = 1;
 			if (atomic_fetch_add(&hits[i], 1) + 1 != fire_at)
-				return;
-			const char *pause = strstr(env + n, ":pause=");
-			if (pause && pause < env + len)
-				usleep((useconds_t)strtoul(pause + 7, NULL, 10) * 1000u);
-			else
-				kill(getpid(), SIGKILL);
-			return;
+				return 0;
+			return act(env, len, n);
 		}
 		env = end ? end + 1 : env + len;
 	}
+	return 0;
+}
+
+void grove_failpoint_hit(const char *name)
+{
+	(void)fire(name);
+}
+
+int grove_failpoint_error(const char *name)
+{
+	return fire(name);
 }
 #endif

@@ -243,7 +243,7 @@ int log_close(struct log *log)
 	if (!log)
 		return 0;
 	log_writer_stop(log);
-	err = log->poisoned;
+	err = log->poisoned ? log_error(log->poisoned, "%s", log->poison_msg) : 0;
 	/* Readers' read-around cached zeros past the tail; uncached, they are
 	 * holes again to the next open's scan (recover.c). */
 	if (!err && log->cur_fd >= 0 && log->cur_seg == log->tail_seg)

@@ -84,6 +84,7 @@ struct log {
 	struct log_waiter *waiting;  /* blocked threads, any order           */
 	_Atomic uint32_t waiters;    /* threads inside append/wait (bounded) */
 	_Atomic int poisoned;        /* 0, or the fatal error               */
+	char poison_msg[256];        /* why; set once, before `poisoned`    */
 	bool closing;
 	struct log_stats stats;
 

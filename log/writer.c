@@ -29,6 +29,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <linux/futex.h>
@@ -104,6 +105,13 @@ static bool satisfied(struct log *log, uint64_t lsn, enum log_wait wait)
 	return wait == LOG_WAIT_NONE || wait == LOG_WAIT_LATER ||
 	       (wait == LOG_WAIT_DURABLE ? atomic_load(&log->durable_lsn)
 					 : atomic_load(&log->written_lsn)) >= lsn;
+}
+
+/* The poisoning error, with its reason as this thread's message: every
+ * thread that meets it hears why, not only the one whose write failed. */
+static int poisoned_error(struct log *log)
+{
+	return log_error(log->poisoned, "%s", log->poison_msg);
 }
 
 static void futex_wake_done(struct log_waiter *w)
@@ -214,6 +222,8 @@ static void reap(struct log *log)
 	if (!err)
 		err = log->io_started ? log->backend->finish(log->backend)
 				      : write_batch(log, &log->io, sync);
+	if (!err)
+		err = FAILPOINT_ERROR("log.write.error");
 	uint64_t t1 = now_ns();
 	FAILPOINT("log.write.after");
 	pthread_mutex_lock(&log->mu);
@@ -223,8 +233,9 @@ static void reap(struct log *log)
 		/* Fatal: after a failed fsync the page cache may have dropped
 		 * our data, and a failed submission may have left requests
 		 * queued; no retry could be trusted. */
-		log->poisoned = log_error(GROVE_EPOISONED, "log write failed: %s; the log is poisoned",
-					  strerror(-err));
+		snprintf(log->poison_msg, sizeof log->poison_msg,
+			 "log write failed: %s; the log is poisoned", strerror(-err));
+		log->poisoned = GROVE_EPOISONED;
 	} else {
 		log->stats.batches++;
 		log->stats.syncs += sync != LOG_SYNC_NONE;
@@ -263,7 +274,7 @@ static int wait_unlock(struct log *log, uint64_t lsn, enum log_wait wait)
 {
 	for (;;) {
 		if (log->poisoned || satisfied(log, lsn, wait)) {
-			int err = log->poisoned;
+			int err = log->poisoned ? poisoned_error(log) : 0;
 			hand_off(log);
 			pthread_mutex_unlock(&log->mu);
 			return err;
@@ -285,7 +296,7 @@ static int wait_unlock(struct log *log, uint64_t lsn, enum log_wait wait)
 			if (w.wake[i])
 				futex_wake_done(w.wake[i]);
 		if (!w.reap)
-			return w.result;
+			return w.result ? poisoned_error(log) : 0;
 		pthread_mutex_lock(&log->mu);
 		log->nominated = false;
 	}
@@ -301,7 +312,7 @@ static int reserve(struct log *log, uint64_t span)
 
 	for (;;) {
 		if (log->poisoned)
-			return log->poisoned;
+			return poisoned_error(log);
 		if (log->closing)
 			return log_error(GROVE_ECLOSED, "the log is closing");
 		rotate = log->tail_off + span > log->opt.segment_bytes;

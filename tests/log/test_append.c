@@ -13,6 +13,7 @@
 
 #include "grove.h"
 #include "log/error.h"
+#include "log/failpoint.h"
 #include "log/log.h"
 #include "log/record.h"
 #include "log/segment.h"
@@ -277,6 +278,54 @@ BOTH_BACKENDS(log, a_batch_whose_starter_exited_is_finished_by_another_thread)
 	log = open_log(dir, &o, NULL);
 	check_seq(log, 1, 200);
 	log_close(log);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+struct failing_writer {
+	struct log *log;
+	int err;
+	char msg[256];
+};
+
+static void *append_durable(void *arg)
+{
+	struct failing_writer *w = arg;
+	uint8_t buf[64];
+	size_t n = tu_payload(buf, 40, 1, 1);
+	w->err = log_append(w->log, NULL, 1, buf, (uint32_t)n, LOG_WAIT_DURABLE);
+	snprintf(w->msg, sizeof w->msg, "%s", log_errmsg());
+	return NULL;
+}
+
+/* A failed write poisons the log for good, and every thread that meets
+ * the poison hears why, not only the one whose write failed. */
+BOTH_BACKENDS(log, a_failed_write_poisons_the_log_and_every_thread_hears_why)
+{
+	struct log_options o = tu_small_options(backend);
+	char *dir = new_log(&o);
+	struct log *log = open_log(dir, &o, NULL);
+	struct failing_writer w[4];
+	pthread_t t[4];
+	uint8_t buf[64];
+
+	setenv("GROVE_FAILPOINT", "log.write.error:1:error", 1);
+	grove_failpoint_rearm();
+	for (int i = 0; i < 4; i++) {
+		w[i] = (struct failing_writer){ .log = log };
+		cr_assert_eq(pthread_create(&t[i], NULL, append_durable, &w[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		cr_assert_eq(w[i].err, GROVE_EPOISONED, "writer %d: %d", i, w[i].err);
+		cr_assert_str_eq(w[i].msg, "log write failed: Input/output error; the log is poisoned");
+	}
+	size_t n = tu_payload(buf, 40, 2, 1);
+	cr_assert_eq(log_append(log, NULL, 1, buf, (uint32_t)n, LOG_WAIT_NONE), GROVE_EPOISONED);
+	cr_assert_str_eq(log_errmsg(), "log write failed: Input/output error; the log is poisoned");
+	cr_assert_eq(log_close(log), GROVE_EPOISONED);
+	unsetenv("GROVE_FAILPOINT");
+	grove_failpoint_rearm();
 	tu_rmtree(dir);
 	free(dir);
 }
