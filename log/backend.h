@@ -26,6 +26,16 @@ enum log_sync {
 	LOG_SYNC_FILE,       /* fdatasync of the whole file                    */
 };
 
+/* One batch's I/O: `len` bytes of `buf` at `off` of `fd`, made as durable
+ * as `sync` says. */
+struct log_io {
+	int fd;
+	const void *buf;
+	size_t len;
+	uint64_t off;
+	enum log_sync sync;
+};
+
 struct log_backend {
 	const char *name;
 	/* Write `len` bytes of `buf` at `off` of `fd` (len may be 0), then
@@ -34,10 +44,9 @@ struct log_backend {
 	int (*write)(struct log_backend *be, int fd, const void *buf, size_t len,
 		     uint64_t off, enum log_sync sync);
 	/* The same, in two halves: start returns as soon as the I/O is under
-	 * way (`buf` must stay valid until finish returns); finish waits for
-	 * it and completes whatever the kernel left short. */
-	int (*start)(struct log_backend *be, int fd, const void *buf, size_t len,
-		     uint64_t off, enum log_sync sync);
+	 * way (io->buf must stay valid until finish returns; *io is copied);
+	 * finish waits for it and completes whatever the kernel left short. */
+	int (*start)(struct log_backend *be, const struct log_io *io);
 	int (*finish)(struct log_backend *be);
 	void (*destroy)(struct log_backend *be);
 };

@@ -8,11 +8,7 @@
 
 struct pwrite_backend {
 	struct log_backend base;
-	int fd;
-	const void *buf;
-	size_t len;
-	uint64_t off;
-	enum log_sync sync;
+	struct log_io io;        /* the batch between start() and finish() */
 };
 
 static int pwrite_write(struct log_backend *be, int fd, const void *buf, size_t len,
@@ -38,22 +34,16 @@ static int pwrite_write(struct log_backend *be, int fd, const void *buf, size_t 
 	return 0;
 }
 
-static int pwrite_start(struct log_backend *be, int fd, const void *buf, size_t len,
-			uint64_t off, enum log_sync sync)
+static int pwrite_start(struct log_backend *be, const struct log_io *io)
 {
-	struct pwrite_backend *p = (struct pwrite_backend *)be;
-	p->fd = fd;
-	p->buf = buf;
-	p->len = len;
-	p->off = off;
-	p->sync = sync;
+	((struct pwrite_backend *)be)->io = *io;
 	return 0;
 }
 
 static int pwrite_finish(struct log_backend *be)
 {
-	struct pwrite_backend *p = (struct pwrite_backend *)be;
-	return pwrite_write(be, p->fd, p->buf, p->len, p->off, p->sync);
+	const struct log_io *io = &((struct pwrite_backend *)be)->io;
+	return pwrite_write(be, io->fd, io->buf, io->len, io->off, io->sync);
 }
 
 static void pwrite_destroy(struct log_backend *be)

@@ -24,12 +24,7 @@
 struct uring_backend {
 	struct log_backend base;
 	struct io_uring ring;
-	/* The batch between start() and finish(). */
-	int fd;
-	const char *buf;
-	size_t len;
-	uint64_t off;
-	enum log_sync sync;
+	struct log_io io;        /* the batch between start() and finish() */
 	unsigned pending;        /* CQEs it still owes */
 };
 
@@ -146,17 +141,12 @@ static int uring_write(struct log_backend *be, int fd, const void *buf, size_t l
 	}
 }
 
-static int uring_start(struct log_backend *be, int fd, const void *buf, size_t len,
-		       uint64_t off, enum log_sync sync)
+static int uring_start(struct log_backend *be, const struct log_io *io)
 {
 	struct uring_backend *u = (struct uring_backend *)be;
 
-	u->fd = fd;
-	u->buf = buf;
-	u->len = len;
-	u->off = off;
-	u->sync = sync;
-	u->pending = prep(u, fd, buf, len, off, sync);
+	u->io = *io;
+	u->pending = prep(u, io->fd, io->buf, io->len, io->off, io->sync);
 	/* A failed submission may leave the SQEs queued for the next one:
 	 * the caller must treat it as fatal and never write again. */
 	return submit(u, u->pending);
@@ -167,7 +157,8 @@ static int uring_finish(struct log_backend *be)
 	struct uring_backend *u = (struct uring_backend *)be;
 	size_t written = 0;
 	bool synced = false;
-	int err = reap(u, u->pending, u->len, &written, &synced);
+	const struct log_io *io = &u->io;
+	int err = reap(u, u->pending, io->len, &written, &synced);
 
 	u->pending = 0;
 	/* -ECANCELED: the thread that started the batch exited before a
@@ -180,10 +171,10 @@ static int uring_finish(struct log_backend *be)
 	}
 	if (err < 0)
 		return err;
-	if (written == u->len && (synced || u->sync == LOG_SYNC_NONE))
+	if (written == io->len && (synced || io->sync == LOG_SYNC_NONE))
 		return 0;
-	return uring_write(be, u->fd, u->buf + written, u->len - written, u->off + written,
-			   u->sync);
+	return uring_write(be, io->fd, (const char *)io->buf + written, io->len - written,
+			   io->off + written, io->sync);
 }
 
 static void uring_destroy(struct log_backend *be)

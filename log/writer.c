@@ -202,8 +202,9 @@ static void kick(struct log *log)
 	FAILPOINT("log.write.before");
 	log->io_t0 = now_ns();
 	if (!log->io.split_lsn) {
-		log->io_err = log->backend->start(log->backend, log->cur_fd, log->io.data,
-						  log->io.len, log->io.file_off, log->io_sync);
+		struct log_io io = { log->cur_fd, log->io.data, log->io.len, log->io.file_off,
+				     log->io_sync };
+		log->io_err = log->backend->start(log->backend, &io);
 		log->io_started = log->io_err == 0;
 	}
 }
