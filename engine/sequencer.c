@@ -64,45 +64,27 @@ static void forget_load(struct sequencer *s, uint64_t first)
 		}
 }
 
-/* The leading effects of a huge event, in transactions of their own; they
- * stay invisible until apply_txn() moves the branch head.  Returns how
- * many effects were applied. */
-static int apply_parts(uint32_t *done, struct grove_db *db, uint64_t lsn, const struct event *ev,
-		       const struct event_effect *fx, uint32_t n)
-{
-	*done = 0;
-	while (n - *done > VIEWS_APPLY_PART_EFFECTS) {
-		MDB_txn *txn;
-		int err = views_write_begin(&txn, db->views);
-		if (err < 0)
-			return err;
-		err = views_apply_effects(txn, db->views, db->cat, lsn, ev, fx + *done,
-					  VIEWS_APPLY_PART_EFFECTS);
-		int rc = err ? (mdb_txn_abort(txn), 0) : mdb_txn_commit(txn);
-		if (err || rc)
-			return err ? err : views_error(rc, "committing part of an apply");
-		*done += VIEWS_APPLY_PART_EFFECTS;
-		FAILPOINT("apply.between_parts");
-	}
-	return 0;
-}
-
-/* One LMDB transaction: the event's (remaining) effects, the branch head,
- * the applied LSN and where replay must start. */
+/* One LMDB transaction: the event's effects (a huge event's in parts,
+ * whose puts are written part by part inside the same transaction), the
+ * branch head, the applied LSN and where replay must start. */
 static int apply_txn(struct grove_db *db, uint64_t lsn, const struct event *ev,
 		     const struct event_effect *fx, uint32_t n)
 {
+	const struct event_effect *first = fx;
 	MDB_txn *txn;
-	uint32_t done;
-	int err = apply_parts(&done, db, lsn, ev, fx, n);
-	if (err < 0)
-		return err;
-	fx += done;
-	n -= done;
+	int err;
 	if ((err = views_write_begin(&txn, db->views)) < 0)
 		return err;
+	uint32_t part = views_apply_part_effects;
+	while (!err && n > part) {
+		err = views_apply_effects(txn, db->views, db->cat, lsn, ev, fx, part);
+		fx += part;
+		n -= part;
+		FAILPOINT("apply.between_parts");
+	}
 	FAILPOINT("apply.begin");
-	err = views_apply(txn, db->views, db->cat, lsn, ev, fx, n);
+	if (!err)
+		err = views_apply(txn, db->views, db->cat, lsn, ev, fx, n);
 	FAILPOINT("apply.mid");
 	if (!err)
 		err = meta_put_u64(txn, db->views, "replay_from", replay_from(&db->seq, lsn));
@@ -116,6 +98,8 @@ static int apply_txn(struct grove_db *db, uint64_t lsn, const struct event *ev,
 	if (rc)
 		return views_error(rc, "committing an apply");
 	FAILPOINT("apply.committed"); /* visible in LMDB, applied_lsn not yet moved */
+	if (fx != first)
+		views_writeback_start(db->views); /* a huge apply: disk, start now */
 	return 0;
 }
 

@@ -115,6 +115,8 @@ struct apply_state {
 	size_t old_cap;
 };
 
+uint32_t views_apply_part_effects = VIEWS_APPLY_PART_EFFECTS;
+
 /* Batch memory kept between events (more is freed after each event). */
 #define APPLY_KEEP_BYTES (4u << 20)
 

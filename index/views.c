@@ -2,6 +2,7 @@
 #include "index/views.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -157,6 +158,13 @@ int views_sync(struct views *v)
 {
 	int rc = mdb_env_sync(v->env, 1);
 	return rc ? views_error(rc, "syncing the views") : 0;
+}
+
+void views_writeback_start(struct views *v)
+{
+	int fd;
+	if (mdb_env_get_fd(v->env, &fd) == 0)
+		(void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 }
 
 int views_read_begin(MDB_txn **out, struct views *v)

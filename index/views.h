@@ -57,6 +57,9 @@ int views_open_rebuild(struct views **out, const char *dir);
 /* Flush everything committed so far to disk (views are opened MDB_NOSYNC:
  * the log is the durable truth; see docs/durability.md). */
 int views_sync(struct views *v);
+/* Start writing the views' dirty pages to disk without waiting for them,
+ * so that a later views_sync() finds little left to do.  Best effort. */
+void views_writeback_start(struct views *v);
 
 /* Convert an LMDB return code into a Grove error with a message naming
  * `what` (log/error.h's message buffer).  MDB_NOTFOUND -> GROVE_ENOTFOUND. */

@@ -25,11 +25,6 @@
  * lower them, replay.h). */
 uint32_t replay_txn_max_effects = 200000u;
 uint32_t replay_txn_max_events = 10000u;
-/* A huge event is applied in parts of this many effects: bigger than the
- * live applier's (VIEWS_APPLY_PART_EFFECTS), as nobody waits between
- * them, but bounded: the apply step holds a part's puts in memory
- * (some 600 bytes an effect) to write them sorted. */
-#define REPLAY_PART_EFFECTS 200000u
 
 /* A load whose last chunk has not been seen yet. */
 struct pending_load {
@@ -97,36 +92,37 @@ static int flush(struct replay *r, uint64_t lsn)
 	rc = mdb_txn_commit(r->txn);
 	r->txn = NULL;
 	r->txn_events = r->txn_effects = 0;
+	/* The views are synced when replay ends (grove_close, rebuild): let
+	 * the disk work meanwhile rather than all at the end. */
+	if (!rc)
+		views_writeback_start(r->v);
 	return rc ? views_error(rc, "committing a replay batch") : 0;
 }
 
-/* A huge event's leading effects, in transactions of their own (invisible
- * until its last part moves the branch head; see views_apply_effects). */
+/* A huge event's leading effects, in parts: each part's puts are held in
+ * memory to be written sorted (views_apply_effects), all inside the
+ * replay's transaction, so a page is copied once however many parts
+ * write to it (see engine/sequencer.c). */
 static int apply_parts(struct replay *r, uint64_t lsn, const struct event *ev,
 		       const struct event_effect **fx, uint32_t *n)
 {
+	uint32_t part = views_apply_part_effects; /* as the live applier */
 	int err;
-	if (*n <= REPLAY_PART_EFFECTS)
+	if (*n <= part)
 		return 0;
-	if ((err = flush(r, lsn - 1)) < 0)
+	if (!r->txn && (err = views_write_begin(&r->txn, r->v)) < 0)
 		return err;
-	while (*n > REPLAY_PART_EFFECTS) {
-		if ((err = views_write_begin(&r->txn, r->v)) < 0)
-			return err;
-		err = views_apply_effects(r->txn, r->v, *r->cat, lsn, ev, *fx, REPLAY_PART_EFFECTS);
+	while (*n > part) {
+		err = views_apply_effects(r->txn, r->v, *r->cat, lsn, ev, *fx, part);
 		if (err < 0) {
 			mdb_txn_abort(r->txn);
 			r->txn = NULL;
 			return err;
 		}
-		r->st->effects += REPLAY_PART_EFFECTS;
-		*fx += REPLAY_PART_EFFECTS;
-		*n -= REPLAY_PART_EFFECTS;
-		/* Keep replay_from where it is: the event is not done. */
-		int rc = mdb_txn_commit(r->txn);
-		r->txn = NULL;
-		if (rc)
-			return views_error(rc, "committing part of a replayed event");
+		r->st->effects += part;
+		r->txn_effects += part;
+		*fx += part;
+		*n -= part;
 	}
 	return 0;
 }

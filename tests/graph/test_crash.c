@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "graph_testutil.h"
+#include "index/apply.h"
 #include "gt_crash.h"
 
 #define LOAD_ROWS 40
@@ -116,8 +117,8 @@ static void check_acks(grove_db *db, const struct ack *acks, size_t n)
 }
 
 static const char *const failpoints[] = {
-	"seq.appended", "seq.between_chunks", "seq.durable", "apply.begin", "apply.mid",
-	"seq.applied", "log.write.before", "log.write.after",
+	"seq.appended", "seq.between_chunks", "seq.durable", "apply.between_parts", "apply.begin",
+	"apply.mid", "seq.applied", "log.write.before", "log.write.after",
 };
 #define NFAILPOINTS (sizeof failpoints / sizeof failpoints[0])
 
@@ -147,5 +148,8 @@ static void trial(const char *dir, unsigned tag)
 
 Test(crash, acknowledged_writes_survive_and_loads_are_atomic, .timeout = 900)
 {
+	/* Loads of LOAD_ROWS rows are applied in several parts (and the
+	 * children, forked from here, do the same). */
+	views_apply_part_effects = LOAD_ROWS / 3;
 	gt_crash_run(&harness, "crash", NULL, 120, TRIALS_PER_GRAPH, trial);
 }
