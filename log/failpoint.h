@@ -11,8 +11,9 @@
  * written FAILPOINT_ERROR("name") return -EIO there instead: the step
  * fails as if the kernel had refused it.  Up to four comma-separated
  * entries may be armed at once, each with its own hit count.  Compiled
- * in only with -Dfailpoints=true (the default for development builds);
- * otherwise FAILPOINT expands to nothing.
+ * in only with GROVE_FAILPOINTS defined, which only the tests' copy of
+ * the library is (meson.build: libgrove_test); in libgrove, the CLI and
+ * the benchmarks FAILPOINT expands to nothing.
  *
  * The variable is read at the first hit; if it was unset then, later hits
  * cost one atomic load.  A process that sets or changes it after that (a
