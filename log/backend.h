@@ -27,9 +27,11 @@ enum log_sync {
 };
 
 /* One batch's I/O: `len` bytes of `buf` at `off` of `fd`, made as durable
- * as `sync` says. */
+ * as `sync` says.  `dfd` is the same file opened O_DIRECT (or -1), and
+ * `seg` names the file (descriptor numbers are reused). */
 struct log_io {
-	int fd;
+	int fd, dfd;
+	uint64_t seg;
 	const void *buf;
 	size_t len;
 	uint64_t off;
@@ -44,8 +46,10 @@ struct log_backend {
 	int (*write)(struct log_backend *be, int fd, const void *buf, size_t len,
 		     uint64_t off, enum log_sync sync);
 	/* The same, in two halves: start returns as soon as the I/O is under
-	 * way (io->buf must stay valid until finish returns; *io is copied);
-	 * finish waits for it and completes whatever the kernel left short. */
+	 * way (io->buf must stay valid until finish returns; *io is copied):
+	 * 1 if it issued the I/O to the device itself, 0 if a kernel worker
+	 * will (writer.c yields to it), or -errno; finish waits for it and
+	 * completes whatever the kernel left short. */
 	int (*start)(struct log_backend *be, const struct log_io *io);
 	int (*finish)(struct log_backend *be);
 	void (*destroy)(struct log_backend *be);

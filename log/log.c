@@ -159,6 +159,7 @@ static int open_tail(struct log *log, struct log_recovery *rep)
 	}
 	last->marks_complete = true;
 	log->cur_fd = fd;
+	log->cur_dfd = log_segment_open_direct(log->dirfd, last->first_lsn);
 	log->cur_seg = last->first_lsn;
 	log->tail_seg = last->first_lsn;
 	log->tail_off = end_off;
@@ -182,6 +183,8 @@ static void log_free(struct log *log)
 		log->backend->destroy(log->backend);
 	if (log->cur_fd >= 0)
 		close(log->cur_fd);
+	if (log->cur_dfd >= 0)
+		close(log->cur_dfd);
 	if (log->dirfd >= 0)
 		close(log->dirfd);
 	pthread_mutex_destroy(&log->mu);
@@ -201,7 +204,7 @@ int log_open(struct log **out, const char *dir, const struct log_options *opts,
 		return log_error(-ENOMEM, "out of memory");
 	struct log_recovery *rep = report ? report : &scratch;
 	memset(rep, 0, sizeof *rep);
-	log->dirfd = log->cur_fd = -1;
+	log->dirfd = log->cur_fd = log->cur_dfd = -1;
 	/* Adaptive: appenders hold the mutex for a memcpy, so a contended
 	 * lock is better spun on briefly than slept on. */
 	pthread_mutexattr_t ma;

@@ -98,6 +98,7 @@ struct log {
 	bool reaping;                /* a thread is finishing it              */
 	bool nominated;              /* a waiter was woken to finish it       */
 	bool io_started;             /* the backend has it; else finish writes */
+	bool io_issued;              /* ... and issued it to the device itself */
 	int io_err;                  /* start's failure, reported by finish   */
 	enum log_sync io_sync;
 	uint64_t io_target;          /* written/durable LSN once it is done   */
@@ -105,6 +106,7 @@ struct log {
 	struct log_buf io;           /* the batch being written              */
 	struct log_waiter **ready;   /* max_waiters slots for release_waiters */
 	int cur_fd;                  /* the segment being written            */
+	int cur_dfd;                 /* ... opened O_DIRECT, or -1            */
 	uint64_t cur_seg;            /* its first LSN                        */
 };
 
