@@ -103,6 +103,9 @@ fail:
 int log_segment_open_direct(int dirfd, uint64_t first_lsn)
 {
 	char name[LOG_SEGMENT_NAME_BYTES];
+	const char *env = getenv("GROVE_LOG_DIRECT");
+	if (env && !strcmp(env, "off"))
+		return -1;
 	log_segment_name(name, first_lsn);
 	int fd = openat(dirfd, name, O_WRONLY | O_DIRECT | O_CLOEXEC);
 	return fd < 0 ? -1 : fd;

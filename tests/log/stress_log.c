@@ -9,7 +9,7 @@
  *
  * Four rounds of 16 threads, each appending 300 records with every wait
  * mode in turn (durable, durable later then a wait, written, none), on
- * both backends, with batches of at most 8 KiB and 1 MiB segments so that
+ * both backends (run with GROVE_LOG_DIRECT=off too: meson.build), with batches of at most 8 KiB and 1 MiB segments so that
  * buffers fill and segments rotate.  Threads exit between rounds while
  * batches they started may still be queued (the kernel cancels those; the
  * thread that finishes the batch redoes it).  Checks: every call
