@@ -28,7 +28,12 @@ enum log_sync {
 
 /* One batch's I/O: `len` bytes of `buf` at `off` of `fd`, made as durable
  * as `sync` says.  `dfd` is the same file opened O_DIRECT (or -1), and
- * `seg` names the file (descriptor numbers are reused). */
+ * `seg` names the file (descriptor numbers are reused).  `own`: the
+ * thread starting the batch waits for it before returning to its caller.
+ * Only then may a backend issue the I/O itself: io_uring delivers the
+ * completion of a request it issued inline as task work of that thread,
+ * which must stay in the log's hands until then (else other threads wait
+ * on a thread busy elsewhere, and its own system calls return EINTR). */
 struct log_io {
 	int fd, dfd;
 	uint64_t seg;
@@ -36,6 +41,7 @@ struct log_io {
 	size_t len;
 	uint64_t off;
 	enum log_sync sync;
+	bool own;
 };
 
 struct log_backend {

@@ -248,7 +248,7 @@ static int uring_start(struct log_backend *be, const struct log_io *io)
 
 	u->io = *io;
 	u->d.len = 0;
-	if (io->sync == LOG_SYNC_RANGE && io->len > 0 && io->dfd >= 0 && !u->d.off &&
+	if (io->own && io->sync == LOG_SYNC_RANGE && io->len > 0 && io->dfd >= 0 && !u->d.off &&
 	    (u->d.len = direct_fill(&u->d, io)) != 0) {
 		u->pending = prep_direct(u);
 	} else {

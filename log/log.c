@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "grove.h"
+#include "log/direct.h"
 #include "log/error.h"
 #include "log/log_impl.h"
 #include "log/record.h"
@@ -144,6 +145,10 @@ static int open_tail(struct log *log, struct log_recovery *rep)
 	uint64_t bytes, end_off, last_lsn;
 	int fd, err;
 
+	/* A killed writer's direct writes may still be on their way: they
+	 * must land before the tail is read (direct.h). */
+	if ((err = log_direct_wait(log->dirfd, last->first_lsn)) < 0)
+		return err;
 	fd = log_segment_open(&bytes, log->dirfd, last->first_lsn, 1);
 	if (fd < 0)
 		return fd;
@@ -159,7 +164,7 @@ static int open_tail(struct log *log, struct log_recovery *rep)
 	}
 	last->marks_complete = true;
 	log->cur_fd = fd;
-	log->cur_dfd = log_segment_open_direct(log->dirfd, last->first_lsn);
+	log->cur_dfd = log_direct_open(log->dirfd, last->first_lsn);
 	log->cur_seg = last->first_lsn;
 	log->tail_seg = last->first_lsn;
 	log->tail_off = end_off;
@@ -183,8 +188,7 @@ static void log_free(struct log *log)
 		log->backend->destroy(log->backend);
 	if (log->cur_fd >= 0)
 		close(log->cur_fd);
-	if (log->cur_dfd >= 0)
-		close(log->cur_dfd);
+	log_direct_close(log->cur_dfd);
 	if (log->dirfd >= 0)
 		close(log->dirfd);
 	pthread_mutex_destroy(&log->mu);

@@ -100,17 +100,6 @@ fail:
 	return log_error(err, "cannot prepare log segment %s: %s", name, strerror(-err));
 }
 
-int log_segment_open_direct(int dirfd, uint64_t first_lsn)
-{
-	char name[LOG_SEGMENT_NAME_BYTES];
-	const char *env = getenv("GROVE_LOG_DIRECT");
-	if (env && !strcmp(env, "off"))
-		return -1;
-	log_segment_name(name, first_lsn);
-	int fd = openat(dirfd, name, O_WRONLY | O_DIRECT | O_CLOEXEC);
-	return fd < 0 ? -1 : fd;
-}
-
 int log_segment_open(uint64_t *segment_bytes, int dirfd, uint64_t first_lsn, int writable)
 {
 	char name[LOG_SEGMENT_NAME_BYTES];

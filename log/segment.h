@@ -42,12 +42,6 @@ int log_segment_create(int dirfd, uint64_t first_lsn, uint64_t segment_bytes);
  * returns the fd and sets *segment_bytes.  A header that is all zeros (a
  * crash while the file was being created) returns GROVE_ENOTFOUND; any
  * other mismatch GROVE_ECORRUPT with a message. */
-/* A second descriptor of segment `first_lsn`, for O_DIRECT writes (the
- * io_uring backend's synced batches, backend.h), or -1 where the file
- * system refuses O_DIRECT or the environment says GROVE_LOG_DIRECT=off:
- * then the log writes through the page cache. */
-int log_segment_open_direct(int dirfd, uint64_t first_lsn);
-
 int log_segment_open(uint64_t *segment_bytes, int dirfd, uint64_t first_lsn,
 		     int writable);
 

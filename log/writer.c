@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "grove.h"
+#include "log/direct.h"
 #include "log/error.h"
 #include "log/failpoint.h"
 #include "log/log_impl.h"
@@ -169,10 +170,9 @@ static int write_batch(struct log *log, struct log_buf *b, enum log_sync sync)
 		if (fd < 0)
 			return fd;
 		close(log->cur_fd);
-		if (log->cur_dfd >= 0)
-			close(log->cur_dfd);
+		log_direct_close(log->cur_dfd);
 		log->cur_fd = fd;
-		log->cur_dfd = log_segment_open_direct(log->dirfd, b->split_lsn);
+		log->cur_dfd = log_direct_open(log->dirfd, b->split_lsn);
 		log->cur_seg = b->split_lsn;
 		return be->write(be, fd, b->data + b->split, b->len - b->split,
 				 LOG_SEGMENT_HEADER_BYTES, sync);
@@ -181,8 +181,11 @@ static int write_batch(struct log *log, struct log_buf *b, enum log_sync sync)
 }
 
 /* Start writing what `fill` holds (and syncing what is asked) unless a
- * batch is in flight already.  Caller holds mu. */
-static void kick(struct log *log)
+ * batch is in flight already.  `own`: the calling thread waits for the
+ * batch to be done before it leaves the log, so the backend may issue it
+ * from this thread (backend.h: a direct write's completion is delivered
+ * to the thread that issued it).  Caller holds mu. */
+static void kick(struct log *log, bool own)
 {
 	bool sync_asked = log->sync_request_lsn > log->durable_lsn;
 
@@ -206,7 +209,7 @@ static void kick(struct log *log)
 	log->io_t0 = now_ns();
 	if (!log->io.split_lsn) {
 		struct log_io io = { log->cur_fd, log->cur_dfd, log->cur_seg, log->io.data,
-				     log->io.len, log->io.file_off, log->io_sync };
+				     log->io.len, log->io.file_off, log->io_sync, own };
 		int r = log->backend->start(log->backend, &io);
 		log->io_err = r < 0 ? r : 0;
 		log->io_started = r >= 0;
@@ -252,7 +255,7 @@ static void reap(struct log *log)
 			log->durable_lsn = log->io_target;
 	}
 	buf_reset(&log->io);
-	kick(log);
+	kick(log, false); /* for others: this thread may leave before it ends */
 	release_waiters(log);
 	pthread_cond_broadcast(&log->cv_space);
 	log->stats.wake_ns += now_ns() - t1;
@@ -287,7 +290,7 @@ static int wait_unlock(struct log *log, uint64_t lsn, enum log_wait wait)
 		}
 		if (wait == LOG_WAIT_DURABLE && log->sync_request_lsn < lsn)
 			log->sync_request_lsn = lsn;
-		kick(log);
+		kick(log, true);
 		if (log->inflight && !log->reaping) {
 			reap(log);
 			continue;
@@ -326,7 +329,7 @@ static int reserve(struct log *log, uint64_t span)
 		    (f->len + span <= log->opt.max_batch_bytes && !(rotate && f->split_lsn)))
 			break;
 		/* Full: write it out, or finish the batch that holds it up. */
-		kick(log);
+		kick(log, false);
 		if (log->inflight && !log->reaping && f->len)
 			reap(log);
 		else if (f->len)
@@ -408,7 +411,7 @@ int log_append(struct log *log, uint64_t *out_lsn, uint16_t kind, const void *pa
 		*out_lsn = lsn;
 	/* Start the I/O now, so that it overlaps the caller's next steps. */
 	bool idle = !log->inflight;
-	kick(log);
+	kick(log, wait != LOG_WAIT_NONE); /* LATER promises a wait */
 	/* Only when nobody else waits on the log (light load): under load the
 	 * yield would hand the CPU to other writers, not to the I/O. */
 	bool started = idle && log->inflight && log->io_started && !log->io_issued &&
@@ -473,7 +476,7 @@ void log_writer_stop(struct log *log)
 		log->sync_request_lsn = log->next_lsn - 1;
 	while (!log->poisoned && (log->inflight || log->fill.len ||
 				  log->sync_request_lsn > log->durable_lsn)) {
-		kick(log);
+		kick(log, true);
 		if (log->inflight && !log->reaping)
 			reap(log);
 		else if (log->reaping)

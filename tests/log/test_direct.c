@@ -1,0 +1,162 @@
+/*
+ * test_direct.c — the io_uring backend's direct writes (log/direct.h,
+ * backend_uring.c): records that share 4 KiB blocks written direct and
+ * through the page cache in turn, and the writer lock across fork().
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "grove.h"
+#include "log/error.h"
+#include "log/log.h"
+#include "log/record.h"
+#include "log_testutil.h"
+
+static char *new_log(const struct log_options *o)
+{
+	char *dir = tu_tempdir("direct");
+	char *ld = tu_logdir(dir);
+	cr_assert_eq(log_create(ld, o), 0, "log_create: %s", log_errmsg());
+	free(ld);
+	return dir;
+}
+
+static struct log *open_log(const char *dir, const struct log_options *o)
+{
+	char *ld = tu_logdir(dir);
+	struct log *log = NULL;
+	struct log_recovery rep;
+	int err = log_open(&log, ld, o, &rep);
+	cr_assert_eq(err, 0, "log_open: %d %s", err, log_errmsg());
+	free(ld);
+	return log;
+}
+
+/* Does this process hold a descriptor opened O_DIRECT? */
+static bool has_direct_fd(void)
+{
+	DIR *d = opendir("/proc/self/fdinfo");
+	struct dirent *e;
+	bool found = false;
+	cr_assert_not_null(d);
+	while (!found && (e = readdir(d))) {
+		char path[300], line[128];
+		snprintf(path, sizeof path, "/proc/self/fdinfo/%s", e->d_name);
+		FILE *f = fopen(path, "r");
+		while (f && fgets(line, sizeof line, f)) {
+			unsigned long flags;
+			if (sscanf(line, "flags: %lo", &flags) == 1 && (flags & O_DIRECT))
+				found = true;
+		}
+		if (f)
+			fclose(f);
+	}
+	closedir(d);
+	return found;
+}
+
+static void append(struct log *log, uint64_t s, enum log_wait w)
+{
+	uint8_t buf[4096];
+	uint64_t lsn;
+	size_t n = tu_payload(buf, 16 + (size_t)(s * 389 % 3000), 0, s);
+	cr_assert_eq(log_append(log, &lsn, 1, buf, (uint32_t)n, w), 0, "%s", log_errmsg());
+	cr_assert_eq(lsn, s + 1);
+}
+
+static void check_all(const char *dir, const struct log_options *o, uint64_t n)
+{
+	struct log *log = open_log(dir, o);
+	struct log_cursor *c;
+	struct log_record_view r;
+	uint64_t s = 0;
+	int err;
+	cr_assert_eq(log_last_lsn(log), n);
+	cr_assert_eq(log_cursor_open(&c, log, 1), 0);
+	while ((err = log_cursor_next(c, &r)) == 0) {
+		uint32_t w;
+		uint64_t seq;
+		cr_assert_eq(r.lsn, s + 1);
+		cr_assert_eq(tu_payload_check(r.payload, r.payload_bytes, &w, &seq), 0,
+			     "LSN %lu is damaged", (unsigned long)r.lsn);
+		cr_assert_eq(seq, s);
+		s++;
+	}
+	cr_assert_eq(err, GROVE_ENOTFOUND, "%s", log_errmsg());
+	cr_assert_eq(s, n);
+	log_cursor_close(c);
+	log_close(log);
+}
+
+/* Durable appends go direct, the others through the page cache; records
+ * of 16 B to 3 KiB straddle blocks, so each direct write starts with
+ * bytes some earlier write (of either kind) put in its first block. */
+Test(direct, direct_and_page_cache_writes_share_blocks)
+{
+	struct log_options o = tu_small_options(GROVE_LOG_BACKEND_URING);
+	o.segment_bytes = 1 << 20;
+	char *dir = new_log(&o);
+	struct log *log = open_log(dir, &o);
+	cr_assert(has_direct_fd(), "the segment has no O_DIRECT descriptor");
+	const enum log_wait modes[] = { LOG_WAIT_DURABLE, LOG_WAIT_NONE, LOG_WAIT_DURABLE,
+					LOG_WAIT_WRITTEN, LOG_WAIT_DURABLE, LOG_WAIT_NONE,
+					LOG_WAIT_NONE };
+	uint64_t n = 2000;
+	for (uint64_t s = 0; s < n; s++)
+		append(log, s, modes[s % (sizeof modes / sizeof modes[0])]);
+	log_close(log);
+	check_all(dir, &o, n);
+	/* Appending after a reopen starts from a block read back once. */
+	log = open_log(dir, &o);
+	for (uint64_t s = n; s < n + 100; s++)
+		append(log, s, LOG_WAIT_DURABLE);
+	log_close(log);
+	check_all(dir, &o, n + 100);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* A reopen waits for the writer lock of the segment's direct descriptor
+ * (a killed writer's direct writes must land first), so a forked child
+ * must not keep the parent's: fork() points its copy elsewhere. */
+Test(direct, a_forked_child_does_not_hold_the_writer_lock)
+{
+	struct log_options o = tu_small_options(GROVE_LOG_BACKEND_URING);
+	char *dir = new_log(&o);
+	struct log *log = open_log(dir, &o);
+	cr_assert(has_direct_fd(), "the segment has no O_DIRECT descriptor");
+	append(log, 0, LOG_WAIT_DURABLE);
+	pid_t child = fork();
+	cr_assert_geq(child, 0);
+	if (child == 0) {
+		sleep(5);
+		_exit(0);
+	}
+	log_close(log);
+	double t0 = now_s();
+	log = open_log(dir, &o);
+	double took = now_s() - t0;
+	append(log, 1, LOG_WAIT_DURABLE);
+	log_close(log);
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	cr_assert_lt(took, 2.0, "the reopen waited %.1f s for the child's copy of the lock", took);
+	check_all(dir, &o, 2);
+	tu_rmtree(dir);
+	free(dir);
+}
