@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log/error.h"
+
 char *tu_tempdir(const char *tag)
 {
 	const char *base = getenv("TMPDIR");
@@ -74,6 +76,17 @@ int tu_payload_check(const void *p, size_t len, uint32_t *writer, uint64_t *seq)
 		if (b[i] != pattern(*writer, *seq, i))
 			return -1;
 	return 0;
+}
+
+char *tu_new_log(const char *tag, const struct log_options *o)
+{
+	char *dir = tu_tempdir(tag), *ld = tu_logdir(dir);
+	if (log_create(ld, o) != 0) {
+		fprintf(stderr, "log_create %s: %s\n", ld, log_errmsg());
+		abort();
+	}
+	free(ld);
+	return dir;
 }
 
 struct log_options tu_small_options(int backend)

@@ -15,6 +15,9 @@ void tu_rmtree(const char *path);
 void tu_copytree(const char *src, const char *dst);
 /* "<dir>/log" (malloc'd) */
 char *tu_logdir(const char *dir);
+/* A fresh directory (tu_tempdir) holding a new log at tu_logdir; aborts
+ * with the log's message if log_create fails. */
+char *tu_new_log(const char *tag, const struct log_options *o);
 
 /* The deterministic payload of (writer, seq): `len` bytes whose first 16
  * hold writer and seq and the rest a pattern derived from them, so any

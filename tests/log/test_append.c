@@ -44,11 +44,7 @@ static struct log *open_log(const char *dir, const struct log_options *o,
 
 static char *new_log(const struct log_options *o)
 {
-	char *dir = tu_tempdir("log");
-	char *ld = tu_logdir(dir);
-	cr_assert_eq(log_create(ld, o), 0, "log_create: %s", log_errmsg());
-	free(ld);
-	return dir;
+	return tu_new_log("log", o);
 }
 
 static void append_seq(struct log *log, uint64_t from, uint64_t to, enum log_wait w)

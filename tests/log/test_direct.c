@@ -22,11 +22,7 @@
 
 static char *new_log(const struct log_options *o)
 {
-	char *dir = tu_tempdir("direct");
-	char *ld = tu_logdir(dir);
-	cr_assert_eq(log_create(ld, o), 0, "log_create: %s", log_errmsg());
-	free(ld);
-	return dir;
+	return tu_new_log("direct", o);
 }
 
 static struct log *open_log(const char *dir, const struct log_options *o)
