@@ -351,3 +351,39 @@ Test(mutate, params_must_be_a_json_object_and_errors_say_where)
 	cr_assert_eq(grove_entity_json(&e, db, &t, "node:Person", "Escaped"), 0);
 	grove_free(e);
 }
+
+/* A single String @key's id is its text, read straight from the packed
+ * slot (mutate_stmt.c string_key_id): every msgpack string header (fixstr,
+ * str8, str16), a multibyte and an empty-looking key, each then found by
+ * its id and updated in place by a second insert. */
+Test(mutate, string_keys_of_every_length_are_their_own_ids)
+{
+	static const size_t lens[] = { 1, 31, 32, 255, 256, 400 };
+	grove_target t = { NULL, NULL };
+	for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+		char key[512], params[600], *r, *e;
+		memset(key, 'k', lens[i]);
+		key[lens[i]] = '\0';
+		key[0] = (char)('a' + i);
+		snprintf(params, sizeof params, "{\"n\":\"%s\",\"a\":%zu}", key, i);
+		grove_free(mutate(NULL, "add", params, 0));
+		cr_assert_eq(grove_entity_json(&e, db, &t, "node:Person", key), 0, "%zu: %s", lens[i],
+			     grove_errmsg(db));
+		grove_free(e);
+		snprintf(params, sizeof params, "{\"n\":\"%s\",\"a\":%zu}", key, 100 + i);
+		r = mutate(NULL, "add", params, 0);
+		grove_free(r);
+		cr_assert_eq(grove_entity_json(&e, db, &t, "node:Person", key), 0);
+		char want[32];
+		snprintf(want, sizeof want, "\"age\":%zu", 100 + i);
+		cr_assert(strstr(e, want), "%zu: %s", lens[i], e);
+		grove_free(e);
+	}
+	grove_free(mutate(NULL, "add", "{\"n\":\"\\u00e9t\\u00e9 \\\"q\\\"\",\"a\":7}", 0));
+	char *e;
+	cr_assert_eq(grove_entity_json(&e, db, &t, "node:Person", "\xc3\xa9t\xc3\xa9 \"q\""), 0, "%s",
+		     grove_errmsg(db));
+	cr_assert(strstr(e, "\"age\":7"), "%s", e);
+	grove_free(e);
+	cr_assert_eq(gt_count(db, NULL, NULL, "node:Person"), 2 + 6 + 1);
+}
