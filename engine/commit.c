@@ -162,7 +162,7 @@ static int read_branch(struct read_at *r, grove_db *db, const char *branch, bool
 	uint64_t txnid = mdb_txn_id(r->txn), durable = log_durable_lsn(db->log);
 	int err;
 
-	if (fence && last_read_get(r, db, branch, txnid, durable))
+	if (fence ? last_read_get(r, db, branch, txnid, durable) : newest_get(r, db, branch, txnid))
 		return 0;
 	if ((err = open_branch(r, db, branch, fence, durable)) < 0)
 		return err;

@@ -124,6 +124,8 @@ void db_free(grove_db *db)
 	seq_destroy(&db->seq);
 	pthread_mutex_destroy(&db->ns_mu);
 	pthread_mutex_destroy(&db->locks_mu);
+	newest_free(db);
+	pthread_mutex_destroy(&db->newest_mu);
 	db_branch_locks_free(db);
 	if (db->lock_fd >= 0)
 		close(db->lock_fd); /* releases the flock */
@@ -141,6 +143,7 @@ static grove_db *db_new(const char *dir, const grove_options *opts)
 	db->lock_fd = -1;
 	pthread_mutex_init(&db->ns_mu, NULL);
 	pthread_mutex_init(&db->locks_mu, NULL);
+	pthread_mutex_init(&db->newest_mu, NULL);
 	seq_init(&db->seq, 0);
 	if (!(db->dir = strdup(dir)) || schema_hist_new(&db->hist) < 0) {
 		db_free(db);

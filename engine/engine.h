@@ -45,6 +45,19 @@ int read_at_open(struct read_at *r, grove_db *db, const grove_target *target);
 int read_at_open_newest(struct read_at *r, grove_db *db, const grove_target *target);
 void read_at_close(struct read_at *r);
 
+/* engine/newest.c: the apply of an effect event on `branch` notes, inside
+ * its write transaction, the branch's newest state (NULL: not noted), and
+ * publishes it once the transaction has committed (else frees it); a
+ * writer's plan on that very snapshot (read_at_open_newest) then takes it
+ * instead of reading it again.  newest_get: 1 and r's head, chain,
+ * catalog and branch set when it applies to `txnid`. */
+struct newest_snap;
+struct newest_snap *newest_note(grove_db *db, MDB_txn *wtxn, const char *branch,
+				size_t branch_len);
+void newest_publish(grove_db *db, struct newest_snap *n);
+bool newest_get(struct read_at *r, grove_db *db, const char *branch, uint64_t txnid);
+void newest_free(grove_db *db);
+
 struct jsonw;
 struct msgpack_object;
 

@@ -92,11 +92,18 @@ static int apply_txn(struct grove_db *db, uint64_t lsn, const struct event *ev,
 		mdb_txn_abort(txn);
 		return err;
 	}
+	struct newest_snap *next = NULL; /* the next plan's snapshot, resolved while the disk works */
+	if (ev->kind == EVENT_MUTATION || ev->kind == EVENT_LOAD_CHUNK || ev->kind == EVENT_MERGE)
+		next = newest_note(db, txn, (const char *)ev->branch.ptr, ev->branch.len);
 	/* Readers must learn of this LSN before any snapshot can hold it. */
 	atomic_store(&db->seq.visible_lsn, lsn);
 	int rc = mdb_txn_commit(txn);
-	if (rc)
+	if (rc) {
+		free(next);
 		return views_error(rc, "committing an apply");
+	}
+	if (next)
+		newest_publish(db, next);
 	FAILPOINT("apply.committed"); /* visible in LMDB, applied_lsn not yet moved */
 	if (fx != first)
 		views_writeback_start(db->views); /* a huge apply: disk, start now */
