@@ -92,7 +92,9 @@ static int apply_txn(struct grove_db *db, uint64_t lsn, const struct event *ev,
 		mdb_txn_abort(txn);
 		return err;
 	}
-	struct newest_snap *next = NULL; /* the next plan's snapshot, resolved while the disk works */
+	/* The next plan's snapshot, resolved here while this record's write
+	 * (when this append started one) is in flight: engine/newest.c. */
+	struct newest_snap *next = NULL;
 	if (ev->kind == EVENT_MUTATION || ev->kind == EVENT_LOAD_CHUNK || ev->kind == EVENT_MERGE)
 		next = newest_note(db, txn, (const char *)ev->branch.ptr, ev->branch.len);
 	/* Readers must learn of this LSN before any snapshot can hold it. */

@@ -243,9 +243,9 @@ static int resolve_new(uint64_t *out, MDB_txn *txn, struct views *v, struct appl
 {
 	int err;
 
-	if (id_len > LAYERED_KEY_MAX - 4)
+	if (id_len > VIEWS_ID_MAX)
 		return log_error(GROVE_ETOOBIG, "an id of %u bytes exceeds the limit of %u bytes",
-				 id_len, LAYERED_KEY_MAX - 4);
+				 id_len, VIEWS_ID_MAX);
 	if (s->ids_new_only) {
 		/* Not cached means new: find or add it in one probe. */
 		err = id_cache_claim(out, &s->ids, type, id, id_len, *next);
@@ -627,7 +627,7 @@ int views_id_lookup(uint64_t *out, MDB_txn *txn, const struct views *v, uint32_t
 		    const void *id, uint32_t id_len)
 {
 	uint8_t k[4 + LAYERED_KEY_MAX];
-	if (id_len > LAYERED_KEY_MAX - 4)
+	if (id_len > VIEWS_ID_MAX)
 		return GROVE_ENOTFOUND;
 	be32(k, type);
 	memcpy(k + 4, id, id_len);

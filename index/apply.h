@@ -10,6 +10,7 @@
 #include <lmdb.h>
 #include <stdint.h>
 
+#include "index/layered.h"
 #include "index/views.h"
 #include "lang/catalog.h"
 #include "log/event.h"
@@ -52,6 +53,11 @@ extern uint32_t views_apply_part_effects;
 
 /* Drop apply.c's per-event id cache (views_close does). */
 void views_apply_cache_free(struct views *v);
+
+/* The longest user id the id map holds (its key is type u32 | id).  A
+ * write planning a longer one must refuse it before it is logged: the
+ * apply could only fail, and a failure past the log poisons the handle. */
+#define VIEWS_ID_MAX (LAYERED_KEY_MAX - 4)
 
 /* Internal entity id of (type, id) in the global id map, or ENOTFOUND. */
 int views_id_lookup(uint64_t *out, MDB_txn *txn, const struct views *v, uint32_t type,

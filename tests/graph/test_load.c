@@ -264,3 +264,27 @@ Test(load, a_load_applied_in_parts_is_whole)
 	gt_rmtree(gdir);
 	free(gdir);
 }
+
+/* The same limit for a load: the line is named, nothing is written, the
+ * handle goes on. */
+Test(load, an_overlong_key_is_refused_with_its_line)
+{
+	char *gdir = gt_dir("load-longkey");
+	grove_db *g = gt_init(gdir, NULL);
+	char rows[2048], key[600];
+	memset(key, 'y', 600);
+	key[599] = '\0';
+	snprintf(rows, sizeof rows,
+		 "{\"type\":\"Person\",\"data\":{\"name\":\"ok\"}}\n"
+		 "{\"type\":\"Person\",\"data\":{\"name\":\"%s\"}}\n", key);
+	cr_assert_eq(gt_load(g, NULL, GROVE_LOAD_APPEND, rows, NULL), GROVE_ETOOBIG);
+	cr_assert(strstr(grove_errmsg(g), "an id of 599 bytes exceeds the limit of 507 bytes (record 2, line 2)"),
+		  "%s", grove_errmsg(g));
+	cr_assert_eq(gt_count(g, NULL, NULL, "node:Person"), 0);
+	cr_assert_eq(gt_load(g, NULL, GROVE_LOAD_APPEND, "{\"type\":\"Person\",\"data\":{\"name\":\"ok\"}}\n", NULL), 0,
+		     "%s", grove_errmsg(g));
+	cr_assert_eq(gt_count(g, NULL, NULL, "node:Person"), 1);
+	grove_close(g);
+	gt_rmtree(gdir);
+	free(gdir);
+}
