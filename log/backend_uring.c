@@ -11,7 +11,9 @@
  * synchronously with a linked write + fdatasync.
  *
  * A RWF_DSYNC batch goes to the segment's O_DIRECT descriptor when it has
- * one: the whole 4 KiB blocks it touches are written from an aligned copy
+ * one and the starting thread waits for it (log_io.own: the request is
+ * issued inline, and its completion is that thread's task work): the
+ * whole 4 KiB blocks it touches are written from an aligned copy
  * (the bytes before it in its first block from the block this backend
  * wrote last, else read back once; zeros after it).  Through the page
  * cache, a synced write is a copy and then a writeback and a flush that
