@@ -126,6 +126,8 @@ void db_free(grove_db *db)
 	pthread_mutex_destroy(&db->locks_mu);
 	newest_free(db);
 	pthread_mutex_destroy(&db->newest_mu);
+	engine_validators_free(db);
+	pthread_mutex_destroy(&db->validators_mu);
 	db_branch_locks_free(db);
 	if (db->lock_fd >= 0)
 		close(db->lock_fd); /* releases the flock */
@@ -144,6 +146,7 @@ static grove_db *db_new(const char *dir, const grove_options *opts)
 	pthread_mutex_init(&db->ns_mu, NULL);
 	pthread_mutex_init(&db->locks_mu, NULL);
 	pthread_mutex_init(&db->newest_mu, NULL);
+	pthread_mutex_init(&db->validators_mu, NULL);
 	seq_init(&db->seq, 0);
 	if (!(db->dir = strdup(dir)) || schema_hist_new(&db->hist) < 0) {
 		db_free(db);

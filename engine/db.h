@@ -40,6 +40,8 @@ struct grove_db {
 	pthread_mutex_t ns_mu;       /* branch create/delete: the name space   */
 	pthread_mutex_t locks_mu;    /* guards `locks`                         */
 	struct branch_lock *_Atomic locks; /* one writer per branch (branch_lock.c) */
+	pthread_mutex_t validators_mu; /* guards `validators`                  */
+	struct validator_entry *validators; /* compiled, by type (validators.c) */
 	pthread_mutex_t newest_mu;   /* guards `newest`                        */
 	struct newest_snap *newest;  /* a writer's next snapshot (newest.c)    */
 	/* Handles of this process on this graph share this object (LMDB must

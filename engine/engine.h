@@ -51,6 +51,15 @@ void read_at_close(struct read_at *r);
  * writer's plan on that very snapshot (read_at_open_newest) then takes it
  * instead of reading it again.  newest_get: 1 and r's head, chain,
  * catalog and branch set when it applies to `txnid`. */
+/* engine/validators.c: type t's compiled validator (value.h), made on
+ * first use and kept until the handle closes; NULL with *err set when
+ * its @check patterns do not compile. */
+struct value_validator;
+struct value_error;
+const struct value_validator *engine_validator(grove_db *db, const struct lang_cat_type *t,
+					       struct value_error *err);
+void engine_validators_free(grove_db *db);
+
 struct newest_snap;
 struct newest_snap *newest_note(grove_db *db, MDB_txn *wtxn, const char *branch,
 				size_t branch_len);

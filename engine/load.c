@@ -50,8 +50,7 @@ int load_plan_init(struct load_plan *p, grove_db *db, int mode, int strict)
 	msgpack_sbuffer_init(&p->scratch);
 	p->present = calloc(ntypes, sizeof *p->present);
 	p->validators = calloc(ntypes, sizeof *p->validators);
-	p->validator_ready = calloc(ntypes, sizeof *p->validator_ready);
-	if (!p->present || !p->validators || !p->validator_ready) {
+	if (!p->present || !p->validators) {
 		load_plan_free(p);
 		return db_error(db, -ENOMEM, "out of memory");
 	}
@@ -60,20 +59,15 @@ int load_plan_init(struct load_plan *p, grove_db *db, int mode, int strict)
 
 void load_plan_free(struct load_plan *p)
 {
-	uint32_t ntypes = p->db->cat->next_type_id + 1;
 	for (size_t i = 0; i < p->nitems; i++)
 		free(p->items[i].row);
 	for (size_t i = 0; i < p->ndel_rows; i++)
 		free(p->del_rows[i]);
-	for (uint32_t i = 0; p->validator_ready && i < ntypes; i++)
-		if (p->validator_ready[i])
-			value_validator_fini(&p->validators[i]);
 	free(p->items);
 	free(p->del_rows);
 	free(p->fx);
 	free(p->present);
 	free(p->validators);
-	free(p->validator_ready);
 	idset_free(&p->input);
 	idset_free(&p->deleted);
 	idset_free(&p->legacy);
@@ -83,14 +77,11 @@ void load_plan_free(struct load_plan *p)
 	plan_clear(p);
 }
 
-static struct value_validator *validator(struct load_plan *p, const struct lang_cat_type *t)
+static const struct value_validator *validator(struct load_plan *p, const struct lang_cat_type *t)
 {
-	if (!p->validator_ready[t->id]) {
-		if (value_validator_init(&p->validators[t->id], t, &p->verr) < 0)
-			return NULL;
-		p->validator_ready[t->id] = true;
-	}
-	return &p->validators[t->id];
+	if (!p->validators[t->id])
+		p->validators[t->id] = engine_validator(p->db, t, &p->verr);
+	return p->validators[t->id];
 }
 
 /* A fresh ULID for an entity without an id: time from the clock, the
@@ -112,7 +103,7 @@ static int fresh_id(void *arg, char *out)
  * endpoints) into it. */
 static int adopt_row(struct load_plan *p, struct load_item *it, msgpack_sbuffer *sb)
 {
-	struct value_validator *v = validator(p, it->t);
+	const struct value_validator *v = validator(p, it->t);
 	struct value_row row;
 	msgpack_unpacked up;
 	size_t off = 0;

@@ -44,8 +44,8 @@ struct load_plan {
 	struct idset known;              /* (type, id) -> exists on the branch
 					  * (1) or not (0): endpoint checks  */
 	bool *present;                   /* by type id: the input has rows  */
-	struct value_validator *validators; /* by type id, lazily           */
-	bool *validator_ready;
+	const struct value_validator **validators; /* by type id, lazily
+					  * (engine_validator)              */
 	struct event_effect *fx;
 	size_t nfx, capfx;
 	uint8_t **del_rows;              /* [id] rows of delete effects     */

@@ -368,3 +368,34 @@ Test(schema_apply, writes_planned_before_an_apply_never_poison_the_handle, .time
 	gt_rmtree(dir);
 	free(dir);
 }
+
+/* A type's compiled @check patterns are kept for the handle's life
+ * (engine/validators.c): each type keeps its own, many mutations in. */
+Test(schema, check_patterns_are_kept_per_type)
+{
+	static const char pg[] = "node P {\n    name: String @key\n    code: String?\n"
+				 "    @check(code, \"^[a-z]+$\")\n}\n"
+				 "node Q {\n    name: String @key\n    code: String?\n"
+				 "    @check(code, \"^[0-9]+$\")\n}\n";
+	static const char q[] = "query p($n: String, $c: String) { insert P { name: $n, code: $c } }\n"
+				"query q($n: String, $c: String) { insert Q { name: $n, code: $c } }\n";
+	char *dir = gt_dir("schema-check"), *out = NULL, params[96];
+	grove_db *db = gt_init(dir, pg);
+	for (int i = 0; i < 20; i++) {
+		snprintf(params, sizeof params, "{\"n\":\"a%d\",\"c\":\"abc\"}", i);
+		cr_assert_eq(grove_mutate_json(&out, db, NULL, q, "p", params), 0, "%s", grove_errmsg(db));
+		grove_free(out);
+	}
+	cr_assert_eq(grove_mutate_json(&out, db, NULL, q, "p", "{\"n\":\"x\",\"c\":\"123\"}"), GROVE_EINVAL);
+	cr_assert(strstr(grove_errmsg(db), "@check"), "%s", grove_errmsg(db));
+	cr_assert_eq(grove_mutate_json(&out, db, NULL, q, "q", "{\"n\":\"y\",\"c\":\"123\"}"), 0, "%s",
+		     grove_errmsg(db));
+	grove_free(out);
+	cr_assert_eq(grove_mutate_json(&out, db, NULL, q, "q", "{\"n\":\"z\",\"c\":\"abc\"}"), GROVE_EINVAL);
+	cr_assert(strstr(grove_errmsg(db), "@check"), "%s", grove_errmsg(db));
+	cr_assert_eq(gt_count(db, NULL, NULL, "node:P"), 20);
+	cr_assert_eq(gt_count(db, NULL, NULL, "node:Q"), 1);
+	grove_close(db);
+	gt_rmtree(dir);
+	free(dir);
+}
