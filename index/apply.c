@@ -526,6 +526,26 @@ static int open_branch(struct apply_branch *b, char *name, MDB_txn *txn, struct 
 	return 0;
 }
 
+/* Effects ahead of the one applied whose ids are fetched into the cache. */
+#define PREFETCH_EFFECTS 8u
+
+/* Start fetching the id cache slots effect fx will look up. */
+static void prefetch_ids(const struct id_cache *c, const struct lang_catalog *cat,
+			 const struct event_effect *fx)
+{
+	bool edge = fx->op == EFFECT_PUT_EDGE, del = fx->op == EFFECT_DELETE_EDGE ||
+						     fx->op == EFFECT_DELETE_NODE;
+	const struct lang_cat_type *t;
+	struct row_ids r;
+	if (del || row_ids(&r, fx->row.ptr, fx->row.len, edge) < 0)
+		return;
+	id_cache_prefetch(c, fx->type_id, r.id, r.id_len);
+	if (edge && (t = type_of(cat, fx->type_id, true)) != NULL) {
+		id_cache_prefetch(c, t->from_id, r.src, r.src_len);
+		id_cache_prefetch(c, t->to_id, r.dst, r.dst_len);
+	}
+}
+
 static int apply_all(MDB_txn *txn, struct views *v, const struct lang_catalog *cat,
 		     struct apply_branch *b, uint64_t lsn, const struct event_effect *fx, uint32_t n)
 {
@@ -533,8 +553,11 @@ static int apply_all(MDB_txn *txn, struct views *v, const struct lang_catalog *c
 	if (!(b->s = state_of(v, txn, lsn, &err)))
 		return err;
 	reserve(b->s, n);
-	for (uint32_t i = 0; i < n && !err; i++)
+	for (uint32_t i = 0; i < n && !err; i++) {
+		if (i + PREFETCH_EFFECTS < n)
+			prefetch_ids(&b->s->ids, cat, &fx[i + PREFETCH_EFFECTS]);
 		err = apply_effect(txn, v, cat, b, lsn, &fx[i]);
+	}
 	if (err) {
 		for (int i = 0; i < NBATCHES; i++)
 			put_batch_clear(&b->s->b[i]);

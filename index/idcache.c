@@ -45,6 +45,12 @@ bool id_cache_get(uint64_t *e, const struct id_cache *c, uint32_t type, const ui
 	return s->h != 0;
 }
 
+void id_cache_prefetch(const struct id_cache *c, uint32_t type, const uint8_t *id, uint32_t len)
+{
+	if (c->cap)
+		__builtin_prefetch(&c->slots[id_hash(type, id, len) & (c->cap - 1)]);
+}
+
 static int grow(struct id_cache *c, size_t cap)
 {
 	struct id_slot *old = c->slots, *slots = calloc(cap, sizeof *slots);

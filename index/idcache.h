@@ -36,6 +36,12 @@ int id_cache_put(struct id_cache *c, uint32_t type, const uint8_t *id, uint32_t 
 int id_cache_claim(uint64_t *e, struct id_cache *c, uint32_t type, const uint8_t *id,
 		   uint32_t len, uint64_t fresh);
 
+/* Start fetching the slot where (type, id) is or would go into the CPU
+ * cache: an apply step calls it some effects ahead of the lookup, whose
+ * probe would otherwise wait on memory (the table of a big event is far
+ * larger than the caches). */
+void id_cache_prefetch(const struct id_cache *c, uint32_t type, const uint8_t *id, uint32_t len);
+
 /* Make room for n more entries at once (a hint: -ENOMEM is harmless). */
 int id_cache_reserve(struct id_cache *c, size_t n);
 
