@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "engine/jsonl.h"
+#include "engine/load_feed.h"
 #include "engine/load.h"
 #include "index/apply.h"
 #include "log/error.h"
@@ -15,13 +17,13 @@
 #define LOAD_CHUNK_BYTES (4u << 20)    /* effect bytes per log record */
 #define LOAD_PROGRESS_EVERY 65536u
 
-static int read_records(struct load_plan *p, struct jsonl_reader *r, const grove_load_options *o)
+static int read_records(struct load_plan *p, struct load_feed *r, const grove_load_options *o)
 {
 	struct jsonl_record rec;
 	uint64_t n = 0;
 	int err;
 
-	while ((err = jsonl_reader_next(&rec, r, &p->verr)) == 0) {
+	while ((err = load_feed_next(&rec, r, &p->verr)) == 0) {
 		err = rec.kind == JSONL_NODE ? load_add_node(p, &rec) : load_add_edge(p, &rec);
 		if (err < 0)
 			return err;
@@ -84,7 +86,7 @@ static int chunk_events(struct event **out, uint32_t *n, struct load_plan *p, co
 }
 
 static int plan_and_commit(grove_load_result *out, grove_db *db, const grove_load_options *o,
-			   const char *branch, struct jsonl_reader *r)
+			   const char *branch, struct load_feed *r)
 {
 	grove_target t = { branch, NULL };
 	struct load_plan p;
@@ -115,7 +117,7 @@ static int plan_and_commit(grove_load_result *out, grove_db *db, const grove_loa
 }
 
 static int run(grove_load_result *out, grove_db *db, const grove_load_options *o,
-	       struct jsonl_reader *r)
+	       struct load_feed *r)
 {
 	const char *branch = o->branch && *o->branch ? o->branch : MAIN_BRANCH;
 	struct branch_lock *bl;
@@ -138,6 +140,18 @@ static int run(grove_load_result *out, grove_db *db, const grove_load_options *o
 	return err < 0 ? db_writer_settle(db, err) : err;
 }
 
+/* run() on the records of r, read ahead on a second thread if `ahead`. */
+static int run_fed(grove_load_result *out, grove_db *db, const grove_load_options *o,
+		   struct jsonl_reader *r, bool ahead)
+{
+	struct load_feed *f;
+	if (load_feed_open(&f, r, ahead) < 0)
+		return db_error(db, -ENOMEM, "out of memory");
+	int err = run(out, db, o, f);
+	load_feed_close(f);
+	return err;
+}
+
 int grove_load(grove_load_result *out, grove_db *db, const grove_load_options *opts,
 	       const char *jsonl, size_t len)
 {
@@ -148,7 +162,7 @@ int grove_load(grove_load_result *out, grove_db *db, const grove_load_options *o
 	jo.strict = opts->strict;
 	if ((err = jsonl_reader_open_buffer(&r, db->cat, jsonl, len, &jo)) < 0)
 		return db_error(db, err, "cannot read the load input");
-	err = run(out, db, opts, r);
+	err = run_fed(out, db, opts, r, true);
 	jsonl_reader_close(r);
 	return err;
 }
@@ -168,7 +182,8 @@ int grove_load_file(grove_load_result *out, grove_db *db, const grove_load_optio
 		fclose(f);
 		return db_error(db, err, "cannot read %s", path);
 	}
-	err = run(out, db, opts, r);
+	struct stat st;
+	err = run_fed(out, db, opts, r, fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode));
 	jsonl_reader_close(r);
 	fclose(f);
 	return err;
