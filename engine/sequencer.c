@@ -75,11 +75,11 @@ static int apply_txn(struct grove_db *db, uint64_t lsn, const struct event *ev,
 	int err;
 	if ((err = views_write_begin(&txn, db->views)) < 0)
 		return err;
-	uint32_t part = views_apply_part_effects;
-	while (!err && n > part) {
-		err = views_apply_effects(txn, db->views, db->cat, lsn, ev, fx, part);
-		fx += part;
-		n -= part;
+	uint32_t head = views_apply_head(n);
+	if (head) {
+		err = views_apply_parts(txn, db->views, db->cat, lsn, ev, fx, head);
+		fx += head;
+		n -= head;
 		FAILPOINT("apply.between_parts");
 	}
 	FAILPOINT("apply.begin");

@@ -9,6 +9,7 @@
  * copying them.
  */
 #include "index/apply.h"
+#include "index/apply_int.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -102,15 +103,16 @@ static int row_ids(struct row_ids *r, const uint8_t *row, size_t n, bool edge)
  * the puts it defers to its end (putbatch.h).  One per views (writers
  * apply one event at a time); the cache lives as long as one event, whose
  * parts may be applied in several transactions. */
-enum { B_IDMAP, B_NAMES, B_ROWS, B_ADJ, B_PIDX, B_CHG, NBATCHES };
-
 struct apply_state {
 	uint64_t lsn;               /* the event the cache belongs to (0: none) */
 	struct id_cache ids;
 	/* The id map was empty when the event began and every id the event
 	 * created since is cached: an id not cached does not exist. */
 	bool ids_new_only;
-	struct put_batch b[NBATCHES];
+	/* Two sets of batches, so that one part's puts can be gathered while
+	 * the other's are written (apply_parts.c); b is the one filled. */
+	struct put_batch sets[2][NBATCHES];
+	struct put_batch *b;
 	uint8_t *old;               /* copy of the old row of an effect */
 	size_t old_cap;
 };
@@ -129,12 +131,16 @@ static struct apply_state *state_of(struct views *v, MDB_txn *txn, uint64_t lsn,
 			*err = log_error(-ENOMEM, "out of memory");
 			return NULL;
 		}
-		put_batch_init(&s->b[B_IDMAP], v->ids, "id map");
-		put_batch_init(&s->b[B_NAMES], v->names, "name map");
-		put_batch_init(&s->b[B_ROWS], v->rows, "rows");
-		put_batch_init(&s->b[B_ADJ], v->adj, "adjacency");
-		put_batch_init(&s->b[B_PIDX], v->pidx, "property index");
-		put_batch_init(&s->b[B_CHG], v->chg, "changes");
+		for (int k = 0; k < 2; k++) {
+			struct put_batch *b = s->sets[k];
+			put_batch_init(&b[B_IDMAP], v->ids, "id map");
+			put_batch_init(&b[B_NAMES], v->names, "name map");
+			put_batch_init(&b[B_ROWS], v->rows, "rows");
+			put_batch_init(&b[B_ADJ], v->adj, "adjacency");
+			put_batch_init(&b[B_PIDX], v->pidx, "property index");
+			put_batch_init(&b[B_CHG], v->chg, "changes");
+		}
+		s->b = s->sets[0];
 	}
 	if (s->lsn != lsn) {
 		MDB_stat st;
@@ -164,10 +170,11 @@ static void state_end(struct views *v)
 		return;
 	id_cache_clear(&s->ids);
 	s->lsn = 0;
-	for (int i = 0; i < NBATCHES; i++) {
-		put_batch_clear(&s->b[i]);
-		trim(&s->b[i]);
-	}
+	for (int k = 0; k < 2; k++)
+		for (int i = 0; i < NBATCHES; i++) {
+			put_batch_clear(&s->sets[k][i]);
+			trim(&s->sets[k][i]);
+		}
 	if (s->old_cap > APPLY_KEEP_BYTES) {
 		free(s->old);
 		s->old = NULL;
@@ -181,8 +188,9 @@ void views_apply_cache_free(struct views *v)
 	if (!s)
 		return;
 	id_cache_clear(&s->ids);
-	for (int i = 0; i < NBATCHES; i++)
-		put_batch_free(&s->b[i]);
+	for (int k = 0; k < 2; k++)
+		for (int i = 0; i < NBATCHES; i++)
+			put_batch_free(&s->sets[k][i]);
 	free(s->old);
 	free(s);
 	v->apply_cache = NULL;
@@ -202,15 +210,35 @@ static void reserve(struct apply_state *s, uint32_t n)
 					(size_t)n * guess[i].per_effect * guess[i].bytes);
 }
 
-static int flush_all(MDB_txn *txn, struct apply_state *s)
+void apply_discard(struct put_batch *set)
+{
+	for (int i = 0; i < NBATCHES; i++)
+		put_batch_clear(&set[i]);
+}
+
+void apply_discard_all(struct apply_branch *b)
+{
+	apply_discard(b->s->sets[0]);
+	apply_discard(b->s->sets[1]);
+}
+
+int apply_flush(MDB_txn *txn, struct views *v, struct put_batch *set, uint64_t next_id)
 {
 	int err = 0;
 	for (int i = 0; i < NBATCHES; i++) {
-		int e = put_batch_flush(&s->b[i], txn);
+		int e = put_batch_flush(&set[i], txn);
 		if (!err)
 			err = e;
 	}
-	return err;
+	return err < 0 ? err : meta_put_u64(txn, v, "next_id", next_id);
+}
+
+struct put_batch *apply_switch(struct apply_branch *b)
+{
+	struct apply_state *s = b->s;
+	struct put_batch *built = s->b;
+	s->b = built == s->sets[0] ? s->sets[1] : s->sets[0];
+	return built;
 }
 
 /* Record new entity e = (type, id): batched when the cache holds it (so
@@ -239,7 +267,8 @@ static int new_id(MDB_txn *txn, struct views *v, struct apply_state *s, uint32_t
 /* The internal id of (type, id), made if there is none: 1 and a new id
  * taken from *next, else 0. */
 static int resolve_new(uint64_t *out, MDB_txn *txn, struct views *v, struct apply_state *s,
-		       uint32_t type, const uint8_t *id, uint32_t id_len, uint64_t *next)
+		       uint32_t type, const uint8_t *id, uint32_t id_len, uint64_t *next,
+		       bool no_txn)
 {
 	int err;
 
@@ -249,6 +278,11 @@ static int resolve_new(uint64_t *out, MDB_txn *txn, struct views *v, struct appl
 	if (s->ids_new_only) {
 		/* Not cached means new: find or add it in one probe. */
 		err = id_cache_claim(out, &s->ids, type, id, id_len, *next);
+		/* Seen before (its old row is in the views) or not cached (its
+		 * id goes straight to the map): the views are needed.  The
+		 * claim changed nothing in either case. */
+		if (no_txn && err != 1)
+			return APPLY_NEED_TXN;
 		if (err == 0)
 			return 0;
 		if (err < 0)
@@ -279,14 +313,6 @@ static int resolve(uint64_t *out, MDB_txn *txn, struct views *v, struct apply_st
 		(void)id_cache_put(&s->ids, type, id, id_len, *out); /* best effort */
 	return err;
 }
-
-struct apply_branch {
-	const char *name;
-	struct apply_state *s;
-	struct branch_rec rec;
-	struct layer_chain chain;   /* the branch as of before this event */
-	uint64_t next_id;           /* meta "next_id", written back once  */
-};
 
 /* Adjacency entry of edge `e` at node `node` in direction `dir`. */
 static int adj_write(struct apply_branch *b, uint32_t etype, uint8_t dir, uint64_t node,
@@ -400,8 +426,15 @@ static int apply_effect(MDB_txn *txn, struct views *v, const struct lang_catalog
 				 edge ? "edge" : "node", fx->type_id);
 	if (row_ids(&r, fx->row.ptr, fx->row.len, edge && !del) < 0)
 		return log_error(GROVE_ECORRUPT, "an effect row of type %u is malformed", fx->type_id);
+	/* Without the transaction only new entities can be applied: their
+	 * ids resolve from the cache, and they have no old row. */
+	if (b->no_txn && (del || !b->s->ids_new_only))
+		return APPLY_NEED_TXN;
 	err = del ? resolve(&e, txn, v, b->s, fx->type_id, r.id, r.id_len, false)
-		  : resolve_new(&e, txn, v, b->s, fx->type_id, r.id, r.id_len, &b->next_id);
+		  : resolve_new(&e, txn, v, b->s, fx->type_id, r.id, r.id_len, &b->next_id,
+				b->no_txn);
+	if (err == APPLY_NEED_TXN)
+		return err;
 	if (err == GROVE_ENOTFOUND)
 		return 0; /* deleting what never existed changes nothing */
 	if (err < 0)
@@ -506,11 +539,11 @@ static int branch_create(MDB_txn *txn, struct views *v, uint64_t lsn, const stru
 	return branch_put(txn, v, name, &b);
 }
 
-/* The branch an effect event writes, as of before the event. */
-static int open_branch(struct apply_branch *b, char *name, MDB_txn *txn, struct views *v,
-		       uint64_t lsn, const struct event *ev)
+int apply_begin(struct apply_branch *b, char *name, MDB_txn *txn, struct views *v,
+		uint64_t lsn, const struct event *ev)
 {
 	int err;
+	memset(b, 0, sizeof *b);
 	copy_bytes(name, BRANCH_NAME_MAX + 1, ev->branch);
 	b->name = name;
 	if ((err = branch_get(&b->rec, txn, v, name)) < 0)
@@ -523,7 +556,7 @@ static int open_branch(struct apply_branch *b, char *name, MDB_txn *txn, struct 
 		return err;
 	if (!b->next_id)
 		b->next_id = 1;
-	return 0;
+	return (b->s = state_of(v, txn, lsn, &err)) ? 0 : err;
 }
 
 /* Effects ahead of the one applied whose ids are fetched into the cache. */
@@ -546,36 +579,34 @@ static void prefetch_ids(const struct id_cache *c, const struct lang_catalog *ca
 	}
 }
 
+int apply_build(MDB_txn *txn, struct views *v, const struct lang_catalog *cat,
+		struct apply_branch *b, uint64_t lsn, const struct event_effect *fx, uint32_t n,
+		uint32_t *done)
+{
+	int err = 0;
+	if (*done == 0)
+		reserve(b->s, n);
+	for (uint32_t i = *done; i < n; i++) {
+		if (i + PREFETCH_EFFECTS < n)
+			prefetch_ids(&b->s->ids, cat, &fx[i + PREFETCH_EFFECTS]);
+		if ((err = apply_effect(txn, v, cat, b, lsn, &fx[i])) != 0)
+			return err;
+		*done = i + 1;
+	}
+	return 0;
+}
+
+/* Apply effects [0, n) in one part, in the caller. */
 static int apply_all(MDB_txn *txn, struct views *v, const struct lang_catalog *cat,
 		     struct apply_branch *b, uint64_t lsn, const struct event_effect *fx, uint32_t n)
 {
-	int err = 0;
-	if (!(b->s = state_of(v, txn, lsn, &err)))
-		return err;
-	reserve(b->s, n);
-	for (uint32_t i = 0; i < n && !err; i++) {
-		if (i + PREFETCH_EFFECTS < n)
-			prefetch_ids(&b->s->ids, cat, &fx[i + PREFETCH_EFFECTS]);
-		err = apply_effect(txn, v, cat, b, lsn, &fx[i]);
-	}
+	uint32_t done = 0;
+	int err = apply_build(txn, v, cat, b, lsn, fx, n, &done);
 	if (err) {
-		for (int i = 0; i < NBATCHES; i++)
-			put_batch_clear(&b->s->b[i]);
+		apply_discard(b->s->b);
 		return err;
 	}
-	if ((err = flush_all(txn, b->s)) < 0)
-		return err;
-	return meta_put_u64(txn, v, "next_id", b->next_id);
-}
-
-int views_apply_effects(MDB_txn *txn, struct views *v, const struct lang_catalog *cat,
-			uint64_t lsn, const struct event *ev, const struct event_effect *fx,
-			uint32_t n)
-{
-	struct apply_branch b;
-	char name[BRANCH_NAME_MAX + 1];
-	int err = open_branch(&b, name, txn, v, lsn, ev);
-	return err < 0 ? err : apply_all(txn, v, cat, &b, lsn, fx, n);
+	return apply_flush(txn, v, b->s->b, b->next_id);
 }
 
 static int commit_effects(MDB_txn *txn, struct views *v, const struct lang_catalog *cat,
@@ -586,7 +617,7 @@ static int commit_effects(MDB_txn *txn, struct views *v, const struct lang_catal
 	char name[BRANCH_NAME_MAX + 1];
 	int err;
 
-	if ((err = open_branch(&b, name, txn, v, lsn, ev)) < 0 ||
+	if ((err = apply_begin(&b, name, txn, v, lsn, ev)) < 0 ||
 	    (err = apply_all(txn, v, cat, &b, lsn, fx, n)) < 0)
 		return err;
 	if ((err = put_commit(txn, v, lsn, ev, name, b.rec.layer, &b.rec.head,

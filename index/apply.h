@@ -27,19 +27,25 @@ int views_apply(MDB_txn *txn, struct views *v, const struct lang_catalog *cat, u
 		const struct event *ev, const struct event_effect *effects, uint32_t n);
 
 /* Apply only effects [0, n) of an effect event (mutation, load, merge),
- * leaving the branch head where it is: versions written at `lsn` stay
- * invisible (every read cuts off at the head) until views_apply() applies
- * the rest and moves the head.  So one huge event is applied in parts,
- * each part's puts held in memory and written sorted, with memory bounded
- * by the part.  The engine and replay call it for every part inside the
- * one transaction that ends with views_apply(): a page is then copied
+ * in parts of views_apply_part_effects, leaving the branch head where it
+ * is: versions written at `lsn` stay invisible (every read cuts off at
+ * the head) until views_apply() applies the rest and moves the head.  So
+ * one huge event is applied in parts, each part's puts held in memory
+ * and written sorted, with memory bounded by two parts.  The engine and
+ * replay call it with all of an event's effects but its last part, inside
+ * the one transaction that ends with views_apply(): a page is then copied
  * once however many parts write to it (the parts of a 3M-effect load in
  * transactions of their own copied the adjacency's pages again in each:
- * its puts took 5.9 s instead of 2.5 s).  Applying an effect again
- * writes the same keys, so parts may also span transactions. */
-int views_apply_effects(MDB_txn *txn, struct views *v, const struct lang_catalog *cat,
-			uint64_t lsn, const struct event *ev, const struct event_effect *effects,
-			uint32_t n);
+ * its puts took 5.9 s instead of 2.5 s).
+ *
+ * While one part's puts are written, a second thread gathers the next
+ * part's when it needs nothing from the views: new entities, the id map
+ * empty when the event began (a first load, a rebuild).  Otherwise, and
+ * from the first effect that needs the views on, parts are gathered in
+ * turn (apply_parts.c). */
+int views_apply_parts(MDB_txn *txn, struct views *v, const struct lang_catalog *cat,
+		      uint64_t lsn, const struct event *ev, const struct event_effect *effects,
+		      uint32_t n);
 
 /* Effects per part when an event is applied in parts: the apply step
  * holds a part's puts in memory (some 600 bytes an effect) to write them
@@ -50,6 +56,14 @@ int views_apply_effects(MDB_txn *txn, struct views *v, const struct lang_catalog
 /* The part size in force: VIEWS_APPLY_PART_EFFECTS (tests lower it, so
  * that small loads come in parts). */
 extern uint32_t views_apply_part_effects;
+
+/* How many of an event's n effects views_apply_parts() takes: all but
+ * the last part (n itself for an event of one part: 0). */
+static inline uint32_t views_apply_head(uint32_t n)
+{
+	uint32_t part = views_apply_part_effects ? views_apply_part_effects : 1;
+	return n > part ? (n - 1) / part * part : 0;
+}
 
 /* Drop apply.c's per-event id cache (views_close does). */
 void views_apply_cache_free(struct views *v);

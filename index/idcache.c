@@ -8,6 +8,8 @@
 
 #include "grove.h"
 
+size_t id_cache_max = ID_CACHE_MAX;
+
 struct id_slot {
 	uint64_t h;                 /* 0: empty */
 	const uint8_t *id;
@@ -71,14 +73,14 @@ static int room(struct id_cache *c)
 {
 	if ((c->n + 1) * 2 <= c->cap)
 		return 0;
-	if (c->n >= ID_CACHE_MAX)
+	if (c->n >= id_cache_max)
 		return GROVE_ETOOBIG;
 	return grow(c, c->cap ? c->cap * 2 : 16);
 }
 
 int id_cache_reserve(struct id_cache *c, size_t n)
 {
-	size_t want = c->n + n < ID_CACHE_MAX ? c->n + n : ID_CACHE_MAX, cap = 16;
+	size_t want = c->n + n < id_cache_max ? c->n + n : id_cache_max, cap = 16;
 	while (cap < want * 2)
 		cap *= 2;
 	return cap > c->cap ? grow(c, cap) : 0;

@@ -16,6 +16,9 @@
 /* Entries a cache holds at most (a bound on its memory: 32 bytes a slot,
  * at most twice as many slots). */
 #define ID_CACHE_MAX (4u << 20)
+/* The bound in force: ID_CACHE_MAX (tests lower it, so that small events
+ * fill the cache). */
+extern size_t id_cache_max;
 
 struct id_slot;   /* private */
 

@@ -100,30 +100,27 @@ static int flush(struct replay *r, uint64_t lsn)
 }
 
 /* A huge event's leading effects, in parts: each part's puts are held in
- * memory to be written sorted (views_apply_effects), all inside the
+ * memory to be written sorted (views_apply_parts), all inside the
  * replay's transaction, so a page is copied once however many parts
  * write to it (see engine/sequencer.c). */
 static int apply_parts(struct replay *r, uint64_t lsn, const struct event *ev,
 		       const struct event_effect **fx, uint32_t *n)
 {
-	uint32_t part = views_apply_part_effects; /* as the live applier */
+	uint32_t head = views_apply_head(*n); /* as the live applier */
 	int err;
-	if (*n <= part)
+	if (!head)
 		return 0;
 	if (!r->txn && (err = views_write_begin(&r->txn, r->v)) < 0)
 		return err;
-	while (*n > part) {
-		err = views_apply_effects(r->txn, r->v, *r->cat, lsn, ev, *fx, part);
-		if (err < 0) {
-			mdb_txn_abort(r->txn);
-			r->txn = NULL;
-			return err;
-		}
-		r->st->effects += part;
-		r->txn_effects += part;
-		*fx += part;
-		*n -= part;
+	if ((err = views_apply_parts(r->txn, r->v, *r->cat, lsn, ev, *fx, head)) < 0) {
+		mdb_txn_abort(r->txn);
+		r->txn = NULL;
+		return err;
 	}
+	r->st->effects += head;
+	r->txn_effects += head;
+	*fx += head;
+	*n -= head;
 	return 0;
 }
 

@@ -1,0 +1,60 @@
+/*
+ * apply_int.h — what apply.c shares with apply_parts.c; internal to
+ * index/.
+ *
+ * An effect event's effects become puts gathered in a set of batches
+ * (apply_build), which are then written sorted (apply_flush).  The apply
+ * state holds two sets, so that a huge event's next part can be gathered
+ * on another thread while this one's are written.
+ */
+#ifndef GROVE_INDEX_APPLY_INT_H
+#define GROVE_INDEX_APPLY_INT_H
+
+#include <stdbool.h>
+
+#include "index/apply.h"
+#include "index/putbatch.h"
+#include "index/records.h"
+
+enum { B_IDMAP, B_NAMES, B_ROWS, B_ADJ, B_PIDX, B_CHG, NBATCHES };
+
+/* apply_build() without the transaction met an effect that needs it. */
+#define APPLY_NEED_TXN 2   /* not 1: resolve_new() returns 1 for a new id */
+
+struct apply_state;
+
+/* The branch an event writes, and where its puts go. */
+struct apply_branch {
+	const char *name;
+	struct apply_state *s;
+	struct branch_rec rec;
+	struct layer_chain chain;   /* the branch as of before this event   */
+	uint64_t next_id;           /* meta "next_id", written back once    */
+	/* Gather without touching the transaction (another thread writes
+	 * through it): stop at the first effect that would read the views. */
+	bool no_txn;
+};
+
+/* Open the branch event `ev` writes, as of before it (name: room for
+ * BRANCH_NAME_MAX + 1 bytes), and the apply state of event `lsn`. */
+int apply_begin(struct apply_branch *b, char *name, MDB_txn *txn, struct views *v,
+		uint64_t lsn, const struct event *ev);
+
+/* Gather the puts of effects [*done, n) into the current set, advancing
+ * *done past each one applied: 0, an error, or APPLY_NEED_TXN (b->no_txn
+ * and effect *done needs the views; nothing of it was applied). */
+int apply_build(MDB_txn *txn, struct views *v, const struct lang_catalog *cat,
+		struct apply_branch *b, uint64_t lsn, const struct event_effect *fx, uint32_t n,
+		uint32_t *done);
+
+/* The set gathered so far; puts go to the other set from now on. */
+struct put_batch *apply_switch(struct apply_branch *b);
+
+/* Write a set's puts (emptying it) and meta "next_id". */
+int apply_flush(MDB_txn *txn, struct views *v, struct put_batch *set, uint64_t next_id);
+
+/* Forget a set's puts; apply_discard_all: both sets'. */
+void apply_discard(struct put_batch *set);
+void apply_discard_all(struct apply_branch *b);
+
+#endif

@@ -1,0 +1,99 @@
+/*
+ * apply_parts.c — a huge event applied in parts (see apply.h), the next
+ * part gathered while this one is written.
+ *
+ * Gathering a part (resolving ids through the cache, building keys) and
+ * writing it (sorting, LMDB puts) take about as long as each other, and
+ * only the writing needs the transaction.  So while the caller writes
+ * part k, a helper thread gathers part k+1 into the other set of batches
+ * with apply_branch.no_txn set: it stops at the first effect that would
+ * read the views, and the caller, once its write is done, gathers the
+ * rest of the part itself.  Each effect is gathered once, in order, by
+ * one thread at a time, so the puts, the ids and next_id come out exactly
+ * as applying the parts in turn gives.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "grove.h"
+#include "index/apply_int.h"
+#include "log/error.h"
+
+struct helper {
+	pthread_t thread;
+	MDB_txn *txn;               /* passed on, never used (no_txn)        */
+	struct views *v;
+	const struct lang_catalog *cat;
+	struct apply_branch *b;
+	uint64_t lsn;
+	const struct event_effect *fx;
+	uint32_t n, done;
+	int err;
+	char msg[256];              /* log_errmsg() of err: it is per thread */
+};
+
+static void *helper_main(void *arg)
+{
+	struct helper *h = arg;
+	h->b->no_txn = true;
+	h->err = apply_build(h->txn, h->v, h->cat, h->b, h->lsn, h->fx, h->n, &h->done);
+	h->b->no_txn = false;
+	if (h->err < 0)
+		snprintf(h->msg, sizeof h->msg, "%s", log_errmsg());
+	return NULL;
+}
+
+/* Write `set` (the part just gathered) while the helper, if it could be
+ * started, gathers fx[0, n) into the other set; then gather what it left.
+ * On error both sets are emptied. */
+static int write_and_gather(MDB_txn *txn, struct views *v, const struct lang_catalog *cat,
+			    struct apply_branch *b, uint64_t lsn, struct put_batch *set,
+			    const struct event_effect *fx, uint32_t n)
+{
+	struct helper h = { .txn = txn, .v = v, .cat = cat, .b = b, .lsn = lsn, .fx = fx,
+			    .n = n, .err = APPLY_NEED_TXN };
+	uint64_t next_id = b->next_id; /* as of the end of `set`'s part */
+	bool helping = n > 0 && pthread_create(&h.thread, NULL, helper_main, &h) == 0;
+	int err = apply_flush(txn, v, set, next_id);
+	if (helping)
+		pthread_join(h.thread, NULL);
+	if (!err && h.err < 0)
+		err = log_error(h.err, "%s", h.msg);
+	if (!err && n > 0 && h.err == APPLY_NEED_TXN)
+		err = apply_build(txn, v, cat, b, lsn, fx, n, &h.done);
+	if (err)
+		apply_discard_all(b);
+	return err;
+}
+
+int views_apply_parts(MDB_txn *txn, struct views *v, const struct lang_catalog *cat,
+		      uint64_t lsn, const struct event *ev, const struct event_effect *fx,
+		      uint32_t n)
+{
+	uint32_t part = views_apply_part_effects ? views_apply_part_effects : 1;
+	struct apply_branch b;
+	char name[BRANCH_NAME_MAX + 1];
+	uint32_t done = 0, len = n < part ? n : part;
+	int err;
+
+	if (n == 0)
+		return 0;
+	if ((err = apply_begin(&b, name, txn, v, lsn, ev)) < 0)
+		return err;
+	if ((err = apply_build(txn, v, cat, &b, lsn, fx, len, &done)) != 0) {
+		apply_discard_all(&b);
+		return err;
+	}
+	for (;;) {
+		/* fx[0, len) is gathered: write it, gathering the next part. */
+		uint32_t next = n - len < part ? n - len : part;
+		struct put_batch *set = apply_switch(&b);
+		if ((err = write_and_gather(txn, v, cat, &b, lsn, set, fx + len, next)) < 0 ||
+		    next == 0)
+			return err;
+		fx += len;
+		n -= len;
+		len = next;
+	}
+}
