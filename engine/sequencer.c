@@ -77,7 +77,7 @@ static int apply_txn(struct grove_db *db, uint64_t lsn, const struct event *ev,
 		return err;
 	uint32_t head = views_apply_head(n);
 	if (head) {
-		err = views_apply_parts(txn, db->views, db->cat, lsn, ev, fx, head);
+		err = views_apply_parts(txn, db->views, db->cat, lsn, ev, fx, head, true);
 		fx += head;
 		n -= head;
 		FAILPOINT("apply.between_parts");

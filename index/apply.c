@@ -109,6 +109,10 @@ struct apply_state {
 	/* The id map was empty when the event began and every id the event
 	 * created since is cached: an id not cached does not exist. */
 	bool ids_new_only;
+	/* Every id the event created so far is in the cache (the cache has
+	 * not been full), so a view as of before the event plus the cache
+	 * resolve any id. */
+	bool ids_all_cached;
 	/* Two sets of batches, so that one part's puts can be gathered while
 	 * the other's are written (apply_parts.c); b is the one filled. */
 	struct put_batch sets[2][NBATCHES];
@@ -152,6 +156,7 @@ static struct apply_state *state_of(struct views *v, MDB_txn *txn, uint64_t lsn,
 		id_cache_clear(&s->ids);
 		s->lsn = lsn;
 		s->ids_new_only = st.ms_entries == 0;
+		s->ids_all_cached = true;
 	}
 	return s;
 }
@@ -257,6 +262,7 @@ static int new_id(MDB_txn *txn, struct views *v, struct apply_state *s, uint32_t
 		       (err = put_batch_add(&s->b[B_NAMES], ek, 8, k, 4 + id_len)) < 0 ? err : 1;
 	/* The cache is full: ids must be looked up in the map from now on. */
 	s->ids_new_only = false;
+	s->ids_all_cached = false;
 	MDB_val key = { 4 + id_len, k }, val = { 8, ek }, name = { 8, ek }, kv = { 4 + id_len, k };
 	int rc = mdb_put(txn, v->ids, &key, &val, MDB_NOOVERWRITE);
 	if (!rc)
@@ -291,7 +297,7 @@ static int resolve_new(uint64_t *out, MDB_txn *txn, struct views *v, struct appl
 		return new_id(txn, v, s, type, id, id_len, *out, err == 1);
 	}
 	if (id_cache_get(out, &s->ids, type, id, id_len))
-		return 0;
+		return no_txn ? APPLY_NEED_TXN : 0; /* maybe touched by this event */
 	if ((err = views_id_lookup(out, txn, v, type, id, id_len)) != GROVE_ENOTFOUND)
 		return err;
 	*out = (*next)++;
@@ -426,11 +432,16 @@ static int apply_effect(MDB_txn *txn, struct views *v, const struct lang_catalog
 				 edge ? "edge" : "node", fx->type_id);
 	if (row_ids(&r, fx->row.ptr, fx->row.len, edge && !del) < 0)
 		return log_error(GROVE_ECORRUPT, "an effect row of type %u is malformed", fx->type_id);
-	/* Without the transaction only new entities can be applied: their
-	 * ids resolve from the cache, and they have no old row. */
-	if (b->no_txn && (del || !b->s->ids_new_only))
+	/* Without the write transaction (another thread writes through it),
+	 * txn is b->rtxn: the views as of before this event, or none.  So
+	 * nothing may be written (the cache must not fill), an entity this
+	 * event touched already must not be read there (touched entities
+	 * are cached, and resolve_new stops at a cached one), and without
+	 * rtxn only new entities into an empty id map can be applied. */
+	if (b->no_txn && (del || !b->s->ids_all_cached || id_cache_room(&b->s->ids) < 3 ||
+			  (!txn && !b->s->ids_new_only)))
 		return APPLY_NEED_TXN;
-	err = del ? resolve(&e, txn, v, b->s, fx->type_id, r.id, r.id_len, false)
+	err = del ? resolve(&e, txn, v, b->s, fx->type_id, r.id, r.id_len, true)
 		  : resolve_new(&e, txn, v, b->s, fx->type_id, r.id, r.id_len, &b->next_id,
 				b->no_txn);
 	if (err == APPLY_NEED_TXN)
@@ -440,8 +451,8 @@ static int apply_effect(MDB_txn *txn, struct views *v, const struct lang_catalog
 	if (err < 0)
 		return err;
 	bool fresh = err == 1; /* a new entity has no older version anywhere */
-	if (!edge && !del && !fresh)
-		(void)id_cache_put(&b->s->ids, fx->type_id, r.id, r.id_len, e); /* best effort */
+	if (!fresh) /* touched: see above (best effort outside no_txn) */
+		(void)id_cache_put(&b->s->ids, fx->type_id, r.id, r.id_len, e);
 	layered_be32(prefix, fx->type_id);
 	layered_be64(elem, e);
 	err = fresh ? GROVE_ENOTFOUND : old_row(&old, txn, v, b, prefix, elem);

@@ -8,6 +8,7 @@
 #define GROVE_INDEX_APPLY_H
 
 #include <lmdb.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "index/layered.h"
@@ -39,13 +40,15 @@ int views_apply(MDB_txn *txn, struct views *v, const struct lang_catalog *cat, u
  * its puts took 5.9 s instead of 2.5 s).
  *
  * While one part's puts are written, a second thread gathers the next
- * part's when it needs nothing from the views: new entities, the id map
- * empty when the event began (a first load, a rebuild).  Otherwise, and
- * from the first effect that needs the views on, parts are gathered in
- * turn (apply_parts.c). */
+ * part's, reading the views as they were before the event — which it
+ * may only if `may_read`: txn holds nothing but this event so far.  From
+ * the first effect that needs txn itself on (a delete, an entity the
+ * event touched before, a full id cache; any entity that exists already
+ * when it may not read), the part is gathered by the caller
+ * (apply_parts.c). */
 int views_apply_parts(MDB_txn *txn, struct views *v, const struct lang_catalog *cat,
 		      uint64_t lsn, const struct event *ev, const struct event_effect *effects,
-		      uint32_t n);
+		      uint32_t n, bool may_read);
 
 /* Effects per part when an event is applied in parts: the apply step
  * holds a part's puts in memory (some 600 bytes an effect) to write them

@@ -30,9 +30,12 @@ struct apply_branch {
 	struct branch_rec rec;
 	struct layer_chain chain;   /* the branch as of before this event   */
 	uint64_t next_id;           /* meta "next_id", written back once    */
-	/* Gather without touching the transaction (another thread writes
-	 * through it): stop at the first effect that would read the views. */
+	/* Gather without the write transaction (another thread writes
+	 * through it), reading the views as of before the event through
+	 * rtxn (or not at all when it is NULL): stop at the first effect
+	 * that needs the write transaction. */
 	bool no_txn;
+	MDB_txn *rtxn;
 };
 
 /* Open the branch event `ev` writes, as of before it (name: room for

@@ -22,7 +22,6 @@
 
 struct helper {
 	pthread_t thread;
-	MDB_txn *txn;               /* passed on, never used (no_txn)        */
 	struct views *v;
 	const struct lang_catalog *cat;
 	struct apply_branch *b;
@@ -37,7 +36,7 @@ static void *helper_main(void *arg)
 {
 	struct helper *h = arg;
 	h->b->no_txn = true;
-	h->err = apply_build(h->txn, h->v, h->cat, h->b, h->lsn, h->fx, h->n, &h->done);
+	h->err = apply_build(h->b->rtxn, h->v, h->cat, h->b, h->lsn, h->fx, h->n, &h->done);
 	h->b->no_txn = false;
 	if (h->err < 0)
 		snprintf(h->msg, sizeof h->msg, "%s", log_errmsg());
@@ -51,7 +50,7 @@ static int write_and_gather(MDB_txn *txn, struct views *v, const struct lang_cat
 			    struct apply_branch *b, uint64_t lsn, struct put_batch *set,
 			    const struct event_effect *fx, uint32_t n)
 {
-	struct helper h = { .txn = txn, .v = v, .cat = cat, .b = b, .lsn = lsn, .fx = fx,
+	struct helper h = { .v = v, .cat = cat, .b = b, .lsn = lsn, .fx = fx,
 			    .n = n, .err = APPLY_NEED_TXN };
 	uint64_t next_id = b->next_id; /* as of the end of `set`'s part */
 	bool helping = n > 0 && pthread_create(&h.thread, NULL, helper_main, &h) == 0;
@@ -67,33 +66,51 @@ static int write_and_gather(MDB_txn *txn, struct views *v, const struct lang_cat
 	return err;
 }
 
-int views_apply_parts(MDB_txn *txn, struct views *v, const struct lang_catalog *cat,
-		      uint64_t lsn, const struct event *ev, const struct event_effect *fx,
-		      uint32_t n)
+/* views_apply_parts() once b is open. */
+static int apply_in_parts(MDB_txn *txn, struct views *v, const struct lang_catalog *cat,
+			  struct apply_branch *b, uint64_t lsn, const struct event_effect *fx,
+			  uint32_t n)
 {
 	uint32_t part = views_apply_part_effects ? views_apply_part_effects : 1;
-	struct apply_branch b;
-	char name[BRANCH_NAME_MAX + 1];
 	uint32_t done = 0, len = n < part ? n : part;
 	int err;
 
-	if (n == 0)
-		return 0;
-	if ((err = apply_begin(&b, name, txn, v, lsn, ev)) < 0)
-		return err;
-	if ((err = apply_build(txn, v, cat, &b, lsn, fx, len, &done)) != 0) {
-		apply_discard_all(&b);
+	if ((err = apply_build(txn, v, cat, b, lsn, fx, len, &done)) != 0) {
+		apply_discard_all(b);
 		return err;
 	}
 	for (;;) {
 		/* fx[0, len) is gathered: write it, gathering the next part. */
 		uint32_t next = n - len < part ? n - len : part;
-		struct put_batch *set = apply_switch(&b);
-		if ((err = write_and_gather(txn, v, cat, &b, lsn, set, fx + len, next)) < 0 ||
+		struct put_batch *set = apply_switch(b);
+		if ((err = write_and_gather(txn, v, cat, b, lsn, set, fx + len, next)) < 0 ||
 		    next == 0)
 			return err;
 		fx += len;
 		n -= len;
 		len = next;
 	}
+}
+
+int views_apply_parts(MDB_txn *txn, struct views *v, const struct lang_catalog *cat,
+		      uint64_t lsn, const struct event *ev, const struct event_effect *fx,
+		      uint32_t n, bool may_read)
+{
+	struct apply_branch b;
+	char name[BRANCH_NAME_MAX + 1];
+	int err;
+
+	if (n == 0)
+		return 0;
+	if ((err = apply_begin(&b, name, txn, v, lsn, ev)) < 0)
+		return err;
+	/* The helper's view of the views before this event; without one
+	 * (none can be had, or txn holds more than this event) it gathers
+	 * only what needs no view at all. */
+	if (may_read && views_read_begin(&b.rtxn, v) < 0)
+		b.rtxn = NULL;
+	err = apply_in_parts(txn, v, cat, &b, lsn, fx, n);
+	if (b.rtxn)
+		views_read_end(v, b.rtxn);
+	return err;
 }

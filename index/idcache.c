@@ -78,6 +78,11 @@ static int room(struct id_cache *c)
 	return grow(c, c->cap ? c->cap * 2 : 16);
 }
 
+size_t id_cache_room(const struct id_cache *c)
+{
+	return c->n < id_cache_max ? id_cache_max - c->n : 0;
+}
+
 int id_cache_reserve(struct id_cache *c, size_t n)
 {
 	size_t want = c->n + n < id_cache_max ? c->n + n : id_cache_max, cap = 16;

@@ -45,6 +45,9 @@ int id_cache_claim(uint64_t *e, struct id_cache *c, uint32_t type, const uint8_t
  * larger than the caches). */
 void id_cache_prefetch(const struct id_cache *c, uint32_t type, const uint8_t *id, uint32_t len);
 
+/* Entries it can take before it is full. */
+size_t id_cache_room(const struct id_cache *c);
+
 /* Make room for n more entries at once (a hint: -ENOMEM is harmless). */
 int id_cache_reserve(struct id_cache *c, size_t n);
 

@@ -110,9 +110,12 @@ static int apply_parts(struct replay *r, uint64_t lsn, const struct event *ev,
 	int err;
 	if (!head)
 		return 0;
+	/* The parts may read the views as of before the event only if the
+	 * transaction holds no earlier event. */
+	bool alone = !r->txn || (r->txn_events == 0 && r->txn_effects == 0);
 	if (!r->txn && (err = views_write_begin(&r->txn, r->v)) < 0)
 		return err;
-	if ((err = views_apply_parts(r->txn, r->v, *r->cat, lsn, ev, *fx, head)) < 0) {
+	if ((err = views_apply_parts(r->txn, r->v, *r->cat, lsn, ev, *fx, head, alone)) < 0) {
 		mdb_txn_abort(r->txn);
 		r->txn = NULL;
 		return err;
