@@ -53,6 +53,12 @@ int64_t idset_get(const struct idset *s, uint32_t type, const void *id, uint32_t
 	return e->hash ? (int64_t)e->val : -1;
 }
 
+void idset_prefetch(const struct idset *s, uint32_t type, const void *id, uint32_t len)
+{
+	if (s->cap)
+		__builtin_prefetch(&s->slots[hash_of(type, id, len) & (s->cap - 1)]);
+}
+
 static int grow(struct idset *s)
 {
 	size_t cap = s->cap ? s->cap * 2 : 16; /* small first: most writes touch a few ids */

@@ -26,6 +26,11 @@ void idset_free(struct idset *s);
 /* The value stored for (type, id), or -1 when absent. */
 int64_t idset_get(const struct idset *s, uint32_t type, const void *id, uint32_t len);
 
+/* Start fetching the slot idset_get() would probe first into the CPU
+ * cache (call it some lookups ahead: a big set is far larger than the
+ * caches, and each probe would wait on memory). */
+void idset_prefetch(const struct idset *s, uint32_t type, const void *id, uint32_t len);
+
 /* Store (type, id) -> val, replacing any earlier value.  -ENOMEM. */
 int idset_put(struct idset *s, uint32_t type, const void *id, uint32_t len, uint32_t val);
 

@@ -102,10 +102,23 @@ static int overwrite_deletions(struct load_plan *p, const struct lang_cat_type *
 	return err < 0 ? db_error(p->db, err, NULL) : 0;
 }
 
+/* Items ahead of the one checked whose endpoints are fetched. */
+#define PREFETCH_ITEMS 8u
+
+static void prefetch_endpoints(struct load_plan *p, const struct load_item *it)
+{
+	if (it->t->kind != LANG_CAT_EDGE)
+		return;
+	idset_prefetch(&p->input, it->t->from_id, it->src, it->src_len);
+	idset_prefetch(&p->input, it->t->to_id, it->dst, it->dst_len);
+}
+
 static int edge_endpoints(struct load_plan *p)
 {
 	for (size_t i = 0; i < p->nitems; i++) {
 		struct load_item *it = &p->items[i];
+		if (i + PREFETCH_ITEMS < p->nitems)
+			prefetch_endpoints(p, &p->items[i + PREFETCH_ITEMS]);
 		if (!live(p, it) || it->t->kind != LANG_CAT_EDGE)
 			continue;
 		const struct lang_cat_type *from = engine_type_by_id(p->db, it->t->from_id);
