@@ -221,6 +221,17 @@ void apply_discard(struct put_batch *set)
 		put_batch_clear(&set[i]);
 }
 
+void apply_reserve_ids(struct apply_branch *b, uint32_t n)
+{
+	(void)id_cache_reserve(&b->s->ids, n);
+}
+
+void apply_sort(struct apply_branch *b)
+{
+	for (int i = 0; i < NBATCHES; i++)
+		put_batch_sort(&b->s->b[i]);
+}
+
 void apply_discard_all(struct apply_branch *b)
 {
 	apply_discard(b->s->sets[0]);

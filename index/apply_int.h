@@ -43,6 +43,11 @@ struct apply_branch {
 int apply_begin(struct apply_branch *b, char *name, MDB_txn *txn, struct views *v,
 		uint64_t lsn, const struct event *ev);
 
+/* Room in the id cache for the ids of n more effects, at once: growing
+ * it step by step rehashes a table far larger than the CPU caches (a
+ * hint: failing is harmless). */
+void apply_reserve_ids(struct apply_branch *b, uint32_t n);
+
 /* Gather the puts of effects [*done, n) into the current set, advancing
  * *done past each one applied: 0, an error, or APPLY_NEED_TXN (b->no_txn
  * and effect *done needs the views; nothing of it was applied). */
@@ -55,6 +60,10 @@ struct put_batch *apply_switch(struct apply_branch *b);
 
 /* Write a set's puts (emptying it) and meta "next_id". */
 int apply_flush(MDB_txn *txn, struct views *v, struct put_batch *set, uint64_t next_id);
+
+/* Sort the puts gathered so far (no transaction needed: the helper
+ * sorts its part, so that the part's flush only writes). */
+void apply_sort(struct apply_branch *b);
 
 /* Forget a set's puts; apply_discard_all: both sets'. */
 void apply_discard(struct put_batch *set);

@@ -38,6 +38,8 @@ static void *helper_main(void *arg)
 	h->b->no_txn = true;
 	h->err = apply_build(h->b->rtxn, h->v, h->cat, h->b, h->lsn, h->fx, h->n, &h->done);
 	h->b->no_txn = false;
+	if (h->err == 0)
+		apply_sort(h->b); /* the whole part: its flush only writes */
 	if (h->err < 0)
 		snprintf(h->msg, sizeof h->msg, "%s", log_errmsg());
 	return NULL;
@@ -104,6 +106,8 @@ int views_apply_parts(MDB_txn *txn, struct views *v, const struct lang_catalog *
 		return 0;
 	if ((err = apply_begin(&b, name, txn, v, lsn, ev)) < 0)
 		return err;
+	/* The event's ids: these effects', and its last part's. */
+	apply_reserve_ids(&b, n + (views_apply_part_effects ? views_apply_part_effects : 1));
 	/* The helper's view of the views before this event; without one
 	 * (none can be had, or txn holds more than this event) it gathers
 	 * only what needs no view at all. */

@@ -70,12 +70,14 @@ void put_batch_free(struct put_batch *b)
 	free(b->sort);
 	b->bytes = NULL;
 	b->sort = NULL;
+	b->sorted = NULL;
 	b->n = b->cap = b->nbytes = b->capbytes = 0;
 }
 
 void put_batch_clear(struct put_batch *b)
 {
 	b->n = b->nbytes = 0;
+	b->sorted = NULL;
 }
 
 static int grow(struct put_batch *b, size_t more, size_t more_bytes)
@@ -128,6 +130,7 @@ static int add(struct put_batch *b, const void *k, uint32_t kn, const void *d, u
 		memcpy(p + sizeof h + kn, d, dn);
 	b->nbytes += ent_bytes(&h);
 	b->n++;
+	b->sorted = NULL;
 	return 0;
 }
 
@@ -295,6 +298,12 @@ static int write_sorted(struct put_batch *b, const struct put_batch_sort *s, MDB
 	return err;
 }
 
+void put_batch_sort(struct put_batch *b)
+{
+	if (b->n && !b->sorted)
+		b->sorted = sort(b);
+}
+
 int put_batch_flush(struct put_batch *b, MDB_txn *txn)
 {
 	MDB_cursor *cur;
@@ -302,7 +311,8 @@ int put_batch_flush(struct put_batch *b, MDB_txn *txn)
 
 	if (!b->n)
 		return 0;
-	const struct put_batch_sort *s = sort(b);
+	put_batch_sort(b);
+	const struct put_batch_sort *s = b->sorted;
 	if ((rc = mdb_cursor_open(txn, b->dbi, &cur)) != 0)
 		err = views_error(rc, b->what);
 	else {

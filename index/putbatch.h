@@ -32,6 +32,7 @@ struct put_batch {
 	size_t nbytes, capbytes;
 	size_t n, cap;                   /* entries; room in sort */
 	struct put_batch_sort *sort;     /* 2 * cap: sorting space */
+	const struct put_batch_sort *sorted; /* the entries in order, or NULL */
 };
 
 void put_batch_init(struct put_batch *b, MDB_dbi dbi, const char *what);
@@ -50,6 +51,11 @@ int put_batch_reserve(struct put_batch *b, size_t entries, size_t bytes);
 
 /* Forget every put added since the last flush (the apply failed). */
 void put_batch_clear(struct put_batch *b);
+
+/* Put the entries in key order now (needs no transaction, so another
+ * thread may do it); a put added later undoes it.  A flush sorts what
+ * is not sorted. */
+void put_batch_sort(struct put_batch *b);
 
 /* Write every put in key order inside `txn` and empty the batch (its
  * memory is kept for the next use).  On error the batch is emptied too. */
