@@ -30,11 +30,11 @@ int views_apply(MDB_txn *txn, struct views *v, const struct lang_catalog *cat, u
 /* Apply only effects [0, n) of an effect event (mutation, load, merge),
  * in parts of views_apply_part_effects, leaving the branch head where it
  * is: versions written at `lsn` stay invisible (every read cuts off at
- * the head) until views_apply() applies the rest and moves the head.  So
- * one huge event is applied in parts, each part's puts held in memory
- * and written sorted, with memory bounded by two parts.  The engine and
- * replay call it with all of an event's effects but its last part, inside
- * the one transaction that ends with views_apply(): a page is then copied
+ * the head) until views_apply() applies the rest (here: none) and moves
+ * the head.  So one huge event is applied in parts, each part's puts held
+ * in memory and written sorted, with memory bounded by two parts.  The
+ * engine and replay call it with all of an event's effects (views_apply_
+ * head()), inside the one transaction that ends with views_apply(): a page is then copied
  * once however many parts write to it (the parts of a 3M-effect load in
  * transactions of their own copied the adjacency's pages again in each:
  * its puts took 5.9 s instead of 2.5 s).
@@ -60,12 +60,13 @@ int views_apply_parts(MDB_txn *txn, struct views *v, const struct lang_catalog *
  * that small loads come in parts). */
 extern uint32_t views_apply_part_effects;
 
-/* How many of an event's n effects views_apply_parts() takes: all but
- * the last part (n itself for an event of one part: 0). */
+/* How many of an event's n effects views_apply_parts() takes: all of an
+ * event of more than one part (views_apply() then applies none), none of
+ * a smaller one. */
 static inline uint32_t views_apply_head(uint32_t n)
 {
 	uint32_t part = views_apply_part_effects ? views_apply_part_effects : 1;
-	return n > part ? (n - 1) / part * part : 0;
+	return n > part ? n : 0;
 }
 
 /* Drop apply.c's per-event id cache (views_close does). */

@@ -106,8 +106,7 @@ int views_apply_parts(MDB_txn *txn, struct views *v, const struct lang_catalog *
 		return 0;
 	if ((err = apply_begin(&b, name, txn, v, lsn, ev)) < 0)
 		return err;
-	/* The event's ids: these effects', and its last part's. */
-	apply_reserve_ids(&b, n + (views_apply_part_effects ? views_apply_part_effects : 1));
+	apply_reserve_ids(&b, n); /* the event's ids */
 	/* The helper's view of the views before this event; without one
 	 * (none can be had, or txn holds more than this event) it gathers
 	 * only what needs no view at all. */
