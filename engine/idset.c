@@ -59,6 +59,18 @@ void idset_prefetch(const struct idset *s, uint32_t type, const void *id, uint32
 		__builtin_prefetch(&s->slots[hash_of(type, id, len) & (s->cap - 1)]);
 }
 
+int64_t idset_prefetch_id(const struct idset *s, uint32_t type, const void *id, uint32_t len)
+{
+	if (!s->cap)
+		return -1;
+	uint64_t h = hash_of(type, id, len);
+	const struct idset_slot *e = &s->slots[h & (s->cap - 1)];
+	if (e->hash != h)
+		return -1;
+	__builtin_prefetch(e->id);
+	return e->val;
+}
+
 static int grow(struct idset *s)
 {
 	size_t cap = s->cap ? s->cap * 2 : 16; /* small first: most writes touch a few ids */

@@ -31,6 +31,11 @@ int64_t idset_get(const struct idset *s, uint32_t type, const void *id, uint32_t
  * caches, and each probe would wait on memory). */
 void idset_prefetch(const struct idset *s, uint32_t type, const void *id, uint32_t len);
 
+/* The second step, some lookups after the first: if that slot holds the
+ * id's hash, start fetching the id it points to (compared on lookup) and
+ * return its value (a caller may fetch what it indexes); else -1. */
+int64_t idset_prefetch_id(const struct idset *s, uint32_t type, const void *id, uint32_t len);
+
 /* Store (type, id) -> val, replacing any earlier value.  -ENOMEM. */
 int idset_put(struct idset *s, uint32_t type, const void *id, uint32_t len, uint32_t val);
 

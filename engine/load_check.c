@@ -102,23 +102,37 @@ static int overwrite_deletions(struct load_plan *p, const struct lang_cat_type *
 	return err < 0 ? db_error(p->db, err, NULL) : 0;
 }
 
-/* Items ahead of the one checked whose endpoints are fetched. */
-#define PREFETCH_ITEMS 8u
+/* The endpoints of an edge item some items ahead are fetched in two
+ * steps: the id set's slots, then (once those are in the cache) the ids
+ * the slots point to and the items they index. */
+#define PREFETCH_SLOTS 16u
+#define PREFETCH_IDS 8u
 
-static void prefetch_endpoints(struct load_plan *p, const struct load_item *it)
+static void prefetch_endpoints(struct load_plan *p, const struct load_item *it, bool ids)
 {
 	if (it->t->kind != LANG_CAT_EDGE)
 		return;
-	idset_prefetch(&p->input, it->t->from_id, it->src, it->src_len);
-	idset_prefetch(&p->input, it->t->to_id, it->dst, it->dst_len);
+	if (!ids) {
+		idset_prefetch(&p->input, it->t->from_id, it->src, it->src_len);
+		idset_prefetch(&p->input, it->t->to_id, it->dst, it->dst_len);
+		return;
+	}
+	int64_t a = idset_prefetch_id(&p->input, it->t->from_id, it->src, it->src_len);
+	int64_t b = idset_prefetch_id(&p->input, it->t->to_id, it->dst, it->dst_len);
+	if (a >= 0)
+		__builtin_prefetch(&p->items[a].dead);
+	if (b >= 0)
+		__builtin_prefetch(&p->items[b].dead);
 }
 
 static int edge_endpoints(struct load_plan *p)
 {
 	for (size_t i = 0; i < p->nitems; i++) {
 		struct load_item *it = &p->items[i];
-		if (i + PREFETCH_ITEMS < p->nitems)
-			prefetch_endpoints(p, &p->items[i + PREFETCH_ITEMS]);
+		if (i + PREFETCH_SLOTS < p->nitems)
+			prefetch_endpoints(p, &p->items[i + PREFETCH_SLOTS], false);
+		if (i + PREFETCH_IDS < p->nitems)
+			prefetch_endpoints(p, &p->items[i + PREFETCH_IDS], true);
 		if (!live(p, it) || it->t->kind != LANG_CAT_EDGE)
 			continue;
 		const struct lang_cat_type *from = engine_type_by_id(p->db, it->t->from_id);
