@@ -5,9 +5,10 @@
  * its shape checked: jsonl.h) and then planned (load.h).  Reading record
  * n+1 does not depend on planning record n, and reading is some 40% of
  * the two, so a feed reads on its own thread into a bounded queue while
- * the caller plans.  Records come out in input order, and the reader's
- * error or end comes out in its place in that order: the first bad
- * record by position is still the one reported, whichever step finds it.
+ * the caller plans (inputs of 256 KiB and more: load_run.c).  Records
+ * come out in input order, and the reader's error or end comes out in
+ * its place in that order: the first bad record by position is still the
+ * one reported, whichever step finds it.
  */
 #ifndef GROVE_ENGINE_LOAD_FEED_H
 #define GROVE_ENGINE_LOAD_FEED_H

@@ -16,6 +16,9 @@
 
 #define LOAD_CHUNK_BYTES (4u << 20)    /* effect bytes per log record */
 #define LOAD_PROGRESS_EVERY 65536u
+/* Inputs this big are read ahead on a second thread (load_feed.h); a
+ * smaller one would spend more on starting the thread than it saves. */
+#define LOAD_READ_AHEAD_BYTES (256u << 10)
 
 static int read_records(struct load_plan *p, struct load_feed *r, const grove_load_options *o)
 {
@@ -162,7 +165,7 @@ int grove_load(grove_load_result *out, grove_db *db, const grove_load_options *o
 	jo.strict = opts->strict;
 	if ((err = jsonl_reader_open_buffer(&r, db->cat, jsonl, len, &jo)) < 0)
 		return db_error(db, err, "cannot read the load input");
-	err = run_fed(out, db, opts, r, true);
+	err = run_fed(out, db, opts, r, len >= LOAD_READ_AHEAD_BYTES);
 	jsonl_reader_close(r);
 	return err;
 }
@@ -183,7 +186,9 @@ int grove_load_file(grove_load_result *out, grove_db *db, const grove_load_optio
 		return db_error(db, err, "cannot read %s", path);
 	}
 	struct stat st;
-	err = run_fed(out, db, opts, r, fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode));
+	err = run_fed(out, db, opts, r,
+		      fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) &&
+			      st.st_size >= LOAD_READ_AHEAD_BYTES);
 	jsonl_reader_close(r);
 	fclose(f);
 	return err;
