@@ -8,13 +8,8 @@
 
 #include "grove.h"
 #include "log/error.h"
+#include "log/event_fields.h"
 
-/* Field numbers: part of the on-disk format, never reuse one. */
-enum field {
-	F_KIND = 1, F_COMMIT, F_PARENT, F_MERGED_PARENT, F_TIME_US, F_BRANCH,
-	F_ACTOR, F_OP_TEXT, F_PARAMS, F_EFFECTS, F_CHUNK_SEQ, F_LAST, F_LOAD_MODE,
-	F_NAME, F_FROM, F_BASE, F_SCHEMA_TEXT, F_STEPS,
-};
 
 static const char *const kind_names[] = {
 	[EVENT_MUTATION] = "mutation",       [EVENT_LOAD_CHUNK] = "load_chunk",
@@ -366,6 +361,12 @@ bool event_msgpack_bounded(const void *buf, size_t len)
 }
 
 int event_decode(struct event *ev, const void *buf, size_t len)
+{
+	int rc = event_decode_fast(ev, buf, len);
+	return rc <= 0 ? rc : event_decode_general(ev, buf, len);
+}
+
+int event_decode_general(struct event *ev, const void *buf, size_t len)
 {
 	msgpack_unpacked up;
 	size_t off = 0;
