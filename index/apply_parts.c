@@ -2,15 +2,18 @@
  * apply_parts.c — a huge event applied in parts (see apply.h), the next
  * part gathered while this one is written.
  *
- * Gathering a part (resolving ids through the cache, building keys) and
- * writing it (sorting, LMDB puts) take about as long as each other, and
- * only the writing needs the transaction.  So while the caller writes
- * part k, a helper thread gathers part k+1 into the other set of batches
- * with apply_branch.no_txn set: it stops at the first effect that would
- * read the views, and the caller, once its write is done, gathers the
- * rest of the part itself.  Each effect is gathered once, in order, by
- * one thread at a time, so the puts, the ids and next_id come out exactly
- * as applying the parts in turn gives.
+ * Gathering a part (resolving ids, building keys, sorting them) and
+ * writing it (LMDB puts) take about as long as each other, and only the
+ * writing needs the write transaction.  So while the caller writes part
+ * k, a helper thread gathers and sorts part k+1 into the other set of
+ * batches with apply_branch.no_txn set, reading the views as they were
+ * before the event through a read transaction of its own (rtxn).  It
+ * stops at the first effect that needs the write transaction (apply.c:
+ * a delete, an entity the event touched already, a full id cache), and
+ * the caller, once its write is done, gathers the rest of the part
+ * itself.  Each effect is gathered once, in order, by one thread at a
+ * time, so the puts, the ids and next_id come out exactly as applying
+ * the parts in turn gives (a 3M-effect rebuild 12.9-15.6 -> 8.7 s).
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -29,7 +32,7 @@ struct helper {
 	const struct event_effect *fx;
 	uint32_t n, done;
 	int err;
-	char msg[256];              /* log_errmsg() of err: it is per thread */
+	char msg[LOG_ERRMSG_BYTES]; /* log_errmsg() of err: it is per thread */
 };
 
 static void *helper_main(void *arg)
