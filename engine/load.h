@@ -41,6 +41,7 @@ struct load_plan {
 	struct idset deleted;            /* (type, id) of entities removed  */
 	struct idset legacy;             /* legacy id spelling -> item      */
 	msgpack_sbuffer scratch;         /* rows are built here, then copied */
+	msgpack_zone zone;               /* a row's objects while it is checked */
 	struct idset known;              /* (type, id) -> exists on the branch
 					  * (1) or not (0): endpoint checks  */
 	bool *present;                   /* by type id: the input has rows  */
