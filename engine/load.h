@@ -42,8 +42,8 @@ struct load_plan {
 	struct idset legacy;             /* legacy id spelling -> item      */
 	msgpack_sbuffer scratch;         /* rows are built here, then copied */
 	msgpack_zone zone;               /* a row's objects while it is checked */
-	struct idset known;              /* (type, id) -> exists on the branch
-					  * (1) or not (0): endpoint checks  */
+	struct idset known;              /* (type, id) -> its question to the
+					  * branch (load_endpoints.c)       */
 	bool *present;                   /* by type id: the input has rows  */
 	const struct value_validator **validators; /* by type id, lazily
 					  * (engine_validator)              */
@@ -86,6 +86,11 @@ static inline struct load_item *load_staged(struct load_plan *p, const struct la
 int load_finish(struct load_plan *p);
 
 /* Does (t, id) exist on the branch as it is now (before this load)? */
+/* Every live edge's endpoints exist once the load is applied, or
+ * GROVE_EINVAL naming the first edge (in input order) whose do not
+ * (load_endpoints.c). */
+int load_edge_endpoints(struct load_plan *p);
+
 int load_exists_now(struct load_plan *p, const struct lang_cat_type *t, const char *id,
 		    uint32_t len, MDB_val *row);
 

@@ -37,25 +37,6 @@ static bool live(const struct load_plan *p, const struct load_item *it)
 	return !it->dead;
 }
 
-/* Does node (t, id) exist once this load is applied? */
-static int exists_after(struct load_plan *p, const struct lang_cat_type *t, const char *id,
-			uint32_t len)
-{
-	int64_t i = idset_get(&p->input, t->id, id, len);
-	if (i >= 0 && !p->items[i].dead)
-		return 1;
-	if (idset_get(&p->deleted, t->id, id, len) >= 0)
-		return 0;
-	/* Edges name the same nodes again and again: ask the views once. */
-	int64_t k = idset_get(&p->known, t->id, id, len);
-	if (k >= 0)
-		return (int)k;
-	int r = load_exists_now(p, t, id, len, NULL);
-	if (r >= 0 && idset_put(&p->known, t->id, id, len, (uint32_t)r) < 0)
-		return -ENOMEM;
-	return r;
-}
-
 static int key_conflicts(struct load_plan *p)
 {
 	for (size_t i = 0; i < p->nitems; i++) {
@@ -100,57 +81,6 @@ static int overwrite_deletions(struct load_plan *p, const struct lang_cat_type *
 	struct overwrite_ctx x = { p, t };
 	int err = engine_each_visible(p->db, p->at.txn, &p->at.chain, t, mark_replaced, &x);
 	return err < 0 ? db_error(p->db, err, NULL) : 0;
-}
-
-/* The endpoints of an edge item some items ahead are fetched in two
- * steps: the id set's slots, then (once those are in the cache) the ids
- * the slots point to and the items they index. */
-#define PREFETCH_SLOTS 16u
-#define PREFETCH_IDS 8u
-
-static void prefetch_endpoints(struct load_plan *p, const struct load_item *it, bool ids)
-{
-	if (it->t->kind != LANG_CAT_EDGE)
-		return;
-	if (!ids) {
-		idset_prefetch(&p->input, it->t->from_id, it->src, it->src_len);
-		idset_prefetch(&p->input, it->t->to_id, it->dst, it->dst_len);
-		return;
-	}
-	int64_t a = idset_prefetch_id(&p->input, it->t->from_id, it->src, it->src_len);
-	int64_t b = idset_prefetch_id(&p->input, it->t->to_id, it->dst, it->dst_len);
-	if (a >= 0)
-		__builtin_prefetch(&p->items[a].dead);
-	if (b >= 0)
-		__builtin_prefetch(&p->items[b].dead);
-}
-
-static int edge_endpoints(struct load_plan *p)
-{
-	for (size_t i = 0; i < p->nitems; i++) {
-		struct load_item *it = &p->items[i];
-		if (i + PREFETCH_SLOTS < p->nitems)
-			prefetch_endpoints(p, &p->items[i + PREFETCH_SLOTS], false);
-		if (i + PREFETCH_IDS < p->nitems)
-			prefetch_endpoints(p, &p->items[i + PREFETCH_IDS], true);
-		if (!live(p, it) || it->t->kind != LANG_CAT_EDGE)
-			continue;
-		const struct lang_cat_type *from = engine_type_by_id(p->db, it->t->from_id);
-		const struct lang_cat_type *to = engine_type_by_id(p->db, it->t->to_id);
-		int a = exists_after(p, from, it->src, it->src_len);
-		int b = a > 0 ? exists_after(p, to, it->dst, it->dst_len) : 0;
-		if (a < 0 || b < 0)
-			return db_error(p->db, a < 0 ? a : b, NULL);
-		if (!a || !b) {
-			char where[64] = "";
-			if (it->record)
-				snprintf(where, sizeof where, ", record %lu", it->record);
-			return db_error(p->db, GROVE_EINVAL, "%s '%.*s' not found in %s (edge %s%s)",
-					a ? "dst" : "src", (int)(a ? it->dst_len : it->src_len),
-					a ? it->dst : it->src, a ? to->name : from->name, it->t->name, where);
-		}
-	}
-	return 0;
 }
 
 /* Overwrite removed node `id` of `t`: no edge of a type the input leaves
@@ -328,7 +258,7 @@ int load_finish(struct load_plan *p)
 	for (uint32_t i = 0; p->mode == GROVE_LOAD_OVERWRITE && !err && i < cat->n_edges; i++)
 		if (p->present[cat->edges[i].id])
 			err = overwrite_deletions(p, &cat->edges[i]);
-	if (err || (err = edge_endpoints(p)) < 0 || (err = check_retained(p)) < 0 ||
+	if (err || (err = load_edge_endpoints(p)) < 0 || (err = check_retained(p)) < 0 ||
 	    (err = load_unique(p)) < 0 || (err = load_cardinality(p)) < 0)
 		return err;
 	if ((err = put_effects(p, LANG_CAT_NODE)) < 0 || (err = delete_effects(p, LANG_CAT_EDGE)) < 0 ||

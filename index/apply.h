@@ -80,6 +80,11 @@ void views_apply_cache_free(struct views *v);
 /* Internal entity id of (type, id) in the global id map, or ENOTFOUND. */
 int views_id_lookup(uint64_t *out, MDB_txn *txn, const struct views *v, uint32_t type,
 		    const void *id, uint32_t id_len);
+/* The same through a cursor on the id map (v->ids), for lookups in key
+ * order: LMDB then searches only the page the cursor is on when the next
+ * key is there. */
+int views_id_lookup_at(uint64_t *out, MDB_cursor *c, uint32_t type, const void *id,
+		       uint32_t id_len);
 /* The user id of internal entity `e` (points into the txn's memory). */
 int views_id_name(uint32_t *type, const char **id, uint32_t *id_len, MDB_txn *txn,
 		  const struct views *v, uint64_t e);

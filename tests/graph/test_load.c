@@ -1,5 +1,6 @@
 /* test_load.c — JSONL loads: modes, checks, atomicity, errors that name the record. */
 #include <criterion/criterion.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +106,53 @@ Test(load, a_dangling_edge_is_refused_and_nothing_is_written)
 	cr_assert(strstr(grove_errmsg(db), "dst 'Nobody' not found in Person (edge Knows, record 2)"), "%s",
 		  grove_errmsg(db));
 	cr_assert_eq(gt_count(db, NULL, NULL, "node:Person"), 2);
+}
+
+/* 50 new people y00..y49, then 300 Knows edges among them and the
+ * committed x00..x49; with `ghosts`, edge 120 ends at Ghost1 and edge 200
+ * at Ghost0, which do not exist. */
+static char *people_and_edges(bool ghosts)
+{
+	size_t cap = 64 * 1024, n = 0;
+	char *rows = malloc(cap);
+	for (int i = 0; i < 50; i++)
+		n += (size_t)snprintf(rows + n, cap - n,
+				      "{\"type\":\"Person\",\"data\":{\"name\":\"y%02d\"}}\n", i);
+	for (int i = 0; i < 300; i++) {
+		char dst[16];
+		snprintf(dst, sizeof dst, "%c%02d", i % 3 ? 'x' : 'y', (i * 7) % 50);
+		const char *to = !ghosts ? dst : i == 120 ? "Ghost1" : i == 200 ? "Ghost0" : dst;
+		n += (size_t)snprintf(rows + n, cap - n,
+				      "{\"edge\":\"Knows\",\"from\":\"%c%02d\",\"to\":\"%s\"}\n",
+				      i % 2 ? 'x' : 'y', i % 50, to);
+	}
+	return rows;
+}
+
+/* Endpoints are looked up in key order, once each, but the edge reported
+ * is the first bad one in input order, with the endpoint it misses: the
+ * committed, the loaded and the missing nodes interleave, and the missing
+ * one that sorts first comes last. */
+Test(load, the_first_dangling_edge_in_input_order_is_reported)
+{
+	char rows[64 * 50];
+	size_t n = 0;
+	for (int i = 0; i < 50; i++)
+		n += (size_t)snprintf(rows + n, sizeof rows - n,
+				      "{\"type\":\"Person\",\"data\":{\"name\":\"x%02d\"}}\n", i);
+	cr_assert_eq(gt_load(db, NULL, GROVE_LOAD_APPEND, rows, NULL), 0, "%s", grove_errmsg(db));
+	char *bad = people_and_edges(true), *good = people_and_edges(false);
+	cr_assert_eq(gt_load(db, NULL, GROVE_LOAD_APPEND, bad, NULL), GROVE_EINVAL);
+	/* edge 120 is record 50 + 121 */
+	cr_assert(strstr(grove_errmsg(db), "dst 'Ghost1' not found in Person (edge Knows, record 171)"),
+		  "%s", grove_errmsg(db));
+	cr_assert_eq(gt_count(db, NULL, NULL, "node:Person"), 52);
+	cr_assert_eq(gt_count(db, NULL, NULL, "edge:Knows"), 1);
+	cr_assert_eq(gt_load(db, NULL, GROVE_LOAD_APPEND, good, NULL), 0, "%s", grove_errmsg(db));
+	cr_assert_eq(gt_count(db, NULL, NULL, "node:Person"), 102);
+	cr_assert_eq(gt_count(db, NULL, NULL, "edge:Knows"), 301);
+	free(bad);
+	free(good);
 }
 
 Test(load, overwrite_cannot_drop_a_node_a_kept_edge_still_uses)
