@@ -10,7 +10,7 @@
  * gathered first, once each, and looked up in key order (the id map
  * through one cursor), then their rows in entity order; only then are the
  * edges checked, in input order, so the first bad one is still the one
- * reported.  2M edges: the whole check 5.6 -> 3.x s.
+ * reported.  2M edges into a graph of 1M nodes: 5.6 -> 3.5-3.8 s.
  */
 #include <errno.h>
 #include <stdbool.h>
