@@ -153,6 +153,17 @@ Test(load, the_first_dangling_edge_in_input_order_is_reported)
 	cr_assert_eq(gt_count(db, NULL, NULL, "edge:Knows"), 301);
 	free(bad);
 	free(good);
+	/* Key conflicts of an append are asked in key order too: the first by
+	 * position is named, though x05 sorts before x40. */
+	cr_assert_eq(gt_load(db, NULL, GROVE_LOAD_APPEND,
+			     "{\"type\":\"Person\",\"data\":{\"name\":\"z01\"}}\n"
+			     "{\"type\":\"Person\",\"data\":{\"name\":\"x40\"}}\n"
+			     "{\"type\":\"Person\",\"data\":{\"name\":\"z02\"}}\n"
+			     "{\"type\":\"Person\",\"data\":{\"name\":\"x05\"}}\n", NULL),
+		     GROVE_EKEYCONFLICT);
+	cr_assert(strstr(grove_errmsg(db), "already has this id: node:Person 'x40' (record 2)"), "%s",
+		  grove_errmsg(db));
+	cr_assert_eq(gt_count(db, NULL, NULL, "node:Person"), 102);
 }
 
 Test(load, overwrite_cannot_drop_a_node_a_kept_edge_still_uses)
