@@ -699,8 +699,9 @@ static int views_apply_event(MDB_txn *txn, struct views *v, const struct lang_ca
 	return err < 0 ? err : meta_put_u64(txn, v, "applied_lsn", lsn);
 }
 
-int views_id_lookup(uint64_t *out, MDB_txn *txn, const struct views *v, uint32_t type,
-		    const void *id, uint32_t id_len)
+/* One id map lookup, through txn or (when c is set) the cursor c. */
+static int id_lookup(uint64_t *out, MDB_txn *txn, const struct views *v, MDB_cursor *c,
+		     uint32_t type, const void *id, uint32_t id_len)
 {
 	uint8_t k[4 + LAYERED_KEY_MAX];
 	if (id_len > VIEWS_ID_MAX)
@@ -708,7 +709,7 @@ int views_id_lookup(uint64_t *out, MDB_txn *txn, const struct views *v, uint32_t
 	be32(k, type);
 	memcpy(k + 4, id, id_len);
 	MDB_val key = { 4 + id_len, k }, d;
-	int rc = mdb_get(txn, v->ids, &key, &d);
+	int rc = c ? mdb_cursor_get(c, &key, &d, MDB_SET_KEY) : mdb_get(txn, v->ids, &key, &d);
 	if (rc)
 		return views_error(rc, "id map");
 	if (d.mv_size != 8)
@@ -717,22 +718,16 @@ int views_id_lookup(uint64_t *out, MDB_txn *txn, const struct views *v, uint32_t
 	return 0;
 }
 
+int views_id_lookup(uint64_t *out, MDB_txn *txn, const struct views *v, uint32_t type,
+		    const void *id, uint32_t id_len)
+{
+	return id_lookup(out, txn, v, NULL, type, id, id_len);
+}
+
 int views_id_lookup_at(uint64_t *out, MDB_cursor *c, uint32_t type, const void *id,
 		       uint32_t id_len)
 {
-	uint8_t k[4 + LAYERED_KEY_MAX];
-	if (id_len > VIEWS_ID_MAX)
-		return GROVE_ENOTFOUND;
-	be32(k, type);
-	memcpy(k + 4, id, id_len);
-	MDB_val key = { 4 + id_len, k }, d;
-	int rc = mdb_cursor_get(c, &key, &d, MDB_SET_KEY);
-	if (rc)
-		return views_error(rc, "id map");
-	if (d.mv_size != 8)
-		return log_error(GROVE_ECORRUPT, "id map entry has %zu bytes", d.mv_size);
-	*out = rd64(d.mv_data);
-	return 0;
+	return id_lookup(out, NULL, NULL, c, type, id, id_len);
 }
 
 int views_id_name(uint32_t *type, const char **id, uint32_t *id_len, MDB_txn *txn,
