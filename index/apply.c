@@ -221,6 +221,11 @@ void apply_discard(struct put_batch *set)
 		put_batch_clear(&set[i]);
 }
 
+void apply_end(struct views *v)
+{
+	state_end(v);
+}
+
 void apply_reserve_ids(struct apply_branch *b, uint32_t n)
 {
 	(void)id_cache_reserve(&b->s->ids, n);
@@ -313,6 +318,10 @@ static int resolve_new(uint64_t *out, MDB_txn *txn, struct views *v, struct appl
 		return err;
 	*out = (*next)++;
 	bool cached = id_cache_put(&s->ids, type, id, id_len, *out) == 0;
+	if (no_txn && !cached) {
+		(*next)--; /* out of memory: the id must be written through */
+		return APPLY_NEED_TXN;
+	}
 	return new_id(txn, v, s, type, id, id_len, *out, cached);
 }
 
@@ -326,8 +335,8 @@ static int resolve(uint64_t *out, MDB_txn *txn, struct views *v, struct apply_st
 	if (s->ids_new_only)
 		return GROVE_ENOTFOUND;
 	int err = views_id_lookup(out, txn, v, type, id, id_len);
-	if (!err && cache)
-		(void)id_cache_put(&s->ids, type, id, id_len, *out); /* best effort */
+	if (!err && cache && id_cache_put(&s->ids, type, id, id_len, *out) < 0)
+		s->ids_all_cached = false; /* maybe a touched entity: see apply_effect */
 	return err;
 }
 
@@ -462,8 +471,13 @@ static int apply_effect(MDB_txn *txn, struct views *v, const struct lang_catalog
 	if (err < 0)
 		return err;
 	bool fresh = err == 1; /* a new entity has no older version anywhere */
-	if (!fresh) /* touched: see above (best effort outside no_txn) */
-		(void)id_cache_put(&b->s->ids, fx->type_id, r.id, r.id_len, e);
+	/* A touched entity is cached (see above); if it cannot be, the helper
+	 * may not trust the views as of before the event any more. */
+	if (!fresh && id_cache_put(&b->s->ids, fx->type_id, r.id, r.id_len, e) < 0) {
+		if (b->no_txn)
+			return APPLY_NEED_TXN;
+		b->s->ids_all_cached = false;
+	}
 	layered_be32(prefix, fx->type_id);
 	layered_be64(elem, e);
 	err = fresh ? GROVE_ENOTFOUND : old_row(&old, txn, v, b, prefix, elem);

@@ -43,6 +43,10 @@ struct apply_branch {
 int apply_begin(struct apply_branch *b, char *name, MDB_txn *txn, struct views *v,
 		uint64_t lsn, const struct event *ev);
 
+/* The event failed: forget its ids and puts (views_apply does this when
+ * the event ends). */
+void apply_end(struct views *v);
+
 /* Room in the id cache for the ids of n more effects, at once: growing
  * it step by step rehashes a table far larger than the CPU caches (a
  * hint: failing is harmless). */

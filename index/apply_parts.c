@@ -118,5 +118,7 @@ int views_apply_parts(MDB_txn *txn, struct views *v, const struct lang_catalog *
 	err = apply_in_parts(txn, v, cat, &b, lsn, fx, n);
 	if (b.rtxn)
 		views_read_end(v, b.rtxn);
+	if (err < 0)
+		apply_end(v); /* its cached ids point into effects that will go */
 	return err;
 }

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log/error.h"
 #include "log/event_fields.h"
 
 #define NOT_MINE 1
@@ -162,12 +163,12 @@ static bool effect_of(struct rd *r, struct event_effect *e)
 static int effects_of(struct rd *r, struct event *ev)
 {
 	uint32_t n;
-	/* Each effect takes at least 8 bytes: a lying count allocates nothing. */
+	/* Each effect takes 7 bytes at least: a lying count allocates nothing. */
 	if (!count_of(r, 0x90, 0xdc, &n) || n > EVENT_MAX_EFFECTS ||
-	    (size_t)(r->end - r->p) / 8 < n)
+	    (size_t)(r->end - r->p) / 7 < n)
 		return NOT_MINE;
 	if (!(ev->effects = calloc(n ? n : 1, sizeof *ev->effects)))
-		return -ENOMEM;
+		return log_error(-ENOMEM, "out of memory decoding an event");
 	ev->neffects = n;
 	for (uint32_t i = 0; i < n; i++)
 		if (!effect_of(r, &ev->effects[i]))
@@ -221,7 +222,7 @@ static int field_of(struct rd *r, struct event *ev, uint64_t f)
 int event_decode_fast(struct event *ev, const void *buf, size_t len)
 {
 	struct rd r = { buf, (const uint8_t *)buf + len };
-	uint64_t seen = 0, f;
+	uint64_t seen = 0, f = 0;
 	uint32_t n;
 	int rc = 0;
 
