@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #include "graph_testutil.h"
 #include "index/views.h"
@@ -320,6 +322,32 @@ Test(load, a_load_applied_in_parts_is_whole)
 	free(before);
 	free(after);
 	grove_close(g);
+	gt_rmtree(gdir);
+	free(gdir);
+}
+
+/* A rebuild moves the old views aside and deletes them while it replays;
+ * what a rebuild that died left aside is deleted by the next one. */
+Test(load, a_rebuild_deletes_the_old_views_and_any_left_aside)
+{
+	char *gdir = gt_dir("load-rebuild-aside");
+	grove_db *g = gt_init(gdir, NULL);
+	char old[1024], junk[1100];
+	cr_assert_eq(gt_load(g, NULL, GROVE_LOAD_APPEND, people, NULL), 0, "%s", grove_errmsg(g));
+	grove_close(g);
+	snprintf(old, sizeof old, "%s/views.old", gdir);
+	snprintf(junk, sizeof junk, "%s/data.mdb", old);
+	cr_assert_eq(mkdir(old, 0755), 0);
+	FILE *f = fopen(junk, "w");
+	cr_assert(f && fputs("left by a rebuild that died", f) >= 0 && fclose(f) == 0);
+	cr_assert_eq(grove_rebuild(gdir, NULL), 0, "%s", grove_errmsg(NULL));
+	cr_assert_neq(access(old, F_OK), 0, "%s is still there", old);
+	cr_assert_eq(grove_open(&g, gdir, NULL), 0, "%s", grove_errmsg(NULL));
+	cr_assert_eq(gt_count(g, NULL, NULL, "node:Person"), 2);
+	cr_assert_eq(gt_count(g, NULL, NULL, "edge:Knows"), 1);
+	grove_close(g);
+	cr_assert_eq(grove_rebuild(gdir, NULL), 0, "%s", grove_errmsg(NULL));
+	cr_assert_neq(access(old, F_OK), 0, "%s is still there", old);
 	gt_rmtree(gdir);
 	free(gdir);
 }
