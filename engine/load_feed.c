@@ -16,9 +16,6 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
-#include <string.h>
-
-#include "grove.h"
 
 #define FEED_BATCH 256u       /* records handed over at once            */
 #define FEED_BATCHES 16u      /* batches in flight: bounds the memory    */

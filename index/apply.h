@@ -60,13 +60,18 @@ int views_apply_parts(MDB_txn *txn, struct views *v, const struct lang_catalog *
  * that small loads come in parts). */
 extern uint32_t views_apply_part_effects;
 
+/* The part size in force, at least 1. */
+static inline uint32_t views_apply_part(void)
+{
+	return views_apply_part_effects ? views_apply_part_effects : 1;
+}
+
 /* How many of an event's n effects views_apply_parts() takes: all of an
  * event of more than one part (views_apply() then applies none), none of
  * a smaller one. */
 static inline uint32_t views_apply_head(uint32_t n)
 {
-	uint32_t part = views_apply_part_effects ? views_apply_part_effects : 1;
-	return n > part ? n : 0;
+	return n > views_apply_part() ? n : 0;
 }
 
 /* Drop apply.c's per-event id cache (views_close does). */

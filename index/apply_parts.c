@@ -17,9 +17,7 @@
  */
 #include <pthread.h>
 #include <stdio.h>
-#include <string.h>
 
-#include "grove.h"
 #include "index/apply_int.h"
 #include "log/error.h"
 
@@ -76,7 +74,7 @@ static int apply_in_parts(MDB_txn *txn, struct views *v, const struct lang_catal
 			  struct apply_branch *b, uint64_t lsn, const struct event_effect *fx,
 			  uint32_t n)
 {
-	uint32_t part = views_apply_part_effects ? views_apply_part_effects : 1;
+	uint32_t part = views_apply_part();
 	uint32_t done = 0, len = n < part ? n : part;
 	int err;
 

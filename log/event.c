@@ -283,15 +283,6 @@ static int get_field(struct event *ev, uint64_t f, const msgpack_object *v)
 	}
 }
 
-/* Big-endian unsigned of `n` bytes at p. */
-static uint64_t be(const uint8_t *p, int n)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < n; i++)
-		v = (v << 8) | p[i];
-	return v;
-}
-
 bool event_msgpack_bounded(const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
@@ -333,12 +324,12 @@ bool event_msgpack_bounded(const void *buf, size_t len)
 		} else if (b == 0xdc || b == 0xde) {     /* array16, map16 */
 			if (len - pos < 3)
 				return false;
-			items = (size_t)be(p + pos + 1, 2) * (b == 0xde ? 2 : 1);
+			items = (size_t)event_be(p + pos + 1, 2) * (b == 0xde ? 2 : 1);
 			head = 3;
 		} else if (b == 0xdd || b == 0xdf) {     /* array32, map32 */
 			if (len - pos < 5)
 				return false;
-			items = (size_t)be(p + pos + 1, 4) * (b == 0xdf ? 2 : 1);
+			items = (size_t)event_be(p + pos + 1, 4) * (b == 0xdf ? 2 : 1);
 			head = 5;
 		} else {
 			return false;                            /* 0xc1: never used */
@@ -346,7 +337,7 @@ bool event_msgpack_bounded(const void *buf, size_t len)
 		if (lenbytes > 0) {
 			if (len - pos < 1 + (size_t)lenbytes)
 				return false;
-			body = (size_t)be(p + pos + 1, lenbytes);
+			body = (size_t)event_be(p + pos + 1, lenbytes);
 			head += (size_t)lenbytes;
 		}
 		if (len - pos < head || len - pos - head < body)

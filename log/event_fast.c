@@ -26,14 +26,6 @@ struct rd {
 	const uint8_t *p, *end;
 };
 
-static uint64_t be(const uint8_t *p, int n)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < n; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
 /* n bytes at the cursor, or NULL past the end. */
 static const uint8_t *take(struct rd *r, size_t n)
 {
@@ -54,7 +46,7 @@ static bool uint_of(struct rd *r, uint64_t *v, uint64_t max)
 	if (*t <= 0x7f)
 		*v = *t;
 	else if (*t >= 0xcc && *t <= 0xcf && (p = take(r, (size_t)width[*t - 0xcc])))
-		*v = be(p, width[*t - 0xcc]);
+		*v = event_be(p, width[*t - 0xcc]);
 	else
 		return false;
 	return *v <= max;
@@ -78,7 +70,7 @@ static bool int_of(struct rd *r, int64_t *v)
 		r->p++;
 		if (!(p = take(r, (size_t)w)))
 			return false;
-		u = be(p, w);
+		u = event_be(p, w);
 		/* sign-extend from w bytes */
 		*v = w == 8 ? (int64_t)u : (int64_t)(u ^ (UINT64_C(1) << (8 * w - 1))) -
 						     (int64_t)(UINT64_C(1) << (8 * w - 1));
@@ -109,7 +101,7 @@ static bool bytes_of(struct rd *r, struct event_bytes *out)
 		}
 		if (!(p = take(r, (size_t)w)))
 			return false;
-		n = (size_t)be(p, w);
+		n = (size_t)event_be(p, w);
 	}
 	if (n > EVENT_MAX_STR_BYTES || !(p = take(r, n)))
 		return false;
@@ -135,9 +127,9 @@ static bool count_of(struct rd *r, uint8_t fix, uint8_t c16, uint32_t *n)
 	if ((*t & 0xf0) == fix)
 		*n = *t & 0x0f;
 	else if (*t == c16 && (p = take(r, 2)))
-		*n = (uint32_t)be(p, 2);
+		*n = (uint32_t)event_be(p, 2);
 	else if (*t == c16 + 1 && (p = take(r, 4)))
-		*n = (uint32_t)be(p, 4);
+		*n = (uint32_t)event_be(p, 4);
 	else
 		return false;
 	return true;

@@ -6,6 +6,7 @@
 #define GROVE_LOG_EVENT_FIELDS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "log/event.h"
 
@@ -15,6 +16,15 @@ enum field {
 	F_ACTOR, F_OP_TEXT, F_PARAMS, F_EFFECTS, F_CHUNK_SEQ, F_LAST, F_LOAD_MODE,
 	F_NAME, F_FROM, F_BASE, F_SCHEMA_TEXT, F_STEPS,
 };
+
+/* Big-endian unsigned of `n` bytes at p. */
+static inline uint64_t event_be(const uint8_t *p, int n)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
 
 /* Decode an event the way the encoder writes it, straight from its bytes
  * (no msgpack object tree): 0, -ENOMEM, or 1 when the bytes are anything
