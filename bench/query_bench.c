@@ -20,9 +20,11 @@
  *   scan     people with age > A in city C, limit 100 (no index: a scan)
  *   groupby  count of people per city (a full scan)
  *
- *  - grove: grove_init + grove_load_file(all.jsonl), then grove_query() of
- *    the .gq text with the parameters as JSON (Grove has no prepared
- *    queries: each run parses and typechecks), every row fetched.
+ *  - grove: grove_init + grove_load_file(all.jsonl), then, like SQLite,
+ *    one grove_prepare() per query and per run its parameters bound by
+ *    type and grove_stmt_query(), every row fetched.  "grove-t" runs the
+ *    same plan through the text API, grove_query() with the parameters as
+ *    JSON per run (the compiled query comes from the handle's cache).
  *  - sqlite: person(name TEXT PRIMARY KEY, age, city), knows(src, dst) with
  *    indexes on src and on dst, loaded from the CSV files (not timed);
  *    prepared statements, a 1 GiB page cache, every row stepped.
@@ -39,6 +41,7 @@
  *   result query.twohop_vs_sqlite, query.twohop_vs_kuzu <grove twohop p50 /
  *          the peer's twohop p50> (target vs SQLite <= 0.3)
  *   result query.<name>_vs_sqlite, query.<name>_vs_kuzu <ratios of p50>
+ *   result query.<name>_text_vs_sqlite <grove-t p50 / SQLite p50>
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -222,12 +225,29 @@ static uint64_t grove_checksum(const grove_result *r, int first)
 	return (uint64_t)v;
 }
 
-static void grove_time_query(struct stat *s, grove_db *db, const struct plan *pl, size_t q)
+/* Bind a run's parameters to a prepared query (as SQLite binds its own). */
+static void grove_bind(grove_db *db, grove_stmt *st, int kind, const struct param *p)
+{
+	if (kind == P_NAME)
+		gcheck(db, "bind", grove_bind_text(st, "n", p->name, strlen(p->name)));
+	if (kind == P_AGE_CITY) {
+		gcheck(db, "bind", grove_bind_int(st, "a", p->age));
+		gcheck(db, "bind", grove_bind_text(st, "c", p->city, strlen(p->city)));
+	}
+}
+
+/* `prepared`: one grove_prepare, then bind and grove_stmt_query per run;
+ * else grove_query() with the text and the parameters as JSON per run. */
+static void grove_time_query(struct stat *s, grove_db *db, const struct plan *pl, size_t q,
+			     int prepared)
 {
 	const grove_target t = { "main", NULL };
 	double *us = malloc((size_t)pl->iters[q] * sizeof *us), wall = 0;
 	double c0 = 0, visited = 0;
+	grove_stmt *st = NULL;
 
+	if (prepared)
+		gcheck(db, queries[q].name, grove_prepare(&st, db, queries[q].gq, "q"));
 	for (int i = 0; i < pl->warmup[q] + pl->iters[q]; i++) {
 		json_t *pj = param_json(queries[q].kind, &pl->p[q][i]);
 		char *params = json_dumps(pj, JSON_COMPACT);
@@ -235,7 +255,12 @@ static void grove_time_query(struct stat *s, grove_db *db, const struct plan *pl
 		if (i == pl->warmup[q])
 			c0 = bench_cpu_s();
 		double t0 = bench_now_s();
-		gcheck(db, queries[q].name, grove_query(&r, db, &t, queries[q].gq, "q", params));
+		if (prepared) {
+			grove_bind(db, st, queries[q].kind, &pl->p[q][i]);
+			gcheck(db, queries[q].name, grove_stmt_query(&r, st, &t));
+		} else {
+			gcheck(db, queries[q].name, grove_query(&r, db, &t, queries[q].gq, "q", params));
+		}
 		uint64_t sum = grove_checksum(r, queries[q].first);
 		double dt = bench_now_s() - t0;
 		if (i >= pl->warmup[q]) {
@@ -251,10 +276,11 @@ static void grove_time_query(struct stat *s, grove_db *db, const struct plan *pl
 	double cpu = bench_cpu_s() - c0;
 	summarize(s, us, pl->iters[q], wall, cpu);
 	s->visited = visited / pl->iters[q];
+	grove_stmt_free(st);
 	free(us);
 }
 
-static double grove_run(struct stat *st, const struct plan *pl)
+static double grove_run(struct stat *st, struct stat *st_text, const struct plan *pl)
 {
 	char *dir = bench_path(work, "grove"), *file = bench_path(work, "all.jsonl");
 	grove_options go = GROVE_OPTIONS_INIT;
@@ -267,8 +293,10 @@ static double grove_run(struct stat *st, const struct plan *pl)
 	gcheck(db, "load", grove_load_file(&res, db, &lo, file));
 	double load_s = bench_now_s() - t0;
 	sync();   /* let the views' writeback finish before timing reads */
-	for (size_t q = 0; q < NQ; q++)
-		grove_time_query(&st[q], db, pl, q);
+	for (size_t q = 0; q < NQ; q++) {
+		grove_time_query(&st[q], db, pl, q, 1);
+		grove_time_query(&st_text[q], db, pl, q, 0);
+	}
 	grove_close(db);
 	bench_rmtree(dir);
 	free(dir);
@@ -491,7 +519,7 @@ static void kuzu_run(struct kuzu_info *k, struct stat *st)
 
 static const char *const sys_names[NSYS] = { "grove", "sqlite", "kuzu" };
 
-static void print_table(struct stat st[NSYS][NQ], const struct plan *pl)
+static void print_table(struct stat st[NSYS][NQ], const struct stat *st_text, const struct plan *pl)
 {
 	printf("%-8s %-7s %6s %10s %10s %8s %8s %12s\n", "query", "system", "runs", "p50 us",
 	       "p99 us", "wall s", "CPU s", "checksum");
@@ -503,13 +531,17 @@ static void print_table(struct stat st[NSYS][NQ], const struct plan *pl)
 			printf("%-8s %-7s %6d %10.1f %10.1f %8.3f %8.3f %12" PRIu64 "\n",
 			       s == 0 ? queries[q].name : "", sys_names[s], pl->iters[q], x->p50_us,
 			       x->p99_us, x->wall_s, x->cpu_s, x->checksum);
+			if (s == 0 && st_text[q].ok)
+				printf("%-8s %-7s %6d %10.1f %10.1f %8.3f %8.3f %12" PRIu64 "\n", "",
+				       "grove-t", pl->iters[q], st_text[q].p50_us, st_text[q].p99_us,
+				       st_text[q].wall_s, st_text[q].cpu_s, st_text[q].checksum);
 			if (s > 0 && st[0][q].ok && x->checksum != st[0][q].checksum)
 				printf("WARNING: %s's %s results differ from grove's (checksum %" PRIu64
 				       " vs %" PRIu64 ")\n", sys_names[s], queries[q].name, x->checksum,
 				       st[0][q].checksum);
 		}
-	printf("\n%-8s %14s %14s %18s\n", "query", "grove/sqlite", "grove/kuzu",
-	       "grove rows visited");
+	printf("\n%-8s %14s %14s %18s %16s\n", "query", "grove/sqlite", "grove/kuzu",
+	       "grove rows visited", "grove-t/sqlite");
 	for (size_t q = 0; q < NQ; q++) {
 		printf("%-8s", queries[q].name);
 		for (int s = 1; s < NSYS; s++)
@@ -517,11 +549,15 @@ static void print_table(struct stat st[NSYS][NQ], const struct plan *pl)
 				printf(" %14.3f", st[0][q].p50_us / st[s][q].p50_us);
 			else
 				printf(" %14s", "-");
-		printf(" %18.1f\n", st[0][q].visited);
+		printf(" %18.1f", st[0][q].visited);
+		if (st_text[q].ok && st[SYS_SQLITE][q].ok)
+			printf(" %16.3f\n", st_text[q].p50_us / st[SYS_SQLITE][q].p50_us);
+		else
+			printf(" %16s\n", "-");
 	}
 }
 
-static void print_results(struct stat st[NSYS][NQ])
+static void print_results(struct stat st[NSYS][NQ], const struct stat *st_text)
 {
 	for (size_t q = 0; q < NQ; q++)
 		printf("result query.%s_p50_us %.1f\n", queries[q].name, st[0][q].p50_us);
@@ -530,6 +566,10 @@ static void print_results(struct stat st[NSYS][NQ])
 			if (st[0][q].ok && st[s][q].ok)
 				printf("result query.%s_vs_%s %.3f\n", queries[q].name, sys_names[s],
 				       st[0][q].p50_us / st[s][q].p50_us);
+	for (size_t q = 0; q < NQ; q++)
+		if (st_text[q].ok && st[SYS_SQLITE][q].ok)
+			printf("result query.%s_text_vs_sqlite %.3f\n", queries[q].name,
+			       st_text[q].p50_us / st[SYS_SQLITE][q].p50_us);
 }
 
 int main(int argc, char **argv)
@@ -546,7 +586,7 @@ int main(int argc, char **argv)
 	double load_before = bench_load1(), t_start = bench_now_s();
 	struct gen_stats g;
 	struct plan pl;
-	static struct stat st[NSYS][NQ];
+	static struct stat st[NSYS][NQ], st_text[NQ];
 	struct kuzu_info k;
 	double sqlite_load_s = 0;
 	const char *sqlite_why = NULL;
@@ -559,7 +599,7 @@ int main(int argc, char **argv)
 	write_plan(&pl, plan_path);
 	free(plan_path);
 
-	double grove_load_s = grove_run(st[SYS_GROVE], &pl);
+	double grove_load_s = grove_run(st[SYS_GROVE], st_text, &pl);
 #ifdef HAVE_SQLITE3
 	sqlite_load_s = sqlite_run(st[SYS_SQLITE], &pl);
 #else
@@ -573,12 +613,12 @@ int main(int argc, char **argv)
 	       bench_now_s() - t_start);
 	printf("load average %.2f before, %.2f after; kuzu %s, %d threads\n", load_before,
 	       bench_load1(), k.ok ? k.version : "-", k.threads);
-	print_table(st, &pl);
+	print_table(st, st_text, &pl);
 	if (sqlite_why)
 		printf("sqlite: not available (%s)\n", sqlite_why);
 	if (!k.ok)
 		printf("kuzu: not available (%s)\n", k.why);
-	print_results(st);
+	print_results(st, st_text);
 
 	for (size_t q = 0; q < NQ; q++)
 		free(pl.p[q]);

@@ -17,6 +17,7 @@
  *   query_agg.c     the sink: projection, grouping and aggregates
  *   query_order.c   ordering (tie-breaks, NULLs), bounded heap, limit
  *   query_result.c  grove_result and the result JSON (spec §9.1)
+ *   query_stmt.c    prepared queries with bound parameters (grove_stmt)
  *
  * Values are msgpack objects in the stored encoding of index/row.h, so
  * parameters, literals and properties compare with value_compare().
@@ -210,5 +211,12 @@ struct grove_result;
 
 /* Run the query's pipeline into a new result. */
 int qx_collect(struct qx *x, struct grove_result **out);
+
+/* query_run.c, for query_stmt.c: compile a read query (a reference from
+ * the handle's cache, engine/prepared.h), and run one with parameters. */
+struct prepared;
+int query_compile(struct prepared **out, grove_db *db, const char *src, const char *name);
+int query_run_compiled(struct grove_result **out, grove_db *db, const grove_target *target,
+                       struct prepared *p, json_t *params);
 
 #endif /* GROVE_ENGINE_QUERY_H */

@@ -233,6 +233,18 @@ static int execute(struct grove_result **out, grove_db *db, const grove_target *
 	return err;
 }
 
+int query_compile(struct prepared **out, grove_db *db, const char *src, const char *name)
+{
+	return prepared_get(out, db, PREPARED_READ, src, name, compile_read);
+}
+
+int query_run_compiled(grove_result **out, grove_db *db, const grove_target *target,
+                       struct prepared *p, json_t *params)
+{
+	struct compiled c = { .p = p, .checked = p->checked, .ir = p->ir };
+	return execute(out, db, target, &c, params);
+}
+
 int grove_query(grove_result **out, grove_db *db, const grove_target *target, const char *gq_source,
                 const char *query_name, const char *params_json)
 {

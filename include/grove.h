@@ -355,6 +355,37 @@ int grove_result_json(char **out, const grove_result *r);
  * its work, e.g. a `limit 3` without `order` reads about 3 rows. */
 uint64_t grove_result_rows_visited(const grove_result *r);
 
+/* ---- Prepared queries ------------------------------------------------ */
+
+/* A read query compiled once and run many times, its parameters bound by
+ * type instead of written as JSON for every run (the way SQLite's
+ * prepare/bind/step is used).  grove_prepare() parses, picks and
+ * typechecks exactly as grove_query() does and reports the same errors.
+ * Bound values are converted by each parameter's declared type exactly as
+ * the same JSON values would be: a Date parameter takes
+ * grove_bind_text("2024-01-31"), a list grove_bind_json("[1,2]").  A
+ * parameter name may be given with or without its `$`.  Bindings persist
+ * across runs until rebound or cleared; one not bound is "not provided".
+ * After a schema apply the next run compiles the text again against the
+ * new schema (and fails as grove_query() would if it no longer
+ * typechecks).  A statement belongs to its handle (free it before
+ * grove_close) and to one thread at a time; results are independent of
+ * the statement.  Bind errors: GROVE_EINVAL (no name, invalid JSON or
+ * UTF-8). */
+typedef struct grove_stmt grove_stmt;
+
+int grove_prepare(grove_stmt **out, grove_db *db, const char *gq_source, const char *query_name);
+int grove_bind_null(grove_stmt *s, const char *param);
+int grove_bind_int(grove_stmt *s, const char *param, int64_t v);
+int grove_bind_double(grove_stmt *s, const char *param, double v);
+int grove_bind_bool(grove_stmt *s, const char *param, int v);
+int grove_bind_text(grove_stmt *s, const char *param, const char *v, size_t len);
+int grove_bind_json(grove_stmt *s, const char *param, const char *json);
+void grove_stmt_clear_bindings(grove_stmt *s);
+/* Run it at `target` (NULL: main's head), as grove_query(). */
+int grove_stmt_query(grove_result **out, grove_stmt *s, const grove_target *target);
+void grove_stmt_free(grove_stmt *s);
+
 /* ---- Loading and exporting JSONL ------------------------------------ */
 
 #define GROVE_LOAD_OVERWRITE 1  /* the input's types become exactly the input   */
