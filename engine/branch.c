@@ -33,6 +33,24 @@ static bool valid_syntax(const char *n)
 	return true;
 }
 
+const char *branch_name_trim(char *buf, const char *name)
+{
+	if (!name)
+		return NULL;
+	size_t n = strlen(name);
+	while (n && isspace((unsigned char)*name)) {
+		name++;
+		n--;
+	}
+	while (n && isspace((unsigned char)name[n - 1]))
+		n--;
+	if (n > BRANCH_NAME_MAX)
+		return name;  /* too long either way: the checks refuse it */
+	memcpy(buf, name, n);
+	buf[n] = '\0';
+	return buf;
+}
+
 /* Rules 1-3 of engine §1.2, shared by every branch operation. */
 int branch_name_check(grove_db *db, const char *name, const char *op)
 {
@@ -104,9 +122,12 @@ static int log_branch_event(grove_db *db, enum event_kind kind, const char *name
 
 int grove_branch_create(grove_db *db, const char *name, const char *from, const char *actor)
 {
+	char name_buf[BRANCH_NAME_MAX + 1], from_buf[BRANCH_NAME_MAX + 1];
 	MDB_txn *txn;
 	int err;
 
+	name = branch_name_trim(name_buf, name);
+	from = branch_name_trim(from_buf, from);
 	if (!from || !*from)
 		from = MAIN_BRANCH;
 	if (name && !strcmp(name, MAIN_BRANCH))
@@ -195,10 +216,12 @@ static int check_delete(grove_db *db, MDB_txn *txn, const char *name)
 
 int grove_branch_delete(grove_db *db, const char *name, const char *actor)
 {
+	char name_buf[BRANCH_NAME_MAX + 1];
 	struct branch_lock *bl;
 	MDB_txn *txn;
 	int err;
 
+	name = branch_name_trim(name_buf, name);
 	if (name && !strcmp(name, MAIN_BRANCH))
 		return db_error(db, GROVE_EINVAL, "cannot delete branch 'main'");
 	if ((err = branch_name_check(db, name, "branch delete")) < 0)

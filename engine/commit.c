@@ -175,7 +175,8 @@ static int read_branch(struct read_at *r, grove_db *db, const char *branch, bool
 
 static int read_at_txn(struct read_at *r, grove_db *db, const grove_target *target, bool fence)
 {
-	const char *branch = target && target->branch ? target->branch : MAIN_BRANCH;
+	char buf[BRANCH_NAME_MAX + 1];
+	const char *branch = target && target->branch ? branch_name_trim(buf, target->branch) : MAIN_BRANCH;
 	int err;
 
 	/* Not the whole struct: the chain's 4 KiB of entries count only up

@@ -16,6 +16,11 @@
 void engine_event_stamp(struct event *ev, const char *branch, const char *actor);
 
 /* Rules 1-3 of engine §1.2 for any branch operation named `op`. */
+/* Engine §1.2 rule 1: every API trims a branch name of surrounding
+ * whitespace first.  `buf` holds BRANCH_NAME_MAX + 1 bytes; returns the
+ * trimmed name (in buf), NULL for NULL, or `name` itself when even
+ * trimmed it is too long (the checks then refuse it). */
+const char *branch_name_trim(char *buf, const char *name);
 int branch_name_check(grove_db *db, const char *name, const char *op);
 
 /* "node:Person" / "edge:Knows" -> its catalog type (error: unknown). */

@@ -122,8 +122,11 @@ static int plan_and_commit(grove_load_result *out, grove_db *db, const grove_loa
 static int run(grove_load_result *out, grove_db *db, const grove_load_options *o,
 	       struct load_feed *r)
 {
-	const char *branch = o->branch && *o->branch ? o->branch : MAIN_BRANCH;
+	char branch_buf[BRANCH_NAME_MAX + 1], from_buf[BRANCH_NAME_MAX + 1];
+	const char *branch = o->branch && *o->branch ? branch_name_trim(branch_buf, o->branch) : MAIN_BRANCH;
+	const char *from = branch_name_trim(from_buf, o->from);
 	struct branch_lock *bl;
+	grove_commit head;
 	int err;
 
 	memset(out, 0, sizeof *out);
@@ -131,10 +134,14 @@ static int run(grove_load_result *out, grove_db *db, const grove_load_options *o
 		return db_error(db, GROVE_EINVAL, "load mode must be overwrite, append or merge");
 	if ((err = branch_name_check(db, branch, "load")) < 0)
 		return err;
-	if (o->from) {
-		if ((err = grove_branch_create(db, branch, o->from, o->actor)) < 0)
+	/* With `from`, a missing branch is created first (engine §9 load);
+	 * an existing one is loaded into as it is. */
+	if (from && (err = grove_branch_head(&head, db, branch)) == GROVE_ENOTFOUND) {
+		if ((err = grove_branch_create(db, branch, from, o->actor)) < 0)
 			return err;
 		out->branch_created = 1;
+	} else if (from && err < 0) {
+		return err;
 	}
 	if (!(bl = db_branch_lock(db, branch)))
 		return db_error(db, -ENOMEM, "out of memory");

@@ -312,6 +312,9 @@ static int outcome_of(struct merge *m, const char *source, const char *target)
 int grove_merge_json(char **out, grove_db *db, const char *source, const char *target,
 		     const grove_merge_options *o)
 {
+	char source_buf[BRANCH_NAME_MAX + 1], target_buf[BRANCH_NAME_MAX + 1];
+	source = branch_name_trim(source_buf, source);
+	target = branch_name_trim(target_buf, target);
 	struct merge m = { .db = db };
 	grove_target t = { target, NULL };
 	struct branch_lock *bl;

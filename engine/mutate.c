@@ -251,7 +251,9 @@ static int mutate_locked(void *arg, uint64_t *lsn)
 int grove_mutate_json(char **out, grove_db *db, const grove_mutate_options *o, const char *src,
 		      const char *name, const char *params_json)
 {
-	const char *branch = o && o->branch && *o->branch ? o->branch : MAIN_BRANCH;
+	char branch_buf[BRANCH_NAME_MAX + 1];
+	const char *branch = o && o->branch && *o->branch ? branch_name_trim(branch_buf, o->branch)
+							  : MAIN_BRANCH;
 	/* Not `= { 0 }`: the plan's 4 KiB read chain is set up by
 	 * load_plan_init in mutate_locked, the only user of the plan. */
 	struct mutation m;

@@ -75,6 +75,51 @@ Test(branch, names_follow_the_rules)
 	cr_assert_eq(grove_branch_create(db, "release/v1.2.3", NULL, NULL), 0);
 }
 
+Test(branch, every_api_trims_branch_names)
+{
+	cr_assert_eq(grove_branch_create(db, " main ", NULL, NULL), GROVE_EINVAL);
+	cr_assert_str_eq(grove_errmsg(db), "cannot create branch 'main'");
+	cr_assert_eq(grove_branch_create(db, " \t ", NULL, NULL), GROVE_EINVAL);
+	cr_assert_str_eq(grove_errmsg(db), "branch name cannot be empty");
+	cr_assert_eq(grove_branch_create(db, " padded ", " main", NULL), 0, "%s", grove_errmsg(db));
+	char **names;
+	size_t n;
+	cr_assert_eq(grove_branch_list(&names, &n, db), 0);
+	cr_assert_eq(n, 2);
+	cr_assert(!strcmp(names[0], "padded") || !strcmp(names[1], "padded"));
+	grove_free(names);
+	cr_assert_eq(gt_load(db, " padded", GROVE_LOAD_APPEND,
+			     "{\"type\":\"Person\",\"data\":{\"name\":\"Eve\"}}", NULL), 0,
+		     "%s", grove_errmsg(db));
+	cr_assert_eq(gt_count(db, "padded ", NULL, "node:Person"), 3);
+	cr_assert_eq(gt_count(db, " main ", NULL, "node:Person"), 2);
+	cr_assert_eq(grove_branch_delete(db, " main", NULL), GROVE_EINVAL);
+	cr_assert_str_eq(grove_errmsg(db), "cannot delete branch 'main'");
+	cr_assert_eq(grove_branch_delete(db, "padded\n", NULL), 0, "%s", grove_errmsg(db));
+}
+
+Test(branch, a_load_with_from_creates_only_a_missing_branch)
+{
+	grove_load_options o = { .mode = GROVE_LOAD_MERGE, .branch = "f", .from = "main" };
+	grove_load_result r;
+	const char *eve = "{\"type\":\"Person\",\"data\":{\"name\":\"Eve\"}}";
+	cr_assert_eq(grove_load(&r, db, &o, eve, strlen(eve)), 0, "%s", grove_errmsg(db));
+	cr_assert_eq(r.branch_created, 1);
+	const char *mo = "{\"type\":\"Person\",\"data\":{\"name\":\"Mo\"}}";
+	cr_assert_eq(grove_load(&r, db, &o, mo, strlen(mo)), 0, "%s", grove_errmsg(db));
+	cr_assert_eq(r.branch_created, 0, "an existing branch is loaded into as it is");
+	cr_assert_eq(gt_count(db, "f", NULL, "node:Person"), 4);
+	cr_assert_eq(gt_count(db, "main", NULL, "node:Person"), 2);
+	o.branch = NULL; /* main with from main: it exists */
+	cr_assert_eq(grove_load(&r, db, &o, mo, strlen(mo)), 0, "%s", grove_errmsg(db));
+	cr_assert_eq(r.branch_created, 0);
+	cr_assert_eq(gt_count(db, "main", NULL, "node:Person"), 3);
+	o.branch = "g";
+	o.from = "nope";
+	cr_assert_eq(grove_load(&r, db, &o, mo, strlen(mo)), GROVE_ENOTFOUND);
+	cr_assert_str_eq(grove_errmsg(db), "branch 'nope' not found");
+}
+
 Test(branch, a_branch_with_descendants_cannot_be_deleted)
 {
 	char **names;
