@@ -63,7 +63,7 @@ static int compile_mutation(struct prepared *c, grove_db *db, const struct lang_
 		err = db_error(db, GROVE_EINVAL, "query '%s' not found", name);
 	else if (!gq_query_is_mutation(q))
 		err = db_error(db, GROVE_EINVAL,
-			       "query '%s' is a read query; run it with grove_query_json", name);
+			       "mutation execution called on a read query; use query instead");
 	else if (gq_typecheck(&c->checked, cat, q, &diag) < 0)
 		err = db_error(db, GROVE_ETYPE, "%s", diag.message ? diag.message : "type error");
 	else if (gq_lower(&c->ir, c->checked, &diag) < 0)

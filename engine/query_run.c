@@ -56,8 +56,9 @@ static const struct gq_query *pick(grove_db *db, const struct gq_file *f, const 
 		*err = db_error(db, GROVE_EINVAL, f->n_queries == 0 ? "the query file holds no query"
 		                : "query file contains multiple queries; pass --name");
 	if (q != NULL && gq_query_is_mutation(q)) {
-		*err = db_error(db, GROVE_EINVAL, "query '%s' contains mutations (insert/update/delete); "
-		                "use grove_mutate_json for write queries", q->name);
+		/* The embedded API's text (spec §3.2); run it with grove_mutate_json. */
+		*err = db_error(db, GROVE_EINVAL,
+		                "type error: mutation query cannot be typechecked with read-query API");
 		q = NULL;
 	}
 	return q;

@@ -405,3 +405,13 @@ Test(mutate, an_overlong_key_is_refused_and_the_handle_lives_on)
 	grove_free(mutate(NULL, "add", params, 0));
 	cr_assert_eq(gt_count(db, NULL, NULL, "node:Person"), 3);
 }
+
+Test(mutate, a_read_query_is_refused_with_the_specs_text)
+{
+	char *out = NULL;
+	cr_assert_eq(grove_mutate_json(&out, db, NULL,
+				       "query r() { match { $p: Person } return { $p.name } }", "r", NULL),
+		     GROVE_EINVAL);
+	cr_assert_null(out);
+	cr_assert_str_eq(grove_errmsg(db), "mutation execution called on a read query; use query instead");
+}
