@@ -280,6 +280,8 @@ static int starts_with(const msgpack_object *s, const msgpack_object *prefix)
 {
 	if (s->type != MSGPACK_OBJECT_STR || prefix->type != MSGPACK_OBJECT_STR)
 		return 0;
+	if (prefix->via.str.size == 0)
+		return 1;  /* an empty string's pointer may be NULL */
 	return s->via.str.size >= prefix->via.str.size &&
 	       memcmp(s->via.str.ptr, prefix->via.str.ptr, prefix->via.str.size) == 0;
 }
