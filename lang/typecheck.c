@@ -100,12 +100,15 @@ uint32_t gq_checked_scope_parent(const struct gq_checked *c, uint32_t scope)
 
 const struct gq_cvar *gq_checked_var(const struct gq_checked *c, const char *name, uint32_t scope)
 {
+	const struct gq_cvar *found = NULL;
 	for (;;) {
 		for (size_t i = c->n_vars; i-- > 0;)
-			if (c->vars[i].scope == scope && strcmp(c->vars[i].name, name) == 0)
-				return &c->vars[i];
+			if (c->vars[i].scope == scope && strcmp(c->vars[i].name, name) == 0) {
+				found = &c->vars[i];
+				break;
+			}
 		if (scope == 0)
-			return NULL;
+			return found;
 		scope = gq_checked_scope_parent(c, scope);
 	}
 }

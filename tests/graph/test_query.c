@@ -172,6 +172,25 @@ Test(query, negation_nests_and_correlates)
 	            "[{\"p.name\":\"Eve\"}]");
 }
 
+Test(query, negation_correlates_with_variables_bound_after_it)
+{
+	/* Clause order is irrelevant (spec §3.4): $f inside the block is the
+	 * outer $f, whether the block comes before or after its binding. */
+	const char *want = "[{\"p.name\":\"Alice\",\"f.name\":\"Charlie\"}]";
+	ASSERT_ROWS("query q() { match { $p: Person not { $p knows $f $f worksAt $_ } $p knows $f }"
+	            " return { $p.name, $f.name } order { $p.name, $f.name } }", NULL, want);
+	ASSERT_ROWS("query q() { match { $p: Person $p knows $f not { $p knows $f $f worksAt $_ } }"
+	            " return { $p.name, $f.name } order { $p.name, $f.name } }", NULL, want);
+	/* 5 x 5 pairs less the 3 Knows edges, in either order. */
+	ASSERT_ROWS("query q() { match { $p: Person not { $p knows $q } $q: Person } return { count($p) as n } }",
+	            NULL, "[{\"n\":22}]");
+	ASSERT_ROWS("query q() { match { $p: Person $q: Person not { $p knows $q } } return { count($p) as n } }",
+	            NULL, "[{\"n\":22}]");
+	/* A name no enclosing scope binds stays the block's own. */
+	ASSERT_ROWS("query q() { match { $p: Person not { $p knows $x } } return { $p.name } order { $p.name } }",
+	            NULL, "[{\"p.name\":\"Charlie\"},{\"p.name\":\"Diana\"},{\"p.name\":\"Eve\"}]");
+}
+
 Test(query, aggregates_group_and_type_their_results)
 {
 	ASSERT_ROWS("query q() { match { $p: Person $p worksAt $c } return { $c.name, count($p) as n,"
