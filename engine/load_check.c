@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/chg.h"
 #include "engine/load.h"
 #include "index/apply.h"
 #include "index/layered.h"
@@ -110,10 +111,10 @@ static int retained_edges(struct load_plan *p, const struct lang_cat_type *t, co
 						sizeof prefix, NULL, 0)) < 0)
 				return db_error(p->db, err, NULL);
 			/* An edge the same write deletes does not count. */
+			const char *eid = NULL;
+			uint32_t elen = 0;
 			while ((err = layered_next(&it)) == 0) {
 				uint32_t type;
-				const char *eid;
-				uint32_t elen;
 				if ((err = views_id_name(&type, &eid, &elen, p->at.txn, p->db->views,
 							 layered_rd64(it.elem))) < 0)
 					break;
@@ -121,10 +122,15 @@ static int retained_edges(struct load_plan *p, const struct lang_cat_type *t, co
 					break;
 			}
 			layered_close(&it);
-			if (err == 0)
-				return db_error(p->db, GROVE_EINVAL,
-						"%s '%.*s' not found in %s: an edge %s still references it",
-						dir == 0 ? "src" : "dst", (int)len, id, t->name, et->name);
+			if (err == 0) {
+				char key[256];
+				chg_type_key(key, sizeof key, et);
+				db_error(p->db, GROVE_EINVAL,
+					 "%s '%.*s' not found in %s: an edge %s still references it",
+					 dir == 0 ? "src" : "dst", (int)len, id, t->name, et->name);
+				/* The edge left pointing at nothing. */
+				return db_error_entity(p->db, GROVE_EINVAL, key, eid, elen);
+			}
 			if (err != GROVE_ENOTFOUND)
 				return db_error(p->db, err, NULL);
 		}

@@ -4,11 +4,13 @@
  * keeps; cardinality for the sources the load touches.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <msgpack.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/chg.h"
 #include "engine/load.h"
 #include "index/apply.h"
 #include "index/layered.h"
@@ -81,6 +83,7 @@ struct uniq {
 	struct idset seen;      /* tuple -> index into owners */
 	char **owners;          /* ids holding each tuple */
 	size_t nowners;
+	bool committed;         /* adding committed rows (after the input's) */
 };
 
 static int violation(struct uniq *u, const char *tuple, const char *a, const char *b)
@@ -90,10 +93,16 @@ static int violation(struct uniq *u, const char *tuple, const char *a, const cha
 	for (uint32_t i = 0; i < u->cols->n; i++)
 		n += (size_t)snprintf(cols + n, n < sizeof cols ? sizeof cols - n : 0, "%s%s",
 				      i ? ", " : "", u->cols->columns[i]);
-	return db_error(u->p->db, GROVE_EINVAL,
-			u->cols->n > 1 ? "@unique violation on %s.(%s): value '%s' held by '%s' and '%s'"
-				       : "@unique violation on %s.%s: value '%s' held by '%s' and '%s'",
-			u->t->name, cols, tuple, a, b);
+	char key[256];
+	chg_type_key(key, sizeof key, u->t);
+	db_error(u->p->db, GROVE_EINVAL,
+		 u->cols->n > 1 ? "@unique violation on %s.(%s): value '%s' held by '%s' and '%s'"
+				: "@unique violation on %s.%s: value '%s' held by '%s' and '%s'",
+		 u->t->name, cols, tuple, a, b);
+	/* The offending entity is the written one: of two input rows the
+	 * later (b); against a committed row (b) the input's (a). */
+	const char *off = u->committed ? a : b;
+	return db_error_entity(u->p->db, GROVE_EINVAL, key, off, strlen(off));
 }
 
 static int uniq_add(struct uniq *u, const msgpack_object *row, const char *id, uint32_t id_len)
@@ -171,6 +180,7 @@ static int unique_colset(struct load_plan *p, const struct lang_cat_type *t,
 		if (it->t == t && !it->dead)
 			err = unpack_and(&u, it->row, it->row_len, it->id, it->id_len);
 	}
+	u.committed = true;
 	if (!err)
 		err = uniq_committed(&u);
 	for (size_t i = 0; i < u.nowners; i++)

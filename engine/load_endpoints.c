@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/chg.h"
 #include "engine/load.h"
 #include "index/apply.h"
 #include "index/layered.h"
@@ -209,10 +210,12 @@ static int check(struct load_plan *p, const struct asks *a, const int64_t *ep)
 		char where[64] = "";
 		if (it->record)
 			snprintf(where, sizeof where, ", record %lu", it->record);
-		return db_error(p->db, GROVE_EINVAL, "%s '%.*s' not found in %s (edge %s%s)",
-				ok_src ? "dst" : "src", (int)(ok_src ? it->dst_len : it->src_len),
-				ok_src ? it->dst : it->src, ok_src ? to->name : from->name,
-				it->t->name, where);
+		char key[256];
+		chg_type_key(key, sizeof key, it->t);
+		db_error(p->db, GROVE_EINVAL, "%s '%.*s' not found in %s (edge %s%s)",
+			 ok_src ? "dst" : "src", (int)(ok_src ? it->dst_len : it->src_len),
+			 ok_src ? it->dst : it->src, ok_src ? to->name : from->name, it->t->name, where);
+		return db_error_entity(p->db, GROVE_EINVAL, key, it->id, it->id_len); /* the edge */
 	}
 	return 0;
 }

@@ -145,7 +145,13 @@ static int validation_conflict(struct merge *m)
 		if (!t)
 			t = lang_catalog_edge(m->db->cat, name);
 	}
-	return merge_conflict_add(&m->conflicts, t, NULL, 0, kind, copy) < 0
+	/* Unique violations and orphan edges name their entity (engine §3.4);
+	 * value and cardinality violations have none. */
+	grove_error_info info;
+	grove_error_info_get(&info, m->db);
+	const char *id = strcmp(kind, "unique_violation") && strcmp(kind, "orphan_edge") ? ""
+											 : info.entity_id;
+	return merge_conflict_add(&m->conflicts, t, *id ? id : NULL, strlen(id), kind, copy) < 0
 		? db_error(m->db, -ENOMEM, "out of memory") : 0;
 }
 
