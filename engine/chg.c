@@ -172,17 +172,14 @@ int chg_point_commit(struct chg_point *out, grove_db *db, MDB_txn *txn, const st
 int chg_point_target(struct chg_point *out, grove_db *db, MDB_txn *txn, const grove_target *t)
 {
 	const char *name = t && t->branch ? t->branch : MAIN_BRANCH;
-	struct commit_id cid;
 	struct branch_rec b;
 	int err;
 
 	memset(out, 0, sizeof *out);
 	if (t && t->commit) {
-		if (!commit_id_parse(&cid, t->commit))
-			return db_error(db, GROVE_ENOTFOUND, "commit '%s' not found", t->commit);
-		if ((err = commit_get(&out->head, txn, db->views, &cid)) == GROVE_ENOTFOUND)
-			return db_error(db, err, "commit '%s' not found", t->commit);
-		return err < 0 ? db_error(db, err, NULL) : chg_point_commit(out, db, txn, &out->head);
+		if ((err = engine_commit_resolve(&out->head, db, txn, t->commit)) < 0)
+			return err;
+		return chg_point_commit(out, db, txn, &out->head);
 	}
 	if ((err = branch_get(&b, txn, db->views, name)) == GROVE_ENOTFOUND)
 		return db_error(db, err, "branch '%s' not found", name);

@@ -65,13 +65,20 @@ int engine_table(const struct lang_cat_type **out, grove_db *db, const char *tab
 			table ? table : "");
 }
 
-static int resolve_commit(struct commit_rec *out, grove_db *db, MDB_txn *txn, const char *id)
+int engine_commit_resolve(struct commit_rec *out, grove_db *db, MDB_txn *txn, const char *id)
 {
 	struct commit_id cid;
+	struct branch_rec b;
 	int err;
 	if (!commit_id_parse(&cid, id))
 		return db_error(db, GROVE_ENOTFOUND, "commit '%s' not found", id);
 	err = commit_get(out, txn, db->views, &cid);
+	/* Its branch must still be the one that made it: a deleted branch's
+	 * commits go with it, and a name created again is a new branch with
+	 * a new layer (engine §1.5.9, §4.1: fail closed). */
+	if (err == 0 && (err = branch_get(&b, txn, db->views, out->branch)) == 0 &&
+	    b.layer != out->layer)
+		err = GROVE_ENOTFOUND;
 	if (err == GROVE_ENOTFOUND)
 		return db_error(db, GROVE_ENOTFOUND, "commit '%s' not found", id);
 	return err < 0 ? db_error(db, err, NULL) : 0;
@@ -194,7 +201,7 @@ static int read_at_txn(struct read_at *r, grove_db *db, const grove_target *targ
 	if (err < 0)
 		return err;
 	if (target && target->commit) {
-		if ((err = resolve_commit(&r->head, db, r->txn, target->commit)) == 0 &&
+		if ((err = engine_commit_resolve(&r->head, db, r->txn, target->commit)) == 0 &&
 		    (err = layer_chain(&r->chain, r->txn, db->views, r->head.layer, r->head.lsn)) < 0)
 			db_error(db, err, NULL);
 		snprintf(r->branch, sizeof r->branch, "%s", r->head.branch);
@@ -244,7 +251,7 @@ int grove_commit_show(grove_commit *out, grove_db *db, const char *commit_id)
 	int err = db_read_begin(&txn, db);
 	if (err < 0)
 		return err;
-	if ((err = resolve_commit(&c, db, txn, commit_id)) == 0)
+	if ((err = engine_commit_resolve(&c, db, txn, commit_id)) == 0)
 		engine_commit_public(out, &c);
 	mdb_txn_abort(txn);
 	return err;

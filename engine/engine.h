@@ -109,5 +109,10 @@ int engine_params_parse(struct json_t **out, grove_db *db, const char *text);
 
 /* Convert a commit record to the public form. */
 void engine_commit_public(grove_commit *out, const struct commit_rec *c);
+/* A commit named by a user (time travel, show, changes): found, and made
+ * by a branch that still exists as the same branch; else GROVE_ENOTFOUND
+ * "commit '<id>' not found" (engine §4.1).  Internal walks of the commit
+ * graph (merge bases) use commit_get and still see every commit. */
+int engine_commit_resolve(struct commit_rec *out, grove_db *db, MDB_txn *txn, const char *id);
 
 #endif

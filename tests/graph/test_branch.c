@@ -153,14 +153,37 @@ Test(branch, a_commit_id_reads_the_graph_as_it_was)
 	cr_assert_str_eq(grove_errmsg(db), "commit '01ARZ3NDEKTSV4RRFFQ69G5FAV' not found");
 }
 
-Test(branch, commits_of_a_deleted_branch_stay_readable)
+/* Engine §1.5.9 and §4.1: a branch's own commits go with it, and a name
+ * created again is a new branch that does not answer for the old one's. */
+static void assert_commit_gone(const char *id)
 {
-	grove_load_result r;
+	grove_target t = { NULL, id };
+	grove_commit c;
+	uint64_t n;
+	char want[128];
+	snprintf(want, sizeof want, "commit '%s' not found", id);
+	cr_assert_eq(grove_count(&n, db, &t, "node:Person"), GROVE_ENOTFOUND);
+	cr_assert_str_eq(grove_errmsg(db), want);
+	cr_assert_eq(grove_commit_show(&c, db, id), GROVE_ENOTFOUND);
+	cr_assert_str_eq(grove_errmsg(db), want);
+}
+
+Test(branch, commits_of_a_deleted_branch_go_with_it)
+{
+	grove_load_result r, main_r;
 	cr_assert_eq(grove_branch_create(db, "tmp", NULL, NULL), 0);
 	cr_assert_eq(gt_load(db, "tmp", GROVE_LOAD_APPEND,
 			     "{\"type\":\"Person\",\"data\":{\"name\":\"T\"}}", &r), 0);
-	cr_assert_eq(grove_branch_delete(db, "tmp", NULL), 0);
 	cr_assert_eq(gt_count(db, NULL, r.commit.id, "node:Person"), 3);
+	cr_assert_eq(grove_branch_delete(db, "tmp", NULL), 0);
+	assert_commit_gone(r.commit.id);
+	/* The same name again: a new branch, still not the old commits'. */
+	cr_assert_eq(grove_branch_create(db, "tmp", NULL, NULL), 0);
+	assert_commit_gone(r.commit.id);
+	/* Main's commits are untouched. */
+	cr_assert_eq(gt_load(db, NULL, GROVE_LOAD_APPEND,
+			     "{\"type\":\"Person\",\"data\":{\"name\":\"M\"}}", &main_r), 0);
+	cr_assert_eq(gt_count(db, NULL, main_r.commit.id, "node:Person"), 3);
 }
 
 Test(branch, export_round_trips_through_a_fresh_graph)
