@@ -5,6 +5,7 @@
  * with mode overwrite into a fresh graph of the same schema reproduces it.
  */
 #include <msgpack.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "engine/engine.h"
@@ -62,8 +63,28 @@ static int export_row(void *arg, const struct lang_cat_type *t, const msgpack_ob
 	return flush(x, false);
 }
 
-int grove_export(grove_db *db, const grove_target *target,
-		 int (*write)(void *arg, const char *buf, size_t len), void *arg)
+/* Is `t` one of the `n` names asked for (all when n is 0)? */
+static bool wanted(const struct lang_cat_type *t, const char *const *types, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(types[i], t->name))
+			return true;
+	return n == 0;
+}
+
+/* Every name asked for must be a type of the target's catalog. */
+static int check_types(grove_db *db, const struct lang_catalog *cat, const char *const *types,
+		       size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!types[i] || (!lang_catalog_node(cat, types[i]) && !lang_catalog_edge(cat, types[i])))
+			return db_error(db, GROVE_EINVAL, "unknown export type '%s'",
+					types[i] ? types[i] : "");
+	return 0;
+}
+
+int grove_export_types(grove_db *db, const grove_target *target, const char *const *types,
+		       size_t n_types, int (*write)(void *arg, const char *buf, size_t len), void *arg)
 {
 	struct export_ctx x = { .write = write, .arg = arg };
 	struct read_at r;
@@ -71,18 +92,30 @@ int grove_export(grove_db *db, const grove_target *target,
 
 	if ((err = read_at_open(&r, db, target)) < 0)
 		return err;
+	if ((err = check_types(db, r.cat, types, n_types)) < 0) {
+		read_at_close(&r);
+		return err;
+	}
 	jsonw_init(&x.w, 0);
 	/* The types of the target's own catalog, under the names they had
 	 * then (an old snapshot exports as it was).  Catalog arrays are
 	 * sorted by name: edges, then nodes, is the lexical order of their
 	 * table keys. */
 	for (uint32_t i = 0; !err && i < r.cat->n_edges; i++)
-		err = engine_each_row(db, &r, &r.cat->edges[i], export_row, &x);
+		if (wanted(&r.cat->edges[i], types, n_types))
+			err = engine_each_row(db, &r, &r.cat->edges[i], export_row, &x);
 	for (uint32_t i = 0; !err && i < r.cat->n_nodes; i++)
-		err = engine_each_row(db, &r, &r.cat->nodes[i], export_row, &x);
+		if (wanted(&r.cat->nodes[i], types, n_types))
+			err = engine_each_row(db, &r, &r.cat->nodes[i], export_row, &x);
 	if (!err)
 		err = flush(&x, true);
 	read_at_close(&r);
 	jsonw_fini(&x.w);
 	return err < 0 ? db_error(db, err, NULL) : 0;
+}
+
+int grove_export(grove_db *db, const grove_target *target,
+		 int (*write)(void *arg, const char *buf, size_t len), void *arg)
+{
+	return grove_export_types(db, target, NULL, 0, write, arg);
 }

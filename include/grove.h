@@ -423,6 +423,11 @@ int grove_load_file(grove_load_result *out, grove_db *db, const grove_load_optio
 /* Write `target` as JSONL (spec §8.6) to `write` (called with chunks). */
 int grove_export(grove_db *db, const grove_target *target,
 		 int (*write)(void *arg, const char *buf, size_t len), void *arg);
+/* The same for only the node and edge types named (n_types 0: all); a
+ * name the target's schema lacks fails with GROVE_EINVAL "unknown export
+ * type '<T>'" before anything is written. */
+int grove_export_types(grove_db *db, const grove_target *target, const char *const *types,
+		       size_t n_types, int (*write)(void *arg, const char *buf, size_t len), void *arg);
 
 /* ---- Mutations -------------------------------------------------------- */
 

@@ -1,4 +1,4 @@
-/* grove export DIR [--branch B | --snapshot COMMIT] [--out FILE] — JSONL. */
+/* grove export DIR [--branch B | --snapshot COMMIT] [--type T]... [--out FILE] — JSONL. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,12 +13,15 @@ static int write_file(void *arg, const char *buf, size_t len)
 int cmd_export(int argc, char **argv)
 {
 	const char *branch = NULL, *snapshot = NULL, *out = NULL;
+	const char *types[64];
+	size_t n_types = 0;
 	grove_target t;
 	grove_db *db;
 	int err, rc = GROVE_EXIT_OK;
 
 	if (argc < 2 || argv[1][0] == '-') {
-		fprintf(stderr, "usage: grove export DIR [--branch B | --snapshot COMMIT] [--out FILE]\n");
+		fprintf(stderr, "usage: grove export DIR [--branch B | --snapshot COMMIT] [--type T]... "
+			"[--out FILE]\n");
 		return GROVE_EXIT_USAGE;
 	}
 	for (int i = 2; i < argc; i++) {
@@ -28,6 +31,8 @@ int cmd_export(int argc, char **argv)
 			snapshot = argv[++i];
 		else if (!strcmp(argv[i], "--out") && i + 1 < argc)
 			out = argv[++i];
+		else if (!strcmp(argv[i], "--type") && i + 1 < argc && n_types < 64)
+			types[n_types++] = argv[++i];
 		else
 			return cmd_export(1, argv);
 	}
@@ -43,7 +48,7 @@ int cmd_export(int argc, char **argv)
 			fclose(f);
 		return cmd_fail(NULL, "open", err);
 	}
-	if ((err = grove_export(db, &t, write_file, f)) < 0)
+	if ((err = grove_export_types(db, &t, types, n_types, write_file, f)) < 0)
 		rc = cmd_fail(db, "export", err);
 	grove_close(db);
 	if (out && fclose(f) != 0) {

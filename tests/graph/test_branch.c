@@ -8,7 +8,7 @@
 #include "graph_testutil.h"
 
 static const char base[] =
-	"{\"type\":\"Person\",\"data\":{\"name\":\"Alice\",\"age\":30}}\n"
+	"{\"type\":\"Person\",\"data\":{\"name\":\"Alice\",\"age\":30,\"email\":null}}\n"
 	"{\"type\":\"Person\",\"data\":{\"name\":\"Bob\",\"age\":25}}\n"
 	"{\"edge\":\"Knows\",\"from\":\"Alice\",\"to\":\"Bob\"}\n";
 
@@ -184,6 +184,45 @@ Test(branch, commits_of_a_deleted_branch_go_with_it)
 	cr_assert_eq(gt_load(db, NULL, GROVE_LOAD_APPEND,
 			     "{\"type\":\"Person\",\"data\":{\"name\":\"M\"}}", &main_r), 0);
 	cr_assert_eq(gt_count(db, NULL, main_r.commit.id, "node:Person"), 3);
+}
+
+static int append_text(void *arg, const char *buf, size_t len)
+{
+	FILE *f = arg;
+	return fwrite(buf, 1, len, f) == len ? 0 : -1;
+}
+
+static char *export_types(const char *const *types, size_t n, int expect)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	cr_assert_not_null(f);
+	int err = grove_export_types(db, NULL, types, n, append_text, f);
+	fclose(f);
+	cr_assert_eq(err, expect, "%s", grove_errmsg(db));
+	return text;
+}
+
+Test(branch, export_writes_only_the_types_named)
+{
+	const char *people[] = { "Person" }, *knows[] = { "Knows" }, *both[] = { "Person", "Knows" };
+	char *all = gt_export(db, "main", NULL), *p = export_types(people, 1, 0);
+	char *k = export_types(knows, 1, 0), *pk = export_types(both, 2, 0);
+	cr_assert_str_eq(p, "{\"type\":\"Person\",\"data\":{\"id\":\"Alice\",\"name\":\"Alice\",\"age\":30,\"email\":null}}\n"
+	                    "{\"type\":\"Person\",\"data\":{\"id\":\"Bob\",\"name\":\"Bob\",\"age\":25,\"email\":null}}\n");
+	cr_assert(!strncmp(k, "{\"edge\":\"Knows\",\"from\":\"Alice\",\"to\":\"Bob\"", 38), "%s", k);
+	cr_assert_null(strstr(k, "\"type\""), "%s", k);
+	cr_assert_str_eq(pk, all, "both types in the table order, as the whole export");
+	free(all);
+	free(p);
+	free(k);
+	free(pk);
+	const char *nope[] = { "Person", "Nope" };
+	char *none = export_types(nope, 2, GROVE_EINVAL);
+	cr_assert_str_eq(grove_errmsg(db), "unknown export type 'Nope'");
+	cr_assert_str_eq(none, "", "nothing is written before the refusal");
+	free(none);
 }
 
 Test(branch, export_round_trips_through_a_fresh_graph)
