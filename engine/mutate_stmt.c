@@ -270,6 +270,21 @@ static int fresh(char out[COMMIT_ID_TEXT_BYTES])
 	return err;
 }
 
+/* Is `e` an optional parameter (declared `T?`) given as null or not at
+ * all?  Its value is then NULL (spec §7.1). */
+static bool optional_param_null(const struct mutation *m, const struct gq_ir_expr *e)
+{
+	if (e->kind != GQ_IR_PARAM)
+		return false;
+	const json_t *j = json_object_get(m->params, e->name);
+	if (j && !json_is_null(j))
+		return false;
+	for (size_t i = m->ir->n_params; i-- > 0;)  /* the last declaration wins */
+		if (!strcmp(m->ir->params[i].name, e->name))
+			return m->ir->param_types[i].nullable;
+	return false;
+}
+
 /* Pack property slots 1..N into `sb` (through pk): assigned values, else
  * `old` slots, else NULL (or the required-property error when `old` is
  * NULL: an insert).  *mark_at is where property `mark`'s slot starts. */
@@ -284,7 +299,14 @@ static int pack_slots_marked(struct mutation *m, msgpack_packer *pk, const msgpa
 			*mark_at = sb->size;
 		const struct gq_ir_assign *a = p ? assign_of(st, k) : NULL;
 		int err;
-		if (a) {
+		if (a && optional_param_null(m, a->value) && !p->type.nullable) {
+			return db_error(m->plan.db, GROVE_EINVAL,
+					is_key_member(t, p->name) ? "insert @key property '%s' cannot contain null"
+								  : "missing required property '%s'",
+					p->name);
+		} else if (a && optional_param_null(m, a->value)) {
+			msgpack_pack_nil(pk);
+		} else if (a) {
 			if ((err = mutate_value(m, pk, a->value, &p->type, p->name)) < 0)
 				return err;
 		} else if (old) {

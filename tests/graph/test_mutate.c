@@ -415,3 +415,28 @@ Test(mutate, a_read_query_is_refused_with_the_specs_text)
 	cr_assert_null(out);
 	cr_assert_str_eq(grove_errmsg(db), "mutation execution called on a read query; use query instead");
 }
+
+Test(mutate, an_optional_parameter_given_null_or_omitted_is_null)
+{
+	const char *src = "query k($k: String?, $a: I32?) { insert Person { name: $k, age: $a } }";
+	const char *params[] = { "{\"k\":null}", "{}" };
+	for (int i = 0; i < 2; i++) {
+		char *out = NULL;
+		cr_assert_eq(grove_mutate_json(&out, db, NULL, src, "k", params[i]), GROVE_EINVAL);
+		cr_assert_str_eq(grove_errmsg(db), "insert @key property 'name' cannot contain null");
+		cr_assert_null(out);
+	}
+	/* A nullable property takes the NULL; the row is written. */
+	char *out = NULL;
+	cr_assert_eq(grove_mutate_json(&out, db, NULL, src, "k", "{\"k\":\"Nil\"}"), 0, "%s",
+		     grove_errmsg(db));
+	grove_free(out);
+	char *e = NULL;
+	grove_target t = { "main", NULL };
+	cr_assert_eq(grove_entity_json(&e, db, &t, "node:Person", "Nil"), 0, "%s", grove_errmsg(db));
+	cr_assert(strstr(e, "\"age\":null"), "%s", e);
+	grove_free(e);
+	/* A required parameter given null is still refused by its own rule. */
+	cr_assert_eq(grove_mutate_json(&out, db, NULL, queries, "add", "{\"n\":null}"), GROVE_EINVAL);
+	cr_assert_str_eq(grove_errmsg(db), "param 'n': null is not accepted for non-nullable parameter");
+}
