@@ -212,8 +212,9 @@ static int conflicts_error(struct merge *m)
 
 static const char *const outcome_names[] = { "already_up_to_date", "fast_forward", "merged" };
 
+/* `deleted`: -1 not asked, 0 the delete failed (`delete_error`), 1 done. */
 static int write_result(char **out, struct merge *m, const char *source, const char *target,
-			int outcome, const grove_commit *c)
+			int outcome, const grove_commit *c, int deleted, const char *delete_error)
 {
 	struct jsonw w;
 	jsonw_init(&w, 0);
@@ -229,6 +230,14 @@ static int write_result(char **out, struct merge *m, const char *source, const c
 		engine_commit_json(&w, c);
 	else
 		jsonw_null(&w);
+	if (deleted >= 0) {  /* engine §3.7 */
+		jsonw_key_cstr(&w, "branch_deleted");
+		jsonw_bool(&w, deleted);
+		if (!deleted) {
+			jsonw_key_cstr(&w, "branch_delete_error");
+			jsonw_cstr(&w, delete_error);
+		}
+	}
 	jsonw_object_end(&w);
 	int err = jsonw_error(&w);
 	if (err < 0) {
@@ -351,9 +360,19 @@ int grove_merge_json(char **out, grove_db *db, const char *source, const char *t
 	}
 	if (err < 0)
 		return err;
-	if ((err = write_result(out, &m, source, target, outcome, outcome ? &c : NULL)) < 0)
+	/* After a merge that landed (any outcome), the source is deleted under
+	 * its own rules; a refusal is reported, not returned (engine §3.7). */
+	int deleted = -1;
+	char delete_error[512] = "";
+	if (o && o->delete_branch) {
+		deleted = grove_branch_delete(db, source, o->actor) == 0;
+		if (!deleted)
+			snprintf(delete_error, sizeof delete_error, "%s", grove_errmsg(db));
+	}
+	if ((err = write_result(out, &m, source, target, outcome, outcome ? &c : NULL, deleted,
+				delete_error)) < 0)
 		return err;
-	if (o && o->delete_branch && grove_branch_delete(db, source, o->actor) < 0)
-		return 0; /* the merge landed; the delete's error stays in grove_errmsg */
+	if (!deleted)  /* the delete's error stays in grove_errmsg for the caller */
+		db_error(db, GROVE_ECONFLICT, "%s", delete_error);
 	return 0;
 }

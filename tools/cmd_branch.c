@@ -53,6 +53,9 @@ static int merge(grove_db *db, const char *source, const char *target, const cha
 		return cmd_fail(db, "merge", err);
 	}
 	printf("%s\n", out);
+	if (strstr(out, "\"branch_deleted\":false"))
+		fprintf(stderr, "grove: warning: merged, but branch '%s' was not deleted: %s\n", source,
+			grove_errmsg(db));
 	grove_free(out);
 	return GROVE_EXIT_OK;
 }

@@ -336,3 +336,32 @@ Test(merge, writes_to_the_target_during_merges_are_never_lost, .timeout = 120)
 	}
 	cr_assert_eq(grove_verify(dir), 0, "%s", grove_errmsg(NULL));
 }
+
+Test(merge, delete_branch_reports_whether_the_source_was_deleted)
+{
+	grove_merge_options o = { .delete_branch = 1 };
+	grove_commit c;
+	char *out = NULL;
+	run("feature", "add_eve", "{\"a\":7}");
+	/* A branch created from the source: the delete is refused, the merge
+	 * still lands and says so (engine §3.7). */
+	cr_assert_eq(grove_branch_create(db, "child", "feature", NULL), 0, "%s", grove_errmsg(db));
+	cr_assert_eq(grove_merge_json(&out, db, "feature", "main", &o), 0, "%s", grove_errmsg(db));
+	cr_assert(strstr(out, "\"branch_deleted\":false,\"branch_delete_error\":\"cannot delete branch "
+			      "'feature' because descendant branch 'child' still depends on it\""), "%s", out);
+	grove_free(out);
+	cr_assert_eq(grove_branch_head(&c, db, "feature"), 0);
+	cr_assert_eq(gt_count(db, "main", NULL, "node:Person"), 5);
+	/* Without the child: deleted, also when there is nothing to merge. */
+	cr_assert_eq(grove_branch_delete(db, "child", NULL), 0, "%s", grove_errmsg(db));
+	cr_assert_eq(grove_merge_json(&out, db, "feature", "main", &o), 0, "%s", grove_errmsg(db));
+	cr_assert(strstr(out, "\"outcome\":\"already_up_to_date\""), "%s", out);
+	cr_assert(strstr(out, "\"branch_deleted\":true}"), "%s", out);
+	grove_free(out);
+	cr_assert_eq(grove_branch_head(&c, db, "feature"), GROVE_ENOTFOUND);
+	/* Not asked: no such fields. */
+	cr_assert_eq(grove_branch_create(db, "f2", NULL, NULL), 0);
+	cr_assert_eq(grove_merge_json(&out, db, "f2", "main", NULL), 0, "%s", grove_errmsg(db));
+	cr_assert_null(strstr(out, "branch_deleted"), "%s", out);
+	grove_free(out);
+}
