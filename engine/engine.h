@@ -107,6 +107,12 @@ struct json_t *engine_lit_json(const struct gq_lit *lit);
  * is not an object. */
 int engine_params_parse(struct json_t **out, grove_db *db, const char *text);
 
+/* Undeclared keys are typed by their JSON values (spec §7.1), and an
+ * object has no type: "param '<k>': object is not supported".  Checked
+ * for every key the query does not declare, used or not. */
+struct gq_ir_query;
+int engine_params_undeclared(grove_db *db, const struct json_t *params, const struct gq_ir_query *ir);
+
 /* Convert a commit record to the public form. */
 void engine_commit_public(grove_commit *out, const struct commit_rec *c);
 /* A commit named by a user (time travel, show, changes): found, and made

@@ -273,6 +273,7 @@ int grove_mutate_json(char **out, grove_db *db, const grove_mutate_options *o, c
 	}
 	m.ir = c.ir;
 	if ((err = engine_params_parse(&params, db, params_json)) == 0 &&
+	    (err = engine_params_undeclared(db, params, c.ir)) == 0 &&
 	    (err = branch_name_check(db, branch, "mutate")) == 0) {
 		m.params = params;
 		/* Plan, log and apply under the branch's writer; the next

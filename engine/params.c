@@ -4,11 +4,13 @@
  */
 #include <errno.h>
 #include <jansson.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "engine/db.h"
 #include "engine/engine.h"
 #include "engine/jsonl_fast.h"
+#include "lang/ir.h"
 
 int engine_params_parse(struct json_t **out, grove_db *db, const char *text)
 {
@@ -31,5 +33,21 @@ int engine_params_parse(struct json_t **out, grove_db *db, const char *text)
 		return db_error(db, GROVE_EINVAL, "params must be a JSON object");
 	}
 	*out = j;
+	return 0;
+}
+
+int engine_params_undeclared(grove_db *db, const json_t *params, const struct gq_ir_query *ir)
+{
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)params, key, v) {
+		if (!json_is_object(v))
+			continue;
+		bool declared = false;
+		for (size_t i = 0; i < ir->n_params && !declared; i++)
+			declared = !strcmp(ir->params[i].name, key);
+		if (!declared)
+			return db_error(db, GROVE_EINVAL, "param '%s': object is not supported", key);
+	}
 	return 0;
 }

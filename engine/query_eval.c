@@ -157,6 +157,9 @@ static int param_object(struct qx *x, const char *name, const struct lang_type *
 int qx_params(struct qx *x)
 {
 	const struct gq_ir_query *ir = x->ir;
+	int undeclared = engine_params_undeclared(x->db, x->params, ir);
+	if (undeclared < 0)
+		return undeclared;
 	for (size_t i = 0; i < ir->n_params; i++) {
 		msgpack_object o;
 		const char *name = ir->params[i].name;

@@ -453,3 +453,18 @@ Test(query, a_key_lookup_walked_from_sees_only_visible_nodes)
 		free(got);
 	}
 }
+
+Test(query, an_undeclared_object_parameter_is_refused)
+{
+	/* Undeclared keys are typed by their values (spec §7.1): an object
+	 * has none, even when the query never reads it. */
+	const char *q = "query q() { match { $p: Person } return { count($p) as n } }";
+	cr_assert_eq(fails(q, NULL, "{\"zzz\":{\"a\":1}}"), GROVE_EINVAL);
+	cr_assert_str_eq(grove_errmsg(db), "param 'zzz': object is not supported");
+	ASSERT_ROWS(q, "{\"zzz\":[1,2],\"y\":null,\"s\":\"x\"}", "[{\"n\":5}]");
+	char *out = NULL;
+	cr_assert_eq(grove_mutate_json(&out, db, NULL, "query m() { insert Person { name: \"Zo\" } }", "m",
+				       "{\"o\":{}}"), GROVE_EINVAL);
+	cr_assert_str_eq(grove_errmsg(db), "param 'o': object is not supported");
+	cr_assert_null(out);
+}
