@@ -468,3 +468,30 @@ Test(query, an_undeclared_object_parameter_is_refused)
 	cr_assert_str_eq(grove_errmsg(db), "param 'o': object is not supported");
 	cr_assert_null(out);
 }
+
+Test(query, a_float_literal_meets_an_f32_column_as_an_f32)
+{
+	char *d = gt_dir("query-f32");
+	grove_db *g = gt_init(d, "node M { name: String @key\n ratio: F32? }\n");
+	cr_assert_eq(gt_load(g, NULL, GROVE_LOAD_OVERWRITE,
+			     "{\"type\":\"M\",\"data\":{\"name\":\"a\",\"ratio\":0.1}}\n"
+			     "{\"type\":\"M\",\"data\":{\"name\":\"b\",\"ratio\":0.25}}\n", NULL), 0,
+		     "%s", grove_errmsg(g));
+	const char *qs[] = {
+		"query q() { match { $m: M $m.ratio <= 0.1 } return { $m.name } }",
+		"query q() { match { $m: M { ratio: 0.1 } } return { $m.name } }",
+		"query q() { match { $m: M 0.1 = $m.ratio } return { $m.name } }",
+		"query q() { match { $m: M $m.ratio > 0.1 } return { $m.name } }",
+	};
+	const char *want[] = { "[{\"m.name\":\"a\"}]", "[{\"m.name\":\"a\"}]", "[{\"m.name\":\"a\"}]",
+			       "[{\"m.name\":\"b\"}]" };
+	for (int i = 0; i < 4; i++) {
+		char *json = NULL;
+		cr_assert_eq(grove_query_json(&json, g, NULL, qs[i], NULL, NULL), 0, "%s", grove_errmsg(g));
+		cr_assert(strstr(json, want[i]) && strstr(json, "\"row_count\":1"), "%s: %s", qs[i], json);
+		grove_free(json);
+	}
+	grove_close(g);
+	gt_rmtree(d);
+	free(d);
+}
