@@ -2,11 +2,11 @@
  * engine/validators.c — compiled row validators (value.h), one per
  * catalog type, kept for the handle's life.
  *
- * A validator compiles its type's @check patterns (regcomp).  Made per
+ * A validator compiles its type's @check patterns (PCRE2).  Made per
  * plan, every mutation of a type with a pattern compiled it again:
  * ~21 us of CPU on a one-node insert (83 -> 104 us, measured).  Catalog
  * types live until the handle closes (engine/schema_hist.h keeps retired
- * catalogs), so a type's address identifies it; regexec on a compiled
+ * catalogs), so a type's address identifies it; pcre2_match on a compiled
  * pattern is safe from many threads at once.
  */
 #include <errno.h>

@@ -2,12 +2,16 @@
  * engine/value_check.c — per-row constraint checks: enum membership,
  * @range and @check (spec §2.4, §8.4).
  *
- * @check patterns are written for OmniGraph's Rust regex engine and run
- * here with POSIX extended regexes (regcomp/regexec).  The common Perl
- * classes are translated (\d \w \s and their negations, also inside
- * brackets as \d \w \s), and an escaped punctuation character inside
- * brackets becomes itself; anything else ERE lacks (\b, (?i), \p{..},
- * lazy quantifiers) fails to compile or means what ERE says.
+ * @check patterns are written for OmniGraph's Rust regex engine, an
+ * RE2-like dialect: Unicode-aware classes, `(?i)` and other flags,
+ * `(?:...)`, `\p{..}`, `\x41`, `.` as one character, no backreferences and
+ * no look-around.  They run here on PCRE2 in UTF mode with Unicode
+ * properties (PCRE2_UTF | PCRE2_UCP) and `$` only at the very end, which
+ * reads that dialect the same way; what RE2 refuses and PCRE2 would accept
+ * (backreferences, look-around, atomic groups, recursion, verbs) is
+ * refused.  A pattern is compiled once per type and handle; one that does
+ * not compile fails only the writes that give it a value to check
+ * ("compiled only when a value is validated").
  */
 #include "engine/value.h"
 
@@ -15,165 +19,92 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 
 #include "engine/numfmt.h"
 #include "engine/value_int.h"
 #include "grove.h"
 
-#define PATTERN_MAX_BYTES 4096
-
 struct value_check_re {
 	const struct lang_cat_property *prop;
 	const char *pattern;          /* as written in the schema */
-	regex_t re;
+	pcre2_code *re;               /* NULL: did not compile (why)      */
+	char why[256];
 };
 
-/* ---- pattern translation ------------------------------------------------ */
+/* ---- patterns ------------------------------------------------------- */
 
-struct pbuf {
-	char *s;
-	size_t len, cap;
-};
-
-static void pb_put(struct pbuf *b, const char *s)
+/* What RE2 (and Rust's regex) refuse but PCRE2 reads: a construct after
+ * an unescaped '(' outside brackets.  NULL when the pattern has none. */
+static const char *beyond_re2(const char *re)
 {
-	size_t n = strlen(s);
-	if (b->len + n < b->cap) {
-		memcpy(b->s + b->len, s, n);
-		b->len += n;
-	} else {
-		b->len = b->cap;   /* overflow: the caller refuses the pattern */
-	}
-}
-
-static void pb_putc(struct pbuf *b, char c)
-{
-	char s[2] = {c, 0};
-	pb_put(b, s);
-}
-
-static const char *class_outside(char c)
-{
-	switch (c) {
-	case 'd': return "[0-9]";
-	case 'D': return "[^0-9]";
-	case 'w': return "[[:alnum:]_]";
-	case 'W': return "[^[:alnum:]_]";
-	case 's': return "[[:space:]]";
-	case 'S': return "[^[:space:]]";
+	static const struct { const char *open, *why; } refused[] = {
+		{ "(?=", "look-around, including look-ahead and look-behind, is not supported" },
+		{ "(?!", "look-around, including look-ahead and look-behind, is not supported" },
+		{ "(?<=", "look-around, including look-ahead and look-behind, is not supported" },
+		{ "(?<!", "look-around, including look-ahead and look-behind, is not supported" },
+		{ "(?>", "atomic groups are not supported" },
+		{ "(?R", "recursion is not supported" },
+		{ "(?(", "conditionals are not supported" },
+		{ "(*", "backtracking verbs are not supported" },
+	};
+	int in_class = 0;
+	for (size_t i = 0; re[i] != '\0'; i++) {
+		if (re[i] == '\\') {
+			if (re[i + 1] == '\0')
+				break;
+			i++;
+		} else if (in_class) {
+			in_class = re[i] != ']';
+		} else if (re[i] == '[') {
+			in_class = 1;
+			if (re[i + 1] == '^')
+				i++;
+			if (re[i + 1] == ']')
+				i++;  /* a leading ']' is a member */
+		} else if (re[i] == '(') {
+			for (size_t k = 0; k < sizeof refused / sizeof refused[0]; k++)
+				if (!strncmp(re + i, refused[k].open, strlen(refused[k].open)))
+					return refused[k].why;
+		}
 	}
 	return NULL;
 }
 
-/* A bracket expression starting at re[*i] == '['.  ']' and '-' found as
- * escapes are moved to where POSIX reads them literally (first, last). */
-static int bracket(struct pbuf *b, const char *re, size_t *i, char *why, size_t why_cap)
-{
-	size_t j = *i + 1;
-	int rbracket = 0, dash = 0;
-	struct pbuf body = { .s = malloc(PATTERN_MAX_BYTES), .cap = PATTERN_MAX_BYTES };
-	if (body.s == NULL)
-		return snprintf(why, why_cap, "out of memory"), -ENOMEM;
-	pb_putc(b, '[');
-	if (re[j] == '^')
-		pb_putc(b, '^'), j++;
-	if (re[j] == ']')
-		rbracket = 1, j++;
-	for (; re[j] != '\0' && re[j] != ']'; j++) {
-		if (re[j] == '[' && re[j + 1] == ':') {   /* [:class:] */
-			const char *end = strstr(re + j + 2, ":]");
-			size_t n = end ? (size_t)(end - (re + j)) + 2 : strlen(re + j);
-			for (size_t k = 0; k < n; k++)
-				pb_putc(&body, re[j + k]);
-			j += n - 1;
-		} else if (re[j] == '\\' && re[j + 1] != '\0') {
-			char c = re[++j];
-			if (c == 'd') pb_put(&body, "0-9");
-			else if (c == 'w') pb_put(&body, "[:alnum:]_");
-			else if (c == 's') pb_put(&body, "[:space:]");
-			else if (c == ']') rbracket = 1;
-			else if (c == '-') dash = 1;
-			else if (c == 'D' || c == 'W' || c == 'S' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
-				snprintf(why, why_cap, "unsupported escape \\%c inside brackets", c);
-				free(body.s);
-				return GROVE_EINVAL;
-			} else pb_putc(&body, c);
-		} else {
-			pb_putc(&body, re[j]);
-		}
-	}
-	if (re[j] != ']') {
-		free(body.s);
-		return snprintf(why, why_cap, "unterminated bracket expression"), GROVE_EINVAL;
-	}
-	if (rbracket)
-		pb_putc(b, ']');
-	body.s[body.len < body.cap ? body.len : body.cap - 1] = '\0';
-	pb_put(b, body.s);
-	if (dash)
-		pb_putc(b, '-');
-	pb_putc(b, ']');
-	int overflow = body.len >= body.cap;
-	free(body.s);
-	*i = j;
-	return overflow ? (snprintf(why, why_cap, "pattern too long"), GROVE_ETOOBIG) : 0;
-}
-
-static int translate(char *out, const char *re, char *why, size_t why_cap)
-{
-	struct pbuf b = { .s = out, .cap = PATTERN_MAX_BYTES };
-	for (size_t i = 0; re[i] != '\0'; i++) {
-		if (re[i] == '[') {
-			int rc = bracket(&b, re, &i, why, why_cap);
-			if (rc < 0)
-				return rc;
-		} else if (re[i] == '\\' && class_outside(re[i + 1]) != NULL) {
-			pb_put(&b, class_outside(re[++i]));
-		} else if (re[i] == '\\' && re[i + 1] != '\0') {
-			pb_putc(&b, re[i]);
-			pb_putc(&b, re[++i]);
-		} else {
-			pb_putc(&b, re[i]);
-		}
-	}
-	if (b.len >= b.cap)
-		return snprintf(why, why_cap, "pattern too long"), GROVE_ETOOBIG;
-	out[b.len] = '\0';
-	return 0;
-}
-
 /* ---- the validator ------------------------------------------------------ */
 
-static int compile_check(struct value_check_re *c, const struct lang_cat_type *t, const struct lang_cat_check *chk,
-	struct value_error *err)
+/* Compile chk's pattern; a failure is kept (c->why) for the first value
+ * it would check. */
+static void compile_check(struct value_check_re *c, const struct lang_cat_type *t,
+	const struct lang_cat_check *chk)
 {
-	char why[256] = "", *ere = malloc(PATTERN_MAX_BYTES);
-	if (ere == NULL)
-		return value_error_set(err, -ENOMEM, chk->property, "out of memory compiling @check");
+	int code;
+	PCRE2_SIZE at;
 	c->prop = lang_cat_type_prop(t, chk->property);
 	c->pattern = chk->pattern;
 	assert(c->prop != NULL);   /* the catalog build checked it */
-	int rc = strlen(chk->pattern) >= PATTERN_MAX_BYTES ? (snprintf(why, sizeof why, "pattern too long"),
-		GROVE_ETOOBIG) : translate(ere, chk->pattern, why, sizeof why);
-	if (rc == 0) {
-		int re_rc = regcomp(&c->re, ere, REG_EXTENDED | REG_NOSUB);
-		if (re_rc != 0) {
-			regerror(re_rc, NULL, why, sizeof why);
-			rc = GROVE_EINVAL;
-		}
+	const char *refused = beyond_re2(chk->pattern);
+	uint32_t backrefs = 0;
+	if (refused) {
+		snprintf(c->why, sizeof c->why, "%s", refused);
+		return;
 	}
-	free(ere);
-	if (rc < 0) {
-		char pat[VALUE_TEXT_BRIEF_MAX + 4];
-		value_text_brief(pat, chk->pattern, strlen(chk->pattern));
-		return value_error_set(err, rc, chk->property, "@check on %s.%s: invalid pattern '%s': %s", t->name,
-			chk->property, pat, why);
+	c->re = pcre2_compile((PCRE2_SPTR)chk->pattern, PCRE2_ZERO_TERMINATED,
+			      PCRE2_UTF | PCRE2_UCP | PCRE2_DOLLAR_ENDONLY, &code, &at, NULL);
+	if (c->re == NULL) {
+		char msg[200];
+		pcre2_get_error_message(code, (PCRE2_UCHAR *)msg, sizeof msg);
+		snprintf(c->why, sizeof c->why, "%s at offset %zu", msg, (size_t)at);
+	} else if (pcre2_pattern_info(c->re, PCRE2_INFO_BACKREFMAX, &backrefs) == 0 && backrefs > 0) {
+		snprintf(c->why, sizeof c->why, "backreferences are not supported");
+		pcre2_code_free(c->re);
+		c->re = NULL;
 	}
-	return 0;
 }
 
 int value_validator_init(struct value_validator *v, const struct lang_cat_type *t, struct value_error *err)
@@ -186,11 +117,7 @@ int value_validator_init(struct value_validator *v, const struct lang_cat_type *
 	if (v->checks == NULL)
 		return value_error_set(err, -ENOMEM, NULL, "out of memory compiling @check");
 	for (uint32_t i = 0; i < t->n_check; i++) {
-		int rc = compile_check(&v->checks[i], t, &t->checks[i], err);
-		if (rc < 0) {
-			value_validator_fini(v);
-			return rc;
-		}
+		compile_check(&v->checks[i], t, &t->checks[i]);
 		v->n_checks++;
 	}
 	return 0;
@@ -199,7 +126,7 @@ int value_validator_init(struct value_validator *v, const struct lang_cat_type *
 void value_validator_fini(struct value_validator *v)
 {
 	for (uint32_t i = 0; i < v->n_checks; i++)
-		regfree(&v->checks[i].re);
+		pcre2_code_free(v->checks[i].re);
 	free(v->checks);
 	memset(v, 0, sizeof *v);
 }
@@ -320,26 +247,27 @@ static int check_pattern(const struct value_validator *v, const void *arg, const
 	struct value_error *err)
 {
 	const struct value_check_re *c = arg;
+	char text[VALUE_TEXT_BRIEF_MAX + 4], pat[VALUE_TEXT_BRIEF_MAX + 4];
 	if (o->type != MSGPACK_OBJECT_STR)
 		return 0;   /* only Strings carry @check (typechecked) */
-	/* The value is not NUL-terminated: match a terminated copy (REG_STARTEND
-	 * would avoid it, but AddressSanitizer's regexec ignores that flag and
-	 * reads past the end). */
-	char small[256], *copy = o->via.str.size < sizeof small ? small : malloc(o->via.str.size + 1);
-	if (!copy)
-		return value_error_set(err, -ENOMEM, c->prop->name, "out of memory");
-	memcpy(copy, o->via.str.ptr, o->via.str.size);
-	copy[o->via.str.size] = '\0';
-	int rc = regexec(&c->re, copy, 0, NULL, 0);
-	if (copy != small)
-		free(copy);
-	/* An embedded NUL would cut the copy short; such a value cannot match
-	 * a pattern anchored at its end, and Grove refuses NULs in strings. */
-	if (rc == 0)
-		return 0;
-	char text[VALUE_TEXT_BRIEF_MAX + 4], pat[VALUE_TEXT_BRIEF_MAX + 4];
-	value_text_brief(text, o->via.str.ptr, o->via.str.size);
 	value_text_brief(pat, c->pattern, strlen(c->pattern));
+	if (c->re == NULL)
+		return value_error_set(err, GROVE_EINVAL, c->prop->name,
+			"@check on %s.%s has invalid regex '%s': %s", v->type->name, c->prop->name, pat, c->why);
+	pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+	if (md == NULL)
+		return value_error_set(err, -ENOMEM, c->prop->name, "out of memory");
+	int rc = pcre2_match(c->re, (PCRE2_SPTR)o->via.str.ptr, o->via.str.size, 0, 0, md, NULL);
+	pcre2_match_data_free(md);
+	if (rc >= 0)
+		return 0;
+	if (rc != PCRE2_ERROR_NOMATCH && rc != PCRE2_ERROR_PARTIAL) {
+		char msg[200];
+		pcre2_get_error_message(rc, (PCRE2_UCHAR *)msg, sizeof msg);
+		return value_error_set(err, GROVE_EINVAL, c->prop->name,
+			"@check on %s.%s: cannot match pattern '%s': %s", v->type->name, c->prop->name, pat, msg);
+	}
+	value_text_brief(text, o->via.str.ptr, o->via.str.size);
 	return value_error_set(err, GROVE_EINVAL, c->prop->name,
 		"@check violation on %s.%s: value '%s' does not match pattern '%s'", v->type->name, c->prop->name, text,
 		pat);

@@ -337,7 +337,7 @@ Test(value, reports_nan_against_a_range)
 	value_validator_fini(&v);
 }
 
-Test(value, checks_patterns_with_perl_classes_translated)
+Test(value, checks_patterns_with_perl_classes)
 {
 	struct value_error err;
 	cr_expect_eq(validate("Strict", "{\"code\": \"ABC-123\", \"need\": 1}", &err), 0);
@@ -347,29 +347,61 @@ Test(value, checks_patterns_with_perl_classes_translated)
 		"@check violation on Strict.code: value 'ABC-' does not match pattern '^[A-Z]{3}-\\d+$'");
 }
 
-static int compile_pattern(const char *pattern, struct value_error *err)
+/* Validate {"code": value} (JSON text, maybe null) of Strict with only
+ * @check(code, pattern). */
+static int check_with(const char *pattern, const char *value, struct value_error *err)
 {
 	struct lang_cat_type t = *type_named("Strict");
 	struct lang_cat_check chk = { .property = "code", .pattern = pattern };
 	t.n_check = 1;
 	t.checks = &chk;
+	t.n_range = 0;
 	struct value_validator v;
-	int rc = value_validator_init(&v, &t, err);
-	if (rc == 0)
-		value_validator_fini(&v);
+	cr_assert_eq(value_validator_init(&v, &t, err), 0, "%s", err->msg);
+	char data[256];
+	snprintf(data, sizeof data, "{\"code\": %s, \"need\": 1}", value);
+	struct row_fixture f;
+	row_from_json(&f, "Strict", data);
+	int rc = value_validate(&v, &f.row, err);
+	row_free(&f);
+	value_validator_fini(&v);
 	return rc;
 }
 
-Test(value, reports_patterns_that_do_not_compile)
+Test(value, reports_patterns_that_do_not_compile_when_a_value_meets_them)
 {
 	struct value_error err;
-	cr_expect_eq(compile_pattern("[a-z", &err), GROVE_EINVAL);
-	cr_expect_str_eq(err.msg, "@check on Strict.code: invalid pattern '[a-z': unterminated bracket expression");
-	cr_expect_eq(compile_pattern("a{2,1}", &err), GROVE_EINVAL);
-	cr_expect_eq(strncmp(err.msg, "@check on Strict.code: invalid pattern 'a{2,1}': ", 49), 0, "%s", err.msg);
-	cr_expect_eq(compile_pattern("[\\w.+\\-]+@[\\w-]+", &err), 0, "%s", err.msg);
-	cr_expect_eq(compile_pattern("[\\S]", &err), GROVE_EINVAL);
-	cr_expect_str_eq(err.msg, "@check on Strict.code: invalid pattern '[\\S]': unsupported escape \\S inside brackets");
+	cr_expect_eq(check_with("[a-z", "\"x\"", &err), GROVE_EINVAL);
+	cr_expect_eq(strncmp(err.msg, "@check on Strict.code has invalid regex '[a-z': missing terminating ]", 69), 0,
+		     "%s", err.msg);
+	cr_expect_eq(check_with("a{2,1}", "\"x\"", &err), GROVE_EINVAL);
+	cr_expect_eq(strncmp(err.msg, "@check on Strict.code has invalid regex 'a{2,1}': ", 50), 0, "%s", err.msg);
+	/* Compiled only when a value is validated: NULL is exempt. */
+	cr_expect_eq(check_with("[a-z", "null", &err), 0, "%s", err.msg);
+	/* RE2 has no backreferences and no look-around. */
+	cr_expect_eq(check_with("^(a)\\1$", "\"aa\"", &err), GROVE_EINVAL);
+	cr_expect_str_eq(err.msg, "@check on Strict.code has invalid regex '^(a)\\1$': backreferences are not supported");
+	cr_expect_eq(check_with("a(?=b)", "\"ab\"", &err), GROVE_EINVAL);
+	cr_expect_str_eq(err.msg, "@check on Strict.code has invalid regex 'a(?=b)': look-around, including "
+			 "look-ahead and look-behind, is not supported");
+	cr_expect_eq(check_with("[(?=]", "\"=\"", &err), 0, "inside brackets it is a set: %s", err.msg);
+}
+
+Test(value, patterns_read_the_re2_dialect)
+{
+	struct value_error err;
+	cr_expect_eq(check_with("[\\w.+\\-]+@[\\w-]+", "\"a.b@c\"", &err), 0, "%s", err.msg);
+	cr_expect_eq(check_with("^[\\S]+$", "\"abc\"", &err), 0, "%s", err.msg);
+	cr_expect_eq(check_with("(?i)^abc$", "\"AbC\"", &err), 0, "%s", err.msg);
+	cr_expect_eq(check_with("^(?:ab)+$", "\"abab\"", &err), 0, "%s", err.msg);
+	cr_expect_eq(check_with("^\\p{Lu}+$", "\"ÉTÉ\"", &err), 0, "%s", err.msg);
+	cr_expect_eq(check_with("^\\p{Lu}+$", "\"été\"", &err), GROVE_EINVAL);
+	cr_expect_eq(check_with("^\\x41$", "\"A\"", &err), 0, "%s", err.msg);
+	cr_expect_eq(check_with("^.$", "\"é\"", &err), 0, ". is one character: %s", err.msg);
+	cr_expect_eq(check_with("^\\d+$", "\"١٢\"", &err), 0, "\\d is Unicode: %s", err.msg);
+	cr_expect_eq(check_with("^a$", "\"a\\n\"", &err), GROVE_EINVAL, "$ is the very end");
+	cr_expect_str_eq(err.msg, "@check violation on Strict.code: value 'a\n' does not match pattern '^a$'");
+	cr_expect_eq(check_with("b", "\"abc\"", &err), 0, "unanchored: %s", err.msg);
 }
 
 /* ---- comparison (spec §7.3) --------------------------------------------- */

@@ -375,3 +375,19 @@ Test(load, an_overlong_key_is_refused_with_its_line)
 	gt_rmtree(gdir);
 	free(gdir);
 }
+
+Test(load, an_invalid_check_pattern_fails_only_rows_it_must_check)
+{
+	char *d = gt_dir("load-badcheck");
+	grove_db *g = gt_init(d, "node R { name: String @key\n c: String?\n @check(c, \"^(a\") }\n");
+	cr_assert_eq(gt_load(g, NULL, GROVE_LOAD_OVERWRITE, "{\"type\":\"R\",\"data\":{\"name\":\"x\"}}\n", NULL),
+		     0, "a NULL is never checked: %s", grove_errmsg(g));
+	cr_assert_eq(gt_load(g, NULL, GROVE_LOAD_APPEND,
+			     "{\"type\":\"R\",\"data\":{\"name\":\"y\",\"c\":\"a\"}}\n", NULL), GROVE_EINVAL);
+	cr_assert(strstr(grove_errmsg(g), "@check on R.c has invalid regex '^(a': missing closing parenthesis"),
+		  "%s", grove_errmsg(g));
+	cr_assert_eq(gt_count(g, "main", NULL, "node:R"), 1);
+	grove_close(g);
+	gt_rmtree(d);
+	free(d);
+}
