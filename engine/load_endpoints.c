@@ -236,7 +236,7 @@ int load_edge_endpoints(struct load_plan *p)
 			err = ask(p, &a, it->t->to_id, it->dst, it->dst_len, &ep[k + 1]);
 		k += 2;
 	}
-	if (!err)
+	if (!err && a.n)  /* no edges, nothing to ask: no cursor either */
 		err = answer(p, &a);
 	if (err < 0)
 		err = db_error(p->db, err, NULL);
