@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -307,9 +308,8 @@ static int groups_to_rows(struct qx *x, struct sink *s)
 		}
 		for (size_t k = 0; k < ir->n_orders; k++) {
 			int c = key_column(ir, ir->orders[k].expr);
-			if (c < 0)
-				return db_error(x->db, GROVE_EINVAL, "an order key of an aggregate query must be "
-				                "a returned column or its alias");
+			if (c < 0)  /* check_orders refused it before any row */
+				return db_error(x->db, GROVE_EINVAL, "unsupported ordering expression");
 			s->cand[ir->n_columns + k] = s->cand[c];
 		}
 		err = qx_rows_add(s->rs, s->cand);
@@ -414,10 +414,29 @@ static int collect_rows(struct qx *x, struct sink *s, struct qx_rows *rs)
 	return err;
 }
 
+/* Order keys are property accesses, returned columns (aliases) or ranks
+ * (spec §3.10); anything else (a node variable, a literal, a parameter,
+ * an aggregate a query does not return) has no order, as in OmniGraph. */
+static int check_orders(struct qx *x)
+{
+	const struct gq_ir_query *ir = x->ir;
+	for (size_t k = 0; k < ir->n_orders; k++) {
+		const struct gq_ir_expr *e = ir->orders[k].expr;
+		bool ok = ir->has_aggregates ? key_column(ir, e) >= 0
+		        : e->kind == GQ_IR_PROP || (e->kind == GQ_IR_COLUMN && e->index != GQ_IR_NONE) ||
+		          e->kind == GQ_IR_NEAREST || e->kind == GQ_IR_BM25 || e->kind == GQ_IR_RRF;
+		if (!ok)
+			return db_error(x->db, GROVE_EINVAL, "unsupported ordering expression");
+	}
+	return 0;
+}
+
 int qx_collect(struct qx *x, struct grove_result **out)
 {
 	struct grove_result *res;
-	int err = qx_result_new(&res, x);
+	int err = check_orders(x);
+	if (err < 0 || (err = qx_result_new(&res, x)) < 0)
+		return err;
 	if (err < 0)
 		return err;
 	struct sink s = { .res = res };

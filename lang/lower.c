@@ -67,10 +67,17 @@ static const enum gq_ir_expr_kind call_kinds[] = {
 	[GQ_EXPR_AGG] = GQ_IR_AGG,
 };
 
-static uint32_t alias_column(const struct gq_query *q, const char *name)
+/* The returned column a bare name in `order` refers to: an alias, else a
+ * column's own name (an unaliased `count($f)` is the column `f`). */
+static uint32_t alias_column(const struct lower *l, const char *name)
 {
+	const struct gq_query *q = l->c->query;
 	for (size_t i = q->n_projs; i-- > 0;)
 		if (q->projs[i].alias != NULL && strcmp(q->projs[i].alias, name) == 0)
+			return (uint32_t)i;
+	for (size_t i = q->n_projs; i-- > 0;)
+		if (l->c->columns != NULL && l->c->columns[i].name != NULL &&
+		    strcmp(l->c->columns[i].name, name) == 0)
 			return (uint32_t)i;
 	return GQ_IR_NONE;
 }
@@ -110,7 +117,7 @@ static struct gq_ir_expr *lower_expr(struct lower *l, const struct gq_expr *e, u
 	}
 	case GQ_EXPR_ALIAS:
 		if ((x = new_expr(l, GQ_IR_COLUMN)) != NULL)
-			x->index = alias_column(l->c->query, e->name);
+			x->index = alias_column(l, e->name);
 		break;
 	default:
 		if ((x = new_expr(l, call_kinds[e->kind])) == NULL)

@@ -495,3 +495,22 @@ Test(query, a_float_literal_meets_an_f32_column_as_an_f32)
 	gt_rmtree(d);
 	free(d);
 }
+
+Test(query, order_keys_are_properties_columns_or_ranks)
+{
+	/* Spec §3.10; the text is OmniGraph's run-time refusal. */
+	const char *bad[] = {
+		"query q() { match { $p: Person } return { $p.name } order { $p } }",
+		"query q() { match { $p: Person } return { $p.name } order { \"x\" } }",
+		"query q() { match { $p: Person } return { $p.name, count($p) as c } order { count($p) } }",
+	};
+	for (int i = 0; i < 3; i++) {
+		cr_assert_eq(fails(bad[i], NULL, NULL), GROVE_EINVAL, "%s", bad[i]);
+		cr_assert_str_eq(grove_errmsg(db), "unsupported ordering expression", "%s", bad[i]);
+	}
+	/* A bare name is an alias, else a returned column's own name. */
+	ASSERT_ROWS("query q() { match { $p: Person $p knows $f } return { $p.name, count($f) } order { f desc } }",
+	            NULL, "[{\"p.name\":\"Alice\",\"f\":2},{\"p.name\":\"Bob\",\"f\":1}]");
+	ASSERT_ROWS("query q() { match { $p: Person { name: \"Alice\" } } return { $p.name as n } order { n desc } }",
+	            NULL, "[{\"n\":\"Alice\"}]");
+}
