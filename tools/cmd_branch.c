@@ -2,9 +2,14 @@
  * grove branch create DIR NAME [--from BASE] [--as ACTOR] [--json]
  * grove branch delete DIR NAME [--as ACTOR] [--json]
  * grove branch list DIR [--json]
- * grove branch merge DIR SOURCE [--into TARGET] [--delete-branch] [--as ACTOR]
+ * grove branch merge DIR SOURCE [--into TARGET] [--delete-branch] [--as ACTOR] [--json]
+ *
+ * Texts as OmniGraph's CLI (engine §9): "created branch N from X",
+ * "merged S into T: <outcome>", and the list sorted lexicographically
+ * (main is not necessarily first, engine §1.4).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
@@ -14,8 +19,14 @@ static int usage(void)
 	fprintf(stderr, "usage: grove branch create DIR NAME [--from BASE] [--as ACTOR] [--json]\n"
 			"       grove branch delete DIR NAME [--as ACTOR] [--json]\n"
 			"       grove branch list DIR [--json]\n"
-			"       grove branch merge DIR SOURCE [--into TARGET] [--delete-branch] [--as ACTOR]\n");
+			"       grove branch merge DIR SOURCE [--into TARGET] [--delete-branch] [--as ACTOR] "
+			"[--json]\n");
 	return GROVE_EXIT_USAGE;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 static int list(grove_db *db, int json)
@@ -25,6 +36,7 @@ static int list(grove_db *db, int json)
 	int err = grove_branch_list(&names, &n, db);
 	if (err < 0)
 		return cmd_fail(db, "branch list", err);
+	qsort(names, n, sizeof *names, by_name);
 	if (json) {
 		printf("{\"branches\":[");
 		for (size_t i = 0; i < n; i++) {
@@ -40,19 +52,35 @@ static int list(grove_db *db, int json)
 	return GROVE_EXIT_OK;
 }
 
+/* The outcome named in a merge's JSON answer. */
+static void print_outcome(const char *out, const char *source, const char *target)
+{
+	const char *o = strstr(out, "\"outcome\":\"");
+	int n = 0;
+	if (o) {
+		o += strlen("\"outcome\":\"");
+		n = (int)strcspn(o, "\"");
+	}
+	printf("merged %s into %s: %.*s\n", source, target, n, o ? o : "");
+}
+
 static int merge(grove_db *db, const char *source, const char *target, const char *actor,
-		 int delete_branch)
+		 int delete_branch, int json)
 {
 	grove_merge_options o = { .actor = actor, .delete_branch = delete_branch };
 	char *out = NULL;
-	int err = grove_merge_json(&out, db, source, target ? target : "main", &o);
+	target = target ? target : "main";
+	int err = grove_merge_json(&out, db, source, target, &o);
 	if (err == GROVE_EMERGE && out)
 		printf("%s\n", out);
 	if (err < 0) {
 		grove_free(out);
 		return cmd_fail(db, "merge", err);
 	}
-	printf("%s\n", out);
+	if (json)
+		printf("%s\n", out);
+	else
+		print_outcome(out, source, target);
 	if (strstr(out, "\"branch_deleted\":false"))
 		fprintf(stderr, "grove: warning: merged, but branch '%s' was not deleted: %s\n", source,
 			grove_errmsg(db));
@@ -93,7 +121,7 @@ int cmd_branch(int argc, char **argv)
 	if ((err = grove_open(&db, dir, NULL)) < 0)
 		return cmd_fail(NULL, "open", err);
 	if (is_merge) {
-		rc = merge(db, name, into, actor, delete_branch);
+		rc = merge(db, name, into, actor, delete_branch, json);
 	} else if (is_list) {
 		rc = list(db, json);
 	} else {
@@ -108,8 +136,10 @@ int cmd_branch(int argc, char **argv)
 				cmd_print_json_string(stdout, name);
 				printf("}\n");
 			} else {
-				printf("%s branch %s\n", !strcmp(verb, "create") ? "created" : "deleted",
-				       name);
+				if (!strcmp(verb, "create"))
+					printf("created branch %s from %s\n", name, from && *from ? from : "main");
+				else
+					printf("deleted branch %s\n", name);
 			}
 		}
 	}
