@@ -118,6 +118,19 @@ static const struct lang_cat_property *exact_prop(const struct lang_cat_type *t,
 	return lang_cat_type_prop(t, name);
 }
 
+/* Does an accepted type other than `a` own a property `name`?  A hint
+ * naming one asks to move it (OmniGraph's resolution says so). */
+static int owned_elsewhere(const struct lang_catalog *old, const struct lang_cat_type *a, const char *name)
+{
+	const struct lang_cat_type *sets[] = { old->interfaces, old->nodes, old->edges };
+	const uint32_t ns[] = { old->n_interfaces, old->n_nodes, old->n_edges };
+	for (int k = 0; k < 3; k++)
+		for (uint32_t i = 0; i < ns[k]; i++)
+			if (&sets[k][i] != a && exact_prop(&sets[k][i], name) != NULL)
+				return 1;
+	return 0;
+}
+
 /* The accepted property a hint names under stable owner `a`.  A hint may
  * name the owner ("Owner.p"); naming another owner is a move. */
 static int hinted_prop(struct evolver *e, const struct lang_cat_property **out, const struct lang_cat_type *t,
@@ -137,8 +150,11 @@ static int hinted_prop(struct evolver *e, const struct lang_cat_property **out, 
 	}
 	if ((*out = exact_prop(a, hint)) == NULL)
 		return lang_diag_set(e->diag, LANG_PREFIX_IDENTITY,
-		                     "property '%s.%s' declares @rename_from(\"%s\"): no accepted property with that "
-		                     "name exists under the stable owner", t->name, p->name, p->rename_from);
+		                     owned_elsewhere(e->old, a, hint)
+		                     ? "property '%s.%s' declares @rename_from(\"%s\"): property moves across "
+		                       "stable owners are not supported"
+		                     : "property '%s.%s' declares @rename_from(\"%s\"): no accepted property with that "
+		                       "name exists under the stable owner", t->name, p->name, p->rename_from);
 	return 0;
 }
 

@@ -275,6 +275,10 @@ static void colset_sig(struct planner *p, struct csigs *out, const struct lang_c
 	if (single != NULL && kind != 'r' && kind != 'c') {
 		c->prop_id = single->id;
 		c->prop_level = bare_annotation(single, cname(kind));
+		/* Where it is declared is part of it: `p: T @unique` and
+		 * `@unique(p)` are different constraints (a move between them
+		 * removes one and adds the other). */
+		c->sig = fmt(p, "%s%s", sig, c->prop_level ? "@p" : "@b");
 	}
 }
 
@@ -393,6 +397,15 @@ static void prop_constraints(struct planner *p, const struct lang_cat_type *t, c
 /* Body constraints: what property-level handling did not cover. */
 static void body_constraints(struct planner *p, const struct lang_cat_type *t, const struct cons *c)
 {
+	/* Removals first, as OmniGraph plans them: an apply reports the
+	 * first unsupported step. */
+	for (uint32_t i = 0; i < c->acc.n; i++) {
+		const struct csig *s = &c->acc.v[i];
+		if (sig_in(&c->des, s->sig) || touches_dropped(c, s) || (s->prop_level && s->prop_id != 0))
+			continue;
+		unsupported(p, NULL, type_entity(p, t), fmt(p, "removing constraints from '%s'" V1, t->name));
+		break;
+	}
 	for (uint32_t i = 0; i < c->des.n; i++) {
 		const struct csig *s = &c->des.v[i];
 		if (s->prop_level || sig_in(&c->acc, s->sig))
@@ -404,13 +417,6 @@ static void body_constraints(struct planner *p, const struct lang_cat_type *t, c
 		} else {
 			unsupported(p, NULL, type_entity(p, t), fmt(p, "adding constraint '%s' to '%s'" V1, s->text, t->name));
 		}
-	}
-	for (uint32_t i = 0; i < c->acc.n; i++) {
-		const struct csig *s = &c->acc.v[i];
-		if (sig_in(&c->des, s->sig) || touches_dropped(c, s) || (s->prop_level && s->prop_id != 0))
-			continue;
-		unsupported(p, NULL, type_entity(p, t), fmt(p, "removing constraints from '%s'" V1, t->name));
-		return;
 	}
 }
 
@@ -499,7 +505,7 @@ static void kept_prop(struct planner *p, const struct lang_cat_type *t, const st
 	if ((pd->interface_name == NULL) != (pa->interface_name == NULL))
 		unsupported(p, NULL, prop_entity(p, t, pd->name),
 		            fmt(p, "changing declaration provenance for '%s.%s'" V1, t->name, pd->name));
-	if (t->kind == LANG_CAT_NODE && !implements_differ(t, a) &&
+	if (t->kind == LANG_CAT_NODE &&
 	    links_differ(links(p, p->cat, t, pd->name), links(p, p->old, a, pa->name)))
 		unsupported(p, NULL, prop_entity(p, t, pd->name),
 		            fmt(p, "changing interface-property satisfaction links for '%s.%s'" V1, t->name, pd->name));

@@ -256,6 +256,14 @@ Test(evolve_errors, a_property_moving_across_owners)
 	             "across stable owners are not supported");
 }
 
+Test(evolve_errors, a_bare_hint_naming_another_owners_property_is_a_move)
+{
+	expect_error("node N { k: String @key\n a: String? }\nnode M { k: String @key\n b: String? }\n",
+	             "node N { k: String @key }\nnode M { k: String @key\n b: String?\n c: String? @rename_from(\"a\") }\n",
+	             "schema identity resolution failed: property 'M.c' declares @rename_from(\"a\"): property moves "
+	             "across stable owners are not supported");
+}
+
 Test(evolve_errors, a_new_owner_importing_a_property_identity)
 {
 	expect_error("node A { k: String @key }\n",
@@ -381,6 +389,42 @@ Test(unsupported, constraint_changes)
 	expect_unsupported("node T { k: String @key\n a: String\n b: String\n @unique(a, b) }\n",
 	                   "node T { k: String @key\n a: String\n b: String }\n", "node:T",
 	                   "removing constraints from 'T' is not supported in schema migration v1", NULL);
+}
+
+Test(unsupported, moving_a_constraint_between_property_and_body)
+{
+	/* Where a constraint is declared is part of it (OmniGraph's planner). */
+	expect_unsupported("node N { value: String @unique }\n", "node N { value: String @unique(value) }\n",
+	                   "node:N.value",
+	                   "removing property constraints from 'N.value' is not supported in schema migration v1", NULL);
+	expect_unsupported("node N { value: String @unique(value) }\n", "node N { value: String @unique }\n",
+	                   "node:N.value",
+	                   "adding a property-level @unique constraint to 'N.value' is not supported in schema "
+	                   "migration v1", NULL);
+	expect_unsupported("node N { name: String @key }\n", "node N { name: String\n @key(name) }\n",
+	                   "node:N.name",
+	                   "removing property constraints from 'N.name' is not supported in schema migration v1", NULL);
+}
+
+Test(unsupported, a_changed_body_constraint_reports_its_removal_first)
+{
+	expect_unsupported("node N { v: I32 @range(v, 0..10) }\n", "node N { v: I32 @range(v, 0..11) }\n", "node:N",
+	                   "removing constraints from 'N' is not supported in schema migration v1", NULL);
+	expect_unsupported("node N { a: String\n b: String\n @unique(a) }\n",
+	                   "node N { a: String\n b: String\n @unique(b) }\n", "node:N",
+	                   "removing constraints from 'N' is not supported in schema migration v1", NULL);
+}
+
+Test(unsupported, satisfaction_links_are_checked_also_when_implements_changes)
+{
+	const char *from = "interface A { value: String }\ninterface B { value: String }\nnode N implements A, B { }\n";
+	const char *to = "interface A { value: String }\ninterface B { value: String }\nnode N implements A { }\n";
+	struct lang_plan *p = plan_of(from, to, 0);
+	char *got = lines(p);
+	cr_expect(strstr(got, "changing implemented interfaces on node 'N'") != NULL, "%s", got);
+	cr_expect(strstr(got, "changing interface-property satisfaction links for 'N.value'") != NULL, "%s", got);
+	free(got);
+	lang_plan_free(p);
 }
 
 Test(unsupported, structural_changes)
