@@ -168,6 +168,12 @@ static void metadata_pair(struct planner *p, struct lang_step *s, const char *na
 static void type_metadata(struct planner *p, const struct lang_cat_type *t, const struct lang_cat_type *a)
 {
 	int desc = str_differ(t->description, a->description), instr = str_differ(t->instruction, a->instruction);
+	/* A change beyond the metadata annotations is the one step, even when
+	 * the metadata changes too (OmniGraph's annotation_change_kind). */
+	if (custom_differ(t->annotations, t->n_annotations, a->annotations, a->n_annotations)) {
+		unsupported(p, NULL, type_entity(p, t), "changing annotations beyond @description/@instruction" V1);
+		return;
+	}
 	if (desc || instr) {
 		struct lang_step *s = add(p, LANG_STEP_UPDATE_TYPE_METADATA, t);
 		s->name = dup(p, t->name);
@@ -176,8 +182,6 @@ static void type_metadata(struct planner *p, const struct lang_cat_type *t, cons
 		if (instr)
 			metadata_pair(p, s, "instruction", t->instruction);
 	}
-	if (custom_differ(t->annotations, t->n_annotations, a->annotations, a->n_annotations))
-		unsupported(p, NULL, type_entity(p, t), "changing annotations beyond @description/@instruction" V1);
 }
 
 /* ---- structure ---------------------------------------------------------- */
@@ -356,6 +360,7 @@ struct cons {
 	struct csigs acc, des;
 	const uint8_t *kept;      /* by accepted property id               */
 	uint32_t n_kept;
+	uint32_t first_new_id;    /* desired ids from here on are new props */
 };
 
 static int touches_dropped(const struct cons *c, const struct csig *s)
@@ -408,7 +413,9 @@ static void body_constraints(struct planner *p, const struct lang_cat_type *t, c
 	}
 	for (uint32_t i = 0; i < c->des.n; i++) {
 		const struct csig *s = &c->des.v[i];
-		if (s->prop_level || sig_in(&c->acc, s->sig))
+		/* A new property's constraints are the body's to add: the
+		 * property itself is only added or refused (engine §10.2). */
+		if ((s->prop_level && s->prop_id < c->first_new_id) || sig_in(&c->acc, s->sig))
 			continue;
 		if (s->kind == 'i') {
 			struct lang_step *st = add(p, LANG_STEP_ADD_CONSTRAINT, t);
@@ -535,7 +542,7 @@ static void new_prop(struct planner *p, const struct lang_cat_type *t, const str
 	s->property_type = display != NULL ? dup(p, display) : NULL;
 	p->oom |= display == NULL;
 	free(display);
-	prop_constraints(p, t, pd, NULL, c);
+	(void)c;  /* its constraints are planned with the body's */
 }
 
 static int cmp_prop_ptr(const void *x, const void *y)
@@ -574,7 +581,8 @@ static void drop_leftover_props(struct planner *p, const struct lang_cat_type *t
 static void kept_type(struct planner *p, const struct lang_cat_type *t, const struct lang_cat_type *a,
                       const struct lang_cat_property **pm)
 {
-	struct cons c = { .acc = signatures(p, a), .des = signatures(p, t), .n_kept = a->next_prop_id + 1 };
+	struct cons c = { .acc = signatures(p, a), .des = signatures(p, t), .n_kept = a->next_prop_id + 1,
+			  .first_new_id = a->next_prop_id };
 	uint8_t *kept = lang_arena_alloc(&p->plan->arena, c.n_kept);
 	const struct lang_cat_property **v = sorted_props(p, t);
 	if (kept == NULL || v == NULL || p->oom) {

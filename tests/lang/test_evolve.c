@@ -427,6 +427,25 @@ Test(unsupported, satisfaction_links_are_checked_also_when_implements_changes)
 	lang_plan_free(p);
 }
 
+Test(unsupported, a_new_propertys_constraint_is_refused_at_the_body)
+{
+	/* The property is added (or refused) alone; its @unique is the body's. */
+	expect_unsupported("node N { a: String }\n", "node N { a: String\n b: String? @unique }\n", "node:N",
+	                   "adding constraint '@unique(b)' to 'N' is not supported in schema migration v1", NULL);
+	expect_steps("node N { a: String }\n", "node N { a: String\n b: String? @index }\n", 0,
+	             "add property 'N.b' (String?) on node 'N'\nadd constraint @index(b) on node 'N'");
+}
+
+Test(unsupported, a_custom_annotation_change_is_the_one_step)
+{
+	struct lang_plan *p = plan_of("node N @description(\"a\") @foo { a: String }\n",
+	                              "node N @description(\"b\") { a: String }\n", 0);
+	cr_expect_eq(p->n_steps, 1);
+	cr_expect_str_eq(p->steps[0].reason, "changing annotations beyond @description/@instruction is not supported "
+	                 "in schema migration v1");
+	lang_plan_free(p);
+}
+
 Test(unsupported, structural_changes)
 {
 	expect_unsupported("node A { k: String @key }\nnode B { k: String @key }\nedge E: A -> A\n",
