@@ -317,12 +317,38 @@ static int colset_equal(const struct lang_cat_colset *a, const struct lang_cat_c
 	return 1;
 }
 
+/* An interface keeps its properties' @key/@unique/@index only as their
+ * annotations: each is a single-column constraint of the interface, whose
+ * changes are planned for the interface itself as for a node. */
+static void interface_sigs(struct planner *p, struct csigs *s, const struct lang_cat_type *t)
+{
+	static const char kinds[] = { 'k', 'u', 'i' };
+	for (uint32_t i = 0; i < t->n_props; i++)
+		for (int k = 0; k < 3; k++) {
+			if (!bare_annotation(&t->props[i], cname(kinds[k])))
+				continue;
+			const char **col = lang_arena_alloc(&p->plan->arena, sizeof(*col));
+			if (col == NULL) {
+				p->oom = 1;
+				return;
+			}
+			*col = t->props[i].name;
+			struct lang_cat_colset cs = { 1, col };
+			colset_sig(p, s, t, kinds[k], &cs);
+		}
+}
+
 static struct csigs signatures(struct planner *p, const struct lang_cat_type *t)
 {
 	struct csigs s = { NULL, 0 };
-	uint32_t cap = 1 + t->n_unique + t->n_index + t->n_range + t->n_check;
+	uint32_t cap = 1 + t->n_unique + t->n_index + t->n_range + t->n_check +
+	               (t->kind == LANG_CAT_INTERFACE ? 3 * t->n_props : 0);
 	if ((s.v = lang_arena_alloc(&p->plan->arena, sizeof(*s.v) * cap)) == NULL) {
 		p->oom = 1;
+		return s;
+	}
+	if (t->kind == LANG_CAT_INTERFACE) {
+		interface_sigs(p, &s, t);
 		return s;
 	}
 	if (t->has_key)

@@ -446,6 +446,16 @@ Test(unsupported, a_custom_annotation_change_is_the_one_step)
 	lang_plan_free(p);
 }
 
+Test(plan, interface_property_constraints_are_planned_for_the_interface_too)
+{
+	expect_steps("interface A { value: String }\nnode N implements A { }\n",
+	             "interface A { value: String @index }\nnode N implements A { }\n", 0,
+	             "add constraint @index(value) on interface 'A'\nadd constraint @index(value) on node 'N'");
+	expect_unsupported("interface A { value: String @index }\nnode N implements A { }\n",
+	                   "interface A { value: String }\nnode N implements A { }\n", "interface:A.value",
+	                   "removing property constraints from 'A.value' is not supported in schema migration v1", NULL);
+}
+
 Test(unsupported, structural_changes)
 {
 	expect_unsupported("node A { k: String @key }\nnode B { k: String @key }\nedge E: A -> A\n",
