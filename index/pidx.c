@@ -125,3 +125,145 @@ int pidx_update(struct put_batch *out, uint32_t layer, const struct lang_cat_typ
 	msgpack_unpacked_destroy(&un.up);
 	return err;
 }
+
+/* ---- rebuilding after a schema change -------------------------------------- */
+
+/* Same property ids, in the same order, in every non-key set?  Then the
+ * type's index numbers and entries are unchanged. */
+static bool colsets_same(const struct lang_cat_type *a, const struct lang_cat_colset *x, uint32_t nx,
+			 const struct lang_cat_type *b, const struct lang_cat_colset *y, uint32_t ny)
+{
+	if (nx != ny)
+		return false;
+	for (uint32_t i = 0; i < nx; i++) {
+		if (x[i].n != y[i].n || is_key(a, &x[i]) != is_key(b, &y[i]))
+			return false;
+		for (uint32_t j = 0; j < x[i].n; j++) {
+			const struct lang_cat_property *p = lang_cat_type_prop(a, x[i].columns[j]);
+			const struct lang_cat_property *q = lang_cat_type_prop(b, y[i].columns[j]);
+			if ((p == NULL) != (q == NULL) || (p && p->id != q->id) ||
+			    (!p && strcmp(x[i].columns[j], y[i].columns[j])))  /* src, dst */
+				return false;
+		}
+	}
+	return true;
+}
+
+static bool layout_same(const struct lang_cat_type *a, const struct lang_cat_type *b)
+{
+	return a && b && colsets_same(a, a->index, a->n_index, b, b->index, b->n_index) &&
+	       colsets_same(a, a->unique, a->n_unique, b, b->unique, b->n_unique);
+}
+
+/* Delete every entry of `type` in `layer`. */
+static int drop_entries(MDB_txn *txn, const struct views *v, uint32_t layer, uint32_t type)
+{
+	uint8_t prefix[8];
+	MDB_cursor *c;
+	MDB_val k = { sizeof prefix, prefix }, d;
+	layered_be32(prefix, layer);
+	layered_be32(prefix + 4, type);
+	int rc = mdb_cursor_open(txn, v->pidx, &c);
+	if (rc)
+		return views_error(rc, "property index");
+	for (rc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE);
+	     rc == 0 && k.mv_size >= sizeof prefix && !memcmp(k.mv_data, prefix, sizeof prefix);
+	     rc = mdb_cursor_get(c, &k, &d, MDB_NEXT))
+		if ((rc = mdb_cursor_del(c, 0)) != 0)
+			break;
+	mdb_cursor_close(c);
+	return rc && rc != MDB_NOTFOUND ? views_error(rc, "property index") : 0;
+}
+
+/* Write t's entries of one entity from its versions, oldest first, as the
+ * applies that wrote them would have (vals[i] empty: a delete). */
+static int entity_entries(struct put_batch *out, uint32_t layer, const struct lang_cat_type *t,
+			  uint64_t e, const MDB_val *vals, const uint64_t *lsns, size_t n)
+{
+	const MDB_val *prev = NULL;
+	int err = 0;
+	for (size_t i = n; i-- > 0 && !err;) {
+		const MDB_val *now = vals[i].mv_size ? &vals[i] : NULL;
+		err = pidx_update(out, layer, t, e, lsns[i], prev, now);
+		prev = now;
+	}
+	return err;
+}
+
+/* Re-derive t's entries in `layer` from its rows (every version). */
+static int derive(struct put_batch *out, MDB_txn *txn, const struct views *v, uint32_t layer,
+		  const struct lang_cat_type *t)
+{
+	uint8_t prefix[8];
+	MDB_cursor *c;
+	MDB_val k = { sizeof prefix, prefix }, d;
+	MDB_val *vals = NULL;
+	uint64_t *lsns = NULL, e = 0;
+	size_t n = 0, cap = 0;
+	int err = 0, rc;
+	layered_be32(prefix, layer);
+	layered_be32(prefix + 4, t->id);
+	if ((rc = mdb_cursor_open(txn, v->rows, &c)) != 0)
+		return views_error(rc, "rows");
+	for (rc = mdb_cursor_get(c, &k, &d, MDB_SET_RANGE); rc == 0 && !err;
+	     rc = mdb_cursor_get(c, &k, &d, MDB_NEXT)) {
+		if (k.mv_size != 24 || memcmp(k.mv_data, prefix, sizeof prefix))
+			break;
+		uint64_t ke = layered_rd64((const uint8_t *)k.mv_data + 8);
+		if (n && ke != e) {
+			err = entity_entries(out, layer, t, e, vals, lsns, n);
+			n = 0;
+		}
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			MDB_val *nv = realloc(vals, cap * sizeof *nv);
+			uint64_t *nl = nv ? realloc(lsns, cap * sizeof *nl) : NULL;
+			if (nv)
+				vals = nv;
+			if (nl)
+				lsns = nl;
+			if (!nv || !nl) {
+				err = log_error(GROVE_ETOOBIG, "out of memory rebuilding an index");
+				break;
+			}
+		}
+		e = ke;
+		vals[n] = d;  /* rows are not written while this runs */
+		lsns[n++] = ~layered_rd64((const uint8_t *)k.mv_data + 16);
+	}
+	if (!err && rc && rc != MDB_NOTFOUND)
+		err = views_error(rc, "rows");
+	if (!err && n)
+		err = entity_entries(out, layer, t, e, vals, lsns, n);
+	mdb_cursor_close(c);
+	free(vals);
+	free(lsns);
+	return err;
+}
+
+int pidx_rebuild(MDB_txn *txn, const struct views *v, uint32_t layer, const struct lang_catalog *old,
+		 const struct lang_catalog *cat)
+{
+	struct put_batch out;
+	int err = 0;
+	put_batch_init(&out, v->pidx, "property index");
+	for (int pass = 0; pass < 2 && !err; pass++) {
+		uint32_t n = pass ? cat->n_edges : cat->n_nodes;
+		const struct lang_cat_type *ts = pass ? cat->edges : cat->nodes;
+		for (uint32_t i = 0; i < n && !err; i++) {
+			const struct lang_cat_type *t = &ts[i], *was = NULL;
+			uint32_t on = pass ? old->n_edges : old->n_nodes;
+			const struct lang_cat_type *os = pass ? old->edges : old->nodes;
+			for (uint32_t j = 0; j < on && !was; j++)
+				if (os[j].id == t->id)
+					was = &os[j];
+			if (!was || layout_same(was, t))
+				continue;  /* a new type has no rows; an unchanged one keeps its entries */
+			if ((err = drop_entries(txn, v, layer, t->id)) == 0 &&
+			    (err = derive(&out, txn, v, layer, t)) == 0)
+				err = put_batch_flush(&out, txn);
+		}
+	}
+	put_batch_free(&out);
+	return err;
+}

@@ -27,4 +27,12 @@
 int pidx_update(struct put_batch *out, uint32_t layer, const struct lang_cat_type *t,
 		uint64_t e, uint64_t lsn, const MDB_val *old, const MDB_val *now);
 
+/* After a schema change in `layer` (the only layer a migration may find
+ * live, main's): every type whose @index/@unique sets changed — added,
+ * removed, reordered, so their numbers moved — gets its entries deleted
+ * and derived again from its rows, every version in order, with `cat`'s
+ * sets, as the applies that wrote the rows would have under `cat`. */
+int pidx_rebuild(MDB_txn *txn, const struct views *v, uint32_t layer, const struct lang_catalog *old,
+		 const struct lang_catalog *cat);
+
 #endif

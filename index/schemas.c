@@ -11,6 +11,7 @@
 
 #include "grove.h"
 #include "index/apply.h"
+#include "index/pidx.h"
 #include "index/records.h"
 #include "lang/evolve.h"
 #include "log/error.h"
@@ -148,21 +149,29 @@ int schemas_evolve(struct lang_catalog **out, void **enc, size_t *enc_len, const
 
 /* Evolve the views' own catalog with the event: its encoding, and the
  * types the plan hard-drops. */
-static int evolve(void **enc, size_t *enc_len, uint32_t **hard, uint32_t *n_hard, MDB_txn *txn,
+static int evolve(void **enc, size_t *enc_len, uint32_t **hard, uint32_t *n_hard,
+		  struct lang_catalog **old, struct lang_catalog **cat, MDB_txn *txn,
 		  const struct views *v, uint64_t lsn, const struct event *ev)
 {
-	struct lang_catalog *old = NULL, *cat = NULL;
 	uint64_t hash;
 	int err;
 
+	*old = *cat = NULL;
 	if (lang_plan_decode_header(&hash, hard, n_hard, ev->steps.ptr, ev->steps.len) < 0)
 		return log_error(GROVE_ECORRUPT, "the schema apply at LSN %llu carries no plan",
 				 (unsigned long long)lsn);
-	if ((err = current_catalog(&old, txn, v)) == 0)
-		err = schemas_evolve(&cat, enc, enc_len, old, lsn, ev);
-	lang_catalog_free(cat);
-	lang_catalog_free(old);
+	if ((err = current_catalog(old, txn, v)) == 0)
+		err = schemas_evolve(cat, enc, enc_len, *old, lsn, ev);
 	return err;
+}
+
+/* Main's layer: the only one a migration can find live. */
+static int rebuild_indexes(MDB_txn *txn, struct views *v, const struct lang_catalog *old,
+			   const struct lang_catalog *cat)
+{
+	struct branch_rec b;
+	int err = branch_get(&b, txn, v, MAIN_BRANCH);
+	return err < 0 ? err : pidx_rebuild(txn, v, b.layer, old, cat);
 }
 
 /* Record the catalog being replaced, once: a graph migrated for the first
@@ -230,8 +239,9 @@ int schemas_apply(MDB_txn *txn, struct views *v, uint64_t lsn, const struct even
 	void *enc = NULL;
 	size_t enc_len = 0;
 	uint32_t *hard = NULL, n_hard = 0;
+	struct lang_catalog *old, *cat;
 	char key[KEY_BYTES];
-	int err = evolve(&enc, &enc_len, &hard, &n_hard, txn, v, lsn, ev);
+	int err = evolve(&enc, &enc_len, &hard, &n_hard, &old, &cat, txn, v, lsn, ev);
 
 	if (err == 0 && (err = keep_first(txn, v)) == 0) {
 		hist_key(key, lsn);
@@ -240,6 +250,13 @@ int schemas_apply(MDB_txn *txn, struct views *v, uint64_t lsn, const struct even
 		    (err = meta_put(txn, v, "schema", ev->schema_text.ptr, ev->schema_text.len)) == 0)
 			err = mark_dropped(txn, v, lsn, hard, n_hard);
 	}
+	/* Index numbers are positions in the type's sets: a set added,
+	 * dropped or moved renumbers them, and an added one covers the rows
+	 * written before it too. */
+	if (err == 0)
+		err = rebuild_indexes(txn, v, old, cat);
+	lang_catalog_free(cat);
+	lang_catalog_free(old);
 	FAILPOINT("schema_apply.views");
 	if (err == 0)
 		err = commit_on_main(txn, v, lsn, ev);
