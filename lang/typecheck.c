@@ -100,15 +100,12 @@ uint32_t gq_checked_scope_parent(const struct gq_checked *c, uint32_t scope)
 
 const struct gq_cvar *gq_checked_var(const struct gq_checked *c, const char *name, uint32_t scope)
 {
-	const struct gq_cvar *found = NULL;
 	for (;;) {
 		for (size_t i = c->n_vars; i-- > 0;)
-			if (c->vars[i].scope == scope && strcmp(c->vars[i].name, name) == 0) {
-				found = &c->vars[i];
-				break;
-			}
+			if (c->vars[i].scope == scope && strcmp(c->vars[i].name, name) == 0)
+				return &c->vars[i];
 		if (scope == 0)
-			return found;
+			return NULL;
 		scope = gq_checked_scope_parent(c, scope);
 	}
 }
@@ -436,7 +433,9 @@ static int is_outer(struct tc *tc, const char *name, size_t n_outer)
 	return 0;
 }
 
-static int check_negation(struct tc *tc, const struct gq_clause *cl)
+/* `n_before`: the bindings of the enclosing scopes made before the block
+ * in the text, for T9; the block itself sees all of them (below). */
+static int check_negation(struct tc *tc, const struct gq_clause *cl, size_t n_before)
 {
 	struct gq_checked *out = tc->out;
 	size_t n_outer = tc->n_env;
@@ -453,12 +452,12 @@ static int check_negation(struct tc *tc, const struct gq_clause *cl)
 	for (size_t i = 0; i < cl->n_inner && !outer; i++) {
 		const struct gq_clause *in = &cl->inner[i];
 		if (in->kind == GQ_CLAUSE_TRAVERSAL)
-			outer = is_outer(tc, in->src, n_outer) || is_outer(tc, in->dst, n_outer);
+			outer = is_outer(tc, in->src, n_before) || is_outer(tc, in->dst, n_before);
 		else if (in->kind == GQ_CLAUSE_FILTER)
-			outer = mentions_outer(tc, in->left, n_outer) ||
-			        mentions_outer(tc, in->right, n_outer);
+			outer = mentions_outer(tc, in->left, n_before) ||
+			        mentions_outer(tc, in->right, n_before);
 		else if (in->kind == GQ_CLAUSE_BINDING)
-			outer = is_outer(tc, in->var, n_outer);
+			outer = is_outer(tc, in->var, n_before);
 	}
 	tc->n_env = n_outer;  /* the block's own bindings end with it */
 	if (!outer)
@@ -467,21 +466,31 @@ static int check_negation(struct tc *tc, const struct gq_clause *cl)
 	return 0;
 }
 
+/* A scope's clauses in order, its `not { }` blocks last: clause order is
+ * irrelevant (spec §3.4), so a block sees, and is correlated with, every
+ * variable its scope binds, also after it in the text (a name bound in
+ * both is one variable, with one type).  T9 alone reads the text's order:
+ * a block must name a variable bound before it. */
 static int clauses(struct tc *tc, const struct gq_clause *cls, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
+	size_t *before = n ? calloc(n, sizeof *before) : NULL;
+	if (n && before == NULL)
+		return tc_oom(tc);
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
 		const struct gq_clause *cl = &cls[i];
-		int rc = 0;
 		switch (cl->kind) {
 		case GQ_CLAUSE_BINDING: rc = check_binding(tc, cl); break;
 		case GQ_CLAUSE_TRAVERSAL: rc = check_traversal(tc, cl); break;
 		case GQ_CLAUSE_FILTER: rc = check_filter(tc, cl); break;
-		case GQ_CLAUSE_NEGATION: rc = check_negation(tc, cl); break;
+		case GQ_CLAUSE_NEGATION: before[i] = tc->n_env; break;
 		}
-		if (rc != 0)
-			return -1;
 	}
-	return 0;
+	for (size_t i = 0; i < n && rc == 0; i++)
+		if (cls[i].kind == GQ_CLAUSE_NEGATION)
+			rc = check_negation(tc, &cls[i], before[i]);
+	free(before);
+	return rc != 0 ? -1 : 0;
 }
 
 /* ---- The return / order checks ------------------------------------------- */

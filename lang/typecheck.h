@@ -129,11 +129,10 @@ const struct gq_ttype *gq_checked_expr_type(const struct gq_checked *c, const st
 /* The resolved traversal of a TRAVERSAL clause, or NULL. */
 const struct gq_ctrav *gq_checked_traversal(const struct gq_checked *c, const struct gq_clause *cl);
 
-/* The variable `name` as visible in `scope`: the outermost enclosing
- * scope that binds it, else the scope's own binding, else NULL.  Clause
- * order does not matter (spec §3.4): a `not { }` block is correlated with
- * every variable its enclosing scopes bind, also those bound after it in
- * the text, so only names no enclosing scope binds are the block's own. */
+/* The variable `name` as visible in `scope` (its own bindings first, then
+ * the enclosing scopes'), or NULL.  A `not { }` block is checked after its
+ * scope's other clauses, so a name its scope binds anywhere is never the
+ * block's own. */
 const struct gq_cvar *gq_checked_var(const struct gq_checked *c, const char *name, uint32_t scope);
 
 /* The scope enclosing `scope` (0 has none: returns 0). */

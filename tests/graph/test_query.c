@@ -186,6 +186,17 @@ Test(query, negation_correlates_with_variables_bound_after_it)
 	            NULL, "[{\"n\":22}]");
 	ASSERT_ROWS("query q() { match { $p: Person $q: Person not { $p knows $q } } return { count($p) as n } }",
 	            NULL, "[{\"n\":22}]");
+	/* One name, one variable: a block disagreeing with a later binding's
+	 * type is a type error, not a crash (review of 8ec9f8d). */
+	cr_assert_eq(fails("query q() { match { $p: Person not { $p knows $f  $f.age > 30 } $p worksAt $f }"
+	                   " return { $p.name } }", NULL, NULL), GROVE_ETYPE);
+	cr_assert_str_eq(grove_errmsg(db), "type error: T5: variable `$f` has type `Company` but edge `Knows` "
+	                 "expects `Person`");
+	/* T9 reads the text: the block must name a variable bound before it. */
+	cr_assert_eq(fails("query q() { match { $p: Person not { $f worksAt $_ } $p knows $f } return { $p.name } }",
+	                   NULL, NULL), GROVE_ETYPE);
+	cr_assert_str_eq(grove_errmsg(db), "type error: T9: negation block must reference at least one outer-bound "
+	                 "variable");
 	/* A name no enclosing scope binds stays the block's own. */
 	ASSERT_ROWS("query q() { match { $p: Person not { $p knows $x } } return { $p.name } order { $p.name } }",
 	            NULL, "[{\"p.name\":\"Charlie\"},{\"p.name\":\"Diana\"},{\"p.name\":\"Eve\"}]");
