@@ -483,20 +483,21 @@ Test(query, an_undeclared_object_parameter_is_refused)
 Test(query, a_float_literal_meets_an_f32_column_as_an_f32)
 {
 	char *d = gt_dir("query-f32");
-	grove_db *g = gt_init(d, "node M { name: String @key\n ratio: F32? }\n");
+	grove_db *g = gt_init(d, "node M { name: String @key\n ratio: F32?\n r2: F32? @index }\n");
 	cr_assert_eq(gt_load(g, NULL, GROVE_LOAD_OVERWRITE,
-			     "{\"type\":\"M\",\"data\":{\"name\":\"a\",\"ratio\":0.1}}\n"
-			     "{\"type\":\"M\",\"data\":{\"name\":\"b\",\"ratio\":0.25}}\n", NULL), 0,
+			     "{\"type\":\"M\",\"data\":{\"name\":\"a\",\"ratio\":0.1,\"r2\":0.1}}\n"
+			     "{\"type\":\"M\",\"data\":{\"name\":\"b\",\"ratio\":0.25,\"r2\":0.25}}\n", NULL), 0,
 		     "%s", grove_errmsg(g));
 	const char *qs[] = {
 		"query q() { match { $m: M $m.ratio <= 0.1 } return { $m.name } }",
 		"query q() { match { $m: M { ratio: 0.1 } } return { $m.name } }",
 		"query q() { match { $m: M 0.1 = $m.ratio } return { $m.name } }",
 		"query q() { match { $m: M $m.ratio > 0.1 } return { $m.name } }",
+		"query q() { match { $m: M { r2: 0.1 } } return { $m.name } }",  /* an index lookup */
 	};
 	const char *want[] = { "[{\"m.name\":\"a\"}]", "[{\"m.name\":\"a\"}]", "[{\"m.name\":\"a\"}]",
-			       "[{\"m.name\":\"b\"}]" };
-	for (int i = 0; i < 4; i++) {
+			       "[{\"m.name\":\"b\"}]", "[{\"m.name\":\"a\"}]" };
+	for (int i = 0; i < 5; i++) {
 		char *json = NULL;
 		cr_assert_eq(grove_query_json(&json, g, NULL, qs[i], NULL, NULL), 0, "%s", grove_errmsg(g));
 		cr_assert(strstr(json, want[i]) && strstr(json, "\"row_count\":1"), "%s: %s", qs[i], json);
