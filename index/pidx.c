@@ -128,6 +128,8 @@ int pidx_update(struct put_batch *out, uint32_t layer, const struct lang_cat_typ
 
 /* ---- rebuilding after a schema change -------------------------------------- */
 
+size_t pidx_rebuild_flush_bytes = 64u << 20;
+
 /* Same property ids, in the same order, in every non-key set?  Then the
  * type's index numbers and entries are unchanged. */
 static bool colsets_same(const struct lang_cat_type *a, const struct lang_cat_colset *x, uint32_t nx,
@@ -213,6 +215,10 @@ static int derive(struct put_batch *out, MDB_txn *txn, const struct views *v, ui
 		if (n && ke != e) {
 			err = entity_entries(out, layer, t, e, vals, lsns, n);
 			n = 0;
+			/* Bounded memory: written as it goes (the rows this reads
+			 * are not written; nothing refers to the batch's entries). */
+			if (!err && out->nbytes > pidx_rebuild_flush_bytes)
+				err = put_batch_flush(out, txn);
 		}
 		if (n == cap) {
 			cap = cap ? 2 * cap : 16;

@@ -13,6 +13,7 @@
 #define GROVE_INDEX_PIDX_H
 
 #include <lmdb.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "index/putbatch.h"
@@ -34,5 +35,9 @@ int pidx_update(struct put_batch *out, uint32_t layer, const struct lang_cat_typ
  * sets, as the applies that wrote the rows would have under `cat`. */
 int pidx_rebuild(MDB_txn *txn, const struct views *v, uint32_t layer, const struct lang_catalog *old,
 		 const struct lang_catalog *cat);
+
+/* The rebuild writes its entries whenever they pass this many bytes
+ * (64 MiB; tests lower it). */
+extern size_t pidx_rebuild_flush_bytes;
 
 #endif
