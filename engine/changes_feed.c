@@ -247,7 +247,8 @@ static int feed_poll(struct jsonw *w, struct feed *f, const char *position)
 int grove_changes_poll_json(char **out, grove_db *db, const char *branch, const char *position,
 			    const char *scope_json, uint32_t max_commits)
 {
-	struct feed f = { .db = db, .branch = branch ? branch : MAIN_BRANCH };
+	char branch_buf[BRANCH_NAME_MAX + 1];
+	struct feed f = { .db = db, .branch = branch ? branch_name_trim(branch_buf, branch) : MAIN_BRANCH };
 	struct chg_scope s;
 	struct jsonw w;
 	int err;

@@ -171,7 +171,8 @@ int chg_point_commit(struct chg_point *out, grove_db *db, MDB_txn *txn, const st
 
 int chg_point_target(struct chg_point *out, grove_db *db, MDB_txn *txn, const grove_target *t)
 {
-	const char *name = t && t->branch ? t->branch : MAIN_BRANCH;
+	char name_buf[BRANCH_NAME_MAX + 1];
+	const char *name = t && t->branch ? branch_name_trim(name_buf, t->branch) : MAIN_BRANCH;
 	struct branch_rec b;
 	int err;
 

@@ -119,6 +119,21 @@ static bool is_key_member(const struct lang_cat_type *t, const char *name)
 	return false;
 }
 
+/* Is `e` an optional parameter (declared `T?`) given as null or not at
+ * all?  Its value is then NULL (spec §7.1). */
+static bool optional_param_null(const struct mutation *m, const struct gq_ir_expr *e)
+{
+	if (e->kind != GQ_IR_PARAM)
+		return false;
+	const json_t *j = json_object_get(m->params, e->name);
+	if (j && !json_is_null(j))
+		return false;
+	for (size_t i = m->ir->n_params; i-- > 0;)  /* the last declaration wins */
+		if (!strcmp(m->ir->params[i].name, e->name))
+			return m->ir->param_types[i].nullable;
+	return false;
+}
+
 /* ---- predicates ---- */
 
 struct pred {
@@ -158,7 +173,9 @@ static int pred_init(struct pred *pr, struct mutation *m, const struct gq_ir_mut
 	struct lang_type elem = *pr->type;
 	if (st->pred_op == GQ_IR_LIST_CONTAINS)
 		elem.list = 0;
-	if ((err = mutate_value(m, &pk, a->value, &elem, a->prop ? a->prop : "id")) < 0)
+	if (optional_param_null(m, a->value))
+		msgpack_pack_nil(&pk);  /* NULL: the predicate holds for no row */
+	else if ((err = mutate_value(m, &pk, a->value, &elem, a->prop ? a->prop : "id")) < 0)
 		return err;
 	if (msgpack_unpack_next(&pr->up, pr->sb.data, pr->sb.size, &off) != MSGPACK_UNPACK_SUCCESS)
 		return db_error(m->plan.db, GROVE_ECORRUPT, "a packed value does not decode");
@@ -268,21 +285,6 @@ static int fresh(char out[COMMIT_ID_TEXT_BYTES])
 	int err = commit_id_new(&u, (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
 	commit_id_format(out, &u);
 	return err;
-}
-
-/* Is `e` an optional parameter (declared `T?`) given as null or not at
- * all?  Its value is then NULL (spec §7.1). */
-static bool optional_param_null(const struct mutation *m, const struct gq_ir_expr *e)
-{
-	if (e->kind != GQ_IR_PARAM)
-		return false;
-	const json_t *j = json_object_get(m->params, e->name);
-	if (j && !json_is_null(j))
-		return false;
-	for (size_t i = m->ir->n_params; i-- > 0;)  /* the last declaration wins */
-		if (!strcmp(m->ir->params[i].name, e->name))
-			return m->ir->param_types[i].nullable;
-	return false;
 }
 
 /* Pack property slots 1..N into `sb` (through pk): assigned values, else

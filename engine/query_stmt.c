@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,6 +90,9 @@ int grove_bind_int(grove_stmt *s, const char *param, int64_t v)
 
 int grove_bind_double(grove_stmt *s, const char *param, double v)
 {
+	if (s != NULL && !isfinite(v))  /* JSON has no such number, nor does a parameter */
+		return db_error(s->db, GROVE_EINVAL, "bind '%s': %g is not a finite number",
+		                param ? param : "", v);
 	return stmt_bind(s, param, json_real(v));
 }
 

@@ -50,6 +50,15 @@ static const char *beyond_re2(const char *re)
 		{ "(?<!", "look-around, including look-ahead and look-behind, is not supported" },
 		{ "(?>", "atomic groups are not supported" },
 		{ "(?R", "recursion is not supported" },
+		{ "(?&", "recursion is not supported" },
+		{ "(?P>", "recursion is not supported" },
+		{ "(?1", "recursion is not supported" }, { "(?2", "recursion is not supported" },
+		{ "(?3", "recursion is not supported" }, { "(?4", "recursion is not supported" },
+		{ "(?5", "recursion is not supported" }, { "(?6", "recursion is not supported" },
+		{ "(?7", "recursion is not supported" }, { "(?8", "recursion is not supported" },
+		{ "(?9", "recursion is not supported" },
+		{ "(?|", "branch reset groups are not supported" },
+		{ "(?C", "callouts are not supported" },
 		{ "(?(", "conditionals are not supported" },
 		{ "(*", "backtracking verbs are not supported" },
 	};
@@ -58,7 +67,13 @@ static const char *beyond_re2(const char *re)
 		if (re[i] == '\\') {
 			if (re[i + 1] == '\0')
 				break;
+			if (!in_class && (re[i + 1] == 'K' || re[i + 1] == 'g'))
+				return re[i + 1] == 'K' ? "\\K is not supported" : "backreferences are not supported";
 			i++;
+			if (re[i + 1] == '{') {  /* \p{Lu}, \x{e9}: its braces are no quantifier */
+				const char *end = strchr(re + i + 1, '}');
+				i = end ? (size_t)(end - re) : strlen(re) - 1;
+			}
 		} else if (in_class) {
 			in_class = re[i] != ']';
 		} else if (re[i] == '[') {
@@ -71,6 +86,8 @@ static const char *beyond_re2(const char *re)
 			for (size_t k = 0; k < sizeof refused / sizeof refused[0]; k++)
 				if (!strncmp(re + i, refused[k].open, strlen(refused[k].open)))
 					return refused[k].why;
+		} else if ((re[i] == '*' || re[i] == '+' || re[i] == '?' || re[i] == '}') && re[i + 1] == '+') {
+			return "possessive repetition is not supported";
 		}
 	}
 	return NULL;
@@ -95,7 +112,8 @@ static void compile_check(struct value_check_re *c, const struct lang_cat_type *
 		return;
 	}
 	c->re = pcre2_compile((PCRE2_SPTR)chk->pattern, PCRE2_ZERO_TERMINATED,
-			      PCRE2_UTF | PCRE2_UCP | PCRE2_DOLLAR_ENDONLY, &code, &at, NULL);
+			      PCRE2_UTF | PCRE2_UCP | PCRE2_DOLLAR_ENDONLY | PCRE2_NEVER_BACKSLASH_C,
+			      &code, &at, NULL);
 	if (c->re == NULL) {
 		char msg[200];
 		pcre2_get_error_message(code, (PCRE2_UCHAR *)msg, sizeof msg);
@@ -257,7 +275,11 @@ static int check_pattern(const struct value_validator *v, const void *arg, const
 	pcre2_match_data *md = pcre2_match_data_create(1, NULL);
 	if (md == NULL)
 		return value_error_set(err, -ENOMEM, c->prop->name, "out of memory");
-	int rc = pcre2_match(c->re, (PCRE2_SPTR)o->via.str.ptr, o->via.str.size, 0, 0, md, NULL);
+	/* The DFA matcher scans the value once: no backtracking blow-up on a
+	 * pattern like ^(a|a)*$, as RE2 promises (and no captures needed). */
+	int ws[1024];
+	int rc = pcre2_dfa_match(c->re, (PCRE2_SPTR)o->via.str.ptr, o->via.str.size, 0, 0, md, NULL, ws,
+				 sizeof ws / sizeof ws[0]);
 	pcre2_match_data_free(md);
 	if (rc >= 0)
 		return 0;

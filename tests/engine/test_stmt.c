@@ -7,6 +7,7 @@
  * compiler's error once the query no longer typechecks).
  */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,6 +165,8 @@ Test(stmt, a_parameter_not_bound_is_not_provided)
 	cr_assert_null(r);
 	cr_assert_eq(grove_bind_null(s, "n"), 0);
 	cr_assert_eq(grove_bind_text(s, "", "x", 1), GROVE_EINVAL);
+	cr_assert_eq(grove_bind_double(s, "n", NAN), GROVE_EINVAL);
+	cr_assert_str_eq(grove_errmsg(db), "bind 'n': nan is not a finite number");
 	cr_assert_eq(grove_bind_json(s, "n", "[1,"), GROVE_EINVAL);
 	cr_assert_not_null(strstr(grove_errmsg(db), "invalid JSON"), "%s", grove_errmsg(db));
 	grove_stmt_free(s);

@@ -385,6 +385,18 @@ Test(value, reports_patterns_that_do_not_compile_when_a_value_meets_them)
 	cr_expect_str_eq(err.msg, "@check on Strict.code has invalid regex 'a(?=b)': look-around, including "
 			 "look-ahead and look-behind, is not supported");
 	cr_expect_eq(check_with("[(?=]", "\"=\"", &err), 0, "inside brackets it is a set: %s", err.msg);
+	const char *refused[] = { "a++", "(a)(?1)", "\\Ka", "(?|a)", "\\Ca", "(a)\\g1" };
+	for (int i = 0; i < 6; i++)
+		cr_expect_eq(check_with(refused[i], "\"a\"", &err), GROVE_EINVAL, "%s is not RE2", refused[i]);
+	/* A pattern that backtracks exponentially in PCRE2's default matcher
+	 * is still answered at once. */
+	char value[128];
+	memset(value, 'a', 60);
+	strcpy(value + 60, "b\"");
+	char quoted[130] = "\"";
+	strcat(quoted, value);
+	cr_expect_eq(check_with("^(a|a)*$", quoted, &err), GROVE_EINVAL);
+	cr_expect(strstr(err.msg, "does not match pattern") != NULL, "%s", err.msg);
 }
 
 Test(value, patterns_read_the_re2_dialect)

@@ -95,6 +95,13 @@ Test(branch, every_api_trims_branch_names)
 	cr_assert_eq(gt_count(db, " main ", NULL, "node:Person"), 2);
 	cr_assert_eq(grove_branch_delete(db, " main", NULL), GROVE_EINVAL);
 	cr_assert_str_eq(grove_errmsg(db), "cannot delete branch 'main'");
+	grove_target from = { " main ", NULL }, to = { "padded ", NULL };
+	char *out = NULL;
+	cr_assert_eq(grove_diff_json(&out, db, &from, &to, NULL), 0, "%s", grove_errmsg(db));
+	cr_assert(strstr(out, "Eve"), "%s", out);
+	grove_free(out);
+	cr_assert_eq(grove_changes_poll_json(&out, db, " padded", "beginning", NULL, 0), 0, "%s", grove_errmsg(db));
+	grove_free(out);
 	cr_assert_eq(grove_branch_delete(db, "padded\n", NULL), 0, "%s", grove_errmsg(db));
 }
 

@@ -436,6 +436,11 @@ Test(mutate, an_optional_parameter_given_null_or_omitted_is_null)
 	cr_assert_eq(grove_entity_json(&e, db, &t, "node:Person", "Nil"), 0, "%s", grove_errmsg(db));
 	cr_assert(strstr(e, "\"age\":null"), "%s", e);
 	grove_free(e);
+	/* In a predicate the NULL matches no row: nothing changes, nothing commits. */
+	cr_assert_eq(grove_mutate_json(&out, db, NULL, "query u($a: I32?) { update Person set { age: 1 } where age = $a }",
+				       "u", "{}"), 0, "%s", grove_errmsg(db));
+	cr_assert(strstr(out, "\"affected_nodes\":0") && strstr(out, "\"commit\":null"), "%s", out);
+	grove_free(out);
 	/* A required parameter given null is still refused by its own rule. */
 	cr_assert_eq(grove_mutate_json(&out, db, NULL, queries, "add", "{\"n\":null}"), GROVE_EINVAL);
 	cr_assert_str_eq(grove_errmsg(db), "param 'n': null is not accepted for non-nullable parameter");
