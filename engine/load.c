@@ -68,6 +68,7 @@ void load_plan_free(struct load_plan *p)
 	free(p->del_rows);
 	free(p->fx);
 	free(p->present);
+	free(p->loaded);
 	free(p->validators);
 	idset_free(&p->input);
 	idset_free(&p->deleted);

@@ -52,6 +52,8 @@ struct load_plan {
 	uint8_t **del_rows;              /* [id] rows of delete effects     */
 	size_t ndel_rows;
 	uint64_t nodes, edges;           /* counts for the result           */
+	uint64_t *loaded;                /* by type id, when a report is asked
+					  * (load_run.c); else NULL         */
 	struct value_error verr;
 	/* Last, and not cleared by init: its layer chain is 4 KiB that
 	 * read_at_open writes before anything reads it. */

@@ -217,6 +217,8 @@ static int put_effects(struct load_plan *p, enum lang_cat_kind kind)
 			p->nodes++;
 		else
 			p->edges++;
+		if (p->loaded)
+			p->loaded[it->t->id]++;
 	}
 	return 0;
 }

@@ -10,6 +10,7 @@
 
 #include "engine/jsonl.h"
 #include "engine/load_feed.h"
+#include "engine/jsonw.h"
 #include "engine/load.h"
 #include "index/apply.h"
 #include "log/error.h"
@@ -88,8 +89,62 @@ static int chunk_events(struct event **out, uint32_t *n, struct load_plan *p, co
 	return 0;
 }
 
+/* One list of the report: the types of `kind` the input has rows of. */
+static void report_types(struct jsonw *w, const struct load_plan *p, const struct lang_cat_type *ts,
+			 uint32_t n)
+{
+	jsonw_array_begin(w);
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t id = ts[i].id;
+		if (!p->present[id] && !p->loaded[id])
+			continue;
+		jsonw_object_begin(w);
+		jsonw_key_cstr(w, "name");
+		jsonw_cstr(w, ts[i].name);
+		jsonw_key_cstr(w, "entities_loaded");
+		jsonw_uint(w, p->loaded[id]);
+		jsonw_object_end(w);
+	}
+	jsonw_array_end(w);
+}
+
+/* OmniGraph's IngestOutput (engine §9.3) for a load that committed. */
+static int report(grove_load_result *out, grove_db *db, const struct load_plan *p,
+		  const grove_load_options *o, const char *branch, const char *from)
+{
+	struct jsonw w;
+	jsonw_init(&w, 0);
+	jsonw_object_begin(&w);
+	jsonw_key_cstr(&w, "branch");
+	jsonw_cstr(&w, branch);
+	jsonw_key_cstr(&w, "base_branch");
+	from ? jsonw_cstr(&w, from) : jsonw_null(&w);
+	jsonw_key_cstr(&w, "branch_created");
+	jsonw_bool(&w, out->branch_created);
+	jsonw_key_cstr(&w, "mode");
+	jsonw_cstr(&w, mode_names[o->mode]);
+	jsonw_key_cstr(&w, "nodes");
+	report_types(&w, p, db->cat->nodes, db->cat->n_nodes);
+	jsonw_key_cstr(&w, "edges");
+	report_types(&w, p, db->cat->edges, db->cat->n_edges);
+	jsonw_key_cstr(&w, "total_entities");
+	jsonw_uint(&w, p->nodes + p->edges);
+	jsonw_key_cstr(&w, "actor_id");
+	o->actor && *o->actor ? jsonw_cstr(&w, o->actor) : jsonw_null(&w);
+	jsonw_key_cstr(&w, "commit");
+	jsonw_cstr(&w, out->commit.id);
+	jsonw_object_end(&w);
+	int err = jsonw_error(&w);
+	if (err < 0) {
+		jsonw_fini(&w);
+		return db_error(db, err, "out of memory");
+	}
+	out->report_json = w.buf;
+	return 0;
+}
+
 static int plan_and_commit(grove_load_result *out, grove_db *db, const grove_load_options *o,
-			   const char *branch, struct load_feed *r)
+			   const char *branch, const char *from, struct load_feed *r)
 {
 	grove_target t = { branch, NULL };
 	struct load_plan p;
@@ -100,7 +155,9 @@ static int plan_and_commit(grove_load_result *out, grove_db *db, const grove_loa
 
 	if ((err = load_plan_init(&p, db, o->mode, o->strict)) < 0)
 		return err;
-	if ((err = read_at_open_newest(&p.at, db, &t)) == 0 && (err = read_records(&p, r, o)) == 0 &&
+	if (o->report && !(p.loaded = calloc(db->cat->next_type_id + 1, sizeof *p.loaded)))
+		err = db_error(db, -ENOMEM, "out of memory");
+	if (!err && (err = read_at_open_newest(&p.at, db, &t)) == 0 && (err = read_records(&p, r, o)) == 0 &&
 	    (err = load_finish(&p)) == 0 && (err = chunk_events(&ev, &nev, &p, branch, o, summary)) == 0) {
 		/* The plan read the branch at p.at; under the branch lock nothing
 		 * else can have changed it.  Release the read before logging. */
@@ -113,6 +170,8 @@ static int plan_and_commit(grove_load_result *out, grove_db *db, const grove_loa
 		char id[COMMIT_ID_TEXT_BYTES];
 		commit_id_format(id, &ev[0].commit);
 		err = grove_commit_show(&out->commit, db, id);
+		if (!err && o->report)
+			err = report(out, db, &p, o, branch, from);
 	}
 	free(ev);
 	load_plan_free(&p);
@@ -145,7 +204,7 @@ static int run(grove_load_result *out, grove_db *db, const grove_load_options *o
 	}
 	if (!(bl = db_branch_lock(db, branch)))
 		return db_error(db, -ENOMEM, "out of memory");
-	err = plan_and_commit(out, db, o, branch, r);
+	err = plan_and_commit(out, db, o, branch, from, r);
 	db_branch_unlock(db, bl);
 	return err < 0 ? db_writer_settle(db, err) : err;
 }

@@ -405,12 +405,22 @@ typedef struct grove_load_options {
 	/* Called now and then with records read so far (NULL: none). */
 	void (*progress)(void *arg, uint64_t records, uint64_t bytes);
 	void *progress_arg;
+	/* Non-zero: fill grove_load_result.report_json. */
+	int report;
 } grove_load_options;
 
 typedef struct grove_load_result {
 	uint64_t nodes, edges;            /* entities written            */
 	int branch_created;
 	grove_commit commit;              /* the load's commit           */
+	/* With grove_load_options.report, OmniGraph's load result (engine
+	 * §9.3; free with grove_free):
+	 *   {"branch", "base_branch", "branch_created", "mode",
+	 *    "nodes": [{"name", "entities_loaded"}], "edges": [...],
+	 *    "total_entities", "actor_id", "commit"}
+	 * each list by type name, a type the input names without writing a
+	 * row of it counted 0; else NULL. */
+	char *report_json;
 } grove_load_result;
 
 /* Load JSONL text (one commit, all or nothing: on error nothing is

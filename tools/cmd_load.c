@@ -30,19 +30,12 @@ static int parse_mode(const char *s)
 
 static void print_result(const grove_load_result *r, const grove_load_options *o, int json)
 {
-	static const char *const modes[] = { "", "overwrite", "append", "merge" };
 	const char *branch = o->branch ? o->branch : "main";
-	if (!json) {
+	if (json)  /* OmniGraph's load result (engine §9.3), made by the engine */
+		printf("%s\n", r->report_json);
+	else
 		printf("loaded %" PRIu64 " nodes and %" PRIu64 " edges into %s (commit %s)\n",
 		       r->nodes, r->edges, branch, r->commit.id);
-		return;
-	}
-	printf("{\"branch\":");
-	cmd_print_json_string(stdout, branch);
-	printf(",\"branch_created\":%s,\"mode\":\"%s\",\"nodes\":%" PRIu64 ",\"edges\":%" PRIu64
-	       ",\"total_entities\":%" PRIu64 ",\"commit\":\"%s\"}\n",
-	       r->branch_created ? "true" : "false", modes[o->mode], r->nodes, r->edges,
-	       r->nodes + r->edges, r->commit.id);
 }
 
 int cmd_load(int argc, char **argv)
@@ -71,6 +64,7 @@ int cmd_load(int argc, char **argv)
 		goto usage;
 	if (isatty(STDERR_FILENO) && !json)
 		o.progress = progress;
+	o.report = json;
 	if ((err = grove_open(&db, argv[1], NULL)) < 0)
 		return cmd_fail(NULL, "open", err);
 	err = grove_load_file(&r, db, &o, data);
@@ -82,6 +76,7 @@ int cmd_load(int argc, char **argv)
 		return rc;
 	}
 	print_result(&r, &o, json);
+	grove_free(r.report_json);
 	grove_close(db);
 	return GROVE_EXIT_OK;
 usage:
