@@ -85,3 +85,16 @@ char *gt_export(grove_db *db, const char *branch, const char *commit)
 	cr_assert_eq(err, 0, "export: %s", grove_errmsg(db));
 	return s.p;
 }
+
+grove_db *gt_scratch(char **dir, const char *tag, const char *schema)
+{
+	*dir = gt_dir(tag);
+	return gt_init(*dir, schema);
+}
+
+void gt_scratch_done(grove_db *db, char *dir)
+{
+	grove_close(db);
+	gt_rmtree(dir);
+	free(dir);
+}

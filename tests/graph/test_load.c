@@ -32,9 +32,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	grove_close(db);
-	gt_rmtree(dir);
-	free(dir);
+	gt_scratch_done(db, dir);
 }
 
 TestSuite(load, .init = setup, .fini = teardown);
@@ -274,9 +272,7 @@ Test(load, a_replayed_load_does_not_hold_the_next_replay_back)
 		     (unsigned long)replay_from_of(gdir));
 	cr_assert_eq(grove_open(&g, gdir, &o), 0, "%s", grove_errmsg(NULL));
 	cr_assert_eq(gt_count(g, NULL, NULL, "node:Person"), 40);
-	grove_close(g);
-	gt_rmtree(gdir);
-	free(gdir);
+	gt_scratch_done(g, gdir);
 }
 
 /* A load bigger than an apply part is applied part by part in one LMDB
@@ -285,8 +281,8 @@ Test(load, a_replayed_load_does_not_hold_the_next_replay_back)
  * result is what a rebuild (in parts too) and an export give. */
 Test(load, a_load_applied_in_parts_is_whole)
 {
-	char *gdir = gt_dir("load-parts");
-	grove_db *g = gt_init(gdir, NULL);
+	char *gdir;
+	grove_db *g = gt_scratch(&gdir, "load-parts", NULL);
 	char rows[60 * 96];
 	size_t n = 0;
 
@@ -321,17 +317,15 @@ Test(load, a_load_applied_in_parts_is_whole)
 	cr_assert_str_eq(after, before);
 	free(before);
 	free(after);
-	grove_close(g);
-	gt_rmtree(gdir);
-	free(gdir);
+	gt_scratch_done(g, gdir);
 }
 
 /* A rebuild moves the old views aside and deletes them while it replays;
  * what a rebuild that died left aside is deleted by the next one. */
 Test(load, a_rebuild_deletes_the_old_views_and_any_left_aside)
 {
-	char *gdir = gt_dir("load-rebuild-aside");
-	grove_db *g = gt_init(gdir, NULL);
+	char *gdir;
+	grove_db *g = gt_scratch(&gdir, "load-rebuild-aside", NULL);
 	char old[1024], junk[1100];
 	cr_assert_eq(gt_load(g, NULL, GROVE_LOAD_APPEND, people, NULL), 0, "%s", grove_errmsg(g));
 	grove_close(g);
@@ -356,8 +350,8 @@ Test(load, a_rebuild_deletes_the_old_views_and_any_left_aside)
  * handle goes on. */
 Test(load, an_overlong_key_is_refused_with_its_line)
 {
-	char *gdir = gt_dir("load-longkey");
-	grove_db *g = gt_init(gdir, NULL);
+	char *gdir;
+	grove_db *g = gt_scratch(&gdir, "load-longkey", NULL);
 	char rows[2048], key[600];
 	memset(key, 'y', 600);
 	key[599] = '\0';
@@ -371,15 +365,14 @@ Test(load, an_overlong_key_is_refused_with_its_line)
 	cr_assert_eq(gt_load(g, NULL, GROVE_LOAD_APPEND, "{\"type\":\"Person\",\"data\":{\"name\":\"ok\"}}\n", NULL), 0,
 		     "%s", grove_errmsg(g));
 	cr_assert_eq(gt_count(g, NULL, NULL, "node:Person"), 1);
-	grove_close(g);
-	gt_rmtree(gdir);
-	free(gdir);
+	gt_scratch_done(g, gdir);
 }
 
 Test(load, an_invalid_check_pattern_fails_only_rows_it_must_check)
 {
-	char *d = gt_dir("load-badcheck");
-	grove_db *g = gt_init(d, "node R { name: String @key\n c: String?\n @check(c, \"^(a\") }\n");
+	char *d;
+	grove_db *g = gt_scratch(&d, "load-badcheck", 
+				  "node R { name: String @key\n c: String?\n @check(c, \"^(a\") }\n");
 	cr_assert_eq(gt_load(g, NULL, GROVE_LOAD_OVERWRITE, "{\"type\":\"R\",\"data\":{\"name\":\"x\"}}\n", NULL),
 		     0, "a NULL is never checked: %s", grove_errmsg(g));
 	cr_assert_eq(gt_load(g, NULL, GROVE_LOAD_APPEND,
@@ -387,15 +380,14 @@ Test(load, an_invalid_check_pattern_fails_only_rows_it_must_check)
 	cr_assert(strstr(grove_errmsg(g), "@check on R.c has invalid regex '^(a': missing closing parenthesis"),
 		  "%s", grove_errmsg(g));
 	cr_assert_eq(gt_count(g, "main", NULL, "node:R"), 1);
-	grove_close(g);
-	gt_rmtree(d);
-	free(d);
+	gt_scratch_done(g, d);
 }
 
 Test(load, a_report_counts_each_type_loaded)
 {
-	char *d = gt_dir("load-report");
-	grove_db *g = gt_init(d, "node P { name: String @key }\nnode Q { name: String @key }\nedge E: P -> P\n");
+	char *d;
+	grove_db *g = gt_scratch(&d, "load-report", 
+				  "node P { name: String @key }\nnode Q { name: String @key }\nedge E: P -> P\n");
 	const char *in = "{\"type\":\"P\",\"data\":{\"name\":\"a\"}}\n{\"type\":\"P\",\"data\":{\"name\":\"b\"}}\n"
 			 "{\"edge\":\"E\",\"from\":\"a\",\"to\":\"b\"}\n";
 	grove_load_options o = { .mode = GROVE_LOAD_OVERWRITE, .branch = "f", .from = "main", .actor = "ann",
@@ -412,7 +404,5 @@ Test(load, a_report_counts_each_type_loaded)
 	o.report = 0;  /* not asked: none */
 	cr_assert_eq(grove_load(&r, g, &o, in, strlen(in)), 0, "%s", grove_errmsg(g));
 	cr_assert_null(r.report_json);
-	grove_close(g);
-	gt_rmtree(d);
-	free(d);
+	gt_scratch_done(g, d);
 }

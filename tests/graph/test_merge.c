@@ -38,9 +38,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	grove_close(db);
-	gt_rmtree(dir);
-	free(dir);
+	gt_scratch_done(db, dir);
 }
 
 TestSuite(merge, .init = setup, .fini = teardown);
@@ -175,8 +173,9 @@ Test(merge, an_edge_to_a_node_the_other_side_deleted_is_an_orphan)
 
 Test(merge, a_unique_violation_names_the_incoming_entity)
 {
-	char *udir = gt_dir("merge-unique");
-	grove_db *u = gt_init(udir, "node User { name: String @key\n email: String?\n @unique(email) }\n");
+	char *udir;
+	grove_db *u = gt_scratch(&udir, "merge-unique", 
+				  "node User { name: String @key\n email: String?\n @unique(email) }\n");
 	const char *ins = "query ins($n: String, $e: String) { insert User { name: $n, email: $e } }";
 	grove_mutate_options om = { .branch = "main" }, of = { .branch = "f" };
 	char *out = NULL;
@@ -190,9 +189,7 @@ Test(merge, a_unique_violation_names_the_incoming_entity)
 	cr_assert(strstr(out, "\"kind\":\"UniqueViolation\"") || strstr(out, "unique_violation"), "%s", out);
 	cr_assert(strstr(out, "\"entity_id\":\"Carol\""), "%s", out);
 	grove_free(out);
-	grove_close(u);
-	gt_rmtree(udir);
-	free(udir);
+	gt_scratch_done(u, udir);
 }
 
 Test(merge, edges_added_on_both_sides_are_both_kept)

@@ -62,9 +62,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	grove_close(db);
-	gt_rmtree(dir);
-	free(dir);
+	gt_scratch_done(db, dir);
 }
 
 TestSuite(query, .init = setup, .fini = teardown);
@@ -482,8 +480,9 @@ Test(query, an_undeclared_object_parameter_is_refused)
 
 Test(query, a_float_literal_meets_an_f32_column_as_an_f32)
 {
-	char *d = gt_dir("query-f32");
-	grove_db *g = gt_init(d, "node M { name: String @key\n ratio: F32?\n r2: F32? @index }\n");
+	char *d;
+	grove_db *g = gt_scratch(&d, "query-f32", 
+				  "node M { name: String @key\n ratio: F32?\n r2: F32? @index }\n");
 	cr_assert_eq(gt_load(g, NULL, GROVE_LOAD_OVERWRITE,
 			     "{\"type\":\"M\",\"data\":{\"name\":\"a\",\"ratio\":0.1,\"r2\":0.1}}\n"
 			     "{\"type\":\"M\",\"data\":{\"name\":\"b\",\"ratio\":0.25,\"r2\":0.25}}\n", NULL), 0,
@@ -503,9 +502,7 @@ Test(query, a_float_literal_meets_an_f32_column_as_an_f32)
 		cr_assert(strstr(json, want[i]) && strstr(json, "\"row_count\":1"), "%s: %s", qs[i], json);
 		grove_free(json);
 	}
-	grove_close(g);
-	gt_rmtree(d);
-	free(d);
+	gt_scratch_done(g, d);
 }
 
 Test(query, order_keys_are_properties_columns_or_ranks)
