@@ -72,15 +72,25 @@ static int compile_mutation(struct prepared *c, grove_db *db, const struct lang_
 	return err;
 }
 
+int mutate_compile(struct prepared **out, grove_db *db, const char *src, const char *name)
+{
+	int err = prepared_get(out, db, PREPARED_MUTATION, src, name, compile_mutation);
+	if (err == 0 && (err = check_mixed(db, (*out)->ir, name)) < 0) {
+		prepared_release(*out);
+		*out = NULL;
+	}
+	return err;
+}
+
 static int compile(struct compiled *c, grove_db *db, const char *src, const char *name)
 {
 	int err;
 
 	memset(c, 0, sizeof *c);
-	if ((err = prepared_get(&c->p, db, PREPARED_MUTATION, src, name, compile_mutation)) < 0)
+	if ((err = mutate_compile(&c->p, db, src, name)) < 0)
 		return err;
 	c->ir = c->p->ir;
-	return check_mixed(db, c->ir, name);
+	return 0;
 }
 
 int mutate_value(struct mutation *m, msgpack_packer *pk, const struct gq_ir_expr *e,
@@ -248,8 +258,8 @@ static int mutate_locked(void *arg, uint64_t *lsn)
 	return err;
 }
 
-int grove_mutate_json(char **out, grove_db *db, const grove_mutate_options *o, const char *src,
-		      const char *name, const char *params_json)
+int mutate_run(char **out, grove_db *db, const grove_mutate_options *o, struct prepared *p,
+	       const json_t *params, const char *src, const char *name, const char *params_json)
 {
 	char branch_buf[BRANCH_NAME_MAX + 1];
 	const char *branch = o && o->branch && *o->branch ? branch_name_trim(branch_buf, o->branch)
@@ -259,23 +269,15 @@ int grove_mutate_json(char **out, grove_db *db, const grove_mutate_options *o, c
 	struct mutation m;
 	struct mutate_job job = { .db = db, .o = o, .branch = branch, .src = src,
 				  .name = name, .params_json = params_json, .m = &m };
-	struct compiled c;
-	json_t *params = NULL;
 	int err;
 
 	*out = NULL;
-	m.params = NULL;
+	m.params = params;
 	m.now_ms = 0;
 	m.affected_nodes = m.affected_edges = 0;
-	if ((err = compile(&c, db, src, name)) < 0) {
-		compiled_free(&c);
-		return err;
-	}
-	m.ir = c.ir;
-	if ((err = engine_params_parse(&params, db, params_json)) == 0 &&
-	    (err = engine_params_undeclared(db, params, c.ir)) == 0 &&
+	m.ir = p->ir;
+	if ((err = engine_params_undeclared(db, params, p->ir)) == 0 &&
 	    (err = branch_name_check(db, branch, "mutate")) == 0) {
-		m.params = params;
 		/* Plan, log and apply under the branch's writer; the next
 		 * mutation of the branch plans on our applied effects while
 		 * our record waits for its fsync (early lock release).
@@ -292,6 +294,23 @@ int grove_mutate_json(char **out, grove_db *db, const grove_mutate_options *o, c
 		*out = job.result.buf;
 	else if (job.built)
 		jsonw_fini(&job.result);
+	return err;
+}
+
+int grove_mutate_json(char **out, grove_db *db, const grove_mutate_options *o, const char *src,
+		      const char *name, const char *params_json)
+{
+	struct compiled c;
+	json_t *params = NULL;
+	int err;
+
+	*out = NULL;
+	if ((err = compile(&c, db, src, name)) < 0) {
+		compiled_free(&c);
+		return err;
+	}
+	if ((err = engine_params_parse(&params, db, params_json)) == 0)
+		err = mutate_run(out, db, o, c.p, params, src, name, params_json);
 	json_decref(params);
 	compiled_free(&c);
 	return err;

@@ -25,6 +25,15 @@ struct mutation {
 int mutate_value(struct mutation *m, msgpack_packer *pk, const struct gq_ir_expr *e,
 		 const struct lang_type *t, const char *prop);
 
+/* mutate.c: compile mutation `name` of `src` (a reference from the
+ * handle's cache, engine/prepared.h; a query mixing inserts/updates with
+ * deletes is refused), and run one with parsed parameters.  The event
+ * records `src`, `name` and `params_json` (may be NULL). */
+struct prepared;
+int mutate_compile(struct prepared **out, grove_db *db, const char *src, const char *name);
+int mutate_run(char **out, grove_db *db, const grove_mutate_options *o, struct prepared *p,
+	       const json_t *params, const char *src, const char *name, const char *params_json);
+
 /* mutate_stmt.c: run one statement against the staged state. */
 int mutate_statement(struct mutation *m, const struct gq_ir_mutation *st, unsigned long n);
 

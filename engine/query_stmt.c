@@ -14,9 +14,11 @@
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/mutate.h"
 #include "engine/prepared.h"
 #include "engine/query.h"
 #include "engine/schema_hist.h"
@@ -24,11 +26,20 @@
 struct grove_stmt {
 	grove_db *db;
 	char *src, *name;            /* name NULL: the text's only query */
+	bool mutation;               /* grove_prepare_mutation's          */
 	struct prepared *p;
 	json_t *params;              /* bound values by parameter name */
 };
 
-int grove_prepare(grove_stmt **out, grove_db *db, const char *gq_source, const char *query_name)
+/* Compile s's text for its kind against the catalog in force. */
+static int stmt_compile(struct prepared **out, grove_stmt *s)
+{
+	return s->mutation ? mutate_compile(out, s->db, s->src, s->name)
+			   : query_compile(out, s->db, s->src, s->name);
+}
+
+static int prepare(grove_stmt **out, grove_db *db, const char *gq_source, const char *query_name,
+		   bool mutation)
 {
 	if (out == NULL || db == NULL || gq_source == NULL)
 		return db ? db_error(db, GROVE_EINVAL, "grove_prepare: out, db and gq_source are required")
@@ -42,13 +53,27 @@ int grove_prepare(grove_stmt **out, grove_db *db, const char *gq_source, const c
 		return db_error(db, -ENOMEM, "out of memory");
 	}
 	s->db = db;
-	int err = query_compile(&s->p, db, s->src, s->name);
+	s->mutation = mutation;
+	int err = stmt_compile(&s->p, s);
 	if (err < 0) {
 		grove_stmt_free(s);
 		return err;
 	}
 	*out = s;
 	return 0;
+}
+
+int grove_prepare(grove_stmt **out, grove_db *db, const char *gq_source, const char *query_name)
+{
+	return prepare(out, db, gq_source, query_name, false);
+}
+
+int grove_prepare_mutation(grove_stmt **out, grove_db *db, const char *gq_source, const char *query_name)
+{
+	if (query_name == NULL)
+		return db ? db_error(db, GROVE_EINVAL, "grove_prepare_mutation: a query name is required")
+		          : GROVE_EINVAL;
+	return prepare(out, db, gq_source, query_name, true);
 }
 
 void grove_stmt_free(grove_stmt *s)
@@ -131,20 +156,49 @@ void grove_stmt_clear_bindings(grove_stmt *s)
 		json_object_clear(s->params);
 }
 
+/* A schema apply since s was compiled: compile against the catalog in force. */
+static int stmt_current(grove_stmt *s)
+{
+	if (s->p->cat == engine_catalog(s->db))
+		return 0;
+	struct prepared *p;
+	int err = stmt_compile(&p, s);
+	if (err < 0)
+		return err;
+	prepared_release(s->p);
+	s->p = p;
+	return 0;
+}
+
 int grove_stmt_query(grove_result **out, grove_stmt *s, const grove_target *target)
 {
 	if (out == NULL || s == NULL)
 		return s ? db_error(s->db, GROVE_EINVAL, "grove_stmt_query: out is required")
 		         : GROVE_EINVAL;
 	*out = NULL;
-	if (s->p->cat != engine_catalog(s->db)) {
-		/* A schema apply since: compile against the catalog in force. */
-		struct prepared *p;
-		int err = query_compile(&p, s->db, s->src, s->name);
-		if (err < 0)
-			return err;
-		prepared_release(s->p);
-		s->p = p;
-	}
-	return query_run_compiled(out, s->db, target, s->p, s->params);
+	if (s->mutation)  /* the embedded API's text (spec §3.2) */
+		return db_error(s->db, GROVE_EINVAL,
+		                "type error: mutation query cannot be typechecked with read-query API");
+	int err = stmt_current(s);
+	return err < 0 ? err : query_run_compiled(out, s->db, target, s->p, s->params);
+}
+
+int grove_stmt_mutate_json(char **out, grove_stmt *s, const grove_mutate_options *o)
+{
+	if (out == NULL || s == NULL)
+		return s ? db_error(s->db, GROVE_EINVAL, "grove_stmt_mutate_json: out is required")
+		         : GROVE_EINVAL;
+	*out = NULL;
+	if (!s->mutation)
+		return db_error(s->db, GROVE_EINVAL, "mutation execution called on a read query; use query instead");
+	int err = stmt_current(s);
+	if (err < 0)
+		return err;
+	/* The event records the parameters as JSON, as grove_mutate_json's. */
+	char *text = json_object_size(s->params) ? json_dumps(s->params, JSON_COMPACT) : NULL;
+	if (json_object_size(s->params) && text == NULL)
+		return db_error(s->db, -ENOMEM, "out of memory");
+	err = mutate_run(out, s->db, o, s->p, s->params, s->src, s->name, text);
+	free(text);
+	return err;
 }

@@ -461,6 +461,12 @@ typedef struct grove_mutate_options {
 int grove_mutate_json(char **out, grove_db *db, const grove_mutate_options *opts,
 		      const char *gq, const char *name, const char *params_json);
 
+/* A mutation as a prepared statement (grove_prepare's, above; `query_name`
+ * required): run exactly as grove_mutate_json() runs it (same result,
+ * errors and atomicity; the commit records the bound parameters as JSON). */
+int grove_prepare_mutation(grove_stmt **out, grove_db *db, const char *gq_source, const char *query_name);
+int grove_stmt_mutate_json(char **out, grove_stmt *s, const grove_mutate_options *o);
+
 /* ---- Changes -------------------------------------------------------- */
 
 /*
