@@ -114,6 +114,10 @@ static int match_object(const json_t *exp, const json_t *act, const char *path, 
 			continue;
 		}
 		const json_t *a = json_object_get(act, k);
+		/* An optional field is omitted when empty (spec §5.1): an
+		 * expected [] or null matches its absence. */
+		if (a == NULL && (json_is_null(v) || (json_is_array(v) && json_array_size(v) == 0)))
+			continue;
 		if (a == NULL)
 			return fail(why, sub, v, NULL);
 		if (!match_at(v, a, sub, why, depth + 1))
