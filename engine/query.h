@@ -79,6 +79,8 @@ struct qx {
 	struct read_at *r;
 	const struct gq_ir_query *ir;
 	const struct gq_checked *checked;
+	const struct lang_catalog *views_cat;  /* the read's newest catalog,
+	                                        * when an index is used (lazily) */
 	struct qx_slot *slots;             /* ir->n_bindings                   */
 	size_t n_slots;
 	json_t *params;                    /* the caller's JSON object         */

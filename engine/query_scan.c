@@ -27,6 +27,7 @@
 
 #include "engine/jsonw.h"
 #include "engine/query.h"
+#include "engine/schema_hist.h"
 #include "engine/value.h"
 #include "index/apply.h"
 #include "index/keys.h"
@@ -315,12 +316,22 @@ static int index_range(struct qx *x, const struct gq_ir_pipeline *p, size_t i, u
 	return err;
 }
 
+/* `t` as the views number its indexes in this read: by the newest catalog
+ * the snapshot holds, which a query compiled before a schema apply does
+ * not know (the apply renumbers every entry, index/pidx.h), or NULL. */
+static const struct lang_cat_type *indexed_type(struct qx *x, const struct lang_cat_type *t)
+{
+	if (x->views_cat == NULL && engine_catalog_at(&x->views_cat, x->db, x->r->txn, UINT64_MAX) < 0)
+		return NULL;
+	return engine_cat_type_by_id(x->views_cat, t->kind, t->id);
+}
+
 static int index_point(struct qx *x, const struct gq_ir_pipeline *p, size_t i, qx_sink_fn sink, void *arg)
 {
 	const struct gq_ir_step *st = &p->steps[i];
-	const struct lang_cat_type *t = x->ir->bindings[st->slot].type;
+	const struct lang_cat_type *t = indexed_type(x, x->ir->bindings[st->slot].type);
 	const struct lang_cat_property *prop = NULL;
-	for (uint32_t k = 0; k < t->n_props; k++)
+	for (uint32_t k = 0; t != NULL && k < t->n_props; k++)
 		if (t->props[k].id == st->index_prop_id)
 			prop = &t->props[k];
 	uint32_t no = prop != NULL && st->index_value != NULL ? index_no(t, prop) : 0;

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/prepared.h"
+#include "engine/query.h"
 #include "grove.h"
 
 static const char schema[] =
@@ -265,4 +267,30 @@ Test(stmt, a_prepared_mutation_runs_as_grove_mutate_json)
 	cr_assert_eq(grove_prepare_mutation(&s, db, src, NULL), GROVE_EINVAL);
 	cr_assert_eq(grove_prepare_mutation(&s, db, src, "mixed"), GROVE_EINVAL);
 	cr_assert(strstr(grove_errmsg(db), "mixes inserts/updates and deletes"), "%s", grove_errmsg(db));
+}
+
+/* A query compiled before a schema apply and run after it (a reader racing
+ * the apply) numbers the property indexes as the views do now: the apply
+ * renumbered them (@index(age) declared ahead of born's). */
+Test(stmt, a_query_compiled_before_an_apply_reads_the_renumbered_indexes)
+{
+	const char *v1 = "node Person {\n    name: String @key\n    age: I32?\n    born: Date? @index\n}\n"
+	                 "edge Knows: Person -> Person\n";
+	const char *v2 = "node Person {\n    name: String @key\n    age: I32? @index\n    born: Date? @index\n}\n"
+	                 "edge Knows: Person -> Person\n";
+	char *out = NULL;
+	cr_assert_eq(grove_schema_apply_json(&out, db, v1, 0, "t"), 0, "%s", grove_errmsg(db));
+	grove_free(out);
+	struct prepared *p;
+	const char *q = "query b($d: Date) { match { $p: Person { born: $d } } return { $p.name } }";
+	cr_assert_eq(query_compile(&p, db, q, NULL), 0, "%s", grove_errmsg(db));
+	cr_assert_eq(grove_schema_apply_json(&out, db, v2, 0, "t"), 0, "%s", grove_errmsg(db));
+	grove_free(out);
+	json_t *params = json_pack("{s:s}", "d", "1994-02-01");
+	grove_result *r = NULL;
+	cr_assert_eq(query_run_compiled(&r, db, NULL, p, params), 0, "%s", grove_errmsg(db));
+	cr_assert_str_eq(rows_text(r), "\"Alice\"");
+	grove_result_free(r);
+	json_decref(params);
+	prepared_release(p);
 }
