@@ -251,6 +251,9 @@ int qx_eval(struct qx *x, const struct gq_ir_expr *e, msgpack_object *out)
 			return 0;
 		}
 		int err = lit_value(x, e->lit, out);
+		if (err == 0 && out->type == MSGPACK_OBJECT_FLOAT64 && e->type.kind == GQ_T_SCALAR &&
+		    e->type.t.scalar == LANG_SCALAR_F32)
+			out->via.f64 = (double)(float)out->via.f64;  /* narrowed by lang/lower.c */
 		return err < 0 ? err : const_add(x, e, out);
 	}
 	default:
@@ -311,32 +314,12 @@ static int holds(enum gq_ir_cmp op, const msgpack_object *l, const msgpack_objec
 	}
 }
 
-/* A float literal compared with an F32 property is read as an F32, the
- * way the column holds it (OmniGraph converts a literal to the column's
- * type): `ratio <= 0.1` holds for a stored 0.1. */
-static void narrow_literal(const struct qx *x, const struct gq_ir_expr *col,
-			   const struct gq_ir_expr *lit, msgpack_object *v)
-{
-	if (lit->kind != GQ_IR_LIT || col->kind != GQ_IR_PROP || col->slot >= x->ir->n_bindings ||
-	    (v->type != MSGPACK_OBJECT_FLOAT64 && v->type != MSGPACK_OBJECT_FLOAT32))
-		return;
-	const struct lang_cat_type *t = x->ir->bindings[col->slot].type;
-	for (uint32_t i = 0; t && i < t->n_props; i++)
-		if (t->props[i].id == col->prop_id) {
-			if (t->props[i].type.scalar == LANG_SCALAR_F32 && !t->props[i].type.list)
-				v->via.f64 = (double)(float)v->via.f64;
-			return;
-		}
-}
-
 int qx_filter(struct qx *x, const struct gq_ir_filter *f)
 {
 	msgpack_object l, r;
 	int err;
 	if ((err = qx_eval(x, f->left, &l)) < 0 || (err = qx_eval(x, f->right, &r)) < 0)
 		return err;
-	narrow_literal(x, f->left, f->right, &r);
-	narrow_literal(x, f->right, f->left, &l);
 	return holds(f->op, &l, &r);
 }
 

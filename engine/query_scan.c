@@ -343,11 +343,6 @@ static int index_point(struct qx *x, const struct gq_ir_pipeline *p, size_t i, q
 		return err;
 	if (q.type == MSGPACK_OBJECT_NIL)
 		return 0;  /* `= NULL` holds for no row */
-	/* A float literal meets an F32 column as an F32 (qx_filter does the
-	 * same for rows it filters). */
-	if (st->index_value->kind == GQ_IR_LIT && prop->type.scalar == LANG_SCALAR_F32 &&
-	    (q.type == MSGPACK_OBJECT_FLOAT64 || q.type == MSGPACK_OBJECT_FLOAT32))
-		q.via.f64 = (double)(float)q.via.f64;
 	struct key_buf k;
 	key_buf_init(&k);
 	int b = key_put_bound(&k, &prop->type, &q, KEY_ROUND_UP);

@@ -199,6 +199,19 @@ static struct gq_ir_step *add_step(struct lower *l, struct scope_state *s, enum 
 	return st;
 }
 
+/* A float literal meeting an F32 column is read as an F32, the way the
+ * column holds it (OmniGraph converts a literal to the column's type):
+ * `ratio <= 0.1` holds for a stored 0.1.  Marked here, once, for every
+ * place the literal is compared (filters, matches, index lookups). */
+static void narrow_to(struct gq_ir_expr *lit, const struct lang_type *col)
+{
+	if (lit != NULL && lit->kind == GQ_IR_LIT && lit->lit->kind == GQ_LIT_FLOAT &&
+	    col->scalar == LANG_SCALAR_F32 && !col->list) {
+		lit->type.kind = GQ_T_SCALAR;
+		lit->type.t.scalar = LANG_SCALAR_F32;
+	}
+}
+
 /* A binding's property match as a filter: membership for list properties. */
 static int pmatch_filter(struct lower *l, uint32_t slot, const struct gq_pmatch *m,
                          struct gq_ir_filter *f)
@@ -213,6 +226,7 @@ static int pmatch_filter(struct lower *l, uint32_t slot, const struct gq_pmatch 
 	left->type.kind = GQ_T_SCALAR;
 	left->type.t = p->type;
 	f->left = left;
+	narrow_to(f->right, &p->type);
 	f->op = p->type.list ? GQ_IR_LIST_CONTAINS : GQ_IR_EQ;
 	return 0;
 }
@@ -262,6 +276,7 @@ static int choose_access(struct lower *l, struct gq_ir_step *st, const struct gq
 			st->access = GQ_ACCESS_INDEX_POINT;
 			st->index_prop_id = lang_cat_type_prop(t, m->prop)->id;
 			st->index_value = lower_value(l, m->value);
+			narrow_to(st->index_value, &lang_cat_type_prop(t, m->prop)->type);
 			return st->index_value ? 0 : -1;
 		}
 	}
@@ -384,6 +399,10 @@ static int emit_filter(struct lower *l, struct scope_state *s, const struct gq_c
 	    (st->filter.right = lower_expr(l, cl->right, s->scope)) == NULL)
 		return -1;
 	st->filter.op = cmp_of(cl->op, st->filter.left);
+	if (st->filter.left->kind == GQ_IR_PROP)
+		narrow_to(st->filter.right, &st->filter.left->type.t);
+	if (st->filter.right->kind == GQ_IR_PROP)
+		narrow_to(st->filter.left, &st->filter.right->type.t);
 	return 0;
 }
 
