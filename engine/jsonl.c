@@ -277,8 +277,43 @@ static enum scan_rc scan(struct scan *st, const char *p, size_t avail, int eof)
 	return SCAN_MORE;
 }
 
-/* Copy p[0..n) to the scratch buffer with every bigint literal outside a
- * string turned into the string "\u0000<digits>" (value.h). */
+/* Copy p[0..n) to dst with the first `bigints` bigint literals outside a
+ * string turned into the string "\u0000<digits>" (value.h); dst holds
+ * n + 8 * bigints + 1 bytes.  Returns the length written. */
+static size_t copy_bigints(char *dst, const char *p, size_t n, uint32_t bigints)
+{
+	size_t o = 0;
+	int in_string = 0;
+	for (size_t i = 0; i < n;) {
+		char c = p[i];
+		if (in_string || (c != '-' && (c < '0' || c > '9'))) {
+			if (in_string && c == '\\' && i + 1 < n) {
+				dst[o++] = p[i++];
+			} else if (c == '"') {
+				in_string = !in_string;
+			}
+			dst[o++] = p[i++];
+			continue;
+		}
+		size_t j = i;
+		while (j < n && num_char(p[j]))
+			j++;
+		int big = is_bigint(p + i, j - i) && bigints > 0;
+		if (big) {
+			memcpy(dst + o, "\"\\u0000", 7);
+			o += 7;
+			bigints--;
+		}
+		memcpy(dst + o, p + i, j - i);
+		o += j - i;
+		if (big)
+			dst[o++] = '"';
+		i = j;
+	}
+	return o;
+}
+
+/* Copy p[0..n) to the scratch buffer with its bigints rewritten. */
 static int rewrite_bigints(struct jsonl_reader *r, const char *p, size_t n, uint32_t bigints, size_t *out_len)
 {
 	size_t need = n + 8 * (size_t)bigints + 1;
@@ -289,37 +324,22 @@ static int rewrite_bigints(struct jsonl_reader *r, const char *p, size_t n, uint
 		r->scratch = s;
 		r->scratch_cap = need;
 	}
-	size_t o = 0;
-	int in_string = 0;
-	for (size_t i = 0; i < n;) {
-		char c = p[i];
-		if (in_string || (c != '-' && (c < '0' || c > '9'))) {
-			if (in_string && c == '\\' && i + 1 < n) {
-				r->scratch[o++] = p[i++];
-			} else if (c == '"') {
-				in_string = !in_string;
-			}
-			r->scratch[o++] = p[i++];
-			continue;
-		}
-		size_t j = i;
-		while (j < n && num_char(p[j]))
-			j++;
-		int big = is_bigint(p + i, j - i) && bigints > 0;
-		if (big) {
-			memcpy(r->scratch + o, "\"\\u0000", 7);
-			o += 7;
-			bigints--;
-		}
-		memcpy(r->scratch + o, p + i, j - i);
-		o += j - i;
-		if (big)
-			r->scratch[o++] = '"';
-		i = j;
-	}
-	assert(o < need);
-	*out_len = o;
+	*out_len = copy_bigints(r->scratch, p, n, bigints);
+	assert(*out_len < need);
 	return 0;
+}
+
+json_t *jsonl_loads_bigints(const char *p, size_t n, json_error_t *je)
+{
+	/* At most one bigint per 20 bytes of text: room for all of them. */
+	uint32_t max = (uint32_t)(n / 20 + 1);
+	char *buf = malloc(n + 8 * (size_t)max + 1);
+	if (buf == NULL)
+		return NULL;
+	size_t len = copy_bigints(buf, p, n, max);
+	json_t *j = json_loadb(buf, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, je);
+	free(buf);
+	return j;
 }
 
 /* ---- errors --------------------------------------------------------------- */

@@ -119,4 +119,8 @@ int jsonl_node_row(msgpack_sbuffer *out, struct jsonl_ids *ids, const struct jso
 int jsonl_edge_row(msgpack_sbuffer *out, struct jsonl_ids *ids, const struct jsonl_record *rec, const char *from,
 	const char *to, const struct jsonl_row_opts *o, struct value_error *err);
 
+/* Parse JSON text whose integer literals may lie outside int64: those
+ * become bigints (value.h), as the reader makes them.  For parameters. */
+json_t *jsonl_loads_bigints(const char *p, size_t n, json_error_t *je);
+
 #endif /* GROVE_ENGINE_JSONL_H */

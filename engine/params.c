@@ -9,6 +9,7 @@
 
 #include "engine/db.h"
 #include "engine/engine.h"
+#include "engine/jsonl.h"
 #include "engine/jsonl_fast.h"
 #include "lang/ir.h"
 
@@ -25,7 +26,10 @@ int engine_params_parse(struct json_t **out, grove_db *db, const char *text)
 	/* Plain parameters (a few keys, no escapes, short integers) skip
 	 * jansson's lexer; anything else, and every error, is jansson's. */
 	if ((j = jsonl_fast_parse(text, strlen(text), false)) == NULL &&
-	    (j = json_loads(text, JSON_DECODE_ANY, &je)) == NULL)
+	    (j = json_loads(text, JSON_DECODE_ANY, &je)) == NULL &&
+	    /* An integer beyond int64 (a U64 up to 2^64 - 1): a bigint,
+	     * judged by the parameter's type (spec §7.1). */
+	    (!strstr(je.text, "too big") || (j = jsonl_loads_bigints(text, strlen(text), &je)) == NULL))
 		return db_error(db, GROVE_EINVAL, "params: invalid JSON at line %d column %d: %s",
 				je.line, je.column, je.text);
 	if (!json_is_object(j)) {

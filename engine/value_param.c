@@ -117,6 +117,15 @@ static int param_integer(msgpack_packer *pk, const char *name, enum lang_scalar 
 	if (!ok && sc == LANG_SCALAR_U64 && !v.neg)
 		return param_error(err, name, "value %s exceeds current engine range for U64 (max 9223372036854775807)",
 			v.text);
+	/* I64 has no range error (spec §7.1): past int64 a number is no
+	 * integer number, a string no integer string. */
+	if (!ok && sc == LANG_SCALAR_I64 && json_is_string(j) && !value_json_is_bigint(j)) {
+		char text[VALUE_TEXT_BRIEF_MAX + 4];
+		value_text_brief(text, json_string_value(j), json_string_length(j));
+		return param_error(err, name, "expected integer string, got '%s'", text);
+	}
+	if (!ok && sc == LANG_SCALAR_I64)
+		return param_error(err, name, "expected integer number");
 	if (!ok)
 		return param_error(err, name, "value %s exceeds %s (%s range)", v.text, tname[sc], arrow[sc]);
 	if (v.neg)

@@ -523,3 +523,19 @@ Test(query, order_keys_are_properties_columns_or_ranks)
 	ASSERT_ROWS("query q() { match { $p: Person { name: \"Alice\" } } return { $p.name as n } order { n desc } }",
 	            NULL, "[{\"n\":\"Alice\"}]");
 }
+
+Test(query, integer_parameters_beyond_int64_are_judged_by_their_type)
+{
+	/* Spec §7.1: jansson cannot hold these; they reach the parameter's
+	 * conversion as the numbers they are. */
+	const char *i64 = "query q($n: I64) { match { $i: Item { n: $n } } return { $i.n } }";
+	cr_assert_eq(fails(i64, NULL, "{\"n\": 9223372036854775808}"), GROVE_EINVAL);
+	cr_assert_str_eq(grove_errmsg(db), "param 'n': expected integer number");
+	cr_assert_eq(fails(i64, NULL, "{\"n\": \"9223372036854775808\"}"), GROVE_EINVAL);
+	cr_assert_str_eq(grove_errmsg(db), "param 'n': expected integer string, got '9223372036854775808'");
+	const char *u64 = "query q($u: U64) { match { $i: Item $i.n = $u } return { $i.n } }";
+	cr_assert_eq(fails(u64, NULL, "{\"u\": 18446744073709551615}"), GROVE_EINVAL);
+	cr_assert_str_eq(grove_errmsg(db), "param 'u': value 18446744073709551615 exceeds current engine range for "
+	                 "U64 (max 9223372036854775807)");
+	ASSERT_ROWS(i64, "{\"n\": -9223372036854775808}", "[]");
+}
