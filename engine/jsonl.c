@@ -387,8 +387,16 @@ static int parse_record(struct jsonl_reader *r, const char *p, size_t n, uint32_
 		j = json_loadb(p, n, flags, &je);
 	if (j == NULL) {
 		unsigned long line = line0 + (je.line > 1 ? (unsigned long)je.line - 1 : 0);
-		if (r->opts.strict)
-			return fail(r, err, GROVE_EPARSE, line, NULL, "invalid strict JSON at line %lu: %s", line0, je.text);
+		if (r->opts.strict) {
+			/* jansson says `duplicate object key near '"x"'`; OmniGraph's
+			 * reader `duplicate JSON member 'x'`. */
+			char what[sizeof je.text + 32], key[sizeof je.text];
+			if (sscanf(je.text, "duplicate object key near '\"%[^\"]\"'", key) == 1)
+				snprintf(what, sizeof what, "duplicate JSON member '%s'", key);
+			else
+				snprintf(what, sizeof what, "%s", je.text);
+			return fail(r, err, GROVE_EPARSE, line, NULL, "invalid strict JSON at line %lu: %s", line0, what);
+		}
 		return fail(r, err, GROVE_EPARSE, line, NULL, "invalid JSON at record %lu: %s", r->record, je.text);
 	}
 	json_decref(r->current);
@@ -524,12 +532,17 @@ static const char *const reserved_fields[] = {
 	"_row_last_updated_at_version",
 };
 
-static int is_reserved(const char *k, const struct lang_cat_type *t)
+static int is_physical(const char *k)
 {
 	for (size_t i = 0; i < sizeof reserved_fields / sizeof reserved_fields[0]; i++)
 		if (strcmp(k, reserved_fields[i]) == 0)
 			return 1;
-	return t->kind == LANG_CAT_EDGE && (strcmp(k, "src") == 0 || strcmp(k, "dst") == 0);
+	return 0;
+}
+
+static int is_reserved(const char *k, const struct lang_cat_type *t)
+{
+	return is_physical(k) || (t->kind == LANG_CAT_EDGE && (strcmp(k, "src") == 0 || strcmp(k, "dst") == 0));
 }
 
 /* Undeclared and reserved data fields are refused; "id" is the entity id. */
@@ -543,9 +556,12 @@ static int strict_data_fields(struct jsonl_reader *r, const json_t *data, const 
 		value_text_brief(name, k, strlen(k));
 		if (strcmp(k, "id") == 0)
 			continue;
+		if (is_reserved(k, t) && t->kind == LANG_CAT_EDGE && (!strcmp(k, "src") || !strcmp(k, "dst")))
+			return fail(r, err, GROVE_EINVAL, line, k,
+				"line %lu: edge data field '%s' is reserved structural state", line, name);
 		if (is_reserved(k, t))
-			return fail(r, err, GROVE_EINVAL, line, k, "line %lu: reserved input field '%s' for '%s:%s'", line,
-				name, table, t->name);
+			return fail(r, err, GROVE_EINVAL, line, k, "line %lu: input field '%s' is reserved physical state",
+				line, name);
 		if (lang_cat_type_prop(t, k) == NULL)
 			return fail(r, err, GROVE_EINVAL, line, k, "line %lu: unknown input field '%s' for '%s:%s'", line,
 				name, table, t->name);
@@ -564,6 +580,9 @@ static int strict_top_fields(struct jsonl_reader *r, const json_t *j, int is_edg
 		if (!ok) {
 			char name[VALUE_TEXT_BRIEF_MAX + 4];
 			value_text_brief(name, k, strlen(k));
+			if (is_physical(k))
+				return fail(r, err, GROVE_EINVAL, line, k,
+					"line %lu: top-level field '%s' is reserved physical state", line, name);
 			return fail(r, err, GROVE_EINVAL, line, k, "line %lu: unknown top-level graph batch field '%s'", line,
 				name);
 		}

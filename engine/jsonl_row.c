@@ -177,8 +177,10 @@ static int keyed_id(struct jsonl_ids *ids, const struct jsonl_record *rec, const
 		if (!json_is_string(given) || value_json_is_bigint(given)) {
 			char got[VALUE_BRIEF_MAX + 4];
 			value_json_brief(got, given);
-			rc = value_error_set(err, GROVE_EINVAL, "id", "node %s explicit id must be a string, got %s", t->name,
-				got);
+			rc = rec->strict ? value_error_set(err, GROVE_EINVAL, "id", "input entity of type '%s' field 'id' "
+							   "must be a string, got %s", t->name, got)
+					 : value_error_set(err, GROVE_EINVAL, "id", "node %s explicit id must be a string, got %s",
+							   t->name, got);
 		} else {
 			const char *g = json_string_value(given);
 			size_t len = json_string_length(given);

@@ -162,6 +162,16 @@ static int keyed_duplicate(struct load_plan *p, const struct load_item *it,
 			       (int)it->id_len, it->id);
 }
 
+static int unkeyed_duplicate(struct load_plan *p, const struct load_item *it)
+{
+	const char *kind = it->t->kind == LANG_CAT_EDGE ? "edge" : "node";
+	char key[256];
+	snprintf(key, sizeof key, "%s:%s", kind, it->t->name);
+	db_error(p->db, GROVE_EKEYCONFLICT, "%s type '%s' already has this id: %s '%.*s' (record %lu, line %lu)",
+		 kind, it->t->name, key, (int)it->id_len, it->id, it->record, it->line);
+	return db_error_entity(p->db, GROVE_EKEYCONFLICT, key, it->id, it->id_len);
+}
+
 static int grow_items(struct load_plan *p)
 {
 	if (p->nitems < p->capitems)
@@ -184,10 +194,32 @@ static int keep_item(struct load_plan *p, struct load_item *it)
 	if (prev >= 0) {
 		if (it->t->kind == LANG_CAT_NODE && it->t->has_key && !p->restage)
 			return fail(p, keyed_duplicate(p, it, &p->items[prev]), it->record, it->line);
-		p->items[prev].dead = true; /* an unkeyed id given twice: the last wins */
+		/* An unkeyed id given twice: the last wins in a merge (also a
+		 * mutation's or a branch merge's restaging); append and
+		 * overwrite refuse it as the key conflict it is (spec §8.3). */
+		if (!p->restage && p->mode != GROVE_LOAD_MERGE)
+			return unkeyed_duplicate(p, it);
+		p->items[prev].dead = true;
 	}
 	if (idset_put(&p->input, it->t->id, it->id, it->id_len, (uint32_t)(p->nitems - 1)) < 0)
 		return db_error(p->db, -ENOMEM, "out of memory");
+	return 0;
+}
+
+/* An explicit id of `it` spelled the legacy way: edges of this input
+ * naming it are rewritten to `it`'s canonical id, so one spelling may not
+ * name two nodes (OmniGraph refuses it even when no edge uses it). */
+static int remember_legacy(struct load_plan *p, struct load_item *it, const char *given, uint32_t len)
+{
+	int64_t was = idset_get(&p->legacy, it->t->id, given, len);
+	if (was >= 0 && (p->items[was].id_len != it->id_len ||
+			 memcmp(p->items[was].id, it->id, it->id_len) != 0))
+		return value_error_set(&p->verr, GROVE_EINVAL, "id",
+				       "node %s explicit id '%.*s' maps to both canonical @key ids '%.*s' and "
+				       "'%.*s'; refusing ambiguous edge endpoint remap", it->t->name, (int)len, given,
+				       (int)p->items[was].id_len, p->items[was].id, (int)it->id_len, it->id);
+	if (idset_put(&p->legacy, it->t->id, given, len, (uint32_t)p->nitems) < 0)
+		return value_error_set(&p->verr, -ENOMEM, NULL, "out of memory");
 	return 0;
 }
 
@@ -205,9 +237,8 @@ int load_add_node(struct load_plan *p, const struct jsonl_record *rec)
 	err = jsonl_node_row(&p->scratch, &ids, rec, &o, &p->verr);
 	if (!err)
 		err = adopt_row(p, it, &p->scratch);
-	if (!err && ids.given && idset_put(&p->legacy, rec->type->id, ids.given,
-					   (uint32_t)ids.given_len, (uint32_t)p->nitems) < 0)
-		err = value_error_set(&p->verr, -ENOMEM, NULL, "out of memory");
+	if (!err && ids.given)
+		err = remember_legacy(p, it, ids.given, (uint32_t)ids.given_len);
 	jsonl_ids_free(&ids);
 	if (err < 0) {
 		free(it->row);

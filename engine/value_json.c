@@ -91,7 +91,18 @@ static int wrong_type(struct scalar *out, const struct lang_cat_property *p, con
 	if (o->dialect != VALUE_STRICT)
 		return 0;
 	char type[96], got[VALUE_BRIEF_MAX + 4];
-	value_type_name(type, sizeof type, &p->type);
+	/* A scalar by its storage (Arrow) type, as OmniGraph's strict reader
+	 * names it ("expects Int32"); lists and vectors by their schema name. */
+	static const char *const arrow[LANG_SCALAR__COUNT] = {
+		[LANG_SCALAR_STRING] = "Utf8", [LANG_SCALAR_BOOL] = "Boolean", [LANG_SCALAR_I32] = "Int32",
+		[LANG_SCALAR_I64] = "Int64", [LANG_SCALAR_U32] = "UInt32", [LANG_SCALAR_U64] = "UInt64",
+		[LANG_SCALAR_F32] = "Float32", [LANG_SCALAR_F64] = "Float64", [LANG_SCALAR_DATE] = "Date32",
+		[LANG_SCALAR_DATETIME] = "Date64",
+	};
+	if (!p->type.list && p->type.n_enum == 0 && p->type.scalar < LANG_SCALAR__COUNT && arrow[p->type.scalar])
+		snprintf(type, sizeof type, "%s", arrow[p->type.scalar]);
+	else
+		value_type_name(type, sizeof type, &p->type);
 	value_json_brief(got, j);
 	return value_error_set(err, GROVE_EINVAL, p->name, "strict property '%s' expects %s, got %s", p->name, type,
 		got);

@@ -300,6 +300,9 @@ int value_check_explicit_id(const struct lang_cat_type *t, const struct value_ro
 	char x[VALUE_TEXT_BRIEF_MAX + 4], y[VALUE_TEXT_BRIEF_MAX + 4], phrase[VALUE_ERROR_MSG_MAX / 4];
 	value_text_brief(x, given, given_len);
 	value_text_brief(y, canonical, strlen(canonical));
+	if (exact)  /* the strict dialect's reader, as OmniGraph words it */
+		return value_error_set(err, GROVE_EINVAL, "id", "node %s explicit id '%s' does not match its canonical "
+			"@key id '%s'", t->name, x, y);
 	value_key_phrase(phrase, sizeof phrase, t);
 	return value_error_set(err, GROVE_EINVAL, "id", "node %s has explicit id '%s' that does not match %s canonical value '%s'",
 		t->name, x, phrase, y);

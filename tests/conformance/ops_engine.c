@@ -465,6 +465,7 @@ static json_t *op_load(struct cf_ctx *ctx, const json_t *step)
 	o.from = eg_str(step, "from");
 	o.actor = eg_str(step, "actor");
 	o.mode = eg_mode(eg_str(step, "mode"));
+	o.strict = json_is_true(json_object_get(step, "strict"));  /* the strict dialect (spec §8.5) */
 	if (o.mode < 0)
 		return eg_refuse("BadRequest", "unknown load mode '%s'", eg_str(step, "mode"));
 	grove_load_result res;

@@ -527,7 +527,7 @@ Test(jsonl, strict_refuses_malformed_lines)
 	expect_error("{\"type\":\"Note\"} {\"type\":\"Note\"}", 1,
 		"invalid strict JSON at line 1: end of file expected near '{'", 1, 1);
 	expect_error("\n{\"type\":\"Person\",\"data\":{\"name\":\"a\",\"name\":\"b\"}}", 1,
-		"invalid strict JSON at line 2: duplicate object key near '\"name\"'", 1, 2);
+		"invalid strict JSON at line 2: duplicate JSON member 'name'", 1, 2);
 	expect_error("[1]", 1, "invalid strict JSON at line 1: expected a JSON object", 1, 1);
 	expect_error("{\"type\":\"Note\",\"data\":{\"body\":\"\\u0000\"}}", 1,
 		"invalid strict JSON at line 1: \\u0000 is not allowed in strings", 1, 1);
@@ -552,13 +552,13 @@ Test(jsonl, strict_refuses_undeclared_and_reserved_data_fields)
 	expect_error("{\"type\":\"Person\",\"data\":{\"name\":\"a\",\"nickname\":\"b\"}}", 1,
 		"line 1: unknown input field 'nickname' for 'node:Person'", 1, 1);
 	expect_error("{\"edge\":\"Knows\",\"from\":\"a\",\"to\":\"b\",\"data\":{\"src\":\"a\"}}", 1,
-		"line 1: reserved input field 'src' for 'edge:Knows'", 1, 1);
+		"line 1: edge data field 'src' is reserved structural state", 1, 1);
 	expect_error("{\"edge\":\"Knows\",\"from\":\"a\",\"to\":\"b\",\"data\":{\"dst\":\"a\"}}", 1,
-		"line 1: reserved input field 'dst' for 'edge:Knows'", 1, 1);
+		"line 1: edge data field 'dst' is reserved structural state", 1, 1);
 	expect_error("{\"type\":\"Note\",\"data\":{\"_tombstone\":true}}", 1,
-		"line 1: reserved input field '_tombstone' for 'node:Note'", 1, 1);
+		"line 1: input field '_tombstone' is reserved physical state", 1, 1);
 	expect_error("{\"type\":\"Note\",\"data\":{\"_rowid\":1}}", 1,
-		"line 1: reserved input field '_rowid' for 'node:Note'", 1, 1);
+		"line 1: input field '_rowid' is reserved physical state", 1, 1);
 	struct jsonl_reader *r = open_text("{\"type\":\"Note\",\"data\":{\"id\":\"n1\",\"body\":\"b\"}}", 1);
 	struct jsonl_record rec;
 	next_ok(r, &rec);
@@ -644,8 +644,7 @@ Test(jsonl, refuses_explicit_ids_that_do_not_match_the_key)
 	expect_row_error("{\"type\":\"Person\",\"data\":{\"id\":5,\"name\":\"A\"}}", 0,
 		"node Person explicit id must be a string, got 5");
 	expect_row_error("{\"type\":\"RenamedPair\",\"data\":{\"id\":\"7\",\"aaaa\":19723,\"zzzz\":7,\"label\":\"l\"}}", 1,
-		"line 1: node RenamedPair has explicit id '7' that does not match @key properties (aaaa, zzzz) canonical "
-		"value '[\"19723\",\"7\"]'");
+		"line 1: node RenamedPair explicit id '7' does not match its canonical @key id '[\"19723\",\"7\"]'");
 }
 
 Test(jsonl, requires_every_key_member)
@@ -670,7 +669,7 @@ Test(jsonl, reports_value_errors_with_record_and_line)
 	cr_expect_eq(err.line, 3);
 	cr_expect_eq(rows_of("{\"type\":\"Note\"}\n{\"type\":\"Person\",\"data\":{\"name\":\"A\",\"age\":\"x\"}}", 1,
 		&sb, &ids, &err), GROVE_EINVAL);
-	cr_expect_str_eq(err.msg, "line 2: strict property 'age' expects I32, got \"x\"");
+	cr_expect_str_eq(err.msg, "line 2: strict property 'age' expects Int32, got \"x\"");
 	cr_expect_eq(err.line, 2);
 	cr_expect_eq(rows_of("{\"type\":\"Note\",\"data\":{\"id\":5}}", 1, &sb, &ids, &err), GROVE_EINVAL);
 	cr_expect_str_eq(err.msg, "line 1: data field 'id' must be a string, got 5");

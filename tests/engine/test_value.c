@@ -466,16 +466,16 @@ Test(value, refuses_null_for_non_nullable_properties)
 
 Test(value, strict_dialect_refuses_wrong_types_instead_of_nulling_them)
 {
-	expect_error("Everything", "small", "\"12\"", 1, "strict property 'small' expects I32, got \"12\"");
-	expect_error("Everything", "small", "1.5", 1, "strict property 'small' expects I32, got 1.5");
-	expect_error("Everything", "flag", "1", 1, "strict property 'flag' expects Bool, got 1");
+	expect_error("Everything", "small", "\"12\"", 1, "strict property 'small' expects Int32, got \"12\"");
+	expect_error("Everything", "small", "1.5", 1, "strict property 'small' expects Int32, got 1.5");
+	expect_error("Everything", "flag", "1", 1, "strict property 'flag' expects Boolean, got 1");
 	expect_error("Everything", "name", "[1,{\"a\":null}]", 1,
-		"strict property 'name' expects String, got [1,{\"a\":null}]");
+		"strict property 'name' expects Utf8, got [1,{\"a\":null}]");
 	expect_error("Everything", "role", "7", 1, "strict property 'role' expects enum(admin, guest, member), got 7");
-	expect_error("Everything", "day", "false", 1, "strict property 'day' expects Date, got false");
+	expect_error("Everything", "day", "false", 1, "strict property 'day' expects Date32, got false");
 	expect_error("Everything", "vec", "\"x\"", 1, "strict property 'vec' expects Vector(3), got \"x\"");
 	expect_error("Everything", "tags", "[\"a\", 5]", 1, "strict property 'tags' expects [String], got 5");
-	expect_error("Strict", "need", "null", 1, "strict property 'need' expects I32, got null");
+	expect_error("Strict", "need", "null", 1, "strict property 'need' expects Int32, got null");
 	expect_error("Strict", "need", NULL, 1, "non-nullable property 'need' has null or invalid values");
 }
 

@@ -230,8 +230,8 @@ Test(value, strict_explicit_ids_must_be_the_canonical_spelling)
 	struct value_error err;
 	cr_expect_eq(check_id("When", "{\"at\": 1000}", "1000", 1, &err), 0);
 	cr_expect_eq(check_id("When", "{\"at\": 1000}", "1970-01-01T00:00:01Z", 1, &err), GROVE_EINVAL);
-	cr_expect_str_eq(err.msg, "node When has explicit id '1970-01-01T00:00:01Z' that does not match @key "
-		"property 'at' canonical value '1000'");
+	cr_expect_str_eq(err.msg, "node When explicit id '1970-01-01T00:00:01Z' does not match its canonical @key "
+		"id '1000'");
 	cr_expect_eq(check_id("RenamedPair", "{\"aaaa\": 19723, \"zzzz\": 7}", "7", 1, &err), GROVE_EINVAL);
 }
 

@@ -406,3 +406,38 @@ Test(load, a_report_counts_each_type_loaded)
 	cr_assert_null(r.report_json);
 	gt_scratch_done(g, d);
 }
+
+Test(load, an_unkeyed_id_twice_is_a_key_conflict_unless_merging)
+{
+	char *d;
+	grove_db *g = gt_scratch(&d, "load-dupid", "node Thing { value: String }\n");
+	const char *in = "{\"type\":\"Thing\",\"data\":{\"id\":\"DUP\",\"value\":\"a\"}}\n"
+			 "{\"type\":\"Thing\",\"data\":{\"id\":\"DUP\",\"value\":\"b\"}}\n";
+	grove_error_info info;
+	for (int mode = GROVE_LOAD_OVERWRITE; mode <= GROVE_LOAD_APPEND; mode++) {
+		cr_assert_eq(gt_load(g, NULL, mode, in, NULL), GROVE_EKEYCONFLICT, "mode %d", mode);
+		cr_assert_str_eq(grove_errmsg(g), "node type 'Thing' already has this id: node:Thing 'DUP' "
+				 "(record 2, line 2)");
+		grove_error_info_get(&info, g);
+		cr_assert_str_eq(info.type_key, "node:Thing");
+		cr_assert_str_eq(info.entity_id, "DUP");
+		cr_assert_eq(gt_count(g, "main", NULL, "node:Thing"), 0);
+	}
+	/* In a merge they collapse, the last wins (spec §8.3). */
+	cr_assert_eq(gt_load(g, NULL, GROVE_LOAD_MERGE, in, NULL), 0, "%s", grove_errmsg(g));
+	cr_assert_eq(gt_count(g, "main", NULL, "node:Thing"), 1);
+	gt_scratch_done(g, d);
+}
+
+Test(load, one_legacy_id_naming_two_keyed_nodes_is_refused)
+{
+	char *d;
+	grove_db *g = gt_scratch(&d, "load-ambiguous",
+				 "node Slot { tenant: String\n slot: String\n @key(tenant, slot) }\n");
+	const char *in = "{\"type\":\"Slot\",\"data\":{\"id\":\"7\",\"tenant\":\"acme\",\"slot\":\"7\"}}\n"
+			 "{\"type\":\"Slot\",\"data\":{\"id\":\"7\",\"tenant\":\"globex\",\"slot\":\"7\"}}\n";
+	cr_assert_eq(gt_load(g, NULL, GROVE_LOAD_OVERWRITE, in, NULL), GROVE_EINVAL);
+	cr_assert(strstr(grove_errmsg(g), "refusing ambiguous edge endpoint remap"), "%s", grove_errmsg(g));
+	cr_assert_eq(gt_count(g, "main", NULL, "node:Slot"), 0);
+	gt_scratch_done(g, d);
+}
