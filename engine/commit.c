@@ -15,6 +15,52 @@
 #include "index/apply.h"
 #include "log/error.h"
 
+int engine_chunk_events(struct event **out, uint32_t *n, const struct event *base,
+			const struct event *last, struct event_effect *fx, size_t nfx, size_t chunk_bytes)
+{
+	uint32_t cap = 1 + (uint32_t)(nfx / 1024), count = 0;
+	struct event *ev = calloc(cap, sizeof *ev);
+	size_t bytes = 0, start = 0;
+
+	if (!ev)
+		return -ENOMEM;
+	for (size_t i = 0; i <= nfx; i++) {
+		bool end = i == nfx;
+		if (!end)
+			bytes += fx[i].row.len + 32;
+		if (!end && bytes < chunk_bytes && i - start < EVENT_MAX_EFFECTS - 1)
+			continue;
+		if (count == cap) {
+			struct event *nv = realloc(ev, (cap *= 2) * sizeof *nv);
+			if (!nv) {
+				free(ev);
+				return -ENOMEM;
+			}
+			ev = nv;
+		}
+		ev[count] = base ? *base : *last;
+		ev[count].chunk_seq = count;
+		ev[count].effects = fx + start;
+		ev[count].neffects = (uint32_t)((end ? i : i + 1) - start);
+		count++;
+		start = end ? i : i + 1;
+		bytes = 0;
+		if (end || start == nfx)
+			break;
+	}
+	/* The last carries the commit's own kind and fields. */
+	struct event_effect *tail = ev[count - 1].effects;
+	uint32_t ntail = ev[count - 1].neffects, seq = ev[count - 1].chunk_seq;
+	ev[count - 1] = *last;
+	ev[count - 1].effects = tail;
+	ev[count - 1].neffects = ntail;
+	ev[count - 1].chunk_seq = seq;
+	ev[count - 1].last = true;
+	*out = ev;
+	*n = count;
+	return 0;
+}
+
 void engine_event_stamp(struct event *ev, const char *branch, const char *actor)
 {
 	struct timespec ts;

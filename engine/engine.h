@@ -15,6 +15,15 @@
 /* Give `ev` a new commit id, the current time, its branch and actor. */
 void engine_event_stamp(struct event *ev, const char *branch, const char *actor);
 
+/* One commit's effects as log events of about `chunk_bytes` of rows each
+ * (malloc'd array, *n of them): copies of `base` (a LOAD_CHUNK with the
+ * commit's stamp) numbered by chunk_seq, the last one `last` (the commit's
+ * own kind and fields) with last set; a commit that fits is `last` alone.
+ * Only the last one's apply changes the views (engine/sequencer.h), and
+ * replay gathers the chunks for it.  -ENOMEM. */
+int engine_chunk_events(struct event **out, uint32_t *n, const struct event *base,
+			const struct event *last, struct event_effect *fx, size_t nfx, size_t chunk_bytes);
+
 /* Rules 1-3 of engine §1.2 for any branch operation named `op`. */
 /* Engine §1.2 rule 1: every API trims a branch name of surrounding
  * whitespace first.  `buf` holds BRANCH_NAME_MAX + 1 bytes; returns the

@@ -46,47 +46,16 @@ static int chunk_events(struct event **out, uint32_t *n, struct load_plan *p, co
 			const grove_load_options *o, char *summary)
 {
 	struct event base = { .kind = EVENT_LOAD_CHUNK, .load_mode = (uint8_t)o->mode };
-	uint32_t cap = 1 + (uint32_t)(p->nfx / 1024), count = 0;
-	struct event *ev = calloc(cap, sizeof *ev);
-	size_t bytes = 0, start = 0;
-
-	if (!ev)
-		return db_error(p->db, -ENOMEM, "out of memory");
 	engine_event_stamp(&base, branch, o->actor);
 	base.parent = p->at.head.id;
-	size_t chunk_bytes = p->db->opts.load_chunk_bytes ? p->db->opts.load_chunk_bytes
-							  : LOAD_CHUNK_BYTES;
-	for (size_t i = 0; i <= p->nfx; i++) {
-		bool end = i == p->nfx;
-		if (!end)
-			bytes += p->fx[i].row.len + 32;
-		if (!end && bytes < chunk_bytes && i - start < EVENT_MAX_EFFECTS - 1)
-			continue;
-		if (count == cap) {
-			struct event *nv = realloc(ev, (cap *= 2) * sizeof *nv);
-			if (!nv) {
-				free(ev);
-				return db_error(p->db, -ENOMEM, "out of memory");
-			}
-			ev = nv;
-		}
-		ev[count] = base;
-		ev[count].chunk_seq = count;
-		ev[count].effects = p->fx + start;
-		ev[count].neffects = (uint32_t)((end ? i : i + 1) - start);
-		count++;
-		start = end ? i : i + 1;
-		bytes = 0;
-		if (end || start == p->nfx)
-			break;
-	}
-	ev[count - 1].last = true;
+	struct event last = base;
 	snprintf(summary, 96, "load %s: %lu nodes, %lu edges", mode_names[o->mode],
 		 (unsigned long)p->nodes, (unsigned long)p->edges);
-	ev[count - 1].op_text = event_str(summary);
-	*out = ev;
-	*n = count;
-	return 0;
+	last.op_text = event_str(summary);
+	size_t chunk_bytes = p->db->opts.load_chunk_bytes ? p->db->opts.load_chunk_bytes
+							  : LOAD_CHUNK_BYTES;
+	int err = engine_chunk_events(out, n, &base, &last, p->fx, p->nfx, chunk_bytes);
+	return err < 0 ? db_error(p->db, err, "out of memory") : 0;
 }
 
 /* One list of the report: the types of `kind` the input has rows of. */

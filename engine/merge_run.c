@@ -248,6 +248,8 @@ static int write_result(char **out, struct merge *m, const char *source, const c
 	return 0;
 }
 
+#define MERGE_CHUNK_BYTES (4u << 20)   /* effect bytes per log record, as a load's */
+
 /* Resolve, validate and log the merge of source head into target head. */
 static int commit_merge(struct merge *m, const char *source, const char *target,
 			const char *actor, grove_commit *c)
@@ -274,7 +276,17 @@ static int commit_merge(struct merge *m, const char *source, const char *target,
 	ev.effects = m->plan.fx;
 	ev.neffects = (uint32_t)m->plan.nfx;
 	read_at_close(&m->plan.at);
-	if ((err = seq_commit(m->db, &ev, 1, ev.effects, ev.neffects, NULL)) < 0)
+	/* A merge carrying more than a log record holds goes as chunks with
+	 * one commit, as a large load does. */
+	struct event chunk = { .kind = EVENT_LOAD_CHUNK, .commit = ev.commit, .time_us = ev.time_us,
+			       .branch = ev.branch, .actor = ev.actor, .parent = ev.parent }, *evs = NULL;
+	uint32_t nev = 0;
+	size_t chunk_bytes = m->db->opts.load_chunk_bytes ? m->db->opts.load_chunk_bytes : MERGE_CHUNK_BYTES;
+	if ((err = engine_chunk_events(&evs, &nev, &chunk, &ev, m->plan.fx, m->plan.nfx, chunk_bytes)) < 0)
+		return db_error(m->db, err, "out of memory");
+	err = seq_commit(m->db, evs, nev, m->plan.fx, (uint32_t)m->plan.nfx, NULL);
+	free(evs);
+	if (err < 0)
 		return err;
 	commit_id_format(id, &ev.commit);
 	return grove_commit_show(c, m->db, id);

@@ -84,7 +84,7 @@ typedef struct grove_db grove_db;
 typedef struct grove_options {
 	unsigned version;               /* GROVE_OPTIONS_VERSION */
 	uint64_t log_segment_bytes;     /* default 64 MiB; fixed at init     */
-	uint32_t log_max_record_bytes;  /* default 16 MiB                    */
+	uint32_t log_max_record_bytes;  /* default 40 MiB                    */
 	uint32_t log_max_batch_bytes;   /* default 8 MiB                     */
 	uint32_t log_max_waiters;       /* default 4096 blocked appenders    */
 	int      log_backend;           /* GROVE_LOG_BACKEND_*               */

@@ -33,7 +33,7 @@ static int resolve_options(struct log_options *o, const struct log_options *in)
 	if (!o->segment_bytes)
 		o->segment_bytes = 64 * (uint64_t)MiB;
 	if (!o->max_record_bytes)
-		o->max_record_bytes = 16 * MiB;
+		o->max_record_bytes = 40 * MiB;  /* a 32 MiB JSONL line's row, and its framing */
 	if (!o->max_batch_bytes)
 		o->max_batch_bytes = 8 * MiB;
 	if (!o->max_waiters)

@@ -27,7 +27,7 @@ struct log;
 
 struct log_options {
 	uint64_t segment_bytes;     /* 0: 64 MiB; fixed when the log is created */
-	uint32_t max_record_bytes;  /* 0: 16 MiB payload                       */
+	uint32_t max_record_bytes;  /* 0: 40 MiB payload                       */
 	uint32_t max_batch_bytes;   /* 0: 8 MiB per write                      */
 	uint32_t max_waiters;       /* 0: 4096 threads blocked in the log      */
 	int backend;                /* GROVE_LOG_BACKEND_*                     */

@@ -260,18 +260,20 @@ static int one_record(struct replay *r, const struct log_record_view *rec)
 
 	if (err < 0)
 		return log_error(err, "LSN %lu: %s", (unsigned long)rec->lsn, log_errmsg());
-	if (ev.kind == EVENT_LOAD_CHUNK) {
-		struct pending_load *pl = find_load(r, &ev.commit, true, rec->lsn);
-		if (!pl)
-			err = log_error(-ENOMEM, "out of memory");
-		else if (!ev.last)
-			err = hold_chunk(pl, rec, &ev);
-		else if (rec->lsn <= r->applied)
-			drop_load(r, pl);
-		else if ((err = hold_chunk(pl, rec, &ev)) == 0) {
+	/* A commit logged in chunks (a large load or merge): LOAD_CHUNK records,
+	 * then its last record, of the commit's own kind, applies them all. */
+	struct pending_load *pl = ev.kind == EVENT_LOAD_CHUNK || ev.last
+		? find_load(r, &ev.commit, ev.kind == EVENT_LOAD_CHUNK, rec->lsn) : NULL;
+	if (ev.kind == EVENT_LOAD_CHUNK && !pl) {
+		err = log_error(-ENOMEM, "out of memory");
+	} else if (pl && !ev.last) {
+		err = hold_chunk(pl, rec, &ev);
+	} else if (pl && rec->lsn <= r->applied) {
+		drop_load(r, pl);
+	} else if (pl) {
+		if ((err = hold_chunk(pl, rec, &ev)) == 0)
 			err = apply(r, rec->lsn, &ev, pl->fx, pl->nfx);
-			drop_load(r, pl);
-		}
+		drop_load(r, pl);
 	} else if (ev.kind == EVENT_SCHEMA_APPLY && (err = schema_event(r, rec->lsn, &ev)) < 0) {
 		/* err set */
 	} else if (rec->lsn <= r->applied) {

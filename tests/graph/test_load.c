@@ -441,3 +441,18 @@ Test(load, one_legacy_id_naming_two_keyed_nodes_is_refused)
 	cr_assert_eq(gt_count(g, "main", NULL, "node:Slot"), 0);
 	gt_scratch_done(g, d);
 }
+
+Test(load, a_row_of_the_largest_line_fits_one_log_record)
+{
+	/* A 20 MiB string: more than the old 16 MiB record, less than the
+	 * 32 MiB line limit (the row is one record: no row is split). */
+	size_t n = 20u << 20;
+	char *in = malloc(n + 128);
+	cr_assert_not_null(in);
+	int at = snprintf(in, 128, "{\"type\":\"Person\",\"data\":{\"name\":\"Big\",\"email\":\"");
+	memset(in + at, 'x', n);
+	strcpy(in + at + n, "\"}}\n");
+	cr_assert_eq(gt_load(db, NULL, GROVE_LOAD_APPEND, in, NULL), 0, "%s", grove_errmsg(db));
+	free(in);
+	cr_assert_eq(gt_count(db, "main", NULL, "node:Person"), 3);
+}

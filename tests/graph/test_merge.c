@@ -362,3 +362,35 @@ Test(merge, delete_branch_reports_whether_the_source_was_deleted)
 	cr_assert_null(strstr(out, "branch_deleted"), "%s", out);
 	grove_free(out);
 }
+
+/* A merge carrying more than one log record's worth of rows is logged in
+ * chunks with one commit, and replays to the same views. */
+Test(merge, a_merge_larger_than_a_log_record_is_logged_in_chunks)
+{
+	char *mdir = gt_dir("merge-chunks");
+	grove_options go = GROVE_OPTIONS_INIT;
+	go.load_chunk_bytes = 512;  /* a few rows per record */
+	grove_db *g;
+	cr_assert_eq(grove_init(&g, mdir, schema, &go), 0, "%s", grove_errmsg(NULL));
+	cr_assert_eq(grove_branch_create(g, "big", NULL, NULL), 0);
+	char in[8192] = "";
+	for (int i = 0; i < 60; i++) {
+		char line[128];
+		snprintf(line, sizeof line, "{\"type\":\"Person\",\"data\":{\"name\":\"p%02d\",\"age\":%d}}\n", i, i);
+		strcat(in, line);
+	}
+	cr_assert_eq(gt_load(g, "big", GROVE_LOAD_APPEND, in, NULL), 0, "%s", grove_errmsg(g));
+	uint64_t before = grove_log_last_lsn(g);
+	char *out = NULL;
+	cr_assert_eq(grove_merge_json(&out, g, "big", "main", NULL), 0, "%s", grove_errmsg(g));
+	cr_assert(strstr(out, "\"outcome\":\"fast_forward\"") || strstr(out, "\"outcome\":\"merged\""), "%s", out);
+	grove_free(out);
+	cr_assert_gt(grove_log_last_lsn(g) - before, 2, "the merge took several records");
+	cr_assert_eq(gt_count(g, "main", NULL, "node:Person"), 60);
+	grove_close(g);
+	cr_assert_eq(grove_verify(mdir), 0);
+	cr_assert_eq(grove_rebuild(mdir, NULL), 0);
+	cr_assert_eq(grove_open(&g, mdir, &go), 0);
+	cr_assert_eq(gt_count(g, "main", NULL, "node:Person"), 60);
+	gt_scratch_done(g, mdir);
+}
