@@ -9,11 +9,13 @@
  * them) only.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/chg_token.h"
+#include "engine/schema_hist.h"
 #include "engine/value.h"
 #include "grove.h"
 #include "log/error.h"
@@ -292,15 +294,66 @@ static int write_changes(struct jsonw *w, struct block_ctx *x, const struct chg_
 	return err;
 }
 
-/* A commit that added or dropped a type it touches (a schema apply) has
- * no entity changes to show for it (engine §4.4, "schema_boundary"). */
-static int schema_boundary(grove_db *db, const struct chg_list *l, const char *id)
+static int boundary_error(grove_db *db, const char *id, const char *type)
 {
-	for (size_t i = 0; i < l->n; i++)
-		if (l->v[i].sides != (CHG_SIDE_A | CHG_SIDE_B))
-			return db_error(db, GROVE_ECONFLICT, "change diff refused (schema_boundary): "
-					"commit %s changes the schema of type '%s' it touches",
-					id, l->v[i].t->name);
+	return db_error(db, GROVE_ECONFLICT, "change diff refused (schema_boundary): commit %s changes the "
+			"schema of type '%s' it touches", id, type);
+}
+
+/* Do a's and b's versions of one type hold different properties (one
+ * added or dropped: what its rows physically are)?  A rename or an enum
+ * widened keeps them. */
+static bool columns_differ(const struct lang_cat_type *a, const struct lang_cat_type *b)
+{
+	if (a->n_props != b->n_props)
+		return true;
+	for (uint32_t i = 0; i < a->n_props; i++) {
+		bool found = false;
+		for (uint32_t j = 0; j < b->n_props && !found; j++)
+			found = a->props[i].id == b->props[j].id;
+		if (!found)
+			return true;
+	}
+	return false;
+}
+
+/* Does `t` hold a row at point p? */
+static int has_rows(grove_db *db, MDB_txn *txn, const struct chg_point *p, const struct lang_cat_type *t)
+{
+	uint8_t prefix[4];
+	struct layered_iter it;
+	layered_be32(prefix, t->id);
+	int err = layered_open(&it, txn, db->views->rows, &p->chain, prefix, sizeof prefix, NULL, 0);
+	if (err < 0)
+		return db_error(db, err, NULL);
+	err = layered_next(&it);
+	layered_close(&it);
+	return err == 0 ? 1 : err == GROVE_ENOTFOUND ? 0 : db_error(db, err, NULL);
+}
+
+/* A commit that changed the schema of a type it touches (a schema apply
+ * adding or dropping a type with rows, or a property of one) has no
+ * entity changes it can prove (engine §4.4, "schema_boundary"). */
+static int schema_boundary(grove_db *db, MDB_txn *txn, const struct block_ctx *x, const char *id)
+{
+	for (size_t i = 0; i < x->l.n; i++)
+		if (x->l.v[i].sides != (CHG_SIDE_A | CHG_SIDE_B))
+			return boundary_error(db, id, x->l.v[i].t->name);
+	if (x->a.cat == x->b.cat)
+		return 0;
+	for (int pass = 0; pass < 2; pass++) {
+		const struct lang_cat_type *ts = pass ? x->b.cat->edges : x->b.cat->nodes;
+		uint32_t n = pass ? x->b.cat->n_edges : x->b.cat->n_nodes;
+		for (uint32_t i = 0; i < n; i++) {
+			const struct lang_cat_type *was =
+				engine_cat_type_by_id(x->a.cat, ts[i].kind, ts[i].id);
+			if (was == NULL || !columns_differ(was, &ts[i]))
+				continue;
+			int rows = has_rows(db, txn, &x->a, was);
+			if (rows != 0)
+				return rows < 0 ? rows : boundary_error(db, id, ts[i].name);
+		}
+	}
 	return 0;
 }
 
@@ -328,7 +381,7 @@ int chg_block_write(struct jsonw *w, struct chg_block_end *end, grove_db *db, MD
 	    (err = chg_point_commit(&x.b, db, txn, c)) < 0 ||
 	    (err = chg_candidates_unnamed_at(&x.l, db, txn, &x.a, &x.b, s,
 					     GROVE_DIFF_MAX_ENTITIES)) < 0 ||
-	    (err = schema_boundary(db, &x.l, id)) < 0) {
+	    (err = schema_boundary(db, txn, &x, id)) < 0) {
 		chg_list_free(&x.l);
 		return err;
 	}
@@ -361,17 +414,21 @@ static int page_from(struct chg_pos *pos, grove_db *db, const char *token, const
 {
 	char hex[17];
 	json_t *j;
-	int err = chg_token_open(&j, db, token, "commit-page", "page token");
+	int err = chg_token_open(&j, db, token, "commit-page", "commit changes page token");
 
 	if (err < 0)
 		return err;
 	const char *c = json_string_value(json_object_get(j, "commit"));
 	const char *sc = json_string_value(json_object_get(j, "scope"));
-	if (!c || strcmp(c, commit) || !sc || strcmp(sc, digest_hex(hex, s->digest)))
-		err = db_error(db, GROVE_EINVAL, "page token rejected: it continues another commit "
-			       "or filter");
+	if (!c || strcmp(c, commit))
+		err = db_error(db, GROVE_EINVAL, "change cursor rejected: the commit changes page token "
+			       "does not match this graph and commit");
+	else if (!sc || strcmp(sc, digest_hex(hex, s->digest)))
+		err = db_error(db, GROVE_EINVAL, "change cursor rejected: the commit changes page token "
+			       "was made with a different filter scope");
 	else if (chg_pos_parse(pos, json_object_get(j, "pos")) < 0)
-		err = db_error(db, GROVE_EINVAL, "page token rejected: bad position");
+		err = db_error(db, GROVE_EINVAL, "change cursor rejected: the commit changes page token "
+			       "has a bad position");
 	json_decref(j);
 	return err;
 }

@@ -51,18 +51,22 @@ static int parse_id(struct commit_id *out, struct feed *f, const char *text)
 static int token_position(struct feed *f, const char *token, const char *kind)
 {
 	json_t *j;
-	int err = chg_token_open(&j, f->db, token, kind, FEED_WHAT);
+	int err = chg_token_open(&j, f->db, token, kind,
+				 !strcmp(kind, "feed-page") ? "change feed page token" : "change feed cursor");
 	if (err < 0)
 		return err;
 	const char *b = json_string_value(json_object_get(j, "branch"));
 	const char *sc = json_string_value(json_object_get(j, "scope"));
 	json_int_t inc = json_integer_value(json_object_get(j, "inc"));
-	if (!b || strcmp(b, f->branch) || (uint64_t)inc != f->rec.created_lsn)
-		err = db_error(f->db, GROVE_EINVAL, FEED_WHAT " rejected: it belongs to another "
-			       "branch or an earlier branch of this name");
+	if (!b || strcmp(b, f->branch))
+		err = db_error(f->db, GROVE_EINVAL, FEED_WHAT " rejected: it belongs to a different "
+			       "branch");
+	else if ((uint64_t)inc != f->rec.created_lsn)
+		err = db_error(f->db, GROVE_EINVAL, FEED_WHAT " rejected: it belongs to a different "
+			       "branch incarnation (the branch was deleted and created again)");
 	else if (!sc || strcmp(sc, f->scope_hex))
-		err = db_error(f->db, GROVE_EINVAL, FEED_WHAT " rejected: it was made with "
-			       "another filter");
+		err = db_error(f->db, GROVE_EINVAL, FEED_WHAT " rejected: it was made with a "
+			       "different filter scope");
 	else
 		err = parse_id(&f->after, f, json_string_value(json_object_get(j, "after")));
 	if (!err && !strcmp(kind, "feed-page") &&

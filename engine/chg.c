@@ -471,7 +471,10 @@ int chg_candidates_unnamed_at(struct chg_list *out, grove_db *db, MDB_txn *txn,
 			      const struct chg_point *a, const struct chg_point *b,
 			      const struct chg_scope *s, size_t max)
 {
-	struct cand_types k = { engine_catalog(db), a->cat, b->cat };
+	/* A commit's block names its types as they were at that commit (a
+	 * type renamed since keeps its old name there), as OmniGraph's
+	 * commit-era physical schema does. */
+	struct cand_types k = { b->cat ? b->cat : engine_catalog(db), a->cat, b->cat };
 	struct cand_buf c = { .max = max, .types = &k, .last_wanted = -1 };
 	int err;
 

@@ -96,17 +96,17 @@ int chg_token_open(json_t **out, grove_db *db, const char *token, const char *ki
 
 	*out = NULL;
 	if (!token || token_bytes(raw, &n, token) < 0 || n <= 8)
-		return db_error(db, GROVE_EINVAL, "%s rejected: not a token", what);
+		return db_error(db, GROVE_EINVAL, "change cursor rejected: the %s has a bad encoding", what);
 	uint64_t digest = 0;
 	for (int i = 0; i < 8; i++)
 		digest = digest << 8 | raw[n - 8 + i];
 	if (digest != XXH3_64bits(raw, n - 8))
-		return db_error(db, GROVE_EINVAL, "%s rejected: the token is damaged", what);
+		return db_error(db, GROVE_EINVAL, "change cursor rejected: the %s is damaged", what);
 	j = json_loadb((const char *)raw, n - 8, 0, &jerr);
 	const char *k = json_string_value(json_object_get(j, "kind"));
 	if (!j || json_integer_value(json_object_get(j, "v")) != 1 || !k || strcmp(k, kind)) {
 		json_decref(j);
-		return db_error(db, GROVE_EINVAL, "%s rejected: not a %s token", what, kind);
+		return db_error(db, GROVE_EINVAL, "change cursor rejected: not a %s", what);
 	}
 	*out = j;
 	return 0;

@@ -516,3 +516,47 @@ Test(diff, pages_of_a_bulk_insert_come_in_id_order_whatever_the_density)
 	free(got);
 	free(exp);
 }
+
+Test(diff, a_commit_names_its_types_as_they_were_then)
+{
+	char *d;
+	grove_db *g = gt_scratch(&d, "diff-era", "node Document { title: String @key\n payload: String? }\n");
+	grove_load_result old;
+	cr_assert_eq(gt_load(g, NULL, GROVE_LOAD_MERGE,
+			     "{\"type\":\"Document\",\"data\":{\"title\":\"old\",\"payload\":\"keep\"}}", &old), 0);
+	char *out = NULL;
+	cr_assert_eq(grove_schema_apply_json(&out, g, "node Article @rename_from(\"Document\") { title: String @key\n"
+					      " payload: String? }\n", 0, NULL), 0, "%s", grove_errmsg(g));
+	grove_free(out);
+	cr_assert_eq(grove_commit_changes_json(&out, g, old.commit.id, NULL, NULL, 0), 0, "%s", grove_errmsg(g));
+	cr_assert(strstr(out, "\"name\":\"Document\""), "the commit-era name: %s", out);
+	cr_assert_null(strstr(out, "Article"), "%s", out);
+	grove_free(out);
+	gt_scratch_done(g, d);
+}
+
+Test(diff, a_schema_apply_adding_a_property_to_rows_is_a_schema_boundary)
+{
+	char *d;
+	grove_db *g = gt_scratch(&d, "diff-boundary",
+				 "node Person { name: String @key\n age: I32? }\nnode Ghost { name: String @key }\n");
+	cr_assert_eq(gt_load(g, NULL, GROVE_LOAD_MERGE, "{\"type\":\"Person\",\"data\":{\"name\":\"Alice\"}}", NULL), 0);
+	char *out = NULL;
+	grove_commit head;
+	cr_assert_eq(grove_schema_apply_json(&out, g, "node Person { name: String @key\n age: I32?\n note: String? }\n"
+					      "node Ghost { name: String @key }\n", 0, NULL), 0, "%s", grove_errmsg(g));
+	grove_free(out);
+	cr_assert_eq(grove_branch_head(&head, g, "main"), 0);
+	cr_assert_eq(grove_commit_changes_json(&out, g, head.id, NULL, NULL, 0), GROVE_ECONFLICT);
+	cr_assert(strstr(grove_errmsg(g), "(schema_boundary)") && strstr(grove_errmsg(g), "'Person'"), "%s",
+		  grove_errmsg(g));
+	/* Dropping the empty Ghost and adding a type: nothing to refuse. */
+	cr_assert_eq(grove_schema_apply_json(&out, g, "node Person { name: String @key\n age: I32?\n note: String? }\n"
+					      "node Anchor { name: String @key }\n", 1, NULL), 0, "%s", grove_errmsg(g));
+	grove_free(out);
+	cr_assert_eq(grove_branch_head(&head, g, "main"), 0);
+	cr_assert_eq(grove_commit_changes_json(&out, g, head.id, NULL, NULL, 0), 0, "%s", grove_errmsg(g));
+	cr_assert(strstr(out, "\"changes\":[]"), "%s", out);
+	grove_free(out);
+	gt_scratch_done(g, d);
+}
