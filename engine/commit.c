@@ -121,10 +121,11 @@ int engine_commit_resolve(struct commit_rec *out, grove_db *db, MDB_txn *txn, co
 	err = commit_get(out, txn, db->views, &cid);
 	/* Its branch must still be the one that made it: a deleted branch's
 	 * commits go with it, and a name created again is a new branch with
-	 * a new layer (engine §1.5.9, §4.1: fail closed). */
-	if (err == 0 && (err = branch_get(&b, txn, db->views, out->branch)) == 0 &&
-	    b.layer != out->layer)
-		err = GROVE_ENOTFOUND;
+	 * a new layer, which fails closed (engine §1.5.9, §4.1). */
+	if (err == 0 && (err = branch_get(&b, txn, db->views, out->branch)) == 0 && b.layer != out->layer)
+		return db_error(db, GROVE_EINVAL, "snapshot '%s' of branch '%s' has no persisted native-branch "
+				"incarnation witness: the branch was deleted and created again since", id,
+				out->branch);
 	if (err == GROVE_ENOTFOUND)
 		return db_error(db, GROVE_ENOTFOUND, "commit '%s' not found", id);
 	return err < 0 ? db_error(db, err, NULL) : 0;

@@ -184,9 +184,13 @@ Test(branch, commits_of_a_deleted_branch_go_with_it)
 	cr_assert_eq(gt_count(db, NULL, r.commit.id, "node:Person"), 3);
 	cr_assert_eq(grove_branch_delete(db, "tmp", NULL), 0);
 	assert_commit_gone(r.commit.id);
-	/* The same name again: a new branch, still not the old commits'. */
+	/* The same name again: a new branch, and the old commits fail closed. */
 	cr_assert_eq(grove_branch_create(db, "tmp", NULL, NULL), 0);
-	assert_commit_gone(r.commit.id);
+	grove_target t = { NULL, r.commit.id };
+	uint64_t n;
+	cr_assert_eq(grove_count(&n, db, &t, "node:Person"), GROVE_EINVAL);
+	cr_assert(strstr(grove_errmsg(db), "has no persisted native-branch incarnation witness"), "%s",
+		  grove_errmsg(db));
 	/* Main's commits are untouched. */
 	cr_assert_eq(gt_load(db, NULL, GROVE_LOAD_APPEND,
 			     "{\"type\":\"Person\",\"data\":{\"name\":\"M\"}}", &main_r), 0);
