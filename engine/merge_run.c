@@ -3,6 +3,7 @@
  * resolution, validation of the merged image, one merge event.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "engine/jsonw.h"
 #include "engine/load.h"
 #include "engine/merge.h"
+#include "engine/schema_hist.h"
 #include "index/apply.h"
 #include "log/error.h"
 
@@ -249,6 +251,38 @@ static int write_result(char **out, struct merge *m, const char *source, const c
 }
 
 #define MERGE_CHUNK_BYTES (4u << 20)   /* effect bytes per log record, as a load's */
+#define MERGE_VALIDATION_BYTES (32ull << 20)  /* engine §3.4 */
+
+/* Only nodes whose every property is a key member are put: nothing for
+ * the merged image's checks to read but ids (OmniGraph's proven
+ * pure-insert fast-forward on @key-only tables skips validation). */
+static bool key_only_puts(const struct merge *m)
+{
+	if (m->plan.deleted.n)
+		return false;
+	for (size_t i = 0; i < m->plan.nitems; i++) {
+		const struct lang_cat_type *t = m->plan.items[i].t;
+		if (t->kind != LANG_CAT_NODE || !t->has_key || t->n_props != t->key.n)
+			return false;
+	}
+	return true;
+}
+
+/* Engine §3.4: validating the merged image retains at most 32 MiB of the
+ * rows it changes; more is refused before anything is written. */
+static int validation_bound(struct merge *m)
+{
+	uint64_t bytes = 0;  /* the rows the merge stages (taken from the source) */
+	for (size_t i = 0; i < m->plan.nitems; i++)
+		if (!m->plan.items[i].dead)
+			bytes += m->plan.items[i].row_len;
+	if (bytes <= MERGE_VALIDATION_BYTES || key_only_puts(m))
+		return 0;
+	db_error(m->db, GROVE_ELIMIT, "the merge changes %llu bytes of rows; validating it may retain at "
+		 "most %llu", (unsigned long long)bytes, (unsigned long long)MERGE_VALIDATION_BYTES);
+	return db_error_limit(m->db, GROVE_ELIMIT, "branch-merge retained validation delta bytes",
+			      MERGE_VALIDATION_BYTES, bytes);
+}
 
 /* Resolve, validate and log the merge of source head into target head. */
 static int commit_merge(struct merge *m, const char *source, const char *target,
@@ -258,7 +292,7 @@ static int commit_merge(struct merge *m, const char *source, const char *target,
 	char id[COMMIT_ID_TEXT_BYTES];
 	int err;
 
-	if ((err = resolve_all(m)) < 0)
+	if ((err = resolve_all(m)) < 0 || (!m->conflicts.n && (err = validation_bound(m)) < 0))
 		return err;
 	/* A failed check of the merged image is a conflict; anything else
 	 * (no memory, an I/O error) is the merge's error. */

@@ -394,3 +394,37 @@ Test(merge, a_merge_larger_than_a_log_record_is_logged_in_chunks)
 	cr_assert_eq(gt_count(g, "main", NULL, "node:Person"), 60);
 	gt_scratch_done(g, mdir);
 }
+
+/* Engine §3.4: validating a merged image retains at most 32 MiB of the rows
+ * it changes; a merge over that is refused and writes nothing. */
+Test(merge, a_merge_changing_more_than_32_mib_of_rows_is_refused, .timeout = 120)
+{
+	char *d;
+	grove_db *g = gt_scratch(&d, "merge-wide", "node Alpha { key: String @key\n payload: String }\n"
+						  "node Beta { key: String @key\n payload: String }\n");
+	cr_assert_eq(grove_branch_create(g, "feature", NULL, NULL), 0);
+	size_t n = 18u << 20;
+	char *row = malloc(n + 128);
+	cr_assert_not_null(row);
+	const char *types[] = { "Alpha", "Beta" };
+	for (int i = 0; i < 2; i++) {
+		int at = snprintf(row, 128, "{\"type\":\"%s\",\"data\":{\"key\":\"k\",\"payload\":\"", types[i]);
+		memset(row + at, 'a' + i, n);
+		strcpy(row + at + n, "\"}}\n");
+		cr_assert_eq(gt_load(g, "feature", GROVE_LOAD_APPEND, row, NULL), 0, "%s", grove_errmsg(g));
+	}
+	free(row);
+	grove_commit before, after;
+	cr_assert_eq(grove_branch_head(&before, g, "main"), 0);
+	char *out = NULL;
+	cr_assert_eq(grove_merge_json(&out, g, "feature", "main", NULL), GROVE_ELIMIT);
+	cr_assert_null(out);
+	grove_error_info info;
+	grove_error_info_get(&info, g);
+	cr_assert_str_eq(info.resource, "branch-merge retained validation delta bytes");
+	cr_assert_eq(info.limit, 32u << 20);
+	cr_assert_gt(info.actual, info.limit);
+	cr_assert_eq(grove_branch_head(&after, g, "main"), 0);
+	cr_assert_str_eq(after.id, before.id, "nothing written");
+	gt_scratch_done(g, d);
+}
