@@ -493,6 +493,8 @@ int grove_commit_changes_json(char **out, grove_db *db, const char *commit_id,
 						   GROVE_CHANGES_PAGE_MAX, max_changes),
 				      "commit_changes_page_changes", GROVE_CHANGES_PAGE_MAX,
 				      max_changes);
+	if (max_changes == 0)  /* engine §4.4: limit=0 is malformed */
+		return db_error(db, GROVE_EINVAL, "a page of commit changes holds at least 1 change, not 0");
 	if ((err = chg_scope_parse(&s, db, scope_json)) < 0)
 		return err;
 	if ((err = db_read_begin(&txn, db)) < 0) {
@@ -500,8 +502,7 @@ int grove_commit_changes_json(char **out, grove_db *db, const char *commit_id,
 		return err;
 	}
 	jsonw_init(&w, 0);
-	err = commit_page(&w, db, txn, commit_id, &s, page_token_text,
-			  max_changes ? max_changes : GROVE_CHANGES_PAGE_DEFAULT);
+	err = commit_page(&w, db, txn, commit_id, &s, page_token_text, max_changes);
 	if (!err && (err = jsonw_error(&w)) < 0)
 		err = db_error(db, err, "the page does not fit in memory");
 	mdb_txn_abort(txn);

@@ -528,9 +528,10 @@ int grove_diff_json(char **out, grove_db *db, const grove_target *from, const gr
  * only), values rendered as in export (Dates as day counts, Blobs inline as
  * base64).  Order (frozen): nodes before edges, then type id, then entity
  * id (bytewise).  `page_token` (NULL: the first page) continues an earlier
- * answer for the same commit and scope; `max_changes` is the page size (0:
- * GROVE_CHANGES_PAGE_DEFAULT; above GROVE_CHANGES_PAGE_MAX: GROVE_ELIMIT,
- * resource "commit_changes_page_changes"); a page also ends once it holds
+ * answer for the same commit and scope; `max_changes` is the page size
+ * (GROVE_CHANGES_PAGE_DEFAULT unless asked otherwise; 0: GROVE_EINVAL; above
+ * GROVE_CHANGES_PAGE_MAX: GROVE_ELIMIT, resource
+ * "commit_changes_page_changes"); a page also ends once it holds
  * GROVE_CHANGES_PAGE_BYTES (a larger single change comes alone).
  * Errors: GROVE_ENOTFOUND (unknown commit), GROVE_ENOPARENT for the genesis
  * commit (grove_error_info's entity_id names it), GROVE_ECONFLICT for a

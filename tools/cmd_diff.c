@@ -199,7 +199,7 @@ int cmd_commit_changes(int argc, char **argv)
 {
 	struct filter f = { 0 };
 	const char *id = NULL, *token = NULL;
-	unsigned size = 0;
+	unsigned size = GROVE_CHANGES_PAGE_DEFAULT;
 	int json = 0, err, rc;
 	grove_db *db;
 

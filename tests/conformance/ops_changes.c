@@ -202,7 +202,8 @@ static json_t *op_commit_changes(struct cf_ctx *ctx, const json_t *step)
 	if (db == NULL)
 		return fail;
 	char *scope = filter_text(step, "scope"), *out = NULL;
-	json_int_t size = json_integer_value(json_object_get(step, "page_size"));
+	const json_t *ps = json_object_get(step, "page_size");
+	json_int_t size = ps ? json_integer_value(ps) : GROVE_CHANGES_PAGE_DEFAULT;
 	int err = grove_commit_changes_json(&out, db, eg_str(step, "commit"), scope,
 	                                    eg_str(step, "page_token"), (uint32_t)size);
 	free(scope);

@@ -203,7 +203,7 @@ Test(diff, a_delete_commit_lists_the_node_then_its_cascaded_edges_with_before_im
 {
 	mutate(NULL, "drop", "{\"n\":\"Alice\"}");
 	struct id c = head("main");
-	json_t *p = parse(page(c.s, NULL, NULL, 0));
+	json_t *p = parse(page(c.s, NULL, NULL, GROVE_CHANGES_PAGE_DEFAULT));
 	char *ch = changes_text(p);
 	cr_assert_str_eq(ch,
 		"[{\"kind\":\"node\",\"type\":{\"id\":\"2\",\"name\":\"Person\"},\"id\":\"Alice\","
@@ -223,7 +223,7 @@ Test(diff, a_delete_commit_lists_the_node_then_its_cascaded_edges_with_before_im
 Test(diff, an_update_carries_both_images_and_an_insert_only_the_after_image)
 {
 	mutate(NULL, "older", "{\"n\":\"Bob\"}");
-	json_t *p = parse(page(head("main").s, NULL, NULL, 0));
+	json_t *p = parse(page(head("main").s, NULL, NULL, GROVE_CHANGES_PAGE_DEFAULT));
 	char *ch = changes_text(p);
 	cr_assert_str_eq(ch, "[{\"kind\":\"node\",\"type\":{\"id\":\"2\",\"name\":\"Person\"},\"id\":\"Bob\","
 			     "\"op\":\"update\",\"before\":{\"properties\":{\"name\":\"Bob\",\"age\":25,"
@@ -232,7 +232,7 @@ Test(diff, an_update_carries_both_images_and_an_insert_only_the_after_image)
 	free(ch);
 	json_decref(p);
 	mutate(NULL, "add", "{\"n\":\"Carol\"}");
-	p = parse(page(head("main").s, "{\"ops\":[\"insert\"]}", NULL, 0));
+	p = parse(page(head("main").s, "{\"ops\":[\"insert\"]}", NULL, GROVE_CHANGES_PAGE_DEFAULT));
 	ch = changes_text(p);
 	cr_assert_str_eq(ch, "[{\"kind\":\"node\",\"type\":{\"id\":\"2\",\"name\":\"Person\"},\"id\":\"Carol\","
 			     "\"op\":\"insert\",\"after\":{\"properties\":{\"name\":\"Carol\",\"age\":null,"
@@ -291,17 +291,19 @@ Test(diff, the_genesis_commit_is_refused_and_page_sizes_are_bounded)
 	size_t n;
 	char *out = NULL;
 	cr_assert_eq(grove_commit_list(&v, &n, db, "main"), 0);
-	int err = grove_commit_changes_json(&out, db, v[n - 1].id, NULL, NULL, 0);
+	int err = grove_commit_changes_json(&out, db, v[n - 1].id, NULL, NULL, GROVE_CHANGES_PAGE_DEFAULT);
 	cr_assert_eq(err, GROVE_ENOPARENT);
 	cr_assert_str_eq(grove_error_kind(err), "CommitHasNoParent");
 	grove_error_info info;
 	grove_error_info_get(&info, db);
 	cr_assert_str_eq(info.entity_id, v[n - 1].id);
+	cr_assert_eq(grove_commit_changes_json(&out, db, v[0].id, NULL, NULL, 0), GROVE_EINVAL, "limit=0");
+	cr_assert_str_eq(grove_errmsg(db), "a page of commit changes holds at least 1 change, not 0");
 	err = grove_commit_changes_json(&out, db, v[0].id, NULL, NULL, GROVE_CHANGES_PAGE_MAX + 1);
 	cr_assert_eq(err, GROVE_ELIMIT);
 	grove_error_info_get(&info, db);
 	cr_assert_str_eq(info.resource, "commit_changes_page_changes");
-	cr_assert_eq(grove_commit_changes_json(&out, db, "01ARZ3NDEKTSV4RRFFQ69G5FAV", NULL, NULL, 0),
+	cr_assert_eq(grove_commit_changes_json(&out, db, "01ARZ3NDEKTSV4RRFFQ69G5FAV", NULL, NULL, GROVE_CHANGES_PAGE_DEFAULT),
 		     GROVE_ENOTFOUND);
 	grove_free(v);
 }
@@ -310,12 +312,12 @@ Test(diff, an_empty_load_and_a_branch_first_commit_have_exact_blocks)
 {
 	grove_load_result res;
 	cr_assert_eq(gt_load(db, NULL, GROVE_LOAD_MERGE, "", &res), 0);
-	json_t *p = parse(page(res.commit.id, NULL, NULL, 0));
+	json_t *p = parse(page(res.commit.id, NULL, NULL, GROVE_CHANGES_PAGE_DEFAULT));
 	cr_assert_eq(json_array_size(json_object_get(p, "changes")), 0);
 	json_decref(p);
 	cr_assert_eq(grove_branch_create(db, "f", "main", NULL), 0);
 	mutate("f", "add", "{\"n\":\"Fay\",\"a\":4}");
-	p = parse(page(head("f").s, NULL, NULL, 0));
+	p = parse(page(head("f").s, NULL, NULL, GROVE_CHANGES_PAGE_DEFAULT));
 	char ids[64];
 	page_ids(ids, sizeof ids, p);
 	cr_assert_str_eq(ids, "Fay");
@@ -446,7 +448,7 @@ Test(diff, a_renamed_type_pairs_by_identity_and_a_readded_one_is_a_new_table)
 	grove_free(d);
 	/* The drop's own block would be the whole table: refused. */
 	char *out = NULL;
-	cr_assert_eq(grove_commit_changes_json(&out, db, dropped.s, NULL, NULL, 0), GROVE_ECONFLICT);
+	cr_assert_eq(grove_commit_changes_json(&out, db, dropped.s, NULL, NULL, GROVE_CHANGES_PAGE_DEFAULT), GROVE_ECONFLICT);
 	cr_assert(strstr(grove_errmsg(db), "schema_boundary"), "%s", grove_errmsg(db));
 }
 
@@ -505,7 +507,7 @@ Test(diff, pages_of_a_bulk_insert_come_in_id_order_whatever_the_density)
 	cr_assert_eq(gt_load(db, NULL, GROVE_LOAD_MERGE, jsonl, &res), 0, "%s", grove_errmsg(db));
 	free(jsonl);
 	unsigned pages;
-	char *got = all_pages(res.commit.id, 0, &pages);
+	char *got = all_pages(res.commit.id, GROVE_CHANGES_PAGE_DEFAULT, &pages);
 	cr_assert_eq(pages, 6, "5,300 changes in pages of 1,000");
 	cr_assert(!strcmp(got, exp), "the pages differ from the id order (%zu vs %zu bytes)",
 		  strlen(got), strlen(exp));
@@ -528,7 +530,7 @@ Test(diff, a_commit_names_its_types_as_they_were_then)
 	cr_assert_eq(grove_schema_apply_json(&out, g, "node Article @rename_from(\"Document\") { title: String @key\n"
 					      " payload: String? }\n", 0, NULL), 0, "%s", grove_errmsg(g));
 	grove_free(out);
-	cr_assert_eq(grove_commit_changes_json(&out, g, old.commit.id, NULL, NULL, 0), 0, "%s", grove_errmsg(g));
+	cr_assert_eq(grove_commit_changes_json(&out, g, old.commit.id, NULL, NULL, GROVE_CHANGES_PAGE_DEFAULT), 0, "%s", grove_errmsg(g));
 	cr_assert(strstr(out, "\"name\":\"Document\""), "the commit-era name: %s", out);
 	cr_assert_null(strstr(out, "Article"), "%s", out);
 	grove_free(out);
@@ -547,7 +549,7 @@ Test(diff, a_schema_apply_adding_a_property_to_rows_is_a_schema_boundary)
 					      "node Ghost { name: String @key }\n", 0, NULL), 0, "%s", grove_errmsg(g));
 	grove_free(out);
 	cr_assert_eq(grove_branch_head(&head, g, "main"), 0);
-	cr_assert_eq(grove_commit_changes_json(&out, g, head.id, NULL, NULL, 0), GROVE_ECONFLICT);
+	cr_assert_eq(grove_commit_changes_json(&out, g, head.id, NULL, NULL, GROVE_CHANGES_PAGE_DEFAULT), GROVE_ECONFLICT);
 	cr_assert(strstr(grove_errmsg(g), "(schema_boundary)") && strstr(grove_errmsg(g), "'Person'"), "%s",
 		  grove_errmsg(g));
 	/* Dropping the empty Ghost and adding a type: nothing to refuse. */
@@ -555,7 +557,7 @@ Test(diff, a_schema_apply_adding_a_property_to_rows_is_a_schema_boundary)
 					      "node Anchor { name: String @key }\n", 1, NULL), 0, "%s", grove_errmsg(g));
 	grove_free(out);
 	cr_assert_eq(grove_branch_head(&head, g, "main"), 0);
-	cr_assert_eq(grove_commit_changes_json(&out, g, head.id, NULL, NULL, 0), 0, "%s", grove_errmsg(g));
+	cr_assert_eq(grove_commit_changes_json(&out, g, head.id, NULL, NULL, GROVE_CHANGES_PAGE_DEFAULT), 0, "%s", grove_errmsg(g));
 	cr_assert(strstr(out, "\"changes\":[]"), "%s", out);
 	grove_free(out);
 	gt_scratch_done(g, d);
