@@ -445,9 +445,9 @@ static int page_token(char **out, grove_db *db, const char *commit, const struct
 }
 
 static int commit_page(struct jsonw *w, grove_db *db, MDB_txn *txn, const char *commit_id,
-		       const struct chg_scope *s, const char *token, uint32_t max_changes)
+		       const struct chg_scope *s, const char *token, uint32_t max_changes, uint64_t max_bytes)
 {
-	struct chg_budget budget = { max_changes, GROVE_CHANGES_PAGE_BYTES, 0 };
+	struct chg_budget budget = { max_changes, (size_t)max_bytes, 0 };
 	struct chg_block_end end = { false, NULL };
 	struct chg_point p;
 	struct chg_pos pos;
@@ -475,9 +475,40 @@ static int commit_page(struct jsonw *w, grove_db *db, MDB_txn *txn, const char *
 	return err;
 }
 
+int chg_page_limits(grove_db *db, const char *what, uint32_t max_changes, uint64_t max_bytes)
+{
+	char resource[64];
+	if (max_changes > GROVE_CHANGES_PAGE_MAX) {
+		snprintf(resource, sizeof resource, "%s_changes", what);
+		return db_error_limit(db, db_error(db, GROVE_ELIMIT, "a page holds at most %u changes, not %u",
+						   GROVE_CHANGES_PAGE_MAX, max_changes),
+				      resource, GROVE_CHANGES_PAGE_MAX, max_changes);
+	}
+	if (max_bytes > GROVE_CHANGES_PAGE_MAX_BYTES) {
+		snprintf(resource, sizeof resource, "%s_bytes", what);
+		return db_error_limit(db, db_error(db, GROVE_ELIMIT, "a page holds at most %u bytes, not %llu",
+						   GROVE_CHANGES_PAGE_MAX_BYTES, (unsigned long long)max_bytes),
+				      resource, GROVE_CHANGES_PAGE_MAX_BYTES, max_bytes);
+	}
+	/* Engine §4.4: a limit of 0 is malformed. */
+	if (max_changes == 0)
+		return db_error(db, GROVE_EINVAL, "a page of changes holds at least 1 change, not 0");
+	if (max_bytes == 0)
+		return db_error(db, GROVE_EINVAL, "a page of changes holds at least 1 byte, not 0");
+	return 0;
+}
+
 int grove_commit_changes_json(char **out, grove_db *db, const char *commit_id,
 			      const char *scope_json, const char *page_token_text,
 			      uint32_t max_changes)
+{
+	return grove_commit_changes_page_json(out, db, commit_id, scope_json, page_token_text, max_changes,
+					      GROVE_CHANGES_PAGE_BYTES);
+}
+
+int grove_commit_changes_page_json(char **out, grove_db *db, const char *commit_id,
+				   const char *scope_json, const char *page_token_text,
+				   uint32_t max_changes, uint64_t max_bytes)
 {
 	struct chg_scope s;
 	struct jsonw w;
@@ -487,14 +518,8 @@ int grove_commit_changes_json(char **out, grove_db *db, const char *commit_id,
 	if (!out || !db)
 		return GROVE_EINVAL;
 	*out = NULL;
-	if (max_changes > GROVE_CHANGES_PAGE_MAX)
-		return db_error_limit(db, db_error(db, GROVE_ELIMIT, "a page of commit changes holds "
-						   "at most %u changes, not %u",
-						   GROVE_CHANGES_PAGE_MAX, max_changes),
-				      "commit_changes_page_changes", GROVE_CHANGES_PAGE_MAX,
-				      max_changes);
-	if (max_changes == 0)  /* engine §4.4: limit=0 is malformed */
-		return db_error(db, GROVE_EINVAL, "a page of commit changes holds at least 1 change, not 0");
+	if ((err = chg_page_limits(db, "commit_changes_page", max_changes, max_bytes)) < 0)
+		return err;
 	if ((err = chg_scope_parse(&s, db, scope_json)) < 0)
 		return err;
 	if ((err = db_read_begin(&txn, db)) < 0) {
@@ -502,7 +527,7 @@ int grove_commit_changes_json(char **out, grove_db *db, const char *commit_id,
 		return err;
 	}
 	jsonw_init(&w, 0);
-	err = commit_page(&w, db, txn, commit_id, &s, page_token_text, max_changes);
+	err = commit_page(&w, db, txn, commit_id, &s, page_token_text, max_changes, max_bytes);
 	if (!err && (err = jsonw_error(&w)) < 0)
 		err = db_error(db, err, "the page does not fit in memory");
 	mdb_txn_abort(txn);

@@ -36,6 +36,8 @@ struct feed {
 	struct chg_pos pos;            /* FEED_PAGE: the last change delivered */
 	struct commit_rec *ring;       /* the oldest commits after `after`     */
 	uint32_t max, n_ring;
+	uint32_t max_changes;          /* the page's budget                    */
+	uint64_t max_bytes;
 	uint64_t pending;              /* commits between `after` and the cut  */
 };
 
@@ -186,7 +188,7 @@ static int one_block(struct feed *f, struct jsonw *one, struct chg_block_end *en
 /* The blocks, then the cursor or the page token. */
 static int write_blocks(struct jsonw *w, struct feed *f)
 {
-	struct chg_budget budget = { GROVE_CHANGES_PAGE_DEFAULT, GROVE_CHANGES_PAGE_BYTES, 0 };
+	struct chg_budget budget = { f->max_changes, (size_t)f->max_bytes, 0 };
 	struct chg_block_end end = { false, NULL };
 	struct jsonw one;
 	char *token = NULL;
@@ -218,8 +220,10 @@ static int write_blocks(struct jsonw *w, struct feed *f)
 	} else if (!err && !(err = seal(&token, f, "feed-cursor", NULL))) {
 		jsonw_key_cstr(w, "cursor");
 		jsonw_cstr(w, token);
+		/* Caught up: every commit up to the cut delivered, and the cut
+		 * (pinned by a page token's first poll) still the branch's head. */
 		jsonw_key_cstr(w, "caught_up");
-		jsonw_bool(w, done == f->pending);
+		jsonw_bool(w, done == f->pending && !memcmp(&f->cut, &f->rec.head, sizeof f->cut));
 	}
 	json_decref(end.last);
 	jsonw_fini(&one);
@@ -251,6 +255,14 @@ static int feed_poll(struct jsonw *w, struct feed *f, const char *position)
 int grove_changes_poll_json(char **out, grove_db *db, const char *branch, const char *position,
 			    const char *scope_json, uint32_t max_commits)
 {
+	return grove_changes_poll_page_json(out, db, branch, position, scope_json, max_commits,
+					    GROVE_CHANGES_PAGE_DEFAULT, GROVE_CHANGES_PAGE_BYTES);
+}
+
+int grove_changes_poll_page_json(char **out, grove_db *db, const char *branch, const char *position,
+				 const char *scope_json, uint32_t max_commits, uint32_t max_changes,
+				 uint64_t max_bytes)
+{
 	char branch_buf[BRANCH_NAME_MAX + 1];
 	struct feed f = { .db = db, .branch = branch ? branch_name_trim(branch_buf, branch) : MAIN_BRANCH };
 	struct chg_scope s;
@@ -266,6 +278,10 @@ int grove_changes_poll_json(char **out, grove_db *db, const char *branch, const 
 						   max_commits),
 				      "change_feed_commits", GROVE_FEED_COMMITS_MAX, max_commits);
 	f.max = max_commits ? max_commits : GROVE_FEED_COMMITS_DEFAULT;
+	if ((err = chg_page_limits(db, "change_feed_page", max_changes, max_bytes)) < 0)
+		return err;
+	f.max_changes = max_changes;
+	f.max_bytes = max_bytes;
 	if ((err = chg_scope_parse(&s, db, scope_json)) < 0)
 		return err;
 	f.s = &s;

@@ -515,6 +515,7 @@ int grove_diff_json(char **out, grove_db *db, const grove_target *from, const gr
 #define GROVE_CHANGES_PAGE_DEFAULT 1000       /* changes per page by default  */
 #define GROVE_CHANGES_PAGE_MAX     8192       /* the most a caller may ask    */
 #define GROVE_CHANGES_PAGE_BYTES   (4u << 20) /* page packing target, bytes   */
+#define GROVE_CHANGES_PAGE_MAX_BYTES (32u << 20) /* the most a caller may ask */
 
 /* What commit `commit_id` changed relative to its first parent (a merge
  * commit: relative to the state of the branch it landed on), one page:
@@ -541,6 +542,12 @@ int grove_diff_json(char **out, grove_db *db, const grove_target *from, const gr
 int grove_commit_changes_json(char **out, grove_db *db, const char *commit_id,
 			      const char *scope_json, const char *page_token,
 			      uint32_t max_changes);
+/* The same with a byte budget for the page (a packing target: a single
+ * larger change comes alone; 0: GROVE_EINVAL; above
+ * GROVE_CHANGES_PAGE_MAX_BYTES: GROVE_ELIMIT). */
+int grove_commit_changes_page_json(char **out, grove_db *db, const char *commit_id,
+				   const char *scope_json, const char *page_token,
+				   uint32_t max_changes, uint64_t max_bytes);
 
 #define GROVE_FEED_COMMITS_DEFAULT 128   /* commits one poll examines     */
 #define GROVE_FEED_COMMITS_MAX     512
@@ -565,6 +572,12 @@ int grove_commit_changes_json(char **out, grove_db *db, const char *commit_id,
 int grove_changes_poll_json(char **out, grove_db *db, const char *branch,
 			    const char *position, const char *scope_json,
 			    uint32_t max_commits);
+/* The same with the page's budget of changes and bytes (as
+ * grove_commit_changes_page_json's): a poll whose page fills inside a
+ * block answers with next_page_token. */
+int grove_changes_poll_page_json(char **out, grove_db *db, const char *branch,
+				 const char *position, const char *scope_json,
+				 uint32_t max_commits, uint32_t max_changes, uint64_t max_bytes);
 
 /* ---- Merge ------------------------------------------------------------ */
 

@@ -202,10 +202,11 @@ static json_t *op_commit_changes(struct cf_ctx *ctx, const json_t *step)
 	if (db == NULL)
 		return fail;
 	char *scope = filter_text(step, "scope"), *out = NULL;
-	const json_t *ps = json_object_get(step, "page_size");
+	const json_t *ps = json_object_get(step, "page_size"), *mb = json_object_get(step, "max_bytes");
 	json_int_t size = ps ? json_integer_value(ps) : GROVE_CHANGES_PAGE_DEFAULT;
-	int err = grove_commit_changes_json(&out, db, eg_str(step, "commit"), scope,
-	                                    eg_str(step, "page_token"), (uint32_t)size);
+	json_int_t bytes = mb ? json_integer_value(mb) : GROVE_CHANGES_PAGE_BYTES;
+	int err = grove_commit_changes_page_json(&out, db, eg_str(step, "commit"), scope,
+	                                         eg_str(step, "page_token"), (uint32_t)size, (uint64_t)bytes);
 	free(scope);
 	json_t *r = changes_result(db, err, out);
 	json_t *next = json_object_get(r, "next_page_token");
@@ -248,7 +249,11 @@ static json_t *op_poll_change_feed(struct cf_ctx *ctx, const json_t *step)
 		return cf_error("poll_change_feed: position must be start, cursor or page_token", 0);
 	char *scope = filter_text(step, "scope"), *out = NULL;
 	json_int_t max = json_integer_value(json_object_get(step, "max_commits"));
-	int err = grove_changes_poll_json(&out, db, eg_str(step, "branch"), position, scope, (uint32_t)max);
+	const json_t *mc = json_object_get(step, "max_changes"), *mb = json_object_get(step, "max_bytes");
+	json_int_t changes = mc ? json_integer_value(mc) : GROVE_CHANGES_PAGE_DEFAULT;
+	json_int_t bytes = mb ? json_integer_value(mb) : GROVE_CHANGES_PAGE_BYTES;
+	int err = grove_changes_poll_page_json(&out, db, eg_str(step, "branch"), position, scope, (uint32_t)max,
+	                                       (uint32_t)changes, (uint64_t)bytes);
 	free(scope);
 	free(position);
 	json_t *r = changes_result(db, err, out);

@@ -298,11 +298,16 @@ Test(diff, the_genesis_commit_is_refused_and_page_sizes_are_bounded)
 	grove_error_info_get(&info, db);
 	cr_assert_str_eq(info.entity_id, v[n - 1].id);
 	cr_assert_eq(grove_commit_changes_json(&out, db, v[0].id, NULL, NULL, 0), GROVE_EINVAL, "limit=0");
-	cr_assert_str_eq(grove_errmsg(db), "a page of commit changes holds at least 1 change, not 0");
+	cr_assert_str_eq(grove_errmsg(db), "a page of changes holds at least 1 change, not 0");
 	err = grove_commit_changes_json(&out, db, v[0].id, NULL, NULL, GROVE_CHANGES_PAGE_MAX + 1);
 	cr_assert_eq(err, GROVE_ELIMIT);
 	grove_error_info_get(&info, db);
 	cr_assert_str_eq(info.resource, "commit_changes_page_changes");
+	err = grove_commit_changes_page_json(&out, db, v[0].id, NULL, NULL, 10, GROVE_CHANGES_PAGE_MAX_BYTES + 1ull);
+	cr_assert_eq(err, GROVE_ELIMIT);
+	grove_error_info_get(&info, db);
+	cr_assert_str_eq(info.resource, "commit_changes_page_bytes");
+	cr_assert_eq(grove_commit_changes_page_json(&out, db, v[0].id, NULL, NULL, 10, 0), GROVE_EINVAL);
 	cr_assert_eq(grove_commit_changes_json(&out, db, "01ARZ3NDEKTSV4RRFFQ69G5FAV", NULL, NULL, GROVE_CHANGES_PAGE_DEFAULT),
 		     GROVE_ENOTFOUND);
 	grove_free(v);
@@ -561,4 +566,31 @@ Test(diff, a_schema_apply_adding_a_property_to_rows_is_a_schema_boundary)
 	cr_assert(strstr(out, "\"changes\":[]"), "%s", out);
 	grove_free(out);
 	gt_scratch_done(g, d);
+}
+
+/* A poll's page budget (engine §4.4-4.5): a page that fills inside a block
+ * answers with a page token, never a cursor; a single change larger than
+ * the byte budget still comes, alone. */
+Test(diff, a_poll_pages_by_the_budget_it_is_given)
+{
+	grove_load_result r;
+	cr_assert_eq(gt_load(db, "main", GROVE_LOAD_APPEND,
+			     "{\"type\":\"Person\",\"data\":{\"name\":\"b1\",\"age\":1}}\n"
+			     "{\"type\":\"Person\",\"data\":{\"name\":\"b2\",\"age\":2}}\n"
+			     "{\"type\":\"Person\",\"data\":{\"name\":\"b3\",\"age\":3}}\n", &r), 0);
+	char *out = NULL, after[64];
+	snprintf(after, sizeof after, "after:%s", r.commit.parent);
+	cr_assert_eq(grove_changes_poll_page_json(&out, db, "main", after, NULL, 0, 2, GROVE_CHANGES_PAGE_BYTES), 0,
+		     "%s", grove_errmsg(db));
+	json_t *p = parse(out);  /* frees out */
+	cr_assert_eq(json_array_size(json_object_get(json_array_get(json_object_get(p, "blocks"), 0), "changes")), 2);
+	cr_assert(json_is_string(json_object_get(p, "next_page_token")));
+	cr_assert_null(json_object_get(p, "cursor"), "a partial block is never checkpointed");
+	json_decref(p);
+	cr_assert_eq(grove_changes_poll_page_json(&out, db, "main", after, NULL, 0, 100, 1), 0, "%s", grove_errmsg(db));
+	p = parse(out);
+	cr_assert_eq(json_array_size(json_object_get(json_array_get(json_object_get(p, "blocks"), 0), "changes")), 1,
+		     "one change per page when each is larger than the budget");
+	json_decref(p);
+	cr_assert_eq(grove_changes_poll_page_json(&out, db, "main", after, NULL, 0, 0, 1), GROVE_EINVAL);
 }
