@@ -312,6 +312,8 @@ static json_t *blob_result(const char *prop, int is_blob, const char *v)
  * a property named `prop`?  OmniGraph reads a Blob by column name at the
  * target's version: the type resolves by identity, the property by the
  * name it had then (a Blob renamed since is unavailable there). */
+/* 1: `prop` of `table` is the same property at target t as now; 0: t has
+ * no such property; -1: t has another lifetime of it. */
 static int eg_blob_named_at(grove_db *db, const grove_target *t, const char *table, const char *prop)
 {
 	char *now_text = NULL, *then_text = NULL;
@@ -330,9 +332,17 @@ static int eg_blob_named_at(grove_db *db, const grove_target *t, const char *tab
 		    json_equal(json_object_get(x, "kind"), json_object_get(ty, "kind")))
 			old = x;
 	if (ty != NULL && old != NULL) {
+		/* The property of that name then, and now: one lifetime only if
+		 * it has the same identity (a soft drop and a re-add make a new
+		 * one, spec §10). */
+		const json_t *cur = NULL;
+		json_array_foreach(json_object_get(ty, "properties"), i, p)
+			if (prop != NULL && strcmp(json_string_value(json_object_get(p, "name")), prop) == 0)
+				cur = p;
 		found = 0;
 		json_array_foreach(json_object_get(old, "properties"), i, p)
-			found |= prop != NULL && strcmp(json_string_value(json_object_get(p, "name")), prop) == 0;
+			if (prop != NULL && strcmp(json_string_value(json_object_get(p, "name")), prop) == 0)
+				found = cur == NULL || json_equal(json_object_get(p, "id"), json_object_get(cur, "id")) ? 1 : -1;
 	}
 	json_decref(now);
 	json_decref(then);
@@ -354,9 +364,13 @@ json_t *op_read_blob(struct cf_ctx *ctx, const json_t *step)
 	const char *prop = eg_str(step, "property");
 	snprintf(table, sizeof(table), "%s:%s", eg_str(step, "entity") ? eg_str(step, "entity") : "node",
 	         eg_str(step, "type") ? eg_str(step, "type") : "");
-	if (!eg_blob_named_at(db, &t.t, table, prop))
+	int named = eg_blob_named_at(db, &t.t, table, prop);
+	if (named == 0)
 		return eg_refuse("BadRequest", "Blob property '%s.%s' is unavailable at the selected target",
 		                 eg_str(step, "type"), prop);
+	if (named < 0)
+		return eg_refuse("BadRequest", "Blob property '%s.%s' belongs to a different property lifetime at "
+		                 "the selected target", eg_str(step, "type"), prop);
 	json_t *entity = NULL;
 	int err = eg_entity(&entity, db, &t.t, table, eg_str(step, "id"));
 	if (err < 0)

@@ -31,13 +31,91 @@ static json_t *sa_parse(char *text, json_t **fail)
 	return r;
 }
 
-/* "step": kind on every step, and "ok": true. */
+/* Grove's "String?" as OmniGraph's plan writes a property type:
+ * {"scalar", "nullable", "list", "enum_values"}. */
+static json_t *sa_prop_type(const char *text)
+{
+	size_t n = strlen(text);
+	int nullable = n > 0 && text[n - 1] == '?';
+	if (nullable)
+		n--;
+	int list = n >= 2 && text[0] == '[' && text[n - 1] == ']';
+	const char *t = list ? text + 1 : text;
+	size_t tn = list ? n - 2 : n;
+	json_t *enums = json_null();
+	char scalar[64];
+	if (tn > 6 && strncmp(t, "enum(", 5) == 0 && t[tn - 1] == ')') {
+		enums = json_array();
+		for (const char *v = t + 5, *end = t + tn - 1; v < end;) {
+			while (v < end && (*v == ' ' || *v == ','))
+				v++;
+			const char *e = v;
+			while (e < end && *e != ',')
+				e++;
+			if (e > v)
+				json_array_append_new(enums, json_stringn(v, (size_t)(e - v)));
+			v = e;
+		}
+		snprintf(scalar, sizeof scalar, "String");
+	} else {
+		snprintf(scalar, sizeof scalar, "%.*s", (int)tn, t);
+	}
+	return json_pack("{s:s, s:b, s:b, s:o}", "scalar", scalar, "nullable", nullable, "list", list,
+	                 "enum_values", enums);
+}
+
+/* Grove's "@index(a, b)" as OmniGraph's {"Index": ["a", "b"]} (key,
+ * unique, index; others stay text). */
+static json_t *sa_constraint(const char *text)
+{
+	static const struct { const char *at, *name; } kinds[] = {
+		{ "@index(", "Index" }, { "@unique(", "Unique" }, { "@key(", "Key" },
+	};
+	for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+		size_t an = strlen(kinds[k].at), n = strlen(text);
+		if (strncmp(text, kinds[k].at, an) != 0 || n <= an || text[n - 1] != ')')
+			continue;
+		json_t *cols = json_array();
+		for (const char *v = text + an, *end = text + n - 1; v < end;) {
+			while (v < end && (*v == ' ' || *v == ','))
+				v++;
+			const char *e = v;
+			while (e < end && *e != ',')
+				e++;
+			if (e > v)
+				json_array_append_new(cols, json_stringn(v, (size_t)(e - v)));
+			v = e;
+		}
+		return json_pack("{s:o}", kinds[k].name, cols);
+	}
+	return json_string(text);
+}
+
+/* Each step as the cases match it: "step" (its kind), and the fields
+ * OmniGraph's plan writes as structures in its shape (property_type,
+ * constraint, annotations as [{"name", "value"}]); "ok": true. */
 static json_t *sa_result(json_t *r)
 {
 	size_t i;
 	json_t *s;
-	json_array_foreach(json_object_get(r, "steps"), i, s)
+	json_array_foreach(json_object_get(r, "steps"), i, s) {
 		json_object_set(s, "step", json_object_get(s, "kind"));
+		const char *pt = json_string_value(json_object_get(s, "property_type"));
+		if (pt)
+			json_object_set_new(s, "property_type", sa_prop_type(pt));
+		const char *c = json_string_value(json_object_get(s, "constraint"));
+		if (c)
+			json_object_set_new(s, "constraint", sa_constraint(c));
+		json_t *a = json_object_get(s, "annotations");
+		if (a && (json_is_object(a) || json_is_null(a))) {
+			json_t *list = json_array();
+			const char *k;
+			json_t *v;
+			json_object_foreach(a, k, v)
+				json_array_append_new(list, json_pack("{s:s, s:O}", "name", k, "value", v));
+			json_object_set_new(s, "annotations", list);
+		}
+	}
 	json_object_set_new(r, "ok", json_true());
 	return r;
 }
