@@ -18,6 +18,7 @@
 #include "engine/schema_hist.h"
 #include "engine/value.h"
 #include "grove.h"
+#include "index/idkey.h"
 #include "log/error.h"
 
 static const char *const op_names[] = { "", "insert", "update", "delete" };
@@ -211,24 +212,28 @@ static int group_by_idmap(struct jsonw *w, struct block_ctx *x, size_t lo, size_
 			  struct chg_pos *from, bool *handed_over)
 {
 	uint32_t type = x->l.v[lo].t->id;
-	uint8_t key[4 + LAYERED_KEY_MAX];
+	uint8_t key[IDKEY_MAX];
 	size_t scanned = 0, limit = 16 * (size_t)x->budget->changes + 1024;
 	MDB_cursor *cur;
-	int rc = mdb_cursor_open(x->txn, x->db->views->ids, &cur), err = 0;
+	int rc, err = 0;
 
-	if (rc)
+	/* Long ids do not keep their order in the map (idkey.h). */
+	if (from->id_len >= IDKEY_ORDER_MAX) {
+		*handed_over = true;
+		return 0;
+	}
+	if ((rc = mdb_cursor_open(x->txn, x->db->views->ids, &cur)) != 0)
 		return db_error(x->db, views_error(rc, "id map"), NULL);
-	layered_be32(key, type);
-	memcpy(key + 4, from->id, from->id_len);
-	MDB_val k = { 4 + (size_t)from->id_len, key }, d;
+	uint32_t kn = idkey_make(key, type, chg_pos_id(from), from->id_len);
+	MDB_val k = { kn, key }, d;
 	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0 && !err && !x->end->truncated;
 	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
 		const uint8_t *p = k.mv_data;
 		if (k.mv_size < 4 || memcmp(p, key, 4) || d.mv_size != 8)
 			break;
-		if (k.mv_size == 4 + (size_t)from->id_len && !memcmp(p + 4, from->id, from->id_len))
+		if (k.mv_size == kn && !memcmp(p, key, kn))
 			continue;   /* the position itself */
-		if (++scanned > limit) {
+		if (++scanned > limit || k.mv_size >= 4 + IDKEY_ORDER_MAX) {
 			*handed_over = true;
 			break;
 		}
@@ -238,14 +243,33 @@ static int group_by_idmap(struct jsonw *w, struct block_ctx *x, size_t lo, size_
 			continue;
 		c->id = (const char *)p + 4;
 		c->id_len = (uint32_t)k.mv_size - 4;
-		from->id_len = c->id_len;   /* the walk's position, for a hand-over */
-		memcpy(from->id, c->id, c->id_len);
+		from->ext = c->id;   /* the walk's position, for a hand-over */
+		from->id_len = c->id_len;
 		err = take(w, x, c);
 	}
 	mdb_cursor_close(cur);
 	if (!err && rc && rc != MDB_NOTFOUND)
 		err = db_error(x->db, views_error(rc, "id map"), NULL);
 	return err;
+}
+
+/* A digest position (a long id, chg_token.h) made exact: the id among
+ * the group's candidates [lo, hi) whose prefix and hash it holds. */
+static int resolve_digest(struct chg_pos *pos, struct block_ctx *x, size_t lo, size_t hi)
+{
+	for (size_t i = lo; i < hi; i++) {
+		int err = chg_entity_name(&x->l.v[i], x->db, x->txn);
+		if (err < 0)
+			return err;
+		if (chg_pos_names(pos, &x->l.v[i])) {
+			pos->digest = false;
+			pos->ext = x->l.v[i].id;
+			pos->id_len = x->l.v[i].id_len;
+			return 0;
+		}
+	}
+	return db_error(x->db, GROVE_EINVAL, "change cursor rejected: its position names no change "
+			"of this commit");
 }
 
 #define GROUP_NAMED_MAX 4096   /* groups up to this size are named and sorted */
@@ -278,18 +302,22 @@ static int write_changes(struct jsonw *w, struct block_ctx *x, const struct chg_
 			     (kind == from->kind_rank && v[lo].t->id < from->type_id)))
 			continue;
 		bool resume = from && kind == from->kind_rank && v[lo].t->id == from->type_id;
+		struct chg_pos at = { .id_len = 0 };
+		if (resume) {
+			at = *from;
+			at.ext = chg_pos_id(from);
+			if (at.digest && (err = resolve_digest(&at, x, lo, hi)) < 0)
+				break;
+		}
 		if (hi - lo <= GROUP_NAMED_MAX) {
-			err = group_by_names(w, x, lo, hi, resume ? from->id : NULL,
-					     resume ? from->id_len : 0);
+			err = group_by_names(w, x, lo, hi, resume ? chg_pos_id(&at) : NULL,
+					     resume ? at.id_len : 0);
 			continue;
 		}
-		struct chg_pos at = { .id_len = 0 };
 		bool handed_over = false;
-		if (resume)
-			at = *from;
 		err = group_by_idmap(w, x, lo, hi, &at, &handed_over);
 		if (!err && handed_over && !x->end->truncated)
-			err = group_by_names(w, x, lo, hi, at.id, at.id_len);
+			err = group_by_names(w, x, lo, hi, chg_pos_id(&at), at.id_len);
 	}
 	return err;
 }

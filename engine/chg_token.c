@@ -133,19 +133,41 @@ int chg_token_kind(const char *token, char *kind, size_t cap)
 
 static const char hex[] = "0123456789abcdef";
 
+static void to_hex(char *h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	for (size_t i = 0; i < n; i++) {
+		h[2 * i] = hex[b[i] >> 4];
+		h[2 * i + 1] = hex[b[i] & 15];
+	}
+	h[2 * n] = '\0';
+}
+
+static void id_hash(uint8_t out[16], const char *id, uint32_t n)
+{
+	XXH128_canonical_t c;
+	XXH128_canonicalFromHash(&c, XXH3_128bits(id, n));
+	memcpy(out, c.digest, 16);
+}
+
 json_t *chg_pos_json(const struct chg_entity *e)
 {
-	char *h = malloc((size_t)e->id_len * 2 + 1);
+	bool digest = e->id_len > CHG_POS_EXACT_MAX;
+	char *h = malloc((digest ? CHG_POS_PREFIX : (size_t)e->id_len) * 2 + 1), hh[33];
+	uint8_t d[16];
 	json_t *j;
 	if (!h)
 		return NULL;
-	for (uint32_t i = 0; i < e->id_len; i++) {
-		h[2 * i] = hex[(uint8_t)e->id[i] >> 4];
-		h[2 * i + 1] = hex[(uint8_t)e->id[i] & 15];
+	to_hex(h, e->id, digest ? CHG_POS_PREFIX : e->id_len);
+	if (digest) {
+		id_hash(d, e->id, e->id_len);
+		to_hex(hh, d, sizeof d);
+		j = json_pack("{s:i, s:I, s:s, s:s}", "k", (int)chg_kind_rank(e->t), "t",
+			      (json_int_t)e->t->id, "p", h, "h", hh);
+	} else {
+		j = json_pack("{s:i, s:I, s:s}", "k", (int)chg_kind_rank(e->t), "t",
+			      (json_int_t)e->t->id, "id", h);
 	}
-	h[2 * e->id_len] = '\0';
-	j = json_pack("{s:i, s:I, s:s}", "k", (int)chg_kind_rank(e->t), "t", (json_int_t)e->t->id,
-		      "id", h);
 	free(h);
 	return j;
 }
@@ -155,23 +177,55 @@ static int unhex(int c)
 	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
+/* Hex h into out[cap]: its length, or -1. */
+static long from_hex(void *out, size_t cap, const char *h)
+{
+	size_t n = h ? strlen(h) : 1;
+	uint8_t *b = out;
+	if (!h || n % 2 || n / 2 > cap)
+		return -1;
+	for (size_t i = 0; i < n / 2; i++) {
+		int a = unhex(h[2 * i]), c = unhex(h[2 * i + 1]);
+		if (a < 0 || c < 0)
+			return -1;
+		b[i] = (uint8_t)(a << 4 | c);
+	}
+	return (long)(n / 2);
+}
+
 int chg_pos_parse(struct chg_pos *out, const json_t *j)
 {
 	const char *h = json_string_value(json_object_get(j, "id"));
 	json_int_t k = json_integer_value(json_object_get(j, "k"));
 	json_int_t t = json_integer_value(json_object_get(j, "t"));
-	size_t n = h ? strlen(h) : 1;
+	long n;
 
-	if (!h || n % 2 || n / 2 > sizeof out->id || k < 0 || k > 1 || t < 0 || t > UINT32_MAX)
+	if (k < 0 || k > 1 || t < 0 || t > UINT32_MAX)
 		return -1;
-	for (size_t i = 0; i < n / 2; i++) {
-		int a = unhex(h[2 * i]), b = unhex(h[2 * i + 1]);
-		if (a < 0 || b < 0)
-			return -1;
-		out->id[i] = (char)(a << 4 | b);
-	}
-	out->id_len = (uint32_t)(n / 2);
+	memset(out, 0, sizeof *out);
 	out->kind_rank = (unsigned)k;
 	out->type_id = (uint32_t)t;
+	if (h) {
+		n = from_hex(out->buf, sizeof out->buf, h);
+	} else {
+		out->digest = true;
+		n = from_hex(out->buf, sizeof out->buf, json_string_value(json_object_get(j, "p")));
+		if (n != CHG_POS_PREFIX ||
+		    from_hex(out->hash, sizeof out->hash,
+			     json_string_value(json_object_get(j, "h"))) != sizeof out->hash)
+			return -1;
+	}
+	if (n < 0)
+		return -1;
+	out->id_len = (uint32_t)n;
 	return 0;
+}
+
+bool chg_pos_names(const struct chg_pos *p, const struct chg_entity *e)
+{
+	uint8_t d[16];
+	if (!p->digest || e->id_len <= CHG_POS_EXACT_MAX || memcmp(e->id, p->buf, CHG_POS_PREFIX))
+		return false;
+	id_hash(d, e->id, e->id_len);
+	return !memcmp(d, p->hash, sizeof d);
 }

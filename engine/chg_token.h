@@ -23,15 +23,33 @@ int chg_token_open(json_t **out, grove_db *db, const char *token, const char *ki
 /* The kind of a well-formed token into kind[cap]; -1 if it is none. */
 int chg_token_kind(const char *token, char *kind, size_t cap);
 
-/* A position in the frozen order: after (kind, type id, id). */
+/* A position in the frozen order: after (kind, type id, id).  An id of
+ * up to CHG_POS_EXACT_MAX bytes rides whole in a token; a longer one as
+ * its first CHG_POS_PREFIX bytes and its XXH3-128 (a "digest" position,
+ * so a token's size never grows with an id), resolved against the
+ * block's changes before use (chg_pos_resolve). */
+#define CHG_POS_EXACT_MAX 256u
+#define CHG_POS_PREFIX    64u
 struct chg_pos {
 	unsigned kind_rank;
 	uint32_t type_id;
 	uint32_t id_len;
-	char id[LAYERED_KEY_MAX];
+	const char *ext;         /* the id when not in buf (NULL: buf)     */
+	bool digest;             /* buf: the prefix; hash: the whole id's  */
+	uint8_t hash[16];
+	char buf[CHG_POS_EXACT_MAX];
 };
 
-/* {"k", "t", "id" (hex)} of an entity; NULL when out of memory. */
+static inline const char *chg_pos_id(const struct chg_pos *p)
+{
+	return p->ext ? p->ext : p->buf;
+}
+
+/* Is e the entity a digest position names? */
+bool chg_pos_names(const struct chg_pos *p, const struct chg_entity *e);
+
+/* {"k", "t", "id" (hex)} of an entity, or {"k", "t", "p", "h"} (hex
+ * prefix and hash) for a long id; NULL when out of memory. */
 json_t *chg_pos_json(const struct chg_entity *e);
 int chg_pos_parse(struct chg_pos *out, const json_t *j);
 

@@ -135,12 +135,6 @@ static int adopt_row(struct load_plan *p, struct load_item *it, msgpack_sbuffer 
 	it->src_len = row.src_len;
 	it->dst = row.dst;
 	it->dst_len = row.dst_len;
-	if (row.id_len > VIEWS_ID_MAX)
-		return value_error_set(&p->verr, GROVE_ETOOBIG,
-				       it->t->has_key && it->t->key.n == 1 ? it->t->key.columns[0] : "id",
-				       "%s %s: an id of %u bytes exceeds the limit of %u bytes",
-				       it->t->kind == LANG_CAT_EDGE ? "edge" : "node", it->t->name,
-				       row.id_len, VIEWS_ID_MAX);
 	return err;
 }
 

@@ -165,7 +165,7 @@ static int answer(struct load_plan *p, struct asks *a)
 	}
 	for (size_t i = 0; i < a->n && err >= 0; i++) {
 		struct ask *q = order[i].q;
-		err = views_id_lookup_at(&q->e, c, q->type, q->id, q->len);
+		err = views_id_lookup_at(&q->e, c, p->db->views, q->type, q->id, q->len);
 		if (err == 0) /* behind i: the loop reads no entry twice */
 			order[found++] = (struct key){ q->type, q->e, q };
 		else if (err == GROVE_ENOTFOUND)

@@ -11,6 +11,7 @@
 #include "engine/db.h"
 #include "engine/schema_hist.h"
 #include "index/apply.h"
+#include "index/idkey.h"
 #include "log/error.h"
 #include "log/failpoint.h"
 
@@ -170,6 +171,23 @@ static int reserve_load(struct grove_db *db, uint32_t n)
 	return err;
 }
 
+/* No two ids may share an id-map key (index/idkey.h): refused before the
+ * write is logged, since its apply could only fail. */
+static int long_ids_check(struct grove_db *db, const struct event_effect *fx, uint32_t n)
+{
+	uint32_t bad = 0;
+	int err = idkey_check(db->views, fx, n, &bad);
+	if (err != GROVE_ECONFLICT)
+		return err < 0 ? db_error(db, err, NULL) : 0;
+	bool edge = fx[bad].op == EFFECT_PUT_EDGE;
+	const struct lang_cat_type *t =
+		engine_cat_type_by_id(engine_catalog(db), edge ? LANG_CAT_EDGE : LANG_CAT_NODE, fx[bad].type_id);
+	return db_error(db, GROVE_ECONFLICT, "%s %s: %s; ids longer than %u bytes are told apart by "
+			"their first %u bytes and a 128-bit hash, and this one's equal another's: "
+			"nothing was written", edge ? "edge" : "node", t ? t->name : "?", log_errmsg(),
+			IDKEY_WHOLE_MAX, IDKEY_PREFIX_BYTES);
+}
+
 int seq_commit_begin(struct grove_db *db, const struct event *events, uint32_t n,
 		     const struct event_effect *effects, uint32_t neffects, uint64_t *out_lsn)
 {
@@ -186,6 +204,7 @@ int seq_commit_begin(struct grove_db *db, const struct event *events, uint32_t n
 	/* A write planned before a schema apply must not log effects on a
 	 * type the apply dropped: no replay could apply them. */
 	if ((err = engine_effects_check(db, effects, neffects)) < 0 ||
+	    (err = long_ids_check(db, effects, neffects)) < 0 ||
 	    (err = reserve_load(db, n)) < 0) {
 		free(lsns);
 		return err;

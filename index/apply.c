@@ -20,6 +20,7 @@
 
 #include "grove.h"
 #include "index/idcache.h"
+#include "index/idkey.h"
 #include "index/layered.h"
 #include "index/pidx.h"
 #include "index/putbatch.h"
@@ -70,14 +71,7 @@ static int read_str(const uint8_t **s, uint32_t *len, const uint8_t *p, size_t n
 	return 0;
 }
 
-/* The leading strings of a row: its id, and for edges src and dst
- * (row.h), read without unpacking the rest. */
-struct row_ids {
-	const uint8_t *id, *src, *dst;
-	uint32_t id_len, src_len, dst_len;
-};
-
-static int row_ids(struct row_ids *r, const uint8_t *row, size_t n, bool edge)
+int row_ids(struct row_ids *r, const uint8_t *row, size_t n, bool edge)
 {
 	size_t off;
 	uint32_t count;
@@ -267,22 +261,35 @@ struct put_batch *apply_switch(struct apply_branch *b)
 static int new_id(MDB_txn *txn, struct views *v, struct apply_state *s, uint32_t type,
 		  const uint8_t *id, uint32_t id_len, uint64_t e, bool cached)
 {
-	uint8_t k[4 + LAYERED_KEY_MAX], ek[8];
+	uint8_t k[IDKEY_MAX], ek[8], *name = k;
+	uint32_t kn = idkey_make(k, type, id, id_len);
 	int err;
 
-	be32(k, type);
-	memcpy(k + 4, id, id_len);
 	be64(ek, e);
-	if (cached)
-		return (err = put_batch_add(&s->b[B_IDMAP], k, 4 + id_len, ek, 8)) < 0 ||
-		       (err = put_batch_add(&s->b[B_NAMES], ek, 8, k, 4 + id_len)) < 0 ? err : 1;
+	if (kn != 4 + id_len) {
+		/* A long id: the name map holds it whole (idkey.h). */
+		if (!(name = malloc(4 + (size_t)id_len)))
+			return log_error(-ENOMEM, "out of memory");
+		memcpy(name, k, 4);
+		memcpy(name + 4, id, id_len);
+	}
+	if (cached) {
+		err = put_batch_add(&s->b[B_IDMAP], k, kn, ek, 8);
+		if (err >= 0)
+			err = put_batch_add(&s->b[B_NAMES], ek, 8, name, 4 + id_len);
+		if (name != k)
+			free(name);
+		return err < 0 ? err : 1;
+	}
 	/* The cache is full: ids must be looked up in the map from now on. */
 	s->ids_new_only = false;
 	s->ids_all_cached = false;
-	MDB_val key = { 4 + id_len, k }, val = { 8, ek }, name = { 8, ek }, kv = { 4 + id_len, k };
+	MDB_val key = { kn, k }, val = { 8, ek }, nk = { 8, ek }, nv = { 4 + (size_t)id_len, name };
 	int rc = mdb_put(txn, v->ids, &key, &val, MDB_NOOVERWRITE);
 	if (!rc)
-		rc = mdb_put(txn, v->names, &name, &kv, 0);
+		rc = mdb_put(txn, v->names, &nk, &nv, 0);
+	if (name != k)
+		free(name);
 	return rc ? views_error(rc, "id map") : 1;
 }
 
@@ -294,9 +301,6 @@ static int resolve_new(uint64_t *out, MDB_txn *txn, struct views *v, struct appl
 {
 	int err;
 
-	if (id_len > VIEWS_ID_MAX)
-		return log_error(GROVE_ETOOBIG, "an id of %u bytes exceeds the limit of %u bytes",
-				 id_len, VIEWS_ID_MAX);
 	if (s->ids_new_only) {
 		/* Not cached means new: find or add it in one probe. */
 		err = id_cache_claim(out, &s->ids, type, id, id_len, *next);
@@ -713,16 +717,11 @@ static int views_apply_event(MDB_txn *txn, struct views *v, const struct lang_ca
 	return err < 0 ? err : meta_put_u64(txn, v, "applied_lsn", lsn);
 }
 
-/* One id map lookup, through txn or (when c is set) the cursor c. */
-static int id_lookup(uint64_t *out, MDB_txn *txn, const struct views *v, MDB_cursor *c,
-		     uint32_t type, const void *id, uint32_t id_len)
+/* One id map lookup by key, through txn or (when c is set) the cursor c. */
+static int key_lookup(uint64_t *out, MDB_txn *txn, const struct views *v, MDB_cursor *c,
+		      const uint8_t *k, uint32_t kn)
 {
-	uint8_t k[4 + LAYERED_KEY_MAX];
-	if (id_len > VIEWS_ID_MAX)
-		return GROVE_ENOTFOUND;
-	be32(k, type);
-	memcpy(k + 4, id, id_len);
-	MDB_val key = { 4 + id_len, k }, d;
+	MDB_val key = { kn, (void *)k }, d;
 	int rc = c ? mdb_cursor_get(c, &key, &d, MDB_SET_KEY) : mdb_get(txn, v->ids, &key, &d);
 	if (rc)
 		return views_error(rc, "id map");
@@ -732,16 +731,36 @@ static int id_lookup(uint64_t *out, MDB_txn *txn, const struct views *v, MDB_cur
 	return 0;
 }
 
+/* The entity of (type, id); a shared key (idkey.h) is confirmed by the
+ * name map, and held by another id it answers GROVE_ENOTFOUND. */
+static int id_lookup(uint64_t *out, MDB_txn *txn, const struct views *v, MDB_cursor *c,
+		     uint32_t type, const void *id, uint32_t id_len)
+{
+	uint8_t k[IDKEY_MAX];
+	uint32_t kn = idkey_make(k, type, id, id_len);
+	int err = key_lookup(out, txn, v, c, k, kn);
+	if (err < 0 || !idkey_shared(kn))
+		return err;
+	err = idkey_confirm(c ? mdb_cursor_txn(c) : txn, v, *out, type, id, id_len);
+	return err < 0 ? err : err ? 0 : GROVE_ENOTFOUND;
+}
+
 int views_id_lookup(uint64_t *out, MDB_txn *txn, const struct views *v, uint32_t type,
 		    const void *id, uint32_t id_len)
 {
 	return id_lookup(out, txn, v, NULL, type, id, id_len);
 }
 
-int views_id_lookup_at(uint64_t *out, MDB_cursor *c, uint32_t type, const void *id,
-		       uint32_t id_len)
+int views_id_lookup_key(uint64_t *out, MDB_txn *txn, const struct views *v, const uint8_t *key,
+			uint32_t key_len)
 {
-	return id_lookup(out, NULL, NULL, c, type, id, id_len);
+	return key_lookup(out, txn, v, NULL, key, key_len);
+}
+
+int views_id_lookup_at(uint64_t *out, MDB_cursor *c, const struct views *v, uint32_t type,
+		       const void *id, uint32_t id_len)
+{
+	return id_lookup(out, NULL, v, c, type, id, id_len);
 }
 
 int views_id_name(uint32_t *type, const char **id, uint32_t *id_len, MDB_txn *txn,

@@ -77,19 +77,18 @@ static inline uint32_t views_apply_head(uint32_t n)
 /* Drop apply.c's per-event id cache (views_close does). */
 void views_apply_cache_free(struct views *v);
 
-/* The longest user id the id map holds (its key is type u32 | id).  A
- * write planning a longer one must refuse it before it is logged: the
- * apply could only fail, and a failure past the log poisons the handle. */
-#define VIEWS_ID_MAX (LAYERED_KEY_MAX - 4)
-
-/* Internal entity id of (type, id) in the global id map, or ENOTFOUND. */
+/* Internal entity id of (type, id) in the global id map, or ENOTFOUND.
+ * Any length of id (index/idkey.h). */
 int views_id_lookup(uint64_t *out, MDB_txn *txn, const struct views *v, uint32_t type,
 		    const void *id, uint32_t id_len);
-/* The same through a cursor on the id map (v->ids), for lookups in key
- * order: LMDB then searches only the page the cursor is on when the next
- * key is there. */
-int views_id_lookup_at(uint64_t *out, MDB_cursor *c, uint32_t type, const void *id,
-		       uint32_t id_len);
+/* The entity under id-map key `key` (idkey_make), unconfirmed. */
+int views_id_lookup_key(uint64_t *out, MDB_txn *txn, const struct views *v, const uint8_t *key,
+			uint32_t key_len);
+/* The same as views_id_lookup through a cursor on the id map (v->ids),
+ * for lookups in key order: LMDB then searches only the page the cursor
+ * is on when the next key is there. */
+int views_id_lookup_at(uint64_t *out, MDB_cursor *c, const struct views *v, uint32_t type,
+		       const void *id, uint32_t id_len);
 /* The user id of internal entity `e` (points into the txn's memory). */
 int views_id_name(uint32_t *type, const char **id, uint32_t *id_len, MDB_txn *txn,
 		  const struct views *v, uint64_t e);

@@ -23,6 +23,14 @@ enum { B_IDMAP, B_NAMES, B_ROWS, B_ADJ, B_PIDX, B_CHG, NBATCHES };
 
 struct apply_state;
 
+/* The leading strings of a row: its id, and for edges src and dst
+ * (row.h), read without unpacking the rest.  0, or -1 if malformed. */
+struct row_ids {
+	const uint8_t *id, *src, *dst;
+	uint32_t id_len, src_len, dst_len;
+};
+int row_ids(struct row_ids *r, const uint8_t *row, size_t n, bool edge);
+
 /* The branch an event writes, and where its puts go. */
 struct apply_branch {
 	const char *name;

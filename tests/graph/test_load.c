@@ -346,28 +346,6 @@ Test(load, a_rebuild_deletes_the_old_views_and_any_left_aside)
 	free(gdir);
 }
 
-/* The same limit for a load: the line is named, nothing is written, the
- * handle goes on. */
-Test(load, an_overlong_key_is_refused_with_its_line)
-{
-	char *gdir;
-	grove_db *g = gt_scratch(&gdir, "load-longkey", NULL);
-	char rows[2048], key[600];
-	memset(key, 'y', 600);
-	key[599] = '\0';
-	snprintf(rows, sizeof rows,
-		 "{\"type\":\"Person\",\"data\":{\"name\":\"ok\"}}\n"
-		 "{\"type\":\"Person\",\"data\":{\"name\":\"%s\"}}\n", key);
-	cr_assert_eq(gt_load(g, NULL, GROVE_LOAD_APPEND, rows, NULL), GROVE_ETOOBIG);
-	cr_assert(strstr(grove_errmsg(g), "an id of 599 bytes exceeds the limit of 507 bytes (record 2, line 2)"),
-		  "%s", grove_errmsg(g));
-	cr_assert_eq(gt_count(g, NULL, NULL, "node:Person"), 0);
-	cr_assert_eq(gt_load(g, NULL, GROVE_LOAD_APPEND, "{\"type\":\"Person\",\"data\":{\"name\":\"ok\"}}\n", NULL), 0,
-		     "%s", grove_errmsg(g));
-	cr_assert_eq(gt_count(g, NULL, NULL, "node:Person"), 1);
-	gt_scratch_done(g, gdir);
-}
-
 Test(load, an_invalid_check_pattern_fails_only_rows_it_must_check)
 {
 	char *d;

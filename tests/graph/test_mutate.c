@@ -388,24 +388,6 @@ Test(mutate, string_keys_of_every_length_are_their_own_ids)
 	cr_assert_eq(gt_count(db, NULL, NULL, "node:Person"), 2 + 6 + 1);
 }
 
-/* An id longer than the id map holds is refused while planning: before,
- * the event was logged and the apply failed, which poisons the handle. */
-Test(mutate, an_overlong_key_is_refused_and_the_handle_lives_on)
-{
-	char key[600], params[700], *out = NULL;
-	grove_mutate_options o = { .actor = "t" };
-	memset(key, 'x', 508);
-	key[508] = '\0';
-	snprintf(params, sizeof params, "{\"n\":\"%s\",\"a\":1}", key);
-	cr_assert_eq(grove_mutate_json(&out, db, &o, queries, "add", params), GROVE_ETOOBIG);
-	cr_assert(strstr(grove_errmsg(db), "node Person: an id of 508 bytes exceeds the limit of 507 bytes"),
-		  "%s", grove_errmsg(db));
-	key[507] = '\0';  /* the longest that fits */
-	snprintf(params, sizeof params, "{\"n\":\"%s\",\"a\":1}", key);
-	grove_free(mutate(NULL, "add", params, 0));
-	cr_assert_eq(gt_count(db, NULL, NULL, "node:Person"), 3);
-}
-
 Test(mutate, a_read_query_is_refused_with_the_specs_text)
 {
 	char *out = NULL;
