@@ -13,7 +13,9 @@
 #include "engine/load.h"
 #include "engine/merge.h"
 #include "engine/schema_hist.h"
+#include "engine/value.h"
 #include "index/apply.h"
+#include "index/row.h"
 #include "log/error.h"
 
 #define MERGE_MAX_ENTITIES (16u << 20)
@@ -268,20 +270,68 @@ static bool key_only_puts(const struct merge *m)
 	return true;
 }
 
-/* Engine §3.4: validating the merged image retains at most 32 MiB of the
- * rows it changes; more is refused before anything is written. */
-static int validation_bound(struct merge *m)
+/* What validating and carrying one staged row weighs: its bytes without
+ * Vector and Blob values (no constraint reads them: OmniGraph's
+ * validation projection), and the payload bytes of its managed Blobs (an
+ * external Blob is carried as its URI). */
+static int row_weight(const struct load_item *it, msgpack_zone *zone, uint64_t *scalar,
+		      uint64_t *blob)
 {
-	uint64_t bytes = 0;  /* the rows the merge stages (taken from the source) */
-	for (size_t i = 0; i < m->plan.nitems; i++)
+	msgpack_object o;
+	msgpack_zone_clear(zone);
+	if (value_row_unpack(&o, it->row, it->row_len, zone) < 0)
+		return log_error(GROVE_ECORRUPT, "a staged row of %s does not decode", it->t->name);
+	uint32_t first = it->t->kind == LANG_CAT_EDGE ? ROW_EDGE_FIRST_PROP : ROW_NODE_FIRST_PROP;
+	uint64_t heavy = 0;
+	for (uint32_t i = 0; i < it->t->n_props; i++) {
+		const struct lang_cat_property *p = &it->t->props[i];
+		uint32_t slot = first + p->id - 1;
+		if (p->type.scalar != LANG_SCALAR_BLOB && p->type.scalar != LANG_SCALAR_VECTOR)
+			continue;
+		if (slot >= o.via.array.size)
+			continue;
+		const msgpack_object *v = &o.via.array.ptr[slot];
+		if (v->type == MSGPACK_OBJECT_BIN) {
+			heavy += v->via.bin.size;
+			if (p->type.scalar == LANG_SCALAR_BLOB)
+				*blob += v->via.bin.size;
+		} else if (v->type == MSGPACK_OBJECT_STR) {
+			heavy += v->via.str.size;
+		}
+	}
+	*scalar += it->row_len - (heavy < it->row_len ? heavy : it->row_len);
+	return 0;
+}
+
+static int limit_error(struct merge *m, const char *resource, const char *what, uint64_t bytes)
+{
+	db_error(m->db, GROVE_ELIMIT, "the merge %s %llu bytes; at most %llu are allowed", what,
+		 (unsigned long long)bytes, (unsigned long long)MERGE_VALIDATION_BYTES);
+	return db_error_limit(m->db, GROVE_ELIMIT, resource, MERGE_VALIDATION_BYTES, bytes);
+}
+
+/* Engine §3.4, §3.7: the managed Blob payloads a merge carries, and the
+ * scalar delta its validation retains, are each at most 32 MiB; more is
+ * refused before anything is written. */
+static int merge_bounds(struct merge *m)
+{
+	uint64_t scalar = 0, blob = 0;  /* of the rows the merge stages */
+	msgpack_zone zone;
+	int err = 0;
+	if (!msgpack_zone_init(&zone, 4096))
+		return db_error(m->db, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < m->plan.nitems && !err; i++)
 		if (!m->plan.items[i].dead)
-			bytes += m->plan.items[i].row_len;
-	if (bytes <= MERGE_VALIDATION_BYTES || key_only_puts(m))
+			err = row_weight(&m->plan.items[i], &zone, &scalar, &blob);
+	msgpack_zone_destroy(&zone);
+	if (err < 0)
+		return db_error(m->db, err, NULL);
+	if (blob > MERGE_VALIDATION_BYTES)
+		return limit_error(m, "materialized blob payload bytes", "carries Blob payloads of", blob);
+	if (scalar <= MERGE_VALIDATION_BYTES || key_only_puts(m))
 		return 0;
-	db_error(m->db, GROVE_ELIMIT, "the merge changes %llu bytes of rows; validating it may retain at "
-		 "most %llu", (unsigned long long)bytes, (unsigned long long)MERGE_VALIDATION_BYTES);
-	return db_error_limit(m->db, GROVE_ELIMIT, "branch-merge retained validation delta bytes",
-			      MERGE_VALIDATION_BYTES, bytes);
+	return limit_error(m, "branch-merge retained validation delta bytes",
+			   "changes rows whose validation would retain", scalar);
 }
 
 /* Resolve, validate and log the merge of source head into target head. */
@@ -292,7 +342,7 @@ static int commit_merge(struct merge *m, const char *source, const char *target,
 	char id[COMMIT_ID_TEXT_BYTES];
 	int err;
 
-	if ((err = resolve_all(m)) < 0 || (!m->conflicts.n && (err = validation_bound(m)) < 0))
+	if ((err = resolve_all(m)) < 0 || (!m->conflicts.n && (err = merge_bounds(m)) < 0))
 		return err;
 	/* A failed check of the merged image is a conflict; anything else
 	 * (no memory, an I/O error) is the merge's error. */
