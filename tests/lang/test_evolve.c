@@ -328,6 +328,15 @@ Test(plan, an_index_added_at_property_level_is_one_add_constraint_step)
 	             0, "add constraint @index(n) on node 'Doc'");
 }
 
+/* OmniGraph keeps `k: T @key @index` as two constraints (its CLI test
+ * applies exactly this change and expects applied: true). */
+Test(plan, an_index_declared_on_a_key_property_is_its_own_step)
+{
+	expect_steps("node P { name: String @key\n age: I32? }\n", "node P { name: String @key @index\n age: I32? }\n", 0,
+	             "add constraint @index(name) on node 'P'");
+	expect_steps("node P { name: String @key @index }\n", "node P { name: String @index @key }\n", 0, "");
+}
+
 Test(plan, metadata_changes_are_metadata_steps)
 {
 	expect_steps("node T { k: String @key }\n",
