@@ -72,7 +72,7 @@ static int damaged(const struct log_cursor *c, const char *what)
 static int header_here(struct log_cursor *c, struct log_record_header *h)
 {
 	if (c->off + LOG_RECORD_HEADER_BYTES > c->map_bytes ||
-	    !log_record_decode(h, c->map + c->off, c->log->opt.max_record_bytes))
+	    !log_record_decode(h, c->map + c->off, LOG_RECORD_READ_MAX))
 		return damaged(c, "has a bad header");
 	if (h->lsn != c->next_lsn)
 		return damaged(c, "is missing: another LSN is in its place");

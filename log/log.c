@@ -152,7 +152,7 @@ static int open_tail(struct log *log, struct log_recovery *rep)
 	fd = log_segment_open(&bytes, log->dirfd, last->first_lsn, 1);
 	if (fd < 0)
 		return fd;
-	err = log_recover_tail(&end_off, &last_lsn, fd, last, log->opt.max_record_bytes, rep);
+	err = log_recover_tail(&end_off, &last_lsn, fd, last, LOG_RECORD_READ_MAX, rep);
 	/* Records a killed process wrote but never synced survive in the page
 	 * cache; sync them before they count as durable (readers trust
 	 * durable_lsn, and an OS crash must not take back what they saw). */

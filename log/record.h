@@ -64,6 +64,12 @@ void log_record_encode(void *out, struct log_record_header *h, uint64_t payload_
 /* Parse a header.  Returns false if the magic or the reserved fields are
  * wrong or the length exceeds `max_payload_bytes`: then `h` is not a record
  * header at all.  The checksum is checked by log_record_verify(). */
+/* The bound readers pass: a record on disk is bounded by its segment and
+ * vouched for by its checksum, never by a writer's max_record_bytes, an
+ * option of the process that wrote it which is not kept on disk (a log
+ * reopened with a smaller option must not take a larger record for torn). */
+#define LOG_RECORD_READ_MAX UINT32_MAX
+
 bool log_record_decode(struct log_record_header *h, const void *in,
 		       uint32_t max_payload_bytes);
 

@@ -491,3 +491,42 @@ Test(recovery, open_reads_past_the_tail_only_what_may_hold_data)
 	tu_rmtree(dir);
 	free(dir);
 }
+
+/* A record larger than the limit of the process reopening the log is a
+ * record all the same: the limit is a writer's option, not kept on disk,
+ * and a reader taking the record for a torn tail would cut an
+ * acknowledged write. */
+BOTH_BACKENDS(recovery, a_record_over_the_reopening_processs_limit_is_kept)
+{
+	struct log_options o = tu_small_options(backend);
+	char *dir = tu_tempdir("recover-big"), *ld = tu_logdir(dir);
+	struct log *log;
+	uint8_t buf[6000];
+
+	cr_assert_eq(log_create(ld, &o), 0);
+	cr_assert_eq(log_open(&log, ld, &o, NULL), 0);
+	size_t n = tu_payload(buf, sizeof buf, 0, 1);
+	cr_assert_eq(log_append(log, NULL, 1, buf, (uint32_t)n, LOG_WAIT_DURABLE), 0);
+	cr_assert_eq(log_close(log), 0);
+
+	struct log_recovery rep;
+	o.max_record_bytes = 1024;
+	cr_assert_eq(log_open(&log, ld, &o, &rep), 0, "%s", log_errmsg());
+	cr_assert_eq(rep.truncated_bytes, 0);
+	struct log_cursor *c;
+	struct log_record_view r;
+	cr_assert_eq(log_cursor_open(&c, log, 1), 0);
+	cr_assert_eq(log_cursor_next(c, &r), 0, "%s", log_errmsg());
+	cr_assert_eq(r.payload_bytes, n);
+	cr_assert_eq(memcmp(r.payload, buf, n), 0);
+	log_cursor_close(c);
+	/* Writes are still held to this process's limit. */
+	cr_assert_eq(log_append(log, NULL, 1, buf, (uint32_t)n, LOG_WAIT_DURABLE), GROVE_ETOOBIG);
+	cr_assert_eq(log_close(log), 0);
+	cr_assert_eq(log_open(&log, ld, &o, &rep), 0, "%s", log_errmsg());
+	cr_assert_eq(rep.last_lsn, 1);
+	cr_assert_eq(log_close(log), 0);
+	tu_rmtree(dir);
+	free(ld);
+	free(dir);
+}
