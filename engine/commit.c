@@ -14,6 +14,15 @@
 #include "engine/schema_hist.h"
 #include "index/apply.h"
 #include "log/error.h"
+#include "log/log.h"
+
+size_t engine_chunk_bytes(const grove_db *db, size_t dflt)
+{
+	size_t want = db->opts.load_chunk_bytes ? db->opts.load_chunk_bytes : dflt;
+	size_t max = log_max_record_bytes(db->log);
+	size_t room = max > (128u << 10) ? max - (64u << 10) : max / 2;
+	return want < room ? want : room;
+}
 
 int engine_chunk_events(struct event **out, uint32_t *n, const struct event *base,
 			const struct event *last, struct event_effect *fx, size_t nfx, size_t chunk_bytes)
@@ -24,12 +33,15 @@ int engine_chunk_events(struct event **out, uint32_t *n, const struct event *bas
 
 	if (!ev)
 		return -ENOMEM;
+	/* A chunk closes before the effect that would take it past
+	 * chunk_bytes, so only a chunk of one effect exceeds it. */
 	for (size_t i = 0; i <= nfx; i++) {
 		bool end = i == nfx;
-		if (!end)
-			bytes += fx[i].row.len + 32;
-		if (!end && bytes < chunk_bytes && i - start < EVENT_MAX_EFFECTS - 1)
+		size_t w = end ? 0 : fx[i].row.len + 48;
+		if (!end && (i == start || bytes + w <= chunk_bytes) && i - start < EVENT_MAX_EFFECTS) {
+			bytes += w;
 			continue;
+		}
 		if (count == cap) {
 			struct event *nv = realloc(ev, (cap *= 2) * sizeof *nv);
 			if (!nv) {
@@ -41,12 +53,12 @@ int engine_chunk_events(struct event **out, uint32_t *n, const struct event *bas
 		ev[count] = base ? *base : *last;
 		ev[count].chunk_seq = count;
 		ev[count].effects = fx + start;
-		ev[count].neffects = (uint32_t)((end ? i : i + 1) - start);
+		ev[count].neffects = (uint32_t)(i - start);
 		count++;
-		start = end ? i : i + 1;
-		bytes = 0;
-		if (end || start == nfx)
+		if (end)
 			break;
+		start = i;
+		bytes = w;
 	}
 	/* The last carries the commit's own kind and fields. */
 	struct event_effect *tail = ev[count - 1].effects;

@@ -15,6 +15,10 @@
 /* Give `ev` a new commit id, the current time, its branch and actor. */
 void engine_event_stamp(struct event *ev, const char *branch, const char *actor);
 
+/* The rows a chunk may take: grove_options.load_chunk_bytes (0: `dflt`),
+ * kept below the handle's log record limit with room for the framing. */
+size_t engine_chunk_bytes(const grove_db *db, size_t dflt);
+
 /* One commit's effects as log events of about `chunk_bytes` of rows each
  * (malloc'd array, *n of them): copies of `base` (a LOAD_CHUNK with the
  * commit's stamp) numbered by chunk_seq, the last one `last` (the commit's

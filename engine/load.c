@@ -17,6 +17,7 @@
 #include "index/apply.h"
 #include "log/commit_id.h"
 #include "log/error.h"
+#include "log/log.h"
 
 static int fail(struct load_plan *p, int err, unsigned long record, unsigned long line)
 {
@@ -102,6 +103,10 @@ static int fresh_id(void *arg, char *out)
 	return 0;
 }
 
+/* Bytes of a log record besides one row: the event's own fields and the
+ * effect's (engine/sequencer.c checks the exact size before logging). */
+#define LOAD_RECORD_FRAMING 4096u
+
 /* Unpack a built row, check its constraints, and point the item's id (and
  * endpoints) into it. */
 static int adopt_row(struct load_plan *p, struct load_item *it, msgpack_sbuffer *sb)
@@ -113,6 +118,16 @@ static int adopt_row(struct load_plan *p, struct load_item *it, msgpack_sbuffer 
 
 	if (!v)
 		return GROVE_EINVAL;
+	/* A row travels in one log record: one that cannot is refused here,
+	 * naming its record, rather than by the log (a row can be far larger
+	 * than its JSON: an F64 list element is 2 bytes there, 9 here). */
+	uint32_t max = log_max_record_bytes(p->db->log);
+	if (sb->size + LOAD_RECORD_FRAMING > max)
+		return value_error_set(&p->verr, GROVE_ETOOBIG, NULL,
+				       "%s %s: its stored row of %zu bytes does not fit one log record "
+				       "(at most %u bytes with its framing; log_max_record_bytes)",
+				       it->t->kind == LANG_CAT_EDGE ? "edge" : "node", it->t->name,
+				       sb->size, max);
 	/* An exact-size copy: sbuffers grow in 8 KiB steps, and a load holds
 	 * every row until it commits. */
 	if (!(it->row = malloc(sb->size ? sb->size : 1)))

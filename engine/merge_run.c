@@ -365,7 +365,7 @@ static int commit_merge(struct merge *m, const char *source, const char *target,
 	struct event chunk = { .kind = EVENT_LOAD_CHUNK, .commit = ev.commit, .time_us = ev.time_us,
 			       .branch = ev.branch, .actor = ev.actor, .parent = ev.parent }, *evs = NULL;
 	uint32_t nev = 0;
-	size_t chunk_bytes = m->db->opts.load_chunk_bytes ? m->db->opts.load_chunk_bytes : MERGE_CHUNK_BYTES;
+	size_t chunk_bytes = engine_chunk_bytes(m->db, MERGE_CHUNK_BYTES);
 	if ((err = engine_chunk_events(&evs, &nev, &chunk, &ev, m->plan.fx, m->plan.nfx, chunk_bytes)) < 0)
 		return db_error(m->db, err, "out of memory");
 	err = seq_commit(m->db, evs, nev, m->plan.fx, (uint32_t)m->plan.nfx, NULL);

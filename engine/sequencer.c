@@ -127,28 +127,59 @@ static int poison(struct grove_db *db, int err)
 			"reopen the graph to recover", grove_strerror(err), log_errmsg());
 }
 
-static int append_all(struct grove_db *db, const struct event *events, uint32_t n,
-		      uint64_t *lsns)
+/* An upper bound on the encoded size of ev (log/event.c: a map of small
+ * fields; an effect is op, type, entity, endpoints and its row). */
+static size_t event_bound(const struct event *ev)
 {
+	size_t n = 256 + ev->branch.len + ev->actor.len + ev->op_text.len + ev->params.len;
+	for (uint32_t i = 0; i < ev->neffects; i++)
+		n += 48 + ev->effects[i].row.len;
+	return n;
+}
+
+/* Every event of the commit must fit a log record, which is known before
+ * the first is logged: a record the log refused after earlier chunks were
+ * logged would poison the handle.  Exact sizes only where the bound says
+ * it might not fit. */
+static int check_sizes(struct grove_db *db, const struct event *events, uint32_t n)
+{
+	uint32_t max = log_max_record_bytes(db->log);
 	for (uint32_t i = 0; i < n; i++) {
 		uint8_t *buf;
 		size_t len;
+		if (event_bound(&events[i]) <= max)
+			continue;
 		int err = event_encode(&buf, &len, &events[i]);
 		if (err < 0)
-			return i ? poison(db, err) : db_error(db, err, NULL);
-		if (len > UINT32_MAX)
-			err = log_error(GROVE_ETOOBIG, "an event of %zu bytes", len);
-		else
+			return db_error(db, err, NULL);
+		free(buf);
+		if (len > max)
+			return db_error(db, GROVE_ETOOBIG, "log record %u of this write would hold %zu bytes, "
+					"over the log record limit of %u bytes (log_max_record_bytes); "
+					"nothing was written", i + 1, len, max);
+	}
+	return 0;
+}
+
+static int append_all(struct grove_db *db, const struct event *events, uint32_t n,
+		      uint64_t *lsns)
+{
+	int err = check_sizes(db, events, n);
+	for (uint32_t i = 0; i < n && err >= 0; i++) {
+		uint8_t *buf;
+		size_t len;
+		if ((err = event_encode(&buf, &len, &events[i])) >= 0) {
 			err = log_append(db->log, &lsns[i], events[i].kind, buf, (uint32_t)len,
 					 LOG_WAIT_LATER);
-		free(buf);
+			free(buf);
+		}
 		if (err < 0)
 			/* Earlier chunks are logged: they must be consumed. */
 			return i ? poison(db, err) : db_error(db, err, NULL);
 		if (i + 1 < n)
 			FAILPOINT("seq.between_chunks");
 	}
-	return 0;
+	return err < 0 ? err : 0;
 }
 
 /* Log the events and apply them in LSN order; the commit is then visible

@@ -283,3 +283,8 @@ void log_stats_get(struct log_stats *out, struct log *log)
 	*out = log->stats;
 	pthread_mutex_unlock(&log->mu);
 }
+
+uint32_t log_max_record_bytes(const struct log *log)
+{
+	return log->opt.max_record_bytes;
+}

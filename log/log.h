@@ -68,6 +68,9 @@ int log_open(struct log **out, const char *dir, const struct log_options *opts,
  * poisoning error if the log had one. */
 int log_close(struct log *log);
 
+/* The largest payload this handle appends (its max_record_bytes). */
+uint32_t log_max_record_bytes(const struct log *log);
+
 /* Append one record of `kind` whose payload is `payload_bytes` at
  * `payload`.  The payload is copied before this returns.  Blocks as `wait`
  * says; may also block while the batch buffer is full (back-pressure).

@@ -434,3 +434,40 @@ Test(load, a_row_of_the_largest_line_fits_one_log_record)
 	free(in);
 	cr_assert_eq(gt_count(db, "main", NULL, "node:Person"), 3);
 }
+
+/* Log records are bounded by the handle's log_max_record_bytes (here
+ * 1 MiB): chunks stay under it, and a row that cannot fit one record (an
+ * F64 list: 4 bytes an element in JSON, 9 in the row) is refused while
+ * planning, naming its record, with nothing logged and the handle well. */
+Test(load, rows_and_chunks_are_held_to_the_log_record_limit)
+{
+	char *d;
+	grove_db *g = gt_scratch(&d, "load-reclimit", "node V { k: String @key\n xs: [F64]?\n s: String? }\n");
+	grove_close(g);
+	grove_options o = GROVE_OPTIONS_INIT;
+	o.log_max_record_bytes = 1u << 20;
+	cr_assert_eq(grove_open(&g, d, &o), 0, "%s", grove_errmsg(NULL));
+	/* 4,000 rows of 600 bytes: 2.4 MB of rows, in records under 1 MiB. */
+	size_t cap = 8u << 20, at = 0;
+	char *in = malloc(cap);
+	for (int i = 0; i < 4000; i++)
+		at += (size_t)snprintf(in + at, cap - at, "{\"type\":\"V\",\"data\":{\"k\":\"v%d\",\"s\":\"%0600d\"}}\n", i, i);
+	cr_assert_eq(gt_load(g, NULL, GROVE_LOAD_APPEND, in, NULL), 0, "%s", grove_errmsg(g));
+	/* Then a small row and one of 150,000 F64s: 600 KB of JSON, 1.35 MB stored. */
+	at = (size_t)snprintf(in, cap, "{\"type\":\"V\",\"data\":{\"k\":\"small\"}}\n{\"type\":\"V\",\"data\":{\"k\":\"wide\",\"xs\":[");
+	for (int i = 0; i < 150000; i++)
+		at += (size_t)snprintf(in + at, cap - at, "%s1.5", i ? "," : "");
+	strcpy(in + at, "]}}\n");
+	cr_assert_eq(gt_load(g, NULL, GROVE_LOAD_APPEND, in, NULL), GROVE_ETOOBIG);
+	cr_assert(strstr(grove_errmsg(g), "node V: its stored row of"), "%s", grove_errmsg(g));
+	cr_assert(strstr(grove_errmsg(g), "(record 2, line 2)"), "%s", grove_errmsg(g));
+	free(in);
+	cr_assert_eq(gt_count(g, NULL, NULL, "node:V"), 4000);
+	cr_assert_eq(gt_load(g, NULL, GROVE_LOAD_APPEND, "{\"type\":\"V\",\"data\":{\"k\":\"after\"}}\n", NULL), 0,
+		     "the handle is not poisoned: %s", grove_errmsg(g));
+	grove_close(g);
+	cr_assert_eq(grove_verify(d), 0, "%s", grove_errmsg(NULL));
+	cr_assert_eq(grove_open(&g, d, &o), 0, "%s", grove_errmsg(NULL));
+	cr_assert_eq(gt_count(g, NULL, NULL, "node:V"), 4001);
+	gt_scratch_done(g, d);
+}
