@@ -362,22 +362,33 @@ static int has_rows(grove_db *db, MDB_txn *txn, const struct chg_point *p, const
 /* A commit that changed the schema of a type it touches (a schema apply
  * adding or dropping a type with rows, or a property of one) has no
  * entity changes it can prove (engine §4.4, "schema_boundary"). */
+/* Does type t of one side's catalog hold rows at that side's point and
+ * not exist as such on the other (other_cat; NULL: look it up there)? */
+static int side_only(grove_db *db, MDB_txn *txn, const struct chg_point *p, const struct lang_catalog *other,
+		     const struct lang_cat_type *t)
+{
+	return engine_cat_type_by_id(other, t->kind, t->id) ? 0 : has_rows(db, txn, p, t);
+}
+
 static int schema_boundary(grove_db *db, MDB_txn *txn, const struct block_ctx *x, const char *id)
 {
-	for (size_t i = 0; i < x->l.n; i++)
-		if (x->l.v[i].sides != (CHG_SIDE_A | CHG_SIDE_B))
-			return boundary_error(db, id, x->l.v[i].t->name);
 	if (x->a.cat == x->b.cat)
 		return 0;
-	for (int pass = 0; pass < 2; pass++) {
-		const struct lang_cat_type *ts = pass ? x->b.cat->edges : x->b.cat->nodes;
-		uint32_t n = pass ? x->b.cat->n_edges : x->b.cat->n_nodes;
+	for (int pass = 0; pass < 4; pass++) {
+		/* 0, 1: b's nodes and edges (changed or added); 2, 3: a's (dropped) */
+		const struct lang_catalog *cat = pass < 2 ? x->b.cat : x->a.cat;
+		const struct lang_cat_type *ts = pass % 2 ? cat->edges : cat->nodes;
+		uint32_t n = pass % 2 ? cat->n_edges : cat->n_nodes;
 		for (uint32_t i = 0; i < n; i++) {
-			const struct lang_cat_type *was =
-				engine_cat_type_by_id(x->a.cat, ts[i].kind, ts[i].id);
-			if (was == NULL || !columns_differ(was, &ts[i]))
-				continue;
-			int rows = has_rows(db, txn, &x->a, was);
+			int rows;
+			if (pass >= 2) {
+				rows = side_only(db, txn, &x->a, x->b.cat, &ts[i]);
+			} else {
+				const struct lang_cat_type *was =
+					engine_cat_type_by_id(x->a.cat, ts[i].kind, ts[i].id);
+				rows = was == NULL ? has_rows(db, txn, &x->b, &ts[i])
+				     : columns_differ(was, &ts[i]) ? has_rows(db, txn, &x->a, was) : 0;
+			}
 			if (rows != 0)
 				return rows < 0 ? rows : boundary_error(db, id, ts[i].name);
 		}
@@ -395,6 +406,7 @@ int chg_block_write(struct jsonw *w, struct chg_block_end *end, grove_db *db, MD
 	int err;
 
 	end->truncated = false;
+	end->boundary = false;
 	end->last = NULL;
 	commit_id_format(id, &c->id);
 	if (commit_id_is_zero(&c->parent))
@@ -410,6 +422,7 @@ int chg_block_write(struct jsonw *w, struct chg_block_end *end, grove_db *db, MD
 	    (err = chg_candidates_unnamed_at(&x.l, db, txn, &x.a, &x.b, s,
 					     GROVE_DIFF_MAX_ENTITIES)) < 0 ||
 	    (err = schema_boundary(db, txn, &x, id)) < 0) {
+		end->boundary = err == GROVE_ECONFLICT;
 		chg_list_free(&x.l);
 		return err;
 	}
@@ -476,7 +489,7 @@ static int commit_page(struct jsonw *w, grove_db *db, MDB_txn *txn, const char *
 		       const struct chg_scope *s, const char *token, uint32_t max_changes, uint64_t max_bytes)
 {
 	struct chg_budget budget = { max_changes, (size_t)max_bytes, 0 };
-	struct chg_block_end end = { false, NULL };
+	struct chg_block_end end = { false, NULL, false };
 	struct chg_point p;
 	struct chg_pos pos;
 	char id[COMMIT_ID_TEXT_BYTES], *next = NULL;

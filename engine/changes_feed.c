@@ -189,7 +189,7 @@ static int one_block(struct feed *f, struct jsonw *one, struct chg_block_end *en
 static int write_blocks(struct jsonw *w, struct feed *f)
 {
 	struct chg_budget budget = { f->max_changes, (size_t)f->max_bytes, 0 };
-	struct chg_block_end end = { false, NULL };
+	struct chg_block_end end = { false, NULL, false };
 	struct jsonw one;
 	char *token = NULL;
 	uint32_t done = 0;
@@ -201,8 +201,14 @@ static int write_blocks(struct jsonw *w, struct feed *f)
 	for (; done < f->n_ring && !err; done++) {
 		const struct commit_rec *c = oldest(f, done);
 		json_decref(end.last);
-		if ((err = one_block(f, &one, &end, c, done == 0, &budget)) < 0)
+		if ((err = one_block(f, &one, &end, c, done == 0, &budget)) < 0) {
+			/* A commit past a schema boundary is refused only when it
+			 * comes first: else the page ends before it, and the next
+			 * poll, starting there, refuses it (engine §4.5). */
+			if (end.boundary && done > 0)
+				err = 0;
 			break;
+		}
 		if (end.truncated && done > 0)
 			break;   /* ends at the previous block; this one comes next time */
 		jsonw_raw(w, one.buf, one.len);

@@ -72,12 +72,16 @@ struct chg_budget {
 struct chg_block_end {
 	bool truncated;         /* more changes follow `last`               */
 	json_t *last;           /* the last change written (chg_pos_json)   */
+	bool boundary;          /* refused: a schema boundary (the error)   */
 };
 
 /* Write one block {"cause", "changes"} of commit c (vs its first parent)
  * to w: the changes after `from` (NULL: from the start) in the frozen
  * order, as many as the budget takes — at least one if the page is still
- * empty.  GROVE_ENOPARENT for the genesis commit. */
+ * empty.  GROVE_ENOPARENT for the genesis commit; GROVE_ECONFLICT with
+ * end->boundary set when the commit crosses a schema boundary (a type
+ * with rows added, dropped or given other properties; whatever the
+ * scope: a boundary is a property of the commit, not of a view). */
 int chg_block_write(struct jsonw *w, struct chg_block_end *end, grove_db *db, MDB_txn *txn,
 		    const struct commit_rec *c, const struct chg_scope *s,
 		    const struct chg_pos *from, struct chg_budget *budget);

@@ -536,7 +536,8 @@ int grove_diff_json(char **out, grove_db *db, const grove_target *from, const gr
  * GROVE_CHANGES_PAGE_BYTES (a larger single change comes alone).
  * Errors: GROVE_ENOTFOUND (unknown commit), GROVE_ENOPARENT for the genesis
  * commit (grove_error_info's entity_id names it), GROVE_ECONFLICT for a
- * commit that added or dropped a type it touches ("change diff refused
+ * commit across a schema boundary: a type holding rows added, dropped or
+ * given other properties, whatever the scope ("change diff refused
  * (schema_boundary): ..."), GROVE_EINVAL (a bad scope, or a token of
  * another commit or scope). */
 int grove_commit_changes_json(char **out, grove_db *db, const char *commit_id,
@@ -560,10 +561,15 @@ int grove_commit_changes_page_json(char **out, grove_db *db, const char *commit_
  * included), "after:<commit id>" (a commit on the chain), or a cursor or
  * page token of an earlier poll.  Each poll reads up to the head it finds
  * (its cut) and at most `max_commits` commits (0: the default; above
- * GROVE_FEED_COMMITS_MAX: GROVE_ELIMIT) and GROVE_CHANGES_PAGE_MAX changes:
+ * GROVE_FEED_COMMITS_MAX: GROVE_ELIMIT) and GROVE_CHANGES_PAGE_DEFAULT
+ * changes or GROVE_CHANGES_PAGE_BYTES bytes (grove_changes_poll_page_json
+ * takes others):
  *   {"branch", "blocks":[{"cause", "changes"}], "cursor": durable position
- *    after the last complete block, "caught_up": whether the cut was
- *    reached}
+ *    after the last complete block, "caught_up": every commit up to the
+ *    cut was delivered and the cut is still the branch's head (a page
+ *    token's continuation keeps the cut of its first poll)}
+ * A commit across a schema boundary (above) is refused when it comes
+ * first; otherwise the page ends before it with caught_up false.
  * or, when the page ends inside a block, {"branch", "blocks", "next_page_token"}
  * (no cursor: a partial block is never checkpointed).  Delivery is
  * at-least-once; apply blocks idempotently by graph_commit_id.  A cursor

@@ -568,6 +568,46 @@ Test(diff, a_schema_apply_adding_a_property_to_rows_is_a_schema_boundary)
 	gt_scratch_done(g, d);
 }
 
+/* A schema boundary inside a poll's window (engine §4.5): the page ends
+ * before it, with a cursor and caught_up false; the next poll, starting
+ * at it, refuses it.  The refusal ignores the scope (a boundary is the
+ * commit's, not a view's). */
+Test(diff, a_poll_ends_before_a_schema_boundary_and_the_next_refuses_it)
+{
+	char *d, *out = NULL;
+	grove_db *g = gt_scratch(&d, "diff-feed-boundary",
+				 "node Person { name: String @key\n age: I32? }\nnode Pet { name: String @key }\n");
+	grove_load_result r;
+	cr_assert_eq(gt_load(g, NULL, GROVE_LOAD_MERGE, "{\"type\":\"Person\",\"data\":{\"name\":\"Alice\"}}", &r), 0);
+	char after[64];
+	snprintf(after, sizeof after, "after:%s", r.commit.parent);
+	cr_assert_eq(grove_schema_apply_json(&out, g, "node Person { name: String @key\n age: I32?\n note: String? }\n"
+					      "node Pet { name: String @key }\n", 0, NULL), 0, "%s", grove_errmsg(g));
+	grove_free(out);
+	cr_assert_eq(grove_changes_poll_json(&out, g, "main", after, NULL, GROVE_FEED_COMMITS_DEFAULT), 0,
+		     "%s", grove_errmsg(g));
+	json_t *p = parse(out);
+	cr_assert_eq(json_array_size(json_object_get(p, "blocks")), 1, "the load's block only");
+	cr_assert(json_is_false(json_object_get(p, "caught_up")));
+	char *cursor = strdup(json_string_value(json_object_get(p, "cursor")));
+	json_decref(p);
+	cr_assert_eq(grove_changes_poll_json(&out, g, "main", cursor, NULL, GROVE_FEED_COMMITS_DEFAULT), GROVE_ECONFLICT);
+	cr_assert(strstr(grove_errmsg(g), "(schema_boundary)"), "%s", grove_errmsg(g));
+	free(cursor);
+	/* A property added to Pet, which holds a row, is a boundary under any
+	 * scope. */
+	cr_assert_eq(gt_load(g, NULL, GROVE_LOAD_MERGE, "{\"type\":\"Pet\",\"data\":{\"name\":\"Rex\"}}", NULL), 0);
+	cr_assert_eq(grove_schema_apply_json(&out, g, "node Person { name: String @key\n age: I32?\n note: String? }\n"
+					      "node Pet { name: String @key\n legs: I32? }\n", 0, NULL), 0, "%s", grove_errmsg(g));
+	grove_free(out);
+	grove_commit head;
+	cr_assert_eq(grove_branch_head(&head, g, "main"), 0);
+	cr_assert_eq(grove_commit_changes_json(&out, g, head.id, "{\"type_names\":[\"Person\"]}", NULL,
+					       GROVE_CHANGES_PAGE_DEFAULT), GROVE_ECONFLICT);
+	cr_assert(strstr(grove_errmsg(g), "'Pet'"), "%s", grove_errmsg(g));
+	gt_scratch_done(g, d);
+}
+
 /* A poll's page budget (engine §4.4-4.5): a page that fills inside a block
  * answers with a page token, never a cursor; a single change larger than
  * the byte budget still comes, alone. */
