@@ -329,8 +329,36 @@ static int rewrite_bigints(struct jsonl_reader *r, const char *p, size_t n, uint
 	return 0;
 }
 
+/* Offset of a \u0000 escape inside a string of p[0, n), or n: the text a
+ * bigint re-parse takes may hold no NUL of the user's (its markers are). */
+static size_t find_nul_escape(const char *p, size_t n)
+{
+	bool in_string = false;
+	for (size_t i = 0; i < n; i++) {
+		if (!in_string) {
+			in_string = p[i] == '"';
+		} else if (p[i] == '\\') {
+			if (i + 5 < n && p[i + 1] == 'u' && !memcmp(p + i + 2, "0000", 4))
+				return i;
+			i++;
+		} else if (p[i] == '"') {
+			in_string = false;
+		}
+	}
+	return n;
+}
+
 json_t *jsonl_loads_bigints(const char *p, size_t n, json_error_t *je)
 {
+	size_t nul = find_nul_escape(p, n);
+	if (nul < n) {
+		memset(je, 0, sizeof *je);
+		je->line = 1;
+		je->column = (int)nul + 1;
+		je->position = (int)nul;
+		snprintf(je->text, sizeof je->text, "\\u0000 is not allowed in strings");
+		return NULL;
+	}
 	/* At most one bigint per 20 bytes of text: room for all of them. */
 	uint32_t max = (uint32_t)(n / 20 + 1);
 	char *buf = malloc(n + 8 * (size_t)max + 1);

@@ -538,4 +538,11 @@ Test(query, integer_parameters_beyond_int64_are_judged_by_their_type)
 	cr_assert_str_eq(grove_errmsg(db), "param 'u': value 18446744073709551615 exceeds current engine range for "
 	                 "U64 (max 9223372036854775807)");
 	ASSERT_ROWS(i64, "{\"n\": -9223372036854775808}", "[]");
+	/* The re-parse that keeps big integers marks them with NULs: a NUL of
+	 * the user's is refused there as everywhere (review by helper-32). */
+	cr_assert_eq(fails(i64, NULL, "{\"pad\": 99999999999999999999, \"n\": \"\\u00007\"}"), GROVE_EINVAL);
+	cr_assert(strstr(grove_errmsg(db), "\\u0000 is not allowed in strings"), "%s", grove_errmsg(db));
+	cr_assert_eq(fails(i64, NULL, "{\"pad\": 99999999999999999999, \"n\": \"\\\\u0000\"}"), GROVE_EINVAL);
+	cr_assert_str_eq(grove_errmsg(db), "param 'n': expected integer string, got '\\u0000'",
+			 "an escaped backslash before u0000 is text, not a NUL");
 }
