@@ -146,12 +146,14 @@ json_t *event_to_json(const struct event *ev, uint64_t lsn)
 	set_bytes(o, "schema", ev->schema_text);
 	if (ev->steps.len)
 		json_object_set_new(o, "steps", msgpack_bytes_to_json(ev->steps));
-	if (ev->kind == EVENT_LOAD_CHUNK) {
+	if (ev->kind == EVENT_LOAD_CHUNK || ev->last || ev->chunk_seq) {
+		/* Also the last record of a chunked merge, which applies the
+		 * chunks before it. */
 		json_object_set_new(o, "chunk", json_integer(ev->chunk_seq));
 		json_object_set_new(o, "last", json_boolean(ev->last));
-		if (ev->load_mode && ev->load_mode <= LOAD_MERGE)
-			json_object_set_new(o, "mode", json_string(mode_names[ev->load_mode]));
 	}
+	if (ev->kind == EVENT_LOAD_CHUNK && ev->load_mode && ev->load_mode <= LOAD_MERGE)
+		json_object_set_new(o, "mode", json_string(mode_names[ev->load_mode]));
 	if (ev->neffects) {
 		json_t *a = json_array();
 		for (uint32_t i = 0; i < ev->neffects; i++)

@@ -81,6 +81,9 @@ int grove_log_append_json(uint64_t *out_lsn, grove_db *db, const char *json)
 	if (ev.kind == EVENT_SCHEMA_APPLY || (ev.kind == EVENT_LOAD_CHUNK && !ev.last))
 		err = db_error(db, GROVE_EINVAL, "event JSON: a %s event cannot be appended alone",
 			       event_kind_name(ev.kind));
+	else if (ev.chunk_seq > 0)
+		err = db_error(db, GROVE_EINVAL, "event JSON: chunk %u of a chunked commit cannot be "
+			       "appended alone (append a whole commit: chunk 0)", ev.chunk_seq);
 	else
 		err = append_locked(db, &ev, out_lsn);
 	event_release(&ev);

@@ -260,11 +260,15 @@ static int one_record(struct replay *r, const struct log_record_view *rec)
 
 	if (err < 0)
 		return log_error(err, "LSN %lu: %s", (unsigned long)rec->lsn, log_errmsg());
-	/* A commit logged in chunks (a large load or merge): LOAD_CHUNK records,
-	 * then its last record, of the commit's own kind, applies them all. */
-	struct pending_load *pl = ev.kind == EVENT_LOAD_CHUNK || ev.last
+	/* A commit logged in chunks (a large load or merge): LOAD_CHUNK records
+	 * numbered from 0, then its last record (chunk_seq > 0, last set), of
+	 * the commit's own kind, applies them all.  A record that is a whole
+	 * commit (chunk 0, and last set or not a LOAD_CHUNK) never gathers
+	 * held chunks, even ones of its commit id (orphans of a crash). */
+	bool whole = ev.chunk_seq == 0 && (ev.last || ev.kind != EVENT_LOAD_CHUNK);
+	struct pending_load *pl = !whole && (ev.kind == EVENT_LOAD_CHUNK || ev.last)
 		? find_load(r, &ev.commit, ev.kind == EVENT_LOAD_CHUNK, rec->lsn) : NULL;
-	if (ev.kind == EVENT_LOAD_CHUNK && !pl) {
+	if (!whole && ev.kind == EVENT_LOAD_CHUNK && !pl) {
 		err = log_error(-ENOMEM, "out of memory");
 	} else if (pl && !ev.last) {
 		err = hold_chunk(pl, rec, &ev);

@@ -1,0 +1,89 @@
+/* test_chunks.c — chunked commits in the log: the chunks of a commit that
+ * never got its last record (a crash) apply never, whatever is appended
+ * after them. */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "graph_testutil.h"
+#include "log/failpoint.h"
+
+static char *rows(int from, int n)
+{
+	char *s = malloc((size_t)n * 64 + 1);
+	size_t at = 0;
+	for (int i = from; i < from + n; i++)
+		at += (size_t)sprintf(s + at, "{\"type\":\"Person\",\"data\":{\"name\":\"r%d\",\"age\":%d}}\n", i, i);
+	return s;
+}
+
+/* The JSON of the log's last record (malloc'd). */
+static char *last_record(grove_db *g)
+{
+	grove_log_cursor *c;
+	char *json = NULL;
+	cr_assert_eq(grove_log_cursor_open(&c, g, grove_log_last_lsn(g)), 0, "%s", grove_errmsg(g));
+	cr_assert_eq(grove_log_cursor_next(c), 0, "%s", grove_errmsg(g));
+	json = strdup(grove_log_cursor_json(c));
+	grove_log_cursor_close(c);
+	return json;
+}
+
+Test(chunks, orphan_chunks_of_a_crashed_load_never_apply)
+{
+	char *d = gt_dir("chunks-orphan"), *in;
+	grove_options o = GROVE_OPTIONS_INIT;
+	grove_db *g;
+	o.load_chunk_bytes = 256;   /* 40 rows make several chunks */
+	cr_assert_eq(grove_init(&g, d, gt_schema, &o), 0, "%s", grove_errmsg(NULL));
+	cr_assert_eq(gt_load(g, NULL, GROVE_LOAD_APPEND, in = rows(0, 3), NULL), 0, "%s", grove_errmsg(g));
+	free(in);
+	grove_close(g);
+
+	pid_t pid = fork();
+	if (pid == 0) {
+		setenv("GROVE_FAILPOINT", "seq.between_chunks", 1);
+		grove_failpoint_rearm();
+		if (grove_open(&g, d, &o) == 0)
+			(void)gt_load(g, NULL, GROVE_LOAD_APPEND, rows(100, 40), NULL);
+		_exit(0);   /* not reached: the failpoint kills */
+	}
+	int status;
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+	cr_assert_eq(grove_open(&g, d, &o), 0, "%s", grove_errmsg(NULL));
+	cr_assert_eq(gt_count(g, NULL, NULL, "node:Person"), 3, "the crashed load is not half visible");
+	/* A whole commit appended with the orphan's commit id, marked last. */
+	json_t *ev = json_loads(in = last_record(g), 0, NULL);
+	free(in);
+	cr_assert_str_eq(json_string_value(json_object_get(ev, "kind")), "load_chunk");
+	cr_assert_eq(json_integer_value(json_object_get(ev, "chunk")), 0);
+	json_object_set_new(ev, "kind", json_string("mutation"));
+	json_object_set_new(ev, "last", json_true());
+	json_object_del(ev, "effects");
+	json_object_del(ev, "lsn");
+	json_object_del(ev, "mode");
+	json_object_set_new(ev, "chunk", json_integer(1));
+	char *text = json_dumps(ev, JSON_COMPACT);
+	cr_assert_eq(grove_log_append_json(NULL, g, text), GROVE_EINVAL, "a chunk > 0 is refused alone");
+	cr_assert(strstr(grove_errmsg(g), "chunk 1 of a chunked commit cannot be appended alone"), "%s", grove_errmsg(g));
+	free(text);
+	json_object_set_new(ev, "chunk", json_integer(0));
+	text = json_dumps(ev, JSON_COMPACT);
+	json_decref(ev);
+	cr_assert_eq(grove_log_append_json(NULL, g, text), 0, "%s", grove_errmsg(g));
+	free(text);
+	cr_assert_eq(gt_count(g, NULL, NULL, "node:Person"), 3);
+	grove_close(g);
+	/* A fresh replay agrees: the whole record gathered no orphan chunk. */
+	cr_assert_eq(grove_verify(d), 0, "%s", grove_errmsg(NULL));
+	cr_assert_eq(grove_open(&g, d, &o), 0, "%s", grove_errmsg(NULL));
+	cr_assert_eq(gt_count(g, NULL, NULL, "node:Person"), 3);
+	gt_scratch_done(g, d);
+}
