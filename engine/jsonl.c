@@ -56,7 +56,7 @@ static int reader_new(struct jsonl_reader **out, const struct lang_catalog *cat,
 	if (opts != NULL)
 		r->opts = *opts;
 	if (r->opts.record_max_bytes == 0)
-		r->opts.record_max_bytes = JSONL_RECORD_MAX_BYTES;
+		r->opts.record_max_bytes = r->opts.strict ? JSONL_LINE_MAX_STRICT : JSONL_RECORD_MAX_BYTES;
 	r->line = 1;
 	r->empty = json_object();
 	if (r->empty == NULL) {
@@ -384,6 +384,8 @@ static int fail(struct jsonl_reader *r, struct value_error *err, int code, unsig
 	snprintf(err->field, sizeof err->field, "%s", field ? field : "");
 	err->record = r->record;
 	err->line = line;
+	err->resource[0] = '\0';
+	err->limit = err->actual = 0;
 	r->failed = code;
 	r->failure = *err;
 	return code;
@@ -698,9 +700,15 @@ static int read_line(struct jsonl_reader *r, size_t *n, size_t *next, struct val
 		if (rc < 0)
 			return fail_read(r, err, rc);
 	}
-	if (*n > r->opts.record_max_bytes)
-		return fail(r, err, GROVE_ETOOBIG, r->line, NULL, "line %lu exceeds the maximum record size of %zu bytes",
-			r->line, r->opts.record_max_bytes);
+	if (*n > r->opts.record_max_bytes) {
+		fail(r, err, GROVE_ELIMIT, r->line, NULL, "line %lu: resource limit exceeded: "
+		     "graph_batch_line_bytes: more than %zu bytes", r->line, r->opts.record_max_bytes);
+		snprintf(err->resource, sizeof err->resource, "graph_batch_line_bytes");
+		err->limit = r->opts.record_max_bytes;
+		err->actual = *n;
+		r->failure = *err;
+		return GROVE_ELIMIT;
+	}
 	return 0;
 }
 

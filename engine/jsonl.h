@@ -16,7 +16,10 @@
  * The reader pulls one record at a time from a buffer or a FILE*: a file
  * is read in chunks and only the current record is held, so an input of
  * any size needs memory for its largest record (bounded by
- * record_max_bytes, 32 MiB by default like OmniGraph's NDJSON lines).
+ * record_max_bytes: by default 32 MiB for the strict dialect, whose longer
+ * lines are GROVE_ELIMIT "graph_batch_line_bytes" as OmniGraph's, and
+ * 40 MiB for the lenient one, which OmniGraph does not bound by line: a
+ * keyed row that long meets the load's keyed-bytes cap instead).
  *
  * Every error names the record number and line in struct value_error
  * (record, line) besides its message, so a CLI can say "line N".  A reader
@@ -35,13 +38,15 @@
 #include "engine/value.h"
 #include "lang/catalog.h"
 
-#define JSONL_RECORD_MAX_BYTES (32u << 20)
+#define JSONL_RECORD_MAX_BYTES (40u << 20)   /* lenient records          */
+#define JSONL_LINE_MAX_STRICT  (32u << 20)   /* strict lines (OmniGraph's) */
 #define JSONL_DEPTH_MAX        128     /* JSON nesting of one record      */
 #define JSONL_READ_CHUNK_BYTES (64u << 10)
 
 struct jsonl_options {
 	int strict;                  /* the graph-batch dialect (§8.5)     */
-	size_t record_max_bytes;     /* 0: JSONL_RECORD_MAX_BYTES          */
+	size_t record_max_bytes;     /* 0: JSONL_RECORD_MAX_BYTES, or
+	                              * JSONL_LINE_MAX_STRICT when strict  */
 };
 
 #define JSONL_OPTIONS_INIT { 0, 0 }

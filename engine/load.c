@@ -22,8 +22,12 @@
 static int fail(struct load_plan *p, int err, unsigned long record, unsigned long line)
 {
 	if (record)
-		return db_error(p->db, err, "%s (record %lu, line %lu)", p->verr.msg, record, line);
-	return db_error(p->db, err, "%s", p->verr.msg);
+		db_error(p->db, err, "%s (record %lu, line %lu)", p->verr.msg, record, line);
+	else
+		db_error(p->db, err, "%s", p->verr.msg);
+	if (p->verr.resource[0])
+		db_error_limit(p->db, err, p->verr.resource, p->verr.limit, p->verr.actual);
+	return err;
 }
 
 /* Zero the plan but for the read's layer chain (see load.h). */

@@ -226,29 +226,43 @@ static int put_effects(struct load_plan *p, enum lang_cat_kind kind)
 int load_unique(struct load_plan *p);
 int load_cardinality(struct load_plan *p);
 
+static int keyed_over(struct load_plan *p, const char *what, const struct lang_cat_type *t,
+		      uint64_t limit, uint64_t n)
+{
+	char res[160];
+	snprintf(res, sizeof res, "%s for node:%s", what, t->name);
+	db_error(p->db, GROVE_ELIMIT, "resource limit exceeded: %s: %llu > %llu", res,
+		 (unsigned long long)n, (unsigned long long)limit);
+	return db_error_limit(p->db, GROVE_ELIMIT, res, limit, n);
+}
+
 /* append and merge loads, mutations: at most GROVE_LOAD_KEYED_MAX
- * entities of a keyed type. */
+ * entities of a keyed type, and GROVE_LOAD_KEYED_MAX_BYTES of their rows
+ * (OmniGraph's bounds on keyed input, engine §5.8). */
 static int keyed_cap(struct load_plan *p)
 {
 	const struct lang_catalog *cat = p->db->cat;
-	uint64_t *count = calloc(cat->next_type_id + 1, sizeof *count);
-	const struct lang_cat_type *over = NULL;
+	uint64_t *count = calloc(2 * ((size_t)cat->next_type_id + 1), sizeof *count);
+	uint64_t *bytes = count + cat->next_type_id + 1;
+	int err = 0;
 	if (!count)
 		return db_error(p->db, -ENOMEM, "out of memory");
-	for (size_t k = 0; k < p->nitems; k++)
-		count[p->items[k].t->id] += !p->items[k].dead;
-	for (uint32_t i = 0; !over && i < cat->n_nodes; i++)
-		if (cat->nodes[i].has_key && count[cat->nodes[i].id] > GROVE_LOAD_KEYED_MAX)
-			over = &cat->nodes[i];
-	uint64_t n = over ? count[over->id] : 0;
+	for (size_t k = 0; k < p->nitems; k++) {
+		const struct load_item *it = &p->items[k];
+		count[it->t->id] += !it->dead;
+		bytes[it->t->id] += it->dead ? 0 : it->row_len;
+	}
+	for (uint32_t i = 0; !err && i < cat->n_nodes; i++) {
+		const struct lang_cat_type *t = &cat->nodes[i];
+		if (!t->has_key)
+			continue;
+		if (count[t->id] > GROVE_LOAD_KEYED_MAX)
+			err = keyed_over(p, "keyed entities", t, GROVE_LOAD_KEYED_MAX, count[t->id]);
+		else if (bytes[t->id] > GROVE_LOAD_KEYED_MAX_BYTES)
+			err = keyed_over(p, "keyed entity bytes", t, GROVE_LOAD_KEYED_MAX_BYTES, bytes[t->id]);
+	}
 	free(count);
-	if (!over)
-		return 0;
-	char res[160];
-	snprintf(res, sizeof res, "keyed entities for node:%s", over->name);
-	db_error(p->db, GROVE_ELIMIT, "resource limit exceeded: %s: %lu > %u", res, (unsigned long)n,
-		 GROVE_LOAD_KEYED_MAX);
-	return db_error_limit(p->db, GROVE_ELIMIT, res, GROVE_LOAD_KEYED_MAX, n);
+	return err;
 }
 
 int load_finish(struct load_plan *p)

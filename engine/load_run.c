@@ -34,8 +34,11 @@ static int read_records(struct load_plan *p, struct load_feed *r, const grove_lo
 		if (o->progress && ++n % LOAD_PROGRESS_EVERY == 0)
 			o->progress(o->progress_arg, n, 0);
 	}
-	if (err != GROVE_ENOTFOUND)
-		return db_error(p->db, err, "%s", p->verr.msg);
+	if (err != GROVE_ENOTFOUND) {
+		db_error(p->db, err, "%s", p->verr.msg);
+		return p->verr.resource[0] ? db_error_limit(p->db, err, p->verr.resource, p->verr.limit,
+							     p->verr.actual) : err;
+	}
 	return load_fix_legacy_ids(p);
 }
 

@@ -27,6 +27,8 @@ int value_error_set(struct value_error *err, int code, const char *field, const 
 	snprintf(err->field, sizeof err->field, "%s", field ? field : "");
 	err->record = 0;
 	err->line = 0;
+	err->resource[0] = '\0';
+	err->limit = err->actual = 0;
 	return code;
 }
 

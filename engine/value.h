@@ -48,6 +48,8 @@ struct value_error {
 	char field[VALUE_ERROR_FIELD_MAX]; /* the property/field involved, or "" */
 	unsigned long record;              /* 1-based JSONL record, or 0        */
 	unsigned long line;                /* 1-based input line, or 0          */
+	char resource[48];                 /* GROVE_ELIMIT: what ran out, or "" */
+	uint64_t limit, actual;            /* GROVE_ELIMIT: bound and demand    */
 };
 
 /* Fill err (msg, field; record and line reset to 0) and return code. */

@@ -392,9 +392,12 @@ void grove_stmt_free(grove_stmt *s);
 #define GROVE_LOAD_APPEND    2  /* insert; an existing id is a KeyConflict      */
 #define GROVE_LOAD_MERGE     3  /* upsert whole rows by id                      */
 
-/* append and merge take at most this many entities of one keyed node type
- * (OmniGraph's bound; GROVE_ELIMIT beyond); overwrite is not bounded. */
+/* append and merge take at most this many entities of one keyed node type,
+ * and this many bytes of their stored rows (OmniGraph's bounds; GROVE_ELIMIT
+ * beyond, resource "keyed entities for node:<T>" / "keyed entity bytes
+ * for node:<T>"); overwrite is not bounded. */
 #define GROVE_LOAD_KEYED_MAX 8192
+#define GROVE_LOAD_KEYED_MAX_BYTES (32ull << 20)
 
 typedef struct grove_load_options {
 	const char *branch;      /* NULL: main                                    */

@@ -471,3 +471,50 @@ Test(load, rows_and_chunks_are_held_to_the_log_record_limit)
 	cr_assert_eq(gt_count(g, NULL, NULL, "node:V"), 4001);
 	gt_scratch_done(g, d);
 }
+
+/* One line of `n` bytes of text in Person.email (key `name`). */
+static char *wide_person(const char *name, size_t n)
+{
+	char *in = malloc(n + 128);
+	cr_assert_not_null(in);
+	int at = snprintf(in, 128, "{\"type\":\"Person\",\"data\":{\"name\":\"%s\",\"email\":\"", name);
+	memset(in + at, 'w', n);
+	strcpy(in + at + n, "\"}}\n");
+	return in;
+}
+
+/* Engine §5.8: an append or merge takes at most 32 MiB of one keyed
+ * type's rows; a single line longer than that is judged by this bound
+ * too (OmniGraph's lenient reader has no line bound of its own), while the
+ * strict dialect bounds a line at 32 MiB (graph_batch_line_bytes). */
+Test(load, keyed_rows_over_32_mib_are_refused_by_their_byte_bound, .timeout = 120)
+{
+	char *in = wide_person("wide", (32u << 20) + 1024);
+	grove_error_info info;
+	cr_assert_eq(gt_load(db, NULL, GROVE_LOAD_APPEND, in, NULL), GROVE_ELIMIT, "%s", grove_errmsg(db));
+	grove_error_info_get(&info, db);
+	cr_assert_str_eq(info.resource, "keyed entity bytes for node:Person");
+	cr_assert_eq(info.limit, 32u << 20);
+	cr_assert_gt(info.actual, info.limit);
+	grove_load_options so = { .mode = GROVE_LOAD_APPEND, .strict = 1 };
+	grove_load_result r;
+	cr_assert_eq(grove_load(&r, db, &so, in, strlen(in)), GROVE_ELIMIT, "%s", grove_errmsg(db));
+	grove_error_info_get(&info, db);
+	cr_assert_str_eq(info.resource, "graph_batch_line_bytes");
+	cr_assert(strstr(grove_errmsg(db), "line 1"), "%s", grove_errmsg(db));
+	free(in);
+	/* Two rows of 17 MiB: each fine alone, too much together. */
+	char *a = wide_person("a", 17u << 20), *b = wide_person("b", 17u << 20);
+	size_t la = strlen(a), lb = strlen(b);
+	char *both = malloc(la + lb + 1);
+	memcpy(both, a, la);
+	memcpy(both + la, b, lb + 1);
+	cr_assert_eq(gt_load(db, NULL, GROVE_LOAD_MERGE, both, NULL), GROVE_ELIMIT);
+	grove_error_info_get(&info, db);
+	cr_assert_str_eq(info.resource, "keyed entity bytes for node:Person");
+	cr_assert_eq(gt_count(db, NULL, NULL, "node:Person"), 2, "nothing written");
+	cr_assert_eq(gt_load(db, NULL, GROVE_LOAD_MERGE, a, NULL), 0, "%s", grove_errmsg(db));
+	free(a);
+	free(b);
+	free(both);
+}
