@@ -5,6 +5,7 @@
  *
  * The op's result:
  *   {"ok": true, "num_rows": n, "columns": [...], "rows": [[v, ...], ...],
+ *    "null_count": {column: NULLs in it},
  *    "json_rows": [{column: v}, ...], "column_types": [{name, type}],
  *    "head": <commit read>, "value": <commit read>}
  * Column types use Arrow's names, as the cases do (I64 -> "Int64").
@@ -59,20 +60,27 @@ static json_t *result_json(grove_result *res)
 		json_array_append_new(types, json_pack("{s:s, s:s}", "name", grove_result_column(res, c), "type",
 		                                       arrow_name(grove_result_column_type(res, c))));
 	}
+	json_t *nulls = json_object();   /* "null_count": {column: NULLs in it} */
+	for (size_t c = 0; c < nc; c++)
+		json_object_set_new(nulls, grove_result_column(res, c), json_integer(0));
 	for (size_t i = 0; i < nr; i++) {
 		json_t *row = json_array(), *obj = json_object();
 		for (size_t c = 0; c < nc; c++) {
 			json_t *v = cell_json(grove_result_value_json(res, i, c));
 			json_array_append(row, v);
+			if (json_is_null(v)) {
+				json_t *n = json_object_get(nulls, grove_result_column(res, c));
+				json_integer_set(n, json_integer_value(n) + 1);
+			}
 			json_object_set_new(obj, grove_result_column(res, c), v);
 		}
 		json_array_append_new(rows, row);
 		json_array_append_new(objs, obj);
 	}
 	const char *head = grove_result_commit_id(res);
-	return json_pack("{s:b, s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "ok", 1, "num_rows", (json_int_t)nr,
+	return json_pack("{s:b, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "ok", 1, "num_rows", (json_int_t)nr,
 	                 "columns", cols, "column_types", types, "rows", rows, "json_rows", objs, "head",
-	                 eg_str_or_null(head), "value", eg_str_or_null(head));
+	                 eg_str_or_null(head), "value", eg_str_or_null(head), "null_count", nulls);
 }
 
 static json_t *op_query(struct cf_ctx *ctx, const json_t *step)
