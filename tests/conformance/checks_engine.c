@@ -159,7 +159,8 @@ static int numbers(double *a, double *b, const json_t *x, const json_t *y)
 	return 1;
 }
 
-/* "equals_step" N, "greater_than_step" N, "greater_or_equal_step" N:
+/* "equals_step" N, "not_equals_step" N, "greater_than_step" N,
+ * "greater_or_equal_step" N, "less_than_step" N, "less_or_equal_step" N:
  * this step's value against step N's. */
 static int check_vs_step(struct cf_ctx *ctx, const json_t *result, const json_t *expected, char *why,
                          const char *key)
@@ -174,10 +175,14 @@ static int check_vs_step(struct cf_ctx *ctx, const json_t *result, const json_t 
 	int ok;
 	if (strcmp(key, "equals_step") == 0)
 		ok = cf_match(theirs, mine, key, why);
+	else if (strcmp(key, "not_equals_step") == 0)
+		ok = !json_equal((json_t *)theirs, (json_t *)mine);
 	else if (!numbers(&a, &b, mine, theirs))
 		ok = 0;
+	else if (strncmp(key, "greater", 7) == 0)
+		ok = strstr(key, "than") ? a > b : a >= b;
 	else
-		ok = key[8] == 't' ? a > b : a >= b;
+		ok = strstr(key, "than") ? a < b : a <= b;
 	if (!ok) {
 		char *s = json_dumps(mine, JSON_ENCODE_ANY), *t = json_dumps(theirs, JSON_ENCODE_ANY);
 		snprintf(why, CF_WHY_BYTES, "%s %lld: got %.300s against %.300s", key,
@@ -241,10 +246,11 @@ static int check_commit_present(struct cf_ctx *ctx, const json_t *result, const 
 /* "count_min" n / "count_lt" n on the result's count. */
 static int check_count_bound(const json_t *result, const json_t *expected, char *why, const char *key)
 {
-	int min = strcmp(key, "count_min") == 0;
 	const json_t *c = json_object_get(result, "count");
 	double a, b;
-	if (numbers(&a, &b, c, expected) && (min ? a >= b : a < b))
+	if (numbers(&a, &b, c, expected) &&
+	    (!strcmp(key, "count_min") ? a >= b : !strcmp(key, "count_max") ? a <= b
+	     : !strcmp(key, "count_gt") ? a > b : a < b))
 		return 1;
 	snprintf(why, CF_WHY_BYTES, "%s %g: got %g", key, json_number_value(expected),
 	         json_number_value(c));
@@ -359,6 +365,11 @@ CHECK_KEY(key_head_not_equal, check_value_is(result, expected, why, "head_not_eq
 CHECK_KEY(key_equals_commit, check_value_is(result, expected, why, "equals_commit"))
 CHECK_KEY(key_count_min, check_count_bound(result, expected, why, "count_min"))
 CHECK_KEY(key_count_lt, check_count_bound(result, expected, why, "count_lt"))
+CHECK_KEY(key_count_max, check_count_bound(result, expected, why, "count_max"))
+CHECK_KEY(key_count_gt, check_count_bound(result, expected, why, "count_gt"))
+CHECK_KEY(key_not_equals_step, check_vs_step(ctx, result, expected, why, "not_equals_step"))
+CHECK_KEY(key_less_than_step, check_vs_step(ctx, result, expected, why, "less_than_step"))
+CHECK_KEY(key_less_or_equal_step, check_vs_step(ctx, result, expected, why, "less_or_equal_step"))
 
 const struct cf_check cf_checks_engine[] = {
 	{ "error_kind", check_error_kind },
@@ -378,6 +389,11 @@ const struct cf_check cf_checks_engine[] = {
 	{ "commit_present", check_commit_present },
 	{ "count_min", key_count_min },
 	{ "count_lt", key_count_lt },
+	{ "count_max", key_count_max },
+	{ "count_gt", key_count_gt },
+	{ "not_equals_step", key_not_equals_step },
+	{ "less_than_step", key_less_than_step },
+	{ "less_or_equal_step", key_less_or_equal_step },
 	{ "contains_any_ci", check_contains_any_ci },
 	{ "each_line_data_id_equals_key", check_line_ids },
 	{ "rows_by_title", check_rows_by_title },
