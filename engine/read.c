@@ -16,6 +16,7 @@
 #include "engine/jsonw.h"
 #include "engine/schema_hist.h"
 #include "engine/value.h"
+#include "index/idkey.h"
 #include "index/layered.h"
 #include "index/apply.h"
 #include "index/row.h"
@@ -73,6 +74,88 @@ int grove_count(uint64_t *out, grove_db *db, const grove_target *target, const c
 	return err == GROVE_ENOTFOUND ? 0 : db_error(db, err, NULL);
 }
 
+/* The row of entity e (as the id map gives it) to fn, if visible. */
+static int one_row(grove_db *db, struct read_at *r, const struct lang_cat_type *t,
+		   const uint8_t prefix[4], const void *e8, engine_row_fn fn, void *arg)
+{
+	MDB_val row;
+	int err = layered_get(&row, NULL, r->txn, db->views->rows, &r->chain, prefix, 4, e8, 8);
+	if (err == GROVE_ENOTFOUND)
+		return 0;
+	if (err < 0)
+		return err;
+	msgpack_unpacked up;
+	size_t off = 0;
+	msgpack_unpacked_init(&up);
+	if (msgpack_unpack_next(&up, row.mv_data, row.mv_size, &off) != MSGPACK_UNPACK_SUCCESS)
+		err = log_error(GROVE_ECORRUPT, "a stored row of %s does not decode", t->name);
+	else
+		err = fn(arg, t, &up.data);
+	msgpack_unpacked_destroy(&up);
+	return err;
+}
+
+struct named {
+	uint8_t e8[8];
+	const char *id;
+	uint32_t len;
+};
+
+static int cmp_named(const void *pa, const void *pb)
+{
+	const struct named *a = pa, *b = pb;
+	int c = memcmp(a->id, b->id, a->len < b->len ? a->len : b->len);
+	return c ? c : (a->len > b->len) - (a->len < b->len);
+}
+
+/* Ids of IDKEY_ORDER_MAX bytes or more that share their first ones lie in
+ * the map in their hashes' order (index/idkey.h): the run of keys the
+ * cursor is on, sharing them, in id order.  The cursor is left on the
+ * run's last key. */
+static int long_run(grove_db *db, struct read_at *r, const struct lang_cat_type *t,
+		    const uint8_t prefix[4], MDB_cursor *cur, MDB_val *k, MDB_val *d,
+		    engine_row_fn fn, void *arg)
+{
+	uint8_t head[4 + IDKEY_ORDER_MAX];
+	struct named *v = NULL;
+	size_t n = 0, cap = 0;
+	int rc = 0, err = 0;
+	memcpy(head, k->mv_data, sizeof head);
+	for (;;) {
+		if (n == cap) {
+			struct named *g = realloc(v, (cap = cap ? 2 * cap : 8) * sizeof *v);
+			if (!g) {
+				free(v);
+				return log_error(-ENOMEM, "out of memory");
+			}
+			v = g;
+		}
+		uint32_t type;
+		memcpy(v[n].e8, d->mv_data, 8);
+		if ((err = views_id_name(&type, &v[n].id, &v[n].len, r->txn, db->views,
+					 layered_rd64(d->mv_data))) < 0)
+			break;
+		n++;
+		MDB_val nk, nd;
+		if ((rc = mdb_cursor_get(cur, &nk, &nd, MDB_NEXT)) != 0)
+			break;
+		if (nk.mv_size < sizeof head || memcmp(nk.mv_data, head, sizeof head)) {
+			rc = mdb_cursor_get(cur, &nk, &nd, MDB_PREV);
+			break;
+		}
+		*k = nk;
+		*d = nd;
+	}
+	if (!err && rc && rc != MDB_NOTFOUND)
+		err = views_error(rc, "id map");
+	if (!err)
+		qsort(v, n, sizeof *v, cmp_named);
+	for (size_t i = 0; !err && i < n; i++)
+		err = one_row(db, r, t, prefix, v[i].e8, fn, arg);
+	free(v);
+	return err;
+}
+
 int engine_each_row(grove_db *db, struct read_at *r, const struct lang_cat_type *t,
 		    engine_row_fn fn, void *arg)
 {
@@ -89,23 +172,10 @@ int engine_each_row(grove_db *db, struct read_at *r, const struct lang_cat_type 
 	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
 		if (k.mv_size < 4 || memcmp(k.mv_data, prefix, 4))
 			break;
-		MDB_val row;
-		err = layered_get(&row, NULL, r->txn, db->views->rows, &r->chain, prefix, 4,
-				  d.mv_data, 8);
-		if (err == GROVE_ENOTFOUND) {
-			err = 0;
-			continue;
-		}
-		if (err < 0)
-			break;
-		msgpack_unpacked up;
-		size_t off = 0;
-		msgpack_unpacked_init(&up);
-		if (msgpack_unpack_next(&up, row.mv_data, row.mv_size, &off) != MSGPACK_UNPACK_SUCCESS)
-			err = log_error(GROVE_ECORRUPT, "a stored row of %s does not decode", t->name);
+		if (k.mv_size >= 4 + IDKEY_ORDER_MAX)
+			err = long_run(db, r, t, prefix, cur, &k, &d, fn, arg);
 		else
-			err = fn(arg, t, &up.data);
-		msgpack_unpacked_destroy(&up);
+			err = one_row(db, r, t, prefix, d.mv_data, fn, arg);
 	}
 	mdb_cursor_close(cur);
 	if (rc && rc != MDB_NOTFOUND && !err)

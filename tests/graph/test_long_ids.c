@@ -105,6 +105,19 @@ Test(long_ids, ids_of_any_length_load_query_export_and_verify)
 	char *x = gt_export(db, NULL, NULL);
 	for (int i = 0; i < 6; i++)
 		cr_assert(strstr(x, ids[i]), "export holds id %d whole", i);
+	/* Rows by ascending id, also among ids sharing their first 491 bytes
+	 * (keyed by hash): c*600 < c*4999+e < c*600+d < c*599+f. */
+	const int order[] = { 0, 1, 2, 4, 3, 5 };
+	const char *at = x;
+	for (int i = 0; i < 6; i++) {
+		const char *hit = NULL;
+		for (const char *q = x; (q = strstr(q, "\"id\":\"")) != NULL; q++)
+			if (!strncmp(q + 6, ids[order[i]], strlen(ids[order[i]])) && q[6 + strlen(ids[order[i]])] == '"')
+				hit = q;
+		cr_assert_not_null(hit, "id %d exported", order[i]);
+		cr_assert_geq(hit, at, "id %d in id order", order[i]);
+		at = hit;
+	}
 	grove_free(x);
 	grove_close(db);
 	cr_assert_eq(grove_verify(dir), 0, "%s", grove_errmsg(NULL));
