@@ -395,6 +395,24 @@ Test(merge, a_merge_larger_than_a_log_record_is_logged_in_chunks)
 	gt_scratch_done(g, mdir);
 }
 
+/* Merging feature into main is refused with GROVE_ELIMIT on `resource`
+ * (limit 32 MiB) and writes nothing; returns the demand. */
+static uint64_t merge_refused(grove_db *g, const char *resource)
+{
+	grove_commit before, after;
+	grove_error_info info;
+	char *out = NULL;
+	cr_assert_eq(grove_branch_head(&before, g, "main"), 0);
+	cr_assert_eq(grove_merge_json(&out, g, "feature", "main", NULL), GROVE_ELIMIT, "%s", grove_errmsg(g));
+	cr_assert_null(out);
+	grove_error_info_get(&info, g);
+	cr_assert_str_eq(info.resource, resource);
+	cr_assert_eq(info.limit, 32u << 20);
+	cr_assert_eq(grove_branch_head(&after, g, "main"), 0);
+	cr_assert_str_eq(after.id, before.id, "nothing written");
+	return info.actual;
+}
+
 /* A Document whose Blob holds n bytes of `c` (base64 in the JSONL). */
 static char *blob_row(const char *title, size_t n, char c)
 {
@@ -434,17 +452,8 @@ Test(merge, blob_payloads_a_merge_carries_are_bounded_apart_from_validation, .ti
 		cr_assert_eq(gt_load(g, "feature", GROVE_LOAD_APPEND, row, NULL), 0, "%s", grove_errmsg(g));
 		free(row);
 	}
-	grove_commit before, after;
-	cr_assert_eq(grove_branch_head(&before, g, "main"), 0);
+	cr_assert_eq(merge_refused(g, "materialized blob payload bytes"), (32u << 20) + 2);
 	char *out = NULL;
-	cr_assert_eq(grove_merge_json(&out, g, "feature", "main", NULL), GROVE_ELIMIT);
-	grove_error_info info;
-	grove_error_info_get(&info, g);
-	cr_assert_str_eq(info.resource, "materialized blob payload bytes");
-	cr_assert_eq(info.limit, 32u << 20);
-	cr_assert_eq(info.actual, (32u << 20) + 2);
-	cr_assert_eq(grove_branch_head(&after, g, "main"), 0);
-	cr_assert_str_eq(after.id, before.id, "nothing written");
 
 	char *row = blob_row("blob", 20u << 20, 'Q');
 	cr_assert_eq(gt_load(g, "small", GROVE_LOAD_APPEND, row, NULL), 0, "%s", grove_errmsg(g));
@@ -481,17 +490,6 @@ Test(merge, a_merge_changing_more_than_32_mib_of_rows_is_refused, .timeout = 120
 		cr_assert_eq(gt_load(g, "feature", GROVE_LOAD_APPEND, row, NULL), 0, "%s", grove_errmsg(g));
 	}
 	free(row);
-	grove_commit before, after;
-	cr_assert_eq(grove_branch_head(&before, g, "main"), 0);
-	char *out = NULL;
-	cr_assert_eq(grove_merge_json(&out, g, "feature", "main", NULL), GROVE_ELIMIT);
-	cr_assert_null(out);
-	grove_error_info info;
-	grove_error_info_get(&info, g);
-	cr_assert_str_eq(info.resource, "branch-merge retained validation delta bytes");
-	cr_assert_eq(info.limit, 32u << 20);
-	cr_assert_gt(info.actual, info.limit);
-	cr_assert_eq(grove_branch_head(&after, g, "main"), 0);
-	cr_assert_str_eq(after.id, before.id, "nothing written");
+	cr_assert_gt(merge_refused(g, "branch-merge retained validation delta bytes"), 32u << 20);
 	gt_scratch_done(g, d);
 }
