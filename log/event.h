@@ -46,9 +46,9 @@ enum effect_op {
 enum load_mode { LOAD_OVERWRITE = 1, LOAD_APPEND = 2, LOAD_MERGE = 3 };
 
 /* Bounds checked by the decoder: a damaged or hostile payload never makes
- * it allocate without limit. */
+ * it allocate without limit.  Strings and rows need none: they point into
+ * the payload, which holds them (a row may be as long as a record). */
 #define EVENT_MAX_EFFECTS   (1u << 22)
-#define EVENT_MAX_STR_BYTES (1u << 24)
 
 struct event_bytes {
 	const uint8_t *ptr;   /* not NUL-terminated */

@@ -103,7 +103,7 @@ static bool bytes_of(struct rd *r, struct event_bytes *out)
 			return false;
 		n = (size_t)event_be(p, w);
 	}
-	if (n > EVENT_MAX_STR_BYTES || !(p = take(r, n)))
+	if (n > UINT32_MAX || !(p = take(r, n)))   /* bounded by the payload */
 		return false;
 	*out = (struct event_bytes){ p, n };
 	return true;
