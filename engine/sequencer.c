@@ -19,6 +19,7 @@ void seq_init(struct sequencer *s, uint64_t applied_lsn)
 {
 	memset(s, 0, sizeof *s);
 	pthread_mutex_init(&s->mu, NULL);
+	pthread_mutex_init(&s->shared_ids_mu, NULL);
 	pthread_cond_init(&s->cv, NULL);
 	pthread_cond_init(&s->cv_durable, NULL);
 	s->applied_lsn = applied_lsn;
@@ -29,6 +30,7 @@ void seq_init(struct sequencer *s, uint64_t applied_lsn)
 void seq_destroy(struct sequencer *s)
 {
 	pthread_mutex_destroy(&s->mu);
+	pthread_mutex_destroy(&s->shared_ids_mu);
 	pthread_cond_destroy(&s->cv);
 	pthread_cond_destroy(&s->cv_durable);
 }
@@ -219,8 +221,9 @@ static int long_ids_check(struct grove_db *db, const struct event_effect *fx, ui
 			IDKEY_WHOLE_MAX, IDKEY_PREFIX_BYTES);
 }
 
-int seq_commit_begin(struct grove_db *db, const struct event *events, uint32_t n,
-		     const struct event_effect *effects, uint32_t neffects, uint64_t *out_lsn)
+static int commit_begin(struct grove_db *db, const struct event *events, uint32_t n,
+			const struct event_effect *effects, uint32_t neffects, bool shared_ids,
+			uint64_t *out_lsn)
 {
 	struct sequencer *s = &db->seq;
 	uint64_t *lsns = calloc(n, sizeof *lsns);
@@ -235,7 +238,7 @@ int seq_commit_begin(struct grove_db *db, const struct event *events, uint32_t n
 	/* A write planned before a schema apply must not log effects on a
 	 * type the apply dropped: no replay could apply them. */
 	if ((err = engine_effects_check(db, effects, neffects)) < 0 ||
-	    (err = long_ids_check(db, effects, neffects)) < 0 ||
+	    (shared_ids && (err = long_ids_check(db, effects, neffects)) < 0) ||
 	    (err = reserve_load(db, n)) < 0) {
 		free(lsns);
 		return err;
@@ -277,6 +280,21 @@ int seq_commit_begin(struct grove_db *db, const struct event *events, uint32_t n
 	*out_lsn = lsns[n - 1];
 	free(lsns);
 	return err ? poison(db, err) : 0;
+}
+
+int seq_commit_begin(struct grove_db *db, const struct event *events, uint32_t n,
+		     const struct event_effect *effects, uint32_t neffects, uint64_t *out_lsn)
+{
+	/* idkey_check reads the applied views: two writes putting ids with
+	 * shared keys, in flight at once on different branches, could each
+	 * pass it.  Such writes check and apply one at a time. */
+	bool shared = idkey_any_shared(effects, neffects);
+	if (shared)
+		pthread_mutex_lock(&db->seq.shared_ids_mu);
+	int err = commit_begin(db, events, n, effects, neffects, shared, out_lsn);
+	if (shared)
+		pthread_mutex_unlock(&db->seq.shared_ids_mu);
+	return err;
 }
 
 int seq_commit_end(struct grove_db *db, uint64_t lsn)

@@ -53,6 +53,8 @@ struct sequencer {
 	uint32_t n_open_loads;
 	uint32_t n_reserved;            /* slots promised to loads not yet logged */
 	_Atomic int poisoned;
+	pthread_mutex_t shared_ids_mu;  /* writes with shared id keys: one at a
+					 * time from check to apply (idkey.h) */
 };
 
 struct grove_db;

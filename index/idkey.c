@@ -93,6 +93,17 @@ static int check_sorted(const struct views *v, struct long_id *l, size_t n, uint
 	return err;
 }
 
+bool idkey_any_shared(const struct event_effect *fx, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		struct row_ids r;
+		if ((fx[i].op == EFFECT_PUT_NODE || fx[i].op == EFFECT_PUT_EDGE) &&
+		    row_ids(&r, fx[i].row.ptr, fx[i].row.len, false) == 0 && r.id_len >= IDKEY_WHOLE_MAX)
+			return true;
+	}
+	return false;
+}
+
 int idkey_check(const struct views *v, const struct event_effect *fx, uint32_t n, uint32_t *bad)
 {
 	struct long_id *l = NULL;

@@ -49,6 +49,11 @@ static inline bool idkey_shared(size_t key_len)
 int idkey_confirm(MDB_txn *txn, const struct views *v, uint64_t e, uint32_t type,
 		  const void *id, uint32_t id_len);
 
+/* Does the write put an id with a shared key (IDKEY_WHOLE_MAX bytes or
+ * more)?  Such writes must be checked and applied one at a time
+ * (engine/sequencer.c): idkey_check reads the applied views. */
+bool idkey_any_shared(const struct event_effect *fx, uint32_t n);
+
 /* Before a write is logged: refuse (GROVE_ECONFLICT, *bad = the effect's
  * index) a put of an id with a shared key (IDKEY_WHOLE_MAX bytes or more)
  * that another id holds in the views or in the same write.  Opens a read transaction
