@@ -204,6 +204,80 @@ static int cmp_entity(const void *key, const void *pe)
 	return k < e ? -1 : k > e;
 }
 
+/* Entity e of the walk, named id: taken if it is a candidate of [lo, hi),
+ * which then becomes the walk's position. */
+static int take_walked(struct jsonw *w, struct block_ctx *x, size_t lo, size_t hi, struct chg_pos *from,
+		       uint64_t e, const char *id, uint32_t id_len)
+{
+	struct chg_entity *c = bsearch(&e, x->l.v + lo, hi - lo, sizeof *c, cmp_entity);
+	if (!c)
+		return 0;
+	c->id = id;
+	c->id_len = id_len;
+	from->ext = id;
+	from->id_len = id_len;
+	from->set = true;
+	return take(w, x, c);
+}
+
+static int cmp_named_id(const void *pa, const void *pb)
+{
+	const struct chg_entity *a = pa, *b = pb;
+	int c = memcmp(a->id, b->id, a->id_len < b->id_len ? a->id_len : b->id_len);
+	return c ? c : (a->id_len > b->id_len) - (a->id_len < b->id_len);
+}
+
+/* Ids of IDKEY_ORDER_MAX bytes or more sharing their first ones lie in the
+ * map in hash order (idkey.h): the run of keys sharing the cursor's head,
+ * the candidates among them named and in id order, those after `from`
+ * taken.  The cursor is left on the run's last key; *scanned counts it. */
+static int take_run(struct jsonw *w, struct block_ctx *x, size_t lo, size_t hi, MDB_cursor *cur,
+		    MDB_val *k, MDB_val *d, struct chg_pos *from, size_t *scanned)
+{
+	uint8_t head[4 + IDKEY_ORDER_MAX];
+	struct chg_entity *v = NULL;
+	size_t n = 0, cap = 0;
+	int rc = 0, err = 0;
+	memcpy(head, k->mv_data, sizeof head);
+	for (;;) {
+		uint64_t e = layered_rd64(d->mv_data);
+		struct chg_entity *c = bsearch(&e, x->l.v + lo, hi - lo, sizeof *c, cmp_entity);
+		(*scanned)++;
+		if (c && (err = chg_entity_name(c, x->db, x->txn)) < 0)
+			break;
+		if (c && n == cap) {
+			struct chg_entity *g = realloc(v, (cap = cap ? 2 * cap : 8) * sizeof *v);
+			if (!g) {
+				err = db_error(x->db, -ENOMEM, "out of memory");
+				break;
+			}
+			v = g;
+		}
+		if (c)
+			v[n++] = *c;
+		MDB_val nk, nd;
+		if ((rc = mdb_cursor_get(cur, &nk, &nd, MDB_NEXT)) != 0)
+			break;
+		if (nk.mv_size < sizeof head || memcmp(nk.mv_data, head, sizeof head)) {
+			rc = mdb_cursor_get(cur, &nk, &nd, MDB_PREV);
+			break;
+		}
+		*k = nk;
+		*d = nd;
+	}
+	if (!err && rc && rc != MDB_NOTFOUND)
+		err = db_error(x->db, views_error(rc, "id map"), NULL);
+	if (!err)
+		qsort(v, n, sizeof *v, cmp_named_id);
+	for (size_t i = 0; !err && !x->end->truncated && i < n; i++) {
+		struct chg_entity at = { .id = chg_pos_id(from), .id_len = from->id_len };
+		if (!from->set || cmp_named_id(&v[i], &at) > 0)
+			err = take_walked(w, x, lo, hi, from, v[i].entity, v[i].id, v[i].id_len);
+	}
+	free(v);
+	return err;
+}
+
 /* A large group of one type in id order by walking the type's id map from
  * `from`, each id looked up among the candidates: a page costs about its
  * own size when the candidates are dense (a bulk load).  After `limit` ids
@@ -217,35 +291,30 @@ static int group_by_idmap(struct jsonw *w, struct block_ctx *x, size_t lo, size_
 	MDB_cursor *cur;
 	int rc, err = 0;
 
-	/* Long ids do not keep their order in the map (idkey.h). */
-	if (from->id_len >= IDKEY_ORDER_MAX) {
-		*handed_over = true;
-		return 0;
-	}
 	if ((rc = mdb_cursor_open(x->txn, x->db->views->ids, &cur)) != 0)
 		return db_error(x->db, views_error(rc, "id map"), NULL);
-	uint32_t kn = idkey_make(key, type, chg_pos_id(from), from->id_len);
-	MDB_val k = { kn, key }, d;
+	/* Start at the position's key, or for a long id at its run's head. */
+	uint32_t kn = !from->set ? (idkey_make(key, type, "", 0))
+		    : idkey_make(key, type, chg_pos_id(from), from->id_len);
+	MDB_val k = { from->set && from->id_len >= IDKEY_ORDER_MAX ? 4 + IDKEY_ORDER_MAX : kn, key }, d;
 	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0 && !err && !x->end->truncated;
 	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
 		const uint8_t *p = k.mv_data;
 		if (k.mv_size < 4 || memcmp(p, key, 4) || d.mv_size != 8)
 			break;
-		if (k.mv_size == kn && !memcmp(p, key, kn))
-			continue;   /* the position itself */
-		if (++scanned > limit || k.mv_size >= 4 + IDKEY_ORDER_MAX) {
+		if (scanned > limit) {
 			*handed_over = true;
 			break;
 		}
-		uint64_t e = layered_rd64(d.mv_data);
-		struct chg_entity *c = bsearch(&e, x->l.v + lo, hi - lo, sizeof *c, cmp_entity);
-		if (!c)
+		if (k.mv_size >= 4 + IDKEY_ORDER_MAX) {
+			err = take_run(w, x, lo, hi, cur, &k, &d, from, &scanned);
 			continue;
-		c->id = (const char *)p + 4;
-		c->id_len = (uint32_t)k.mv_size - 4;
-		from->ext = c->id;   /* the walk's position, for a hand-over */
-		from->id_len = c->id_len;
-		err = take(w, x, c);
+		}
+		scanned++;
+		if (from->set && k.mv_size == kn && !memcmp(p, key, kn))
+			continue;   /* the position itself */
+		err = take_walked(w, x, lo, hi, from, layered_rd64(d.mv_data), (const char *)p + 4,
+				  (uint32_t)k.mv_size - 4);
 	}
 	mdb_cursor_close(cur);
 	if (!err && rc && rc != MDB_NOTFOUND)
@@ -253,23 +322,43 @@ static int group_by_idmap(struct jsonw *w, struct block_ctx *x, size_t lo, size_
 	return err;
 }
 
-/* A digest position (a long id, chg_token.h) made exact: the id among
- * the group's candidates [lo, hi) whose prefix and hash it holds. */
+/* A digest position (a long id, chg_token.h) made exact: the one id of
+ * the group's candidates [lo, hi) whose prefix and hash it holds, found
+ * among the map's keys that start with the prefix.  None, or more than
+ * one (a crafted hash collision), rejects the token. */
 static int resolve_digest(struct chg_pos *pos, struct block_ctx *x, size_t lo, size_t hi)
 {
-	for (size_t i = lo; i < hi; i++) {
-		int err = chg_entity_name(&x->l.v[i], x->db, x->txn);
-		if (err < 0)
-			return err;
-		if (chg_pos_names(pos, &x->l.v[i])) {
-			pos->digest = false;
-			pos->ext = x->l.v[i].id;
-			pos->id_len = x->l.v[i].id_len;
-			return 0;
+	uint8_t key[4 + CHG_POS_PREFIX];
+	MDB_cursor *cur;
+	int rc, err = 0, found = 0;
+	if ((rc = mdb_cursor_open(x->txn, x->db->views->ids, &cur)) != 0)
+		return db_error(x->db, views_error(rc, "id map"), NULL);
+	layered_be32(key, x->l.v[lo].t->id);
+	memcpy(key + 4, pos->buf, CHG_POS_PREFIX);
+	MDB_val k = { sizeof key, key }, d;
+	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0 && !err && found < 2;
+	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+		if (k.mv_size < sizeof key || memcmp(k.mv_data, key, sizeof key) || d.mv_size != 8)
+			break;
+		uint64_t e = layered_rd64(d.mv_data);
+		struct chg_entity *c = bsearch(&e, x->l.v + lo, hi - lo, sizeof *c, cmp_entity);
+		if (!c || (err = chg_entity_name(c, x->db, x->txn)) < 0 || !chg_pos_names(pos, c))
+			continue;
+		if (found++ == 0) {
+			pos->ext = c->id;
+			pos->id_len = c->id_len;
 		}
 	}
-	return db_error(x->db, GROVE_EINVAL, "change cursor rejected: its position names no change "
-			"of this commit");
+	mdb_cursor_close(cur);
+	if (err < 0)
+		return err;
+	if (rc && rc != MDB_NOTFOUND)
+		return db_error(x->db, views_error(rc, "id map"), NULL);
+	if (found != 1)
+		return db_error(x->db, GROVE_EINVAL, "change cursor rejected: its position %s", found
+				? "is ambiguous within its prefix range" : "names no change of this commit");
+	pos->digest = false;
+	return 0;
 }
 
 #define GROUP_NAMED_MAX 4096   /* groups up to this size are named and sorted */
@@ -302,7 +391,7 @@ static int write_changes(struct jsonw *w, struct block_ctx *x, const struct chg_
 			     (kind == from->kind_rank && v[lo].t->id < from->type_id)))
 			continue;
 		bool resume = from && kind == from->kind_rank && v[lo].t->id == from->type_id;
-		struct chg_pos at = { .id_len = 0 };
+		struct chg_pos at = { .id_len = 0, .set = false };
 		if (resume) {
 			at = *from;
 			at.ext = chg_pos_id(from);
@@ -310,14 +399,13 @@ static int write_changes(struct jsonw *w, struct block_ctx *x, const struct chg_
 				break;
 		}
 		if (hi - lo <= GROUP_NAMED_MAX) {
-			err = group_by_names(w, x, lo, hi, resume ? chg_pos_id(&at) : NULL,
-					     resume ? at.id_len : 0);
+			err = group_by_names(w, x, lo, hi, at.set ? chg_pos_id(&at) : NULL, at.id_len);
 			continue;
 		}
 		bool handed_over = false;
 		err = group_by_idmap(w, x, lo, hi, &at, &handed_over);
 		if (!err && handed_over && !x->end->truncated)
-			err = group_by_names(w, x, lo, hi, chg_pos_id(&at), at.id_len);
+			err = group_by_names(w, x, lo, hi, at.set ? chg_pos_id(&at) : NULL, at.id_len);
 	}
 	return err;
 }

@@ -203,6 +203,7 @@ int chg_pos_parse(struct chg_pos *out, const json_t *j)
 	if (k < 0 || k > 1 || t < 0 || t > UINT32_MAX)
 		return -1;
 	memset(out, 0, sizeof *out);
+	out->set = true;
 	out->kind_rank = (unsigned)k;
 	out->type_id = (uint32_t)t;
 	if (h) {

@@ -34,6 +34,7 @@ struct chg_pos {
 	unsigned kind_rank;
 	uint32_t type_id;
 	uint32_t id_len;
+	bool set;                /* a position (false: before everything)  */
 	const char *ext;         /* the id when not in buf (NULL: buf)     */
 	bool digest;             /* buf: the prefix; hash: the whole id's  */
 	uint8_t hash[16];

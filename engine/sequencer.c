@@ -130,10 +130,13 @@ static int poison(struct grove_db *db, int err)
 }
 
 /* An upper bound on the encoded size of ev (log/event.c: a map of small
- * fields; an effect is op, type, entity, endpoints and its row). */
+ * fixed fields, eight strings with headers of at most 6 bytes, and the
+ * effects: op, type, entity, endpoints and the row, at most 48 bytes
+ * besides the row). */
 static size_t event_bound(const struct event *ev)
 {
-	size_t n = 256 + ev->branch.len + ev->actor.len + ev->op_text.len + ev->params.len;
+	size_t n = 256 + 6 * 8 + ev->branch.len + ev->actor.len + ev->op_text.len + ev->params.len +
+		   ev->name.len + ev->from.len + ev->schema_text.len + ev->steps.len;
 	for (uint32_t i = 0; i < ev->neffects; i++)
 		n += 48 + ev->effects[i].row.len;
 	return n;

@@ -269,7 +269,7 @@ Test(long_ids, a_large_group_walked_by_the_id_map_keeps_id_order)
 	for (int i = 0; i < N; i++) {
 		char t[16];
 		snprintf(t, sizeof t, "%05d", i);
-		ids[i] = strdup(t);
+		ids[i] = strdup(i ? t : "");   /* the empty id first (review by helper-33) */
 	}
 	for (int i = 0; i < L; i++) {
 		char t[8];
@@ -279,6 +279,7 @@ Test(long_ids, a_large_group_walked_by_the_id_map_keeps_id_order)
 	grove_load_result r;
 	load_all(&r, ids, N + L);
 	check_pages(r.commit.id, ids, N + L, 1000);
+	check_pages(r.commit.id, ids, N + L, 3);   /* resumes inside the run of long ids */
 	for (int i = 0; i < N + L; i++)
 		free(ids[i]);
 }
