@@ -73,7 +73,8 @@ static void put(struct jsonw *w, const char *s, size_t n)
 {
 	if (reserve(w, n) != 0)
 		return;
-	memcpy(w->buf + w->len, s, n);
+	if (n)   /* an empty string's pointer may be NULL (msgpack) */
+		memcpy(w->buf + w->len, s, n);
 	w->len += n;
 	w->buf[w->len] = '\0';
 }

@@ -146,17 +146,19 @@ int value_row_view(struct value_row *out, const msgpack_object *row, const struc
 	const msgpack_object *items = row->via.array.ptr;
 	if (items[0].type != MSGPACK_OBJECT_STR)
 		return value_error_set(err, GROVE_ECORRUPT, NULL, "corrupt row of %s: the id is not a string", t->name);
-	out->id = items[0].via.str.ptr;
+	/* msgpack-c may give an empty string a NULL pointer; ids are compared
+	 * with memcmp, which must never see one. */
+	out->id = items[0].via.str.size ? items[0].via.str.ptr : "";
 	out->id_len = items[0].via.str.size;
 	if (t->kind == LANG_CAT_EDGE) {
 		if (items[ROW_EDGE_SRC].type != MSGPACK_OBJECT_STR ||
 		    items[ROW_EDGE_DST].type != MSGPACK_OBJECT_STR)
 			return value_error_set(err, GROVE_ECORRUPT, NULL,
 				"corrupt row of %s: src/dst are not strings", t->name);
-		out->src = items[ROW_EDGE_SRC].via.str.ptr;
 		out->src_len = items[ROW_EDGE_SRC].via.str.size;
-		out->dst = items[ROW_EDGE_DST].via.str.ptr;
+		out->src = out->src_len ? items[ROW_EDGE_SRC].via.str.ptr : "";
 		out->dst_len = items[ROW_EDGE_DST].via.str.size;
+		out->dst = out->dst_len ? items[ROW_EDGE_DST].via.str.ptr : "";
 	}
 	out->slots = items + first;
 	out->n_slots = row->via.array.size - first;

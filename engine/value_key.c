@@ -23,7 +23,8 @@ static int dup_text(char **out, size_t *out_len, const char *s, size_t len, stru
 	char *copy = malloc(len + 1);
 	if (copy == NULL)
 		return value_error_set(err, -ENOMEM, NULL, "out of memory rendering a key");
-	memcpy(copy, s, len);
+	if (len)   /* an empty string's pointer may be NULL (msgpack) */
+		memcpy(copy, s, len);
 	copy[len] = '\0';
 	*out = copy;
 	*out_len = len;
