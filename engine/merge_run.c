@@ -198,16 +198,24 @@ static char *conflicts_json(const struct merge_conflicts *c)
 	return w.buf;
 }
 
-/* "merge conflicts: node type 'Person', entity id 'Alice' (divergent_update); ..." */
+/* OmniGraph's engine text: "merge conflicts: node type 'Person', entity
+ * id 'Alice' (divergent_update): divergent update for id 'Alice'; ..."
+ * (no entity: "node type 'T' (kind): message"), the first three, then
+ * "; and N more"; the full list is grove_merge_json's *out. */
 static int conflicts_error(struct merge *m)
 {
-	char msg[1024];
+	char msg[2048];
 	size_t n = (size_t)snprintf(msg, sizeof msg, "merge conflicts: ");
 	for (size_t i = 0; i < m->conflicts.n && i < 3 && n < sizeof msg; i++) {
 		const struct merge_conflict *x = &m->conflicts.v[i];
-		n += (size_t)snprintf(msg + n, sizeof msg - n, "%s%s type '%s', entity id '%s' (%s)",
-				      i ? "; " : "", x->t && x->t->kind == LANG_CAT_EDGE ? "edge" : "node",
-				      x->t ? x->t->name : "?", x->id ? x->id : "-", x->kind);
+		const char *kind = x->t && x->t->kind == LANG_CAT_EDGE ? "edge" : "node";
+		const char *name = x->t ? x->t->name : "?";
+		if (x->id)
+			n += (size_t)snprintf(msg + n, sizeof msg - n, "%s%s type '%s', entity id '%s' (%s): %s",
+					      i ? "; " : "", kind, name, x->id, x->kind, x->message);
+		else
+			n += (size_t)snprintf(msg + n, sizeof msg - n, "%s%s type '%s' (%s): %s", i ? "; " : "",
+					      kind, name, x->kind, x->message);
 	}
 	if (m->conflicts.n > 3 && n < sizeof msg)
 		snprintf(msg + n, sizeof msg - n, "; and %zu more", m->conflicts.n - 3);

@@ -154,6 +154,12 @@ Test(merge, divergent_updates_conflict)
 {
 	run("feature", "set_age", "{\"a\":31}");
 	run("main", "set_age", "{\"a\":32}");
+	char *out = NULL;
+	cr_assert_eq(merge(&out), GROVE_EMERGE);
+	grove_free(out);
+	/* OmniGraph's engine text, each conflict with its message. */
+	cr_assert_str_eq(grove_errmsg(db), "merge conflicts: node type 'Person', entity id 'Alice' "
+			 "(divergent_update): divergent update for id 'Alice'");
 	expect_conflict("divergent_update", "node:Person", "Alice");
 }
 
