@@ -127,11 +127,18 @@ int chg_scope_parse(struct chg_scope *out, grove_db *db, const char *json)
 				       "kinds, type_names, ops)", key);
 	}
 	json_decref(o);
-	if (err < 0)
+	if (err < 0) {
 		chg_scope_free(out);
-	else
-		out->digest = scope_digest(out);
-	return err;
+		return err;
+	}
+	/* Canonical: every kind or every op is no filter on it, so equivalent
+	 * scopes share a digest (OmniGraph's filter digest). */
+	if (out->kinds == (CHG_KIND_NODE | CHG_KIND_EDGE))
+		out->kinds = 0;
+	if (out->ops == ((1u << CHG_INSERT) | (1u << CHG_UPDATE) | (1u << CHG_DELETE)))
+		out->ops = 0;
+	out->digest = scope_digest(out);
+	return 0;
 }
 
 void chg_scope_free(struct chg_scope *s)

@@ -387,6 +387,17 @@ Test(diff, the_feed_follows_commits_from_a_cursor_once_each)
 	cr_assert(strstr(grove_errmsg(db), "change cursor rejected"), "%s", grove_errmsg(db));
 	cr_assert_eq(grove_changes_poll_json(&out, db, NULL, cursor, "{\"ops\":[\"delete\"]}", 0),
 		     GROVE_EINVAL);
+	/* Every kind and every op is no filter: the same scope as none. */
+	cr_assert_eq(grove_changes_poll_json(&out, db, NULL, cursor, "{\"kinds\":[\"edge\",\"node\"],"
+					     "\"ops\":[\"delete\",\"insert\",\"update\"]}", 0), 0, "%s", grove_errmsg(db));
+	grove_free(out);
+	/* A token of another kind is refused naming both kinds. */
+	grove_commit head;
+	cr_assert_eq(grove_branch_head(&head, db, "main"), 0);
+	cr_assert_eq(grove_commit_changes_json(&out, db, head.id, NULL, cursor, GROVE_CHANGES_PAGE_DEFAULT),
+		     GROVE_EINVAL);
+	cr_assert(strstr(grove_errmsg(db), "expected a commit changes page token, got a change feed cursor"),
+		  "%s", grove_errmsg(db));
 	free(cursor);
 }
 
