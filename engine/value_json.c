@@ -267,6 +267,9 @@ static int list_from_json(msgpack_packer *pk, int *is_nil, const struct lang_cat
 {
 	if (!json_is_array(j)) {
 		char got[VALUE_BRIEF_MAX + 4];
+		struct scalar ignored;
+		if (o->dialect == VALUE_STRICT)
+			return wrong_type(&ignored, p, j, o, err);
 		value_json_brief(got, j);
 		return value_error_set(err, GROVE_EINVAL, p->name, "list property '%s' expects a JSON array, got %s",
 			p->name, got);
@@ -283,6 +286,11 @@ static int list_from_json(msgpack_packer *pk, int *is_nil, const struct lang_cat
 		const json_t *e = json_array_get(j, i);
 		if (!json_is_null(e))
 			rc = scalar_from_json(&items[i], p, (enum lang_scalar)p->type.scalar, e, o, err);
+		/* The strict reader takes no item it cannot keep (OmniGraph's
+		 * words for a null or unconvertible element). */
+		if (o->dialect == VALUE_STRICT && (json_is_null(e) || rc == GROVE_EINVAL))
+			rc = value_error_set(err, GROVE_EINVAL, p->name,
+					     "strict list property '%s' contains a null or invalid item", p->name);
 	}
 	if (rc == 0) {
 		msgpack_pack_array(pk, n);
@@ -371,12 +379,24 @@ static int blob_from_json(msgpack_packer *pk, int *is_nil, const struct lang_cat
 		*is_nil = rc < 0;
 		return rc;
 	}
+	/* OmniGraph's order: the URI's size, its emptiness, then the policy. */
+	if (len > VALUE_BLOB_URI_MAX_BYTES) {
+		value_error_set(err, GROVE_ELIMIT, p->name, "blob property '%s': resource limit exceeded: "
+				"external Blob URI bytes: %zu > %u", p->name, len, VALUE_BLOB_URI_MAX_BYTES);
+		snprintf(err->resource, sizeof err->resource, "external Blob URI bytes");
+		err->limit = VALUE_BLOB_URI_MAX_BYTES;
+		err->actual = len;
+		return GROVE_ELIMIT;
+	}
+	if (len == 0)
+		return value_error_set(err, GROVE_EINVAL, p->name,
+			"blob property '%s': external Blob URI must be non-empty", p->name);
 	if (!o->allow_external_blobs) {
 		char text[VALUE_TEXT_BRIEF_MAX + 4];
 		value_text_brief(text, s, len);
 		return value_error_set(err, GROVE_EINVAL, p->name,
-			"blob property '%s': external blob URI '%s' is not allowed (the external blob policy denies "
-			"URIs; give the bytes as base64:...)", p->name, text);
+			"blob property '%s': external blob URI '%s' is not allowed: new external Blob URI "
+			"ingress is denied for this graph (give the bytes as base64:...)", p->name, text);
 	}
 	msgpack_pack_str(pk, len);
 	msgpack_pack_str_body(pk, s, len);

@@ -189,8 +189,8 @@ static int param_blob(msgpack_packer *pk, const char *name, const json_t *j, con
 	size_t len = json_string_length(j);
 	if (len < 7 || memcmp(s, "base64:", 7) != 0) {
 		if (!o->allow_external_blobs)
-			return param_error(err, name, "external blob URIs are not allowed (the external blob policy denies "
-				"URIs; give the bytes as base64:...)");
+			return param_error(err, name, "external blob URIs are not allowed: new external Blob URI "
+				"ingress is denied for this graph (give the bytes as base64:...)");
 		msgpack_pack_str_with_body(pk, s, len);
 		return 0;
 	}

@@ -435,8 +435,18 @@ Test(value, refuses_bad_blobs)
 Test(value, refuses_external_blob_uris_unless_allowed)
 {
 	expect_error("Everything", "blob", "\"s3://bucket/key\"", 0,
-		"blob property 'blob': external blob URI 's3://bucket/key' is not allowed (the external blob policy "
-		"denies URIs; give the bytes as base64:...)");
+		"blob property 'blob': external blob URI 's3://bucket/key' is not allowed: new external Blob URI "
+		"ingress is denied for this graph (give the bytes as base64:...)");
+	/* OmniGraph's order: the URI's size and emptiness before the policy. */
+	expect_error("Everything", "blob", "\"\"", 0, "blob property 'blob': external Blob URI must be non-empty");
+	size_t n = 65537;
+	char *big = malloc(n + 3);
+	big[0] = '"';
+	memset(big + 1, 'u', n);
+	strcpy(big + 1 + n, "\"");
+	expect_error("Everything", "blob", big, 0,
+		"blob property 'blob': resource limit exceeded: external Blob URI bytes: 65537 > 65536");
+	free(big);
 	msgpack_sbuffer sb;
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer pk;
@@ -474,7 +484,11 @@ Test(value, strict_dialect_refuses_wrong_types_instead_of_nulling_them)
 	expect_error("Everything", "role", "7", 1, "strict property 'role' expects enum(admin, guest, member), got 7");
 	expect_error("Everything", "day", "false", 1, "strict property 'day' expects Date32, got false");
 	expect_error("Everything", "vec", "\"x\"", 1, "strict property 'vec' expects Vector(3), got \"x\"");
-	expect_error("Everything", "tags", "[\"a\", 5]", 1, "strict property 'tags' expects [String], got 5");
+	/* A list keeps no null or unconvertible item (OmniGraph's words). */
+	expect_error("Everything", "tags", "[\"a\", 5]", 1, "strict list property 'tags' contains a null or invalid item");
+	expect_error("Everything", "tags", "[\"a\", null]", 1,
+		"strict list property 'tags' contains a null or invalid item");
+	expect_error("Everything", "tags", "7", 1, "strict property 'tags' expects [String], got 7");
 	expect_error("Strict", "need", "null", 1, "strict property 'need' expects Int32, got null");
 	expect_error("Strict", "need", NULL, 1, "non-nullable property 'need' has null or invalid values");
 }
@@ -486,7 +500,7 @@ Test(value, strict_dialect_accepts_declared_types)
 	struct value_error err;
 	cr_expect_eq(convert(&sb, "Everything", "score", "3", 1, &err), 0);
 	cr_expect_eq(convert(&sb, "Everything", "day", "19723", 1, &err), 0);
-	cr_expect_eq(convert(&sb, "Everything", "tags", "[\"a\", null]", 1, &err), 0);
+	cr_expect_eq(convert(&sb, "Everything", "tags", "[\"a\", \"b\"]", 1, &err), 0);
 	cr_expect_eq(convert(&sb, "Everything", "small", "null", 1, &err), 0);
 	msgpack_sbuffer_destroy(&sb);
 }
