@@ -505,7 +505,7 @@ void chg_list_free(struct chg_list *l)
 
 static int cmp_id(const char *a, uint32_t an, const char *b, uint32_t bn)
 {
-	int c = memcmp(a, b, an < bn ? an : bn);
+	int c = an && bn ? memcmp(a, b, an < bn ? an : bn) : 0;   /* "" may be NULL */
 	return c ? c : (an > bn) - (an < bn);
 }
 
@@ -574,10 +574,10 @@ static bool value_equal(const msgpack_object *a, const msgpack_object *b, int de
 		return memcmp(&a->via.f64, &b->via.f64, sizeof(double)) == 0;
 	case MSGPACK_OBJECT_STR:
 		return a->via.str.size == b->via.str.size &&
-		       !memcmp(a->via.str.ptr, b->via.str.ptr, a->via.str.size);
+		       (!a->via.str.size || !memcmp(a->via.str.ptr, b->via.str.ptr, a->via.str.size));
 	case MSGPACK_OBJECT_BIN:
 		return a->via.bin.size == b->via.bin.size &&
-		       !memcmp(a->via.bin.ptr, b->via.bin.ptr, a->via.bin.size);
+		       (!a->via.bin.size || !memcmp(a->via.bin.ptr, b->via.bin.ptr, a->via.bin.size));
 	case MSGPACK_OBJECT_ARRAY:
 		if (a->via.array.size != b->via.array.size || depth >= CHG_VALUE_DEPTH_MAX)
 			return false;

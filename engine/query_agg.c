@@ -169,7 +169,8 @@ static int acc_best(struct acc *ac, const msgpack_object *v, int want)
 			ac->buf = b;
 			ac->buf_cap = n + 1;
 		}
-		memcpy(ac->buf, v->via.str.ptr, n);
+		if (n)   /* "" may be NULL */
+			memcpy(ac->buf, v->via.str.ptr, n);
 		ac->best.via.str.ptr = ac->buf;
 	}
 	return 0;

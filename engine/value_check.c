@@ -174,7 +174,7 @@ static int cmp_enum(const void *key, const void *elem)
 	const msgpack_object *o = key;
 	const char *val = *(const char *const *)elem;
 	size_t n = strlen(val), m = o->via.str.size;
-	int c = memcmp(o->via.str.ptr, val, m < n ? m : n);
+	int c = m && n ? memcmp(o->via.str.ptr, val, m < n ? m : n) : 0;   /* "" may be NULL */
 	return c != 0 ? c : (m > n) - (m < n);
 }
 

@@ -254,7 +254,8 @@ static int temporal_text_matches(const struct lang_type *t, const msgpack_object
 static int member_matches(const struct lang_type *t, const msgpack_object *o, const char *given, size_t len)
 {
 	if (t->scalar == LANG_SCALAR_STRING)
-		return o->type == MSGPACK_OBJECT_STR && o->via.str.size == len && memcmp(o->via.str.ptr, given, len) == 0;
+		return o->type == MSGPACK_OBJECT_STR && o->via.str.size == len &&
+		       (len == 0 || memcmp(o->via.str.ptr, given, len) == 0);
 	if (t->scalar == LANG_SCALAR_BOOL)
 		return o->type == MSGPACK_OBJECT_BOOLEAN && len == (o->via.boolean ? 4u : 5u) &&
 			memcmp(given, o->via.boolean ? "true" : "false", len) == 0;
