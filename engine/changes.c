@@ -204,6 +204,8 @@ static int cmp_entity(const void *key, const void *pe)
 	return k < e ? -1 : k > e;
 }
 
+#define GROUP_NAMED_MAX 4096   /* groups up to this size are named and sorted */
+
 /* Entity e of the walk, named id: taken if it is a candidate of [lo, hi),
  * which then becomes the walk's position. */
 static int take_walked(struct jsonw *w, struct block_ctx *x, size_t lo, size_t hi, struct chg_pos *from,
@@ -240,6 +242,10 @@ static int take_run(struct jsonw *w, struct block_ctx *x, size_t lo, size_t hi, 
 	int rc = 0, err = 0;
 	memcpy(head, k->mv_data, sizeof head);
 	for (;;) {
+		if (d->mv_size != 8) {
+			err = db_error(x->db, GROVE_ECORRUPT, "an id map entry has %zu bytes", d->mv_size);
+			break;
+		}
 		uint64_t e = layered_rd64(d->mv_data);
 		struct chg_entity *c = bsearch(&e, x->l.v + lo, hi - lo, sizeof *c, cmp_entity);
 		(*scanned)++;
@@ -300,8 +306,12 @@ static int group_by_idmap(struct jsonw *w, struct block_ctx *x, size_t lo, size_
 	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0 && !err && !x->end->truncated;
 	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
 		const uint8_t *p = k.mv_data;
-		if (k.mv_size < 4 || memcmp(p, key, 4) || d.mv_size != 8)
+		if (k.mv_size < 4 || memcmp(p, key, 4))
 			break;
+		if (d.mv_size != 8) {
+			err = db_error(x->db, GROVE_ECORRUPT, "an id map entry has %zu bytes", d.mv_size);
+			break;
+		}
 		if (scanned > limit) {
 			*handed_over = true;
 			break;
@@ -323,14 +333,37 @@ static int group_by_idmap(struct jsonw *w, struct block_ctx *x, size_t lo, size_
 }
 
 /* A digest position (a long id, chg_token.h) made exact: the one id of
- * the group's candidates [lo, hi) whose prefix and hash it holds, found
- * among the map's keys that start with the prefix.  None, or more than
- * one (a crafted hash collision), rejects the token. */
+ * the group's candidates [lo, hi) whose prefix and hash it holds.  A group
+ * small enough to be named anyway is searched by name; a larger one through
+ * the map's keys that start with the prefix (a token carries no more of
+ * the id).  None, or more than one (a crafted hash collision), rejects the
+ * token. */
+static int digest_found(struct chg_pos *pos, struct block_ctx *x, int found)
+{
+	if (found != 1)
+		return db_error(x->db, GROVE_EINVAL, "change cursor rejected: its position %s", found
+				? "is ambiguous within its prefix range" : "names no change of this commit");
+	pos->digest = false;
+	return 0;
+}
+
 static int resolve_digest(struct chg_pos *pos, struct block_ctx *x, size_t lo, size_t hi)
 {
 	uint8_t key[4 + CHG_POS_PREFIX];
 	MDB_cursor *cur;
 	int rc, err = 0, found = 0;
+	if (hi - lo <= GROUP_NAMED_MAX) {
+		for (size_t i = lo; i < hi && found < 2; i++) {
+			struct chg_entity *c = &x->l.v[i];
+			if ((err = chg_entity_name(c, x->db, x->txn)) < 0)
+				return err;
+			if (chg_pos_names(pos, c) && found++ == 0) {
+				pos->ext = c->id;
+				pos->id_len = c->id_len;
+			}
+		}
+		return digest_found(pos, x, found);
+	}
 	if ((rc = mdb_cursor_open(x->txn, x->db->views->ids, &cur)) != 0)
 		return db_error(x->db, views_error(rc, "id map"), NULL);
 	layered_be32(key, x->l.v[lo].t->id);
@@ -338,8 +371,12 @@ static int resolve_digest(struct chg_pos *pos, struct block_ctx *x, size_t lo, s
 	MDB_val k = { sizeof key, key }, d;
 	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0 && !err && found < 2;
 	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
-		if (k.mv_size < sizeof key || memcmp(k.mv_data, key, sizeof key) || d.mv_size != 8)
+		if (k.mv_size < sizeof key || memcmp(k.mv_data, key, sizeof key))
 			break;
+		if (d.mv_size != 8) {
+			err = db_error(x->db, GROVE_ECORRUPT, "an id map entry has %zu bytes", d.mv_size);
+			break;
+		}
 		uint64_t e = layered_rd64(d.mv_data);
 		struct chg_entity *c = bsearch(&e, x->l.v + lo, hi - lo, sizeof *c, cmp_entity);
 		if (!c || (err = chg_entity_name(c, x->db, x->txn)) < 0 || !chg_pos_names(pos, c))
@@ -354,14 +391,9 @@ static int resolve_digest(struct chg_pos *pos, struct block_ctx *x, size_t lo, s
 		return err;
 	if (rc && rc != MDB_NOTFOUND)
 		return db_error(x->db, views_error(rc, "id map"), NULL);
-	if (found != 1)
-		return db_error(x->db, GROVE_EINVAL, "change cursor rejected: its position %s", found
-				? "is ambiguous within its prefix range" : "names no change of this commit");
-	pos->digest = false;
-	return 0;
+	return digest_found(pos, x, found);
 }
 
-#define GROUP_NAMED_MAX 4096   /* groups up to this size are named and sorted */
 
 static int cmp_group(const void *pa, const void *pb)
 {

@@ -122,6 +122,10 @@ static int long_run(grove_db *db, struct read_at *r, const struct lang_cat_type 
 	int rc = 0, err = 0;
 	memcpy(head, k->mv_data, sizeof head);
 	for (;;) {
+		if (d->mv_size != 8) {
+			err = log_error(GROVE_ECORRUPT, "an id map entry has %zu bytes", d->mv_size);
+			break;
+		}
 		if (n == cap) {
 			struct named *g = realloc(v, (cap = cap ? 2 * cap : 8) * sizeof *v);
 			if (!g) {
@@ -172,7 +176,9 @@ int engine_each_row(grove_db *db, struct read_at *r, const struct lang_cat_type 
 	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
 		if (k.mv_size < 4 || memcmp(k.mv_data, prefix, 4))
 			break;
-		if (k.mv_size >= 4 + IDKEY_ORDER_MAX)
+		if (d.mv_size != 8)
+			err = log_error(GROVE_ECORRUPT, "an id map entry has %zu bytes", d.mv_size);
+		else if (k.mv_size >= 4 + IDKEY_ORDER_MAX)
 			err = long_run(db, r, t, prefix, cur, &k, &d, fn, arg);
 		else
 			err = one_row(db, r, t, prefix, d.mv_data, fn, arg);

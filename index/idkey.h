@@ -13,8 +13,10 @@
  * lookups confirm it by the name map, and idkey_check() refuses a write
  * that would give one key to two ids before the write is logged.  Among
  * long ids sharing a prefix the map's order is their hashes' order; a
- * walk that must follow the ids' order (engine/changes.c) hands over to
- * sorting names from the first key of IDKEY_ORDER_MAX + 4 bytes or more.
+ * walk that must follow the ids' order (export and scans in engine/read.c,
+ * change pages in engine/changes.c) names and sorts each run of keys of
+ * IDKEY_ORDER_MAX + 4 bytes or more that share their head where it meets
+ * one: ids that differ earlier compare as their keys do.
  */
 #ifndef GROVE_INDEX_IDKEY_H
 #define GROVE_INDEX_IDKEY_H
