@@ -62,9 +62,14 @@ static const char *plain(grove_result *r, size_t row, size_t col, size_t *len)
 	return s ? s : "";
 }
 
+/* s[0, n) as one CSV field (s need not end in a NUL: result strings
+ * point into their rows). */
 static void print_csv_field(const char *s, size_t n)
 {
-	if (strcspn(s, ",\"\r\n") >= n) {
+	size_t k = 0;
+	while (k < n && s[k] != ',' && s[k] != '"' && s[k] != '\r' && s[k] != '\n')
+		k++;
+	if (k == n) {
 		fwrite(s, 1, n, stdout);
 		return;
 	}
