@@ -52,8 +52,8 @@ static int key_conflicts(struct load_plan *p)
 			char key[256];
 			snprintf(key, sizeof key, "%s:%s", kind, it->t->name);
 			db_error(p->db, GROVE_EKEYCONFLICT,
-				 "%s type '%s' already has this id: %s '%.*s' (record %lu)", kind,
-				 it->t->name, key, (int)it->id_len, it->id, it->record);
+				 "%s type '%s' already has this id: %s '%.*s' (record %lu, line %lu)", kind,
+				 it->t->name, key, (int)it->id_len, it->id, it->record, it->line);
 			return db_error_entity(p->db, GROVE_EKEYCONFLICT, key, it->id, it->id_len);
 		}
 	}

@@ -161,7 +161,7 @@ Test(load, the_first_dangling_edge_in_input_order_is_reported)
 			     "{\"type\":\"Person\",\"data\":{\"name\":\"z02\"}}\n"
 			     "{\"type\":\"Person\",\"data\":{\"name\":\"x05\"}}\n", NULL),
 		     GROVE_EKEYCONFLICT);
-	cr_assert(strstr(grove_errmsg(db), "already has this id: node:Person 'x40' (record 2)"), "%s",
+	cr_assert(strstr(grove_errmsg(db), "already has this id: node:Person 'x40' (record 2, line 2)"), "%s",
 		  grove_errmsg(db));
 	cr_assert_eq(gt_count(db, NULL, NULL, "node:Person"), 102);
 }
