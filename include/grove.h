@@ -571,10 +571,10 @@ int grove_commit_changes_page_json(char **out, grove_db *db, const char *commit_
  *    after the last complete block, "caught_up": every commit up to the
  *    cut was delivered and the cut is still the branch's head (a page
  *    token's continuation keeps the cut of its first poll)}
- * A commit across a schema boundary (above) is refused when it comes
- * first; otherwise the page ends before it with caught_up false.
  * or, when the page ends inside a block, {"branch", "blocks", "next_page_token"}
- * (no cursor: a partial block is never checkpointed).  Delivery is
+ * (no cursor: a partial block is never checkpointed).  A commit across a
+ * schema boundary (above) is refused when it comes first; otherwise the
+ * page ends before it with caught_up false.  Delivery is
  * at-least-once; apply blocks idempotently by graph_commit_id.  A cursor
  * from another branch, incarnation of the branch or scope is refused with
  * GROVE_EINVAL ("change cursor rejected: ..."). */

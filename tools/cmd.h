@@ -34,6 +34,8 @@ int cmd_mutate(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 /* "grove commit changes ...": argv starts at "commit" (cmd_diff.c). */
 int cmd_commit_changes(int argc, char **argv);
+/* "grove changes poll ...": the change feed (cmd_diff.c). */
+int cmd_changes(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 
 /* Read a whole file into a NUL-terminated buffer (free() it); NULL and a

@@ -3,6 +3,8 @@
  *            [--kind K]... [--type T]... [--op O]... [--json]
  * grove commit changes DIR ID [--kind K]... [--type T]... [--op O]...
  *            [--page-size N] [--page-token T] [--json]
+ * grove changes poll DIR [--branch B] [--from POSITION] [--kind K]...
+ *            [--type T]... [--op O]... [--max-commits N] [--page-size N] [--json]
  *
  * A target is a branch name if such a branch exists, else a commit id.
  * Text output: one line per change ("insert node:Person Eve", edges with
@@ -230,4 +232,76 @@ int cmd_commit_changes(int argc, char **argv)
 	grove_close(db);
 	free(filter);
 	return rc;
+}
+
+/* ---- grove changes poll -------------------------------------------------- */
+
+static int poll_usage(void)
+{
+	fprintf(stderr, "usage: grove changes poll DIR [--branch B] [--from now|beginning|after:ID|CURSOR|TOKEN] "
+			"[--kind K] [--type T] [--op O] [--max-commits N] [--page-size N] [--json]\n");
+	return GROVE_EXIT_USAGE;
+}
+
+/* A poll's page as text: each block's changes, then where to go on. */
+static void print_poll_text(const char *text)
+{
+	json_t *r = json_loads(text, 0, NULL), *b;
+	size_t i;
+	json_array_foreach(json_object_get(r, "blocks"), i, b) {
+		char *one = json_dumps(b, JSON_COMPACT);
+		free(print_page_text(one, 1));
+		free(one);
+	}
+	if (json_is_string(json_object_get(r, "next_page_token")))
+		printf("next_page_token %s\n", str(r, "next_page_token"));
+	else
+		printf("cursor %s caught_up %s\n", str(r, "cursor"),
+		       json_is_true(json_object_get(r, "caught_up")) ? "true" : "false");
+	json_decref(r);
+}
+
+int cmd_changes(int argc, char **argv)
+{
+	struct filter f = { 0 };
+	const char *branch = NULL, *from = NULL;
+	unsigned max_commits = 0, size = GROVE_CHANGES_PAGE_DEFAULT;
+	int json = 0, err;
+	grove_db *db;
+
+	/* argv: changes poll DIR ... */
+	if (argc < 3 || strcmp(argv[1], "poll") || argv[2][0] == '-')
+		return poll_usage();
+	for (int i = 3; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		int k = v ? filter_add(&f, a, v) : 0;
+		if (k < 0) return poll_usage();
+		else if (k) i++;
+		else if (!strcmp(a, "--branch") && v) branch = v, i++;
+		else if (!strcmp(a, "--from") && v) from = v, i++;
+		else if (!strcmp(a, "--max-commits") && v) max_commits = (unsigned)strtoul(v, NULL, 10), i++;
+		else if (!strcmp(a, "--page-size") && v) size = (unsigned)strtoul(v, NULL, 10), i++;
+		else if (!strcmp(a, "--json")) json = 1;
+		else return poll_usage();
+	}
+	char *filter = filter_json(&f), *out = NULL;
+	if ((err = grove_open(&db, argv[2], NULL)) < 0) {
+		free(filter);
+		return cmd_fail(NULL, "open", err);
+	}
+	err = grove_changes_poll_page_json(&out, db, branch, from, filter, max_commits, size,
+					   GROVE_CHANGES_PAGE_BYTES);
+	free(filter);
+	if (err < 0) {
+		int rc = cmd_fail(db, "changes poll", err);
+		grove_close(db);
+		return rc;
+	}
+	if (json)
+		printf("%s\n", out);
+	else
+		print_poll_text(out);
+	grove_free(out);
+	grove_close(db);
+	return GROVE_EXIT_OK;
 }
