@@ -34,9 +34,14 @@ struct lang_diag {
 	size_t span_end;
 	uint32_t line;        /* 1-based line of span_start                  */
 	uint32_t col;         /* 1-based column, in characters               */
+	/* A type error's place: the byte offset of the clause or expression
+	 * it is about, in the text the spans index (no line here: the checker
+	 * has no text; renderers that have it compute one). */
+	int has_pos;
+	size_t pos;
 };
 
-#define LANG_DIAG_INIT { NULL, 0, 0, 0, 0, 0, 0 }
+#define LANG_DIAG_INIT { NULL, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 /* Forget any message (freeing it). */
 void lang_diag_clear(struct lang_diag *d);

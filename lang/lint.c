@@ -307,6 +307,8 @@ static int lint_query(struct lint *l, size_t i)
 	int rc = 0;
 	if (gq_typecheck(&c, l->cat, q, &d) != 0) {
 		res->error = lang_arena_strdup(&l->r->arena, d.message);
+		if (d.has_pos && d.pos < l->file->src_len)
+			lang_diag_line_col(l->file->src, l->file->src_len, d.pos, &res->line, &res->col);
 		rc = res->error ? 0 : -1;
 	} else {
 		res->ok = 1;

@@ -49,6 +49,7 @@ struct gq_lint_result {
 	int ok;
 	const char *warning;     /* the per-query warning, or NULL             */
 	const char *error;       /* the type error (status error), or NULL     */
+	uint32_t line, col;      /* where it is (1-based), or 0                */
 	struct gq_lint_field *fields;
 	size_t n_fields;
 	struct gq_lint_fact *reads;   /* sorted: nodes first, then by name     */

@@ -164,8 +164,12 @@ char *gq_lint_render_text(const struct gq_lint_report *r, const char *query_path
 	query_path = query_path ? query_path : "<query>";
 	for (size_t i = 0; i < r->n_results; i++) {
 		const struct gq_lint_result *x = &r->results[i];
-		fprintf(f, "%s: query %s (%s): %s\n", query_path, x->name,
-		        x->is_mutation ? "mutation" : "read", x->ok ? "ok" : x->error);
+		if (!x->ok && x->line)
+			fprintf(f, "%s:%u:%u: query %s (%s): %s\n", query_path, (unsigned)x->line, (unsigned)x->col,
+			        x->name, x->is_mutation ? "mutation" : "read", x->error);
+		else
+			fprintf(f, "%s: query %s (%s): %s\n", query_path, x->name,
+			        x->is_mutation ? "mutation" : "read", x->ok ? "ok" : x->error);
 		if (x->warning != NULL)
 			fprintf(f, "%s: query %s: warning: %s\n", query_path, x->name, x->warning);
 	}

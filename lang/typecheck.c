@@ -479,6 +479,7 @@ static int clauses(struct tc *tc, const struct gq_clause *cls, size_t n)
 	int rc = 0;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		const struct gq_clause *cl = &cls[i];
+		tc->at = cl->span;
 		switch (cl->kind) {
 		case GQ_CLAUSE_BINDING: rc = check_binding(tc, cl); break;
 		case GQ_CLAUSE_TRAVERSAL: rc = check_traversal(tc, cl); break;
@@ -487,8 +488,10 @@ static int clauses(struct tc *tc, const struct gq_clause *cls, size_t n)
 		}
 	}
 	for (size_t i = 0; i < n && rc == 0; i++)
-		if (cls[i].kind == GQ_CLAUSE_NEGATION)
+		if (cls[i].kind == GQ_CLAUSE_NEGATION) {
+			tc->at = cls[i].span;
 			rc = check_negation(tc, &cls[i], before[i]);
+		}
 	free(before);
 	return rc != 0 ? -1 : 0;
 }
@@ -564,6 +567,7 @@ int tc_read_query(struct tc *tc)
 		return -1;
 	for (size_t i = 0; i < q->n_projs; i++) {
 		struct gq_ttype t;
+		tc->at = q->projs[i].span;
 		if (tc_expr(tc, q->projs[i].expr, &t) != 0 ||
 		    tc_reject_blob(tc, &t, q->projs[i].expr) != 0)
 			return -1;
@@ -578,10 +582,13 @@ int tc_read_query(struct tc *tc)
 	}
 	for (size_t i = 0; i < q->n_orders; i++) {
 		struct gq_ttype t;
+		tc->at = q->orders[i].span;
 		if (tc_expr(tc, q->orders[i].expr, &t) != 0 ||
 		    tc_reject_blob(tc, &t, q->orders[i].expr) != 0)
 			return -1;
 	}
+	/* Whole-query checks name the query (its span is tc's first). */
+	tc->at = q->span;
 	if (check_ranking(tc) != 0 || check_grouping(tc) != 0)
 		return -1;
 	return tc_columns(tc);

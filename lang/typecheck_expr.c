@@ -23,6 +23,10 @@ int tc_fail(struct tc *tc, const char *fmt, ...)
 	va_start(ap, fmt);
 	lang_diag_vset(tc->diag, LANG_PREFIX_TYPE, fmt, ap);
 	va_end(ap);
+	if (tc->at.end > tc->at.start) {
+		tc->diag->has_pos = 1;
+		tc->diag->pos = tc->at.start;
+	}
 	return -1;
 }
 
@@ -493,7 +497,12 @@ static int expr_type(struct tc *tc, const struct gq_expr *e, struct gq_ttype *ou
 int tc_expr(struct tc *tc, const struct gq_expr *e, struct gq_ttype *out)
 {
 	assert(e != NULL && out != NULL);
+	/* A failure names the innermost expression checked. */
+	struct gq_span outer = tc->at;
+	if (e->span.end > e->span.start)
+		tc->at = e->span;
 	if (expr_type(tc, e, out) != 0)
 		return -1;
+	tc->at = outer;
 	return tc_record(tc, e, out);
 }

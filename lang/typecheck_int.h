@@ -38,6 +38,7 @@ struct tc {
 	size_t n_aliases, cap_aliases;
 
 	size_t cap_vars, cap_travs, cap_columns, cap_scopes;
+	struct gq_span at;   /* what is being checked: tc_fail's position */
 };
 
 /* Set "type error: <fmt>" and return -1. */

@@ -161,6 +161,7 @@ static int check_delete(struct tc *tc, const struct gq_mutation *m, struct gq_ct
 
 int tc_mutation(struct tc *tc, const struct gq_mutation *m, struct gq_ctarget *target)
 {
+	tc->at = m->span;
 	switch (m->kind) {
 	case GQ_MUT_INSERT: return check_insert(tc, m, target);
 	case GQ_MUT_UPDATE: return check_update(tc, m, target);
