@@ -1,0 +1,156 @@
+#!/bin/bash
+# cli_test.sh GROVE — every verb of the grove CLI end to end on a scratch
+# graph: exact output lines, exit statuses and error messages.  Prints one
+# line per check that fails and exits 1 if any did.
+set -u
+G=${1:?usage: cli_test.sh path/to/grove}
+T=$(mktemp -d "${TMPDIR:-/tmp}/grove-cli-XXXXXX")
+trap 'rm -rf "$T"' EXIT
+fails=0
+
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+# run NAME WANT_RC CMD...: run it, keep stdout+stderr in $T/out
+run() {
+	local name=$1 want=$2
+	shift 2
+	"$@" >"$T/out" 2>&1
+	local rc=$?
+	[ "$rc" = "$want" ] || fail "$name: exit $rc, expected $want: $(head -c 400 "$T/out")"
+}
+has() { grep -qF -- "$2" "$T/out" || fail "$1: no line with '$2' in: $(head -c 400 "$T/out")"; }
+hasnt() { ! grep -qF -- "$2" "$T/out" || fail "$1: unexpected '$2' in: $(head -c 400 "$T/out")"; }
+json() { python3 -c "import json,sys; d=json.load(open('$T/out')); print($1)"; }
+
+cat >"$T/s.pg" <<'EOF'
+node Person {
+  name: String @key
+  age: I32?
+}
+edge Knows: Person -> Person
+EOF
+cat >"$T/d.jsonl" <<'EOF'
+{"type":"Person","data":{"name":"Ada","age":36}}
+{"type":"Person","data":{"name":"Bob"}}
+{"edge":"Knows","from":"Ada","to":"Bob"}
+EOF
+Q='query ages() { match { $p: Person } return { $p.name, $p.age } order { $p.name asc } }'
+
+# init, load, query
+run init 0 "$G" init --schema "$T/s.pg" "$T/g"
+run init-again 1 "$G" init --schema "$T/s.pg" "$T/g"
+run load 0 "$G" load "$T/g" --data "$T/d.jsonl" --mode overwrite
+has load "loaded 2 nodes and 1 edges into main"
+run query-csv 0 "$G" query "$T/g" -e "$Q" --format csv
+has query-csv "Ada,36"
+has query-csv "Bob,"
+run query-json 0 "$G" query "$T/g" -e "$Q" --format json
+[ "$(json "d['row_count'], d['columns']")" = "2 ['p.name', 'p.age']" ] || fail "query-json: $(cat "$T/out")"
+printf '{"type":"Person","data":{"name":"Cy"}}\n{"type":"Person","data":{"name":"Ada"}}\n' >"$T/dup.jsonl"
+run load-conflict 1 "$G" load "$T/g" --data "$T/dup.jsonl" --mode append
+has load-conflict "node type 'Person' already has this id"
+has load-conflict "line 2"
+printf '{"type":"Person","data":{"name":"Dee","age":1}}\n{"type":"Nope","data":{}}\n' >"$T/bad.jsonl"
+run load-bad-type 1 "$G" load "$T/g" --data "$T/bad.jsonl" --mode merge
+has load-bad-type "record 2"
+run query-unchanged 0 "$G" query "$T/g" -e "$Q" --format csv
+hasnt query-unchanged "Cy"
+hasnt query-unchanged "Dee"
+run query-parse-error 1 "$G" query "$T/g" -e 'query q() { match { $p: Person } return { $p.name }'
+has query-parse-error "1:"
+
+# mutations, preconditions, actors
+run head 0 "$G" commit list "$T/g" --json
+HEAD=$(json "d['commits'][0]['graph_commit_id']")
+run mutate 0 "$G" mutate "$T/g" -e 'query m() { update Person set { age: 37 } where name = "Ada" }' m --as alice --if-commit "$HEAD"
+has mutate '"affected_nodes":1'
+has mutate '"actor_id":"alice"'
+run mutate-stale 4 "$G" mutate "$T/g" -e 'query m() { update Person set { age: 38 } where name = "Ada" }' m --if-commit "$HEAD"
+has mutate-stale "precondition failed"
+run mutate-key 1 "$G" mutate "$T/g" -e 'query m() { update Person set { name: "Z" } where name = "Ada" }' m
+
+# branches, merge, time travel
+run branch-create 0 "$G" branch create "$T/g" feat
+has branch-create "created branch feat from main"
+run branch-dup 1 "$G" branch create "$T/g" feat
+run load-branch 0 "$G" load "$T/g" --data "$T/dup.jsonl" --mode merge --branch feat
+run branch-list 0 "$G" branch list "$T/g"
+[ "$(tr '\n' ' ' <"$T/out")" = "feat main " ] || fail "branch-list: $(cat "$T/out")"
+run query-branch 0 "$G" query "$T/g" -e "$Q" --format csv --branch feat
+has query-branch "Cy,"
+run diff 0 "$G" diff "$T/g" --from main --to feat
+has diff "Insert node:Person Cy"
+run merge 0 "$G" branch merge "$T/g" feat --into main
+has merge "merged feat into main: fast_forward"
+run query-old 0 "$G" query "$T/g" -e "$Q" --format csv --snapshot "$HEAD"
+has query-old "Ada,36"
+hasnt query-old "Cy"
+run branch-delete 0 "$G" branch delete "$T/g" feat
+
+# commits and changes
+run commit-list 0 "$G" commit list "$T/g" --json
+N=$(json "len(d['commits'])")
+[ "$N" = 4 ] || fail "commit-list: $N commits, expected 4 (genesis, load, mutate, the merge; the branch's load is its merged parent)"
+run commit-show 0 "$G" commit show "$T/g" "$HEAD" --json
+has commit-show "$HEAD"
+run commit-changes 0 "$G" commit changes "$T/g" "$HEAD"
+has commit-changes "insert node:Person Ada"
+has commit-changes "insert edge:Knows"
+run commit-changes-paged 0 "$G" commit changes "$T/g" "$HEAD" --page-size 1 --json
+has commit-changes-paged '"next_page_token":"'
+run poll 0 "$G" changes poll "$T/g" --from beginning --max-commits 1
+has poll "insert node:Person Bob"
+has poll "caught_up false"
+CURSOR=$(sed -n 's/^cursor \([^ ]*\) caught_up.*/\1/p' "$T/out")
+run poll-next 0 "$G" changes poll "$T/g" --from "$CURSOR"
+has poll-next "update node:Person Ada"
+has poll-next "caught_up true"
+run poll-bad 1 "$G" changes poll "$T/g" --from garbage
+has poll-bad "change cursor rejected"
+
+# export round trip, rebuild, verify, log
+run export 0 "$G" export "$T/g" --out "$T/x.jsonl"
+run init2 0 "$G" init --schema "$T/s.pg" "$T/g2"
+run load2 0 "$G" load "$T/g2" --data "$T/x.jsonl" --mode overwrite
+run export2 0 "$G" export "$T/g2" --out "$T/x2.jsonl"
+cmp -s "$T/x.jsonl" "$T/x2.jsonl" || fail "export round trip: $(diff "$T/x.jsonl" "$T/x2.jsonl" | head -5)"
+run rebuild 0 "$G" rebuild "$T/g"
+run verify 0 "$G" verify "$T/g"
+has verify "the views equal a fresh replay of the log"
+run log-dump 0 "$G" log dump "$T/g" --json
+has log-dump '"kind":"merge"'
+run log-append-bad 1 "$G" log append "$T/g" '{"kind":"load_chunk","chunk":1,"last":true}'
+
+# schema: check, plan, apply, show; lint
+run schema-check 0 "$G" schema check "$T/s.pg"
+has schema-check "1 node types, 1 edge types"
+printf 'node Person {\n  name: String @key\n  age: I32?\n  email: String?\n}\nedge Knows: Person -> Person\n' >"$T/s2.pg"
+run schema-plan 0 "$G" schema plan "$T/g" --schema "$T/s2.pg" --json
+has schema-plan '"supported":true'
+run schema-apply 0 "$G" schema apply "$T/g" --schema "$T/s2.pg" --json
+has schema-apply '"applied":true'
+run schema-show 0 "$G" schema show "$T/g"
+has schema-show "email: String?"
+printf 'node Person {\n  name: String @key\n  age: I32\n}\n' >"$T/s3.pg"
+run schema-unsupported 1 "$G" schema apply "$T/g" --schema "$T/s3.pg"
+printf 'node Person { name: String @key\n  age: I32?\n' >"$T/bad.pg"
+run schema-check-bad 1 "$G" schema check "$T/bad.pg"
+has schema-check-bad "bad.pg:3:"
+printf 'query q() { match { $p: Person } return { $p.nope } }\n' >"$T/q.gq"
+run lint 1 "$G" lint --schema "$T/s.pg" --query "$T/q.gq"
+has lint "q.gq:1:"
+
+# usage
+run usage 2 "$G"
+run unknown 2 "$G" frobnicate
+run load-usage 2 "$G" load "$T/g"
+
+# the demo
+run demo 0 "$G" demo "$T/demo"
+has demo "verify: the views equal a fresh replay of the log"
+
+if [ "$fails" = 0 ]; then
+	echo "cli: every check passed"
+	exit 0
+fi
+echo "cli: $fails checks failed"
+exit 1
