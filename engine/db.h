@@ -65,6 +65,15 @@ int db_error_entity(const grove_db *db, int err, const char *type_key, const cha
 int db_error_limit(const grove_db *db, int err, const char *resource, uint64_t limit,
 		   uint64_t actual);
 
+/* After db_error(): where in a query's text the error is (1-based). */
+int db_error_position(const grove_db *db, int err, uint32_t line, uint32_t column);
+
+/* After db_error() for a .gq text's lang_diag: its position, from the
+ * diag's span (a syntax error) or its position in `src` (a type error). */
+struct lang_diag;
+int db_error_diag_position(const grove_db *db, int err, const struct lang_diag *d, const char *src,
+			   size_t len);
+
 /* Translate the public options into the log's. */
 void db_log_options(struct log_options *out, const grove_options *opts);
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "engine/db.h"
+#include "lang/diag.h"
 #include "log/error.h"
 
 static __thread struct {
@@ -30,6 +31,27 @@ int db_error_limit(const grove_db *db, int err, const char *resource, uint64_t l
 	last.info.limit = limit;
 	last.info.actual = actual;
 	return err;
+}
+
+int db_error_position(const grove_db *db, int err, uint32_t line, uint32_t column)
+{
+	(void)db;
+	last.info.line = line;
+	last.info.column = column;
+	return err;
+}
+
+int db_error_diag_position(const grove_db *db, int err, const struct lang_diag *d, const char *src,
+			   size_t len)
+{
+	uint32_t line = 0, col = 0;
+	if (d->has_span) {
+		line = d->line;
+		col = d->col;
+	} else if (d->has_pos && src && d->pos < len) {
+		lang_diag_line_col(src, len, d->pos, &line, &col);
+	}
+	return db_error_position(db, err, line, col);
 }
 
 void db_error_save(struct db_error_state *s)

@@ -58,14 +58,16 @@ static int compile_mutation(struct prepared *c, grove_db *db, const struct lang_
 	int err = 0;
 
 	if (gq_parse(&c->file, src, strlen(src), &diag) < 0)
-		err = db_error(db, GROVE_EPARSE, "%s", diag.message ? diag.message : "parse error");
+		err = db_error_diag_position(db, db_error(db, GROVE_EPARSE, "%s", diag.message ? diag.message
+							  : "parse error"), &diag, src, strlen(src));
 	else if (!(q = gq_file_find(c->file, name)))
 		err = db_error(db, GROVE_EINVAL, "query '%s' not found", name);
 	else if (!gq_query_is_mutation(q))
 		err = db_error(db, GROVE_EINVAL,
 			       "mutation execution called on a read query; use query instead");
 	else if (gq_typecheck(&c->checked, cat, q, &diag) < 0)
-		err = db_error(db, GROVE_ETYPE, "%s", diag.message ? diag.message : "type error");
+		err = db_error_diag_position(db, db_error(db, GROVE_ETYPE, "%s", diag.message ? diag.message
+							 : "type error"), &diag, src, strlen(src));
 	else if (gq_lower(&c->ir, c->checked, &diag) < 0)
 		err = db_error(db, -ENOMEM, "%s", diag.message ? diag.message : "out of memory");
 	lang_diag_clear(&diag);

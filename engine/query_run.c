@@ -36,11 +36,12 @@ static void compiled_free(struct compiled *c)
 	prepared_release(c->p);
 }
 
-static int diag_error(grove_db *db, int code, struct lang_diag *d)
+static int diag_error(grove_db *db, int code, struct lang_diag *d, const char *src)
 {
 	const char *msg = d->message ? d->message : "invalid query";
 	int err = d->has_span ? db_error(db, code, "query:%u:%u: %s", (unsigned)d->line, (unsigned)d->col, msg)
 	                      : db_error(db, code, "%s", msg);
+	db_error_diag_position(db, err, d, src, src ? strlen(src) : 0);
 	lang_diag_clear(d);
 	return err;
 }
@@ -80,14 +81,14 @@ static int compile_read(struct prepared *c, grove_db *db, const struct lang_cata
 	struct lang_diag d = LANG_DIAG_INIT;
 	int err = 0;
 	if (gq_parse(&c->file, src, strlen(src), &d) != 0)
-		return diag_error(db, GROVE_EPARSE, &d);
+		return diag_error(db, GROVE_EPARSE, &d, src);
 	const struct gq_query *q = pick(db, c->file, name, &err);
 	if (q == NULL)
 		return err;
 	if (gq_typecheck_read(&c->checked, cat, q, &d) != 0)
-		return diag_error(db, GROVE_ETYPE, &d);
+		return diag_error(db, GROVE_ETYPE, &d, src);
 	if (gq_lower(&c->ir, c->checked, &d) != 0)
-		return diag_error(db, -ENOMEM, &d);
+		return diag_error(db, -ENOMEM, &d, NULL);
 	size_t steps = count_steps(&c->ir->pipeline);
 	if (steps > QX_MAX_STEPS) {
 		db_error(db, GROVE_ELIMIT, "query '%s' has %zu steps; at most %u are allowed", q->name, steps,

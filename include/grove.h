@@ -129,6 +129,9 @@ typedef struct grove_error_info {
 	char entity_id[512];      /* the entity's id, or ""                   */
 	char resource[128];       /* GROVE_ELIMIT: what ran out, or ""        */
 	uint64_t limit, actual;   /* GROVE_ELIMIT: the bound and the demand   */
+	uint32_t line, column;    /* GROVE_EPARSE / GROVE_ETYPE of a query or
+	                           * mutation: where in its text (1-based:
+	                           * the clause or expression at fault), or 0 */
 } grove_error_info;
 
 void grove_error_info_get(grove_error_info *out, const grove_db *db);

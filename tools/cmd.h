@@ -46,6 +46,11 @@ char *cmd_read_file(const char *path, size_t *len_out);
  * return GROVE_EXIT_ERROR.  `db` may be NULL after a failed open. */
 int cmd_fail(const grove_db *db, const char *what, int err);
 
+/* cmd_fail for an error in a query text named `source` (a file, or
+ * "<query>" for -e): "grove: WHAT: SOURCE:LINE:COL: message" when the error
+ * says where (grove_error_info line/column). */
+int cmd_fail_in(const grove_db *db, const char *what, int err, const char *source);
+
 /* Print `s` as a JSON string. */
 void cmd_print_json_string(FILE *f, const char *s);
 

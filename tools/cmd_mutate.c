@@ -50,7 +50,7 @@ int cmd_mutate(int argc, char **argv)
 		fprintf(stderr, "grove: mutate: %s\n", grove_errmsg(db));
 		rc = GROVE_EXIT_PRECOND;
 	} else if (err < 0) {
-		rc = cmd_fail(db, "mutate", err);
+		rc = cmd_fail_in(db, "mutate", err, file ? file : "<query>");
 	} else {
 		printf("%s\n", out);
 		grove_free(out);

@@ -192,7 +192,7 @@ int cmd_query(int argc, char **argv)
 	grove_result *r = NULL;
 	int rc = GROVE_EXIT_OK;
 	if ((err = grove_query(&r, db, &t, src, a.name, a.params)) < 0)
-		rc = cmd_fail(db, "query", err);
+		rc = cmd_fail_in(db, "query", err, a.file ? a.file : "<query>");
 	else
 		rc = print_result(db, r, a.format);
 	grove_result_free(r);

@@ -56,6 +56,20 @@ int cmd_fail(const grove_db *db, const char *what, int err)
 	return GROVE_EXIT_ERROR;
 }
 
+int cmd_fail_in(const grove_db *db, const char *what, int err, const char *source)
+{
+	grove_error_info info;
+	grove_error_info_get(&info, db);
+	const char *msg = grove_errmsg(db);
+	if (!info.line || !msg || !*msg)
+		return cmd_fail(db, what, err);
+	/* The engine says "query:L:C: " for a syntax error: say where instead. */
+	const char *colon = strncmp(msg, "query:", 6) == 0 ? strstr(msg + 6, ": ") : NULL;
+	fprintf(stderr, "grove: %s: %s:%u:%u: %s\n", what, source, (unsigned)info.line,
+		(unsigned)info.column, colon ? colon + 2 : msg);
+	return GROVE_EXIT_ERROR;
+}
+
 void cmd_print_json_string(FILE *f, const char *s)
 {
 	fputc('"', f);

@@ -56,7 +56,10 @@ run query-unchanged 0 "$G" query "$T/g" -e "$Q" --format csv
 hasnt query-unchanged "Cy"
 hasnt query-unchanged "Dee"
 run query-parse-error 1 "$G" query "$T/g" -e 'query q() { match { $p: Person } return { $p.name }'
-has query-parse-error "1:"
+has query-parse-error "grove: query: <query>:1:52: parse error"
+printf 'query q() {\n  match {\n    $p: Person\n    $p.age > "x"\n  }\n  return { $p.name }\n}\n' >"$T/bad.gq"
+run query-type-error 1 "$G" query "$T/g" --query "$T/bad.gq"
+has query-type-error "bad.gq:4:5: type error: T7: cannot compare I32? with String"
 
 # mutations, preconditions, actors
 run head 0 "$G" commit list "$T/g" --json

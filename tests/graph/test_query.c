@@ -362,8 +362,13 @@ Test(query, errors_are_reported_with_their_texts)
 	cr_assert_eq(fails(file, NULL, NULL), GROVE_EINVAL);
 	cr_assert_eq(fails("query q() { match { $p: Person } return { $p.salary } }", NULL, NULL), GROVE_ETYPE);
 	cr_assert_str_eq(grove_errmsg(db), "type error: T6: type `Person` has no property `salary`");
+	grove_error_info info;
+	grove_error_info_get(&info, db);
+	cr_assert(info.line == 1 && info.column == 43, "the projection at fault: %u:%u", info.line, info.column);
 	cr_assert_eq(fails("query q() { match { $p: Person }\n return { $p.name ", NULL, NULL), GROVE_EPARSE);
 	cr_assert(strncmp(grove_errmsg(db), "query:2:", 8) == 0, "%s", grove_errmsg(db));
+	grove_error_info_get(&info, db);
+	cr_assert_eq(info.line, 2);
 	cr_assert_eq(fails("query q($s: String) { match { $p: Person search($p.name, $s) } return { $p.name } }",
 	                   NULL, "{\"s\":\"x\"}"), GROVE_EINVAL);
 	cr_assert(strstr(grove_errmsg(db), "search() is not supported yet"), "%s", grove_errmsg(db));
