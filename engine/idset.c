@@ -40,7 +40,7 @@ static struct idset_slot *find(const struct idset *s, uint64_t h, uint32_t type,
 	for (size_t i = h & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
 		struct idset_slot *e = &s->slots[i];
 		if (!e->hash || (e->hash == h && e->type == type && e->len == len &&
-				 !memcmp(e->id, id, len)))
+				 (!len || !memcmp(e->id, id, len))))
 			return e;
 	}
 }
@@ -121,7 +121,8 @@ static const char *keep(struct idset *s, const void *id, uint32_t len)
 		p = s->open + s->chunk_used;
 		s->chunk_used += len;
 	}
-	memcpy(p, id, len);
+	if (len)   /* an empty id's pointer may be NULL */
+		memcpy(p, id, len);
 	return p;
 }
 

@@ -221,7 +221,7 @@ static int row_src(const char **src, uint32_t *len, const MDB_val *row)
 	     up.data.type == MSGPACK_OBJECT_ARRAY && up.data.via.array.size >= 3 &&
 	     up.data.via.array.ptr[1].type == MSGPACK_OBJECT_STR;
 	if (ok) {
-		*src = up.data.via.array.ptr[1].via.str.ptr;
+		*src = value_str(&up.data.via.array.ptr[1]);
 		*len = up.data.via.array.ptr[1].via.str.size;
 	}
 	msgpack_unpacked_destroy(&up);

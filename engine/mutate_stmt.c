@@ -30,7 +30,7 @@ static int with_row(struct mutation *m, const void *buf, size_t len, entity_fn f
 	    up.data.via.array.ptr[0].type != MSGPACK_OBJECT_STR)
 		err = db_error(m->plan.db, GROVE_ECORRUPT, "a row does not decode");
 	else
-		err = fn(m, up.data.via.array.ptr[0].via.str.ptr, up.data.via.array.ptr[0].via.str.size,
+		err = fn(m, value_str(&up.data.via.array.ptr[0]), up.data.via.array.ptr[0].via.str.size,
 			 &up.data, arg);
 	msgpack_unpacked_destroy(&up);
 	return err;
@@ -192,7 +192,7 @@ static bool str_has(const msgpack_object *a, const msgpack_object *b, bool prefi
 {
 	if (a->type != MSGPACK_OBJECT_STR || b->type != MSGPACK_OBJECT_STR)
 		return false;
-	const char *h = a->via.str.ptr, *n = b->via.str.ptr;
+	const char *h = value_str(a), *n = value_str(b);
 	uint32_t hl = a->via.str.size, nl = b->via.str.size;
 	if (prefix)
 		return nl <= hl && !memcmp(h, n, nl);

@@ -279,7 +279,8 @@ static int str_contains(const msgpack_object *hay, const msgpack_object *needle)
 		return 0;
 	if (needle->via.str.size == 0)
 		return 1;
-	return memmem(hay->via.str.ptr, hay->via.str.size, needle->via.str.ptr, needle->via.str.size) != NULL;
+	return hay->via.str.size &&
+	       memmem(hay->via.str.ptr, hay->via.str.size, needle->via.str.ptr, needle->via.str.size) != NULL;
 }
 
 static int starts_with(const msgpack_object *s, const msgpack_object *prefix)

@@ -199,7 +199,7 @@ int grove_result_string(const char **out, size_t *len, const grove_result *r, si
 		return GROVE_EINVAL;
 	if (o->type != MSGPACK_OBJECT_STR)
 		return o->type == MSGPACK_OBJECT_NIL ? GROVE_ENOTFOUND : GROVE_EINVAL;
-	*out = o->via.str.ptr;
+	*out = value_str(o);
 	if (len != NULL)
 		*len = o->via.str.size;
 	return 0;

@@ -298,7 +298,7 @@ int engine_each_visible(grove_db *db, MDB_txn *txn, const struct layer_chain *ch
 		    up.data.via.array.size < 1 || up.data.via.array.ptr[0].type != MSGPACK_OBJECT_STR)
 			err = log_error(GROVE_ECORRUPT, "a stored row of %s has no id", t->name);
 		else
-			err = fn(arg, up.data.via.array.ptr[0].via.str.ptr,
+			err = fn(arg, value_str(&up.data.via.array.ptr[0]),
 				 up.data.via.array.ptr[0].via.str.size, &up.data);
 		msgpack_unpacked_destroy(&up);
 		if (err < 0)

@@ -60,6 +60,13 @@ int value_error_set(struct value_error *err, int code, const char *field, const 
 
 #define VALUE_BLOB_MAX_BYTES   (32u << 20)  /* managed blob bytes (engine §5.8) */
 #define VALUE_BLOB_URI_MAX_BYTES 65536u     /* one external Blob URI (OmniGraph) */
+
+/* A msgpack string's bytes, never NULL: msgpack-c may give an empty string
+ * no pointer, and memcmp/memcpy/strndup must never see one. */
+static inline const char *value_str(const msgpack_object *o)
+{
+	return o->via.str.size ? o->via.str.ptr : "";
+}
 #define VALUE_LIST_MAX_ITEMS   (1u << 20)   /* elements of one list value       */
 #define VALUE_BRIEF_MAX        160          /* a JSON value quoted in a message */
 

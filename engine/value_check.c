@@ -278,7 +278,7 @@ static int check_pattern(const struct value_validator *v, const void *arg, const
 	/* The DFA matcher scans the value once: no backtracking blow-up on a
 	 * pattern like ^(a|a)*$, as RE2 promises (and no captures needed). */
 	int ws[1024];
-	int rc = pcre2_dfa_match(c->re, (PCRE2_SPTR)o->via.str.ptr, o->via.str.size, 0, 0, md, NULL, ws,
+	int rc = pcre2_dfa_match(c->re, (PCRE2_SPTR)value_str(o), o->via.str.size, 0, 0, md, NULL, ws,
 				 sizeof ws / sizeof ws[0]);
 	pcre2_match_data_free(md);
 	if (rc >= 0)

@@ -191,7 +191,7 @@ static json_t *scalar_json(const struct lang_type *t, const msgpack_object *o, e
 	char buf[DATETIME_TEXT_MAX];
 	switch (t->scalar) {
 	case LANG_SCALAR_STRING:
-		return o->type == MSGPACK_OBJECT_STR ? json_stringn(o->via.str.ptr, o->via.str.size) : NULL;
+		return o->type == MSGPACK_OBJECT_STR ? json_stringn(value_str(o), o->via.str.size) : NULL;
 	case LANG_SCALAR_BOOL:
 		return o->type == MSGPACK_OBJECT_BOOLEAN ? json_boolean(o->via.boolean) : NULL;
 	case LANG_SCALAR_F32: case LANG_SCALAR_F64:
@@ -208,7 +208,7 @@ static json_t *scalar_json(const struct lang_type *t, const msgpack_object *o, e
 	}
 	case LANG_SCALAR_BLOB: {
 		if (o->type == MSGPACK_OBJECT_STR)
-			return json_stringn(o->via.str.ptr, o->via.str.size);
+			return json_stringn(value_str(o), o->via.str.size);
 		size_t len;
 		char *s = o->type == MSGPACK_OBJECT_BIN ? blob_text(o, &len) : NULL;
 		json_t *j = s ? json_stringn(s, len) : NULL;
