@@ -153,9 +153,9 @@ static int validation_conflict(struct merge *m)
 	 * value and cardinality violations have none. */
 	grove_error_info info;
 	grove_error_info_get(&info, m->db);
-	const char *id = strcmp(kind, "unique_violation") && strcmp(kind, "orphan_edge") ? ""
-											 : info.entity_id;
-	return merge_conflict_add(&m->conflicts, t, *id ? id : NULL, strlen(id), kind, copy) < 0
+	bool named = !strcmp(kind, "unique_violation") || !strcmp(kind, "orphan_edge");
+	const char *id = named ? info.entity_id : NULL;   /* "" is an id too */
+	return merge_conflict_add(&m->conflicts, t, id, id ? strlen(id) : 0, kind, copy) < 0
 		? db_error(m->db, -ENOMEM, "out of memory") : 0;
 }
 
