@@ -460,6 +460,7 @@ static int check_negation(struct tc *tc, const struct gq_clause *cl, size_t n_be
 			outer = is_outer(tc, in->var, n_before);
 	}
 	tc->n_env = n_outer;  /* the block's own bindings end with it */
+	tc->at = cl->span;    /* the block, not its last inner clause */
 	if (!outer)
 		return tc_fail(tc, "T9: negation block must reference at least one outer-bound "
 		               "variable");
@@ -531,8 +532,11 @@ static int check_ranking(struct tc *tc)
 	const struct gq_query *q = tc->q;
 	int nearest = 0, rrf = 0, alias = 0;
 	for (size_t i = 0; i < q->n_orders; i++) {
-		nearest |= contains_rank(tc, q->orders[i].expr, 0, 0);
-		rrf |= contains_rank(tc, q->orders[i].expr, 1, 0);
+		int n = contains_rank(tc, q->orders[i].expr, 0, 0), r = contains_rank(tc, q->orders[i].expr, 1, 0);
+		if ((n && !nearest) || (r && !rrf))
+			tc->at = q->orders[i].span;   /* the ranking key errors name */
+		nearest |= n;
+		rrf |= r;
 		alias |= q->orders[i].expr->kind == GQ_EXPR_ALIAS;
 	}
 	if (rrf && !q->has_limit)
@@ -553,6 +557,7 @@ static int check_grouping(struct tc *tc)
 		has_agg |= q->projs[i].expr->kind == GQ_EXPR_AGG;
 	for (size_t i = 0; has_agg && i < q->n_projs; i++) {
 		enum gq_expr_kind k = q->projs[i].expr->kind;
+		tc->at = q->projs[i].span;
 		if (k != GQ_EXPR_AGG && k != GQ_EXPR_PROP && k != GQ_EXPR_VAR)
 			return tc_fail(tc, "T9: non-aggregate expressions in an aggregate query must be "
 			               "property accesses or variables");

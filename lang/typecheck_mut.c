@@ -24,9 +24,11 @@ static int check_duplicates(struct tc *tc, const struct gq_mutation *m)
 {
 	for (size_t i = 0; i < m->n_assigns; i++)
 		for (size_t j = 0; j < i; j++)
-			if (strcmp(m->assigns[i].prop, m->assigns[j].prop) == 0)
+			if (strcmp(m->assigns[i].prop, m->assigns[j].prop) == 0) {
+				tc->at = m->assigns[i].span;   /* the repeat */
 				return tc_fail(tc, "T13: duplicate assignment for property `%s`",
 				               m->assigns[i].prop);
+			}
 	return 0;
 }
 
@@ -91,9 +93,12 @@ static int check_insert(struct tc *tc, const struct gq_mutation *m, struct gq_ct
 	}
 	if (t == NULL)
 		return tc_fail(tc, "T10: unknown node/edge type `%s`", m->type_name);
-	for (size_t i = 0; i < m->n_assigns; i++)
+	for (size_t i = 0; i < m->n_assigns; i++) {
+		tc->at = m->assigns[i].span;
 		if (check_prop_value(tc, t, is_edge, m->assigns[i].prop, m->assigns[i].value) != 0)
 			return -1;
+	}
+	tc->at = m->span;
 	if (is_edge && !assigned(m, "from"))
 		return tc_fail(tc, "T12: insert for `%s` must provide required endpoint `from`", t->name);
 	if (is_edge && !assigned(m, "to"))
@@ -109,6 +114,8 @@ static int check_insert(struct tc *tc, const struct gq_mutation *m, struct gq_ct
 static int check_pred(struct tc *tc, const struct lang_cat_type *t, int is_edge,
                       const struct gq_pred *pr)
 {
+	if (pr->span.end > pr->span.start)
+		tc->at = pr->span;
 	if (!(is_edge && is_endpoint(pr->prop))) {
 		const struct lang_cat_property *p = lang_cat_type_prop(t, pr->prop);
 		if (p == NULL)
@@ -132,9 +139,11 @@ static int check_update(struct tc *tc, const struct gq_mutation *m, struct gq_ct
 		return tc_fail(tc, "T10: update mutation requires at least one assignment");
 	if (check_duplicates(tc, m) != 0)
 		return -1;
-	for (size_t i = 0; i < m->n_assigns; i++)
+	for (size_t i = 0; i < m->n_assigns; i++) {
+		tc->at = m->assigns[i].span;
 		if (check_prop_value(tc, t, 0, m->assigns[i].prop, m->assigns[i].value) != 0)
 			return -1;
+	}
 	if (check_pred(tc, t, 0, &m->pred) != 0)
 		return -1;
 	target->type = t;
