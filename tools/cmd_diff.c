@@ -11,7 +11,9 @@
  * "(src -> dst)"), then the counts; --json prints the API's JSON.  Text
  * output of commit changes follows every page; --json prints one page.
  */
+#include <errno.h>
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +38,27 @@ static int filter_add(struct filter *f, const char *opt, const char *v)
 		return -1;
 	json_array_append_new(*a, json_string(v));
 	return 1;
+}
+
+/* Forget a filter not turned into text (a usage error). */
+static void filter_drop(struct filter *f)
+{
+	json_decref(f->kinds);
+	json_decref(f->types);
+	json_decref(f->ops);
+	memset(f, 0, sizeof *f);
+}
+
+/* A count option's value: decimal digits that fit 32 bits; -1 if not. */
+static int parse_count(const char *v, unsigned *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long n = strtoul(v, &end, 10);
+	if (!*v || *v == '-' || *end || errno || n > UINT32_MAX)
+		return -1;
+	*out = (unsigned)n;
+	return 0;
 }
 
 /* The filter as JSON text (malloc'd), or NULL for none. */
@@ -107,12 +130,12 @@ int cmd_diff(int argc, char **argv)
 	for (int i = 2; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		int k = v ? filter_add(&f, a, v) : 0;
-		if (k < 0) return diff_usage();
+		if (k < 0) return filter_drop(&f), diff_usage();
 		else if (k) i++;
 		else if (!strcmp(a, "--from") && v) from = v, i++;
 		else if (!strcmp(a, "--to") && v) to = v, i++;
 		else if (!strcmp(a, "--json")) json = 1;
-		else return diff_usage();
+		else return filter_drop(&f), diff_usage();
 	}
 	char *filter = filter_json(&f);
 	if (!from || !to) {
@@ -211,13 +234,17 @@ int cmd_commit_changes(int argc, char **argv)
 	for (int i = 3; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		int k = v ? filter_add(&f, a, v) : 0;
-		if (k < 0) return changes_usage();
+		if (k < 0) return filter_drop(&f), changes_usage();
 		else if (k) i++;
-		else if (!strcmp(a, "--page-size") && v) size = (unsigned)strtoul(v, NULL, 10), i++;
+		else if (!strcmp(a, "--page-size") && v) {
+			if (parse_count(v, &size) < 0)
+				return filter_drop(&f), changes_usage();
+			i++;
+		}
 		else if (!strcmp(a, "--page-token") && v) token = v, i++;
 		else if (!strcmp(a, "--json")) json = 1;
 		else if (a[0] != '-' && !id) id = a;
-		else return changes_usage();
+		else return filter_drop(&f), changes_usage();
 	}
 	char *filter = filter_json(&f);
 	if (!id) {
@@ -275,14 +302,17 @@ int cmd_changes(int argc, char **argv)
 	for (int i = 3; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		int k = v ? filter_add(&f, a, v) : 0;
-		if (k < 0) return poll_usage();
+		if (k < 0) return filter_drop(&f), poll_usage();
 		else if (k) i++;
 		else if (!strcmp(a, "--branch") && v) branch = v, i++;
 		else if (!strcmp(a, "--from") && v) from = v, i++;
-		else if (!strcmp(a, "--max-commits") && v) max_commits = (unsigned)strtoul(v, NULL, 10), i++;
-		else if (!strcmp(a, "--page-size") && v) size = (unsigned)strtoul(v, NULL, 10), i++;
+		else if ((!strcmp(a, "--max-commits") || !strcmp(a, "--page-size")) && v) {
+			if (parse_count(v, !strcmp(a, "--page-size") ? &size : &max_commits) < 0)
+				return filter_drop(&f), poll_usage();
+			i++;
+		}
 		else if (!strcmp(a, "--json")) json = 1;
-		else return poll_usage();
+		else return filter_drop(&f), poll_usage();
 	}
 	char *filter = filter_json(&f), *out = NULL;
 	if ((err = grove_open(&db, argv[2], NULL)) < 0) {

@@ -146,6 +146,10 @@ has lint "q.gq:1:"
 run usage 2 "$G"
 run unknown 2 "$G" frobnicate
 run load-usage 2 "$G" load "$T/g"
+run poll-usage 2 "$G" changes poll "$T/g" --kind node --bogus
+run poll-count 2 "$G" changes poll "$T/g" --page-size 99999999999
+run changes-count 2 "$G" commit changes "$T/g" "$HEAD" --type Person --page-size abc
+run diff-usage 2 "$G" diff "$T/g" --op insert --bogus
 
 # the demo
 run demo 0 "$G" demo "$T/demo"
