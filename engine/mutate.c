@@ -125,7 +125,9 @@ int mutate_value(struct mutation *m, msgpack_packer *pk, const struct gq_ir_expr
 		/* A literal that does not fit its column (spec §9.4). */
 		if (e->kind == GQ_IR_LIT)
 			return db_error(db, GROVE_EINVAL, "property '%s': %s", prop, m->plan.verr.msg);
-		return db_error(db, err, "%s", m->plan.verr.msg);
+		db_error(db, err, "%s", m->plan.verr.msg);
+		return m->plan.verr.resource[0] ? db_error_limit(db, err, m->plan.verr.resource, m->plan.verr.limit,
+								  m->plan.verr.actual) : err;
 	}
 	return 0;
 }

@@ -188,6 +188,17 @@ static int param_blob(msgpack_packer *pk, const char *name, const json_t *j, con
 	const char *s = json_string_value(j);
 	size_t len = json_string_length(j);
 	if (len < 7 || memcmp(s, "base64:", 7) != 0) {
+		/* As for loads: the URI's size and emptiness before the policy. */
+		if (len > VALUE_BLOB_URI_MAX_BYTES) {
+			value_error_set(err, GROVE_ELIMIT, name, "param '%s': resource limit exceeded: external "
+					"Blob URI bytes: %zu > %u", name, len, VALUE_BLOB_URI_MAX_BYTES);
+			snprintf(err->resource, sizeof err->resource, "external Blob URI bytes");
+			err->limit = VALUE_BLOB_URI_MAX_BYTES;
+			err->actual = len;
+			return GROVE_ELIMIT;
+		}
+		if (len == 0)
+			return param_error(err, name, "external Blob URI must be non-empty");
 		if (!o->allow_external_blobs)
 			return param_error(err, name, "external blob URIs are not allowed: new external Blob URI "
 				"ingress is denied for this graph (give the bytes as base64:...)");

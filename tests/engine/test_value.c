@@ -611,6 +611,18 @@ Test(value, words_parameter_errors_as_omnigraph_does)
 	expect_param_error(base_type(LANG_SCALAR_DATETIME, 0), "1", "param 'v': expected datetime string");
 	expect_param_error(base_type(LANG_SCALAR_DATE, 0), "\"2024-02-30\"", "invalid Date literal '2024-02-30'");
 	expect_param_error(base_type(LANG_SCALAR_BLOB, 0), "{}", "param 'v': expected blob URI string, got object");
+	/* A URI's size and emptiness before the policy, as for loads. */
+	expect_param_error(base_type(LANG_SCALAR_BLOB, 0), "\"\"", "param 'v': external Blob URI must be non-empty");
+	expect_param_error(base_type(LANG_SCALAR_BLOB, 0), "\"s3://b/k\"",
+		"param 'v': external blob URIs are not allowed: new external Blob URI ingress is denied for this "
+		"graph (give the bytes as base64:...)");
+	char *big = malloc(65537 + 3);
+	big[0] = '"';
+	memset(big + 1, 'u', 65537);
+	strcpy(big + 65538, "\"");
+	expect_param_error(base_type(LANG_SCALAR_BLOB, 0), big,
+		"param 'v': resource limit exceeded: external Blob URI bytes: 65537 > 65536");
+	free(big);
 	expect_param_error(base_type(LANG_SCALAR_I32, 0), "null", "param 'v': null is not accepted for non-nullable parameter");
 	expect_param_error(base_type(LANG_SCALAR_I32, 0), NULL, "parameter 'v' not provided");
 }
