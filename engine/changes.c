@@ -261,18 +261,11 @@ static int take_run(struct jsonw *w, struct block_ctx *x, size_t lo, size_t hi, 
 		}
 		if (c)
 			v[n++] = *c;
-		MDB_val nk, nd;
-		if ((rc = mdb_cursor_get(cur, &nk, &nd, MDB_NEXT)) != 0)
+		if ((rc = idkey_run_next(cur, head, k, d)) != 1)
 			break;
-		if (nk.mv_size < sizeof head || memcmp(nk.mv_data, head, sizeof head)) {
-			rc = mdb_cursor_get(cur, &nk, &nd, MDB_PREV);
-			break;
-		}
-		*k = nk;
-		*d = nd;
 	}
-	if (!err && rc && rc != MDB_NOTFOUND)
-		err = db_error(x->db, views_error(rc, "id map"), NULL);
+	if (!err && rc < 0)
+		err = db_error(x->db, rc, NULL);
 	if (!err)
 		qsort(v, n, sizeof *v, cmp_named_id);
 	for (size_t i = 0; !err && !x->end->truncated && i < n; i++) {

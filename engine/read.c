@@ -140,18 +140,11 @@ static int long_run(grove_db *db, struct read_at *r, const struct lang_cat_type 
 					 layered_rd64(d->mv_data))) < 0)
 			break;
 		n++;
-		MDB_val nk, nd;
-		if ((rc = mdb_cursor_get(cur, &nk, &nd, MDB_NEXT)) != 0)
+		if ((rc = idkey_run_next(cur, head, k, d)) != 1)
 			break;
-		if (nk.mv_size < sizeof head || memcmp(nk.mv_data, head, sizeof head)) {
-			rc = mdb_cursor_get(cur, &nk, &nd, MDB_PREV);
-			break;
-		}
-		*k = nk;
-		*d = nd;
 	}
-	if (!err && rc && rc != MDB_NOTFOUND)
-		err = views_error(rc, "id map");
+	if (!err && rc < 0)
+		err = rc;
 	if (!err)
 		qsort(v, n, sizeof *v, cmp_named);
 	for (size_t i = 0; !err && i < n; i++)

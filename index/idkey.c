@@ -33,6 +33,23 @@ uint32_t idkey_make(uint8_t k[IDKEY_MAX], uint32_t type, const void *id, uint32_
 	return IDKEY_MAX;
 }
 
+int idkey_run_next(MDB_cursor *cur, const uint8_t head[4 + IDKEY_ORDER_MAX], MDB_val *k, MDB_val *d)
+{
+	MDB_val nk, nd;
+	int rc = mdb_cursor_get(cur, &nk, &nd, MDB_NEXT);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc)
+		return views_error(rc, "id map");
+	if (nk.mv_size < 4 + IDKEY_ORDER_MAX || memcmp(nk.mv_data, head, 4 + IDKEY_ORDER_MAX)) {
+		rc = mdb_cursor_get(cur, &nk, &nd, MDB_PREV);
+		return rc ? views_error(rc, "id map") : 0;
+	}
+	*k = nk;
+	*d = nd;
+	return 1;
+}
+
 int idkey_confirm(MDB_txn *txn, const struct views *v, uint64_t e, uint32_t type,
 		  const void *id, uint32_t id_len)
 {

@@ -40,6 +40,12 @@ struct event_effect;
 /* The key of (type, id) into k; returns its length. */
 uint32_t idkey_make(uint8_t k[IDKEY_MAX], uint32_t type, const void *id, uint32_t id_len);
 
+/* A run of keys sharing their first 4 + IDKEY_ORDER_MAX bytes `head` (ids
+ * in hash order): step the cursor to the run's next key into *k, *d (1),
+ * or leave it on the run's last key (0, the run ended), or an error
+ * (views_error's). */
+int idkey_run_next(MDB_cursor *cur, const uint8_t head[4 + IDKEY_ORDER_MAX], MDB_val *k, MDB_val *d);
+
 /* May a key of this length stand for more than one id? */
 static inline bool idkey_shared(size_t key_len)
 {
