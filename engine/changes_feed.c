@@ -237,6 +237,26 @@ static int write_blocks(struct jsonw *w, struct feed *f)
 	return err;
 }
 
+/* A page token's cut must be a commit of the branch's first-parent chain
+ * (tokens are checksummed, not signed).  The walk back from the head stops
+ * at the cut's LSN, so it costs the commits made since the token's first
+ * poll. */
+static int check_cut(struct feed *f)
+{
+	struct commit_rec cut, c;
+	int err = commit_get(&cut, f->txn, f->db->views, &f->cut);
+	if (err == 0)
+		err = commit_get(&c, f->txn, f->db->views, &f->rec.head);
+	while (err == 0 && c.lsn > cut.lsn && !commit_id_is_zero(&c.parent))
+		err = commit_get(&c, f->txn, f->db->views, &c.parent);
+	if (err < 0 && err != GROVE_ENOTFOUND)
+		return db_error(f->db, err, NULL);
+	if (err < 0 || !same_id(&c.id, &cut.id))
+		return db_error(f->db, GROVE_EINVAL, FEED_WHAT " rejected: the page token's cut is "
+				"not a commit of branch '%s'", f->branch);
+	return 0;
+}
+
 static int feed_poll(struct jsonw *w, struct feed *f, const char *position)
 {
 	int err = branch_get(&f->rec, f->txn, f->db->views, f->branch);
@@ -244,7 +264,8 @@ static int feed_poll(struct jsonw *w, struct feed *f, const char *position)
 		return db_error(f->db, err, "branch '%s' not found", f->branch);
 	if (err < 0)
 		return db_error(f->db, err, NULL);
-	if ((err = parse_position(f, position)) < 0)
+	if ((err = parse_position(f, position)) < 0 ||
+	    (f->mode == FEED_PAGE && (err = check_cut(f)) < 0))
 		return err;
 	if (!(f->ring = malloc(f->max * sizeof *f->ring)))
 		return db_error(f->db, -ENOMEM, "out of memory");

@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <xxhash.h>
+
+#include "engine/base64.h"
 #include "graph_testutil.h"
 
 static const char queries[] =
@@ -426,6 +429,73 @@ Test(diff, a_feed_page_ending_inside_a_block_continues_by_token)
 	cr_assert(json_is_true(json_object_get(p, "caught_up")));
 	cr_assert(json_is_string(json_object_get(p, "cursor")));
 	free(token);
+	json_decref(p);
+}
+
+/* A token re-sealed with one member changed: what a hand-made token with a
+ * valid checksum looks like (tokens are checksummed, not signed). */
+static char *forge(const char *token, const char *member, const char *value)
+{
+	size_t len = strlen(token), n = 0, b64len = (len + 3) / 4 * 4;
+	char *b64 = calloc(b64len + 1, 1), detail[BASE64_DETAIL_MAX];
+	uint8_t *raw = malloc(base64_decoded_max(b64len));
+	for (size_t i = 0; i < b64len; i++)
+		b64[i] = i >= len ? '=' : token[i] == '-' ? '+' : token[i] == '_' ? '/' : token[i];
+	cr_assert_eq(base64_decode(raw, &n, b64, b64len, detail), 0, "%s", detail);
+	json_t *j = json_loadb((const char *)raw, n - 8, 0, NULL);
+	cr_assert_not_null(j);
+	json_object_set_new(j, member, json_string(value));
+	char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(j);
+	size_t tn = strlen(text);
+	uint64_t d = XXH3_64bits(text, tn);
+	uint8_t *sealed = malloc(tn + 8);
+	memcpy(sealed, text, tn);
+	for (int i = 0; i < 8; i++)
+		sealed[tn + i] = (uint8_t)(d >> (56 - 8 * i));
+	char *out = calloc(base64_encoded_len(tn + 8) + 1, 1);
+	base64_encode(out, sealed, tn + 8);
+	for (char *c = out; *c; c++)
+		*c = *c == '+' ? '-' : *c == '/' ? '_' : *c == '=' ? '\0' : *c;
+	free(b64);
+	free(raw);
+	free(text);
+	free(sealed);
+	return out;
+}
+
+Test(diff, a_forged_page_token_whose_cut_is_off_the_branch_is_refused)
+{
+	cr_assert_eq(grove_branch_create(db, "side", "main", NULL), 0);
+	mutate("side", "add", "{\"n\":\"Sid\",\"a\":1}");
+	struct id side = head("side");
+	size_t n = GROVE_CHANGES_PAGE_DEFAULT + 10, len = 0;
+	char *jsonl = malloc(n * 64);
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)sprintf(jsonl + len, "{\"type\":\"Person\",\"data\":{\"name\":\"n%05zu\"}}\n", i);
+	struct id before = head("main");
+	cr_assert_eq(gt_load(db, NULL, GROVE_LOAD_MERGE, jsonl, NULL), 0);
+	free(jsonl);
+	char pos[64];
+	snprintf(pos, sizeof pos, "after:%s", before.s);
+	json_t *p = poll_feed(NULL, pos, 0);
+	const char *token = json_string_value(json_object_get(p, "next_page_token"));
+	cr_assert_not_null(token);
+	/* The same token re-sealed unchanged still works: forge() is faithful. */
+	char *same = forge(token, "branch", "main"), *out = NULL;
+	cr_assert_eq(grove_changes_poll_json(&out, db, NULL, same, NULL, 0), 0, "%s", grove_errmsg(db));
+	grove_free(out);
+	/* A cut on another branch would replay that branch's commits as main's;
+	 * a cut that is no commit at all is not corruption of the graph. */
+	const char *cuts[] = { side.s, "01M8PE9NED3R6TWNAJTPJAC27Z" };
+	for (int i = 0; i < 2; i++) {
+		char *forged = forge(token, "cut", cuts[i]);
+		cr_assert_eq(grove_changes_poll_json(&out, db, NULL, forged, NULL, 0), GROVE_EINVAL);
+		cr_assert_str_eq(grove_errmsg(db), "change cursor rejected: the page token's cut is not "
+				 "a commit of branch 'main'");
+		free(forged);
+	}
+	free(same);
 	json_decref(p);
 }
 
