@@ -404,18 +404,24 @@ Test(diff, the_feed_follows_commits_from_a_cursor_once_each)
 	free(cursor);
 }
 
-Test(diff, a_feed_page_ending_inside_a_block_continues_by_token)
+/* Load a page and `extra` more people (n00000, n00001, ...) in one commit
+ * and poll main's feed from just before it. */
+static json_t *poll_after_bulk_load(size_t extra)
 {
-	size_t n = GROVE_CHANGES_PAGE_DEFAULT + 200, len = 0;
-	char *jsonl = malloc(n * 64);
+	size_t n = GROVE_CHANGES_PAGE_DEFAULT + extra, len = 0;
+	char *jsonl = malloc(n * 64), pos[64];
 	for (size_t i = 0; i < n; i++)
 		len += (size_t)sprintf(jsonl + len, "{\"type\":\"Person\",\"data\":{\"name\":\"n%05zu\"}}\n", i);
 	struct id before = head("main");
 	cr_assert_eq(gt_load(db, NULL, GROVE_LOAD_MERGE, jsonl, NULL), 0);
 	free(jsonl);
-	char pos[64];
 	snprintf(pos, sizeof pos, "after:%s", before.s);
-	json_t *p = poll_feed(NULL, pos, 0);
+	return poll_feed(NULL, pos, 0);
+}
+
+Test(diff, a_feed_page_ending_inside_a_block_continues_by_token)
+{
+	json_t *p = poll_after_bulk_load(200);
 	const json_t *b = json_array_get(json_object_get(p, "blocks"), 0);
 	cr_assert_eq(json_array_size(json_object_get(b, "changes")), GROVE_CHANGES_PAGE_DEFAULT);
 	cr_assert_null(json_object_get(p, "cursor"), "a partial block is never checkpointed");
@@ -469,16 +475,7 @@ Test(diff, a_forged_page_token_whose_cut_is_off_the_branch_is_refused)
 	cr_assert_eq(grove_branch_create(db, "side", "main", NULL), 0);
 	mutate("side", "add", "{\"n\":\"Sid\",\"a\":1}");
 	struct id side = head("side");
-	size_t n = GROVE_CHANGES_PAGE_DEFAULT + 10, len = 0;
-	char *jsonl = malloc(n * 64);
-	for (size_t i = 0; i < n; i++)
-		len += (size_t)sprintf(jsonl + len, "{\"type\":\"Person\",\"data\":{\"name\":\"n%05zu\"}}\n", i);
-	struct id before = head("main");
-	cr_assert_eq(gt_load(db, NULL, GROVE_LOAD_MERGE, jsonl, NULL), 0);
-	free(jsonl);
-	char pos[64];
-	snprintf(pos, sizeof pos, "after:%s", before.s);
-	json_t *p = poll_feed(NULL, pos, 0);
+	json_t *p = poll_after_bulk_load(10);
 	const char *token = json_string_value(json_object_get(p, "next_page_token"));
 	cr_assert_not_null(token);
 	/* The same token re-sealed unchanged still works: forge() is faithful. */
