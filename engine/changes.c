@@ -629,26 +629,22 @@ static int commit_page(struct jsonw *w, grove_db *db, MDB_txn *txn, const char *
 	return err;
 }
 
-int chg_page_limits(grove_db *db, const char *what, uint32_t max_changes, uint64_t max_bytes)
+int chg_page_limits(grove_db *db, uint32_t max_changes, uint64_t max_bytes)
 {
-	char resource[64];
-	if (max_changes > GROVE_CHANGES_PAGE_MAX) {
-		snprintf(resource, sizeof resource, "%s_changes", what);
+	/* Engine §4.4, in upstream's order: a limit of 0 is malformed, one above
+	 * the ceiling a resource limit (the feed shares the names). */
+	if (max_changes == 0)
+		return db_error(db, GROVE_EINVAL, "change page limit must be greater than zero");
+	if (max_changes > GROVE_CHANGES_PAGE_MAX)
 		return db_error_limit(db, db_error(db, GROVE_ELIMIT, "a page holds at most %u changes, not %u",
 						   GROVE_CHANGES_PAGE_MAX, max_changes),
-				      resource, GROVE_CHANGES_PAGE_MAX, max_changes);
-	}
-	if (max_bytes > GROVE_CHANGES_PAGE_MAX_BYTES) {
-		snprintf(resource, sizeof resource, "%s_bytes", what);
+				      "commit_changes_page_changes", GROVE_CHANGES_PAGE_MAX, max_changes);
+	if (max_bytes == 0)
+		return db_error(db, GROVE_EINVAL, "change page max_bytes must be greater than zero");
+	if (max_bytes > GROVE_CHANGES_PAGE_MAX_BYTES)
 		return db_error_limit(db, db_error(db, GROVE_ELIMIT, "a page holds at most %u bytes, not %llu",
 						   GROVE_CHANGES_PAGE_MAX_BYTES, (unsigned long long)max_bytes),
-				      resource, GROVE_CHANGES_PAGE_MAX_BYTES, max_bytes);
-	}
-	/* Engine §4.4: a limit of 0 is malformed. */
-	if (max_changes == 0)
-		return db_error(db, GROVE_EINVAL, "a page of changes holds at least 1 change, not 0");
-	if (max_bytes == 0)
-		return db_error(db, GROVE_EINVAL, "a page of changes holds at least 1 byte, not 0");
+				      "commit_changes_page_bytes", GROVE_CHANGES_PAGE_MAX_BYTES, max_bytes);
 	return 0;
 }
 
@@ -672,7 +668,7 @@ int grove_commit_changes_page_json(char **out, grove_db *db, const char *commit_
 	if (!out || !db)
 		return GROVE_EINVAL;
 	*out = NULL;
-	if ((err = chg_page_limits(db, "commit_changes_page", max_changes, max_bytes)) < 0)
+	if ((err = chg_page_limits(db, max_changes, max_bytes)) < 0)
 		return err;
 	if ((err = chg_scope_parse(&s, db, scope_json)) < 0)
 		return err;

@@ -299,14 +299,16 @@ int grove_changes_poll_page_json(char **out, grove_db *db, const char *branch, c
 	if (!out || !db)
 		return GROVE_EINVAL;
 	*out = NULL;
+	if ((err = chg_page_limits(db, max_changes, max_bytes)) < 0)
+		return err;
+	if (max_commits == 0)
+		return db_error(db, GROVE_EINVAL, "change feed commit ceiling must be greater than zero");
 	if (max_commits > GROVE_FEED_COMMITS_MAX)
 		return db_error_limit(db, db_error(db, GROVE_ELIMIT, "a poll examines at most %u "
 						   "commits, not %u", GROVE_FEED_COMMITS_MAX,
 						   max_commits),
-				      "change_feed_commits", GROVE_FEED_COMMITS_MAX, max_commits);
-	f.max = max_commits ? max_commits : GROVE_FEED_COMMITS_DEFAULT;
-	if ((err = chg_page_limits(db, "change_feed_page", max_changes, max_bytes)) < 0)
-		return err;
+				      "change_feed_commits_per_poll", GROVE_FEED_COMMITS_MAX, max_commits);
+	f.max = max_commits;
 	f.max_changes = max_changes;
 	f.max_bytes = max_bytes;
 	if ((err = chg_scope_parse(&s, db, scope_json)) < 0)

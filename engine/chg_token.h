@@ -57,11 +57,12 @@ int chg_pos_parse(struct chg_pos *out, const json_t *j);
 /* ---- blocks (changes.c) ------------------------------------------------- */
 
 /* A page's budget, shared by the blocks of one feed poll. */
-/* changes.c: refuse a page budget outside engine §4.4's (0, or above
- * GROVE_CHANGES_PAGE_MAX changes / GROVE_CHANGES_PAGE_MAX_BYTES bytes:
- * resource "<what>_changes" / "<what>_bytes"). */
+/* changes.c: refuse a page budget outside engine §4.4's (0: GROVE_EINVAL;
+ * above GROVE_CHANGES_PAGE_MAX changes / GROVE_CHANGES_PAGE_MAX_BYTES
+ * bytes: GROVE_ELIMIT, resource "commit_changes_page_changes" / "_bytes",
+ * for the feed too). */
 struct grove_db;
-int chg_page_limits(struct grove_db *db, const char *what, uint32_t max_changes, uint64_t max_bytes);
+int chg_page_limits(struct grove_db *db, uint32_t max_changes, uint64_t max_bytes);
 
 struct chg_budget {
 	uint32_t changes;       /* changes the page may still take          */

@@ -566,8 +566,10 @@ int grove_commit_changes_page_json(char **out, grove_db *db, const char *commit_
  * "beginning" (after the chain's genesis commit, inherited history
  * included), "after:<commit id>" (a commit on the chain), or a cursor or
  * page token of an earlier poll.  Each poll reads up to the head it finds
- * (its cut) and at most `max_commits` commits (0: the default; above
- * GROVE_FEED_COMMITS_MAX: GROVE_ELIMIT) and GROVE_CHANGES_PAGE_DEFAULT
+ * (its cut) and at most `max_commits` commits (GROVE_FEED_COMMITS_DEFAULT
+ * unless asked otherwise; 0: GROVE_EINVAL; above GROVE_FEED_COMMITS_MAX:
+ * GROVE_ELIMIT, resource "change_feed_commits_per_poll") and
+ * GROVE_CHANGES_PAGE_DEFAULT
  * changes or GROVE_CHANGES_PAGE_BYTES bytes (grove_changes_poll_page_json
  * takes others):
  *   {"branch", "blocks":[{"cause", "changes"}], "cursor": durable position

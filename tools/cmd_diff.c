@@ -292,7 +292,7 @@ int cmd_changes(int argc, char **argv)
 {
 	struct filter f = { 0 };
 	const char *branch = NULL, *from = NULL;
-	unsigned max_commits = 0, size = GROVE_CHANGES_PAGE_DEFAULT;
+	unsigned max_commits = GROVE_FEED_COMMITS_DEFAULT, size = GROVE_CHANGES_PAGE_DEFAULT;
 	int json = 0, err;
 	grove_db *db;
 

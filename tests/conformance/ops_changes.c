@@ -248,7 +248,8 @@ static json_t *op_poll_change_feed(struct cf_ctx *ctx, const json_t *step)
 	if (pos != NULL && position == NULL)
 		return cf_error("poll_change_feed: position must be start, cursor or page_token", 0);
 	char *scope = filter_text(step, "scope"), *out = NULL;
-	json_int_t max = json_integer_value(json_object_get(step, "max_commits"));
+	const json_t *mx = json_object_get(step, "max_commits");
+	json_int_t max = mx ? json_integer_value(mx) : GROVE_FEED_COMMITS_DEFAULT;
 	const json_t *mc = json_object_get(step, "max_changes"), *mb = json_object_get(step, "max_bytes");
 	json_int_t changes = mc ? json_integer_value(mc) : GROVE_CHANGES_PAGE_DEFAULT;
 	json_int_t bytes = mb ? json_integer_value(mb) : GROVE_CHANGES_PAGE_BYTES;

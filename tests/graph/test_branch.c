@@ -100,7 +100,7 @@ Test(branch, every_api_trims_branch_names)
 	cr_assert_eq(grove_diff_json(&out, db, &from, &to, NULL), 0, "%s", grove_errmsg(db));
 	cr_assert(strstr(out, "Eve"), "%s", out);
 	grove_free(out);
-	cr_assert_eq(grove_changes_poll_json(&out, db, " padded", "beginning", NULL, 0), 0, "%s", grove_errmsg(db));
+	cr_assert_eq(grove_changes_poll_json(&out, db, " padded", "beginning", NULL, GROVE_FEED_COMMITS_DEFAULT), 0, "%s", grove_errmsg(db));
 	grove_free(out);
 	cr_assert_eq(grove_branch_delete(db, "padded\n", NULL), 0, "%s", grove_errmsg(db));
 }

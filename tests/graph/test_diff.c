@@ -301,7 +301,7 @@ Test(diff, the_genesis_commit_is_refused_and_page_sizes_are_bounded)
 	grove_error_info_get(&info, db);
 	cr_assert_str_eq(info.entity_id, v[n - 1].id);
 	cr_assert_eq(grove_commit_changes_json(&out, db, v[0].id, NULL, NULL, 0), GROVE_EINVAL, "limit=0");
-	cr_assert_str_eq(grove_errmsg(db), "a page of changes holds at least 1 change, not 0");
+	cr_assert_str_eq(grove_errmsg(db), "change page limit must be greater than zero");
 	err = grove_commit_changes_json(&out, db, v[0].id, NULL, NULL, GROVE_CHANGES_PAGE_MAX + 1);
 	cr_assert_eq(err, GROVE_ELIMIT);
 	grove_error_info_get(&info, db);
@@ -337,10 +337,12 @@ Test(diff, an_empty_load_and_a_branch_first_commit_have_exact_blocks)
 
 /* ---- the change feed ------------------------------------------------------ */
 
+/* max 0: the default. */
 static json_t *poll_feed(const char *branch, const char *position, uint32_t max)
 {
 	char *out = NULL;
-	int err = grove_changes_poll_json(&out, db, branch, position, NULL, max);
+	int err = grove_changes_poll_json(&out, db, branch, position, NULL,
+					  max ? max : GROVE_FEED_COMMITS_DEFAULT);
 	cr_assert_eq(err, 0, "poll: %s", grove_errmsg(db));
 	return parse(out);
 }
@@ -386,13 +388,13 @@ Test(diff, the_feed_follows_commits_from_a_cursor_once_each)
 	/* A cursor of main is not one of another branch. */
 	cr_assert_eq(grove_branch_create(db, "other", "main", NULL), 0);
 	char *out = NULL;
-	cr_assert_eq(grove_changes_poll_json(&out, db, "other", cursor, NULL, 0), GROVE_EINVAL);
+	cr_assert_eq(grove_changes_poll_json(&out, db, "other", cursor, NULL, GROVE_FEED_COMMITS_DEFAULT), GROVE_EINVAL);
 	cr_assert(strstr(grove_errmsg(db), "change cursor rejected"), "%s", grove_errmsg(db));
-	cr_assert_eq(grove_changes_poll_json(&out, db, NULL, cursor, "{\"ops\":[\"delete\"]}", 0),
+	cr_assert_eq(grove_changes_poll_json(&out, db, NULL, cursor, "{\"ops\":[\"delete\"]}", GROVE_FEED_COMMITS_DEFAULT),
 		     GROVE_EINVAL);
 	/* Every kind and every op is no filter: the same scope as none. */
 	cr_assert_eq(grove_changes_poll_json(&out, db, NULL, cursor, "{\"kinds\":[\"edge\",\"node\"],"
-					     "\"ops\":[\"delete\",\"insert\",\"update\"]}", 0), 0, "%s", grove_errmsg(db));
+					     "\"ops\":[\"delete\",\"insert\",\"update\"]}", GROVE_FEED_COMMITS_DEFAULT), 0, "%s", grove_errmsg(db));
 	grove_free(out);
 	/* A token of another kind is refused naming both kinds. */
 	grove_commit head;
@@ -480,14 +482,14 @@ Test(diff, a_forged_page_token_whose_cut_is_off_the_branch_is_refused)
 	cr_assert_not_null(token);
 	/* The same token re-sealed unchanged still works: forge() is faithful. */
 	char *same = forge(token, "branch", "main"), *out = NULL;
-	cr_assert_eq(grove_changes_poll_json(&out, db, NULL, same, NULL, 0), 0, "%s", grove_errmsg(db));
+	cr_assert_eq(grove_changes_poll_json(&out, db, NULL, same, NULL, GROVE_FEED_COMMITS_DEFAULT), 0, "%s", grove_errmsg(db));
 	grove_free(out);
 	/* A cut on another branch would replay that branch's commits as main's;
 	 * a cut that is no commit at all is not corruption of the graph. */
 	const char *cuts[] = { side.s, "01M8PE9NED3R6TWNAJTPJAC27Z" };
 	for (int i = 0; i < 2; i++) {
 		char *forged = forge(token, "cut", cuts[i]);
-		cr_assert_eq(grove_changes_poll_json(&out, db, NULL, forged, NULL, 0), GROVE_EINVAL);
+		cr_assert_eq(grove_changes_poll_json(&out, db, NULL, forged, NULL, GROVE_FEED_COMMITS_DEFAULT), GROVE_EINVAL);
 		cr_assert_str_eq(grove_errmsg(db), "change cursor rejected: the page token's cut is not "
 				 "a commit of branch 'main'");
 		free(forged);
@@ -698,17 +700,34 @@ Test(diff, a_poll_pages_by_the_budget_it_is_given)
 			     "{\"type\":\"Person\",\"data\":{\"name\":\"b3\",\"age\":3}}\n", &r), 0);
 	char *out = NULL, after[64];
 	snprintf(after, sizeof after, "after:%s", r.commit.parent);
-	cr_assert_eq(grove_changes_poll_page_json(&out, db, "main", after, NULL, 0, 2, GROVE_CHANGES_PAGE_BYTES), 0,
+	cr_assert_eq(grove_changes_poll_page_json(&out, db, "main", after, NULL, GROVE_FEED_COMMITS_DEFAULT, 2, GROVE_CHANGES_PAGE_BYTES), 0,
 		     "%s", grove_errmsg(db));
 	json_t *p = parse(out);  /* frees out */
 	cr_assert_eq(json_array_size(json_object_get(json_array_get(json_object_get(p, "blocks"), 0), "changes")), 2);
 	cr_assert(json_is_string(json_object_get(p, "next_page_token")));
 	cr_assert_null(json_object_get(p, "cursor"), "a partial block is never checkpointed");
 	json_decref(p);
-	cr_assert_eq(grove_changes_poll_page_json(&out, db, "main", after, NULL, 0, 100, 1), 0, "%s", grove_errmsg(db));
+	cr_assert_eq(grove_changes_poll_page_json(&out, db, "main", after, NULL, GROVE_FEED_COMMITS_DEFAULT, 100, 1), 0, "%s", grove_errmsg(db));
 	p = parse(out);
 	cr_assert_eq(json_array_size(json_object_get(json_array_get(json_object_get(p, "blocks"), 0), "changes")), 1,
 		     "one change per page when each is larger than the budget");
 	json_decref(p);
-	cr_assert_eq(grove_changes_poll_page_json(&out, db, "main", after, NULL, 0, 0, 1), GROVE_EINVAL);
+	cr_assert_eq(grove_changes_poll_page_json(&out, db, "main", after, NULL, GROVE_FEED_COMMITS_DEFAULT, 0, 1), GROVE_EINVAL);
+	/* The feed's limits: the page's as commit changes names them, then
+	 * the commits a poll examines (engine §4.4, §4.5). */
+	grove_error_info info;
+	cr_assert_eq(grove_changes_poll_page_json(&out, db, "main", after, NULL, GROVE_FEED_COMMITS_MAX + 1,
+						  GROVE_CHANGES_PAGE_MAX + 1, 1), GROVE_ELIMIT);
+	grove_error_info_get(&info, db);
+	cr_assert_str_eq(info.resource, "commit_changes_page_changes");
+	cr_assert_eq(grove_changes_poll_page_json(&out, db, "main", after, NULL, GROVE_FEED_COMMITS_DEFAULT, 10,
+						  GROVE_CHANGES_PAGE_MAX_BYTES + 1ull), GROVE_ELIMIT);
+	grove_error_info_get(&info, db);
+	cr_assert_str_eq(info.resource, "commit_changes_page_bytes");
+	cr_assert_eq(grove_changes_poll_json(&out, db, "main", after, NULL, GROVE_FEED_COMMITS_MAX + 1), GROVE_ELIMIT);
+	grove_error_info_get(&info, db);
+	cr_assert_str_eq(info.resource, "change_feed_commits_per_poll");
+	cr_assert_eq(info.limit, GROVE_FEED_COMMITS_MAX);
+	cr_assert_eq(grove_changes_poll_json(&out, db, "main", after, NULL, 0), GROVE_EINVAL);
+	cr_assert_str_eq(grove_errmsg(db), "change feed commit ceiling must be greater than zero");
 }
