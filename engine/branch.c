@@ -16,8 +16,6 @@
 #include "index/records.h"
 #include "log/error.h"
 
-#define INTERNAL_REF "__schema_apply_lock__"
-
 /* Lance-compatible branch name syntax (engine §1.2 rule 6). */
 static bool valid_syntax(const char *n)
 {
@@ -62,9 +60,9 @@ int branch_name_check(grove_db *db, const char *name, const char *op)
 				BRANCH_NAME_MAX);
 	while (*n == '/')
 		n++;
-	if (!strcmp(n, INTERNAL_REF))
+	if (!strcmp(n, BRANCH_INTERNAL_REF))
 		return db_error(db, GROVE_EINVAL, "%s does not allow internal system ref '%s'",
-				op, n);
+				op, name);
 	return 0;
 }
 
@@ -82,6 +80,13 @@ static int check_create(grove_db *db, MDB_txn *txn, const char *name, const char
 	MDB_val k, d;
 	int err, rc;
 
+	/* Upstream's order: the source is opened first, then the namespace
+	 * checks, then the name's syntax (engine §1.2, §1.3). */
+	err = branch_get(&b, txn, db->views, from);
+	if (err == GROVE_ENOTFOUND)
+		return db_error(db, GROVE_ENOTFOUND, "branch '%s' not found", from);
+	if (err < 0)
+		return db_error(db, err, NULL);
 	if (branch_get(&b, txn, db->views, name) == 0)
 		return db_error(db, GROVE_ECONFLICT, "branch '%s' already exists", name);
 	if ((rc = mdb_cursor_open(txn, db->views->branches, &cur)) != 0)
@@ -102,10 +107,7 @@ static int check_create(grove_db *db, MDB_txn *txn, const char *name, const char
 	mdb_cursor_close(cur);
 	if (!valid_syntax(name))
 		return db_error(db, GROVE_EINVAL, "invalid branch name '%s'", name);
-	err = branch_get(&b, txn, db->views, from);
-	if (err == GROVE_ENOTFOUND)
-		return db_error(db, GROVE_ENOTFOUND, "branch '%s' not found", from);
-	return err < 0 ? db_error(db, err, NULL) : 0;
+	return 0;
 }
 
 static int log_branch_event(grove_db *db, enum event_kind kind, const char *name,
@@ -126,15 +128,17 @@ int grove_branch_create(grove_db *db, const char *name, const char *from, const 
 	MDB_txn *txn;
 	int err;
 
+	/* Upstream names the operation by whether a source was given. */
+	const char *op = from ? "branch_create_from" : "branch_create";
 	name = branch_name_trim(name_buf, name);
 	from = branch_name_trim(from_buf, from);
 	if (!from || !*from)
 		from = MAIN_BRANCH;
-	if (name && !strcmp(name, MAIN_BRANCH))
-		return db_error(db, GROVE_EINVAL, "cannot create branch 'main'");
-	if ((err = branch_name_check(db, name, "branch create")) < 0 ||
-	    (err = branch_name_check(db, from, "branch create")) < 0)
+	if ((err = branch_name_check(db, from, op)) < 0 ||
+	    (err = branch_name_check(db, name, op)) < 0)
 		return err;
+	if (!strcmp(name, MAIN_BRANCH))
+		return db_error(db, GROVE_EINVAL, "cannot create branch 'main'");
 	pthread_mutex_lock(&db->ns_mu);
 	if ((err = views_read_begin(&txn, db->views)) == 0) {
 		err = check_create(db, txn, name, from);
@@ -224,7 +228,7 @@ int grove_branch_delete(grove_db *db, const char *name, const char *actor)
 	name = branch_name_trim(name_buf, name);
 	if (name && !strcmp(name, MAIN_BRANCH))
 		return db_error(db, GROVE_EINVAL, "cannot delete branch 'main'");
-	if ((err = branch_name_check(db, name, "branch delete")) < 0)
+	if ((err = branch_name_check(db, name, "branch_delete")) < 0)
 		return err;
 	pthread_mutex_lock(&db->ns_mu);
 	/* Wait for the branch's writers: none may commit after its delete. */

@@ -28,12 +28,15 @@ size_t engine_chunk_bytes(const grove_db *db, size_t dflt);
 int engine_chunk_events(struct event **out, uint32_t *n, const struct event *base,
 			const struct event *last, struct event_effect *fx, size_t nfx, size_t chunk_bytes);
 
-/* Rules 1-3 of engine §1.2 for any branch operation named `op`. */
+/* The internal system ref no public operation may name (engine §1.2). */
+#define BRANCH_INTERNAL_REF "__schema_apply_lock__"
+
 /* Engine §1.2 rule 1: every API trims a branch name of surrounding
  * whitespace first.  `buf` holds BRANCH_NAME_MAX + 1 bytes; returns the
  * trimmed name (in buf), NULL for NULL, or `name` itself when even
  * trimmed it is too long (the checks then refuse it). */
 const char *branch_name_trim(char *buf, const char *name);
+/* Rules 1-3 of engine §1.2 for any branch operation named `op`. */
 int branch_name_check(grove_db *db, const char *name, const char *op);
 
 /* "node:Person" / "edge:Knows" -> its catalog type (error: unknown). */

@@ -387,14 +387,14 @@ static int commit_merge(struct merge *m, const char *source, const char *target,
 static int check_names(grove_db *db, const char *source, const char *target)
 {
 	int err;
-	const char *names[2] = { source, target };
+	const char *names[2] = { source ? source : "", target ? target : "" };
 	for (int i = 0; i < 2; i++) {
-		const char *n = names[i] ? names[i] : "";
+		const char *n = names[i];
 		while (*n == '/')
 			n++;
-		if (!strcmp(n, "__schema_apply_lock__"))
-			return db_error(db, GROVE_EINVAL,
-					"branch_merge does not allow internal system refs ('%s')", n);
+		if (!strcmp(n, BRANCH_INTERNAL_REF))
+			return db_error(db, GROVE_EINVAL, "branch_merge does not allow internal system "
+					"refs ('%s' -> '%s')", names[0], names[1]);
 	}
 	if ((err = branch_name_check(db, source, "branch_merge")) < 0 ||
 	    (err = branch_name_check(db, target, "branch_merge")) < 0)

@@ -64,7 +64,18 @@ Test(branch, names_follow_the_rules)
 	cr_assert_eq(grove_branch_create(db, "bad branch", NULL, NULL), GROVE_EINVAL);
 	cr_assert_eq(grove_branch_create(db, "x.lock", NULL, NULL), GROVE_EINVAL);
 	cr_assert_eq(grove_branch_create(db, "__schema_apply_lock__", NULL, NULL), GROVE_EINVAL);
-	cr_assert(strstr(grove_errmsg(db), "does not allow internal system ref"));
+	cr_assert_str_eq(grove_errmsg(db), "branch_create does not allow internal system ref "
+			 "'__schema_apply_lock__'");
+	cr_assert_eq(grove_branch_create(db, "x", "/__schema_apply_lock__", NULL), GROVE_EINVAL);
+	cr_assert_str_eq(grove_errmsg(db), "branch_create_from does not allow internal system ref "
+			 "'/__schema_apply_lock__'");
+	cr_assert_eq(grove_branch_delete(db, "__schema_apply_lock__", NULL), GROVE_EINVAL);
+	cr_assert_str_eq(grove_errmsg(db), "branch_delete does not allow internal system ref "
+			 "'__schema_apply_lock__'");
+	char *mr = NULL;
+	cr_assert_eq(grove_merge_json(&mr, db, "main", "/__schema_apply_lock__", NULL), GROVE_EINVAL);
+	cr_assert_str_eq(grove_errmsg(db), "branch_merge does not allow internal system refs "
+			 "('main' -> '/__schema_apply_lock__')");
 	cr_assert_eq(grove_branch_create(db, "a", NULL, NULL), 0);
 	cr_assert_eq(grove_branch_create(db, "a", NULL, NULL), GROVE_ECONFLICT);
 	cr_assert_str_eq(grove_errmsg(db), "branch 'a' already exists");
@@ -72,6 +83,12 @@ Test(branch, names_follow_the_rules)
 	cr_assert(strstr(grove_errmsg(db), "may not be ancestors or descendants"));
 	cr_assert_eq(grove_branch_create(db, "c", "nope", NULL), GROVE_ENOTFOUND);
 	cr_assert_str_eq(grove_errmsg(db), "branch 'nope' not found");
+	/* The source is opened before the namespace and syntax checks. */
+	const char *names[] = { "a", "a/x", "bad branch" };
+	for (int i = 0; i < 3; i++) {
+		cr_assert_eq(grove_branch_create(db, names[i], "ghost", NULL), GROVE_ENOTFOUND, "%s", names[i]);
+		cr_assert_str_eq(grove_errmsg(db), "branch 'ghost' not found");
+	}
 	cr_assert_eq(grove_branch_create(db, "release/v1.2.3", NULL, NULL), 0);
 }
 
