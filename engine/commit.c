@@ -382,8 +382,8 @@ void engine_commit_json(struct jsonw *w, const grove_commit *c)
 	jsonw_object_begin(w);
 	jsonw_key_cstr(w, "graph_commit_id");
 	jsonw_cstr(w, c->id);
-	jsonw_key_cstr(w, "graph_branch");
-	jsonw_cstr(w, c->branch);
+	jsonw_key_cstr(w, "graph_branch");   /* null for main (engine §2.1) */
+	strcmp(c->branch, MAIN_BRANCH) ? jsonw_cstr(w, c->branch) : jsonw_null(w);
 	jsonw_key_cstr(w, "graph_manifest_version");
 	jsonw_uint(w, c->graph_version);
 	jsonw_key_cstr(w, "parent_commit_id");

@@ -105,8 +105,8 @@ typedef int (*engine_visible_fn)(void *arg, const char *id, uint32_t id_len,
 int engine_each_visible(grove_db *db, MDB_txn *txn, const struct layer_chain *chain,
 			const struct lang_cat_type *t, engine_visible_fn fn, void *arg);
 
-/* The commit object of results (spec §9.2): id, branch, version, parents,
- * actor, created_at. */
+/* The commit object of results (spec §9.2): id, branch (null for main),
+ * version, parents, actor, created_at. */
 void engine_commit_json(struct jsonw *w, const grove_commit *c);
 
 /* {"id", ["src", "dst",] props in schema order} of a stored row. */

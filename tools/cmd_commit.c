@@ -13,7 +13,10 @@
 static void print_json(const grove_commit *c)
 {
 	printf("{\"graph_commit_id\":\"%s\",\"graph_branch\":", c->id);
-	cmd_print_json_string(stdout, c->branch);
+	if (strcmp(c->branch, "main"))   /* null for main, as the commit DTO */
+		cmd_print_json_string(stdout, c->branch);
+	else
+		printf("null");
 	printf(",\"graph_manifest_version\":%" PRIu64 ",\"parent_commit_id\":", c->graph_version);
 	c->parent[0] ? printf("\"%s\"", c->parent) : printf("null");
 	printf(",\"merged_parent_commit_id\":");
