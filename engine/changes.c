@@ -103,7 +103,9 @@ static int write_change(struct jsonw *w, grove_db *db, const struct chg_entity *
 	char tid[16];
 	int err = 0;
 
-	snprintf(tid, sizeof tid, "%u", e->t->id);
+	/* Fixed width: the string order of type ids (how upstream's opaque
+	 * ids compare) is then the numeric order the frozen order uses. */
+	snprintf(tid, sizeof tid, "%010u", e->t->id);
 	jsonw_object_begin(w);
 	jsonw_key_cstr(w, "kind");
 	jsonw_cstr(w, e->t->kind == LANG_CAT_EDGE ? "edge" : "node");

@@ -528,6 +528,8 @@ int grove_diff_json(char **out, grove_db *db, const grove_target *from, const gr
  *   {"cause":{"graph_commit_id", "parent_commit_id", "merged_parent_commit_id",
  *             "authored_branch" (null: main), "actor_id", "authored_at" (µs)},
  *    "changes":[{"kind":"node"|"edge", "type":{"id","name"}, "id",
+ *                (type.id: opaque, stable across renames, ten digits so
+ *                 that its string order is the frozen order's)
  *                "op":"insert"|"update"|"delete",
  *                "before":IMAGE (update, delete), "after":IMAGE (insert, update)}],
  *    "next_page_token": a string, or null on the last page}

@@ -209,11 +209,11 @@ Test(diff, a_delete_commit_lists_the_node_then_its_cascaded_edges_with_before_im
 	json_t *p = parse(page(c.s, NULL, NULL, GROVE_CHANGES_PAGE_DEFAULT));
 	char *ch = changes_text(p);
 	cr_assert_str_eq(ch,
-		"[{\"kind\":\"node\",\"type\":{\"id\":\"2\",\"name\":\"Person\"},\"id\":\"Alice\","
+		"[{\"kind\":\"node\",\"type\":{\"id\":\"0000000002\",\"name\":\"Person\"},\"id\":\"Alice\","
 		"\"op\":\"delete\",\"before\":{\"properties\":{\"name\":\"Alice\",\"age\":30,\"email\":null}}},"
-		"{\"kind\":\"edge\",\"type\":{\"id\":\"3\",\"name\":\"Knows\"},\"id\":\"k1\",\"op\":\"delete\","
+		"{\"kind\":\"edge\",\"type\":{\"id\":\"0000000003\",\"name\":\"Knows\"},\"id\":\"k1\",\"op\":\"delete\","
 		"\"before\":{\"properties\":{\"since\":null},\"endpoints\":{\"from\":\"Alice\",\"to\":\"Bob\"}}},"
-		"{\"kind\":\"edge\",\"type\":{\"id\":\"3\",\"name\":\"Knows\"},\"id\":\"k2\",\"op\":\"delete\","
+		"{\"kind\":\"edge\",\"type\":{\"id\":\"0000000003\",\"name\":\"Knows\"},\"id\":\"k2\",\"op\":\"delete\","
 		"\"before\":{\"properties\":{\"since\":null},\"endpoints\":{\"from\":\"Bob\",\"to\":\"Alice\"}}}]");
 	free(ch);
 	const json_t *cause = json_object_get(p, "cause");
@@ -228,7 +228,7 @@ Test(diff, an_update_carries_both_images_and_an_insert_only_the_after_image)
 	mutate(NULL, "older", "{\"n\":\"Bob\"}");
 	json_t *p = parse(page(head("main").s, NULL, NULL, GROVE_CHANGES_PAGE_DEFAULT));
 	char *ch = changes_text(p);
-	cr_assert_str_eq(ch, "[{\"kind\":\"node\",\"type\":{\"id\":\"2\",\"name\":\"Person\"},\"id\":\"Bob\","
+	cr_assert_str_eq(ch, "[{\"kind\":\"node\",\"type\":{\"id\":\"0000000002\",\"name\":\"Person\"},\"id\":\"Bob\","
 			     "\"op\":\"update\",\"before\":{\"properties\":{\"name\":\"Bob\",\"age\":25,"
 			     "\"email\":null}},\"after\":{\"properties\":{\"name\":\"Bob\",\"age\":99,"
 			     "\"email\":null}}}]");
@@ -237,7 +237,7 @@ Test(diff, an_update_carries_both_images_and_an_insert_only_the_after_image)
 	mutate(NULL, "add", "{\"n\":\"Carol\"}");
 	p = parse(page(head("main").s, "{\"ops\":[\"insert\"]}", NULL, GROVE_CHANGES_PAGE_DEFAULT));
 	ch = changes_text(p);
-	cr_assert_str_eq(ch, "[{\"kind\":\"node\",\"type\":{\"id\":\"2\",\"name\":\"Person\"},\"id\":\"Carol\","
+	cr_assert_str_eq(ch, "[{\"kind\":\"node\",\"type\":{\"id\":\"0000000002\",\"name\":\"Person\"},\"id\":\"Carol\","
 			     "\"op\":\"insert\",\"after\":{\"properties\":{\"name\":\"Carol\",\"age\":null,"
 			     "\"email\":null}}}]");
 	free(ch);
@@ -314,6 +314,33 @@ Test(diff, the_genesis_commit_is_refused_and_page_sizes_are_bounded)
 	cr_assert_eq(grove_commit_changes_json(&out, db, "01ARZ3NDEKTSV4RRFFQ69G5FAV", NULL, NULL, GROVE_CHANGES_PAGE_DEFAULT),
 		     GROVE_ENOTFOUND);
 	grove_free(v);
+}
+
+Test(diff, type_ids_sort_as_strings_in_the_frozen_order)
+{
+	/* Twelve types: ids 1..12 would sort "10" before "2" as strings. */
+	char pg[1024] = "", jsonl[1024] = "", *gdir;
+	size_t pn = 0, jn = 0;
+	for (int i = 0; i < 12; i++) {
+		pn += (size_t)snprintf(pg + pn, sizeof pg - pn, "node T%02d { name: String @key }\n", i);
+		jn += (size_t)snprintf(jsonl + jn, sizeof jsonl - jn,
+				       "{\"type\":\"T%02d\",\"data\":{\"name\":\"x\"}}\n", i);
+	}
+	grove_db *g = gt_scratch(&gdir, "diff_types", pg);
+	grove_load_result r;
+	cr_assert_eq(gt_load(g, NULL, GROVE_LOAD_OVERWRITE, jsonl, &r), 0, "%s", grove_errmsg(g));
+	char *out = NULL;
+	cr_assert_eq(grove_commit_changes_json(&out, g, r.commit.id, NULL, NULL, GROVE_CHANGES_PAGE_DEFAULT), 0,
+		     "%s", grove_errmsg(g));
+	json_t *p = parse(out), *ch = json_object_get(p, "changes");
+	cr_assert_eq(json_array_size(ch), 12);
+	for (size_t i = 1; i < 12; i++) {
+		const char *a = json_string_value(json_object_get(json_object_get(json_array_get(ch, i - 1), "type"), "id"));
+		const char *b = json_string_value(json_object_get(json_object_get(json_array_get(ch, i), "type"), "id"));
+		cr_assert(strcmp(a, b) < 0, "type ids out of string order: %s then %s", a, b);
+	}
+	json_decref(p);
+	gt_scratch_done(g, gdir);
 }
 
 Test(diff, an_empty_load_and_a_branch_first_commit_have_exact_blocks)
