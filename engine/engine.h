@@ -128,6 +128,12 @@ int engine_params_parse(struct json_t **out, grove_db *db, const char *text);
  * for every key the query does not declare, used or not. */
 struct gq_ir_query;
 int engine_params_undeclared(grove_db *db, const struct json_t *params, const struct gq_ir_query *ir);
+/* Every declared parameter given converts by its declared type (spec §7.1:
+ * a null for a non-nullable one, a value out of its type's range or of
+ * another kind are refused whether or not the query uses it); a missing
+ * one is refused where it is used.  GROVE_EINVAL with the conversion's
+ * message. */
+int engine_params_declared(grove_db *db, const struct json_t *params, const struct gq_ir_query *ir);
 
 /* Convert a commit record to the public form. */
 void engine_commit_public(grove_commit *out, const struct commit_rec *c);

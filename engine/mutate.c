@@ -7,12 +7,15 @@
 #include "engine/mutate.h"
 
 #include <errno.h>
+#include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "engine/jsonw.h"
+#include "engine/numfmt.h"
 #include "engine/prepared.h"
 #include "index/apply.h"
 #include "lang/query_ast.h"
@@ -46,7 +49,10 @@ static int check_mixed(grove_db *db, const struct gq_ir_query *ir, const char *n
 		return 0;
 	return db_error(db, GROVE_EINVAL,
 			"mutation '%s' on the same query mixes inserts/updates and deletes; split "
-			"into separate mutations: (1) inserts and updates, then (2) deletes", name);
+			"into separate mutations: (1) inserts and updates, then (2) deletes. A query is "
+			"deliberately constructive or destructive, not both, so its read-your-writes "
+			"stays unambiguous; run the two on a branch and merge if you need them in one "
+			"atomic commit.", name);
 }
 
 /* Parse, find, typecheck against `cat`, lower (prepared_compile_fn). */
@@ -95,6 +101,45 @@ static int compile(struct compiled *c, grove_db *db, const char *src, const char
 	return 0;
 }
 
+/* Arrow's name of an integer or float column type, as upstream's
+ * messages print it; NULL for the others. */
+static const char *arrow_name(const struct lang_type *t)
+{
+	static const char *const names[LANG_SCALAR__COUNT] = {
+		[LANG_SCALAR_I32] = "Int32", [LANG_SCALAR_I64] = "Int64",
+		[LANG_SCALAR_U32] = "UInt32", [LANG_SCALAR_U64] = "UInt64",
+		[LANG_SCALAR_F32] = "Float32", [LANG_SCALAR_F64] = "Float64",
+	};
+	return t->list || t->scalar >= LANG_SCALAR__COUNT ? NULL : names[t->scalar];
+}
+
+/* Upstream's words for a numeric literal its column cannot hold (spec
+ * §7.1, §7.2, §11): into buf, or false for any other failure. */
+static bool numeric_lit_msg(char *buf, size_t cap, const struct gq_lit *lit, const struct lang_type *t)
+{
+	const char *col = arrow_name(t);
+	char num[NUMFMT_JSON_MAX];
+	bool int_col = col && t->scalar != LANG_SCALAR_F32 && t->scalar != LANG_SCALAR_F64;
+
+	if (!col)
+		return false;
+	if (lit->kind == GQ_LIT_FLOAT && int_col) {
+		if (!isfinite(lit->f))
+			return false;
+		numfmt_json_f64(num, lit->f);
+		snprintf(buf, cap, "cannot convert Float(%s) to %s", num, col);
+	} else if (lit->kind == GQ_LIT_INT && int_col) {
+		snprintf(buf, cap, "integer value %lld exceeds %s range", (long long)lit->i, col);
+	} else if (lit->kind == GQ_LIT_FLOAT && t->scalar == LANG_SCALAR_F32 && isfinite(lit->f)) {
+		char plain[NUMFMT_PLAIN_MAX];   /* Rust's Display, as upstream prints it */
+		numfmt_plain_f64(plain, lit->f);
+		snprintf(buf, cap, "float value %s exceeds Float32 range", plain);
+	} else {
+		return false;
+	}
+	return true;
+}
+
 int mutate_value(struct mutation *m, msgpack_packer *pk, const struct gq_ir_expr *e,
 		 const struct lang_type *t, const char *prop)
 {
@@ -123,6 +168,9 @@ int mutate_value(struct mutation *m, msgpack_packer *pk, const struct gq_ir_expr
 		return db_error(db, GROVE_EINVAL, "parameter '%s' not provided", e->name);
 	if (err < 0) {
 		/* A literal that does not fit its column (spec §9.4). */
+		char msg[NUMFMT_PLAIN_MAX + 64];
+		if (e->kind == GQ_IR_LIT && err != -ENOMEM && numeric_lit_msg(msg, sizeof msg, e->lit, t))
+			return db_error(db, GROVE_EINVAL, "property '%s': %s", prop, msg);
 		if (e->kind == GQ_IR_LIT)
 			return db_error(db, GROVE_EINVAL, "property '%s': %s", prop, m->plan.verr.msg);
 		db_error(db, err, "%s", m->plan.verr.msg);
@@ -281,6 +329,7 @@ int mutate_run(char **out, grove_db *db, const grove_mutate_options *o, struct p
 	m.affected_nodes = m.affected_edges = 0;
 	m.ir = p->ir;
 	if ((err = engine_params_undeclared(db, params, p->ir)) == 0 &&
+	    (err = engine_params_declared(db, params, p->ir)) == 0 &&
 	    (err = branch_name_check(db, branch, "mutate")) == 0) {
 		/* Plan, log and apply under the branch's writer; the next
 		 * mutation of the branch plans on our applied effects while

@@ -146,6 +146,23 @@ struct pred {
 
 static const struct lang_type string_type = { .scalar = LANG_SCALAR_STRING };
 
+/* A float value compared with an integer column: compared as the number it
+ * is (spec §7.2: `count = 2.0` matches 2, `count = 2.7` nothing), never
+ * converted to the column's type. */
+static bool float_against_int(const struct mutation *m, const struct gq_ir_expr *v,
+			      const struct lang_type *col)
+{
+	if (col->list || col->scalar < LANG_SCALAR_I32 || col->scalar > LANG_SCALAR_U64)
+		return false;
+	if (v->kind == GQ_IR_LIT)
+		return v->lit->kind == GQ_LIT_FLOAT;
+	if (v->kind != GQ_IR_PARAM)
+		return false;
+	if (v->index == GQ_IR_NONE)
+		return json_is_real(json_object_get(m->params, v->name));
+	return !v->type.t.list && (v->type.t.scalar == LANG_SCALAR_F32 || v->type.t.scalar == LANG_SCALAR_F64);
+}
+
 static int pred_init(struct pred *pr, struct mutation *m, const struct gq_ir_mutation *st)
 {
 	const struct lang_cat_type *t = st->type;
@@ -173,6 +190,8 @@ static int pred_init(struct pred *pr, struct mutation *m, const struct gq_ir_mut
 	struct lang_type elem = *pr->type;
 	if (st->pred_op == GQ_IR_LIST_CONTAINS)
 		elem.list = 0;
+	if (float_against_int(m, a->value, &elem))
+		elem.scalar = LANG_SCALAR_F64;
 	if (optional_param_null(m, a->value))
 		msgpack_pack_nil(&pk);  /* NULL: the predicate holds for no row */
 	else if ((err = mutate_value(m, &pk, a->value, &elem, a->prop ? a->prop : "id")) < 0)

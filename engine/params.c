@@ -11,6 +11,7 @@
 #include "engine/engine.h"
 #include "engine/jsonl.h"
 #include "engine/jsonl_fast.h"
+#include "engine/value.h"
 #include "lang/ir.h"
 
 int engine_params_parse(struct json_t **out, grove_db *db, const char *text)
@@ -52,6 +53,35 @@ int engine_params_undeclared(grove_db *db, const json_t *params, const struct gq
 			declared = !strcmp(ir->params[i].name, key);
 		if (!declared)
 			return db_error(db, GROVE_EINVAL, "param '%s': object is not supported", key);
+	}
+	return 0;
+}
+
+static int discard(void *data, const char *buf, size_t len)
+{
+	(void)data;
+	(void)buf;
+	(void)len;
+	return 0;
+}
+
+int engine_params_declared(grove_db *db, const json_t *params, const struct gq_ir_query *ir)
+{
+	for (size_t i = 0; i < ir->n_params; i++) {
+		const char *name = ir->params[i].name;
+		const json_t *j = json_object_get(params, name);
+		struct value_opts o = VALUE_OPTS_INIT;
+		struct value_error verr;
+		msgpack_packer pk;
+		if (j == NULL)
+			continue;   /* missing: refused where it is used */
+		msgpack_packer_init(&pk, NULL, discard);
+		int err = value_from_param(&pk, name, &ir->param_types[i], j, &o, &verr);
+		if (err < 0) {   /* as mutate_value reports it where it is used */
+			db_error(db, err, "%s", verr.msg);
+			return verr.resource[0] ? db_error_limit(db, err, verr.resource, verr.limit, verr.actual)
+						: err;
+		}
 	}
 	return 0;
 }

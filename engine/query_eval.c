@@ -237,8 +237,13 @@ int qx_eval(struct qx *x, const struct gq_ir_expr *e, msgpack_object *out)
 		return prop_value(x, e, out);
 	case GQ_IR_NODE:
 		return node_value(x, e, out);
-	case GQ_IR_PARAM:
-		return param_value(x, e, out);
+	case GQ_IR_PARAM: {
+		int err = param_value(x, e, out);
+		if (err == 0 && out->type == MSGPACK_OBJECT_FLOAT64 && e->type.kind == GQ_T_SCALAR &&
+		    e->type.t.scalar == LANG_SCALAR_F32)
+			out->via.f64 = (double)(float)out->via.f64;  /* narrowed by lang/lower.c */
+		return err;
+	}
 	case GQ_IR_NOW:
 		memset(out, 0, sizeof(*out));
 		out->type = x->now_ms < 0 ? MSGPACK_OBJECT_NEGATIVE_INTEGER : MSGPACK_OBJECT_POSITIVE_INTEGER;

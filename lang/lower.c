@@ -199,16 +199,24 @@ static struct gq_ir_step *add_step(struct lower *l, struct scope_state *s, enum 
 	return st;
 }
 
-/* A float literal meeting an F32 column is read as an F32, the way the
- * column holds it (OmniGraph converts a literal to the column's type):
- * `ratio <= 0.1` holds for a stored 0.1.  Marked here, once, for every
- * place the literal is compared (filters, matches, index lookups). */
-static void narrow_to(struct gq_ir_expr *lit, const struct lang_type *col)
+/* A float literal or parameter meeting an F32 column is read as an F32,
+ * the way the column holds it (OmniGraph converts both to the column's
+ * type): `ratio <= 0.1` and `ratio <= $x` with $x = 0.1 hold for a stored
+ * 0.1.  Marked here, once, for every place the value is compared
+ * (filters, matches, index lookups); the executor narrows a float value
+ * of an expression so marked.  An undeclared parameter is marked too: its
+ * value's JSON type decides whether it is a float. */
+static void narrow_to(struct gq_ir_expr *v, const struct lang_type *col)
 {
-	if (lit != NULL && lit->kind == GQ_IR_LIT && lit->lit->kind == GQ_LIT_FLOAT &&
-	    col->scalar == LANG_SCALAR_F32 && !col->list) {
-		lit->type.kind = GQ_T_SCALAR;
-		lit->type.t.scalar = LANG_SCALAR_F32;
+	if (v == NULL || col->scalar != LANG_SCALAR_F32 || col->list)
+		return;
+	int flt = v->kind == GQ_IR_LIT ? v->lit->kind == GQ_LIT_FLOAT
+	         : v->kind == GQ_IR_PARAM && (v->index == GQ_IR_NONE ||
+	                                      (v->type.kind == GQ_T_SCALAR && !v->type.t.list &&
+	                                       v->type.t.scalar == LANG_SCALAR_F64));
+	if (flt) {
+		v->type.kind = GQ_T_SCALAR;
+		v->type.t.scalar = LANG_SCALAR_F32;
 	}
 }
 

@@ -429,3 +429,60 @@ Test(mutate, an_optional_parameter_given_null_or_omitted_is_null)
 	cr_assert_eq(grove_mutate_json(&out, db, NULL, queries, "add", "{\"n\":null}"), GROVE_EINVAL);
 	cr_assert_str_eq(grove_errmsg(db), "param 'n': null is not accepted for non-nullable parameter");
 }
+
+/* ---- values: parameters by declared type, numbers as numbers ------------- */
+
+static void expect_refused(const char *src, const char *params, const char *message)
+{
+	char *out = NULL;
+	uint64_t before = gt_count(db, NULL, NULL, "node:Person");
+	cr_assert_eq(grove_mutate_json(&out, db, NULL, src, "m", params), GROVE_EINVAL, "%s", src);
+	cr_assert_str_eq(grove_errmsg(db), message);
+	cr_assert_eq(gt_count(db, NULL, NULL, "node:Person"), before, "nothing written");
+}
+
+Test(mutate, every_given_parameter_converts_by_its_declared_type)
+{
+	expect_refused("query m($x: I32) { insert Person { name: \"r\", age: $x } }", "{\"x\":null}",
+		       "param 'x': null is not accepted for non-nullable parameter");
+	/* Unused, or assigned to a column of another width: its own type judges. */
+	expect_refused("query m($x: U32, $n: String) { insert Person { name: $n } }", "{\"x\":-1,\"n\":\"q\"}",
+		       "param 'x': value -1 exceeds U32 (UInt32 range)");
+	expect_refused("query m($x: Date, $n: String) { insert Person { name: $n } }", "{\"x\":5,\"n\":\"q\"}",
+		       "param 'x': expected date string");
+	expect_refused("query m($x: U64) { insert Person { name: \"q\", age: $x } }",
+		       "{\"x\":18446744073709551615}",
+		       "param 'x': value 18446744073709551615 exceeds current engine range for U64 "
+		       "(max 9223372036854775807)");
+}
+
+Test(mutate, a_float_compares_with_an_integer_column_as_a_number)
+{
+	char *out = NULL;
+	cr_assert_eq(grove_mutate_json(&out, db, NULL, "query m() { update Person set { email: \"e@x\" } "
+				       "where age = 30.0 }", "m", NULL), 0, "%s", grove_errmsg(db));
+	cr_assert(strstr(out, "\"affected_nodes\":1,"), "%s", out);
+	grove_free(out);
+	cr_assert_eq(grove_mutate_json(&out, db, NULL, "query m() { update Person set { email: \"f@x\" } "
+				       "where age = 30.5 }", "m", NULL), 0, "%s", grove_errmsg(db));
+	cr_assert(strstr(out, "\"affected_nodes\":0,") && strstr(out, "\"commit\":null"), "%s", out);
+	grove_free(out);
+	cr_assert_eq(grove_mutate_json(&out, db, NULL, "query m($x: F64) { delete Person where age < $x }",
+				       "m", "{\"x\":25.5}"), 0, "%s", grove_errmsg(db));
+	cr_assert(strstr(out, "\"affected_nodes\":1,"), "%s", out);
+	grove_free(out);
+	cr_assert_eq(gt_count(db, NULL, NULL, "node:Person"), 1, "Bob (25) deleted");
+}
+
+Test(mutate, a_literal_its_column_cannot_hold_is_refused_in_upstreams_words)
+{
+	expect_refused("query m() { insert Person { name: \"x\", age: 1.5 } }", NULL,
+		       "property 'age': cannot convert Float(1.5) to Int32");
+	expect_refused("query m() { insert Person { name: \"x\", age: 2147483648 } }", NULL,
+		       "property 'age': integer value 2147483648 exceeds Int32 range");
+	expect_refused("query m() { insert Person { name: \"x\" } delete Person where name = \"Bob\" }", NULL,
+		       "mutation 'm' on the same query mixes inserts/updates and deletes; split into "
+		       "separate mutations: (1) inserts and updates, then (2) deletes. A query is "
+		       "deliberately constructive or destructive, not both, so its read-your-writes stays "
+		       "unambiguous; run the two on a branch and merge if you need them in one atomic commit.");
+}

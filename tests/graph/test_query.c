@@ -507,6 +507,22 @@ Test(query, a_float_literal_meets_an_f32_column_as_an_f32)
 		cr_assert(strstr(json, want[i]) && strstr(json, "\"row_count\":1"), "%s: %s", qs[i], json);
 		grove_free(json);
 	}
+	/* A float parameter too, declared F64 or undeclared, in a filter, a
+	 * match and an index lookup; an F64 one used elsewhere keeps its width. */
+	const char *ps[] = {
+		"query q($x: F64) { match { $m: M $m.ratio = $x } return { $m.name } }",
+		"query q($x: F64) { match { $m: M { ratio: $x } } return { $m.name } }",
+		"query q($x: F64) { match { $m: M { r2: $x } } return { $m.name } }",
+		"query q() { match { $m: M { ratio: $x } } return { $m.name } }",
+		"query q($x: F64) { match { $m: M $m.ratio = $x } return { $m.name, $x as x } }",
+	};
+	for (int i = 0; i < 5; i++) {
+		char *json = NULL;
+		cr_assert_eq(grove_query_json(&json, g, NULL, ps[i], NULL, "{\"x\":0.1}"), 0, "%s", grove_errmsg(g));
+		cr_assert(strstr(json, "\"m.name\":\"a\"") && strstr(json, "\"row_count\":1"), "%s: %s", ps[i], json);
+		cr_assert(i < 4 || strstr(json, "\"x\":0.1}"), "%s", json);
+		grove_free(json);
+	}
 	gt_scratch_done(g, d);
 }
 
