@@ -16,7 +16,6 @@
 #include "log/log.h"
 
 #define GROVE_FORMAT_NAME    "GROVE"
-#define GROVE_FORMAT_VERSION 1
 
 struct branch_lock;
 struct prepared_cache;

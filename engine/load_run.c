@@ -102,8 +102,8 @@ static int report(grove_load_result *out, grove_db *db, const struct load_plan *
 	jsonw_uint(&w, p->nodes + p->edges);
 	jsonw_key_cstr(&w, "actor_id");
 	o->actor && *o->actor ? jsonw_cstr(&w, o->actor) : jsonw_null(&w);
-	jsonw_key_cstr(&w, "commit");
-	jsonw_cstr(&w, out->commit.id);
+	jsonw_key_cstr(&w, "commit");   /* OmniGraph's CommitOutput */
+	engine_commit_json(&w, &out->commit);
 	jsonw_object_end(&w);
 	int err = jsonw_error(&w);
 	if (err < 0) {

@@ -226,7 +226,8 @@ static const char *const outcome_names[] = { "already_up_to_date", "fast_forward
 
 /* `deleted`: -1 not asked, 0 the delete failed (`delete_error`), 1 done. */
 static int write_result(char **out, struct merge *m, const char *source, const char *target,
-			int outcome, const grove_commit *c, int deleted, const char *delete_error)
+			const char *actor, int outcome, const grove_commit *c, int deleted,
+			const char *delete_error)
 {
 	struct jsonw w;
 	jsonw_init(&w, 0);
@@ -237,6 +238,8 @@ static int write_result(char **out, struct merge *m, const char *source, const c
 	jsonw_cstr(&w, target);
 	jsonw_key_cstr(&w, "outcome");
 	jsonw_cstr(&w, outcome_names[outcome]);
+	jsonw_key_cstr(&w, "actor_id");
+	actor && *actor ? jsonw_cstr(&w, actor) : jsonw_null(&w);
 	jsonw_key_cstr(&w, "commit");
 	if (c)
 		engine_commit_json(&w, c);
@@ -473,8 +476,8 @@ int grove_merge_json(char **out, grove_db *db, const char *source, const char *t
 		if (!deleted)
 			snprintf(delete_error, sizeof delete_error, "%s", grove_errmsg(db));
 	}
-	if ((err = write_result(out, &m, source, target, outcome, outcome ? &c : NULL, deleted,
-				delete_error)) < 0)
+	if ((err = write_result(out, &m, source, target, o ? o->actor : NULL, outcome,
+				outcome ? &c : NULL, deleted, delete_error)) < 0)
 		return err;
 	if (!deleted)  /* the delete's error stays in grove_errmsg for the caller */
 		db_error(db, GROVE_ECONFLICT, "%s", delete_error);

@@ -37,6 +37,8 @@ extern "C" {
 #define GROVE_VERSION_MAJOR 0
 #define GROVE_VERSION_MINOR 1
 #define GROVE_VERSION_PATCH 0
+/* The on-disk format this library reads and writes (the GROVE file). */
+#define GROVE_FORMAT_VERSION 1
 
 /* ---- Errors --------------------------------------------------------- */
 
@@ -423,7 +425,8 @@ typedef struct grove_load_result {
 	 * §9.3; free with grove_free):
 	 *   {"branch", "base_branch", "branch_created", "mode",
 	 *    "nodes": [{"name", "entities_loaded"}], "edges": [...],
-	 *    "total_entities", "actor_id", "commit"}
+	 *    "total_entities", "actor_id", "commit": the commit object as
+	 *    mutations and merges give it (graph_branch null for main)}
 	 * each list by type name, a type the input names without writing a
 	 * row of it counted 0; else NULL. */
 	char *report_json;
@@ -603,7 +606,8 @@ typedef struct grove_merge_options {
 } grove_merge_options;
 
 /* Merge branch `source` into `target` (three-way, per entity; OmniGraph's
- * rules).  *out is the result JSON {source, target, outcome, commit}:
+ * rules).  *out is the result JSON {source, target, outcome, actor_id,
+ * commit} (and branch_deleted, branch_delete_error when asked to delete):
  * outcome "already_up_to_date" (nothing written, commit null),
  * "fast_forward" or "merged" (one commit on the target whose merged
  * parent is the source head).  On conflicts returns GROVE_EMERGE (kind

@@ -51,6 +51,10 @@ int cmd_fail(const grove_db *db, const char *what, int err);
  * says where (grove_error_info line/column). */
 int cmd_fail_in(const grove_db *db, const char *what, int err, const char *source);
 
+/* `s` without surrounding whitespace, into buf[cap] (cut to fit); NULL
+ * for NULL. */
+const char *cmd_trim(char *buf, size_t cap, const char *s);
+
 /* Print `s` as a JSON string. */
 void cmd_print_json_string(FILE *f, const char *s);
 

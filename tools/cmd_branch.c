@@ -8,6 +8,7 @@
  * "merged S into T: <outcome>", and the list sorted lexicographically
  * (main is not necessarily first, engine §1.4).
  */
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,22 @@ static void print_outcome(const char *out, const char *source, const char *targe
 	printf("merged %s into %s: %.*s\n", source, target, n, o ? o : "");
 }
 
+/* A merge's conflicts, one line each: "<kind> <type_key> '<id>': <message>". */
+static void print_conflicts(const char *out)
+{
+	json_t *j = json_loads(out, 0, NULL), *c;
+	size_t i;
+	json_array_foreach(json_object_get(j, "merge_conflicts"), i, c) {
+		const char *id = json_string_value(json_object_get(c, "entity_id"));
+		printf("%s %s", json_string_value(json_object_get(c, "kind")),
+		       json_string_value(json_object_get(c, "type_key")));
+		if (id)
+			printf(" '%s'", id);
+		printf(": %s\n", json_string_value(json_object_get(c, "message")));
+	}
+	json_decref(j);
+}
+
 static int merge(grove_db *db, const char *source, const char *target, const char *actor,
 		 int delete_branch, int json)
 {
@@ -72,19 +89,51 @@ static int merge(grove_db *db, const char *source, const char *target, const cha
 	target = target ? target : "main";
 	int err = grove_merge_json(&out, db, source, target, &o);
 	if (err == GROVE_EMERGE && out)
-		printf("%s\n", out);
+		json ? (void)printf("%s\n", out) : print_conflicts(out);
 	if (err < 0) {
 		grove_free(out);
 		return cmd_fail(db, "merge", err);
 	}
-	if (json)
+	if (json) {
 		printf("%s\n", out);
-	else
+	} else {
 		print_outcome(out, source, target);
+		if (strstr(out, "\"branch_deleted\":true"))
+			printf("deleted branch %s\n", source);
+	}
 	if (strstr(out, "\"branch_deleted\":false"))
 		fprintf(stderr, "grove: warning: merged, but branch '%s' was not deleted: %s\n", source,
 			grove_errmsg(db));
 	grove_free(out);
+	return GROVE_EXIT_OK;
+}
+
+/* Create or delete; the JSON is OmniGraph's answer ({uri, from, name,
+ * actor_id} / {uri, name, actor_id}). */
+static int create_or_delete(grove_db *db, const char *dir, const char *verb, const char *name,
+			    const char *from, const char *actor, int json)
+{
+	int create = !strcmp(verb, "create");
+	int err = create ? grove_branch_create(db, name, from, actor) : grove_branch_delete(db, name, actor);
+	if (err < 0)
+		return cmd_fail(db, verb, err);
+	if (json) {
+		printf("{\"uri\":");
+		cmd_print_json_string(stdout, dir);
+		if (create) {
+			printf(",\"from\":");
+			cmd_print_json_string(stdout, from);
+		}
+		printf(",\"name\":");
+		cmd_print_json_string(stdout, name);
+		printf(",\"actor_id\":");
+		actor ? cmd_print_json_string(stdout, actor) : (void)printf("null");
+		printf("}\n");
+	} else if (create) {
+		printf("created branch %s from %s\n", name, from);
+	} else {
+		printf("deleted branch %s\n", name);
+	}
 	return GROVE_EXIT_OK;
 }
 
@@ -118,31 +167,19 @@ int cmd_branch(int argc, char **argv)
 	if ((is_list && name) || (!is_list && !name) ||
 	    (!is_list && !is_merge && strcmp(verb, "create") && strcmp(verb, "delete")))
 		return usage();
+	/* Echoed as the engine reads them: trimmed (engine §1.2). */
+	char name_buf[256], from_buf[256], into_buf[256];
+	name = cmd_trim(name_buf, sizeof name_buf, name);
+	from = from ? cmd_trim(from_buf, sizeof from_buf, from) : NULL;
+	into = into ? cmd_trim(into_buf, sizeof into_buf, into) : NULL;
 	if ((err = grove_open(&db, dir, NULL)) < 0)
 		return cmd_fail(NULL, "open", err);
-	if (is_merge) {
+	if (is_merge)
 		rc = merge(db, name, into, actor, delete_branch, json);
-	} else if (is_list) {
+	else if (is_list)
 		rc = list(db, json);
-	} else {
-		err = !strcmp(verb, "create") ? grove_branch_create(db, name, from, actor)
-					      : grove_branch_delete(db, name, actor);
-		if (err < 0) {
-			rc = cmd_fail(db, verb, err);
-		} else {
-			rc = GROVE_EXIT_OK;
-			if (json) {
-				printf("{\"%s\":", !strcmp(verb, "create") ? "created" : "deleted");
-				cmd_print_json_string(stdout, name);
-				printf("}\n");
-			} else {
-				if (!strcmp(verb, "create"))
-					printf("created branch %s from %s\n", name, from && *from ? from : "main");
-				else
-					printf("deleted branch %s\n", name);
-			}
-		}
-	}
+	else
+		rc = create_or_delete(db, dir, verb, name, from && *from ? from : "main", actor, json);
 	grove_close(db);
 	return rc;
 }

@@ -236,7 +236,7 @@ int cmd_commit_changes(int argc, char **argv)
 		int k = v ? filter_add(&f, a, v) : 0;
 		if (k < 0) return filter_drop(&f), changes_usage();
 		else if (k) i++;
-		else if (!strcmp(a, "--page-size") && v) {
+		else if ((!strcmp(a, "--page-size") || !strcmp(a, "--limit")) && v) {
 			if (parse_count(v, &size) < 0)
 				return filter_drop(&f), changes_usage();
 			i++;
@@ -305,9 +305,12 @@ int cmd_changes(int argc, char **argv)
 		if (k < 0) return filter_drop(&f), poll_usage();
 		else if (k) i++;
 		else if (!strcmp(a, "--branch") && v) branch = v, i++;
-		else if (!strcmp(a, "--from") && v) from = v, i++;
-		else if ((!strcmp(a, "--max-commits") || !strcmp(a, "--page-size")) && v) {
-			if (parse_count(v, !strcmp(a, "--page-size") ? &size : &max_commits) < 0)
+		/* --start and --cursor: OmniGraph's names for a position */
+		else if ((!strcmp(a, "--from") || !strcmp(a, "--start") || !strcmp(a, "--cursor")) && v)
+			from = v, i++;
+		else if ((!strcmp(a, "--max-commits") || !strcmp(a, "--page-size") ||
+			  !strcmp(a, "--limit")) && v) {
+			if (parse_count(v, strcmp(a, "--max-commits") ? &size : &max_commits) < 0)
 				return filter_drop(&f), poll_usage();
 			i++;
 		}

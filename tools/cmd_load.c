@@ -28,12 +28,15 @@ static int parse_mode(const char *s)
 	return 0;
 }
 
-static void print_result(const grove_load_result *r, const grove_load_options *o, int json)
+static void print_result(const grove_load_result *r, const grove_load_options *o, const char *dir,
+			 int json)
 {
 	const char *branch = o->branch ? o->branch : "main";
-	if (json)  /* OmniGraph's load result (engine §9.3), made by the engine */
-		printf("%s\n", r->report_json);
-	else
+	if (json) {  /* OmniGraph's IngestOutput: the engine's report and the uri */
+		printf("{\"uri\":");
+		cmd_print_json_string(stdout, dir);
+		printf(",%s\n", r->report_json + 1);
+	} else
 		printf("loaded %" PRIu64 " nodes and %" PRIu64 " edges into %s (commit %s)\n",
 		       r->nodes, r->edges, branch, r->commit.id);
 }
@@ -75,7 +78,7 @@ int cmd_load(int argc, char **argv)
 		grove_close(db);
 		return rc;
 	}
-	print_result(&r, &o, json);
+	print_result(&r, &o, argv[1], json);
 	grove_free(r.report_json);
 	grove_close(db);
 	return GROVE_EXIT_OK;

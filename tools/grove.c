@@ -24,7 +24,54 @@ static const struct grove_cmd commands[] = {
 	{ "schema", cmd_schema, "grove schema check|plan|apply|show ...  validate, plan, migrate, show" },
 	{ "lint",   cmd_lint,   "grove lint --schema S.pg --query Q.gq [--json]" },
 	{ "demo",   cmd_demo,   "grove demo DIR                    run the built-in demo" },
+	/* also: grove version; read = query, change = mutate, schema get =
+	 * schema show, and --uri DIR (or --store DIR) for the positional DIR */
 };
+
+/* Verbs whose graph directory follows a sub-verb ("branch create DIR"). */
+static int has_subverb(const char *verb)
+{
+	static const char *const v[] = { "branch", "commit", "changes", "log", "schema" };
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+		if (!strcmp(verb, v[i]))
+			return 1;
+	return 0;
+}
+
+/* OmniGraph's spellings (engine §9), rewritten into Grove's in place:
+ * `read` and `change` are query and mutate, `schema get` is schema show,
+ * and `--uri URI` (or `--store URI`) names the graph where Grove takes a
+ * positional DIR: after the verb, or after its sub-verb.  Returns the new
+ * argc (one less when the flag was moved). */
+static int omnigraph_spellings(int argc, char **argv)
+{
+	if (!strcmp(argv[1], "read"))
+		argv[1] = "query";
+	else if (!strcmp(argv[1], "change"))
+		argv[1] = "mutate";
+	if (argc > 2 && !strcmp(argv[1], "schema") && !strcmp(argv[2], "get"))
+		argv[2] = "show";
+	int at = has_subverb(argv[1]) ? 3 : 2;
+	for (int i = at; i + 1 < argc; i++) {
+		if (strcmp(argv[i], "--uri") && strcmp(argv[i], "--store"))
+			continue;
+		char *dir = argv[i + 1];
+		memmove(&argv[i], &argv[i + 2], (size_t)(argc - i - 2) * sizeof *argv);
+		argc -= 2;
+		memmove(&argv[at + 1], &argv[at], (size_t)(argc - at) * sizeof *argv);
+		argv[at] = dir;
+		argv[++argc] = NULL;
+		break;
+	}
+	return argc;
+}
+
+static int version(void)
+{
+	printf("grove %d.%d.%d (on-disk format %d)\n", GROVE_VERSION_MAJOR, GROVE_VERSION_MINOR,
+	       GROVE_VERSION_PATCH, GROVE_FORMAT_VERSION);
+	return GROVE_EXIT_OK;
+}
 
 static void usage(FILE *f)
 {
@@ -39,6 +86,9 @@ int main(int argc, char **argv)
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? GROVE_EXIT_USAGE : 0;
 	}
+	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version"))
+		return version();
+	argc = omnigraph_spellings(argc, argv);
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].run(argc - 1, argv + 1);

@@ -1,4 +1,5 @@
 /* util.c — small helpers shared by the CLI verbs. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,4 +96,17 @@ int cmd_target(grove_target *t, const char *branch, const char *snapshot)
 	t->branch = branch;
 	t->commit = snapshot;
 	return 0;
+}
+
+const char *cmd_trim(char *buf, size_t cap, const char *s)
+{
+	if (!s)
+		return NULL;
+	while (isspace((unsigned char)*s))
+		s++;
+	size_t n = strlen(s);
+	while (n && isspace((unsigned char)s[n - 1]))
+		n--;
+	snprintf(buf, cap, "%.*s", (int)n, s);
+	return buf;
 }

@@ -142,6 +142,36 @@ printf 'query q() { match { $p: Person } return { $p.nope } }\n' >"$T/q.gq"
 run lint 1 "$G" lint --schema "$T/s.pg" --query "$T/q.gq"
 has lint "q.gq:1:"
 
+# OmniGraph's spellings and answers (engine §9): --uri, read/change,
+# schema get, version, the DTO JSON of branch, merge and load
+run version 0 "$G" version
+has version "grove 0.1.0 (on-disk format 1)"
+run uri-create 0 "$G" branch create --uri "$T/g" --from " main " " side " --json
+[ "$(json "d")" = "{'uri': '$T/g', 'from': 'main', 'name': 'side', 'actor_id': None}" ] || fail "uri-create: $(cat "$T/out")"
+run uri-read 0 "$G" read --uri "$T/g" -e "$Q" --format csv --branch side
+has uri-read "Cy,"
+run uri-change 0 "$G" change --uri "$T/g" -e 'query m() { update Person set { age: 7 } where name = "Bob" }' m --branch side
+run schema-get 0 "$G" schema get --uri "$T/g"
+has schema-get "email: String?"
+run merge-delete 0 "$G" branch merge --uri "$T/g" side --delete-branch --as ann
+has merge-delete "merged side into main: fast_forward"
+has merge-delete "deleted branch side"
+run branch-c2 0 "$G" branch create "$T/g" c2
+run branch-d2 0 "$G" branch delete "$T/g" c2 --as ann --json
+[ "$(json "d")" = "{'uri': '$T/g', 'name': 'c2', 'actor_id': 'ann'}" ] || fail "branch-delete-json: $(cat "$T/out")"
+run load-json 0 "$G" load --uri "$T/g" --data "$T/dup.jsonl" --mode merge --json
+[ "$(json "d['uri'] == '$T/g', d['commit']['graph_branch'], d['total_entities']")" = "True None 2" ] || fail "load-json: $(cat "$T/out")"
+run branch-c3 0 "$G" branch create "$T/g" c3
+run change-c3 0 "$G" mutate "$T/g" -e 'query m() { update Person set { age: 1 } where name = "Cy" }' m --branch c3
+run change-main 0 "$G" mutate "$T/g" -e 'query m() { update Person set { age: 2 } where name = "Cy" }' m
+run merge-conflict 1 "$G" branch merge "$T/g" c3
+has merge-conflict "divergent_update node:Person 'Cy': divergent update for id 'Cy'"
+hasnt merge-conflict '"merge_conflicts"'
+run merge-conflict-json 1 "$G" branch merge "$T/g" c3 --json
+has merge-conflict-json '"merge_conflicts":[{'
+run poll-start 0 "$G" changes poll --uri "$T/g" --start beginning --limit 1 --max-commits 1 --json
+[ "$(json "len(d['blocks'][0]['changes']), 'next_page_token' in d")" = "1 True" ] || fail "poll-start: $(cat "$T/out")"
+
 # usage
 run usage 2 "$G"
 run unknown 2 "$G" frobnicate

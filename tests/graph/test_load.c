@@ -372,11 +372,14 @@ Test(load, a_report_counts_each_type_loaded)
 				 .report = 1 };
 	grove_load_result r;
 	cr_assert_eq(grove_load(&r, g, &o, in, strlen(in)), 0, "%s", grove_errmsg(g));
-	char want[512];
+	char want[1024];
 	snprintf(want, sizeof want,
 		 "{\"branch\":\"f\",\"base_branch\":\"main\",\"branch_created\":true,\"mode\":\"overwrite\","
 		 "\"nodes\":[{\"name\":\"P\",\"entities_loaded\":2}],\"edges\":[{\"name\":\"E\",\"entities_loaded\":1}],"
-		 "\"total_entities\":3,\"actor_id\":\"ann\",\"commit\":\"%s\"}", r.commit.id);
+		 "\"total_entities\":3,\"actor_id\":\"ann\",\"commit\":{\"graph_commit_id\":\"%s\","
+		 "\"graph_branch\":\"f\",\"graph_manifest_version\":%lu,\"parent_commit_id\":\"%s\","
+		 "\"merged_parent_commit_id\":null,\"actor_id\":\"ann\",\"created_at\":%ld}}",
+		 r.commit.id, (unsigned long)r.commit.graph_version, r.commit.parent, (long)r.commit.created_at_us);
 	cr_assert_str_eq(r.report_json, want);
 	grove_free(r.report_json);
 	o.report = 0;  /* not asked: none */
