@@ -128,10 +128,10 @@ int grove_branch_create(grove_db *db, const char *name, const char *from, const 
 	MDB_txn *txn;
 	int err;
 
-	/* Upstream names the operation by whether a source was given. */
-	const char *op = from ? "branch_create_from" : "branch_create";
 	name = branch_name_trim(name_buf, name);
 	from = branch_name_trim(from_buf, from);
+	/* Upstream names the operation by whether a source was given. */
+	const char *op = from && *from ? "branch_create_from" : "branch_create";
 	if (!from || !*from)
 		from = MAIN_BRANCH;
 	if ((err = branch_name_check(db, from, op)) < 0 ||

@@ -336,7 +336,7 @@ static int group_by_idmap(struct jsonw *w, struct block_ctx *x, size_t lo, size_
 static int digest_found(struct chg_pos *pos, struct block_ctx *x, int found)
 {
 	if (found != 1)
-		return db_error(x->db, GROVE_EINVAL, "change cursor rejected: its position %s", found
+		return db_error(x->db, GROVE_ECURSOR, "change cursor rejected: its position %s", found
 				? "is ambiguous within its prefix range" : "names no change of this commit");
 	pos->digest = false;
 	return 0;
@@ -439,8 +439,10 @@ static int write_changes(struct jsonw *w, struct block_ctx *x, const struct chg_
 
 static int boundary_error(grove_db *db, const char *id, const char *type)
 {
-	return db_error(db, GROVE_ECONFLICT, "change diff refused (schema_boundary): commit %s changes the "
-			"schema of type '%s' it touches", id, type);
+	/* Upstream's ChangeSchemaBoundary text, and why. */
+	return db_error(db, GROVE_EBOUNDARY, "entity changes for commit '%s' cross an unprovable schema "
+			"boundary at type '%s' (schema_boundary: the commit changes the schema of a "
+			"type it touches)", id, type);
 }
 
 /* Do a's and b's versions of one type hold different properties (one
@@ -537,7 +539,7 @@ int chg_block_write(struct jsonw *w, struct chg_block_end *end, grove_db *db, MD
 	    (err = chg_candidates_unnamed_at(&x.l, db, txn, &x.a, &x.b, s,
 					     GROVE_DIFF_MAX_ENTITIES)) < 0 ||
 	    (err = schema_boundary(db, txn, &x, id)) < 0) {
-		end->boundary = err == GROVE_ECONFLICT;
+		end->boundary = err == GROVE_EBOUNDARY;
 		chg_list_free(&x.l);
 		return err;
 	}
@@ -577,13 +579,13 @@ static int page_from(struct chg_pos *pos, grove_db *db, const char *token, const
 	const char *c = json_string_value(json_object_get(j, "commit"));
 	const char *sc = json_string_value(json_object_get(j, "scope"));
 	if (!c || strcmp(c, commit))
-		err = db_error(db, GROVE_EINVAL, "change cursor rejected: the commit changes page token "
+		err = db_error(db, GROVE_ECURSOR, "change cursor rejected: the commit changes page token "
 			       "does not match this graph and commit");
 	else if (!sc || strcmp(sc, digest_hex(hex, s->digest)))
-		err = db_error(db, GROVE_EINVAL, "change cursor rejected: the commit changes page token "
+		err = db_error(db, GROVE_ECURSOR, "change cursor rejected: the commit changes page token "
 			       "was made with a different filter scope");
 	else if (chg_pos_parse(pos, json_object_get(j, "pos")) < 0)
-		err = db_error(db, GROVE_EINVAL, "change cursor rejected: the commit changes page token "
+		err = db_error(db, GROVE_ECURSOR, "change cursor rejected: the commit changes page token "
 			       "has a bad position");
 	json_decref(j);
 	return err;

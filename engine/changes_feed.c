@@ -44,7 +44,7 @@ struct feed {
 static int parse_id(struct commit_id *out, struct feed *f, const char *text)
 {
 	if (!text || !commit_id_parse(out, text))
-		return db_error(f->db, GROVE_EINVAL, FEED_WHAT " rejected: '%s' is not a commit id",
+		return db_error(f->db, GROVE_ECURSOR, FEED_WHAT " rejected: '%s' is not a commit id",
 				text ? text : "");
 	return 0;
 }
@@ -61,13 +61,13 @@ static int token_position(struct feed *f, const char *token, const char *kind)
 	const char *sc = json_string_value(json_object_get(j, "scope"));
 	json_int_t inc = json_integer_value(json_object_get(j, "inc"));
 	if (!b || strcmp(b, f->branch))
-		err = db_error(f->db, GROVE_EINVAL, FEED_WHAT " rejected: it belongs to a different "
+		err = db_error(f->db, GROVE_ECURSOR, FEED_WHAT " rejected: it belongs to a different "
 			       "branch");
 	else if ((uint64_t)inc != f->rec.created_lsn)
-		err = db_error(f->db, GROVE_EINVAL, FEED_WHAT " rejected: it belongs to a different "
+		err = db_error(f->db, GROVE_ECURSOR, FEED_WHAT " rejected: it belongs to a different "
 			       "branch incarnation (the branch was deleted and created again)");
 	else if (!sc || strcmp(sc, f->scope_hex))
-		err = db_error(f->db, GROVE_EINVAL, FEED_WHAT " rejected: it was made with a "
+		err = db_error(f->db, GROVE_ECURSOR, FEED_WHAT " rejected: it was made with a "
 			       "different filter scope");
 	else
 		err = parse_id(&f->after, f, json_string_value(json_object_get(j, "after")));
@@ -75,7 +75,7 @@ static int token_position(struct feed *f, const char *token, const char *kind)
 	    ((err = parse_id(&f->cut, f, json_string_value(json_object_get(j, "cut")))) < 0 ||
 	     (err = parse_id(&f->block, f, json_string_value(json_object_get(j, "block")))) < 0 ||
 	     chg_pos_parse(&f->pos, json_object_get(j, "pos")) < 0))
-		err = err < 0 ? err : db_error(f->db, GROVE_EINVAL, FEED_WHAT " rejected: bad position");
+		err = err < 0 ? err : db_error(f->db, GROVE_ECURSOR, FEED_WHAT " rejected: bad position");
 	json_decref(j);
 	return err;
 }
@@ -129,7 +129,7 @@ static int walk(struct feed *f)
 				return 0;
 			}
 			commit_id_format(id, &f->after);
-			return db_error(f->db, GROVE_EINVAL, FEED_WHAT " rejected: commit %s is not "
+			return db_error(f->db, GROVE_ECURSOR, FEED_WHAT " rejected: commit %s is not "
 					"on the first-parent chain of branch '%s'", id, f->branch);
 		}
 		/* The ring keeps the last f->max commits seen: the oldest. */
@@ -173,7 +173,7 @@ static int one_block(struct feed *f, struct jsonw *one, struct chg_block_end *en
 {
 	bool resume = first && f->mode == FEED_PAGE;
 	if (resume && !same_id(&c->id, &f->block))
-		return db_error(f->db, GROVE_EINVAL, FEED_WHAT " rejected: the page token's "
+		return db_error(f->db, GROVE_ECURSOR, FEED_WHAT " rejected: the page token's "
 				"commit does not follow its position");
 	jsonw_reset(one);
 	jsonw_object_begin(one);
@@ -252,7 +252,7 @@ static int check_cut(struct feed *f)
 	if (err < 0 && err != GROVE_ENOTFOUND)
 		return db_error(f->db, err, NULL);
 	if (err < 0 || !same_id(&c.id, &cut.id))
-		return db_error(f->db, GROVE_EINVAL, FEED_WHAT " rejected: the page token's cut is "
+		return db_error(f->db, GROVE_ECURSOR, FEED_WHAT " rejected: the page token's cut is "
 				"not a commit of branch '%s'", f->branch);
 	return 0;
 }

@@ -96,24 +96,24 @@ int chg_token_open(json_t **out, grove_db *db, const char *token, const char *ki
 
 	*out = NULL;
 	if (!token || token_bytes(raw, &n, token) < 0 || n <= 8)
-		return db_error(db, GROVE_EINVAL, "change cursor rejected: the %s has a bad encoding", what);
+		return db_error(db, GROVE_ECURSOR, "change cursor rejected: the %s has a bad encoding", what);
 	uint64_t digest = 0;
 	for (int i = 0; i < 8; i++)
 		digest = digest << 8 | raw[n - 8 + i];
 	if (digest != XXH3_64bits(raw, n - 8))
-		return db_error(db, GROVE_EINVAL, "change cursor rejected: the %s is damaged", what);
+		return db_error(db, GROVE_ECURSOR, "change cursor rejected: the %s is damaged", what);
 	j = json_loadb((const char *)raw, n - 8, 0, &jerr);
 	const char *k = json_string_value(json_object_get(j, "kind"));
 	if (!j || json_integer_value(json_object_get(j, "v")) != 1 || !k) {
 		json_decref(j);
-		return db_error(db, GROVE_EINVAL, "change cursor rejected: not a %s", what);
+		return db_error(db, GROVE_ECURSOR, "change cursor rejected: not a %s", what);
 	}
 	if (strcmp(k, kind)) {   /* a token of another kind: name both */
 		const char *got = !strcmp(k, "commit-page") ? "commit changes page token"
 				: !strcmp(k, "feed-page") ? "change feed page token"
 				: !strcmp(k, "feed-cursor") ? "change feed cursor" : "token of another kind";
 		json_decref(j);
-		return db_error(db, GROVE_EINVAL, "change cursor rejected: expected a %s, got a %s", what, got);
+		return db_error(db, GROVE_ECURSOR, "change cursor rejected: expected a %s, got a %s", what, got);
 	}
 	*out = j;
 	return 0;

@@ -80,7 +80,7 @@ struct chg_block_end {
 /* Write one block {"cause", "changes"} of commit c (vs its first parent)
  * to w: the changes after `from` (NULL: from the start) in the frozen
  * order, as many as the budget takes — at least one if the page is still
- * empty.  GROVE_ENOPARENT for the genesis commit; GROVE_ECONFLICT with
+ * empty.  GROVE_ENOPARENT for the genesis commit; GROVE_EBOUNDARY with
  * end->boundary set when the commit crosses a schema boundary (a type
  * with rows added, dropped or given other properties; whatever the
  * scope: a boundary is a property of the commit, not of a view). */

@@ -130,9 +130,10 @@ struct gq_ir_query;
 int engine_params_undeclared(grove_db *db, const struct json_t *params, const struct gq_ir_query *ir);
 /* Every declared parameter given converts by its declared type (spec §7.1:
  * a null for a non-nullable one, a value out of its type's range or of
- * another kind are refused whether or not the query uses it); a missing
- * one is refused where it is used.  GROVE_EINVAL with the conversion's
- * message. */
+ * another kind are refused whether or not the query uses it; of a name
+ * declared twice, the last declaration, as the typechecker reads it); a
+ * missing one is refused where it is used.  The conversion's code
+ * (GROVE_EINVAL, or GROVE_ELIMIT with its resource) and message. */
 int engine_params_declared(grove_db *db, const struct json_t *params, const struct gq_ir_query *ir);
 
 /* Convert a commit record to the public form. */

@@ -83,8 +83,12 @@ const char *grove_error_kind(int err)
 	case GROVE_EINVAL: case GROVE_EPARSE: case GROVE_ETYPE: case GROVE_ETOOBIG:
 		return "BadRequest";
 	case GROVE_ENOTFOUND:     return "NotFound";
-	case GROVE_ECONFLICT: case GROVE_EEXISTS: case GROVE_ELOCKED: case GROVE_EBUSY:
+	case GROVE_ECONFLICT: case GROVE_ELOCKED: case GROVE_EBUSY:
 		return "Conflict";
+	case GROVE_EEXISTS:       return "AlreadyInitialized";
+	case GROVE_ECURSOR:       return "ChangeCursorRejected";
+	case GROVE_EBOUNDARY:     return "ChangeSchemaBoundary";
+	case GROVE_EBLOBPOLICY:   return "ExternalBlobPolicy";
 	case GROVE_EKEYCONFLICT:  return "KeyConflict";
 	case GROVE_EPRECONDITION: return "PreconditionFailed";
 	case GROVE_ELIMIT:        return "ResourceLimitExceeded";
@@ -138,6 +142,9 @@ const char *grove_strerror(int err)
 	case GROVE_EPRECONDITION: return "precondition failed";
 	case GROVE_ELIMIT:      return "resource limit exceeded";
 	case GROVE_EMERGE:      return "merge conflicts";
+	case GROVE_ECURSOR:     return "change cursor rejected";
+	case GROVE_EBOUNDARY:   return "change diff refused at a schema boundary";
+	case GROVE_EBLOBPOLICY: return "external Blob URI not admitted";
 	case GROVE_ENOPARENT:   return "the commit has no parent";
 	}
 	if (err < 0 && err > -4096)

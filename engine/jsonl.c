@@ -489,9 +489,15 @@ static int frame(struct jsonl_reader *r, size_t *len_out, uint32_t *bigints, str
 		if (e < 0)
 			return fail_read(r, err, e);
 	}
-	if (*len_out > r->opts.record_max_bytes)
-		return fail(r, err, GROVE_ETOOBIG, r->line, NULL, "record %lu exceeds the maximum record size of %zu bytes",
-			n, r->opts.record_max_bytes);
+	if (*len_out > r->opts.record_max_bytes) {   /* a resource limit, as upstream's input bounds */
+		fail(r, err, GROVE_ELIMIT, r->line, NULL, "record %lu exceeds the maximum record size of %zu bytes",
+		     n, r->opts.record_max_bytes);
+		snprintf(err->resource, sizeof err->resource, "jsonl_record_bytes");
+		err->limit = r->opts.record_max_bytes;
+		err->actual = *len_out;
+		r->failure = *err;
+		return GROVE_ELIMIT;
+	}
 	*bigints = st.bigints;
 	return 0;
 }

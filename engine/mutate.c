@@ -259,9 +259,9 @@ static int check_head(grove_db *db, const struct read_at *at, const char *branch
 	commit_id_format(head, &at->head.id);
 	if (!strcmp(head, expected))
 		return 0;
-	return db_error(db, GROVE_EPRECONDITION,
-			"precondition failed: branch '%s' is at commit %s, not the expected %s",
-			branch, head, expected);
+	return db_error(db, GROVE_EPRECONDITION,   /* upstream's PreconditionFailed text */
+			"precondition failed on branch '%s': expected head '%s' but current is %s",
+			branch, expected, head);
 }
 
 /* One mutation's work under the branch's writer (db_branch_run). */

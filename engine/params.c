@@ -73,7 +73,10 @@ int engine_params_declared(grove_db *db, const json_t *params, const struct gq_i
 		struct value_opts o = VALUE_OPTS_INIT;
 		struct value_error verr;
 		msgpack_packer pk;
-		if (j == NULL)
+		bool later = false;   /* a repeated name: the last declaration wins */
+		for (size_t k = i + 1; k < ir->n_params && !later; k++)
+			later = !strcmp(ir->params[k].name, name);
+		if (j == NULL || later)
 			continue;   /* missing: refused where it is used */
 		msgpack_packer_init(&pk, NULL, discard);
 		int err = value_from_param(&pk, name, &ir->param_types[i], j, &o, &verr);

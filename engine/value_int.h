@@ -22,6 +22,13 @@ void value_type_name(char *out, size_t cap, const struct lang_type *t);
  * members as the catalog lists them (sorted by name). */
 void value_key_phrase(char *out, size_t cap, const struct lang_cat_type *t);
 
+/* Refuse base64 text b64[0..len) of a managed Blob when it decodes to
+ * more than VALUE_BLOB_MAX_BYTES: GROVE_ELIMIT, resource "decoded blob
+ * input bytes" (upstream's bound), the message led by `what` ("blob
+ * property 'p'", "param 'p'"); 0 when within the bound. */
+int value_blob_bound(struct value_error *err, const char *field, const char *what, const char *b64,
+		     size_t len);
+
 /* The nil object returned for slots past a row's end. */
 extern const msgpack_object value_nil_object;
 

@@ -345,12 +345,33 @@ static int vector_from_json(msgpack_packer *pk, int *is_nil, const struct lang_c
 	return 0;
 }
 
+int value_blob_bound(struct value_error *err, const char *field, const char *what, const char *b64,
+		     size_t len)
+{
+	/* What it decodes to, exactly for valid text (a multiple of 4
+	 * characters, padding counted); text the decoder refuses anyway is
+	 * only over-estimated. */
+	size_t n = (len + 3) / 4 * 3;
+	for (size_t i = 0; i < 2 && i < len && b64[len - 1 - i] == '=' && n > 0; i++)
+		n--;
+	if (n <= VALUE_BLOB_MAX_BYTES)
+		return 0;
+	value_error_set(err, GROVE_ELIMIT, field, "%s: resource limit exceeded: decoded blob input "
+			"bytes: %zu > %u", what, n, VALUE_BLOB_MAX_BYTES);
+	snprintf(err->resource, sizeof err->resource, "decoded blob input bytes");
+	err->limit = VALUE_BLOB_MAX_BYTES;
+	err->actual = n;
+	return GROVE_ELIMIT;
+}
+
 static int blob_base64(msgpack_packer *pk, const struct lang_cat_property *p, const char *b64, size_t len,
 	struct value_error *err)
 {
-	if (base64_decoded_max(len) > VALUE_BLOB_MAX_BYTES + 3)
-		return value_error_set(err, GROVE_ETOOBIG, p->name, "blob property '%s' exceeds %u bytes", p->name,
-			VALUE_BLOB_MAX_BYTES);
+	char what[300];
+	snprintf(what, sizeof what, "blob property '%s'", p->name);
+	int rc = value_blob_bound(err, p->name, what, b64, len);
+	if (rc < 0)
+		return rc;
 	unsigned char *bytes = malloc(base64_decoded_max(len));
 	if (bytes == NULL)
 		return value_error_set(err, -ENOMEM, p->name, "out of memory decoding blob property '%s'", p->name);
@@ -394,7 +415,7 @@ static int blob_from_json(msgpack_packer *pk, int *is_nil, const struct lang_cat
 	if (!o->allow_external_blobs) {
 		char text[VALUE_TEXT_BRIEF_MAX + 4];
 		value_text_brief(text, s, len);
-		return value_error_set(err, GROVE_EINVAL, p->name,
+		return value_error_set(err, GROVE_EBLOBPOLICY, p->name,
 			"blob property '%s': external blob URI '%s' is not allowed: new external Blob URI "
 			"ingress is denied for this graph (give the bytes as base64:...)", p->name, text);
 	}

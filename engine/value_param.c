@@ -199,15 +199,21 @@ static int param_blob(msgpack_packer *pk, const char *name, const json_t *j, con
 		}
 		if (len == 0)
 			return param_error(err, name, "external Blob URI must be non-empty");
-		if (!o->allow_external_blobs)
-			return param_error(err, name, "external blob URIs are not allowed: new external Blob URI "
-				"ingress is denied for this graph (give the bytes as base64:...)");
+		if (!o->allow_external_blobs) {   /* upstream's ExternalBlobPolicy */
+			char text[VALUE_TEXT_BRIEF_MAX + 4];
+			value_text_brief(text, s, len);
+			return value_error_set(err, GROVE_EBLOBPOLICY, name, "param '%s': external blob URI "
+				"'%s' is not allowed: new external Blob URI ingress is denied for this graph "
+				"(give the bytes as base64:...)", name, text);
+		}
 		msgpack_pack_str_with_body(pk, s, len);
 		return 0;
 	}
-	if (base64_decoded_max(len - 7) > VALUE_BLOB_MAX_BYTES + 3)
-		return value_error_set(err, GROVE_ETOOBIG, name, "param '%s': blob exceeds %u bytes", name,
-			VALUE_BLOB_MAX_BYTES);
+	char what[300];
+	snprintf(what, sizeof what, "param '%s'", name);
+	int bound = value_blob_bound(err, name, what, s + 7, len - 7);
+	if (bound < 0)
+		return bound;
 	unsigned char *bytes = malloc(base64_decoded_max(len - 7));
 	char detail[BASE64_DETAIL_MAX];
 	size_t n;

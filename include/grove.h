@@ -64,6 +64,13 @@ extern "C" {
 #define GROVE_ENOPARENT     (-30983) /* a commit's changes were asked of the
                                         genesis commit (no parent)          */
 #define GROVE_EMERGE        (-30982) /* a merge met conflicts; nothing written */
+#define GROVE_ECURSOR       (-30981) /* a change page token or feed cursor
+                                        does not fit this graph, commit,
+                                        branch or filter                     */
+#define GROVE_EBOUNDARY     (-30980) /* a commit's changes cross a schema
+                                        boundary (a type's rows reshaped)   */
+#define GROVE_EBLOBPOLICY   (-30979) /* an external Blob URI the graph's
+                                        policy does not admit               */
 #define GROVE_ERROR_LAST    (-30900)
 
 /* A static, human-readable name for an error code (Grove's or -errno). */
@@ -71,7 +78,9 @@ const char *grove_strerror(int err);
 
 /* OmniGraph's error kind for an error code: "BadRequest", "NotFound",
  * "Conflict", "KeyConflict", "PreconditionFailed", "ResourceLimitExceeded",
- * "CommitHasNoParent", "MergeConflicts", "Internal". */
+ * "CommitHasNoParent", "MergeConflicts", "ChangeCursorRejected",
+ * "ChangeSchemaBoundary", "ExternalBlobPolicy", "AlreadyInitialized"
+ * (GROVE_EEXISTS: grove_init on a graph), "Internal". */
 const char *grove_error_kind(int err);
 
 /* ---- Opening a graph ------------------------------------------------ */
@@ -546,11 +555,12 @@ int grove_diff_json(char **out, grove_db *db, const grove_target *from, const gr
  * "commit_changes_page_changes"); a page also ends once it holds
  * GROVE_CHANGES_PAGE_BYTES (a larger single change comes alone).
  * Errors: GROVE_ENOTFOUND (unknown commit), GROVE_ENOPARENT for the genesis
- * commit (grove_error_info's entity_id names it), GROVE_ECONFLICT for a
+ * commit (grove_error_info's entity_id names it), GROVE_EBOUNDARY for a
  * commit across a schema boundary: a type holding rows added, dropped or
- * given other properties, whatever the scope ("change diff refused
- * (schema_boundary): ..."), GROVE_EINVAL (a bad scope, or a token of
- * another commit or scope). */
+ * given other properties, whatever the scope ("entity changes for commit
+ * '<id>' cross an unprovable schema boundary at type '<T>' ..."),
+ * GROVE_EINVAL (a bad scope), GROVE_ECURSOR (a token of another commit or
+ * scope, or damaged: "change cursor rejected: ..."). */
 int grove_commit_changes_json(char **out, grove_db *db, const char *commit_id,
 			      const char *scope_json, const char *page_token,
 			      uint32_t max_changes);
@@ -587,7 +597,7 @@ int grove_commit_changes_page_json(char **out, grove_db *db, const char *commit_
  * page ends before it with caught_up false.  Delivery is
  * at-least-once; apply blocks idempotently by graph_commit_id.  A cursor
  * from another branch, incarnation of the branch or scope is refused with
- * GROVE_EINVAL ("change cursor rejected: ..."). */
+ * GROVE_ECURSOR ("change cursor rejected: ..."). */
 int grove_changes_poll_json(char **out, grove_db *db, const char *branch,
 			    const char *position, const char *scope_json,
 			    uint32_t max_commits);

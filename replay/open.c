@@ -171,10 +171,13 @@ int grove_init(grove_db **out, const char *dir, const char *schema, const grove_
 	err = access(fmt, F_OK) == 0;
 	free(fmt);
 	if (err)
-		return db_error(NULL, GROVE_EEXISTS, "%s already holds a graph", dir);
-	if ((err = write_genesis(dir, schema, opts)) < 0)
-		return db_error(NULL, err, "%s: cannot start the log: %s", dir,
-				err == -EEXIST ? "it has a log/ directory already" : log_errmsg());
+		return db_error(NULL, GROVE_EEXISTS, "graph already initialized at '%s': it already holds "
+				"a graph", dir);
+	if ((err = write_genesis(dir, schema, opts)) == -EEXIST)
+		return db_error(NULL, GROVE_EEXISTS, "graph already initialized or initialization "
+				"metadata exists at '%s': it has a log/ directory already", dir);
+	if (err < 0)
+		return db_error(NULL, err, "%s: cannot start the log: %s", dir, log_errmsg());
 	/* GROVE is written last: a directory without it is not a graph, so a
 	 * crash during init leaves nothing that open would accept. */
 	if ((err = db_write_format_file(dir)) < 0)

@@ -51,8 +51,9 @@ int cmd_fail(const grove_db *db, const char *what, int err);
  * says where (grove_error_info line/column). */
 int cmd_fail_in(const grove_db *db, const char *what, int err, const char *source);
 
-/* `s` without surrounding whitespace, into buf[cap] (cut to fit); NULL
- * for NULL. */
+/* `s` without surrounding whitespace, into buf[cap]; `s` itself when that
+ * does not fit (never cut: a cut name could name another branch); NULL for
+ * NULL. */
 const char *cmd_trim(char *buf, size_t cap, const char *s);
 
 /* Print `s` as a JSON string. */

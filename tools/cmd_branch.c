@@ -72,11 +72,13 @@ static void print_conflicts(const char *out)
 	size_t i;
 	json_array_foreach(json_object_get(j, "merge_conflicts"), i, c) {
 		const char *id = json_string_value(json_object_get(c, "entity_id"));
-		printf("%s %s", json_string_value(json_object_get(c, "kind")),
-		       json_string_value(json_object_get(c, "type_key")));
+		const char *kind = json_string_value(json_object_get(c, "kind"));
+		const char *type_key = json_string_value(json_object_get(c, "type_key"));
+		printf("%s %s", kind ? kind : "conflict", type_key ? type_key : "-");
 		if (id)
 			printf(" '%s'", id);
-		printf(": %s\n", json_string_value(json_object_get(c, "message")));
+		const char *msg = json_string_value(json_object_get(c, "message"));
+		printf(": %s\n", msg ? msg : "");
 	}
 	json_decref(j);
 }
@@ -108,8 +110,8 @@ static int merge(grove_db *db, const char *source, const char *target, const cha
 	return GROVE_EXIT_OK;
 }
 
-/* Create or delete; the JSON is OmniGraph's answer ({uri, from, name,
- * actor_id} / {uri, name, actor_id}). */
+/* Create (from `from`, NULL: main) or delete; the JSON is OmniGraph's
+ * answer ({uri, from, name, actor_id} / {uri, name, actor_id}). */
 static int create_or_delete(grove_db *db, const char *dir, const char *verb, const char *name,
 			    const char *from, const char *actor, int json)
 {
@@ -117,6 +119,7 @@ static int create_or_delete(grove_db *db, const char *dir, const char *verb, con
 	int err = create ? grove_branch_create(db, name, from, actor) : grove_branch_delete(db, name, actor);
 	if (err < 0)
 		return cmd_fail(db, verb, err);
+	from = from ? from : "main";
 	if (json) {
 		printf("{\"uri\":");
 		cmd_print_json_string(stdout, dir);
@@ -179,7 +182,7 @@ int cmd_branch(int argc, char **argv)
 	else if (is_list)
 		rc = list(db, json);
 	else
-		rc = create_or_delete(db, dir, verb, name, from && *from ? from : "main", actor, json);
+		rc = create_or_delete(db, dir, verb, name, from && *from ? from : NULL, actor, json);
 	grove_close(db);
 	return rc;
 }

@@ -32,7 +32,7 @@ static void print_result(const grove_load_result *r, const grove_load_options *o
 			 int json)
 {
 	const char *branch = o->branch ? o->branch : "main";
-	if (json) {  /* OmniGraph's IngestOutput: the engine's report and the uri */
+	if (json && r->report_json) {  /* OmniGraph's IngestOutput: the report and the uri */
 		printf("{\"uri\":");
 		cmd_print_json_string(stdout, dir);
 		printf(",%s\n", r->report_json + 1);

@@ -107,6 +107,8 @@ const char *cmd_trim(char *buf, size_t cap, const char *s)
 	size_t n = strlen(s);
 	while (n && isspace((unsigned char)s[n - 1]))
 		n--;
+	if (n >= cap)
+		return s;   /* too long to hold: the engine refuses it as given */
 	snprintf(buf, cap, "%.*s", (int)n, s);
 	return buf;
 }

@@ -313,8 +313,9 @@ Test(jsonl, bounds_nesting_and_record_size)
 	struct jsonl_record rec;
 	struct value_error err;
 	next_ok(r, &rec);
-	cr_expect_eq(jsonl_reader_next(&rec, r, &err), GROVE_ETOOBIG);
+	cr_expect_eq(jsonl_reader_next(&rec, r, &err), GROVE_ELIMIT);
 	cr_expect_str_eq(err.msg, "record 2 exceeds the maximum record size of 64 bytes");
+	cr_expect_str_eq(err.resource, "jsonl_record_bytes");
 	cr_expect_eq(err.line, 2);
 	jsonl_reader_close(r);
 }
@@ -467,7 +468,7 @@ Test(jsonl, bounds_a_record_read_from_a_file)
 	struct jsonl_record rec;
 	struct value_error err;
 	next_ok(r, &rec);
-	cr_expect_eq(jsonl_reader_next(&rec, r, &err), GROVE_ETOOBIG);
+	cr_expect_eq(jsonl_reader_next(&rec, r, &err), GROVE_ELIMIT);
 	cr_expect_str_eq(err.msg, "record 2 exceeds the maximum record size of 100000 bytes");
 	jsonl_reader_close(r);
 	fclose(f);

@@ -614,8 +614,8 @@ Test(value, words_parameter_errors_as_omnigraph_does)
 	/* A URI's size and emptiness before the policy, as for loads. */
 	expect_param_error(base_type(LANG_SCALAR_BLOB, 0), "\"\"", "param 'v': external Blob URI must be non-empty");
 	expect_param_error(base_type(LANG_SCALAR_BLOB, 0), "\"s3://b/k\"",
-		"param 'v': external blob URIs are not allowed: new external Blob URI ingress is denied for this "
-		"graph (give the bytes as base64:...)");
+		"param 'v': external blob URI 's3://b/k' is not allowed: new external Blob URI ingress is denied "
+		"for this graph (give the bytes as base64:...)");
 	char *big = malloc(65537 + 3);
 	big[0] = '"';
 	memset(big + 1, 'u', 65537);

@@ -293,6 +293,8 @@ Test(branch, init_refuses_a_directory_that_holds_a_graph)
 	grove_db *other;
 	cr_assert_eq(grove_init(&other, dir, "node X { k: String @key }", NULL), GROVE_EEXISTS);
 	cr_assert(strstr(grove_errmsg(NULL), "already holds a graph"));
+	cr_assert(strstr(grove_errmsg(NULL), "graph already initialized"));
+	cr_assert_str_eq(grove_error_kind(GROVE_EEXISTS), "AlreadyInitialized");
 	cr_assert_eq(gt_count(db, NULL, NULL, "node:Person"), 2);
 }
 

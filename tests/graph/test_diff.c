@@ -278,11 +278,12 @@ Test(diff, pages_continue_where_the_token_says_and_end_without_one)
 			/* A token continues its own commit and scope only. */
 			char *out = NULL;
 			cr_assert_eq(grove_commit_changes_json(&out, db, res.commit.id, "{\"ops\":[\"insert\"]}",
-							       token, 2), GROVE_EINVAL);
+							       token, 2), GROVE_ECURSOR);
+			cr_assert_str_eq(grove_error_kind(GROVE_ECURSOR), "ChangeCursorRejected");
 			cr_assert_eq(grove_commit_changes_json(&out, db, res.commit.parent, NULL, token, 2),
-				     GROVE_EINVAL);
+				     GROVE_ECURSOR);
 			cr_assert_eq(grove_commit_changes_json(&out, db, res.commit.id, NULL, "xyz", 2),
-				     GROVE_EINVAL);
+				     GROVE_ECURSOR);
 		}
 		json_decref(p);
 	}
@@ -415,10 +416,10 @@ Test(diff, the_feed_follows_commits_from_a_cursor_once_each)
 	/* A cursor of main is not one of another branch. */
 	cr_assert_eq(grove_branch_create(db, "other", "main", NULL), 0);
 	char *out = NULL;
-	cr_assert_eq(grove_changes_poll_json(&out, db, "other", cursor, NULL, GROVE_FEED_COMMITS_DEFAULT), GROVE_EINVAL);
+	cr_assert_eq(grove_changes_poll_json(&out, db, "other", cursor, NULL, GROVE_FEED_COMMITS_DEFAULT), GROVE_ECURSOR);
 	cr_assert(strstr(grove_errmsg(db), "change cursor rejected"), "%s", grove_errmsg(db));
 	cr_assert_eq(grove_changes_poll_json(&out, db, NULL, cursor, "{\"ops\":[\"delete\"]}", GROVE_FEED_COMMITS_DEFAULT),
-		     GROVE_EINVAL);
+		     GROVE_ECURSOR);
 	/* Every kind and every op is no filter: the same scope as none. */
 	cr_assert_eq(grove_changes_poll_json(&out, db, NULL, cursor, "{\"kinds\":[\"edge\",\"node\"],"
 					     "\"ops\":[\"delete\",\"insert\",\"update\"]}", GROVE_FEED_COMMITS_DEFAULT), 0, "%s", grove_errmsg(db));
@@ -427,7 +428,7 @@ Test(diff, the_feed_follows_commits_from_a_cursor_once_each)
 	grove_commit head;
 	cr_assert_eq(grove_branch_head(&head, db, "main"), 0);
 	cr_assert_eq(grove_commit_changes_json(&out, db, head.id, NULL, cursor, GROVE_CHANGES_PAGE_DEFAULT),
-		     GROVE_EINVAL);
+		     GROVE_ECURSOR);
 	cr_assert(strstr(grove_errmsg(db), "expected a commit changes page token, got a change feed cursor"),
 		  "%s", grove_errmsg(db));
 	free(cursor);
@@ -516,7 +517,7 @@ Test(diff, a_forged_page_token_whose_cut_is_off_the_branch_is_refused)
 	const char *cuts[] = { side.s, "01M8PE9NED3R6TWNAJTPJAC27Z" };
 	for (int i = 0; i < 2; i++) {
 		char *forged = forge(token, "cut", cuts[i]);
-		cr_assert_eq(grove_changes_poll_json(&out, db, NULL, forged, NULL, GROVE_FEED_COMMITS_DEFAULT), GROVE_EINVAL);
+		cr_assert_eq(grove_changes_poll_json(&out, db, NULL, forged, NULL, GROVE_FEED_COMMITS_DEFAULT), GROVE_ECURSOR);
 		cr_assert_str_eq(grove_errmsg(db), "change cursor rejected: the page token's cut is not "
 				 "a commit of branch 'main'");
 		free(forged);
@@ -560,7 +561,7 @@ Test(diff, a_renamed_type_pairs_by_identity_and_a_readded_one_is_a_new_table)
 	grove_free(d);
 	/* The drop's own block would be the whole table: refused. */
 	char *out = NULL;
-	cr_assert_eq(grove_commit_changes_json(&out, db, dropped.s, NULL, NULL, GROVE_CHANGES_PAGE_DEFAULT), GROVE_ECONFLICT);
+	cr_assert_eq(grove_commit_changes_json(&out, db, dropped.s, NULL, NULL, GROVE_CHANGES_PAGE_DEFAULT), GROVE_EBOUNDARY);
 	cr_assert(strstr(grove_errmsg(db), "schema_boundary"), "%s", grove_errmsg(db));
 }
 
@@ -661,9 +662,10 @@ Test(diff, a_schema_apply_adding_a_property_to_rows_is_a_schema_boundary)
 					      "node Ghost { name: String @key }\n", 0, NULL), 0, "%s", grove_errmsg(g));
 	grove_free(out);
 	cr_assert_eq(grove_branch_head(&head, g, "main"), 0);
-	cr_assert_eq(grove_commit_changes_json(&out, g, head.id, NULL, NULL, GROVE_CHANGES_PAGE_DEFAULT), GROVE_ECONFLICT);
-	cr_assert(strstr(grove_errmsg(g), "(schema_boundary)") && strstr(grove_errmsg(g), "'Person'"), "%s",
+	cr_assert_eq(grove_commit_changes_json(&out, g, head.id, NULL, NULL, GROVE_CHANGES_PAGE_DEFAULT), GROVE_EBOUNDARY);
+	cr_assert(strstr(grove_errmsg(g), "cross an unprovable schema boundary at type 'Person'"), "%s",
 		  grove_errmsg(g));
+	cr_assert_str_eq(grove_error_kind(GROVE_EBOUNDARY), "ChangeSchemaBoundary");
 	/* Dropping the empty Ghost and adding a type: nothing to refuse. */
 	cr_assert_eq(grove_schema_apply_json(&out, g, "node Person { name: String @key\n age: I32?\n note: String? }\n"
 					      "node Anchor { name: String @key }\n", 1, NULL), 0, "%s", grove_errmsg(g));
@@ -698,8 +700,8 @@ Test(diff, a_poll_ends_before_a_schema_boundary_and_the_next_refuses_it)
 	cr_assert(json_is_false(json_object_get(p, "caught_up")));
 	char *cursor = strdup(json_string_value(json_object_get(p, "cursor")));
 	json_decref(p);
-	cr_assert_eq(grove_changes_poll_json(&out, g, "main", cursor, NULL, GROVE_FEED_COMMITS_DEFAULT), GROVE_ECONFLICT);
-	cr_assert(strstr(grove_errmsg(g), "(schema_boundary)"), "%s", grove_errmsg(g));
+	cr_assert_eq(grove_changes_poll_json(&out, g, "main", cursor, NULL, GROVE_FEED_COMMITS_DEFAULT), GROVE_EBOUNDARY);
+	cr_assert(strstr(grove_errmsg(g), "(schema_boundary"), "%s", grove_errmsg(g));
 	free(cursor);
 	/* A property added to Pet, which holds a row, is a boundary under any
 	 * scope. */
@@ -710,7 +712,7 @@ Test(diff, a_poll_ends_before_a_schema_boundary_and_the_next_refuses_it)
 	grove_commit head;
 	cr_assert_eq(grove_branch_head(&head, g, "main"), 0);
 	cr_assert_eq(grove_commit_changes_json(&out, g, head.id, "{\"type_names\":[\"Person\"]}", NULL,
-					       GROVE_CHANGES_PAGE_DEFAULT), GROVE_ECONFLICT);
+					       GROVE_CHANGES_PAGE_DEFAULT), GROVE_EBOUNDARY);
 	cr_assert(strstr(grove_errmsg(g), "'Pet'"), "%s", grove_errmsg(g));
 	gt_scratch_done(g, d);
 }

@@ -527,3 +527,56 @@ Test(load, keyed_rows_over_32_mib_are_refused_by_their_byte_bound, .timeout = 12
 	free(b);
 	free(both);
 }
+
+Test(load, an_external_blob_uri_is_refused_by_the_policy_with_its_own_kind)
+{
+	char *d;
+	grove_db *g = gt_scratch(&d, "load-blob-policy", "node Doc { name: String @key\n body: Blob? }\n");
+	const char *in = "{\"type\":\"Doc\",\"data\":{\"name\":\"a\",\"body\":\"s3://bucket/a\"}}\n";
+	grove_load_options o = { .mode = GROVE_LOAD_MERGE };
+	grove_load_result r;
+	cr_assert_eq(grove_load(&r, g, &o, in, strlen(in)), GROVE_EBLOBPOLICY);
+	cr_assert_str_eq(grove_error_kind(GROVE_EBLOBPOLICY), "ExternalBlobPolicy");
+	cr_assert(strstr(grove_errmsg(g), "external blob URI 's3://bucket/a' is not allowed"), "%s", grove_errmsg(g));
+	char *out = NULL;
+	cr_assert_eq(grove_mutate_json(&out, g, NULL, "query m($b: Blob) { insert Doc { name: \"b\", body: $b } }",
+				       "m", "{\"b\":\"https://x/y\"}"), GROVE_EBLOBPOLICY);
+	cr_assert(strstr(grove_errmsg(g), "param 'b': external blob URI 'https://x/y' is not allowed"), "%s",
+		  grove_errmsg(g));
+	cr_assert_eq(gt_count(g, NULL, NULL, "node:Doc"), 0);
+	gt_scratch_done(g, d);
+}
+
+/* A managed Blob as large as the bound loads (its base64 line is longer
+ * than the log record limit); one byte more is a resource limit. */
+static char *blob_record(size_t bytes)
+{
+	size_t b64 = (bytes + 2) / 3 * 4;
+	char *s = malloc(b64 + 128), *p = s;
+	p += sprintf(p, "{\"type\":\"Doc\",\"data\":{\"name\":\"big\",\"body\":\"base64:");
+	memset(p, 'A', b64);
+	for (size_t pad = (3 - bytes % 3) % 3, i = 0; i < pad; i++)
+		p[b64 - 1 - i] = '=';
+	strcpy(p + b64, "\"}}\n");
+	return s;
+}
+
+Test(load, a_blob_up_to_32_mib_loads_and_a_larger_one_is_a_resource_limit, .timeout = 300)
+{
+	char *d;
+	grove_db *g = gt_scratch(&d, "load-blob-bound", "node Doc { name: String @key\n body: Blob? }\n");
+	grove_load_options o = { .mode = GROVE_LOAD_OVERWRITE };
+	grove_load_result r;
+	char *ok = blob_record(32u << 20), *big = blob_record((32u << 20) + 1);
+	cr_assert_eq(grove_load(&r, g, &o, ok, strlen(ok)), 0, "%s", grove_errmsg(g));
+	cr_assert_eq(grove_load(&r, g, &o, big, strlen(big)), GROVE_ELIMIT);
+	grove_error_info info;
+	grove_error_info_get(&info, g);
+	cr_assert_str_eq(info.resource, "decoded blob input bytes");
+	cr_assert_eq(info.actual, (32u << 20) + 1);
+	cr_assert(strstr(grove_errmsg(g), "blob property 'body': resource limit exceeded: decoded blob input "
+			 "bytes: 33554433 > 33554432 (record 1, line 1)"), "%s", grove_errmsg(g));
+	free(ok);
+	free(big);
+	gt_scratch_done(g, d);
+}

@@ -264,7 +264,7 @@ static void *expect_stale(void *arg)
 		snprintf(expected, sizeof expected, "00000000000000000000%06d", w->id * 100 + i);
 		grove_mutate_options o = { .expected_head = expected };
 		int err = grove_mutate_json(&out, db, &o, queries, "add", "{\"n\":\"never\"}");
-		snprintf(want, sizeof want, "not the expected %s", expected);
+		snprintf(want, sizeof want, "expected head '%s' but current is ", expected);
 		if (err != GROVE_EPRECONDITION || !strstr(grove_errmsg(db), want))
 			snprintf(w->bad, sizeof w->bad, "stale %s: %d '%s'", expected, err,
 				 grove_errmsg(db));
