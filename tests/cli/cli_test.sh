@@ -169,6 +169,11 @@ has merge-conflict "divergent_update node:Person 'Cy': divergent update for id '
 hasnt merge-conflict '"merge_conflicts"'
 run merge-conflict-json 1 "$G" branch merge "$T/g" c3 --json
 has merge-conflict-json '"merge_conflicts":[{'
+LONG=$(printf 'a%.0s' $(seq 300))
+run branch-long 1 "$G" branch create "$T/g" "$LONG"
+has branch-long "branch name is longer than"
+run branch-internal 1 "$G" branch create "$T/g" __schema_apply_lock__
+has branch-internal "branch_create does not allow internal system ref '__schema_apply_lock__'"
 run poll-start 0 "$G" changes poll --uri "$T/g" --start beginning --limit 1 --max-commits 1 --json
 [ "$(json "len(d['blocks'][0]['changes']), 'next_page_token' in d")" = "1 True" ] || fail "poll-start: $(cat "$T/out")"
 
