@@ -84,7 +84,7 @@ static int check_create(grove_db *db, MDB_txn *txn, const char *name, const char
 	 * checks, then the name's syntax (engine §1.2, §1.3). */
 	err = branch_get(&b, txn, db->views, from);
 	if (err == GROVE_ENOTFOUND)
-		return db_error(db, GROVE_ENOTFOUND, "branch '%s' not found", from);
+		return db_error_no_branch(db, from);
 	if (err < 0)
 		return db_error(db, err, NULL);
 	if (branch_get(&b, txn, db->views, name) == 0)
@@ -105,8 +105,9 @@ static int check_create(grove_db *db, MDB_txn *txn, const char *name, const char
 		}
 	}
 	mdb_cursor_close(cur);
-	if (!valid_syntax(name))
-		return db_error(db, GROVE_EINVAL, "invalid branch name '%s'", name);
+	if (!valid_syntax(name))   /* upstream: Lance's InvalidRef as a Storage error */
+		return db_error_kind(db, db_error(db, GROVE_EINVAL, "invalid branch name '%s'", name),
+				     "Storage");
 	return 0;
 }
 

@@ -261,7 +261,7 @@ static int feed_poll(struct jsonw *w, struct feed *f, const char *position)
 {
 	int err = branch_get(&f->rec, f->txn, f->db->views, f->branch);
 	if (err == GROVE_ENOTFOUND)
-		return db_error(f->db, err, "branch '%s' not found", f->branch);
+		return db_error_no_branch(f->db, f->branch);
 	if (err < 0)
 		return db_error(f->db, err, NULL);
 	if ((err = parse_position(f, position)) < 0 ||

@@ -190,7 +190,7 @@ int chg_point_target(struct chg_point *out, grove_db *db, MDB_txn *txn, const gr
 		return chg_point_commit(out, db, txn, &out->head);
 	}
 	if ((err = branch_get(&b, txn, db->views, name)) == GROVE_ENOTFOUND)
-		return db_error(db, err, "branch '%s' not found", name);
+		return db_error_no_branch(db, name);
 	if (err < 0 || (err = commit_get(&out->head, txn, db->views, &b.head)) < 0 ||
 	    (err = layer_chain(&out->chain, txn, db->views, b.layer, b.head_lsn)) < 0 ||
 	    (err = engine_catalog_at(&out->cat, db, txn, out->head.lsn)) < 0)

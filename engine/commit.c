@@ -168,7 +168,7 @@ static int open_branch(struct read_at *r, grove_db *db, const char *branch, bool
 		/* A delete in flight must not be seen before it is durable:
 		 * once the snapshot is, its "not found" is the truth. */
 		int ferr = fence ? seq_read_fence(db) : 0;
-		return ferr < 0 ? ferr : db_error(db, GROVE_ENOTFOUND, "branch '%s' not found", branch);
+		return ferr < 0 ? ferr : db_error_no_branch(db, branch);
 	}
 	if (!err && fence && b.created_lsn > durable) {
 		/* The branch is in flight: wait until all this snapshot is durable. */

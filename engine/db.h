@@ -64,6 +64,14 @@ int db_error_entity(const grove_db *db, int err, const char *type_key, const cha
 int db_error_limit(const grove_db *db, int err, const char *resource, uint64_t limit,
 		   uint64_t actual);
 
+/* After db_error(): OmniGraph's typed error where it refines the code's
+ * kind (grove_error_info.kind). Returns err. */
+int db_error_kind(const grove_db *db, int err, const char *kind);
+
+/* "branch 'x' not found" as GROVE_ENOTFOUND of kind BranchNotFound (a
+ * branch a read or write names; engine §1.3). */
+int db_error_no_branch(const grove_db *db, const char *name);
+
 /* After db_error(): where in a query's text the error is (1-based). */
 int db_error_position(const grove_db *db, int err, uint32_t line, uint32_t column);
 

@@ -33,6 +33,19 @@ int db_error_limit(const grove_db *db, int err, const char *resource, uint64_t l
 	return err;
 }
 
+int db_error_kind(const grove_db *db, int err, const char *kind)
+{
+	(void)db;
+	snprintf(last.info.kind, sizeof last.info.kind, "%s", kind);
+	return err;
+}
+
+int db_error_no_branch(const grove_db *db, const char *name)
+{
+	return db_error_kind(db, db_error(db, GROVE_ENOTFOUND, "branch '%s' not found", name),
+			     "BranchNotFound");
+}
+
 int db_error_position(const grove_db *db, int err, uint32_t line, uint32_t column)
 {
 	(void)db;

@@ -143,6 +143,13 @@ typedef struct grove_error_info {
 	uint32_t line, column;    /* GROVE_EPARSE / GROVE_ETYPE of a query or
 	                           * mutation: where in its text (1-based:
 	                           * the clause or expression at fault), or 0 */
+	char kind[32];            /* OmniGraph's typed error where it refines
+	                           * grove_error_kind(code): "BranchNotFound"
+	                           * (GROVE_ENOTFOUND for a branch a read or
+	                           * write names; a deleted one is NotFound),
+	                           * "Storage" (GROVE_EINVAL for a branch name
+	                           * of bad syntax, as upstream reports it),
+	                           * else ""                                  */
 } grove_error_info;
 
 void grove_error_info_get(grove_error_info *out, const grove_db *db);

@@ -62,6 +62,9 @@ Test(branch, names_follow_the_rules)
 	cr_assert_eq(grove_branch_create(db, "", NULL, NULL), GROVE_EINVAL);
 	cr_assert_str_eq(grove_errmsg(db), "branch name cannot be empty");
 	cr_assert_eq(grove_branch_create(db, "bad branch", NULL, NULL), GROVE_EINVAL);
+	grove_error_info bad;
+	grove_error_info_get(&bad, db);
+	cr_assert_str_eq(bad.kind, "Storage", "engine §1.2 rule 6: Lance's InvalidRef");
 	cr_assert_eq(grove_branch_create(db, "x.lock", NULL, NULL), GROVE_EINVAL);
 	cr_assert_eq(grove_branch_create(db, "__schema_apply_lock__", NULL, NULL), GROVE_EINVAL);
 	cr_assert_str_eq(grove_errmsg(db), "branch_create does not allow internal system ref "
@@ -83,6 +86,17 @@ Test(branch, names_follow_the_rules)
 	cr_assert(strstr(grove_errmsg(db), "may not be ancestors or descendants"));
 	cr_assert_eq(grove_branch_create(db, "c", "nope", NULL), GROVE_ENOTFOUND);
 	cr_assert_str_eq(grove_errmsg(db), "branch 'nope' not found");
+	grove_error_info info;
+	grove_error_info_get(&info, db);
+	cr_assert_str_eq(info.kind, "BranchNotFound", "engine §1.3: a missing source");
+	cr_assert_eq(grove_branch_delete(db, "nope", NULL), GROVE_ENOTFOUND);
+	grove_error_info_get(&info, db);
+	cr_assert_str_eq(info.kind, "", "engine §1.5: deleting a missing branch is NotFound");
+	uint64_t n;
+	grove_target nope = { "nope", NULL };
+	cr_assert_eq(grove_count(&n, db, &nope, "node:Person"), GROVE_ENOTFOUND);
+	grove_error_info_get(&info, db);
+	cr_assert_str_eq(info.kind, "BranchNotFound", "a read naming a missing branch");
 	/* The source is opened before the namespace and syntax checks. */
 	const char *names[] = { "a", "a/x", "bad branch" };
 	for (int i = 0; i < 3; i++) {

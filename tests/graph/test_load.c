@@ -561,7 +561,7 @@ static char *blob_record(size_t bytes)
 	return s;
 }
 
-Test(load, a_blob_up_to_32_mib_loads_and_a_larger_one_is_a_resource_limit, .timeout = 300)
+Test(load, a_blob_up_to_32_mib_loads_and_a_larger_one_is_a_resource_limit)
 {
 	char *d;
 	grove_db *g = gt_scratch(&d, "load-blob-bound", "node Doc { name: String @key\n body: Blob? }\n");
