@@ -148,6 +148,26 @@ static void make_chain(grove_db *db, const char *prefix, int write)
 	}
 }
 
+/* Branch creates on the big and the small graph, interleaved (which goes
+ * first alternates, so neither always follows the other's sync). */
+static void time_creates(struct lat *big_lat, struct lat *small_lat, grove_db *big, grove_db *small)
+{
+	double cb[CREATES], cs[CREATES];
+	char name[64];
+	for (int i = 0; i < CREATES; i++) {
+		snprintf(name, sizeof name, "create-%d", i);
+		if (i & 1) {
+			cb[i] = time_create(big, name);
+			cs[i] = time_create(small, name);
+		} else {
+			cs[i] = time_create(small, name);
+			cb[i] = time_create(big, name);
+		}
+	}
+	*big_lat = summarize(cb, CREATES);
+	*small_lat = summarize(cs, CREATES);
+}
+
 int main(int argc, char **argv)
 {
 	int quick = argc == 2 && !strcmp(argv[1], "--quick");
@@ -172,20 +192,8 @@ int main(int argc, char **argv)
 	 * create does not queue behind gigabytes of someone else's writes. */
 	sync();
 
-	/* ---- branch create, big vs small ---- */
-	double cb[CREATES], cs[CREATES];
-	char name[64];
-	for (int i = 0; i < CREATES; i++) {
-		snprintf(name, sizeof name, "create-%d", i);
-		if (i & 1) {
-			cb[i] = time_create(big, name);
-			cs[i] = time_create(small, name);
-		} else {
-			cs[i] = time_create(small, name);
-			cb[i] = time_create(big, name);
-		}
-	}
-	struct lat create_big = summarize(cb, CREATES), create_small = summarize(cs, CREATES);
+	struct lat create_big, create_small;
+	time_creates(&create_big, &create_small, big, small);
 
 	/* ---- reads through 5 nested branches ---- */
 	make_chain(big, "e", 0);
