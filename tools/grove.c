@@ -78,6 +78,9 @@ static void usage(FILE *f)
 	fprintf(f, "usage: grove <verb> [args]\n\n");
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		fprintf(f, "  %s\n", commands[i].help);
+	fprintf(f, "  grove version                     the release and the on-disk format\n\n"
+		   "OmniGraph's spellings work too: --uri DIR (or --store DIR) for DIR, read = query,\n"
+		   "change = mutate, schema get = schema show.  See docs/cli.md.\n");
 }
 
 int main(int argc, char **argv)
