@@ -98,7 +98,8 @@ static int apply_txn(struct grove_db *db, uint64_t lsn, const struct event *ev,
 	/* The next plan's snapshot, resolved here while this record's write
 	 * (when this append started one) is in flight: engine/newest.c. */
 	struct newest_snap *next = NULL;
-	if (ev->kind == EVENT_MUTATION || ev->kind == EVENT_LOAD_CHUNK || ev->kind == EVENT_MERGE)
+	if (ev->kind == EVENT_MUTATION || ev->kind == EVENT_LOAD_CHUNK || ev->kind == EVENT_MERGE ||
+	    ev->kind == EVENT_OPTIMIZE)
 		next = newest_note(db, txn, (const char *)ev->branch.ptr, ev->branch.len);
 	/* Readers must learn of this LSN before any snapshot can hold it. */
 	atomic_store(&db->seq.visible_lsn, lsn);

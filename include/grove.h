@@ -174,6 +174,7 @@ void grove_recovery_report_get(grove_recovery_report *out, const grove_db *db);
 #define GROVE_EVENT_BRANCH_DELETE 4
 #define GROVE_EVENT_MERGE         5
 #define GROVE_EVENT_SCHEMA_APPLY  6
+#define GROVE_EVENT_OPTIMIZE      7
 
 /* Append one event given as a JSON object (the same shape
  * grove_log_record_json() prints, without "lsn"), durably: returns once the
@@ -694,6 +695,15 @@ int grove_schema_plan_text(char **out, grove_db *db, const char *new_pg, int all
  * Free *out with grove_free(). */
 int grove_schema_apply_json(char **out, grove_db *db, const char *new_pg, int allow_data_loss,
 			    const char *actor);
+
+/* ---- Maintenance ------------------------------------------------------ */
+
+/* OmniGraph's optimize (engine §7.1): when main moved since its genesis or
+ * its last optimize, record one maintenance commit on main (no changes:
+ * its change block is empty; no actor) and return 1 with *out that
+ * commit; otherwise write nothing and return 0 (steady state).  Grove's
+ * views need no compaction, so this is the only work there is. */
+int grove_optimize(grove_commit *out, grove_db *db);
 
 /* The catalog readable at `target` (NULL: main's head) as JSON:
  *   {"graph_commit_id", "types":[{"kind":"node"|"edge", "name", "id",

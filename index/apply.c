@@ -708,6 +708,7 @@ static int views_apply_event(MDB_txn *txn, struct views *v, const struct lang_ca
 	case EVENT_MUTATION:
 	case EVENT_LOAD_CHUNK:
 	case EVENT_MERGE:
+	case EVENT_OPTIMIZE:   /* a commit of its own, without effects */
 		err = commit_effects(txn, v, cat, lsn, ev, effects, n);
 		break;
 	default:

@@ -15,6 +15,7 @@ static const char *const kind_names[] = {
 	[EVENT_MUTATION] = "mutation",       [EVENT_LOAD_CHUNK] = "load_chunk",
 	[EVENT_BRANCH_CREATE] = "branch_create", [EVENT_BRANCH_DELETE] = "branch_delete",
 	[EVENT_MERGE] = "merge",             [EVENT_SCHEMA_APPLY] = "schema_apply",
+	[EVENT_OPTIMIZE] = "optimize",
 };
 
 static const char *const op_names[] = {

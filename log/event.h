@@ -33,8 +33,9 @@ enum event_kind {
 	EVENT_BRANCH_DELETE = 4,
 	EVENT_MERGE = 5,
 	EVENT_SCHEMA_APPLY = 6,
+	EVENT_OPTIMIZE = 7,          /* a maintenance commit: no effects */
 };
-#define EVENT_KIND_MAX 6
+#define EVENT_KIND_MAX 7
 
 enum effect_op {
 	EFFECT_PUT_NODE = 1,

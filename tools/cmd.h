@@ -37,6 +37,7 @@ int cmd_commit_changes(int argc, char **argv);
 /* "grove changes poll ...": the change feed (cmd_diff.c). */
 int cmd_changes(int argc, char **argv);
 int cmd_query(int argc, char **argv);
+int cmd_optimize(int argc, char **argv);
 
 /* Read a whole file into a NUL-terminated buffer (free() it); NULL and a
  * message on stderr on failure. */
@@ -55,6 +56,9 @@ int cmd_fail_in(const grove_db *db, const char *what, int err, const char *sourc
  * does not fit (never cut: a cut name could name another branch); NULL for
  * NULL. */
 const char *cmd_trim(char *buf, size_t cap, const char *s);
+
+/* Print a commit as OmniGraph's commit object (graph_branch null for main). */
+void cmd_print_commit_json(const grove_commit *c);
 
 /* Print `s` as a JSON string. */
 void cmd_print_json_string(FILE *f, const char *s);

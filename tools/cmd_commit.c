@@ -10,22 +10,6 @@
 
 #include "cmd.h"
 
-static void print_json(const grove_commit *c)
-{
-	printf("{\"graph_commit_id\":\"%s\",\"graph_branch\":", c->id);
-	if (strcmp(c->branch, "main"))   /* null for main, as the commit DTO */
-		cmd_print_json_string(stdout, c->branch);
-	else
-		printf("null");
-	printf(",\"graph_manifest_version\":%" PRIu64 ",\"parent_commit_id\":", c->graph_version);
-	c->parent[0] ? printf("\"%s\"", c->parent) : printf("null");
-	printf(",\"merged_parent_commit_id\":");
-	c->merged_parent[0] ? printf("\"%s\"", c->merged_parent) : printf("null");
-	printf(",\"actor_id\":");
-	c->actor[0] ? cmd_print_json_string(stdout, c->actor) : (void)printf("null");
-	printf(",\"created_at\":%" PRId64 "}", c->created_at_us);
-}
-
 static void print_line(const grove_commit *c)
 {
 	printf("%s graph_branch=%s graph_manifest_version=%" PRIu64, c->id, c->branch,
@@ -86,7 +70,7 @@ int cmd_commit(int argc, char **argv)
 		if ((err = grove_commit_show(&c, db, id)) < 0)
 			rc = cmd_fail(db, "commit show", err);
 		else if (json)
-			print_json(&c), printf("\n");
+			cmd_print_commit_json(&c), printf("\n");
 		else
 			print_show(&c);
 	} else {
@@ -100,7 +84,7 @@ int cmd_commit(int argc, char **argv)
 			for (size_t i = 0; i < n; i++) {
 				if (json) {
 					printf("%s", i ? "," : "");
-					print_json(&v[i]);
+					cmd_print_commit_json(&v[i]);
 				} else {
 					print_line(&v[i]);
 				}

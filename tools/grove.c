@@ -20,6 +20,7 @@ static const struct grove_cmd commands[] = {
 	{ "export", cmd_export, "grove export DIR [--branch B | --snapshot COMMIT] [--out FILE]" },
 	{ "rebuild", cmd_rebuild, "grove rebuild DIR                 rebuild the views from the log" },
 	{ "verify", cmd_verify, "grove verify DIR                  compare the views with a fresh replay" },
+	{ "optimize", cmd_optimize, "grove optimize DIR [--json]       a maintenance commit on main, when it moved" },
 	{ "log",    cmd_log,    "grove log dump|append DIR ...     inspect or append log records" },
 	{ "schema", cmd_schema, "grove schema check|plan|apply|show ...  validate, plan, migrate, show" },
 	{ "lint",   cmd_lint,   "grove lint --schema S.pg --query Q.gq [--json]" },

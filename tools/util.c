@@ -1,5 +1,6 @@
 /* util.c — small helpers shared by the CLI verbs. */
 #include <ctype.h>
+#include <inttypes.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,4 +112,20 @@ const char *cmd_trim(char *buf, size_t cap, const char *s)
 		return s;   /* too long to hold: the engine refuses it as given */
 	snprintf(buf, cap, "%.*s", (int)n, s);
 	return buf;
+}
+
+void cmd_print_commit_json(const grove_commit *c)
+{
+	printf("{\"graph_commit_id\":\"%s\",\"graph_branch\":", c->id);
+	if (strcmp(c->branch, "main"))   /* null for main, as the commit DTO */
+		cmd_print_json_string(stdout, c->branch);
+	else
+		printf("null");
+	printf(",\"graph_manifest_version\":%" PRIu64 ",\"parent_commit_id\":", c->graph_version);
+	c->parent[0] ? printf("\"%s\"", c->parent) : printf("null");
+	printf(",\"merged_parent_commit_id\":");
+	c->merged_parent[0] ? printf("\"%s\"", c->merged_parent) : printf("null");
+	printf(",\"actor_id\":");
+	c->actor[0] ? cmd_print_json_string(stdout, c->actor) : (void)printf("null");
+	printf(",\"created_at\":%" PRId64 "}", c->created_at_us);
 }

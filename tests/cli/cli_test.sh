@@ -169,6 +169,10 @@ has merge-conflict "divergent_update node:Person 'Cy': divergent update for id '
 hasnt merge-conflict '"merge_conflicts"'
 run merge-conflict-json 1 "$G" branch merge "$T/g" c3 --json
 has merge-conflict-json '"merge_conflicts":[{'
+run optimize 0 "$G" optimize "$T/g"
+has optimize "optimized $T/g: commit "
+run optimize-again 0 "$G" optimize "$T/g" --json
+[ "$(json "d['committed'], d['commit']")" = "False None" ] || fail "optimize-again: $(cat "$T/out")"
 LONG=$(printf 'a%.0s' $(seq 300))
 run branch-long 1 "$G" branch create "$T/g" "$LONG"
 has branch-long "branch name is longer than"

@@ -305,12 +305,29 @@ static json_t *op_reopen(struct cf_ctx *ctx, const json_t *step)
 	return err < 0 ? eg_fail(NULL, err) : cf_ok();
 }
 
-/* ensure_indices / optimize: Grove maintains its indexes on write and has
- * no compaction step, so both only have to succeed on an open graph. */
+/* ensure_indices: Grove maintains its indexes on write, so it only has to
+ * succeed on an open graph. */
 static json_t *op_maintenance(struct cf_ctx *ctx, const json_t *step)
 {
 	json_t *fail = NULL;
 	return eg_db(ctx, step, &fail) ? cf_ok() : fail;
+}
+
+/* optimize: grove_optimize; "committed" and the commit it made (or null). */
+static json_t *op_optimize(struct cf_ctx *ctx, const json_t *step)
+{
+	json_t *fail = NULL;
+	grove_db *db = eg_db(ctx, step, &fail);
+	if (db == NULL)
+		return fail;
+	grove_commit c;
+	int rc = grove_optimize(&c, db);
+	if (rc < 0)
+		return eg_fail(db, rc);
+	json_t *r = cf_ok();
+	json_object_set_new(r, "committed", json_boolean(rc == 1));
+	json_object_set_new(r, "commit", rc == 1 ? json_string(c.id) : json_null());
+	return r;
 }
 
 /* ---- read targets ------------------------------------------------------- */
@@ -646,7 +663,7 @@ const struct cf_op cf_ops_engine[] = {
 	{ "open_handle", op_open_handle },
 	{ "reopen", op_reopen },
 	{ "ensure_indices", op_maintenance },
-	{ "optimize", op_maintenance },
+	{ "optimize", op_optimize },
 	{ "load", op_load },
 	{ "load_file", op_load },
 	{ "count_rows", op_count_rows },

@@ -760,3 +760,34 @@ Test(diff, a_poll_pages_by_the_budget_it_is_given)
 	cr_assert_eq(grove_changes_poll_json(&out, db, "main", after, NULL, 0), GROVE_EINVAL);
 	cr_assert_str_eq(grove_errmsg(db), "change feed commit ceiling must be greater than zero");
 }
+
+/* ---- optimize ------------------------------------------------------------- */
+
+Test(diff, an_optimize_commit_is_an_empty_block_and_steady_state_commits_nothing)
+{
+	grove_commit c, again, now;
+	struct id before = head("main");
+	cr_assert_eq(grove_optimize(&c, db), 1, "%s", grove_errmsg(db));
+	cr_assert_str_eq(c.parent, before.s);
+	cr_assert_str_eq(c.actor, "", "maintenance records no actor (engine §2.2)");
+	cr_assert_eq(grove_branch_head(&now, db, "main"), 0);
+	cr_assert_str_eq(now.id, c.id);
+	json_t *p = parse(page(c.id, NULL, NULL, GROVE_CHANGES_PAGE_DEFAULT));
+	cr_assert_eq(json_array_size(json_object_get(p, "changes")), 0);
+	cr_assert(json_is_null(json_object_get(p, "next_page_token")));
+	json_decref(p);
+	/* Steady state: nothing written, however often. */
+	cr_assert_eq(grove_optimize(&again, db), 0);
+	cr_assert_eq(grove_optimize(&again, db), 0);
+	cr_assert_eq(grove_branch_head(&now, db, "main"), 0);
+	cr_assert_str_eq(now.id, c.id);
+	cr_assert_eq(gt_count(db, NULL, NULL, "node:Person"), 2);
+	/* A write makes work again; a branch's writes are not main's. */
+	cr_assert_eq(grove_branch_create(db, "side", "main", NULL), 0);
+	mutate("side", "add", "{\"n\":\"Sid\",\"a\":1}");
+	cr_assert_eq(grove_optimize(&again, db), 0);
+	mutate(NULL, "add", "{\"n\":\"Gus\",\"a\":1}");
+	cr_assert_eq(grove_optimize(&again, db), 1);
+	cr_assert_eq(again.graph_version, c.graph_version + 2);
+	cr_assert_eq(grove_verify(dir), 0, "replay gives the same views");
+}

@@ -133,6 +133,15 @@ Test(event_codec, a_schema_apply_round_trips)
 	round_trip(&ev);
 }
 
+Test(event_codec, an_optimize_commit_round_trips_without_effects)
+{
+	struct event ev = base_event(EVENT_OPTIMIZE);
+	ev.op_text = event_str("optimize");
+	round_trip(&ev);
+	cr_assert_str_eq(event_kind_name(EVENT_OPTIMIZE), "optimize");
+	cr_assert_eq(event_kind_from_name("optimize"), EVENT_OPTIMIZE);
+}
+
 Test(event_codec, garbage_is_refused_as_corrupt)
 {
 	static const uint8_t junk[] = { 0x93, 1, 2, 3 };
