@@ -17,7 +17,8 @@
  * taken) into a token; *out is malloc'd. */
 int chg_token_seal(char **out, grove_db *db, json_t *payload);
 /* Open a token of kind `kind`: *out is its payload (new reference).
- * GROVE_EINVAL "<what> rejected: ..." when damaged or of another kind. */
+ * GROVE_ECURSOR "change cursor rejected: ..." when damaged or of another
+ * kind. */
 int chg_token_open(json_t **out, grove_db *db, const char *token, const char *kind,
 		   const char *what);
 /* The kind of a well-formed token into kind[cap]; -1 if it is none. */

@@ -136,6 +136,10 @@ int engine_params_undeclared(grove_db *db, const struct json_t *params, const st
  * (GROVE_EINVAL, or GROVE_ELIMIT with its resource) and message. */
 int engine_params_declared(grove_db *db, const struct json_t *params, const struct gq_ir_query *ir);
 
+/* Is declaration i of ir's parameters shadowed by a later one of the same
+ * name (the typechecker's "last declaration wins")? */
+bool engine_param_shadowed(const struct gq_ir_query *ir, size_t i);
+
 /* Convert a commit record to the public form. */
 void engine_commit_public(grove_commit *out, const struct commit_rec *c);
 /* A commit named by a user (time travel, show, changes): found, and made

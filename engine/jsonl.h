@@ -18,7 +18,8 @@
  * any size needs memory for its largest record (bounded by
  * record_max_bytes: by default 32 MiB for the strict dialect, whose longer
  * lines are GROVE_ELIMIT "graph_batch_line_bytes" as OmniGraph's, and
- * 40 MiB for the lenient one, which OmniGraph does not bound by line: a
+ * 48 MiB for the lenient one, GROVE_ELIMIT "jsonl_record_bytes": room for
+ * a 32 MiB Blob as base64; OmniGraph does not bound lenient lines, a
  * keyed row that long meets the load's keyed-bytes cap instead).
  *
  * Every error names the record number and line in struct value_error
@@ -84,7 +85,7 @@ int jsonl_reader_open_file(struct jsonl_reader **out, const struct lang_catalog 
 
 /* The next record: 0, GROVE_ENOTFOUND at the end of the input, or an
  * error (GROVE_EPARSE for malformed JSON, GROVE_EINVAL for a bad record,
- * GROVE_ETOOBIG for a record over the bound, -errno). */
+ * GROVE_ELIMIT for a record over the bound, -errno). */
 int jsonl_reader_next(struct jsonl_record *out, struct jsonl_reader *r, struct value_error *err);
 
 void jsonl_reader_close(struct jsonl_reader *r);

@@ -57,6 +57,14 @@ int engine_params_undeclared(grove_db *db, const json_t *params, const struct gq
 	return 0;
 }
 
+bool engine_param_shadowed(const struct gq_ir_query *ir, size_t i)
+{
+	for (size_t k = i + 1; k < ir->n_params; k++)
+		if (!strcmp(ir->params[k].name, ir->params[i].name))
+			return true;
+	return false;
+}
+
 static int discard(void *data, const char *buf, size_t len)
 {
 	(void)data;
@@ -73,10 +81,7 @@ int engine_params_declared(grove_db *db, const json_t *params, const struct gq_i
 		struct value_opts o = VALUE_OPTS_INIT;
 		struct value_error verr;
 		msgpack_packer pk;
-		bool later = false;   /* a repeated name: the last declaration wins */
-		for (size_t k = i + 1; k < ir->n_params && !later; k++)
-			later = !strcmp(ir->params[k].name, name);
-		if (j == NULL || later)
+		if (j == NULL || engine_param_shadowed(ir, i))
 			continue;   /* missing: refused where it is used */
 		msgpack_packer_init(&pk, NULL, discard);
 		int err = value_from_param(&pk, name, &ir->param_types[i], j, &o, &verr);

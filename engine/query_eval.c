@@ -136,10 +136,13 @@ static int param_object(struct qx *x, const char *name, const struct lang_type *
 	msgpack_packer_init(&pk, &b, pbuf_write);
 	opts.allow_external_blobs = 1;
 	int err = value_from_param(&pk, name, t, j, &opts, &verr);
-	if (err == GROVE_ENOTFOUND)
+	if (err == GROVE_ENOTFOUND) {
 		err = db_error(x->db, GROVE_EINVAL, "parameter '%s' not provided", name);
-	else if (err < 0)
-		err = db_error(x->db, err == -ENOMEM ? err : GROVE_EINVAL, "%s", verr.msg);
+	} else if (err < 0) {   /* the conversion's code, and its resource (as mutations) */
+		db_error(x->db, err, "%s", verr.msg);
+		if (verr.resource[0])
+			db_error_limit(x->db, err, verr.resource, verr.limit, verr.actual);
+	}
 	char *copy = err == 0 ? msgpack_zone_malloc(&x->zone, b.size + 1) : NULL;
 	if (err == 0 && copy == NULL)
 		err = db_error(x->db, -ENOMEM, "out of memory");
@@ -163,6 +166,8 @@ int qx_params(struct qx *x)
 	for (size_t i = 0; i < ir->n_params; i++) {
 		msgpack_object o;
 		const char *name = ir->params[i].name;
+		if (engine_param_shadowed(ir, i))
+			continue;   /* the last declaration of a name is the one used */
 		int err = param_object(x, name, &ir->param_types[i], json_object_get(x->params, name), &o);
 		if (err < 0)
 			return err;

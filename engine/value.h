@@ -14,8 +14,10 @@
  * every function is safe to call from any thread on distinct arguments.
  *
  * Errors: functions return 0 or a negative code (GROVE_EINVAL for bad
- * input, GROVE_ETOOBIG for a bound, GROVE_ECORRUPT for a stored value that
- * does not fit its type, -ENOMEM) and fill a caller-provided struct
+ * input, GROVE_ELIMIT for a bound (resource, limit and actual set),
+ * GROVE_EBLOBPOLICY for an external Blob URI the options do not admit,
+ * GROVE_ECORRUPT for a stored value that does not fit its type, -ENOMEM)
+ * and fill a caller-provided struct
  * value_error with the exact message of the spec.
  *
  * Big integers.  jansson holds integers as int64 and refuses others, but

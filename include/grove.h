@@ -321,8 +321,10 @@ int grove_schema_text(char **out, grove_db *db);
  *                 be a JSON object", a mutation query (run those with the
  *                 mutation API), and search/ranking functions (nearest,
  *                 bm25, rrf, search, fuzzy, match_text), not built yet;
- *   GROVE_ENOTFOUND  an unknown branch or commit;
- *   GROVE_ELIMIT  a result beyond 4,194,304 rows or 1 GiB, a traversal
+ *   GROVE_ENOTFOUND  an unknown branch (grove_error_info.kind
+ *                 "BranchNotFound") or commit;
+ *   GROVE_ELIMIT  a parameter over its bound (its resource named), a
+ *                 result beyond 4,194,304 rows or 1 GiB, a traversal
  *                 visiting more than 2^26 nodes, more than 512 steps
  *                 (clauses after lowering).
  * A `limit` without `order` stops reading once it has its rows; `order`
@@ -482,7 +484,9 @@ typedef struct grove_mutate_options {
  * branch, query_name, affected_nodes, affected_edges, actor_id, commit or
  * null); free with grove_free().  Errors: GROVE_EPARSE / GROVE_ETYPE with
  * file:line:column, GROVE_EINVAL for run-time and validation errors,
- * GROVE_EPRECONDITION, GROVE_ELIMIT; the graph is unchanged on error.
+ * GROVE_EPRECONDITION, GROVE_ELIMIT, GROVE_ETOOBIG (a row or the write's
+ * log record over its size), GROVE_EBLOBPOLICY (an external Blob URI);
+ * the graph is unchanged on error (docs/errors.md).
  * Writers of one branch are serialized; of different branches, concurrent. */
 int grove_mutate_json(char **out, grove_db *db, const grove_mutate_options *opts,
 		      const char *gq, const char *name, const char *params_json);

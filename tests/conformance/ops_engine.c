@@ -95,7 +95,9 @@ json_t *eg_fail(const grove_db *db, int err)
 	json_t *r = cf_error(msg && msg[0] ? msg : grove_strerror(err), 0);
 	grove_error_info info;
 	grove_error_info_get(&info, db);
-	json_object_set_new(r, "error_kind", json_string(info.kind[0] ? info.kind : grove_error_kind(err)));
+	/* info.kind refines the kind of the error it was recorded with only */
+	const char *kind = info.kind[0] && info.code == err ? info.kind : grove_error_kind(err);
+	json_object_set_new(r, "error_kind", json_string(kind));
 	json_object_set_new(r, "code", json_string(grove_strerror(err)));
 	if (info.type_key[0])
 		json_object_set_new(r, "type_key", json_string(info.type_key));

@@ -450,6 +450,10 @@ Test(mutate, every_given_parameter_converts_by_its_declared_type)
 		       "param 'x': value -1 exceeds U32 (UInt32 range)");
 	expect_refused("query m($x: Date, $n: String) { insert Person { name: $n } }", "{\"x\":5,\"n\":\"q\"}",
 		       "param 'x': expected date string");
+	char *out = NULL;   /* a name declared twice: the last declaration counts */
+	cr_assert_eq(grove_mutate_json(&out, db, NULL, "query m($x: I32, $x: String) { update Person set "
+				       "{ age: 1 } where name = $x }", "m", "{\"x\":\"Bob\"}"), 0, "%s", grove_errmsg(db));
+	grove_free(out);
 	expect_refused("query m($x: U64) { insert Person { name: \"q\", age: $x } }",
 		       "{\"x\":18446744073709551615}",
 		       "param 'x': value 18446744073709551615 exceeds current engine range for U64 "

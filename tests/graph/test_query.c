@@ -559,6 +559,9 @@ Test(query, integer_parameters_beyond_int64_are_judged_by_their_type)
 	cr_assert_str_eq(grove_errmsg(db), "param 'u': value 18446744073709551615 exceeds current engine range for "
 	                 "U64 (max 9223372036854775807)");
 	ASSERT_ROWS(i64, "{\"n\": -9223372036854775808}", "[]");
+	/* A name declared twice: the last declaration is the parameter. */
+	ASSERT_ROWS("query q($x: I32, $x: String) { match { $p: Person { name: $x } } return { $p.name } }",
+	            "{\"x\": \"Bob\"}", "[{\"p.name\":\"Bob\"}]");
 	/* The re-parse that keeps big integers marks them with NULs: a NUL of
 	 * the user's is refused there as everywhere (review by helper-32). */
 	cr_assert_eq(fails(i64, NULL, "{\"pad\": 99999999999999999999, \"n\": \"\\u00007\"}"), GROVE_EINVAL);
