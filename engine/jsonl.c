@@ -558,6 +558,7 @@ static int next_lenient(struct jsonl_reader *r, struct jsonl_record *out, struct
 	out->record = r->record;
 	out->line = line0;
 	out->json = r->current;
+	out->bytes = n;
 	return classify_lenient(r, out, line0, err);
 }
 
@@ -743,6 +744,7 @@ static int next_strict(struct jsonl_reader *r, struct jsonl_record *out, struct 
 		out->record = r->record;
 		out->line = line;
 		out->json = r->current;
+		out->bytes = n;
 		out->strict = 1;
 		return classify_strict(r, out, line, err);
 	}

@@ -70,6 +70,7 @@ struct jsonl_record {
 	int strict;                         /* read in the strict dialect     */
 	unsigned long record;               /* 1-based                        */
 	unsigned long line;                 /* line of its first byte         */
+	size_t bytes;                       /* its text's length              */
 };
 
 struct jsonl_reader;

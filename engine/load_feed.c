@@ -9,7 +9,13 @@
  * thread that made them: glibc's malloc frees another thread's memory
  * slowly (a load freeing its trees on the planning thread took 39 s of
  * CPU instead of 17).  A batch that ends the input carries the reader's
- * last return code (its end or its error) and the error's text. */
+ * last return code (its end or its error) and the error's text.
+ *
+ * Memory: a batch closes at FEED_BATCH records or FEED_BATCH_BYTES of
+ * record text, whichever comes first, and the reader stops reading ahead
+ * while the batches handed over hold FEED_AHEAD_BYTES; the trees of the
+ * batches given back are dropped while it waits.  So a load of 32 MiB
+ * Blobs holds a few records at a time, not sixteen batches of them. */
 #include "engine/load_feed.h"
 
 #include <errno.h>
@@ -19,10 +25,13 @@
 
 #define FEED_BATCH 256u       /* records handed over at once            */
 #define FEED_BATCHES 16u      /* batches in flight: bounds the memory    */
+#define FEED_BATCH_BYTES (16u << 20)   /* record text one batch holds   */
+#define FEED_AHEAD_BYTES (64u << 20)   /* record text handed over       */
 
 struct feed_batch {
 	struct jsonl_record rec[FEED_BATCH];
 	uint32_t n;
+	size_t bytes;             /* the records' text                        */
 	bool live;                /* rec[0, n) hold references to drop        */
 	int end;                  /* 0, or the reader's last code after rec[] */
 	struct value_error verr;  /* that code's error                        */
@@ -37,6 +46,7 @@ struct load_feed {
 	struct feed_batch b[FEED_BATCHES];
 	/* b[] is a ring: [read, read + full) filled, the rest free. */
 	uint32_t read, full;
+	size_t ahead;             /* bytes of the `full` batches             */
 	bool stop;                /* the caller closes: the thread must end  */
 	uint32_t pos;             /* the caller's place in b[read]           */
 };
@@ -56,8 +66,9 @@ static void fill(struct load_feed *f, struct feed_batch *b)
 	drop(b);
 	b->live = true;
 	b->n = 0;
+	b->bytes = 0;
 	b->end = 0;
-	while (b->n < FEED_BATCH) {
+	while (b->n < FEED_BATCH && b->bytes < FEED_BATCH_BYTES) {
 		struct jsonl_record *rec = &b->rec[b->n];
 		int rc = jsonl_reader_next(rec, f->r, &b->verr);
 		if (rc != 0) {
@@ -65,8 +76,17 @@ static void fill(struct load_feed *f, struct feed_batch *b)
 			return;
 		}
 		json_incref((json_t *)rec->json);
+		b->bytes += rec->bytes;
 		b->n++;
 	}
+}
+
+/* Drop the trees of the batches the caller gave back (under f->mu: which
+ * slots are free is the ring's state; only this thread touches them). */
+static void drop_free(struct load_feed *f)
+{
+	for (uint32_t k = f->full; k < FEED_BATCHES; k++)
+		drop(&f->b[(f->read + k) % FEED_BATCHES]);
 }
 
 static void *reader_main(void *arg)
@@ -76,8 +96,10 @@ static void *reader_main(void *arg)
 
 	pthread_mutex_lock(&f->mu);
 	while (!end) {
-		while (!f->stop && f->full == FEED_BATCHES)
+		while (!f->stop && (f->full == FEED_BATCHES || f->ahead >= FEED_AHEAD_BYTES)) {
+			drop_free(f);
 			pthread_cond_wait(&f->cv, &f->mu);
+		}
 		if (f->stop)
 			break;
 		struct feed_batch *b = &f->b[(f->read + f->full) % FEED_BATCHES];
@@ -86,6 +108,7 @@ static void *reader_main(void *arg)
 		end = b->end != 0;
 		pthread_mutex_lock(&f->mu);
 		f->full++;
+		f->ahead += b->bytes;
 		pthread_cond_broadcast(&f->cv);
 	}
 	pthread_mutex_unlock(&f->mu);
@@ -110,9 +133,11 @@ int load_feed_next(struct jsonl_record *out, struct load_feed *f, struct value_e
 	if (!f->threaded)
 		return jsonl_reader_next(out, f->r, err);
 	struct feed_batch *b = &f->b[f->read];
-	if (f->pos == FEED_BATCH) {
-		/* b is used up: give it back and move to the next one. */
+	if (f->pos > 0 && f->pos == b->n && b->end == 0) {
+		/* b is used up (by count or by bytes): give it back and move
+		 * to the next one. */
 		pthread_mutex_lock(&f->mu);
+		f->ahead -= b->bytes;
 		f->read = (f->read + 1) % FEED_BATCHES;
 		f->full--;
 		f->pos = 0;

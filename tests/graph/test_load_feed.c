@@ -173,3 +173,33 @@ Test(load_feed, a_file_and_a_pipe_load_the_same)
 	expect_loaded(MANY);
 	free(s);
 }
+
+/* Records of 600 KB: batches close by bytes (16 MiB) long before 256
+ * records, and the reader stops ahead at 64 MiB in flight; every record
+ * still arrives, in order. */
+Test(load_feed, large_records_close_batches_by_bytes_and_all_arrive)
+{
+	enum { N = 200, PAD = 600 * 1024 };
+	size_t cap = (size_t)N * (PAD + 128) * 2, len = 0;
+	char *s = malloc(cap), *pad = malloc(PAD + 1);
+	memset(pad, 'x', PAD);
+	pad[PAD] = '\0';
+	for (int i = 1; i <= N; i++)
+		len += (size_t)snprintf(s + len, cap - len,
+					"{\"type\":\"Person\",\"data\":{\"name\":\"p%d\",\"email\":\"%d%s\"}}\n", i, i, pad);
+	for (int i = 1; i < N; i++)
+		len += (size_t)snprintf(s + len, cap - len, "{\"edge\":\"Knows\",\"from\":\"p%d\",\"to\":\"p%d\"}\n",
+					i, i + 1);
+	grove_load_result r;
+	cr_assert_eq(gt_load(db, NULL, GROVE_LOAD_OVERWRITE, s, &r), 0, "%s", grove_errmsg(db));
+	cr_assert_eq(r.nodes, N);
+	cr_assert_eq(r.edges, N - 1);
+	char *json = NULL;
+	cr_assert_eq(grove_query_json(&json, db, &(grove_target){ "main", NULL },
+				      "query q() { match { $a: Person { name: \"p200\" } $b knows $a } "
+				      "return { $b.name } }", "q", NULL), 0, "%s", grove_errmsg(db));
+	cr_assert(strstr(json, "\"rows\":[{\"b.name\":\"p199\"}]"), "%s", json);
+	grove_free(json);
+	free(pad);
+	free(s);
+}
