@@ -13,6 +13,7 @@
 
 #define VIEWS_MAX_DBS 16
 #define VIEWS_DEFAULT_MAP (1ull << 40)
+#define VIEWS_MIN_MAP     (4ull << 30)   /* the last size tried when less maps */
 
 int views_error(int rc, const char *what)
 {
@@ -50,6 +51,24 @@ static int open_dbs(struct views *v)
 	return rc ? views_error(rc, "opening the views") : 0;
 }
 
+/* One attempt at the environment with a map of map_bytes: an LMDB code. */
+static int env_try(MDB_env **env, const char *dir, uint64_t map_bytes, unsigned flags)
+{
+	int rc;
+	if ((rc = mdb_env_create(env)) != 0 ||
+	    (rc = mdb_env_set_maxdbs(*env, VIEWS_MAX_DBS)) != 0 ||
+	    (rc = mdb_env_set_mapsize(*env, map_bytes)) != 0 ||
+	    (rc = mdb_env_set_maxreaders(*env, 1024)) != 0 ||
+	    /* NOSYNC: the log is the durable truth; NOTLS: read transactions
+	     * belong to snapshots, not threads. */
+	    (rc = mdb_env_open(*env, dir, MDB_NOSYNC | MDB_NOTLS | MDB_NORDAHEAD | flags, 0644)) != 0) {
+		if (*env)
+			mdb_env_close(*env);
+		*env = NULL;
+	}
+	return rc;
+}
+
 static int open_env(struct views **out, const char *dir, uint64_t map_bytes, unsigned flags)
 {
 	struct views *v = calloc(1, sizeof *v);
@@ -61,17 +80,16 @@ static int open_env(struct views **out, const char *dir, uint64_t map_bytes, uns
 		free(v);
 		return log_error(-errno, "cannot create %s: %s", dir, strerror(errno));
 	}
-	if ((rc = mdb_env_create(&v->env)) != 0 ||
-	    (rc = mdb_env_set_maxdbs(v->env, VIEWS_MAX_DBS)) != 0 ||
-	    (rc = mdb_env_set_mapsize(v->env, map_bytes ? map_bytes : VIEWS_DEFAULT_MAP)) != 0 ||
-	    (rc = mdb_env_set_maxreaders(v->env, 1024)) != 0 ||
-	    /* NOSYNC: the log is the durable truth; NOTLS: read transactions
-	     * belong to snapshots, not threads. */
-	    (rc = mdb_env_open(v->env, dir, MDB_NOSYNC | MDB_NOTLS | MDB_NORDAHEAD | flags,
-			       0644)) != 0) {
+	/* The default map is 1 TiB of address space; where a process may not
+	 * map that much (ulimit -v, ThreadSanitizer's layout) it gets the
+	 * largest of 256, 64, 16 or 4 GiB that maps (never less than the
+	 * data: LMDB keeps the map at least as large as the used pages). */
+	uint64_t size = map_bytes ? map_bytes : VIEWS_DEFAULT_MAP;
+	while ((rc = env_try(&v->env, dir, size, flags)) == ENOMEM && !map_bytes &&
+	       size > VIEWS_MIN_MAP)
+		size /= 4;
+	if (rc) {
 		err = views_error(rc, dir);
-		if (v->env)
-			mdb_env_close(v->env);
 		free(v);
 		return err;
 	}

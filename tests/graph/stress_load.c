@@ -25,7 +25,7 @@
 #include "grove.h"
 
 static const char schema[] =
-	"node Person { name: String @key\n age: I32? }\n"
+	"node Person { name: String @key\n age: I32?\n note: String? }\n"
 	"edge Knows: Person -> Person\n";
 
 static int failures;
@@ -118,6 +118,7 @@ static int remove_one(const char *path, const struct stat *st, int flag, struct 
 }
 
 static int run(const char *dir, long n, long m);
+static void wide(const char *dir);
 
 int main(int argc, char **argv)
 {
@@ -140,8 +141,43 @@ int main(int argc, char **argv)
 	char graph[600];
 	snprintf(graph, sizeof graph, "%s/g", dir);
 	int rc = run(graph, n, m);
+	snprintf(graph, sizeof graph, "%s/wide", dir);
+	wide(graph);
+	rc = rc ? rc : failures ? 1 : 0;
 	nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
 	return rc;
+}
+
+/* Records of 600 KB (a load's read-ahead closes batches by bytes and
+ * stops ahead by bytes, engine/load_feed.c): 150 people in a chain. */
+static void wide(const char *dir)
+{
+	enum { N = 150, PAD = 600 * 1024 };
+	size_t cap = (size_t)N * (PAD + 128) + (size_t)N * 64, len = 0;
+	char *s = malloc(cap), *pad = malloc(PAD + 1);
+	grove_db *db;
+	if (!s || !pad || grove_init(&db, dir, schema, NULL)) {
+		fprintf(stderr, "stress_load: wide: %s\n", grove_errmsg(NULL));
+		exit(2);
+	}
+	memset(pad, 'x', PAD);
+	pad[PAD] = '\0';
+	for (long i = 0; i < N; i++)
+		len += (size_t)snprintf(s + len, cap - len, "{\"type\":\"Person\",\"data\":{\"name\":\"p%ld\","
+					"\"note\":\"%s\"}}\n", i, pad);
+	for (long i = 0; i + 1 < N; i++)
+		len += (size_t)snprintf(s + len, cap - len,
+					"{\"edge\":\"Knows\",\"from\":\"p%ld\",\"to\":\"p%ld\"}\n", i, i + 1);
+	grove_load_options o = { .mode = GROVE_LOAD_OVERWRITE };
+	grove_load_result r;
+	int err = grove_load(&r, db, &o, s, len);
+	CHECK(err == 0 && r.nodes == N && r.edges == N - 1, "wide records: %d %s", err, grove_errmsg(db));
+	long c = count(db, "$a: Person $a knows $b", "$b");
+	CHECK(c == N - 1, "wide records: %ld edges, want %d", c, N - 1);
+	grove_close(db);
+	verify(dir, "wide records");
+	free(pad);
+	free(s);
 }
 
 static int run(const char *dir, long n, long m)
