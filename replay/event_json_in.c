@@ -168,7 +168,7 @@ static int get_kind_and_mode(struct event *ev, struct ctx *c, const json_t *obj)
 
 	if (!json_is_string(k) || !(ev->kind = (uint16_t)event_kind_from_name(json_string_value(k))))
 		return fail(c, "field kind: expected one of mutation, load_chunk, branch_create, "
-			    "branch_delete, merge, schema_apply");
+			    "branch_delete, merge, schema_apply, optimize");
 	if (!m)
 		return 0;
 	for (uint8_t i = 1; i <= LOAD_MERGE; i++)

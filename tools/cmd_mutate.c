@@ -34,6 +34,7 @@ int cmd_mutate(int argc, char **argv)
 		else if (!strcmp(a, "--branch") && v) o.branch = v, i++;
 		else if (!strcmp(a, "--as") && v) o.actor = v, i++;
 		else if (!strcmp(a, "--if-commit") && v) o.expected_head = v, i++;
+		else if (!strcmp(a, "--name") && v && !name) name = v, i++;   /* OmniGraph's */
 		else if (a[0] != '-' && !name) name = a;
 		else return usage();
 	}

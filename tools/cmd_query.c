@@ -36,6 +36,10 @@ static int parse_args(struct qargs *a, int argc, char **argv)
 			a->snapshot = argv[++i];
 		else if (!strcmp(s, "--format") && more)
 			a->format = argv[++i];
+		else if (!strcmp(s, "--json"))   /* OmniGraph's spelling */
+			a->format = "json";
+		else if (!strcmp(s, "--name") && more && a->name == NULL)
+			a->name = argv[++i];   /* as OmniGraph's --name */
 		else if (s[0] == '-')
 			return -1;
 		else if (a->dir == NULL)
