@@ -22,7 +22,8 @@
  *    the handle: every later write returns GROVE_EPOISONED.  Reopening
  *    recovers from what the log holds.
  *  - Threads: a grove_db may be used from any number of threads at once.
- *    Only one process may open a graph for writing at a time.
+ *    Only one process may have a graph open at a time (reads included:
+ *    another process gets GROVE_ELOCKED); docs/embedding.md.
  */
 #ifndef GROVE_H
 #define GROVE_H
@@ -178,9 +179,10 @@ void grove_recovery_report_get(grove_recovery_report *out, const grove_db *db);
 
 /* Append one event given as a JSON object (the same shape
  * grove_log_record_json() prints, without "lsn"), durably: returns once the
- * record is on disk.  This is the raw interface used by log tools, tests
- * and replicas; it validates the event's shape but does not apply it to
- * the views. */
+ * record is on disk.  This is the raw interface used by log tools and
+ * tests: the event is checked against the views, logged durably and
+ * applied like any write; a schema_apply, a load chunk without "last" and
+ * a chunk_seq above 0 are refused. */
 int grove_log_append_json(uint64_t *out_lsn, grove_db *db, const char *json);
 
 /* The last LSN that is durable on disk (0 for an empty log). */

@@ -28,6 +28,10 @@ int cmd_init(int argc, char **argv)
 		return GROVE_EXIT_ERROR;
 	err = grove_init(&db, dir, schema, NULL);
 	free(schema);
+	if (err == GROVE_EPARSE) {   /* the schema's diagnostic, naming its file */
+		fprintf(stderr, "grove: init: %s: %s\n", schema_path, grove_errmsg(NULL));
+		return GROVE_EXIT_ERROR;
+	}
 	if (err < 0)
 		return cmd_fail(NULL, "init", err);
 	printf("initialized %s\n", dir);
