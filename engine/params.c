@@ -73,6 +73,30 @@ static int discard(void *data, const char *buf, size_t len)
 	return 0;
 }
 
+/* Does j convert to t without fail, by a look at its JSON type?  The
+ * common parameters (a string, an integer in range, a boolean, a number
+ * for F64, a null for a nullable one) skip the checking conversion on a
+ * mutation's path; anything else takes it. */
+static bool fits_plainly(const struct lang_type *t, const json_t *j)
+{
+	if (json_is_null(j))
+		return t->nullable;
+	if (t->list)
+		return false;
+	json_int_t v = json_is_integer(j) ? json_integer_value(j) : 0;
+	switch (t->scalar) {
+	case LANG_SCALAR_STRING:   /* a NUL marks a big integer (params.c) */
+		return json_is_string(j) && strlen(json_string_value(j)) == json_string_length(j);
+	case LANG_SCALAR_BOOL: return json_is_boolean(j);
+	case LANG_SCALAR_F64:  return json_is_number(j);
+	case LANG_SCALAR_I64:  return json_is_integer(j);
+	case LANG_SCALAR_I32:  return json_is_integer(j) && v >= INT32_MIN && v <= INT32_MAX;
+	case LANG_SCALAR_U32:  return json_is_integer(j) && v >= 0 && v <= (json_int_t)UINT32_MAX;
+	case LANG_SCALAR_U64:  return json_is_integer(j) && v >= 0;
+	default:               return false;
+	}
+}
+
 int engine_params_declared(grove_db *db, const json_t *params, const struct gq_ir_query *ir)
 {
 	for (size_t i = 0; i < ir->n_params; i++) {
@@ -81,7 +105,7 @@ int engine_params_declared(grove_db *db, const json_t *params, const struct gq_i
 		struct value_opts o = VALUE_OPTS_INIT;
 		struct value_error verr;
 		msgpack_packer pk;
-		if (j == NULL || engine_param_shadowed(ir, i))
+		if (j == NULL || engine_param_shadowed(ir, i) || fits_plainly(&ir->param_types[i], j))
 			continue;   /* missing: refused where it is used */
 		msgpack_packer_init(&pk, NULL, discard);
 		int err = value_from_param(&pk, name, &ir->param_types[i], j, &o, &verr);
