@@ -136,7 +136,7 @@ int grove_branch_create(grove_db *db, const char *name, const char *from, const 
 	if (!from || !*from)
 		from = MAIN_BRANCH;
 	if ((err = branch_name_check(db, from, op)) < 0 ||
-	    (err = branch_name_check(db, name, op)) < 0)
+	    (err = branch_name_check(db, name, op)) < 0 || (err = engine_actor_check(db, actor)) < 0)
 		return err;
 	if (!strcmp(name, MAIN_BRANCH))
 		return db_error(db, GROVE_EINVAL, "cannot create branch 'main'");
@@ -229,7 +229,8 @@ int grove_branch_delete(grove_db *db, const char *name, const char *actor)
 	name = branch_name_trim(name_buf, name);
 	if (name && !strcmp(name, MAIN_BRANCH))
 		return db_error(db, GROVE_EINVAL, "cannot delete branch 'main'");
-	if ((err = branch_name_check(db, name, "branch_delete")) < 0)
+	if ((err = branch_name_check(db, name, "branch_delete")) < 0 ||
+	    (err = engine_actor_check(db, actor)) < 0)
 		return err;
 	pthread_mutex_lock(&db->ns_mu);
 	/* Wait for the branch's writers: none may commit after its delete. */

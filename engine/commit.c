@@ -73,6 +73,14 @@ int engine_chunk_events(struct event **out, uint32_t *n, const struct event *bas
 	return 0;
 }
 
+int engine_actor_check(grove_db *db, const char *actor)
+{
+	size_t n = actor ? strlen(actor) : 0;
+	if (n > ACTOR_MAX)
+		return db_error(db, GROVE_EINVAL, "actor id is longer than %u bytes (%zu)", ACTOR_MAX, n);
+	return 0;
+}
+
 void engine_event_stamp(struct event *ev, const char *branch, const char *actor)
 {
 	struct timespec ts;

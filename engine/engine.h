@@ -28,6 +28,10 @@ size_t engine_chunk_bytes(const grove_db *db, size_t dflt);
 int engine_chunk_events(struct event **out, uint32_t *n, const struct event *base,
 			const struct event *last, struct event_effect *fx, size_t nfx, size_t chunk_bytes);
 
+/* A commit records its actor whole: an actor id over ACTOR_MAX bytes is
+ * GROVE_EINVAL, refused before anything is done. */
+int engine_actor_check(grove_db *db, const char *actor);
+
 /* The internal system ref no public operation may name (engine §1.2). */
 #define BRANCH_INTERNAL_REF "__schema_apply_lock__"
 

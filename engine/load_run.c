@@ -162,7 +162,7 @@ static int run(grove_load_result *out, grove_db *db, const grove_load_options *o
 	memset(out, 0, sizeof *out);
 	if (o->mode < GROVE_LOAD_OVERWRITE || o->mode > GROVE_LOAD_MERGE)
 		return db_error(db, GROVE_EINVAL, "load mode must be overwrite, append or merge");
-	if ((err = branch_name_check(db, branch, "load")) < 0)
+	if ((err = branch_name_check(db, branch, "load")) < 0 || (err = engine_actor_check(db, o->actor)) < 0)
 		return err;
 	/* With `from`, a missing branch is created first (engine §9 load);
 	 * an existing one is loaded into as it is. */

@@ -444,7 +444,8 @@ int grove_merge_json(char **out, grove_db *db, const char *source, const char *t
 	int outcome = 0, err;
 
 	*out = NULL;
-	if ((err = check_names(db, source, target)) < 0)
+	if ((err = check_names(db, source, target)) < 0 ||
+	    (err = engine_actor_check(db, o ? o->actor : NULL)) < 0)
 		return err;
 	if (!(bl = db_branch_lock(db, target)))
 		return db_error(db, -ENOMEM, "out of memory");

@@ -328,7 +328,8 @@ int mutate_run(char **out, grove_db *db, const grove_mutate_options *o, struct p
 	m.now_ms = 0;
 	m.affected_nodes = m.affected_edges = 0;
 	m.ir = p->ir;
-	if ((err = engine_params_undeclared(db, params, p->ir)) == 0 &&
+	if ((err = engine_actor_check(db, o ? o->actor : NULL)) == 0 &&
+	    (err = engine_params_undeclared(db, params, p->ir)) == 0 &&
 	    (err = engine_params_declared(db, params, p->ir)) == 0 &&
 	    (err = branch_name_check(db, branch, "mutate")) == 0) {
 		/* Plan, log and apply under the branch's writer; the next

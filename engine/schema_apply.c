@@ -234,6 +234,8 @@ int grove_schema_apply_json(char **out, grove_db *db, const char *new_pg, int al
 	int err;
 
 	*out = NULL;
+	if ((err = engine_actor_check(db, actor)) < 0)
+		return err;
 	pthread_mutex_lock(&db->ns_mu);
 	if (!(bl = db_branch_lock(db, MAIN_BRANCH))) {
 		pthread_mutex_unlock(&db->ns_mu);

@@ -490,3 +490,21 @@ Test(mutate, a_literal_its_column_cannot_hold_is_refused_in_upstreams_words)
 		       "deliberately constructive or destructive, not both, so its read-your-writes stays "
 		       "unambiguous; run the two on a branch and merge if you need them in one atomic commit.");
 }
+
+Test(mutate, an_actor_id_is_recorded_whole_or_refused)
+{
+	char actor[300], *out = NULL;
+	memset(actor, 'a', sizeof actor - 1);
+	actor[sizeof actor - 1] = '\0';
+	grove_mutate_options o = { .actor = actor };
+	cr_assert_eq(grove_mutate_json(&out, db, &o, queries, "add", "{\"n\":\"Ace\"}"), GROVE_EINVAL);
+	cr_assert_str_eq(grove_errmsg(db), "actor id is longer than 255 bytes (299)");
+	cr_assert_eq(gt_count(db, NULL, NULL, "node:Person"), 2, "nothing written");
+	cr_assert_eq(grove_branch_create(db, "x", NULL, actor), GROVE_EINVAL);
+	actor[255] = '\0';
+	cr_assert_eq(grove_mutate_json(&out, db, &o, queries, "add", "{\"n\":\"Ace\"}"), 0, "%s", grove_errmsg(db));
+	grove_free(out);
+	grove_commit c;
+	cr_assert_eq(grove_branch_head(&c, db, "main"), 0);
+	cr_assert_str_eq(c.actor, actor);
+}
