@@ -100,7 +100,9 @@ static int migrate_parse(struct migrate_args *a, int argc, char **argv)
 	return a->dir == NULL ? -1 : 0;
 }
 
-/* Print the plan as text (stdout) or JSON; exit status by `supported`. */
+/* Print the plan as text (stdout) or JSON.  Exit 0 either way: a plan that
+ * is not supported is an answer (its reasons are in it); `schema apply`
+ * of such a plan fails (exit 1). */
 static int print_plan(grove_db *db, const struct migrate_args *a, const char *pg)
 {
 	char *out = NULL;
