@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "engine/db.h"
 #include "index/records.h"
@@ -84,6 +85,14 @@ int grove_log_append_json(uint64_t *out_lsn, grove_db *db, const char *json)
 	else if (ev.chunk_seq > 0)
 		err = db_error(db, GROVE_EINVAL, "event JSON: chunk %u of a chunked commit cannot be "
 			       "appended alone (append a whole commit: chunk 0)", ev.chunk_seq);
+	else if (ev.actor.len > ACTOR_MAX)   /* as every write that records an actor */
+		err = db_error(db, GROVE_EINVAL, "event JSON: actor id is longer than %u bytes (%u)",
+			       ACTOR_MAX, ev.actor.len);
+	else if (ev.kind == EVENT_OPTIMIZE &&
+		 (ev.neffects || ev.actor.len || ev.branch.len != strlen(MAIN_BRANCH) ||
+		  memcmp(ev.branch.ptr, MAIN_BRANCH, ev.branch.len)))
+		err = db_error(db, GROVE_EINVAL, "event JSON: an optimize event is main's, without "
+			       "effects or actor (grove_optimize)");
 	else
 		err = append_locked(db, &ev, out_lsn);
 	event_release(&ev);

@@ -3,6 +3,7 @@
  * formatting over the public API (include/grove.h); every verb lives in its
  * own tools/cmd_<verb>.c and is listed in the table below.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -41,9 +42,10 @@ static int has_subverb(const char *verb)
 
 /* OmniGraph's spellings (engine §9), rewritten into Grove's in place:
  * `read` and `change` are query and mutate, `schema get` is schema show,
- * and `--uri URI` (or `--store URI`) names the graph where Grove takes a
- * positional DIR: after the verb, or after its sub-verb.  Returns the new
- * argc (one less when the flag was moved). */
+ * and `--uri DIR` / `--uri=DIR` (or `--store`) names the graph where Grove
+ * takes a positional DIR: after the verb, or after its sub-verb.  Returns
+ * the new argc, or -1 (a usage error, reported) for a flag without a
+ * directory. */
 static int omnigraph_spellings(int argc, char **argv)
 {
 	if (!strcmp(argv[1], "read"))
@@ -53,12 +55,20 @@ static int omnigraph_spellings(int argc, char **argv)
 	if (argc > 2 && !strcmp(argv[1], "schema") && !strcmp(argv[2], "get"))
 		argv[2] = "show";
 	int at = has_subverb(argv[1]) ? 3 : 2;
-	for (int i = at; i + 1 < argc; i++) {
-		if (strcmp(argv[i], "--uri") && strcmp(argv[i], "--store"))
+	for (int i = 2; i < argc; i++) {
+		const char *a = argv[i];
+		bool joined = !strncmp(a, "--uri=", 6) || !strncmp(a, "--store=", 8);
+		if (!joined && strcmp(a, "--uri") && strcmp(a, "--store"))
 			continue;
-		char *dir = argv[i + 1];
-		memmove(&argv[i], &argv[i + 2], (size_t)(argc - i - 2) * sizeof *argv);
-		argc -= 2;
+		char *dir = joined ? strchr(argv[i], '=') + 1 : i + 1 < argc ? argv[i + 1] : NULL;
+		if (!dir || !*dir || dir[0] == '-' || i < at) {
+			fprintf(stderr, "grove: %.*s needs a graph directory, after the %s\n",
+				(int)strcspn(a, "="), a, at == 3 ? "sub-verb" : "verb");
+			return -1;
+		}
+		int words = joined ? 1 : 2;
+		memmove(&argv[i], &argv[i + words], (size_t)(argc - i - words) * sizeof *argv);
+		argc -= words;
 		memmove(&argv[at + 1], &argv[at], (size_t)(argc - at) * sizeof *argv);
 		argv[at] = dir;
 		argv[++argc] = NULL;
@@ -92,7 +102,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version"))
 		return version();
-	argc = omnigraph_spellings(argc, argv);
+	if ((argc = omnigraph_spellings(argc, argv)) < 0)
+		return GROVE_EXIT_USAGE;
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].run(argc - 1, argv + 1);

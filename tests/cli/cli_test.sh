@@ -176,7 +176,17 @@ run optimize 0 "$G" optimize "$T/g"
 has optimize "optimized $T/g: commit "
 run optimize-again 0 "$G" optimize "$T/g" --json
 [ "$(json "d['committed'], d['commit']")" = "False None" ] || fail "optimize-again: $(cat "$T/out")"
+run uri-joined 0 "$G" branch list --uri="$T/g"
+has uri-joined "main"
+run uri-missing 2 "$G" branch list --uri
+has uri-missing "grove: --uri needs a graph directory, after the sub-verb"
+run uri-flag 2 "$G" commit list --store --json
+run uri-early 2 "$G" branch --uri "$T/g" list
+run append-optimize-branch 1 "$G" log append "$T/g" '{"kind":"optimize","branch":"c3","op":"optimize"}'
+has append-optimize-branch "an optimize event is main's, without effects or actor"
 LONG=$(printf 'a%.0s' $(seq 300))
+run append-long-actor 1 "$G" log append "$T/g" "{\"kind\":\"optimize\",\"branch\":\"main\",\"actor\":\"$LONG\"}"
+has append-long-actor "actor id is longer than 255 bytes (300)"
 run branch-long 1 "$G" branch create "$T/g" "$LONG"
 has branch-long "branch name is longer than"
 run branch-internal 1 "$G" branch create "$T/g" __schema_apply_lock__
