@@ -31,6 +31,23 @@ static json_t *sa_parse(char *text, json_t **fail)
 	return r;
 }
 
+/* The comma-separated names in v[0..end) ("a, b"), as a JSON array. */
+static json_t *sa_names(const char *v, const char *end)
+{
+	json_t *names = json_array();
+	while (v < end) {
+		while (v < end && (*v == ' ' || *v == ','))
+			v++;
+		const char *e = v;
+		while (e < end && *e != ',')
+			e++;
+		if (e > v)
+			json_array_append_new(names, json_stringn(v, (size_t)(e - v)));
+		v = e;
+	}
+	return names;
+}
+
 /* Grove's "String?" as OmniGraph's plan writes a property type:
  * {"scalar", "nullable", "list", "enum_values"}. */
 static json_t *sa_prop_type(const char *text)
@@ -45,17 +62,7 @@ static json_t *sa_prop_type(const char *text)
 	json_t *enums = json_null();
 	char scalar[64];
 	if (tn > 6 && strncmp(t, "enum(", 5) == 0 && t[tn - 1] == ')') {
-		enums = json_array();
-		for (const char *v = t + 5, *end = t + tn - 1; v < end;) {
-			while (v < end && (*v == ' ' || *v == ','))
-				v++;
-			const char *e = v;
-			while (e < end && *e != ',')
-				e++;
-			if (e > v)
-				json_array_append_new(enums, json_stringn(v, (size_t)(e - v)));
-			v = e;
-		}
+		enums = sa_names(t + 5, t + tn - 1);
 		snprintf(scalar, sizeof scalar, "String");
 	} else {
 		snprintf(scalar, sizeof scalar, "%.*s", (int)tn, t);
@@ -75,17 +82,7 @@ static json_t *sa_constraint(const char *text)
 		size_t an = strlen(kinds[k].at), n = strlen(text);
 		if (strncmp(text, kinds[k].at, an) != 0 || n <= an || text[n - 1] != ')')
 			continue;
-		json_t *cols = json_array();
-		for (const char *v = text + an, *end = text + n - 1; v < end;) {
-			while (v < end && (*v == ' ' || *v == ','))
-				v++;
-			const char *e = v;
-			while (e < end && *e != ',')
-				e++;
-			if (e > v)
-				json_array_append_new(cols, json_stringn(v, (size_t)(e - v)));
-			v = e;
-		}
+		json_t *cols = sa_names(text + an, text + n - 1);
 		return json_pack("{s:o}", kinds[k].name, cols);
 	}
 	return json_string(text);
