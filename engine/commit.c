@@ -73,6 +73,19 @@ int engine_chunk_events(struct event **out, uint32_t *n, const struct event *bas
 	return 0;
 }
 
+int engine_main_head(struct commit_rec *out, grove_db *db)
+{
+	struct branch_rec b;
+	MDB_txn *txn;
+	int err = views_read_begin(&txn, db->views);
+	if (err < 0)
+		return db_error(db, err, NULL);
+	if ((err = branch_get(&b, txn, db->views, MAIN_BRANCH)) == 0)
+		err = commit_get(out, txn, db->views, &b.head);
+	mdb_txn_abort(txn);
+	return err < 0 ? db_error(db, err, NULL) : 0;
+}
+
 int engine_actor_check(grove_db *db, const char *actor)
 {
 	size_t n = actor ? strlen(actor) : 0;

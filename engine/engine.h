@@ -28,6 +28,10 @@ size_t engine_chunk_bytes(const grove_db *db, size_t dflt);
 int engine_chunk_events(struct event **out, uint32_t *n, const struct event *base,
 			const struct event *last, struct event_effect *fx, size_t nfx, size_t chunk_bytes);
 
+/* Main's head commit, newest applied state (for writers holding main's
+ * lock: schema apply, optimize). */
+int engine_main_head(struct commit_rec *out, grove_db *db);
+
 /* A commit records its actor whole: an actor id over ACTOR_MAX bytes is
  * GROVE_EINVAL, refused before anything is done. */
 int engine_actor_check(grove_db *db, const char *actor);

@@ -18,33 +18,15 @@
 #include "index/apply.h"
 #include "log/error.h"
 
-/* Main's head, and whether an optimize would have work: main moved since
- * genesis or since the last optimize. */
-static int main_head(struct commit_rec *head, bool *work, grove_db *db)
-{
-	struct branch_rec b;
-	MDB_txn *txn;
-	int err = views_read_begin(&txn, db->views);
-	if (err < 0)
-		return db_error(db, err, NULL);
-	if ((err = branch_get(&b, txn, db->views, MAIN_BRANCH)) == 0)
-		err = commit_get(head, txn, db->views, &b.head);
-	mdb_txn_abort(txn);
-	if (err < 0)
-		return db_error(db, err, NULL);
-	*work = !commit_id_is_zero(&head->parent) && head->kind != EVENT_OPTIMIZE;
-	return 0;
-}
-
 static int optimize_locked(grove_commit *out, grove_db *db)
 {
 	struct event ev = { .kind = EVENT_OPTIMIZE };
 	struct commit_rec head;
 	char id[GROVE_COMMIT_ID_BYTES];
-	bool work = false;
-	int err = main_head(&head, &work, db);
+	int err = engine_main_head(&head, db);
 
-	if (err < 0 || !work)
+	/* Work: main moved since genesis or since the last optimize. */
+	if (err < 0 || commit_id_is_zero(&head.parent) || head.kind == EVENT_OPTIMIZE)
 		return err;
 	ev.parent = head.id;
 	engine_event_stamp(&ev, MAIN_BRANCH, NULL);   /* maintenance records no actor */

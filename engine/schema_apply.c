@@ -154,21 +154,6 @@ static int refuse(grove_db *db, const struct lang_plan *p)
 	return db_error(db, GROVE_EINVAL, "%s", s->reason);
 }
 
-static int main_head(struct commit_id *out, grove_db *db)
-{
-	struct branch_rec b;
-	MDB_txn *txn;
-	int err = views_read_begin(&txn, db->views);
-	if (err < 0)
-		return db_error(db, err, NULL);
-	if ((err = branch_get(&b, txn, db->views, MAIN_BRANCH)) < 0)
-		db_error(db, err, NULL);
-	else
-		*out = b.head;
-	mdb_txn_abort(txn);
-	return err;
-}
-
 /* Log the apply as one event through the sequencer, then swap the
  * handle's catalog (*cat passes to the handle then: set to NULL). */
 static int commit_apply(grove_commit *out, grove_db *db, struct lang_catalog **cat,
@@ -186,10 +171,12 @@ static int commit_apply(grove_commit *out, grove_db *db, struct lang_catalog **c
 		return db_error(db, -ENOMEM, "out of memory");
 	}
 	free(enc);
-	if (steps_len > UINT32_MAX || (err = main_head(&ev.parent, db)) < 0) {
+	struct commit_rec head;
+	if (steps_len > UINT32_MAX || (err = engine_main_head(&head, db)) < 0) {
 		free(steps);
 		return steps_len > UINT32_MAX ? db_error(db, GROVE_ETOOBIG, "the plan is too large") : err;
 	}
+	ev.parent = head.id;
 	engine_event_stamp(&ev, MAIN_BRANCH, actor);
 	ev.schema_text = event_str(pg);
 	ev.op_text = event_str("schema apply");
