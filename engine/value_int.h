@@ -5,6 +5,8 @@
 #ifndef GROVE_ENGINE_VALUE_INT_H
 #define GROVE_ENGINE_VALUE_INT_H
 
+#include <stdbool.h>
+
 #include "engine/jsonw.h"
 #include "engine/value.h"
 
@@ -28,6 +30,13 @@ void value_key_phrase(char *out, size_t cap, const struct lang_cat_type *t);
  * property 'p'", "param 'p'"); 0 when within the bound. */
 int value_blob_bound(struct value_error *err, const char *field, const char *what, const char *b64,
 		     size_t len);
+
+/* Admit external Blob URI s[0..len), in OmniGraph's order: its size
+ * (GROVE_ELIMIT, resource "external Blob URI bytes"), its emptiness
+ * (GROVE_EINVAL), then the policy (GROVE_EBLOBPOLICY unless `allow`);
+ * messages led by `what`.  0 when admitted. */
+int value_blob_uri_check(struct value_error *err, const char *field, const char *what, const char *s,
+			 size_t len, bool allow);
 
 /* The nil object returned for slots past a row's end. */
 extern const msgpack_object value_nil_object;

@@ -364,6 +364,30 @@ int value_blob_bound(struct value_error *err, const char *field, const char *wha
 	return GROVE_ELIMIT;
 }
 
+int value_blob_uri_check(struct value_error *err, const char *field, const char *what, const char *s,
+			 size_t len, bool allow)
+{
+	if (len > VALUE_BLOB_URI_MAX_BYTES) {
+		value_error_set(err, GROVE_ELIMIT, field, "%s: resource limit exceeded: external Blob URI "
+				"bytes: %zu > %u", what, len, VALUE_BLOB_URI_MAX_BYTES);
+		snprintf(err->resource, sizeof err->resource, "external Blob URI bytes");
+		err->limit = VALUE_BLOB_URI_MAX_BYTES;
+		err->actual = len;
+		return GROVE_ELIMIT;
+	}
+	if (len == 0)
+		return value_error_set(err, GROVE_EINVAL, field, "%s: external Blob URI must be non-empty",
+				       what);
+	if (!allow) {   /* upstream's ExternalBlobPolicy */
+		char text[VALUE_TEXT_BRIEF_MAX + 4];
+		value_text_brief(text, s, len);
+		return value_error_set(err, GROVE_EBLOBPOLICY, field, "%s: external blob URI '%s' is not "
+				       "allowed: new external Blob URI ingress is denied for this graph "
+				       "(give the bytes as base64:...)", what, text);
+	}
+	return 0;
+}
+
 static int blob_base64(msgpack_packer *pk, const struct lang_cat_property *p, const char *b64, size_t len,
 	struct value_error *err)
 {
@@ -400,25 +424,11 @@ static int blob_from_json(msgpack_packer *pk, int *is_nil, const struct lang_cat
 		*is_nil = rc < 0;
 		return rc;
 	}
-	/* OmniGraph's order: the URI's size, its emptiness, then the policy. */
-	if (len > VALUE_BLOB_URI_MAX_BYTES) {
-		value_error_set(err, GROVE_ELIMIT, p->name, "blob property '%s': resource limit exceeded: "
-				"external Blob URI bytes: %zu > %u", p->name, len, VALUE_BLOB_URI_MAX_BYTES);
-		snprintf(err->resource, sizeof err->resource, "external Blob URI bytes");
-		err->limit = VALUE_BLOB_URI_MAX_BYTES;
-		err->actual = len;
-		return GROVE_ELIMIT;
-	}
-	if (len == 0)
-		return value_error_set(err, GROVE_EINVAL, p->name,
-			"blob property '%s': external Blob URI must be non-empty", p->name);
-	if (!o->allow_external_blobs) {
-		char text[VALUE_TEXT_BRIEF_MAX + 4];
-		value_text_brief(text, s, len);
-		return value_error_set(err, GROVE_EBLOBPOLICY, p->name,
-			"blob property '%s': external blob URI '%s' is not allowed: new external Blob URI "
-			"ingress is denied for this graph (give the bytes as base64:...)", p->name, text);
-	}
+	char what[300];
+	snprintf(what, sizeof what, "blob property '%s'", p->name);
+	int rc = value_blob_uri_check(err, p->name, what, s, len, o->allow_external_blobs);
+	if (rc < 0)
+		return rc;
 	msgpack_pack_str(pk, len);
 	msgpack_pack_str_body(pk, s, len);
 	*is_nil = 0;

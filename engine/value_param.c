@@ -188,24 +188,11 @@ static int param_blob(msgpack_packer *pk, const char *name, const json_t *j, con
 	const char *s = json_string_value(j);
 	size_t len = json_string_length(j);
 	if (len < 7 || memcmp(s, "base64:", 7) != 0) {
-		/* As for loads: the URI's size and emptiness before the policy. */
-		if (len > VALUE_BLOB_URI_MAX_BYTES) {
-			value_error_set(err, GROVE_ELIMIT, name, "param '%s': resource limit exceeded: external "
-					"Blob URI bytes: %zu > %u", name, len, VALUE_BLOB_URI_MAX_BYTES);
-			snprintf(err->resource, sizeof err->resource, "external Blob URI bytes");
-			err->limit = VALUE_BLOB_URI_MAX_BYTES;
-			err->actual = len;
-			return GROVE_ELIMIT;
-		}
-		if (len == 0)
-			return param_error(err, name, "external Blob URI must be non-empty");
-		if (!o->allow_external_blobs) {   /* upstream's ExternalBlobPolicy */
-			char text[VALUE_TEXT_BRIEF_MAX + 4];
-			value_text_brief(text, s, len);
-			return value_error_set(err, GROVE_EBLOBPOLICY, name, "param '%s': external blob URI "
-				"'%s' is not allowed: new external Blob URI ingress is denied for this graph "
-				"(give the bytes as base64:...)", name, text);
-		}
+		char what[300];   /* as for loads */
+		snprintf(what, sizeof what, "param '%s'", name);
+		int rc = value_blob_uri_check(err, name, what, s, len, o->allow_external_blobs);
+		if (rc < 0)
+			return rc;
 		msgpack_pack_str_with_body(pk, s, len);
 		return 0;
 	}
