@@ -44,6 +44,7 @@ struct log_buf {
 	size_t split;
 	uint64_t split_lsn;
 	bool need_sync;
+	bool unclaimed;          /* holds a record nobody promised to wait for */
 };
 
 /* A thread blocked until its record is written or durable.  Lives on the

@@ -58,6 +58,7 @@ static void buf_reset(struct log_buf *b)
 	b->split = 0;
 	b->split_lsn = 0;
 	b->need_sync = false;
+	b->unclaimed = false;
 	b->last_lsn = 0;
 	b->records = 0;
 }
@@ -255,8 +256,16 @@ static void reap(struct log *log)
 			log->durable_lsn = log->io_target;
 	}
 	buf_reset(&log->io);
-	kick(log, false); /* for others: this thread may leave before it ends */
 	release_waiters(log);
+	/* What arrived meanwhile goes out from a thread that will finish it,
+	 * so the backend may issue it directly (kick: own): this one if it
+	 * still waits (wait_unlock), else the waiter hand_off names, else
+	 * the appender when it waits as it promised (LOG_WAIT_LATER).  Only
+	 * records nobody will wait for are started here, for others: through
+	 * the page cache and a kernel worker, which under load took 4x as long
+	 * as a direct write (mutate_bench, 64 threads: 634 us a batch). */
+	if (!log->waiting && log->fill.unclaimed)
+		kick(log, false);
 	pthread_cond_broadcast(&log->cv_space);
 	log->stats.wake_ns += now_ns() - t1;
 }
@@ -267,8 +276,9 @@ static void reap(struct log *log)
 static void hand_off(struct log *log)
 {
 	struct log_waiter *w = log->waiting;
+	bool startable = log->fill.len || log->sync_request_lsn > log->durable_lsn;
 
-	if (!log->inflight || log->reaping || log->nominated || !w)
+	if (!(log->inflight || startable) || log->reaping || log->nominated || !w)
 		return;
 	log->waiting = w->next;
 	w->reap = true;
@@ -407,6 +417,8 @@ int log_append(struct log *log, uint64_t *out_lsn, uint16_t kind, const void *pa
 	log->stats.records++;
 	if (wait == LOG_WAIT_DURABLE || wait == LOG_WAIT_LATER)
 		log->fill.need_sync = true;
+	if (wait == LOG_WAIT_NONE)
+		log->fill.unclaimed = true;
 	if (out_lsn)
 		*out_lsn = lsn;
 	/* Start the I/O now, so that it overlaps the caller's next steps. */
