@@ -158,6 +158,33 @@ static void hand_on(struct branch_lock *l)
 		job_set(next, JOB_COMBINE);
 }
 
+/* The batch's transaction failed: no job that logged a record made it
+ * into the views (the handle is poisoned). */
+static void fail_logged(struct branch_job *mine, struct branch_job *pending, int err,
+			const struct db_error_state *es)
+{
+	if (mine->err == 0 && mine->lsn) {
+		mine->err = err;
+		mine->es = *es;
+	}
+	for (struct branch_job *j = pending; j; j = j->next) {
+		j->err = err;
+		j->es = *es;
+	}
+}
+
+/* Commit the batch's transaction; if that fails, so did every job
+ * logged in it (mine and those pending now). */
+static void end_batch(grove_db *db, struct branch_job *mine, struct branch_job *pending)
+{
+	int err = seq_batch_end(db);
+	if (err < 0) {
+		struct db_error_state es;
+		db_error_save(&es);
+		fail_logged(mine, pending, err, &es);
+	}
+}
+
 /* Run every job queued now (`mine` first), pass the role on, then wait
  * once for the whole batch to be durable and finish its jobs: one fsync
  * wait per batch instead of one per job. */
@@ -173,12 +200,22 @@ static void combine(grove_db *db, struct branch_lock *l, struct branch_job *mine
 	pthread_mutex_unlock(&l->qmu);
 
 	pthread_mutex_lock(&l->mu);
+	/* One LMDB write transaction for the jobs (sequencer.h) until it
+	 * holds SEQ_BATCH_EFFECTS; the jobs after that, or all of them if it
+	 * cannot start, commit one by one. */
+	bool txn = seq_batch_begin(db) == 0;
 	run_job(mine, mine, &pending, &max_lsn);
 	while (batch) {
 		struct branch_job *j = batch;
 		batch = j->next;
+		if (txn && seq_batch_full(db)) {
+			end_batch(db, mine, pending);
+			txn = false;
+		}
 		run_job(j, mine, &pending, &max_lsn);
 	}
+	if (txn)
+		end_batch(db, mine, pending);
 	pthread_mutex_unlock(&l->mu);
 	hand_on(l);
 

@@ -249,6 +249,10 @@ static int read_branch(struct read_at *r, grove_db *db, const char *branch, bool
 	uint64_t txnid = mdb_txn_id(r->txn), durable = log_durable_lsn(db->log);
 	int err;
 
+	/* A batch's write transaction sees what the one before it committed,
+	 * until the batch writes: then nothing published describes it. */
+	if (r->borrowed)
+		txnid = seq_batch_applied(db) ? 0 : txnid - 1;
 	if (fence ? last_read_get(r, db, branch, txnid, durable) : newest_get(r, db, branch, txnid))
 		return 0;
 	if ((err = open_branch(r, db, branch, fence, durable)) < 0)
@@ -264,17 +268,20 @@ static int read_at_txn(struct read_at *r, grove_db *db, const grove_target *targ
 {
 	char buf[BRANCH_NAME_MAX + 1];
 	const char *branch = target && target->branch ? branch_name_trim(buf, target->branch) : MAIN_BRANCH;
-	int err;
+	int err = 0;
 
 	/* Not the whole struct: the chain's 4 KiB of entries count only up
 	 * to chain.n. */
 	r->txn = NULL;
 	r->views = db->views;
+	r->borrowed = false;
 	r->chain.n = 0;
 	memset(&r->head, 0, sizeof r->head);
 	r->branch[0] = '\0';
 	r->cat = NULL;
-	if (fence && target && target->commit) /* a commit in flight: wait for it */
+	if (!fence && (r->txn = seq_batch_txn(db)) != NULL) /* the writes before ours */
+		r->borrowed = true;
+	else if (fence && target && target->commit) /* a commit in flight: wait for it */
 		err = db_read_begin(&r->txn, db);
 	else if ((err = views_read_begin(&r->txn, db->views)) < 0)
 		db_error(db, err, NULL);
@@ -307,7 +314,7 @@ int read_at_open_newest(struct read_at *r, grove_db *db, const grove_target *tar
 
 void read_at_close(struct read_at *r)
 {
-	if (r->txn)
+	if (r->txn && !r->borrowed)
 		views_read_end(r->views, r->txn);
 	r->txn = NULL;
 }

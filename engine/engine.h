@@ -57,6 +57,7 @@ const struct lang_cat_type *engine_type_by_id(const grove_db *db, uint32_t id);
 struct read_at {
 	MDB_txn *txn;
 	struct views *views;        /* whose txn it is (read_at_close) */
+	bool borrowed;              /* txn is a batch's (seq_batch_txn): not ours to end */
 	struct layer_chain chain;
 	struct commit_rec head;     /* the commit the read sees */
 	char branch[BRANCH_NAME_MAX + 1];

@@ -19,7 +19,7 @@ void seq_init(struct sequencer *s, uint64_t applied_lsn)
 {
 	memset(s, 0, sizeof *s);
 	pthread_mutex_init(&s->mu, NULL);
-	pthread_mutex_init(&s->shared_ids_mu, NULL);
+	pthread_mutex_init(&s->order_mu, NULL);
 	pthread_cond_init(&s->cv, NULL);
 	pthread_cond_init(&s->cv_durable, NULL);
 	s->applied_lsn = applied_lsn;
@@ -30,7 +30,7 @@ void seq_init(struct sequencer *s, uint64_t applied_lsn)
 void seq_destroy(struct sequencer *s)
 {
 	pthread_mutex_destroy(&s->mu);
-	pthread_mutex_destroy(&s->shared_ids_mu);
+	pthread_mutex_destroy(&s->order_mu);
 	pthread_cond_destroy(&s->cv);
 	pthread_cond_destroy(&s->cv_durable);
 }
@@ -67,18 +67,15 @@ static void forget_load(struct sequencer *s, uint64_t first)
 		}
 }
 
-/* One LMDB transaction: the event's effects (a huge event's in parts,
- * whose puts are written part by part inside the same transaction), the
- * branch head, the applied LSN and where replay must start. */
-static int apply_txn(struct grove_db *db, uint64_t lsn, const struct event *ev,
-		     const struct event_effect *fx, uint32_t n)
+/* Into `txn`: the event's effects (a huge event's in parts, whose puts
+ * are written part by part inside the same transaction), the branch
+ * head, the applied LSN and where replay must start.  *huge: it was. */
+static int apply_into(MDB_txn *txn, struct grove_db *db, uint64_t lsn, const struct event *ev,
+		      const struct event_effect *fx, uint32_t n, bool *huge)
 {
-	const struct event_effect *first = fx;
-	MDB_txn *txn;
-	int err;
-	if ((err = views_write_begin(&txn, db->views)) < 0)
-		return err;
+	int err = 0;
 	uint32_t head = views_apply_head(n);
+	*huge = head != 0;
 	if (head) {
 		err = views_apply_parts(txn, db->views, db->cat, lsn, ev, fx, head, true);
 		fx += head;
@@ -91,16 +88,19 @@ static int apply_txn(struct grove_db *db, uint64_t lsn, const struct event *ev,
 	FAILPOINT("apply.mid");
 	if (!err)
 		err = meta_put_u64(txn, db->views, "replay_from", replay_from(&db->seq, lsn));
-	if (err) {
-		mdb_txn_abort(txn);
-		return err;
-	}
+	return err;
+}
+
+/* Commit `txn`, whose last event is of `kind` on `branch` at `lsn`. */
+static int commit_views(MDB_txn *txn, struct grove_db *db, uint64_t lsn, uint16_t kind,
+			const char *branch, size_t branch_len, bool huge)
+{
 	/* The next plan's snapshot, resolved here while this record's write
 	 * (when this append started one) is in flight: engine/newest.c. */
 	struct newest_snap *next = NULL;
-	if (ev->kind == EVENT_MUTATION || ev->kind == EVENT_LOAD_CHUNK || ev->kind == EVENT_MERGE ||
-	    ev->kind == EVENT_OPTIMIZE)
-		next = newest_note(db, txn, (const char *)ev->branch.ptr, ev->branch.len);
+	if (kind == EVENT_MUTATION || kind == EVENT_LOAD_CHUNK || kind == EVENT_MERGE ||
+	    kind == EVENT_OPTIMIZE)
+		next = newest_note(db, txn, branch, branch_len);
 	/* Readers must learn of this LSN before any snapshot can hold it. */
 	atomic_store(&db->seq.visible_lsn, lsn);
 	int rc = mdb_txn_commit(txn);
@@ -111,9 +111,26 @@ static int apply_txn(struct grove_db *db, uint64_t lsn, const struct event *ev,
 	if (next)
 		newest_publish(db, next);
 	FAILPOINT("apply.committed"); /* visible in LMDB, applied_lsn not yet moved */
-	if (fx != first)
+	if (huge)
 		views_writeback_start(db->views); /* a huge apply: disk, start now */
 	return 0;
+}
+
+/* One LMDB transaction for one event. */
+static int apply_txn(struct grove_db *db, uint64_t lsn, const struct event *ev,
+		     const struct event_effect *fx, uint32_t n)
+{
+	MDB_txn *txn;
+	bool huge;
+	int err;
+	if ((err = views_write_begin(&txn, db->views)) < 0)
+		return err;
+	if ((err = apply_into(txn, db, lsn, ev, fx, n, &huge)) < 0) {
+		mdb_txn_abort(txn);
+		return err;
+	}
+	return commit_views(txn, db, lsn, ev->kind, (const char *)ev->branch.ptr, ev->branch.len,
+			    huge);
 }
 
 static int poison(struct grove_db *db, int err)
@@ -210,10 +227,11 @@ static int reserve_load(struct grove_db *db, uint32_t n)
 
 /* No two ids may share an id-map key (index/idkey.h): refused before the
  * write is logged, since its apply could only fail. */
-static int long_ids_check(struct grove_db *db, const struct event_effect *fx, uint32_t n)
+static int long_ids_check(struct grove_db *db, MDB_txn *txn, const struct event_effect *fx,
+			  uint32_t n)
 {
 	uint32_t bad = 0;
-	int err = idkey_check(db->views, fx, n, &bad);
+	int err = idkey_check(db->views, txn, fx, n, &bad);
 	if (err != GROVE_ECONFLICT)
 		return err < 0 ? db_error(db, err, NULL) : 0;
 	bool edge = fx[bad].op == EFFECT_PUT_EDGE;
@@ -225,9 +243,62 @@ static int long_ids_check(struct grove_db *db, const struct event_effect *fx, ui
 			IDKEY_WHOLE_MAX, IDKEY_PREFIX_BYTES);
 }
 
-static int commit_begin(struct grove_db *db, const struct event *events, uint32_t n,
-			const struct event_effect *effects, uint32_t neffects, bool shared_ids,
-			uint64_t *out_lsn)
+/* Apply the commit whose events were logged at lsns[], in LSN order:
+ * in the thread's batch, or in a transaction of its own. */
+static int apply_logged(struct grove_db *db, const struct event *events, uint32_t n,
+			const struct event_effect *effects, uint32_t neffects, const uint64_t *lsns)
+{
+	struct sequencer *s = &db->seq;
+	MDB_txn *batch = seq_batch_txn(db);
+	int err = 0;
+
+	pthread_mutex_lock(&s->mu);
+	for (uint32_t i = 0; i + 1 < n && !err; i++) {
+		/* A non-last chunk changes no view; it only holds replay back. */
+		if ((err = await_turn(s, lsns[i])) == 0) {
+			if (i == 0) {
+				s->n_reserved--;
+				s->open_loads[s->n_open_loads++] = lsns[0];
+			}
+			done_turn(s, lsns[i]);
+		}
+	}
+	if (!err && (batch || (err = await_turn(s, lsns[n - 1])) == 0)) {
+		if (n > 1)
+			forget_load(s, lsns[0]);
+		pthread_mutex_unlock(&s->mu);
+		if (batch) {
+			/* applied_lsn moves at the batch's end (seq_batch_end) */
+			bool huge;
+			err = apply_into(batch, db, lsns[n - 1], &events[n - 1], effects, neffects,
+					 &huge);
+			const struct event *ev = &events[n - 1];
+			if (!err && ev->branch.len <= BRANCH_NAME_MAX) {
+				s->batch_lsn = lsns[n - 1];
+				s->batch_effects += neffects;
+				s->batch_huge |= huge;
+				s->batch_kind = ev->kind;
+				s->batch_branch_len = ev->branch.len;
+				memcpy(s->batch_branch, ev->branch.ptr, ev->branch.len);
+			} else if (!err) {
+				err = GROVE_EINVAL; /* never: branch names are checked */
+			}
+		} else {
+			/* Only this thread may apply now: every other writer
+			 * waits for applied_lsn to reach its own LSN - 1. */
+			err = apply_txn(db, lsns[n - 1], &events[n - 1], effects, neffects);
+		}
+		pthread_mutex_lock(&s->mu);
+		if (!err && !batch)
+			done_turn(s, lsns[n - 1]);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return err;
+}
+
+/* Under order_mu. */
+static int commit_ordered(struct grove_db *db, const struct event *events, uint32_t n,
+			  const struct event_effect *effects, uint32_t neffects, uint64_t *out_lsn)
 {
 	struct sequencer *s = &db->seq;
 	uint64_t *lsns = calloc(n, sizeof *lsns);
@@ -240,9 +311,13 @@ static int commit_begin(struct grove_db *db, const struct event *events, uint32_
 		return db_error(db, GROVE_EPOISONED, "the handle is poisoned; reopen the graph");
 	}
 	/* A write planned before a schema apply must not log effects on a
-	 * type the apply dropped: no replay could apply them. */
+	 * type the apply dropped: no replay could apply them.  No two ids
+	 * may share an id-map key (index/idkey.h): refused before the write
+	 * is logged, since its apply could only fail; order_mu keeps every
+	 * other write out from this check to the apply. */
 	if ((err = engine_effects_check(db, effects, neffects)) < 0 ||
-	    (shared_ids && (err = long_ids_check(db, effects, neffects)) < 0) ||
+	    (idkey_any_shared(effects, neffects) &&
+	     (err = long_ids_check(db, seq_batch_txn(db), effects, neffects)) < 0) ||
 	    (err = reserve_load(db, n)) < 0) {
 		free(lsns);
 		return err;
@@ -257,29 +332,7 @@ static int commit_begin(struct grove_db *db, const struct event *events, uint32_
 		return err;
 	}
 	FAILPOINT("seq.appended");
-	pthread_mutex_lock(&s->mu);
-	for (uint32_t i = 0; i + 1 < n && !err; i++) {
-		/* A non-last chunk changes no view; it only holds replay back. */
-		if ((err = await_turn(s, lsns[i])) == 0) {
-			if (i == 0) {
-				s->n_reserved--;
-				s->open_loads[s->n_open_loads++] = lsns[0];
-			}
-			done_turn(s, lsns[i]);
-		}
-	}
-	if (!err && (err = await_turn(s, lsns[n - 1])) == 0) {
-		if (n > 1)
-			forget_load(s, lsns[0]);
-		pthread_mutex_unlock(&s->mu);
-		/* Only this thread may apply now: every other writer waits for
-		 * applied_lsn to reach its own LSN - 1. */
-		err = apply_txn(db, lsns[n - 1], &events[n - 1], effects, neffects);
-		pthread_mutex_lock(&s->mu);
-		if (!err)
-			done_turn(s, lsns[n - 1]);
-	}
-	pthread_mutex_unlock(&s->mu);
+	err = apply_logged(db, events, n, effects, neffects, lsns);
 	FAILPOINT("seq.applied");
 	*out_lsn = lsns[n - 1];
 	free(lsns);
@@ -289,15 +342,82 @@ static int commit_begin(struct grove_db *db, const struct event *events, uint32_
 int seq_commit_begin(struct grove_db *db, const struct event *events, uint32_t n,
 		     const struct event_effect *effects, uint32_t neffects, uint64_t *out_lsn)
 {
-	/* idkey_check reads the applied views: two writes putting ids with
-	 * shared keys, in flight at once on different branches, could each
-	 * pass it.  Such writes check and apply one at a time. */
-	bool shared = idkey_any_shared(effects, neffects);
-	if (shared)
-		pthread_mutex_lock(&db->seq.shared_ids_mu);
-	int err = commit_begin(db, events, n, effects, neffects, shared, out_lsn);
-	if (shared)
-		pthread_mutex_unlock(&db->seq.shared_ids_mu);
+	bool batch = seq_batch_txn(db) != NULL;
+	if (!batch)
+		pthread_mutex_lock(&db->seq.order_mu);
+	int err = commit_ordered(db, events, n, effects, neffects, out_lsn);
+	if (!batch)
+		pthread_mutex_unlock(&db->seq.order_mu);
+	return err;
+}
+
+/* The graph whose batch this thread has open: only its own thread ever
+ * reads or writes a batch's fields, under order_mu. */
+static _Thread_local struct grove_db *batch_db;
+
+MDB_txn *seq_batch_txn(struct grove_db *db)
+{
+	return batch_db == db ? db->seq.batch_txn : NULL;
+}
+
+bool seq_batch_full(struct grove_db *db)
+{
+	return batch_db == db && db->seq.batch_effects >= SEQ_BATCH_EFFECTS;
+}
+
+bool seq_batch_applied(struct grove_db *db)
+{
+	return batch_db == db && db->seq.batch_lsn != 0;
+}
+
+int seq_batch_begin(struct grove_db *db)
+{
+	struct sequencer *s = &db->seq;
+	MDB_txn *txn;
+	int err;
+
+	pthread_mutex_lock(&s->order_mu);
+	if (s->poisoned)
+		err = db_error(db, GROVE_EPOISONED, "the handle is poisoned; reopen the graph");
+	else if ((err = views_write_begin(&txn, db->views)) < 0)
+		db_error(db, err, NULL);
+	if (err < 0) {
+		pthread_mutex_unlock(&s->order_mu);
+		return err;
+	}
+	s->batch_txn = txn;
+	s->batch_lsn = 0;
+	s->batch_effects = 0;
+	s->batch_huge = false;
+	batch_db = db;
+	return 0;
+}
+
+int seq_batch_end(struct grove_db *db)
+{
+	struct sequencer *s = &db->seq;
+	MDB_txn *txn = s->batch_txn;
+	uint64_t lsn = s->batch_lsn;
+	int err = 0;
+
+	batch_db = NULL;
+	s->batch_txn = NULL;
+	if (!lsn) {
+		mdb_txn_abort(txn); /* nothing was applied */
+	} else if (s->poisoned) {
+		/* A commit of the batch failed past the log: none of it is
+		 * in the views, and reopening replays all of it. */
+		mdb_txn_abort(txn);
+		err = db_error(db, GROVE_EPOISONED, "the handle is poisoned; reopen the graph");
+	} else if ((err = commit_views(txn, db, lsn, s->batch_kind, s->batch_branch,
+				       s->batch_branch_len, s->batch_huge)) < 0) {
+		err = poison(db, err);
+	} else {
+		pthread_mutex_lock(&s->mu);
+		done_turn(s, lsn);
+		pthread_mutex_unlock(&s->mu);
+	}
+	pthread_mutex_unlock(&s->order_mu);
 	return err;
 }
 

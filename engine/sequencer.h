@@ -4,8 +4,10 @@
  * A write arrives planned (its effects resolved on the newest state of its
  * branch, under that branch's lock).  The sequencer logs its event(s) and
  * applies them to the views strictly in LSN order, each event in one LMDB
- * write transaction together with the new applied LSN, while the log's
- * writer thread puts the records on disk (seq_commit_begin).  A writer may
+ * write transaction together with the new applied LSN (or a batch of
+ * combined mutations in one: seq_batch_begin), while the log puts the
+ * records on disk (seq_commit_begin).  order_mu makes the log-and-apply
+ * of one write, or of one batch, exclusive.  A writer may
  * then release its branch lock — the next writer of the branch plans on
  * the applied state, and its record can share the same fsync (early lock
  * release) — and waits until its record is durable (seq_commit_end).  Only
@@ -33,9 +35,11 @@
 #define GROVE_ENGINE_SEQUENCER_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "index/records.h"
 #include "log/event.h"
 
 #define SEQ_MAX_OPEN_LOADS 64u
@@ -53,8 +57,19 @@ struct sequencer {
 	uint32_t n_open_loads;
 	uint32_t n_reserved;            /* slots promised to loads not yet logged */
 	_Atomic int poisoned;
-	pthread_mutex_t shared_ids_mu;  /* writes with shared id keys: one at a
-					 * time from check to apply (idkey.h) */
+	/* Held by a write from its checks to its apply's commit: LSNs are
+	 * taken and applied in one order, and checks that read the views
+	 * (idkey.h) see every write before them. */
+	pthread_mutex_t order_mu;
+	/* A batch (seq_batch_begin): one write transaction that the writes
+	 * of one thread are applied in, committed once at its end. */
+	MDB_txn *batch_txn;
+	uint64_t batch_lsn;             /* the last LSN applied in it, or 0 */
+	uint64_t batch_effects;         /* effects applied in it             */
+	bool batch_huge;                /* one of them in parts (apply.h)    */
+	uint16_t batch_kind;            /* its event's kind and branch       */
+	size_t batch_branch_len;
+	char batch_branch[BRANCH_NAME_MAX + 1];
 };
 
 struct grove_db;
@@ -71,6 +86,28 @@ int seq_commit_begin(struct grove_db *db, const struct event *events, uint32_t n
 
 /* Wait until the commit ending at `lsn` is durable: its acknowledgement. */
 int seq_commit_end(struct grove_db *db, uint64_t lsn);
+
+/* A batch: until seq_batch_end, every commit this thread begins is
+ * applied in one LMDB write transaction, which the thread's plans read
+ * (seq_batch_txn), and no other thread logs or applies anything.  Each
+ * commit still has its own log record; a batch of mutations so shares
+ * the copy-on-write of the pages they touch and one LMDB commit instead
+ * of one per write.  Views change at seq_batch_end, all at once; a
+ * commit begun in a batch is durable only after it (seq_commit_end).
+ * seq_batch_end fails if any commit of the batch failed past the log
+ * (the handle is poisoned then, and no view changed). */
+int seq_batch_begin(struct grove_db *db);
+int seq_batch_end(struct grove_db *db);
+
+/* A batch holding this many effects should end before the next commit:
+ * the pages one LMDB transaction dirties are bounded. */
+#define SEQ_BATCH_EFFECTS 65536u
+bool seq_batch_full(struct grove_db *db);
+
+/* The calling thread's batch transaction, or NULL outside a batch. */
+MDB_txn *seq_batch_txn(struct grove_db *db);
+/* Whether the calling thread's batch applied a commit yet. */
+bool seq_batch_applied(struct grove_db *db);
 
 /* Both: log, apply, wait until durable.  out_lsn may be NULL. */
 int seq_commit(struct grove_db *db, const struct event *events, uint32_t n,

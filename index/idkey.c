@@ -83,10 +83,11 @@ static int collision(const struct long_id *l, uint32_t *bad)
 
 /* Does a key in the views, or an earlier one of the write, belong to
  * another id? */
-static int check_sorted(const struct views *v, struct long_id *l, size_t n, uint32_t *bad)
+static int check_sorted(const struct views *v, MDB_txn *wtxn, struct long_id *l, size_t n,
+			uint32_t *bad)
 {
-	MDB_txn *txn;
-	int rc = mdb_txn_begin(v->env, NULL, MDB_RDONLY, &txn), err = 0;
+	MDB_txn *txn = wtxn;
+	int rc = wtxn ? 0 : mdb_txn_begin(v->env, NULL, MDB_RDONLY, &txn), err = 0;
 	if (rc)
 		return views_error(rc, "read transaction");
 	qsort(l, n, sizeof *l, cmp_long);
@@ -106,7 +107,8 @@ static int check_sorted(const struct views *v, struct long_id *l, size_t n, uint
 			err = collision(&l[i], bad);
 		err = err > 0 ? 0 : err;
 	}
-	mdb_txn_abort(txn);
+	if (!wtxn)
+		mdb_txn_abort(txn);
 	return err;
 }
 
@@ -121,7 +123,8 @@ bool idkey_any_shared(const struct event_effect *fx, uint32_t n)
 	return false;
 }
 
-int idkey_check(const struct views *v, const struct event_effect *fx, uint32_t n, uint32_t *bad)
+int idkey_check(const struct views *v, MDB_txn *txn, const struct event_effect *fx, uint32_t n,
+		uint32_t *bad)
 {
 	struct long_id *l = NULL;
 	size_t nl = 0, cap = 0;
@@ -148,7 +151,7 @@ int idkey_check(const struct views *v, const struct event_effect *fx, uint32_t n
 		l[nl++].type = fx[i].type_id;
 	}
 	if (!err && nl)
-		err = check_sorted(v, l, nl, bad);
+		err = check_sorted(v, txn, l, nl, bad);
 	free(l);
 	return err;
 }

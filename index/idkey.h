@@ -59,13 +59,16 @@ int idkey_confirm(MDB_txn *txn, const struct views *v, uint64_t e, uint32_t type
 
 /* Does the write put an id with a shared key (IDKEY_WHOLE_MAX bytes or
  * more)?  Such writes must be checked and applied one at a time
- * (engine/sequencer.c): idkey_check reads the applied views. */
+ * (engine/sequencer.c): idkey_check reads the views as `txn` sees them. */
 bool idkey_any_shared(const struct event_effect *fx, uint32_t n);
 
 /* Before a write is logged: refuse (GROVE_ECONFLICT, *bad = the effect's
  * index) a put of an id with a shared key (IDKEY_WHOLE_MAX bytes or more)
- * that another id holds in the views or in the same write.  Opens a read transaction
- * only when such an id is there. */
-int idkey_check(const struct views *v, const struct event_effect *fx, uint32_t n, uint32_t *bad);
+ * that another id holds in the views or in the same write.  Reads through
+ * `txn` (the write transaction the write will be applied in), or, when it
+ * is NULL, a read transaction of its own, opened only when such an id is
+ * there. */
+int idkey_check(const struct views *v, MDB_txn *txn, const struct event_effect *fx, uint32_t n,
+		uint32_t *bad);
 
 #endif

@@ -297,6 +297,75 @@ Test(mutate, combined_writers_each_get_their_own_result_and_error, .timeout = 30
 	cr_assert_eq(grove_entity_json(&e, db, &tg, "node:Person", "never"), GROVE_ENOTFOUND);
 }
 
+/* Optimistic writers: each reads the head and writes only if it is
+ * still the head (expected_head), retrying when it moved.  Combined
+ * writes share one LMDB transaction (engine/sequencer.h), and each must
+ * plan on the ones before it: were a write to see the head its batch
+ * started from, two writes expecting the same head would both succeed.
+ * So: every success reports, and stores, the head it expected as its
+ * parent, and the commits form one chain. */
+struct cas {
+	int id, wins, retries;
+	char bad[200];
+};
+
+static void *cas_writer(void *arg)
+{
+	struct cas *w = arg;
+	while (w->wins < 25 && !w->bad[0]) {
+		grove_commit h;
+		char params[64], parent[96], *out = NULL;
+		if (grove_branch_head(&h, db, "main") != 0) {
+			snprintf(w->bad, sizeof w->bad, "head: %s", grove_errmsg(db));
+			break;
+		}
+		grove_mutate_options o = { .expected_head = h.id };
+		snprintf(params, sizeof params, "{\"n\":\"c%d_%d\",\"a\":%d}", w->id, w->wins, w->id);
+		int err = grove_mutate_json(&out, db, &o, queries, "add", params);
+		snprintf(parent, sizeof parent, "\"parent_commit_id\":\"%s\"", h.id);
+		const char *at = out ? strstr(out, "\"graph_commit_id\":\"") : NULL;
+		grove_commit c = { .parent = "?" };
+		if (at) {
+			char id[GROVE_COMMIT_ID_BYTES];
+			snprintf(id, sizeof id, "%s", at + strlen("\"graph_commit_id\":\""));
+			if (grove_commit_show(&c, db, id) != 0)
+				snprintf(c.parent, sizeof c.parent, "(not stored)");
+		}
+		if (err == 0 && strstr(out, parent) && !strcmp(c.parent, h.id))
+			w->wins++;
+		else if (err == GROVE_EPRECONDITION)
+			w->retries++;
+		else
+			snprintf(w->bad, sizeof w->bad, "%s: %d %s %s", params, err, grove_errmsg(db),
+				 out ? out : "");
+		grove_free(out);
+	}
+	return NULL;
+}
+
+Test(mutate, optimistic_writers_each_see_the_writes_combined_before_theirs, .timeout = 300)
+{
+	enum { THREADS = 8 };
+	struct cas w[THREADS];
+	pthread_t t[THREADS];
+	for (int i = 0; i < THREADS; i++) {
+		w[i] = (struct cas){ .id = i };
+		pthread_create(&t[i], NULL, cas_writer, &w[i]);
+	}
+	for (int i = 0; i < THREADS; i++) {
+		pthread_join(t[i], NULL);
+		cr_assert_eq(w[i].bad[0], '\0', "writer %d: %s", i, w[i].bad);
+	}
+	grove_commit *v;
+	size_t n;
+	cr_assert_eq(grove_commit_list(&v, &n, db, "main"), 0);
+	cr_assert_eq(n, 2 + THREADS * 25, "genesis, the load and one commit per win");
+	for (size_t i = 0; i + 1 < n; i++)
+		cr_assert_str_eq(v[i].parent, v[i + 1].id, "commit %zu's parent", i);
+	grove_free(v);
+	cr_assert_eq(gt_count(db, "main", NULL, "node:Person"), (uint64_t)(2 + THREADS * 25));
+}
+
 /* The commit a mutation reports is built without reading it back: it
  * must be exactly the stored one (grove_commit_show), on main and on a
  * fresh branch (whose version starts at its fork's). */
