@@ -145,6 +145,10 @@ int engine_params_undeclared(grove_db *db, const struct json_t *params, const st
  * (GROVE_EINVAL, or GROVE_ELIMIT with its resource) and message. */
 int engine_params_declared(grove_db *db, const struct json_t *params, const struct gq_ir_query *ir);
 
+/* The params object as compact JSON text, as the event records it
+ * (malloc'd; NULL: out of memory). */
+char *engine_params_text(const struct json_t *params);
+
 /* Is declaration i of ir's parameters shadowed by a later one of the same
  * name (the typechecker's "last declaration wins")? */
 bool engine_param_shadowed(const struct gq_ir_query *ir, size_t i);

@@ -195,7 +195,7 @@ int grove_stmt_mutate_json(char **out, grove_stmt *s, const grove_mutate_options
 	if (err < 0)
 		return err;
 	/* The event records the parameters as JSON, as grove_mutate_json's. */
-	char *text = json_object_size(s->params) ? json_dumps(s->params, JSON_COMPACT) : NULL;
+	char *text = json_object_size(s->params) ? engine_params_text(s->params) : NULL;
 	if (json_object_size(s->params) && text == NULL)
 		return db_error(s->db, -ENOMEM, "out of memory");
 	err = mutate_run(out, s->db, o, s->p, s->params, s->src, s->name, text);

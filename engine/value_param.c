@@ -53,7 +53,8 @@ static int param_error(struct value_error *err, const char *name, const char *fm
 }
 
 /* The integer a parameter spells (a JSON integer, a bigint or a decimal
- * string): its sign and magnitude, and its text for messages. */
+ * string): its sign and magnitude, and its text for messages (for a JSON
+ * integer, written only when one is needed). */
 struct pint {
 	int neg;
 	uint64_t mag;
@@ -83,8 +84,7 @@ static int param_int(struct pint *v, const json_t *j)
 		v->neg = i < 0;
 		v->mag = i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i;
 		v->fits = 1;
-		snprintf(v->text, sizeof v->text, "%" PRId64, i);
-		return 0;
+		return 0; /* text: only for a message (param_integer) */
 	}
 	if (value_json_is_bigint(j))
 		return parse_decimal(v, json_string_value(j) + 1);
@@ -114,6 +114,8 @@ static int param_integer(msgpack_packer *pk, const char *name, enum lang_scalar 
 			: "expected unsigned integer number") : "expected integer");
 	uint64_t lim = sc == LANG_SCALAR_I32 ? (uint64_t)INT32_MAX : sc == LANG_SCALAR_U32 ? UINT32_MAX : (uint64_t)INT64_MAX;
 	int ok = v.fits && (is_signed ? v.mag <= lim + (uint64_t)v.neg : (!v.neg || v.mag == 0) && v.mag <= lim);
+	if (!ok && json_is_integer(j))
+		snprintf(v.text, sizeof v.text, "%" PRId64, (int64_t)json_integer_value(j));
 	if (!ok && sc == LANG_SCALAR_U64 && !v.neg)
 		return param_error(err, name, "value %s exceeds current engine range for U64 (max 9223372036854775807)",
 			v.text);
