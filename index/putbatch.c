@@ -212,9 +212,80 @@ static void merge(struct put_batch_sort *out, const struct put_batch_sort *a, si
 	memcpy(out + (na - i), b + j, (nb - j) * sizeof *b);
 }
 
-/* Sort the entries (stable, bottom-up merge sort; keys added in order,
- * as appends are, cost one pass); returns the sorted array, one of the
- * two halves of b->sort. */
+/* Stable bottom-up merge sort of src[0, n), with dst[0, n) as scratch;
+ * returns whichever of the two holds the result. */
+static struct put_batch_sort *merge_sort(struct put_batch_sort *src, struct put_batch_sort *dst,
+					 size_t n, const struct put_batch *b)
+{
+	for (size_t w = 1; w < n; w *= 2) {
+		for (size_t lo = 0; lo < n; lo += 2 * w) {
+			size_t mid = lo + w < n ? lo + w : n;
+			size_t hi = lo + 2 * w < n ? lo + 2 * w : n;
+			merge(dst + lo, src + lo, mid - lo, src + mid, hi - mid, b);
+		}
+		struct put_batch_sort *t = src;
+		src = dst;
+		dst = t;
+	}
+	return src;
+}
+
+/* Ranges this small are merge sorted (they sit in the CPU's caches). */
+#define RADIX_MIN 256u
+
+/* Byte d of the window, the most significant first. */
+static uint8_t digit(const struct put_batch_sort *e, unsigned d)
+{
+	return (uint8_t)((d < 8 ? e->hi >> (56 - 8 * d) : e->lo >> (56 - 8 * (d - 8))) & 0xff);
+}
+
+static void merge_sort_in_place(struct put_batch_sort *src, struct put_batch_sort *dst, size_t n,
+				const struct put_batch *b)
+{
+	struct put_batch_sort *r = merge_sort(src, dst, n, b);
+	if (r != src)
+		memcpy(src, r, n * sizeof *r);
+}
+
+/* Stable MSD radix sort of src[0, n) in place (dst[0, n): scratch) from
+ * window byte d on: one pass splits the range by its first byte that
+ * differs into 256 buckets, in order, and each bucket is sorted the same
+ * way from the next byte; small buckets, and ties over the whole window,
+ * are merge sorted (sort_cmp, whose last resort is the adding order).
+ * Random keys (ids, hashes) take one split and then sorts that stay in
+ * the caches, where a merge sort of the whole range makes log2(n)
+ * passes over memory. */
+static void radix_sort(struct put_batch_sort *src, struct put_batch_sort *dst, size_t n, unsigned d,
+		       const struct put_batch *b)
+{
+	size_t count[256];
+	for (;;) {
+		if (n < RADIX_MIN || d == 16) {
+			merge_sort_in_place(src, dst, n, b);
+			return;
+		}
+		memset(count, 0, sizeof count);
+		for (size_t i = 0; i < n; i++)
+			count[digit(&src[i], d)]++;
+		if (count[digit(&src[0], d)] != n)
+			break;
+		d++; /* every entry has this byte: split on the next */
+	}
+	size_t at[256], sum = 0;
+	for (unsigned v = 0; v < 256; v++) {
+		at[v] = sum;
+		sum += count[v];
+	}
+	for (size_t i = 0; i < n; i++)
+		dst[at[digit(&src[i], d)]++] = src[i];
+	memcpy(src, dst, n * sizeof *src);
+	for (unsigned v = 0, from = 0; v < 256; from += (unsigned)count[v], v++)
+		if (count[v] > 1)
+			radix_sort(src + from, dst + from, count[v], d + 1, b);
+}
+
+/* Sort the entries (stable: keys added in order, as appends are, cost
+ * one pass); returns the sorted array, one of the two halves of b->sort. */
 static const struct put_batch_sort *sort(struct put_batch *b)
 {
 	struct put_batch_sort *src = b->sort, *dst = b->sort + b->cap;
@@ -228,16 +299,9 @@ static const struct put_batch_sort *sort(struct put_batch *b)
 		if (i && sorted && sort_cmp(&src[i - 1], &src[i], b) > 0)
 			sorted = false;
 	}
-	for (size_t w = 1; !sorted && w < b->n; w *= 2) {
-		for (size_t lo = 0; lo < b->n; lo += 2 * w) {
-			size_t mid = lo + w < b->n ? lo + w : b->n;
-			size_t hi = lo + 2 * w < b->n ? lo + 2 * w : b->n;
-			merge(dst + lo, src + lo, mid - lo, src + mid, hi - mid, b);
-		}
-		struct put_batch_sort *t = src;
-		src = dst;
-		dst = t;
-	}
+	if (sorted)
+		return src;
+	radix_sort(src, dst, b->n, 0, b);
 	return src;
 }
 
