@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "engine/db.h"
+#include "log/failpoint.h"
 
 enum { JOB_QUEUED, JOB_DONE, JOB_COMBINE };
 
@@ -193,6 +194,7 @@ static void combine(grove_db *db, struct branch_lock *l, struct branch_job *mine
 	struct branch_job *pending = NULL;
 	uint64_t max_lsn = 0;
 
+	FAILPOINT("combine.begin");
 	pthread_mutex_lock(&l->qmu);
 	struct branch_job *batch = l->head;
 	l->head = NULL;

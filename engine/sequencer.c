@@ -4,6 +4,7 @@
  */
 #include "engine/sequencer.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,15 +70,18 @@ static void forget_load(struct sequencer *s, uint64_t first)
 
 /* Into `txn`: the event's effects (a huge event's in parts, whose puts
  * are written part by part inside the same transaction), the branch
- * head, the applied LSN and where replay must start.  *huge: it was. */
+ * head, the applied LSN and where replay must start.  *huge: it was.
+ * `alone`: txn holds nothing before this event, so the parts' second
+ * thread may read the views committed before it (apply.h); not so in a
+ * batch that applied a write already. */
 static int apply_into(MDB_txn *txn, struct grove_db *db, uint64_t lsn, const struct event *ev,
-		      const struct event_effect *fx, uint32_t n, bool *huge)
+		      const struct event_effect *fx, uint32_t n, bool alone, bool *huge)
 {
 	int err = 0;
 	uint32_t head = views_apply_head(n);
 	*huge = head != 0;
 	if (head) {
-		err = views_apply_parts(txn, db->views, db->cat, lsn, ev, fx, head, true);
+		err = views_apply_parts(txn, db->views, db->cat, lsn, ev, fx, head, alone);
 		fx += head;
 		n -= head;
 		FAILPOINT("apply.between_parts");
@@ -125,7 +129,7 @@ static int apply_txn(struct grove_db *db, uint64_t lsn, const struct event *ev,
 	int err;
 	if ((err = views_write_begin(&txn, db->views)) < 0)
 		return err;
-	if ((err = apply_into(txn, db, lsn, ev, fx, n, &huge)) < 0) {
+	if ((err = apply_into(txn, db, lsn, ev, fx, n, true, &huge)) < 0) {
 		mdb_txn_abort(txn);
 		return err;
 	}
@@ -252,6 +256,10 @@ static int apply_logged(struct grove_db *db, const struct event *events, uint32_
 	MDB_txn *batch = seq_batch_txn(db);
 	int err = 0;
 
+	/* Batches hold single-event commits (mutations): a load's chunks
+	 * would wait below for an applied_lsn that moves only at the
+	 * batch's end. */
+	assert(!batch || n == 1);
 	pthread_mutex_lock(&s->mu);
 	for (uint32_t i = 0; i + 1 < n && !err; i++) {
 		/* A non-last chunk changes no view; it only holds replay back. */
@@ -271,7 +279,7 @@ static int apply_logged(struct grove_db *db, const struct event *events, uint32_
 			/* applied_lsn moves at the batch's end (seq_batch_end) */
 			bool huge;
 			err = apply_into(batch, db, lsns[n - 1], &events[n - 1], effects, neffects,
-					 &huge);
+					 s->batch_lsn == 0, &huge);
 			const struct event *ev = &events[n - 1];
 			if (!err && ev->branch.len <= BRANCH_NAME_MAX) {
 				s->batch_lsn = lsns[n - 1];

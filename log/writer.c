@@ -409,6 +409,9 @@ int log_append(struct log *log, uint64_t *out_lsn, uint16_t kind, const void *pa
 		return err;
 	pthread_mutex_lock(&log->mu);
 	if ((err = reserve(log, span)) < 0) {
+		/* reserve() may have finished a batch and started none: a
+		 * thread waiting on the buffer must not be left alone. */
+		hand_off(log);
 		pthread_mutex_unlock(&log->mu);
 		leave(log);
 		return err;

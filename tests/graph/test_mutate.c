@@ -4,9 +4,13 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "graph_testutil.h"
+#include "index/apply.h"
+#include "log/failpoint.h"
 
 static const char queries[] =
 	"query add($n: String, $a: I32?) { insert Person { name: $n, age: $a } }\n"
@@ -26,6 +30,7 @@ static const char queries[] =
 	"    insert Person { name: $n, age: 1 }\n"
 	"    update Person set { age: 8 } where name = $n\n"
 	"}\n"
+	"query all() { update Person set { age: 7 } where age > 0 }\n"
 	"query two($n: String) {\n"
 	"    insert Person { name: $n, age: 1 }\n"
 	"    insert Knows { from: $n, to: \"Nobody\" }\n"
@@ -364,6 +369,57 @@ Test(mutate, optimistic_writers_each_see_the_writes_combined_before_theirs, .tim
 		cr_assert_str_eq(v[i].parent, v[i + 1].id, "commit %zu's parent", i);
 	grove_free(v);
 	cr_assert_eq(gt_count(db, "main", NULL, "node:Person"), (uint64_t)(2 + THREADS * 25));
+}
+
+/* A write combined behind another (one LMDB transaction for both,
+ * engine/sequencer.h) and huge enough to be applied in parts
+ * (index/apply.h): the parts a second thread gathers must see the write
+ * before it, as the first part does.  Gathered from the views as they
+ * were before the batch, the node the first write made was not found,
+ * given a second internal id, and the graph held it twice. */
+static void *add_last(void *arg)
+{
+	(void)arg;
+	grove_mutate_options o = { .actor = "t" };
+	char *out = NULL;
+	int err = grove_mutate_json(&out, db, &o, queries, "add", "{\"n\":\"zzz\",\"a\":1}");
+	grove_free(out);
+	return (void *)(intptr_t)err;
+}
+
+Test(mutate, a_huge_write_combined_behind_another_sees_it_in_every_part, .timeout = 120)
+{
+	char params[64];
+	for (int i = 0; i < 8; i++) {
+		snprintf(params, sizeof params, "{\"n\":\"p%d\",\"a\":%d}", i, 20 + i);
+		grove_free(mutate(NULL, "add", params, 0));
+	}
+	views_apply_part_effects = 2;
+	/* The first writer leads the branch's combining and waits there, so
+	 * the second queues behind it and runs in its batch. */
+	setenv("GROVE_FAILPOINT", "combine.begin:1:pause=300", 1);
+	grove_failpoint_rearm();
+	pthread_t t;
+	pthread_create(&t, NULL, add_last, NULL);
+	usleep(100 * 1000);
+	char *out = mutate(NULL, "all", NULL, 0);
+	cr_assert(strstr(out, "\"affected_nodes\":11"), "%s", out);
+	grove_free(out);
+	void *err;
+	pthread_join(t, &err);
+	cr_assert_eq((intptr_t)err, 0);
+	unsetenv("GROVE_FAILPOINT");
+	grove_failpoint_rearm();
+	cr_assert_eq(gt_count(db, "main", NULL, "node:Person"), 11);
+	char *e = NULL;
+	grove_target tg = { "main", NULL };
+	cr_assert_eq(grove_entity_json(&e, db, &tg, "node:Person", "zzz"), 0, "%s", grove_errmsg(db));
+	cr_assert(strstr(e, "\"age\":7"), "%s", e);
+	grove_free(e);
+	grove_close(db);
+	db = NULL;
+	cr_assert_eq(grove_verify(dir), 0, "verify: %s", grove_errmsg(NULL));
+	cr_assert_eq(grove_open(&db, dir, NULL), 0, "%s", grove_errmsg(NULL));
 }
 
 /* The commit a mutation reports is built without reading it back: it
