@@ -348,7 +348,7 @@ static void *cas_writer(void *arg)
 	return NULL;
 }
 
-Test(mutate, optimistic_writers_each_see_the_writes_combined_before_theirs, .timeout = 300)
+Test(mutate, optimistic_writers_each_see_the_writes_combined_before_theirs)
 {
 	enum { THREADS = 8 };
 	struct cas w[THREADS];
@@ -387,7 +387,7 @@ static void *add_last(void *arg)
 	return (void *)(intptr_t)err;
 }
 
-Test(mutate, a_huge_write_combined_behind_another_sees_it_in_every_part, .timeout = 120)
+Test(mutate, a_huge_write_combined_behind_another_sees_it_in_every_part)
 {
 	char params[64];
 	for (int i = 0; i < 8; i++) {
