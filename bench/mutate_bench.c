@@ -5,6 +5,7 @@
  * (WAL, synchronous=FULL, one autocommit INSERT per op, a connection per
  * thread, busy_timeout 10000), at the same thread counts.  Then same-key
  * contention: 8 threads upserting the one key "hot" with different ages.
+ * And grove's 64 threads again, spread over 4 branches (16 each).
  *
  *   mutate_bench [--quick]
  *
@@ -68,6 +69,7 @@ enum { SYS_GROVE, SYS_SQLITE };
 
 struct worker {
 	int sys, id, samekey;
+	const char *branch;       /* grove: NULL for main                    */
 	void *db;                 /* grove_db, or sqlite3 (own connection)   */
 	grove_stmt *stmt;         /* grove: prepared on the first op         */
 	double deadline;
@@ -84,7 +86,7 @@ static void note_error(struct worker *w, int err, const char *msg)
 
 static void grove_op(struct worker *w, size_t i)
 {
-	grove_mutate_options o = { .branch = NULL, .actor = "bench" };
+	grove_mutate_options o = { .branch = w->branch, .actor = "bench" };
 	char name[48], *out = NULL;
 	int err = 0;
 	if (w->stmt == NULL && (err = grove_prepare_mutation(&w->stmt, w->db, add_query, "add")) < 0)
@@ -243,18 +245,26 @@ static void one_thread_pair(struct result *raw, struct result *g1, size_t ops, d
 
 /* ---- grove ---- */
 
-static struct result grove_case(const char *name, int threads, int samekey, double secs,
-				size_t per)
+/* `branches` > 1: that many branches besides main, thread i writing to
+ * branch i % branches (their mutations are combined per branch, and
+ * serialized from the log append to the views' commit across them). */
+static struct result grove_case(const char *name, int threads, int samekey, int branches,
+				double secs, size_t per)
 {
+	static const char *const names[] = { "b0", "b1", "b2", "b3" };
 	char *dir = bench_path(work, name);
 	grove_options go = GROVE_OPTIONS_INIT;
 	grove_db *db;
 	int err = grove_init(&db, dir, schema, &go);
 	if (err)
 		die("grove_init", grove_errmsg(NULL));
+	for (int b = 0; b < branches && branches > 1; b++)
+		if (grove_branch_create(db, names[b], NULL, NULL))
+			die("grove_branch_create", grove_errmsg(db));
 	struct worker *w = calloc((size_t)threads, sizeof *w);
 	for (int i = 0; i < threads; i++)
-		w[i] = (struct worker){ .sys = SYS_GROVE, .samekey = samekey, .db = db };
+		w[i] = (struct worker){ .sys = SYS_GROVE, .samekey = samekey, .db = db,
+					.branch = branches > 1 ? names[i % branches] : NULL };
 	struct result r = run_threads(w, threads, secs, per);
 	free(w);
 	grove_close(db);
@@ -348,12 +358,13 @@ int main(int argc, char **argv)
 
 	struct result raw, g1;
 	one_thread_pair(&raw, &g1, 2000 * k, secs);
-	struct result g8 = grove_case("g8", 8, 0, secs, 1000 * k);
-	struct result g64 = grove_case("g64", 64, 0, secs, 300 * k);
+	struct result g8 = grove_case("g8", 8, 0, 1, secs, 1000 * k);
+	struct result g64 = grove_case("g64", 64, 0, 1, secs, 300 * k);
+	struct result g64b = grove_case("g64b", 64, 0, 4, secs, 300 * k);
 	struct result s1 = sqlite_case("s1.db", 1, secs, 2000 * k);
 	struct result s8 = sqlite_case("s8.db", 8, secs, 1000 * k);
 	struct result s64 = sqlite_case("s64.db", 64, secs, 300 * k);
-	struct result hot = grove_case("hot", 8, 1, secs, 1000 * k);
+	struct result hot = grove_case("hot", 8, 1, 1, secs, 1000 * k);
 
 	printf("mutate_bench (%s), one node insert per durable mutation, dir %s\n",
 	       quick ? "quick" : "full", work);
@@ -363,6 +374,7 @@ int main(int argc, char **argv)
 	row("grove, 1 thread", g1);
 	row("grove, 8 threads", g8);
 	row("grove, 64 threads", g64);
+	row("grove, 64 threads, 4 branches", g64b);
 	row("sqlite WAL FULL, 1 thread", s1);
 	row("sqlite WAL FULL, 8 threads", s8);
 	row("sqlite WAL FULL, 64 threads", s64);
