@@ -262,8 +262,9 @@ static void reap(struct log *log)
 	 * still waits (wait_unlock), else the waiter hand_off names, else
 	 * the appender when it waits as it promised (LOG_WAIT_LATER).  Only
 	 * records nobody will wait for are started here, for others: through
-	 * the page cache and a kernel worker, which under load took 4x as long
-	 * as a direct write (mutate_bench, 64 threads: 634 us a batch). */
+	 * the page cache, with a copy, a writeback and an fdatasync on an
+	 * io_uring worker thread for each batch (64 threads inserting: CPU
+	 * per write 48 us with those batches, 41 us without). */
 	if (!log->waiting && log->fill.unclaimed)
 		kick(log, false);
 	pthread_cond_broadcast(&log->cv_space);
