@@ -203,7 +203,7 @@ static void combine(grove_db *db, struct branch_lock *l, struct branch_job *mine
 
 	pthread_mutex_lock(&l->mu);
 	/* One LMDB write transaction for the jobs (sequencer.h) until it
-	 * holds SEQ_BATCH_EFFECTS; the jobs after that, or all of them if it
+	 * holds seq_batch_effects; the jobs after that, or all of them if it
 	 * cannot start, commit one by one. */
 	bool txn = seq_batch_begin(db) == 0;
 	run_job(mine, mine, &pending, &max_lsn);

@@ -359,6 +359,8 @@ int seq_commit_begin(struct grove_db *db, const struct event *events, uint32_t n
 	return err;
 }
 
+uint32_t seq_batch_effects = SEQ_BATCH_EFFECTS;
+
 /* The graph whose batch this thread has open: only its own thread ever
  * reads or writes a batch's fields, under order_mu. */
 static _Thread_local struct grove_db *batch_db;
@@ -370,7 +372,7 @@ MDB_txn *seq_batch_txn(struct grove_db *db)
 
 bool seq_batch_full(struct grove_db *db)
 {
-	return batch_db == db && db->seq.batch_effects >= SEQ_BATCH_EFFECTS;
+	return batch_db == db && db->seq.batch_effects >= seq_batch_effects;
 }
 
 bool seq_batch_applied(struct grove_db *db)

@@ -99,9 +99,11 @@ int seq_commit_end(struct grove_db *db, uint64_t lsn);
 int seq_batch_begin(struct grove_db *db);
 int seq_batch_end(struct grove_db *db);
 
-/* A batch holding this many effects should end before the next commit:
- * the pages one LMDB transaction dirties are bounded. */
+/* A batch holding SEQ_BATCH_EFFECTS effects ends before the next commit:
+ * the pages one LMDB transaction dirties stay bounded.  seq_batch_effects
+ * is the bound in force (tests lower it). */
 #define SEQ_BATCH_EFFECTS 65536u
+extern uint32_t seq_batch_effects;
 bool seq_batch_full(struct grove_db *db);
 
 /* The calling thread's batch transaction, or NULL outside a batch. */

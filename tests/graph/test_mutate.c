@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/db.h"
 #include "graph_testutil.h"
 #include "index/apply.h"
 #include "log/failpoint.h"
@@ -420,6 +421,51 @@ Test(mutate, a_huge_write_combined_behind_another_sees_it_in_every_part)
 	db = NULL;
 	cr_assert_eq(grove_verify(dir), 0, "verify: %s", grove_errmsg(NULL));
 	cr_assert_eq(grove_open(&db, dir, NULL), 0, "%s", grove_errmsg(NULL));
+}
+
+/* Mutations queued behind one combiner share one LMDB write transaction
+ * until it holds seq_batch_effects effects; the rest commit one by one.
+ * Counted by LMDB's own transaction ids: four single-insert writes under
+ * a bound of two take three commits (two in the batch, then one each),
+ * where one transaction per write took four. */
+static void *add_one(void *arg)
+{
+	char params[64], *out = NULL;
+	grove_mutate_options o = { .actor = "t" };
+	snprintf(params, sizeof params, "{\"n\":\"%s\",\"a\":1}", (const char *)arg);
+	int err = grove_mutate_json(&out, db, &o, queries, "add", params);
+	grove_free(out);
+	return (void *)(intptr_t)err;
+}
+
+static size_t views_txnid(void)
+{
+	MDB_envinfo info;
+	cr_assert_eq(mdb_env_info(db->views->env, &info), 0);
+	return info.me_last_txnid;
+}
+
+Test(mutate, a_combined_batch_is_one_lmdb_transaction_until_it_is_full)
+{
+	static const char *const names[] = { "lead", "q1", "q2", "q3" };
+	pthread_t t[4];
+	seq_batch_effects = 2;
+	setenv("GROVE_FAILPOINT", "combine.begin:1:pause=400", 1);
+	grove_failpoint_rearm();
+	size_t before = views_txnid();
+	for (int i = 0; i < 4; i++) {
+		pthread_create(&t[i], NULL, add_one, (void *)names[i]);
+		usleep(i ? 20 * 1000 : 100 * 1000); /* the lead first, then the queue */
+	}
+	for (int i = 0; i < 4; i++) {
+		void *err;
+		pthread_join(t[i], &err);
+		cr_assert_eq((intptr_t)err, 0, "%s", names[i]);
+	}
+	unsetenv("GROVE_FAILPOINT");
+	grove_failpoint_rearm();
+	cr_assert_eq(views_txnid() - before, 3, "LMDB commits for four combined writes");
+	cr_assert_eq(gt_count(db, "main", NULL, "node:Person"), 6);
 }
 
 /* The commit a mutation reports is built without reading it back: it
