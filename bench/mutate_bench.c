@@ -252,6 +252,8 @@ static struct result grove_case(const char *name, int threads, int samekey, int 
 				double secs, size_t per)
 {
 	static const char *const names[] = { "b0", "b1", "b2", "b3" };
+	if (branches > (int)(sizeof names / sizeof names[0]))
+		die("grove_case", "at most 4 branches");
 	char *dir = bench_path(work, name);
 	grove_options go = GROVE_OPTIONS_INIT;
 	grove_db *db;

@@ -242,6 +242,19 @@ static void combine(grove_db *db, struct branch_lock *l, struct branch_job *mine
 	}
 }
 
+#ifdef GROVE_FAILPOINTS
+size_t db_branch_queued(grove_db *db, const char *name)
+{
+	struct branch_lock *l = branch_entry(db, name);
+	size_t n = 0;
+	pthread_mutex_lock(&l->qmu);
+	for (const struct branch_job *j = l->head; j; j = j->next)
+		n++;
+	pthread_mutex_unlock(&l->qmu);
+	return n;
+}
+#endif
+
 int db_branch_run(grove_db *db, const char *name, int (*fn)(void *arg, uint64_t *lsn),
 		  void (*meanwhile)(void *arg), void *arg)
 {

@@ -122,6 +122,10 @@ void db_branch_unlock(grove_db *db, struct branch_lock *l);
  * does after fn anyway, moved off the latency path. */
 int db_branch_run(grove_db *db, const char *name, int (*fn)(void *arg, uint64_t *lsn),
 		  void (*meanwhile)(void *arg), void *arg);
+#ifdef GROVE_FAILPOINTS
+/* Jobs queued behind the branch's combiner (tests: to order threads). */
+size_t db_branch_queued(grove_db *db, const char *name);
+#endif
 void db_branch_locks_free(grove_db *db);
 
 /* A thread's last error (grove_errmsg, grove_error_info_get), to carry

@@ -20,9 +20,25 @@ static atomic_long hits[FAILPOINT_MAX_ARMED];
 enum { FP_UNKNOWN, FP_UNARMED, FP_ARMED };
 static atomic_int state = FP_UNKNOWN;
 
+/* Threads stopped at a `hold` entry, and whether they may go on. */
+static atomic_int held, released;
+
+/* The hit counts are not reset: each test that arms a point runs in a
+ * process of its own (Criterion forks one per test). */
 void grove_failpoint_rearm(void)
 {
 	atomic_store(&state, FP_UNKNOWN);
+	atomic_store(&released, 0);
+}
+
+int grove_failpoint_held(void)
+{
+	return atomic_load(&held);
+}
+
+void grove_failpoint_release(void)
+{
+	atomic_store(&released, 1);
 }
 
 /* What the matching entry asks for at this hit: sleep, report an error,
@@ -31,6 +47,14 @@ static int act(const char *entry, size_t len, size_t n)
 {
 	const char *pause = strstr(entry + n, ":pause=");
 	const char *error = strstr(entry + n, ":error");
+	const char *hold = strstr(entry + n, ":hold");
+	if (hold && hold < entry + len) {
+		atomic_fetch_add(&held, 1);
+		while (!atomic_load(&released))
+			usleep(1000);
+		atomic_fetch_sub(&held, 1);
+		return 0;
+	}
 	if (pause && pause < entry + len) {
 		usleep((useconds_t)strtoul(pause + 7, NULL, 10) * 1000u);
 		return 0;

@@ -7,7 +7,9 @@
  * "GROVE_FAILPOINT=name:N" fires on the N-th time that point is reached
  * (default 1).  "GROVE_FAILPOINT=name:N:pause=MS" sleeps MS milliseconds
  * at that hit instead of dying (tests that need a slow step, e.g. a log
- * write held back while readers run).  "name:N:error" makes a point
+ * write held back while readers run).  "name:N:hold" stops the thread
+ * there until grove_failpoint_release(); grove_failpoint_held() counts
+ * the threads stopped (tests that must order threads exactly).  "name:N:error" makes a point
  * written FAILPOINT_ERROR("name") return -EIO there instead: the step
  * fails as if the kernel had refused it.  Up to four comma-separated
  * entries may be armed at once, each with its own hit count.  Compiled
@@ -26,6 +28,8 @@
 void grove_failpoint_hit(const char *name);
 int grove_failpoint_error(const char *name);
 void grove_failpoint_rearm(void);
+int grove_failpoint_held(void);
+void grove_failpoint_release(void);
 #define FAILPOINT(name) grove_failpoint_hit(name)
 #define FAILPOINT_ERROR(name) grove_failpoint_error(name)
 #else

@@ -372,6 +372,38 @@ Test(mutate, optimistic_writers_each_see_the_writes_combined_before_theirs)
 	cr_assert_eq(gt_count(db, "main", NULL, "node:Person"), (uint64_t)(2 + THREADS * 25));
 }
 
+/* Hold the branch's combiner at combine.begin (the failpoint's `hold`)
+ * while `n` more writes queue behind it: start(i) starts writer i, whose
+ * call must reach the queue.  Then let the batch run. */
+static void combine_after_queueing(pthread_t *lead, void *(*lead_fn)(void *), void *lead_arg,
+				   pthread_t *t, void *(*fn)(void *), void *const *args, int n)
+{
+	setenv("GROVE_FAILPOINT", "combine.begin:1:hold", 1);
+	grove_failpoint_rearm();
+	pthread_create(lead, NULL, lead_fn, lead_arg);
+	while (grove_failpoint_held() < 1)
+		usleep(1000);
+	for (int i = 0; i < n; i++) {
+		pthread_create(&t[i], NULL, fn, args[i]);
+		while (db_branch_queued(db, "main") < (size_t)i + 1)
+			usleep(1000);
+	}
+	grove_failpoint_release();
+}
+
+static void failpoints_off(void)
+{
+	unsetenv("GROVE_FAILPOINT");
+	grove_failpoint_rearm();
+}
+
+static size_t views_txnid(void)
+{
+	MDB_envinfo info;
+	cr_assert_eq(mdb_env_info(db->views->env, &info), 0);
+	return info.me_last_txnid;
+}
+
 /* A write combined behind another (one LMDB transaction for both,
  * engine/sequencer.h) and huge enough to be applied in parts
  * (index/apply.h): the parts a second thread gathers must see the write
@@ -388,29 +420,34 @@ static void *add_last(void *arg)
 	return (void *)(intptr_t)err;
 }
 
+static void *update_all(void *arg)
+{
+	grove_mutate_options o = { .actor = "t" };
+	char **out = arg;
+	return (void *)(intptr_t)grove_mutate_json(out, db, &o, queries, "all", NULL);
+}
+
 Test(mutate, a_huge_write_combined_behind_another_sees_it_in_every_part)
 {
-	char params[64];
+	char params[64], *out = NULL;
 	for (int i = 0; i < 8; i++) {
 		snprintf(params, sizeof params, "{\"n\":\"p%d\",\"a\":%d}", i, 20 + i);
 		grove_free(mutate(NULL, "add", params, 0));
 	}
 	views_apply_part_effects = 2;
-	/* The first writer leads the branch's combining and waits there, so
-	 * the second queues behind it and runs in its batch. */
-	setenv("GROVE_FAILPOINT", "combine.begin:1:pause=300", 1);
-	grove_failpoint_rearm();
-	pthread_t t;
-	pthread_create(&t, NULL, add_last, NULL);
-	usleep(100 * 1000);
-	char *out = mutate(NULL, "all", NULL, 0);
+	size_t before = views_txnid();
+	pthread_t lead, t;
+	void *args[] = { &out };
+	combine_after_queueing(&lead, add_last, NULL, &t, update_all, args, 1);
+	void *err;
+	pthread_join(lead, &err);
+	cr_assert_eq((intptr_t)err, 0);
+	pthread_join(t, &err);
+	cr_assert_eq((intptr_t)err, 0, "%s", grove_errmsg(db));
+	failpoints_off();
+	cr_assert_eq(views_txnid() - before, 1, "both writes in one LMDB transaction");
 	cr_assert(strstr(out, "\"affected_nodes\":11"), "%s", out);
 	grove_free(out);
-	void *err;
-	pthread_join(t, &err);
-	cr_assert_eq((intptr_t)err, 0);
-	unsetenv("GROVE_FAILPOINT");
-	grove_failpoint_rearm();
 	cr_assert_eq(gt_count(db, "main", NULL, "node:Person"), 11);
 	char *e = NULL;
 	grove_target tg = { "main", NULL };
@@ -438,32 +475,22 @@ static void *add_one(void *arg)
 	return (void *)(intptr_t)err;
 }
 
-static size_t views_txnid(void)
-{
-	MDB_envinfo info;
-	cr_assert_eq(mdb_env_info(db->views->env, &info), 0);
-	return info.me_last_txnid;
-}
-
 Test(mutate, a_combined_batch_is_one_lmdb_transaction_until_it_is_full)
 {
-	static const char *const names[] = { "lead", "q1", "q2", "q3" };
-	pthread_t t[4];
+	static char lead_name[] = "lead", q1[] = "q1", q2[] = "q2", q3[] = "q3";
+	void *names[] = { q1, q2, q3 };
+	pthread_t lead, t[3];
 	seq_batch_effects = 2;
-	setenv("GROVE_FAILPOINT", "combine.begin:1:pause=400", 1);
-	grove_failpoint_rearm();
 	size_t before = views_txnid();
-	for (int i = 0; i < 4; i++) {
-		pthread_create(&t[i], NULL, add_one, (void *)names[i]);
-		usleep(i ? 20 * 1000 : 100 * 1000); /* the lead first, then the queue */
-	}
-	for (int i = 0; i < 4; i++) {
-		void *err;
+	combine_after_queueing(&lead, add_one, lead_name, t, add_one, names, 3);
+	void *err;
+	pthread_join(lead, &err);
+	cr_assert_eq((intptr_t)err, 0);
+	for (int i = 0; i < 3; i++) {
 		pthread_join(t[i], &err);
-		cr_assert_eq((intptr_t)err, 0, "%s", names[i]);
+		cr_assert_eq((intptr_t)err, 0, "%s", (char *)names[i]);
 	}
-	unsetenv("GROVE_FAILPOINT");
-	grove_failpoint_rearm();
+	failpoints_off();
 	cr_assert_eq(views_txnid() - before, 3, "LMDB commits for four combined writes");
 	cr_assert_eq(gt_count(db, "main", NULL, "node:Person"), 6);
 }
