@@ -249,10 +249,10 @@ static int read_branch(struct read_at *r, grove_db *db, const char *branch, bool
 	uint64_t txnid = mdb_txn_id(r->txn), durable = log_durable_lsn(db->log);
 	int err;
 
-	/* A batch's write transaction sees what the one before it committed,
-	 * until the batch writes: then nothing published describes it. */
+	/* A batch's write transaction holds writes of its own (it opens at
+	 * the batch's first apply): nothing published describes them. */
 	if (r->borrowed)
-		txnid = seq_batch_applied(db) ? 0 : txnid - 1;
+		txnid = 0;
 	if (fence ? last_read_get(r, db, branch, txnid, durable) : newest_get(r, db, branch, txnid))
 		return 0;
 	if ((err = open_branch(r, db, branch, fence, durable)) < 0)

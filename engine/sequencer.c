@@ -247,13 +247,17 @@ static int long_ids_check(struct grove_db *db, MDB_txn *txn, const struct event_
 			IDKEY_WHOLE_MAX, IDKEY_PREFIX_BYTES);
 }
 
+/* The graph whose batch this thread has open: only its own thread ever
+ * reads or writes a batch's fields, under order_mu. */
+static _Thread_local struct grove_db *batch_db;
+
 /* Apply the commit whose events were logged at lsns[], in LSN order:
  * in the thread's batch, or in a transaction of its own. */
 static int apply_logged(struct grove_db *db, const struct event *events, uint32_t n,
 			const struct event_effect *effects, uint32_t neffects, const uint64_t *lsns)
 {
 	struct sequencer *s = &db->seq;
-	MDB_txn *batch = seq_batch_txn(db);
+	bool batch = batch_db == db;
 	int err = 0;
 
 	/* Batches hold single-event commits (mutations): a load's chunks
@@ -277,9 +281,12 @@ static int apply_logged(struct grove_db *db, const struct event *events, uint32_
 		pthread_mutex_unlock(&s->mu);
 		if (batch) {
 			/* applied_lsn moves at the batch's end (seq_batch_end) */
-			bool huge;
-			err = apply_into(batch, db, lsns[n - 1], &events[n - 1], effects, neffects,
-					 s->batch_lsn == 0, &huge);
+			bool huge = false;
+			if (!s->batch_txn && (err = views_write_begin(&s->batch_txn, db->views)) < 0)
+				s->batch_txn = NULL;
+			if (!err)
+				err = apply_into(s->batch_txn, db, lsns[n - 1], &events[n - 1], effects,
+						 neffects, s->batch_lsn == 0, &huge);
 			const struct event *ev = &events[n - 1];
 			if (!err && ev->branch.len <= BRANCH_NAME_MAX) {
 				s->batch_lsn = lsns[n - 1];
@@ -350,7 +357,7 @@ static int commit_ordered(struct grove_db *db, const struct event *events, uint3
 int seq_commit_begin(struct grove_db *db, const struct event *events, uint32_t n,
 		     const struct event_effect *effects, uint32_t neffects, uint64_t *out_lsn)
 {
-	bool batch = seq_batch_txn(db) != NULL;
+	bool batch = batch_db == db;
 	if (!batch)
 		pthread_mutex_lock(&db->seq.order_mu);
 	int err = commit_ordered(db, events, n, effects, neffects, out_lsn);
@@ -360,10 +367,6 @@ int seq_commit_begin(struct grove_db *db, const struct event *events, uint32_t n
 }
 
 uint32_t seq_batch_effects = SEQ_BATCH_EFFECTS;
-
-/* The graph whose batch this thread has open: only its own thread ever
- * reads or writes a batch's fields, under order_mu. */
-static _Thread_local struct grove_db *batch_db;
 
 MDB_txn *seq_batch_txn(struct grove_db *db)
 {
@@ -375,27 +378,16 @@ bool seq_batch_full(struct grove_db *db)
 	return batch_db == db && db->seq.batch_effects >= seq_batch_effects;
 }
 
-bool seq_batch_applied(struct grove_db *db)
-{
-	return batch_db == db && db->seq.batch_lsn != 0;
-}
-
 int seq_batch_begin(struct grove_db *db)
 {
 	struct sequencer *s = &db->seq;
-	MDB_txn *txn;
-	int err;
 
 	pthread_mutex_lock(&s->order_mu);
-	if (s->poisoned)
-		err = db_error(db, GROVE_EPOISONED, "the handle is poisoned; reopen the graph");
-	else if ((err = views_write_begin(&txn, db->views)) < 0)
-		db_error(db, err, NULL);
-	if (err < 0) {
+	if (s->poisoned) {
 		pthread_mutex_unlock(&s->order_mu);
-		return err;
+		return db_error(db, GROVE_EPOISONED, "the handle is poisoned; reopen the graph");
 	}
-	s->batch_txn = txn;
+	s->batch_txn = NULL; /* opened by the first apply (apply_logged) */
 	s->batch_lsn = 0;
 	s->batch_effects = 0;
 	s->batch_huge = false;
@@ -413,7 +405,8 @@ int seq_batch_end(struct grove_db *db)
 	batch_db = NULL;
 	s->batch_txn = NULL;
 	if (!lsn) {
-		mdb_txn_abort(txn); /* nothing was applied */
+		if (txn)
+			mdb_txn_abort(txn); /* nothing was applied */
 	} else if (s->poisoned) {
 		/* A commit of the batch failed past the log: none of it is
 		 * in the views, and reopening replays all of it. */

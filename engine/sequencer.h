@@ -88,8 +88,10 @@ int seq_commit_begin(struct grove_db *db, const struct event *events, uint32_t n
 int seq_commit_end(struct grove_db *db, uint64_t lsn);
 
 /* A batch: until seq_batch_end, every commit this thread begins is
- * applied in one LMDB write transaction, which the thread's plans read
- * (seq_batch_txn), and no other thread logs or applies anything.  Each
+ * applied in one LMDB write transaction, opened by the first apply, and
+ * no other thread logs or applies anything.  Plans read the committed
+ * views until then (the newest state: nothing else can commit), and
+ * through that transaction after it (seq_batch_txn).  Each
  * commit still has its own log record; a batch of mutations so shares
  * the copy-on-write of the pages they touch and one LMDB commit instead
  * of one per write.  Views change at seq_batch_end, all at once; a
@@ -106,10 +108,9 @@ int seq_batch_end(struct grove_db *db);
 extern uint32_t seq_batch_effects;
 bool seq_batch_full(struct grove_db *db);
 
-/* The calling thread's batch transaction, or NULL outside a batch. */
+/* The calling thread's batch transaction: NULL outside a batch, and in
+ * one until its first apply. */
 MDB_txn *seq_batch_txn(struct grove_db *db);
-/* Whether the calling thread's batch applied a commit yet. */
-bool seq_batch_applied(struct grove_db *db);
 
 /* Both: log, apply, wait until durable.  out_lsn may be NULL. */
 int seq_commit(struct grove_db *db, const struct event *events, uint32_t n,
