@@ -93,6 +93,7 @@ struct log_stats {
 	uint64_t records;      /* records appended            */
 	uint64_t batches;      /* batches (write, sync or both) */
 	uint64_t syncs;        /* fdatasyncs issued           */
+	uint64_t direct;       /* batches the backend issued itself (direct writes) */
 	uint64_t bytes;        /* bytes written               */
 	uint64_t io_ns;        /* time from start to finish of batches */
 	uint64_t wake_ns;      /* time publishing and waking waiters   */

@@ -249,6 +249,7 @@ static void reap(struct log *log)
 	} else {
 		log->stats.batches++;
 		log->stats.syncs += sync != LOG_SYNC_NONE;
+		log->stats.direct += log->io_issued;
 		log->stats.bytes += log->io.len;
 		log->stats.io_ns += t1 - log->io_t0;
 		log->written_lsn = log->io_target;

@@ -5,6 +5,7 @@
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -153,6 +154,61 @@ Test(direct, a_forked_child_does_not_hold_the_writer_lock)
 	waitpid(child, NULL, 0);
 	cr_assert_lt(took, 2.0, "the reopen waited %.1f s for the child's copy of the lock", took);
 	check_all(dir, &o, 2);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+/* Writers that append and then wait (LOG_WAIT_LATER, as the engine's
+ * sequencer does) from several threads at once: every batch goes out as
+ * a direct write reaped by the thread that issued it.  The thread that
+ * finishes a batch must not start the next one "for others" through the
+ * page cache and an io_uring worker (writer.c: reap). */
+struct later_writer {
+	struct log *log;
+	int err;
+};
+
+static void *append_then_wait(void *arg)
+{
+	struct later_writer *w = arg;
+	uint8_t rec[200];
+	memset(rec, 'w', sizeof rec);
+	for (int i = 0; i < 300 && !w->err; i++) {
+		uint64_t lsn;
+		if ((w->err = log_append(w->log, &lsn, 1, rec, sizeof rec, LOG_WAIT_LATER)) == 0)
+			w->err = log_wait(w->log, lsn, LOG_WAIT_DURABLE);
+	}
+	return NULL;
+}
+
+Test(direct, batches_of_writers_that_wait_all_go_out_direct)
+{
+	char *dir = new_log(NULL);
+	struct log *log = open_log(dir, NULL);
+	if (!has_direct_fd() || strcmp(log_backend_name(log), "io_uring")) {
+		log_close(log);
+		tu_rmtree(dir);
+		free(dir);
+		cr_skip_test("no direct writes here (the pwrite backend, or no O_DIRECT on this file system)");
+	}
+	enum { THREADS = 6 };
+	struct later_writer w[THREADS];
+	pthread_t t[THREADS];
+	for (int i = 0; i < THREADS; i++) {
+		w[i] = (struct later_writer){ log, 0 };
+		pthread_create(&t[i], NULL, append_then_wait, &w[i]);
+	}
+	for (int i = 0; i < THREADS; i++) {
+		pthread_join(t[i], NULL);
+		cr_assert_eq(w[i].err, 0, "writer %d: %s", i, log_errmsg());
+	}
+	struct log_stats st;
+	log_stats_get(&st, log);
+	cr_assert_eq(st.records, THREADS * 300);
+	cr_assert_gt(st.batches, 0);
+	cr_assert_eq(st.direct, st.batches, "%lu of %lu batches direct",
+		     (unsigned long)st.direct, (unsigned long)st.batches);
+	log_close(log);
 	tu_rmtree(dir);
 	free(dir);
 }
