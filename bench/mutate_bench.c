@@ -6,6 +6,9 @@
  * thread, busy_timeout 10000), at the same thread counts.  Then same-key
  * contention: 8 threads upserting the one key "hot" with different ages.
  * And grove's 64 threads again, spread over 4 branches (16 each).
+ * The threaded cases also show the process's CPU time per op (user and
+ * system, all threads): steadier than ops/s on a machine whose speed
+ * drifts, and what bounds ops/s once the cores are busy.
  *
  *   mutate_bench [--quick]
  *
@@ -61,6 +64,7 @@ struct result {
 	int ok;
 	double ops_per_s, p50_us, p99_us;
 	size_t ops, errors;
+	double cpu_us;            /* the process's CPU per op (threaded cases) */
 };
 
 /* ---- the thread harness ---- */
@@ -149,7 +153,7 @@ static void *run_worker(void *arg)
 static struct result run_threads(struct worker *w, int threads, double secs, size_t per)
 {
 	pthread_t *t = calloc((size_t)threads, sizeof *t);
-	double t0 = bench_now_s();
+	double t0 = bench_now_s(), c0 = bench_cpu_s();
 	size_t total = 0, errors = 0;
 	for (int i = 0; i < threads; i++) {
 		w[i].id = i;
@@ -164,7 +168,7 @@ static struct result run_threads(struct worker *w, int threads, double secs, siz
 		total += w[i].n;
 		errors += w[i].errors;
 	}
-	double el = bench_now_s() - t0;
+	double el = bench_now_s() - t0, cpu = bench_cpu_s() - c0;
 	double *all = malloc((total ? total : 1) * sizeof(double));
 	size_t n = 0;
 	for (int i = 0; i < threads; i++) {
@@ -176,7 +180,8 @@ static struct result run_threads(struct worker *w, int threads, double secs, siz
 				w[i].first_err);
 	}
 	struct result r = { 1, (double)(total - errors) / el, bench_pct(all, n, 0.5) * 1e6,
-			    bench_pct(all, n, 0.99) * 1e6, total, errors };
+			    bench_pct(all, n, 0.99) * 1e6, total, errors,
+			    total ? cpu / (double)total * 1e6 : 0 };
 	free(all);
 	free(t);
 	return r;
@@ -189,7 +194,7 @@ static struct result run_threads(struct worker *w, int threads, double secs, siz
 static struct result summarize(double *lat, size_t n, double busy, size_t errors)
 {
 	struct result r = { 1, (double)n / busy, bench_pct(lat, n, 0.5) * 1e6,
-			    bench_pct(lat, n, 0.99) * 1e6, n, errors };
+			    bench_pct(lat, n, 0.99) * 1e6, n, errors, 0 };
 	free(lat);
 	return r;
 }
@@ -316,7 +321,7 @@ static struct result sqlite_case(const char *name, int threads, double secs, siz
 static struct result sqlite_case(const char *name, int threads, double secs, size_t per)
 {
 	(void)name, (void)threads, (void)secs, (void)per;
-	return (struct result){ 0, 0, 0, 0, 0, 0 };
+	return (struct result){ 0, 0, 0, 0, 0, 0, 0 };
 }
 #endif
 
@@ -328,8 +333,11 @@ static void row(const char *name, struct result r)
 		printf("%-30s %12s\n", name, "not available");
 		return;
 	}
-	printf("%-30s %12.0f %10.1f %10.1f %8zu %8zu\n", name, r.ops_per_s, r.p50_us, r.p99_us,
+	printf("%-30s %12.0f %10.1f %10.1f %8zu %8zu", name, r.ops_per_s, r.p50_us, r.p99_us,
 	       r.ops, r.errors);
+	if (r.cpu_us > 0)
+		printf(" %10.1f", r.cpu_us);
+	printf("\n");
 }
 
 static void print_loadavg(void)
@@ -370,8 +378,8 @@ int main(int argc, char **argv)
 
 	printf("mutate_bench (%s), one node insert per durable mutation, dir %s\n",
 	       quick ? "quick" : "full", work);
-	printf("%-30s %12s %10s %10s %8s %8s\n", "case", "ops/s", "p50 us", "p99 us", "ops",
-	       "errors");
+	printf("%-30s %12s %10s %10s %8s %8s %10s\n", "case", "ops/s", "p50 us", "p99 us", "ops",
+	       "errors", "CPU us/op");
 	row("raw pwrite+fdatasync, 1 thread", raw);
 	row("grove, 1 thread", g1);
 	row("grove, 8 threads", g8);
