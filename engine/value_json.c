@@ -345,6 +345,19 @@ static int vector_from_json(msgpack_packer *pk, int *is_nil, const struct lang_c
 	return 0;
 }
 
+/* "<what>: resource limit exceeded: <resource>: <actual> > <limit>", with
+ * the resource, limit and actual value set for grove_error_info. */
+static int limit_error(struct value_error *err, const char *field, const char *what,
+		       const char *resource, unsigned limit, size_t actual)
+{
+	value_error_set(err, GROVE_ELIMIT, field, "%s: resource limit exceeded: %s: %zu > %u", what,
+			resource, actual, limit);
+	snprintf(err->resource, sizeof err->resource, "%s", resource);
+	err->limit = limit;
+	err->actual = actual;
+	return GROVE_ELIMIT;
+}
+
 int value_blob_bound(struct value_error *err, const char *field, const char *what, const char *b64,
 		     size_t len)
 {
@@ -356,25 +369,15 @@ int value_blob_bound(struct value_error *err, const char *field, const char *wha
 		n--;
 	if (n <= VALUE_BLOB_MAX_BYTES)
 		return 0;
-	value_error_set(err, GROVE_ELIMIT, field, "%s: resource limit exceeded: decoded blob input "
-			"bytes: %zu > %u", what, n, VALUE_BLOB_MAX_BYTES);
-	snprintf(err->resource, sizeof err->resource, "decoded blob input bytes");
-	err->limit = VALUE_BLOB_MAX_BYTES;
-	err->actual = n;
-	return GROVE_ELIMIT;
+	return limit_error(err, field, what, "decoded blob input bytes", VALUE_BLOB_MAX_BYTES, n);
 }
 
 int value_blob_uri_check(struct value_error *err, const char *field, const char *what, const char *s,
 			 size_t len, bool allow)
 {
-	if (len > VALUE_BLOB_URI_MAX_BYTES) {
-		value_error_set(err, GROVE_ELIMIT, field, "%s: resource limit exceeded: external Blob URI "
-				"bytes: %zu > %u", what, len, VALUE_BLOB_URI_MAX_BYTES);
-		snprintf(err->resource, sizeof err->resource, "external Blob URI bytes");
-		err->limit = VALUE_BLOB_URI_MAX_BYTES;
-		err->actual = len;
-		return GROVE_ELIMIT;
-	}
+	if (len > VALUE_BLOB_URI_MAX_BYTES)
+		return limit_error(err, field, what, "external Blob URI bytes",
+				   VALUE_BLOB_URI_MAX_BYTES, len);
 	if (len == 0)
 		return value_error_set(err, GROVE_EINVAL, field, "%s: external Blob URI must be non-empty",
 				       what);
