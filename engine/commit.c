@@ -52,7 +52,7 @@ int engine_chunk_events(struct event **out, uint32_t *n, const struct event *bas
 		}
 		ev[count] = base ? *base : *last;
 		ev[count].chunk_seq = count;
-		ev[count].effects = fx + start;
+		ev[count].effects = nfx ? fx + start : fx;   /* an empty load: fx may be NULL */
 		ev[count].neffects = (uint32_t)(i - start);
 		count++;
 		if (end)
