@@ -113,19 +113,24 @@ const char *grove_error_kind(int err)
 
 int db_error(const grove_db *db, int err, const char *fmt, ...)
 {
-	last.db = db;
-	memset(&last.info, 0, sizeof last.info);
-	last.info.code = err;
+	/* Formatted aside first: the arguments may be the last message
+	 * itself (grove_errmsg(db), passed on to a NULL handle when a failed
+	 * open frees db), which vsnprintf must not write over as it reads. */
+	char msg[sizeof last.msg];
 	if (fmt) {
 		va_list ap;
 		va_start(ap, fmt);
-		vsnprintf(last.msg, sizeof last.msg, fmt, ap);
+		vsnprintf(msg, sizeof msg, fmt, ap);
 		va_end(ap);
 	} else {
-		snprintf(last.msg, sizeof last.msg, "%s", log_errmsg());
+		snprintf(msg, sizeof msg, "%s", log_errmsg());
 	}
-	if (!last.msg[0])
-		snprintf(last.msg, sizeof last.msg, "%s", grove_strerror(err));
+	if (!msg[0])
+		snprintf(msg, sizeof msg, "%s", grove_strerror(err));
+	last.db = db;
+	memset(&last.info, 0, sizeof last.info);
+	last.info.code = err;
+	memcpy(last.msg, msg, sizeof msg);
 	return err;
 }
 

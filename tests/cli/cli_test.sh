@@ -211,6 +211,27 @@ run poll-count 2 "$G" changes poll "$T/g" --page-size 99999999999
 run changes-count 2 "$G" commit changes "$T/g" "$HEAD" --type Person --page-size abc
 run diff-usage 2 "$G" diff "$T/g" --op insert --bogus
 
+# a damaged record that a later one proves acknowledged: open refuses and
+# says where (the message must survive the failed open freeing its handle)
+run dmg-init 0 "$G" init --schema "$T/s.pg" "$T/dmg"
+for n in a b c; do
+	printf '{"type":"Person","data":{"name":"%s"}}\n' "$n" >"$T/one.jsonl"
+	run dmg-load-$n 0 "$G" load "$T/dmg" --data "$T/one.jsonl" --mode merge
+done
+python3 - "$T/dmg/log/00000000000000000001.seg" <<'PY2'
+import sys
+p = sys.argv[1]
+b = bytearray(open(p, 'rb').read())
+at = b.find(b'load merge', b.find(b'load merge') + 1)   # the second load (record 3)
+b[at] ^= 0x20
+open(p, 'wb').write(b)
+PY2
+run dmg-open 1 "$G" export "$T/dmg"
+has dmg-open "log segment 00000000000000000001.seg, offset"
+has dmg-open "record 3 is damaged, but record 4 at offset"
+run dmg-verify 1 "$G" verify "$T/dmg"
+has dmg-verify "record 3 is damaged"
+
 # the demo
 run demo 0 "$G" demo "$T/demo"
 has demo "verify: the views equal a fresh replay of the log"
