@@ -121,23 +121,31 @@ static uint32_t job_wait(struct branch_job *j)
 	return s;
 }
 
-/* Run one job under the branch's writer.  Failed jobs and jobs that
- * logged nothing are finished at once; the others wait on *pending until
- * their records are durable. */
+/* Run one job under the branch's writer.  Jobs that logged records wait
+ * on *pending until those are durable.  So do failed jobs and jobs that
+ * logged nothing once an earlier job of the batch logged: they planned
+ * through the batch's transaction (sequencer.h), so their answer — a
+ * precondition naming the head an earlier job made, a key conflict with
+ * its row, "nothing changed" — may rest on that job's write, which is
+ * not durable yet and which a crash or a failed fsync would take back.
+ * (db_writer_settle cannot cover them: the batch's writes become visible
+ * to seq_read_fence only when the batch commits.)  The rest finish at
+ * once. */
 static void run_job(struct branch_job *j, struct branch_job *mine, struct branch_job **pending,
 		    uint64_t *max_lsn)
 {
 	j->lsn = 0;
 	if ((j->err = j->fn(j->arg, &j->lsn)) < 0)
 		db_error_save(&j->es); /* later jobs overwrite this thread's */
-	if (j->err == 0 && j->lsn) {
-		if (j->lsn > *max_lsn)
-			*max_lsn = j->lsn;
-		if (j != mine) {
-			j->next = *pending;
-			*pending = j;
-		}
-	} else if (j != mine) {
+	bool logged = j->err == 0 && j->lsn;
+	if (logged && j->lsn > *max_lsn)
+		*max_lsn = j->lsn;
+	if (j == mine)
+		return;
+	if (logged || *max_lsn) {
+		j->next = *pending;
+		*pending = j;
+	} else {
 		job_set(j, JOB_DONE);
 	}
 }
@@ -216,6 +224,7 @@ static void combine(grove_db *db, struct branch_lock *l, struct branch_job *mine
 		}
 		run_job(j, mine, &pending, &max_lsn);
 	}
+	FAILPOINT("combine.end"); /* every job has run; the batch is not committed */
 	if (txn)
 		end_batch(db, mine, pending);
 	pthread_mutex_unlock(&l->mu);

@@ -374,11 +374,15 @@ Test(mutate, optimistic_writers_each_see_the_writes_combined_before_theirs)
 
 /* Hold the branch's combiner at combine.begin (the failpoint's `hold`)
  * while `n` more writes queue behind it: start(i) starts writer i, whose
- * call must reach the queue.  Then let the batch run. */
+ * call must reach the queue.  Then let the batch run.  `also`: further
+ * failpoint entries to arm with it, or NULL. */
 static void combine_after_queueing(pthread_t *lead, void *(*lead_fn)(void *), void *lead_arg,
-				   pthread_t *t, void *(*fn)(void *), void *const *args, int n)
+				   pthread_t *t, void *(*fn)(void *), void *const *args, int n,
+				   const char *also)
 {
-	setenv("GROVE_FAILPOINT", "combine.begin:1:hold", 1);
+	char spec[256];
+	snprintf(spec, sizeof spec, "combine.begin:1:hold%s%s", also ? "," : "", also ? also : "");
+	setenv("GROVE_FAILPOINT", spec, 1);
 	grove_failpoint_rearm();
 	pthread_create(lead, NULL, lead_fn, lead_arg);
 	while (grove_failpoint_held() < 1)
@@ -402,6 +406,57 @@ static size_t views_txnid(void)
 	MDB_envinfo info;
 	cr_assert_eq(mdb_env_info(db->views->env, &info), 0);
 	return info.me_last_txnid;
+}
+
+/* A write that fails in a batch, behind writes it planned on (through the
+ * batch's transaction), answers only once those are durable: its
+ * PreconditionFailed names the head they made, and a crash before their
+ * fsync would leave it naming a commit that never existed.  The combiner
+ * pauses 300 ms after the batch's last job, before the batch commits
+ * (the commit makes its writes visible to seq_read_fence): without the
+ * wait the failure came back in that window, with nothing durable. */
+struct stale {
+	const char *expected, *params;
+	int err;
+	char msg[512];
+	uint64_t durable;       /* the log's durable LSN when it returned */
+};
+
+static void *add_expecting(void *arg)
+{
+	struct stale *w = arg;
+	grove_mutate_options o = { .actor = "t", .expected_head = w->expected };
+	char *out = NULL;
+	w->err = grove_mutate_json(&out, db, &o, queries, "add", w->params);
+	w->durable = log_durable_lsn(db->log);
+	snprintf(w->msg, sizeof w->msg, "%s", grove_errmsg(db));
+	grove_free(out);
+	return NULL;
+}
+
+Test(mutate, a_failure_that_saw_a_batch_mates_write_waits_for_it_to_be_durable)
+{
+	grove_commit h0;
+	cr_assert_eq(grove_branch_head(&h0, db, "main"), 0);
+	struct stale lead = { .params = "{\"n\":\"L\"}" }, a = { .params = "{\"n\":\"A\"}" },
+		     b = { .expected = h0.id, .params = "{\"n\":\"B\"}" };
+	void *args[] = { &a, &b };
+	pthread_t tl, t[2];
+	combine_after_queueing(&tl, add_expecting, &lead, t, add_expecting, args, 2,
+			       "combine.end:1:pause=300");
+	pthread_join(tl, NULL);
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	failpoints_off();
+	cr_assert_eq(lead.err, 0, "%s", lead.msg);
+	cr_assert_eq(a.err, 0, "%s", a.msg);
+	cr_assert_eq(b.err, GROVE_EPRECONDITION, "%d %s", b.err, b.msg);
+	grove_commit h;
+	cr_assert_eq(grove_branch_head(&h, db, "main"), 0);
+	cr_assert(strstr(b.msg, h.id), "B names the head A made: %s (head %s)", b.msg, h.id);
+	cr_assert_geq(b.durable, h.lsn, "B returned when the log was durable to %lu, before "
+		      "the head it names (LSN %lu)", (unsigned long)b.durable, (unsigned long)h.lsn);
+	cr_assert_eq(gt_count(db, NULL, NULL, "node:Person"), 4, "Alice, Bob, L and A");
 }
 
 /* A write combined behind another (one LMDB transaction for both,
@@ -438,7 +493,7 @@ Test(mutate, a_huge_write_combined_behind_another_sees_it_in_every_part)
 	size_t before = views_txnid();
 	pthread_t lead, t;
 	void *args[] = { &out };
-	combine_after_queueing(&lead, add_last, NULL, &t, update_all, args, 1);
+	combine_after_queueing(&lead, add_last, NULL, &t, update_all, args, 1, NULL);
 	void *err;
 	pthread_join(lead, &err);
 	cr_assert_eq((intptr_t)err, 0);
@@ -482,7 +537,7 @@ Test(mutate, a_combined_batch_is_one_lmdb_transaction_until_it_is_full)
 	pthread_t lead, t[3];
 	seq_batch_effects = 2;
 	size_t before = views_txnid();
-	combine_after_queueing(&lead, add_one, lead_name, t, add_one, names, 3);
+	combine_after_queueing(&lead, add_one, lead_name, t, add_one, names, 3, NULL);
 	void *err;
 	pthread_join(lead, &err);
 	cr_assert_eq((intptr_t)err, 0);
