@@ -19,61 +19,70 @@
 int load_unique(struct load_plan *p);
 int load_cardinality(struct load_plan *p);
 
-/* The tuple of `cols` in a row as "v1\x1fv2..." (malloc'd), or NULL in
- * *out when a member is NULL (NULLs are never duplicates). */
-static int tuple_text(char **out, size_t *len, const struct lang_cat_type *t,
+/* Append n bytes to a malloc'd text (kept NUL-terminated); -ENOMEM. */
+static int text_add(char **buf, size_t *len, const char *s, size_t n)
+{
+	char *nb = realloc(*buf, *len + n + 1);
+	if (!nb)
+		return -ENOMEM;
+	memcpy(nb + *len, s, n);
+	*len += n;
+	nb[*len] = '\0';
+	*buf = nb;
+	return 0;
+}
+
+/* A member's text: an edge's endpoint (`@unique(src, dst)`) or a
+ * property's key text; NULL in *txt when the member is NULL. */
+static int member_text(char **txt, size_t *tl, const struct lang_cat_type *t,
+		       const struct value_row *row, const char *col, struct value_error *verr)
+{
+	const struct lang_cat_property *prop = lang_cat_type_prop(t, col);
+	*txt = NULL;
+	if (!prop && t->kind == LANG_CAT_EDGE && (!strcmp(col, "src") || !strcmp(col, "dst"))) {
+		bool s = !strcmp(col, "src");
+		*tl = s ? row->src_len : row->dst_len;
+		return (*txt = strndup(s ? row->src : row->dst, *tl)) ? 0 : -ENOMEM;
+	}
+	const msgpack_object *v = prop ? value_row_get(row, prop->id) : NULL;
+	if (v && v->type != MSGPACK_OBJECT_NIL && value_key_text(txt, tl, &prop->type, v, verr) < 0)
+		*txt = NULL;
+	return 0;
+}
+
+/* The tuple of `cols` in a row, malloc'd: *key tells tuples apart (each
+ * member's length in decimal and ':' before it, so ("x,y", "z") and
+ * ("x", "y,z") differ) and *shown is what messages print ("x,y,z", as
+ * upstream words them).  NULL in both when a member is NULL (NULLs are
+ * never duplicates). */
+static int tuple_text(char **key, size_t *key_len, char **shown, const struct lang_cat_type *t,
 		      const struct lang_cat_colset *cols, const msgpack_object *o,
 		      struct value_error *verr)
 {
 	struct value_row row;
-	char *buf = NULL;
-	size_t n = 0;
+	size_t shown_len = 0;
 	int err = value_row_view(&row, o, t, verr);
 
-	*out = NULL;
+	*key = *shown = NULL;
+	*key_len = 0;
 	for (uint32_t i = 0; !err && i < cols->n; i++) {
-		const char *col = cols->columns[i];
-		const struct lang_cat_property *prop = lang_cat_type_prop(t, col);
-		const msgpack_object *v = prop ? value_row_get(&row, prop->id) : NULL;
-		char *txt;
+		char *txt, head[24];
 		size_t tl;
-		/* An edge's unique set may name its endpoints (`@unique(src, dst)`). */
-		bool endpoint = !prop && t->kind == LANG_CAT_EDGE &&
-				(!strcmp(col, "src") || !strcmp(col, "dst"));
-		if (endpoint) {
-			bool s = !strcmp(col, "src");
-			txt = strndup(s ? row.src : row.dst, s ? row.src_len : row.dst_len);
-			tl = s ? row.src_len : row.dst_len;
-			if (!txt) {
-				free(buf);
-				return -ENOMEM;
-			}
-		} else if (!v || v->type == MSGPACK_OBJECT_NIL ||
-			   value_key_text(&txt, &tl, &prop->type, v, verr) < 0) {
-			free(buf);
-			return 0;
-		}
-		char *nb = realloc(buf, n + tl + 2);
-		if (!nb) {
-			free(txt);
-			free(buf);
-			return -ENOMEM;
-		}
-		buf = nb;
-		if (i)
-			buf[n++] = ',';
-		memcpy(buf + n, txt, tl);
-		n += tl;
-		buf[n] = '\0';
+		if ((err = member_text(&txt, &tl, t, &row, cols->columns[i], verr)) < 0 || !txt)
+			break;
+		int hn = snprintf(head, sizeof head, "%zu:", tl);
+		if ((err = text_add(key, key_len, head, (size_t)hn)) == 0 &&
+		    (err = text_add(key, key_len, txt, tl)) == 0 &&
+		    (err = text_add(shown, &shown_len, ",", i ? 1 : 0)) == 0)
+			err = text_add(shown, &shown_len, txt, tl);
 		free(txt);
+		if (i + 1 == cols->n && !err)
+			return 0;
 	}
-	if (err) {
-		free(buf);
-		return err;
-	}
-	*out = buf;
-	*len = n;
-	return 0;
+	free(*key);
+	free(*shown);
+	*key = *shown = NULL;
+	return err;
 }
 
 struct uniq {
@@ -107,35 +116,33 @@ static int violation(struct uniq *u, const char *tuple, const char *a, const cha
 
 static int uniq_add(struct uniq *u, const msgpack_object *row, const char *id, uint32_t id_len)
 {
-	char *tuple;
+	char *tuple, *shown;
 	size_t len;
-	int err = tuple_text(&tuple, &len, u->t, u->cols, row, &u->p->verr);
+	int err = tuple_text(&tuple, &len, &shown, u->t, u->cols, row, &u->p->verr);
 	if (err < 0 || !tuple)
-		return err < 0 ? db_error(u->p->db, err, "%s", u->p->verr.msg) : 0;
+		return err == -ENOMEM ? db_error(u->p->db, err, "out of memory")
+		     : err < 0 ? db_error(u->p->db, err, "%s", u->p->verr.msg) : 0;
 	int64_t at = idset_get(&u->seen, 0, tuple, (uint32_t)len);
 	char *mine = strndup(id, id_len);
 	if (!mine) {
-		free(tuple);
-		return db_error(u->p->db, -ENOMEM, "out of memory");
-	}
-	if (at >= 0) {
-		err = violation(u, tuple, u->owners[at], mine);
-		free(mine);
-		free(tuple);
-		return err;
-	}
-	char **no = realloc(u->owners, (u->nowners + 1) * sizeof *no);
-	if (!no || idset_put(&u->seen, 0, tuple, (uint32_t)len, (uint32_t)u->nowners) < 0) {
+		err = db_error(u->p->db, -ENOMEM, "out of memory");
+	} else if (at >= 0) {
+		err = violation(u, shown, u->owners[at], mine);
+	} else {
+		char **no = realloc(u->owners, (u->nowners + 1) * sizeof *no);
 		if (no)
 			u->owners = no;
-		free(mine);
-		free(tuple);
-		return db_error(u->p->db, -ENOMEM, "out of memory");
+		if (!no || idset_put(&u->seen, 0, tuple, (uint32_t)len, (uint32_t)u->nowners) < 0) {
+			err = db_error(u->p->db, -ENOMEM, "out of memory");
+		} else {
+			u->owners[u->nowners++] = mine;
+			mine = NULL;
+		}
 	}
-	u->owners = no;
-	u->owners[u->nowners++] = mine;
+	free(mine);
 	free(tuple);
-	return 0;
+	free(shown);
+	return err;
 }
 
 static int unpack_and(struct uniq *u, const void *buf, size_t len, const char *id, uint32_t id_len)
