@@ -91,12 +91,22 @@ struct uniq {
 	const struct lang_cat_colset *cols;
 	struct idset seen;      /* tuple -> index into owners */
 	char **owners;          /* ids holding each tuple */
+	const struct load_item **owner_items;  /* their input records, or NULL */
 	size_t nowners;
+	const struct load_item *cur;           /* the input row being added */
 	bool committed;         /* adding committed rows (after the input's) */
 };
 
-static int violation(struct uniq *u, const char *tuple, const char *a, const char *b)
+/* `at`: the earlier holder's index in owners. */
+static int violation(struct uniq *u, const char *tuple, size_t at, const char *b)
 {
+	const char *a = u->owners[at];
+	/* The offending entity is the written one: of two input rows the
+	 * later (b); against a committed row (b) the input's (a). */
+	const struct load_item *it = u->committed ? u->owner_items[at] : u->cur;
+	char where[64] = "";
+	if (it && it->record && it->line)   /* a JSONL record (not a mutation's row) */
+		snprintf(where, sizeof where, " (record %lu, line %lu)", it->record, it->line);
 	char cols[256] = "";
 	size_t n = 0;
 	for (uint32_t i = 0; i < u->cols->n; i++)
@@ -105,11 +115,9 @@ static int violation(struct uniq *u, const char *tuple, const char *a, const cha
 	char key[256];
 	chg_type_key(key, sizeof key, u->t);
 	db_error(u->p->db, GROVE_EINVAL,
-		 u->cols->n > 1 ? "@unique violation on %s.(%s): value '%s' held by '%s' and '%s'"
-				: "@unique violation on %s.%s: value '%s' held by '%s' and '%s'",
-		 u->t->name, cols, tuple, a, b);
-	/* The offending entity is the written one: of two input rows the
-	 * later (b); against a committed row (b) the input's (a). */
+		 u->cols->n > 1 ? "@unique violation on %s.(%s): value '%s' held by '%s' and '%s'%s"
+				: "@unique violation on %s.%s: value '%s' held by '%s' and '%s'%s",
+		 u->t->name, cols, tuple, a, b, where);
 	const char *off = u->committed ? a : b;
 	return db_error_entity(u->p->db, GROVE_EINVAL, key, off, strlen(off));
 }
@@ -127,14 +135,19 @@ static int uniq_add(struct uniq *u, const msgpack_object *row, const char *id, u
 	if (!mine) {
 		err = db_error(u->p->db, -ENOMEM, "out of memory");
 	} else if (at >= 0) {
-		err = violation(u, shown, u->owners[at], mine);
+		err = violation(u, shown, (size_t)at, mine);
 	} else {
 		char **no = realloc(u->owners, (u->nowners + 1) * sizeof *no);
 		if (no)
 			u->owners = no;
-		if (!no || idset_put(&u->seen, 0, tuple, (uint32_t)len, (uint32_t)u->nowners) < 0) {
+		const struct load_item **ni = realloc(u->owner_items, (u->nowners + 1) * sizeof *ni);
+		if (ni)
+			u->owner_items = ni;
+		if (!no || !ni ||
+		    idset_put(&u->seen, 0, tuple, (uint32_t)len, (uint32_t)u->nowners) < 0) {
 			err = db_error(u->p->db, -ENOMEM, "out of memory");
 		} else {
+			u->owner_items[u->nowners] = u->committed ? NULL : u->cur;
 			u->owners[u->nowners++] = mine;
 			mine = NULL;
 		}
@@ -184,15 +197,19 @@ static int unique_colset(struct load_plan *p, const struct lang_cat_type *t,
 	idset_init(&u.seen);
 	for (size_t i = 0; i < p->nitems && !err; i++) {
 		const struct load_item *it = &p->items[i];
-		if (it->t == t && !it->dead)
+		if (it->t == t && !it->dead) {
+			u.cur = it;
 			err = unpack_and(&u, it->row, it->row_len, it->id, it->id_len);
+		}
 	}
+	u.cur = NULL;
 	u.committed = true;
 	if (!err)
 		err = uniq_committed(&u);
 	for (size_t i = 0; i < u.nowners; i++)
 		free(u.owners[i]);
 	free(u.owners);
+	free(u.owner_items);
 	idset_free(&u.seen);
 	return err;
 }

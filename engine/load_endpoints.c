@@ -208,7 +208,9 @@ static int check(struct load_plan *p, const struct asks *a, const int64_t *ep)
 		const struct lang_cat_type *from = engine_type_by_id(p->db, it->t->from_id);
 		const struct lang_cat_type *to = engine_type_by_id(p->db, it->t->to_id);
 		char where[64] = "";
-		if (it->record)
+		if (it->record && it->line)
+			snprintf(where, sizeof where, ", record %lu, line %lu", it->record, it->line);
+		else if (it->record)
 			snprintf(where, sizeof where, ", record %lu", it->record);
 		char key[256];
 		chg_type_key(key, sizeof key, it->t);

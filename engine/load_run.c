@@ -35,7 +35,12 @@ static int read_records(struct load_plan *p, struct load_feed *r, const grove_lo
 			o->progress(o->progress_arg, n, 0);
 	}
 	if (err != GROVE_ENOTFOUND) {
-		db_error(p->db, err, "%s", p->verr.msg);
+		/* Lenient messages count records ("record 2: ..."); the line is
+		 * where a user looks (strict ones name it already). */
+		if (!o->strict && p->verr.line && !strstr(p->verr.msg, "line "))
+			db_error(p->db, err, "%s (line %lu)", p->verr.msg, p->verr.line);
+		else
+			db_error(p->db, err, "%s", p->verr.msg);
 		return p->verr.resource[0] ? db_error_limit(p->db, err, p->verr.resource, p->verr.limit,
 							     p->verr.actual) : err;
 	}

@@ -103,7 +103,7 @@ Test(load, a_dangling_edge_is_refused_and_nothing_is_written)
 			  "{\"type\":\"Person\",\"data\":{\"name\":\"Eve\"}}\n"
 			  "{\"edge\":\"Knows\",\"from\":\"Eve\",\"to\":\"Nobody\"}", NULL);
 	cr_assert_eq(err, GROVE_EINVAL);
-	cr_assert(strstr(grove_errmsg(db), "dst 'Nobody' not found in Person (edge Knows, record 2)"), "%s",
+	cr_assert(strstr(grove_errmsg(db), "dst 'Nobody' not found in Person (edge Knows, record 2, line 2)"), "%s",
 		  grove_errmsg(db));
 	cr_assert_eq(gt_count(db, NULL, NULL, "node:Person"), 2);
 }
@@ -144,7 +144,7 @@ Test(load, the_first_dangling_edge_in_input_order_is_reported)
 	char *bad = people_and_edges(true), *good = people_and_edges(false);
 	cr_assert_eq(gt_load(db, NULL, GROVE_LOAD_APPEND, bad, NULL), GROVE_EINVAL);
 	/* edge 120 is record 50 + 121 */
-	cr_assert(strstr(grove_errmsg(db), "dst 'Ghost1' not found in Person (edge Knows, record 171)"),
+	cr_assert(strstr(grove_errmsg(db), "dst 'Ghost1' not found in Person (edge Knows, record 171, line 171)"),
 		  "%s", grove_errmsg(db));
 	cr_assert_eq(gt_count(db, NULL, NULL, "node:Person"), 52);
 	cr_assert_eq(gt_count(db, NULL, NULL, "edge:Knows"), 1);
@@ -191,10 +191,10 @@ Test(load, unique_holds_across_the_input_and_committed_rows)
 	cr_assert_eq(gt_load(db, NULL, GROVE_LOAD_MERGE,
 			     "{\"type\":\"Person\",\"data\":{\"name\":\"Bob\",\"email\":\"b@x\"}}", NULL), 0);
 	int err = gt_load(db, NULL, GROVE_LOAD_APPEND,
-			  "{\"type\":\"Person\",\"data\":{\"name\":\"Carl\",\"email\":\"b@x\"}}", NULL);
+			  "\n{\"type\":\"Person\",\"data\":{\"name\":\"Carl\",\"email\":\"b@x\"}}", NULL);
 	cr_assert_eq(err, GROVE_EINVAL);
-	cr_assert(strstr(grove_errmsg(db), "@unique violation on Person.email: value 'b@x'"), "%s",
-		  grove_errmsg(db));
+	cr_assert(strstr(grove_errmsg(db), "@unique violation on Person.email: value 'b@x' held by "
+			 "'Carl' and 'Bob' (record 1, line 2)"), "%s", grove_errmsg(db));
 }
 
 /* Composite tuples are told apart member by member: ("x,y", "z") and
@@ -248,11 +248,29 @@ Test(load, an_empty_load_still_makes_a_commit)
 Test(load, duplicate_keys_within_one_input_are_refused)
 {
 	int err = gt_load(db, NULL, GROVE_LOAD_MERGE,
-			  "{\"type\":\"Person\",\"data\":{\"name\":\"DUP\"}}\n"
+			  "{\"type\":\"Person\",\"data\":{\"name\":\"DUP\"}}\n\n"
 			  "{\"type\":\"Person\",\"data\":{\"name\":\"DUP\"}}", NULL);
 	cr_assert_eq(err, GROVE_EINVAL);
 	cr_assert(strstr(grove_errmsg(db), "@unique violation on Person.name: value 'DUP'"), "%s",
 		  grove_errmsg(db));
+	cr_assert(strstr(grove_errmsg(db), "(record 2, line 3)"), "%s", grove_errmsg(db));
+}
+
+/* Lenient records are counted, not lines: a reader's error and a missing
+ * endpoint say the line too. */
+Test(load, reader_and_endpoint_errors_name_the_line)
+{
+	int err = gt_load(db, NULL, GROVE_LOAD_MERGE,
+			  "\n\n{\"type\":\"Person\",\"data\":{\"name\":\"Z1\"}}\n\n\n"
+			  "{\"type\":\"Persn\",\"data\":{\"name\":\"Z2\"}}\n", NULL);
+	cr_assert_eq(err, GROVE_EINVAL);
+	cr_assert(strstr(grove_errmsg(db), "record 2: unknown node type 'Persn' (line 6)"), "%s",
+		  grove_errmsg(db));
+	err = gt_load(db, NULL, GROVE_LOAD_MERGE,
+		      "\n\n{\"edge\":\"Knows\",\"from\":\"Alice\",\"to\":\"Nobody\"}\n", NULL);
+	cr_assert_eq(err, GROVE_EINVAL);
+	cr_assert(strstr(grove_errmsg(db), "dst 'Nobody' not found in Person (edge Knows, record 1, "
+			 "line 3)"), "%s", grove_errmsg(db));
 }
 
 /* The meta record replay restarts from, read straight from the views. */
