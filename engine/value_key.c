@@ -224,7 +224,10 @@ static int int_text_matches(const msgpack_object *o, const char *text)
 static int float_text_matches(const struct lang_type *t, const msgpack_object *o, const char *text)
 {
 	char *end;
-	if (!is_float_object(o) || text[0] == '\0' || strchr(" \t\n\r\f\v", text[0]) != NULL)
+	/* Decimal spellings only, as upstream's float parse takes them:
+	 * strtod would also read hex ("0x64" for 100), which it refuses.
+	 * (Infinities and NaN are never keys, so they need no spelling.) */
+	if (!is_float_object(o) || text[0] == '\0' || text[strspn(text, "0123456789+-.eE")] != '\0')
 		return 0;
 	double d = strtod(text, &end);
 	if (*end != '\0')

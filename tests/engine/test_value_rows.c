@@ -223,6 +223,11 @@ Test(value, refuses_explicit_ids_that_name_another_key)
 	cr_expect_str_eq(err.msg, "node RenamedPair has explicit id '8' that does not match @key properties "
 		"(aaaa, zzzz) canonical value '[\"19723\",\"7\"]'");
 	cr_expect_eq(check_id("Everything", "{\"name\": \"Alice\"}", "alice", 0, &err), GROVE_EINVAL);
+	/* a float key is spelled in decimal: strtod's hex and padding are not */
+	cr_expect_eq(check_id("Ratio", "{\"r\": 0.5}", "0.50", 0, &err), 0);
+	cr_expect_eq(check_id("Ratio", "{\"r\": 0.5}", "5e-1", 0, &err), 0);
+	cr_expect_eq(check_id("Ratio", "{\"r\": 0.5}", "0x1p-1", 0, &err), GROVE_EINVAL);
+	cr_expect_eq(check_id("Ratio", "{\"r\": 0.5}", "0.5 ", 0, &err), GROVE_EINVAL);
 }
 
 Test(value, strict_explicit_ids_must_be_the_canonical_spelling)
