@@ -101,8 +101,41 @@ int log_create(const char *dir, const struct log_options *opts)
 	return 0;
 }
 
+/* Does segment `first` hold a non-zero byte anywhere?  1, 0, or an error.
+ * Only what the file system reports as data is read. */
+static int segment_holds_data(int dirfd, uint64_t first)
+{
+	char name[LOG_SEGMENT_NAME_BYTES];
+	uint8_t buf[65536];
+	struct stat st;
+	uint64_t a, b, pos;
+	int found = 0;
+
+	log_segment_name(name, first);
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		int err = log_error(-errno, "cannot read log segment %s: %s", name, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return err;
+	}
+	for (pos = 0; !found && log_segment_next_data(&a, &b, fd, pos, (uint64_t)st.st_size); pos = b)
+		for (uint64_t at = a; !found && at < b; at += sizeof buf) {
+			size_t want = b - at < sizeof buf ? (size_t)(b - at) : sizeof buf;
+			ssize_t got = pread(fd, buf, want, (off_t)at);
+			if (got <= 0)
+				break;
+			found = !log_bytes_zero(buf, (size_t)got);
+		}
+	close(fd);
+	return found;
+}
+
 /* Load the segment list; drop a last segment whose creation a crash
- * interrupted (no header: nothing in it was ever acknowledged). */
+ * interrupted (no header and nothing else: nothing in it was ever
+ * acknowledged).  Segments are created under a temporary name and
+ * renamed whole (segment.c), so a named one without a header that holds
+ * data was damaged: refused, never removed with the records it holds. */
 static int load_segments(struct log *log, struct log_recovery *rep)
 {
 	uint64_t *firsts = NULL, bytes;
@@ -120,6 +153,14 @@ static int load_segments(struct log *log, struct log_recovery *rep)
 		if (fd == GROVE_ENOTFOUND && i == n - 1 && n > 1) {
 			char name[LOG_SEGMENT_NAME_BYTES];
 			log_segment_name(name, firsts[i]);
+			int data = segment_holds_data(log->dirfd, firsts[i]);
+			if (data != 0) {
+				err = data < 0 ? data
+				      : log_error(GROVE_ECORRUPT, "log segment %s, offset 0: the header "
+						  "is zeros but the segment holds records: damaged, not removed",
+						  name);
+				break;
+			}
 			if (unlinkat(log->dirfd, name, 0) < 0 || fsync(log->dirfd) < 0) {
 				err = log_error(-errno, "cannot remove empty segment %s", name);
 				break;

@@ -278,6 +278,33 @@ Test(recovery, a_segment_whose_creation_was_interrupted_is_removed)
 	free(dir);
 }
 
+/* A named segment is always created whole (under a temporary name, then
+ * renamed): one whose header reads as zeros but that holds records was
+ * damaged, and removing it would drop them.  Open refuses and keeps it. */
+Test(recovery, a_last_segment_with_a_zeroed_header_and_records_is_refused)
+{
+	uint64_t off[NRECORDS + 1];
+	char *dir = make_log(GROVE_LOG_BACKEND_PWRITE, off);
+	char *p = segment_path(dir, NRECORDS + 1);
+	int fd = open(p, O_CREAT | O_WRONLY, 0644);
+	cr_assert(fd >= 0);
+	cr_assert_eq(ftruncate(fd, 65536), 0);
+	cr_assert_eq(pwrite(fd, "a record's bytes", 16, 4096), 16);
+	close(fd);
+	struct log_options o = tu_small_options(GROVE_LOG_BACKEND_PWRITE);
+	struct log_recovery rep;
+	struct log *log;
+	char *ld = tu_logdir(dir);
+	cr_assert_eq(log_open(&log, ld, &o, &rep), GROVE_ECORRUPT);
+	cr_assert(strstr(log_errmsg(), "the header is zeros but the segment holds records"), "%s",
+		  log_errmsg());
+	cr_assert_eq(access(p, F_OK), 0, "the segment is kept");
+	free(ld);
+	free(p);
+	tu_rmtree(dir);
+	free(dir);
+}
+
 /* ---- What open reads past the tail ----------------------------------
  *
  * Open reads, after the last intact record, only the stretches the file
