@@ -192,7 +192,7 @@ static void boot_id(char out[64])
 	out[strcspn(out, "\n")] = '\0';
 }
 
-static int session_write(const char *vdir, const char *state)
+int db_session_write(const char *vdir, const char *state)
 {
 	char *path = db_path(vdir, "SESSION"), id[64], text[128];
 	int fd, n, err = 0;
@@ -209,21 +209,31 @@ static int session_write(const char *vdir, const char *state)
 	return err;
 }
 
-/* 1 if the views were left open by an earlier boot (an OS crash). */
+/* 1 if the views may have lost or torn pages: left open by an earlier
+ * boot (an OS crash), or by a boot this machine cannot name (no boot id:
+ * an OS crash cannot be ruled out), or present without any SESSION (it
+ * is written before the views' first write, so its absence means an open
+ * or a rebuild died before it could say). */
 static int views_untrusted(const char *vdir)
 {
 	char *path = db_path(vdir, "SESSION"), id[64], text[128] = "", was[64], state[16];
 	FILE *f = path ? fopen(path, "r") : NULL;
 	free(path);
-	if (!f)
-		return 0;
+	if (!f) {
+		char *data = db_path(vdir, "data.mdb");
+		int exists = data && access(data, F_OK) == 0;
+		free(data);
+		return exists;
+	}
 	if (!fgets(text, sizeof text, f))
 		text[0] = '\0';
 	fclose(f);
 	boot_id(id);
 	if (sscanf(text, "%63s %15s", was, state) != 2)
 		return 1;
-	return strcmp(state, "closed") != 0 && strcmp(was, id) != 0;
+	if (!strcmp(state, "closed"))
+		return 0;
+	return strcmp(was, id) != 0 || !strcmp(id, "unknown");
 }
 
 static int remove_views(const char *vdir)
@@ -277,7 +287,7 @@ static int open_views(grove_db *db)
 		else if ((err = views_open(&db->views, vdir, 0)) < 0)
 			db_error(db, err, NULL);
 	}
-	if (!err && (err = session_write(vdir, "open")) < 0)
+	if (!err && (err = db_session_write(vdir, "open")) < 0)
 		db_error(db, err, "cannot write %s/SESSION", vdir);
 	free(vdir);
 	return err;
@@ -293,12 +303,12 @@ static void close_views(grove_db *db)
 	views_close(db->views);
 	db->views = NULL;
 	if (synced && (vdir = db_path(db->dir, "views"))) {
-		session_write(vdir, "closed");
+		db_session_write(vdir, "closed");
 		free(vdir);
 	}
 }
 
-int db_open_parts(grove_db **out, const char *dir, const grove_options *opts)
+int db_open_parts(grove_db **out, const char *dir, const grove_options *opts, bool views)
 {
 	grove_db *db;
 	int err;
@@ -310,7 +320,7 @@ int db_open_parts(grove_db **out, const char *dir, const grove_options *opts)
 	if (!(db = db_new(dir, opts)))
 		return db_error(NULL, -ENOMEM, "out of memory");
 	if ((err = check_format_file(db)) < 0 || (err = take_lock(db)) < 0 ||
-	    (err = open_log(db)) < 0 || (err = open_views(db)) < 0) {
+	    (err = open_log(db)) < 0 || (views && (err = open_views(db)) < 0)) {
 		db_error(NULL, err, "%s", grove_errmsg(db));
 		db_free(db);
 		return err;

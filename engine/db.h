@@ -88,8 +88,14 @@ void db_log_options(struct log_options *out, const grove_options *opts);
 char *db_path(const char *dir, const char *name);
 
 /* Open the parts of a graph directory (format check, lock, log, views,
- * catalog) without recovering: replay/ recovers, then serves. */
-int db_open_parts(grove_db **out, const char *dir, const grove_options *opts);
+ * catalog) without recovering: replay/ recovers, then serves.  `views`
+ * false leaves the views closed (db->views NULL): a rebuild replaces
+ * them without reading them, however damaged they are. */
+int db_open_parts(grove_db **out, const char *dir, const grove_options *opts, bool views);
+
+/* Record in vdir/SESSION, durably, this boot's id and `state`: "open"
+ * before the views' first write, "closed" once they are synced. */
+int db_session_write(const char *vdir, const char *state);
 void db_free(grove_db *db);
 
 /* Write DIR/GROVE durably (the last step of init). */

@@ -65,7 +65,7 @@ int grove_open(grove_db **out, const char *dir, const grove_options *opts)
 		*out = db;
 		return 0;
 	}
-	if ((err = db_open_parts(&db, dir, opts)) == 0 && (err = recover(db)) < 0) {
+	if ((err = db_open_parts(&db, dir, opts, true)) == 0 && (err = recover(db)) < 0) {
 		db_error(NULL, err, "%s", grove_errmsg(db));
 		db_free(db);
 	}

@@ -99,6 +99,13 @@ static int replay_into(struct views **out, struct replay_stats *st, grove_db *db
 	if (views_open_rebuild(out, vdir) < 0 &&
 	    ((err = rmtree(vdir)) < 0 || (err = views_open(out, vdir, 0)) < 0))
 		return err;
+	/* Before the first write: a power cut during the replay must leave
+	 * views the next open rebuilds, not trusts (engine/db.c). */
+	if ((err = db_session_write(vdir, "open")) < 0) {
+		views_close(*out);
+		*out = NULL;
+		return log_error(err, "cannot write %s/SESSION: %s", vdir, strerror(-err));
+	}
 	err = replay_log(st, *out, db->log, &cat);
 	lang_catalog_free(cat);
 	if (err < 0) {
@@ -115,10 +122,10 @@ int grove_rebuild(const char *dir, uint64_t *out_effects)
 	char *vdir;
 	int err;
 
-	if ((err = db_open_parts(&db, dir, NULL)) < 0)
+	/* The old views are not opened: LMDB may refuse them (damage is what
+	 * a rebuild is for), and they are thrown away unread. */
+	if ((err = db_open_parts(&db, dir, NULL, false)) < 0)
 		return err;
-	views_close(db->views);
-	db->views = NULL;
 	if (!(vdir = db_path(dir, "views")))
 		err = -ENOMEM;
 	else
