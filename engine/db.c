@@ -22,7 +22,7 @@
 #include "engine/schema_hist.h"
 #include "log/error.h"
 
-static void close_views(grove_db *db);
+static void close_views(grove_db *db, uint64_t acked);
 
 void db_log_options(struct log_options *out, const grove_options *opts)
 {
@@ -115,9 +115,11 @@ void db_free(grove_db *db)
 {
 	if (!db)
 		return;
+	/* No writer is left, so every acknowledged record is durable. */
+	uint64_t acked = db->log ? log_durable_lsn(db->log) : 0;
 	if (db->log)
 		log_close(db->log);
-	close_views(db);
+	close_views(db, acked);
 	prepared_cache_free(db->prepared); /* before the catalogs it was built on */
 	lang_catalog_free(db->cat);
 	schema_hist_free(db->hist);
@@ -157,6 +159,25 @@ static grove_db *db_new(const char *dir, const grove_options *opts)
 	return db;
 }
 
+/* The LSN views/SESSION says every record up to was on disk when the
+ * graph was last closed cleanly, or 0 (open, absent, or written before
+ * SESSION carried it). */
+static uint64_t closed_acked_lsn(const char *dir)
+{
+	char *path = db_path(dir, "views/SESSION"), text[160] = "", was[64], state[16];
+	unsigned long long lsn = 0;
+	FILE *f = path ? fopen(path, "r") : NULL;
+	free(path);
+	if (!f)
+		return 0;
+	if (!fgets(text, sizeof text, f))
+		text[0] = '\0';
+	fclose(f);
+	if (sscanf(text, "%63s %15s %llu", was, state, &lsn) != 3 || strcmp(state, "closed"))
+		return 0;
+	return (uint64_t)lsn;
+}
+
 static int open_log(grove_db *db)
 {
 	struct log_options lo;
@@ -167,6 +188,7 @@ static int open_log(grove_db *db)
 	if (!logdir)
 		return db_error(db, -ENOMEM, "out of memory");
 	db_log_options(&lo, &db->opts);
+	lo.acked_lsn = closed_acked_lsn(db->dir);
 	err = log_open(&db->log, logdir, &lo, &rep);
 	free(logdir);
 	if (err < 0)
@@ -192,14 +214,16 @@ static void boot_id(char out[64])
 	out[strcspn(out, "\n")] = '\0';
 }
 
-int db_session_write(const char *vdir, const char *state)
+int db_session_write(const char *vdir, const char *state, uint64_t acked_lsn)
 {
-	char *path = db_path(vdir, "SESSION"), id[64], text[128];
+	char *path = db_path(vdir, "SESSION"), id[64], text[160];
 	int fd, n, err = 0;
 	if (!path)
 		return -ENOMEM;
 	boot_id(id);
-	n = snprintf(text, sizeof text, "%s %s\n", id, state);
+	n = acked_lsn ? snprintf(text, sizeof text, "%s %s %llu\n", id, state,
+				 (unsigned long long)acked_lsn)
+		      : snprintf(text, sizeof text, "%s %s\n", id, state);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0 || write(fd, text, (size_t)n) != n || fdatasync(fd) < 0)
 		err = -errno;
@@ -287,13 +311,15 @@ static int open_views(grove_db *db)
 		else if ((err = views_open(&db->views, vdir, 0)) < 0)
 			db_error(db, err, NULL);
 	}
-	if (!err && (err = db_session_write(vdir, "open")) < 0)
+	if (!err && (err = db_session_write(vdir, "open", 0)) < 0)
 		db_error(db, err, "cannot write %s/SESSION", vdir);
 	free(vdir);
 	return err;
 }
 
-static void close_views(grove_db *db)
+/* `acked`: the log's durable LSN when it closed (every acknowledged
+ * record): "closed" carries it, for the next open's log (open_log). */
+static void close_views(grove_db *db, uint64_t acked)
 {
 	char *vdir;
 	if (!db->views)
@@ -303,7 +329,7 @@ static void close_views(grove_db *db)
 	views_close(db->views);
 	db->views = NULL;
 	if (synced && (vdir = db_path(db->dir, "views"))) {
-		db_session_write(vdir, "closed");
+		db_session_write(vdir, "closed", acked);
 		free(vdir);
 	}
 }

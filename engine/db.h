@@ -94,8 +94,9 @@ char *db_path(const char *dir, const char *name);
 int db_open_parts(grove_db **out, const char *dir, const grove_options *opts, bool views);
 
 /* Record in vdir/SESSION, durably, this boot's id and `state`: "open"
- * before the views' first write, "closed" once they are synced. */
-int db_session_write(const char *vdir, const char *state);
+ * before the views' first write, "closed" once they are synced, with the
+ * log's durable LSN at close (`acked_lsn`, 0: none). */
+int db_session_write(const char *vdir, const char *state, uint64_t acked_lsn);
 void db_free(grove_db *db);
 
 /* Write DIR/GROVE durably (the last step of init). */

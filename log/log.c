@@ -193,7 +193,14 @@ static int open_tail(struct log *log, struct log_recovery *rep)
 	fd = log_segment_open(&bytes, log->dirfd, last->first_lsn, 1);
 	if (fd < 0)
 		return fd;
-	err = log_recover_tail(&end_off, &last_lsn, fd, last, LOG_RECORD_READ_MAX, rep);
+	err = log_recover_tail(&end_off, &last_lsn, fd, last, LOG_RECORD_READ_MAX,
+			       log->opt.acked_lsn, rep);
+	if (err == 0 && last_lsn < log->opt.acked_lsn)
+		err = log_error(GROVE_ECORRUPT,
+				"the log ends at record %lu, but the graph was closed cleanly after "
+				"record %lu was on disk: records are missing (to open the graph "
+				"without them, delete views/SESSION)",
+				(unsigned long)last_lsn, (unsigned long)log->opt.acked_lsn);
 	/* Records a killed process wrote but never synced survive in the page
 	 * cache; sync them before they count as durable (readers trust
 	 * durable_lsn, and an OS crash must not take back what they saw). */

@@ -31,6 +31,11 @@ struct log_options {
 	uint32_t max_batch_bytes;   /* 0: 8 MiB per write                      */
 	uint32_t max_waiters;       /* 0: 4096 threads blocked in the log      */
 	int backend;                /* GROVE_LOG_BACKEND_*                     */
+	/* Every record up to this LSN was durable when the graph was last
+	 * closed cleanly (0: unknown).  Open then never cuts one of them as
+	 * a torn tail, and refuses a log that ends before it: damage, not a
+	 * crash (recover.h). */
+	uint64_t acked_lsn;
 };
 
 /* What open found at the tail (see grove_recovery_report in grove.h). */

@@ -88,7 +88,7 @@ static int zero_range(int fd, uint64_t from, uint64_t to)
  * system cannot tell, everything is data and the whole rest is read, as
  * before.  rep->tail_scanned_bytes counts what was read. */
 static int judge_tail(const uint8_t *m, uint64_t size, uint64_t off, uint64_t expect,
-		      int fd, const char *name, uint32_t max_payload_bytes,
+		      int fd, const char *name, uint32_t max_payload_bytes, uint64_t acked,
 		      struct log_recovery *rep)
 {
 	struct log_record_header h;
@@ -119,6 +119,14 @@ static int judge_tail(const uint8_t *m, uint64_t size, uint64_t off, uint64_t ex
 						 (unsigned long)h.lsn, (unsigned long)o);
 		}
 	}
+	/* Nothing later vouches for it, but the last clean close does. */
+	if (expect <= acked)
+		return log_error(GROVE_ECORRUPT,
+				 "log segment %s, offset %lu: record %lu is damaged, but the graph "
+				 "was closed cleanly after record %lu was on disk; not cut (to open "
+				 "the graph without the damaged records, delete views/SESSION)",
+				 name, (unsigned long)off, (unsigned long)expect,
+				 (unsigned long)acked);
 	rep->truncated_bytes = end - off;
 	rep->truncated_lsn = expect;
 	rep->truncated_offset = off;
@@ -131,7 +139,7 @@ static int judge_tail(const uint8_t *m, uint64_t size, uint64_t off, uint64_t ex
 }
 
 int log_recover_tail(uint64_t *end_off, uint64_t *last_lsn, int fd,
-		     struct log_segment *seg, uint32_t max_payload_bytes,
+		     struct log_segment *seg, uint32_t max_payload_bytes, uint64_t acked,
 		     struct log_recovery *rep)
 {
 	char name[LOG_SEGMENT_NAME_BYTES];
@@ -158,7 +166,7 @@ int log_recover_tail(uint64_t *end_off, uint64_t *last_lsn, int fd,
 	 * file system then reports as data (to this scan and the next open's). */
 	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
 	(void)madvise((uint8_t *)m + off / page * page, size - off / page * page, MADV_RANDOM);
-	err = judge_tail(m, size, off, expect, fd, name, max_payload_bytes, rep);
+	err = judge_tail(m, size, off, expect, fd, name, max_payload_bytes, acked, rep);
 	*end_off = off;
 	*last_lsn = expect - 1;
 out:

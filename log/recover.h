@@ -18,9 +18,11 @@
  * After the last intact record only the stretches the file system reports
  * as data are read (holes and unwritten extents read as zeros); how many
  * bytes that was goes to rep->tail_scanned_bytes.
+ * Nor is damage to a record at or before `acked` (log_options.acked_lsn:
+ * known acknowledged from a clean close): never cut, GROVE_ECORRUPT.
  * On success sets *end_off (where the next record goes) and *last_lsn. */
 int log_recover_tail(uint64_t *end_off, uint64_t *last_lsn, int fd,
-		     struct log_segment *seg, uint32_t max_payload_bytes,
+		     struct log_segment *seg, uint32_t max_payload_bytes, uint64_t acked,
 		     struct log_recovery *rep);
 
 #endif

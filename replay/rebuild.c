@@ -101,7 +101,7 @@ static int replay_into(struct views **out, struct replay_stats *st, grove_db *db
 		return err;
 	/* Before the first write: a power cut during the replay must leave
 	 * views the next open rebuilds, not trusts (engine/db.c). */
-	if ((err = db_session_write(vdir, "open")) < 0) {
+	if ((err = db_session_write(vdir, "open", 0)) < 0) {
 		views_close(*out);
 		*out = NULL;
 		return log_error(err, "cannot write %s/SESSION: %s", vdir, strerror(-err));

@@ -231,6 +231,26 @@ has dmg-open "log segment 00000000000000000001.seg, offset"
 has dmg-open "record 3 is damaged, but record 4 at offset"
 run dmg-verify 1 "$G" verify "$T/dmg"
 has dmg-verify "record 3 is damaged"
+# the last record, which no later one vouches for: the clean close does
+run dmg2-init 0 "$G" init --schema "$T/s.pg" "$T/dmg2"
+for n in a b; do
+	printf '{"type":"Person","data":{"name":"%s"}}\n' "$n" >"$T/one.jsonl"
+	run dmg2-load-$n 0 "$G" load "$T/dmg2" --data "$T/one.jsonl" --mode merge
+done
+python3 - "$T/dmg2/log/00000000000000000001.seg" <<'PY2'
+import sys
+p = sys.argv[1]
+b = bytearray(open(p, 'rb').read())
+at = b.find(b'load merge', b.find(b'load merge') + 1)   # the last record (3)
+b[at] ^= 0x20
+open(p, 'wb').write(b)
+PY2
+run dmg2-open 1 "$G" export "$T/dmg2"
+has dmg2-open "record 3 is damaged, but the graph was closed cleanly after record 3 was on disk"
+rm "$T/dmg2/views/SESSION"
+run dmg2-accept 0 "$G" export "$T/dmg2"
+has dmg2-accept '"name":"a"'
+hasnt dmg2-accept '"name":"b"'
 
 # the demo
 run demo 0 "$G" demo "$T/demo"
