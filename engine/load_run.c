@@ -24,15 +24,16 @@
 static int read_records(struct load_plan *p, struct load_feed *r, const grove_load_options *o)
 {
 	struct jsonl_record rec;
-	uint64_t n = 0;
+	uint64_t n = 0, bytes = 0;   /* records, and their text's bytes */
 	int err;
 
 	while ((err = load_feed_next(&rec, r, &p->verr)) == 0) {
+		bytes += rec.bytes;
 		err = rec.kind == JSONL_NODE ? load_add_node(p, &rec) : load_add_edge(p, &rec);
 		if (err < 0)
 			return err;
 		if (o->progress && ++n % LOAD_PROGRESS_EVERY == 0)
-			o->progress(o->progress_arg, n, 0);
+			o->progress(o->progress_arg, n, bytes);
 	}
 	if (err != GROVE_ENOTFOUND) {
 		/* Lenient messages count records ("record 2: ..."); the line is

@@ -227,6 +227,49 @@ Test(load, unique_tuples_whose_joined_texts_agree_are_distinct)
 	gt_scratch_done(g, gdir);
 }
 
+struct progress_seen {
+	uint64_t calls, records, bytes;
+	int ordered;
+};
+
+static void on_progress(void *arg, uint64_t records, uint64_t bytes)
+{
+	struct progress_seen *p = arg;
+	p->ordered &= records > p->records && bytes > p->bytes;
+	p->calls++;
+	p->records = records;
+	p->bytes = bytes;
+}
+
+/* The progress callback counts records and the bytes of their text. */
+Test(load, progress_reports_records_and_bytes)
+{
+	enum { N = 140000 };
+	size_t cap = (size_t)N * 64, len = 0;
+	char *text = malloc(cap);
+	cr_assert(text);
+	for (int i = 0; i < N; i++)
+		len += (size_t)snprintf(text + len, cap - len,
+					"{\"type\":\"Person\",\"data\":{\"name\":\"p%d\"}}\n", i);
+	struct progress_seen seen = { .ordered = 1 };
+	grove_load_options o = { .mode = GROVE_LOAD_OVERWRITE, .progress = on_progress,
+				 .progress_arg = &seen };
+	grove_load_result r;
+	char *gdir;   /* overwrite (merge caps keyed rows) into a graph of its own */
+	grove_db *g = gt_scratch(&gdir, "progress", NULL);
+	cr_assert_eq(grove_load(&r, g, &o, text, len), 0, "%s", grove_errmsg(g));
+	gt_scratch_done(g, gdir);
+	cr_assert_eq(seen.calls, 2, "every 65536 records");
+	cr_assert_eq(seen.records, 131072);
+	cr_assert(seen.ordered);
+	/* The records' own bytes: all but the newlines of the first 131072. */
+	size_t want = 0;
+	for (int i = 0; i < 131072; i++)
+		want += (size_t)snprintf(NULL, 0, "{\"type\":\"Person\",\"data\":{\"name\":\"p%d\"}}", i);
+	cr_assert_eq(seen.bytes, want);
+	free(text);
+}
+
 Test(load, a_bad_value_names_the_record_line_and_property)
 {
 	int err = gt_load(db, NULL, GROVE_LOAD_APPEND,
