@@ -6,6 +6,7 @@
  * branch table exactly.  A branch is O(1) to create: one layer record.
  */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,37 @@
 #include "index/records.h"
 #include "log/error.h"
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+/* Letters and digits beyond ASCII are Unicode's (Rust's
+ * char::is_alphanumeric: Alphabetic or Numeric), in valid UTF-8; PCRE2
+ * checks both (its UTF mode refuses malformed input). */
+static pcre2_code *wide_name_re;
+static pthread_once_t wide_name_once = PTHREAD_ONCE_INIT;
+
+static void wide_name_init(void)
+{
+	int code;
+	PCRE2_SIZE at;
+	wide_name_re = pcre2_compile((PCRE2_SPTR) "^[\\p{Alphabetic}\\p{N}./_-]+$",
+				     PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_DOLLAR_ENDONLY,
+				     &code, &at, NULL);
+}
+
+/* A name with bytes past ASCII: each character a letter, a digit, '.',
+ * '/', '-' or '_'.  False when the pattern could not be built. */
+static bool valid_wide(const char *n)
+{
+	pthread_once(&wide_name_once, wide_name_init);
+	if (!wide_name_re)
+		return false;
+	pcre2_match_data *md = pcre2_match_data_create_from_pattern(wide_name_re, NULL);
+	int rc = md ? pcre2_match(wide_name_re, (PCRE2_SPTR)n, strlen(n), 0, 0, md, NULL) : -1;
+	pcre2_match_data_free(md);
+	return rc > 0;
+}
+
 /* Lance-compatible branch name syntax (engine §1.2 rule 6). */
 static bool valid_syntax(const char *n)
 {
@@ -24,11 +56,14 @@ static bool valid_syntax(const char *n)
 	    strchr(n, '\\') || !strcmp(n, "main") ||
 	    (len >= 5 && !strcmp(n + len - 5, ".lock")))
 		return false;
-	for (const char *p = n; *p; p++)
+	bool wide = false;
+	for (const char *p = n; *p; p++) {
+		wide |= (unsigned char)*p >= 0x80;
 		if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-' && *p != '_' &&
-		    *p != '/' && !((unsigned char)*p & 0x80))
+		    *p != '/' && (unsigned char)*p < 0x80)
 			return false;
-	return true;
+	}
+	return !wide || valid_wide(n);
 }
 
 const char *branch_name_trim(char *buf, const char *name)
@@ -75,14 +110,14 @@ static bool path_prefix(const char *a, const char *b)
 
 static int check_create(grove_db *db, MDB_txn *txn, const char *name, const char *from)
 {
-	struct branch_rec b;
+	struct branch_rec b, src;
 	MDB_cursor *cur;
 	MDB_val k, d;
 	int err, rc;
 
 	/* Upstream's order: the source is opened first, then the namespace
 	 * checks, then the name's syntax (engine §1.2, §1.3). */
-	err = branch_get(&b, txn, db->views, from);
+	err = branch_get(&src, txn, db->views, from);
 	if (err == GROVE_ENOTFOUND)
 		return db_error_no_branch(db, from);
 	if (err < 0)
@@ -108,6 +143,15 @@ static int check_create(grove_db *db, MDB_txn *txn, const char *name, const char
 	if (!valid_syntax(name))   /* upstream: Lance's InvalidRef as a Storage error */
 		return db_error_kind(db, db_error(db, GROVE_EINVAL, "invalid branch name '%s'", name),
 				     "Storage");
+	/* Reads walk the new branch's layer and every one it sits on: a
+	 * branch that would be one too many could be made but never read. */
+	struct layer_chain chain;
+	if ((err = layer_chain(&chain, txn, db->views, src.layer, src.head_lsn)) < 0)
+		return db_error(db, err, NULL);
+	if (chain.n >= LAYER_CHAIN_MAX)
+		return db_error(db, GROVE_ETOOBIG, "cannot create branch '%s' from '%s': branches "
+				"nest at most %u deep (main counts as one)", name, from,
+				LAYER_CHAIN_MAX);
 	return 0;
 }
 

@@ -107,6 +107,36 @@ Test(branch, names_follow_the_rules)
 	cr_assert_eq(grove_branch_create(db, "release/v1.2.3", NULL, NULL), 0);
 }
 
+/* Past ASCII, a name's characters are Unicode letters and digits, in
+ * valid UTF-8 (its bytes go into every JSON answer that names it). */
+Test(branch, names_beyond_ascii_are_letters_and_digits_in_valid_utf8)
+{
+	const char *ok[] = { "caf\xc3\xa9", "\xe6\x97\xa5\xe6\x9c\xac", "x\xd9\xa3", "na\xc3\xafve-1.2" };
+	const char *bad[] = { "x\xff", "\xc3", "em\xe2\x80\x94" "dash", "\xf0\x9f\x99\x82",
+			      "y\xe2\x80\x8b", "\xc0\xaf" "overlong" };
+	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+		cr_assert_eq(grove_branch_create(db, ok[i], NULL, NULL), 0, "%s: %s", ok[i], grove_errmsg(db));
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		cr_assert_eq(grove_branch_create(db, bad[i], NULL, NULL), GROVE_EINVAL, "bad name %zu", i);
+		cr_assert(strstr(grove_errmsg(db), "invalid branch name"), "%s", grove_errmsg(db));
+	}
+}
+
+/* Reads walk every layer a branch sits on, at most LAYER_CHAIN_MAX (main
+ * is one): the branch past that is refused at create, not left unreadable. */
+Test(branch, nesting_past_the_limit_is_refused_at_create)
+{
+	char name[16], from[16] = "main";
+	for (int i = 1; i < 256; i++) {
+		snprintf(name, sizeof name, "n%d", i);
+		cr_assert_eq(grove_branch_create(db, name, from, NULL), 0, "%s: %s", name, grove_errmsg(db));
+		snprintf(from, sizeof from, "%s", name);
+	}
+	cr_assert_eq(gt_count(db, "n255", NULL, "node:Person"), gt_count(db, "main", NULL, "node:Person"));
+	cr_assert_eq(grove_branch_create(db, "n256", "n255", NULL), GROVE_ETOOBIG);
+	cr_assert(strstr(grove_errmsg(db), "branches nest at most 256 deep"), "%s", grove_errmsg(db));
+}
+
 Test(branch, every_api_trims_branch_names)
 {
 	cr_assert_eq(grove_branch_create(db, " main ", NULL, NULL), GROVE_EINVAL);
