@@ -35,6 +35,12 @@ struct load_plan {
 					  * keyed id replaces the earlier one */
 	bool uncapped;                   /* branch merges: no keyed-entity cap
 					  * (it limits one input, not history) */
+	/* Branch merges: each constraint violation of the final image (an
+	 * orphan edge, @unique, @card) is handed here once its message and
+	 * error info are set, and the checks go on, so that every one is
+	 * reported; 0 goes on, < 0 stops.  NULL: the first one fails. */
+	int (*on_violation)(void *arg, int err);
+	void *violation_arg;
 	struct load_item *items;
 	size_t nitems, capitems;
 	struct idset input;              /* (type, id) -> item index        */
@@ -86,6 +92,10 @@ static inline struct load_item *load_staged(struct load_plan *p, const struct la
 /* load_check.c: the checks of spec §8.3-8.4 against the branch; then the
  * effects in apply order (node puts, edge changes, node deletes). */
 int load_finish(struct load_plan *p);
+
+/* A constraint violation `err` (its message set): the plan's
+ * on_violation's answer, or err when it has none. */
+int load_violation(struct load_plan *p, int err);
 
 /* Does (t, id) exist on the branch as it is now (before this load)? */
 /* Every live edge's endpoints exist once the load is applied, or

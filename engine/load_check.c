@@ -129,7 +129,10 @@ static int retained_edges(struct load_plan *p, const struct lang_cat_type *t, co
 					 "%s '%.*s' not found in %s: an edge %s still references it",
 					 dir == 0 ? "src" : "dst", (int)len, id, t->name, et->name);
 				/* The edge left pointing at nothing. */
-				return db_error_entity(p->db, GROVE_EINVAL, key, eid, elen);
+				if ((err = load_violation(p, db_error_entity(p->db, GROVE_EINVAL, key,
+									    eid, elen))) < 0)
+					return err;
+				continue;
 			}
 			if (err != GROVE_ENOTFOUND)
 				return db_error(p->db, err, NULL);
@@ -263,6 +266,11 @@ static int keyed_cap(struct load_plan *p)
 	}
 	free(count);
 	return err;
+}
+
+int load_violation(struct load_plan *p, int err)
+{
+	return p->on_violation ? p->on_violation(p->violation_arg, err) : err;
 }
 
 int load_finish(struct load_plan *p)

@@ -135,7 +135,7 @@ static int uniq_add(struct uniq *u, const msgpack_object *row, const char *id, u
 	if (!mine) {
 		err = db_error(u->p->db, -ENOMEM, "out of memory");
 	} else if (at >= 0) {
-		err = violation(u, shown, (size_t)at, mine);
+		err = load_violation(u->p, violation(u, shown, (size_t)at, mine));
 	} else {
 		char **no = realloc(u->owners, (u->nowners + 1) * sizeof *no);
 		if (no)
@@ -349,13 +349,13 @@ static int card_of(struct load_plan *p, const struct lang_cat_type *et)
 		int64_t in = idset_get(&incoming, 0, src, len);
 		n += in > 0 ? (uint64_t)in : 0;
 		if (et->has_card_max && n > et->card_max)
-			err = db_error(p->db, GROVE_EINVAL,
+			err = load_violation(p, db_error(p->db, GROVE_EINVAL,
 				       "@card violation on edge %s: source '%.*s' has %lu edges (max %u)",
-				       et->name, (int)len, src, (unsigned long)n, et->card_max);
+				       et->name, (int)len, src, (unsigned long)n, et->card_max));
 		else if (n < et->card_min)
-			err = db_error(p->db, GROVE_EINVAL,
+			err = load_violation(p, db_error(p->db, GROVE_EINVAL,
 				       "@card violation on edge %s: source '%.*s' has %lu edges (min %u)",
-				       et->name, (int)len, src, (unsigned long)n, et->card_min);
+				       et->name, (int)len, src, (unsigned long)n, et->card_min));
 	}
 	idset_free(&touched);
 	idset_free(&incoming);

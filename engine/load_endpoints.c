@@ -217,7 +217,10 @@ static int check(struct load_plan *p, const struct asks *a, const int64_t *ep)
 		db_error(p->db, GROVE_EINVAL, "%s '%.*s' not found in %s (edge %s%s)",
 			 ok_src ? "dst" : "src", (int)(ok_src ? it->dst_len : it->src_len),
 			 ok_src ? it->dst : it->src, ok_src ? to->name : from->name, it->t->name, where);
-		return db_error_entity(p->db, GROVE_EINVAL, key, it->id, it->id_len); /* the edge */
+		int err = load_violation(p, db_error_entity(p->db, GROVE_EINVAL, key, it->id,
+							    it->id_len)); /* the edge */
+		if (err < 0)
+			return err;
 	}
 	return 0;
 }

@@ -159,6 +159,13 @@ static int validation_conflict(struct merge *m)
 		? db_error(m->db, -ENOMEM, "out of memory") : 0;
 }
 
+/* load_plan.on_violation: record the violation, go on. */
+static int merge_violation(void *arg, int err)
+{
+	struct merge *m = arg;
+	return err == GROVE_EINVAL ? validation_conflict(m) : err;
+}
+
 static char *conflicts_json(const struct merge_conflicts *c)
 {
 	struct jsonw w;
@@ -355,8 +362,11 @@ static int commit_merge(struct merge *m, const char *source, const char *target,
 
 	if ((err = resolve_all(m)) < 0 || (!m->conflicts.n && (err = merge_bounds(m)) < 0))
 		return err;
-	/* A failed check of the merged image is a conflict; anything else
-	 * (no memory, an I/O error) is the merge's error. */
+	/* A failed check of the merged image is a conflict, and the checks
+	 * go on to report every one (engine §3.6: the full list); anything
+	 * else (no memory, an I/O error) is the merge's error. */
+	m->plan.on_violation = merge_violation;
+	m->plan.violation_arg = m;
 	if (!m->conflicts.n && (err = load_finish(&m->plan)) < 0 &&
 	    (err != GROVE_EINVAL || (err = validation_conflict(m)) < 0))
 		return err;

@@ -198,6 +198,61 @@ Test(merge, a_unique_violation_names_the_incoming_entity)
 	gt_scratch_done(u, udir);
 }
 
+/* Every violation of the merged image is reported, not the first one
+ * only (engine §3.6: merge_conflicts is the full list): two orphan edges,
+ * a @unique clash and a @card excess, from one merge. */
+Test(merge, every_violation_of_the_merged_image_is_reported)
+{
+	char *vdir;
+	grove_db *v = gt_scratch(&vdir, "merge-all",
+				 "node P { name: String @key\n email: String? @unique }\n"
+				 "node C { name: String @key }\n"
+				 "edge Knows: P -> P\n"
+				 "edge At: P -> C @card(0..1)\n");
+	cr_assert_eq(gt_load(v, NULL, GROVE_LOAD_OVERWRITE,
+			     "{\"type\":\"P\",\"data\":{\"name\":\"A\"}}\n"
+			     "{\"type\":\"P\",\"data\":{\"name\":\"B\"}}\n"
+			     "{\"type\":\"P\",\"data\":{\"name\":\"D\"}}\n"
+			     "{\"type\":\"C\",\"data\":{\"name\":\"X\"}}\n"
+			     "{\"type\":\"C\",\"data\":{\"name\":\"Y\"}}\n", NULL), 0);
+	cr_assert_eq(grove_branch_create(v, "f", NULL, NULL), 0);
+	const char *on_f[] = { "insert Knows { from: \"A\", to: \"D\" }",
+			       "insert Knows { from: \"B\", to: \"D\" }",
+			       "update P set { email: \"x\" } where name = \"A\"",
+			       "insert At { from: \"B\", to: \"X\" }" };
+	const char *on_main[] = { "delete P where name = \"D\"",
+				  "update P set { email: \"x\" } where name = \"B\"",
+				  "insert At { from: \"B\", to: \"Y\" }" };
+	for (int side = 0; side < 2; side++) {
+		const char **q = side ? on_main : on_f;
+		int n = side ? 3 : 4;
+		grove_mutate_options o = { .branch = side ? "main" : "f" };
+		for (int i = 0; i < n; i++) {
+			char src[160], *out = NULL;
+			snprintf(src, sizeof src, "query q() { %s }", q[i]);
+			cr_assert_eq(grove_mutate_json(&out, v, &o, src, "q", NULL), 0, "%s: %s", src,
+				     grove_errmsg(v));
+			grove_free(out);
+		}
+	}
+	char *before = gt_export(v, "main", NULL), *out = NULL;
+	cr_assert_eq(grove_merge_json(&out, v, "f", "main", NULL), GROVE_EMERGE, "%s", grove_errmsg(v));
+	const char *kinds[] = { "orphan_edge", "unique_violation", "cardinality_violation" };
+	int counts[3] = { 0 };
+	for (int k = 0; k < 3; k++)
+		for (const char *p = out; (p = strstr(p, kinds[k])); p++)
+			counts[k]++;
+	cr_assert_eq(counts[0], 2, "two orphan edges: %s", out);
+	cr_assert_eq(counts[1], 1, "%s", out);
+	cr_assert_eq(counts[2], 1, "%s", out);
+	char *after = gt_export(v, "main", NULL);
+	cr_assert_str_eq(before, after, "a refused merge changes nothing");
+	free(before);
+	free(after);
+	grove_free(out);
+	gt_scratch_done(v, vdir);
+}
+
 Test(merge, edges_added_on_both_sides_are_both_kept)
 {
 	run("feature", "add_edge", NULL);
