@@ -208,7 +208,10 @@ static struct gq_ir_step *add_step(struct lower *l, struct scope_state *s, enum 
  * value's JSON type decides whether it is a float. */
 static void narrow_to(struct gq_ir_expr *v, const struct lang_type *col)
 {
-	if (v == NULL || col->scalar != LANG_SCALAR_F32 || col->list)
+	/* A [F32] column too: a scalar met with one is an element, for
+	 * membership (`fl: 0.1`, `$n.fl contains 0.1`).  A list value is
+	 * never narrowed (the checks below want a scalar float). */
+	if (v == NULL || col->scalar != LANG_SCALAR_F32)
 		return;
 	int flt = v->kind == GQ_IR_LIT ? v->lit->kind == GQ_LIT_FLOAT
 	         : v->kind == GQ_IR_PARAM && (v->index == GQ_IR_NONE ||

@@ -526,6 +526,33 @@ Test(query, a_float_literal_meets_an_f32_column_as_an_f32)
 	gt_scratch_done(g, d);
 }
 
+/* The same for the elements of an [F32] list: membership (a match or
+ * `contains`) finds a stored 0.1 as the scalar column's equality does. */
+Test(query, a_float_meets_the_elements_of_an_f32_list_as_an_f32)
+{
+	char *d;
+	grove_db *g = gt_scratch(&d, "query-f32-list", "node N { name: String @key\n fl: [F32]? }\n");
+	cr_assert_eq(gt_load(g, NULL, GROVE_LOAD_OVERWRITE,
+			     "{\"type\":\"N\",\"data\":{\"name\":\"a\",\"fl\":[0.1,0.5]}}\n"
+			     "{\"type\":\"N\",\"data\":{\"name\":\"b\",\"fl\":[0.25]}}\n", NULL), 0,
+		     "%s", grove_errmsg(g));
+	const char *qs[] = {
+		"query q() { match { $n: N { fl: 0.1 } } return { $n.name } }",
+		"query q() { match { $n: N $n.fl contains 0.1 } return { $n.name } }",
+		"query q($x: F64) { match { $n: N $n.fl contains $x } return { $n.name } }",
+		"query q($x: F64) { match { $n: N { fl: $x } } return { $n.name } }",
+	};
+	for (int i = 0; i < 4; i++) {
+		char *json = NULL;
+		cr_assert_eq(grove_query_json(&json, g, NULL, qs[i], NULL, "{\"x\":0.1}"), 0, "%s",
+			     grove_errmsg(g));
+		cr_assert(strstr(json, "\"n.name\":\"a\"") && strstr(json, "\"row_count\":1"), "%s: %s",
+			  qs[i], json);
+		grove_free(json);
+	}
+	gt_scratch_done(g, d);
+}
+
 Test(query, order_keys_are_properties_columns_or_ranks)
 {
 	/* Spec §3.10; the text is OmniGraph's run-time refusal. */
