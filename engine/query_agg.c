@@ -123,6 +123,15 @@ static int group_new(struct qx *x, struct agg *a, const char *key, size_t len, s
 }
 
 /* The group of the current key tuple (cand's group-key columns). */
+/* Groups are found by their keys' packed bytes: -0.0 packs as 0.0, the
+ * value it equals (spec §3.9: rows group by equality of the key tuple). */
+static int pack_key(msgpack_packer *pk, msgpack_object o)
+{
+	if ((o.type == MSGPACK_OBJECT_FLOAT64 || o.type == MSGPACK_OBJECT_FLOAT32) && o.via.f64 == 0.0)
+		o.via.f64 = 0.0;
+	return msgpack_pack_object(pk, o);
+}
+
 static int group_of(struct qx *x, struct sink *s, const msgpack_object *cand, struct group **out)
 {
 	struct agg *a = &s->agg;
@@ -130,7 +139,7 @@ static int group_of(struct qx *x, struct sink *s, const msgpack_object *cand, st
 	msgpack_sbuffer_clear(&s->sb);
 	msgpack_packer_init(&pk, &s->sb, msgpack_sbuffer_write);
 	for (size_t c = 0; c < x->ir->n_columns; c++)
-		if (x->ir->columns[c].is_group_key && msgpack_pack_object(&pk, cand[c]) != 0)
+		if (x->ir->columns[c].is_group_key && pack_key(&pk, cand[c]) != 0)
 			return db_error(x->db, -ENOMEM, "out of memory");
 	size_t h = hash_bytes(s->sb.data, s->sb.size);
 	if (4 * (a->n + 1) > 3 * a->tcap && table_grow(a) < 0)

@@ -200,6 +200,24 @@ Test(query, negation_correlates_with_variables_bound_after_it)
 	            NULL, "[{\"p.name\":\"Charlie\"},{\"p.name\":\"Diana\"},{\"p.name\":\"Eve\"}]");
 }
 
+/* Groups form by equality of the key: -0.0 and 0.0 are one group. */
+Test(query, minus_zero_and_zero_group_together)
+{
+	char *d, *json = NULL;
+	grove_db *g = gt_scratch(&d, "query-zero", "node N { name: String @key\n f: F64? }\n");
+	cr_assert_eq(gt_load(g, NULL, GROVE_LOAD_OVERWRITE,
+			     "{\"type\":\"N\",\"data\":{\"name\":\"a\",\"f\":0.0}}\n"
+			     "{\"type\":\"N\",\"data\":{\"name\":\"b\",\"f\":-0.0}}\n"
+			     "{\"type\":\"N\",\"data\":{\"name\":\"c\",\"f\":1.5}}\n", NULL), 0,
+		     "%s", grove_errmsg(g));
+	cr_assert_eq(grove_query_json(&json, g, NULL, "query q() { match { $n: N } return { $n.f, "
+				      "count($n) as c } order { $n.f asc } }", NULL, NULL), 0,
+		     "%s", grove_errmsg(g));
+	cr_assert(strstr(json, "\"row_count\":2") && strstr(json, "\"c\":2}"), "%s", json);
+	grove_free(json);
+	gt_scratch_done(g, d);
+}
+
 Test(query, aggregates_group_and_type_their_results)
 {
 	ASSERT_ROWS("query q() { match { $p: Person $p worksAt $c } return { $c.name, count($p) as n,"
