@@ -211,14 +211,17 @@ run poll-count 2 "$G" changes poll "$T/g" --page-size 99999999999
 run changes-count 2 "$G" commit changes "$T/g" "$HEAD" --type Person --page-size abc
 run diff-usage 2 "$G" diff "$T/g" --op insert --bogus
 
-# a damaged record that a later one proves acknowledged: open refuses and
-# says where (the message must survive the failed open freeing its handle)
-run dmg-init 0 "$G" init --schema "$T/s.pg" "$T/dmg"
-for n in a b c; do
-	printf '{"type":"Person","data":{"name":"%s"}}\n' "$n" >"$T/one.jsonl"
-	run dmg-load-$n 0 "$G" load "$T/dmg" --data "$T/one.jsonl" --mode merge
-done
-python3 - "$T/dmg/log/00000000000000000001.seg" <<'PY2'
+# damaged NAME PEOPLE...: a graph with one merge load per person (records
+# 2, 3, ... after the schema's), then one byte of the second load flipped
+damaged() {
+	local g="$T/$1" n
+	shift
+	run "$(basename "$g")-init" 0 "$G" init --schema "$T/s.pg" "$g"
+	for n in "$@"; do
+		printf '{"type":"Person","data":{"name":"%s"}}\n' "$n" >"$T/one.jsonl"
+		run "$(basename "$g")-load-$n" 0 "$G" load "$g" --data "$T/one.jsonl" --mode merge
+	done
+	python3 - "$g/log/00000000000000000001.seg" <<'PY2'
 import sys
 p = sys.argv[1]
 b = bytearray(open(p, 'rb').read())
@@ -226,25 +229,18 @@ at = b.find(b'load merge', b.find(b'load merge') + 1)   # the second load (recor
 b[at] ^= 0x20
 open(p, 'wb').write(b)
 PY2
+}
+
+# a damaged record that a later one proves acknowledged: open refuses and
+# says where (the message must survive the failed open freeing its handle)
+damaged dmg a b c
 run dmg-open 1 "$G" export "$T/dmg"
 has dmg-open "log segment 00000000000000000001.seg, offset"
 has dmg-open "record 3 is damaged, but record 4 at offset"
 run dmg-verify 1 "$G" verify "$T/dmg"
 has dmg-verify "record 3 is damaged"
 # the last record, which no later one vouches for: the clean close does
-run dmg2-init 0 "$G" init --schema "$T/s.pg" "$T/dmg2"
-for n in a b; do
-	printf '{"type":"Person","data":{"name":"%s"}}\n' "$n" >"$T/one.jsonl"
-	run dmg2-load-$n 0 "$G" load "$T/dmg2" --data "$T/one.jsonl" --mode merge
-done
-python3 - "$T/dmg2/log/00000000000000000001.seg" <<'PY2'
-import sys
-p = sys.argv[1]
-b = bytearray(open(p, 'rb').read())
-at = b.find(b'load merge', b.find(b'load merge') + 1)   # the last record (3)
-b[at] ^= 0x20
-open(p, 'wb').write(b)
-PY2
+damaged dmg2 a b
 run dmg2-open 1 "$G" export "$T/dmg2"
 has dmg2-open "record 3 is damaged, but the graph was closed cleanly after record 3 was on disk"
 rm "$T/dmg2/views/SESSION"

@@ -163,23 +163,34 @@ static int mutate_add(grove_db *db, const char *name, int age)
 	return err;
 }
 
-Test(mutate_crash, views_ahead_of_the_log_are_rebuilt_at_open)
+/* A graph whose log is put back as it was after its first write ("kept"),
+ * under views that hold its second (`second`): *dir is its path. */
+static void log_behind_views(char **dir, const char *tag, const char *second)
 {
-	char *dir = gt_dir("mutate-ahead"), cmd[1024];
-	grove_db *db = gt_init(dir, schema);
+	char cmd[1024];
+	*dir = gt_dir(tag);
+	grove_db *db = gt_init(*dir, schema);
 	cr_assert_eq(mutate_add(db, "kept", 1), 0, "%s", grove_errmsg(db));
 	grove_close(db);
-	snprintf(cmd, sizeof cmd, "cp -a '%s/log' '%s/log.saved'", dir, dir);
+	snprintf(cmd, sizeof cmd, "cp -a '%s/log' '%s/log.saved'", *dir, *dir);
 	cr_assert_eq(system(cmd), 0);
-	cr_assert_eq(grove_open(&db, dir, NULL), 0);
-	cr_assert_eq(mutate_add(db, "lost", 2), 0, "%s", grove_errmsg(db));
+	cr_assert_eq(grove_open(&db, *dir, NULL), 0);
+	cr_assert_eq(mutate_add(db, second, 2), 0, "%s", grove_errmsg(db));
 	grove_close(db);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s/log' && mv '%s/log.saved' '%s/log'", *dir, *dir, *dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+Test(mutate_crash, views_ahead_of_the_log_are_rebuilt_at_open)
+{
+	char *dir, cmd[1024];
+	grove_db *db;
 	/* The views now hold an LSN the (restored) log never had: what a
 	 * process killed after an apply and before its record reached the
 	 * log leaves (its SESSION says "open", as here; a clean close would
 	 * vouch for the lost record, and open would refuse the log). */
-	snprintf(cmd, sizeof cmd, "rm -rf '%s/log' && mv '%s/log.saved' '%s/log' && "
-		 "sed -i 's/ closed.*$/ open/' '%s/views/SESSION'", dir, dir, dir, dir);
+	log_behind_views(&dir, "mutate-ahead", "lost");
+	snprintf(cmd, sizeof cmd, "sed -i 's/ closed.*$/ open/' '%s/views/SESSION'", dir);
 	cr_assert_eq(system(cmd), 0);
 	cr_assert_eq(grove_open(&db, dir, NULL), 0, "%s", grove_errmsg(NULL));
 	cr_assert_eq(gt_count(db, "main", NULL, "node:Person"), 1);
@@ -202,17 +213,9 @@ Test(mutate_crash, views_ahead_of_the_log_are_rebuilt_at_open)
  * views from what the log holds. */
 Test(mutate_crash, a_log_shorter_than_its_last_clean_close_is_refused)
 {
-	char *dir = gt_dir("mutate-short"), cmd[1024];
-	grove_db *db = gt_init(dir, schema);
-	cr_assert_eq(mutate_add(db, "kept", 1), 0, "%s", grove_errmsg(db));
-	grove_close(db);
-	snprintf(cmd, sizeof cmd, "cp -a '%s/log' '%s/log.saved'", dir, dir);
-	cr_assert_eq(system(cmd), 0);
-	cr_assert_eq(grove_open(&db, dir, NULL), 0);
-	cr_assert_eq(mutate_add(db, "acked", 2), 0, "%s", grove_errmsg(db));
-	grove_close(db);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s/log' && mv '%s/log.saved' '%s/log'", dir, dir, dir);
-	cr_assert_eq(system(cmd), 0);
+	char *dir, cmd[1024];
+	grove_db *db;
+	log_behind_views(&dir, "mutate-short", "acked");
 	cr_assert_eq(grove_open(&db, dir, NULL), GROVE_ECORRUPT);
 	cr_assert(strstr(grove_errmsg(NULL), "the log ends at record 2, but the graph was closed "
 			 "cleanly after record 3 was on disk"), "%s", grove_errmsg(NULL));
