@@ -7,6 +7,7 @@
 #include <msgpack.h>
 #include <stdbool.h>
 #include <string.h>
+#include <strings.h>
 
 #include "engine/engine.h"
 #include "engine/jsonw.h"
@@ -63,11 +64,12 @@ static int export_row(void *arg, const struct lang_cat_type *t, const msgpack_ob
 	return flush(x, false);
 }
 
-/* Is `t` one of the `n` names asked for (all when n is 0)? */
+/* Is `t` one of the `n` names asked for (all when n is 0)?  Edge names
+ * match without regard to case, as check_types finds them (spec §2.6). */
 static bool wanted(const struct lang_cat_type *t, const char *const *types, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (!strcmp(types[i], t->name))
+		if (t->kind == LANG_CAT_EDGE ? !strcasecmp(types[i], t->name) : !strcmp(types[i], t->name))
 			return true;
 	return n == 0;
 }

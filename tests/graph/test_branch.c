@@ -287,6 +287,10 @@ Test(branch, export_writes_only_the_types_named)
 	cr_assert(!strncmp(k, "{\"edge\":\"Knows\",\"from\":\"Alice\",\"to\":\"Bob\"", 38), "%s", k);
 	cr_assert_null(strstr(k, "\"type\""), "%s", k);
 	cr_assert_str_eq(pk, all, "both types in the table order, as the whole export");
+	const char *lower[] = { "knows" };   /* edge names are found without regard to case */
+	char *kl = export_types(lower, 1, 0);
+	cr_assert_str_eq(kl, k);
+	free(kl);
 	free(all);
 	free(p);
 	free(k);
