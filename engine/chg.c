@@ -486,6 +486,12 @@ int chg_candidates_unnamed_at(struct chg_list *out, grove_db *db, MDB_txn *txn,
 	int err;
 
 	memset(out, 0, sizeof *out);
+	/* Changes at or across a snapshot whose history a hard drop reclaimed
+	 * would list that type's rows as inserted, or not at all: refused
+	 * (engine §4.2). */
+	if ((a->cat && (err = engine_reclaimed_error(db, a->cat)) < 0) ||
+	    (b->cat && (err = engine_reclaimed_error(db, b->cat)) < 0))
+		return err;
 	if ((err = scan_chains(&c, db, txn, &a->chain, &b->chain, s)) < 0 ||
 	    (a->cat != b->cat && ((err = scan_lone_types(&c, db, txn, a, b->cat, s)) < 0 ||
 				  (err = scan_lone_types(&c, db, txn, b, a->cat, s)) < 0))) {

@@ -11,6 +11,7 @@
 
 #include "engine/engine.h"
 #include "engine/jsonw.h"
+#include "engine/schema_hist.h"
 #include "engine/value.h"
 #include "log/error.h"
 
@@ -94,6 +95,14 @@ int grove_export_types(grove_db *db, const grove_target *target, const char *con
 
 	if ((err = read_at_open(&r, db, target)) < 0)
 		return err;
+	/* A type the snapshot lacks because a hard drop reclaimed its
+	 * history: the whole export would silently be missing it, and a
+	 * named one would read as unknown.  Said so instead (engine §4.2). */
+	if ((!n_types || check_types(db, r.cat, types, n_types) < 0) &&
+	    (err = engine_reclaimed_error(db, r.cat)) < 0) {
+		read_at_close(&r);
+		return err;
+	}
 	if ((err = check_types(db, r.cat, types, n_types)) < 0) {
 		read_at_close(&r);
 		return err;

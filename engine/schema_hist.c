@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,10 +20,19 @@
 #include "index/schemas.h"
 #include "log/error.h"
 
+/* What a hard drop took from a catalog, of types that held rows: the
+ * first one's words ("node type 'Person'") and its drop's LSN; "" when
+ * nothing. */
+struct reclaimed {
+	char what[160];
+	uint64_t at;
+};
+
 struct hist_entry {
 	uint64_t since, gen;
 	struct lang_catalog *cat;
 	struct hist_entry *next;
+	struct reclaimed gone;
 };
 
 struct retired {
@@ -113,9 +123,21 @@ int engine_effects_check(grove_db *db, const struct event_effect *fx, uint32_t n
 	return 0;
 }
 
+static void note_gone(struct reclaimed *g, enum lang_cat_kind kind, const struct lang_cat_type *t,
+		      uint64_t at)
+{
+	if (!g->what[0]) {
+		snprintf(g->what, sizeof g->what, "%s type '%s'", kind == LANG_CAT_EDGE ? "edge" : "node",
+			 t->name);
+		g->at = at;
+	}
+}
+
 /* Remove the types a hard drop after `since` made unreachable, and the
- * edge types whose endpoints went with them (names stay sorted). */
-static int filter_dropped(struct lang_catalog *cat, MDB_txn *txn, const struct views *v, uint64_t since)
+ * edge types whose endpoints went with them (names stay sorted); the
+ * first removed goes to *gone. */
+static int filter_dropped(struct lang_catalog *cat, MDB_txn *txn, const struct views *v, uint64_t since,
+			  struct reclaimed *gone)
 {
 	uint32_t n = 0;
 	int err;
@@ -123,8 +145,14 @@ static int filter_dropped(struct lang_catalog *cat, MDB_txn *txn, const struct v
 		uint64_t at;
 		if ((err = schemas_dropped_at(&at, txn, v, cat->nodes[i].id)) < 0)
 			return err;
-		if (at <= since)
+		if (at <= since) {
 			cat->nodes[n++] = cat->nodes[i];
+		} else {
+			if ((err = schemas_reclaimed_at(&at, txn, v, cat->nodes[i].id)) < 0)
+				return err;
+			if (at > since)
+				note_gone(gone, LANG_CAT_NODE, &cat->nodes[i], at);
+		}
 	}
 	cat->n_nodes = n;
 	n = 0;
@@ -136,6 +164,10 @@ static int filter_dropped(struct lang_catalog *cat, MDB_txn *txn, const struct v
 		if (at <= since && engine_cat_type_by_id(cat, LANG_CAT_NODE, e->from_id) &&
 		    engine_cat_type_by_id(cat, LANG_CAT_NODE, e->to_id))
 			cat->edges[n++] = *e;
+		else if (at > since && (err = schemas_reclaimed_at(&at, txn, v, e->id)) < 0)
+			return err;
+		else if (at > since)
+			note_gone(gone, LANG_CAT_EDGE, e, at);
 	}
 	cat->n_edges = n;
 	return 0;
@@ -151,7 +183,7 @@ static struct lang_catalog *cache_find(struct schema_hist *h, uint64_t since, ui
 
 /* Decode and filter the catalog that took force at `since`. */
 static int load(struct lang_catalog **out, grove_db *db, MDB_txn *txn, const MDB_val *bytes,
-		uint64_t since)
+		uint64_t since, struct reclaimed *gone)
 {
 	struct lang_diag diag = LANG_DIAG_INIT;
 	int err = 0;
@@ -159,7 +191,7 @@ static int load(struct lang_catalog **out, grove_db *db, MDB_txn *txn, const MDB
 		err = log_error(GROVE_ECORRUPT, "the catalog of LSN %llu does not decode: %s",
 				(unsigned long long)since, diag.message ? diag.message : "?");
 	lang_diag_clear(&diag);
-	if (!err && (err = filter_dropped(*out, txn, db->views, since)) < 0) {
+	if (!err && (err = filter_dropped(*out, txn, db->views, since, gone)) < 0) {
 		lang_catalog_free(*out);
 		*out = NULL;
 	}
@@ -189,13 +221,15 @@ int engine_catalog_at(const struct lang_catalog **out, grove_db *db, MDB_txn *tx
 		return err;
 	/* Decoded outside the lock; a racing reader may do the same, and the
 	 * first to insert wins. */
-	if ((err = load(&cat, db, txn, &bytes, since)) < 0)
+	struct reclaimed gone;
+	memset(&gone, 0, sizeof gone);
+	if ((err = load(&cat, db, txn, &bytes, since, &gone)) < 0)
 		return err;
 	struct hist_entry *e = malloc(sizeof *e);
 	pthread_mutex_lock(&db->hist->mu);
 	struct lang_catalog *won = cache_find(db->hist, since, gen);
 	if (!won && e) {
-		*e = (struct hist_entry){ since, gen, cat, db->hist->entries };
+		*e = (struct hist_entry){ since, gen, cat, db->hist->entries, gone };
 		db->hist->entries = e;
 		won = cat;
 		e = NULL;
@@ -208,6 +242,33 @@ int engine_catalog_at(const struct lang_catalog **out, grove_db *db, MDB_txn *tx
 		return log_error(-ENOMEM, "out of memory");
 	*out = won;
 	return 0;
+}
+
+static void reclaimed_of(struct reclaimed *out, grove_db *db, const struct lang_catalog *cat)
+{
+	memset(out, 0, sizeof *out);
+	pthread_mutex_lock(&db->hist->mu);
+	for (struct hist_entry *e = db->hist->entries; e; e = e->next)
+		if (e->cat == cat) {
+			*out = e->gone;
+			break;
+		}
+	pthread_mutex_unlock(&db->hist->mu);
+}
+
+static int reclaimed_error(grove_db *db, const char *what, uint64_t at)
+{
+	return db_error_kind(db, db_error(db, GROVE_EINVAL, "%s is unavailable at this snapshot: its "
+					  "history before LSN %llu was dropped with allow_data_loss",
+					  what, (unsigned long long)at),
+			     "HistoricalVersionReclaimed");
+}
+
+int engine_reclaimed_error(grove_db *db, const struct lang_catalog *cat)
+{
+	struct reclaimed gone;
+	reclaimed_of(&gone, db, cat);
+	return gone.what[0] ? reclaimed_error(db, gone.what, gone.at) : 0;
 }
 
 static int split_table(enum lang_cat_kind *kind, const char **name, const char *table)

@@ -39,6 +39,14 @@ void engine_catalog_swap(grove_db *db, struct lang_catalog *cat);
  * unreachable (and the edge types touching them).  Lives until close. */
 int engine_catalog_at(const struct lang_catalog **out, grove_db *db, MDB_txn *txn, uint64_t lsn);
 
+/* A read of everything at a snapshot whose catalog (engine_catalog_at's)
+ * lost types that held rows to a later hard drop (history reclaimed;
+ * an empty type's drop loses nothing) cannot be answered whole: GROVE_EINVAL
+ * (kind HistoricalVersionReclaimed, engine §4.2) naming the first such
+ * type, "... is unavailable at this snapshot: its history before LSN n
+ * was dropped with allow_data_loss"; else 0. */
+int engine_reclaimed_error(grove_db *db, const struct lang_catalog *cat);
+
 /* "node:Person" / "edge:Knows" at a read target (engine §4.2): a name of
  * the catalog in force resolves by identity (a renamed type reads its old
  * rows under the new name), and must have existed at the target ("node

@@ -19,6 +19,7 @@
 
 #define HIST_PREFIX "catalog@"
 #define DROP_PREFIX "dropped@"
+#define RECLAIM_PREFIX "reclaimed@"   /* a hard drop that took rows' history */
 #define KEY_BYTES 40
 
 uint64_t schemas_catalog_hash(const void *buf, size_t len)
@@ -90,6 +91,32 @@ int schemas_dropped_at(uint64_t *out, MDB_txn *txn, const struct views *v, uint3
 	char key[KEY_BYTES];
 	snprintf(key, sizeof key, DROP_PREFIX "%010u", id);
 	return meta_get_u64(out, txn, v, key);
+}
+
+int schemas_reclaimed_at(uint64_t *out, MDB_txn *txn, const struct views *v, uint32_t id)
+{
+	char key[KEY_BYTES];
+	snprintf(key, sizeof key, RECLAIM_PREFIX "%010u", id);
+	return meta_get_u64(out, txn, v, key);
+}
+
+/* Did type `id` ever hold a row version on main (a live row or a
+ * tombstone: either is history)?  1, 0 or an error.  A schema apply runs
+ * with main the only branch. */
+static int held_rows(MDB_txn *txn, const struct views *v, uint32_t id)
+{
+	uint8_t want[8];
+	MDB_cursor *cur;
+	MDB_val k = { sizeof want, want }, d;
+	layered_be32(want, MAIN_LAYER);
+	layered_be32(want + 4, id);
+	int rc = mdb_cursor_open(txn, v->rows, &cur);
+	if (rc)
+		return views_error(rc, "rows");
+	rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
+	int held = rc == 0 && k.mv_size >= sizeof want && !memcmp(k.mv_data, want, sizeof want);
+	mdb_cursor_close(cur);
+	return rc && rc != MDB_NOTFOUND ? views_error(rc, "rows") : held;
 }
 
 /* The catalog the views hold now, decoded. */
@@ -206,6 +233,9 @@ static int mark_dropped(MDB_txn *txn, const struct views *v, uint64_t lsn, const
 	int err = 0;
 	for (uint32_t i = 0; i < n && !err; i++) {
 		snprintf(key, sizeof key, DROP_PREFIX "%010u", ids[i]);
+		if ((err = meta_put_u64(txn, v, key, lsn)) < 0 || (err = held_rows(txn, v, ids[i])) <= 0)
+			continue;
+		snprintf(key, sizeof key, RECLAIM_PREFIX "%010u", ids[i]);
 		err = meta_put_u64(txn, v, key, lsn);
 	}
 	return err;

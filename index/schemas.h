@@ -59,6 +59,10 @@ int schemas_generation(uint64_t *out, MDB_txn *txn, const struct views *v);
 /* The LSN of the hard drop of type `id` (0: none). */
 int schemas_dropped_at(uint64_t *out, MDB_txn *txn, const struct views *v, uint32_t id);
 
+/* The same, only when the type held rows then (history was lost: reads
+ * across it cannot be answered whole); 0 otherwise. */
+int schemas_reclaimed_at(uint64_t *out, MDB_txn *txn, const struct views *v, uint32_t id);
+
 /* The catalog schema apply event `ev` (at `lsn`) makes of `old`: the
  * event's text evolved from `old` (lang_schema_evolve), checked against
  * the hash its plan carries (GROVE_ECORRUPT when it differs: evolving must

@@ -188,6 +188,14 @@ Test(schema_apply, a_soft_drop_keeps_the_past_and_a_reincarnation_is_a_new_lifet
 	free(dir);
 }
 
+static int discard(void *arg, const char *buf, size_t len)
+{
+	(void)arg;
+	(void)buf;
+	(void)len;
+	return 0;
+}
+
 Test(schema_apply, a_hard_drop_makes_the_past_unreachable)
 {
 	char *dir;
@@ -212,6 +220,22 @@ Test(schema_apply, a_hard_drop_makes_the_past_unreachable)
 	char *old = catalog(db, before.id);
 	cr_expect(strstr(old, "WorksAt") == NULL && strstr(old, "\"Person\"") == NULL, "%s", old);
 	grove_free(old);
+	/* Whole reads of that past are refused, not answered without the
+	 * reclaimed types: an export, a diff and a commit's changes. */
+	grove_target at = { NULL, before.id }, now = { "main", NULL };
+	const char *company[] = { "Company" };
+	char *out = NULL;
+	cr_expect_eq(grove_export(db, &at, discard, NULL), GROVE_EINVAL);
+	cr_expect(strstr(grove_errmsg(db), "node type 'Person' is unavailable at this snapshot: its "
+			 "history before LSN"), "%s", grove_errmsg(db));
+	grove_error_info info;
+	grove_error_info_get(&info, db);
+	cr_expect_str_eq(info.kind, "HistoricalVersionReclaimed");
+	cr_expect_eq(grove_export_types(db, &at, company, 1, discard, NULL), 0, "%s", grove_errmsg(db));
+	cr_expect_eq(grove_diff_json(&out, db, &at, &now, NULL), GROVE_EINVAL);
+	cr_expect(strstr(grove_errmsg(db), "unavailable at this snapshot"), "%s", grove_errmsg(db));
+	cr_expect_eq(grove_commit_changes_json(&out, db, before.id, NULL, NULL, 100), GROVE_EINVAL);
+	cr_expect(strstr(grove_errmsg(db), "unavailable at this snapshot"), "%s", grove_errmsg(db));
 	grove_close(db);
 	gt_rmtree(dir);
 	free(dir);
