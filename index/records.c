@@ -123,7 +123,15 @@ int commit_put(MDB_txn *txn, const struct views *v, const struct commit_rec *r)
 	memcpy(buf + sizeof c, r->branch, bl);
 	memcpy(buf + sizeof c + bl, r->actor, al);
 	MDB_val k = { sizeof r->id.b, (void *)r->id.b }, d = { sizeof c + bl + al, buf };
-	int rc = mdb_put(txn, v->commits, &k, &d, 0);
+	/* A commit id names one commit: another with the same id would make a
+	 * branch's history a loop (its own parent).  Only an appended event
+	 * can bring one (grove_log_append_json refuses it on a dry run). */
+	int rc = mdb_put(txn, v->commits, &k, &d, MDB_NOOVERWRITE);
+	if (rc == MDB_KEYEXIST) {
+		char id[COMMIT_ID_TEXT_BYTES];
+		commit_id_format(id, &r->id);
+		return log_error(GROVE_ECONFLICT, "commit %s already exists", id);
+	}
 	return rc ? views_error(rc, "commit") : 0;
 }
 

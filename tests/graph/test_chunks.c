@@ -87,3 +87,28 @@ Test(chunks, orphan_chunks_of_a_crashed_load_never_apply)
 	cr_assert_eq(gt_count(g, NULL, NULL, "node:Person"), 3);
 	gt_scratch_done(g, d);
 }
+
+/* An appended event is checked against the views before it is logged:
+ * one whose commit id is taken already (a second append of the same
+ * record) would make its branch's head its own parent, and every walk of
+ * its history endless.  Refused; nothing is logged. */
+Test(chunks, an_appended_event_with_a_commit_id_taken_is_refused)
+{
+	char *d;
+	grove_db *g = gt_scratch(&d, "append-dup", NULL);
+	const char *ev = "{\"kind\":\"mutation\",\"commit\":\"01M8PZASQG8Q7HPRXSGJM57Y22\","
+			 "\"time_us\":1,\"branch\":\"main\",\"op\":\"x\",\"effects\":[]}";
+	uint64_t lsn = 0, last;
+	cr_assert_eq(grove_log_append_json(&lsn, g, ev), 0, "%s", grove_errmsg(g));
+	last = grove_log_last_lsn(g);
+	cr_assert_eq(grove_log_append_json(&lsn, g, ev), GROVE_ECONFLICT);
+	cr_assert(strstr(grove_errmsg(g), "commit 01M8PZASQG8Q7HPRXSGJM57Y22 already exists"), "%s",
+		  grove_errmsg(g));
+	cr_assert_eq(grove_log_last_lsn(g), last, "nothing logged");
+	grove_commit *v;
+	size_t n;
+	cr_assert_eq(grove_commit_list(&v, &n, g, "main"), 0, "%s", grove_errmsg(g));
+	cr_assert_eq(n, 2, "genesis and the one appended");
+	grove_free(v);
+	gt_scratch_done(g, d);
+}
