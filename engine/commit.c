@@ -4,6 +4,7 @@
  * commit (time travel, engine §4.1).
  */
 #include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +92,11 @@ int engine_actor_check(grove_db *db, const char *actor)
 	size_t n = actor ? strlen(actor) : 0;
 	if (n > ACTOR_MAX)
 		return db_error(db, GROVE_EINVAL, "actor id is longer than %u bytes (%zu)", ACTOR_MAX, n);
+	/* It goes into every JSON answer about the commit. */
+	json_t *utf8 = n ? json_stringn(actor, n) : NULL;
+	if (n && !utf8)
+		return db_error(db, GROVE_EINVAL, "actor id is not valid UTF-8");
+	json_decref(utf8);
 	return 0;
 }
 

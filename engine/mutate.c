@@ -359,6 +359,8 @@ int grove_mutate_json(char **out, grove_db *db, const grove_mutate_options *o, c
 	int err;
 
 	*out = NULL;
+	if (name == NULL)   /* as grove_prepare_mutation: the answer names it */
+		return db_error(db, GROVE_EINVAL, "grove_mutate_json: a query name is required");
 	if ((err = compile(&c, db, src, name)) < 0) {
 		compiled_free(&c);
 		return err;

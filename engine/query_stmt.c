@@ -90,8 +90,10 @@ void grove_stmt_free(grove_stmt *s)
 /* Bind `v` (a new reference, NULL when it could not be made) to `param`. */
 static int stmt_bind(grove_stmt *s, const char *param, json_t *v)
 {
-	if (s == NULL)
+	if (s == NULL) {
+		json_decref(v);
 		return GROVE_EINVAL;
+	}
 	if (param == NULL || *param == '\0') {
 		json_decref(v);
 		return db_error(s->db, GROVE_EINVAL, "bind: a parameter name is required");
@@ -130,6 +132,11 @@ int grove_bind_text(grove_stmt *s, const char *param, const char *v, size_t len)
 {
 	if (s != NULL && v == NULL)
 		return db_error(s->db, GROVE_EINVAL, "bind '%s': NULL text (use grove_bind_null)",
+		                param ? param : "");
+	/* Grove's strings hold no NUL (a JSON parameter's "\u0000" is refused
+	 * too), and a leading one would read as the engine's bigint mark. */
+	if (s != NULL && memchr(v, '\0', len) != NULL)
+		return db_error(s->db, GROVE_EINVAL, "bind '%s': the text holds a NUL byte",
 		                param ? param : "");
 	json_t *j = v ? json_stringn(v, len) : NULL;
 	if (s != NULL && v != NULL && j == NULL)

@@ -15,9 +15,10 @@
  *    the GROVE_E* values below (a reserved range, -30900 .. -30999) or a
  *    negated errno from the operating system.  grove_strerror() names both.
  *  - Output parameters come first and are called `out`.
- *  - A handle remembers the message of its last error (grove_errmsg()); the
- *    message says what was wrong and where (file:line:column, line number,
- *    field name, segment and offset).
+ *  - Each thread remembers the message of its last error and the handle it
+ *    was on (grove_errmsg()); the message says what was wrong and where
+ *    (file:line:column, line number, field name, segment and offset).
+ *  - Pointer arguments may be NULL only where a function says so.
  *  - A fatal I/O failure of the log (a failed write or fdatasync) poisons
  *    the handle: every later write returns GROVE_EPOISONED.  Reopening
  *    recovers from what the log holds.
@@ -129,8 +130,10 @@ int grove_open(grove_db **out, const char *dir, const grove_options *opts);
 /* Flush, stop the log writer and free the handle.  NULL is ignored. */
 void grove_close(grove_db *db);
 
-/* The message of the last error on `db` in the calling thread, or "".
- * grove_errmsg(NULL) is the message of a failed grove_init/grove_open. */
+/* The message of the calling thread's last error if that error was on
+ * `db`, else "" (one slot per thread: an error on another handle since
+ * replaces it).  grove_errmsg(NULL) is the message of a failed
+ * grove_init/grove_open. */
 const char *grove_errmsg(const grove_db *db);
 
 /* Details of the last error on `db` in the calling thread, when it
@@ -256,7 +259,8 @@ int grove_query_lint(char **out_report, const char *pg_text, const char *pg_name
  * trailing ".lock", and a live name may not be a path prefix of another.
  * Create is O(1): the branch reads its source as of the fork. */
 int grove_branch_create(grove_db *db, const char *name, const char *from, const char *actor);
-/* Refused (GROVE_EBUSY... see message) while another branch depends on it. */
+/* Refused (GROVE_ECONFLICT, the message names it) while another branch
+ * depends on it. */
 int grove_branch_delete(grove_db *db, const char *name, const char *actor);
 /* All branch names, "main" first then ascending; free with grove_free()
  * (one allocation: the array and its strings). */
@@ -454,7 +458,9 @@ typedef struct grove_load_result {
 } grove_load_result;
 
 /* Load JSONL text (one commit, all or nothing: on error nothing is
- * written and the message names the record/line and field). */
+ * written and the message names the record/line and field — except the
+ * branch `opts->from` asked to create, which stays, as in OmniGraph,
+ * engine §1.3). */
 int grove_load(grove_load_result *out, grove_db *db, const grove_load_options *opts,
 	       const char *jsonl, size_t len);
 int grove_load_file(grove_load_result *out, grove_db *db, const grove_load_options *opts,
