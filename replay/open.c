@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,6 +130,7 @@ static int write_genesis(const char *dir, const char *schema, const grove_option
 	if (!logdir)
 		return -ENOMEM;
 	db_log_options(&lo, opts);
+	bool existed = access(logdir, F_OK) == 0;
 	if ((err = log_create(logdir, &lo)) == 0 && (err = log_open(&log, logdir, &lo, NULL)) == 0) {
 		if ((err = genesis_event(&buf, &len, schema)) == 0)
 			err = log_append(log, NULL, EVENT_SCHEMA_APPLY, buf, (uint32_t)len,
@@ -136,6 +138,11 @@ static int write_genesis(const char *dir, const char *schema, const grove_option
 		int cerr = log_close(log);
 		err = err ? err : cerr;
 	}
+	/* A log without its genesis (options the log refused, a schema too
+	 * big for a record) would make the directory neither a graph nor
+	 * free for another init: removed, so that init can be run again. */
+	if (!existed && err < 0)
+		(void)replay_rmtree(logdir);
 	free(buf);
 	free(logdir);
 	return err;
@@ -160,6 +167,10 @@ int grove_init(grove_db **out, const char *dir, const char *schema, const grove_
 	int err;
 
 	*out = NULL;
+	/* Everything refusable before anything is written. */
+	if (opts && opts->version != GROVE_OPTIONS_VERSION)
+		return db_error(NULL, GROVE_EINVAL, "grove_options.version %u is not %u", opts->version,
+				GROVE_OPTIONS_VERSION);
 	if (!schema)
 		return db_error(NULL, GROVE_EINVAL, "init needs a schema");
 	if ((err = check_schema(schema)) < 0)

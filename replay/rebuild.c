@@ -23,7 +23,7 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 	return remove(path);
 }
 
-static int rmtree(const char *path)
+int replay_rmtree(const char *path)
 {
 	if (access(path, F_OK) != 0)
 		return 0;
@@ -40,7 +40,7 @@ struct discard {
 static void *discard_main(void *arg)
 {
 	struct discard *d = arg;
-	(void)rmtree(d->path); /* a failure leaves them for the next rebuild */
+	(void)replay_rmtree(d->path); /* a failure leaves them for the next rebuild */
 	return NULL;
 }
 
@@ -54,7 +54,7 @@ static int discard_start(struct discard *d, const char *vdir)
 	if (!(d->path = malloc(strlen(vdir) + sizeof ".old")))
 		return -ENOMEM;
 	sprintf(d->path, "%s.old", vdir);
-	if ((err = rmtree(d->path)) < 0)
+	if ((err = replay_rmtree(d->path)) < 0)
 		return log_error(err, "cannot remove %s: %s", d->path, strerror(-err));
 	if (rename(vdir, d->path) < 0)
 		return errno == ENOENT ? 0
@@ -62,7 +62,7 @@ static int discard_start(struct discard *d, const char *vdir)
 						   strerror(errno));
 	if ((d->started = pthread_create(&d->thread, NULL, discard_main, d) == 0))
 		return 0;
-	return (err = rmtree(d->path)) < 0
+	return (err = replay_rmtree(d->path)) < 0
 		? log_error(err, "cannot remove %s: %s", d->path, strerror(-err)) : 0;
 }
 
@@ -97,7 +97,7 @@ static int replay_into(struct views **out, struct replay_stats *st, grove_db *db
 	/* A file system that cannot hold the map-sized sparse file of a
 	 * WRITEMAP environment gets the ordinary one. */
 	if (views_open_rebuild(out, vdir) < 0 &&
-	    ((err = rmtree(vdir)) < 0 || (err = views_open(out, vdir, 0)) < 0))
+	    ((err = replay_rmtree(vdir)) < 0 || (err = views_open(out, vdir, 0)) < 0))
 		return err;
 	/* Before the first write: a power cut during the replay must leave
 	 * views the next open rebuilds, not trusts (engine/db.c). */
@@ -222,7 +222,7 @@ int grove_verify(const char *dir)
 		db_error(NULL, err, "%s", grove_errmsg(db));
 	views_close(fresh);
 	if (vdir)
-		rmtree(vdir);
+		replay_rmtree(vdir);
 	free(vdir);
 	grove_close(db);
 	return err;

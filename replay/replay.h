@@ -31,4 +31,7 @@ extern uint32_t replay_txn_max_effects, replay_txn_max_events;
 /* The catalog stored in the views (NULL in *out if none yet). */
 int replay_load_catalog(struct lang_catalog **out, struct views *v);
 
+/* Remove `path` and everything under it (0 when it does not exist). */
+int replay_rmtree(const char *path);
+
 #endif

@@ -347,6 +347,27 @@ Test(branch, init_refuses_a_directory_that_holds_a_graph)
 	cr_assert_eq(gt_count(db, NULL, NULL, "node:Person"), 2);
 }
 
+/* An init refused for its options leaves nothing behind: the same
+ * directory can be initialized right after with good ones. */
+Test(branch, a_refused_init_leaves_the_directory_free_for_another)
+{
+	char *d = gt_dir("badinit");
+	grove_db *g = NULL;
+	grove_options bad_version = GROVE_OPTIONS_INIT, bad_backend = GROVE_OPTIONS_INIT,
+		      tiny = GROVE_OPTIONS_INIT;
+	bad_version.version = 2;
+	bad_backend.log_backend = 7;
+	tiny.log_max_record_bytes = 10;   /* the genesis record cannot fit */
+	cr_assert_eq(grove_init(&g, d, gt_schema, &bad_version), GROVE_EINVAL);
+	cr_assert_neq(grove_init(&g, d, gt_schema, &bad_backend), 0);
+	cr_assert_neq(grove_init(&g, d, gt_schema, &tiny), 0);
+	cr_assert_null(g);
+	cr_assert_eq(grove_init(&g, d, gt_schema, NULL), 0, "%s", grove_errmsg(NULL));
+	grove_close(g);
+	gt_rmtree(d);
+	free(d);
+}
+
 Test(branch, init_reports_a_bad_schema_with_its_position)
 {
 	char *d = gt_dir("badschema");
