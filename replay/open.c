@@ -54,6 +54,9 @@ int grove_open(grove_db **out, const char *dir, const grove_options *opts)
 	int err;
 
 	*out = NULL;
+	if (opts && opts->version != GROVE_OPTIONS_VERSION)   /* also for a second handle */
+		return db_error(NULL, GROVE_EINVAL, "grove_options.version %u is not %u", opts->version,
+				GROVE_OPTIONS_VERSION);
 	if (stat(dir, &st) < 0)
 		return db_error(NULL, errno == ENOENT ? GROVE_ENOTFOUND : -errno,
 				"%s is not a Grove graph: %s", dir, strerror(errno));
@@ -96,8 +99,12 @@ void grove_close(grove_db *db)
 		;
 	if (*pp)
 		*pp = db->next_open;
-	pthread_mutex_unlock(&registry_mu);
+	/* Freed under the registry's lock, as opens are made under it: an
+	 * open of the same graph racing this close waits for the graph's
+	 * lock file to be released, instead of finding it held and refusing
+	 * with GROVE_ELOCKED, "open in another process". */
 	db_free(db);
+	pthread_mutex_unlock(&registry_mu);
 }
 
 /* The genesis event: the schema and the first commit on main. */

@@ -1,5 +1,7 @@
 /* test_branch.c — branches, commits, time travel, export, reopen, rebuild. */
 #include <criterion/criterion.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <stdlib.h>
@@ -466,6 +468,41 @@ Test(branch, a_second_open_in_the_same_process_shares_the_graph)
 	cr_assert_eq(gt_count(db, NULL, NULL, "node:Person"), 3, "seen at once by the first handle");
 	grove_close(other);
 	cr_assert_eq(gt_count(db, NULL, NULL, "node:Person"), 3, "the first handle still works");
+}
+
+/* Opens and closes of one graph racing in two threads: an open never
+ * finds the graph's lock held by a close of this same process (it used to
+ * refuse with GROVE_ELOCKED, "open in another process"). */
+static void *open_close_loop(void *arg)
+{
+	const char *d = arg;
+	for (int i = 0; i < 40; i++) {
+		grove_db *g;
+		int err = grove_open(&g, d, NULL);
+		if (err)
+			return (void *)(intptr_t)err;
+		grove_close(g);
+	}
+	return NULL;
+}
+
+Test(branch, opens_and_closes_racing_in_one_process_never_see_a_lock)
+{
+	grove_close(db);
+	db = NULL;
+	pthread_t t[2];
+	for (int i = 0; i < 2; i++)
+		pthread_create(&t[i], NULL, open_close_loop, dir);
+	for (int i = 0; i < 2; i++) {
+		void *r;
+		pthread_join(t[i], &r);
+		cr_assert_null(r, "thread %d: open failed with %d", i, (int)(intptr_t)r);
+	}
+	grove_options bad = GROVE_OPTIONS_INIT;
+	bad.version = 9;
+	cr_assert_eq(grove_open(&db, dir, NULL), 0, "%s", grove_errmsg(NULL));
+	grove_db *second = NULL;
+	cr_assert_eq(grove_open(&second, dir, &bad), GROVE_EINVAL, "a second handle checks its options too");
 }
 
 /* A thread remembers its last branch read (engine/commit.c): two graphs
