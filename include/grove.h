@@ -183,9 +183,14 @@ void grove_recovery_report_get(grove_recovery_report *out, const grove_db *db);
 /* Append one event given as a JSON object (the same shape
  * grove_log_record_json() prints, without "lsn"), durably: returns once the
  * record is on disk.  This is the raw interface used by log tools and
- * tests: the event is checked against the views, logged durably and
+ * tests: the event is checked against the views (a commit id already
+ * taken is GROVE_ECONFLICT) and each put's row against its type (slots of
+ * the declared types, required ones present, enum/@range/@check: else
+ * GROVE_EINVAL naming the effect and property), logged durably and
  * applied like any write; a schema_apply, a load chunk without "last" and
- * a chunk_seq above 0 are refused. */
+ * a chunk_seq above 0 are refused.  Grove's own records read back through
+ * grove_log_record_json() append unchanged, except an unsigned 64-bit
+ * value above 2^63, which that JSON prints as a float. */
 int grove_log_append_json(uint64_t *out_lsn, grove_db *db, const char *json);
 
 /* The last LSN that is durable on disk (0 for an empty log). */

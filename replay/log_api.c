@@ -3,10 +3,15 @@
  * as JSON, and iterating the log with each record rendered as JSON.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/db.h"
+#include "engine/engine.h"
+#include "engine/jsonw.h"
+#include "engine/schema_hist.h"
+#include "engine/value.h"
 #include "index/records.h"
 #include "index/apply.h"
 #include "log/error.h"
@@ -23,6 +28,59 @@ struct grove_log_cursor {
 
 /* Would `ev` apply cleanly to the views as they are?  (An event that
  * cannot apply must never reach the log: it would poison every replay.) */
+/* A put's row must be one the engine could have written: a row of its
+ * type (value_row_view), every slot of the property's type as the read
+ * path decodes it (value_render), no NULL where the property is required,
+ * and the type's enum, @range and @check (value_validate).  A row that
+ * is not would be logged for good and fail every read and export of its
+ * type after (the dry run's apply does not look inside rows). */
+static int check_row(grove_db *db, const struct event_effect *fx, uint32_t i)
+{
+	bool edge = fx->op == EFFECT_PUT_EDGE;
+	const struct lang_cat_type *t =
+		engine_cat_type_by_id(engine_catalog(db), edge ? LANG_CAT_EDGE : LANG_CAT_NODE, fx->type_id);
+	struct value_error verr = { 0 };
+	msgpack_zone zone;
+	msgpack_object o;
+	struct value_row row;
+	int err = 0;
+	if (!t)
+		return 0;   /* the dry run names an unknown type */
+	if (!msgpack_zone_init(&zone, 1024))
+		return db_error(db, -ENOMEM, "out of memory");
+	if (value_row_unpack(&o, fx->row.ptr, fx->row.len, &zone) < 0 ||
+	    value_row_view(&row, &o, t, &verr) < 0)
+		err = db_error(db, GROVE_EINVAL, "event JSON: effect %u: not a row of %s %s", i,
+			       edge ? "edge" : "node", t->name);
+	for (uint32_t k = 0; !err && k < t->n_props; k++) {
+		const struct lang_cat_property *p = &t->props[k];
+		const msgpack_object *v = value_row_get(&row, p->id);
+		struct jsonw w;
+		jsonw_init(&w, 0);
+		if (v->type == MSGPACK_OBJECT_NIL && !p->type.nullable)
+			err = db_error(db, GROVE_EINVAL, "event JSON: effect %u: property '%s' of %s is "
+				       "required, and the row holds NULL", i, p->name, t->name);
+		else if (value_render(&w, &p->type, v, VALUE_RENDER_EXPORT, &verr) < 0)
+			err = db_error(db, GROVE_EINVAL, "event JSON: effect %u: property '%s' of %s: %s",
+				       i, p->name, t->name, verr.msg);
+		jsonw_fini(&w);
+	}
+	const struct value_validator *val = err ? NULL : engine_validator(db, t, &verr);
+	if (!err && val && value_validate(val, &row, &verr) < 0)
+		err = db_error(db, GROVE_EINVAL, "event JSON: effect %u: %s", i, verr.msg);
+	msgpack_zone_destroy(&zone);
+	return err;
+}
+
+static int check_rows(grove_db *db, const struct event *ev)
+{
+	int err = 0;
+	for (uint32_t i = 0; i < ev->neffects && !err; i++)
+		if (ev->effects[i].op == EFFECT_PUT_NODE || ev->effects[i].op == EFFECT_PUT_EDGE)
+			err = check_row(db, &ev->effects[i], i);
+	return err;
+}
+
 static int dry_run(grove_db *db, const struct event *ev)
 {
 	MDB_txn *txn;
@@ -48,7 +106,9 @@ static int append_locked(grove_db *db, const struct event *ev, uint64_t *out_lsn
 		 ev->branch.ptr ? (const char *)ev->branch.ptr : "");
 	if (branch[0] && !(bl = db_branch_lock(db, branch)))
 		return db_error(db, -ENOMEM, "out of memory");
-	if ((err = dry_run(db, ev)) < 0)
+	if ((err = check_rows(db, ev)) < 0)
+		;   /* said why */
+	else if ((err = dry_run(db, ev)) < 0)
 		db_error(db, err, "event JSON: the event does not apply: %s", log_errmsg());
 	else
 		err = seq_commit(db, ev, 1, ev->effects, ev->neffects, out_lsn);

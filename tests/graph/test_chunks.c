@@ -112,3 +112,36 @@ Test(chunks, an_appended_event_with_a_commit_id_taken_is_refused)
 	grove_free(v);
 	gt_scratch_done(g, d);
 }
+
+/* An appended put must carry a row the engine could have written: each
+ * property of its declared type, required ones present, the type's
+ * constraints held.  Otherwise it would be logged for good and break
+ * every read of its type after.  Refused; nothing is logged. */
+Test(chunks, an_appended_row_of_the_wrong_shape_is_refused)
+{
+	char *d;
+	/* One type (id 1); a row is [id, age, name]: slots by property id. */
+	grove_db *g = gt_scratch(&d, "append-rows", "node P { name: String @key\n age: I32? }\n");
+	static const char *const bad[] = {
+		"[\"Zed\",\"notanint\",\"Zed\"]",   /* a string in the I32 slot */
+		"[\"Zed\",5,null]",                    /* the required @key NULL   */
+	};
+	uint64_t last = grove_log_last_lsn(g);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char ev[512];
+		snprintf(ev, sizeof ev, "{\"kind\":\"mutation\",\"commit\":\"01M8PZASQG8Q7HPRXSGJM57Y2%zu\","
+			 "\"time_us\":1,\"branch\":\"main\",\"op\":\"x\",\"effects\":[{\"op\":\"put_node\","
+			 "\"type\":1,\"id\":0,\"row\":%s}]}", i, bad[i]);
+		int rc = grove_log_append_json(NULL, g, ev);
+		cr_assert_eq(rc, GROVE_EINVAL, "row %zu: %d %s", i, rc, grove_errmsg(g));
+		cr_assert(strstr(grove_errmsg(g), "event JSON: effect 0: property '"), "%s", grove_errmsg(g));
+	}
+	cr_assert_eq(grove_log_last_lsn(g), last, "nothing logged");
+	/* The same event with a row of the right shape is taken. */
+	const char *good = "{\"kind\":\"mutation\",\"commit\":\"01M8PZASQG8Q7HPRXSGJM57Y29\","
+			   "\"time_us\":1,\"branch\":\"main\",\"op\":\"x\",\"effects\":[{\"op\":\"put_node\","
+			   "\"type\":1,\"id\":0,\"row\":[\"Zed\",5,\"Zed\"]}]}";
+	cr_assert_eq(grove_log_append_json(NULL, g, good), 0, "%s", grove_errmsg(g));
+	cr_assert_eq(gt_count(g, NULL, NULL, "node:P"), 1);
+	gt_scratch_done(g, d);
+}
