@@ -110,30 +110,33 @@ static int retained_edges(struct load_plan *p, const struct lang_cat_type *t, co
 			if ((err = layered_open(&it, p->at.txn, p->db->views->adj, &p->at.chain, prefix,
 						sizeof prefix, NULL, 0)) < 0)
 				return db_error(p->db, err, NULL);
-			/* An edge the same write deletes does not count. */
+			/* Each edge left pointing at nothing is a violation (a merge
+			 * hears of every one); an edge the same write deletes does
+			 * not count. */
 			const char *eid = NULL;
 			uint32_t elen = 0;
+			bool said = false;
 			while ((err = layered_next(&it)) == 0) {
 				uint32_t type;
 				if ((err = views_id_name(&type, &eid, &elen, p->at.txn, p->db->views,
 							 layered_rd64(it.elem))) < 0)
 					break;
-				if (idset_get(&p->deleted, et->id, eid, elen) < 0)
-					break;
-			}
-			layered_close(&it);
-			if (err == 0) {
+				if (idset_get(&p->deleted, et->id, eid, elen) >= 0)
+					continue;
 				char key[256];
 				chg_type_key(key, sizeof key, et);
 				db_error(p->db, GROVE_EINVAL,
 					 "%s '%.*s' not found in %s: an edge %s still references it",
 					 dir == 0 ? "src" : "dst", (int)len, id, t->name, et->name);
-				/* The edge left pointing at nothing. */
 				if ((err = load_violation(p, db_error_entity(p->db, GROVE_EINVAL, key,
-									    eid, elen))) < 0)
-					return err;
-				continue;
+									    eid, elen))) < 0) {
+					said = true;
+					break;
+				}
 			}
+			layered_close(&it);
+			if (said)
+				return err;
 			if (err != GROVE_ENOTFOUND)
 				return db_error(p->db, err, NULL);
 		}

@@ -253,6 +253,35 @@ Test(merge, every_violation_of_the_merged_image_is_reported)
 	gt_scratch_done(v, vdir);
 }
 
+/* The same for edges the target kept that point at a node the source
+ * deleted: each one is a conflict of its own. */
+Test(merge, every_edge_left_pointing_at_a_deleted_node_is_reported)
+{
+	char *vdir;
+	grove_db *v = gt_scratch(&vdir, "merge-orphans", "node P { name: String @key }\nedge Knows: P -> P\n");
+	cr_assert_eq(gt_load(v, NULL, GROVE_LOAD_OVERWRITE,
+			     "{\"type\":\"P\",\"data\":{\"name\":\"A\"}}\n"
+			     "{\"type\":\"P\",\"data\":{\"name\":\"B\"}}\n"
+			     "{\"type\":\"P\",\"data\":{\"name\":\"D\"}}\n", NULL), 0);
+	cr_assert_eq(grove_branch_create(v, "f", NULL, NULL), 0);
+	grove_mutate_options of = { .branch = "f" }, om = { .branch = "main" };
+	char *out = NULL;
+	cr_assert_eq(grove_mutate_json(&out, v, &of, "query q() { delete P where name = \"D\" }", "q", NULL), 0);
+	grove_free(out);
+	cr_assert_eq(grove_mutate_json(&out, v, &om, "query q() { insert Knows { from: \"A\", to: \"D\" }\n"
+				       " insert Knows { from: \"B\", to: \"D\" } }", "q", NULL), 0,
+		     "%s", grove_errmsg(v));
+	grove_free(out);
+	out = NULL;
+	cr_assert_eq(grove_merge_json(&out, v, "f", "main", NULL), GROVE_EMERGE, "%s", grove_errmsg(v));
+	int n = 0;
+	for (const char *p = out; (p = strstr(p, "orphan_edge")); p++)
+		n++;
+	cr_assert_eq(n, 2, "%s", out);
+	grove_free(out);
+	gt_scratch_done(v, vdir);
+}
+
 Test(merge, edges_added_on_both_sides_are_both_kept)
 {
 	run("feature", "add_edge", NULL);
