@@ -86,6 +86,19 @@ static int check_types(grove_db *db, const struct lang_catalog *cat, const char 
 	return 0;
 }
 
+/* A name asked for that the target's catalog lacks but the graph's has
+ * now: a type a hard drop may have made unreadable there. */
+static bool missing_then(grove_db *db, const struct lang_catalog *cat, const char *const *types,
+			 size_t n)
+{
+	const struct lang_catalog *now = engine_catalog(db);
+	for (size_t i = 0; i < n; i++)
+		if (types[i] && !lang_catalog_node(cat, types[i]) && !lang_catalog_edge(cat, types[i]) &&
+		    (lang_catalog_node(now, types[i]) || lang_catalog_edge(now, types[i])))
+			return true;
+	return false;
+}
+
 int grove_export_types(grove_db *db, const grove_target *target, const char *const *types,
 		       size_t n_types, int (*write)(void *arg, const char *buf, size_t len), void *arg)
 {
@@ -98,7 +111,7 @@ int grove_export_types(grove_db *db, const grove_target *target, const char *con
 	/* A type the snapshot lacks because a hard drop reclaimed its
 	 * history: the whole export would silently be missing it, and a
 	 * named one would read as unknown.  Said so instead (engine §4.2). */
-	if ((!n_types || check_types(db, r.cat, types, n_types) < 0) &&
+	if ((!n_types || missing_then(db, r.cat, types, n_types)) &&
 	    (err = engine_reclaimed_error(db, r.cat)) < 0) {
 		read_at_close(&r);
 		return err;

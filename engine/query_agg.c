@@ -127,6 +127,12 @@ static int group_new(struct qx *x, struct agg *a, const char *key, size_t len, s
  * value it equals (spec §3.9: rows group by equality of the key tuple). */
 static int pack_key(msgpack_packer *pk, msgpack_object o)
 {
+	if (o.type == MSGPACK_OBJECT_ARRAY) {   /* list keys: element by element */
+		int err = msgpack_pack_array(pk, o.via.array.size);
+		for (uint32_t i = 0; !err && i < o.via.array.size; i++)
+			err = pack_key(pk, o.via.array.ptr[i]);
+		return err;
+	}
 	if ((o.type == MSGPACK_OBJECT_FLOAT64 || o.type == MSGPACK_OBJECT_FLOAT32) && o.via.f64 == 0.0)
 		o.via.f64 = 0.0;
 	return msgpack_pack_object(pk, o);

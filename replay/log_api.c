@@ -66,7 +66,9 @@ static int check_row(grove_db *db, const struct event_effect *fx, uint32_t i)
 		jsonw_fini(&w);
 	}
 	const struct value_validator *val = err ? NULL : engine_validator(db, t, &verr);
-	if (!err && val && value_validate(val, &row, &verr) < 0)
+	if (!err && !val)
+		err = db_error(db, GROVE_EINVAL, "event JSON: effect %u: %s", i, verr.msg);
+	else if (!err && value_validate(val, &row, &verr) < 0)
 		err = db_error(db, GROVE_EINVAL, "event JSON: effect %u: %s", i, verr.msg);
 	msgpack_zone_destroy(&zone);
 	return err;

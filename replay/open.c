@@ -198,7 +198,12 @@ int grove_init(grove_db **out, const char *dir, const char *schema, const grove_
 		return db_error(NULL, err, "%s: cannot start the log: %s", dir, log_errmsg());
 	/* GROVE is written last: a directory without it is not a graph, so a
 	 * crash during init leaves nothing that open would accept. */
-	if ((err = db_write_format_file(dir)) < 0)
+	if ((err = db_write_format_file(dir)) < 0) {
+		char *logdir = db_path(dir, "log");   /* a log without GROVE: not a graph */
+		if (logdir)
+			(void)replay_rmtree(logdir);
+		free(logdir);
 		return db_error(NULL, err, "cannot write %s/GROVE: %s", dir, strerror(-err));
+	}
 	return grove_open(out, dir, opts);
 }

@@ -232,6 +232,9 @@ Test(schema_apply, a_hard_drop_makes_the_past_unreachable)
 	grove_error_info_get(&info, db);
 	cr_expect_str_eq(info.kind, "HistoricalVersionReclaimed");
 	cr_expect_eq(grove_export_types(db, &at, company, 1, discard, NULL), 0, "%s", grove_errmsg(db));
+	const char *typo[] = { "Compny" };   /* a name no catalog has: not the reclaim's fault */
+	cr_expect_eq(grove_export_types(db, &at, typo, 1, discard, NULL), GROVE_EINVAL);
+	cr_expect_str_eq(grove_errmsg(db), "unknown export type 'Compny'");
 	cr_expect_eq(grove_diff_json(&out, db, &at, &now, NULL), GROVE_EINVAL);
 	cr_expect(strstr(grove_errmsg(db), "unavailable at this snapshot"), "%s", grove_errmsg(db));
 	cr_expect_eq(grove_commit_changes_json(&out, db, before.id, NULL, NULL, 100), GROVE_EINVAL);
