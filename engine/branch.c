@@ -197,6 +197,22 @@ int grove_branch_create(grove_db *db, const char *name, const char *from, const 
 	return err;
 }
 
+int branch_create_check(grove_db *db, const char *name, const char *from)
+{
+	MDB_txn *txn;
+	int err;
+	if ((err = branch_name_check(db, from, "branch_create_from")) < 0 ||
+	    (err = branch_name_check(db, name, "branch_create_from")) < 0)
+		return err;
+	if (!strcmp(name, MAIN_BRANCH))
+		return db_error(db, GROVE_EINVAL, "cannot create branch 'main'");
+	if ((err = views_read_begin(&txn, db->views)) < 0)
+		return db_error(db, err, NULL);
+	err = check_create(db, txn, name, from);
+	mdb_txn_abort(txn);
+	return err;
+}
+
 /* A live branch other than `name` whose reads pass through `layer`. */
 static int find_dependent(char *out, size_t cap, MDB_txn *txn, const struct views *v,
 			  const char *name, uint32_t layer)

@@ -46,6 +46,9 @@ int engine_actor_check(grove_db *db, const char *actor);
 const char *branch_name_trim(char *buf, const char *name);
 /* Rules 1-3 of engine §1.2 for any branch operation named `op`. */
 int branch_name_check(grove_db *db, const char *name, const char *op);
+/* Every check grove_branch_create makes before it logs the creation of
+ * `name` from `from` (names, existence, namespace, syntax, nesting). */
+int branch_create_check(grove_db *db, const char *name, const char *from);
 
 /* "node:Person" / "edge:Knows" -> its catalog type (error: unknown). */
 int engine_table(const struct lang_cat_type **out, grove_db *db, const char *table);

@@ -83,6 +83,22 @@ static int check_rows(grove_db *db, const struct event *ev)
 	return err;
 }
 
+/* A branch created by an appended event passes grove_branch_create's
+ * checks: the dry run's apply takes any name and any depth. */
+static int check_branch_create(grove_db *db, const struct event *ev)
+{
+	char name[BRANCH_NAME_MAX + 1], from[BRANCH_NAME_MAX + 1];
+	if (ev->name.len > BRANCH_NAME_MAX || ev->from.len > BRANCH_NAME_MAX)
+		return db_error(db, GROVE_EINVAL, "event JSON: branch name is longer than %u bytes",
+				BRANCH_NAME_MAX);
+	if ((ev->name.len && memchr(ev->name.ptr, '\0', ev->name.len)) ||
+	    (ev->from.len && memchr(ev->from.ptr, '\0', ev->from.len)))
+		return db_error(db, GROVE_EINVAL, "event JSON: a branch name holds a NUL byte");
+	snprintf(name, sizeof name, "%.*s", (int)ev->name.len, ev->name.ptr ? (const char *)ev->name.ptr : "");
+	snprintf(from, sizeof from, "%.*s", (int)ev->from.len, ev->from.ptr ? (const char *)ev->from.ptr : "");
+	return branch_create_check(db, name, from[0] ? from : MAIN_BRANCH);
+}
+
 static int dry_run(grove_db *db, const struct event *ev)
 {
 	MDB_txn *txn;
@@ -155,6 +171,8 @@ int grove_log_append_json(uint64_t *out_lsn, grove_db *db, const char *json)
 		  memcmp(ev.branch.ptr, MAIN_BRANCH, ev.branch.len)))
 		err = db_error(db, GROVE_EINVAL, "event JSON: an optimize event is main's, without "
 			       "effects or actor (grove_optimize)");
+	else if (ev.kind == EVENT_BRANCH_CREATE && (err = check_branch_create(db, &ev)) < 0)
+		;   /* said why */
 	else
 		err = append_locked(db, &ev, out_lsn);
 	event_release(&ev);

@@ -145,3 +145,26 @@ Test(chunks, an_appended_row_of_the_wrong_shape_is_refused)
 	cr_assert_eq(gt_count(g, NULL, NULL, "node:P"), 1);
 	gt_scratch_done(g, d);
 }
+
+/* An appended branch creation passes grove_branch_create's checks: a name
+ * that is not Unicode letters and digits, or one nested past the limit,
+ * would be created and then be unusable. */
+Test(chunks, an_appended_branch_creation_is_checked_like_a_create)
+{
+	char *d;
+	grove_db *g = gt_scratch(&d, "append-branch", NULL);
+	uint64_t last = grove_log_last_lsn(g);
+	const char *bad = "{\"kind\":\"branch_create\",\"time_us\":1,\"branch\":\"main\","
+			  "\"name\":\"x\\ud83d\\ude00\\u200b\",\"from\":\"main\"}";
+	cr_assert_eq(grove_log_append_json(NULL, g, bad), GROVE_EINVAL);
+	cr_assert(strstr(grove_errmsg(g), "invalid branch name"), "%s", grove_errmsg(g));
+	const char *taken = "{\"kind\":\"branch_create\",\"time_us\":1,\"branch\":\"main\","
+			    "\"name\":\"main\",\"from\":\"main\"}";
+	cr_assert_eq(grove_log_append_json(NULL, g, taken), GROVE_EINVAL);
+	cr_assert_eq(grove_log_last_lsn(g), last, "nothing logged");
+	const char *good = "{\"kind\":\"branch_create\",\"time_us\":1,\"branch\":\"main\","
+			   "\"name\":\"feat\",\"from\":\"main\"}";
+	cr_assert_eq(grove_log_append_json(NULL, g, good), 0, "%s", grove_errmsg(g));
+	cr_assert_eq(gt_count(g, "feat", NULL, "node:Person"), 0);
+	gt_scratch_done(g, d);
+}
