@@ -188,9 +188,10 @@ void grove_recovery_report_get(grove_recovery_report *out, const grove_db *db);
  * the declared types, required ones present, enum/@range/@check: else
  * GROVE_EINVAL naming the effect and property), logged durably and
  * applied like any write; a schema_apply, a load chunk without "last" and
- * a chunk_seq above 0 are refused.  The record JSON is for reading: a
- * record read back through it does not always append unchanged (Blob and
- * Vector values print as hex, unsigned values above 2^63 as floats). */
+ * a chunk_seq above 0 are refused.  A record read back through
+ * grove_log_record_json() appends as the same data: values plain JSON
+ * cannot hold are tagged there, {"bin": "<hex>"} for binary (Blob,
+ * Vector) and {"u64": "<digits>"} for an unsigned value past 2^63. */
 int grove_log_append_json(uint64_t *out_lsn, grove_db *db, const char *json);
 
 /* The last LSN that is durable on disk (0 for an empty log). */

@@ -54,14 +54,21 @@ static json_t *mp_to_json(const msgpack_object *o, int depth)
 	switch (o->type) {
 	case MSGPACK_OBJECT_NIL: return json_null();
 	case MSGPACK_OBJECT_BOOLEAN: return json_boolean(o->via.boolean);
-	case MSGPACK_OBJECT_POSITIVE_INTEGER:
-		return o->via.u64 <= INT64_MAX ? json_integer((json_int_t)o->via.u64)
-					       : json_real((double)o->via.u64);
+	case MSGPACK_OBJECT_POSITIVE_INTEGER: {
+		if (o->via.u64 <= INT64_MAX)
+			return json_integer((json_int_t)o->via.u64);
+		/* Past JSON's integers: tagged, so that it reads back exactly
+		 * (event_json_in.c). */
+		char digits[24];
+		snprintf(digits, sizeof digits, "%llu", (unsigned long long)o->via.u64);
+		return json_pack("{s:s}", "u64", digits);
+	}
 	case MSGPACK_OBJECT_NEGATIVE_INTEGER: return json_integer(o->via.i64);
 	case MSGPACK_OBJECT_FLOAT32:
 	case MSGPACK_OBJECT_FLOAT64: return json_real(o->via.f64);
 	case MSGPACK_OBJECT_STR: return json_stringn(o->via.str.ptr, o->via.str.size);
-	case MSGPACK_OBJECT_BIN: return hex_string((const uint8_t *)o->via.bin.ptr, o->via.bin.size);
+	case MSGPACK_OBJECT_BIN:   /* a Blob or a Vector: tagged, as the u64 above */
+		return json_pack("{s:o}", "bin", hex_string((const uint8_t *)o->via.bin.ptr, o->via.bin.size));
 	case MSGPACK_OBJECT_ARRAY: {
 		json_t *a = json_array();
 		for (uint32_t i = 0; i < o->via.array.size; i++)

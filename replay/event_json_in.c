@@ -33,6 +33,49 @@ static int fail(struct ctx *c, const char *fmt, ...)
 	return GROVE_EINVAL;
 }
 
+static int hex_digit(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	     : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* The tagged values event_json.c writes for what plain JSON cannot hold:
+ * {"bin": "<hex>"} (msgpack binary: Blob and Vector values) and
+ * {"u64": "<decimal>"} (an unsigned integer past 2^63).  1 if `j` was one
+ * (packed), 0 if not, -1 if malformed. */
+static int pack_tagged(msgpack_packer *pk, const json_t *j)
+{
+	json_t *v;
+	if (json_object_size(j) != 1)
+		return 0;
+	if ((v = json_object_get(j, "bin")) && json_is_string(v)) {
+		const char *s = json_string_value(v);
+		size_t n = json_string_length(v);
+		if (n % 2)
+			return -1;
+		msgpack_pack_bin(pk, n / 2);
+		for (size_t i = 0; i < n; i += 2) {
+			int hi = hex_digit(s[i]), lo = hex_digit(s[i + 1]);
+			if (hi < 0 || lo < 0)
+				return -1;
+			char byte = (char)(hi << 4 | lo);
+			msgpack_pack_bin_body(pk, &byte, 1);
+		}
+		return 1;
+	}
+	if ((v = json_object_get(j, "u64")) && json_is_string(v)) {
+		char *end;
+		const char *s = json_string_value(v);
+		errno = 0;
+		unsigned long long u = strtoull(s, &end, 10);
+		if (!*s || *end || errno || s[0] == '-')
+			return -1;
+		msgpack_pack_uint64(pk, (uint64_t)u);
+		return 1;
+	}
+	return 0;
+}
+
 static int pack_json(msgpack_packer *pk, const json_t *j, int depth)
 {
 	const char *key;
@@ -56,7 +99,10 @@ static int pack_json(msgpack_packer *pk, const json_t *j, int depth)
 			if (pack_json(pk, v, depth + 1) < 0)
 				return -1;
 		return 0;
-	case JSON_OBJECT:
+	case JSON_OBJECT: {
+		int tagged = pack_tagged(pk, j);
+		if (tagged)
+			return tagged < 0 ? -1 : 0;
 		msgpack_pack_map(pk, json_object_size(j));
 		json_object_foreach((json_t *)j, key, v) {
 			msgpack_pack_str(pk, strlen(key));
@@ -65,6 +111,7 @@ static int pack_json(msgpack_packer *pk, const json_t *j, int depth)
 				return -1;
 		}
 		return 0;
+	}
 	}
 	return -1;
 }
@@ -79,7 +126,8 @@ static int to_msgpack(struct event_bytes *out, struct ctx *c, const json_t *j,
 	msgpack_sbuffer_init(sb);
 	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
 	if (pack_json(&pk, j, 0) < 0)
-		return fail(c, "field %s: nested too deeply", field);
+		return fail(c, "field %s: nested too deeply, or a malformed {\"bin\": hex} or "
+			    "{\"u64\": digits} value", field);
 	*out = (struct event_bytes){ (const uint8_t *)sb->data, (uint32_t)sb->size };
 	return 0;
 }
