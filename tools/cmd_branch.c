@@ -146,7 +146,7 @@ int cmd_branch(int argc, char **argv)
 	int json = 0, delete_branch = 0, rc, err;
 	grove_db *db;
 
-	if (argc < 3)
+	if (argc < 3 || argv[2][0] == '-')   /* an option is no DIR */
 		return usage();
 	verb = argv[1];
 	dir = argv[2];

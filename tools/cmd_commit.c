@@ -48,7 +48,7 @@ int cmd_commit(int argc, char **argv)
 
 	if (argc >= 2 && !strcmp(argv[1], "changes"))
 		return cmd_commit_changes(argc, argv);
-	if (argc < 3 || (strcmp(argv[1], "list") && strcmp(argv[1], "show")))
+	if (argc < 3 || (strcmp(argv[1], "list") && strcmp(argv[1], "show")) || argv[2][0] == '-')
 		return usage();
 	int show = !strcmp(argv[1], "show");
 	for (int i = 3; i < argc; i++) {

@@ -159,7 +159,7 @@ int cmd_demo(int argc, char **argv)
 	grove_db *db;
 	int err, rc;
 
-	if (argc != 2) {
+	if (argc != 2 || argv[1][0] == '-') {
 		fprintf(stderr, "usage: grove demo DIR   (DIR must not hold a graph yet)\n");
 		return GROVE_EXIT_USAGE;
 	}

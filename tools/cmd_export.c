@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 
@@ -38,22 +39,30 @@ int cmd_export(int argc, char **argv)
 	}
 	if (cmd_target(&t, branch, snapshot) < 0)
 		return GROVE_EXIT_USAGE;
-	FILE *f = out ? fopen(out, "w") : stdout;
-	if (!f) {
-		fprintf(stderr, "grove: cannot write %s: %s\n", out, strerror(errno));
-		return GROVE_EXIT_ERROR;
+	/* Written beside FILE and renamed over it only when the export is
+	 * whole: a failed export (a missing graph, branch or type, a lock)
+	 * leaves an existing FILE as it was. */
+	char tmp[4096];
+	if (out && snprintf(tmp, sizeof tmp, "%s.grove-tmp", out) >= (int)sizeof tmp) {
+		fprintf(stderr, "grove: export: the path %s is too long\n", out);
+		return GROVE_EXIT_USAGE;
 	}
-	if ((err = grove_open(&db, argv[1], NULL)) < 0) {
-		if (out)
-			fclose(f);
+	if ((err = grove_open(&db, argv[1], NULL)) < 0)
 		return cmd_fail(NULL, "open", err);
+	FILE *f = out ? fopen(tmp, "w") : stdout;
+	if (!f) {
+		fprintf(stderr, "grove: cannot write %s: %s\n", tmp, strerror(errno));
+		grove_close(db);
+		return GROVE_EXIT_ERROR;
 	}
 	if ((err = grove_export_types(db, &t, types, n_types, write_file, f)) < 0)
 		rc = cmd_fail(db, "export", err);
 	grove_close(db);
-	if (out && fclose(f) != 0) {
+	if (out && (fclose(f) != 0 || (rc == 0 && rename(tmp, out) != 0))) {
 		fprintf(stderr, "grove: cannot write %s: %s\n", out, strerror(errno));
 		rc = GROVE_EXIT_ERROR;
 	}
+	if (out && rc != 0)
+		unlink(tmp);
 	return rc;
 }

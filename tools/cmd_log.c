@@ -59,7 +59,7 @@ int cmd_log(int argc, char **argv)
 	grove_db *db;
 	int err;
 
-	if (argc < 3)
+	if (argc < 3 || argv[2][0] == '-')   /* an option is no DIR */
 		return usage();
 	int is_dump = !strcmp(argv[1], "dump");
 	if (!is_dump && (strcmp(argv[1], "append") || argc != 4))

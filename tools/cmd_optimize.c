@@ -14,7 +14,7 @@ int cmd_optimize(int argc, char **argv)
 	grove_db *db;
 	int err;
 
-	if (argc != 2 && !json) {
+	if ((argc != 2 && !json) || (argc >= 2 && argv[1][0] == '-')) {
 		fprintf(stderr, "usage: grove optimize DIR [--json]\n");
 		return GROVE_EXIT_USAGE;
 	}

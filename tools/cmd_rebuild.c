@@ -19,7 +19,7 @@ static double now_s(void)
 static int parse(int argc, char **argv, const char *verb, int *json)
 {
 	*json = argc == 3 && !strcmp(argv[2], "--json");
-	if (argc == 2 || *json)
+	if ((argc == 2 || *json) && argv[1][0] != '-')   /* an option is no DIR */
 		return 0;
 	fprintf(stderr, "usage: grove %s DIR [--json]\n", verb);
 	return -1;

@@ -3,6 +3,7 @@
  * formatting over the public API (include/grove.h); every verb lives in its
  * own tools/cmd_<verb>.c and is listed in the table below.
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -105,8 +106,18 @@ int main(int argc, char **argv)
 	if ((argc = omnigraph_spellings(argc, argv)) < 0)
 		return GROVE_EXIT_USAGE;
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].run(argc - 1, argv + 1);
+		if (!strcmp(argv[1], commands[i].name)) {
+			int rc = commands[i].run(argc - 1, argv + 1);
+			/* What a verb printed is all there is of its answer: a
+			 * write that failed (a full disk, a closed pipe) at the
+			 * last flush must not pass for success. */
+			if (fflush(stdout) != 0 || ferror(stdout)) {
+				fprintf(stderr, "grove: %s: cannot write the output: %s\n", argv[1],
+					strerror(errno));
+				return rc ? rc : GROVE_EXIT_ERROR;
+			}
+			return rc;
+		}
 	fprintf(stderr, "grove: unknown verb '%s'\n", argv[1]);
 	usage(stderr);
 	return GROVE_EXIT_USAGE;

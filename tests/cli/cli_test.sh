@@ -248,6 +248,29 @@ run dmg2-accept 0 "$G" export "$T/dmg2"
 has dmg2-accept '"name":"a"'
 hasnt dmg2-accept '"name":"b"'
 
+# export --out: a failed export leaves an existing FILE as it was
+echo keep >"$T/keep.jsonl"
+run export-out-fail 1 "$G" export "$T/nograph" --out "$T/keep.jsonl"
+[ "$(cat "$T/keep.jsonl")" = keep ] || fail "export-out-fail: FILE was changed: $(head -c 200 "$T/keep.jsonl")"
+run export-out 0 "$G" export "$T/g" --out "$T/keep.jsonl"
+grep -q '"type":"Person"' "$T/keep.jsonl" || fail "export-out: $(head -c 200 "$T/keep.jsonl")"
+# an output that cannot be written is a failure, not a success
+if [ -w /dev/full ]; then
+	"$G" export "$T/g" >/dev/full 2>"$T/out"
+	rc=$?
+	[ "$rc" = 1 ] || fail "export to /dev/full: exit $rc"
+	has export-full-msg "cannot write the output"
+fi
+# an option where DIR belongs is a usage error, not a directory name
+for v in "demo --help" "verify --json" "rebuild --json" "optimize --help" "log dump --json" \
+	 "commit list --json" "branch list --json"; do
+	run "dir-option-$v" 2 "$G" $v
+done
+[ ! -e "./--help" ] && [ ! -e "./--json" ] || fail "an option was taken for a directory"
+# an empty --branch names main for reads, as for writes
+run read-empty-branch 0 "$G" export "$T/g" --branch ''
+hasnt read-empty-branch "MDB_"
+
 # the demo
 run demo 0 "$G" demo "$T/demo"
 has demo "verify: the views equal a fresh replay of the log"
