@@ -31,7 +31,7 @@ static int parse_mode(const char *s)
 static void print_result(const grove_load_result *r, const grove_load_options *o, const char *dir,
 			 int json)
 {
-	const char *branch = o->branch ? o->branch : "main";
+	const char *branch = r->commit.branch[0] ? r->commit.branch : "main";   /* trimmed */
 	if (json && r->report_json) {  /* OmniGraph's IngestOutput: the report and the uri */
 		printf("{\"uri\":");
 		cmd_print_json_string(stdout, dir);

@@ -2,6 +2,7 @@
  * grove log dump DIR [--from LSN] [--json]   print the log's records
  * grove log append DIR EVENT_JSON|-          append one event durably
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,10 +68,18 @@ int cmd_log(int argc, char **argv)
 	for (int i = 3; is_dump && i < argc; i++) {
 		if (!strcmp(argv[i], "--json"))
 			json = 1;
-		else if (!strcmp(argv[i], "--from") && i + 1 < argc)
-			from = strtoull(argv[++i], NULL, 10);
-		else
+		else if (!strcmp(argv[i], "--from") && i + 1 < argc) {
+			/* An LSN: digits only (strtoull would read "abc" as 0 and
+			 * "-1" as the largest LSN). */
+			const char *v = argv[++i];
+			char *end;
+			errno = 0;
+			from = strtoull(v, &end, 10);
+			if (!*v || *end || errno || strspn(v, "0123456789") != strlen(v))
+				return usage();
+		} else {
 			return usage();
+		}
 	}
 	if ((err = grove_open(&db, argv[2], NULL)) < 0)
 		return cmd_fail(NULL, "open", err);

@@ -270,6 +270,14 @@ done
 # an empty --branch names main for reads, as for writes
 run read-empty-branch 0 "$G" export "$T/g" --branch ''
 hasnt read-empty-branch "MDB_"
+# log dump --from takes an LSN, digits only
+for v in abc -1 ''; do
+	run "log-from-$v" 2 "$G" log dump "$T/g" --from "$v"
+done
+# load's answer names the branch trimmed
+run branch-spaced 0 "$G" branch create "$T/g" spaced
+run load-spaced 0 "$G" load "$T/g" --data "$T/d.jsonl" --mode merge --branch '  spaced '
+has load-spaced "into spaced (commit"
 
 # the demo
 run demo 0 "$G" demo "$T/demo"
