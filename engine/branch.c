@@ -167,42 +167,16 @@ static int log_branch_event(grove_db *db, enum event_kind kind, const char *name
 	return seq_commit(db, &ev, 1, NULL, 0, NULL);
 }
 
-int grove_branch_create(grove_db *db, const char *name, const char *from, const char *actor)
+/* Everything a create of `name` from `from` must pass before it is
+ * logged: both names (rules 1-3), the actor, 'main' refused, then the
+ * source, namespace, syntax and nesting against the views. */
+static int create_checks(grove_db *db, const char *name, const char *from, const char *op,
+			 const char *actor)
 {
-	char name_buf[BRANCH_NAME_MAX + 1], from_buf[BRANCH_NAME_MAX + 1];
 	MDB_txn *txn;
 	int err;
-
-	name = branch_name_trim(name_buf, name);
-	from = branch_name_trim(from_buf, from);
-	/* Upstream names the operation by whether a source was given. */
-	const char *op = from && *from ? "branch_create_from" : "branch_create";
-	if (!from || !*from)
-		from = MAIN_BRANCH;
 	if ((err = branch_name_check(db, from, op)) < 0 ||
 	    (err = branch_name_check(db, name, op)) < 0 || (err = engine_actor_check(db, actor)) < 0)
-		return err;
-	if (!strcmp(name, MAIN_BRANCH))
-		return db_error(db, GROVE_EINVAL, "cannot create branch 'main'");
-	pthread_mutex_lock(&db->ns_mu);
-	if ((err = views_read_begin(&txn, db->views)) == 0) {
-		err = check_create(db, txn, name, from);
-		mdb_txn_abort(txn);
-		if (!err)
-			err = log_branch_event(db, EVENT_BRANCH_CREATE, name, from, actor);
-	} else {
-		db_error(db, err, NULL);
-	}
-	pthread_mutex_unlock(&db->ns_mu);
-	return err;
-}
-
-int branch_create_check(grove_db *db, const char *name, const char *from)
-{
-	MDB_txn *txn;
-	int err;
-	if ((err = branch_name_check(db, from, "branch_create_from")) < 0 ||
-	    (err = branch_name_check(db, name, "branch_create_from")) < 0)
 		return err;
 	if (!strcmp(name, MAIN_BRANCH))
 		return db_error(db, GROVE_EINVAL, "cannot create branch 'main'");
@@ -211,6 +185,29 @@ int branch_create_check(grove_db *db, const char *name, const char *from)
 	err = check_create(db, txn, name, from);
 	mdb_txn_abort(txn);
 	return err;
+}
+
+int grove_branch_create(grove_db *db, const char *name, const char *from, const char *actor)
+{
+	char name_buf[BRANCH_NAME_MAX + 1], from_buf[BRANCH_NAME_MAX + 1];
+	int err;
+
+	name = branch_name_trim(name_buf, name);
+	from = branch_name_trim(from_buf, from);
+	/* Upstream names the operation by whether a source was given. */
+	const char *op = from && *from ? "branch_create_from" : "branch_create";
+	if (!from || !*from)
+		from = MAIN_BRANCH;
+	pthread_mutex_lock(&db->ns_mu);
+	if ((err = create_checks(db, name, from, op, actor)) == 0)
+		err = log_branch_event(db, EVENT_BRANCH_CREATE, name, from, actor);
+	pthread_mutex_unlock(&db->ns_mu);
+	return err;
+}
+
+int branch_create_check(grove_db *db, const char *name, const char *from)
+{
+	return create_checks(db, name, from, "branch_create_from", NULL);
 }
 
 /* A live branch other than `name` whose reads pass through `layer`. */

@@ -159,23 +159,32 @@ static grove_db *db_new(const char *dir, const grove_options *opts)
 	return db;
 }
 
+/* vdir/SESSION, "<boot id> <state> [<acked LSN>]": the fields read (-1:
+ * no file). */
+static int session_read(const char *vdir, char was[64], char state[16], unsigned long long *lsn)
+{
+	char *path = db_path(vdir, "SESSION"), text[160] = "";
+	FILE *f = path ? fopen(path, "r") : NULL;
+	free(path);
+	if (!f)
+		return -1;
+	if (!fgets(text, sizeof text, f))
+		text[0] = '\0';
+	fclose(f);
+	int n = sscanf(text, "%63s %15s %llu", was, state, lsn);
+	return n < 0 ? 0 : n;
+}
+
 /* The LSN views/SESSION says every record up to was on disk when the
  * graph was last closed cleanly, or 0 (open, absent, or written before
  * SESSION carried it). */
 static uint64_t closed_acked_lsn(const char *dir)
 {
-	char *path = db_path(dir, "views/SESSION"), text[160] = "", was[64], state[16];
+	char *vdir = db_path(dir, "views"), was[64], state[16];
 	unsigned long long lsn = 0;
-	FILE *f = path ? fopen(path, "r") : NULL;
-	free(path);
-	if (!f)
-		return 0;
-	if (!fgets(text, sizeof text, f))
-		text[0] = '\0';
-	fclose(f);
-	if (sscanf(text, "%63s %15s %llu", was, state, &lsn) != 3 || strcmp(state, "closed"))
-		return 0;
-	return (uint64_t)lsn;
+	int n = vdir ? session_read(vdir, was, state, &lsn) : -1;
+	free(vdir);
+	return n == 3 && !strcmp(state, "closed") ? (uint64_t)lsn : 0;
 }
 
 static int open_log(grove_db *db)
@@ -240,23 +249,20 @@ int db_session_write(const char *vdir, const char *state, uint64_t acked_lsn)
  * or a rebuild died before it could say). */
 static int views_untrusted(const char *vdir)
 {
-	char *path = db_path(vdir, "SESSION"), id[64], text[128] = "", was[64], state[16];
-	FILE *f = path ? fopen(path, "r") : NULL;
-	free(path);
-	if (!f) {
+	char id[64], was[64], state[16];
+	unsigned long long lsn;
+	int n = session_read(vdir, was, state, &lsn);
+	if (n < 0) {
 		char *data = db_path(vdir, "data.mdb");
 		int exists = data && access(data, F_OK) == 0;
 		free(data);
 		return exists;
 	}
-	if (!fgets(text, sizeof text, f))
-		text[0] = '\0';
-	fclose(f);
-	boot_id(id);
-	if (sscanf(text, "%63s %15s", was, state) != 2)
+	if (n < 2)
 		return 1;
 	if (!strcmp(state, "closed"))
 		return 0;
+	boot_id(id);
 	return strcmp(was, id) != 0 || !strcmp(id, "unknown");
 }
 
