@@ -92,6 +92,7 @@ struct qx {
 	/* Cursors of r->txn through r->chain, one pool per view read. */
 	struct layered_pool rows_pool, adj_pool, pidx_pool;
 	struct qx_sink *sink;
+	struct qx_search *search;          /* query_search.c's state, or NULL  */
 };
 
 /* ---- query_scan.c ------------------------------------------------------ */
@@ -126,8 +127,20 @@ int qx_eval(struct qx *x, const struct gq_ir_expr *e, msgpack_object *out);
 int qx_filter(struct qx *x, const struct gq_ir_filter *f);
 /* Convert the declared parameters (spec §7.1); errors are GROVE_EINVAL. */
 int qx_params(struct qx *x);
-/* A search/ranking call anywhere in the query: GROVE_EINVAL. */
-int qx_refuse_search(struct qx *x);
+
+/* ---- query_search.c, query_rank.c: full-text search and ranking -------- */
+
+/* search / fuzzy / match_text for the current row: a Bool. */
+int qx_search_eval(struct qx *x, const struct gq_ir_expr *e, msgpack_object *out);
+/* Before the match runs: the rankings and BM25 statistics the query's
+ * order and columns need (nothing when it has no nearest/bm25/rrf). */
+int qx_search_prepare(struct qx *x);
+/* rank_first: the current row's place in the ranking (1, *pos), or 0
+ * when its entity is not ranked (the row is dropped). */
+int qx_rank_position(struct qx *x, uint64_t *pos);
+/* nearest / bm25 / rrf for the current row (a projected score). */
+int qx_rank_eval(struct qx *x, const struct gq_ir_expr *e, msgpack_object *out);
+void qx_search_free(struct qx *x);
 
 /* ---- query_order.c: materialized rows, ordering, limit ---------------- */
 

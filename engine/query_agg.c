@@ -261,8 +261,16 @@ static int row_sink(struct qx *x, void *arg)
 	struct sink *s = arg;
 	const struct gq_ir_query *ir = x->ir;
 	msgpack_object *cand = s->cand;
-	int err = eval_columns(x, cand);
-	for (size_t k = 0; err == 0 && k < ir->n_orders; k++) {
+	uint64_t pos;
+	int err = 0;
+	if (ir->rank_first && (err = qx_rank_position(x, &pos)) <= 0)
+		return err;   /* an entity the ranking left out: no row */
+	err = eval_columns(x, cand);
+	for (size_t k = 0; err == 0 && ir->rank_first && k < ir->n_orders; k++)
+		cand[ir->n_columns + k] = k == 0
+			? (msgpack_object){ .type = MSGPACK_OBJECT_POSITIVE_INTEGER, .via.u64 = pos }
+			: (msgpack_object){ .type = MSGPACK_OBJECT_NIL };
+	for (size_t k = 0; err == 0 && !ir->rank_first && k < ir->n_orders; k++) {
 		const struct gq_ir_expr *e = ir->orders[k].expr;
 		if (e->kind == GQ_IR_COLUMN && e->index < ir->n_columns)
 			cand[ir->n_columns + k] = cand[e->index];
@@ -405,8 +413,10 @@ static int collect_rows(struct qx *x, struct sink *s, struct qx_rows *rs)
 		err = db_error(x->db, -ENOMEM, "out of memory");
 	if (err == 0) {
 		rs->width = width;
+		/* A rank fixes the whole order: its place, best first (the
+		 * other keys and directions are ignored, spec §3.11). */
 		for (size_t k = 0; k < ir->n_orders; k++)
-			desc[k] = (unsigned char)ir->orders[k].descending;
+			desc[k] = ir->rank_first ? 0 : (unsigned char)ir->orders[k].descending;
 		rs->desc = desc;
 		rs->nkeys = ir->n_orders;
 		rs->key_off = ir->n_columns;

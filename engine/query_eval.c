@@ -266,6 +266,14 @@ int qx_eval(struct qx *x, const struct gq_ir_expr *e, msgpack_object *out)
 			out->via.f64 = (double)(float)out->via.f64;  /* narrowed by lang/lower.c */
 		return err < 0 ? err : const_add(x, e, out);
 	}
+	case GQ_IR_SEARCH:
+	case GQ_IR_FUZZY:
+	case GQ_IR_MATCH_TEXT:
+		return qx_search_eval(x, e, out);
+	case GQ_IR_NEAREST:
+	case GQ_IR_BM25:
+	case GQ_IR_RRF:
+		return qx_rank_eval(x, e, out);
 	default:
 		return db_error(x->db, GROVE_EINVAL, "this expression cannot be evaluated per row");
 	}
@@ -332,56 +340,4 @@ int qx_filter(struct qx *x, const struct gq_ir_filter *f)
 	if ((err = qx_eval(x, f->left, &l)) < 0 || (err = qx_eval(x, f->right, &r)) < 0)
 		return err;
 	return holds(f->op, &l, &r);
-}
-
-/* ---- search functions (a later issue) ----------------------------------- */
-
-static const char *search_name(const struct gq_ir_expr *e)
-{
-	if (e == NULL)
-		return NULL;
-	switch (e->kind) {
-	case GQ_IR_NEAREST: return "nearest";
-	case GQ_IR_SEARCH: return "search";
-	case GQ_IR_FUZZY: return "fuzzy";
-	case GQ_IR_MATCH_TEXT: return "match_text";
-	case GQ_IR_BM25: return "bm25";
-	case GQ_IR_RRF: return "rrf";
-	default: break;
-	}
-	for (int i = 0; i < 3; i++) {
-		const char *n = search_name(e->arg[i]);
-		if (n != NULL)
-			return n;
-	}
-	return NULL;
-}
-
-static const char *pipe_search(const struct gq_ir_pipeline *p)
-{
-	for (size_t i = 0; i < p->n_steps; i++) {
-		const struct gq_ir_step *st = &p->steps[i];
-		const char *n = NULL;
-		if (st->kind == GQ_IR_FILTER)
-			n = search_name(st->filter.left) ? search_name(st->filter.left) : search_name(st->filter.right);
-		else if (st->kind == GQ_IR_ANTI_JOIN)
-			n = pipe_search(&st->inner);
-		if (n != NULL)
-			return n;
-	}
-	return NULL;
-}
-
-int qx_refuse_search(struct qx *x)
-{
-	const struct gq_ir_query *ir = x->ir;
-	const char *n = pipe_search(&ir->pipeline);
-	for (size_t i = 0; n == NULL && i < ir->n_columns; i++)
-		n = search_name(ir->columns[i].expr);
-	for (size_t i = 0; n == NULL && i < ir->n_orders; i++)
-		n = search_name(ir->orders[i].expr);
-	if (n == NULL)
-		return 0;
-	return db_error(x->db, GROVE_EINVAL, "%s() is not supported yet: full-text and vector search "
-	                "are not built in this version of Grove", n);
 }

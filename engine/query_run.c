@@ -215,7 +215,7 @@ static int execute(struct grove_result **out, grove_db *db, const grove_target *
 	int zone_ok = msgpack_zone_init(&x.zone, QX_ZONE_CHUNK_MIN);
 	if (x.slots == NULL || !zone_ok)
 		err = db_error(db, -ENOMEM, "out of memory");
-	if (err == 0 && (err = qx_refuse_search(&x)) == 0 && (err = qx_params(&x)) == 0 &&
+	if (err == 0 && (err = qx_params(&x)) == 0 && (err = qx_search_prepare(&x)) == 0 &&
 	    (err = qx_collect(&x, out)) == 0 && stamp_target(*out, target, &r) < 0) {
 		grove_result_free(*out);
 		*out = NULL;
@@ -224,6 +224,7 @@ static int execute(struct grove_result **out, grove_db *db, const grove_target *
 	for (size_t i = 0; x.slots != NULL && i < x.n_slots; i++)
 		if (x.slots[i].zone_ready)
 			msgpack_zone_destroy(&x.slots[i].zone);
+	qx_search_free(&x);
 	free(x.slots);
 	free(x.consts);
 	if (zone_ok)

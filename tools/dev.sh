@@ -15,7 +15,7 @@ jobs=${JOBS:-2}
 # Build tools, the libraries of DESIGN.md §10, and python3 for test summaries.
 packages=(gcc libc6-dev meson ninja-build pkg-config python3
           liblmdb-dev libmsgpack-dev liburing-dev libcriterion-dev
-          libxxhash-dev libjansson-dev libpcre2-dev)
+          libxxhash-dev libjansson-dev libpcre2-dev libstemmer-dev)
 
 # The benchmarks' peers (bench mode only): SQLite's library, and Node.js
 # with npm for Kuzu, which bench/peers/setup.sh installs from npm.

@@ -387,9 +387,6 @@ Test(query, errors_are_reported_with_their_texts)
 	cr_assert(strncmp(grove_errmsg(db), "query:2:", 8) == 0, "%s", grove_errmsg(db));
 	grove_error_info_get(&info, db);
 	cr_assert_eq(info.line, 2);
-	cr_assert_eq(fails("query q($s: String) { match { $p: Person search($p.name, $s) } return { $p.name } }",
-	                   NULL, "{\"s\":\"x\"}"), GROVE_EINVAL);
-	cr_assert(strstr(grove_errmsg(db), "search() is not supported yet"), "%s", grove_errmsg(db));
 	grove_target bad = { "nope", NULL };
 	char *json = NULL;
 	cr_assert_eq(grove_query_json(&json, db, &bad, file, "b", NULL), GROVE_ENOTFOUND);
