@@ -1,0 +1,333 @@
+/* test_search.c — full-text search and ranking (spec §3.11) through
+ * grove.h: the analyzer's terms, search / match_text / fuzzy filters,
+ * nearest / bm25 / rrf rankings with exact scores, prefiltering, ties,
+ * fan-out rows, time travel, and the errors. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "engine/text.h"
+#include "graph_testutil.h"
+
+static const char schema[] =
+	"node Doc {\n"
+	"    slug: String @key\n"
+	"    title: String?\n"
+	"    body: String?\n"
+	"    status: String?\n"
+	"    embedding: Vector(3)?\n"
+	"}\n"
+	"edge Cites: Doc -> Doc {\n"
+	"    note: String?\n"
+	"}\n";
+
+static const char data[] =
+	"{\"type\":\"Doc\",\"data\":{\"slug\":\"d1\",\"title\":\"The Quick Brown Foxes\","
+	"\"body\":\"foxes jumping over lazy dogs\",\"status\":\"pub\",\"embedding\":[0,0,0]}}\n"
+	"{\"type\":\"Doc\",\"data\":{\"slug\":\"d2\",\"title\":\"Lazy Dog Days\",\"body\":\"a dog sleeps\","
+	"\"status\":\"pub\",\"embedding\":[1,0,0]}}\n"
+	"{\"type\":\"Doc\",\"data\":{\"slug\":\"d3\",\"title\":\"Brown bears\",\"status\":\"draft\","
+	"\"embedding\":[2,0,0]}}\n"
+	"{\"type\":\"Doc\",\"data\":{\"slug\":\"d4\",\"status\":\"pub\"}}\n"
+	"{\"type\":\"Doc\",\"data\":{\"slug\":\"d5\",\"title\":\"\\u00c9COLE Fran\\u00e7aise\","
+	"\"embedding\":[0,3,0]}}\n"
+	"{\"edge\":\"Cites\",\"from\":\"d1\",\"to\":\"d2\",\"data\":{\"id\":\"c-b\",\"note\":\"second\"}}\n"
+	"{\"edge\":\"Cites\",\"from\":\"d1\",\"to\":\"d3\",\"data\":{\"id\":\"c-a\",\"note\":\"first\"}}\n"
+	"{\"edge\":\"Cites\",\"from\":\"d2\",\"to\":\"d3\",\"data\":{\"id\":\"c-c\",\"note\":\"third\"}}\n";
+
+static grove_db *db;
+static char *dir;
+
+static void setup(void)
+{
+	db = gt_scratch(&dir, "search", schema);
+	cr_assert_eq(gt_load(db, NULL, GROVE_LOAD_OVERWRITE, data, NULL), 0, "%s", grove_errmsg(db));
+}
+
+static void teardown(void)
+{
+	gt_scratch_done(db, dir);
+}
+
+TestSuite(search, .init = setup, .fini = teardown);
+
+/* A query's rows, compactly: values in column order, JSON-encoded, ','
+ * between values and ';' between rows (malloc'd); asserts success. */
+static char *rows_at(const grove_target *t, const char *src, const char *params)
+{
+	char *json = NULL;
+	int err = grove_query_json(&json, db, t, src, NULL, params);
+	cr_assert_eq(err, 0, "%s: %s", src, grove_errmsg(db));
+	json_t *doc = json_loads(json, 0, NULL), *cols = json_object_get(doc, "columns"), *row;
+	cr_assert(json_is_array(cols), "%s", json);
+	grove_free(json);
+	char *out = NULL;
+	size_t len = 0, i, c;
+	FILE *f = open_memstream(&out, &len);
+	json_array_foreach(json_object_get(doc, "rows"), i, row) {
+		json_t *name;
+		fputs(i ? ";" : "", f);
+		json_array_foreach(cols, c, name) {
+			char *v = json_dumps(json_object_get(row, json_string_value(name)),
+			                     JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(17));
+			fprintf(f, "%s%s", c ? "," : "", v);
+			free(v);
+		}
+	}
+	fclose(f);
+	json_decref(doc);
+	return out;
+}
+
+#define ASSERT_ROWS(src, params, want)                                      \
+	do {                                                                \
+		char *got_ = rows_at(NULL, src, params);                    \
+		cr_assert_str_eq(got_, want, "query: %s\n got: %s", src, got_); \
+		free(got_);                                                 \
+	} while (0)
+
+static int fails(const char *src, const char *params)
+{
+	char *json = NULL;
+	int err = grove_query_json(&json, db, NULL, src, NULL, params);
+	cr_assert_null(json);
+	return err;
+}
+
+/* A query's single F64 value. */
+static double one_number(const char *src, const char *params)
+{
+	char *got = rows_at(NULL, src, params);
+	double v = NAN;
+	cr_assert_eq(sscanf(got, "%lf", &v), 1, "%s", got);
+	free(got);
+	return v;
+}
+
+/* ---- the analyzer ---------------------------------------------------- */
+
+static char *terms_of(const char *s, unsigned flags)
+{
+	struct text_analyzer *a;
+	struct text_terms t = { 0 };
+	cr_assert_eq(text_analyzer_new(&a), 0);
+	cr_assert_eq(text_analyze(a, s, strlen(s), flags, &t), 0);
+	char *out = calloc(1, t.len + t.n + 1);
+	for (size_t i = 0; i < t.n; i++) {
+		if (i)
+			strcat(out, " ");
+		strcat(out, text_term(&t, i));
+	}
+	text_terms_free(&t);
+	text_analyzer_free(a);
+	return out;
+}
+
+#define ASSERT_TERMS(s, flags, want)                                        \
+	do {                                                                \
+		char *got_ = terms_of(s, flags);                            \
+		cr_assert_str_eq(got_, want, "terms of '%s'", s);           \
+		free(got_);                                                 \
+	} while (0)
+
+Test(search, terms_are_lowercased_split_stopped_and_stemmed)
+{
+	ASSERT_TERMS("The Quick-Brown FOXES, jumping!", TEXT_FULL, "quick brown fox jump");
+	ASSERT_TERMS("The Quick-Brown FOXES, jumping!", TEXT_STOP, "quick brown foxes jumping");
+	ASSERT_TERMS("The Quick-Brown FOXES, jumping!", 0, "the quick brown foxes jumping");
+	ASSERT_TERMS("to be or not to be", TEXT_FULL, "");
+	ASSERT_TERMS("v2 x_y a.b", 0, "v2 x y a b");
+	/* Unicode letters are letters, and lowercase. */
+	ASSERT_TERMS("\xc3\x89" "COLE Fran\xc3\xa7" "aise \xe2\x80\x94 na\xc3\xafve", TEXT_STOP,
+	             "\xc3\xa9" "cole fran\xc3\xa7" "aise na\xc3\xafve");
+	/* Tokens of more than 40 bytes are dropped, 40 are kept. */
+	char s[128];
+	memset(s, 'a', 41);
+	strcpy(s + 41, " ok ");
+	memset(s + 45, 'b', 40);
+	s[85] = '\0';
+	char *got = terms_of(s, 0);
+	cr_assert(strncmp(got, "ok bbbb", 7) == 0 && strlen(got) == 43, "%s", got);
+	free(got);
+}
+
+Test(search, edit_distance_counts_characters)
+{
+	cr_assert_eq(text_edit_distance("kitten", 6, "sitting", 7, 5), 3);
+	cr_assert_eq(text_edit_distance("abc", 3, "abc", 3, 0), 0);
+	cr_assert_eq(text_edit_distance("abcdef", 6, "uvwxyz", 6, 2), 3);   /* max + 1 */
+	cr_assert_eq(text_edit_distance("", 0, "ab", 2, 5), 2);
+	cr_assert_eq(text_edit_distance("\xc3\xa9" "cole", 6, "ecole", 5, 3), 1);
+}
+
+/* ---- filters --------------------------------------------------------- */
+
+#define Q_SEARCH(fn, field)                                                 \
+	"query q($q: String) { match { $d: Doc " fn "($d." field ", $q) } return { $d.slug } "  \
+	"order { $d.slug } }"
+
+Test(search, search_matches_any_stemmed_term)
+{
+	ASSERT_ROWS(Q_SEARCH("search", "title"), "{\"q\":\"fox\"}", "\"d1\"");
+	ASSERT_ROWS(Q_SEARCH("search", "title"), "{\"q\":\"dogs\"}", "\"d2\"");
+	ASSERT_ROWS(Q_SEARCH("search", "title"), "{\"q\":\"BROWN cats\"}", "\"d1\";\"d3\"");
+	ASSERT_ROWS(Q_SEARCH("search", "title"), "{\"q\":\"the\"}", "");   /* stop words only */
+	ASSERT_ROWS(Q_SEARCH("search", "title"), "{\"q\":\"\"}", "");
+	ASSERT_ROWS(Q_SEARCH("search", "title"), "{\"q\":\"\\u00e9cole\"}", "\"d5\"");
+	/* match_text matches any term too, adjacent or not; NULL text never matches. */
+	ASSERT_ROWS(Q_SEARCH("match_text", "body"), "{\"q\":\"sleeping dogs\"}", "\"d1\";\"d2\"");
+	ASSERT_ROWS(Q_SEARCH("match_text", "body"), "{\"q\":\"bears\"}", "");
+	/* A literal query, beside other filters, and inside a negation. */
+	ASSERT_ROWS("query q() { match { $d: Doc search($d.title, \"brown\") $d.status = \"pub\" } "
+	            "return { $d.slug } }", NULL, "\"d1\"");
+	ASSERT_ROWS("query q() { match { $d: Doc not { search($d.title, \"brown\") } } "
+	            "return { $d.slug } order { $d.slug } }", NULL,
+	            "\"d2\";\"d4\";\"d5\"");
+}
+
+Test(search, a_written_row_is_searchable_at_once_and_old_text_at_old_commits)
+{
+	grove_commit before;
+	cr_assert_eq(grove_branch_head(&before, db, "main"), 0);
+	char *out = NULL;
+	cr_assert_eq(grove_mutate_json(&out, db, NULL,
+	             "query t($s: String, $t: String) { update Doc set { title: $t } where slug = $s }",
+	             "t", "{\"s\":\"d2\",\"t\":\"Sleepy cats\"}"), 0, "%s", grove_errmsg(db));
+	grove_free(out);
+	ASSERT_ROWS(Q_SEARCH("search", "title"), "{\"q\":\"cat\"}", "\"d2\"");
+	ASSERT_ROWS(Q_SEARCH("search", "title"), "{\"q\":\"dog\"}", "");
+	grove_target old = { NULL, before.id };
+	char *got = rows_at(&old, Q_SEARCH("search", "title"), "{\"q\":\"dog\"}");
+	cr_assert_str_eq(got, "\"d2\"");
+	free(got);
+}
+
+/* ---- nearest ---------------------------------------------------------- */
+
+#define Q_NEAR(filter, lim)                                                 \
+	"query q($v: Vector(3)) { match { $d: Doc " filter " } "                \
+	"return { $d.slug, nearest($d.embedding, $v) as dist } "               \
+	"order { nearest($d.embedding, $v) } limit " lim " }"
+
+Test(search, nearest_ranks_by_squared_distance_after_filters)
+{
+	ASSERT_ROWS(Q_NEAR("", "3"), "{\"v\":[0.5,0,0]}",
+	            "\"d2\",0.25;\"d1\",0.25;\"d3\",2.25");
+	/* d4 has no vector: never ranked, whatever the limit. */
+	ASSERT_ROWS(Q_NEAR("", "10"), "{\"v\":[2,0,0]}",
+	            "\"d3\",0.0;\"d2\",1.0;\"d1\",4.0;\"d5\",13.0");
+	/* The filter runs first: the 2 best published docs, not the 2 best
+	 * docs then filtered (which would leave d2 alone). */
+	ASSERT_ROWS(Q_NEAR("{ status: \"pub\" }", "2"), "{\"v\":[2,0,0]}",
+	            "\"d2\",1.0;\"d1\",4.0");
+	ASSERT_ROWS(Q_NEAR("$d.status = \"pub\"", "2"), "{\"v\":[2,0,0]}",
+	            "\"d2\",1.0;\"d1\",4.0");
+}
+
+Test(search, equal_scores_rank_the_greater_id_first)
+{
+	/* d1 and d2 are both 0.25 away: d2 first (the ties of OmniGraph's
+	 * search cases). */
+	ASSERT_ROWS(Q_NEAR("", "2"), "{\"v\":[0.5,0,0]}", "\"d2\",0.25;\"d1\",0.25");
+}
+
+Test(search, ranked_rows_keep_together_in_tie_break_order)
+{
+	/* d1 ranks first and has two citing rows: both come before d2's, by
+	 * edge id (c-a before c-b); the limit then cuts rows. */
+	ASSERT_ROWS("query q($v: Vector(3)) { match { $d: Doc $d $c:cites $t } "
+	            "return { $d.slug, $c.note } order { nearest($d.embedding, $v) } limit 3 }",
+	            "{\"v\":[0,0,0]}", "\"d1\",\"first\";\"d1\",\"second\";\"d2\",\"third\"");
+	/* The ranking picks entities first: with limit 1, d1 is the one, and
+	 * its rows are cut to one. */
+	ASSERT_ROWS("query q($v: Vector(3)) { match { $d: Doc $d $c:cites $t } "
+	            "return { $d.slug, $c.note } order { nearest($d.embedding, $v) } limit 1 }",
+	            "{\"v\":[0,0,0]}", "\"d1\",\"first\"");
+	/* Picked before traversals: d3 (nearest to [2,0,0]) cites nothing, so
+	 * of the 2 picked (d3, d2) only d2 has a row. */
+	ASSERT_ROWS("query q($v: Vector(3)) { match { $d: Doc $d $c:cites $t } "
+	            "return { $d.slug, $c.note } order { nearest($d.embedding, $v) } limit 2 }",
+	            "{\"v\":[2,0,0]}", "\"d2\",\"third\"");
+}
+
+/* ---- bm25 -------------------------------------------------------------- */
+
+/* Okapi BM25 of one term: tf, the text's length, df, N, mean length. */
+static double bm25(double tf, double len, double df, double n, double avg)
+{
+	double idf = log(1 + (n - df + 0.5) / (df + 0.5));
+	return idf * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * len / avg));
+}
+
+Test(search, bm25_scores_are_okapi_over_the_whole_type)
+{
+	/* Titles with text: d1 quick brown fox (3 terms), d2 lazi dog day (3),
+	 * d3 brown bear (2), d5 école français(e) (2): N 4, mean 2.5. */
+	double want1 = bm25(1, 3, 2, 4, 2.5), want3 = bm25(1, 2, 2, 4, 2.5);
+	char params[] = "{\"q\":\"brown\"}";
+	const char *q = "query q($q: String) { match { $d: Doc } return { $d.slug, bm25($d.title, $q) as s } "
+	                "order { bm25($d.title, $q) } }";
+	char *got = rows_at(NULL, q, params);
+	char want[256];
+	snprintf(want, sizeof want, "\"d3\",%.17g;\"d1\",%.17g", want3, want1);
+	/* Both numbers as the result prints them (shortest round trip). */
+	double a = 0, b = 0;
+	cr_assert_eq(sscanf(got, "\"d3\",%lf;\"d1\",%lf", &a, &b), 2, "%s (want %s)", got, want);
+	cr_assert(a == want3 && b == want1, "%s (want %s)", got, want);
+	free(got);
+	/* A filter does not change the statistics: d1 alone, same score. */
+	double only = one_number("query q($q: String) { match { $d: Doc { slug: \"d1\" } } "
+	                         "return { bm25($d.title, $q) as s } order { bm25($d.title, $q) } }", params);
+	cr_assert(only == want1, "%.17g vs %.17g", only, want1);
+	/* Two query terms add; a term twice counts once. */
+	double two = one_number("query q($q: String) { match { $d: Doc { slug: \"d1\" } } "
+	                        "return { bm25($d.title, $q) as s } order { bm25($d.title, $q) } }",
+	                        "{\"q\":\"brown foxes brown\"}");
+	cr_assert(fabs(two - (want1 + bm25(1, 3, 1, 4, 2.5))) < 1e-12, "%.17g", two);
+	/* Without a limit every matching entity, and only those. */
+	ASSERT_ROWS("query q() { match { $d: Doc } return { $d.slug } order { bm25($d.title, \"dog fox\") } }",
+	            NULL, "\"d2\";\"d1\"");
+}
+
+/* ---- rrf ---------------------------------------------------------------- */
+
+Test(search, rrf_fuses_ranks_cut_to_the_limit)
+{
+	/* Arm 1, nearest to [0,0,0] (limit 3): d1 0, d2 1, d3 2.  Arm 2,
+	 * bm25 of "brown" (limit 3): d3 0, d1 1.  With k = 1:
+	 * d1 1/2 + 1/3, d3 1/4 + 1/2, d2 1/3. */
+	const char *q = "query q($v: Vector(3)) { match { $d: Doc } "
+	                "return { $d.slug, rrf(nearest($d.embedding, $v), bm25($d.title, \"brown\"), 1) as s } "
+	                "order { rrf(nearest($d.embedding, $v), bm25($d.title, \"brown\"), 1) } limit 3 }";
+	char *got = rows_at(NULL, q, "{\"v\":[0,0,0]}");
+	double s1 = 0, s3 = 0, s2 = 0;
+	cr_assert_eq(sscanf(got, "\"d1\",%lf;\"d3\",%lf;\"d2\",%lf", &s1, &s3, &s2), 3, "%s", got);
+	cr_assert(s1 == 1.0 / 2 + 1.0 / 3 && s3 == 1.0 / 4 + 1.0 / 2 && s2 == 1.0 / 3, "%s", got);
+	free(got);
+	/* k defaults to 60; a limit of 1 cuts each arm to its best. */
+	ASSERT_ROWS("query q($v: Vector(3)) { match { $d: Doc } return { $d.slug } "
+	            "order { rrf(nearest($d.embedding, $v), bm25($d.title, \"brown\")) } limit 1 }",
+	            "{\"v\":[2,0,0]}", "\"d3\"");
+}
+
+/* ---- errors ------------------------------------------------------------- */
+
+Test(search, errors_name_what_is_wrong)
+{
+	cr_assert_eq(fails("query q($v: Vector(3)) { match { $d: Doc } return { count($d) } "
+	                   "order { nearest($d.embedding, $v) } limit 2 }", "{\"v\":[0,0,0]}"), GROVE_EINVAL);
+	cr_assert_str_eq(grove_errmsg(db), "nearest(), bm25() and rrf() cannot be used in a query with aggregates");
+	cr_assert_eq(fails(Q_NEAR("", "2"), "{\"v\":[0,0]}"), GROVE_EINVAL);
+	cr_assert_str_eq(grove_errmsg(db), "param 'v': expected 3 values for Vector(3), got 2");
+	cr_assert_eq(fails("query q() { match { $d: Doc } return { $d.slug } "
+	                   "order { nearest($d.embedding, \"hello\") } limit 2 }", NULL), GROVE_EINVAL);
+	cr_assert_str_eq(grove_errmsg(db), "nearest(): a String query needs an embedding model to turn it "
+	                 "into a vector, and Grove has none; pass a Vector(n) instead");
+	cr_assert_eq(fails("query q($s: String, $e: I64) { match { $d: Doc fuzzy($d.title, $s, $e) } "
+	                   "return { $d.slug } }", "{\"s\":\"x\",\"e\":-1}"), GROVE_EINVAL);
+	cr_assert_str_eq(grove_errmsg(db), "fuzzy(): max edits must not be negative, got -1");
+}
