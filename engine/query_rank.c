@@ -1,0 +1,492 @@
+/*
+ * engine/query_rank.c — nearest, bm25 and rrf rankings (spec §3.11).
+ *
+ * nearest(v.p, q), bm25(v.p, q) and rrf(a, b, k) rank the entities bound
+ * to one variable v.  A ranking is made once per query run, before the
+ * match runs (qx_search_prepare):
+ *   1. candidates: v's entities that pass v's own filters (its scan and
+ *      every match filter that reads v alone), so `limit` picks the best
+ *      entities among those that pass, never a filtered global top-k;
+ *   2. scores: nearest, the squared Euclidean distance of p to q
+ *      (ascending; rows without a vector are not ranked); bm25, Okapi
+ *      BM25 of q's terms in p (k1 1.2, b 0.75; document frequencies and
+ *      the mean length over every entity of v's type holding text;
+ *      descending; rows without a matching term are not ranked);
+ *   3. the best `limit` (all of them for bm25 without a limit); equal
+ *      scores rank the greater id first;
+ *   rrf: each arm ranks as above, cut to `limit`; an entity's score is
+ *   the sum over the arms that hold it of 1 / (k + rank + 1), ranks from
+ *   0, k 60 by default; then as 3.
+ * The match then runs as usual; rows of unranked entities are dropped and
+ * the rest order by their entity's rank, then by the §3.10 tie-break.
+ * A projected score is the row's own (nearest, bm25) or its entity's
+ * fused score (rrf; NULL when unranked).
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/query.h"
+#include "engine/query_search.h"
+#include "log/error.h"
+
+#define RRF_K_DEFAULT 60
+
+/* ---- rankings: entities with scores, then an index by entity ---------- */
+
+void ranking_fini(struct ranking *r)
+{
+	free(r->v);
+	free(r->ids);
+	free(r->table);
+	free(r->tpos);
+}
+
+
+int ranking_add(struct ranking *r, uint64_t e, double score, const char *id, uint32_t id_len)
+{
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 64;
+		struct ranked *v = realloc(r->v, cap * sizeof *v);
+		if (v == NULL)
+			return -ENOMEM;
+		r->v = v;
+		r->cap = cap;
+	}
+	if (r->ids_len + id_len > r->ids_cap) {
+		size_t cap = r->ids_cap ? 2 * r->ids_cap : 1024;
+		while (cap < r->ids_len + id_len)
+			cap *= 2;
+		char *p = realloc(r->ids, cap);
+		if (p == NULL)
+			return -ENOMEM;
+		r->ids = p;
+		r->ids_cap = cap;
+	}
+	if (id_len > 0)
+		memcpy(r->ids + r->ids_len, id, id_len);
+	r->v[r->n++] = (struct ranked){ e, score, (uint32_t)r->ids_len, id_len };
+	r->ids_len += id_len;
+	return 0;
+}
+
+static int id_cmp(const struct ranking *r, const struct ranked *a, const struct ranked *b)
+{
+	uint32_t n = a->id_len < b->id_len ? a->id_len : b->id_len;
+	int c = n ? memcmp(r->ids + a->id_off, r->ids + b->id_off, n) : 0;
+	return c ? c : (a->id_len > b->id_len) - (a->id_len < b->id_len);
+}
+
+struct rk_order {
+	const struct ranking *r;
+	int ascending;
+};
+
+/* Best first; equal scores: the greater id first. */
+static int rk_cmp(const void *pa, const void *pb, void *arg)
+{
+	const struct rk_order *o = arg;
+	const struct ranked *a = pa, *b = pb;
+	if (a->score != b->score)
+		return (a->score < b->score) == (o->ascending != 0) ? -1 : 1;
+	return -id_cmp(o->r, a, b);
+}
+
+void ranking_sort(struct ranking *r, int ascending, int has_limit, uint64_t limit)
+{
+	struct rk_order o = { r, ascending };
+	if (r->n > 1)
+		qsort_r(r->v, r->n, sizeof *r->v, rk_cmp, &o);
+	if (has_limit && r->n > limit)
+		r->n = (size_t)limit;
+}
+
+static size_t rk_hash(uint64_t e, size_t cap)
+{
+	e *= 0x9e3779b97f4a7c15ull;
+	return (size_t)(e >> 32) & (cap - 1);
+}
+
+/* Index the ranking by entity (after sorting and cutting). */
+int ranking_index(struct ranking *r)
+{
+	size_t cap = 16;
+	while (cap < 2 * r->n + 2)
+		cap *= 2;
+	free(r->table);
+	free(r->tpos);
+	r->table = calloc(cap, sizeof *r->table);
+	r->tpos = calloc(cap, sizeof *r->tpos);
+	r->tcap = cap;
+	if (r->table == NULL || r->tpos == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < r->n; i++) {
+		size_t h = rk_hash(r->v[i].e, cap);
+		while (r->table[h] != 0)
+			h = (h + 1) & (cap - 1);
+		r->table[h] = r->v[i].e;
+		r->tpos[h] = (uint32_t)i;
+	}
+	return 0;
+}
+
+/* Entity e's place in the ranking, or -1.  (Entity ids are never 0.) */
+long ranking_find(const struct ranking *r, uint64_t e)
+{
+	if (r->tcap == 0)
+		return -1;
+	for (size_t h = rk_hash(e, r->tcap); r->table[h] != 0; h = (h + 1) & (r->tcap - 1))
+		if (r->table[h] == e)
+			return (long)r->tpos[h];
+	return -1;
+}
+
+static struct ranking *ranking_new(struct qx_search *s, const struct gq_ir_expr *e)
+{
+	struct ranking *r = calloc(1, sizeof *r);
+	if (r != NULL) {
+		r->expr = e;
+		r->next = s->rankings;
+		s->rankings = r;
+	}
+	return r;
+}
+
+static struct ranking *ranking_of(const struct qx_search *s, const struct gq_ir_expr *e)
+{
+	for (struct ranking *r = s->rankings; r; r = r->next)
+		if (r->expr == e)
+			return r;
+	return NULL;
+}
+
+/* ---- nearest ------------------------------------------------------------- */
+
+/* Element i of a vector value: a stored Vector (little-endian float32
+ * bytes) or a list of numbers. */
+static bool vec_len(const msgpack_object *o, size_t *n)
+{
+	if (o->type == MSGPACK_OBJECT_BIN && o->via.bin.size % 4 == 0) {
+		*n = o->via.bin.size / 4;
+		return true;
+	}
+	if (o->type == MSGPACK_OBJECT_ARRAY) {
+		*n = o->via.array.size;
+		return true;
+	}
+	return false;
+}
+
+static double vec_at(const msgpack_object *o, size_t i)
+{
+	if (o->type == MSGPACK_OBJECT_BIN) {
+		const unsigned char *p = (const unsigned char *)o->via.bin.ptr + 4 * i;
+		uint32_t u = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+		float f;
+		memcpy(&f, &u, sizeof f);
+		return f;
+	}
+	const msgpack_object *v = &o->via.array.ptr[i];
+	switch (v->type) {
+	case MSGPACK_OBJECT_FLOAT32:
+	case MSGPACK_OBJECT_FLOAT64: return v->via.f64;
+	case MSGPACK_OBJECT_POSITIVE_INTEGER: return (double)v->via.u64;
+	case MSGPACK_OBJECT_NEGATIVE_INTEGER: return (double)v->via.i64;
+	default: return NAN;
+	}
+}
+
+/* The current row's squared Euclidean distance to the query: 1, or 0 when
+ * the row has no vector. */
+static int nearest_score(struct qx *x, const struct gq_ir_expr *e, double *out)
+{
+	msgpack_object p, q;
+	size_t np = 0, nq = 0;
+	int err;
+	if ((err = qx_eval(x, e->arg[0], &p)) < 0 || (err = qx_eval(x, e->arg[1], &q)) < 0)
+		return err;
+	if (q.type == MSGPACK_OBJECT_STR)
+		return db_error(x->db, GROVE_EINVAL, "nearest(): a String query needs an embedding model "
+		                "to turn it into a vector, and Grove has none; pass a Vector(n) instead");
+	if (!vec_len(&p, &np))
+		return 0;
+	if (!vec_len(&q, &nq) || nq != np)
+		return db_error(x->db, GROVE_EINVAL, "nearest(): the query vector has %zu elements, "
+		                "the property %zu", vec_len(&q, &nq) ? nq : (size_t)0, np);
+	double d = 0;
+	for (size_t i = 0; i < np; i++) {
+		double t = vec_at(&p, i) - vec_at(&q, i);
+		d += t * t;
+	}
+	if (isnan(d))
+		return db_error(x->db, GROVE_EINVAL, "nearest(): the query vector holds a value that is not a number");
+	*out = d;
+	return 1;
+}
+
+/* ---- candidates: the ranked variable's entities passing its own filters */
+
+static bool reads_only(const struct gq_ir_expr *e, uint32_t slot)
+{
+	if (e == NULL)
+		return true;
+	switch (e->kind) {
+	case GQ_IR_LIT:
+	case GQ_IR_PARAM:
+	case GQ_IR_NOW:
+		return true;
+	case GQ_IR_PROP:
+	case GQ_IR_NODE:
+		return e->slot == slot;
+	case GQ_IR_SEARCH:
+	case GQ_IR_FUZZY:
+	case GQ_IR_MATCH_TEXT:
+		return reads_only(e->arg[0], slot) && reads_only(e->arg[1], slot) &&
+		       reads_only(e->arg[2], slot);
+	default:
+		return false;
+	}
+}
+
+/* The steps that bind `slot` and filter it alone: its scan (or a scan of
+ * its type when a traversal binds it) and its single-variable filters.
+ * *out is malloc'd. */
+static int candidate_steps(struct qx *x, uint32_t slot, struct gq_ir_step **out, size_t *n)
+{
+	const struct gq_ir_pipeline *p = &x->ir->pipeline;
+	struct gq_ir_step *v = calloc(p->n_steps + 1, sizeof *v);
+	if (v == NULL)
+		return db_error(x->db, -ENOMEM, "out of memory");
+	v[0] = (struct gq_ir_step){ .kind = GQ_IR_SCAN, .slot = slot, .access = GQ_ACCESS_TYPE_SCAN };
+	*n = 1;
+	for (size_t i = 0; i < p->n_steps; i++) {
+		const struct gq_ir_step *st = &p->steps[i];
+		if (st->kind == GQ_IR_SCAN && st->slot == slot)
+			v[0] = *st;
+		else if (st->kind == GQ_IR_FILTER && reads_only(st->filter.left, slot) &&
+		         reads_only(st->filter.right, slot))
+			v[(*n)++] = *st;
+	}
+	*out = v;
+	return 0;
+}
+
+struct score_run {
+	const struct gq_ir_expr *e;       /* NEAREST or BM25                  */
+	uint32_t slot;
+	const struct bm25_corpus *corpus; /* BM25                             */
+	struct ranking *r;
+};
+
+static int score_sink(struct qx *x, void *arg)
+{
+	struct score_run *sr = arg;
+	const struct value_row *v;
+	uint64_t ent = x->slots[sr->slot].entity;
+	double score;
+	int has = sr->corpus ? bm25_score(sr->corpus, ent, &score) : nearest_score(x, sr->e, &score);
+	if (has <= 0)
+		return has;
+	int err = qx_slot_view(x, sr->slot, &v);
+	if (err < 0)
+		return err;
+	return ranking_add(sr->r, ent, score, v->id, (uint32_t)v->id_len) < 0
+	       ? db_error(x->db, -ENOMEM, "out of memory") : 0;
+}
+
+/* ---- rankings ------------------------------------------------------------ */
+
+static uint32_t rank_slot(const struct gq_ir_expr *e)
+{
+	switch (e->kind) {
+	case GQ_IR_NEAREST: return e->slot;
+	case GQ_IR_BM25: return e->arg[0]->slot;
+	case GQ_IR_RRF: return rank_slot(e->arg[0]);
+	default: return GQ_IR_NONE;
+	}
+}
+
+static int rank_expr(struct qx *x, const struct gq_ir_expr *e, const struct ranking **out);
+
+/* nearest or bm25: score the candidates, keep the best `limit`. */
+static int rank_simple(struct qx *x, const struct gq_ir_expr *e, struct ranking *r)
+{
+	struct score_run sr = { .e = e, .slot = rank_slot(e), .r = r };
+	struct gq_ir_step *steps = NULL;
+	size_t n = 0;
+	int err;
+	if (e->kind == GQ_IR_BM25) {
+		if ((err = bm25_corpus_build(x, e)) < 0)
+			return err;
+		sr.corpus = bm25_corpus_of(x->search, e);
+	}
+	if ((err = candidate_steps(x, sr.slot, &steps, &n)) < 0)
+		return err;
+	err = qx_run_steps(x, steps, n, score_sink, &sr);
+	free(steps);
+	if (err < 0)
+		return err;
+	ranking_sort(r, e->kind == GQ_IR_NEAREST, x->ir->has_limit, x->ir->limit);
+	return 0;
+}
+
+static int rrf_k(struct qx *x, const struct gq_ir_expr *e, double *k)
+{
+	msgpack_object v;
+	*k = RRF_K_DEFAULT;
+	if (e == NULL)
+		return 0;
+	int err = qx_eval(x, e, &v);
+	if (err < 0)
+		return err;
+	if (v.type != MSGPACK_OBJECT_POSITIVE_INTEGER || v.via.u64 == 0)
+		return db_error(x->db, GROVE_EINVAL, "rrf(): k must be an integer greater than 0");
+	*k = (double)v.via.u64;
+	return 0;
+}
+
+/* Reciprocal-rank fusion of the two arms (each already cut to `limit`). */
+static int rank_rrf(struct qx *x, const struct gq_ir_expr *e, struct ranking *r)
+{
+	const struct ranking *arm[2];
+	double k;
+	int err;
+	if (rank_slot(e->arg[0]) != rank_slot(e->arg[1]))
+		return db_error(x->db, GROVE_EINVAL, "rrf(): both arms must rank the same variable");
+	if ((err = rrf_k(x, e->arg[2], &k)) < 0 || (err = rank_expr(x, e->arg[0], &arm[0])) < 0 ||
+	    (err = rank_expr(x, e->arg[1], &arm[1])) < 0)
+		return err;
+	for (int a = 0; a < 2; a++) {
+		if (ranking_index(r) < 0)
+			return db_error(x->db, -ENOMEM, "out of memory");
+		for (size_t i = 0; i < arm[a]->n; i++) {
+			const struct ranked *v = &arm[a]->v[i];
+			double add = 1.0 / (k + (double)i + 1);
+			long at = ranking_find(r, v->e);
+			if (at >= 0)
+				r->v[at].score += add;
+			else if (ranking_add(r, v->e, add, arm[a]->ids + v->id_off, v->id_len) < 0)
+				return db_error(x->db, -ENOMEM, "out of memory");
+		}
+	}
+	ranking_sort(r, 0, x->ir->has_limit, x->ir->limit);
+	return 0;
+}
+
+/* The ranking of e (nearest, bm25 or rrf), made once per run. */
+static int rank_expr(struct qx *x, const struct gq_ir_expr *e, const struct ranking **out)
+{
+	struct qx_search *s = x->search;
+	struct ranking *r = ranking_of(s, e);
+	if (r == NULL) {
+		if ((r = ranking_new(s, e)) == NULL)
+			return db_error(x->db, -ENOMEM, "out of memory");
+		int err = e->kind == GQ_IR_RRF ? rank_rrf(x, e, r) : rank_simple(x, e, r);
+		if (err < 0)
+			return err;
+		if (ranking_index(r) < 0)
+			return db_error(x->db, -ENOMEM, "out of memory");
+	}
+	*out = r;
+	return 0;
+}
+
+/* Every bm25 corpus and rrf ranking expression e needs, before any row. */
+static int prepare_expr(struct qx *x, const struct gq_ir_expr *e)
+{
+	const struct ranking *r;
+	if (e == NULL)
+		return 0;
+	if (e->kind == GQ_IR_RRF)
+		return rank_expr(x, e, &r);
+	if (e->kind == GQ_IR_BM25)
+		return bm25_corpus_build(x, e);
+	for (int i = 0; i < 3; i++) {
+		int err = prepare_expr(x, e->arg[i]);
+		if (err < 0)
+			return err;
+	}
+	return 0;
+}
+
+static bool has_rank(const struct gq_ir_expr *e)
+{
+	if (e == NULL)
+		return false;
+	if (e->kind == GQ_IR_NEAREST || e->kind == GQ_IR_BM25 || e->kind == GQ_IR_RRF)
+		return true;
+	return has_rank(e->arg[0]) || has_rank(e->arg[1]) || has_rank(e->arg[2]);
+}
+
+int qx_search_prepare(struct qx *x)
+{
+	const struct gq_ir_query *ir = x->ir;
+	bool any = false;
+	for (size_t i = 0; i < ir->n_columns; i++)
+		any |= has_rank(ir->columns[i].expr);
+	for (size_t i = 0; i < ir->n_orders; i++)
+		any |= has_rank(ir->orders[i].expr);
+	if (!any)
+		return 0;
+	if (ir->has_aggregates)
+		return db_error(x->db, GROVE_EINVAL, "nearest(), bm25() and rrf() cannot be used in a query "
+		                "with aggregates");
+	if (qx_search_state(x) == NULL)
+		return -ENOMEM;
+	int err = 0;
+	for (size_t i = 0; err == 0 && i < ir->n_columns; i++)
+		err = prepare_expr(x, ir->columns[i].expr);
+	if (err == 0 && ir->rank_first) {
+		const struct gq_ir_expr *k = ir->orders[0].expr;
+		if (k->kind == GQ_IR_COLUMN && k->index < ir->n_columns)
+			k = ir->columns[k->index].expr;
+		x->search->order_slot = rank_slot(k);
+		err = rank_expr(x, k, &x->search->order);
+	}
+	return err;
+}
+
+int qx_rank_position(struct qx *x, uint64_t *pos)
+{
+	const struct qx_search *s = x->search;
+	long at = ranking_find(s->order, x->slots[s->order_slot].entity);
+	if (at < 0)
+		return 0;
+	*pos = (uint64_t)at;
+	return 1;
+}
+
+int qx_rank_eval(struct qx *x, const struct gq_ir_expr *e, msgpack_object *out)
+{
+	struct qx_search *s = x->search;
+	double score;
+	int has = 0;
+	memset(out, 0, sizeof *out);
+	out->type = MSGPACK_OBJECT_NIL;
+	if (s == NULL)
+		return db_error(x->db, GROVE_EINVAL, "this expression cannot be evaluated per row");
+	if (e->kind == GQ_IR_NEAREST) {
+		has = nearest_score(x, e, &score);
+	} else {
+		uint64_t ent = x->slots[rank_slot(e)].entity;
+		const struct bm25_corpus *c = e->kind == GQ_IR_BM25 ? bm25_corpus_of(s, e) : NULL;
+		const struct ranking *r = e->kind == GQ_IR_RRF ? ranking_of(s, e) : NULL;
+		long at = r ? ranking_find(r, ent) : -1;
+		if (c != NULL && (has = bm25_score(c, ent, &score)) == 0) {
+			score = 0;  /* no query term: scores nothing */
+			has = 1;
+		} else if (at >= 0) {
+			score = r->v[at].score;
+			has = 1;
+		}
+	}
+	if (has < 0)
+		return has;
+	if (has > 0) {
+		out->type = MSGPACK_OBJECT_FLOAT64;
+		out->via.f64 = score;
+	}
+	return 0;
+}

@@ -1,0 +1,89 @@
+/*
+ * engine/query_search.h — what query_search.c (text predicates, BM25
+ * statistics) and query_rank.c (rankings) share; private to engine/.
+ */
+#ifndef GROVE_ENGINE_QUERY_SEARCH_H
+#define GROVE_ENGINE_QUERY_SEARCH_H
+
+#include <stdint.h>
+
+#include "engine/query.h"
+#include "engine/text.h"
+
+
+/* One ranked entity. */
+struct ranked {
+	uint64_t e;
+	double score;
+	uint32_t id_off, id_len;          /* its id, in ranking.ids          */
+};
+
+/* A ranking of one rank expression (or a bm25's corpus statistics). */
+struct ranking {
+	const struct gq_ir_expr *expr;
+	struct ranked *v;                 /* best first                      */
+	size_t n, cap;
+	char *ids;
+	size_t ids_len, ids_cap;
+	uint64_t *table;                  /* entity -> index + 1 (open hash) */
+	uint32_t *tpos;
+	size_t tcap;
+	struct ranking *next;
+};
+
+/* A query text analyzed once per run. */
+struct analyzed {
+	const struct gq_ir_expr *expr;
+	unsigned flags;
+	struct text_terms terms;
+	struct analyzed *next;
+};
+
+/* The corpus of one bm25(field, query): per query term, the entities
+ * holding it and how often, plus every text's length. */
+struct bm25_corpus {
+	const struct gq_ir_expr *expr;
+	struct text_terms terms;          /* the query's, each once          */
+	size_t nterms;
+	double n_docs, avg_len;
+	double *df;                       /* [nterms]                        */
+	double *row_tf;                   /* [nterms]: scratch               */
+	struct ranking docs;              /* matching entity -> (len, tf...) */
+	double *tf;                       /* [docs.n * nterms]               */
+	size_t tf_cap;
+	struct bm25_corpus *next;
+};
+
+struct qx_search {
+	struct text_analyzer *an;
+	struct text_terms field;          /* scratch: a row's terms          */
+	struct text_terms query;          /* scratch: a per-row query's      */
+	struct analyzed *queries;
+	struct ranking *rankings;
+	struct bm25_corpus *corpora;
+	const struct ranking *order;      /* the first order key's ranking   */
+	uint32_t order_slot;
+};
+
+/* x's search state, made on first use (NULL: out of memory, said). */
+struct qx_search *qx_search_state(struct qx *x);
+
+/* Run `steps` (made by the caller) into sink; QX_STOP is not an error. */
+int qx_run_steps(struct qx *x, struct gq_ir_step *steps, size_t n, qx_sink_fn sink, void *arg);
+
+/* The statistics of bm25 expression e, made once per run before any row
+ * (they scan e's type, rebinding its slot). */
+int bm25_corpus_build(struct qx *x, const struct gq_ir_expr *e);
+struct bm25_corpus *bm25_corpus_of(const struct qx_search *s, const struct gq_ir_expr *e);
+/* Entity ent's score: 1, or 0 when it holds no query term. */
+int bm25_score(const struct bm25_corpus *c, uint64_t ent, double *out);
+
+/* Rankings (query_rank.c): add, sort best first (equal scores: the
+ * greater id first) and cut to the limit, index by entity, find. */
+int ranking_add(struct ranking *r, uint64_t e, double score, const char *id, uint32_t id_len);
+void ranking_sort(struct ranking *r, int ascending, int has_limit, uint64_t limit);
+int ranking_index(struct ranking *r);
+long ranking_find(const struct ranking *r, uint64_t e);
+void ranking_fini(struct ranking *r);
+
+#endif
