@@ -39,13 +39,12 @@
 void ranking_fini(struct ranking *r)
 {
 	free(r->v);
-	free(r->ids);
 	free(r->table);
 	free(r->tpos);
 }
 
 
-int ranking_add(struct ranking *r, uint64_t e, double score, const char *id, uint32_t id_len)
+int ranking_add(struct ranking *r, uint64_t e, double score)
 {
 	if (r->n == r->cap) {
 		size_t cap = r->cap ? 2 * r->cap : 64;
@@ -55,52 +54,41 @@ int ranking_add(struct ranking *r, uint64_t e, double score, const char *id, uin
 		r->v = v;
 		r->cap = cap;
 	}
-	if (r->ids_len + id_len > r->ids_cap) {
-		size_t cap = r->ids_cap ? 2 * r->ids_cap : 1024;
-		while (cap < r->ids_len + id_len)
-			cap *= 2;
-		char *p = realloc(r->ids, cap);
-		if (p == NULL)
-			return -ENOMEM;
-		r->ids = p;
-		r->ids_cap = cap;
-	}
-	if (id_len > 0)
-		memcpy(r->ids + r->ids_len, id, id_len);
-	r->v[r->n++] = (struct ranked){ e, score, (uint32_t)r->ids_len, id_len };
-	r->ids_len += id_len;
+	r->v[r->n] = (struct ranked){ e, score, (uint32_t)r->n };
+	r->n++;
 	return 0;
 }
 
-static int id_cmp(const struct ranking *r, const struct ranked *a, const struct ranked *b)
+/* nearest: smallest first; equal distances in entity (load) order. */
+static int by_distance(const void *pa, const void *pb)
 {
-	uint32_t n = a->id_len < b->id_len ? a->id_len : b->id_len;
-	int c = n ? memcmp(r->ids + a->id_off, r->ids + b->id_off, n) : 0;
-	return c ? c : (a->id_len > b->id_len) - (a->id_len < b->id_len);
-}
-
-struct rk_order {
-	const struct ranking *r;
-	int ascending;
-};
-
-/* Best first; equal scores: the greater id first. */
-static int rk_cmp(const void *pa, const void *pb, void *arg)
-{
-	const struct rk_order *o = arg;
 	const struct ranked *a = pa, *b = pb;
 	if (a->score != b->score)
-		return (a->score < b->score) == (o->ascending != 0) ? -1 : 1;
-	return -id_cmp(o->r, a, b);
+		return a->score < b->score ? -1 : 1;
+	return (a->e > b->e) - (a->e < b->e);
 }
 
-void ranking_sort(struct ranking *r, int ascending, int has_limit, uint64_t limit)
+/* rrf: greatest first; equal scores in the order they were added. */
+static int by_fused(const void *pa, const void *pb)
 {
-	struct rk_order o = { r, ascending };
-	if (r->n > 1)
-		qsort_r(r->v, r->n, sizeof *r->v, rk_cmp, &o);
+	const struct ranked *a = pa, *b = pb;
+	if (a->score != b->score)
+		return a->score > b->score ? -1 : 1;
+	return (a->seq > b->seq) - (a->seq < b->seq);
+}
+
+int ranking_sort(struct ranking *r, enum rank_order how, const struct bm25_corpus *c,
+                 int has_limit, uint64_t limit)
+{
+	if (how == RANK_BM25 && r->n > 1) {
+		if (bm25_heap_order(r, c) < 0)
+			return -ENOMEM;
+	} else if (r->n > 1) {
+		qsort(r->v, r->n, sizeof *r->v, how == RANK_NEAREST ? by_distance : by_fused);
+	}
 	if (has_limit && r->n > limit)
 		r->n = (size_t)limit;
+	return 0;
 }
 
 static size_t rk_hash(uint64_t e, size_t cap)
@@ -283,17 +271,12 @@ struct score_run {
 static int score_sink(struct qx *x, void *arg)
 {
 	struct score_run *sr = arg;
-	const struct value_row *v;
 	uint64_t ent = x->slots[sr->slot].entity;
 	double score;
 	int has = sr->corpus ? bm25_score(sr->corpus, ent, &score) : nearest_score(x, sr->e, &score);
 	if (has <= 0)
 		return has;
-	int err = qx_slot_view(x, sr->slot, &v);
-	if (err < 0)
-		return err;
-	return ranking_add(sr->r, ent, score, v->id, (uint32_t)v->id_len) < 0
-	       ? db_error(x->db, -ENOMEM, "out of memory") : 0;
+	return ranking_add(sr->r, ent, score) < 0 ? db_error(x->db, -ENOMEM, "out of memory") : 0;
 }
 
 /* ---- rankings ------------------------------------------------------------ */
@@ -328,7 +311,9 @@ static int rank_simple(struct qx *x, const struct gq_ir_expr *e, struct ranking 
 	free(steps);
 	if (err < 0)
 		return err;
-	ranking_sort(r, e->kind == GQ_IR_NEAREST, x->ir->has_limit, x->ir->limit);
+	if (ranking_sort(r, e->kind == GQ_IR_NEAREST ? RANK_NEAREST : RANK_BM25, sr.corpus,
+	                 x->ir->has_limit, x->ir->limit) < 0)
+		return db_error(x->db, -ENOMEM, "out of memory");
 	return 0;
 }
 
@@ -367,11 +352,12 @@ static int rank_rrf(struct qx *x, const struct gq_ir_expr *e, struct ranking *r)
 			long at = ranking_find(r, v->e);
 			if (at >= 0)
 				r->v[at].score += add;
-			else if (ranking_add(r, v->e, add, arm[a]->ids + v->id_off, v->id_len) < 0)
+			else if (ranking_add(r, v->e, add) < 0)
 				return db_error(x->db, -ENOMEM, "out of memory");
 		}
 	}
-	ranking_sort(r, 0, x->ir->has_limit, x->ir->limit);
+	if (ranking_sort(r, RANK_FUSED, NULL, x->ir->has_limit, x->ir->limit) < 0)
+		return db_error(x->db, -ENOMEM, "out of memory");
 	return 0;
 }
 

@@ -3,8 +3,9 @@
  * §3.11); the rankings are query_rank.c's.
  *
  * search(f, q) and match_text(f, q) hold when the text f shares a term
- * with q; fuzzy(f, q, e) when a term of q is within e edits of a term of
- * f (text.h makes the terms).  They read the row's own text, so a row is
+ * with q (text.h makes the terms); fuzzy(f, q, e) when a word of q, as
+ * written (split into letter and digit runs only), is within e edits of a
+ * term of f.  They read the row's own text, so a row is
  * searchable the moment it is written, on any branch or snapshot.
  *
  * bm25(v.p, q) scores with Okapi BM25 (k1 1.2, b 0.75): document
@@ -150,7 +151,10 @@ int qx_search_eval(struct qx *x, const struct gq_ir_expr *e, msgpack_object *out
 	struct qx_search *s = qx_search_state(x);
 	const struct text_terms *q;
 	msgpack_object field;
-	unsigned flags = e->kind == GQ_IR_FUZZY ? TEXT_STOP : TEXT_FULL, edits = 0;
+	/* fuzzy's query terms are its words as written (Lance 10 neither
+	 * lowercases nor stems them): "Introductio" is 3 edits from the term
+	 * "introduct". */
+	unsigned flags = e->kind == GQ_IR_FUZZY ? 0 : TEXT_FULL, edits = 0;
 	int err;
 	if (s == NULL)
 		return -ENOMEM;
@@ -162,7 +166,7 @@ int qx_search_eval(struct qx *x, const struct gq_ir_expr *e, msgpack_object *out
 		return err;
 	if (field.type != MSGPACK_OBJECT_STR || q->n == 0)
 		return 0;
-	if ((err = analyze(x, &field, flags, &s->field)) < 0)
+	if ((err = analyze(x, &field, TEXT_FULL, &s->field)) < 0)
 		return err;
 	if (e->kind == GQ_IR_FUZZY) {
 		out->via.boolean = any_within(q, &s->field, edits);
@@ -189,7 +193,6 @@ static int corpus_sink(struct qx *x, void *arg)
 {
 	struct bm25_corpus *c = arg;
 	struct qx_search *s = x->search;
-	const struct value_row *v;
 	msgpack_object field;
 	uint32_t slot = c->expr->arg[0]->slot;
 	int err;
@@ -199,6 +202,8 @@ static int corpus_sink(struct qx *x, void *arg)
 		return 0;
 	if ((err = analyze(x, &field, TEXT_FULL, &s->field)) < 0)
 		return err;
+	if (s->field.n == 0)
+		return 0;   /* no term: not a document (Lance 10) */
 	c->n_docs += 1;
 	c->avg_len += (double)s->field.n;   /* a sum until the scan ends */
 	bool any = false;
@@ -210,9 +215,7 @@ static int corpus_sink(struct qx *x, void *arg)
 	}
 	if (!any)
 		return 0;
-	if ((err = qx_slot_view(x, slot, &v)) < 0)
-		return err;
-	if (ranking_add(&c->docs, x->slots[slot].entity, (double)s->field.n, v->id, (uint32_t)v->id_len) < 0)
+	if (ranking_add(&c->docs, x->slots[slot].entity, (double)s->field.n) < 0)
 		return db_error(x->db, -ENOMEM, "out of memory");
 	if (c->docs.n * c->nterms > c->tf_cap) {
 		size_t cap = c->tf_cap ? 2 * c->tf_cap : 64 * c->nterms;
@@ -290,6 +293,6 @@ int bm25_score(const struct bm25_corpus *c, uint64_t ent, double *out)
 		double norm = c->avg_len > 0 ? len / c->avg_len : 1;
 		score += idf * tf * (BM25_K1 + 1) / (tf + BM25_K1 * (1 - BM25_B + BM25_B * norm));
 	}
-	*out = score;
+	*out = (float)score;   /* Lance 10 scores in f32: its ties are ours */
 	return 1;
 }

@@ -13,9 +13,9 @@
 
 /* One ranked entity. */
 struct ranked {
-	uint64_t e;
+	uint64_t e;                       /* the entity (ids grow with loads) */
 	double score;
-	uint32_t id_off, id_len;          /* its id, in ranking.ids          */
+	uint32_t seq;                     /* the order it was added in        */
 };
 
 /* A ranking of one rank expression (or a bm25's corpus statistics). */
@@ -23,8 +23,6 @@ struct ranking {
 	const struct gq_ir_expr *expr;
 	struct ranked *v;                 /* best first                      */
 	size_t n, cap;
-	char *ids;
-	size_t ids_len, ids_cap;
 	uint64_t *table;                  /* entity -> index + 1 (open hash) */
 	uint32_t *tpos;
 	size_t tcap;
@@ -78,12 +76,22 @@ struct bm25_corpus *bm25_corpus_of(const struct qx_search *s, const struct gq_ir
 /* Entity ent's score: 1, or 0 when it holds no query term. */
 int bm25_score(const struct bm25_corpus *c, uint64_t ent, double *out);
 
-/* Rankings (query_rank.c): add, sort best first (equal scores: the
- * greater id first) and cut to the limit, index by entity, find. */
-int ranking_add(struct ranking *r, uint64_t e, double score, const char *id, uint32_t id_len);
-void ranking_sort(struct ranking *r, int ascending, int has_limit, uint64_t limit);
+/* Rankings (query_rank.c): add, sort best first and cut to the limit,
+ * index by entity, find.  Equal scores keep the order OmniGraph (Lance 10)
+ * gives them: nearest, entity order (the order rows were first loaded);
+ * rrf, the order they were added in (the first arm's, then the second's);
+ * bm25, bm25_heap_order()'s. */
+enum rank_order { RANK_NEAREST, RANK_BM25, RANK_FUSED };
+int ranking_add(struct ranking *r, uint64_t e, double score);
+int ranking_sort(struct ranking *r, enum rank_order how, const struct bm25_corpus *c,
+                 int has_limit, uint64_t limit);
 int ranking_index(struct ranking *r);
 long ranking_find(const struct ranking *r, uint64_t e);
 void ranking_fini(struct ranking *r);
+
+/* query_bm25.c: sort r (bm25 scores of corpus c's entities) best first
+ * exactly as Lance 10 returns a full-text search's matches: equal scores
+ * come out in the order its three binary heaps leave them (-ENOMEM). */
+int bm25_heap_order(struct ranking *r, const struct bm25_corpus *c);
 
 #endif

@@ -2,6 +2,7 @@
 #include "engine/text.h"
 
 #include <errno.h>
+#include <iconv.h>
 #include <locale.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -17,6 +18,7 @@
 struct text_analyzer {
 	struct sb_stemmer *stem;
 	pcre2_match_data *md;
+	iconv_t fold;            /* UTF-8 -> ASCII//TRANSLIT, or (iconv_t)-1 */
 };
 
 /* ---- shared, built once ------------------------------------------------ */
@@ -37,12 +39,24 @@ static void shared_init(void)
 	utf8_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
 }
 
-/* English stop words, sorted (Lance's list, which is tantivy's: Lucene's
- * English set). */
+/* English stop words, sorted: Lance 10's list (the stop-words crate's
+ * "en", which is NLTK's), less the entries with an apostrophe, which a
+ * token never holds.  Compared with stems (so "does" -> "doe" stays). */
 static const char *const stop_words[] = {
-	"a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into",
-	"is", "it", "no", "not", "of", "on", "or", "such", "that", "the", "their", "then",
-	"there", "these", "they", "this", "to", "was", "will", "with",
+	"a", "about", "above", "after", "again", "against", "ain", "all", "am", "an", "and",
+	"any", "are", "aren", "as", "at", "be", "because", "been", "before", "being", "below",
+	"between", "both", "but", "by", "can", "couldn", "d", "did", "didn", "do", "does",
+	"doesn", "doing", "don", "down", "during", "each", "few", "for", "from", "further",
+	"had", "hadn", "has", "hasn", "have", "haven", "having", "he", "her", "here", "hers",
+	"herself", "him", "himself", "his", "how", "i", "if", "in", "into", "is", "isn", "it",
+	"its", "itself", "just", "ll", "m", "ma", "me", "mightn", "more", "most", "mustn", "my",
+	"myself", "needn", "no", "nor", "not", "now", "o", "of", "off", "on", "once", "only",
+	"or", "other", "our", "ours", "ourselves", "out", "over", "own", "re", "s", "same",
+	"shan", "she", "should", "shouldn", "so", "some", "such", "t", "than", "that", "the",
+	"their", "theirs", "them", "themselves", "then", "there", "these", "they", "this",
+	"those", "through", "to", "too", "under", "until", "up", "ve", "very", "was", "wasn",
+	"we", "were", "weren", "what", "when", "where", "which", "while", "who", "whom", "why",
+	"will", "with", "won", "wouldn", "y", "you", "your", "yours", "yourself", "yourselves",
 };
 
 static int cmp_word(const void *k, const void *e)
@@ -64,6 +78,12 @@ int text_analyzer_new(struct text_analyzer **out)
 		return -ENOMEM;
 	a->stem = sb_stemmer_new("english", "UTF_8");
 	a->md = word_re ? pcre2_match_data_create_from_pattern(word_re, NULL) : NULL;
+	a->fold = (iconv_t)-1;
+	if (utf8_locale != (locale_t)0) {
+		locale_t old = uselocale(utf8_locale);
+		a->fold = iconv_open("ASCII//TRANSLIT", "UTF-8");
+		uselocale(old);
+	}
 	if (a->stem == NULL || (word_re && a->md == NULL)) {
 		int err = a->stem == NULL ? -EINVAL : -ENOMEM;
 		text_analyzer_free(a);
@@ -79,6 +99,8 @@ void text_analyzer_free(struct text_analyzer *a)
 		return;
 	if (a->stem)
 		sb_stemmer_delete(a->stem);
+	if (a->fold != (iconv_t)-1)
+		iconv_close(a->fold);
 	pcre2_match_data_free(a->md);
 	free(a);
 }
@@ -206,24 +228,6 @@ static size_t lower(char *out, const char *s, size_t n)
 
 /* ---- the analyzer ------------------------------------------------------ */
 
-static int add_token(struct text_analyzer *a, const char *s, size_t n, unsigned flags,
-		     struct text_terms *t)
-{
-	char low[4 * TEXT_TOKEN_MAX + 1];
-	if (n == 0 || n > TEXT_TOKEN_MAX)
-		return 0;
-	size_t ln = lower(low, s, n);
-	low[ln] = '\0';
-	if ((flags & TEXT_STOP) && is_stop_word(low))
-		return 0;
-	if (!(flags & TEXT_STEM))
-		return push(t, low, ln);
-	const sb_symbol *st = sb_stemmer_stem(a->stem, (const sb_symbol *)low, (int)ln);
-	if (st == NULL)
-		return -ENOMEM;
-	return push(t, (const char *)st, (size_t)sb_stemmer_length(a->stem));
-}
-
 static bool ascii_alnum(unsigned char c)
 {
 	return (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z');
@@ -235,6 +239,62 @@ static bool all_ascii(const char *s, size_t n)
 		if ((unsigned char)s[i] >= 0x80)
 			return false;
 	return true;
+}
+
+/* Each character of s beyond ASCII that has an ASCII spelling made of
+ * letters and digits (é -> e, ß -> ss, ﬁ -> fi) takes it; others stay. */
+static size_t fold(struct text_analyzer *a, char *out, const char *s, size_t n)
+{
+	size_t o = 0;
+	locale_t old = uselocale(utf8_locale);
+	for (size_t i = 0, len; i < n; i += len) {
+		char in[4], tr[16], *ip = in, *op = tr;
+		utf8_next((const unsigned char *)s + i, n - i, &len);
+		memcpy(in, s + i, len);
+		size_t il = len, ol = sizeof tr;
+		bool ok = (unsigned char)s[i] >= 0x80 && a->fold != (iconv_t)-1 &&
+		          iconv(a->fold, &ip, &il, &op, &ol) != (size_t)-1 && il == 0 && op > tr;
+		for (char *c = tr; ok && c < op; c++)
+			ok = ascii_alnum((unsigned char)*c);
+		if (a->fold != (iconv_t)-1)
+			iconv(a->fold, NULL, NULL, NULL, NULL);   /* reset the state */
+		memcpy(out + o, ok ? tr : s + i, ok ? (size_t)(op - tr) : len);
+		o += ok ? (size_t)(op - tr) : len;
+	}
+	uselocale(old);
+	return o;
+}
+
+static int add_token(struct text_analyzer *a, const char *s, size_t n, unsigned flags,
+		     struct text_terms *t)
+{
+	char low[4 * TEXT_TOKEN_MAX + 1], folded[16 * TEXT_TOKEN_MAX + 1];
+	const char *w = s;
+	size_t wn = n;
+	if (n == 0 || ((flags & TEXT_LONG) && n >= TEXT_TOKEN_MAX))
+		return 0;
+	if (n > TEXT_TOKEN_MAX)   /* a raw fuzzy query token: as written */
+		return push(t, s, n);
+	if (flags & TEXT_LOWER) {
+		wn = lower(low, s, n);
+		w = low;
+	}
+	if (flags & TEXT_STEM) {
+		const sb_symbol *st = sb_stemmer_stem(a->stem, (const sb_symbol *)w, (int)wn);
+		if (st == NULL)
+			return -ENOMEM;
+		wn = (size_t)sb_stemmer_length(a->stem);
+		memcpy(low, st, wn);
+		w = low;
+	}
+	low[w == low ? wn : 0] = '\0';
+	if ((flags & TEXT_STOP) && w == low && is_stop_word(low))
+		return 0;
+	if ((flags & TEXT_FOLD) && !all_ascii(w, wn)) {
+		wn = fold(a, folded, w, wn);
+		w = folded;
+	}
+	return push(t, w, wn);
 }
 
 /* Text beyond ASCII: the pattern finds the runs.  Malformed UTF-8 (never

@@ -3,14 +3,16 @@
  * private to engine/.
  *
  * A text becomes a list of terms the way OmniGraph's default full-text
- * index (Lance's) makes them:
+ * index (Lance 10's) makes them, in this order:
  *   1. tokens: maximal runs of letters and digits (Unicode Alphabetic and
  *      Numeric characters); everything else separates;
- *   2. tokens longer than TEXT_TOKEN_MAX bytes are dropped;
+ *   2. tokens of TEXT_TOKEN_MAX bytes or more are dropped;
  *   3. lowercased (Unicode simple case mapping);
- *   4. English stop words dropped ("the", "to", ...: text.c);
- *   5. stemmed with the Snowball English (Porter 2) stemmer (libstemmer).
- * Steps 4 and 5 are optional (flags), for fuzzy matching.
+ *   4. stemmed with the Snowball English (Porter 2) stemmer (libstemmer);
+ *   5. stems that are English stop words dropped (NLTK's list: text.c);
+ *   6. folded to ASCII where a letter has an ASCII spelling (é -> e,
+ *      ß -> ss; glibc's transliteration).
+ * Steps 2-6 are flags: fuzzy() splits its query text only.
  *
  * An analyzer holds a stemmer, which is not thread-safe: one per query
  * run.  Terms live in the text_terms buffer until it is reset.
@@ -24,9 +26,12 @@
 #define TEXT_TOKEN_MAX 40u
 
 enum {
-	TEXT_STOP = 1,   /* drop stop words */
-	TEXT_STEM = 2,   /* stem            */
-	TEXT_FULL = TEXT_STOP | TEXT_STEM,
+	TEXT_LONG = 1,   /* drop long tokens */
+	TEXT_LOWER = 2,  /* lowercase        */
+	TEXT_STEM = 4,   /* stem             */
+	TEXT_STOP = 8,   /* drop stop words  */
+	TEXT_FOLD = 16,  /* fold to ASCII    */
+	TEXT_FULL = TEXT_LONG | TEXT_LOWER | TEXT_STEM | TEXT_STOP | TEXT_FOLD,
 };
 
 struct text_terms {
