@@ -35,9 +35,15 @@ static int scope_names(unsigned *bits, grove_db *db, const json_t *a, const char
 		while (k < n_names && !(json_is_string(v) &&
 					!strcasecmp(json_string_value(v), names[k])))
 			k++;
-		if (k == n_names)
-			return db_error(db, GROVE_EINVAL, "change filter: '%s' holds an unknown value",
-					key);
+		if (k == n_names) {
+			char *got = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+			int err = db_error(db, GROVE_EINVAL, "change filter: '%s' holds an unknown value %s "
+					   "(expected %s%s%s%s%s)", key, got ? got : "?", names[0],
+					   n_names > 2 ? ", " : " or ", names[1], n_names > 2 ? " or " : "",
+					   n_names > 2 ? names[2] : "");
+			free(got);
+			return err;
+		}
 		*bits |= 1u << (k + first_bit);
 	}
 	return 0;

@@ -14,9 +14,11 @@
 #include <errno.h>
 #include <jansson.h>
 #include <stdint.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cmd.h"
 
@@ -26,12 +28,29 @@ struct filter {
 	json_t *kinds, *types, *ops;
 };
 
+/* Is v one of the words (case aside)?  Else say so: a usage error. */
+static bool one_of(const char *opt, const char *v, const char *const *words)
+{
+	for (const char *const *w = words; *w; w++)
+		if (!strcasecmp(v, *w))
+			return true;
+	fprintf(stderr, "grove: %s takes %s, not '%s'\n", opt,
+		words[2] ? "insert, update or delete" : "node or edge", v);
+	return false;
+}
+
+/* Add a --kind/--type/--op value: 1, 0 (not a filter option), or -1 (a
+ * usage error: too many, or a kind or op that does not exist). */
 static int filter_add(struct filter *f, const char *opt, const char *v)
 {
+	static const char *const kinds[] = { "node", "edge", NULL };
+	static const char *const ops[] = { "insert", "update", "delete", NULL };
 	json_t **a = !strcmp(opt, "--kind") ? &f->kinds : !strcmp(opt, "--type") ? &f->types
 		   : !strcmp(opt, "--op") ? &f->ops : NULL;
 	if (!a)
 		return 0;
+	if ((a == &f->kinds && !one_of(opt, v, kinds)) || (a == &f->ops && !one_of(opt, v, ops)))
+		return -1;
 	if (!*a)
 		*a = json_array();
 	if (json_array_size(*a) >= FILTER_ITEMS_MAX)

@@ -1,7 +1,8 @@
 /*
  * grove mutate DIR (-e GQ | --query FILE) NAME [--params JSON] [--branch B]
- *              [--as ACTOR] [--if-commit ID]
- * Prints the result JSON.  Exit 4 when --if-commit no longer holds.
+ *              [--as ACTOR] [--if-commit ID] [--json]
+ * Prints the result JSON (--json, as the other verbs take it, changes
+ * nothing).  Exit 4 when --if-commit no longer holds.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +13,7 @@
 static int usage(void)
 {
 	fprintf(stderr, "usage: grove mutate DIR (-e GQ | --query FILE) NAME [--params JSON] "
-			"[--branch B] [--as ACTOR] [--if-commit ID]\n");
+			"[--branch B] [--as ACTOR] [--if-commit ID] [--json]\n");
 	return GROVE_EXIT_USAGE;
 }
 
@@ -35,6 +36,7 @@ int cmd_mutate(int argc, char **argv)
 		else if (!strcmp(a, "--as") && v) o.actor = v, i++;
 		else if (!strcmp(a, "--if-commit") && v) o.expected_head = v, i++;
 		else if (!strcmp(a, "--name") && v && !name) name = v, i++;   /* OmniGraph's */
+		else if (!strcmp(a, "--json")) continue;   /* the answer is JSON anyway */
 		else if (a[0] != '-' && !name) name = a;
 		else return usage();
 	}

@@ -103,13 +103,13 @@ static int migrate_parse(struct migrate_args *a, int argc, char **argv)
 /* Print the plan as text (stdout) or JSON.  Exit 0 either way: a plan that
  * is not supported is an answer (its reasons are in it); `schema apply`
  * of such a plan fails (exit 1). */
-static int print_plan(grove_db *db, const struct migrate_args *a, const char *pg)
+static int print_plan(grove_db *db, const struct migrate_args *a, const char *pg, const char *what)
 {
 	char *out = NULL;
 	int err = a->json ? grove_schema_plan_json(&out, db, pg, a->allow_data_loss)
 			  : grove_schema_plan_text(&out, db, pg, a->allow_data_loss);
 	if (err < 0)
-		return cmd_fail(db, "schema plan", err);
+		return cmd_fail_in(db, what, err, a->schema);
 	fputs(out, stdout);
 	if (a->json)
 		fputc('\n', stdout);
@@ -133,13 +133,13 @@ static int migrate(int argc, char **argv, int apply)
 		return cmd_fail(db, "open", err);
 	}
 	if (!apply || !a.json) /* the text of an apply shows its plan first */
-		rc = print_plan(db, &a, pg);
+		rc = print_plan(db, &a, pg, apply ? "schema apply" : "schema plan");
 	else
 		rc = GROVE_EXIT_OK;
 	if (apply && rc == GROVE_EXIT_OK) {
 		err = grove_schema_apply_json(&out, db, pg, a.allow_data_loss, a.actor);
 		if (err < 0)
-			rc = cmd_fail(db, "schema apply", err);
+			rc = cmd_fail_in(db, "schema apply", err, a.schema);
 		else if (a.json)
 			printf("%s\n", out);
 		else

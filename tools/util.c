@@ -63,7 +63,14 @@ int cmd_fail_in(const grove_db *db, const char *what, int err, const char *sourc
 	grove_error_info info;
 	grove_error_info_get(&info, db);
 	const char *msg = grove_errmsg(db);
-	if (!info.line || !msg || !*msg)
+	if (!msg || !*msg)
+		return cmd_fail(db, what, err);
+	if (!info.line && (err == GROVE_EPARSE || err == GROVE_ETYPE)) {
+		/* the place is in the message ("--> 3:8") */
+		fprintf(stderr, "grove: %s: %s: %s\n", what, source, msg);
+		return GROVE_EXIT_ERROR;
+	}
+	if (!info.line)
 		return cmd_fail(db, what, err);
 	/* The engine says "query:L:C: " for a syntax error: say where instead. */
 	const char *colon = strncmp(msg, "query:", 6) == 0 ? strstr(msg + 6, ": ") : NULL;

@@ -278,6 +278,29 @@ done
 run branch-spaced 0 "$G" branch create "$T/g" spaced
 run load-spaced 0 "$G" load "$T/g" --data "$T/d.jsonl" --mode merge --branch '  spaced '
 has load-spaced "into spaced (commit"
+# mutate (and its alias change) take --json, as the other verbs
+run mutate-json 0 "$G" mutate "$T/g" -e 'query m() { insert Person { name: "Jo" } }' m --json
+[ "$(json "d['affected_nodes']")" = "1" ] || fail "mutate-json: $(cat "$T/out")"
+run change-json 0 "$G" change "$T/g" -e 'query m() { insert Person { name: "Jy" } }' m --json
+# a change filter that names no kind or op is a usage error, naming it
+run diff-bad-kind 2 "$G" diff "$T/g" --from main --to main --kind nodes
+has diff-bad-kind "grove: --kind takes node or edge, not 'nodes'"
+run changes-bad-op 2 "$G" commit changes "$T/g" x --op upsert
+has changes-bad-op "grove: --op takes insert, update or delete, not 'upsert'"
+run diff-op-case 0 "$G" diff "$T/g" --from main --to main --op Insert --kind EDGE
+# a schema parse error names the file
+printf 'node Person {\n  name String @key\n}\n' >"$T/bad.pg"
+run plan-parse 1 "$G" schema plan "$T/g" --schema "$T/bad.pg"
+has plan-parse "grove: schema plan: $T/bad.pg: parse error"
+run apply-parse 1 "$G" schema apply "$T/g" --schema "$T/bad.pg"
+has apply-parse "grove: schema apply: $T/bad.pg: parse error"
+# the usage names every branch verb
+run usage 2 "$G"
+has usage "grove branch create|delete|list|merge DIR"
+# search and ranking
+run search 0 "$G" query "$T/g" -e 'query s() { match { $p: Person search($p.name, "ADA") } return { $p.name } }' --format csv
+has search "Ada"
+hasnt search "Bob"
 
 # the demo
 run demo 0 "$G" demo "$T/demo"
