@@ -4,16 +4,16 @@
  * nearest(v.p, q), bm25(v.p, q) and rrf(a, b, k) rank the entities bound
  * to one variable v.  A ranking is made once per query run, before the
  * match runs (qx_search_prepare):
- *   1. candidates: v's entities that pass v's own filters (its scan and
- *      every match filter that reads v alone), so `limit` picks the best
- *      entities among those that pass, never a filtered global top-k;
- *   2. scores: nearest, the squared Euclidean distance of p to q
- *      (ascending; rows without a vector are not ranked); bm25, Okapi
- *      BM25 of q's terms in p (k1 1.2, b 0.75; document frequencies and
- *      the mean length over every entity of v's type holding text;
- *      descending; rows without a matching term are not ranked);
+ *   1. candidates: v's entities as the match reaches them, up to the step
+ *      that binds v, with every filter and negation over variables bound
+ *      by then, so `limit` picks the best entities among those that pass
+ *      (never a filtered global top-k), and later traversals expand them;
+ *   2. scores: nearest, the squared Euclidean distance of p to q, in
+ *      single precision (ascending; rows without a vector are not
+ *      ranked); bm25, query_search.c's (descending; rows without a
+ *      matching term are not ranked);
  *   3. the best `limit` (all of them for bm25 without a limit); equal
- *      scores rank the greater id first;
+ *      scores keep OmniGraph's order (query_search.h: ranking_sort);
  *   rrf: each arm ranks as above, cut to `limit`; an entity's score is
  *   the sum over the arms that hold it of 1 / (k + rank + 1), ranks from
  *   0, k 60 by default; then as 3.
@@ -152,8 +152,8 @@ static struct ranking *ranking_of(const struct qx_search *s, const struct gq_ir_
 
 /* ---- nearest ------------------------------------------------------------- */
 
-/* Element i of a vector value: a stored Vector (little-endian float32
- * bytes) or a list of numbers. */
+/* The length of a vector value: a stored Vector (little-endian float32
+ * bytes) or a list of numbers (a literal). */
 static bool vec_len(const msgpack_object *o, size_t *n)
 {
 	if (o->type == MSGPACK_OBJECT_BIN && o->via.bin.size % 4 == 0) {
@@ -167,6 +167,7 @@ static bool vec_len(const msgpack_object *o, size_t *n)
 	return false;
 }
 
+/* Element i of a vector value, as the float32 it is stored as. */
 static double vec_at(const msgpack_object *o, size_t i)
 {
 	if (o->type == MSGPACK_OBJECT_BIN) {
@@ -179,9 +180,9 @@ static double vec_at(const msgpack_object *o, size_t i)
 	const msgpack_object *v = &o->via.array.ptr[i];
 	switch (v->type) {
 	case MSGPACK_OBJECT_FLOAT32:
-	case MSGPACK_OBJECT_FLOAT64: return v->via.f64;
-	case MSGPACK_OBJECT_POSITIVE_INTEGER: return (double)v->via.u64;
-	case MSGPACK_OBJECT_NEGATIVE_INTEGER: return (double)v->via.i64;
+	case MSGPACK_OBJECT_FLOAT64: return (float)v->via.f64;
+	case MSGPACK_OBJECT_POSITIVE_INTEGER: return (float)v->via.u64;
+	case MSGPACK_OBJECT_NEGATIVE_INTEGER: return (float)v->via.i64;
 	default: return NAN;
 	}
 }
@@ -210,52 +211,129 @@ static int nearest_score(struct qx *x, const struct gq_ir_expr *e, double *out)
 	}
 	if (isnan(d))
 		return db_error(x->db, GROVE_EINVAL, "nearest(): the query vector holds a value that is not a number");
-	*out = d;
+	*out = (float)d;   /* Lance's distances are float32: so are its ties */
 	return 1;
 }
 
-/* ---- candidates: the ranked variable's entities passing its own filters */
+/* ---- candidates: the ranked variable's entities within its scope -------- */
 
-static bool reads_only(const struct gq_ir_expr *e, uint32_t slot)
+/* Mark in `need` the slots expression e reads that are not bound[]. */
+static void expr_reads_unbound(const struct gq_ir_expr *e, uint8_t *need, const uint8_t *bound)
 {
 	if (e == NULL)
-		return true;
-	switch (e->kind) {
-	case GQ_IR_LIT:
-	case GQ_IR_PARAM:
-	case GQ_IR_NOW:
-		return true;
-	case GQ_IR_PROP:
-	case GQ_IR_NODE:
-		return e->slot == slot;
-	case GQ_IR_SEARCH:
-	case GQ_IR_FUZZY:
-	case GQ_IR_MATCH_TEXT:
-		return reads_only(e->arg[0], slot) && reads_only(e->arg[1], slot) &&
-		       reads_only(e->arg[2], slot);
-	default:
-		return false;
+		return;
+	if ((e->kind == GQ_IR_PROP || e->kind == GQ_IR_NODE) && !bound[e->slot])
+		need[e->slot] = 1;
+	for (int i = 0; i < 3; i++)
+		expr_reads_unbound(e->arg[i], need, bound);
+}
+
+static void filter_reads_unbound(const struct gq_ir_filter *f, uint8_t *need, const uint8_t *bound)
+{
+	expr_reads_unbound(f->left, need, bound);
+	expr_reads_unbound(f->right, need, bound);
+}
+
+/* Mark in `need` the slots pipeline p reads before binding them (an
+ * anti-join's outer variables), marking what it binds in `bound`.
+ * Literals, parameters and key values read no slot. */
+static void pipe_needs(const struct gq_ir_pipeline *p, uint8_t *need, uint8_t *bound)
+{
+	for (size_t i = 0; i < p->n_steps; i++) {
+		const struct gq_ir_step *st = &p->steps[i];
+		uint8_t *reads = need;   /* read before bound: needed */
+		if (st->kind == GQ_IR_SCAN) {
+			bound[st->slot] = 1;   /* its filters read it: bound first */
+			for (size_t k = 0; k < st->n_filters; k++)
+				filter_reads_unbound(&st->filters[k], reads, bound);
+		} else if (st->kind == GQ_IR_EXPAND) {
+			if (!bound[st->src_slot])
+				need[st->src_slot] = 1;
+			if (st->dst_bound && !bound[st->dst_slot])
+				need[st->dst_slot] = 1;
+			bound[st->dst_slot] = 1;
+			if (st->edge_slot != GQ_IR_NONE)
+				bound[st->edge_slot] = 1;
+		} else if (st->kind == GQ_IR_FILTER) {
+			filter_reads_unbound(&st->filter, reads, bound);
+		} else {
+			pipe_needs(&st->inner, need, bound);
+		}
 	}
 }
 
-/* The steps that bind `slot` and filter it alone: its scan (or a scan of
- * its type when a traversal binds it) and its single-variable filters.
- * *out is malloc'd. */
+/* Does step st bind `slot` (a node variable: a scan, or a traversal's
+ * destination)? */
+static bool binds(const struct gq_ir_step *st, uint32_t slot)
+{
+	return (st->kind == GQ_IR_SCAN && st->slot == slot) ||
+	       (st->kind == GQ_IR_EXPAND && st->dst_slot == slot && !st->dst_bound);
+}
+
+/* Does step st (a filter or a negation) read only slots bound[]?  -ENOMEM. */
+static int filters_within(const struct gq_ir_step *st, const uint8_t *bound, size_t n_slots)
+{
+	if (st->kind != GQ_IR_FILTER && st->kind != GQ_IR_ANTI_JOIN)
+		return 0;
+	uint8_t *need = calloc(2 * n_slots + 1, 1), *scratch = need + n_slots;
+	if (need == NULL)
+		return -ENOMEM;
+	memcpy(scratch, bound, n_slots);
+	if (st->kind == GQ_IR_FILTER)
+		filter_reads_unbound(&st->filter, need, scratch);
+	else
+		pipe_needs(&st->inner, need, scratch);
+	int ok = 1;
+	for (size_t k = 0; k < n_slots && ok; k++)
+		ok = !need[k];
+	free(need);
+	return ok;
+}
+
+/* The steps that produce the ranked variable's candidates: the match up
+ * to the step that binds `slot` (so a variable reached by a traversal is
+ * ranked within what it is reached from), then every filter and negation
+ * that reads only variables bound by then.  Later traversals expand the
+ * picked entities instead (spec §3.11).  *out is malloc'd. */
 static int candidate_steps(struct qx *x, uint32_t slot, struct gq_ir_step **out, size_t *n)
 {
 	const struct gq_ir_pipeline *p = &x->ir->pipeline;
+	size_t n_slots = x->n_slots, at = 0;
 	struct gq_ir_step *v = calloc(p->n_steps + 1, sizeof *v);
-	if (v == NULL)
+	uint8_t *bound = calloc(n_slots + 1, 1);
+	if (v == NULL || bound == NULL) {
+		free(v);
+		free(bound);
 		return db_error(x->db, -ENOMEM, "out of memory");
-	v[0] = (struct gq_ir_step){ .kind = GQ_IR_SCAN, .slot = slot, .access = GQ_ACCESS_TYPE_SCAN };
-	*n = 1;
-	for (size_t i = 0; i < p->n_steps; i++) {
-		const struct gq_ir_step *st = &p->steps[i];
-		if (st->kind == GQ_IR_SCAN && st->slot == slot)
-			v[0] = *st;
-		else if (st->kind == GQ_IR_FILTER && reads_only(st->filter.left, slot) &&
-		         reads_only(st->filter.right, slot))
-			v[(*n)++] = *st;
+	}
+	while (at < p->n_steps && !binds(&p->steps[at], slot))
+		at++;
+	*n = 0;
+	if (at == p->n_steps) {   /* not bound at the top: its type's entities */
+		v[(*n)++] = (struct gq_ir_step){ .kind = GQ_IR_SCAN, .slot = slot,
+		                                 .access = GQ_ACCESS_TYPE_SCAN };
+		bound[slot] = 1;
+	} else {
+		struct gq_ir_pipeline prefix = { p->steps, at + 1 };
+		uint8_t *ignored = calloc(n_slots + 1, 1);
+		if (ignored == NULL) {
+			free(v);
+			free(bound);
+			return db_error(x->db, -ENOMEM, "out of memory");
+		}
+		pipe_needs(&prefix, ignored, bound);
+		free(ignored);
+		memcpy(v, p->steps, (at + 1) * sizeof *v);
+		*n = at + 1;
+	}
+	int err = 0;
+	for (size_t i = at + 1; i < p->n_steps && err >= 0; i++)
+		if ((err = filters_within(&p->steps[i], bound, n_slots)) > 0)
+			v[(*n)++] = p->steps[i];
+	free(bound);
+	if (err < 0) {
+		free(v);
+		return db_error(x->db, -ENOMEM, "out of memory");
 	}
 	*out = v;
 	return 0;
@@ -266,13 +344,47 @@ struct score_run {
 	uint32_t slot;
 	const struct bm25_corpus *corpus; /* BM25                             */
 	struct ranking *r;
+	uint64_t *seen;                   /* entities scored (open hash)      */
+	size_t nseen, capseen;
 };
+
+/* Has entity e been scored already (a variable reached twice)?  Marks it.
+ * 1, 0, or -ENOMEM. */
+static int seen_before(struct score_run *sr, uint64_t e)
+{
+	if (2 * (sr->nseen + 1) > sr->capseen) {
+		size_t cap = sr->capseen ? 2 * sr->capseen : 256;
+		uint64_t *t = calloc(cap, sizeof *t);
+		if (t == NULL)
+			return -ENOMEM;
+		for (size_t i = 0; i < sr->capseen; i++)
+			if (sr->seen[i] != 0) {
+				size_t h = rk_hash(sr->seen[i], cap);
+				while (t[h] != 0)
+					h = (h + 1) & (cap - 1);
+				t[h] = sr->seen[i];
+			}
+		free(sr->seen);
+		sr->seen = t;
+		sr->capseen = cap;
+	}
+	size_t h = rk_hash(e, sr->capseen);
+	for (; sr->seen[h] != 0; h = (h + 1) & (sr->capseen - 1))
+		if (sr->seen[h] == e)
+			return 1;
+	sr->seen[h] = e;
+	sr->nseen++;
+	return 0;
+}
 
 static int score_sink(struct qx *x, void *arg)
 {
 	struct score_run *sr = arg;
 	uint64_t ent = x->slots[sr->slot].entity;
 	double score;
+	int dup = seen_before(sr, ent);
+	if (dup != 0)
+		return dup < 0 ? db_error(x->db, -ENOMEM, "out of memory") : 0;
 	int has = sr->corpus ? bm25_score(sr->corpus, ent, &score) : nearest_score(x, sr->e, &score);
 	if (has <= 0)
 		return has;
@@ -309,6 +421,7 @@ static int rank_simple(struct qx *x, const struct gq_ir_expr *e, struct ranking 
 		return err;
 	err = qx_run_steps(x, steps, n, score_sink, &sr);
 	free(steps);
+	free(sr.seen);
 	if (err < 0)
 		return err;
 	if (ranking_sort(r, e->kind == GQ_IR_NEAREST ? RANK_NEAREST : RANK_BM25, sr.corpus,
@@ -406,9 +519,62 @@ static bool has_rank(const struct gq_ir_expr *e)
 	return has_rank(e->arg[0]) || has_rank(e->arg[1]) || has_rank(e->arg[2]);
 }
 
+static const char *rank_name(const struct gq_ir_expr *e)
+{
+	if (e == NULL)
+		return NULL;
+	switch (e->kind) {
+	case GQ_IR_NEAREST: return "nearest";
+	case GQ_IR_BM25: return "bm25";
+	case GQ_IR_RRF: return "rrf";
+	default: break;
+	}
+	for (int i = 0; i < 3; i++) {
+		const char *n = rank_name(e->arg[i]);
+		if (n != NULL)
+			return n;
+	}
+	return NULL;
+}
+
+/* A rank in a match filter (of p or a negation in it), or NULL. */
+static const char *rank_in_filters(const struct gq_ir_pipeline *p)
+{
+	const char *n = NULL;
+	for (size_t i = 0; n == NULL && i < p->n_steps; i++) {
+		const struct gq_ir_step *st = &p->steps[i];
+		if (st->kind == GQ_IR_FILTER && (n = rank_name(st->filter.left)) == NULL)
+			n = rank_name(st->filter.right);
+		else if (st->kind == GQ_IR_ANTI_JOIN)
+			n = rank_in_filters(&st->inner);
+	}
+	return n;
+}
+
+/* Ranks go in `order` (first) and `return` only (spec §3.11). */
+static int rank_placement(struct qx *x)
+{
+	const struct gq_ir_query *ir = x->ir;
+	const char *n = rank_in_filters(&ir->pipeline);
+	if (n != NULL)
+		return db_error(x->db, GROVE_EINVAL, "%s() ranks rows: use it as the first order key or "
+		                "return it, not in a match filter", n);
+	for (size_t k = 1; !ir->rank_first && k < ir->n_orders; k++) {
+		const struct gq_ir_expr *e = ir->orders[k].expr;
+		if (e->kind == GQ_IR_COLUMN && e->index < ir->n_columns)
+			e = ir->columns[e->index].expr;
+		if ((n = rank_name(e)) != NULL)
+			return db_error(x->db, GROVE_EINVAL, "%s() orders rows only as the first order key", n);
+	}
+	return 0;
+}
+
 int qx_search_prepare(struct qx *x)
 {
 	const struct gq_ir_query *ir = x->ir;
+	int err = rank_placement(x);
+	if (err < 0)
+		return err;
 	bool any = false;
 	for (size_t i = 0; i < ir->n_columns; i++)
 		any |= has_rank(ir->columns[i].expr);
@@ -421,7 +587,6 @@ int qx_search_prepare(struct qx *x)
 		                "with aggregates");
 	if (qx_search_state(x) == NULL)
 		return -ENOMEM;
-	int err = 0;
 	for (size_t i = 0; err == 0 && i < ir->n_columns; i++)
 		err = prepare_expr(x, ir->columns[i].expr);
 	if (err == 0 && ir->rank_first) {
@@ -460,9 +625,8 @@ int qx_rank_eval(struct qx *x, const struct gq_ir_expr *e, msgpack_object *out)
 		const struct bm25_corpus *c = e->kind == GQ_IR_BM25 ? bm25_corpus_of(s, e) : NULL;
 		const struct ranking *r = e->kind == GQ_IR_RRF ? ranking_of(s, e) : NULL;
 		long at = r ? ranking_find(r, ent) : -1;
-		if (c != NULL && (has = bm25_score(c, ent, &score)) == 0) {
-			score = 0;  /* no query term: scores nothing */
-			has = 1;
+		if (c != NULL) {
+			has = bm25_score(c, ent, &score);   /* NULL without a query term */
 		} else if (at >= 0) {
 			score = r->v[at].score;
 			has = 1;

@@ -24,8 +24,9 @@
 #include "log/error.h"
 
 #define FUZZY_EDITS_DEFAULT 2
-#define BM25_K1 1.2
-#define BM25_B 0.75
+#define FUZZY_EDITS_MAX (4 * TEXT_TOKEN_MAX)
+#define BM25_K1 1.2f
+#define BM25_B 0.75f
 
 struct qx_search *qx_search_state(struct qx *x)
 {
@@ -35,7 +36,8 @@ struct qx_search *qx_search_state(struct qx *x)
 		if (err < 0) {
 			free(s);
 			db_error(x->db, err, err == -ENOMEM ? "out of memory"
-			                     : "full-text search needs libstemmer's English stemmer");
+			                     : "full-text search needs libstemmer's English stemmer, PCRE2 "
+			                       "with Unicode properties and glibc's C.UTF-8 locale");
 			return NULL;
 		}
 		x->search = s;
@@ -64,6 +66,8 @@ void qx_search_free(struct qx *x)
 		text_terms_free(&c->terms);
 		free(c->df);
 		free(c->row_tf);
+		free(c->first);
+		free(c->token_id);
 		free(c->tf);
 		free(c);
 	}
@@ -128,8 +132,8 @@ static int fuzzy_edits(struct qx *x, const struct gq_ir_expr *e, unsigned *out)
 	if (v.type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
 		return db_error(x->db, GROVE_EINVAL, "fuzzy(): max edits must not be negative, got %lld",
 		                (long long)v.via.i64);
-	if (v.type == MSGPACK_OBJECT_POSITIVE_INTEGER)
-		*out = v.via.u64 > TEXT_TOKEN_MAX ? TEXT_TOKEN_MAX : (unsigned)v.via.u64;
+	if (v.type == MSGPACK_OBJECT_POSITIVE_INTEGER)   /* more edits than a term has letters: the same */
+		*out = v.via.u64 > FUZZY_EDITS_MAX ? FUZZY_EDITS_MAX : (unsigned)v.via.u64;
 	return 0;
 }
 
@@ -210,7 +214,10 @@ static int corpus_sink(struct qx *x, void *arg)
 	for (size_t i = 0; i < c->nterms; i++) {
 		c->row_tf[i] = 0;
 		for (size_t j = 0; j < s->field.n; j++)
-			c->row_tf[i] += !strcmp(text_term(&c->terms, i), text_term(&s->field, j));
+			if (!strcmp(text_term(&c->terms, i), text_term(&s->field, j))) {
+				if (c->row_tf[i]++ == 0 && c->first[i] == 0)
+					c->first[i] = c->n_docs * 65536.0 + (double)j;
+			}
 		any |= c->row_tf[i] > 0;
 	}
 	if (!any)
@@ -232,7 +239,7 @@ static int corpus_sink(struct qx *x, void *arg)
 	return 0;
 }
 
-/* Run pipeline p (built here) into sink with slot `slot` unbound first. */
+/* Run the caller's steps as a pipeline into sink (QX_STOP is no error). */
 int qx_run_steps(struct qx *x, struct gq_ir_step *steps, size_t n, qx_sink_fn sink, void *arg)
 {
 	struct gq_ir_pipeline p = { steps, n };
@@ -266,7 +273,9 @@ int bm25_corpus_build(struct qx *x, const struct gq_ir_expr *e)
 	c->nterms = c->terms.n;
 	c->df = calloc(c->nterms + 1, sizeof *c->df);
 	c->row_tf = calloc(c->nterms + 1, sizeof *c->row_tf);
-	if (c->df == NULL || c->row_tf == NULL)
+	c->first = calloc(c->nterms + 1, sizeof *c->first);
+	c->token_id = calloc(c->nterms + 1, sizeof *c->token_id);
+	if (c->df == NULL || c->row_tf == NULL || c->first == NULL || c->token_id == NULL)
 		return db_error(x->db, -ENOMEM, "out of memory");
 	struct gq_ir_step scan = { .kind = GQ_IR_SCAN, .slot = e->arg[0]->slot,
 	                           .access = GQ_ACCESS_TYPE_SCAN };
@@ -274,6 +283,11 @@ int bm25_corpus_build(struct qx *x, const struct gq_ir_expr *e)
 		return err;
 	if (c->n_docs > 0)
 		c->avg_len /= c->n_docs;
+	/* Lance numbers the index's tokens as it meets them, document after
+	 * document: its tie-break compares those numbers (query_bm25.c). */
+	for (size_t i = 0; i < c->nterms; i++)
+		for (size_t j = 0; j < c->nterms; j++)
+			c->token_id[i] += c->first[j] < c->first[i] || (c->first[j] == c->first[i] && j < i);
 	return ranking_index(&c->docs) < 0 ? db_error(x->db, -ENOMEM, "out of memory") : 0;
 }
 
@@ -284,15 +298,16 @@ int bm25_score(const struct bm25_corpus *c, uint64_t ent, double *out)
 	long i = ranking_find(&c->docs, ent);
 	if (i < 0)
 		return 0;
-	double len = c->docs.v[i].score, score = 0;
+	/* In single precision, as Lance 10: its ties are ours. */
+	float len = (float)c->docs.v[i].score, n = (float)c->n_docs, avg = (float)c->avg_len;
+	float norm = avg > 0 ? len / avg : 1.0f, score = 0;
 	for (size_t t = 0; t < c->nterms; t++) {
-		double tf = c->tf[(size_t)i * c->nterms + t];
+		float tf = (float)c->tf[(size_t)i * c->nterms + t], df = (float)c->df[t];
 		if (tf <= 0)
 			continue;
-		double idf = log(1 + (c->n_docs - c->df[t] + 0.5) / (c->df[t] + 0.5));
-		double norm = c->avg_len > 0 ? len / c->avg_len : 1;
-		score += idf * tf * (BM25_K1 + 1) / (tf + BM25_K1 * (1 - BM25_B + BM25_B * norm));
+		float idf = logf((n - df + 0.5f) / (df + 0.5f) + 1.0f);
+		score += idf * ((BM25_K1 + 1.0f) * tf / (tf + BM25_K1 * (1.0f - BM25_B + BM25_B * norm)));
 	}
-	*out = (float)score;   /* Lance 10 scores in f32: its ties are ours */
+	*out = score;
 	return 1;
 }

@@ -46,7 +46,12 @@ struct bm25_corpus {
 	double n_docs, avg_len;
 	double *df;                       /* [nterms]                        */
 	double *row_tf;                   /* [nterms]: scratch               */
-	struct ranking docs;              /* matching entity -> (len, tf...) */
+	double *first;                    /* [nterms]: where first met (0:
+	                                   * never): the order of Lance's
+	                                   * token ids                        */
+	uint32_t *token_id;               /* [nterms]: that order's rank      */
+	struct ranking docs;              /* matching entity -> score: its
+	                                   * length in terms; tf below        */
 	double *tf;                       /* [docs.n * nterms]               */
 	size_t tf_cap;
 	struct bm25_corpus *next;

@@ -84,8 +84,8 @@ int text_analyzer_new(struct text_analyzer **out)
 		a->fold = iconv_open("ASCII//TRANSLIT", "UTF-8");
 		uselocale(old);
 	}
-	if (a->stem == NULL || (word_re && a->md == NULL)) {
-		int err = a->stem == NULL ? -EINVAL : -ENOMEM;
+	if (a->stem == NULL || word_re == NULL || a->md == NULL || a->fold == (iconv_t)-1) {
+		int err = a->md == NULL && word_re != NULL ? -ENOMEM : -EINVAL;
 		text_analyzer_free(a);
 		return err;
 	}
@@ -305,7 +305,8 @@ static int analyze_wide(struct text_analyzer *a, const char *s, size_t n, unsign
 {
 	PCRE2_SIZE at = 0;
 	for (;;) {
-		int rc = pcre2_match(word_re, (PCRE2_SPTR)s, n, at, 0, a->md, NULL);
+		/* The text is checked as UTF-8 once, not again per token. */
+		int rc = pcre2_match(word_re, (PCRE2_SPTR)s, n, at, at ? PCRE2_NO_UTF_CHECK : 0, a->md, NULL);
 		if (rc == PCRE2_ERROR_NOMATCH)
 			return 0;
 		if (rc < 0)

@@ -12,7 +12,14 @@
  *   5. stems that are English stop words dropped (NLTK's list: text.c);
  *   6. folded to ASCII where a letter has an ASCII spelling (é -> e,
  *      ß -> ss; glibc's transliteration).
- * Steps 2-6 are flags: fuzzy() splits its query text only.
+ * Steps 2-6 are flags: fuzzy() splits its query text only.  Without
+ * TEXT_LONG a token of TEXT_TOKEN_MAX bytes or more is kept as written,
+ * whatever the other flags.
+ *
+ * Lowercasing and folding need glibc's C.UTF-8 locale (built in since
+ * glibc 2.35): text_analyzer_new() fails without it.  Folding covers what
+ * glibc transliterates to letters and digits: accented Latin letters and
+ * ligatures; a few letters Lance folds stay as they are (ǆ, ⓐ, ɑ).
  *
  * An analyzer holds a stemmer, which is not thread-safe: one per query
  * run.  Terms live in the text_terms buffer until it is reset.

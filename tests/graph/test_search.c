@@ -282,21 +282,72 @@ Test(search, ranked_rows_keep_together_in_tie_break_order)
 	            "{\"v\":[2,0,0]}", "\"d2\",\"third\"");
 }
 
+Test(search, a_ranking_stays_within_the_scope_that_reaches_its_variable)
+{
+	/* $t is reached from d1 through cites: ranked among d2 and d3 only. */
+	ASSERT_ROWS("query q($v: Vector(3)) { match { $d: Doc { slug: \"d1\" } $d cites $t } "
+	            "return { $t.slug } order { nearest($t.embedding, $v) } limit 1 }",
+	            "{\"v\":[0,0,0]}", "\"d2\"");
+	/* A negation and a comparison with another variable filter first. */
+	ASSERT_ROWS("query q($v: Vector(3)) { match { $d: Doc not { $d.status = \"draft\" } } "
+	            "return { $d.slug } order { nearest($d.embedding, $v) } limit 2 }",
+	            "{\"v\":[2,0,0]}", "\"d2\";\"d1\"");
+	ASSERT_ROWS("query q($v: Vector(3)) { match { $a: Doc { slug: \"d2\" } $d: Doc "
+	            "$d.status = $a.status } return { $d.slug } order { nearest($d.embedding, $v) } limit 2 }",
+	            "{\"v\":[2,0,0]}", "\"d2\";\"d1\"");
+	/* d1 is reached twice (from d1's two citations' targets' sources): once. */
+	ASSERT_ROWS("query q() { match { $x: Doc $x cites $y $d: Doc { slug: \"d1\" } } "
+	            "return { $d.slug } order { bm25($d.title, \"fox\") } limit 5 }",
+	            NULL, "\"d1\";\"d1\";\"d1\"");
+}
+
+Test(search, ranks_belong_in_order_and_return)
+{
+	cr_assert_eq(fails("query q() { match { $d: Doc bm25($d.title, \"brown\") > 0.1 } return { $d.slug } }",
+	                   NULL), GROVE_EINVAL);
+	cr_assert_str_eq(grove_errmsg(db), "bm25() ranks rows: use it as the first order key or return it, "
+	                 "not in a match filter");
+	cr_assert_eq(fails("query q() { match { $d: Doc } return { $d.slug } "
+	                   "order { $d.status, bm25($d.title, \"dog\") desc } }", NULL), GROVE_EINVAL);
+	cr_assert_str_eq(grove_errmsg(db), "bm25() orders rows only as the first order key");
+	/* Projected without ranking: the row's own score, NULL without a term. */
+	ASSERT_ROWS("query q() { match { $d: Doc } return { $d.slug, bm25($d.title, \"bears\") as s } "
+	            "order { $d.slug } }", NULL,
+	            "\"d1\",null;\"d2\",null;\"d3\",1.3112576007843018;\"d4\",null;\"d5\",null");
+}
+
+Test(search, long_texts_beyond_ascii_are_searched_whole)
+{
+	/* 60,000 words past ASCII, the sought one last. */
+	size_t words = 60000, len = words * 6 + 64;
+	char *text = malloc(len), *p = text;
+	for (size_t i = 0; i < words; i++)
+		p += sprintf(p, "\xc3\xa9%03zu ", i % 1000);
+	strcpy(p, "needle");
+	char *rec = malloc(len + 128);
+	sprintf(rec, "{\"type\":\"Doc\",\"data\":{\"slug\":\"long\",\"body\":\"%s\"}}\n", text);
+	cr_assert_eq(gt_load(db, NULL, GROVE_LOAD_MERGE, rec, NULL), 0, "%s", grove_errmsg(db));
+	ASSERT_ROWS(Q_SEARCH("search", "body"), "{\"q\":\"needles\"}", "\"long\"");
+	ASSERT_ROWS(Q_SEARCH("search", "body"), "{\"q\":\"e999\"}", "\"long\"");
+	free(rec);
+	free(text);
+}
+
 /* ---- bm25 -------------------------------------------------------------- */
 
-/* Okapi BM25 of one term: tf, the text's length, df, N, mean length
- * (results are rounded to float, as Lance 10 scores). */
-static double bm25(double tf, double len, double df, double n, double avg)
+/* Okapi BM25 of one term: tf, the text's length, df, N, mean length, in
+ * single precision as Lance 10 (and Grove) computes it. */
+static float bm25(float tf, float len, float df, float n, float avg)
 {
-	double idf = log(1 + (n - df + 0.5) / (df + 0.5));
-	return idf * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * len / avg));
+	float idf = logf((n - df + 0.5f) / (df + 0.5f) + 1.0f);
+	return idf * (2.2f * tf / (tf + 1.2f * (1.0f - 0.75f + 0.75f * (len / avg))));
 }
 
 Test(search, bm25_scores_are_okapi_over_the_whole_type)
 {
 	/* Titles with text: d1 quick brown fox (3 terms), d2 lazi dog day (3),
 	 * d3 brown bear (2), d5 école français(e) (2): N 4, mean 2.5. */
-	double want1 = (float)bm25(1, 3, 2, 4, 2.5), want3 = (float)bm25(1, 2, 2, 4, 2.5);
+	double want1 = bm25(1, 3, 2, 4, 2.5f), want3 = bm25(1, 2, 2, 4, 2.5f);
 	char params[] = "{\"q\":\"brown\"}";
 	const char *q = "query q($q: String) { match { $d: Doc } return { $d.slug, bm25($d.title, $q) as s } "
 	                "order { bm25($d.title, $q) } }";
@@ -316,7 +367,10 @@ Test(search, bm25_scores_are_okapi_over_the_whole_type)
 	double two = one_number("query q($q: String) { match { $d: Doc { slug: \"d1\" } } "
 	                        "return { bm25($d.title, $q) as s } order { bm25($d.title, $q) } }",
 	                        "{\"q\":\"brown foxes brown\"}");
-	cr_assert(two == (float)(bm25(1, 3, 2, 4, 2.5) + bm25(1, 3, 1, 4, 2.5)), "%.17g", two);
+	float sum = 0;   /* the terms in the query's order: brown, fox */
+	sum += bm25(1, 3, 2, 4, 2.5f);
+	sum += bm25(1, 3, 1, 4, 2.5f);
+	cr_assert(two == sum, "%.17g vs %.17g", two, (double)sum);
 	/* Without a limit every matching entity, and only those (two equal
 	 * scores: in load order, as two ties leave Lance's heaps). */
 	ASSERT_ROWS("query q() { match { $d: Doc } return { $d.slug } order { bm25($d.title, \"dog fox\") } }",
