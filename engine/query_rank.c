@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/embed.h"
 #include "engine/query.h"
 #include "engine/query_search.h"
 #include "log/error.h"
@@ -187,6 +188,54 @@ static double vec_at(const msgpack_object *o, size_t i)
 	}
 }
 
+/* nearest()'s String query as a stored Vector (a BIN of float32s) in *q,
+ * embedded on first use (embed.h). */
+static int embedded_query(struct qx *x, const struct gq_ir_expr *e, msgpack_object *q)
+{
+	struct qx_search *s = x->search;
+	struct embedded *m = s->embeddings;
+	while (m && m->expr != e)
+		m = m->next;
+	if (m == NULL) {
+		const struct lang_cat_type *t = x->ir->bindings[e->arg[0]->slot].type;
+		const struct lang_cat_property *p = NULL;
+		for (uint32_t i = 0; i < t->n_props && p == NULL; i++)
+			p = t->props[i].id == e->arg[0]->prop_id ? &t->props[i] : NULL;
+		size_t dim = p ? p->type.vector_dim : 0;
+		float *v = calloc(dim + 1, sizeof *v);
+		if ((m = calloc(1, sizeof *m)) == NULL || v == NULL ||
+		    (m->bytes = malloc(4 * dim + 1)) == NULL) {
+			free(v);
+			if (m)
+				free(m);
+			return db_error(x->db, -ENOMEM, "out of memory");
+		}
+		int err = p ? embed_query(x->db, t, p, q->via.str.ptr, q->via.str.size, v, dim)
+		            : db_error(x->db, GROVE_EINVAL, "nearest(): no such property");
+		for (size_t i = 0; err == 0 && i < dim; i++) {
+			uint32_t u;
+			memcpy(&u, &v[i], 4);
+			for (int b = 0; b < 4; b++)
+				m->bytes[4 * i + b] = (unsigned char)(u >> (8 * b));
+		}
+		free(v);
+		if (err < 0) {
+			free(m->bytes);
+			free(m);
+			return err;
+		}
+		m->expr = e;
+		m->dim = dim;
+		m->next = s->embeddings;
+		s->embeddings = m;
+	}
+	memset(q, 0, sizeof *q);
+	q->type = MSGPACK_OBJECT_BIN;
+	q->via.bin.ptr = (const char *)m->bytes;
+	q->via.bin.size = (uint32_t)(4 * m->dim);
+	return 0;
+}
+
 /* The current row's squared Euclidean distance to the query: 1, or 0 when
  * the row has no vector. */
 static int nearest_score(struct qx *x, const struct gq_ir_expr *e, double *out)
@@ -194,11 +243,9 @@ static int nearest_score(struct qx *x, const struct gq_ir_expr *e, double *out)
 	msgpack_object p, q;
 	size_t np = 0, nq = 0;
 	int err;
-	if ((err = qx_eval(x, e->arg[0], &p)) < 0 || (err = qx_eval(x, e->arg[1], &q)) < 0)
+	if ((err = qx_eval(x, e->arg[0], &p)) < 0 || (err = qx_eval(x, e->arg[1], &q)) < 0 ||
+	    (q.type == MSGPACK_OBJECT_STR && (err = embedded_query(x, e, &q)) < 0))
 		return err;
-	if (q.type == MSGPACK_OBJECT_STR)
-		return db_error(x->db, GROVE_EINVAL, "nearest(): a String query needs an embedding model "
-		                "to turn it into a vector, and Grove has none; pass a Vector(n) instead");
 	if (!vec_len(&p, &np))
 		return 0;
 	if (!vec_len(&q, &nq) || nq != np)

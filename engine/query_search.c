@@ -71,6 +71,11 @@ void qx_search_free(struct qx *x)
 		free(c->tf);
 		free(c);
 	}
+	for (struct embedded *m = s->embeddings, *n; m; m = n) {
+		n = m->next;
+		free(m->bytes);
+		free(m);
+	}
 	text_terms_free(&s->field);
 	text_terms_free(&s->query);
 	text_analyzer_free(s->an);

@@ -57,6 +57,14 @@ struct bm25_corpus {
 	struct bm25_corpus *next;
 };
 
+/* A String nearest() query, embedded once per run (embed.h). */
+struct embedded {
+	const struct gq_ir_expr *expr;    /* the NEAREST                      */
+	unsigned char *bytes;             /* little-endian float32s, as stored */
+	size_t dim;
+	struct embedded *next;
+};
+
 struct qx_search {
 	struct text_analyzer *an;
 	struct text_terms field;          /* scratch: a row's terms          */
@@ -64,6 +72,7 @@ struct qx_search {
 	struct analyzed *queries;
 	struct ranking *rankings;
 	struct bm25_corpus *corpora;
+	struct embedded *embeddings;
 	const struct ranking *order;      /* the first order key's ranking   */
 	uint32_t order_slot;
 };

@@ -45,6 +45,8 @@ static char *dir;
 
 static void setup(void)
 {
+	unsetenv("GROVE_EMBEDDINGS_MOCK");
+	unsetenv("OMNIGRAPH_EMBEDDINGS_MOCK");
 	db = gt_scratch(&dir, "search", schema);
 	cr_assert_eq(gt_load(db, NULL, GROVE_LOAD_OVERWRITE, data, NULL), 0, "%s", grove_errmsg(db));
 }
@@ -409,9 +411,74 @@ Test(search, errors_name_what_is_wrong)
 	cr_assert_str_eq(grove_errmsg(db), "param 'v': expected 3 values for Vector(3), got 2");
 	cr_assert_eq(fails("query q() { match { $d: Doc } return { $d.slug } "
 	                   "order { nearest($d.embedding, \"hello\") } limit 2 }", NULL), GROVE_EINVAL);
-	cr_assert_str_eq(grove_errmsg(db), "nearest(): a String query needs an embedding model to turn it "
-	                 "into a vector, and Grove has none; pass a Vector(n) instead");
+	cr_assert(strstr(grove_errmsg(db), "pass a Vector(3) instead") != NULL, "%s", grove_errmsg(db));
 	cr_assert_eq(fails("query q($s: String, $e: I64) { match { $d: Doc fuzzy($d.title, $s, $e) } "
 	                   "return { $d.slug } }", "{\"s\":\"x\",\"e\":-1}"), GROVE_EINVAL);
 	cr_assert_str_eq(grove_errmsg(db), "fuzzy(): max edits must not be negative, got -1");
+}
+
+/* ---- String nearest() queries: OmniGraph's mock embedder -------------- */
+
+static const char embed_schema[] =
+	"node Doc {\n"
+	"    slug: String @key\n"
+	"    title: String @index\n"
+	"    embedding: Vector(4) @embed(\"title\", model=\"test-model-a\") @index\n"
+	"}\n";
+
+/* OmniGraph's mock_embedding() of "alpha", "beta" and "gamma", printed with
+ * 8 decimals as its tests load them. */
+static const char embed_data[] =
+	"{\"type\":\"Doc\",\"data\":{\"slug\":\"alpha-doc\",\"title\":\"alpha guide\","
+	"\"embedding\":[-0.54204881, -0.47179943, 0.16090508, 0.67653376]}}\n"
+	"{\"type\":\"Doc\",\"data\":{\"slug\":\"beta-doc\",\"title\":\"beta guide\","
+	"\"embedding\":[0.66596329, -0.56221950, -0.41636753, 0.25892115]}}\n"
+	"{\"type\":\"Doc\",\"data\":{\"slug\":\"gamma-doc\",\"title\":\"gamma handbook\","
+	"\"embedding\":[0.50424933, 0.25277379, 0.44896162, -0.69301629]}}\n";
+
+static void embed_setup(void)
+{
+	unsetenv("GROVE_EMBEDDINGS_MOCK");
+	unsetenv("OMNIGRAPH_EMBEDDINGS_MOCK");
+	unsetenv("GROVE_EMBED_MODEL");
+	unsetenv("OMNIGRAPH_EMBED_MODEL");
+	db = gt_scratch(&dir, "embed", embed_schema);
+	cr_assert_eq(gt_load(db, NULL, GROVE_LOAD_OVERWRITE, embed_data, NULL), 0, "%s", grove_errmsg(db));
+}
+
+#define Q_TEXT_NEAR                                                         \
+	"query q($q: String) { match { $d: Doc } return { $d.slug } "          \
+	"order { nearest($d.embedding, $q) } limit 3 }"
+
+Test(embed, a_string_query_needs_the_mock_embedder, .init = embed_setup, .fini = teardown)
+{
+	cr_assert_eq(fails(Q_TEXT_NEAR, "{\"q\":\"alpha\"}"), GROVE_EINVAL);
+	cr_assert_str_eq(grove_errmsg(db), "nearest(): a String query needs an embedding model to turn "
+	                 "it into a vector, and Grove calls none (GROVE_EMBEDDINGS_MOCK=1 gives OmniGraph's "
+	                 "deterministic test embedder); pass a Vector(4) instead");
+	setenv("GROVE_EMBEDDINGS_MOCK", "1", 1);
+	/* The mock's "alpha" is alpha-doc's vector: distance 0 in float32. */
+	ASSERT_ROWS("query q() { match { $d: Doc } return { $d.slug, nearest($d.embedding, \"alpha\") as d } "
+	            "order { nearest($d.embedding, \"alpha\") } limit 1 }", NULL, "\"alpha-doc\",0.0");
+	ASSERT_ROWS(Q_TEXT_NEAR, "{\"q\":\"gamma\"}", "\"gamma-doc\";\"beta-doc\";\"alpha-doc\"");
+	/* The same ranking as the explicit vector, inside rrf too. */
+	ASSERT_ROWS("query q($v: String, $t: String) { match { $d: Doc } return { $d.slug } "
+	            "order { rrf(nearest($d.embedding, $v), bm25($d.title, $t)) } limit 3 }",
+	            "{\"v\":\"beta\",\"t\":\"guide\"}", "\"beta-doc\";\"alpha-doc\";\"gamma-doc\"");
+	ASSERT_ROWS("query q($v: Vector(4), $t: String) { match { $d: Doc } return { $d.slug } "
+	            "order { rrf(nearest($d.embedding, $v), bm25($d.title, $t)) } limit 3 }",
+	            "{\"v\":[0.66596329, -0.56221950, -0.41636753, 0.25892115],\"t\":\"guide\"}",
+	            "\"beta-doc\";\"alpha-doc\";\"gamma-doc\"");
+}
+
+Test(embed, the_recorded_model_must_be_the_configured_one, .init = embed_setup, .fini = teardown)
+{
+	setenv("OMNIGRAPH_EMBEDDINGS_MOCK", "1", 1);
+	setenv("OMNIGRAPH_EMBED_MODEL", "test-model-a", 1);
+	ASSERT_ROWS(Q_TEXT_NEAR, "{\"q\":\"alpha\"}", "\"alpha-doc\";\"beta-doc\";\"gamma-doc\"");
+	setenv("OMNIGRAPH_EMBED_MODEL", "test-model-b", 1);
+	cr_assert_eq(fails(Q_TEXT_NEAR, "{\"q\":\"alpha\"}"), GROVE_EINVAL);
+	cr_assert_str_eq(grove_errmsg(db), "nearest() on 'Doc.embedding': its stored vectors were embedded "
+	                 "with model 'test-model-a', but the query embedder resolves to 'test-model-b'. "
+	                 "Vectors from different models do not compare");
 }
