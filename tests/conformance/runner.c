@@ -384,6 +384,30 @@ static int absent_index_steps(const json_t *steps, const json_t *expect, json_t 
 static enum outcome run_case_steps(const struct options *o, const json_t *c, const json_t *steps,
                                    const json_t *expect, char *why);
 
+/* A case's `env` object (OmniGraph's tests set OMNIGRAPH_EMBEDDINGS_MOCK
+ * and the like): each name set to its string, or unset for null, for the
+ * case's run; `restore` puts back what was there. */
+static json_t *case_env(const json_t *env)
+{
+	json_t *saved = json_object(), *v;
+	const char *k;
+	json_object_foreach((json_t *)env, k, v) {
+		const char *old = getenv(k);
+		json_object_set_new(saved, k, old ? json_string(old) : json_null());
+		if (json_is_string(v))
+			setenv(k, json_string_value(v), 1);
+		else
+			unsetenv(k);
+	}
+	return saved;
+}
+
+static void restore_env(json_t *saved)
+{
+	json_decref(case_env(saved));
+	json_decref(saved);
+}
+
 static enum outcome run_case(const struct options *o, const json_t *c, char *why)
 {
 	json_t *steps, *expect;
@@ -392,7 +416,9 @@ static enum outcome run_case(const struct options *o, const json_t *c, char *why
 		return FAILED;
 	}
 	absent_index_steps(json_object_get(c, "steps"), json_object_get(c, "expect"), &steps, &expect);
+	json_t *saved = case_env(json_object_get(c, "env"));
 	enum outcome out = run_case_steps(o, c, steps, expect, why);
+	restore_env(saved);
 	json_decref(steps);
 	json_decref(expect);
 	return out;
