@@ -157,23 +157,24 @@ static int push(struct text_terms *t, const char *w, size_t n)
 
 /* ---- UTF-8 ------------------------------------------------------------- */
 
-/* The code point at s[0..n) and its length; a malformed byte reads as
- * itself (length 1). */
+/* The code point at s[0..n) and its length; a malformed sequence (a bad
+ * or missing continuation, an overlong form, a surrogate, past U+10FFFF)
+ * reads as its first byte alone (length 1). */
 static uint32_t utf8_next(const unsigned char *s, size_t n, size_t *len)
 {
+	static const uint32_t least[4] = { 0, 0x80, 0x800, 0x10000 };
 	unsigned c = s[0], need = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : c >= 0xc0 ? 1 : 0;
 	uint32_t cp = need == 3 ? c & 0x07 : need == 2 ? c & 0x0f : need == 1 ? c & 0x1f : c;
-	if (c < 0x80 || need == 0 || need >= n) {
-		*len = 1;
+	*len = 1;
+	if (c < 0x80 || need == 0 || c > 0xf4 || need >= n)
 		return c;
-	}
 	for (unsigned i = 1; i <= need; i++) {
-		if ((s[i] & 0xc0) != 0x80) {
-			*len = 1;
+		if ((s[i] & 0xc0) != 0x80)
 			return c;
-		}
 		cp = cp << 6 | (s[i] & 0x3f);
 	}
+	if (cp < least[need] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return c;
 	*len = need + 1;
 	return cp;
 }
