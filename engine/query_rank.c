@@ -479,16 +479,13 @@ static int rank_simple(struct qx *x, const struct gq_ir_expr *e, struct ranking 
 
 static int rrf_k(struct qx *x, const struct gq_ir_expr *e, double *k)
 {
-	msgpack_object v;
-	*k = RRF_K_DEFAULT;
-	if (e == NULL)
-		return 0;
-	int err = qx_eval(x, e, &v);
+	int64_t v;
+	int err = qx_int_arg(x, e, RRF_K_DEFAULT, &v);
 	if (err < 0)
 		return err;
-	if (v.type != MSGPACK_OBJECT_POSITIVE_INTEGER || v.via.u64 == 0)
+	if (v <= 0)
 		return db_error(x->db, GROVE_EINVAL, "rrf(): k must be an integer greater than 0");
-	*k = (double)v.via.u64;
+	*k = (double)v;
 	return 0;
 }
 
@@ -496,7 +493,7 @@ static int rrf_k(struct qx *x, const struct gq_ir_expr *e, double *k)
 static int rank_rrf(struct qx *x, const struct gq_ir_expr *e, struct ranking *r)
 {
 	const struct ranking *arm[2];
-	double k;
+	double k = RRF_K_DEFAULT;
 	int err;
 	if (rank_slot(e->arg[0]) != rank_slot(e->arg[1]))
 		return db_error(x->db, GROVE_EINVAL, "rrf(): both arms must rank the same variable");

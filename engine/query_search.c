@@ -125,20 +125,33 @@ static int query_terms(struct qx *x, const struct gq_ir_expr *q, unsigned flags,
 	return analyze(x, &v, flags, &a->terms);
 }
 
-static int fuzzy_edits(struct qx *x, const struct gq_ir_expr *e, unsigned *out)
+int qx_int_arg(struct qx *x, const struct gq_ir_expr *e, int64_t dflt, int64_t *out)
 {
 	msgpack_object v;
-	*out = FUZZY_EDITS_DEFAULT;
+	*out = dflt;
 	if (e == NULL)
 		return 0;
 	int err = qx_eval(x, e, &v);
 	if (err < 0)
 		return err;
 	if (v.type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+		*out = v.via.i64;
+	else if (v.type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+		*out = v.via.u64 > INT64_MAX ? INT64_MAX : (int64_t)v.via.u64;
+	return 0;
+}
+
+static int fuzzy_edits(struct qx *x, const struct gq_ir_expr *e, unsigned *out)
+{
+	int64_t v;
+	int err = qx_int_arg(x, e, FUZZY_EDITS_DEFAULT, &v);
+	if (err < 0)
+		return err;
+	if (v < 0)
 		return db_error(x->db, GROVE_EINVAL, "fuzzy(): max edits must not be negative, got %lld",
-		                (long long)v.via.i64);
-	if (v.type == MSGPACK_OBJECT_POSITIVE_INTEGER)   /* more edits than a term has letters: the same */
-		*out = v.via.u64 > FUZZY_EDITS_MAX ? FUZZY_EDITS_MAX : (unsigned)v.via.u64;
+		                (long long)v);
+	/* more edits than a term has letters: the same */
+	*out = v > FUZZY_EDITS_MAX ? FUZZY_EDITS_MAX : (unsigned)v;
 	return 0;
 }
 

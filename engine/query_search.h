@@ -80,6 +80,10 @@ struct qx_search {
 /* x's search state, made on first use (NULL: out of memory, said). */
 struct qx_search *qx_search_state(struct qx *x);
 
+/* An optional integer argument (fuzzy's edits, rrf's k): *out = dflt when
+ * e is absent or not an integer.  0 or an error. */
+int qx_int_arg(struct qx *x, const struct gq_ir_expr *e, int64_t dflt, int64_t *out);
+
 /* Run `steps` (made by the caller) into sink; QX_STOP is not an error. */
 int qx_run_steps(struct qx *x, struct gq_ir_step *steps, size_t n, qx_sink_fn sink, void *arg);
 
