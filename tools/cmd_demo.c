@@ -1,7 +1,8 @@
 /*
  * grove demo DIR — the built-in demo, on a small embedded graph: create
  * it, load people and companies, branch and load into the branch, a
- * traversal, an aggregation, a mutation on the branch, the commit history,
+ * traversal, an aggregation, a full-text search ranked by BM25, a
+ * mutation on the branch, the commit history,
  * a three-way merge into main, a query and an export at an older commit
  * (time travel), then verify — every step through the public API, as an
  * embedding program would.
@@ -18,6 +19,7 @@ static const char demo_schema[] =
 	"    name: String @key\n"
 	"    age: I32?\n"
 	"    city: String?\n"
+	"    bio: String?\n"
 	"}\n"
 	"node Company {\n"
 	"    name: String @key\n"
@@ -29,9 +31,12 @@ static const char demo_schema[] =
 	"edge WorksAt: Person -> Company @card(0..1)\n";
 
 static const char demo_data[] =
-	"{\"type\":\"Person\",\"data\":{\"name\":\"Ada\",\"age\":36,\"city\":\"London\"}}\n"
-	"{\"type\":\"Person\",\"data\":{\"name\":\"Grace\",\"age\":45,\"city\":\"Arlington\"}}\n"
-	"{\"type\":\"Person\",\"data\":{\"name\":\"Linus\",\"age\":28,\"city\":\"Helsinki\"}}\n"
+	"{\"type\":\"Person\",\"data\":{\"name\":\"Ada\",\"age\":36,\"city\":\"London\","
+	"\"bio\":\"Mathematician who wrote the first published algorithm\"}}\n"
+	"{\"type\":\"Person\",\"data\":{\"name\":\"Grace\",\"age\":45,\"city\":\"Arlington\","
+	"\"bio\":\"Navy admiral who built the first compilers\"}}\n"
+	"{\"type\":\"Person\",\"data\":{\"name\":\"Linus\",\"age\":28,\"city\":\"Helsinki\","
+	"\"bio\":\"Engineer who writes kernels and version control\"}}\n"
 	"{\"type\":\"Company\",\"data\":{\"name\":\"Analytical\",\"founded\":\"1837-01-01\"}}\n"
 	"{\"type\":\"Company\",\"data\":{\"name\":\"Navy\",\"founded\":\"1775-10-13\"}}\n"
 	"{\"edge\":\"Knows\",\"from\":\"Ada\",\"to\":\"Grace\",\"data\":{\"since\":\"1950-06-01\"}}\n"
@@ -50,6 +55,12 @@ static const char demo_queries[] =
 	"            $p worksAt $c }\n"
 	"    return { $c.name, count($p) as people }\n"
 	"    order { $c.name }\n"
+	"}\n"
+	"query about($words: String) {\n"
+	"    match { $p: Person }\n"
+	"    return { $p.name, bm25($p.bio, $words) as score }\n"
+	"    order { bm25($p.bio, $words) }\n"
+	"    limit 2\n"
 	"}\n"
 	"query birthday($name: String, $age: I32) {\n"
 	"    update Person set { age: $age } where name = $name\n"
@@ -132,6 +143,8 @@ static int run(grove_db *db)
 	    show(db, "traversal: who Barbara knows (feature/hiring)", &feat_t, "friends_of",
 		 "{\"name\":\"Barbara\"}") ||
 	    show(db, "aggregation: people per company", &main_t, "people_per_company", NULL) ||
+	    show(db, "full-text search: whose bio is about compilers or algorithms (BM25)", &main_t,
+		 "about", "{\"words\":\"compiler algorithms\"}") ||
 	    mutate(db, "feature/hiring", "birthday", "{\"name\":\"Ada\",\"age\":37}"))
 		return 1;
 	printf("\ncommits of feature/hiring, newest first:\n");
