@@ -79,18 +79,41 @@ int cmd_fail_in(const grove_db *db, const char *what, int err, const char *sourc
 	return GROVE_EXIT_ERROR;
 }
 
+/* The length of the well-formed UTF-8 sequence at p (1-4), or 0. */
+static size_t utf8_seq(const unsigned char *p)
+{
+	unsigned c = p[0], need = c >= 0xc2 && c < 0xe0 ? 1 : c >= 0xe0 && c < 0xf0 ? 2
+	                       : c >= 0xf0 && c < 0xf5 ? 3 : 0;
+	if (need == 0)
+		return 0;
+	for (unsigned i = 1; i <= need; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] >= 0xa0) ||   /* overlong, surrogate */
+	    (c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] >= 0x90))      /* overlong, > U+10FFFF */
+		return 0;
+	return need + 1;
+}
+
+/* s as a JSON string.  A byte that is not part of well-formed UTF-8 (a
+ * directory name may hold any) becomes U+FFFD, so the output stays JSON. */
 void cmd_print_json_string(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		size_t n;
 		if (*p == '"' || *p == '\\')
 			fprintf(f, "\\%c", *p);
 		else if (*p == '\n')
 			fputs("\\n", f);
 		else if (*p < 0x20)
 			fprintf(f, "\\u%04x", *p);
-		else
+		else if (*p < 0x80)
 			fputc(*p, f);
+		else if ((n = utf8_seq(p)) > 0)
+			fwrite(p, 1, n, f), p += n - 1;
+		else
+			fputs("\\ufffd", f);
 	}
 	fputc('"', f);
 }

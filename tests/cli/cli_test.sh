@@ -297,6 +297,11 @@ has apply-parse "grove: schema apply: $T/bad.pg: parse error"
 # the usage names every branch verb
 run usage 2 "$G"
 has usage "grove branch create|delete|list|merge DIR"
+# a directory name that is not UTF-8 still gives JSON (U+FFFD for the bad byte)
+B="$T/bad$(printf '\377')dir"
+run init-bad-utf8 0 "$G" init --schema "$T/s.pg" "$B"
+run branch-json-bad-utf8 0 "$G" branch create "$B" b1 --json
+[ "$(json "d['uri'].endswith('bad\\ufffddir')")" = "True" ] || fail "branch-json-bad-utf8: $(cat "$T/out")"
 # search and ranking
 run search 0 "$G" query "$T/g" -e 'query s() { match { $p: Person search($p.name, "ADA") } return { $p.name } }' --format csv
 has search "Ada"
