@@ -15,10 +15,22 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+/* Recent stems: texts repeat their words, and stemming is most of an
+ * analysis.  Direct-mapped by a hash of the lowercased word. */
+#define STEM_CACHE 512u
+#define STEM_WORD_MAX 64u
+
+struct stem_entry {
+	uint8_t word_len, stem_len;   /* word_len 0: empty slot */
+	char word[STEM_WORD_MAX];
+	char stem[STEM_WORD_MAX];
+};
+
 struct text_analyzer {
 	struct sb_stemmer *stem;
 	pcre2_match_data *md;
 	iconv_t fold;            /* UTF-8 -> ASCII//TRANSLIT, or (iconv_t)-1 */
+	struct stem_entry *cache;   /* [STEM_CACHE] */
 };
 
 /* ---- shared, built once ------------------------------------------------ */
@@ -77,6 +89,7 @@ int text_analyzer_new(struct text_analyzer **out)
 	if (a == NULL)
 		return -ENOMEM;
 	a->stem = sb_stemmer_new("english", "UTF_8");
+	a->cache = calloc(STEM_CACHE, sizeof *a->cache);
 	a->md = word_re ? pcre2_match_data_create_from_pattern(word_re, NULL) : NULL;
 	a->fold = (iconv_t)-1;
 	if (utf8_locale != (locale_t)0) {
@@ -84,8 +97,9 @@ int text_analyzer_new(struct text_analyzer **out)
 		a->fold = iconv_open("ASCII//TRANSLIT", "UTF-8");
 		uselocale(old);
 	}
-	if (a->stem == NULL || word_re == NULL || a->md == NULL || a->fold == (iconv_t)-1) {
-		int err = a->md == NULL && word_re != NULL ? -ENOMEM : -EINVAL;
+	if (a->stem == NULL || word_re == NULL || a->md == NULL || a->fold == (iconv_t)-1 ||
+	    a->cache == NULL) {
+		int err = (a->md == NULL && word_re != NULL) || a->cache == NULL ? -ENOMEM : -EINVAL;
 		text_analyzer_free(a);
 		return err;
 	}
@@ -101,6 +115,7 @@ void text_analyzer_free(struct text_analyzer *a)
 		sb_stemmer_delete(a->stem);
 	if (a->fold != (iconv_t)-1)
 		iconv_close(a->fold);
+	free(a->cache);
 	pcre2_match_data_free(a->md);
 	free(a);
 }
@@ -266,6 +281,33 @@ static size_t fold(struct text_analyzer *a, char *out, const char *s, size_t n)
 	return o;
 }
 
+/* The stem of w[0..n) into out (room for 4 * TEXT_TOKEN_MAX bytes); its
+ * length, or -1 when out of memory. */
+static long stem(struct text_analyzer *a, const char *w, size_t n, char *out)
+{
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)w[i]) * 16777619u;
+	struct stem_entry *e = &a->cache[h % STEM_CACHE];
+	if (e->word_len == n && !memcmp(e->word, w, n)) {
+		memcpy(out, e->stem, e->stem_len);
+		return e->stem_len;
+	}
+	const sb_symbol *st = sb_stemmer_stem(a->stem, (const sb_symbol *)w, (int)n);
+	if (st == NULL)
+		return -1;
+	size_t len = (size_t)sb_stemmer_length(a->stem);
+	e->word_len = 0;
+	if (n < STEM_WORD_MAX && len < STEM_WORD_MAX && len > 0) {   /* w may be out: first */
+		e->word_len = (uint8_t)n;
+		e->stem_len = (uint8_t)len;
+		memcpy(e->word, w, n);
+		memcpy(e->stem, st, len);
+	}
+	memcpy(out, st, len);
+	return (long)len;
+}
+
 static int add_token(struct text_analyzer *a, const char *s, size_t n, unsigned flags,
 		     struct text_terms *t)
 {
@@ -281,11 +323,12 @@ static int add_token(struct text_analyzer *a, const char *s, size_t n, unsigned 
 		w = low;
 	}
 	if (flags & TEXT_STEM) {
-		const sb_symbol *st = sb_stemmer_stem(a->stem, (const sb_symbol *)w, (int)wn);
-		if (st == NULL)
+		long sl = stem(a, w, wn, low);
+		if (sl < 0)
 			return -ENOMEM;
-		wn = (size_t)sb_stemmer_length(a->stem);
-		memcpy(low, st, wn);
+		if (sl == 0)
+			return 0;
+		wn = (size_t)sl;
 		w = low;
 	}
 	low[w == low ? wn : 0] = '\0';

@@ -11,6 +11,8 @@
  *  - for valid UTF-8 (all a graph stores), analyzing the concatenation of
  *    a term list (space-joined) with flags 0 gives the same terms back
  *    (terms are tokens; malformed text is split best-effort);
+ *  - a fresh analyzer gives the same terms as the long-lived one (whose
+ *    stem cache holds earlier inputs' words);
  *  - the edit distance of the two texts' first terms is symmetric, at most
  *    edits + 1, 0 for a term with itself, and within the length bounds.
  */
@@ -109,6 +111,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		text_terms_reset(&full);
 		FUZZ_CHECK(text_analyze(a, s, len, TEXT_FULL, &full) == 0);
 		check_terms(&full);
+		struct text_analyzer *fresh;
+		struct text_terms again = { 0 };
+		FUZZ_CHECK(text_analyzer_new(&fresh) == 0);
+		FUZZ_CHECK(text_analyze(fresh, s, len, TEXT_FULL, &again) == 0);
+		FUZZ_CHECK(again.n == full.n);
+		for (size_t i = 0; i < full.n; i++)
+			FUZZ_CHECK(strcmp(text_term(&again, i), text_term(&full, i)) == 0);
+		text_terms_free(&again);
+		text_analyzer_free(fresh);
 	}
 	if (t[0].n && t[1].n)
 		check_distance(text_term(&t[0], 0), text_term(&t[1], 0), edits);
