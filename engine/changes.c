@@ -437,12 +437,16 @@ static int write_changes(struct jsonw *w, struct block_ctx *x, const struct chg_
 	return err;
 }
 
-static int boundary_error(grove_db *db, const char *id, const char *type)
+/* Upstream's ChangeSchemaBoundary text, and why; the info names the type
+ * (type_key "node:T" / "edge:T") and the commit (entity_id). */
+static int boundary_error(grove_db *db, const char *id, const struct lang_cat_type *t)
 {
-	/* Upstream's ChangeSchemaBoundary text, and why. */
-	return db_error(db, GROVE_EBOUNDARY, "entity changes for commit '%s' cross an unprovable schema "
-			"boundary at type '%s' (schema_boundary: the commit changes the schema of a "
-			"type it touches)", id, type);
+	char key[300];
+	snprintf(key, sizeof key, "%s:%s", t->kind == LANG_CAT_EDGE ? "edge" : "node", t->name);
+	return db_error_entity(db, db_error(db, GROVE_EBOUNDARY, "entity changes for commit '%s' cross "
+					    "an unprovable schema boundary at type '%s' (schema_boundary: "
+					    "the commit changes the schema of a type it touches)", id, t->name),
+			       key, id, strlen(id));
 }
 
 /* Do a's and b's versions of one type hold different properties (one
@@ -507,7 +511,7 @@ static int schema_boundary(grove_db *db, MDB_txn *txn, const struct block_ctx *x
 				     : columns_differ(was, &ts[i]) ? has_rows(db, txn, &x->a, was) : 0;
 			}
 			if (rows != 0)
-				return rows < 0 ? rows : boundary_error(db, id, ts[i].name);
+				return rows < 0 ? rows : boundary_error(db, id, &ts[i]);
 		}
 	}
 	return 0;

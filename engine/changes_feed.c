@@ -200,6 +200,11 @@ static int write_blocks(struct jsonw *w, struct feed *f)
 	jsonw_array_begin(w);
 	for (; done < f->n_ring && !err; done++) {
 		const struct commit_rec *c = oldest(f, done);
+		/* A spent budget ends the page before the next commit, empty or
+		 * not (OmniGraph's feed does the same). */
+		if (done > 0 && (budget.changes == 0 || budget.bytes == 0))
+			break;
+		uint32_t taken = budget.taken;
 		json_decref(end.last);
 		if ((err = one_block(f, &one, &end, c, done == 0, &budget)) < 0) {
 			/* A commit past a schema boundary is refused only when it
@@ -209,8 +214,10 @@ static int write_blocks(struct jsonw *w, struct feed *f)
 				err = 0;
 			break;
 		}
-		if (end.truncated && done > 0)
-			break;   /* ends at the previous block; this one comes next time */
+		if (end.truncated && done > 0 && budget.taken == taken)
+			break;   /* took nothing: the page ends at the previous block */
+		/* A block cut short goes on the page as far as it got, and the
+		 * page token resumes it (upstream's mid-block page). */
 		jsonw_raw(w, one.buf, one.len);
 		if (end.truncated) {
 			f->block = c->id;

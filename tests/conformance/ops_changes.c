@@ -125,8 +125,13 @@ static json_t *changes_result(grove_db *db, int err, char *out)
 		json_t *r = eg_fail(db, err);
 		grove_error_info info;
 		grove_error_info_get(&info, db);
-		if (err == GROVE_ENOPARENT && info.entity_id[0])
+		if ((err == GROVE_ENOPARENT || err == GROVE_EBOUNDARY) && info.entity_id[0])
 			json_object_set_new(r, "graph_commit_id", json_string(info.entity_id));
+		const char *colon = strchr(info.type_key, ':');
+		if (err == GROVE_EBOUNDARY && colon != NULL) {   /* OmniGraph's fields */
+			json_object_set_new(r, "type_name", json_string(colon + 1));
+			json_object_set_new(r, "reason", json_string("schema_boundary"));
+		}
 		return r;
 	}
 	json_error_t je;
@@ -226,7 +231,15 @@ static char *position_text(const json_t *p)
 		return strdup("now");
 	if (s != NULL && strcasecmp(s, "beginning") == 0)
 		return strdup("beginning");
+	/* After a commit: {"after": id}, or the Rust variant's spelling
+	 * ChangeFeedStart::AfterCommit(id) ({"AfterCommit": id}). */
 	const char *after = json_string_value(json_object_get(start, "after"));
+	const char *key;
+	const json_t *v;
+	json_object_foreach((json_t *)start, key, v)
+		if (after == NULL && json_is_string(v) &&
+		    (!strcasecmp(key, "aftercommit") || !strcasecmp(key, "after_commit")))
+			after = json_string_value(v);
 	if (after == NULL && s != NULL && strncasecmp(s, "after:", 6) == 0)
 		after = s + 6;
 	if (after != NULL)
@@ -251,6 +264,10 @@ static json_t *op_poll_change_feed(struct cf_ctx *ctx, const json_t *step)
 	const json_t *mx = json_object_get(step, "max_commits");
 	json_int_t max = mx ? json_integer_value(mx) : GROVE_FEED_COMMITS_DEFAULT;
 	const json_t *mc = json_object_get(step, "max_changes"), *mb = json_object_get(step, "max_bytes");
+	if (mc == NULL)   /* commit_changes' spellings of a page's size */
+		mc = json_object_get(step, "page_size");
+	if (mc == NULL)
+		mc = json_object_get(step, "limit");
 	json_int_t changes = mc ? json_integer_value(mc) : GROVE_CHANGES_PAGE_DEFAULT;
 	json_int_t bytes = mb ? json_integer_value(mb) : GROVE_CHANGES_PAGE_BYTES;
 	int err = grove_changes_poll_page_json(&out, db, eg_str(step, "branch"), position, scope, (uint32_t)max,

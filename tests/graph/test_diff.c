@@ -1,6 +1,7 @@
 /* test_diff.c — change sets: the net diff between targets, one commit's
  * changes (images, order, pages, the genesis refusal), the change feed. */
 #include <criterion/criterion.h>
+#include <stdbool.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -447,6 +448,59 @@ static json_t *poll_after_bulk_load(size_t extra)
 	free(jsonl);
 	snprintf(pos, sizeof pos, "after:%s", before.s);
 	return poll_feed(NULL, pos, 0);
+}
+
+/* Pages of `max` changes from just before two loads: P1, P2 then Q1-Q3. */
+static json_t *poll_two_loads(uint32_t max, bool empty_between, struct id *second)
+{
+	char pos[64], *out = NULL;
+	struct id before = head("main");
+	cr_assert_eq(gt_load(db, NULL, GROVE_LOAD_MERGE, "{\"type\":\"Person\",\"data\":{\"name\":\"P1\"}}\n"
+			     "{\"type\":\"Person\",\"data\":{\"name\":\"P2\"}}\n", NULL), 0);
+	if (empty_between)
+		cr_assert_eq(gt_load(db, NULL, GROVE_LOAD_MERGE, "", NULL), 0);
+	*second = head("main");
+	cr_assert_eq(gt_load(db, NULL, GROVE_LOAD_MERGE, "{\"type\":\"Person\",\"data\":{\"name\":\"Q1\"}}\n"
+			     "{\"type\":\"Person\",\"data\":{\"name\":\"Q2\"}}\n"
+			     "{\"type\":\"Person\",\"data\":{\"name\":\"Q3\"}}\n", NULL), 0);
+	snprintf(pos, sizeof pos, "after:%s", before.s);
+	cr_assert_eq(grove_changes_poll_page_json(&out, db, NULL, pos, NULL, GROVE_FEED_COMMITS_DEFAULT, max,
+						  GROVE_CHANGES_PAGE_BYTES), 0, "%s", grove_errmsg(db));
+	return parse(out);
+}
+
+Test(diff, a_feed_page_ends_inside_a_later_block_or_where_its_budget_ran_out)
+{
+	struct id mid;
+	char ids[256];
+	/* 3 changes: P1, P2, then Q1 of the next block, and a token for Q2. */
+	json_t *p = poll_two_loads(3, false, &mid);
+	block_ids(ids, sizeof ids, p);
+	cr_assert_str_eq(ids, "P1,Q1");
+	cr_assert_eq(json_array_size(json_object_get(json_array_get(json_object_get(p, "blocks"), 1), "changes")), 1);
+	cr_assert_null(json_object_get(p, "cursor"));
+	cr_assert(json_is_string(json_object_get(p, "next_page_token")));
+	json_decref(p);
+}
+
+Test(diff, a_spent_feed_budget_ends_the_page_before_the_next_commit)
+{
+	struct id mid;
+	char ids[256];
+	/* 2 changes: P1, P2; the empty commit after them waits for the next
+	 * poll, whose cursor starts after the P commit. */
+	json_t *p = poll_two_loads(2, true, &mid);
+	block_ids(ids, sizeof ids, p);
+	cr_assert_str_eq(ids, "P1");
+	cr_assert(json_is_string(json_object_get(p, "cursor")));
+	cr_assert(json_is_false(json_object_get(p, "caught_up")));
+	char *cursor = strdup(json_string_value(json_object_get(p, "cursor")));
+	json_decref(p);
+	p = poll_feed(NULL, cursor, 0);
+	block_ids(ids, sizeof ids, p);
+	cr_assert_str_eq(ids, "-,Q1");   /* the empty commit, then Q */
+	json_decref(p);
+	free(cursor);
 }
 
 Test(diff, a_feed_page_ending_inside_a_block_continues_by_token)
