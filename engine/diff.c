@@ -110,12 +110,23 @@ static void write_stats(struct diff_out *o)
 	jsonw_object_end(w);
 }
 
-static void write_head(struct jsonw *w, const struct chg_point *from, const struct chg_point *to,
-		       const grove_target *tt)
+/* The branch a target names: its own, the read commit's, or main (NULL
+ * target: main). */
+static const char *target_branch(const struct chg_point *p, const grove_target *t)
 {
-	const char *branch = tt && tt->branch ? tt->branch : to->branch;
-	if (tt && !tt->branch && !tt->commit)
-		branch = "main";
+	if (t && !t->branch && !t->commit)
+		return "main";
+	return t && t->branch ? t->branch : p->branch;
+}
+
+/* graph_branch: the `to` side's branch, else the `from` side's (main is
+ * null), as OmniGraph's diff names it. */
+static void write_head(struct jsonw *w, const struct chg_point *from, const struct chg_point *to,
+		       const grove_target *ft, const grove_target *tt)
+{
+	const char *branch = target_branch(to, tt);
+	if (!branch || !*branch || !strcmp(branch, "main"))
+		branch = target_branch(from, ft);
 	jsonw_object_begin(w);
 	jsonw_key_cstr(w, "from_graph_manifest_version");
 	jsonw_uint(w, from->head.version);
@@ -177,7 +188,7 @@ int grove_diff_json(char **out, grove_db *db, const grove_target *from, const gr
 	    (err = chg_point_target(&b, db, txn, to)) == 0 &&
 	    (err = chg_candidates_at(&l, db, txn, &a, &b, &s, GROVE_DIFF_MAX_ENTITIES)) == 0) {
 		chg_sort_by_table(&l);
-		write_head(&o.w, &a, &b, to);
+		write_head(&o.w, &a, &b, from, to);
 		err = diff_write(&o, db, txn, &a, &b, &l, &s);
 		write_stats(&o);
 		jsonw_object_end(&o.w);

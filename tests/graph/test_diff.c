@@ -149,6 +149,11 @@ Test(diff, compares_the_visible_states_of_two_branches)
 	grove_free(d);
 	d = diff(&f, &m, "{\"ops\":[\"Insert\",\"delete\"]}");
 	expect_changes(d, "[" NODE("Eve", "Delete") "," NODE("Zed", "Insert") "]");
+	/* To main: the branch named is the from side's (main is null). */
+	cr_assert(strstr(d, "\"graph_branch\":\"feature\""), "%s", d);
+	grove_free(d);
+	d = diff(&m, &m, NULL);
+	cr_assert(strstr(d, "\"graph_branch\":null"), "%s", d);
 	grove_free(d);
 }
 
