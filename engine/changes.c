@@ -449,18 +449,21 @@ static int boundary_error(grove_db *db, const char *id, const struct lang_cat_ty
 			       key, id, strlen(id));
 }
 
-/* Do a's and b's versions of one type hold different properties (one
- * added or dropped: what its rows physically are)?  A rename or an enum
- * widened keeps them. */
+/* Do a's and b's versions of one type store different columns: a
+ * property added, dropped or renamed, or its stored type or nullability
+ * changed (OmniGraph's schema fingerprint: name, type, nullability, id)?
+ * An enum widened keeps them (enums are stored as strings). */
 static bool columns_differ(const struct lang_cat_type *a, const struct lang_cat_type *b)
 {
 	if (a->n_props != b->n_props)
 		return true;
 	for (uint32_t i = 0; i < a->n_props; i++) {
-		bool found = false;
-		for (uint32_t j = 0; j < b->n_props && !found; j++)
-			found = a->props[i].id == b->props[j].id;
-		if (!found)
+		const struct lang_cat_property *p = &a->props[i], *q = NULL;
+		for (uint32_t j = 0; j < b->n_props && q == NULL; j++)
+			q = b->props[j].id == p->id ? &b->props[j] : NULL;
+		if (q == NULL || strcmp(p->name, q->name) || p->type.scalar != q->type.scalar ||
+		    p->type.list != q->type.list || p->type.nullable != q->type.nullable ||
+		    p->type.vector_dim != q->type.vector_dim)
 			return true;
 	}
 	return false;
@@ -507,8 +510,9 @@ static int schema_boundary(grove_db *db, MDB_txn *txn, const struct block_ctx *x
 			} else {
 				const struct lang_cat_type *was =
 					engine_cat_type_by_id(x->a.cat, ts[i].kind, ts[i].id);
-				rows = was == NULL ? has_rows(db, txn, &x->b, &ts[i])
-				     : columns_differ(was, &ts[i]) ? has_rows(db, txn, &x->a, was) : 0;
+				/* A type whose columns changed was rewritten, rows or
+				 * none; a type added counts when it holds rows. */
+				rows = was == NULL ? has_rows(db, txn, &x->b, &ts[i]) : columns_differ(was, &ts[i]);
 			}
 			if (rows != 0)
 				return rows < 0 ? rows : boundary_error(db, id, &ts[i]);

@@ -733,6 +733,26 @@ Test(diff, a_schema_apply_adding_a_property_to_rows_is_a_schema_boundary)
 	cr_assert_eq(grove_commit_changes_json(&out, g, head.id, NULL, NULL, GROVE_CHANGES_PAGE_DEFAULT), 0, "%s", grove_errmsg(g));
 	cr_assert(strstr(out, "\"changes\":[]"), "%s", out);
 	grove_free(out);
+	/* A property renamed rewrites the type's columns too (OmniGraph's
+	 * fingerprint holds names); so does one added to a type without rows. */
+	cr_assert_eq(grove_schema_apply_json(&out, g, "node Person { name: String @key\n"
+					      " years: I32? @rename_from(\"age\")\n note: String? }\n"
+					      "node Anchor { name: String @key }\n", 0, NULL), 0, "%s", grove_errmsg(g));
+	grove_free(out);
+	cr_assert_eq(grove_branch_head(&head, g, "main"), 0);
+	cr_assert_eq(grove_commit_changes_json(&out, g, head.id, NULL, NULL, GROVE_CHANGES_PAGE_DEFAULT), GROVE_EBOUNDARY);
+	cr_assert(strstr(grove_errmsg(g), "at type 'Person'"), "%s", grove_errmsg(g));
+	grove_error_info info;
+	grove_error_info_get(&info, g);
+	cr_assert_str_eq(info.type_key, "node:Person");
+	cr_assert_str_eq(info.entity_id, head.id);
+	cr_assert_eq(grove_schema_apply_json(&out, g, "node Person { name: String @key\n years: I32?\n note: String? }\n"
+					      "node Anchor { name: String @key\n at: String? }\n", 0, NULL), 0,
+		     "%s", grove_errmsg(g));
+	grove_free(out);
+	cr_assert_eq(grove_branch_head(&head, g, "main"), 0);
+	cr_assert_eq(grove_commit_changes_json(&out, g, head.id, NULL, NULL, GROVE_CHANGES_PAGE_DEFAULT), GROVE_EBOUNDARY);
+	cr_assert(strstr(grove_errmsg(g), "at type 'Anchor'"), "%s", grove_errmsg(g));
 	gt_scratch_done(g, d);
 }
 
