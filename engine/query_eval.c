@@ -168,7 +168,10 @@ int qx_params(struct qx *x)
 		const char *name = ir->params[i].name;
 		if (engine_param_shadowed(ir, i))
 			continue;   /* the last declaration of a name is the one used */
-		int err = param_object(x, name, &ir->param_types[i], json_object_get(x->params, name), &o);
+		const json_t *j = json_object_get(x->params, name);
+		if ((j == NULL || json_is_null(j)) && !ir->param_types[i].nullable)
+			continue;   /* "not provided" where it is used, if it is (spec §9.4) */
+		int err = param_object(x, name, &ir->param_types[i], j, &o);
 		if (err < 0)
 			return err;
 		if ((err = const_add(x, &ir->params[i], &o)) < 0)

@@ -612,3 +612,14 @@ Test(query, integer_parameters_beyond_int64_are_judged_by_their_type)
 	cr_assert_str_eq(grove_errmsg(db), "param 'n': expected integer string, got '\\u0000'",
 			 "an escaped backslash before u0000 is text, not a NUL");
 }
+
+/* A required parameter is "not provided" only where the query uses it
+ * (spec §9.4: "a referenced parameter has no value"), as OmniGraph. */
+Test(query, an_unused_parameter_may_go_unprovided)
+{
+	ASSERT_ROWS("query q($unused: I32) { match { $p: Person { name: \"Bob\" } } return { $p.name } }", "{}",
+	            "[{\"p.name\":\"Bob\"}]");
+	cr_assert_eq(fails("query q($n: String) { match { $p: Person { name: $n } } return { $p.name } }", NULL,
+	                   "{\"n\":null}"), GROVE_EINVAL);
+	cr_assert_str_eq(grove_errmsg(db), "parameter 'n' not provided");
+}
