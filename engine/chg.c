@@ -91,6 +91,8 @@ static uint64_t scope_digest(const struct chg_scope *s)
 	XXH3_64bits_reset(st);
 	XXH3_64bits_update(st, &s->kinds, sizeof s->kinds);
 	XXH3_64bits_update(st, &s->ops, sizeof s->ops);
+	if (s->none)   /* hashed only when set: other scopes keep their digests */
+		XXH3_64bits_update(st, "none", 4);
 	for (uint32_t i = 0; i < s->n_types; i++)
 		XXH3_64bits_update(st, s->types[i], strlen(s->types[i]) + 1);
 	h = XXH3_64bits_digest(st);
@@ -122,6 +124,8 @@ int chg_scope_parse(struct chg_scope *out, grove_db *db, const char *json)
 			break;
 		if (json_is_null(v))
 			continue;
+		if (json_is_array(v) && json_array_size(v) == 0)
+			out->none = true;   /* an empty list admits nothing */
 		if (!strcmp(key, "kinds"))
 			err = scope_names(&out->kinds, db, v, key, kinds, 2, 0);
 		else if (!strcmp(key, "ops"))
@@ -157,7 +161,7 @@ void chg_scope_free(struct chg_scope *s)
 bool chg_scope_wants_type(const struct chg_scope *s, const struct lang_cat_type *t)
 {
 	unsigned kind = t->kind == LANG_CAT_EDGE ? CHG_KIND_EDGE : CHG_KIND_NODE;
-	if (s->kinds && !(s->kinds & kind))
+	if (s->none || (s->kinds && !(s->kinds & kind)))
 		return false;
 	if (!s->n_types)
 		return true;
@@ -166,7 +170,7 @@ bool chg_scope_wants_type(const struct chg_scope *s, const struct lang_cat_type 
 
 bool chg_scope_wants_op(const struct chg_scope *s, enum chg_op op)
 {
-	return !s->ops || (s->ops & (1u << op));
+	return !s->none && (!s->ops || (s->ops & (1u << op)));
 }
 
 /* ---- read points ----------------------------------------------------- */

@@ -60,6 +60,9 @@ struct chg_scope {
 	unsigned ops;                          /* 1u << CHG_*, 0: all       */
 	uint32_t n_types;                      /* 0: all                    */
 	char *types[CHG_SCOPE_TYPES_MAX];      /* sorted, unique            */
+	bool none;                             /* a list given empty: the
+	                                        * scope holds nothing (as
+	                                        * OmniGraph's Some(vec![]))  */
 	uint64_t digest;                       /* binds tokens to the scope */
 };
 

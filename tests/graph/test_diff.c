@@ -155,6 +155,13 @@ Test(diff, compares_the_visible_states_of_two_branches)
 	d = diff(&m, &m, NULL);
 	cr_assert(strstr(d, "\"graph_branch\":null"), "%s", d);
 	grove_free(d);
+	/* A filter list given empty admits nothing (OmniGraph's Some(vec![])). */
+	static const char *const empty[] = { "{\"ops\":[]}", "{\"type_names\":[]}", "{\"kinds\":[]}" };
+	for (size_t i = 0; i < 3; i++) {
+		d = diff(&m, &f, empty[i]);
+		expect_changes(d, "[]");
+		grove_free(d);
+	}
 }
 
 Test(diff, reaches_through_nested_branches_and_their_forks)
