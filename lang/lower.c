@@ -68,14 +68,15 @@ static const enum gq_ir_expr_kind call_kinds[] = {
 };
 
 /* The returned column a bare name in `order` refers to: an alias, else a
- * column's own name (an unaliased `count($f)` is the column `f`). */
+ * column's own name (an unaliased `count($f)` is the column `f`); the
+ * first of that name, as OmniGraph's executor finds a column by name. */
 static uint32_t alias_column(const struct lower *l, const char *name)
 {
 	const struct gq_query *q = l->c->query;
-	for (size_t i = q->n_projs; i-- > 0;)
+	for (size_t i = 0; i < q->n_projs; i++)
 		if (q->projs[i].alias != NULL && strcmp(q->projs[i].alias, name) == 0)
 			return (uint32_t)i;
-	for (size_t i = q->n_projs; i-- > 0;)
+	for (size_t i = 0; i < q->n_projs; i++)
 		if (l->c->columns != NULL && l->c->columns[i].name != NULL &&
 		    strcmp(l->c->columns[i].name, name) == 0)
 			return (uint32_t)i;

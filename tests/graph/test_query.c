@@ -623,3 +623,11 @@ Test(query, an_unused_parameter_may_go_unprovided)
 	                   "{\"n\":null}"), GROVE_EINVAL);
 	cr_assert_str_eq(grove_errmsg(db), "parameter 'n' not provided");
 }
+
+/* `order` by a name two projections share uses the first (OmniGraph's
+ * executor finds a column by name). */
+Test(query, an_order_by_a_shared_alias_uses_the_first_projection)
+{
+	ASSERT_ROWS("query q() { match { $p: Person } return { $p.name as x, $p.age as x } order { x desc } limit 2 }",
+	            NULL, "[{\"x\":\"Eve\",\"x\":null},{\"x\":\"Diana\",\"x\":28}]");
+}
