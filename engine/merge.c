@@ -57,8 +57,31 @@ int merge_conflict_add(struct merge_conflicts *c, const struct lang_cat_type *t,
 
 #define MERGE_HISTORY_MAX (1u << 22)
 
-/* Distances from `start` to every ancestor (both parents). */
-static int ancestors(struct idset *dist, grove_db *db, MDB_txn *txn, const struct commit_id *start)
+/* The branch's lineage as OmniGraph projects it: the first-parent chain
+ * from `head` (its own commits, then its fork's history).  A merge brings
+ * only its own commit into the target's lineage, not the source's. */
+static int lineage(struct idset *lin, grove_db *db, MDB_txn *txn, const struct commit_id *head)
+{
+	struct commit_id at = *head;
+	for (size_t n = 0; !commit_id_is_zero(&at) && idset_get(lin, 0, at.b, 16) < 0; n++) {
+		struct commit_rec c;
+		int err;
+		if (n >= MERGE_HISTORY_MAX)
+			return -ENOMEM;
+		if (idset_put(lin, 0, at.b, 16, 0) < 0)
+			return -ENOMEM;
+		if ((err = commit_get(&c, txn, db->views, &at)) < 0)
+			return err;
+		at = c.parent;
+	}
+	return 0;
+}
+
+/* Distances from `start` to every ancestor (both parents) inside `lin`:
+ * a parent outside both branches' lineages is neither a candidate nor a
+ * way through (engine §2.5: the union of the two lineage projections). */
+static int ancestors(struct idset *dist, grove_db *db, MDB_txn *txn, const struct commit_id *start,
+		     const struct idset *lin)
 {
 	struct commit_id *queue = malloc(sizeof *queue * 64);
 	size_t head = 0, tail = 0, cap = 64;
@@ -77,7 +100,8 @@ static int ancestors(struct idset *dist, grove_db *db, MDB_txn *txn, const struc
 			break;
 		const struct commit_id *next[2] = { &c.parent, &c.merged_parent };
 		for (int i = 0; i < 2 && !err; i++) {
-			if (commit_id_is_zero(next[i]) || idset_get(dist, 0, next[i]->b, 16) >= 0)
+			if (commit_id_is_zero(next[i]) || idset_get(dist, 0, next[i]->b, 16) >= 0 ||
+			    idset_get(lin, 0, next[i]->b, 16) < 0)
 				continue;
 			if (tail == cap) {
 				struct commit_id *q = tail < MERGE_HISTORY_MAX
@@ -102,7 +126,7 @@ static int ancestors(struct idset *dist, grove_db *db, MDB_txn *txn, const struc
 int merge_base(struct commit_rec *out, grove_db *db, MDB_txn *txn, const struct commit_id *a,
 	       const struct commit_id *b)
 {
-	struct idset da, dbb;
+	struct idset da, dbb, lin;
 	size_t i = 0;
 	uint32_t type, val, len;
 	const char *key;
@@ -111,7 +135,9 @@ int merge_base(struct commit_rec *out, grove_db *db, MDB_txn *txn, const struct 
 
 	idset_init(&da);
 	idset_init(&dbb);
-	if ((err = ancestors(&da, db, txn, a)) == 0 && (err = ancestors(&dbb, db, txn, b)) == 0) {
+	idset_init(&lin);
+	if ((err = lineage(&lin, db, txn, a)) == 0 && (err = lineage(&lin, db, txn, b)) == 0 &&
+	    (err = ancestors(&da, db, txn, a, &lin)) == 0 && (err = ancestors(&dbb, db, txn, b, &lin)) == 0) {
 		while (idset_next(&da, &i, &type, &key, &len, &val)) {
 			int64_t other = idset_get(&dbb, 0, key, len);
 			struct commit_rec c;
@@ -130,6 +156,7 @@ int merge_base(struct commit_rec *out, grove_db *db, MDB_txn *txn, const struct 
 	}
 	idset_free(&da);
 	idset_free(&dbb);
+	idset_free(&lin);
 	if (!err && best < 0)
 		err = db_error(db, GROVE_ECONFLICT,
 			       "captured branch commits are unavailable or have no common ancestor");

@@ -583,3 +583,52 @@ Test(merge, a_merge_changing_more_than_32_mib_of_rows_is_refused, .timeout = 120
 	cr_assert_gt(merge_refused(g, "branch-merge retained validation delta bytes"), 32u << 20);
 	gt_scratch_done(g, d);
 }
+
+static int merge_between(char **out, const char *source, const char *target)
+{
+	*out = NULL;
+	return grove_merge_json(out, db, source, target, NULL);
+}
+
+static void expect_pair(const char *source, const char *target, int want_err, const char *want)
+{
+	char *out = NULL;
+	int err = merge_between(&out, source, target);
+	cr_assert_eq(err, want_err, "%s -> %s: %d %s", source, target, err, grove_errmsg(db));
+	cr_assert(out && strstr(out, want), "%s -> %s: %s", source, target, out ? out : "(null)");
+	grove_free(out);
+}
+
+/* The merge base comes from the two branches' own lineages (engine §2.5,
+ * first-parent chains): a commit a third branch brought in through a merge
+ * is not one of them.  Branches a and b fork from main; main adds Eve and
+ * both take it by fast-forward; a changes Eve; merging a into b then finds
+ * their fork point, where Eve did not exist, as the base: both inserted
+ * Eve, differently (OmniGraph's DivergentInsert), not a clean merge. */
+Test(merge, the_base_comes_from_the_two_lineages_only)
+{
+	cr_assert_eq(grove_branch_create(db, "a", "main", NULL), 0);
+	cr_assert_eq(grove_branch_create(db, "b", "main", NULL), 0);
+	run(NULL, "add_eve", "{\"a\":30}");
+	expect_pair("main", "a", 0, "\"outcome\":\"fast_forward\"");
+	expect_pair("main", "b", 0, "\"outcome\":\"fast_forward\"");
+	grove_mutate_options o = { .branch = "a" };
+	char *out = NULL;
+	cr_assert_eq(grove_mutate_json(&out, db, &o, "query q() { update Person set { age: 31 } where name = \"Eve\" }",
+				       "q", NULL), 0, "%s", grove_errmsg(db));
+	grove_free(out);
+	expect_pair("a", "b", GROVE_EMERGE, "\"kind\":\"divergent_insert\"");
+}
+
+/* A merged into b, b into main: main's lineage holds b's merge commit,
+ * not a's commit, so merging a into main is a merge, not "up to date". */
+Test(merge, a_commit_that_came_through_a_third_branch_is_still_merged)
+{
+	cr_assert_eq(grove_branch_create(db, "a", "main", NULL), 0);
+	cr_assert_eq(grove_branch_create(db, "b", "main", NULL), 0);
+	run("a", "add_eve", "{\"a\":22}");
+	expect_pair("a", "b", 0, "\"outcome\":\"fast_forward\"");
+	expect_pair("b", "main", 0, "\"outcome\":\"fast_forward\"");
+	expect_pair("a", "main", 0, "\"outcome\":\"merged\"");
+	cr_assert_eq(gt_count(db, "main", NULL, "node:Person"), 5);
+}
