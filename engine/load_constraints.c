@@ -114,10 +114,12 @@ static int violation(struct uniq *u, const char *tuple, size_t at, const char *b
 				      i ? ", " : "", u->cols->columns[i]);
 	char key[256];
 	chg_type_key(key, sizeof key, u->t);
+	/* Named as OmniGraph does: the committed holder first, then the
+	 * written one; of two input rows, in input order. */
 	db_error(u->p->db, GROVE_EINVAL,
 		 u->cols->n > 1 ? "@unique violation on %s.(%s): value '%s' held by '%s' and '%s'%s"
 				: "@unique violation on %s.%s: value '%s' held by '%s' and '%s'%s",
-		 u->t->name, cols, tuple, a, b, where);
+		 u->t->name, cols, tuple, u->committed ? b : a, u->committed ? a : b, where);
 	const char *off = u->committed ? a : b;
 	return db_error_entity(u->p->db, GROVE_EINVAL, key, off, strlen(off));
 }
