@@ -195,18 +195,18 @@ static bool exists_after(const struct asks *a, int64_t ep)
 
 /* The first edge, in input order, one of whose endpoints does not exist
  * (ep: what settles each edge's two endpoints, in item order). */
+/* Each missing end of each edge is a violation of its own (a merge lists
+ * both ends of an edge that lost both, as OmniGraph's). */
 static int check(struct load_plan *p, const struct asks *a, const int64_t *ep)
 {
 	for (size_t i = 0, k = 0; i < p->nitems; i++) {
 		struct load_item *it = &p->items[i];
 		if (it->dead || it->t->kind != LANG_CAT_EDGE)
 			continue;
-		bool ok_src = exists_after(a, ep[k]), ok_dst = exists_after(a, ep[k + 1]);
+		bool ok[2] = { exists_after(a, ep[k]), exists_after(a, ep[k + 1]) };
 		k += 2;
-		if (ok_src && ok_dst)
+		if (ok[0] && ok[1])
 			continue;
-		const struct lang_cat_type *from = engine_type_by_id(p->db, it->t->from_id);
-		const struct lang_cat_type *to = engine_type_by_id(p->db, it->t->to_id);
 		char where[64] = "";
 		if (it->record && it->line)
 			snprintf(where, sizeof where, ", record %lu, line %lu", it->record, it->line);
@@ -214,13 +214,18 @@ static int check(struct load_plan *p, const struct asks *a, const int64_t *ep)
 			snprintf(where, sizeof where, ", record %lu", it->record);
 		char key[256];
 		chg_type_key(key, sizeof key, it->t);
-		db_error(p->db, GROVE_EINVAL, "%s '%.*s' not found in %s (edge %s%s)",
-			 ok_src ? "dst" : "src", (int)(ok_src ? it->dst_len : it->src_len),
-			 ok_src ? it->dst : it->src, ok_src ? to->name : from->name, it->t->name, where);
-		int err = load_violation(p, db_error_entity(p->db, GROVE_EINVAL, key, it->id,
-							    it->id_len)); /* the edge */
-		if (err < 0)
-			return err;
+		for (int end = 0; end < 2; end++) {
+			if (ok[end])
+				continue;
+			const struct lang_cat_type *t = engine_type_by_id(p->db, end ? it->t->to_id : it->t->from_id);
+			db_error(p->db, GROVE_EINVAL, "%s '%.*s' not found in %s (edge %s%s)", end ? "dst" : "src",
+				 (int)(end ? it->dst_len : it->src_len), end ? it->dst : it->src, t->name,
+				 it->t->name, where);
+			int err = load_violation(p, db_error_entity(p->db, GROVE_EINVAL, key, it->id,
+								    it->id_len)); /* the edge */
+			if (err < 0)
+				return err;
+		}
 	}
 	return 0;
 }

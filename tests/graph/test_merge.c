@@ -632,3 +632,22 @@ Test(merge, a_commit_that_came_through_a_third_branch_is_still_merged)
 	expect_pair("a", "main", 0, "\"outcome\":\"merged\"");
 	cr_assert_eq(gt_count(db, "main", NULL, "node:Person"), 5);
 }
+
+/* An edge that lost both ends in the merged image is two violations, one
+ * per end, as OmniGraph's validation reports them. */
+Test(merge, an_edge_without_both_ends_reports_each)
+{
+	grove_mutate_options o = { .branch = "feature" };
+	char *out = NULL;
+	cr_assert_eq(grove_mutate_json(&out, db, &o, "query q() { insert Knows { from: \"Carol\", to: \"Dan\" } }",
+				       "q", NULL), 0, "%s", grove_errmsg(db));
+	grove_free(out);
+	o.branch = NULL;
+	cr_assert_eq(grove_mutate_json(&out, db, &o, "query q() { delete Person where name = \"Carol\" "
+				       "delete Person where name = \"Dan\" }", "q", NULL), 0, "%s", grove_errmsg(db));
+	grove_free(out);
+	cr_assert_eq(merge(&out), GROVE_EMERGE, "%s", grove_errmsg(db));
+	cr_assert(strstr(out, "src 'Carol' not found in Person") && strstr(out, "dst 'Dan' not found in Person"),
+		  "%s", out);
+	grove_free(out);
+}
