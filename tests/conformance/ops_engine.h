@@ -40,4 +40,8 @@ json_t *op_table_fields(struct cf_ctx *ctx, const json_t *step);
 json_t *op_open_table(struct cf_ctx *ctx, const json_t *step);
 json_t *op_export_jsonl(struct cf_ctx *ctx, const json_t *step);
 
+/* {"Type": [key members in identity order], ...} at main's head
+ * (grove_catalog_json(): the engine's order, which a rename keeps). */
+json_t *eg_catalog_keys(grove_db *db);
+
 #endif

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "engine/schema_hist.h"
 #include "lang/catalog.h"
 #include "ops_engine.h"
 
@@ -128,34 +129,23 @@ json_t *op_entity_at(struct cf_ctx *ctx, const json_t *step)
 
 /* ---- the catalog of a graph --------------------------------------------- */
 
-static struct lang_catalog *eg_catalog(grove_db *db, json_t **fail)
-{
-	char *schema = NULL;
-	int err = grove_schema_text(&schema, db);
-	if (err < 0) {
-		*fail = eg_fail(db, err);
-		return NULL;
-	}
-	struct lang_catalog *cat = NULL;
-	struct lang_diag diag = LANG_DIAG_INIT;
-	if (lang_catalog_from_text(&cat, schema, strlen(schema), &diag) < 0) {
-		*fail = eg_refuse("Internal", "the graph's schema does not build: %s", diag.message);
-		cat = NULL;
-	}
-	lang_diag_clear(&diag);
-	grove_free(schema);
-	return cat;
-}
-
+/* The graph's catalog as the engine holds it (not rebuilt from the schema
+ * text: the text has no property identities, so a composite key's order
+ * after renames, which follows identity, would come out as declared). */
 json_t *op_catalog(struct cf_ctx *ctx, const json_t *step)
 {
 	json_t *fail = NULL;
 	grove_db *db = eg_db(ctx, step, &fail);
-	struct lang_catalog *cat = db ? eg_catalog(db, &fail) : NULL;
+	const struct lang_catalog *cat = db ? engine_catalog(db) : NULL;
 	if (cat == NULL)
-		return fail;
-	json_t *r = cf_catalog_json(cat);
-	lang_catalog_free(cat);
+		return fail ? fail : eg_refuse("Internal", "the graph has no catalog");
+	json_t *r = cf_catalog_json(cat), *keys = eg_catalog_keys(db), *k;
+	const char *name;
+	json_object_foreach(keys, name, k) {   /* identity order, not names' */
+		json_object_set(json_object_get(r, "keys"), name, k);
+		json_object_set(json_object_get(r, "key_property"), name, json_array_get(k, 0));
+	}
+	json_decref(keys);
 	return r;
 }
 
@@ -375,14 +365,13 @@ json_t *op_read_blob(struct cf_ctx *ctx, const json_t *step)
 	int err = eg_entity(&entity, db, &t.t, table, eg_str(step, "id"));
 	if (err < 0)
 		return eg_fail(db, err);
-	struct lang_catalog *cat = eg_catalog(db, &fail);
+	const struct lang_catalog *cat = engine_catalog(db);
 	const struct lang_cat_type *ty = cat ? eg_type(cat, table) : NULL;
 	const struct lang_cat_property *p = NULL;
 	for (uint32_t i = 0; ty != NULL && prop != NULL && i < ty->n_props; i++)
 		if (strcmp(ty->props[i].name, prop) == 0)
 			p = &ty->props[i];
 	int is_blob = p != NULL && p->type.scalar == LANG_SCALAR_BLOB && !p->type.list;
-	lang_catalog_free(cat);
 	const char *v = json_string_value(json_object_get(entity, prop ? prop : ""));
 	json_t *r = fail ? fail : blob_result(prop, is_blob, v);
 	json_decref(entity);

@@ -142,7 +142,7 @@ static json_t *op_schema_plan(struct cf_ctx *ctx, const json_t *step)
 }
 
 /* {"Type": [key members in identity order], ...} at main's head. */
-static json_t *sa_catalog_keys(grove_db *db)
+json_t *eg_catalog_keys(grove_db *db)
 {
 	char *text = NULL;
 	json_t *keys = json_object(), *fail = NULL;
@@ -180,7 +180,7 @@ static json_t *op_schema_apply(struct cf_ctx *ctx, const json_t *step)
 	json_t *r = sa_parse(out, &fail);
 	if (r == NULL)
 		return fail;
-	json_object_set_new(r, "catalog_key", sa_catalog_keys(db));
+	json_object_set_new(r, "catalog_key", eg_catalog_keys(db));
 	return sa_result(r);
 }
 
