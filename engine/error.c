@@ -30,6 +30,12 @@ int db_error_limit(const grove_db *db, int err, const char *resource, uint64_t l
 	snprintf(last.info.resource, sizeof last.info.resource, "%s", resource);
 	last.info.limit = limit;
 	last.info.actual = actual;
+	/* OmniGraph's ResourceLimitExceeded text follows Grove's own. */
+	size_t n = strlen(last.msg);
+	if (err == GROVE_ELIMIT && !strstr(last.msg, "resource limit exceeded for ") && n < sizeof last.msg)
+		snprintf(last.msg + n, sizeof last.msg - n, "%sresource limit exceeded for %s: actual %llu, "
+			 "limit %llu%s", n ? " (" : "", resource, (unsigned long long)actual,
+			 (unsigned long long)limit, n ? ")" : "");
 	return err;
 }
 

@@ -320,6 +320,11 @@ Test(diff, the_genesis_commit_is_refused_and_page_sizes_are_bounded)
 	cr_assert_eq(err, GROVE_ELIMIT);
 	grove_error_info_get(&info, db);
 	cr_assert_str_eq(info.resource, "commit_changes_page_changes");
+	/* OmniGraph's ResourceLimitExceeded text is in the message. */
+	char want[128];
+	snprintf(want, sizeof want, "resource limit exceeded for commit_changes_page_changes: actual %u, limit %u",
+		 GROVE_CHANGES_PAGE_MAX + 1, GROVE_CHANGES_PAGE_MAX);
+	cr_assert(strstr(grove_errmsg(db), want), "%s", grove_errmsg(db));
 	err = grove_commit_changes_page_json(&out, db, v[0].id, NULL, NULL, 10, GROVE_CHANGES_PAGE_MAX_BYTES + 1ull);
 	cr_assert_eq(err, GROVE_ELIMIT);
 	grove_error_info_get(&info, db);
@@ -835,6 +840,11 @@ Test(diff, a_poll_pages_by_the_budget_it_is_given)
 						  GROVE_CHANGES_PAGE_MAX + 1, 1), GROVE_ELIMIT);
 	grove_error_info_get(&info, db);
 	cr_assert_str_eq(info.resource, "commit_changes_page_changes");
+	/* OmniGraph's ResourceLimitExceeded text is in the message. */
+	char want[128];
+	snprintf(want, sizeof want, "resource limit exceeded for commit_changes_page_changes: actual %u, limit %u",
+		 GROVE_CHANGES_PAGE_MAX + 1, GROVE_CHANGES_PAGE_MAX);
+	cr_assert(strstr(grove_errmsg(db), want), "%s", grove_errmsg(db));
 	cr_assert_eq(grove_changes_poll_page_json(&out, db, "main", after, NULL, GROVE_FEED_COMMITS_DEFAULT, 10,
 						  GROVE_CHANGES_PAGE_MAX_BYTES + 1ull), GROVE_ELIMIT);
 	grove_error_info_get(&info, db);
