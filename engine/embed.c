@@ -16,10 +16,30 @@ static const char *env2(const char *ours, const char *omnigraphs)
 	return v && *v ? v : getenv(omnigraphs);
 }
 
+/* OmniGraph's mock: OMNIGRAPH_EMBEDDINGS_MOCK=1, or the provider alias
+ * "mock" (OMNIGRAPH_EMBED_PROVIDER), under either name prefix. */
 static bool mock_on(void)
 {
 	const char *v = env2("GROVE_EMBEDDINGS_MOCK", "OMNIGRAPH_EMBEDDINGS_MOCK");
-	return v && (!strcmp(v, "1") || !strcasecmp(v, "true"));
+	const char *provider = env2("GROVE_EMBED_PROVIDER", "OMNIGRAPH_EMBED_PROVIDER");
+	return (v && (!strcmp(v, "1") || !strcasecmp(v, "true"))) ||
+	       (provider && !strcasecmp(provider, "mock"));
+}
+
+/* What OmniGraph's configured provider would need (its error text). */
+static const char *provider_keys(const char **name)
+{
+	const char *provider = env2("GROVE_EMBED_PROVIDER", "OMNIGRAPH_EMBED_PROVIDER");
+	if (provider && !strcasecmp(provider, "gemini")) {
+		*name = "gemini";
+		return "GEMINI_API_KEY";
+	}
+	if (provider && !strcasecmp(provider, "openai")) {
+		*name = "openai";
+		return "OPENAI_API_KEY";
+	}
+	*name = "openai-compatible";
+	return "OPENROUTER_API_KEY or OPENAI_API_KEY";
 }
 
 static uint64_t fnv1a64(const char *s, size_t n)
@@ -60,13 +80,18 @@ static void mock_embedding(const char *text, size_t n, float *out, size_t dim)
 int embed_query(grove_db *db, const struct lang_cat_type *t, const struct lang_cat_property *p,
 		const char *text, size_t n, float *out, size_t dim)
 {
-	if (!mock_on())
+	if (!mock_on()) {
+		const char *name, *keys = provider_keys(&name);
 		return db_error(db, GROVE_EINVAL, "nearest(): a String query needs an embedding model "
-		                "to turn it into a vector, and Grove calls none (GROVE_EMBEDDINGS_MOCK=1 "
-		                "gives OmniGraph's deterministic test embedder); pass a Vector(%zu) instead",
-		                dim);
+		                "to turn it into a vector: %s is required for the %s embedding provider, "
+		                "and Grove calls no provider (GROVE_EMBEDDINGS_MOCK=1 gives OmniGraph's "
+		                "deterministic test embedder); pass a Vector(%zu) instead", keys, name, dim);
+	}
+	/* The mock's model is the configured one, or none (""). */
 	const char *model = env2("GROVE_EMBED_MODEL", "OMNIGRAPH_EMBED_MODEL");
-	if (p->embed_model && model && *model && strcmp(p->embed_model, model))
+	if (model == NULL)
+		model = "";
+	if (p->embed_model && strcmp(p->embed_model, model))
 		return db_error(db, GROVE_EINVAL, "nearest() on '%s.%s': its stored vectors were embedded "
 		                "with model '%s', but the query embedder resolves to '%s'. Vectors from "
 		                "different models do not compare", t->name, p->name, p->embed_model, model);

@@ -442,6 +442,8 @@ static void embed_setup(void)
 	unsetenv("OMNIGRAPH_EMBEDDINGS_MOCK");
 	unsetenv("GROVE_EMBED_MODEL");
 	unsetenv("OMNIGRAPH_EMBED_MODEL");
+	unsetenv("GROVE_EMBED_PROVIDER");
+	unsetenv("OMNIGRAPH_EMBED_PROVIDER");
 	db = gt_scratch(&dir, "embed", embed_schema);
 	cr_assert_eq(gt_load(db, NULL, GROVE_LOAD_OVERWRITE, embed_data, NULL), 0, "%s", grove_errmsg(db));
 }
@@ -454,9 +456,20 @@ Test(embed, a_string_query_needs_the_mock_embedder, .init = embed_setup, .fini =
 {
 	cr_assert_eq(fails(Q_TEXT_NEAR, "{\"q\":\"alpha\"}"), GROVE_EINVAL);
 	cr_assert_str_eq(grove_errmsg(db), "nearest(): a String query needs an embedding model to turn "
-	                 "it into a vector, and Grove calls none (GROVE_EMBEDDINGS_MOCK=1 gives OmniGraph's "
-	                 "deterministic test embedder); pass a Vector(4) instead");
+	                 "it into a vector: OPENROUTER_API_KEY or OPENAI_API_KEY is required for the "
+	                 "openai-compatible embedding provider, and Grove calls no provider "
+	                 "(GROVE_EMBEDDINGS_MOCK=1 gives OmniGraph's deterministic test embedder); pass a "
+	                 "Vector(4) instead");
+	setenv("OMNIGRAPH_EMBED_PROVIDER", "gemini", 1);
+	cr_assert_eq(fails(Q_TEXT_NEAR, "{\"q\":\"alpha\"}"), GROVE_EINVAL);
+	cr_assert(strstr(grove_errmsg(db), "GEMINI_API_KEY is required for the gemini embedding provider"),
+	          "%s", grove_errmsg(db));
+	unsetenv("OMNIGRAPH_EMBED_PROVIDER");
 	setenv("GROVE_EMBEDDINGS_MOCK", "1", 1);
+	/* The mock's model is none unless configured: the recorded one differs. */
+	cr_assert_eq(fails(Q_TEXT_NEAR, "{\"q\":\"alpha\"}"), GROVE_EINVAL);
+	cr_assert(strstr(grove_errmsg(db), "but the query embedder resolves to ''"), "%s", grove_errmsg(db));
+	setenv("GROVE_EMBED_MODEL", "test-model-a", 1);
 	/* The mock's "alpha" is alpha-doc's vector: distance 0 in float32. */
 	ASSERT_ROWS("query q() { match { $d: Doc } return { $d.slug, nearest($d.embedding, \"alpha\") as d } "
 	            "order { nearest($d.embedding, \"alpha\") } limit 1 }", NULL, "\"alpha-doc\",0.0");
@@ -473,7 +486,7 @@ Test(embed, a_string_query_needs_the_mock_embedder, .init = embed_setup, .fini =
 
 Test(embed, the_recorded_model_must_be_the_configured_one, .init = embed_setup, .fini = teardown)
 {
-	setenv("OMNIGRAPH_EMBEDDINGS_MOCK", "1", 1);
+	setenv("OMNIGRAPH_EMBED_PROVIDER", "mock", 1);   /* OmniGraph's alias for the mock */
 	setenv("OMNIGRAPH_EMBED_MODEL", "test-model-a", 1);
 	ASSERT_ROWS(Q_TEXT_NEAR, "{\"q\":\"alpha\"}", "\"alpha-doc\";\"beta-doc\";\"gamma-doc\"");
 	setenv("OMNIGRAPH_EMBED_MODEL", "test-model-b", 1);
