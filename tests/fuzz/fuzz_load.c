@@ -196,6 +196,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	free(before.p);
 	free(after.p);
-	FUZZ_CHECK(grove_branch_delete(g1, b1, NULL) == 0);
+	int del = grove_branch_delete(g1, b1, NULL);
+	if (del != 0)
+		fprintf(stderr, "fuzz_load: deleting branch %s: %s\n", b1, grove_errmsg(g1));
+	FUZZ_CHECK(del == 0);
 	return 0;
 }
