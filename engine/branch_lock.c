@@ -50,18 +50,30 @@ struct branch_lock {
 	bool combining;             /* a thread owns the queue */
 };
 
+/* The bucket of a branch name (FNV-1a). */
+static struct branch_lock *_Atomic *bucket(grove_db *db, const char *name)
+{
+	uint32_t h = 2166136261u;
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	return &db->locks[h % DB_LOCK_BUCKETS];
+}
+
 /* The branch's entry.  Entries are never freed before the handle closes,
- * and are pushed on the front of the list with a release store, so a
- * lookup walks the list without the mutex (every write looks one up). */
+ * and are pushed on the front of their bucket's list with a release
+ * store, so a lookup walks it without the mutex (every write looks one
+ * up).  Hashed: a handle that saw many branches (created and deleted over
+ * its life) still finds one at once. */
 static struct branch_lock *branch_entry(grove_db *db, const char *name)
 {
-	struct branch_lock *l, *head = atomic_load_explicit(&db->locks, memory_order_acquire);
+	struct branch_lock *_Atomic *b = bucket(db, name);
+	struct branch_lock *l, *head = atomic_load_explicit(b, memory_order_acquire);
 
 	for (l = head; l; l = l->next)
 		if (!strcmp(l->name, name))
 			return l;
 	pthread_mutex_lock(&db->locks_mu);
-	for (l = atomic_load_explicit(&db->locks, memory_order_relaxed); l; l = l->next)
+	for (l = atomic_load_explicit(b, memory_order_relaxed); l; l = l->next)
 		if (!strcmp(l->name, name))
 			break;
 	if (!l && (l = calloc(1, sizeof *l))) {
@@ -72,8 +84,8 @@ static struct branch_lock *branch_entry(grove_db *db, const char *name)
 			pthread_mutex_init(&l->mu, NULL);
 			pthread_mutex_init(&l->qmu, NULL);
 			l->tail = &l->head;
-			l->next = atomic_load_explicit(&db->locks, memory_order_relaxed);
-			atomic_store_explicit(&db->locks, l, memory_order_release);
+			l->next = atomic_load_explicit(b, memory_order_relaxed);
+			atomic_store_explicit(b, l, memory_order_release);
 		}
 	}
 	pthread_mutex_unlock(&db->locks_mu);
@@ -96,15 +108,17 @@ void db_branch_unlock(grove_db *db, struct branch_lock *l)
 
 void db_branch_locks_free(grove_db *db)
 {
-	struct branch_lock *l, *next;
-	for (l = atomic_load(&db->locks); l; l = next) {
-		next = l->next;
-		pthread_mutex_destroy(&l->mu);
-		pthread_mutex_destroy(&l->qmu);
-		free(l->name);
-		free(l);
+	for (uint32_t i = 0; i < DB_LOCK_BUCKETS; i++) {
+		struct branch_lock *l, *next;
+		for (l = atomic_load(&db->locks[i]); l; l = next) {
+			next = l->next;
+			pthread_mutex_destroy(&l->mu);
+			pthread_mutex_destroy(&l->qmu);
+			free(l->name);
+			free(l);
+		}
+		atomic_store(&db->locks[i], NULL);
 	}
-	atomic_store(&db->locks, NULL);
 }
 
 static void job_set(struct branch_job *j, uint32_t state)

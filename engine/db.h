@@ -38,7 +38,10 @@ struct grove_db {
 	struct sequencer seq;
 	pthread_mutex_t ns_mu;       /* branch create/delete: the name space   */
 	pthread_mutex_t locks_mu;    /* guards `locks`                         */
-	struct branch_lock *_Atomic locks; /* one writer per branch (branch_lock.c) */
+	/* One writer per branch (branch_lock.c): entries hashed by name into
+	 * DB_LOCK_BUCKETS lists. */
+#define DB_LOCK_BUCKETS 1024u
+	struct branch_lock *_Atomic locks[DB_LOCK_BUCKETS];
 	pthread_mutex_t validators_mu; /* guards `validators`                  */
 	struct validator_entry *validators; /* compiled, by type (validators.c) */
 	pthread_mutex_t newest_mu;   /* guards `newest`                        */
