@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "engine/db.h"
 #include "log/failpoint.h"
@@ -50,13 +51,10 @@ struct branch_lock {
 	bool combining;             /* a thread owns the queue */
 };
 
-/* The bucket of a branch name (FNV-1a). */
+/* The bucket of a branch name. */
 static struct branch_lock *_Atomic *bucket(grove_db *db, const char *name)
 {
-	uint32_t h = 2166136261u;
-	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-		h = (h ^ *p) * 16777619u;
-	return &db->locks[h % DB_LOCK_BUCKETS];
+	return &db->locks[XXH3_64bits(name, strlen(name)) % DB_LOCK_BUCKETS];
 }
 
 /* The branch's entry.  Entries are never freed before the handle closes,

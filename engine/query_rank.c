@@ -40,8 +40,7 @@
 void ranking_fini(struct ranking *r)
 {
 	free(r->v);
-	free(r->table);
-	free(r->tpos);
+	idset_free(&r->index);
 }
 
 
@@ -92,44 +91,20 @@ int ranking_sort(struct ranking *r, enum rank_order how, const struct bm25_corpu
 	return 0;
 }
 
-static size_t rk_hash(uint64_t e, size_t cap)
-{
-	e *= 0x9e3779b97f4a7c15ull;
-	return (size_t)(e >> 32) & (cap - 1);
-}
-
 /* Index the ranking by entity (after sorting and cutting). */
 int ranking_index(struct ranking *r)
 {
-	size_t cap = 16;
-	while (cap < 2 * r->n + 2)
-		cap *= 2;
-	free(r->table);
-	free(r->tpos);
-	r->table = calloc(cap, sizeof *r->table);
-	r->tpos = calloc(cap, sizeof *r->tpos);
-	r->tcap = cap;
-	if (r->table == NULL || r->tpos == NULL)
-		return -ENOMEM;
-	for (size_t i = 0; i < r->n; i++) {
-		size_t h = rk_hash(r->v[i].e, cap);
-		while (r->table[h] != 0)
-			h = (h + 1) & (cap - 1);
-		r->table[h] = r->v[i].e;
-		r->tpos[h] = (uint32_t)i;
-	}
+	idset_free(&r->index);
+	for (size_t i = 0; i < r->n; i++)
+		if (idset_put(&r->index, 0, &r->v[i].e, sizeof r->v[i].e, (uint32_t)i) < 0)
+			return -ENOMEM;
 	return 0;
 }
 
-/* Entity e's place in the ranking, or -1.  (Entity ids are never 0.) */
+/* Entity e's place in the ranking as last indexed, or -1. */
 long ranking_find(const struct ranking *r, uint64_t e)
 {
-	if (r->tcap == 0)
-		return -1;
-	for (size_t h = rk_hash(e, r->tcap); r->table[h] != 0; h = (h + 1) & (r->tcap - 1))
-		if (r->table[h] == e)
-			return (long)r->tpos[h];
-	return -1;
+	return (long)idset_get(&r->index, 0, &e, sizeof e);
 }
 
 static struct ranking *ranking_new(struct qx_search *s, const struct gq_ir_expr *e)
@@ -391,37 +366,16 @@ struct score_run {
 	uint32_t slot;
 	const struct bm25_corpus *corpus; /* BM25                             */
 	struct ranking *r;
-	uint64_t *seen;                   /* entities scored (open hash)      */
-	size_t nseen, capseen;
+	struct idset seen;                /* entities scored                  */
 };
 
 /* Has entity e been scored already (a variable reached twice)?  Marks it.
  * 1, 0, or -ENOMEM. */
 static int seen_before(struct score_run *sr, uint64_t e)
 {
-	if (2 * (sr->nseen + 1) > sr->capseen) {
-		size_t cap = sr->capseen ? 2 * sr->capseen : 256;
-		uint64_t *t = calloc(cap, sizeof *t);
-		if (t == NULL)
-			return -ENOMEM;
-		for (size_t i = 0; i < sr->capseen; i++)
-			if (sr->seen[i] != 0) {
-				size_t h = rk_hash(sr->seen[i], cap);
-				while (t[h] != 0)
-					h = (h + 1) & (cap - 1);
-				t[h] = sr->seen[i];
-			}
-		free(sr->seen);
-		sr->seen = t;
-		sr->capseen = cap;
-	}
-	size_t h = rk_hash(e, sr->capseen);
-	for (; sr->seen[h] != 0; h = (h + 1) & (sr->capseen - 1))
-		if (sr->seen[h] == e)
-			return 1;
-	sr->seen[h] = e;
-	sr->nseen++;
-	return 0;
+	if (idset_get(&sr->seen, 0, &e, sizeof e) >= 0)
+		return 1;
+	return idset_put(&sr->seen, 0, &e, sizeof e, 0);
 }
 
 static int score_sink(struct qx *x, void *arg)
@@ -468,7 +422,7 @@ static int rank_simple(struct qx *x, const struct gq_ir_expr *e, struct ranking 
 		return err;
 	err = qx_run_steps(x, steps, n, score_sink, &sr);
 	free(steps);
-	free(sr.seen);
+	idset_free(&sr.seen);
 	if (err < 0)
 		return err;
 	if (ranking_sort(r, e->kind == GQ_IR_NEAREST ? RANK_NEAREST : RANK_BM25, sr.corpus,
@@ -629,8 +583,9 @@ int qx_search_prepare(struct qx *x)
 	if (ir->has_aggregates)
 		return db_error(x->db, GROVE_EINVAL, "nearest(), bm25() and rrf() cannot be used in a query "
 		                "with aggregates");
-	if (qx_search_state(x) == NULL)
-		return -ENOMEM;
+	struct qx_search *s;
+	if ((err = qx_search_state(x, &s)) < 0)
+		return err;
 	for (size_t i = 0; err == 0 && i < ir->n_columns; i++)
 		err = prepare_expr(x, ir->columns[i].expr);
 	if (err == 0 && ir->rank_first) {

@@ -28,21 +28,21 @@
 #define BM25_K1 1.2f
 #define BM25_B 0.75f
 
-struct qx_search *qx_search_state(struct qx *x)
+int qx_search_state(struct qx *x, struct qx_search **out)
 {
 	if (x->search == NULL) {
 		struct qx_search *s = calloc(1, sizeof *s);
 		int err = s ? text_analyzer_new(&s->an) : -ENOMEM;
 		if (err < 0) {
 			free(s);
-			db_error(x->db, err, err == -ENOMEM ? "out of memory"
-			                     : "full-text search needs libstemmer's English stemmer, PCRE2 "
-			                       "with Unicode properties and glibc's C.UTF-8 locale");
-			return NULL;
+			return err == -ENOMEM ? db_error(x->db, err, "out of memory")
+			       : db_error(x->db, GROVE_EINVAL, "full-text search needs libstemmer's English "
+			                  "stemmer, PCRE2 with Unicode properties and glibc's C.UTF-8 locale");
 		}
 		x->search = s;
 	}
-	return x->search;
+	*out = x->search;
+	return 0;
 }
 
 void qx_search_free(struct qx *x)
@@ -170,16 +170,16 @@ static bool any_within(const struct text_terms *q, const struct text_terms *f, u
 
 int qx_search_eval(struct qx *x, const struct gq_ir_expr *e, msgpack_object *out)
 {
-	struct qx_search *s = qx_search_state(x);
+	struct qx_search *s;
 	const struct text_terms *q;
 	msgpack_object field;
 	/* fuzzy's query terms are its words as written (Lance 10 neither
 	 * lowercases nor stems them): "Introductio" is 3 edits from the term
 	 * "introduct". */
 	unsigned flags = e->kind == GQ_IR_FUZZY ? 0 : TEXT_FULL, edits = 0;
-	int err;
-	if (s == NULL)
-		return -ENOMEM;
+	int err = qx_search_state(x, &s);
+	if (err < 0)
+		return err;
 	memset(out, 0, sizeof *out);
 	out->type = MSGPACK_OBJECT_BOOLEAN;
 	if ((err = qx_eval(x, e->arg[0], &field)) < 0 ||

@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 
+#include "engine/idset.h"
 #include "engine/query.h"
 #include "engine/text.h"
 
@@ -23,9 +24,7 @@ struct ranking {
 	const struct gq_ir_expr *expr;
 	struct ranked *v;                 /* best first                      */
 	size_t n, cap;
-	uint64_t *table;                  /* entity -> index + 1 (open hash) */
-	uint32_t *tpos;
-	size_t tcap;
+	struct idset index;               /* entity -> place (ranking_index) */
 	struct ranking *next;
 };
 
@@ -77,8 +76,8 @@ struct qx_search {
 	uint32_t order_slot;
 };
 
-/* x's search state, made on first use (NULL: out of memory, said). */
-struct qx_search *qx_search_state(struct qx *x);
+/* x's search state in *out, made on first use: 0, or the error (said). */
+int qx_search_state(struct qx *x, struct qx_search **out);
 
 /* An optional integer argument (fuzzy's edits, rrf's k): *out = dflt when
  * e is absent or not an integer.  0 or an error. */

@@ -11,6 +11,7 @@
 #include <wctype.h>
 
 #include <libstemmer.h>
+#include <xxhash.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -285,10 +286,7 @@ static size_t fold(struct text_analyzer *a, char *out, const char *s, size_t n)
  * length, or -1 when out of memory. */
 static long stem(struct text_analyzer *a, const char *w, size_t n, char *out)
 {
-	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)w[i]) * 16777619u;
-	struct stem_entry *e = &a->cache[h % STEM_CACHE];
+	struct stem_entry *e = &a->cache[XXH3_64bits(w, n) % STEM_CACHE];
 	if (e->word_len == n && !memcmp(e->word, w, n)) {
 		memcpy(out, e->stem, e->stem_len);
 		return e->stem_len;
