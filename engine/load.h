@@ -27,6 +27,20 @@ struct load_item {
 	bool dead;                       /* replaced by a later duplicate   */
 };
 
+/* What a constraint violation broke, for load_plan.on_violation. */
+enum load_violation_kind {
+	LOAD_VIOLATION_UNIQUE,       /* @unique: id is the offending entity  */
+	LOAD_VIOLATION_CARD,         /* @card of edge type t: no entity       */
+	LOAD_VIOLATION_ORPHAN,       /* edge id of type t lost an endpoint    */
+};
+
+struct load_violation {
+	enum load_violation_kind kind;
+	const struct lang_cat_type *t;
+	const char *id;              /* NULL: none                          */
+	size_t id_len;
+};
+
 struct load_plan {
 	grove_db *db;
 	int mode;                        /* GROVE_LOAD_*                    */
@@ -36,10 +50,10 @@ struct load_plan {
 	bool uncapped;                   /* branch merges: no keyed-entity cap
 					  * (it limits one input, not history) */
 	/* Branch merges: each constraint violation of the final image (an
-	 * orphan edge, @unique, @card) is handed here once its message and
-	 * error info are set, and the checks go on, so that every one is
-	 * reported; 0 goes on, < 0 stops.  NULL: the first one fails. */
-	int (*on_violation)(void *arg, int err);
+	 * orphan edge, @unique, @card) is handed here once its message is
+	 * set, and the checks go on, so that every one is reported; 0 goes
+	 * on, < 0 stops.  NULL: the first one fails. */
+	int (*on_violation)(void *arg, int err, const struct load_violation *v);
 	void *violation_arg;
 	struct load_item *items;
 	size_t nitems, capitems;
@@ -93,9 +107,9 @@ static inline struct load_item *load_staged(struct load_plan *p, const struct la
  * effects in apply order (node puts, edge changes, node deletes). */
 int load_finish(struct load_plan *p);
 
-/* A constraint violation `err` (its message set): the plan's
- * on_violation's answer, or err when it has none. */
-int load_violation(struct load_plan *p, int err);
+/* A constraint violation `err` (its message set), described by `v`: the
+ * plan's on_violation's answer, or err when it has none. */
+int load_violation(struct load_plan *p, int err, const struct load_violation *v);
 
 /* Does (t, id) exist on the branch as it is now (before this load)? */
 /* Every live edge's endpoints exist once the load is applied, or

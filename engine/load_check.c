@@ -128,8 +128,9 @@ static int retained_edges(struct load_plan *p, const struct lang_cat_type *t, co
 				db_error(p->db, GROVE_EINVAL,
 					 "%s '%.*s' not found in %s: an edge %s still references it",
 					 dir == 0 ? "src" : "dst", (int)len, id, t->name, et->name);
+				struct load_violation v = { LOAD_VIOLATION_ORPHAN, et, eid, elen };
 				if ((err = load_violation(p, db_error_entity(p->db, GROVE_EINVAL, key,
-									    eid, elen))) < 0) {
+									    eid, elen), &v)) < 0) {
 					said = true;
 					break;
 				}
@@ -271,9 +272,9 @@ static int keyed_cap(struct load_plan *p)
 	return err;
 }
 
-int load_violation(struct load_plan *p, int err)
+int load_violation(struct load_plan *p, int err, const struct load_violation *v)
 {
-	return p->on_violation ? p->on_violation(p->violation_arg, err) : err;
+	return p->on_violation ? p->on_violation(p->violation_arg, err, v) : err;
 }
 
 int load_finish(struct load_plan *p)

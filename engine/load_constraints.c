@@ -121,7 +121,8 @@ static int violation(struct uniq *u, const char *tuple, size_t at, const char *b
 				: "@unique violation on %s.%s: value '%s' held by '%s' and '%s'%s",
 		 u->t->name, cols, tuple, u->committed ? b : a, u->committed ? a : b, where);
 	const char *off = u->committed ? a : b;
-	return db_error_entity(u->p->db, GROVE_EINVAL, key, off, strlen(off));
+	struct load_violation v = { LOAD_VIOLATION_UNIQUE, u->t, off, strlen(off) };
+	return load_violation(u->p, db_error_entity(u->p->db, GROVE_EINVAL, key, off, strlen(off)), &v);
 }
 
 static int uniq_add(struct uniq *u, const msgpack_object *row, const char *id, uint32_t id_len)
@@ -137,7 +138,7 @@ static int uniq_add(struct uniq *u, const msgpack_object *row, const char *id, u
 	if (!mine) {
 		err = db_error(u->p->db, -ENOMEM, "out of memory");
 	} else if (at >= 0) {
-		err = load_violation(u->p, violation(u, shown, (size_t)at, mine));
+		err = violation(u, shown, (size_t)at, mine);
 	} else {
 		char **no = realloc(u->owners, (u->nowners + 1) * sizeof *no);
 		if (no)
@@ -349,15 +350,16 @@ static int card_of(struct load_plan *p, const struct lang_cat_type *et)
 			break;
 		}
 		int64_t in = idset_get(&incoming, 0, src, len);
+		struct load_violation v = { LOAD_VIOLATION_CARD, et, NULL, 0 };
 		n += in > 0 ? (uint64_t)in : 0;
 		if (et->has_card_max && n > et->card_max)
 			err = load_violation(p, db_error(p->db, GROVE_EINVAL,
 				       "@card violation on edge %s: source '%.*s' has %lu edges (max %u)",
-				       et->name, (int)len, src, (unsigned long)n, et->card_max));
+				       et->name, (int)len, src, (unsigned long)n, et->card_max), &v);
 		else if (n < et->card_min)
 			err = load_violation(p, db_error(p->db, GROVE_EINVAL,
 				       "@card violation on edge %s: source '%.*s' has %lu edges (min %u)",
-				       et->name, (int)len, src, (unsigned long)n, et->card_min));
+				       et->name, (int)len, src, (unsigned long)n, et->card_min), &v);
 	}
 	idset_free(&touched);
 	idset_free(&incoming);

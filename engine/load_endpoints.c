@@ -221,8 +221,9 @@ static int check(struct load_plan *p, const struct asks *a, const int64_t *ep)
 			db_error(p->db, GROVE_EINVAL, "%s '%.*s' not found in %s (edge %s%s)", end ? "dst" : "src",
 				 (int)(end ? it->dst_len : it->src_len), end ? it->dst : it->src, t->name,
 				 it->t->name, where);
+			struct load_violation v = { LOAD_VIOLATION_ORPHAN, it->t, it->id, it->id_len };
 			int err = load_violation(p, db_error_entity(p->db, GROVE_EINVAL, key, it->id,
-								    it->id_len)); /* the edge */
+								    it->id_len), &v); /* the edge */
 			if (err < 0)
 				return err;
 		}

@@ -125,45 +125,23 @@ static int resolve_all(struct merge *m)
 	return err;
 }
 
-/* A check of the merged image failed: one conflict of the matching kind. */
-static int validation_conflict(struct merge *m)
+/* load_plan.on_violation: a check of the merged image failed; record one
+ * conflict of the matching kind and go on.  Unique violations and orphan
+ * edges name their entity (engine §3.4); cardinality violations have
+ * none. */
+static int merge_violation(void *arg, int err, const struct load_violation *v)
 {
-	const char *msg = grove_errmsg(m->db), *kind = "value_constraint_violation";
-	if (strstr(msg, "@unique violation"))
-		kind = "unique_violation";
-	else if (strstr(msg, "@card violation"))
-		kind = "cardinality_violation";
-	else if (strstr(msg, "not found in"))
-		kind = "orphan_edge";
-	char copy[384], name[128] = "";
-	snprintf(copy, sizeof copy, "%s", msg);
-	/* The messages name the edge type as "edge <E>" (orphans, @card). */
-	const char *edge = strstr(copy, "edge ");
-	if (edge)
-		sscanf(edge + 5, "%127[A-Za-z0-9_]", name);
-	const struct lang_cat_type *t = name[0] ? lang_catalog_edge(m->db->cat, name) : NULL;
-	/* "@unique violation on <T>.<cols>": a node or an edge type. */
-	const char *on = strstr(copy, "violation on ");
-	if (!t && on && sscanf(on + 13, "%127[A-Za-z0-9_]", name) == 1) {
-		t = lang_catalog_node(m->db->cat, name);
-		if (!t)
-			t = lang_catalog_edge(m->db->cat, name);
-	}
-	/* Unique violations and orphan edges name their entity (engine §3.4);
-	 * value and cardinality violations have none. */
-	grove_error_info info;
-	grove_error_info_get(&info, m->db);
-	bool named = !strcmp(kind, "unique_violation") || !strcmp(kind, "orphan_edge");
-	const char *id = named ? info.entity_id : NULL;   /* "" is an id too */
-	return merge_conflict_add(&m->conflicts, t, id, id ? strlen(id) : 0, kind, copy) < 0
-		? db_error(m->db, -ENOMEM, "out of memory") : 0;
-}
-
-/* load_plan.on_violation: record the violation, go on. */
-static int merge_violation(void *arg, int err)
-{
+	static const char *const kinds[] = {
+		[LOAD_VIOLATION_UNIQUE] = "unique_violation",
+		[LOAD_VIOLATION_CARD] = "cardinality_violation",
+		[LOAD_VIOLATION_ORPHAN] = "orphan_edge",
+	};
 	struct merge *m = arg;
-	return err == GROVE_EINVAL ? validation_conflict(m) : err;
+	if (err != GROVE_EINVAL)
+		return err;
+	return merge_conflict_add(&m->conflicts, v->t, v->id, v->id_len, kinds[v->kind],
+				  grove_errmsg(m->db)) < 0
+		? db_error(m->db, -ENOMEM, "out of memory") : 0;
 }
 
 static char *conflicts_json(const struct merge_conflicts *c)
@@ -367,8 +345,7 @@ static int commit_merge(struct merge *m, const char *source, const char *target,
 	 * else (no memory, an I/O error) is the merge's error. */
 	m->plan.on_violation = merge_violation;
 	m->plan.violation_arg = m;
-	if (!m->conflicts.n && (err = load_finish(&m->plan)) < 0 &&
-	    (err != GROVE_EINVAL || (err = validation_conflict(m)) < 0))
+	if (!m->conflicts.n && (err = load_finish(&m->plan)) < 0)
 		return err;
 	if (m->conflicts.n)
 		return conflicts_error(m);
