@@ -340,3 +340,90 @@ int grove_changes_poll_page_json(char **out, grove_db *db, const char *branch, c
 	*out = w.buf;
 	return 0;
 }
+
+/* ---- the baseline (engine §4.6) ---- */
+
+/* Names of the types of `cat` the baseline exports for scope `s` into
+ * names[] (room for cat's types); the count. */
+static size_t baseline_types(const char **names, const struct lang_catalog *cat,
+			     const struct chg_scope *s)
+{
+	size_t n = 0;
+	for (uint32_t k = 0; k < 2; k++) {
+		const struct lang_cat_type *v = k ? cat->edges : cat->nodes;
+		uint32_t nv = k ? cat->n_edges : cat->n_nodes;
+		for (uint32_t i = 0; i < nv; i++)
+			if (chg_scope_wants_type(s, &v[i]))
+				names[n++] = v[i].name;
+	}
+	return n;
+}
+
+/* The head, its catalog and the cursor that resumes after it. */
+static int baseline_cut(struct feed *f, struct chg_point *pt, char **cursor)
+{
+	int err = branch_get(&f->rec, f->txn, f->db->views, f->branch);
+	if (err == GROVE_ENOTFOUND)
+		return db_error_no_branch(f->db, f->branch);
+	if (err < 0 || (err = commit_get(&pt->head, f->txn, f->db->views, &f->rec.head)) < 0)
+		return db_error(f->db, err, NULL);
+	if ((err = chg_point_commit(pt, f->db, f->txn, &pt->head)) < 0)
+		return err;
+	f->after = f->rec.head;
+	return seal(cursor, f, "feed-cursor", NULL);
+}
+
+int grove_changes_baseline(char **out, grove_db *db, const char *branch, const char *scope_json,
+			   int (*write)(void *arg, const char *buf, size_t len), void *arg)
+{
+	char branch_buf[BRANCH_NAME_MAX + 1], head[COMMIT_ID_TEXT_BYTES];
+	struct feed f = { .db = db, .branch = branch ? branch_name_trim(branch_buf, branch) : MAIN_BRANCH };
+	struct chg_point pt;
+	struct chg_scope s;
+	char *cursor = NULL;
+	const char **names = NULL;
+	int err;
+
+	if (!out || !db || !write)
+		return GROVE_EINVAL;
+	*out = NULL;
+	if ((err = chg_scope_parse(&s, db, scope_json)) < 0)
+		return err;
+	f.s = &s;
+	snprintf(f.scope_hex, sizeof f.scope_hex, "%016llx", (unsigned long long)s.digest);
+	if ((err = db_read_begin(&f.txn, db)) < 0) {
+		chg_scope_free(&s);
+		return err;
+	}
+	/* The read stays open to the last byte: the catalog of the head is
+	 * its memory.  The export pins the head commit, so a commit landing
+	 * meanwhile is outside the snapshot and the cursor's first block. */
+	if ((err = baseline_cut(&f, &pt, &cursor)) == 0 &&
+	    !(names = malloc(((size_t)pt.cat->n_nodes + pt.cat->n_edges + 1) * sizeof *names)))
+		err = db_error(db, -ENOMEM, "out of memory");
+	/* A type name the head's schema lacks is an error, as in an export. */
+	for (uint32_t i = 0; err == 0 && i < s.n_types; i++)
+		if (!lang_catalog_node(pt.cat, s.types[i]) && !lang_catalog_edge(pt.cat, s.types[i]))
+			err = db_error(db, GROVE_EINVAL, "unknown export type '%s'", s.types[i]);
+	if (err == 0) {
+		size_t n = baseline_types(names, pt.cat, &s);
+		grove_target t = { NULL, head };
+		commit_id_format(head, &f.rec.head);
+		/* A scope that admits no type has an empty snapshot (n 0 would
+		 * export everything). */
+		if (n)
+			err = grove_export_types(db, &t, names, n, write, arg);
+	}
+	mdb_txn_abort(f.txn);
+	if (err == 0) {
+		json_t *j = json_pack("{s:{s:s, s:s}}", "baseline", "snapshot_commit_id", head,
+				      "resume_cursor", cursor);
+		if (!j || !(*out = json_dumps(j, JSON_COMPACT)))
+			err = db_error(db, -ENOMEM, "out of memory");
+		json_decref(j);
+	}
+	free(names);
+	free(cursor);
+	chg_scope_free(&s);
+	return err;
+}

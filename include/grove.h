@@ -634,6 +634,20 @@ int grove_changes_poll_page_json(char **out, grove_db *db, const char *branch,
 				 const char *position, const char *scope_json,
 				 uint32_t max_commits, uint32_t max_changes, uint64_t max_bytes);
 
+/* The change feed's baseline (engine §4.6): `branch`'s head (NULL: main)
+ * exported as JSONL to `write` exactly as grove_export_types() writes it
+ * for the types `scope_json` admits (its kinds and type names; a scope
+ * that admits none writes nothing), pinned at the head, and the cursor
+ * that resumes the feed right after that head — so snapshot + feed miss
+ * nothing and repeat nothing.  *out (free with grove_free()) is the
+ * terminal record {"baseline":{"snapshot_commit_id", "resume_cursor"}},
+ * set only when every byte was written: a writer that fails (returns
+ * non-zero) fails the baseline, and no cursor outlives a broken snapshot.
+ * Errors: GROVE_ENOTFOUND (unknown branch), GROVE_EINVAL (a bad scope, an
+ * unknown type name, the writer failed). */
+int grove_changes_baseline(char **out, grove_db *db, const char *branch, const char *scope_json,
+			   int (*write)(void *arg, const char *buf, size_t len), void *arg);
+
 /* ---- Merge ------------------------------------------------------------ */
 
 typedef struct grove_merge_options {

@@ -5,6 +5,8 @@
  *            [--page-size N] [--page-token T] [--json]
  * grove changes poll DIR [--branch B] [--from POSITION] [--kind K]...
  *            [--type T]... [--op O]... [--max-commits N] [--page-size N] [--json]
+ * grove changes baseline DIR [--branch B] [--kind K]... [--type T]...
+ *            [--op O]... --out PATH [--json]
  *
  * A target is a branch name if such a branch exists, else a commit id.
  * Text output: one line per change ("insert node:Person Eve", edges with
@@ -12,13 +14,17 @@
  * output of commit changes follows every page; --json prints one page.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
+#include <libgen.h>
 #include <stdint.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "cmd.h"
 
@@ -307,7 +313,7 @@ static void print_poll_text(const char *text)
 	json_decref(r);
 }
 
-int cmd_changes(int argc, char **argv)
+static int cmd_poll(int argc, char **argv)
 {
 	struct filter f = { 0 };
 	const char *branch = NULL, *from = NULL;
@@ -356,4 +362,147 @@ int cmd_changes(int argc, char **argv)
 	grove_free(out);
 	grove_close(db);
 	return GROVE_EXIT_OK;
+}
+
+/* ---- grove changes baseline ---------------------------------------------- */
+
+static int baseline_usage(void)
+{
+	fprintf(stderr, "usage: grove changes baseline DIR [--branch B] [--kind K] [--type T] [--op O] "
+			"--out PATH [--json]\n");
+	return GROVE_EXIT_USAGE;
+}
+
+static int write_file(void *arg, const char *buf, size_t len)
+{
+	return fwrite(buf, 1, len, arg) == len ? 0 : -1;
+}
+
+/* The directory `path` is in (malloc'd). */
+static char *dir_of(const char *path)
+{
+	char *copy = strdup(path), *d = copy ? strdup(dirname(copy)) : NULL;
+	free(copy);
+	return d;
+}
+
+/* Sync directory `dir` (a rename into it is durable after this). */
+static int sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = -1;
+	if (fd >= 0) {
+		rc = fsync(fd);
+		close(fd);
+	}
+	return rc;
+}
+
+/* Capture the baseline into a fresh file beside `out`, then make it durable
+ * and rename it over `out`: a failed capture leaves `out` as it was, and
+ * the cursor is printed only for a snapshot that is on disk.  *record: the
+ * engine's terminal record. */
+static int capture(char **record, grove_db *db, const char *branch, const char *filter,
+		   const char *out)
+{
+	char *dir = dir_of(out), *tmp = malloc(strlen(out) + 16);
+	int fd = -1, err = -ENOMEM;
+	FILE *f = NULL;
+	if (!dir || !tmp)
+		goto done;
+	sprintf(tmp, "%s.tmp-XXXXXX", out);
+	if ((fd = mkstemp(tmp)) < 0 || !(f = fdopen(fd, "w"))) {
+		err = -errno;
+		fprintf(stderr, "grove: changes baseline: cannot create %s: %s\n", tmp, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		goto done;
+	}
+	if ((err = grove_changes_baseline(record, db, branch, filter, write_file, f)) < 0) {
+		fclose(f);
+		unlink(tmp);
+		cmd_fail(db, "changes baseline", err);
+		goto done;
+	}
+	if (fflush(f) != 0 || fsync(fileno(f)) != 0 || fclose(f) != 0 || rename(tmp, out) != 0 ||
+	    sync_dir(dir) != 0) {
+		err = -errno;
+		fprintf(stderr, "grove: changes baseline: cannot write %s: %s\n", out, strerror(errno));
+		unlink(tmp);
+		grove_free(*record);
+		*record = NULL;
+	}
+done:
+	free(dir);
+	free(tmp);
+	return err;
+}
+
+static void print_baseline(const char *record, const char *out, int json)
+{
+	json_t *r = json_loads(record, 0, NULL), *b = json_object_get(r, "baseline");
+	if (json) {
+		char *s = json_dumps(b, JSON_COMPACT);
+		printf("%s\n", s ? s : "null");
+		free(s);
+	} else {
+		printf("snapshot: %s\nsnapshot_commit_id: %s\nresume_cursor: %s\n", out,
+		       str(b, "snapshot_commit_id"), str(b, "resume_cursor"));
+	}
+	json_decref(r);
+}
+
+static int cmd_baseline(int argc, char **argv)
+{
+	struct filter f = { 0 };
+	const char *branch = NULL, *out = NULL;
+	int json = 0, err, lock = -1;
+	grove_db *db;
+
+	/* argv: changes baseline DIR ... */
+	if (argc < 3 || argv[2][0] == '-')
+		return baseline_usage();
+	for (int i = 3; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		int k = v ? filter_add(&f, a, v) : 0;
+		if (k < 0) return filter_drop(&f), baseline_usage();
+		else if (k) i++;
+		else if (!strcmp(a, "--branch") && v) branch = v, i++;
+		else if (!strcmp(a, "--out") && v) out = v, i++;
+		else if (!strcmp(a, "--json")) json = 1;
+		else return filter_drop(&f), baseline_usage();
+	}
+	if (!out || !*out)
+		return filter_drop(&f), baseline_usage();
+	char *filter = filter_json(&f), *record = NULL, *lock_path = malloc(strlen(out) + 6);
+	/* Captures of the same --out take turns (a stable "<out>.lock"), so
+	 * none prints a cursor beside another's snapshot. */
+	if (lock_path) {
+		sprintf(lock_path, "%s.lock", out);
+		lock = open(lock_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	}
+	if (lock < 0 || flock(lock, LOCK_EX) != 0) {
+		fprintf(stderr, "grove: changes baseline: cannot lock %s: %s\n",
+			lock_path ? lock_path : out, strerror(errno));
+		err = -errno;
+	} else if ((err = grove_open(&db, argv[2], NULL)) < 0) {
+		cmd_fail(NULL, "open", err);
+	} else {
+		err = capture(&record, db, branch, filter, out);
+		grove_close(db);
+	}
+	if (err == 0)
+		print_baseline(record, out, json);
+	if (lock >= 0)
+		close(lock);
+	grove_free(record);
+	free(lock_path);
+	free(filter);
+	return err < 0 ? GROVE_EXIT_ERROR : GROVE_EXIT_OK;
+}
+
+int cmd_changes(int argc, char **argv)
+{
+	if (argc >= 2 && !strcmp(argv[1], "baseline"))
+		return cmd_baseline(argc, argv);
+	return cmd_poll(argc, argv);
 }

@@ -17,7 +17,7 @@ static const struct grove_cmd commands[] = {
 	{ "mutate", cmd_mutate, "grove mutate DIR (-e GQ | --query FILE) NAME [--params JSON] [--branch B] [--as A] [--if-commit ID] [--json]" },
 	{ "branch", cmd_branch, "grove branch create|delete|list|merge DIR [NAME|SOURCE] [--from BASE] [--into TARGET] [--json]" },
 	{ "commit", cmd_commit, "grove commit list|show|changes DIR [ID] [--branch B]" },
-	{ "changes", cmd_changes, "grove changes poll DIR [--branch B] [--from now|beginning|after:ID|CURSOR|TOKEN] [--max-commits N] [--json]" },
+	{ "changes", cmd_changes, "grove changes poll|baseline DIR [--branch B] [--from now|beginning|after:ID|CURSOR|TOKEN] [--max-commits N] [--out PATH] [--json]" },
 	{ "diff",   cmd_diff,   "grove diff DIR --from BRANCH|COMMIT --to BRANCH|COMMIT [--kind K] [--type T] [--op O] [--json]" },
 	{ "export", cmd_export, "grove export DIR [--branch B | --snapshot COMMIT] [--out FILE]" },
 	{ "rebuild", cmd_rebuild, "grove rebuild DIR                 rebuild the views from the log" },

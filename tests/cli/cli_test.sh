@@ -110,6 +110,26 @@ has poll-next "caught_up true"
 run poll-bad 1 "$G" changes poll "$T/g" --from garbage
 has poll-bad "change cursor rejected"
 
+# the feed's baseline: the export at the head, then the cursor after it
+run baseline 0 "$G" changes baseline "$T/g" --out "$T/base.jsonl"
+has baseline "snapshot: $T/base.jsonl"
+BHEAD=$("$G" commit list "$T/g" | head -1 | cut -d' ' -f1)
+[ ${#BHEAD} = 26 ] || fail "baseline: no head commit id in commit list"
+has baseline "snapshot_commit_id: $BHEAD"
+"$G" export "$T/g" | cmp -s - "$T/base.jsonl" || fail "baseline: the snapshot is not the export"
+BCURSOR=$(sed -n 's/^resume_cursor: //p' "$T/out")
+run baseline-poll 0 "$G" changes poll "$T/g" --from "$BCURSOR"
+has baseline-poll "caught_up true"
+hasnt baseline-poll "insert"
+run baseline-json 0 "$G" changes baseline "$T/g" --kind edge --out "$T/base-e.jsonl" --json
+[ "$(json "sorted(d)")" = "['resume_cursor', 'snapshot_commit_id']" ] || fail "baseline-json: $(cat "$T/out")"
+grep -q '"type":' "$T/base-e.jsonl" && fail "baseline --kind edge wrote nodes"
+echo old >"$T/base-keep.jsonl"
+run baseline-bad 1 "$G" changes baseline "$T/g" --type Nope --out "$T/base-keep.jsonl"
+has baseline-bad "unknown export type 'Nope'"
+[ "$(cat "$T/base-keep.jsonl")" = old ] || fail "baseline-bad: a failed capture replaced --out"
+run baseline-usage 2 "$G" changes baseline "$T/g"
+
 # export round trip, rebuild, verify, log
 run export 0 "$G" export "$T/g" --out "$T/x.jsonl"
 run init2 0 "$G" init --schema "$T/s.pg" "$T/g2"

@@ -452,6 +452,73 @@ Test(diff, the_feed_follows_commits_from_a_cursor_once_each)
 	free(cursor);
 }
 
+/* A growing buffer for grove_changes_baseline's writer. */
+struct sink {
+	char *buf;
+	size_t len;
+	bool fail;
+};
+
+static int sink_write(void *arg, const char *buf, size_t len)
+{
+	struct sink *s = arg;
+	if (s->fail)
+		return -1;
+	s->buf = realloc(s->buf, s->len + len + 1);
+	memcpy(s->buf + s->len, buf, len);
+	s->len += len;
+	s->buf[s->len] = '\0';
+	return 0;
+}
+
+Test(diff, a_baseline_is_the_export_at_the_head_and_its_cursor_resumes_after_it)
+{
+	struct sink s = { 0 };
+	char *out = NULL, *exported = gt_export(db, NULL, NULL);
+	struct id at = head("main");
+	cr_assert_eq(grove_changes_baseline(&out, db, NULL, NULL, sink_write, &s), 0, "%s", grove_errmsg(db));
+	cr_assert_str_eq(s.buf, exported);
+	json_t *r = parse(out), *b = json_object_get(r, "baseline");
+	cr_assert_str_eq(json_string_value(json_object_get(b, "snapshot_commit_id")), at.s);
+	char *cursor = strdup(json_string_value(json_object_get(b, "resume_cursor")));
+	json_decref(r);
+	/* A commit after the handshake is the first block from its cursor. */
+	mutate(NULL, "add", "{\"n\":\"Gus\",\"a\":1}");
+	char ids[64];
+	json_t *p = poll_feed(NULL, cursor, 0);
+	block_ids(ids, sizeof ids, p);
+	cr_assert_str_eq(ids, "Gus");
+	json_decref(p);
+	free(cursor);
+	free(exported);
+	free(s.buf);
+
+	/* The scope's kinds and types choose the tables; nothing else. */
+	s = (struct sink){ 0 };
+	cr_assert_eq(grove_changes_baseline(&out, db, NULL, "{\"kinds\":[\"edge\"]}", sink_write, &s), 0);
+	cr_assert(s.buf && strstr(s.buf, "\"edge\":\"Knows\"") && !strstr(s.buf, "\"type\":\"Person\""),
+		  "%s", s.buf);
+	grove_free(out);
+	free(s.buf);
+	s = (struct sink){ 0 };
+	cr_assert_eq(grove_changes_baseline(&out, db, NULL, "{\"kinds\":[]}", sink_write, &s), 0);
+	cr_assert_null(s.buf);
+	grove_free(out);
+
+	/* A failing writer, an unknown type or branch: no record at all. */
+	out = NULL;
+	s.fail = true;
+	cr_assert_eq(grove_changes_baseline(&out, db, NULL, NULL, sink_write, &s), GROVE_EINVAL);
+	cr_assert_null(out);
+	s.fail = false;
+	cr_assert_eq(grove_changes_baseline(&out, db, NULL, "{\"type_names\":[\"Nope\"]}", sink_write, &s),
+		     GROVE_EINVAL);
+	cr_assert_str_eq(grove_errmsg(db), "unknown export type 'Nope'");
+	cr_assert_eq(grove_changes_baseline(&out, db, "nope", NULL, sink_write, &s), GROVE_ENOTFOUND);
+	cr_assert_null(out);
+	cr_assert_null(s.buf);
+}
+
 /* Load a page and `extra` more people (n00000, n00001, ...) in one commit
  * and poll main's feed from just before it. */
 static json_t *poll_after_bulk_load(size_t extra)
