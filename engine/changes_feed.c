@@ -286,6 +286,19 @@ static int feed_poll(struct jsonw *w, struct feed *f, const char *position)
 	return err;
 }
 
+/* The scope and the read a poll or a baseline works in (f->db set). */
+static int feed_open(struct feed *f, struct chg_scope *s, const char *scope_json)
+{
+	int err = chg_scope_parse(s, f->db, scope_json);
+	if (err < 0)
+		return err;
+	f->s = s;
+	snprintf(f->scope_hex, sizeof f->scope_hex, "%016llx", (unsigned long long)s->digest);
+	if ((err = db_read_begin(&f->txn, f->db)) < 0)
+		chg_scope_free(s);
+	return err;
+}
+
 int grove_changes_poll_json(char **out, grove_db *db, const char *branch, const char *position,
 			    const char *scope_json, uint32_t max_commits)
 {
@@ -318,14 +331,8 @@ int grove_changes_poll_page_json(char **out, grove_db *db, const char *branch, c
 	f.max = max_commits;
 	f.max_changes = max_changes;
 	f.max_bytes = max_bytes;
-	if ((err = chg_scope_parse(&s, db, scope_json)) < 0)
+	if ((err = feed_open(&f, &s, scope_json)) < 0)
 		return err;
-	f.s = &s;
-	snprintf(f.scope_hex, sizeof f.scope_hex, "%016llx", (unsigned long long)s.digest);
-	if ((err = db_read_begin(&f.txn, db)) < 0) {
-		chg_scope_free(&s);
-		return err;
-	}
 	jsonw_init(&w, 0);
 	err = feed_poll(&w, &f, position);
 	if (!err && (err = jsonw_error(&w)) < 0)
@@ -387,14 +394,8 @@ int grove_changes_baseline(char **out, grove_db *db, const char *branch, const c
 	if (!out || !db || !write)
 		return GROVE_EINVAL;
 	*out = NULL;
-	if ((err = chg_scope_parse(&s, db, scope_json)) < 0)
+	if ((err = feed_open(&f, &s, scope_json)) < 0)
 		return err;
-	f.s = &s;
-	snprintf(f.scope_hex, sizeof f.scope_hex, "%016llx", (unsigned long long)s.digest);
-	if ((err = db_read_begin(&f.txn, db)) < 0) {
-		chg_scope_free(&s);
-		return err;
-	}
 	/* The read stays open to the last byte: the catalog of the head is
 	 * its memory.  The export pins the head commit, so a commit landing
 	 * meanwhile is outside the snapshot and the cursor's first block. */
