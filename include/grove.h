@@ -187,8 +187,10 @@ void grove_recovery_report_get(grove_recovery_report *out, const grove_db *db);
  * taken is GROVE_ECONFLICT) and each put's row against its type (slots of
  * the declared types, required ones present, enum/@range/@check: else
  * GROVE_EINVAL naming the effect and property), logged durably and
- * applied like any write; a schema_apply, a load chunk without "last" and
- * a chunk_seq above 0 are refused.  A record read back through
+ * applied like any write (appends take turns with each other and with
+ * branch operations, so the check still holds when the event applies); a
+ * schema_apply, a load chunk without "last" and a chunk_seq above 0 are
+ * refused.  A record read back through
  * grove_log_record_json() appends as the same data: values plain JSON
  * cannot hold are tagged there, {"bin": "<hex>"} for binary (Blob,
  * Vector) and {"u64": "<digits>"} for an unsigned value past 2^63. */

@@ -45,6 +45,10 @@ static int map_segment(struct log_cursor *c, uint64_t first_lsn)
 	uint64_t bytes;
 	int fd = log_segment_open(&bytes, c->log->dirfd, first_lsn, 0);
 
+	/* The cursor maps only segments that hold durable records: one
+	 * without a header lost it (ENOTFOUND would read as the log's end). */
+	if (fd == GROVE_ENOTFOUND)
+		return log_error(GROVE_ECORRUPT, "%s, and it holds records", log_errmsg());
 	if (fd < 0)
 		return fd;
 	void *m = mmap(NULL, bytes, PROT_READ, MAP_SHARED, fd, 0);

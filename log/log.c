@@ -168,6 +168,12 @@ static int load_segments(struct log *log, struct log_recovery *rep)
 			rep->removed_segments++;
 			continue;
 		}
+		if (fd == GROVE_ENOTFOUND) {
+			/* Only a last segment may lack its header (above). */
+			err = log_error(GROVE_ECORRUPT, "%s%s: damaged", log_errmsg(),
+					i + 1 < n ? ", and later segments follow" : "");
+			break;
+		}
 		if (fd < 0) {
 			err = fd;
 			break;

@@ -111,9 +111,14 @@ static int dry_run(grove_db *db, const struct event *ev)
 	return err;
 }
 
-/* Check and log `ev` as its branch's one writer: every writer of a
- * branch holds its lock from plan to apply (a mutation reports the commit
- * it planned, engine/mutate.c). */
+/* Check and log `ev`.  The dry run must still hold when the event is
+ * applied, so nothing it depends on may change in between: its branch
+ * (every writer of a branch holds its lock from plan to apply, engine/
+ * mutate.c), the branch name space (ns_mu: branch events carry the
+ * branch "main", not the one they create or delete) and the commit ids
+ * other appended events bring (ns_mu again: appends take turns).  Without
+ * them two appends could both pass their dry runs and the second be
+ * logged and then fail to apply: a record no replay can get past. */
 static int append_locked(grove_db *db, const struct event *ev, uint64_t *out_lsn)
 {
 	char branch[BRANCH_NAME_MAX + 1];
@@ -122,8 +127,11 @@ static int append_locked(grove_db *db, const struct event *ev, uint64_t *out_lsn
 
 	snprintf(branch, sizeof branch, "%.*s", (int)ev->branch.len,
 		 ev->branch.ptr ? (const char *)ev->branch.ptr : "");
-	if (branch[0] && !(bl = db_branch_lock(db, branch)))
+	pthread_mutex_lock(&db->ns_mu);
+	if (branch[0] && !(bl = db_branch_lock(db, branch))) {
+		pthread_mutex_unlock(&db->ns_mu);
 		return db_error(db, -ENOMEM, "out of memory");
+	}
 	if ((err = check_rows(db, ev)) < 0)
 		;   /* said why */
 	else if ((err = dry_run(db, ev)) < 0)
@@ -132,6 +140,7 @@ static int append_locked(grove_db *db, const struct event *ev, uint64_t *out_lsn
 		err = seq_commit(db, ev, 1, ev->effects, ev->neffects, out_lsn);
 	if (bl)
 		db_branch_unlock(db, bl);
+	pthread_mutex_unlock(&db->ns_mu);
 	return err;
 }
 

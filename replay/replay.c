@@ -311,12 +311,18 @@ int replay_log(struct replay_stats *st, struct views *v, struct log *log,
 		return err;
 	while ((err = log_cursor_next(cur, &rec)) == 0) {
 		st->last_lsn = rec.lsn;
-		if ((err = one_record(&r, &rec)) < 0)
+		if ((err = one_record(&r, &rec)) < 0) {
+			/* A record that does not apply is no end of the log: a
+			 * replay that stopped there would call views missing
+			 * every later commit complete. */
+			if (err == GROVE_ENOTFOUND)
+				err = log_error(GROVE_ECORRUPT, "%s", log_errmsg());
 			break;
+		}
 	}
 	log_cursor_close(cur);
 	if (err == GROVE_ENOTFOUND)
-		err = 0;
+		err = 0; /* the cursor's: past the last durable record */
 	st->orphan_chunks = r.nloads;
 	while (r.nloads)
 		drop_load(&r, &r.loads[0]); /* never committed: never acknowledged */

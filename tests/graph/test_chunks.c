@@ -3,6 +3,7 @@
  * after them. */
 #include <criterion/criterion.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +12,10 @@
 #include <unistd.h>
 
 #include "graph_testutil.h"
+#include "log/error.h"
 #include "log/failpoint.h"
+#include "log/log.h"
+#include "replay/event_json.h"
 
 static char *rows(int from, int n)
 {
@@ -198,4 +202,92 @@ Test(chunks, a_record_json_round_trips_binary_and_big_unsigned_values)
 	free(rec);
 	gt_scratch_done(a, d1);
 	gt_scratch_done(b, d2);
+}
+
+/* ---- appends that race, records that do not apply ---- */
+
+struct racer {
+	grove_db *g;
+	pthread_barrier_t *go;
+	const char *ev;
+	int rc;
+};
+
+static void *append_one(void *arg)
+{
+	struct racer *r = arg;
+	pthread_barrier_wait(r->go);
+	r->rc = grove_log_append_json(NULL, r->g, r->ev);
+	return NULL;
+}
+
+/* Two appended events that cannot both apply (one commit id, on two
+ * branches) race: each dry run passes against the views of before, so
+ * unless the second waits for the first, both are logged and the second
+ * fails to apply — a record no replay could get past.  One is refused,
+ * the other logged, every time; the graph reopens and verifies. */
+Test(chunks, racing_appends_that_cannot_both_apply_log_only_one)
+{
+	char *d, ev[2][400];
+	grove_db *g = gt_scratch(&d, "append-race", NULL);
+	pthread_barrier_t go;
+	cr_assert_eq(grove_branch_create(g, "b", NULL, NULL), 0);
+	for (int it = 0; it < 200; it++) {
+		struct racer r[2];
+		pthread_t t[2];
+		pthread_barrier_init(&go, NULL, 2);
+		for (int i = 0; i < 2; i++) {
+			snprintf(ev[i], sizeof ev[i], "{\"kind\":\"mutation\",\"commit\":\"01M8QF1AHH9X3HFJTQCJ5%05d\","
+				 "\"time_us\":1,\"branch\":\"%s\",\"op\":\"x\",\"effects\":[]}", it, i ? "b" : "main");
+			r[i] = (struct racer){ g, &go, ev[i], 0 };
+			cr_assert_eq(pthread_create(&t[i], NULL, append_one, &r[i]), 0);
+		}
+		for (int i = 0; i < 2; i++)
+			pthread_join(t[i], NULL);
+		pthread_barrier_destroy(&go);
+		cr_assert((r[0].rc == 0) != (r[1].rc == 0), "iteration %d: %d and %d", it, r[0].rc, r[1].rc);
+		cr_assert(r[0].rc == GROVE_ECONFLICT || r[1].rc == GROVE_ECONFLICT, "iteration %d: %d and %d",
+			  it, r[0].rc, r[1].rc);
+	}
+	grove_close(g);
+	cr_assert_eq(grove_open(&g, d, NULL), 0, "%s", grove_errmsg(NULL));
+	grove_close(g);
+	cr_assert_eq(grove_verify(d), 0, "%s", grove_errmsg(NULL));
+	gt_rmtree(d);
+	free(d);
+}
+
+/* A logged record that does not apply (here a branch delete of a branch
+ * that never was, written to the log behind the engine's back) is no end
+ * of the log: open and rebuild refuse, naming its LSN, instead of
+ * stopping there and calling every later commit gone. */
+Test(chunks, a_record_that_does_not_apply_stops_replay_with_an_error)
+{
+	char *d, *ld, msg[128];
+	grove_db *g = gt_scratch(&d, "bad-record", NULL);
+	grove_close(g);
+	json_t *obj = json_loads("{\"kind\":\"branch_delete\",\"time_us\":1,\"branch\":\"main\","
+				 "\"name\":\"never\"}", 0, NULL);
+	uint8_t *payload;
+	size_t len;
+	uint16_t kind;
+	cr_assert_eq(event_payload_from_json(&payload, &len, &kind, obj, msg, sizeof msg), 0, "%s", msg);
+	json_decref(obj);
+	struct log *log;
+	struct log_options o = { 0 };
+	cr_assert(asprintf(&ld, "%s/log", d) > 0);
+	cr_assert_eq(log_open(&log, ld, &o, NULL), 0, "%s", log_errmsg());
+	uint64_t lsn;
+	cr_assert_eq(log_append(log, &lsn, kind, payload, (uint32_t)len, LOG_WAIT_DURABLE), 0);
+	cr_assert_eq(log_close(log), 0);
+	free(payload);
+	free(ld);
+	char want[64];
+	snprintf(want, sizeof want, "replaying LSN %lu", (unsigned long)lsn);
+	cr_assert_eq(grove_open(&g, d, NULL), GROVE_ECORRUPT);
+	cr_assert(strstr(grove_errmsg(NULL), want), "%s", grove_errmsg(NULL));
+	cr_assert_eq(grove_rebuild(d, NULL), GROVE_ECORRUPT);
+	cr_assert(strstr(grove_errmsg(NULL), want), "%s", grove_errmsg(NULL));
+	gt_rmtree(d);
+	free(d);
 }

@@ -305,6 +305,82 @@ Test(recovery, a_last_segment_with_a_zeroed_header_and_records_is_refused)
 	free(dir);
 }
 
+/* A log of 64 KiB segments holding records 1..n of ~4 KiB, three
+ * segments or more; *second: the first LSN of the second segment. */
+static char *make_segments(uint64_t *n, uint64_t *second)
+{
+	struct log_options o = tu_small_options(GROVE_LOG_BACKEND_PWRITE);
+	char *dir = tu_tempdir("recover-segs"), *ld = tu_logdir(dir);
+	struct log *log;
+	uint8_t buf[4000];
+	uint64_t lsn = 0;
+
+	cr_assert_eq(log_create(ld, &o), 0);
+	cr_assert_eq(log_open(&log, ld, &o, NULL), 0);
+	*second = 0;
+	while (tu_count_segments(ld) < 3) {
+		size_t len = tu_payload(buf, sizeof buf, 0, lsn + 1);
+		cr_assert_eq(log_append(log, &lsn, 1, buf, (uint32_t)len, LOG_WAIT_DURABLE), 0);
+		if (!*second && tu_count_segments(ld) == 2)
+			*second = lsn;
+	}
+	*n = lsn;
+	cr_assert_eq(log_close(log), 0);
+	free(ld);
+	return dir;
+}
+
+static void zero_header(const char *dir, uint64_t first)
+{
+	char *p = segment_path(dir, first);
+	int fd = open(p, O_WRONLY);
+	uint8_t z[LOG_SEGMENT_HEADER_BYTES] = { 0 };
+	cr_assert(fd >= 0);
+	cr_assert_eq(pwrite(fd, z, sizeof z, 0), (ssize_t)sizeof z);
+	close(fd);
+	free(p);
+}
+
+/* Only a last segment may be without its header (its creation cut
+ * short); one with later segments after it lost its header to damage.
+ * Open refuses it, and a cursor reading through it says so rather than
+ * calling the log ended there (a replay would stop short and call the
+ * views complete). */
+Test(recovery, a_segment_with_later_ones_and_a_zeroed_header_is_damage)
+{
+	uint64_t n, second;
+	char *dir = make_segments(&n, &second), *ld = tu_logdir(dir);
+	struct log_options o = tu_small_options(GROVE_LOG_BACKEND_PWRITE);
+	struct log *log;
+	struct log_cursor *c;
+	struct log_record_view r;
+	char name[LOG_SEGMENT_NAME_BYTES];
+	uint64_t seen = 0;
+	int err;
+
+	log_segment_name(name, second);
+	/* Damaged while open: the cursor stops at the damage, with ECORRUPT. */
+	cr_assert_eq(log_open(&log, ld, &o, NULL), 0, "%s", log_errmsg());
+	zero_header(dir, second);
+	cr_assert_eq(log_cursor_open(&c, log, 1), 0);
+	while ((err = log_cursor_next(c, &r)) == 0)
+		seen = r.lsn;
+	cr_assert_eq(err, GROVE_ECORRUPT, "%d after LSN %lu of %lu", err, (unsigned long)seen,
+		     (unsigned long)n);
+	cr_assert_eq(seen, second - 1);
+	cr_assert(strstr(log_errmsg(), name) && strstr(log_errmsg(), "has no header, and it holds records"),
+		  "%s", log_errmsg());
+	log_cursor_close(c);
+	cr_assert_eq(log_close(log), 0);
+	/* At open: refused, naming it. */
+	cr_assert_eq(log_open(&log, ld, &o, NULL), GROVE_ECORRUPT);
+	cr_assert(strstr(log_errmsg(), name) && strstr(log_errmsg(), "later segments follow: damaged"),
+		  "%s", log_errmsg());
+	free(ld);
+	tu_rmtree(dir);
+	free(dir);
+}
+
 /* ---- What open reads past the tail ----------------------------------
  *
  * Open reads, after the last intact record, only the stretches the file
