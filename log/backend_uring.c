@@ -144,7 +144,9 @@ static int submit(struct uring_backend *u, unsigned n)
 	do
 		ret = io_uring_submit(&u->ring);
 	while (ret == -EINTR);
-	return ret < 0 ? ret : 0;
+	/* Fewer taken than prepared: the rest would never complete, and a
+	 * reap would wait for them forever. */
+	return ret < 0 ? ret : (unsigned)ret < n ? -EIO : 0;
 }
 
 /* The SQE of a batch written direct (u->d.buf, u->d.len bytes). */

@@ -56,6 +56,8 @@ static int zero_range(int fd, uint64_t from, uint64_t to)
 				continue;
 			return -errno;
 		}
+		if (w == 0)
+			return -EIO; /* no progress: never loop on it */
 		from += (uint64_t)w;
 	}
 	return fdatasync(fd) < 0 ? -errno : 0;

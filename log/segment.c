@@ -50,6 +50,8 @@ static int write_all(int fd, const void *buf, size_t len, off_t off)
 				continue;
 			return -errno;
 		}
+		if (n == 0)
+			return -EIO; /* no progress: never loop on it */
 		p += n;
 		len -= (size_t)n;
 		off += n;
