@@ -184,7 +184,7 @@ static uint64_t closed_acked_lsn(const char *dir)
 	unsigned long long lsn = 0;
 	int n = vdir ? session_read(vdir, was, state, &lsn) : -1;
 	free(vdir);
-	return n == 3 && !strcmp(state, "closed") ? (uint64_t)lsn : 0;
+	return n == 3 && (!strcmp(state, "closed") || !strcmp(state, "unsynced")) ? (uint64_t)lsn : 0;
 }
 
 static int open_log(grove_db *db)
@@ -244,9 +244,10 @@ int db_session_write(const char *vdir, const char *state, uint64_t acked_lsn)
 
 /* 1 if the views may have lost or torn pages: left open by an earlier
  * boot (an OS crash), or by a boot this machine cannot name (no boot id:
- * an OS crash cannot be ruled out), or present without any SESSION (it
- * is written before the views' first write, so its absence means an open
- * or a rebuild died before it could say). */
+ * an OS crash cannot be ruled out), closed after a failed sync (the
+ * kernel may have dropped pages it could not write), or present without
+ * any SESSION (it is written before the views' first write, so its
+ * absence means an open or a rebuild died before it could say). */
 static int views_untrusted(const char *vdir)
 {
 	char id[64], was[64], state[16];
@@ -258,7 +259,7 @@ static int views_untrusted(const char *vdir)
 		free(data);
 		return exists;
 	}
-	if (n < 2)
+	if (n < 2 || !strcmp(state, "unsynced"))
 		return 1;
 	if (!strcmp(state, "closed"))
 		return 0;
@@ -334,8 +335,10 @@ static void close_views(grove_db *db, uint64_t acked)
 	int synced = views_sync(db->views) == 0;
 	views_close(db->views);
 	db->views = NULL;
-	if (synced && (vdir = db_path(db->dir, "views"))) {
-		db_session_write(vdir, "closed", acked);
+	/* A failed sync: pages the kernel could not write may be gone even
+	 * from its cache, so not even this boot may trust the file. */
+	if ((vdir = db_path(db->dir, "views"))) {
+		db_session_write(vdir, synced ? "closed" : "unsynced", acked);
 		free(vdir);
 	}
 }
