@@ -173,9 +173,14 @@ static int run(grove_load_result *out, grove_db *db, const grove_load_options *o
 	/* With `from`, a missing branch is created first (engine §9 load);
 	 * an existing one is loaded into as it is. */
 	if (from && (err = grove_branch_head(&head, db, branch)) == GROVE_ENOTFOUND) {
-		if ((err = grove_branch_create(db, branch, from, o->actor)) < 0)
+		err = grove_branch_create(db, branch, from, o->actor);
+		/* Created meanwhile by another writer: it exists, as wanted. */
+		if (err == GROVE_ECONFLICT && grove_branch_head(&head, db, branch) == 0)
+			err = 0;
+		else if (err == 0)
+			out->branch_created = 1;
+		if (err < 0)
 			return err;
-		out->branch_created = 1;
 	} else if (from && err < 0) {
 		return err;
 	}

@@ -197,8 +197,12 @@ static int append_all(struct grove_db *db, const struct event *events, uint32_t 
 		uint8_t *buf;
 		size_t len;
 		if ((err = event_encode(&buf, &len, &events[i])) >= 0) {
-			err = log_append(db->log, &lsns[i], events[i].kind, buf, (uint32_t)len,
-					 LOG_WAIT_LATER);
+			/* A later chunk must go in (earlier ones are logged): a log
+			 * crowded past log_max_waiters makes room as its waiters
+			 * finish, none of which needs order_mu. */
+			while ((err = log_append(db->log, &lsns[i], events[i].kind, buf, (uint32_t)len,
+						 LOG_WAIT_LATER)) == GROVE_EBUSY && i > 0)
+				sched_yield();
 			free(buf);
 		}
 		if (err < 0)
