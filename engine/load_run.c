@@ -12,6 +12,7 @@
 #include "engine/load_feed.h"
 #include "engine/jsonw.h"
 #include "engine/load.h"
+#include "engine/schema_hist.h"
 #include "index/apply.h"
 #include "log/error.h"
 
@@ -211,7 +212,7 @@ int grove_load(grove_load_result *out, grove_db *db, const grove_load_options *o
 	int err;
 
 	jo.strict = opts->strict;
-	if ((err = jsonl_reader_open_buffer(&r, db->cat, jsonl, len, &jo)) < 0)
+	if ((err = jsonl_reader_open_buffer(&r, engine_catalog(db), jsonl, len, &jo)) < 0)
 		return db_error(db, err, "cannot read the load input");
 	err = run_fed(out, db, opts, r, len >= LOAD_READ_AHEAD_BYTES);
 	jsonl_reader_close(r);
@@ -229,7 +230,7 @@ int grove_load_file(grove_load_result *out, grove_db *db, const grove_load_optio
 	if (!f)
 		return db_error(db, -errno, "cannot open %s: %s", path, strerror(errno));
 	jo.strict = opts->strict;
-	if ((err = jsonl_reader_open_file(&r, db->cat, f, &jo)) < 0) {
+	if ((err = jsonl_reader_open_file(&r, engine_catalog(db), f, &jo)) < 0) {
 		fclose(f);
 		return db_error(db, err, "cannot read %s", path);
 	}
