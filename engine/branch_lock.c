@@ -147,6 +147,9 @@ static void run_job(struct branch_job *j, struct branch_job *mine, struct branch
 		    uint64_t *max_lsn)
 {
 	j->lsn = 0;
+	/* A job whose failure leaves the message as it found it must not
+	 * hand on an earlier job's (or caller's) message. */
+	db_error_clear();
 	if ((j->err = j->fn(j->arg, &j->lsn)) < 0)
 		db_error_save(&j->es); /* later jobs overwrite this thread's */
 	bool logged = j->err == 0 && j->lsn;

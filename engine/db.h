@@ -146,6 +146,8 @@ struct db_error_state {
 	grove_error_info info;
 };
 void db_error_save(struct db_error_state *s);
+/* Forget the calling thread's last error (grove_errmsg says "" after). */
+void db_error_clear(void);
 int db_error_restore(const grove_db *db, int err, const struct db_error_state *s);
 
 #endif

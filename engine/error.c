@@ -73,6 +73,11 @@ int db_error_diag_position(const grove_db *db, int err, const struct lang_diag *
 	return db_error_position(db, err, line, col);
 }
 
+void db_error_clear(void)
+{
+	memset(&last, 0, sizeof last);
+}
+
 void db_error_save(struct db_error_state *s)
 {
 	s->db = last.db;
