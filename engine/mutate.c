@@ -171,8 +171,15 @@ int mutate_value(struct mutation *m, msgpack_packer *pk, const struct gq_ir_expr
 		char msg[NUMFMT_PLAIN_MAX + 64];
 		if (e->kind == GQ_IR_LIT && err != -ENOMEM && numeric_lit_msg(msg, sizeof msg, e->lit, t))
 			return db_error(db, GROVE_EINVAL, "property '%s': %s", prop, msg);
-		if (e->kind == GQ_IR_LIT)
-			return db_error(db, GROVE_EINVAL, "property '%s': %s", prop, m->plan.verr.msg);
+		if (e->kind == GQ_IR_LIT) {
+			/* A literal is no parameter: drop the converter's "param 'p': ". */
+			const char *why = m->plan.verr.msg;
+			char pre[VALUE_ERROR_FIELD_MAX + 16];
+			int n = snprintf(pre, sizeof pre, "param '%s': ", prop);
+			if (n > 0 && !strncmp(why, pre, (size_t)n))
+				why += n;
+			return db_error(db, GROVE_EINVAL, "property '%s': %s", prop, why);
+		}
 		db_error(db, err, "%s", m->plan.verr.msg);
 		return m->plan.verr.resource[0] ? db_error_limit(db, err, m->plan.verr.resource, m->plan.verr.limit,
 								  m->plan.verr.actual) : err;

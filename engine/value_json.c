@@ -166,8 +166,8 @@ static int temporal_value(struct scalar *out, const struct lang_cat_property *p,
 		if (rc < 0) {
 			char text[VALUE_TEXT_BRIEF_MAX + 4];
 			value_text_brief(text, s, len);
-			return value_error_set(err, GROVE_EINVAL, p->name, "invalid %s literal '%s'",
-				is_date ? "Date" : "DateTime", text);
+			return value_error_set(err, GROVE_EINVAL, p->name, "property '%s': invalid %s literal '%s'",
+				p->name, is_date ? "Date" : "DateTime", text);
 		}
 		if (is_date)
 			out->i = days;
@@ -406,7 +406,8 @@ static int blob_base64(msgpack_packer *pk, const struct lang_cat_property *p, co
 	size_t n;
 	if (base64_decode(bytes, &n, b64, len, detail) < 0) {
 		free(bytes);
-		return value_error_set(err, GROVE_EINVAL, p->name, "invalid base64 blob data: %s", detail);
+		return value_error_set(err, GROVE_EINVAL, p->name, "property '%s': invalid base64 blob data: %s",
+				       p->name, detail);
 	}
 	msgpack_pack_bin(pk, n);
 	msgpack_pack_bin_body(pk, bytes, n);

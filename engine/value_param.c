@@ -175,8 +175,7 @@ static int param_temporal(msgpack_packer *pk, const char *name, enum lang_scalar
 	int64_t ms;
 	if (is_date ? date_parse(&days, s, len) : datetime_parse(&ms, s, len)) {
 		value_text_brief(text, s, len);
-		return value_error_set(err, GROVE_EINVAL, name, "invalid %s literal '%s'", is_date ? "Date" : "DateTime",
-			text);
+		return param_error(err, name, "invalid %s literal '%s'", is_date ? "Date" : "DateTime", text);
 	}
 	msgpack_pack_int64(pk, is_date ? days : ms);
 	return 0;
@@ -212,7 +211,7 @@ static int param_blob(msgpack_packer *pk, const char *name, const json_t *j, con
 	if (rc == 0)
 		msgpack_pack_bin_with_body(pk, bytes, n);
 	free(bytes);
-	return rc == 0 ? 0 : value_error_set(err, GROVE_EINVAL, name, "invalid base64 blob data: %s", detail);
+	return rc == 0 ? 0 : param_error(err, name, "invalid base64 blob data: %s", detail);
 }
 
 static int param_scalar(msgpack_packer *pk, const char *name, const struct lang_type *t, const json_t *j,
@@ -262,6 +261,12 @@ static int param_vector(msgpack_packer *pk, const char *name, const struct lang_
 		}
 		double d = json_is_number(e) ? json_number_value(e) : strtod(json_string_value(e) + 1, NULL);
 		float f = (float)d;
+		if (!isfinite(f)) {   /* stored as "Infinity", no load would take it back */
+			char text[NUMFMT_PLAIN_MAX];
+			numfmt_plain_f64(text, d);
+			free(bytes);
+			return param_error(err, name, "vector element %s exceeds Float32 range", text);
+		}
 		uint32_t bits;
 		memcpy(&bits, &f, 4);
 		for (int b = 0; b < 4; b++)

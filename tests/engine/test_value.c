@@ -397,10 +397,10 @@ Test(value, range_checks_float32_after_rounding)
 
 Test(value, refuses_malformed_date_strings)
 {
-	expect_error("Everything", "day", "\"2024-13-01\"", 0, "invalid Date literal '2024-13-01'");
-	expect_error("Everything", "day", "\"2023-02-29\"", 0, "invalid Date literal '2023-02-29'");
-	expect_error("Everything", "at", "\"noon\"", 0, "invalid DateTime literal 'noon'");
-	expect_error("Everything", "days", "[\"2024-01-01\", \"x\"]", 0, "invalid Date literal 'x'");
+	expect_error("Everything", "day", "\"2024-13-01\"", 0, "property 'day': invalid Date literal '2024-13-01'");
+	expect_error("Everything", "day", "\"2023-02-29\"", 0, "property 'day': invalid Date literal '2023-02-29'");
+	expect_error("Everything", "at", "\"noon\"", 0, "property 'at': invalid DateTime literal 'noon'");
+	expect_error("Everything", "days", "[\"2024-01-01\", \"x\"]", 0, "property 'days': invalid Date literal 'x'");
 }
 
 Test(value, checks_vector_dimensions_and_elements)
@@ -425,11 +425,11 @@ Test(value, refuses_bad_blobs)
 	expect_error("Everything", "blob", "5", 0, "blob property 'blob' must be a URI string or base64: prefixed data");
 	expect_error("Everything", "blob", "[\"base64:\"]", 0,
 		"blob property 'blob' must be a URI string or base64: prefixed data");
-	expect_error("Everything", "blob", "\"base64:SGV*\"", 0, "invalid base64 blob data: Invalid symbol 42, offset 3.");
-	expect_error("Everything", "blob", "\"base64:SGV\"", 0, "invalid base64 blob data: Invalid input length: 3.");
+	expect_error("Everything", "blob", "\"base64:SGV*\"", 0, "property 'blob': invalid base64 blob data: Invalid symbol 42, offset 3.");
+	expect_error("Everything", "blob", "\"base64:SGV\"", 0, "property 'blob': invalid base64 blob data: Invalid input length: 3.");
 	expect_error("Everything", "blob", "\"base64:SGVsbG9=\"", 0,
-		"invalid base64 blob data: Invalid last symbol 57, offset 6.");
-	expect_error("Everything", "blob", "\"base64:SG=s\"", 0, "invalid base64 blob data: Invalid padding");
+		"property 'blob': invalid base64 blob data: Invalid last symbol 57, offset 6.");
+	expect_error("Everything", "blob", "\"base64:SG=s\"", 0, "property 'blob': invalid base64 blob data: Invalid padding");
 }
 
 Test(value, refuses_external_blob_uris_unless_allowed)
@@ -609,8 +609,14 @@ Test(value, words_parameter_errors_as_omnigraph_does)
 	expect_param_error(base_type(LANG_SCALAR_BOOL, 0), "1", "param 'v': expected boolean");
 	expect_param_error(base_type(LANG_SCALAR_DATE, 0), "19723", "param 'v': expected date string");
 	expect_param_error(base_type(LANG_SCALAR_DATETIME, 0), "1", "param 'v': expected datetime string");
-	expect_param_error(base_type(LANG_SCALAR_DATE, 0), "\"2024-02-30\"", "invalid Date literal '2024-02-30'");
+	expect_param_error(base_type(LANG_SCALAR_DATE, 0), "\"2024-02-30\"", "param 'v': invalid Date literal '2024-02-30'");
 	expect_param_error(base_type(LANG_SCALAR_BLOB, 0), "{}", "param 'v': expected blob URI string, got object");
+	expect_param_error(base_type(LANG_SCALAR_BLOB, 0), "\"base64:@@@@\"",
+		"param 'v': invalid base64 blob data: Invalid symbol 64, offset 0.");
+	struct lang_type vec3 = base_type(LANG_SCALAR_VECTOR, 0);
+	vec3.vector_dim = 3;
+	expect_param_error(vec3, "[1, 3.5e38, 0]",
+		"param 'v': vector element 350000000000000000000000000000000000000 exceeds Float32 range");
 	/* A URI's size and emptiness before the policy, as for loads. */
 	expect_param_error(base_type(LANG_SCALAR_BLOB, 0), "\"\"", "param 'v': external Blob URI must be non-empty");
 	expect_param_error(base_type(LANG_SCALAR_BLOB, 0), "\"s3://b/k\"",
