@@ -194,9 +194,12 @@ int grove_branch_create(grove_db *db, const char *name, const char *from, const 
 
 	name = branch_name_trim(name_buf, name);
 	from = branch_name_trim(from_buf, from);
+	/* NULL: from main; a source given blank names none (as a target). */
+	if (from && !*from)
+		return db_error(db, GROVE_EINVAL, "branch name cannot be empty");
 	/* Upstream names the operation by whether a source was given. */
-	const char *op = from && *from ? "branch_create_from" : "branch_create";
-	if (!from || !*from)
+	const char *op = from ? "branch_create_from" : "branch_create";
+	if (!from)
 		from = MAIN_BRANCH;
 	pthread_mutex_lock(&db->ns_mu);
 	if ((err = create_checks(db, name, from, op, actor)) == 0)

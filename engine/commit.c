@@ -277,9 +277,9 @@ static int read_branch(struct read_at *r, grove_db *db, const char *branch, bool
 static int read_at_txn(struct read_at *r, grove_db *db, const grove_target *target, bool fence)
 {
 	char buf[BRANCH_NAME_MAX + 1];
-	/* "" names main, as for writes (an empty LMDB key is no branch). */
-	const char *branch = target && target->branch && *target->branch
-		? branch_name_trim(buf, target->branch) : MAIN_BRANCH;
+	/* NULL names main; a blank name is refused (branch_get), as for writes. */
+	const char *branch = target && target->branch ? branch_name_trim(buf, target->branch)
+						      : MAIN_BRANCH;
 	int err = 0;
 
 	/* Not the whole struct: the chain's 4 KiB of entries count only up

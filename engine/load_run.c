@@ -160,7 +160,7 @@ static int run(grove_load_result *out, grove_db *db, const grove_load_options *o
 	       struct load_feed *r)
 {
 	char branch_buf[BRANCH_NAME_MAX + 1], from_buf[BRANCH_NAME_MAX + 1];
-	const char *branch = o->branch && *o->branch ? branch_name_trim(branch_buf, o->branch) : MAIN_BRANCH;
+	const char *branch = o->branch ? branch_name_trim(branch_buf, o->branch) : MAIN_BRANCH;
 	const char *from = branch_name_trim(from_buf, o->from);
 	struct branch_lock *bl;
 	grove_commit head;

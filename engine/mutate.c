@@ -321,8 +321,9 @@ int mutate_run(char **out, grove_db *db, const grove_mutate_options *o, struct p
 	       const json_t *params, const char *src, const char *name, const char *params_json)
 {
 	char branch_buf[BRANCH_NAME_MAX + 1];
-	const char *branch = o && o->branch && *o->branch ? branch_name_trim(branch_buf, o->branch)
-							  : MAIN_BRANCH;
+	/* NULL is main; a name given is trimmed, and blank is refused (as
+	 * OmniGraph's normalize_branch_name: "" is no way to say main). */
+	const char *branch = o && o->branch ? branch_name_trim(branch_buf, o->branch) : MAIN_BRANCH;
 	/* Not `= { 0 }`: the plan's 4 KiB read chain is set up by
 	 * load_plan_init in mutate_locked, the only user of the plan. */
 	struct mutation m;

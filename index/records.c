@@ -23,6 +23,8 @@ static void be32(uint8_t out[4], uint32_t v)
 
 int branch_get(struct branch_rec *out, MDB_txn *txn, const struct views *v, const char *name)
 {
+	if (!*name)   /* no LMDB key: say what is wrong, not MDB_BAD_VALSIZE */
+		return log_error(GROVE_EINVAL, "branch name cannot be empty");
 	MDB_val k = str_key(name), d;
 	int rc = mdb_get(txn, v->branches, &k, &d);
 	if (rc)

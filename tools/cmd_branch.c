@@ -182,7 +182,7 @@ int cmd_branch(int argc, char **argv)
 	else if (is_list)
 		rc = list(db, json);
 	else
-		rc = create_or_delete(db, dir, verb, name, from && *from ? from : NULL, actor, json);
+		rc = create_or_delete(db, dir, verb, name, from, actor, json);
 	grove_close(db);
 	return rc;
 }

@@ -287,9 +287,17 @@ for v in "demo --help" "verify --json" "rebuild --json" "optimize --help" "log d
 	run "dir-option-$v" 2 "$G" $v
 done
 [ ! -e "./--help" ] && [ ! -e "./--json" ] || fail "an option was taken for a directory"
-# an empty --branch names main for reads, as for writes
-run read-empty-branch 0 "$G" export "$T/g" --branch ''
-hasnt read-empty-branch "MDB_"
+# a blank --branch is refused for reads and writes alike (OmniGraph's
+# normalize_branch_name), never LMDB's words
+for b in '' '  '; do
+	run "read-blank-branch-$b" 1 "$G" export "$T/g" --branch "$b"
+	has "read-blank-branch-$b" "branch name cannot be empty"
+	hasnt "read-blank-branch-$b" "MDB_"
+	run "write-blank-branch-$b" 1 "$G" mutate "$T/g" -e 'query q() { insert Person { name: "Blank" } }' q --branch "$b"
+	has "write-blank-branch-$b" "branch name cannot be empty"
+	run "from-blank-branch-$b" 1 "$G" branch create "$T/g" blankfrom --from "$b"
+	has "from-blank-branch-$b" "branch name cannot be empty"
+done
 # log dump --from takes an LSN, digits only
 for v in abc -1 ''; do
 	run "log-from-$v" 2 "$G" log dump "$T/g" --from "$v"
