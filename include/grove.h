@@ -185,8 +185,10 @@ void grove_recovery_report_get(grove_recovery_report *out, const grove_db *db);
  * record is on disk.  This is the raw interface used by log tools and
  * tests: the event is checked against the views (a commit id already
  * taken is GROVE_ECONFLICT) and each put's row against its type (slots of
- * the declared types, required ones present, enum/@range/@check: else
- * GROVE_EINVAL naming the effect and property), logged durably and
+ * the declared types, required ones present, enum/@range/@check, a keyed
+ * node's id its key's canonical id: else GROVE_EINVAL naming the effect
+ * and property); its parent is set to the branch head it applies on (a
+ * record dumped from another graph names that graph's); logged durably and
  * applied like any write (appends take turns with each other and with
  * branch operations, so the check still holds when the event applies); a
  * schema_apply, a load chunk without "last" and a chunk_seq above 0 are

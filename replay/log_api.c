@@ -65,6 +65,19 @@ static int check_row(grove_db *db, const struct event_effect *fx, uint32_t i)
 				       i, p->name, t->name, verr.msg);
 		jsonw_fini(&w);
 	}
+	/* A keyed node's id is its key's canonical id: any other would name
+	 * one entity by another's key (two rows of one key, a key no lookup
+	 * finds, an export no load takes back). */
+	if (!err && !edge && t->has_key) {
+		char *canon = NULL;
+		size_t clen = 0;
+		if (value_canonical_id(&canon, &clen, t, &row, &verr) < 0)
+			err = db_error(db, GROVE_EINVAL, "event JSON: effect %u: %s", i, verr.msg);
+		else if (clen != row.id_len || memcmp(canon, row.id, clen) != 0)
+			err = db_error(db, GROVE_EINVAL, "event JSON: effect %u: node %s has id '%.*s', but "
+				       "its @key gives '%s'", i, t->name, (int)row.id_len, row.id, canon);
+		free(canon);
+	}
 	const struct value_validator *val = err ? NULL : engine_validator(db, t, &verr);
 	if (!err && !val)
 		err = db_error(db, GROVE_EINVAL, "event JSON: effect %u: %s", i, verr.msg);
@@ -99,6 +112,24 @@ static int check_branch_create(grove_db *db, const struct event *ev)
 	return branch_create_check(db, name, from[0] ? from : MAIN_BRANCH);
 }
 
+/* A commit's parent is its branch's head when it applies (the apply takes
+ * the head, whatever the event says): the record logged says so too, so
+ * that the log never keeps a lineage the views do not.  (A record dumped
+ * from another graph names that graph's head.) */
+static int set_parent(grove_db *db, struct event *ev, const char *branch)
+{
+	grove_commit head;
+	if (!branch[0] || (ev->kind != EVENT_MUTATION && ev->kind != EVENT_LOAD_CHUNK &&
+			   ev->kind != EVENT_MERGE && ev->kind != EVENT_OPTIMIZE))
+		return 0;
+	if (grove_branch_head(&head, db, branch) < 0)
+		return 0;   /* the dry run says what is wrong */
+	struct commit_id id;
+	if (commit_id_parse(&id, head.id))
+		ev->parent = id;
+	return 0;
+}
+
 static int dry_run(grove_db *db, const struct event *ev)
 {
 	MDB_txn *txn;
@@ -119,7 +150,7 @@ static int dry_run(grove_db *db, const struct event *ev)
  * other appended events bring (ns_mu again: appends take turns).  Without
  * them two appends could both pass their dry runs and the second be
  * logged and then fail to apply: a record no replay can get past. */
-static int append_locked(grove_db *db, const struct event *ev, uint64_t *out_lsn)
+static int append_locked(grove_db *db, struct event *ev, uint64_t *out_lsn)
 {
 	char branch[BRANCH_NAME_MAX + 1];
 	struct branch_lock *bl = NULL;
@@ -132,7 +163,7 @@ static int append_locked(grove_db *db, const struct event *ev, uint64_t *out_lsn
 		pthread_mutex_unlock(&db->ns_mu);
 		return db_error(db, -ENOMEM, "out of memory");
 	}
-	if ((err = check_rows(db, ev)) < 0)
+	if ((err = check_rows(db, ev)) < 0 || (err = set_parent(db, ev, branch)) < 0)
 		;   /* said why */
 	else if ((err = dry_run(db, ev)) < 0)
 		db_error(db, err, "event JSON: the event does not apply: %s", log_errmsg());

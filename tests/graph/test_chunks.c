@@ -406,3 +406,44 @@ Test(chunks, racing_loads_with_from_create_the_branch_once_and_all_land)
 	}
 	gt_scratch_done(g, d);
 }
+
+/* An appended keyed node must carry its key's canonical id: any other
+ * would name one entity by another's key (two rows of one key, a key no
+ * lookup finds, an export no load takes back). */
+Test(chunks, an_appended_keyed_node_whose_id_is_not_its_key_is_refused)
+{
+	char *d;
+	grove_db *g = gt_scratch(&d, "append-key", NULL);
+	uint64_t last = grove_log_last_lsn(g);
+	/* Company (type 1): name @key. */
+	const char *ev = "{\"kind\":\"mutation\",\"time_us\":1,\"branch\":\"main\",\"op\":\"x\","
+			 "\"effects\":[{\"op\":\"put_node\",\"type\":1,\"id\":0,\"row\":[\"Alice\",\"Bob\"]}]}";
+	cr_assert_eq(grove_log_append_json(NULL, g, ev), GROVE_EINVAL);
+	cr_assert(strstr(grove_errmsg(g), "node Company has id 'Alice', but its @key gives 'Bob'"), "%s",
+		  grove_errmsg(g));
+	cr_assert_eq(grove_log_last_lsn(g), last, "nothing logged");
+	gt_scratch_done(g, d);
+}
+
+/* The apply takes the branch head as the commit's parent, whatever the
+ * event says; the logged record says the same, so the log never keeps a
+ * lineage the views do not (a record from another graph names its head). */
+Test(chunks, an_appended_commit_is_logged_with_the_parent_it_applies_on)
+{
+	char *d;
+	grove_db *g = gt_scratch(&d, "append-parent", NULL);
+	grove_commit head;
+	cr_assert_eq(grove_branch_head(&head, g, "main"), 0);
+	const char *ev = "{\"kind\":\"mutation\",\"commit\":\"01M8QGZZZZZZZZZZZZZZZZZZZV\","
+			 "\"parent\":\"01M8QGZZZZZZZZZZZZZZZZZZZQ\",\"time_us\":1,\"branch\":\"main\","
+			 "\"op\":\"x\",\"effects\":[]}";
+	cr_assert_eq(grove_log_append_json(NULL, g, ev), 0, "%s", grove_errmsg(g));
+	char *rec = last_record(g), want[64];
+	snprintf(want, sizeof want, "\"parent\":\"%s\"", head.id);
+	cr_assert(strstr(rec, want), "%s", rec);
+	free(rec);
+	grove_commit c;
+	cr_assert_eq(grove_commit_show(&c, g, "01M8QGZZZZZZZZZZZZZZZZZZZV"), 0, "%s", grove_errmsg(g));
+	cr_assert_str_eq(c.parent, head.id);
+	gt_scratch_done(g, d);
+}
