@@ -27,11 +27,11 @@ static int flush(struct export_ctx *x, bool force)
 {
 	int err = jsonw_error(&x->w);
 	if (err < 0)
-		return log_error(err, "export: a line is too large");
+		return log_error(err, "an export line is too large");
 	if (!force && x->w.len < EXPORT_FLUSH_BYTES)
 		return 0;
 	if (x->w.len && x->write(x->arg, x->w.buf, x->w.len) != 0)
-		return log_error(GROVE_EINVAL, "export: the writer failed");
+		return log_error(GROVE_EINVAL, "the export's writer failed");
 	jsonw_reset(&x->w);
 	return 0;
 }

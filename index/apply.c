@@ -368,7 +368,7 @@ static int endpoints(uint64_t *src, uint64_t *dst, struct apply_branch *b, MDB_t
 	if ((err = resolve(src, txn, v, b->s, et->from_id, r->src, r->src_len, true)) < 0 ||
 	    (err = resolve(dst, txn, v, b->s, et->to_id, r->dst, r->dst_len, true)) < 0)
 		return err == GROVE_ENOTFOUND
-			? log_error(GROVE_ECORRUPT, "an %s edge names an endpoint that does not exist",
+			? log_error(GROVE_ECORRUPT, "a stored %s edge names an endpoint that does not exist",
 				    et->name)
 			: err;
 	return 0;

@@ -193,7 +193,7 @@ static int compare_views(grove_db *db, struct views *a, struct views *b)
 			break;
 		if (ha != hb)
 			err = db_error(db, GROVE_ECORRUPT,
-				       "verify: view '%s' differs from a fresh replay of the log "
+				       "view '%s' differs from a fresh replay of the log "
 				       "(%016llx vs %016llx); run grove rebuild", names[i],
 				       (unsigned long long)ha, (unsigned long long)hb);
 	}

@@ -241,6 +241,11 @@ static int changes_pages(grove_db *db, const char *id, const char *filter, const
 			next = print_page_text(out, first);
 		first = 0;
 		grove_free(out);
+		/* Output nobody reads (a closed pipe): stop paging; main says so. */
+		if (next && (fflush(stdout) != 0 || ferror(stdout))) {
+			free(next);
+			next = NULL;
+		}
 	} while (next);
 	return GROVE_EXIT_OK;
 }

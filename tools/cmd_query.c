@@ -63,6 +63,12 @@ static const char *plain(grove_result *r, size_t row, size_t col, size_t *len)
 		return s;
 	s = grove_result_value_json(r, row, col);
 	*len = s ? strlen(s) : 0;
+	/* A JSON string with nothing escaped (a Date, a DateTime, a Blob's
+	 * base64): its text, as a String cell prints. */
+	if (*len >= 2 && s[0] == '"' && s[*len - 1] == '"' && !memchr(s, '\\', *len)) {
+		*len -= 2;
+		return s + 1;
+	}
 	return s ? s : "";
 }
 

@@ -4,6 +4,7 @@
  * own tools/cmd_<verb>.c and is listed in the table below.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -78,11 +79,21 @@ static int omnigraph_spellings(int argc, char **argv)
 	return argc;
 }
 
+/* Flush stdout: 0, or say why it could not be written and 1. */
+static int flushed(const char *verb, int rc)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "grove: %s: cannot write the output: %s\n", verb, strerror(errno));
+		return rc ? rc : GROVE_EXIT_ERROR;
+	}
+	return rc;
+}
+
 static int version(void)
 {
 	printf("grove %d.%d.%d (on-disk format %d)\n", GROVE_VERSION_MAJOR, GROVE_VERSION_MINOR,
 	       GROVE_VERSION_PATCH, GROVE_FORMAT_VERSION);
-	return GROVE_EXIT_OK;
+	return flushed("version", GROVE_EXIT_OK);
 }
 
 static void usage(FILE *f)
@@ -97,9 +108,12 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+	/* A closed pipe is a write error to report (exit 1), not a signal
+	 * that ends the process without a word. */
+	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? GROVE_EXIT_USAGE : 0;
+		return argc < 2 ? GROVE_EXIT_USAGE : flushed("help", 0);
 	}
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version"))
 		return version();
@@ -111,12 +125,7 @@ int main(int argc, char **argv)
 			/* What a verb printed is all there is of its answer: a
 			 * write that failed (a full disk, a closed pipe) at the
 			 * last flush must not pass for success. */
-			if (fflush(stdout) != 0 || ferror(stdout)) {
-				fprintf(stderr, "grove: %s: cannot write the output: %s\n", argv[1],
-					strerror(errno));
-				return rc ? rc : GROVE_EXIT_ERROR;
-			}
-			return rc;
+			return flushed(argv[1], rc);
 		}
 	fprintf(stderr, "grove: unknown verb '%s'\n", argv[1]);
 	usage(stderr);

@@ -130,6 +130,20 @@ has baseline-bad "unknown export type 'Nope'"
 [ "$(cat "$T/base-keep.jsonl")" = old ] || fail "baseline-bad: a failed capture replaced --out"
 run baseline-usage 2 "$G" changes baseline "$T/g"
 
+# Date/DateTime cells print bare in table and csv, as String cells do
+printf 'node D { k: String @key\n on: Date?\n at: DateTime? }\n' >"$T/d.pg"
+echo '{"type":"D","data":{"k":"x","on":"2024-01-02","at":"2024-01-02T10:00:00Z"}}' >"$T/dd.jsonl"
+run dates-init 0 "$G" init --schema "$T/d.pg" "$T/gd"
+run dates-load 0 "$G" load "$T/gd" --data "$T/dd.jsonl" --mode overwrite
+run dates-csv 0 "$G" query "$T/gd" -e 'query q() { match { $d: D } return { $d.k, $d.on, $d.at } }' q --format csv
+has dates-csv "x,2024-01-02,2024-01-02T10:00:00.000Z"
+run dates-table 0 "$G" query "$T/gd" -e 'query q() { match { $d: D } return { $d.on } }' q
+has dates-table "2024-01-02"
+hasnt dates-table '"2024-01-02"'
+# output nobody reads: exit 1 saying so, not a silent SIGPIPE death
+"$G" version >/dev/full 2>"$T/out"
+[ $? = 1 ] || fail "version >/dev/full: not exit 1"
+has version-full "cannot write the output"
 # export round trip, rebuild, verify, log
 run export 0 "$G" export "$T/g" --out "$T/x.jsonl"
 run init2 0 "$G" init --schema "$T/s.pg" "$T/g2"
