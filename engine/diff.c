@@ -116,7 +116,7 @@ static const char *target_branch(const struct chg_point *p, const grove_target *
 {
 	if (t && !t->branch && !t->commit)
 		return "main";
-	return t && t->branch ? t->branch : p->branch;
+	return p->branch; /* as resolved: the target's name trimmed, or the commit's */
 }
 
 /* graph_branch: the `to` side's branch, else the `from` side's (main is

@@ -74,14 +74,17 @@ static void filter_drop(struct filter *f)
 	memset(f, 0, sizeof *f);
 }
 
-/* A count option's value: decimal digits that fit 32 bits; -1 if not. */
-static int parse_count(const char *v, unsigned *out)
+/* A count option's value: decimal digits, 1..max; else say so and -1
+ * (a usage error). */
+static int parse_count(const char *opt, const char *v, unsigned *out, unsigned max)
 {
 	char *end;
 	errno = 0;
 	unsigned long n = strtoul(v, &end, 10);
-	if (!*v || *v == '-' || *end || errno || n > UINT32_MAX)
+	if (!*v || *v == '-' || *end || errno || n == 0 || n > max) {
+		fprintf(stderr, "grove: %s takes a count from 1 to %u, not '%s'\n", opt, max, v);
 		return -1;
+	}
 	*out = (unsigned)n;
 	return 0;
 }
@@ -267,7 +270,7 @@ int cmd_commit_changes(int argc, char **argv)
 		if (k < 0) return filter_drop(&f), changes_usage();
 		else if (k) i++;
 		else if ((!strcmp(a, "--page-size") || !strcmp(a, "--limit")) && v) {
-			if (parse_count(v, &size) < 0)
+			if (parse_count(a, v, &size, GROVE_CHANGES_PAGE_MAX) < 0)
 				return filter_drop(&f), changes_usage();
 			i++;
 		}
@@ -340,7 +343,9 @@ static int cmd_poll(int argc, char **argv)
 			from = v, i++;
 		else if ((!strcmp(a, "--max-commits") || !strcmp(a, "--page-size") ||
 			  !strcmp(a, "--limit")) && v) {
-			if (parse_count(v, strcmp(a, "--max-commits") ? &size : &max_commits) < 0)
+			bool commits = !strcmp(a, "--max-commits");
+			if (parse_count(a, v, commits ? &max_commits : &size,
+					commits ? GROVE_FEED_COMMITS_MAX : GROVE_CHANGES_PAGE_MAX) < 0)
 				return filter_drop(&f), poll_usage();
 			i++;
 		}

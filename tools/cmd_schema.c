@@ -124,7 +124,10 @@ static int migrate(int argc, char **argv, int apply)
 	char *pg, *out = NULL;
 	int err, rc;
 
-	if (migrate_parse(&a, argc, argv) < 0 || a.schema == NULL)
+	/* plan and apply work on main's head: no --branch or --snapshot, and
+	 * only an apply commits (--as). */
+	if (migrate_parse(&a, argc, argv) < 0 || a.schema == NULL || a.branch || a.snapshot ||
+	    (!apply && a.actor))
 		return schema_usage();
 	if ((pg = cmd_read_file(a.schema, NULL)) == NULL)
 		return GROVE_EXIT_ERROR;

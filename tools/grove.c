@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 
@@ -48,6 +49,13 @@ static int has_subverb(const char *verb)
  * takes a positional DIR: after the verb, or after its sub-verb.  Returns
  * the new argc, or -1 (a usage error, reported) for a flag without a
  * directory. */
+/* Does `path` hold a graph (its GROVE file)? */
+static bool is_graph(const char *path)
+{
+	char f[4096];
+	return snprintf(f, sizeof f, "%s/GROVE", path) < (int)sizeof f && access(f, F_OK) == 0;
+}
+
 static int omnigraph_spellings(int argc, char **argv)
 {
 	if (!strcmp(argv[1], "read"))
@@ -69,6 +77,13 @@ static int omnigraph_spellings(int argc, char **argv)
 			return -1;
 		}
 		int words = joined ? 1 : 2;
+		/* A graph named both ways is refused: the positional one would
+		 * shift into the next argument's place (a query or branch name). */
+		if (at < argc && at != i && argv[at][0] != '-' && is_graph(argv[at])) {
+			fprintf(stderr, "grove: a graph directory given twice: '%s' and %.*s '%s'\n", argv[at],
+				(int)strcspn(a, "="), a, dir);
+			return -1;
+		}
 		memmove(&argv[i], &argv[i + words], (size_t)(argc - i - words) * sizeof *argv);
 		argc -= words;
 		memmove(&argv[at + 1], &argv[at], (size_t)(argc - at) * sizeof *argv);

@@ -244,6 +244,13 @@ run poll-usage 2 "$G" changes poll "$T/g" --kind node --bogus
 run poll-count 2 "$G" changes poll "$T/g" --page-size 99999999999
 run changes-count 2 "$G" commit changes "$T/g" "$HEAD" --type Person --page-size abc
 run diff-usage 2 "$G" diff "$T/g" --op insert --bogus
+run poll-zero 2 "$G" changes poll "$T/g" --page-size 0
+has poll-zero "--page-size takes a count from 1 to 8192, not '0'"
+run poll-commits-over 2 "$G" changes poll "$T/g" --max-commits 513
+run plan-branch 2 "$G" schema plan "$T/g" --schema "$T/s.pg" --branch x
+run plan-as 2 "$G" schema plan "$T/g" --schema "$T/s.pg" --as me
+run uri-twice 2 "$G" query "$T/g" --uri "$T/g" -e 'query q() { match { $p: Person } return { $p.name } }'
+has uri-twice "a graph directory given twice"
 
 # damaged NAME PEOPLE...: a graph with one merge load per person (records
 # 2, 3, ... after the schema's), then one byte of the second load flipped
