@@ -64,7 +64,7 @@ int db_error_diag_position(const grove_db *db, int err, const struct lang_diag *
 			   size_t len)
 {
 	uint32_t line = 0, col = 0;
-	if (d->has_span) {
+	if (d->has_span || d->has_place) {
 		line = d->line;
 		col = d->col;
 	} else if (d->has_pos && src && d->pos < len) {

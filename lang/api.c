@@ -105,7 +105,7 @@ static void report_ok(FILE *f, const struct lang_catalog *cat, const char *file,
 static void report_error(FILE *f, const struct lang_diag *d, const char *file, int json)
 {
 	if (!json) {
-		if (d->has_span)
+		if (d->has_span || d->has_place)
 			fprintf(f, "%s:%u:%u: %s\n", file, (unsigned)d->line, (unsigned)d->col, d->message);
 		else
 			fprintf(f, "%s: %s\n", file, d->message);
@@ -115,7 +115,7 @@ static void report_error(FILE *f, const struct lang_diag *d, const char *file, i
 	lang_json_str(f, file);
 	fputs(",\"message\":", f);
 	lang_json_str(f, d->message);
-	if (d->has_span)
+	if (d->has_span || d->has_place)
 		fprintf(f, ",\"line\":%u,\"column\":%u", (unsigned)d->line, (unsigned)d->col);
 	fputs("}\n", f);
 }

@@ -518,7 +518,8 @@ static int add_kind(struct builder *b, enum pg_decl_kind kind)
 		if (d->kind != kind)
 			continue;
 		if (kind == PG_DECL_EDGE) {
-			rc = add_edge(b, d, &names);
+			if ((rc = add_edge(b, d, &names)) < 0)
+				lang_diag_at(b->diag, d->line, d->col);
 			continue;
 		}
 		/* Node and interface names are compared exactly: look past a
@@ -529,12 +530,15 @@ static int add_kind(struct builder *b, enum pg_decl_kind kind)
 		if (names.slot[at] != 0) {
 			rc = lang_diag_set(b->diag, LANG_PREFIX_CATALOG, "duplicate %s type: %s",
 			                   kind == PG_DECL_NODE ? "node" : "interface", d->name);
+			lang_diag_at(b->diag, d->line, d->col);
 			break;
 		}
 		names.slot[at] = *n + 1;
 		rc = fill_type(b, &v[(*n)++], d);
 		if (rc == 0 && kind == PG_DECL_NODE)
 			rc = check_contributors(b, d);
+		if (rc < 0)
+			lang_diag_at(b->diag, d->line, d->col);
 	}
 	free(names.slot);
 	if (rc < 0)

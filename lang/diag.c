@@ -172,3 +172,13 @@ int lang_diag_syntax(struct lang_diag *d, const char *src, size_t src_len,
 	d->col = col;
 	return -1;
 }
+
+int lang_diag_at(struct lang_diag *d, uint32_t line, uint32_t col)
+{
+	if (d->message && !d->has_span && !d->has_place && line) {
+		d->has_place = 1;
+		d->line = line;
+		d->col = col;
+	}
+	return -1;
+}

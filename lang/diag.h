@@ -39,9 +39,16 @@ struct lang_diag {
 	 * has no text; renderers that have it compute one). */
 	int has_pos;
 	size_t pos;
+	/* A semantic error of a .pg schema: line and col above name the
+	 * declaration, property, annotation or constraint it is about. */
+	int has_place;
 };
 
-#define LANG_DIAG_INIT { NULL, 0, 0, 0, 0, 0, 0, 0, 0 }
+#define LANG_DIAG_INIT { NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+
+/* Place a span-less error at line:col (1-based; 0: unknown) unless it has
+ * a place already (the innermost one is the most precise).  Returns -1. */
+int lang_diag_at(struct lang_diag *d, uint32_t line, uint32_t col);
 
 /* Forget any message (freeing it). */
 void lang_diag_clear(struct lang_diag *d);

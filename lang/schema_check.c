@@ -266,6 +266,7 @@ static int resolve_node(struct pg_schema *s, const struct iface_index *ix, struc
 				snprintf(head, sizeof(head), "node %s property '%s' has type ", node->name, ip->name);
 				snprintf(mid, sizeof(mid), " but interface %s declares it as ", iface->name);
 				rc = type_error(diag, head, &existing->type, mid, &ip->type);
+				lang_diag_at(diag, existing->line, existing->col);
 				break;
 			}
 			struct pg_property *np = pg_decl_add_property(s, node);
@@ -305,8 +306,9 @@ int pg_resolve_interfaces(struct pg_schema *s, struct lang_diag *diag)
 		qsort(ix.v, ix.n, sizeof(*ix.v), cmp_iface);
 	}
 	for (uint32_t i = 0; i < s->n_decls && rc == 0; i++)
-		if (s->decls[i].kind == PG_DECL_NODE)
-			rc = resolve_node(s, &ix, &s->decls[i], &injected, diag);
+		if (s->decls[i].kind == PG_DECL_NODE &&
+		    (rc = resolve_node(s, &ix, &s->decls[i], &injected, diag)) < 0)
+			lang_diag_at(diag, s->decls[i].line, s->decls[i].col);
 	free(ix.v);
 	if (rc == 0)
 		rc = index_properties(s, diag);
@@ -443,7 +445,7 @@ static int check_property_annotations(const struct pg_property *prop, const stru
 	unsigned seen = 0;
 	for (uint32_t i = 0; i < prop->n_annotations; i++)
 		if (check_property_annotation(&prop->annotations[i], prop, d, &seen, diag) < 0)
-			return -1;
+			return lang_diag_at(diag, prop->annotations[i].line, prop->annotations[i].col);
 	return 0;
 }
 
@@ -473,10 +475,10 @@ int pg_validate_annotations(const struct pg_schema *s, struct lang_diag *diag)
 	for (uint32_t i = 0; i < s->n_decls; i++) {
 		const struct pg_decl *d = &s->decls[i];
 		if (d->kind != PG_DECL_INTERFACE && check_type_annotations(d, diag) < 0)
-			return -1;
+			return lang_diag_at(diag, d->line, d->col);
 		for (uint32_t j = 0; j < d->n_properties; j++)
 			if (check_property_annotations(&d->properties[j], d, diag) < 0)
-				return -1;
+				return lang_diag_at(diag, d->properties[j].line, d->properties[j].col);
 	}
 	return 0;
 }
@@ -576,7 +578,7 @@ static int check_decl_constraints(const struct pg_decl *d, struct lang_diag *dia
 		int rc = (c->kind == PG_CONSTRAINT_RANGE || c->kind == PG_CONSTRAINT_CHECK)
 		         ? check_value_constraint(d, c, diag) : check_columns(d, c, diag);
 		if (rc < 0)
-			return -1;
+			return lang_diag_at(diag, c->line, c->col);
 	}
 	return 0;
 }
@@ -585,6 +587,6 @@ int pg_validate_constraints(const struct pg_schema *s, struct lang_diag *diag)
 {
 	for (uint32_t i = 0; i < s->n_decls; i++)
 		if (s->decls[i].kind != PG_DECL_INTERFACE && check_decl_constraints(&s->decls[i], diag) < 0)
-			return -1;
+			return lang_diag_at(diag, s->decls[i].line, s->decls[i].col);
 	return 0;
 }

@@ -24,6 +24,8 @@ struct pg_parser {
 	struct lang_lexer lx;
 	struct lang_diag *diag;      /* syntax errors and the final result   */
 	struct lang_diag deferred;   /* first stage-2 error                  */
+	struct lang_token last;      /* the token read last: where a deferred
+	                              * error or a limit is reported          */
 	struct pg_schema *s;
 	uint32_t cap_decls;
 };
@@ -56,6 +58,7 @@ static void defer(struct pg_parser *p, const char *fmt, ...)
 	va_start(ap, fmt);
 	lang_diag_vset(&p->deferred, LANG_PREFIX_PARSE, fmt, ap);
 	va_end(ap);
+	lang_diag_at(&p->deferred, p->last.line, p->last.col);
 }
 
 static int oom(struct pg_parser *p)
@@ -65,13 +68,17 @@ static int oom(struct pg_parser *p)
 
 static int limit(struct pg_parser *p, const char *what, unsigned max)
 {
-	return lang_diag_set(p->diag, LANG_PREFIX_PARSE,
-	                     "schema has too many %s (limit %u)", what, max);
+	lang_diag_set(p->diag, LANG_PREFIX_PARSE, "schema has too many %s (limit %u)", what, max);
+	return lang_diag_at(p->diag, p->last.line, p->last.col);
 }
 
 /* ---- token helpers ------------------------------------------------------ */
 
-static struct lang_token next(struct pg_parser *p) { return lang_lex_next(&p->lx); }
+static struct lang_token next(struct pg_parser *p)
+{
+	p->last = lang_lex_next(&p->lx);
+	return p->last;
+}
 static struct lang_token peek(struct pg_parser *p) { return lang_lex_peek(&p->lx); }
 
 static int expect(struct pg_parser *p, enum lang_tok kind, struct lang_token *out)
@@ -110,6 +117,7 @@ static const char *string_of(struct pg_parser *p, const struct lang_token *t)
 	if (lang_lex_string_value(&p->lx, t, &raw, &n, &esc) < 0) {
 		if (!lang_diag_failed(&p->deferred)) {
 			p->deferred = esc;   /* take ownership of the message */
+			lang_diag_at(&p->deferred, t->line, t->col);
 		} else {
 			lang_diag_clear(&esc);
 		}

@@ -619,3 +619,36 @@ Test(schema_api, checks_a_schema_and_summarises_it)
 	grove_free(report);
 	cr_expect_eq(grove_schema_check(&report, NULL, NULL, 0), GROVE_EINVAL);
 }
+
+/* ---- where semantic errors are --------------------------------------- */
+
+static void assert_place(const char *src, uint32_t line, uint32_t col, const char *msg)
+{
+	struct lang_catalog *c = NULL;
+	struct lang_diag d = LANG_DIAG_INIT;
+	cr_assert_eq(lang_catalog_from_text(&c, src, strlen(src), &d), -1, "valid: %s", src);
+	cr_expect_str_eq(d.message, msg);
+	cr_expect(d.has_place && !d.has_span, "%s: not placed", msg);
+	cr_expect_eq(d.line, line, "%s: line %u", msg, d.line);
+	cr_expect_eq(d.col, col, "%s: col %u", msg, d.col);
+	lang_diag_clear(&d);
+}
+
+/* Errors raised after the grammar (stages 2-4, the catalog) carry the
+ * line:column of the declaration, property, annotation, constraint or
+ * token they are about (docs/cli.md: diagnostics with file:line:column). */
+Test(schema_errors, semantic_errors_name_their_line_and_column)
+{
+	assert_place("node A {\n  x: String? @key\n}\n", 2, 14,
+		     "parse error: @key property A.x cannot be nullable");
+	assert_place("node A {\n  v: Vector(0)\n}\n", 2, 14,
+		     "parse error: Vector dimension must be greater than zero");
+	assert_place("node A {\n  k: String @key\n  @unique(nope)\n}\n", 3, 3,
+		     "parse error: @unique on A references unknown property 'nope'");
+	assert_place("node A { k: String @key }\nnode A { x: I32 }\n", 2, 1,
+		     "catalog error: duplicate node type: A");
+	assert_place("node A { k: String @key }\n\nedge E: A -> B\n", 3, 1,
+		     "catalog error: edge E references unknown target type: B");
+	assert_place("node A { k: String @key }\nedge E: A -> A @card(3..1)\n", 2, 26,
+		     "parse error: cardinality min (3) exceeds max (1)");
+}
