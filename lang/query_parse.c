@@ -36,8 +36,10 @@ static struct lang_token check_tok(struct gq_parser *p, struct lang_token t)
 struct lang_token gqp_next(struct gq_parser *p)
 {
 	struct lang_token t = check_tok(p, lang_lex_next(&p->lx));
-	if (t.kind != LANG_TOK_EOF && t.kind != LANG_TOK_ERROR)
+	if (t.kind != LANG_TOK_EOF && t.kind != LANG_TOK_ERROR) {
+		p->last_start = t.start;
 		p->last_end = t.end;
+	}
 	return t;
 }
 
@@ -97,6 +99,9 @@ int gqp_semantic(struct gq_parser *p, const char *fmt, ...)
 	va_start(ap, fmt);
 	lang_diag_vset(&p->sem, LANG_PREFIX_PARSE, fmt, ap);
 	va_end(ap);
+	/* At the token read last: the literal, bound or annotation at fault. */
+	p->sem.has_pos = 1;
+	p->sem.pos = p->last_start;
 	return 0;
 }
 

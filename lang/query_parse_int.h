@@ -30,7 +30,8 @@ struct gq_parser {
 	struct lang_arena *arena;
 	const char *src;
 	size_t len;
-	uint32_t last_end;          /* end offset of the last consumed token */
+	uint32_t last_start;        /* offsets of the last consumed token:   */
+	uint32_t last_end;          /* a semantic error is placed at it      */
 	int depth;                  /* current nesting (<= GQ_MAX_NESTING)   */
 	uint32_t clauses;           /* of the current query (<= GQ_MAX_CLAUSES) */
 	int fatal;

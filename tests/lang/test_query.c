@@ -545,3 +545,18 @@ Test(query_lint, grove_query_lint_reports_a_parse_error_with_file_line_and_colum
 	cr_assert(strstr(report, "T1: unknown node type `Nope`") != NULL, "%s", report);
 	grove_free(report);
 }
+
+/* Semantic errors of the parser (a number out of range, a duplicate
+ * annotation) are placed at the token at fault: a byte offset the
+ * renderers turn into line:column. */
+Test(query_parse, semantic_errors_carry_the_offset_of_their_token)
+{
+	struct lang_diag d;
+	const char *src = "query q() {\n  match { $p: Person }\n  return { $p.name }\n  limit 99999999999999999999\n}\n";
+	char *msg = parse_error(src, &d);
+	cr_expect_str_eq(msg, "parse error: invalid limit: number too large to fit in target type");
+	cr_expect(d.has_pos);
+	cr_expect_eq(d.pos, (size_t)(strstr(src, "9999") - src));
+	free(msg);
+	lang_diag_clear(&d);
+}
