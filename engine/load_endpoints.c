@@ -211,7 +211,8 @@ static int check(struct load_plan *p, const struct asks *a, const int64_t *ep)
 		if (it->record && it->line)
 			snprintf(where, sizeof where, ", record %lu, line %lu", it->record, it->line);
 		else if (it->record)
-			snprintf(where, sizeof where, ", record %lu", it->record);
+			snprintf(where, sizeof where, ", %s %lu", p->restage ? "statement" : "record",
+				 it->record);   /* a mutation's items: its statements */
 		char key[256];
 		chg_type_key(key, sizeof key, it->t);
 		for (int end = 0; end < 2; end++) {

@@ -33,7 +33,9 @@ int engine_params_parse(struct json_t **out, grove_db *db, const char *text)
 	     * judged by the parameter's type (spec §7.1). */
 	    (!strstr(je.text, "too big") || (j = jsonl_loads_bigints(text, strlen(text), &je)) == NULL))
 		return db_error(db, GROVE_EINVAL, "params: invalid JSON at line %d column %d: %s",
-				je.line, je.column, je.text);
+				je.line, je.column,
+				/* jansson names its flag; say what is wrong, as loads do */
+				strstr(je.text, "JSON_ALLOW_NUL") ? "\\u0000 is not allowed in strings" : je.text);
 	if (!json_is_object(j)) {
 		json_decref(j);
 		return db_error(db, GROVE_EINVAL, "params must be a JSON object");
