@@ -258,6 +258,7 @@ int cmd_commit_changes(int argc, char **argv)
 	struct filter f = { 0 };
 	const char *id = NULL, *token = NULL;
 	unsigned size = GROVE_CHANGES_PAGE_DEFAULT;
+	bool size_given = false;
 	int json = 0, err, rc;
 	grove_db *db;
 
@@ -272,6 +273,7 @@ int cmd_commit_changes(int argc, char **argv)
 		else if ((!strcmp(a, "--page-size") || !strcmp(a, "--limit")) && v) {
 			if (parse_count(a, v, &size, GROVE_CHANGES_PAGE_MAX) < 0)
 				return filter_drop(&f), changes_usage();
+			size_given = true;
 			i++;
 		}
 		else if (!strcmp(a, "--page-token") && v) token = v, i++;
@@ -284,6 +286,10 @@ int cmd_commit_changes(int argc, char **argv)
 		free(filter);
 		return changes_usage();
 	}
+	/* Text follows every page: unless asked otherwise, in the largest
+	 * pages (each page reads the commit's changes again). */
+	if (!json && !size_given)
+		size = GROVE_CHANGES_PAGE_MAX;
 	if ((err = grove_open(&db, argv[2], NULL)) < 0) {
 		free(filter);
 		return cmd_fail(NULL, "open", err);
