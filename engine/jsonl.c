@@ -139,7 +139,7 @@ static int refill(struct jsonl_reader *r)
 
 /* ---- framing -------------------------------------------------------------- */
 
-enum scan_rc { SCAN_DONE, SCAN_MORE, SCAN_NUL, SCAN_DEEP };
+enum scan_rc { SCAN_DONE, SCAN_MORE, SCAN_NUL, SCAN_DEEP, SCAN_RAWNUL };
 
 struct scan {
 	size_t i;            /* next byte to look at, from the record start */
@@ -242,6 +242,8 @@ static enum scan_rc scan(struct scan *st, const char *p, size_t avail, int eof)
 {
 	if (st->mode == 0) {
 		assert(avail > 0 && !is_ws(p[0]));
+		if (p[0] == '\0')
+			return SCAN_RAWNUL;
 		st->mode = p[0] == '{' || p[0] == '[' ? 'c' : p[0] == '"' ? 's' : 't';
 		st->depth = st->mode == 'c';
 		st->in_string = st->mode == 's';
@@ -249,8 +251,10 @@ static enum scan_rc scan(struct scan *st, const char *p, size_t avail, int eof)
 	}
 	if (st->mode == 't') {
 		size_t j = st->i;
-		while (j < avail && !is_ws(p[j]) && strchr(",:[]{}\"", p[j]) == NULL)
+		while (j < avail && p[j] && !is_ws(p[j]) && strchr(",:[]{}\"", p[j]) == NULL)
 			j++;
+		if (j < avail && !p[j])
+			return SCAN_RAWNUL;
 		st->i = j;
 		if (j == avail && !eof)
 			return SCAN_MORE;
@@ -260,6 +264,8 @@ static enum scan_rc scan(struct scan *st, const char *p, size_t avail, int eof)
 	}
 	while (st->i < avail) {
 		enum scan_rc rc;
+		if (p[st->i] == '\0')   /* a raw NUL: jansson would call it the end */
+			return SCAN_RAWNUL;
 		if (st->in_string) {
 			rc = string_step(st, p, avail);
 			if (rc == SCAN_DONE && !st->in_string && st->mode == 's') {
@@ -474,6 +480,9 @@ static int frame(struct jsonl_reader *r, size_t *len_out, uint32_t *bigints, str
 		if (rc == SCAN_NUL)
 			return fail(r, err, GROVE_EPARSE, r->line, NULL,
 				"invalid JSON at record %lu: \\u0000 is not allowed in strings", n);
+		if (rc == SCAN_RAWNUL)
+			return fail(r, err, GROVE_EPARSE, r->line, NULL,
+				"invalid JSON at record %lu: a NUL byte", n);
 		if (rc == SCAN_DEEP)
 			return fail(r, err, GROVE_EPARSE, r->line, NULL,
 				"invalid JSON at record %lu: nesting deeper than %d levels", n, JSONL_DEPTH_MAX);
@@ -736,9 +745,12 @@ static int next_strict(struct jsonl_reader *r, struct jsonl_record *out, struct 
 		r->record++;
 		struct scan st = { 0 };
 		enum scan_rc src = scan(&st, p + k, n - k, 1);
-		if (src == SCAN_NUL || src == SCAN_DEEP)
+		if (src == SCAN_DONE && memchr(p + k, '\0', n - k))
+			src = SCAN_RAWNUL;   /* after the value, on its line */
+		if (src == SCAN_NUL || src == SCAN_DEEP || src == SCAN_RAWNUL)
 			return fail(r, err, GROVE_EPARSE, line, NULL, "invalid strict JSON at line %lu: %s", line,
-				src == SCAN_NUL ? "\\u0000 is not allowed in strings" : "nesting too deep");
+				src == SCAN_NUL ? "\\u0000 is not allowed in strings"
+				: src == SCAN_RAWNUL ? "a NUL byte" : "nesting too deep");
 		if ((rc = parse_record(r, p, n, st.bigints, line, err)) < 0)
 			return rc;
 		out->record = r->record;

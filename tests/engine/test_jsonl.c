@@ -792,3 +792,32 @@ Test(jsonl_fast, declines_what_is_not_plain_and_never_reports_an_error)
 	cr_expect_null(dup, "a duplicate key is jansson's to refuse in the strict dialect");
 	json_decref(dup);
 }
+
+/* A raw NUL byte, between records or inside one, is named as such (jansson
+ * would read it as the end of the input: "end of file expected"). */
+Test(jsonl, names_a_raw_nul_byte)
+{
+	static const char text[] = "{\"type\":\"Person\",\"data\":{\"name\":\"A\"}}\0\n"
+				   "{\"type\":\"Person\",\"data\":{\"name\":\"B\"}}\n";
+	static const char inside[] = "{\"type\":\"Person\",\"data\":{\"name\":\"A\0B\"}}\n";
+	const struct { const char *t; size_t n; int strict; const char *msg; unsigned long rec; } cases[] = {
+		{ text, sizeof text - 1, 0, "invalid JSON at record 2: a NUL byte", 2 },
+		{ text, sizeof text - 1, 1, "invalid strict JSON at line 1: a NUL byte", 1 },
+		{ inside, sizeof inside - 1, 0, "invalid JSON at record 1: a NUL byte", 1 },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct jsonl_options o = JSONL_OPTIONS_INIT;
+		o.strict = cases[i].strict;
+		struct jsonl_reader *r = NULL;
+		struct jsonl_record rec;
+		struct value_error err;
+		int rc;
+		cr_assert_eq(jsonl_reader_open_buffer(&r, cat, cases[i].t, cases[i].n, &o), 0);
+		while ((rc = jsonl_reader_next(&rec, r, &err)) == 0)
+			;
+		jsonl_reader_close(r);
+		cr_expect_eq(rc, GROVE_EPARSE, "case %zu: %d", i, rc);
+		cr_expect_str_eq(err.msg, cases[i].msg, "case %zu", i);
+		cr_expect_eq(err.line, 1, "case %zu: line %lu", i, err.line);
+	}
+}
