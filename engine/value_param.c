@@ -139,6 +139,22 @@ static int param_integer(msgpack_packer *pk, const char *name, enum lang_scalar 
 	return 0;
 }
 
+/* The text of a number parameter for a message: a bigint's digits as
+ * given (strtod makes a huge one infinite, which numfmt cannot print),
+ * else the shortest plain decimal. */
+static void number_text(char *out, size_t cap, const json_t *j, double d)
+{
+	if (value_json_is_bigint(j) || !isfinite(d)) {
+		const char *s = json_string_value(j);
+		if (s && value_json_is_bigint(j))
+			value_text_brief(out, s + 1, strlen(s + 1));
+		else
+			snprintf(out, cap, "%s", d > 0 ? "inf" : "-inf");
+		return;
+	}
+	numfmt_plain_f64(out, d);
+}
+
 static int param_float(msgpack_packer *pk, const char *name, enum lang_scalar sc, const json_t *j,
 	struct value_error *err)
 {
@@ -154,8 +170,8 @@ static int param_float(msgpack_packer *pk, const char *name, enum lang_scalar sc
 		return 0;
 	}
 	if (!isfinite((float)d)) {
-		char text[NUMFMT_PLAIN_MAX];
-		numfmt_plain_f64(text, d);
+		char text[NUMFMT_PLAIN_MAX > VALUE_TEXT_BRIEF_MAX + 4 ? NUMFMT_PLAIN_MAX : VALUE_TEXT_BRIEF_MAX + 4];
+		number_text(text, sizeof text, j, d);
 		return param_error(err, name, "float value %s exceeds Float32 range", text);
 	}
 	msgpack_pack_float(pk, (float)d);
@@ -262,8 +278,8 @@ static int param_vector(msgpack_packer *pk, const char *name, const struct lang_
 		double d = json_is_number(e) ? json_number_value(e) : strtod(json_string_value(e) + 1, NULL);
 		float f = (float)d;
 		if (!isfinite(f)) {   /* stored as "Infinity", no load would take it back */
-			char text[NUMFMT_PLAIN_MAX];
-			numfmt_plain_f64(text, d);
+			char text[NUMFMT_PLAIN_MAX > VALUE_TEXT_BRIEF_MAX + 4 ? NUMFMT_PLAIN_MAX : VALUE_TEXT_BRIEF_MAX + 4];
+			number_text(text, sizeof text, e, d);
 			free(bytes);
 			return param_error(err, name, "vector element %s exceeds Float32 range", text);
 		}

@@ -140,6 +140,14 @@ has dates-csv "x,2024-01-02,2024-01-02T10:00:00.000Z"
 run dates-table 0 "$G" query "$T/gd" -e 'query q() { match { $d: D } return { $d.on } }' q
 has dates-table "2024-01-02"
 hasnt dates-table '"2024-01-02"'
+# a number past every float as a Vector or F32 parameter: refused, no abort
+printf 'node V { k: String @key\n v: Vector(2)?\n f: F32? }\n' >"$T/v.pg"
+run vec-init 0 "$G" init --schema "$T/v.pg" "$T/gv"
+BIG=1$(printf '0%.0s' $(seq 1 400))
+run vec-huge 1 "$G" mutate "$T/gv" -e 'query q($v: Vector(2)) { insert V { k: "a", v: $v } }' q --params "{\"v\": [1, $BIG]}"
+has vec-huge "exceeds Float32 range"
+run f32-huge 1 "$G" mutate "$T/gv" -e 'query q($f: F32) { insert V { k: "a", f: $f } }' q --params "{\"f\": $BIG}"
+has f32-huge "exceeds Float32 range"
 # output nobody reads: exit 1 saying so, not a silent SIGPIPE death
 "$G" version >/dev/full 2>"$T/out"
 [ $? = 1 ] || fail "version >/dev/full: not exit 1"
