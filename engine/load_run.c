@@ -167,6 +167,8 @@ static int run(grove_load_result *out, grove_db *db, const grove_load_options *o
 	int err;
 
 	memset(out, 0, sizeof *out);
+	if (from && !*from)   /* refused whether or not the branch exists */
+		return db_error(db, GROVE_EINVAL, "branch name cannot be empty");
 	if (o->mode < GROVE_LOAD_OVERWRITE || o->mode > GROVE_LOAD_MERGE)
 		return db_error(db, GROVE_EINVAL, "load mode must be overwrite, append or merge");
 	if ((err = branch_name_check(db, branch, "load")) < 0 || (err = engine_actor_check(db, o->actor)) < 0)

@@ -91,17 +91,30 @@ int gqp_expect_word(struct gq_parser *p, const char *w)
 	return 0;
 }
 
-int gqp_semantic(struct gq_parser *p, const char *fmt, ...)
+static void semantic(struct gq_parser *p, uint32_t pos, const char *fmt, va_list ap)
 {
 	if (lang_diag_failed(&p->sem))
-		return 0;
+		return;
+	lang_diag_vset(&p->sem, LANG_PREFIX_PARSE, fmt, ap);
+	p->sem.has_pos = 1;
+	p->sem.pos = pos;
+}
+
+int gqp_semantic(struct gq_parser *p, const char *fmt, ...)
+{
 	va_list ap;
 	va_start(ap, fmt);
-	lang_diag_vset(&p->sem, LANG_PREFIX_PARSE, fmt, ap);
+	semantic(p, p->last_start, fmt, ap);   /* the token read last */
 	va_end(ap);
-	/* At the token read last: the literal, bound or annotation at fault. */
-	p->sem.has_pos = 1;
-	p->sem.pos = p->last_start;
+	return 0;
+}
+
+int gqp_semantic_at(struct gq_parser *p, const struct lang_token *t, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	semantic(p, t->start, fmt, ap);
+	va_end(ap);
 	return 0;
 }
 
@@ -227,7 +240,7 @@ static uint32_t bound_value(struct gq_parser *p, const struct lang_token *t, con
 {
 	uint64_t v = 0;
 	if (lang_tok_u64(&p->lx, t, &v) != 0 || v > UINT32_MAX) {
-		gqp_semantic(p, "invalid traversal %s bound: " TOO_LARGE, which);
+		gqp_semantic_at(p, t, "invalid traversal %s bound: " TOO_LARGE, which);
 		return 0;
 	}
 	return (uint32_t)v;
@@ -369,7 +382,7 @@ static int parse_negation(struct gq_parser *p, struct gq_clause *c)
 static int traversal_or_filter(struct gq_parser *p, struct gq_clause *c)
 {
 	struct lang_lex_mark mark = lang_lex_save(&p->lx);
-	uint32_t last = p->last_end;
+	uint32_t last = p->last_end, last_start = p->last_start;
 	int had_sem = lang_diag_failed(&p->sem);
 	if (parse_traversal(p, c) == 0)
 		return 0;
@@ -381,6 +394,7 @@ static int traversal_or_filter(struct gq_parser *p, struct gq_clause *c)
 		lang_diag_clear(&p->sem);  /* belonged to the abandoned reading */
 	lang_lex_restore(&p->lx, mark);
 	p->last_end = last;
+	p->last_start = last_start;
 	memset(c, 0, sizeof(*c));
 	int rc = parse_filter(p, c);
 	if (rc != 0 && !p->fatal && trav_err.span_start > p->syn.span_start)
@@ -538,7 +552,7 @@ static int parse_read_body(struct gq_parser *p, struct gq_query *q)
 			return -1;
 		q->has_limit = 1;
 		if (lang_tok_u64(&p->lx, &n, &q->limit) != 0)
-			gqp_semantic(p, "invalid limit: " TOO_LARGE);
+			gqp_semantic_at(p, &n, "invalid limit: " TOO_LARGE);
 	}
 	return 0;
 }
@@ -741,8 +755,8 @@ static int parse_annotation(struct gq_parser *p, struct gq_query *q)
 		return -1;
 	const char **slot = is_desc ? &q->description : &q->instruction;
 	if (*slot != NULL)
-		return gqp_semantic(p, "query `%s` cannot include duplicate @%s annotations",
-		                    q->name, is_desc ? "description" : "instruction");
+		return gqp_semantic_at(p, &s, "query `%s` cannot include duplicate @%s annotations",
+		                       q->name, is_desc ? "description" : "instruction");
 	*slot = text;
 	return 0;
 }

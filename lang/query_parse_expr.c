@@ -51,7 +51,7 @@ const char *gqp_string(struct gq_parser *p, const struct lang_token *t, size_t *
 		size_t pl = strlen(LANG_PREFIX_PARSE);
 		if (strncmp(m, LANG_PREFIX_PARSE, pl) == 0)
 			m += pl;
-		gqp_semantic(p, "%s", m);
+		gqp_semantic_at(p, t, "%s", m);
 		lang_diag_clear(&d);
 		*len_out = 0;
 		return "";
@@ -71,7 +71,7 @@ static int64_t int_value(struct gq_parser *p, const struct lang_token *t)
 {
 	uint64_t v = 0;
 	if (lang_tok_u64(&p->lx, t, &v) != 0 || v > (uint64_t)INT64_MAX) {
-		gqp_semantic(p, "invalid integer: " TOO_LARGE);
+		gqp_semantic_at(p, t, "invalid integer: " TOO_LARGE);
 		return 0;
 	}
 	return (int64_t)v;

@@ -57,6 +57,9 @@ int gqp_error_at(struct gq_parser *p, const struct lang_token *t, const char *fm
  * parsing goes on. */
 int gqp_semantic(struct gq_parser *p, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* The same, placed at token t (the literal or bound at fault). */
+int gqp_semantic_at(struct gq_parser *p, const struct lang_token *t, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /* Out of memory: a fatal error.  Returns -1. */
 int gqp_oom(struct gq_parser *p);
 

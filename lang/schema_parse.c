@@ -271,7 +271,7 @@ static int parse_enum(struct pg_parser *p, struct lang_type *t)
 	if (expect(p, LANG_TOK_LPAREN, NULL) < 0)
 		return -1;
 	for (;;) {
-		struct lang_token v = lang_lex_next_enum_value(&p->lx);
+		struct lang_token v = p->last = lang_lex_next_enum_value(&p->lx);
 		if (v.kind != LANG_TOK_ENUMVAL)
 			return syntax(p, &v, "expected enum value");
 		if (lang_arena_reserve(&p->s->arena, (void **)&vals, &cap, n, sizeof(*vals),
@@ -307,6 +307,7 @@ static int parse_vector(struct pg_parser *p, struct lang_type *t)
 	uint64_t n = 0;
 	int overflow = lang_tok_u64(&p->lx, &dim, &n) < 0;
 	t->scalar = LANG_SCALAR_VECTOR;
+	p->last = dim;   /* an error below is about the dimension */
 	if (!overflow && n == 0) {
 		defer(p, "Vector dimension must be greater than zero");
 	} else if (overflow || n > LANG_VECTOR_DIM_MAX) {
@@ -671,6 +672,7 @@ static int parse_card(struct pg_parser *p, struct pg_decl *d)
 	if (expect(p, LANG_TOK_RPAREN, NULL) < 0)
 		return -1;
 	uint64_t v;
+	p->last = lo;   /* errors below are about a bound: this one, or `hi` */
 	if (lang_tok_u64(&p->lx, &lo, &v) < 0 || v > UINT32_MAX) {
 		defer(p, "invalid cardinality min: %.*s", (int)lang_tok_len(&lo), lang_tok_text(&p->lx, &lo));
 		return 0;
@@ -679,6 +681,7 @@ static int parse_card(struct pg_parser *p, struct pg_decl *d)
 	if (!has_hi)
 		return 0;
 	if (lang_tok_u64(&p->lx, &hi, &v) < 0 || v > UINT32_MAX) {
+		p->last = hi;
 		defer(p, "invalid cardinality max: %.*s", (int)lang_tok_len(&hi), lang_tok_text(&p->lx, &hi));
 		return 0;
 	}

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -426,11 +427,16 @@ static int capture(char **record, grove_db *db, const char *branch, const char *
 	if (!dir || !tmp)
 		goto done;
 	sprintf(tmp, "%s.tmp-XXXXXX", out);
-	if ((fd = mkstemp(tmp)) < 0 || !(f = fdopen(fd, "w"))) {
+	mode_t mask = umask(0);
+	umask(mask);
+	/* mkstemp makes 0600: the snapshot gets a new file's usual mode. */
+	if ((fd = mkstemp(tmp)) < 0 || fchmod(fd, 0666 & ~mask) != 0 || !(f = fdopen(fd, "w"))) {
 		err = -errno;
 		fprintf(stderr, "grove: changes baseline: cannot create %s: %s\n", tmp, strerror(errno));
-		if (fd >= 0)
+		if (fd >= 0) {
 			close(fd);
+			unlink(tmp);
+		}
 		goto done;
 	}
 	if ((err = grove_changes_baseline(record, db, branch, filter, write_file, f)) < 0) {
@@ -439,11 +445,19 @@ static int capture(char **record, grove_db *db, const char *branch, const char *
 		cmd_fail(db, "changes baseline", err);
 		goto done;
 	}
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0 || fclose(f) != 0 || rename(tmp, out) != 0 ||
-	    sync_dir(dir) != 0) {
+	int bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
+	bad |= fclose(f) != 0;   /* always closed */
+	if (bad || rename(tmp, out) != 0) {
 		err = -errno;
 		fprintf(stderr, "grove: changes baseline: cannot write %s: %s\n", out, strerror(errno));
 		unlink(tmp);
+	} else if (sync_dir(dir) != 0) {
+		/* In place, but its rename may not survive a crash: no cursor. */
+		err = -errno;
+		fprintf(stderr, "grove: changes baseline: %s is written, but its directory could not "
+			"be synced (%s): no cursor is printed\n", out, strerror(errno));
+	}
+	if (err < 0) {
 		grove_free(*record);
 		*record = NULL;
 	}

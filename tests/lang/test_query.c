@@ -559,4 +559,13 @@ Test(query_parse, semantic_errors_carry_the_offset_of_their_token)
 	cr_expect_eq(d.pos, (size_t)(strstr(src, "9999") - src));
 	free(msg);
 	lang_diag_clear(&d);
+	/* A bound read before its `,` is placed at the bound, not the comma. */
+	const char *hops = "query q() {\n  match { $p: Person\n  $p knows{99999999999999,\n  2} $f }\n"
+			   "  return { $p.name }\n}\n";
+	msg = parse_error(hops, &d);
+	cr_expect_str_eq(msg, "parse error: invalid traversal min bound: number too large to fit in target type");
+	cr_expect(d.has_pos);
+	cr_expect_eq(d.pos, (size_t)(strstr(hops, "9999") - hops));
+	free(msg);
+	lang_diag_clear(&d);
 }

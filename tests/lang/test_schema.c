@@ -641,7 +641,7 @@ Test(schema_errors, semantic_errors_name_their_line_and_column)
 {
 	assert_place("node A {\n  x: String? @key\n}\n", 2, 14,
 		     "parse error: @key property A.x cannot be nullable");
-	assert_place("node A {\n  v: Vector(0)\n}\n", 2, 14,
+	assert_place("node A {\n  v: Vector(0)\n}\n", 2, 13,
 		     "parse error: Vector dimension must be greater than zero");
 	assert_place("node A {\n  k: String @key\n  @unique(nope)\n}\n", 3, 3,
 		     "parse error: @unique on A references unknown property 'nope'");
@@ -649,6 +649,8 @@ Test(schema_errors, semantic_errors_name_their_line_and_column)
 		     "catalog error: duplicate node type: A");
 	assert_place("node A { k: String @key }\n\nedge E: A -> B\n", 3, 1,
 		     "catalog error: edge E references unknown target type: B");
-	assert_place("node A { k: String @key }\nedge E: A -> A @card(3..1)\n", 2, 26,
+	assert_place("node A { k: String @key }\nedge E: A -> A @card(3..1)\n", 2, 22,
 		     "parse error: cardinality min (3) exceeds max (1)");
+	assert_place("node A { k: String @key }\nedge E: A -> A @card(1..\n 99999999999)\n", 3, 2,
+		     "parse error: invalid cardinality max: 99999999999");
 }
