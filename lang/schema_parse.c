@@ -49,16 +49,33 @@ static int syntax(struct pg_parser *p, const struct lang_token *t, const char *e
 	return lang_lex_error_at(&p->lx, t, "%s", expected);
 }
 
-static void defer(struct pg_parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void defer(struct pg_parser *p, const char *fmt, ...)
+/* Record the first stage-2 error, placed at token t. */
+static void vdefer_at(struct pg_parser *p, const struct lang_token *t, const char *fmt, va_list ap)
 {
 	if (lang_diag_failed(&p->deferred))
 		return;  /* the first semantic error wins */
+	lang_diag_vset(&p->deferred, LANG_PREFIX_PARSE, fmt, ap);
+	lang_diag_at(&p->deferred, t->line, t->col);
+}
+
+static void defer_at(struct pg_parser *p, const struct lang_token *t, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void defer_at(struct pg_parser *p, const struct lang_token *t, const char *fmt, ...)
+{
 	va_list ap;
 	va_start(ap, fmt);
-	lang_diag_vset(&p->deferred, LANG_PREFIX_PARSE, fmt, ap);
+	vdefer_at(p, t, fmt, ap);
 	va_end(ap);
-	lang_diag_at(&p->deferred, p->last.line, p->last.col);
+}
+
+/* The same at the token read last. */
+static void defer(struct pg_parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void defer(struct pg_parser *p, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vdefer_at(p, &p->last, fmt, ap);
+	va_end(ap);
 }
 
 static int oom(struct pg_parser *p)
@@ -307,11 +324,10 @@ static int parse_vector(struct pg_parser *p, struct lang_type *t)
 	uint64_t n = 0;
 	int overflow = lang_tok_u64(&p->lx, &dim, &n) < 0;
 	t->scalar = LANG_SCALAR_VECTOR;
-	p->last = dim;   /* an error below is about the dimension */
 	if (!overflow && n == 0) {
-		defer(p, "Vector dimension must be greater than zero");
+		defer_at(p, &dim, "Vector dimension must be greater than zero");
 	} else if (overflow || n > LANG_VECTOR_DIM_MAX) {
-		defer(p, "Vector dimension %.*s exceeds maximum supported %u", (int)lang_tok_len(&dim),
+		defer_at(p, &dim, "Vector dimension %.*s exceeds maximum supported %u", (int)lang_tok_len(&dim),
 		      lang_tok_text(&p->lx, &dim), LANG_VECTOR_DIM_MAX);
 	} else {
 		t->vector_dim = (uint32_t)n;
@@ -672,23 +688,21 @@ static int parse_card(struct pg_parser *p, struct pg_decl *d)
 	if (expect(p, LANG_TOK_RPAREN, NULL) < 0)
 		return -1;
 	uint64_t v;
-	p->last = lo;   /* errors below are about a bound: this one, or `hi` */
 	if (lang_tok_u64(&p->lx, &lo, &v) < 0 || v > UINT32_MAX) {
-		defer(p, "invalid cardinality min: %.*s", (int)lang_tok_len(&lo), lang_tok_text(&p->lx, &lo));
+		defer_at(p, &lo, "invalid cardinality min: %.*s", (int)lang_tok_len(&lo), lang_tok_text(&p->lx, &lo));
 		return 0;
 	}
 	d->card_min = (uint32_t)v;
 	if (!has_hi)
 		return 0;
 	if (lang_tok_u64(&p->lx, &hi, &v) < 0 || v > UINT32_MAX) {
-		p->last = hi;
-		defer(p, "invalid cardinality max: %.*s", (int)lang_tok_len(&hi), lang_tok_text(&p->lx, &hi));
+		defer_at(p, &hi, "invalid cardinality max: %.*s", (int)lang_tok_len(&hi), lang_tok_text(&p->lx, &hi));
 		return 0;
 	}
 	d->has_card_max = 1;
 	d->card_max = (uint32_t)v;
 	if (d->card_min > d->card_max)
-		defer(p, "cardinality min (%u) exceeds max (%u)", (unsigned)d->card_min, (unsigned)d->card_max);
+		defer_at(p, &lo, "cardinality min (%u) exceeds max (%u)", (unsigned)d->card_min, (unsigned)d->card_max);
 	return 0;
 }
 

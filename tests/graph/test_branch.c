@@ -421,6 +421,16 @@ static void scribble_views(const char *graph)
 	fclose(f);
 }
 
+/* Open again and check the graph exports as `before` did (frees it). */
+static void reopened_as(char *before)
+{
+	cr_assert_eq(grove_open(&db, dir, NULL), 0, "%s", grove_errmsg(NULL));
+	char *after = gt_export(db, "main", NULL);
+	cr_assert_str_eq(before, after);
+	free(before);
+	free(after);
+}
+
 /* SESSION is written before the views' first write: views without one were
  * left by an open or a rebuild that died before it, and may be torn. */
 Test(branch, views_without_a_session_record_are_rebuilt_from_the_log)
@@ -431,11 +441,7 @@ Test(branch, views_without_a_session_record_are_rebuilt_from_the_log)
 	snprintf(path, sizeof path, "%s/views/SESSION", dir);
 	cr_assert_eq(unlink(path), 0);
 	scribble_views(dir);
-	cr_assert_eq(grove_open(&db, dir, NULL), 0, "%s", grove_errmsg(NULL));
-	char *export_after = gt_export(db, "main", NULL);
-	cr_assert_str_eq(export_before, export_after);
-	free(export_before);
-	free(export_after);
+	reopened_as(export_before);
 	cr_assert_eq(access(path, F_OK), 0, "open wrote a new SESSION");
 }
 
@@ -459,11 +465,7 @@ Test(branch, views_whose_sync_failed_at_close_are_rebuilt_even_in_the_same_boot)
 	fprintf(f, "%s unsynced %llu\n", boot, acked);
 	fclose(f);
 	scribble_views(dir);
-	cr_assert_eq(grove_open(&db, dir, NULL), 0, "%s", grove_errmsg(NULL));
-	char *export_after = gt_export(db, "main", NULL);
-	cr_assert_str_eq(export_before, export_after);
-	free(export_before);
-	free(export_after);
+	reopened_as(export_before);
 }
 
 /* Views LMDB cannot open, though marked closed cleanly: open refuses them,
