@@ -5,7 +5,10 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "grove.h"
@@ -112,6 +115,38 @@ int views_open(struct views **out, const char *dir, uint64_t map_bytes)
 	return open_env(out, dir, map_bytes, MDB_WRITEMAP);
 }
 
+/* Give `advice` (madvise) to every mapping of the environment's data file
+ * in this process: LMDB does not say where its map is, /proc/self/maps
+ * does (the file's device and inode).  Best effort: advice is a speed
+ * matter only. */
+static void advise_map(MDB_env *env, int advice)
+{
+	struct stat st;
+	char line[512];
+	int fd;
+	FILE *maps;
+
+	if (mdb_env_get_fd(env, &fd) != 0 || fstat(fd, &st) != 0 ||
+	    !(maps = fopen("/proc/self/maps", "re")))
+		return;
+	while (fgets(line, sizeof line, maps)) {
+		unsigned long lo, hi, ino;
+		unsigned maj, mnr;
+		if (sscanf(line, "%lx-%lx %*s %*x %x:%x %lu", &lo, &hi, &maj, &mnr, &ino) == 5 &&
+		    ino == st.st_ino && maj == major(st.st_dev) && mnr == minor(st.st_dev))
+			(void)madvise((void *)lo, hi - lo, advice);
+	}
+	fclose(maps);
+}
+
+void views_bulk_end(struct views *v)
+{
+	if (v->bulk) {
+		advise_map(v->env, MADV_NOHUGEPAGE);
+		v->bulk = false;
+	}
+}
+
 int views_open_rebuild(struct views **out, const char *dir)
 {
 	/* WRITEMAP: pages are written in the map itself, so a commit copies
@@ -120,7 +155,16 @@ int views_open_rebuild(struct views **out, const char *dir)
 	 * views_close cuts it back.  Safe here because this process alone
 	 * has the graph open (DIR/LOCK), so no process maps these views
 	 * without WRITEMAP at the same time (lmdb.h). */
-	return open_env(out, dir, 0, MDB_WRITEMAP);
+	int err = open_env(out, dir, 0, MDB_WRITEMAP);
+	if (err < 0)
+		return err;
+	/* Every page of fresh views is written once, in order of need: huge
+	 * pages spare most of the page faults (a full rebuild's system time
+	 * halves; docs/on-disk-format.md).  views_bulk_end takes them back
+	 * before the views serve random small writes. */
+	advise_map((*out)->env, MADV_HUGEPAGE);
+	(*out)->bulk = true;
+	return 0;
 }
 
 /* A WRITEMAP environment's file is as long as its map: cut it, once the

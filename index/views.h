@@ -36,7 +36,8 @@ struct views {
 	/* apply.c's id cache for the event being applied (writers only: one
 	 * apply at a time per environment). */
 	void *apply_cache;
-	bool writemap;             /* opened by views_open_rebuild */
+	bool writemap;             /* MDB_WRITEMAP (always, unless a fallback) */
+	bool bulk;                 /* views_open_rebuild's, until views_bulk_end */
 	/* Ended read transactions kept for views_read_begin to renew: reset,
 	 * so they hold no snapshot, only their reader slot (MDB_NOTLS: any
 	 * thread may renew one). */
@@ -53,6 +54,9 @@ void views_close(struct views *v);
 /* Open fresh views in `dir` for a rebuild: the same views, written
  * faster (MDB_WRITEMAP), for a process that alone has the graph open. */
 int views_open_rebuild(struct views **out, const char *dir);
+/* The rebuild is over: later faults of the map get the ordinary small
+ * pages again (a random small write then dirties 4 KiB, not 2 MiB). */
+void views_bulk_end(struct views *v);
 
 /* Flush everything committed so far to disk (views are opened MDB_NOSYNC:
  * the log is the durable truth; see docs/durability.md). */

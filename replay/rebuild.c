@@ -108,6 +108,7 @@ static int replay_into(struct views **out, struct replay_stats *st, grove_db *db
 	}
 	err = replay_log(st, *out, db->log, &cat);
 	lang_catalog_free(cat);
+	views_bulk_end(*out);
 	if (err < 0) {
 		views_close(*out);
 		*out = NULL;
