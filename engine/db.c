@@ -308,6 +308,8 @@ static int open_views(grove_db *db)
 		db_error(db, err, "cannot remove untrusted views in %s", vdir);
 	if (!err && (err = views_open(&db->views, vdir, 0)) < 0)
 		db_error(db, err, NULL);
+	else if (!err)
+		views_set_huge(db->views, db->opts.views_huge_pages);
 	if (!err && (err = views_ahead(db->views, db->log)) < 0) {
 		db_error(db, err, NULL);
 	} else if (err > 0) {
@@ -317,6 +319,8 @@ static int open_views(grove_db *db)
 			db_error(db, err, "cannot remove views that are ahead of the log in %s", vdir);
 		else if ((err = views_open(&db->views, vdir, 0)) < 0)
 			db_error(db, err, NULL);
+		else
+			views_set_huge(db->views, db->opts.views_huge_pages);
 	}
 	if (!err && (err = db_session_write(vdir, "open", 0)) < 0)
 		db_error(db, err, "cannot write %s/SESSION", vdir);
@@ -343,15 +347,29 @@ static void close_views(grove_db *db, uint64_t acked)
 	}
 }
 
+_Static_assert(GROVE_HUGE_PAGES_AUTO == VIEWS_HUGE_AUTO && GROVE_HUGE_PAGES_OFF == VIEWS_HUGE_OFF &&
+	       GROVE_HUGE_PAGES_ON == VIEWS_HUGE_ON, "huge page modes");
+
+int db_options_check(const grove_options *opts)
+{
+	if (opts && opts->version != GROVE_OPTIONS_VERSION)
+		return db_error(NULL, GROVE_EINVAL, "grove_options.version %u is not %u",
+				opts->version, GROVE_OPTIONS_VERSION);
+	if (opts && (opts->views_huge_pages < GROVE_HUGE_PAGES_AUTO ||
+		     opts->views_huge_pages > GROVE_HUGE_PAGES_ON))
+		return db_error(NULL, GROVE_EINVAL, "grove_options.views_huge_pages %d is not one of "
+				"GROVE_HUGE_PAGES_AUTO, _OFF, _ON", opts->views_huge_pages);
+	return 0;
+}
+
 int db_open_parts(grove_db **out, const char *dir, const grove_options *opts, bool views)
 {
 	grove_db *db;
 	int err;
 
 	*out = NULL;
-	if (opts && opts->version != GROVE_OPTIONS_VERSION)
-		return db_error(NULL, GROVE_EINVAL, "grove_options.version %u is not %u",
-				opts->version, GROVE_OPTIONS_VERSION);
+	if ((err = db_options_check(opts)) < 0)
+		return err;
 	if (!(db = db_new(dir, opts)))
 		return db_error(NULL, -ENOMEM, "out of memory");
 	if ((err = check_format_file(db)) < 0 || (err = take_lock(db)) < 0 ||

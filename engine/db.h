@@ -94,6 +94,8 @@ char *db_path(const char *dir, const char *name);
  * catalog) without recovering: replay/ recovers, then serves.  `views`
  * false leaves the views closed (db->views NULL): a rebuild replaces
  * them without reading them, however damaged they are. */
+/* Refuse options of another version or out of range (GROVE_EINVAL). */
+int db_options_check(const grove_options *opts);
 int db_open_parts(grove_db **out, const char *dir, const grove_options *opts, bool views);
 
 /* Record in vdir/SESSION, durably, this boot's id and `state`: "open"

@@ -54,9 +54,8 @@ int grove_open(grove_db **out, const char *dir, const grove_options *opts)
 	int err;
 
 	*out = NULL;
-	if (opts && opts->version != GROVE_OPTIONS_VERSION)   /* also for a second handle */
-		return db_error(NULL, GROVE_EINVAL, "grove_options.version %u is not %u", opts->version,
-				GROVE_OPTIONS_VERSION);
+	if ((err = db_options_check(opts)) < 0)   /* also for a second handle */
+		return err;
 	if (stat(dir, &st) < 0)
 		return db_error(NULL, errno == ENOENT ? GROVE_ENOTFOUND : -errno,
 				"%s is not a Grove graph: %s", dir, strerror(errno));
@@ -175,9 +174,8 @@ int grove_init(grove_db **out, const char *dir, const char *schema, const grove_
 
 	*out = NULL;
 	/* Everything refusable before anything is written. */
-	if (opts && opts->version != GROVE_OPTIONS_VERSION)
-		return db_error(NULL, GROVE_EINVAL, "grove_options.version %u is not %u", opts->version,
-				GROVE_OPTIONS_VERSION);
+	if ((err = db_options_check(opts)) < 0)
+		return err;
 	if (!schema)
 		return db_error(NULL, GROVE_EINVAL, "init needs a schema");
 	if ((err = check_schema(schema)) < 0)

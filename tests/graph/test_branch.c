@@ -357,7 +357,7 @@ Test(branch, a_refused_init_leaves_the_directory_free_for_another)
 	grove_db *g = NULL;
 	grove_options bad_version = GROVE_OPTIONS_INIT, bad_backend = GROVE_OPTIONS_INIT,
 		      tiny = GROVE_OPTIONS_INIT;
-	bad_version.version = 2;
+	bad_version.version = GROVE_OPTIONS_VERSION + 1;
 	bad_backend.log_backend = 7;
 	tiny.log_max_record_bytes = 10;   /* the genesis record cannot fit */
 	cr_assert_eq(grove_init(&g, d, gt_schema, &bad_version), GROVE_EINVAL);
