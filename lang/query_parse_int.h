@@ -62,6 +62,8 @@ int gqp_semantic_at(struct gq_parser *p, const struct lang_token *t, const char 
 	__attribute__((format(printf, 3, 4)));
 /* Out of memory: a fatal error.  Returns -1. */
 int gqp_oom(struct gq_parser *p);
+/* Move the error in `src` into `dst` (cleared first); `src` is left clear. */
+void gqp_diag_move(struct lang_diag *dst, struct lang_diag *src);
 
 /* Enter / leave one nesting level; entering past GQ_MAX_NESTING is a fatal
  * syntax error at the next token. */
