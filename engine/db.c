@@ -156,6 +156,8 @@ static grove_db *db_new(const char *dir, const grove_options *opts)
 	}
 	if (opts)
 		db->opts = *opts;
+	if (opts && opts->version < 2)
+		db->opts.views_huge_pages = GROVE_HUGE_PAGES_AUTO;
 	return db;
 }
 
@@ -350,13 +352,15 @@ static void close_views(grove_db *db, uint64_t acked)
 _Static_assert(GROVE_HUGE_PAGES_AUTO == VIEWS_HUGE_AUTO && GROVE_HUGE_PAGES_OFF == VIEWS_HUGE_OFF &&
 	       GROVE_HUGE_PAGES_ON == VIEWS_HUGE_ON, "huge page modes");
 
+/* Version 1 had no views_huge_pages: its bytes are a version-1 caller's
+ * padding, never read (db_new). */
 int db_options_check(const grove_options *opts)
 {
-	if (opts && opts->version != GROVE_OPTIONS_VERSION)
+	if (opts && opts->version != 1 && opts->version != GROVE_OPTIONS_VERSION)
 		return db_error(NULL, GROVE_EINVAL, "grove_options.version %u is not %u",
 				opts->version, GROVE_OPTIONS_VERSION);
-	if (opts && (opts->views_huge_pages < GROVE_HUGE_PAGES_AUTO ||
-		     opts->views_huge_pages > GROVE_HUGE_PAGES_ON))
+	if (opts && opts->version >= 2 && (opts->views_huge_pages < GROVE_HUGE_PAGES_AUTO ||
+					   opts->views_huge_pages > GROVE_HUGE_PAGES_ON))
 		return db_error(NULL, GROVE_EINVAL, "grove_options.views_huge_pages %d is not one of "
 				"GROVE_HUGE_PAGES_AUTO, _OFF, _ON", opts->views_huge_pages);
 	return 0;

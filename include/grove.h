@@ -93,7 +93,8 @@ typedef struct grove_db grove_db;
 
 /* Options for grove_init() and grove_open().  Initialise with
  * GROVE_OPTIONS_INIT and change only what you need; zero fields mean
- * "the default". */
+ * "the default".  Version 1 (before views_huge_pages) is still taken:
+ * its callers get the default mode. */
 typedef struct grove_options {
 	unsigned version;               /* GROVE_OPTIONS_VERSION */
 	uint64_t log_segment_bytes;     /* default 64 MiB; fixed at init     */
@@ -108,10 +109,12 @@ typedef struct grove_options {
 #define GROVE_OPTIONS_INIT { GROVE_OPTIONS_VERSION, 0, 0, 0, 0, 0, 0, 0 }
 
 /* Page size of the views' map (docs/on-disk-format.md): with huge pages
- * (2 MiB page-cache folios, where the kernel and file system have them)
- * reads and bulk writes fault 512 times less, but a small write later
- * dirties and writes back 2 MiB.  AUTO uses them while the views take at
- * most an eighth of the machine's memory. */
+ * a fault brings in 2 MiB, so reads and bulk writes fault 512 times less,
+ * but a cache miss reads 2 MiB and a small write dirties (and later writes
+ * back) 2 MiB where the file system has large folios.  AUTO uses them while
+ * the views take at most an eighth of the memory the process may use (the
+ * machine's, or its cgroup's limit).  A second handle on a graph already
+ * open shares the first one's views and their mode. */
 #define GROVE_HUGE_PAGES_AUTO 0
 #define GROVE_HUGE_PAGES_OFF  1
 #define GROVE_HUGE_PAGES_ON   2

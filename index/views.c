@@ -5,10 +5,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <stdio.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "grove.h"
@@ -72,50 +69,6 @@ static int env_try(MDB_env **env, const char *dir, uint64_t map_bytes, unsigned 
 	return rc;
 }
 
-/* Give `advice` (madvise) to every mapping of the environment's data file
- * in this process: LMDB does not say where its map is, /proc/self/maps
- * does (the file's device and inode).  Best effort: advice is a speed
- * matter only. */
-static void advise_map(MDB_env *env, int advice)
-{
-	struct stat st;
-	char line[512];
-	int fd;
-	FILE *maps;
-
-	if (mdb_env_get_fd(env, &fd) != 0 || fstat(fd, &st) != 0 ||
-	    !(maps = fopen("/proc/self/maps", "re")))
-		return;
-	while (fgets(line, sizeof line, maps)) {
-		unsigned long lo, hi, ino;
-		unsigned maj, mnr;
-		if (sscanf(line, "%lx-%lx %*s %*x %x:%x %lu", &lo, &hi, &maj, &mnr, &ino) == 5 &&
-		    ino == st.st_ino && maj == major(st.st_dev) && mnr == minor(st.st_dev))
-			(void)madvise((void *)lo, hi - lo, advice);
-	}
-	fclose(maps);
-}
-
-/* Huge pages (docs/on-disk-format.md, "Page size of the map"): a 2 MiB
- * folio per fault instead of 4 KiB spares page faults and TLB misses,
- * at the price of reading and writing back 2 MiB where 4 KiB would do.
- * Auto gives them to views that use at most 1/VIEWS_HUGE_SHARE of the
- * machine's memory: those are read into memory whole anyway. */
-#define VIEWS_HUGE_SHARE 8
-
-static uint64_t huge_limit(void)
-{
-	long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
-	return pages > 0 && size > 0 ? (uint64_t)pages * (uint64_t)size / VIEWS_HUGE_SHARE : 0;
-}
-
-static void huge_set(struct views *v, bool on)
-{
-	/* Commits of two threads may end here at once. */
-	if (atomic_load(&v->huge) != on && atomic_exchange(&v->huge, on) != on)
-		advise_map(v->env, on ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
-}
-
 static int open_env(struct views **out, const char *dir, uint64_t map_bytes, unsigned flags)
 {
 	struct views *v = calloc(1, sizeof *v);
@@ -146,10 +99,7 @@ static int open_env(struct views **out, const char *dir, uint64_t map_bytes, uns
 		return err;
 	}
 	v->writemap = (flags & MDB_WRITEMAP) != 0;
-	MDB_stat st;
-	v->psize = mdb_env_stat(v->env, &st) == 0 ? st.ms_psize : 4096;
-	v->huge_limit = huge_limit();
-	v->huge_mode = VIEWS_HUGE_OFF;   /* until views_set_huge */
+	views_huge_init(v);
 	pthread_mutex_init(&v->idle_mu, NULL);
 	*out = v;
 	return 0;
@@ -163,32 +113,6 @@ int views_open(struct views **out, const char *dir, uint64_t map_bytes)
 	return open_env(out, dir, map_bytes, MDB_WRITEMAP);
 }
 
-void views_tune(struct views *v)
-{
-	if (v->bulk || v->huge_mode != VIEWS_HUGE_AUTO)
-		return;
-	MDB_envinfo info;
-	if (mdb_env_info(v->env, &info) == 0)
-		huge_set(v, (uint64_t)(info.me_last_pgno + 1) * v->psize <= v->huge_limit);
-}
-
-void views_set_huge(struct views *v, int mode)
-{
-	v->huge_mode = mode;
-	if (!v->bulk && mode != VIEWS_HUGE_AUTO)
-		huge_set(v, mode == VIEWS_HUGE_ON);
-	views_tune(v);
-}
-
-void views_bulk_end(struct views *v)
-{
-	if (v->bulk) {
-		v->bulk = false;
-		huge_set(v, v->huge_mode == VIEWS_HUGE_ON);
-		views_tune(v);
-	}
-}
-
 int views_open_rebuild(struct views **out, const char *dir)
 {
 	/* WRITEMAP: pages are written in the map itself, so a commit copies
@@ -197,16 +121,7 @@ int views_open_rebuild(struct views **out, const char *dir)
 	 * views_close cuts it back.  Safe here because this process alone
 	 * has the graph open (DIR/LOCK), so no process maps these views
 	 * without WRITEMAP at the same time (lmdb.h). */
-	int err = open_env(out, dir, 0, MDB_WRITEMAP);
-	if (err < 0)
-		return err;
-	/* Every page of fresh views is written once, in order of need: huge
-	 * pages spare most of the page faults (a full rebuild's system time
-	 * halves; docs/on-disk-format.md).  views_bulk_end hands the map
-	 * to the views' own policy (views_set_huge). */
-	huge_set(*out, true);
-	(*out)->bulk = true;
-	return 0;
+	return open_env(out, dir, 0, MDB_WRITEMAP);
 }
 
 /* A WRITEMAP environment's file is as long as its map: cut it, once the

@@ -25,7 +25,6 @@
 
 #include <lmdb.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -38,12 +37,13 @@ struct views {
 	 * apply at a time per environment). */
 	void *apply_cache;
 	bool writemap;             /* MDB_WRITEMAP (always, unless a fallback) */
-	/* Huge pages for the map (views_set_huge). */
-	int huge_mode;             /* VIEWS_HUGE_*                             */
-	atomic_bool huge;          /* the map is advised MADV_HUGEPAGE now      */
-	bool bulk;                 /* views_open_rebuild's, until views_bulk_end */
+	/* Huge pages for the map (views_huge.c). */
+	int huge_mode;             /* VIEWS_HUGE_*                              */
+	bool huge;                 /* the map is advised MADV_HUGEPAGE now       */
+	bool bulk;                 /* between views_bulk_begin and _end          */
 	uint32_t psize;
 	uint64_t huge_limit;       /* auto: the most bytes in use for huge pages */
+	uintptr_t map_base;        /* where the map starts; 0: not found         */
 	/* Ended read transactions kept for views_read_begin to renew: reset,
 	 * so they hold no snapshot, only their reader slot (MDB_NOTLS: any
 	 * thread may renew one). */
@@ -60,20 +60,23 @@ void views_close(struct views *v);
 /* Open fresh views in `dir` for a rebuild: the same views, written
  * faster (MDB_WRITEMAP), for a process that alone has the graph open. */
 int views_open_rebuild(struct views **out, const char *dir);
-/* The rebuild is over: the map follows views_set_huge's policy again
- * (until then it has huge pages: every page of fresh views is new). */
-void views_bulk_end(struct views *v);
 
-/* Whether faults of the map bring in 2 MiB huge pages (where the kernel
- * and file system have large page-cache folios) or LMDB's 4 KiB ones:
- * never (the views' state after views_open), always, or auto: while the
- * pages in use are at most an eighth of the machine's memory.  Auto is
- * checked again by views_tune, after each commit that may grow the map. */
+/* Page size of the map (views_huge.c): whether a fault brings in 2 MiB
+ * (MADV_HUGEPAGE) or LMDB's 4 KiB: never (the state after views_open),
+ * always, or auto: while the pages in use are at most an eighth of the
+ * memory this process may use (the machine's, or its cgroup's limit).
+ * views_tune checks auto again; call it after each commit.  Between
+ * views_bulk_begin and views_bulk_end (a replay into fresh views, whose
+ * every page is new) the map has huge pages whatever the mode. */
 #define VIEWS_HUGE_AUTO 0
 #define VIEWS_HUGE_OFF  1
 #define VIEWS_HUGE_ON   2
 void views_set_huge(struct views *v, int mode);
 void views_tune(struct views *v);
+void views_bulk_begin(struct views *v);
+void views_bulk_end(struct views *v);
+/* For open_env: the policy's state, mode never. */
+void views_huge_init(struct views *v);
 
 /* Flush everything committed so far to disk (views are opened MDB_NOSYNC:
  * the log is the durable truth; see docs/durability.md). */
