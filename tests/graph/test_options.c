@@ -117,19 +117,36 @@ Test(options, version_1_options_are_taken_with_the_default_mode)
 	free(d);
 }
 
+/* Views of their own in a fresh directory *d (views_open_rebuild's when
+ * `rebuild`), for the tests on the views themselves; THP must be on. */
+static struct views *scratch_views(char **d, const char *tag, bool rebuild)
+{
+	char vdir[4096];
+	struct views *v;
+	if (!thp_available())
+		cr_skip_test("transparent huge pages are off on this kernel");
+	*d = gt_dir(tag);
+	cr_assert_eq(mkdir(*d, 0755), 0);
+	snprintf(vdir, sizeof vdir, "%s/views", *d);
+	cr_assert_eq(rebuild ? views_open_rebuild(&v, vdir) : views_open(&v, vdir, 0), 0);
+	cr_assert_neq(v->map_base, 0, "the map was found");
+	return v;
+}
+
+static void scratch_views_done(struct views *v, char *d)
+{
+	views_close(v);
+	gt_rmtree(d);
+	free(d);
+}
+
 /* The policy on the views themselves: each mode moves the advice of a
  * map already open, and AUTO takes huge pages away once the pages in use
  * pass its limit. */
 Test(options, the_mode_of_open_views_moves_their_advice)
 {
-	if (!thp_available())
-		cr_skip_test("transparent huge pages are off on this kernel");
-	char *d = gt_dir("opt-views"), vdir[4096];
-	struct views *v;
-	cr_assert_eq(mkdir(d, 0755), 0);
-	snprintf(vdir, sizeof vdir, "%s/views", d);
-	cr_assert_eq(views_open(&v, vdir, 0), 0);
-	cr_assert_neq(v->map_base, 0, "the map was found");
+	char *d;
+	struct views *v = scratch_views(&d, "opt-views", false);
 	cr_assert_eq(map_advice(d), NONE, "views_open leaves LMDB's advice");
 	views_set_huge(v, VIEWS_HUGE_ON);
 	cr_assert_eq(map_advice(d), HUGE);
@@ -140,22 +157,15 @@ Test(options, the_mode_of_open_views_moves_their_advice)
 	v->huge_limit = v->psize;   /* the views now use more than the limit */
 	views_tune(v);
 	cr_assert_eq(map_advice(d), NOHUGE);
-	views_close(v);
-	gt_rmtree(d);
-	free(d);
+	scratch_views_done(v, d);
 }
 
 /* A replay into fresh views has huge pages whatever the mode, and the
  * mode's advice once it ends. */
 Test(options, a_bulk_replay_has_huge_pages_until_it_ends)
 {
-	if (!thp_available())
-		cr_skip_test("transparent huge pages are off on this kernel");
-	char *d = gt_dir("opt-bulk"), vdir[4096];
-	struct views *v;
-	cr_assert_eq(mkdir(d, 0755), 0);
-	snprintf(vdir, sizeof vdir, "%s/views", d);
-	cr_assert_eq(views_open_rebuild(&v, vdir), 0);
+	char *d;
+	struct views *v = scratch_views(&d, "opt-bulk", true);
 	views_set_huge(v, VIEWS_HUGE_OFF);
 	views_bulk_begin(v);
 	cr_assert_eq(map_advice(d), HUGE);
@@ -164,9 +174,7 @@ Test(options, a_bulk_replay_has_huge_pages_until_it_ends)
 	cr_assert_eq(map_advice(d), HUGE, "the mode waits for the bulk's end");
 	views_bulk_end(v);
 	cr_assert_eq(map_advice(d), NOHUGE);
-	views_close(v);
-	gt_rmtree(d);
-	free(d);
+	scratch_views_done(v, d);
 }
 
 /* A rebuild (with its bulk advice) leaves a graph whole. */
