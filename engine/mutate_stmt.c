@@ -71,7 +71,10 @@ static int each_entity(struct mutation *m, const struct lang_cat_type *t, entity
 
 /* ---- values ---- */
 
-/* The String a from/to expression names (param or literal). */
+static bool optional_param_null(const struct mutation *m, const struct gq_ir_expr *e);
+
+/* The String a from/to expression names (param or literal).  An optional
+ * parameter given as null or not at all is NULL (spec §3.3), no id. */
 static int endpoint(struct mutation *m, const struct gq_ir_expr *e, const char **out)
 {
 	if (e->kind == GQ_IR_LIT && e->lit->kind == GQ_LIT_STRING) {
@@ -79,7 +82,7 @@ static int endpoint(struct mutation *m, const struct gq_ir_expr *e, const char *
 		return 0;
 	}
 	const json_t *j = e->kind == GQ_IR_PARAM ? json_object_get(m->params, e->name) : NULL;
-	if (e->kind == GQ_IR_PARAM && !j)
+	if (e->kind == GQ_IR_PARAM && !j && !optional_param_null(m, e))
 		return db_error(m->plan.db, GROVE_EINVAL, "parameter '%s' not provided", e->name);
 	if (!json_is_string(j))
 		return db_error(m->plan.db, GROVE_EINVAL, "an edge endpoint must be a String id");

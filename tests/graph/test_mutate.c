@@ -681,6 +681,17 @@ Test(mutate, an_optional_parameter_given_null_or_omitted_is_null)
 	/* A required parameter given null is still refused by its own rule. */
 	cr_assert_eq(grove_mutate_json(&out, db, NULL, queries, "add", "{\"n\":null}"), GROVE_EINVAL);
 	cr_assert_str_eq(grove_errmsg(db), "param 'n': null is not accepted for non-nullable parameter");
+	/* As an edge endpoint, omitted is null too: no id (only a required
+	 * parameter left out is "not provided"). */
+	const char *edge = "query e($t: String?) { insert Knows { from: \"Nil\", to: $t } }";
+	for (int i = 0; i < 2; i++) {
+		cr_assert_eq(grove_mutate_json(&out, db, NULL, edge, "e", params[i]), GROVE_EINVAL);
+		cr_assert_str_eq(grove_errmsg(db), "an edge endpoint must be a String id");
+	}
+	cr_assert_eq(grove_mutate_json(&out, db, NULL,
+				       "query e($t: String) { insert Knows { from: \"Nil\", to: $t } }", "e", "{}"),
+		     GROVE_EINVAL);
+	cr_assert_str_eq(grove_errmsg(db), "parameter 't' not provided");
 }
 
 /* ---- values: parameters by declared type, numbers as numbers ------------- */
