@@ -49,6 +49,9 @@ struct load_plan {
 					  * keyed id replaces the earlier one */
 	bool uncapped;                   /* branch merges: no keyed-entity cap
 					  * (it limits one input, not history) */
+	bool final_values;               /* mutations: enum, @range and @check
+					  * judge each entity's final row
+					  * (load_finish), not every put */
 	/* Branch merges: each constraint violation of the final image (an
 	 * orphan edge, @unique, @card) is handed here once its message is
 	 * set, and the checks go on, so that every one is reported; 0 goes
@@ -106,6 +109,9 @@ static inline struct load_item *load_staged(struct load_plan *p, const struct la
 /* load_check.c: the checks of spec §8.3-8.4 against the branch; then the
  * effects in apply order (node puts, edge changes, node deletes). */
 int load_finish(struct load_plan *p);
+/* The value rules (enum, @range, @check) on every row still in the plan:
+ * load_finish's, for a plan with final_values. */
+int load_final_values(struct load_plan *p);
 
 /* A constraint violation `err` (its message set), described by `v`: the
  * plan's on_violation's answer, or err when it has none. */

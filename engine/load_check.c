@@ -286,6 +286,8 @@ int load_finish(struct load_plan *p)
 		return err;
 	if (p->mode == GROVE_LOAD_APPEND && (err = key_conflicts(p)) < 0)
 		return err;
+	if (p->final_values && (err = load_final_values(p)) < 0)
+		return err;
 	for (uint32_t i = 0; p->mode == GROVE_LOAD_OVERWRITE && !err && i < cat->n_nodes; i++)
 		if (p->present[cat->nodes[i].id])
 			err = overwrite_deletions(p, &cat->nodes[i]);

@@ -306,6 +306,7 @@ static int mutate_locked(void *arg, uint64_t *lsn)
 	if (err < 0)
 		return err;
 	m->plan.restage = true;
+	m->plan.final_values = true;   /* spec §3.12: validation on the final state */
 	if ((err = read_at_open_newest(&m->plan.at, j->db, &t)) == 0 &&
 	    (err = check_head(j->db, &m->plan.at, j->branch,
 			      j->o ? j->o->expected_head : NULL)) == 0)
