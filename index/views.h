@@ -36,14 +36,15 @@ struct views {
 	/* apply.c's id cache for the event being applied (writers only: one
 	 * apply at a time per environment). */
 	void *apply_cache;
-	bool writemap;             /* MDB_WRITEMAP (always, unless a fallback) */
+	bool writemap;             /* MDB_WRITEMAP (every environment opened)  */
 	/* Huge pages for the map (views_huge.c). */
 	int huge_mode;             /* VIEWS_HUGE_*                              */
 	bool huge;                 /* the map is advised MADV_HUGEPAGE now       */
 	bool bulk;                 /* between views_bulk_begin and _end          */
 	uint32_t psize;
 	uint64_t huge_limit;       /* auto: the most bytes in use for huge pages */
-	uintptr_t map_base;        /* where the map starts; 0: not found         */
+	uintptr_t map_base;        /* where the map starts; 0: not found, or
+				      the kernel refused advice          */
 	/* Ended read transactions kept for views_read_begin to renew: reset,
 	 * so they hold no snapshot, only their reader slot (MDB_NOTLS: any
 	 * thread may renew one). */

@@ -111,13 +111,18 @@ static uintptr_t map_base(MDB_env *env)
 	return base;
 }
 
-/* Advise the whole map; false if that did not happen. */
+/* Advise the whole map; false if that did not happen.  A kernel that
+ * refuses the advice (no transparent huge pages) is not asked again:
+ * views_tune runs after every commit. */
 static bool advise_map(struct views *v, int advice)
 {
 	MDB_envinfo info;
 	if (!v->map_base || mdb_env_info(v->env, &info) != 0)
 		return false;
-	return madvise((void *)v->map_base, info.me_mapsize, advice) == 0;
+	if (madvise((void *)v->map_base, info.me_mapsize, advice) == 0)
+		return true;
+	v->map_base = 0;
+	return false;
 }
 
 static void huge_set(struct views *v, bool on)
