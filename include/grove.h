@@ -558,7 +558,8 @@ int grove_stmt_mutate_json(char **out, grove_stmt *s, const grove_mutate_options
  * main's head), both read in one consistent snapshot.  *out (free with
  * grove_free()):
  *   {"from_graph_manifest_version":N, "to_graph_manifest_version":M,
- *    "graph_branch": the `to` branch (null for main),
+ *    "graph_branch": the `to` side's branch, or the `from` side's when `to`
+ *                    is main or a commit on main (null: both on main),
  *    "changes":[{"kind":"Node"|"Edge", "type_name", "type_key":"node:T",
  *                "id", "op":"Insert"|"Update"|"Delete",
  *                "endpoints":{"src","dst"} | null}],
