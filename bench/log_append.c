@@ -54,7 +54,7 @@ static double pct(struct lat *l, double p)
 	return l->v[i];
 }
 
-static void die(const char *what, int err)
+static _Noreturn void die(const char *what, int err)
 {
 	fprintf(stderr, "log_append: %s: %d %s\n", what, err, log_errmsg());
 	exit(1);

@@ -54,7 +54,7 @@ static const char add_query[] =
 
 static char *work;
 
-static void die(const char *what, const char *msg)
+static _Noreturn void die(const char *what, const char *msg)
 {
 	fprintf(stderr, "mutate_bench: %s: %s\n", what, msg);
 	exit(1);

@@ -135,7 +135,7 @@ struct kuzu_info {
 
 static char *work;
 
-static void die(const char *what, const char *msg)
+static _Noreturn void die(const char *what, const char *msg)
 {
 	fprintf(stderr, "query_bench: %s: %s\n", what, msg);
 	exit(1);

@@ -90,6 +90,8 @@ int gqp_expect_word(struct gq_parser *p, const char *w)
 }
 
 static void semantic(struct gq_parser *p, uint32_t pos, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+static void semantic(struct gq_parser *p, uint32_t pos, const char *fmt, va_list ap)
 {
 	if (lang_diag_failed(&p->sem))
 		return;

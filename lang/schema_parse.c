@@ -51,6 +51,8 @@ static int syntax(struct pg_parser *p, const struct lang_token *t, const char *e
 
 /* Record the first stage-2 error, placed at token t. */
 static void vdefer_at(struct pg_parser *p, const struct lang_token *t, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+static void vdefer_at(struct pg_parser *p, const struct lang_token *t, const char *fmt, va_list ap)
 {
 	if (lang_diag_failed(&p->deferred))
 		return;  /* the first semantic error wins */

@@ -88,7 +88,8 @@ Test(schema_apply, a_rename_keeps_rows_ids_and_history)
 	json_t *r = apply(db, renamed, 0);
 	cr_expect(json_is_true(json_object_get(r, "applied")));
 	cr_expect_eq(json_integer_value(json_object_get(r, "step_count")), 3);
-	cr_expect_eq(json_integer_value(json_object_get(r, "graph_manifest_version")), before.graph_version + 1);
+	cr_expect_eq(json_integer_value(json_object_get(r, "graph_manifest_version")),
+		     (json_int_t)before.graph_version + 1);
 	cr_assert_eq(grove_branch_head(&head, db, "main"), 0);
 	cr_expect_str_eq(head.parent, before.id);
 	cr_expect_str_eq(head.actor, "tester");
