@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tools/dev.sh — install what is missing (Debian 12), build, then run
 #   demo   the built-in demo on a fresh graph directory
-#   test   the whole test suite, plain and under ASan+UBSan
+#   test   the whole test suite, plain and under ASan+UBSan, after a
+#          clang build of everything (warnings are errors in both)
 #   bench  the benchmarks in --quick mode, after installing their peers
 #          (SQLite, Node.js and Kuzu); GROVE_BENCH_BUILD names the build
 #          directory (default build)
@@ -16,6 +17,10 @@ jobs=${JOBS:-2}
 packages=(gcc libc6-dev meson ninja-build pkg-config python3
           liblmdb-dev libmsgpack-dev liburing-dev libcriterion-dev
           libxxhash-dev libjansson-dev libpcre2-dev libstemmer-dev)
+
+# The second compiler (test mode only): everything must also build, with
+# no warning, under clang (and -Dfuzz needs it).
+test_packages=(clang)
 
 # The benchmarks' peers (bench mode only): SQLite's library, and Node.js
 # with npm for Kuzu, which bench/peers/setup.sh installs from npm.
@@ -72,17 +77,25 @@ demo)
 	./build/tools/grove demo "$dir"
 	;;
 test)
+	install_missing "${test_packages[@]}"
 	echo "== build (debugoptimized)"
 	build build
 	echo "== build (address,undefined sanitizers)"
 	build build-sanitize -Db_sanitize=address,undefined -Dbuildtype=debug
 	status=0
+	echo "== build (clang)"
+	# Counted as one test in the summary: {"result": "OK"} or "FAIL".
+	clang_result=OK
+	CC=clang build build-clang || { echo "== the clang build failed"; clang_result=FAIL; status=1; }
+	mkdir -p build-clang
+	echo "{\"name\": \"clang build\", \"result\": \"$clang_result\"}" >build-clang/build-result.json
 	echo "== tests"
 	meson test -C build --num-processes "$jobs" --print-errorlogs || status=1
 	echo "== tests under ASan+UBSan"
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		meson test -C build-sanitize --num-processes "$jobs" --print-errorlogs || status=1
-	summary build/meson-logs/testlog.json build-sanitize/meson-logs/testlog.json || status=1
+	summary build/meson-logs/testlog.json build-sanitize/meson-logs/testlog.json \
+		build-clang/build-result.json || status=1
 	exit $status
 	;;
 bench)
