@@ -38,8 +38,9 @@ static int read_records(struct load_plan *p, struct load_feed *r, const grove_lo
 	}
 	if (err != GROVE_ENOTFOUND) {
 		/* Lenient messages count records ("record 2: ..."); the line is
-		 * where a user looks (strict ones name it already). */
-		if (!o->strict && p->verr.line && !strstr(p->verr.msg, "line "))
+		 * where a user looks (strict ones name it already; a lenient
+		 * one may hold the word, as jansson's "unexpected newline"). */
+		if (!o->strict && p->verr.line)
 			db_error(p->db, err, "%s (line %lu)", p->verr.msg, p->verr.line);
 		else
 			db_error(p->db, err, "%s", p->verr.msg);

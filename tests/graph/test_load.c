@@ -315,6 +315,13 @@ Test(load, reader_and_endpoint_errors_name_the_line)
 	cr_assert_eq(err, GROVE_EINVAL);
 	cr_assert(strstr(grove_errmsg(db), "dst 'Nobody' not found in Person (edge Knows, record 1, "
 			 "line 3)"), "%s", grove_errmsg(db));
+	/* A raw newline inside a string: jansson's own words hold "line". */
+	err = gt_load(db, NULL, GROVE_LOAD_MERGE,
+		      "{\"type\":\"Person\",\"data\":{\"name\":\"Z3\"}}\n"
+		      "{\"type\":\"Person\",\n\"data\":{\"name\":\"a\nb\"}}\n", NULL);
+	cr_assert_eq(err, GROVE_EPARSE);
+	cr_assert_str_eq(grove_errmsg(db), "invalid JSON at record 2: unexpected newline near '\"a' "
+			 "(line 3)");
 }
 
 /* The meta record replay restarts from, read straight from the views. */
