@@ -328,6 +328,22 @@ static int touched_sources(struct idset *touched, struct idset *incoming, struct
 	return 0;
 }
 
+/* " (record N, line L)" of the last input edge of type et from `src`, a
+ * JSONL record's (a mutation's rows have no line), or "". */
+static void card_where(char *out, size_t cap, const struct load_plan *p,
+		       const struct lang_cat_type *et, const char *src, uint32_t len)
+{
+	out[0] = '\0';
+	for (size_t i = p->nitems; i-- > 0;) {
+		const struct load_item *it = &p->items[i];
+		if (!it->dead && it->t == et && it->src_len == len && !memcmp(it->src, src, len)) {
+			if (it->record && it->line)
+				snprintf(out, cap, " (record %lu, line %lu)", it->record, it->line);
+			return;
+		}
+	}
+}
+
 static int card_of(struct load_plan *p, const struct lang_cat_type *et)
 {
 	const struct lang_cat_type *from = engine_type_by_id(p->db, et->from_id);
@@ -352,14 +368,16 @@ static int card_of(struct load_plan *p, const struct lang_cat_type *et)
 		int64_t in = idset_get(&incoming, 0, src, len);
 		struct load_violation v = { LOAD_VIOLATION_CARD, et, NULL, 0 };
 		n += in > 0 ? (uint64_t)in : 0;
+		char where[64];
+		card_where(where, sizeof where, p, et, src, len);
 		if (et->has_card_max && n > et->card_max)
 			err = load_violation(p, db_error(p->db, GROVE_EINVAL,
-				       "@card violation on edge %s: source '%.*s' has %lu edges (max %u)",
-				       et->name, (int)len, src, (unsigned long)n, et->card_max), &v);
+				       "@card violation on edge %s: source '%.*s' has %lu edges (max %u)%s",
+				       et->name, (int)len, src, (unsigned long)n, et->card_max, where), &v);
 		else if (n < et->card_min)
 			err = load_violation(p, db_error(p->db, GROVE_EINVAL,
-				       "@card violation on edge %s: source '%.*s' has %lu edges (min %u)",
-				       et->name, (int)len, src, (unsigned long)n, et->card_min), &v);
+				       "@card violation on edge %s: source '%.*s' has %lu edges (min %u)%s",
+				       et->name, (int)len, src, (unsigned long)n, et->card_min, where), &v);
 	}
 	idset_free(&touched);
 	idset_free(&incoming);
