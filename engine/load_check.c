@@ -112,7 +112,10 @@ static int retained_edges(struct load_plan *p, const struct lang_cat_type *t, co
 				return db_error(p->db, err, NULL);
 			/* Each edge left pointing at nothing is a violation (a merge
 			 * hears of every one); an edge the same write deletes does
-			 * not count. */
+			 * not count, nor one it writes again: its new row's endpoints
+			 * are what the write leaves, and load_edge_endpoints checked
+			 * them (a merge's source may have moved the edge to another
+			 * node before deleting this one). */
 			const char *eid = NULL;
 			uint32_t elen = 0;
 			bool said = false;
@@ -121,7 +124,8 @@ static int retained_edges(struct load_plan *p, const struct lang_cat_type *t, co
 				if ((err = views_id_name(&type, &eid, &elen, p->at.txn, p->db->views,
 							 layered_rd64(it.elem))) < 0)
 					break;
-				if (idset_get(&p->deleted, et->id, eid, elen) >= 0)
+				if (idset_get(&p->deleted, et->id, eid, elen) >= 0 ||
+				    load_staged(p, et, eid, elen))
 					continue;
 				char key[256];
 				chg_type_key(key, sizeof key, et);

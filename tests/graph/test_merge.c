@@ -282,6 +282,37 @@ Test(merge, every_edge_left_pointing_at_a_deleted_node_is_reported)
 	gt_scratch_done(v, vdir);
 }
 
+/* An edge the source moved to another node before deleting the node it
+ * pointed at is no orphan: the merged image holds the moved edge (helper
+ * 80's differential test; the check read the target's copy). */
+Test(merge, an_edge_moved_off_a_node_the_source_deleted_is_no_orphan)
+{
+	char *vdir;
+	grove_db *v = gt_scratch(&vdir, "merge-moved", "node P { name: String @key }\nedge Knows: P -> P\n");
+	cr_assert_eq(gt_load(v, NULL, GROVE_LOAD_MERGE,
+			     "{\"type\":\"P\",\"data\":{\"name\":\"P1\"}}\n"
+			     "{\"type\":\"P\",\"data\":{\"name\":\"P2\"}}\n"
+			     "{\"type\":\"P\",\"data\":{\"name\":\"P3\"}}\n"
+			     "{\"edge\":\"Knows\",\"from\":\"P1\",\"to\":\"P2\",\"data\":{\"id\":\"k1\"}}\n", NULL), 0);
+	cr_assert_eq(grove_branch_create(v, "f", NULL, NULL), 0);
+	cr_assert_eq(gt_load(v, "f", GROVE_LOAD_MERGE,
+			     "{\"edge\":\"Knows\",\"from\":\"P1\",\"to\":\"P3\",\"data\":{\"id\":\"k1\"}}\n", NULL), 0);
+	grove_mutate_options of = { .branch = "f" };
+	char *out = NULL;
+	cr_assert_eq(grove_mutate_json(&out, v, &of, "query q() { delete P where name = \"P2\" }", "q", NULL), 0);
+	grove_free(out);
+	out = NULL;
+	cr_assert_eq(grove_merge_json(&out, v, "f", "main", NULL), 0, "%s %s", grove_errmsg(v), out ? out : "");
+	cr_assert(strstr(out, "\"outcome\":\"fast_forward\""), "%s", out);
+	grove_free(out);
+	char *main_now = gt_export(v, "main", NULL), *f = gt_export(v, "f", NULL);
+	cr_assert_str_eq(main_now, f);
+	cr_assert(strstr(main_now, "\"to\":\"P3\""), "%s", main_now);
+	free(main_now);
+	free(f);
+	gt_scratch_done(v, vdir);
+}
+
 Test(merge, edges_added_on_both_sides_are_both_kept)
 {
 	run("feature", "add_edge", NULL);
