@@ -96,6 +96,16 @@ static int resolve(struct merge *m, const struct chg_entity *e)
 }
 
 /* Every entity either side changed since the base, each once. */
+/* Row conflicts in the order OmniGraph collects them (engine §3.2-3.3):
+ * tables by table key ("edge:..." before "node:..."), rows by id. */
+static int cmp_row_conflict(const void *pa, const void *pb)
+{
+	const struct merge_conflict *a = pa, *b = pb;
+	bool ea = a->t->kind == LANG_CAT_EDGE, eb = b->t->kind == LANG_CAT_EDGE;
+	int c = ea != eb ? (ea ? -1 : 1) : strcmp(a->t->name, b->t->name);
+	return c ? c : strcmp(a->id ? a->id : "", b->id ? b->id : "");
+}
+
 static int resolve_all(struct merge *m)
 {
 	struct chg_scope all = { 0 };
@@ -122,6 +132,8 @@ static int resolve_all(struct merge *m)
 	chg_list_free(&a);
 	chg_list_free(&b);
 	idset_free(&seen);
+	if (!err && m->conflicts.n > 1)
+		qsort(m->conflicts.v, m->conflicts.n, sizeof *m->conflicts.v, cmp_row_conflict);
 	return err;
 }
 

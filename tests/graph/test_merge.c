@@ -313,6 +313,36 @@ Test(merge, an_edge_moved_off_a_node_the_source_deleted_is_no_orphan)
 	gt_scratch_done(v, vdir);
 }
 
+/* Row conflicts come in OmniGraph's order: tables by table key (edges
+ * before nodes), rows by id (engine §3.2-3.3). */
+Test(merge, row_conflicts_are_listed_by_table_key_then_id)
+{
+	char *vdir;
+	grove_db *v = gt_scratch(&vdir, "merge-order",
+				 "node P { name: String @key\n age: I32? }\nedge Knows: P -> P { since: I32? }\n");
+	cr_assert_eq(gt_load(v, NULL, GROVE_LOAD_MERGE,
+			     "{\"type\":\"P\",\"data\":{\"name\":\"b\"}}\n"
+			     "{\"type\":\"P\",\"data\":{\"name\":\"a\"}}\n"
+			     "{\"edge\":\"Knows\",\"from\":\"a\",\"to\":\"b\",\"data\":{\"id\":\"k1\"}}\n", NULL), 0);
+	cr_assert_eq(grove_branch_create(v, "f", NULL, NULL), 0);
+	const char *sides[][2] = { { "f", "1" }, { "main", "2" } };
+	for (int i = 0; i < 2; i++) {
+		char data[512];
+		snprintf(data, sizeof data,
+			 "{\"type\":\"P\",\"data\":{\"name\":\"b\",\"age\":%s}}\n"
+			 "{\"type\":\"P\",\"data\":{\"name\":\"a\",\"age\":%s}}\n"
+			 "{\"edge\":\"Knows\",\"from\":\"a\",\"to\":\"b\",\"data\":{\"id\":\"k1\",\"since\":%s}}\n",
+			 sides[i][1], sides[i][1], sides[i][1]);
+		cr_assert_eq(gt_load(v, sides[i][0], GROVE_LOAD_MERGE, data, NULL), 0, "%s", grove_errmsg(v));
+	}
+	char *out = NULL;
+	cr_assert_eq(grove_merge_json(&out, v, "f", "main", NULL), GROVE_EMERGE, "%s", grove_errmsg(v));
+	const char *k1 = strstr(out, "\"k1\""), *a = strstr(out, "\"a\""), *b = strstr(out, "\"b\"");
+	cr_assert(k1 && a && b && k1 < a && a < b, "%s", out);
+	grove_free(out);
+	gt_scratch_done(v, vdir);
+}
+
 Test(merge, edges_added_on_both_sides_are_both_kept)
 {
 	run("feature", "add_edge", NULL);
