@@ -111,13 +111,24 @@ static int fresh_id(void *arg, char *out)
  * effect's (engine/sequencer.c checks the exact size before logging). */
 #define LOAD_RECORD_FRAMING 4096u
 
+/* The item's row, unpacked into the plan's zone (emptied for each row: a
+ * zone of its own per row (msgpack_unpacked) cost a malloc and a free for
+ * every record). */
+static int view_item(struct value_row *row, struct load_plan *p, const struct load_item *it)
+{
+	msgpack_object obj;
+	msgpack_zone_clear(&p->zone);
+	if (value_row_unpack(&obj, it->row, it->row_len, &p->zone) < 0)
+		return value_error_set(&p->verr, GROVE_ECORRUPT, NULL, "a built row does not decode");
+	return value_row_view(row, &obj, it->t, &p->verr);
+}
+
 /* Unpack a built row, check its constraints, and point the item's id (and
  * endpoints) into it. */
 static int adopt_row(struct load_plan *p, struct load_item *it, msgpack_sbuffer *sb)
 {
 	const struct value_validator *v = validator(p, it->t);
 	struct value_row row;
-	msgpack_object obj;
 	int err;
 
 	if (!v)
@@ -139,12 +150,7 @@ static int adopt_row(struct load_plan *p, struct load_item *it, msgpack_sbuffer 
 	memcpy(it->row, sb->data, sb->size);
 	it->row_len = (uint32_t)sb->size;
 	sb->size = 0; /* the caller may reuse the buffer */
-	/* The plan's zone, emptied for each row: a zone of its own per row
-	 * (msgpack_unpacked) cost a malloc and a free for every record. */
-	msgpack_zone_clear(&p->zone);
-	if (value_row_unpack(&obj, it->row, it->row_len, &p->zone) < 0)
-		return value_error_set(&p->verr, GROVE_ECORRUPT, NULL, "a built row does not decode");
-	if ((err = value_row_view(&row, &obj, it->t, &p->verr)) < 0 ||
+	if ((err = view_item(&row, p, it)) < 0 ||
 	    (!p->final_values && (err = value_validate(v, &row, &p->verr)) < 0))
 		return err;
 	/* The row's strings point into the buffer, which the item keeps. */
@@ -163,17 +169,13 @@ int load_final_values(struct load_plan *p)
 		struct load_item *it = &p->items[i];
 		const struct value_validator *v;
 		struct value_row row;
-		msgpack_object obj;
 		int err;
 
 		if (it->dead)
 			continue;
-		msgpack_zone_clear(&p->zone);
 		if (!(v = validator(p, it->t)))
 			err = GROVE_EINVAL;
-		else if (value_row_unpack(&obj, it->row, it->row_len, &p->zone) < 0)
-			err = value_error_set(&p->verr, GROVE_ECORRUPT, NULL, "a built row does not decode");
-		else if ((err = value_row_view(&row, &obj, it->t, &p->verr)) == 0)
+		else if ((err = view_item(&row, p, it)) == 0)
 			err = value_validate(v, &row, &p->verr);
 		if (err < 0)
 			return db_error(p->db, err, "%s", p->verr.msg);

@@ -368,16 +368,15 @@ static int card_of(struct load_plan *p, const struct lang_cat_type *et)
 		int64_t in = idset_get(&incoming, 0, src, len);
 		struct load_violation v = { LOAD_VIOLATION_CARD, et, NULL, 0 };
 		n += in > 0 ? (uint64_t)in : 0;
-		char where[64];
+		bool over = et->has_card_max && n > et->card_max;
+		if (!over && n >= et->card_min)
+			continue;
+		char where[64];   /* a scan of the input: only for a violation */
 		card_where(where, sizeof where, p, et, src, len);
-		if (et->has_card_max && n > et->card_max)
-			err = load_violation(p, db_error(p->db, GROVE_EINVAL,
-				       "@card violation on edge %s: source '%.*s' has %lu edges (max %u)%s",
-				       et->name, (int)len, src, (unsigned long)n, et->card_max, where), &v);
-		else if (n < et->card_min)
-			err = load_violation(p, db_error(p->db, GROVE_EINVAL,
-				       "@card violation on edge %s: source '%.*s' has %lu edges (min %u)%s",
-				       et->name, (int)len, src, (unsigned long)n, et->card_min, where), &v);
+		err = load_violation(p, db_error(p->db, GROVE_EINVAL,
+			       "@card violation on edge %s: source '%.*s' has %lu edges (%s %u)%s",
+			       et->name, (int)len, src, (unsigned long)n, over ? "max" : "min",
+			       over ? et->card_max : et->card_min, where), &v);
 	}
 	idset_free(&touched);
 	idset_free(&incoming);

@@ -71,25 +71,6 @@ static int each_entity(struct mutation *m, const struct lang_cat_type *t, entity
 
 /* ---- values ---- */
 
-static bool optional_param_null(const struct mutation *m, const struct gq_ir_expr *e);
-
-/* The String a from/to expression names (param or literal).  An optional
- * parameter given as null or not at all is NULL (spec §3.3), no id. */
-static int endpoint(struct mutation *m, const struct gq_ir_expr *e, const char **out)
-{
-	if (e->kind == GQ_IR_LIT && e->lit->kind == GQ_LIT_STRING) {
-		*out = e->lit->str;
-		return 0;
-	}
-	const json_t *j = e->kind == GQ_IR_PARAM ? json_object_get(m->params, e->name) : NULL;
-	if (e->kind == GQ_IR_PARAM && !j && !optional_param_null(m, e))
-		return db_error(m->plan.db, GROVE_EINVAL, "parameter '%s' not provided", e->name);
-	if (!json_is_string(j))
-		return db_error(m->plan.db, GROVE_EINVAL, "an edge endpoint must be a String id");
-	*out = json_string_value(j);
-	return 0;
-}
-
 static const struct gq_ir_assign *assign_of(const struct gq_ir_mutation *st, uint32_t prop_id)
 {
 	for (size_t i = 0; i < st->n_assigns; i++)
@@ -135,6 +116,23 @@ static bool optional_param_null(const struct mutation *m, const struct gq_ir_exp
 		if (!strcmp(m->ir->params[i].name, e->name))
 			return m->ir->param_types[i].nullable;
 	return false;
+}
+
+/* The String a from/to expression names (param or literal).  An optional
+ * parameter given as null or not at all is NULL (spec §3.3), no id. */
+static int endpoint(struct mutation *m, const struct gq_ir_expr *e, const char **out)
+{
+	if (e->kind == GQ_IR_LIT && e->lit->kind == GQ_LIT_STRING) {
+		*out = e->lit->str;
+		return 0;
+	}
+	const json_t *j = e->kind == GQ_IR_PARAM ? json_object_get(m->params, e->name) : NULL;
+	if (e->kind == GQ_IR_PARAM && !j && !optional_param_null(m, e))
+		return db_error(m->plan.db, GROVE_EINVAL, "parameter '%s' not provided", e->name);
+	if (!json_is_string(j))
+		return db_error(m->plan.db, GROVE_EINVAL, "an edge endpoint must be a String id");
+	*out = json_string_value(j);
+	return 0;
 }
 
 /* ---- predicates ---- */
