@@ -6,7 +6,8 @@
  * A page token names the last change delivered; the next page starts
  * after it.  The candidates are sorted before any row is read, so a page
  * reads the rows of its own changes (and of the no-op rewrites between
- * them) only.
+ * them) only; a large block's sorted candidates are kept for its next
+ * page (chg_cache.c), which then costs about its own size.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -136,7 +137,10 @@ struct block_ctx {
 	grove_db *db;
 	MDB_txn *txn;
 	struct chg_point a, b;
-	struct chg_list l;    /* unnamed, by (kind, type id, entity) */
+	const struct chg_list *l; /* unnamed, by (kind, type id, entity):
+	                           * shared (chg_cache.c), never written  */
+	struct chg_cached *ref;   /* the hold on l, or NULL: own         */
+	struct chg_list own;      /* l when it could not be kept          */
 	struct jsonw one;     /* one change, measured before it is taken */
 	const struct chg_scope *s;
 	struct chg_budget *budget;
@@ -187,16 +191,20 @@ static int cmp_named(const void *pa, const void *pb)
 static int group_by_names(struct jsonw *w, struct block_ctx *x, size_t lo, size_t hi,
 			  const char *from, uint32_t from_len)
 {
-	struct chg_entity *v = x->l.v;
+	struct chg_entity *v = malloc((hi - lo) * sizeof *v);
+	size_t n = hi - lo;
 	int err = 0;
-	for (size_t i = lo; !err && i < hi; i++)
+	if (!v)
+		return db_error(x->db, -ENOMEM, "out of memory");
+	memcpy(v, x->l->v + lo, n * sizeof *v);
+	for (size_t i = 0; !err && i < n; i++)
 		err = chg_entity_name(&v[i], x->db, x->txn);
-	if (err < 0)
-		return err;
-	qsort(v + lo, hi - lo, sizeof *v, cmp_named);
-	for (size_t i = lo; !err && !x->end->truncated && i < hi; i++)
+	if (!err)
+		qsort(v, n, sizeof *v, cmp_named);
+	for (size_t i = 0; !err && !x->end->truncated && i < n; i++)
 		if (!from || chg_frozen_cmp(&v[i], chg_kind_rank(v[i].t), v[i].t->id, from, from_len) > 0)
 			err = take(w, x, &v[i]);
+	free(v);
 	return err;
 }
 
@@ -213,15 +221,16 @@ static int cmp_entity(const void *key, const void *pe)
 static int take_walked(struct jsonw *w, struct block_ctx *x, size_t lo, size_t hi, struct chg_pos *from,
 		       uint64_t e, const char *id, uint32_t id_len)
 {
-	struct chg_entity *c = bsearch(&e, x->l.v + lo, hi - lo, sizeof *c, cmp_entity);
+	const struct chg_entity *c = bsearch(&e, x->l->v + lo, hi - lo, sizeof *c, cmp_entity);
 	if (!c)
 		return 0;
-	c->id = id;
-	c->id_len = id_len;
+	struct chg_entity named = *c;
+	named.id = id;
+	named.id_len = id_len;
 	from->ext = id;
 	from->id_len = id_len;
 	from->set = true;
-	return take(w, x, c);
+	return take(w, x, &named);
 }
 
 static int cmp_named_id(const void *pa, const void *pb)
@@ -249,10 +258,8 @@ static int take_run(struct jsonw *w, struct block_ctx *x, size_t lo, size_t hi, 
 			break;
 		}
 		uint64_t e = layered_rd64(d->mv_data);
-		struct chg_entity *c = bsearch(&e, x->l.v + lo, hi - lo, sizeof *c, cmp_entity);
+		const struct chg_entity *c = bsearch(&e, x->l->v + lo, hi - lo, sizeof *c, cmp_entity);
 		(*scanned)++;
-		if (c && (err = chg_entity_name(c, x->db, x->txn)) < 0)
-			break;
 		if (c && n == cap) {
 			struct chg_entity *g = realloc(v, (cap = cap ? 2 * cap : 8) * sizeof *v);
 			if (!g) {
@@ -261,8 +268,11 @@ static int take_run(struct jsonw *w, struct block_ctx *x, size_t lo, size_t hi, 
 			}
 			v = g;
 		}
-		if (c)
-			v[n++] = *c;
+		if (c) {
+			v[n] = *c;
+			if ((err = chg_entity_name(&v[n++], x->db, x->txn)) < 0)
+				break;
+		}
 		if ((rc = idkey_run_next(cur, head, k, d)) != 1)
 			break;
 	}
@@ -286,7 +296,7 @@ static int take_run(struct jsonw *w, struct block_ctx *x, size_t lo, size_t hi, 
 static int group_by_idmap(struct jsonw *w, struct block_ctx *x, size_t lo, size_t hi,
 			  struct chg_pos *from, bool *handed_over)
 {
-	uint32_t type = x->l.v[lo].t->id;
+	uint32_t type = x->l->v[lo].t->id;
 	uint8_t key[IDKEY_MAX];
 	size_t scanned = 0, limit = 16 * (size_t)x->budget->changes + 1024;
 	MDB_cursor *cur;
@@ -349,19 +359,19 @@ static int resolve_digest(struct chg_pos *pos, struct block_ctx *x, size_t lo, s
 	int rc, err = 0, found = 0;
 	if (hi - lo <= GROUP_NAMED_MAX) {
 		for (size_t i = lo; i < hi && found < 2; i++) {
-			struct chg_entity *c = &x->l.v[i];
-			if ((err = chg_entity_name(c, x->db, x->txn)) < 0)
+			struct chg_entity c = x->l->v[i];
+			if ((err = chg_entity_name(&c, x->db, x->txn)) < 0)
 				return err;
-			if (chg_pos_names(pos, c) && found++ == 0) {
-				pos->ext = c->id;
-				pos->id_len = c->id_len;
+			if (chg_pos_names(pos, &c) && found++ == 0) {
+				pos->ext = c.id;
+				pos->id_len = c.id_len;
 			}
 		}
 		return digest_found(pos, x, found);
 	}
 	if ((rc = mdb_cursor_open(x->txn, x->db->views->ids, &cur)) != 0)
 		return db_error(x->db, views_error(rc, "id map"), NULL);
-	layered_be32(key, x->l.v[lo].t->id);
+	layered_be32(key, x->l->v[lo].t->id);
 	memcpy(key + 4, pos->buf, CHG_POS_PREFIX);
 	MDB_val k = { sizeof key, key }, d;
 	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0 && !err && found < 2;
@@ -373,12 +383,15 @@ static int resolve_digest(struct chg_pos *pos, struct block_ctx *x, size_t lo, s
 			break;
 		}
 		uint64_t e = layered_rd64(d.mv_data);
-		struct chg_entity *c = bsearch(&e, x->l.v + lo, hi - lo, sizeof *c, cmp_entity);
-		if (!c || (err = chg_entity_name(c, x->db, x->txn)) < 0 || !chg_pos_names(pos, c))
+		const struct chg_entity *c = bsearch(&e, x->l->v + lo, hi - lo, sizeof *c, cmp_entity);
+		if (!c)
+			continue;
+		struct chg_entity named = *c;
+		if ((err = chg_entity_name(&named, x->db, x->txn)) < 0 || !chg_pos_names(pos, &named))
 			continue;
 		if (found++ == 0) {
-			pos->ext = c->id;
-			pos->id_len = c->id_len;
+			pos->ext = named.id;
+			pos->id_len = named.id_len;
 		}
 	}
 	mdb_cursor_close(cur);
@@ -405,14 +418,12 @@ static int cmp_group(const void *pa, const void *pb)
  * group in the frozen order, within the budget. */
 static int write_changes(struct jsonw *w, struct block_ctx *x, const struct chg_pos *from)
 {
-	struct chg_entity *v = x->l.v;
+	const struct chg_entity *v = x->l->v;
 	int err = 0;
 
-	if (x->l.n)
-		qsort(v, x->l.n, sizeof *v, cmp_group);
-	for (size_t lo = 0, hi; !err && !x->end->truncated && lo < x->l.n; lo = hi) {
+	for (size_t lo = 0, hi; !err && !x->end->truncated && lo < x->l->n; lo = hi) {
 		unsigned kind = chg_kind_rank(v[lo].t);
-		for (hi = lo; hi < x->l.n && v[hi].t == v[lo].t; hi++)
+		for (hi = lo; hi < x->l->n && v[hi].t == v[lo].t; hi++)
 			;
 		if (from && (kind < from->kind_rank ||
 			     (kind == from->kind_rank && v[lo].t->id < from->type_id)))
@@ -521,6 +532,37 @@ static int schema_boundary(grove_db *db, MDB_txn *txn, const struct block_ctx *x
 	return 0;
 }
 
+/* Blocks of fewer candidates make their list again for each page. */
+#define KEEP_MIN 1024u
+
+/* The block's candidates in the group order: kept from an earlier page of
+ * it, or made (and kept when there are many). */
+static int block_candidates(struct block_ctx *x, const struct commit_rec *c, const struct chg_scope *s)
+{
+	if ((x->l = chg_cache_get(&x->ref, x->db, &c->id, s)) != NULL)
+		return 0;
+	x->l = &x->own;
+	int err = chg_candidates_unnamed_at(&x->own, x->db, x->txn, &x->a, &x->b, s,
+					    GROVE_DIFF_MAX_ENTITIES);
+	if (err < 0)
+		return err;
+	if (x->own.n)
+		qsort(x->own.v, x->own.n, sizeof *x->own.v, cmp_group);
+	const struct chg_list *kept;
+	if (x->own.n >= KEEP_MIN && (kept = chg_cache_put(&x->ref, x->db, &c->id, s, &x->own)))
+		x->l = kept;
+	return 0;
+}
+
+/* done: the block's last change was delivered (its kept list goes). */
+static void drop_candidates(struct block_ctx *x, bool done)
+{
+	chg_cache_release(x->db, x->ref, done);
+	chg_list_free(&x->own);
+	x->l = NULL;
+	x->ref = NULL;
+}
+
 int chg_block_write(struct jsonw *w, struct chg_block_end *end, grove_db *db, MDB_txn *txn,
 		    const struct commit_rec *c, const struct chg_scope *s,
 		    const struct chg_pos *from, struct chg_budget *budget)
@@ -544,11 +586,10 @@ int chg_block_write(struct jsonw *w, struct chg_block_end *end, grove_db *db, MD
 				"the parent of commit %s is missing", id);
 	if ((err = chg_point_commit(&x.a, db, txn, &parent)) < 0 ||
 	    (err = chg_point_commit(&x.b, db, txn, c)) < 0 ||
-	    (err = chg_candidates_unnamed_at(&x.l, db, txn, &x.a, &x.b, s,
-					     GROVE_DIFF_MAX_ENTITIES)) < 0 ||
+	    (err = block_candidates(&x, c, s)) < 0 ||
 	    (err = schema_boundary(db, txn, &x, id)) < 0) {
 		end->boundary = err == GROVE_EBOUNDARY;
-		chg_list_free(&x.l);
+		drop_candidates(&x, false);
 		return err;
 	}
 	jsonw_init(&x.one, GROVE_DIFF_MAX_BYTES);
@@ -562,7 +603,7 @@ int chg_block_write(struct jsonw *w, struct chg_block_end *end, grove_db *db, MD
 	err = write_changes(w, &x, from);
 	jsonw_array_end(w);
 	jsonw_fini(&x.one);
-	chg_list_free(&x.l);
+	drop_candidates(&x, !err && !end->truncated);
 	return err;
 }
 

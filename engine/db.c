@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "engine/chg.h"
 #include "engine/db.h"
 #include "engine/prepared.h"
 #include "engine/schema_hist.h"
@@ -121,6 +122,8 @@ void db_free(grove_db *db)
 		log_close(db->log);
 	close_views(db, acked);
 	prepared_cache_free(db->prepared); /* before the catalogs it was built on */
+	chg_cache_free(db);                 /* the same */
+	pthread_mutex_destroy(&db->chg_mu);
 	lang_catalog_free(db->cat);
 	schema_hist_free(db->hist);
 	seq_destroy(&db->seq);
@@ -148,6 +151,7 @@ static grove_db *db_new(const char *dir, const grove_options *opts)
 	pthread_mutex_init(&db->ns_mu, NULL);
 	pthread_mutex_init(&db->locks_mu, NULL);
 	pthread_mutex_init(&db->newest_mu, NULL);
+	pthread_mutex_init(&db->chg_mu, NULL);
 	pthread_mutex_init(&db->validators_mu, NULL);
 	seq_init(&db->seq, 0);
 	if (!(db->dir = strdup(dir)) || schema_hist_new(&db->hist) < 0) {

@@ -18,6 +18,7 @@
 #define GROVE_FORMAT_NAME    "GROVE"
 
 struct branch_lock;
+struct chg_cached;
 struct prepared_cache;
 struct schema_hist;
 
@@ -44,6 +45,11 @@ struct grove_db {
 	struct branch_lock *_Atomic locks[DB_LOCK_BUCKETS];
 	pthread_mutex_t validators_mu; /* guards `validators`                  */
 	struct validator_entry *validators; /* compiled, by type (validators.c) */
+	pthread_mutex_t chg_mu;      /* guards chg_cache and chg_clock         */
+	/* Candidate lists of commit blocks being paged (chg_cache.c). */
+#define DB_CHG_CACHE_SLOTS 2u
+	struct chg_cached *chg_cache[DB_CHG_CACHE_SLOTS];
+	uint64_t chg_clock;
 	pthread_mutex_t newest_mu;   /* guards `newest`                        */
 	struct newest_snap *newest;  /* a writer's next snapshot (newest.c)    */
 	/* Handles of this process on this graph share this object (LMDB must

@@ -1,0 +1,166 @@
+/*
+ * chg_cache.c — the candidate lists of the commit blocks being paged.
+ *
+ * Every page of one commit's changes (changes.c) starts from the commit's
+ * candidates: the entities its LSN ranges touched, in the frozen group
+ * order.  Making that list reads every chg entry of the commit and sorts
+ * them, O(n log n) for an n-entity commit, so paging through a large
+ * commit cost O(n) a page and O(n^2 / page size) in all: a 300,000-entity
+ * load took 12 s to list by pages of 8,192 and 9 minutes by pages of 100.
+ *
+ * A commit's candidates never change: its chg entries and its parent's are
+ * history.  So a handle keeps the lists of the last DB_CHG_CACHE_SLOTS
+ * blocks it paged, and the next page of one finds its list here, then
+ * costs about its own size.  A list is bound to the commit, the scope's
+ * kinds and types (the ops filter applies later, per change) and the
+ * catalog in force when it was made: a schema apply installs a new catalog,
+ * and a later page makes its list again (a hard drop may since have made
+ * the block unreadable).  Catalogs live until the handle closes
+ * (schema_hist.c), so a list's type pointers stay valid while it is kept.
+ *
+ * Lists are shared read-only, counted.  The page that delivers a block's
+ * last change drops its list; an abandoned paging keeps one until a newer
+ * one takes its slot or the handle closes.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/chg.h"
+#include "engine/schema_hist.h"
+
+struct chg_cached {
+	unsigned refs;                  /* holders, guarded by db->chg_mu   */
+	bool kept;                      /* in a slot                         */
+	uint64_t used;                  /* db->chg_clock at the last use     */
+	struct commit_id commit;
+	const struct lang_catalog *cat; /* the catalog in force              */
+	struct chg_scope scope;         /* kinds, none and types (copies)    */
+	struct chg_list l;
+};
+
+static void cached_free(struct chg_cached *c)
+{
+	for (uint32_t i = 0; i < c->scope.n_types; i++)
+		free(c->scope.types[i]);
+	chg_list_free(&c->l);
+	free(c);
+}
+
+static bool same_scope(const struct chg_scope *a, const struct chg_scope *b)
+{
+	if (a->kinds != b->kinds || a->none != b->none || a->n_types != b->n_types)
+		return false;
+	for (uint32_t i = 0; i < a->n_types; i++)
+		if (strcmp(a->types[i], b->types[i]))
+			return false;
+	return true;
+}
+
+static struct chg_cached *find(grove_db *db, const struct commit_id *c, const struct chg_scope *s)
+{
+	const struct lang_catalog *cat = engine_catalog(db);
+	for (unsigned i = 0; i < DB_CHG_CACHE_SLOTS; i++) {
+		struct chg_cached *e = db->chg_cache[i];
+		if (e && e->cat == cat && !memcmp(&e->commit, c, sizeof *c) && same_scope(&e->scope, s))
+			return e;
+	}
+	return NULL;
+}
+
+const struct chg_list *chg_cache_get(struct chg_cached **ref, grove_db *db, const struct commit_id *c,
+				     const struct chg_scope *s)
+{
+	pthread_mutex_lock(&db->chg_mu);
+	struct chg_cached *e = find(db, c, s);
+	if (e) {
+		e->refs++;
+		e->used = ++db->chg_clock;
+	}
+	pthread_mutex_unlock(&db->chg_mu);
+	*ref = e;
+	return e ? &e->l : NULL;
+}
+
+/* Take e out of its slot; freed now if nobody holds it (db->chg_mu held). */
+static void unkeep(grove_db *db, struct chg_cached *e)
+{
+	for (unsigned i = 0; i < DB_CHG_CACHE_SLOTS; i++)
+		if (db->chg_cache[i] == e)
+			db->chg_cache[i] = NULL;
+	e->kept = false;
+	if (e->refs == 0)
+		cached_free(e);
+}
+
+static struct chg_cached *cached_new(const struct commit_id *c, const struct chg_scope *s,
+				     const struct lang_catalog *cat)
+{
+	struct chg_cached *e = calloc(1, sizeof *e);
+	if (!e)
+		return NULL;
+	e->commit = *c;
+	e->cat = cat;
+	e->scope.kinds = s->kinds;
+	e->scope.none = s->none;
+	for (uint32_t i = 0; i < s->n_types; i++) {
+		if (!(e->scope.types[i] = strdup(s->types[i]))) {
+			cached_free(e);
+			return NULL;
+		}
+		e->scope.n_types = i + 1;
+	}
+	return e;
+}
+
+const struct chg_list *chg_cache_put(struct chg_cached **ref, grove_db *db, const struct commit_id *c,
+				     const struct chg_scope *s, struct chg_list *l)
+{
+	struct chg_cached *e = cached_new(c, s, engine_catalog(db));
+	*ref = NULL;
+	if (!e)
+		return NULL;   /* not kept: the caller still owns l */
+	e->l = *l;
+	memset(l, 0, sizeof *l);
+	e->refs = 1;
+	e->kept = true;
+	pthread_mutex_lock(&db->chg_mu);
+	e->used = ++db->chg_clock;
+	unsigned slot = 0;   /* an empty slot, else the least recently used */
+	for (unsigned i = 0; i < DB_CHG_CACHE_SLOTS; i++) {
+		if (!db->chg_cache[i]) {
+			slot = i;
+			break;
+		}
+		if (db->chg_cache[i]->used < db->chg_cache[slot]->used)
+			slot = i;
+	}
+	if (db->chg_cache[slot])
+		unkeep(db, db->chg_cache[slot]);
+	db->chg_cache[slot] = e;
+	pthread_mutex_unlock(&db->chg_mu);
+	*ref = e;
+	return &e->l;
+}
+
+void chg_cache_release(grove_db *db, struct chg_cached *ref, bool done)
+{
+	if (!ref)
+		return;
+	pthread_mutex_lock(&db->chg_mu);
+	ref->refs--;
+	if (ref->kept && done)
+		unkeep(db, ref);
+	else if (!ref->kept && ref->refs == 0)
+		cached_free(ref);
+	pthread_mutex_unlock(&db->chg_mu);
+}
+
+void chg_cache_free(grove_db *db)
+{
+	for (unsigned i = 0; i < DB_CHG_CACHE_SLOTS; i++)
+		if (db->chg_cache[i]) {
+			cached_free(db->chg_cache[i]);
+			db->chg_cache[i] = NULL;
+		}
+}
