@@ -202,7 +202,7 @@ static int get_uint(uint64_t *out, const msgpack_object *o, uint64_t max, const 
 
 static int get_effect(struct event_effect *e, const msgpack_object *o)
 {
-	uint64_t v[5];
+	uint64_t v[5] = { 0 };
 	const uint64_t max[5] = { EFFECT_DELETE_EDGE, UINT32_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX };
 	int err;
 
