@@ -535,23 +535,29 @@ static int schema_boundary(grove_db *db, MDB_txn *txn, const struct block_ctx *x
 /* Blocks of fewer candidates make their list again for each page. */
 #define KEEP_MIN 1024u
 
-/* The block's candidates in the group order: kept from an earlier page of
- * it, or made (and kept when there are many). */
-static int block_candidates(struct block_ctx *x, const struct commit_rec *c, const struct chg_scope *s)
+/* The block's candidates in the group order: kept by an earlier page of
+ * it, or made. */
+static int block_candidates(struct block_ctx *x, const struct chg_scope *s)
 {
-	if ((x->l = chg_cache_get(&x->ref, x->db, &c->id, s)) != NULL)
+	struct chg_key k = { &x->a, &x->b, s };
+	if ((x->l = chg_cache_get(&x->ref, x->db, &k)) != NULL)
 		return 0;
 	x->l = &x->own;
 	int err = chg_candidates_unnamed_at(&x->own, x->db, x->txn, &x->a, &x->b, s,
 					    GROVE_DIFF_MAX_ENTITIES);
-	if (err < 0)
-		return err;
-	if (x->own.n)
+	if (err == 0 && x->own.n)
 		qsort(x->own.v, x->own.n, sizeof *x->own.v, cmp_group);
+	return err;
+}
+
+/* The page ended inside the block: keep a list made for it if it is
+ * large, for the next page. */
+static void keep_candidates(struct block_ctx *x, const struct chg_scope *s)
+{
+	struct chg_key k = { &x->a, &x->b, s };
 	const struct chg_list *kept;
-	if (x->own.n >= KEEP_MIN && (kept = chg_cache_put(&x->ref, x->db, &c->id, s, &x->own)))
+	if (!x->ref && x->own.n >= KEEP_MIN && (kept = chg_cache_put(&x->ref, x->db, &k, &x->own)))
 		x->l = kept;
-	return 0;
 }
 
 /* done: the block's last change was delivered (its kept list goes). */
@@ -586,7 +592,7 @@ int chg_block_write(struct jsonw *w, struct chg_block_end *end, grove_db *db, MD
 				"the parent of commit %s is missing", id);
 	if ((err = chg_point_commit(&x.a, db, txn, &parent)) < 0 ||
 	    (err = chg_point_commit(&x.b, db, txn, c)) < 0 ||
-	    (err = block_candidates(&x, c, s)) < 0 ||
+	    (err = block_candidates(&x, s)) < 0 ||
 	    (err = schema_boundary(db, txn, &x, id)) < 0) {
 		end->boundary = err == GROVE_EBOUNDARY;
 		drop_candidates(&x, false);
@@ -603,6 +609,8 @@ int chg_block_write(struct jsonw *w, struct chg_block_end *end, grove_db *db, MD
 	err = write_changes(w, &x, from);
 	jsonw_array_end(w);
 	jsonw_fini(&x.one);
+	if (!err && end->truncated)
+		keep_candidates(&x, s);
 	drop_candidates(&x, !err && !end->truncated);
 	return err;
 }

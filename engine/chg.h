@@ -124,17 +124,23 @@ int chg_entity_name(struct chg_entity *e, grove_db *db, MDB_txn *txn);
 int chg_name_all(struct chg_list *l, grove_db *db, MDB_txn *txn);
 void chg_list_free(struct chg_list *l);
 
-/* Kept candidate lists (chg_cache.c): the list of commit c's block
- * under scope s as one page left it, in the frozen group order, or NULL.
- * A list found or put is held (*ref) until chg_cache_release(); `done`
- * (the block's last change was delivered) drops it.  chg_cache_put()
- * takes l (emptied) unless it returns NULL (out of memory: the caller
- * keeps l, and *ref is NULL). */
+/* Kept candidate lists (chg_cache.c).  A block's list is bound to the
+ * scope's kinds and types and to the reads of the commit (b) and its
+ * parent (a): their commit and catalogs.  chg_cache_get() finds a kept
+ * list, in the frozen group order, or NULL.  chg_cache_put() keeps l
+ * (taking it: l is emptied) unless the same list is kept already or
+ * memory is short: then it returns NULL, *ref is NULL and the caller
+ * still owns l.  A list found or put is held (*ref) until
+ * chg_cache_release(); `done` (the block's last change was delivered)
+ * drops it. */
 struct chg_cached;
-const struct chg_list *chg_cache_get(struct chg_cached **ref, grove_db *db, const struct commit_id *c,
-				     const struct chg_scope *s);
-const struct chg_list *chg_cache_put(struct chg_cached **ref, grove_db *db, const struct commit_id *c,
-				     const struct chg_scope *s, struct chg_list *l);
+struct chg_key {
+	const struct chg_point *a, *b;
+	const struct chg_scope *s;
+};
+const struct chg_list *chg_cache_get(struct chg_cached **ref, grove_db *db, const struct chg_key *k);
+const struct chg_list *chg_cache_put(struct chg_cached **ref, grove_db *db, const struct chg_key *k,
+				     struct chg_list *l);
 void chg_cache_release(grove_db *db, struct chg_cached *ref, bool done);
 void chg_cache_free(grove_db *db);
 

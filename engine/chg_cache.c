@@ -9,32 +9,33 @@
  * load took 12 s to list by pages of 8,192 and 9 minutes by pages of 100.
  *
  * A commit's candidates never change: its chg entries and its parent's are
- * history.  So a handle keeps the lists of the last DB_CHG_CACHE_SLOTS
- * blocks it paged, and the next page of one finds its list here, then
- * costs about its own size.  A list is bound to the commit, the scope's
- * kinds and types (the ops filter applies later, per change) and the
- * catalog in force when it was made: a schema apply installs a new catalog,
- * and a later page makes its list again (a hard drop may since have made
- * the block unreadable).  Catalogs live until the handle closes
- * (schema_hist.c), so a list's type pointers stay valid while it is kept.
+ * history.  So when a page of a large block ends before the block does,
+ * the handle keeps its list (the last DB_CHG_CACHE_SLOTS such), and the
+ * next page finds it here, then costs about its own size (for a dense
+ * group; changes.c).  A list is bound to the commit, the scope's kinds and
+ * types (the ops filter applies later, per change) and the catalogs the
+ * read saw at the commit and its parent (schema_hist.c: one per schema
+ * generation, so a read after a hard drop, which may find the block
+ * reclaimed, sees other catalogs and makes its list again; the list's
+ * type pointers point into them, and they live until the handle closes).
  *
  * Lists are shared read-only, counted.  The page that delivers a block's
- * last change drops its list; an abandoned paging keeps one until a newer
- * one takes its slot or the handle closes.
+ * last change drops its list (other threads paging the same block make
+ * theirs again); an abandoned paging keeps one until a newer one takes
+ * its slot or the handle closes.
  */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/chg.h"
-#include "engine/schema_hist.h"
 
 struct chg_cached {
 	unsigned refs;                  /* holders, guarded by db->chg_mu   */
 	bool kept;                      /* in a slot                         */
 	uint64_t used;                  /* db->chg_clock at the last use     */
 	struct commit_id commit;
-	const struct lang_catalog *cat; /* the catalog in force              */
+	const struct lang_catalog *cat[2]; /* at the parent, at the commit   */
 	struct chg_scope scope;         /* kinds, none and types (copies)    */
 	struct chg_list l;
 };
@@ -57,22 +58,21 @@ static bool same_scope(const struct chg_scope *a, const struct chg_scope *b)
 	return true;
 }
 
-static struct chg_cached *find(grove_db *db, const struct commit_id *c, const struct chg_scope *s)
+static struct chg_cached *find(grove_db *db, const struct chg_key *k)
 {
-	const struct lang_catalog *cat = engine_catalog(db);
 	for (unsigned i = 0; i < DB_CHG_CACHE_SLOTS; i++) {
 		struct chg_cached *e = db->chg_cache[i];
-		if (e && e->cat == cat && !memcmp(&e->commit, c, sizeof *c) && same_scope(&e->scope, s))
+		if (e && e->cat[0] == k->a->cat && e->cat[1] == k->b->cat &&
+		    !memcmp(&e->commit, &k->b->head.id, sizeof e->commit) && same_scope(&e->scope, k->s))
 			return e;
 	}
 	return NULL;
 }
 
-const struct chg_list *chg_cache_get(struct chg_cached **ref, grove_db *db, const struct commit_id *c,
-				     const struct chg_scope *s)
+const struct chg_list *chg_cache_get(struct chg_cached **ref, grove_db *db, const struct chg_key *k)
 {
 	pthread_mutex_lock(&db->chg_mu);
-	struct chg_cached *e = find(db, c, s);
+	struct chg_cached *e = find(db, k);
 	if (e) {
 		e->refs++;
 		e->used = ++db->chg_clock;
@@ -93,14 +93,15 @@ static void unkeep(grove_db *db, struct chg_cached *e)
 		cached_free(e);
 }
 
-static struct chg_cached *cached_new(const struct commit_id *c, const struct chg_scope *s,
-				     const struct lang_catalog *cat)
+static struct chg_cached *cached_new(const struct chg_key *k)
 {
+	const struct chg_scope *s = k->s;
 	struct chg_cached *e = calloc(1, sizeof *e);
 	if (!e)
 		return NULL;
-	e->commit = *c;
-	e->cat = cat;
+	e->commit = k->b->head.id;
+	e->cat[0] = k->a->cat;
+	e->cat[1] = k->b->cat;
 	e->scope.kinds = s->kinds;
 	e->scope.none = s->none;
 	for (uint32_t i = 0; i < s->n_types; i++) {
@@ -113,18 +114,25 @@ static struct chg_cached *cached_new(const struct commit_id *c, const struct chg
 	return e;
 }
 
-const struct chg_list *chg_cache_put(struct chg_cached **ref, grove_db *db, const struct commit_id *c,
-				     const struct chg_scope *s, struct chg_list *l)
+const struct chg_list *chg_cache_put(struct chg_cached **ref, grove_db *db, const struct chg_key *k,
+				     struct chg_list *l)
 {
-	struct chg_cached *e = cached_new(c, s, engine_catalog(db));
+	struct chg_cached *e = cached_new(k);
 	*ref = NULL;
 	if (!e)
 		return NULL;   /* not kept: the caller still owns l */
-	e->l = *l;
+	pthread_mutex_lock(&db->chg_mu);
+	if (find(db, k)) {  /* another thread kept the same list meanwhile */
+		pthread_mutex_unlock(&db->chg_mu);
+		cached_free(e);
+		return NULL;
+	}
+	/* Its final size: lists grow by doubling. */
+	struct chg_entity *v = realloc(l->v, l->n * sizeof *v);
+	e->l = (struct chg_list){ v ? v : l->v, l->n, l->n };
 	memset(l, 0, sizeof *l);
 	e->refs = 1;
 	e->kept = true;
-	pthread_mutex_lock(&db->chg_mu);
 	e->used = ++db->chg_clock;
 	unsigned slot = 0;   /* an empty slot, else the least recently used */
 	for (unsigned i = 0; i < DB_CHG_CACHE_SLOTS; i++) {
