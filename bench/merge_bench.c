@@ -24,6 +24,9 @@
  *   merged, small   the same on the small graph
  *   fast-forward    C = 100, main unmoved: outcome "fast_forward"
  *   merged, 10k     C = 10,000 on the big graph, main moved
+ *   merged, history C = 100 on a graph like the small one whose main has
+ *                   HISTORY (full) or HISTORY_QUICK one-node commits more:
+ *                   finding the merge base must not walk the whole history
  * The 100-change cases repeat REPS times (big and small alternate, so that
  * drift in the machine's load hits both alike); the tables give medians.
  *
@@ -31,6 +34,7 @@
  *   result merge.ms_100_changes <median ms, merged, big graph>   (target <= 10)
  *   result merge.size_ratio <big / small, merged, 100 changes>   (target ~ 1)
  *   result merge.size_ratio_cpu <the same ratio of the medians of CPU time>
+ *   result merge.history_ratio <long history / small, merged, 100 changes> (target ~ 1)
  *   result merge.ff_ms_100_changes, merge.ms_10k_changes, merge.ms_100_changes_small
  */
 #include <inttypes.h>
@@ -45,6 +49,8 @@
 
 #define REPS 21
 #define BATCH 100          /* statements per mutation */
+#define HISTORY 200000     /* commits of the long-history graph */
+#define HISTORY_QUICK 20000
 
 struct graph {
 	grove_db *db;
@@ -94,6 +100,19 @@ static void make_graph(struct graph *g, const char *work, const char *name, uint
 	remove(file);
 	free(file);
 	free(dir);
+}
+
+/* `commits` more commits on main, one new node each: a long history. */
+static void make_history(const struct graph *g, int commits)
+{
+	grove_mutate_options mo = { .actor = "bench" };
+	const char *gq = "query h($n: String) { insert Person { name: $n, age: 1, city: \"Rome\" } }";
+	for (int i = 0; i < commits; i++) {
+		char params[64], *out = NULL;
+		snprintf(params, sizeof params, "{\"n\": \"history-%d\"}", i);
+		check(g->db, "history", grove_mutate_json(&out, g->db, &mo, gq, "h", params));
+		grove_free(out);
+	}
 }
 
 /* Append one statement of change `i` of the set `tag` to buf: a quarter
@@ -207,17 +226,18 @@ static struct summary summarize(const struct sample *s, int n)
 	return r;
 }
 
-enum { C_BIG, C_SMALL, C_FF, C_10K, NCASES };
+enum { C_BIG, C_SMALL, C_FF, C_10K, C_HIST, NCASES };
 
 static const char *const case_names[NCASES] = {
 	"merged, 100 changes, big graph",
 	"merged, 100 changes, small graph",
 	"fast-forward, 100 changes, big graph",
 	"merged, 10,000 changes, big graph",
+	"merged, 100 changes, long history",
 };
 
 static void run_cases(struct summary *sum, const struct graph *big, const struct graph *small,
-		      int reps_10k)
+		      const struct graph *hist, int reps_10k)
 {
 	struct sample s[NCASES][REPS];
 	char tag[32];
@@ -242,6 +262,10 @@ static void run_cases(struct summary *sum, const struct graph *big, const struct
 		snprintf(tag, sizeof tag, "k%d", r);
 		s[C_10K][r] = one_merge(big, tag, 10000, 1);
 	}
+	for (int r = 0; r < REPS; r++) {
+		snprintf(tag, sizeof tag, "h%d", r);
+		s[C_HIST][r] = one_merge(hist, tag, 100, 1);
+	}
 	for (int c = 0; c < NCASES; c++)
 		sum[c] = summarize(s[c], c == C_10K ? reps_10k : REPS);
 }
@@ -258,21 +282,28 @@ int main(int argc, char **argv)
 	if (nodes_env && *nodes_env)
 		n = strtoull(nodes_env, NULL, 10);
 	double load_before = bench_load1(), t_start = bench_now_s();
-	struct graph big, small;
+	struct graph big, small, hist;
 	struct summary sum[NCASES];
 
 	bench_oom_first();
 	char *work = bench_mkdtemp("grove-merge-bench");
 	make_graph(&big, work, "big", n);
 	make_graph(&small, work, "small", n / 100 ? n / 100 : 1);
+	make_graph(&hist, work, "hist", n / 100 ? n / 100 : 1);
+	double h0 = bench_now_s();
+	make_history(&hist, quick ? HISTORY_QUICK : HISTORY);
+	double hist_s = bench_now_s() - h0;
 	sync();
-	run_cases(sum, &big, &small, quick ? 1 : 3);
+	run_cases(sum, &big, &small, &hist, quick ? 1 : 3);
 	grove_close(big.db);
 	grove_close(small.db);
+	grove_close(hist.db);
 
 	printf("merge_bench (%s): big graph %" PRIu64 " nodes (loaded in %.1f s), small %" PRIu64
 	       " nodes (%.2f s); total %.0f s\n", quick ? "quick" : "full", big.n, big.load_s,
 	       small.n, small.load_s, bench_now_s() - t_start);
+	printf("long history: %d one-node commits on a graph like the small one (%.1f s)\n",
+	       quick ? HISTORY_QUICK : HISTORY, hist_s);
 	printf("load average %.2f before, %.2f after\n", load_before, bench_load1());
 	printf("%-38s %5s %10s %10s %10s %10s %12s\n", "case (merge into main)", "runs",
 	       "median ms", "min ms", "max ms", "CPU ms", "prep s");
@@ -287,6 +318,7 @@ int main(int argc, char **argv)
 	printf("result merge.ms_100_changes_small %.2f\n", sum[C_SMALL].ms);
 	printf("result merge.ff_ms_100_changes %.2f\n", sum[C_FF].ms);
 	printf("result merge.ms_10k_changes %.2f\n", sum[C_10K].ms);
+	printf("result merge.history_ratio %.3f\n", sum[C_HIST].ms / sum[C_SMALL].ms);
 
 	bench_rmtree(work);
 	free(work);

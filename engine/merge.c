@@ -55,109 +55,167 @@ int merge_conflict_add(struct merge_conflicts *c, const struct lang_cat_type *t,
 
 /* ---- the merge base ---- */
 
+/*
+ * Engine §2.5: BFS from each head along both parents, inside the union of
+ * the two branches' lineages; among the commits both reach, the smallest
+ * summed distance wins, then the highest graph version (then, where the
+ * spec says nothing, the highest LSN: deterministic).  Computed without
+ * visiting the whole history: the two searches go level by level, the
+ * shallower first, and stop once every commit one of them has not reached
+ * is farther than the best found; and the lineages are walked only as deep
+ * as the searches look.  So a merge costs the distance to its base, not
+ * the age of the graph.
+ */
+
 #define MERGE_HISTORY_MAX (1u << 22)
 
-/* The branch's lineage as OmniGraph projects it: the first-parent chain
- * from `head` (its own commits, then its fork's history).  A merge brings
- * only its own commit into the target's lineage, not the source's. */
-static int lineage(struct idset *lin, grove_db *db, MDB_txn *txn, const struct commit_id *head)
+/* A branch's lineage as OmniGraph projects it: the first-parent chain
+ * from its head (its own commits, then its fork's history; a merge brings
+ * only its own commit into the target's lineage, not the source's).  A
+ * commit's parents were logged before it, so LSNs fall along the chain:
+ * once the walk is below LSN L, a commit of LSN L is on it or never. */
+struct chain {
+	struct commit_rec next;          /* the next commit to add */
+	bool done;
+	size_t n;
+};
+
+/* Add the chain's commits down to LSN `lsn` to lin. */
+static int chain_reach(struct chain *ch, struct idset *lin, grove_db *db, MDB_txn *txn, uint64_t lsn)
 {
-	struct commit_id at = *head;
-	for (size_t n = 0; !commit_id_is_zero(&at) && idset_get(lin, 0, at.b, 16) < 0; n++) {
-		struct commit_rec c;
-		int err;
-		if (n >= MERGE_HISTORY_MAX)
+	while (!ch->done && ch->next.lsn >= lsn) {
+		if (++ch->n > MERGE_HISTORY_MAX || idset_put(lin, 0, ch->next.id.b, 16, 0) < 0)
 			return -ENOMEM;
-		if (idset_put(lin, 0, at.b, 16, 0) < 0)
-			return -ENOMEM;
-		if ((err = commit_get(&c, txn, db->views, &at)) < 0)
+		if (commit_id_is_zero(&ch->next.parent)) {
+			ch->done = true;
+			break;
+		}
+		int err = commit_get(&ch->next, txn, db->views, &ch->next.parent);
+		if (err < 0)
 			return err;
-		at = c.parent;
 	}
 	return 0;
 }
 
-/* Distances from `start` to every ancestor (both parents) inside `lin`:
- * a parent outside both branches' lineages is neither a candidate nor a
- * way through (engine §2.5: the union of the two lineage projections). */
-static int ancestors(struct idset *dist, grove_db *db, MDB_txn *txn, const struct commit_id *start,
-		     const struct idset *lin)
-{
-	struct commit_id *queue = malloc(sizeof *queue * 64);
-	size_t head = 0, tail = 0, cap = 64;
-	int err = 0;
+/* One head's search: distances, and the commits found in distance order. */
+struct side {
+	struct idset dist;
+	struct commit_id *q;
+	size_t head, tail, cap;
+	uint32_t reach;                  /* every commit within it is found */
+	bool exhausted;                  /* ... and there is nothing farther */
+};
 
-	if (!queue || idset_put(dist, 0, start->b, 16, 0) < 0) {
-		free(queue);
-		return -ENOMEM;
+struct base_walk {
+	grove_db *db;
+	MDB_txn *txn;
+	struct chain chain[2];
+	struct idset lin;                /* the lineages as far as walked */
+	struct side side[2];
+	int64_t best;                    /* the best summed distance, or -1 */
+	struct commit_rec *out;
+};
+
+/* The commit c, at distance d from side s's head, if it is on a lineage. */
+static int discover(struct base_walk *w, int s, const struct commit_rec *c, uint32_t d)
+{
+	struct side *me = &w->side[s];
+	int err;
+	if (idset_get(&me->dist, 0, c->id.b, 16) >= 0)
+		return 0;
+	for (int i = 0; i < 2; i++)
+		if ((err = chain_reach(&w->chain[i], &w->lin, w->db, w->txn, c->lsn)) < 0)
+			return err;
+	if (idset_get(&w->lin, 0, c->id.b, 16) < 0)
+		return 0;   /* neither a candidate nor a way through */
+	if (me->tail == me->cap) {
+		struct commit_id *q = me->cap < MERGE_HISTORY_MAX
+			? realloc(me->q, sizeof *q * (me->cap = me->cap ? 2 * me->cap : 64)) : NULL;
+		if (!q)
+			return -ENOMEM;
+		me->q = q;
 	}
-	queue[tail++] = *start;
-	while (head < tail && !err) {
-		struct commit_rec c;
-		struct commit_id at = queue[head++];
-		uint32_t d = (uint32_t)idset_get(dist, 0, at.b, 16);
-		if ((err = commit_get(&c, txn, db->views, &at)) < 0)
+	me->q[me->tail++] = c->id;
+	if (idset_put(&me->dist, 0, c->id.b, 16, d) < 0)
+		return -ENOMEM;
+	int64_t other = idset_get(&w->side[!s].dist, 0, c->id.b, 16);
+	if (other < 0)
+		return 0;
+	int64_t score = (int64_t)d + other;
+	if (w->best < 0 || score < w->best ||
+	    (score == w->best && (c->version > w->out->version ||
+				  (c->version == w->out->version && c->lsn > w->out->lsn)))) {
+		w->best = score;
+		*w->out = *c;
+	}
+	return 0;
+}
+
+/* Find every commit one step farther than side s has reached. */
+static int expand(struct base_walk *w, int s)
+{
+	struct side *me = &w->side[s];
+	size_t end = me->tail;
+	int err = 0;
+	while (me->head < end && !err) {
+		struct commit_rec c, p;
+		if ((err = commit_get(&c, w->txn, w->db->views, &me->q[me->head++])) < 0)
 			break;
 		const struct commit_id *next[2] = { &c.parent, &c.merged_parent };
-		for (int i = 0; i < 2 && !err; i++) {
-			if (commit_id_is_zero(next[i]) || idset_get(dist, 0, next[i]->b, 16) >= 0 ||
-			    idset_get(lin, 0, next[i]->b, 16) < 0)
-				continue;
-			if (tail == cap) {
-				struct commit_id *q = tail < MERGE_HISTORY_MAX
-					? realloc(queue, sizeof *q * (cap *= 2)) : NULL;
-				if (!q) {
-					err = -ENOMEM;
-					break;
-				}
-				queue = q;
-			}
-			queue[tail++] = *next[i];
-			if (idset_put(dist, 0, next[i]->b, 16, d + 1) < 0)
-				err = -ENOMEM;
-		}
+		for (int i = 0; i < 2 && !err; i++)
+			if (!commit_id_is_zero(next[i]) &&
+			    (err = commit_get(&p, w->txn, w->db->views, next[i])) == 0)
+				err = discover(w, s, &p, me->reach + 1);
 	}
-	free(queue);
+	me->reach++;
+	me->exhausted = me->head == me->tail;
 	return err;
 }
 
-/* Among the commits both heads reach, the one with the smallest summed
- * distance; a tie goes to the highest graph version (engine §2.5). */
+/* Is every commit not yet reached by both searches farther than the best?
+ * (One side has not reached it: its distance there is beyond its reach.) */
+static bool settled(const struct base_walk *w)
+{
+	const struct side *a = &w->side[0], *b = &w->side[1];
+	if (a->exhausted && b->exhausted)
+		return true;
+	uint32_t lo = a->exhausted ? b->reach : b->exhausted ? a->reach
+		    : a->reach < b->reach ? a->reach : b->reach;
+	return w->best >= 0 && (int64_t)lo + 1 > w->best;
+}
+
+static int base_search(struct base_walk *w, const struct commit_id *a, const struct commit_id *b)
+{
+	struct commit_rec head[2];
+	int err;
+	if ((err = commit_get(&head[0], w->txn, w->db->views, a)) < 0 ||
+	    (err = commit_get(&head[1], w->txn, w->db->views, b)) < 0)
+		return err;
+	w->chain[0].next = head[0];
+	w->chain[1].next = head[1];
+	if ((err = discover(w, 0, &head[0], 0)) < 0 || (err = discover(w, 1, &head[1], 0)) < 0)
+		return err;
+	while (!settled(w) && !err) {
+		const struct side *x = &w->side[0], *y = &w->side[1];
+		err = expand(w, x->exhausted || (!y->exhausted && y->reach < x->reach) ? 1 : 0);
+	}
+	return err;
+}
+
 int merge_base(struct commit_rec *out, grove_db *db, MDB_txn *txn, const struct commit_id *a,
 	       const struct commit_id *b)
 {
-	struct idset da, dbb, lin;
-	size_t i = 0;
-	uint32_t type, val, len;
-	const char *key;
-	int64_t best = -1;
-	int err;
-
-	idset_init(&da);
-	idset_init(&dbb);
-	idset_init(&lin);
-	if ((err = lineage(&lin, db, txn, a)) == 0 && (err = lineage(&lin, db, txn, b)) == 0 &&
-	    (err = ancestors(&da, db, txn, a, &lin)) == 0 && (err = ancestors(&dbb, db, txn, b, &lin)) == 0) {
-		while (idset_next(&da, &i, &type, &key, &len, &val)) {
-			int64_t other = idset_get(&dbb, 0, key, len);
-			struct commit_rec c;
-			struct commit_id id;
-			if (other < 0)
-				continue;
-			memcpy(id.b, key, 16);
-			if ((err = commit_get(&c, txn, db->views, &id)) < 0)
-				break;
-			int64_t score = (int64_t)val + other;
-			if (best < 0 || score < best || (score == best && c.version > out->version)) {
-				best = score;
-				*out = c;
-			}
-		}
+	struct base_walk w = { .db = db, .txn = txn, .best = -1, .out = out };
+	idset_init(&w.lin);
+	for (int i = 0; i < 2; i++)
+		idset_init(&w.side[i].dist);
+	int err = base_search(&w, a, b);
+	idset_free(&w.lin);
+	for (int i = 0; i < 2; i++) {
+		idset_free(&w.side[i].dist);
+		free(w.side[i].q);
 	}
-	idset_free(&da);
-	idset_free(&dbb);
-	idset_free(&lin);
-	if (!err && best < 0)
+	if (!err && w.best < 0)
 		err = db_error(db, GROVE_ECONFLICT,
 			       "captured branch commits are unavailable or have no common ancestor");
 	return err < 0 && err != GROVE_ECONFLICT ? db_error(db, err, NULL) : err;

@@ -712,3 +712,38 @@ Test(merge, an_edge_without_both_ends_reports_each)
 		  "%s", out);
 	grove_free(out);
 }
+
+/* The base is the common ancestor nearest in summed distance, also when
+ * one head reaches it in one step and the other in three, while their
+ * fork point is two and five steps away (engine §2.5; the searches stop
+ * early, so this checks where they stop).  a inserts Eve (a1, a2); b
+ * commits (b0) and merges a in (b1: merged parent a2); a updates Eve (a3)
+ * and Bob (a4, a5).  Base a2: only a changed Eve — a clean merge carrying
+ * age 31.  The fork point as base would make both sides insert Eve,
+ * differently: a divergent insert. */
+Test(merge, the_nearest_common_ancestor_wins_over_the_fork_point)
+{
+	cr_assert_eq(grove_branch_create(db, "a", "main", NULL), 0);
+	cr_assert_eq(grove_branch_create(db, "b", "main", NULL), 0);
+	run("a", "add_eve", "{\"a\":29}");
+	run("a", "add_eve", "{\"a\":30}");
+	run("b", "set_age", "{\"a\":70}");
+	expect_pair("a", "b", 0, "\"outcome\":\"merged\"");
+	grove_mutate_options o = { .branch = "a" };
+	char *out = NULL;
+	const char *steps[] = { "query q() { update Person set { age: 31 } where name = \"Eve\" }",
+				"query q() { update Person set { age: 26 } where name = \"Bob\" }",
+				"query q() { update Person set { age: 27 } where name = \"Bob\" }" };
+	for (int i = 0; i < 3; i++) {
+		cr_assert_eq(grove_mutate_json(&out, db, &o, steps[i], "q", NULL), 0, "%s", grove_errmsg(db));
+		grove_free(out);
+	}
+	expect_pair("a", "b", 0, "\"outcome\":\"merged\"");
+	grove_target t = { "b", NULL };
+	cr_assert_eq(grove_entity_json(&out, db, &t, "node:Person", "Eve"), 0, "%s", grove_errmsg(db));
+	cr_assert(strstr(out, "\"age\":31"), "%s", out);
+	grove_free(out);
+	cr_assert_eq(grove_entity_json(&out, db, &t, "node:Person", "Alice"), 0);
+	cr_assert(strstr(out, "\"age\":70"), "b's own change stays: %s", out);
+	grove_free(out);
+}
