@@ -19,12 +19,18 @@
  *    chain holds data b5 sees).  READS grove_entity_json of random Person
  *    nodes (written on main by the load) at main, e5 and b5, in rotating
  *    order; p50 and p99 of each.
+ *  - many branches: a third graph like the small one holding MANY (full)
+ *    or MANY_QUICK (--quick) branches; CREATES creates, then deletes, on it
+ *    and on the small graph, alternating; p50 of each and their ratios
+ *    (the name checks seek, and a delete rules out its dependents by
+ *    layer number: neither grows with the branches much).
  *  - replay: close the big graph, grove_rebuild it; effects per second.
  *
  * Headline lines:
  *   result branch.create_ratio_big_vs_small <big p50 / small p50>
  *   result branch.read_ratio_5_nested_vs_main <b5 p50 / main p50>
  *   result branch.read_ratio_5_nested_empty_vs_main <e5 p50 / main p50>
+ *   result branch.create_ratio_many_vs_few, branch.delete_ratio_many_vs_few
  *   result replay.effects_per_s <effects / rebuild seconds>
  */
 #include <errno.h>
@@ -41,6 +47,8 @@
 #define READS 2000
 #define CHAIN 5
 #define SMALL_NODES 1000
+#define MANY 10000
+#define MANY_QUICK 2000
 
 static void check(grove_db *db, const char *what, int err)
 {
@@ -168,6 +176,36 @@ static void time_creates(struct lat *big_lat, struct lat *small_lat, grove_db *b
 	*small_lat = summarize(cs, CREATES);
 }
 
+static double time_delete(grove_db *db, const char *name)
+{
+	double t0 = bench_now_s();
+	check(db, "branch delete", grove_branch_delete(db, name, "bench"));
+	return bench_now_s() - t0;
+}
+
+/* Creates, then deletes, on a graph of many branches and on one of few,
+ * interleaved.  lat: create many, create few, delete many, delete few. */
+static void time_crowded(struct lat lat[4], grove_db *many, grove_db *few, int n_many)
+{
+	double v[4][CREATES];
+	char name[64];
+	for (int i = 0; i < n_many; i++) {
+		snprintf(name, sizeof name, "crowd-%05d", i);
+		check(many, "crowd", grove_branch_create(many, name, "main", "bench"));
+	}
+	sync();
+	for (int op = 0; op < 2; op++)
+		for (int i = 0; i < CREATES; i++) {
+			snprintf(name, sizeof name, "c/%d", i);
+			double (*fn)(grove_db *, const char *) = op ? time_delete : time_create;
+			int first = i & 1;
+			v[2 * op + first][i] = fn(first ? few : many, name);
+			v[2 * op + !first][i] = fn(first ? many : few, name);
+		}
+	for (int k = 0; k < 4; k++)
+		lat[k] = summarize(v[k], CREATES);
+}
+
 int main(int argc, char **argv)
 {
 	int quick = argc == 2 && !strcmp(argv[1], "--quick");
@@ -192,8 +230,12 @@ int main(int argc, char **argv)
 	 * create does not queue behind gigabytes of someone else's writes. */
 	sync();
 
-	struct lat create_big, create_small;
+	struct lat create_big, create_small, crowded[4];
 	time_creates(&create_big, &create_small, big, small);
+	int n_many = quick ? MANY_QUICK : MANY;
+	grove_db *many = make_graph(work, "many", SMALL_NODES, &small_load_s, &small_rows);
+	time_crowded(crowded, many, small, n_many);
+	grove_close(many);
 
 	/* ---- reads through 5 nested branches ---- */
 	make_chain(big, "e", 0);
@@ -229,6 +271,13 @@ int main(int argc, char **argv)
 	       create_big.p99_us);
 	printf("%-44s %10.1f %10.1f\n", "branch create, small graph", create_small.p50_us,
 	       create_small.p99_us);
+	for (int k = 0; k < 4; k++) {
+		char label[64], many_label[32];
+		snprintf(many_label, sizeof many_label, "%d branches", n_many);
+		snprintf(label, sizeof label, "branch %s, %s", k < 2 ? "create" : "delete",
+			 k % 2 ? "few branches" : many_label);
+		printf("%-44s %10.1f %10.1f\n", label, crowded[k].p50_us, crowded[k].p99_us);
+	}
 	printf("%-44s %10.1f %10.1f\n", "read node at main", rd[0].p50_us, rd[0].p99_us);
 	printf("%-44s %10.1f %10.1f\n", "read node at e5 (5 nested, empty)", rd[1].p50_us,
 	       rd[1].p99_us);
@@ -241,6 +290,8 @@ int main(int argc, char **argv)
 	printf("result branch.create_p50_us %.1f\n", create_big.p50_us);
 	printf("result branch.read_ratio_5_nested_vs_main %.3f\n", rd[2].p50_us / rd[0].p50_us);
 	printf("result branch.read_ratio_5_nested_empty_vs_main %.3f\n", rd[1].p50_us / rd[0].p50_us);
+	printf("result branch.create_ratio_many_vs_few %.3f\n", crowded[0].p50_us / crowded[1].p50_us);
+	printf("result branch.delete_ratio_many_vs_few %.3f\n", crowded[2].p50_us / crowded[3].p50_us);
 	printf("result replay.effects_per_s %.0f\n", (double)effects / rebuild_s);
 
 	free(big_dir);

@@ -101,19 +101,50 @@ int branch_name_check(grove_db *db, const char *name, const char *op)
 	return 0;
 }
 
-/* Is `a` a '/'-path ancestor of `b` ("x" of "x/y")? */
-static bool path_prefix(const char *a, const char *b)
+/* The first live branch in name order under `name/` into out (a seek: the
+ * names under it are one run of keys).  1: found, 0: none, or an error. */
+static int first_path_child(char out[BRANCH_NAME_MAX + 1], MDB_txn *txn, const struct views *v,
+			    const char *name)
 {
-	size_t n = strlen(a);
-	return !strncmp(a, b, n) && b[n] == '/';
+	char key[BRANCH_NAME_MAX + 2];
+	size_t n = (size_t)snprintf(key, sizeof key, "%s/", name);
+	MDB_cursor *cur;
+	MDB_val k = { n, key }, d;
+	int rc = mdb_cursor_open(txn, v->branches, &cur), found = 0;
+	if (rc)
+		return views_error(rc, "branches");
+	rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
+	if (rc == 0 && k.mv_size > n && k.mv_size <= BRANCH_NAME_MAX && !memcmp(k.mv_data, key, n)) {
+		snprintf(out, BRANCH_NAME_MAX + 1, "%.*s", (int)k.mv_size, (char *)k.mv_data);
+		found = 1;
+	}
+	mdb_cursor_close(cur);
+	return rc && rc != MDB_NOTFOUND ? views_error(rc, "branches") : found;
+}
+
+/* The first live branch in name order that is a '/'-path ancestor or
+ * descendant of `name` (main aside): its shortest ancestor, else its first
+ * descendant.  1: found (into out), 0: none, or an error. */
+static int path_relative(char out[BRANCH_NAME_MAX + 1], MDB_txn *txn, const struct views *v,
+			 const char *name)
+{
+	struct branch_rec b;
+	for (const char *slash = strchr(name, '/'); slash; slash = strchr(slash + 1, '/')) {
+		snprintf(out, BRANCH_NAME_MAX + 1, "%.*s", (int)(slash - name), name);
+		if (!*out || !strcmp(out, MAIN_BRANCH))
+			continue;
+		int err = branch_get(&b, txn, v, out);
+		if (err != GROVE_ENOTFOUND)
+			return err < 0 ? err : 1;
+	}
+	return first_path_child(out, txn, v, name);
 }
 
 static int check_create(grove_db *db, MDB_txn *txn, const char *name, const char *from)
 {
 	struct branch_rec b, src;
-	MDB_cursor *cur;
-	MDB_val k, d;
-	int err, rc;
+	char other[BRANCH_NAME_MAX + 1];
+	int err;
 
 	/* Upstream's order: the source is opened first, then the namespace
 	 * checks, then the name's syntax (engine §1.2, §1.3). */
@@ -124,22 +155,13 @@ static int check_create(grove_db *db, MDB_txn *txn, const char *name, const char
 		return db_error(db, err, NULL);
 	if (branch_get(&b, txn, db->views, name) == 0)
 		return db_error(db, GROVE_ECONFLICT, "branch '%s' already exists", name);
-	if ((rc = mdb_cursor_open(txn, db->views->branches, &cur)) != 0)
-		return db_error(db, views_error(rc, "branches"), NULL);
-	for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
-		char other[BRANCH_NAME_MAX + 1];
-		snprintf(other, sizeof other, "%.*s", (int)k.mv_size, (char *)k.mv_data);
-		if (strcmp(other, MAIN_BRANCH) &&
-		    (path_prefix(other, name) || path_prefix(name, other))) {
-			mdb_cursor_close(cur);
-			return db_error(db, GROVE_ECONFLICT,
-					"cannot create branch '%s' while live branch '%s' shares its "
-					"physical Lance path; live graph branch names may not be "
-					"ancestors or descendants", name, other);
-		}
-	}
-	mdb_cursor_close(cur);
+	if ((err = path_relative(other, txn, db->views, name)) < 0)
+		return db_error(db, err, NULL);
+	if (err)
+		return db_error(db, GROVE_ECONFLICT,
+				"cannot create branch '%s' while live branch '%s' shares its "
+				"physical Lance path; live graph branch names may not be "
+				"ancestors or descendants", name, other);
 	if (!valid_syntax(name))   /* upstream: Lance's InvalidRef as a Storage error */
 		return db_error_kind(db, db_error(db, GROVE_EINVAL, "invalid branch name '%s'", name),
 				     "Storage");
@@ -213,7 +235,10 @@ int branch_create_check(grove_db *db, const char *name, const char *from)
 	return create_checks(db, name, from, "branch_create_from", NULL);
 }
 
-/* A live branch other than `name` whose reads pass through `layer`. */
+/* A live branch other than `name` whose reads pass through `layer` (the
+ * first in name order).  Layers are numbered as they are made, and a
+ * layer's parent is older, so a chain falls below `layer` where it no
+ * longer can hold it: most branches are ruled out without a read. */
 static int find_dependent(char *out, size_t cap, MDB_txn *txn, const struct views *v,
 			  const char *name, uint32_t layer)
 {
@@ -230,7 +255,7 @@ static int find_dependent(char *out, size_t cap, MDB_txn *txn, const struct view
 		if (d.mv_size != sizeof b || (k.mv_size == strlen(name) && !memcmp(k.mv_data, name, k.mv_size)))
 			continue;
 		memcpy(&b, d.mv_data, sizeof b);
-		for (uint32_t at = b.parent_layer, depth = 0; at && depth < LAYER_CHAIN_MAX; depth++) {
+		for (uint32_t at = b.parent_layer, depth = 0; at >= layer && depth < LAYER_CHAIN_MAX; depth++) {
 			if (at == layer) {
 				snprintf(out, cap, "%.*s", (int)k.mv_size, (char *)k.mv_data);
 				found = 1;
@@ -249,27 +274,18 @@ static int check_delete(grove_db *db, MDB_txn *txn, const char *name)
 {
 	char dep[BRANCH_NAME_MAX + 1];
 	struct branch_rec b;
-	MDB_cursor *cur;
-	MDB_val k, d;
-	int err = branch_get(&b, txn, db->views, name), rc;
+	int err = branch_get(&b, txn, db->views, name);
 
 	if (err == GROVE_ENOTFOUND)
 		return db_error(db, GROVE_ENOTFOUND, "branch '%s' not found", name);
 	if (err < 0)
 		return db_error(db, err, NULL);
-	if ((rc = mdb_cursor_open(txn, db->views->branches, &cur)) != 0)
-		return db_error(db, views_error(rc, "branches"), NULL);
-	for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
-		snprintf(dep, sizeof dep, "%.*s", (int)k.mv_size, (char *)k.mv_data);
-		if (path_prefix(name, dep)) {
-			mdb_cursor_close(cur);
-			return db_error(db, GROVE_ECONFLICT,
-					"cannot delete branch '%s' while live branch '%s' is its path "
-					"child; delete the child branch first", name, dep);
-		}
-	}
-	mdb_cursor_close(cur);
+	if ((err = first_path_child(dep, txn, db->views, name)) < 0)
+		return db_error(db, err, NULL);
+	if (err)
+		return db_error(db, GROVE_ECONFLICT,
+				"cannot delete branch '%s' while live branch '%s' is its path "
+				"child; delete the child branch first", name, dep);
 	if ((err = find_dependent(dep, sizeof dep, txn, db->views, name, b.layer)) < 0)
 		return db_error(db, err, NULL);
 	if (err)

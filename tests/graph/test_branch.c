@@ -574,3 +574,64 @@ Test(branch, repeated_reads_of_twin_graphs_and_branches_stay_apart)
 	gt_rmtree(d2);
 	free(d2);
 }
+
+static void expect_create_conflict(const char *name, const char *other)
+{
+	char want[300];
+	cr_assert_eq(grove_branch_create(db, name, NULL, NULL), GROVE_ECONFLICT, "%s", name);
+	snprintf(want, sizeof want, "cannot create branch '%s' while live branch '%s' shares its physical "
+		 "Lance path", name, other);
+	cr_assert(strstr(grove_errmsg(db), want), "%s: %s", name, grove_errmsg(db));
+}
+
+/* Names are paths: a branch may not be created under or over a live one
+ * (engine §1.2).  The one named is the first in name order: the shortest
+ * ancestor, else the first descendant. */
+Test(branch, a_path_conflict_names_the_first_relative_in_name_order)
+{
+	cr_assert_eq(grove_branch_create(db, "team", NULL, NULL), 0);
+	cr_assert_eq(grove_branch_create(db, "team-x", NULL, NULL), 0, "not a path relative");
+	cr_assert_eq(grove_branch_create(db, "tea", NULL, NULL), 0, "nor is a prefix: %s", grove_errmsg(db));
+	expect_create_conflict("team/a", "team");
+	expect_create_conflict("team/a/b", "team");
+	cr_assert_eq(grove_branch_create(db, "ops/db/primary", NULL, NULL), 0, "%s", grove_errmsg(db));
+	cr_assert_eq(grove_branch_create(db, "ops/dbx", NULL, NULL), 0, "%s", grove_errmsg(db));
+	expect_create_conflict("ops", "ops/db/primary");
+	expect_create_conflict("ops/db", "ops/db/primary");
+	expect_create_conflict("ops/db/primary/x", "ops/db/primary");
+	cr_assert_eq(grove_branch_create(db, "q/b", NULL, NULL), 0);
+	cr_assert_eq(grove_branch_create(db, "q/a", NULL, NULL), 0);
+	expect_create_conflict("q", "q/a");
+	cr_assert_eq(grove_branch_create(db, "main/x", NULL, NULL), 0, "main is no path parent: %s",
+		     grove_errmsg(db));
+}
+
+/* A branch whose reads pass through another's layer, at any depth, keeps
+ * that one from being deleted; the one named is the first in name order. */
+Test(branch, every_descendant_at_any_depth_keeps_its_ancestors)
+{
+	cr_assert_eq(grove_branch_create(db, "f1", NULL, NULL), 0);
+	cr_assert_eq(grove_branch_create(db, "h", NULL, NULL), 0);
+	cr_assert_eq(grove_branch_create(db, "f2", "f1", NULL), 0);
+	cr_assert_eq(grove_branch_create(db, "g", "f1", NULL), 0);
+	cr_assert_eq(grove_branch_create(db, "f3", "f2", NULL), 0);
+	cr_assert_eq(grove_branch_create(db, "a0", "f3", NULL), 0);
+	const char *refused[][2] = { { "f1", "a0" }, { "f2", "a0" }, { "f3", "a0" } };
+	for (int i = 0; i < 3; i++) {
+		char want[200];
+		cr_assert_eq(grove_branch_delete(db, refused[i][0], NULL), GROVE_ECONFLICT, "%s", refused[i][0]);
+		snprintf(want, sizeof want, "cannot delete branch '%s' because descendant branch '%s' still "
+			 "depends on it", refused[i][0], refused[i][1]);
+		cr_assert(strstr(grove_errmsg(db), want), "%s", grove_errmsg(db));
+	}
+	cr_assert_eq(grove_branch_delete(db, "h", NULL), 0, "a sibling made later depends on nothing");
+	cr_assert_eq(grove_branch_delete(db, "a0", NULL), 0);
+	cr_assert_eq(grove_branch_delete(db, "f1", NULL), GROVE_ECONFLICT);
+	cr_assert(strstr(grove_errmsg(db), "descendant branch 'f2'"), "%s", grove_errmsg(db));
+	cr_assert_eq(grove_branch_delete(db, "f3", NULL), 0);
+	cr_assert_eq(grove_branch_delete(db, "f2", NULL), 0);
+	cr_assert_eq(grove_branch_delete(db, "f1", NULL), GROVE_ECONFLICT);
+	cr_assert(strstr(grove_errmsg(db), "descendant branch 'g'"), "%s", grove_errmsg(db));
+	cr_assert_eq(grove_branch_delete(db, "g", NULL), 0);
+	cr_assert_eq(grove_branch_delete(db, "f1", NULL), 0);
+}
