@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "engine/chg_token.h"
+#include "engine/feed_chain.h"
 #include "grove.h"
 #include "index/apply.h"
 #include "log/error.h"
@@ -110,41 +111,140 @@ static bool same_id(const struct commit_id *a, const struct commit_id *b)
 	return !memcmp(a->b, b->b, sizeof a->b);
 }
 
-/* Walk back from the cut to the position; keep the oldest f->max commits. */
-static int walk(struct feed *f)
-{
-	struct commit_rec c;
-	char id[COMMIT_ID_TEXT_BYTES];
-	int err = commit_get(&c, f->txn, f->db->views, &f->cut);
+/* The links walked back from the cut, newest first. */
+struct walked {
+	struct feed_link *v;
+	size_t n, cap;
+};
 
+static int walked_push(struct walked *w, const struct commit_rec *c)
+{
+	if (w->n == w->cap) {
+		struct feed_link *v = realloc(w->v, (w->cap = w->cap ? 2 * w->cap : 64) * sizeof *v);
+		if (!v)
+			return -ENOMEM;
+		w->v = v;
+	}
+	w->v[w->n++] = (struct feed_link){ c->lsn, c->id };
+	return 0;
+}
+
+/* The chain from the position up to the cut, oldest first, as *seg: the
+ * links kept below c (feed_chain.c) if c and the position are there,
+ * then the walked ones.  1: done; 0: c is not where a kept chain helps. */
+static int splice(struct feed *f, struct walked *seg, struct walked *w, const struct commit_rec *c,
+		  const struct feed_link *after)
+{
+	struct feed_link at = { c->lsn, c->id };
+	if (f->mode != FEED_BEGINNING && !after)
+		return 0;
+	int found = feed_chain_splice(&seg->v, &seg->n, f->db, f->branch, f->rec.created_lsn, &at,
+				      f->mode == FEED_BEGINNING ? NULL : after);
+	if (found <= 0)
+		return found;
+	struct feed_link *v = realloc(seg->v, (seg->n + w->n) * sizeof *v);
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < w->n; i++)
+		v[seg->n + i] = w->v[w->n - 1 - i];
+	seg->v = v;
+	seg->n += w->n;
+	f->after = v[0].id;
+	return 1;
+}
+
+/* The walk's end at commit c (the position, or the genesis commit of a
+ * walk from the beginning): c, then the walked links reversed. */
+static int walk_end(struct walked *seg, struct walked *w, const struct commit_rec *c)
+{
+	if (walked_push(w, c) < 0)
+		return -ENOMEM;
+	seg->n = seg->cap = w->n;
+	seg->v = w->v;
+	w->v = NULL;
+	for (size_t i = 0; i < seg->n / 2; i++) {
+		struct feed_link t = seg->v[i];
+		seg->v[i] = seg->v[seg->n - 1 - i];
+		seg->v[seg->n - 1 - i] = t;
+	}
+	return 0;
+}
+
+/* Walk back from the cut to the position: the chain between them, oldest
+ * first, into *seg (seg->v[0] the position itself). */
+static int walk_chain(struct feed *f, struct walked *seg, bool *from_root)
+{
+	struct commit_rec c, pos;
+	struct feed_link after, *pafter = NULL;
+	struct walked w = { NULL, 0, 0 };
+	char id[COMMIT_ID_TEXT_BYTES];
+	/* The position's LSN finds it in a kept chain (unknown: none helps). */
+	if (f->mode != FEED_BEGINNING && commit_get(&pos, f->txn, f->db->views, &f->after) == 0) {
+		after = (struct feed_link){ pos.lsn, pos.id };
+		pafter = &after;
+	}
+	int err = commit_get(&c, f->txn, f->db->views, &f->cut);
 	for (;;) {
-		if (err < 0)
-			return db_error(f->db, err == GROVE_ENOTFOUND ? GROVE_ECORRUPT : err,
-					"a commit of branch '%s' is missing", f->branch);
-		if (f->mode != FEED_BEGINNING && same_id(&c.id, &f->after))
-			return 0;
+		if (err < 0) {
+			err = db_error(f->db, err == GROVE_ENOTFOUND ? GROVE_ECORRUPT : err,
+				       "a commit of branch '%s' is missing", f->branch);
+			break;
+		}
+		if (f->mode != FEED_BEGINNING && same_id(&c.id, &f->after)) {
+			err = walk_end(seg, &w, &c);
+			break;
+		}
+		if ((err = splice(f, seg, &w, &c, pafter)) != 0) {
+			*from_root = err > 0 && f->mode == FEED_BEGINNING;
+			err = err > 0 ? 0 : err;
+			break;
+		}
 		if (commit_id_is_zero(&c.parent)) {
 			if (f->mode == FEED_BEGINNING) {
 				f->after = c.id;
-				return 0;
+				*from_root = true;
+				err = walk_end(seg, &w, &c);
+				break;
 			}
 			commit_id_format(id, &f->after);
-			return db_error(f->db, GROVE_ECURSOR, FEED_WHAT " rejected: commit %s is not "
-					"on the first-parent chain of branch '%s'", id, f->branch);
+			err = db_error(f->db, GROVE_ECURSOR, FEED_WHAT " rejected: commit %s is not "
+				       "on the first-parent chain of branch '%s'", id, f->branch);
+			break;
 		}
-		/* The ring keeps the last f->max commits seen: the oldest. */
-		f->ring[f->pending % f->max] = c;
-		f->pending++;
-		f->n_ring = f->pending < f->max ? (uint32_t)f->pending : f->max;
+		if ((err = walked_push(&w, &c)) < 0)
+			break;
 		err = commit_get(&c, f->txn, f->db->views, &c.parent);
 	}
+	free(w.v);
+	return err == -ENOMEM ? db_error(f->db, err, "out of memory") : err;
+}
+
+/* The commits after the position up to the cut: how many (f->pending),
+ * and the oldest f->max of them read into f->ring.  The chain walked is
+ * kept for the next poll. */
+static int walk(struct feed *f)
+{
+	struct walked seg = { NULL, 0, 0 };
+	bool from_root = false;
+	int err = walk_chain(f, &seg, &from_root);
+	if (err == 0) {
+		f->pending = seg.n - 1;
+		f->n_ring = f->pending < f->max ? (uint32_t)f->pending : f->max;
+		for (uint32_t i = 0; i < f->n_ring && !err; i++)
+			if ((err = commit_get(&f->ring[i], f->txn, f->db->views, &seg.v[1 + i].id)) < 0)
+				err = db_error(f->db, err == GROVE_ENOTFOUND ? GROVE_ECORRUPT : err,
+					       "a commit of branch '%s' is missing", f->branch);
+	}
+	if (err == 0)
+		feed_chain_keep(f->db, f->branch, f->rec.created_lsn, seg.v, seg.n, from_root);
+	else
+		free(seg.v);
+	return err;
 }
 
 static const struct commit_rec *oldest(const struct feed *f, uint32_t i)
 {
-	/* Pushed newest first: the oldest is the last pushed. */
-	uint64_t k = f->pending - 1 - i;
-	return &f->ring[k % f->max];
+	return &f->ring[i];
 }
 
 static int seal(char **out, struct feed *f, const char *kind, const json_t *pos)

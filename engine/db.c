@@ -19,6 +19,7 @@
 
 #include "engine/chg.h"
 #include "engine/db.h"
+#include "engine/feed_chain.h"
 #include "engine/prepared.h"
 #include "engine/schema_hist.h"
 #include "log/error.h"
@@ -124,6 +125,8 @@ void db_free(grove_db *db)
 	prepared_cache_free(db->prepared); /* before the catalogs it was built on */
 	chg_cache_free(db);                 /* the same */
 	pthread_mutex_destroy(&db->chg_mu);
+	feed_chain_free(db);
+	pthread_mutex_destroy(&db->feed_mu);
 	lang_catalog_free(db->cat);
 	schema_hist_free(db->hist);
 	seq_destroy(&db->seq);
@@ -152,6 +155,7 @@ static grove_db *db_new(const char *dir, const grove_options *opts)
 	pthread_mutex_init(&db->locks_mu, NULL);
 	pthread_mutex_init(&db->newest_mu, NULL);
 	pthread_mutex_init(&db->chg_mu, NULL);
+	pthread_mutex_init(&db->feed_mu, NULL);
 	pthread_mutex_init(&db->validators_mu, NULL);
 	seq_init(&db->seq, 0);
 	if (!(db->dir = strdup(dir)) || schema_hist_new(&db->hist) < 0) {

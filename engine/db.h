@@ -19,6 +19,7 @@
 
 struct branch_lock;
 struct chg_cached;
+struct feed_chain;
 struct prepared_cache;
 struct schema_hist;
 
@@ -50,6 +51,11 @@ struct grove_db {
 #define DB_CHG_CACHE_SLOTS 2u
 	struct chg_cached *chg_cache[DB_CHG_CACHE_SLOTS];
 	uint64_t chg_clock;
+	pthread_mutex_t feed_mu;     /* guards feed_chains and feed_clock      */
+	/* First-parent chains feed polls walked (feed_chain.c). */
+#define DB_FEED_CHAINS 4u
+	struct feed_chain *feed_chains[DB_FEED_CHAINS];
+	uint64_t feed_clock;
 	pthread_mutex_t newest_mu;   /* guards `newest`                        */
 	struct newest_snap *newest;  /* a writer's next snapshot (newest.c)    */
 	/* Handles of this process on this graph share this object (LMDB must
