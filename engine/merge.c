@@ -162,10 +162,18 @@ static int expand(struct base_walk *w, int s)
 		if ((err = commit_get(&c, w->txn, w->db->views, &me->q[me->head++])) < 0)
 			break;
 		const struct commit_id *next[2] = { &c.parent, &c.merged_parent };
-		for (int i = 0; i < 2 && !err; i++)
-			if (!commit_id_is_zero(next[i]) &&
-			    (err = commit_get(&p, w->txn, w->db->views, next[i])) == 0)
+		for (int i = 0; i < 2 && !err; i++) {
+			if (commit_id_is_zero(next[i]))
+				continue;
+			err = commit_get(&p, w->txn, w->db->views, next[i]);
+			/* A merged parent this graph lacks (a record appended from
+			 * another graph) is on no lineage: a first-parent chain
+			 * holding it could not be walked. */
+			if (err == GROVE_ENOTFOUND && i == 1)
+				err = 0;
+			else if (err == 0)
 				err = discover(w, s, &p, me->reach + 1);
+		}
 	}
 	me->reach++;
 	me->exhausted = me->head == me->tail;

@@ -747,3 +747,19 @@ Test(merge, the_nearest_common_ancestor_wins_over_the_fork_point)
 	cr_assert(strstr(out, "\"age\":70"), "b's own change stays: %s", out);
 	grove_free(out);
 }
+
+/* A commit whose merged parent this graph does not hold (a record appended
+ * from another graph) is passed by the merge base's search: the parent is
+ * on no lineage (found by review of the early-stopping search, which read
+ * every parent before asking). */
+Test(merge, a_merged_parent_from_another_graph_is_on_no_lineage)
+{
+	const char *ev = "{\"kind\":\"mutation\",\"commit\":\"01M8PZASQG8Q7HPRXSGJM57Y22\","
+			 "\"merged_parent\":\"01M8PZASQG8Q7HPRXSGJM57Y33\","
+			 "\"time_us\":1,\"branch\":\"main\",\"op\":\"x\",\"effects\":[]}";
+	cr_assert_eq(grove_log_append_json(NULL, db, ev), 0, "%s", grove_errmsg(db));
+	cr_assert_eq(grove_branch_create(db, "f", NULL, NULL), 0, "%s", grove_errmsg(db));
+	run("f", "add_eve", "{\"a\":3}");
+	run(NULL, "set_age", "{\"a\":44}");
+	expect_pair("f", "main", 0, "\"outcome\":\"merged\"");
+}
