@@ -115,7 +115,6 @@ static int commit_views(MDB_txn *txn, struct grove_db *db, uint64_t lsn, uint16_
 	}
 	if (next)
 		newest_publish(db, next);
-	views_tune(db->views);   /* the map may have grown */
 	FAILPOINT("apply.committed"); /* visible in LMDB, applied_lsn not yet moved */
 	if (huge)
 		views_writeback_start(db->views); /* a huge apply: disk, start now */

@@ -40,9 +40,6 @@ struct views {
 	/* Huge pages for the map (views_huge.c). */
 	int huge_mode;             /* VIEWS_HUGE_*                              */
 	bool huge;                 /* the map is advised MADV_HUGEPAGE now       */
-	bool bulk;                 /* between views_bulk_begin and _end          */
-	uint32_t psize;
-	uint64_t huge_limit;       /* auto: the most bytes in use for huge pages */
 	uintptr_t map_base;        /* where the map starts; 0: not found, or
 				      the kernel refused advice          */
 	/* Ended read transactions kept for views_read_begin to renew: reset,
@@ -63,20 +60,13 @@ void views_close(struct views *v);
 int views_open_rebuild(struct views **out, const char *dir);
 
 /* Page size of the map (views_huge.c): whether a fault brings in 2 MiB
- * (MADV_HUGEPAGE) or LMDB's 4 KiB: never (the state after views_open),
- * always, or auto: while the pages in use are at most an eighth of the
- * memory this process may use (the machine's, or its cgroup's limit).
- * views_tune checks auto again; call it after each commit.  Between
- * views_bulk_begin and views_bulk_end (a replay into fresh views, whose
- * every page is new) the map has huge pages whatever the mode. */
+ * (MADV_HUGEPAGE, VIEWS_HUGE_ON) or LMDB's 4 KiB (AUTO, the default, and
+ * OFF; the state after views_open). */
 #define VIEWS_HUGE_AUTO 0
 #define VIEWS_HUGE_OFF  1
 #define VIEWS_HUGE_ON   2
 void views_set_huge(struct views *v, int mode);
-void views_tune(struct views *v);
-void views_bulk_begin(struct views *v);
-void views_bulk_end(struct views *v);
-/* For open_env: the policy's state, mode never. */
+/* For open_env: 4 KiB pages, and where the map is. */
 void views_huge_init(struct views *v);
 
 /* Flush everything committed so far to disk (views are opened MDB_NOSYNC:

@@ -100,7 +100,6 @@ static int replay_into(struct views **out, struct replay_stats *st, grove_db *db
 	    ((err = replay_rmtree(vdir)) < 0 || (err = views_open(out, vdir, 0)) < 0))
 		return err;
 	views_set_huge(*out, db->opts.views_huge_pages);
-	views_bulk_begin(*out);
 	/* Before the first write: a power cut during the replay must leave
 	 * views the next open rebuilds, not trusts (engine/db.c). */
 	if ((err = db_session_write(vdir, "open", 0)) < 0) {
@@ -110,7 +109,6 @@ static int replay_into(struct views **out, struct replay_stats *st, grove_db *db
 	}
 	err = replay_log(st, *out, db->log, &cat);
 	lang_catalog_free(cat);
-	views_bulk_end(*out);
 	if (err < 0) {
 		views_close(*out);
 		*out = NULL;

@@ -94,10 +94,8 @@ static int flush(struct replay *r, uint64_t lsn)
 	r->txn_events = r->txn_effects = 0;
 	/* The views are synced when replay ends (grove_close, rebuild): let
 	 * the disk work meanwhile rather than all at the end. */
-	if (!rc) {
+	if (!rc)
 		views_writeback_start(r->v);
-		views_tune(r->v);
-	}
 	return rc ? views_error(rc, "committing a replay batch") : 0;
 }
 

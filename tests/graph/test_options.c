@@ -85,8 +85,8 @@ Test(options, each_huge_page_mode_advises_the_map_as_it_says)
 	if (!thp_available())
 		cr_skip_test("transparent huge pages are off on this kernel");
 	char *d = gt_dir("opt-huge");
-	grove_db *db = gt_init(d, NULL);   /* AUTO: a tiny graph is far under RAM/8 */
-	cr_assert_eq(map_advice(d), HUGE);
+	grove_db *db = gt_init(d, NULL);   /* the default: LMDB's 4 KiB pages */
+	cr_assert_eq(map_advice(d), NONE);
 	grove_close(db);
 	db = open_with(d, GROVE_HUGE_PAGES_OFF);
 	cr_assert_eq(map_advice(d), NONE);
@@ -111,15 +111,15 @@ Test(options, version_1_options_are_taken_with_the_default_mode)
 	grove_close(db);
 	cr_assert_eq(grove_open(&db, d, &o), 0, "%s", grove_errmsg(NULL));
 	if (thp_available())
-		cr_assert_eq(map_advice(d), HUGE, "AUTO");
+		cr_assert_eq(map_advice(d), NONE, "the default");
 	grove_close(db);
 	gt_rmtree(d);
 	free(d);
 }
 
-/* Views of their own in a fresh directory *d (views_open_rebuild's when
- * `rebuild`), for the tests on the views themselves; THP must be on. */
-static struct views *scratch_views(char **d, const char *tag, bool rebuild)
+/* Views of their own in a fresh directory *d, for the tests on the views
+ * themselves; THP must be on. */
+static struct views *scratch_views(char **d, const char *tag)
 {
 	char vdir[4096];
 	struct views *v;
@@ -128,7 +128,7 @@ static struct views *scratch_views(char **d, const char *tag, bool rebuild)
 	*d = gt_dir(tag);
 	cr_assert_eq(mkdir(*d, 0755), 0);
 	snprintf(vdir, sizeof vdir, "%s/views", *d);
-	cr_assert_eq(rebuild ? views_open_rebuild(&v, vdir) : views_open(&v, vdir, 0), 0);
+	cr_assert_eq(views_open(&v, vdir, 0), 0);
 	cr_assert_neq(v->map_base, 0, "the map was found");
 	return v;
 }
@@ -140,44 +140,27 @@ static void scratch_views_done(struct views *v, char *d)
 	free(d);
 }
 
-/* The policy on the views themselves: each mode moves the advice of a
- * map already open, and AUTO takes huge pages away once the pages in use
- * pass its limit. */
+/* Each mode moves the advice of a map already open: the default (AUTO)
+ * and OFF take huge pages away. */
 Test(options, the_mode_of_open_views_moves_their_advice)
 {
 	char *d;
-	struct views *v = scratch_views(&d, "opt-views", false);
+	struct views *v = scratch_views(&d, "opt-views");
 	cr_assert_eq(map_advice(d), NONE, "views_open leaves LMDB's advice");
+	views_set_huge(v, VIEWS_HUGE_AUTO);
+	cr_assert_eq(map_advice(d), NONE);
+	views_set_huge(v, VIEWS_HUGE_ON);
+	cr_assert_eq(map_advice(d), HUGE);
+	views_set_huge(v, VIEWS_HUGE_AUTO);
+	cr_assert_eq(map_advice(d), NOHUGE);
 	views_set_huge(v, VIEWS_HUGE_ON);
 	cr_assert_eq(map_advice(d), HUGE);
 	views_set_huge(v, VIEWS_HUGE_OFF);
 	cr_assert_eq(map_advice(d), NOHUGE);
-	views_set_huge(v, VIEWS_HUGE_AUTO);
-	cr_assert_eq(map_advice(d), HUGE, "far under the limit");
-	v->huge_limit = v->psize;   /* the views now use more than the limit */
-	views_tune(v);
-	cr_assert_eq(map_advice(d), NOHUGE);
 	scratch_views_done(v, d);
 }
 
-/* A replay into fresh views has huge pages whatever the mode, and the
- * mode's advice once it ends. */
-Test(options, a_bulk_replay_has_huge_pages_until_it_ends)
-{
-	char *d;
-	struct views *v = scratch_views(&d, "opt-bulk", true);
-	views_set_huge(v, VIEWS_HUGE_OFF);
-	views_bulk_begin(v);
-	cr_assert_eq(map_advice(d), HUGE);
-	views_set_huge(v, VIEWS_HUGE_OFF);
-	views_tune(v);
-	cr_assert_eq(map_advice(d), HUGE, "the mode waits for the bulk's end");
-	views_bulk_end(v);
-	cr_assert_eq(map_advice(d), NOHUGE);
-	scratch_views_done(v, d);
-}
-
-/* A rebuild (with its bulk advice) leaves a graph whole. */
+/* A rebuild leaves a graph whole. */
 Test(options, a_rebuilt_graph_is_whole)
 {
 	char *d = gt_dir("opt-rebuild");
