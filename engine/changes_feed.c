@@ -111,74 +111,134 @@ static bool same_id(const struct commit_id *a, const struct commit_id *b)
 	return !memcmp(a->b, b->b, sizeof a->b);
 }
 
-/* The links walked back from the cut, newest first. */
+/* The links walked back from the cut, newest first, in push order.  Past
+ * FEED_CHAIN_MAX of them the vector turns into a ring of that size: only
+ * the latest pushed (the oldest commits) are still needed, and a walk
+ * that long is not kept. */
 struct walked {
 	struct feed_link *v;
 	size_t n, cap;
 };
 
+/* The ring's size: a poll's commits and its position always fit. */
+static size_t walked_max(void)
+{
+	return feed_chain_max > GROVE_FEED_COMMITS_MAX + 1u ? feed_chain_max : GROVE_FEED_COMMITS_MAX + 1u;
+}
+
+static bool walked_ring(const struct walked *w)
+{
+	return w->n > walked_max();
+}
+
+/* The link pushed k-th from the last (0: the last, the oldest commit). */
+static const struct feed_link *walked_last(const struct walked *w, size_t k)
+{
+	return &w->v[(w->n - 1 - k) % walked_max()];
+}
+
 static int walked_push(struct walked *w, const struct commit_rec *c)
 {
-	if (w->n == w->cap) {
-		struct feed_link *v = realloc(w->v, (w->cap = w->cap ? 2 * w->cap : 64) * sizeof *v);
+	size_t max = walked_max();
+	if (w->n == w->cap && w->cap < max) {
+		size_t cap = w->cap ? 2 * w->cap : 64;
+		cap = cap < max ? cap : max;
+		struct feed_link *v = realloc(w->v, cap * sizeof *v);
 		if (!v)
 			return -ENOMEM;
 		w->v = v;
+		w->cap = cap;
 	}
-	w->v[w->n++] = (struct feed_link){ c->lsn, c->id };
+	w->v[w->n++ % max] = (struct feed_link){ c->lsn, c->id };
 	return 0;
 }
 
-/* The chain from the position up to the cut, oldest first, as *seg: the
- * links kept below c (feed_chain.c) if c and the position are there,
- * then the walked ones.  1: done; 0: c is not where a kept chain helps. */
-static int splice(struct feed *f, struct walked *seg, struct walked *w, const struct commit_rec *c,
-		  const struct feed_link *after)
+/* What a walk found: the position and the oldest links after it (ring:
+ * ring.v[0] the position, then at most f->max), how many commits there
+ * are after it up to the cut, and the links to keep for the next poll. */
+struct walk_out {
+	struct walked ring, keep;
+	uint64_t count;
+	bool from_root;
+};
+
+/* Append walked links, oldest first, until out->ring holds f->max + 1. */
+static int ring_fill(struct feed *f, struct walk_out *out, const struct walked *w)
 {
-	struct feed_link at = { c->lsn, c->id };
-	if (f->mode != FEED_BEGINNING && !after)
-		return 0;
-	int found = feed_chain_splice(&seg->v, &seg->n, f->db, f->branch, f->rec.created_lsn, &at,
-				      f->mode == FEED_BEGINNING ? NULL : after);
-	if (found <= 0)
-		return found;
-	struct feed_link *v = realloc(seg->v, (seg->n + w->n) * sizeof *v);
+	size_t want = f->max + 1u, add = out->ring.n < want ? want - out->ring.n : 0;
+	add = add < w->n ? add : w->n;
+	struct feed_link *v = realloc(out->ring.v, (out->ring.n + add + 1) * sizeof *v);
 	if (!v)
 		return -ENOMEM;
-	for (size_t i = 0; i < w->n; i++)
-		v[seg->n + i] = w->v[w->n - 1 - i];
-	seg->v = v;
-	seg->n += w->n;
-	f->after = v[0].id;
-	return 1;
+	for (size_t k = 0; k < add; k++)
+		v[out->ring.n + k] = *walked_last(w, k);
+	out->ring.v = v;
+	out->ring.n += add;
+	return 0;
+}
+
+/* The walked links, oldest first, after `base` as the keep list. */
+static int keep_walked(struct walk_out *out, const struct feed_link *base, const struct walked *w)
+{
+	if (walked_ring(w))
+		return 0;   /* too long to keep */
+	struct feed_link *v = malloc((w->n + 1) * sizeof *v);
+	if (!v)
+		return -ENOMEM;
+	v[0] = *base;
+	for (size_t k = 0; k < w->n; k++)
+		v[1 + k] = *walked_last(w, k);
+	out->keep = (struct walked){ v, w->n + 1, w->n + 1 };
+	return 0;
+}
+
+/* c is in a kept piece that holds the position too: the links there from
+ * the position up (as many as the ring takes), then the walked ones.
+ * 1: done; 0: no piece helps at c. */
+static int splice(struct feed *f, struct walk_out *out, const struct walked *w,
+		  const struct commit_rec *c, const struct feed_link *after)
+{
+	struct feed_link at = { c->lsn, c->id };
+	uint64_t below;
+	if (f->mode != FEED_BEGINNING && !after)
+		return 0;
+	int found = feed_chain_splice(&out->ring.v, &out->ring.n, &below, f->db, f->branch,
+				      f->rec.created_lsn, &at, f->mode == FEED_BEGINNING ? NULL : after,
+				      f->max + 1u);
+	if (found <= 0)
+		return found;
+	out->count = below + w->n;
+	f->after = out->ring.v[0].id;
+	int err = ring_fill(f, out, w);
+	if (err == 0 && w->n)
+		err = keep_walked(out, &at, w);   /* from c up: joins the piece */
+	return err < 0 ? err : 1;
 }
 
 /* The walk's end at commit c (the position, or the genesis commit of a
- * walk from the beginning): c, then the walked links reversed. */
-static int walk_end(struct walked *seg, struct walked *w, const struct commit_rec *c)
+ * walk from the beginning). */
+static int walk_end(struct feed *f, struct walk_out *out, struct walked *w, const struct commit_rec *c)
 {
-	if (walked_push(w, c) < 0)
+	struct feed_link base = { c->lsn, c->id };
+	int err;
+	out->count = w->n;
+	if ((out->ring.v = malloc(sizeof *out->ring.v)) == NULL)
 		return -ENOMEM;
-	seg->n = seg->cap = w->n;
-	seg->v = w->v;
-	w->v = NULL;
-	for (size_t i = 0; i < seg->n / 2; i++) {
-		struct feed_link t = seg->v[i];
-		seg->v[i] = seg->v[seg->n - 1 - i];
-		seg->v[seg->n - 1 - i] = t;
-	}
-	return 0;
+	out->ring.v[0] = base;
+	out->ring.n = 1;
+	if ((err = ring_fill(f, out, w)) < 0)
+		return err;
+	return keep_walked(out, &base, w);
 }
 
-/* Walk back from the cut to the position: the chain between them, oldest
- * first, into *seg (seg->v[0] the position itself). */
-static int walk_chain(struct feed *f, struct walked *seg, bool *from_root)
+/* Walk back from the cut to the position (*out; errors leave it to free). */
+static int walk_chain(struct feed *f, struct walk_out *out)
 {
 	struct commit_rec c, pos;
 	struct feed_link after, *pafter = NULL;
 	struct walked w = { NULL, 0, 0 };
 	char id[COMMIT_ID_TEXT_BYTES];
-	/* The position's LSN finds it in a kept chain (unknown: none helps). */
+	/* The position's LSN finds it in a kept piece (unknown: none helps). */
 	if (f->mode != FEED_BEGINNING && commit_get(&pos, f->txn, f->db->views, &f->after) == 0) {
 		after = (struct feed_link){ pos.lsn, pos.id };
 		pafter = &after;
@@ -191,19 +251,18 @@ static int walk_chain(struct feed *f, struct walked *seg, bool *from_root)
 			break;
 		}
 		if (f->mode != FEED_BEGINNING && same_id(&c.id, &f->after)) {
-			err = walk_end(seg, &w, &c);
+			err = walk_end(f, out, &w, &c);
 			break;
 		}
-		if ((err = splice(f, seg, &w, &c, pafter)) != 0) {
-			*from_root = err > 0 && f->mode == FEED_BEGINNING;
+		if ((err = splice(f, out, &w, &c, pafter)) != 0) {
 			err = err > 0 ? 0 : err;
 			break;
 		}
 		if (commit_id_is_zero(&c.parent)) {
 			if (f->mode == FEED_BEGINNING) {
 				f->after = c.id;
-				*from_root = true;
-				err = walk_end(seg, &w, &c);
+				out->from_root = true;
+				err = walk_end(f, out, &w, &c);
 				break;
 			}
 			commit_id_format(id, &f->after);
@@ -220,25 +279,25 @@ static int walk_chain(struct feed *f, struct walked *seg, bool *from_root)
 }
 
 /* The commits after the position up to the cut: how many (f->pending),
- * and the oldest f->max of them read into f->ring.  The chain walked is
+ * and the oldest f->max of them read into f->ring.  The links walked are
  * kept for the next poll. */
 static int walk(struct feed *f)
 {
-	struct walked seg = { NULL, 0, 0 };
-	bool from_root = false;
-	int err = walk_chain(f, &seg, &from_root);
+	struct walk_out out = { { NULL, 0, 0 }, { NULL, 0, 0 }, 0, false };
+	int err = walk_chain(f, &out);
 	if (err == 0) {
-		f->pending = seg.n - 1;
+		f->pending = out.count;
 		f->n_ring = f->pending < f->max ? (uint32_t)f->pending : f->max;
 		for (uint32_t i = 0; i < f->n_ring && !err; i++)
-			if ((err = commit_get(&f->ring[i], f->txn, f->db->views, &seg.v[1 + i].id)) < 0)
+			if ((err = commit_get(&f->ring[i], f->txn, f->db->views, &out.ring.v[1 + i].id)) < 0)
 				err = db_error(f->db, err == GROVE_ENOTFOUND ? GROVE_ECORRUPT : err,
 					       "a commit of branch '%s' is missing", f->branch);
 	}
-	if (err == 0)
-		feed_chain_keep(f->db, f->branch, f->rec.created_lsn, seg.v, seg.n, from_root);
+	if (err == 0 && out.keep.n)
+		feed_chain_keep(f->db, f->branch, f->rec.created_lsn, out.keep.v, out.keep.n, out.from_root);
 	else
-		free(seg.v);
+		free(out.keep.v);
+	free(out.ring.v);
 	return err;
 }
 

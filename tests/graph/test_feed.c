@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/feed_chain.h"
 #include "graph_testutil.h"
 
 #define SCHEMA "node Person { name: String @key\n age: I32? }\n"
@@ -212,4 +213,101 @@ Test(feed, an_after_position_resumes_on_the_chain_and_is_refused_off_it)
 	free(off.position);
 	free(mid.got);
 	free(mid.position);
+}
+
+/* A consumer tailing the head and one catching up on the same branch,
+ * polled in turn: the pieces they leave are joined, and each gets its
+ * commits once, in order. */
+Test(feed, a_tailing_and_a_catching_up_consumer_of_one_branch_each_get_theirs)
+{
+	commits("main", 200);
+	struct consumer tail, behind;
+	consumer_init(&tail, "main");
+	consumer_init(&behind, "main");
+	while (!tail.caught_up)
+		cr_assert_eq(poll_once(&tail, 512), 0, "%s", grove_errmsg(db));
+	for (int round = 0; round < 30 || !behind.caught_up || !tail.caught_up; round++) {
+		cr_assert_lt(round, 200);
+		if (round < 30)
+			commits("main", 1);
+		cr_assert_eq(poll_once(&tail, 512), 0, "%s", grove_errmsg(db));
+		cr_assert_eq(poll_once(&behind, 9), 0, "%s", grove_errmsg(db));
+	}
+	char *want = chain_ids("main");
+	cr_assert_str_eq(tail.got, want);
+	cr_assert_str_eq(behind.got, want);
+	free(want);
+	free(tail.got);
+	free(tail.position);
+	free(behind.got);
+	free(behind.position);
+}
+
+/* With the kept pieces and the walks that are kept held to 40 links, a
+ * walk longer than that is walked again by the next poll (its links
+ * are not kept) and pieces lose their oldest links: the deliveries are
+ * the same. */
+Test(feed, pieces_and_walks_past_their_bound_change_no_delivery)
+{
+	size_t saved = feed_chain_max;
+	feed_chain_max = 40;
+	commits("main", 10);    /* a piece from the root, until it grows past 40 */
+	struct consumer a, b;
+	consumer_init(&a, "main");
+	consumer_init(&b, "main");
+	for (int round = 0; round < 60 || !a.caught_up || !b.caught_up; round++) {
+		cr_assert_lt(round, 400);
+		if (round % 3 == 0 && round < 60)
+			commits("main", round == 30 ? 100 : 2);   /* one walk longer than 40 */
+		cr_assert_eq(poll_once(&a, 5), 0, "%s", grove_errmsg(db));
+		if (round % 2)
+			cr_assert_eq(poll_once(&b, 17), 0, "%s", grove_errmsg(db));
+	}
+	/* The pieces kept now lost their oldest links: one from the beginning
+	 * still gets all. */
+	struct consumer c;
+	consumer_init(&c, "main");
+	while (!c.caught_up)
+		cr_assert_eq(poll_once(&c, 30), 0, "%s", grove_errmsg(db));
+	feed_chain_max = saved;
+	char *want = chain_ids("main");
+	cr_assert_str_eq(a.got, want);
+	cr_assert_str_eq(b.got, want);
+	cr_assert_str_eq(c.got, want);
+	free(c.got);
+	free(c.position);
+	free(want);
+	free(a.got);
+	free(a.position);
+	free(b.got);
+	free(b.position);
+}
+
+/* A piece kept from the genesis commit that grows past its bound loses
+ * its oldest links, and with them the genesis commit: a consumer from the
+ * beginning then walks down to it, and gets every commit. */
+Test(feed, a_piece_that_lost_its_root_is_no_beginning)
+{
+	size_t saved = feed_chain_max;
+	feed_chain_max = 40;
+	commits("main", 10);
+	struct consumer tail;
+	consumer_init(&tail, "main");
+	cr_assert_eq(poll_once(&tail, 512), 0, "%s", grove_errmsg(db));
+	for (int i = 0; i < 20; i++) {   /* the piece grows by appends to 51: trimmed */
+		commits("main", 2);
+		cr_assert_eq(poll_once(&tail, 512), 0, "%s", grove_errmsg(db));
+	}
+	struct consumer fresh;
+	consumer_init(&fresh, "main");
+	cr_assert_eq(poll_once(&fresh, 512), 0, "%s", grove_errmsg(db));
+	feed_chain_max = saved;
+	char *want = chain_ids("main");
+	cr_assert_str_eq(tail.got, want);
+	cr_assert_str_eq(fresh.got, want);
+	free(want);
+	free(tail.got);
+	free(tail.position);
+	free(fresh.got);
+	free(fresh.position);
 }
