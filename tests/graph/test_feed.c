@@ -109,6 +109,19 @@ static int poll_once(struct consumer *k, uint32_t max)
 	return 0;
 }
 
+/* Each consumer got exactly the branch's chain after its genesis; frees
+ * the consumers. */
+static void expect_chain(const char *branch, struct consumer *k, int n)
+{
+	char *want = chain_ids(branch);
+	for (int i = 0; i < n; i++) {
+		cr_assert_str_eq(k[i].got, want, "consumer %d", i);
+		free(k[i].got);
+		free(k[i].position);
+	}
+	free(want);
+}
+
 Test(feed, a_consumer_catching_up_gets_every_commit_once_in_order_while_the_head_moves)
 {
 	commits("main", 300);
@@ -221,26 +234,19 @@ Test(feed, an_after_position_resumes_on_the_chain_and_is_refused_off_it)
 Test(feed, a_tailing_and_a_catching_up_consumer_of_one_branch_each_get_theirs)
 {
 	commits("main", 200);
-	struct consumer tail, behind;
-	consumer_init(&tail, "main");
-	consumer_init(&behind, "main");
-	while (!tail.caught_up)
-		cr_assert_eq(poll_once(&tail, 512), 0, "%s", grove_errmsg(db));
-	for (int round = 0; round < 30 || !behind.caught_up || !tail.caught_up; round++) {
+	struct consumer k[2];   /* tailing, catching up */
+	consumer_init(&k[0], "main");
+	consumer_init(&k[1], "main");
+	while (!k[0].caught_up)
+		cr_assert_eq(poll_once(&k[0], 512), 0, "%s", grove_errmsg(db));
+	for (int round = 0; round < 30 || !k[0].caught_up || !k[1].caught_up; round++) {
 		cr_assert_lt(round, 200);
 		if (round < 30)
 			commits("main", 1);
-		cr_assert_eq(poll_once(&tail, 512), 0, "%s", grove_errmsg(db));
-		cr_assert_eq(poll_once(&behind, 9), 0, "%s", grove_errmsg(db));
+		cr_assert_eq(poll_once(&k[0], 512), 0, "%s", grove_errmsg(db));
+		cr_assert_eq(poll_once(&k[1], 9), 0, "%s", grove_errmsg(db));
 	}
-	char *want = chain_ids("main");
-	cr_assert_str_eq(tail.got, want);
-	cr_assert_str_eq(behind.got, want);
-	free(want);
-	free(tail.got);
-	free(tail.position);
-	free(behind.got);
-	free(behind.position);
+	expect_chain("main", k, 2);
 }
 
 /* With the kept pieces and the walks that are kept held to 40 links, a
@@ -252,35 +258,23 @@ Test(feed, pieces_and_walks_past_their_bound_change_no_delivery)
 	size_t saved = feed_chain_max;
 	feed_chain_max = 40;
 	commits("main", 10);    /* a piece from the root, until it grows past 40 */
-	struct consumer a, b;
-	consumer_init(&a, "main");
-	consumer_init(&b, "main");
-	for (int round = 0; round < 60 || !a.caught_up || !b.caught_up; round++) {
+	struct consumer k[3];
+	for (int i = 0; i < 3; i++)
+		consumer_init(&k[i], "main");
+	for (int round = 0; round < 60 || !k[0].caught_up || !k[1].caught_up; round++) {
 		cr_assert_lt(round, 400);
 		if (round % 3 == 0 && round < 60)
 			commits("main", round == 30 ? 100 : 2);   /* one walk longer than 40 */
-		cr_assert_eq(poll_once(&a, 5), 0, "%s", grove_errmsg(db));
+		cr_assert_eq(poll_once(&k[0], 5), 0, "%s", grove_errmsg(db));
 		if (round % 2)
-			cr_assert_eq(poll_once(&b, 17), 0, "%s", grove_errmsg(db));
+			cr_assert_eq(poll_once(&k[1], 17), 0, "%s", grove_errmsg(db));
 	}
 	/* The pieces kept now lost their oldest links: one from the beginning
 	 * still gets all. */
-	struct consumer c;
-	consumer_init(&c, "main");
-	while (!c.caught_up)
-		cr_assert_eq(poll_once(&c, 30), 0, "%s", grove_errmsg(db));
+	while (!k[2].caught_up)
+		cr_assert_eq(poll_once(&k[2], 30), 0, "%s", grove_errmsg(db));
 	feed_chain_max = saved;
-	char *want = chain_ids("main");
-	cr_assert_str_eq(a.got, want);
-	cr_assert_str_eq(b.got, want);
-	cr_assert_str_eq(c.got, want);
-	free(c.got);
-	free(c.position);
-	free(want);
-	free(a.got);
-	free(a.position);
-	free(b.got);
-	free(b.position);
+	expect_chain("main", k, 3);
 }
 
 /* A piece kept from the genesis commit that grows past its bound loses
@@ -291,23 +285,15 @@ Test(feed, a_piece_that_lost_its_root_is_no_beginning)
 	size_t saved = feed_chain_max;
 	feed_chain_max = 40;
 	commits("main", 10);
-	struct consumer tail;
-	consumer_init(&tail, "main");
-	cr_assert_eq(poll_once(&tail, 512), 0, "%s", grove_errmsg(db));
+	struct consumer k[2];   /* tailing, then one from the beginning */
+	consumer_init(&k[0], "main");
+	cr_assert_eq(poll_once(&k[0], 512), 0, "%s", grove_errmsg(db));
 	for (int i = 0; i < 20; i++) {   /* the piece grows by appends to 51: trimmed */
 		commits("main", 2);
-		cr_assert_eq(poll_once(&tail, 512), 0, "%s", grove_errmsg(db));
+		cr_assert_eq(poll_once(&k[0], 512), 0, "%s", grove_errmsg(db));
 	}
-	struct consumer fresh;
-	consumer_init(&fresh, "main");
-	cr_assert_eq(poll_once(&fresh, 512), 0, "%s", grove_errmsg(db));
+	consumer_init(&k[1], "main");
+	cr_assert_eq(poll_once(&k[1], 512), 0, "%s", grove_errmsg(db));
 	feed_chain_max = saved;
-	char *want = chain_ids("main");
-	cr_assert_str_eq(tail.got, want);
-	cr_assert_str_eq(fresh.got, want);
-	free(want);
-	free(tail.got);
-	free(tail.position);
-	free(fresh.got);
-	free(fresh.position);
+	expect_chain("main", k, 2);
 }
