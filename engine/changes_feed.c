@@ -112,7 +112,7 @@ static bool same_id(const struct commit_id *a, const struct commit_id *b)
 }
 
 /* The links walked back from the cut, newest first, in push order.  Past
- * FEED_CHAIN_MAX of them the vector turns into a ring of that size: only
+ * walked_max() of them the vector turns into a ring of that size: only
  * the latest pushed (the oldest commits) are still needed, and a walk
  * that long is not kept. */
 struct walked {
@@ -177,14 +177,13 @@ static int ring_fill(struct feed *f, struct walk_out *out, const struct walked *
 	return 0;
 }
 
-/* The walked links, oldest first, after `base` as the keep list. */
+/* The walked links, oldest first, after `base` as the keep list (none
+ * when the walk was too long, or memory short: keeping only saves work). */
 static int keep_walked(struct walk_out *out, const struct feed_link *base, const struct walked *w)
 {
-	if (walked_ring(w))
-		return 0;   /* too long to keep */
-	struct feed_link *v = malloc((w->n + 1) * sizeof *v);
+	struct feed_link *v = walked_ring(w) ? NULL : malloc((w->n + 1) * sizeof *v);
 	if (!v)
-		return -ENOMEM;
+		return 0;
 	v[0] = *base;
 	for (size_t k = 0; k < w->n; k++)
 		v[1 + k] = *walked_last(w, k);

@@ -106,6 +106,13 @@ static void trim(struct feed_chain *c)
 	memmove(c->v, c->v + drop, (c->n - drop) * sizeof *c->v);
 	c->n -= drop;
 	c->from_root = false;
+	if (c->cap > c->n + c->n / 2) {   /* give back what appends grew */
+		struct feed_link *v = realloc(c->v, (c->n + c->n / 4) * sizeof *v);
+		if (v) {
+			c->v = v;
+			c->cap = c->n + c->n / 4;
+		}
+	}
 }
 
 /* v[0, n) continues c from c's newest link (v[0]): appended in place. */
@@ -134,6 +141,9 @@ static bool join(struct feed_chain *c, struct feed_link *v, size_t n, bool from_
 	ptrdiff_t i = index_of(c, &v[0]), j = index_in(v, n, &c->v[0]);
 	if (i < 0 && j < 0)
 		return false;
+	/* A walk from the genesis commit tells that c starts there too. */
+	if (i == 0 && from_root)
+		c->from_root = true;
 	if (i >= 0 && (size_t)i + n <= c->n) {   /* v lies inside c */
 		free(v);
 		return true;
@@ -166,7 +176,7 @@ static bool join(struct feed_chain *c, struct feed_link *v, size_t n, bool from_
 void feed_chain_keep(grove_db *db, const char *branch, uint64_t inc, struct feed_link *v,
 		     size_t n, bool from_root)
 {
-	if (!n || strlen(branch) > BRANCH_NAME_MAX) {
+	if (n < 2 || strlen(branch) > BRANCH_NAME_MAX) {   /* one link: nothing to gain */
 		free(v);
 		return;
 	}
@@ -189,7 +199,7 @@ void feed_chain_keep(grove_db *db, const char *branch, uint64_t inc, struct feed
 		if (db->feed_chains[k]->used < (*s)->used)
 			s = &db->feed_chains[k];
 	}
-	struct feed_chain *c = n <= feed_chain_max ? calloc(1, sizeof *c) : NULL;
+	struct feed_chain *c = calloc(1, sizeof *c);
 	if (c) {
 		strcpy(c->branch, branch);
 		c->inc = inc;
@@ -197,6 +207,7 @@ void feed_chain_keep(grove_db *db, const char *branch, uint64_t inc, struct feed
 		c->n = c->cap = n;
 		c->from_root = from_root;
 		c->used = now;
+		trim(c);
 		old = *s;
 		*s = c;
 	} else {
