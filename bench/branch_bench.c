@@ -206,6 +206,35 @@ static void time_crowded(struct lat lat[4], grove_db *many, grove_db *few, int n
 		lat[k] = summarize(v[k], CREATES);
 }
 
+static void print_crowded(const struct lat crowded[4], int n_many)
+{
+	for (int k = 0; k < 4; k++) {
+		char label[64], many_label[32];
+		snprintf(many_label, sizeof many_label, "%d branches", n_many);
+		snprintf(label, sizeof label, "branch %s, %s", k < 2 ? "create" : "delete",
+			 k % 2 ? "few branches" : many_label);
+		printf("%-44s %10.1f %10.1f\n", label, crowded[k].p50_us, crowded[k].p99_us);
+	}
+}
+
+/* Rebuild the big graph's views from its log; its seconds (wall and CPU),
+ * effects, and the Person nodes b5 then sees (not timed). */
+static double rebuild(const char *work, double *cpu_s, uint64_t *effects, uint64_t *people)
+{
+	char *dir = bench_path(work, "big");
+	grove_target t = { "b5", NULL };
+	grove_db *db;
+	double t0 = bench_now_s(), c0 = bench_cpu_s();
+	check(NULL, "rebuild", grove_rebuild(dir, effects));
+	double s = bench_now_s() - t0;
+	*cpu_s = bench_cpu_s() - c0;
+	check(NULL, "open", grove_open(&db, dir, NULL));
+	check(db, "count", grove_count(people, db, &t, "node:Person"));
+	grove_close(db);
+	free(dir);
+	return s;
+}
+
 int main(int argc, char **argv)
 {
 	int quick = argc == 2 && !strcmp(argv[1], "--quick");
@@ -248,18 +277,8 @@ int main(int argc, char **argv)
 	grove_close(big);
 	grove_close(small);
 	sync();
-	char *big_dir = bench_path(work, "big");
-	uint64_t effects = 0;
-	double t0 = bench_now_s(), c0 = bench_cpu_s();
-	check(NULL, "rebuild", grove_rebuild(big_dir, &effects));
-	double rebuild_s = bench_now_s() - t0, rebuild_cpu_s = bench_cpu_s() - c0;
-	/* The rebuilt views hold the graph (not timed). */
-	grove_db *db;
-	uint64_t people = 0;
-	grove_target t = { "b5", NULL };
-	check(NULL, "open", grove_open(&db, big_dir, NULL));
-	check(db, "count", grove_count(&people, db, &t, "node:Person"));
-	grove_close(db);
+	uint64_t effects = 0, people = 0;
+	double rebuild_cpu_s, rebuild_s = rebuild(work, &rebuild_cpu_s, &effects, &people);
 	double load_after = bench_load1();
 
 	printf("branch_bench (%s): big graph %" PRIu64 " rows (%" PRIu64 " nodes; loaded in %.1f s), "
@@ -271,13 +290,7 @@ int main(int argc, char **argv)
 	       create_big.p99_us);
 	printf("%-44s %10.1f %10.1f\n", "branch create, small graph", create_small.p50_us,
 	       create_small.p99_us);
-	for (int k = 0; k < 4; k++) {
-		char label[64], many_label[32];
-		snprintf(many_label, sizeof many_label, "%d branches", n_many);
-		snprintf(label, sizeof label, "branch %s, %s", k < 2 ? "create" : "delete",
-			 k % 2 ? "few branches" : many_label);
-		printf("%-44s %10.1f %10.1f\n", label, crowded[k].p50_us, crowded[k].p99_us);
-	}
+	print_crowded(crowded, n_many);
 	printf("%-44s %10.1f %10.1f\n", "read node at main", rd[0].p50_us, rd[0].p99_us);
 	printf("%-44s %10.1f %10.1f\n", "read node at e5 (5 nested, empty)", rd[1].p50_us,
 	       rd[1].p99_us);
@@ -294,7 +307,6 @@ int main(int argc, char **argv)
 	printf("result branch.delete_ratio_many_vs_few %.3f\n", crowded[2].p50_us / crowded[3].p50_us);
 	printf("result replay.effects_per_s %.0f\n", (double)effects / rebuild_s);
 
-	free(big_dir);
 	bench_rmtree(work);
 	free(work);
 	return people == n + CHAIN ? 0 : 1;
