@@ -403,6 +403,70 @@ static int resolve_digest(struct chg_pos *pos, struct block_ctx *x, size_t lo, s
 }
 
 
+/* Group [lo, hi) named and in id order, its ids copied into the same
+ * block (to outlive this read): for keeping with the list.  NULL when
+ * memory is short. */
+static struct chg_entity *named_copy(struct block_ctx *x, size_t lo, size_t hi, int *err)
+{
+	size_t n = hi - lo, bytes = 0;
+	struct chg_entity *v = malloc(n * sizeof *v), *u;
+	if (!v)
+		return NULL;
+	memcpy(v, x->l->v + lo, n * sizeof *v);
+	for (size_t i = 0; i < n && !*err; i++)
+		if ((*err = chg_entity_name(&v[i], x->db, x->txn)) == 0)
+			bytes += v[i].id_len;
+	if (*err < 0 || !(u = realloc(v, n * sizeof *v + bytes))) {
+		free(v);
+		return NULL;
+	}
+	char *at = (char *)(u + n);
+	for (size_t i = 0; i < n; i++) {
+		memcpy(at, u[i].id, u[i].id_len);
+		u[i].id = at;
+		at += u[i].id_len;
+	}
+	qsort(u, n, sizeof *u, cmp_named);
+	return u;
+}
+
+/* The changes of a group in id order (v[0, n)) after `from` (NULL: all). */
+static int take_sorted(struct jsonw *w, struct block_ctx *x, const struct chg_entity *v, size_t n,
+		       const char *from, uint32_t from_len)
+{
+	size_t lo = 0, hi = n;
+	while (from && lo < hi) {   /* the first entity after `from` */
+		size_t mid = lo + (hi - lo) / 2;
+		if (chg_frozen_cmp(&v[mid], chg_kind_rank(v[mid].t), v[mid].t->id, from, from_len) > 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	int err = 0;
+	for (size_t i = lo; !err && !x->end->truncated && i < n; i++)
+		err = take(w, x, &v[i]);
+	return err;
+}
+
+/* A large group whose id-map walk handed over: named and kept with the
+ * list (the next pages take from it), or named for this page only. */
+static int group_handed_over(struct jsonw *w, struct block_ctx *x, size_t lo, size_t hi,
+			     const struct chg_pos *at)
+{
+	const char *from = at->set ? chg_pos_id(at) : NULL;
+	int err = 0;
+	if (x->ref) {
+		struct chg_entity *v = named_copy(x, lo, hi, &err);
+		size_t n = hi - lo;
+		const struct chg_entity *kept = v ? chg_cache_named_put(x->db, x->ref, lo, v, &n) : NULL;
+		if (err < 0)
+			return err;
+		if (kept)
+			return take_sorted(w, x, kept, n, from, at->id_len);
+	}
+	return group_by_names(w, x, lo, hi, from, at->id_len);
+}
+
 static int cmp_group(const void *pa, const void *pb)
 {
 	const struct chg_entity *a = pa, *b = pb;
@@ -440,96 +504,18 @@ static int write_changes(struct jsonw *w, struct block_ctx *x, const struct chg_
 			err = group_by_names(w, x, lo, hi, at.set ? chg_pos_id(&at) : NULL, at.id_len);
 			continue;
 		}
+		size_t n_named;
+		const struct chg_entity *named = x->ref ? chg_cache_named(x->db, x->ref, lo, &n_named) : NULL;
+		if (named) {   /* a sparse group an earlier page named */
+			err = take_sorted(w, x, named, n_named, at.set ? chg_pos_id(&at) : NULL, at.id_len);
+			continue;
+		}
 		bool handed_over = false;
 		err = group_by_idmap(w, x, lo, hi, &at, &handed_over);
 		if (!err && handed_over && !x->end->truncated)
-			err = group_by_names(w, x, lo, hi, at.set ? chg_pos_id(&at) : NULL, at.id_len);
+			err = group_handed_over(w, x, lo, hi, &at);
 	}
 	return err;
-}
-
-/* Upstream's ChangeSchemaBoundary text, and why; the info names the type
- * (type_key "node:T" / "edge:T") and the commit (entity_id). */
-static int boundary_error(grove_db *db, const char *id, const struct lang_cat_type *t)
-{
-	char key[300];
-	snprintf(key, sizeof key, "%s:%s", t->kind == LANG_CAT_EDGE ? "edge" : "node", t->name);
-	return db_error_entity(db, db_error(db, GROVE_EBOUNDARY, "entity changes for commit '%s' cross "
-					    "an unprovable schema boundary at type '%s' (schema_boundary: "
-					    "the commit changes the schema of a type it touches)", id, t->name),
-			       key, id, strlen(id));
-}
-
-/* Do a's and b's versions of one type store different columns: a
- * property added, dropped or renamed, or its stored type or nullability
- * changed (OmniGraph's schema fingerprint: name, type, nullability, id)?
- * An enum widened keeps them (enums are stored as strings). */
-static bool columns_differ(const struct lang_cat_type *a, const struct lang_cat_type *b)
-{
-	if (a->n_props != b->n_props)
-		return true;
-	for (uint32_t i = 0; i < a->n_props; i++) {
-		const struct lang_cat_property *p = &a->props[i], *q = NULL;
-		for (uint32_t j = 0; j < b->n_props && q == NULL; j++)
-			q = b->props[j].id == p->id ? &b->props[j] : NULL;
-		if (q == NULL || strcmp(p->name, q->name) || p->type.scalar != q->type.scalar ||
-		    p->type.list != q->type.list || p->type.nullable != q->type.nullable ||
-		    p->type.vector_dim != q->type.vector_dim)
-			return true;
-	}
-	return false;
-}
-
-/* Does `t` hold a row at point p? */
-static int has_rows(grove_db *db, MDB_txn *txn, const struct chg_point *p, const struct lang_cat_type *t)
-{
-	uint8_t prefix[4];
-	struct layered_iter it;
-	layered_be32(prefix, t->id);
-	int err = layered_open(&it, txn, db->views->rows, &p->chain, prefix, sizeof prefix, NULL, 0);
-	if (err < 0)
-		return db_error(db, err, NULL);
-	err = layered_next(&it);
-	layered_close(&it);
-	return err == 0 ? 1 : err == GROVE_ENOTFOUND ? 0 : db_error(db, err, NULL);
-}
-
-/* A commit that changed the schema of a type it touches (a schema apply
- * adding or dropping a type with rows, or a property of one) has no
- * entity changes it can prove (engine §4.4, "schema_boundary"). */
-/* Does type t of one side's catalog hold rows at that side's point and
- * not exist as such on the other (other_cat; NULL: look it up there)? */
-static int side_only(grove_db *db, MDB_txn *txn, const struct chg_point *p, const struct lang_catalog *other,
-		     const struct lang_cat_type *t)
-{
-	return engine_cat_type_by_id(other, t->kind, t->id) ? 0 : has_rows(db, txn, p, t);
-}
-
-static int schema_boundary(grove_db *db, MDB_txn *txn, const struct block_ctx *x, const char *id)
-{
-	if (x->a.cat == x->b.cat)
-		return 0;
-	for (int pass = 0; pass < 4; pass++) {
-		/* 0, 1: b's nodes and edges (changed or added); 2, 3: a's (dropped) */
-		const struct lang_catalog *cat = pass < 2 ? x->b.cat : x->a.cat;
-		const struct lang_cat_type *ts = pass % 2 ? cat->edges : cat->nodes;
-		uint32_t n = pass % 2 ? cat->n_edges : cat->n_nodes;
-		for (uint32_t i = 0; i < n; i++) {
-			int rows;
-			if (pass >= 2) {
-				rows = side_only(db, txn, &x->a, x->b.cat, &ts[i]);
-			} else {
-				const struct lang_cat_type *was =
-					engine_cat_type_by_id(x->a.cat, ts[i].kind, ts[i].id);
-				/* A type whose columns changed was rewritten, rows or
-				 * none; a type added counts when it holds rows. */
-				rows = was == NULL ? has_rows(db, txn, &x->b, &ts[i]) : columns_differ(was, &ts[i]);
-			}
-			if (rows != 0)
-				return rows < 0 ? rows : boundary_error(db, id, &ts[i]);
-		}
-	}
-	return 0;
 }
 
 /* Blocks of fewer candidates make their list again for each page. */
@@ -593,7 +579,7 @@ int chg_block_write(struct jsonw *w, struct chg_block_end *end, grove_db *db, MD
 	if ((err = chg_point_commit(&x.a, db, txn, &parent)) < 0 ||
 	    (err = chg_point_commit(&x.b, db, txn, c)) < 0 ||
 	    (err = block_candidates(&x, s)) < 0 ||
-	    (err = schema_boundary(db, txn, &x, id)) < 0) {
+	    (err = chg_schema_boundary(db, txn, &x.a, &x.b, id)) < 0) {
 		end->boundary = err == GROVE_EBOUNDARY;
 		drop_candidates(&x, false);
 		return err;

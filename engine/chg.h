@@ -142,6 +142,14 @@ const struct chg_list *chg_cache_get(struct chg_cached **ref, grove_db *db, cons
 const struct chg_list *chg_cache_put(struct chg_cached **ref, grove_db *db, const struct chg_key *k,
 				     struct chg_list *l);
 void chg_cache_release(grove_db *db, struct chg_cached *ref, bool done);
+/* A group of a held list, from l.v[lo], named and in id order, kept with
+ * the list: chg_cache_named() finds it (*n entities) or NULL;
+ * chg_cache_named_put() keeps v (n entities whose ids live in v's block;
+ * taken) unless one is kept already, and returns the kept one (NULL and v
+ * freed when memory is short). */
+const struct chg_entity *chg_cache_named(grove_db *db, struct chg_cached *ref, size_t lo, size_t *n);
+const struct chg_entity *chg_cache_named_put(grove_db *db, struct chg_cached *ref, size_t lo,
+					     struct chg_entity *v, size_t *n);
 void chg_cache_free(grove_db *db);
 
 /* By table key ("edge:..." before "node:...", then name, then identity)
@@ -161,6 +169,12 @@ struct chg_rows {
 int chg_classify(enum chg_op *op, struct chg_rows *rows, grove_db *db, MDB_txn *txn,
 		 const struct layer_chain *a, const struct layer_chain *b,
 		 const struct chg_entity *e);
+
+/* GROVE_EBOUNDARY (naming the type and the commit `id`) when the reads a
+ * (the parent) and b (the commit) see different columns of a type with
+ * rows (chg_boundary.c); else 0. */
+int chg_schema_boundary(grove_db *db, MDB_txn *txn, const struct chg_point *a, const struct chg_point *b,
+			const char *id);
 
 /* Unpack a stored row of t into *up (msgpack_unpacked_destroy() it, also
  * on error) and view it. */

@@ -38,6 +38,15 @@ struct chg_cached {
 	const struct lang_catalog *cat[2]; /* at the parent, at the commit   */
 	struct chg_scope scope;         /* kinds, none and types (copies)    */
 	struct chg_list l;
+	struct chg_named *named;        /* groups named in id order          */
+};
+
+/* A group of l, from l.v[lo], named and in id order (changes.c: a large
+ * group whose changed ids are sparse among the type's). */
+struct chg_named {
+	size_t lo, n;
+	struct chg_entity *v;           /* its ids live in the same block    */
+	struct chg_named *next;
 };
 
 static void cached_free(struct chg_cached *c)
@@ -45,6 +54,12 @@ static void cached_free(struct chg_cached *c)
 	for (uint32_t i = 0; i < c->scope.n_types; i++)
 		free(c->scope.types[i]);
 	chg_list_free(&c->l);
+	while (c->named) {
+		struct chg_named *g = c->named;
+		c->named = g->next;
+		free(g->v);
+		free(g);
+	}
 	free(c);
 }
 
@@ -162,6 +177,43 @@ void chg_cache_release(grove_db *db, struct chg_cached *ref, bool done)
 	else if (!ref->kept && ref->refs == 0)
 		cached_free(ref);
 	pthread_mutex_unlock(&db->chg_mu);
+}
+
+static const struct chg_entity *named_find(const struct chg_cached *e, size_t lo, size_t *n)
+{
+	for (const struct chg_named *g = e->named; g; g = g->next)
+		if (g->lo == lo) {
+			*n = g->n;
+			return g->v;
+		}
+	return NULL;
+}
+
+const struct chg_entity *chg_cache_named(grove_db *db, struct chg_cached *ref, size_t lo, size_t *n)
+{
+	pthread_mutex_lock(&db->chg_mu);
+	const struct chg_entity *v = named_find(ref, lo, n);
+	pthread_mutex_unlock(&db->chg_mu);
+	return v;
+}
+
+const struct chg_entity *chg_cache_named_put(grove_db *db, struct chg_cached *ref, size_t lo,
+					     struct chg_entity *v, size_t *n)
+{
+	struct chg_named *g = malloc(sizeof *g);
+	pthread_mutex_lock(&db->chg_mu);
+	const struct chg_entity *kept = named_find(ref, lo, n);
+	if (!kept && g) {
+		*g = (struct chg_named){ lo, *n, v, ref->named };
+		ref->named = g;
+		kept = v;
+		g = NULL;
+		v = NULL;
+	}
+	pthread_mutex_unlock(&db->chg_mu);
+	free(g);
+	free(v);
+	return kept;
 }
 
 void chg_cache_free(grove_db *db)

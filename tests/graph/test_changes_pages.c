@@ -304,3 +304,42 @@ Test(changes_pages, a_page_read_during_a_schema_apply_sees_the_snapshot_it_reads
 	free(p.got);
 	free(p.token);
 }
+
+/* A large commit whose changed ids are sparse among the type's (4,800 of
+ * 124,800: too sparse for the id-map walk to fill a page of 250): its
+ * pages name the group once and keep it in id order with the list; two
+ * pagings of it interleaved, under two scopes, each get every change
+ * once, in id order. */
+Test(changes_pages, pages_of_a_sparse_large_group_are_the_group_in_id_order)
+{
+	char c[GROVE_COMMIT_ID_BYTES];
+	size_t cap = 120000 * 64, len = 0, xn = 0;
+	char *jsonl = malloc(cap), *want = malloc(4800 * 24);
+	for (int i = 0; i < 120000; i++)
+		len += (size_t)snprintf(jsonl + len, cap - len,
+					"{\"type\":\"Person\",\"data\":{\"name\":\"a%06d\"}}\n", i);
+	cr_assert_eq(gt_load(db, NULL, GROVE_LOAD_OVERWRITE, jsonl, NULL), 0, "%s", grove_errmsg(db));
+	len = 0;
+	for (int i = 0; i < 4800; i++)   /* "a%06dz": one after every 25th of the a's */
+		len += (size_t)snprintf(jsonl + len, cap - len,
+					"{\"type\":\"Person\",\"data\":{\"name\":\"a%06dz\"}}\n", 25 * i);
+	for (int i = 0; i < 4800; i++)
+		xn += (size_t)sprintf(want + xn, "a%06dz insert\n", 25 * i);
+	grove_load_result r;
+	cr_assert_eq(gt_load(db, NULL, GROVE_LOAD_MERGE, jsonl, &r), 0, "%s", grove_errmsg(db));
+	memcpy(c, r.commit.id, sizeof c);
+	free(jsonl);
+	struct paging p[2];
+	paging_init(&p[0], c, NULL, 250);
+	paging_init(&p[1], c, "{\"ops\":[\"insert\"]}", 333);
+	while (!p[0].done || !p[1].done)
+		for (int i = 0; i < 2; i++)
+			if (!p[i].done)
+				cr_assert_eq(paging_step(&p[i]), 0, "%s", grove_errmsg(db));
+	cr_assert_str_eq(p[0].got, want);
+	cr_assert_str_eq(p[1].got, want);
+	cr_assert_eq(p[0].pages, 20);
+	free(p[0].got);
+	free(p[1].got);
+	free(want);
+}
