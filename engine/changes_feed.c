@@ -3,8 +3,9 @@
  * chain, oldest to newest after a position, one block per commit.
  *
  * A poll captures the head as its cut, walks back from the cut to the
- * position (keeping only the oldest `max_commits` commits it passes: the
- * walk costs the gap, the memory the page) and writes their blocks.  A
+ * position — stopping early where the handle kept that stretch of chain
+ * from an earlier walk (feed_chain.c) — reads the oldest `max_commits`
+ * commits after the position, and writes their blocks.  A
  * cursor names the last complete commit delivered; a page token, written
  * only when a page ends inside a block, names that position, the block's
  * commit, the last change delivered and the cut.  Both are bound to the
