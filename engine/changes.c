@@ -467,15 +467,39 @@ static int group_handed_over(struct jsonw *w, struct block_ctx *x, size_t lo, si
 	return group_by_names(w, x, lo, hi, from, at->id_len);
 }
 
+/* Type groups in the frozen order: nodes before edges, then type id. */
+static int cmp_group_type(const struct lang_cat_type *a, const struct lang_cat_type *b)
+{
+	unsigned ka = chg_kind_rank(a), kb = chg_kind_rank(b);
+	if (ka != kb)
+		return ka < kb ? -1 : 1;
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
 static int cmp_group(const void *pa, const void *pb)
 {
 	const struct chg_entity *a = pa, *b = pb;
-	unsigned ka = chg_kind_rank(a->t), kb = chg_kind_rank(b->t);
-	if (ka != kb)
-		return ka < kb ? -1 : 1;
-	if (a->t->id != b->t->id)
-		return a->t->id < b->t->id ? -1 : 1;
+	int c = cmp_group_type(a->t, b->t);
+	if (c)
+		return c;
 	return a->entity < b->entity ? -1 : a->entity > b->entity;
+}
+
+/* The end of the type group that starts at v[lo] (v in cmp_group order):
+ * a binary search, so that a page of a large block does not pass every
+ * entity of it. */
+static size_t group_end(const struct chg_entity *v, size_t n, size_t lo)
+{
+	const struct lang_cat_type *t = v[lo].t;
+	size_t hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (v[mid].t == t || cmp_group_type(v[mid].t, t) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 /* The changes of the block after `from` (NULL: all), type group by type
@@ -487,8 +511,7 @@ static int write_changes(struct jsonw *w, struct block_ctx *x, const struct chg_
 
 	for (size_t lo = 0, hi; !err && !x->end->truncated && lo < x->l->n; lo = hi) {
 		unsigned kind = chg_kind_rank(v[lo].t);
-		for (hi = lo; hi < x->l->n && v[hi].t == v[lo].t; hi++)
-			;
+		hi = group_end(v, x->l->n, lo);
 		if (from && (kind < from->kind_rank ||
 			     (kind == from->kind_rank && v[lo].t->id < from->type_id)))
 			continue;
