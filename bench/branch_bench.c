@@ -52,11 +52,7 @@
 
 static void check(grove_db *db, const char *what, int err)
 {
-	if (err < 0) {
-		fprintf(stderr, "branch_bench: %s: %s: %s\n", what, grove_strerror(err),
-			grove_errmsg(db));
-		exit(1);
-	}
+	bench_check("branch_bench", db, what, err);
 }
 
 /* Create a graph at dir/name and load the generated graph of n nodes. */

@@ -24,11 +24,7 @@
 
 static void check(grove_db *db, const char *what, int err)
 {
-	if (err < 0) {
-		fprintf(stderr, "changes_bench: %s: %s: %s\n", what, grove_strerror(err),
-			db ? grove_errmsg(db) : "");
-		exit(1);
-	}
+	bench_check("changes_bench", db, what, err);
 }
 
 /* Seconds to read every page of `commit` by pages of `size`; *changes,

@@ -32,11 +32,7 @@
 
 static void check(grove_db *db, const char *what, int err)
 {
-	if (err < 0) {
-		fprintf(stderr, "feed_bench: %s: %s: %s\n", what, grove_strerror(err),
-			db ? grove_errmsg(db) : "");
-		exit(1);
-	}
+	bench_check("feed_bench", db, what, err);
 }
 
 static grove_db *make_history(const char *work, const char *name, int commits)

@@ -9,6 +9,8 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
+
+#include "grove.h"
 #include <unistd.h>
 
 #include "gen.h"
@@ -261,4 +263,12 @@ double bench_load1(void)
 {
 	double l[1];
 	return getloadavg(l, 1) == 1 ? l[0] : -1;
+}
+
+void bench_check(const char *bench, grove_db *db, const char *what, int err)
+{
+	if (err < 0) {
+		fprintf(stderr, "%s: %s: %s: %s\n", bench, what, grove_strerror(err), grove_errmsg(db));
+		exit(1);
+	}
 }

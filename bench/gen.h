@@ -42,6 +42,10 @@ void gen_write(struct gen_stats *out, const char *dir, uint64_t nodes, uint64_t 
 
 /* ---- helpers shared by the benchmarks ---- */
 
+struct grove_db;
+/* err < 0: print "<bench>: <what>: <error name>: <message>" and exit 1. */
+void bench_check(const char *bench, struct grove_db *db, const char *what, int err);
+
 double bench_now_s(void);
 /* "dir/name", malloc'd. */
 char *bench_path(const char *dir, const char *name);

@@ -75,11 +75,7 @@ static uint64_t rnd(void)
 
 static void check(grove_db *db, const char *what, int err)
 {
-	if (err < 0) {
-		fprintf(stderr, "merge_bench: %s: %s: %s\n", what, grove_strerror(err),
-			grove_errmsg(db));
-		exit(1);
-	}
+	bench_check("merge_bench", db, what, err);
 }
 
 static void make_graph(struct graph *g, const char *work, const char *name, uint64_t n)
