@@ -38,8 +38,8 @@ struct views {
 	void *apply_cache;
 	bool writemap;             /* MDB_WRITEMAP (every environment opened)  */
 	/* Huge pages for the map (views_huge.c). */
-	int huge_mode;             /* VIEWS_HUGE_*                              */
 	bool huge;                 /* the map is advised MADV_HUGEPAGE now       */
+	bool map_sought;           /* map_base was looked for                 */
 	uintptr_t map_base;        /* where the map starts; 0: not found, or
 				      the kernel refused advice          */
 	/* Ended read transactions kept for views_read_begin to renew: reset,
@@ -66,7 +66,7 @@ int views_open_rebuild(struct views **out, const char *dir);
 #define VIEWS_HUGE_OFF  1
 #define VIEWS_HUGE_ON   2
 void views_set_huge(struct views *v, int mode);
-/* For open_env: 4 KiB pages, and where the map is. */
+/* For open_env: 4 KiB pages (the map is found when first advised). */
 void views_huge_init(struct views *v);
 
 /* Flush everything committed so far to disk (views are opened MDB_NOSYNC:

@@ -64,6 +64,10 @@ static uintptr_t map_base(MDB_env *env)
 static bool advise_map(struct views *v, int advice)
 {
 	MDB_envinfo info;
+	if (!v->map_sought) {   /* found when first needed: most opens never do */
+		v->map_base = map_base(v->env);
+		v->map_sought = true;
+	}
 	if (!v->map_base || mdb_env_info(v->env, &info) != 0)
 		return false;
 	if (madvise((void *)v->map_base, info.me_mapsize, advice) == 0)
@@ -74,15 +78,14 @@ static bool advise_map(struct views *v, int advice)
 
 void views_huge_init(struct views *v)
 {
-	v->huge_mode = VIEWS_HUGE_OFF;   /* until views_set_huge */
 	v->huge = false;
-	v->map_base = map_base(v->env);
+	v->map_sought = false;
+	v->map_base = 0;
 }
 
 void views_set_huge(struct views *v, int mode)
 {
 	bool on = mode == VIEWS_HUGE_ON;
-	v->huge_mode = mode;
 	if (v->huge != on && advise_map(v, on ? MADV_HUGEPAGE : MADV_NOHUGEPAGE))
 		v->huge = on;
 }

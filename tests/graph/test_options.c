@@ -129,7 +129,6 @@ static struct views *scratch_views(char **d, const char *tag)
 	cr_assert_eq(mkdir(*d, 0755), 0);
 	snprintf(vdir, sizeof vdir, "%s/views", *d);
 	cr_assert_eq(views_open(&v, vdir, 0), 0);
-	cr_assert_neq(v->map_base, 0, "the map was found");
 	return v;
 }
 
