@@ -186,24 +186,61 @@ static int cmp_named(const void *pa, const void *pb)
 	return chg_frozen_cmp(a, chg_kind_rank(b->t), b->t->id, b->id, b->id_len);
 }
 
+/* Group [lo, hi) named and in id order, its ids copied into the same
+ * block (to outlive this read): for keeping with the list.  NULL when
+ * memory is short. */
+static struct chg_entity *named_copy(struct block_ctx *x, size_t lo, size_t hi, int *err)
+{
+	size_t n = hi - lo, bytes = 0;
+	struct chg_entity *v = malloc(n * sizeof *v), *u;
+	if (!v)
+		return NULL;
+	memcpy(v, x->l->v + lo, n * sizeof *v);
+	for (size_t i = 0; i < n && !*err; i++)
+		if ((*err = chg_entity_name(&v[i], x->db, x->txn)) == 0)
+			bytes += v[i].id_len;
+	if (*err < 0 || !(u = realloc(v, n * sizeof *v + bytes))) {
+		free(v);
+		return NULL;
+	}
+	char *at = (char *)(u + n);
+	for (size_t i = 0; i < n; i++) {
+		memcpy(at, u[i].id, u[i].id_len);
+		u[i].id = at;
+		at += u[i].id_len;
+	}
+	qsort(u, n, sizeof *u, cmp_named);
+	return u;
+}
+
+/* The changes of a group in id order (v[0, n)) after `from` (NULL: all). */
+static int take_sorted(struct jsonw *w, struct block_ctx *x, const struct chg_entity *v, size_t n,
+		       const char *from, uint32_t from_len)
+{
+	size_t lo = 0, hi = n;
+	while (from && lo < hi) {   /* the first entity after `from` */
+		size_t mid = lo + (hi - lo) / 2;
+		if (chg_frozen_cmp(&v[mid], chg_kind_rank(v[mid].t), v[mid].t->id, from, from_len) > 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	int err = 0;
+	for (size_t i = lo; !err && !x->end->truncated && i < n; i++)
+		err = take(w, x, &v[i]);
+	return err;
+}
+
 /* Candidates [lo, hi) of one type, named and sorted by id, after `from`
  * (NULL: all). */
 static int group_by_names(struct jsonw *w, struct block_ctx *x, size_t lo, size_t hi,
 			  const char *from, uint32_t from_len)
 {
-	struct chg_entity *v = malloc((hi - lo) * sizeof *v);
-	size_t n = hi - lo;
 	int err = 0;
+	struct chg_entity *v = named_copy(x, lo, hi, &err);
 	if (!v)
-		return db_error(x->db, -ENOMEM, "out of memory");
-	memcpy(v, x->l->v + lo, n * sizeof *v);
-	for (size_t i = 0; !err && i < n; i++)
-		err = chg_entity_name(&v[i], x->db, x->txn);
-	if (!err)
-		qsort(v, n, sizeof *v, cmp_named);
-	for (size_t i = 0; !err && !x->end->truncated && i < n; i++)
-		if (!from || chg_frozen_cmp(&v[i], chg_kind_rank(v[i].t), v[i].t->id, from, from_len) > 0)
-			err = take(w, x, &v[i]);
+		return err < 0 ? err : db_error(x->db, -ENOMEM, "out of memory");
+	err = take_sorted(w, x, v, hi - lo, from, from_len);
 	free(v);
 	return err;
 }
@@ -292,7 +329,8 @@ static int take_run(struct jsonw *w, struct block_ctx *x, size_t lo, size_t hi, 
 /* A large group of one type in id order by walking the type's id map from
  * `from`, each id looked up among the candidates: a page costs about its
  * own size when the candidates are dense (a bulk load).  After `limit` ids
- * the walk hands over to group_by_names (*resume: where it stopped). */
+ * the walk hands over (*handed_over; `from`: where it stopped) to
+ * group_handed_over. */
 static int group_by_idmap(struct jsonw *w, struct block_ctx *x, size_t lo, size_t hi,
 			  struct chg_pos *from, bool *handed_over)
 {
@@ -403,51 +441,6 @@ static int resolve_digest(struct chg_pos *pos, struct block_ctx *x, size_t lo, s
 }
 
 
-/* Group [lo, hi) named and in id order, its ids copied into the same
- * block (to outlive this read): for keeping with the list.  NULL when
- * memory is short. */
-static struct chg_entity *named_copy(struct block_ctx *x, size_t lo, size_t hi, int *err)
-{
-	size_t n = hi - lo, bytes = 0;
-	struct chg_entity *v = malloc(n * sizeof *v), *u;
-	if (!v)
-		return NULL;
-	memcpy(v, x->l->v + lo, n * sizeof *v);
-	for (size_t i = 0; i < n && !*err; i++)
-		if ((*err = chg_entity_name(&v[i], x->db, x->txn)) == 0)
-			bytes += v[i].id_len;
-	if (*err < 0 || !(u = realloc(v, n * sizeof *v + bytes))) {
-		free(v);
-		return NULL;
-	}
-	char *at = (char *)(u + n);
-	for (size_t i = 0; i < n; i++) {
-		memcpy(at, u[i].id, u[i].id_len);
-		u[i].id = at;
-		at += u[i].id_len;
-	}
-	qsort(u, n, sizeof *u, cmp_named);
-	return u;
-}
-
-/* The changes of a group in id order (v[0, n)) after `from` (NULL: all). */
-static int take_sorted(struct jsonw *w, struct block_ctx *x, const struct chg_entity *v, size_t n,
-		       const char *from, uint32_t from_len)
-{
-	size_t lo = 0, hi = n;
-	while (from && lo < hi) {   /* the first entity after `from` */
-		size_t mid = lo + (hi - lo) / 2;
-		if (chg_frozen_cmp(&v[mid], chg_kind_rank(v[mid].t), v[mid].t->id, from, from_len) > 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	int err = 0;
-	for (size_t i = lo; !err && !x->end->truncated && i < n; i++)
-		err = take(w, x, &v[i]);
-	return err;
-}
-
 /* A large group whose id-map walk handed over: named and kept with the
  * list (the next pages take from it), or named for this page only. */
 static int group_handed_over(struct jsonw *w, struct block_ctx *x, size_t lo, size_t hi,
@@ -464,7 +457,7 @@ static int group_handed_over(struct jsonw *w, struct block_ctx *x, size_t lo, si
 		if (kept)
 			return take_sorted(w, x, kept, n, from, at->id_len);
 	}
-	return group_by_names(w, x, lo, hi, from, at->id_len);
+	return group_by_names(w, x, lo, hi, from, at->id_len);   /* memory short, or not kept */
 }
 
 /* Type groups in the frozen order: nodes before edges, then type id. */

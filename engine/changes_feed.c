@@ -179,10 +179,11 @@ static int ring_fill(struct feed *f, struct walk_out *out, const struct walked *
 }
 
 /* The walked links, oldest first, after `base` as the keep list (none
- * when the walk was too long, or memory short: keeping only saves work). */
+ * when nothing was walked, the walk was too long, or memory is short:
+ * keeping only saves work). */
 static int keep_walked(struct walk_out *out, const struct feed_link *base, const struct walked *w)
 {
-	struct feed_link *v = walked_ring(w) ? NULL : malloc((w->n + 1) * sizeof *v);
+	struct feed_link *v = !w->n || walked_ring(w) ? NULL : malloc((w->n + 1) * sizeof *v);
 	if (!v)
 		return 0;
 	v[0] = *base;
@@ -210,7 +211,7 @@ static int splice(struct feed *f, struct walk_out *out, const struct walked *w,
 	out->count = below + w->n;
 	f->after = out->ring.v[0].id;
 	int err = ring_fill(f, out, w);
-	if (err == 0 && w->n)
+	if (err == 0)
 		err = keep_walked(out, &at, w);   /* from c up: joins the piece */
 	return err < 0 ? err : 1;
 }

@@ -51,8 +51,7 @@ struct chg_named {
 
 static void cached_free(struct chg_cached *c)
 {
-	for (uint32_t i = 0; i < c->scope.n_types; i++)
-		free(c->scope.types[i]);
+	chg_scope_free(&c->scope);
 	chg_list_free(&c->l);
 	while (c->named) {
 		struct chg_named *g = c->named;

@@ -97,10 +97,15 @@ static int chain_reach(struct chain *ch, struct idset *lin, grove_db *db, MDB_tx
 	return 0;
 }
 
+/* A commit found, by the parents it leads to. */
+struct found {
+	struct commit_id parent, merged_parent;
+};
+
 /* One head's search: distances, and the commits found in distance order. */
 struct side {
 	struct idset dist;
-	struct commit_id *q;
+	struct found *q;
 	size_t head, tail, cap;
 	uint32_t reach;                  /* every commit within it is found */
 	bool exhausted;                  /* ... and there is nothing farther */
@@ -129,13 +134,13 @@ static int discover(struct base_walk *w, int s, const struct commit_rec *c, uint
 	if (idset_get(&w->lin, 0, c->id.b, 16) < 0)
 		return 0;   /* neither a candidate nor a way through */
 	if (me->tail == me->cap) {
-		struct commit_id *q = me->cap < MERGE_HISTORY_MAX
+		struct found *q = me->cap < MERGE_HISTORY_MAX
 			? realloc(me->q, sizeof *q * (me->cap = me->cap ? 2 * me->cap : 64)) : NULL;
 		if (!q)
 			return -ENOMEM;
 		me->q = q;
 	}
-	me->q[me->tail++] = c->id;
+	me->q[me->tail++] = (struct found){ c->parent, c->merged_parent };
 	if (idset_put(&me->dist, 0, c->id.b, 16, d) < 0)
 		return -ENOMEM;
 	int64_t other = idset_get(&w->side[!s].dist, 0, c->id.b, 16);
@@ -158,13 +163,12 @@ static int expand(struct base_walk *w, int s)
 	size_t end = me->tail;
 	int err = 0;
 	while (me->head < end && !err) {
-		struct commit_rec c, p;
-		if ((err = commit_get(&c, w->txn, w->db->views, &me->q[me->head++])) < 0)
-			break;
-		const struct commit_id *next[2] = { &c.parent, &c.merged_parent };
+		const struct found *c = &me->q[me->head++];
+		const struct commit_id *next[2] = { &c->parent, &c->merged_parent };
 		for (int i = 0; i < 2 && !err; i++) {
-			if (commit_id_is_zero(next[i]))
-				continue;
+			struct commit_rec p;
+			if (commit_id_is_zero(next[i]) || idset_get(&me->dist, 0, next[i]->b, 16) >= 0)
+				continue;   /* none, or found already */
 			err = commit_get(&p, w->txn, w->db->views, next[i]);
 			/* A merged parent this graph lacks (a record appended from
 			 * another graph) is on no lineage: a first-parent chain
