@@ -9,6 +9,7 @@
  *   DIR/views/  the LMDB views (index/), derived from the log
  */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #include "engine/feed_chain.h"
 #include "engine/prepared.h"
 #include "engine/schema_hist.h"
+#include "index/adjcache.h"
 #include "log/error.h"
 
 static void close_views(grove_db *db, uint64_t acked);
@@ -162,8 +164,10 @@ static grove_db *db_new(const char *dir, const grove_options *opts)
 		db_free(db);
 		return NULL;
 	}
+	/* An older caller's struct ends before the fields it lacks. */
 	if (opts)
-		db->opts = *opts;
+		memcpy(&db->opts, opts, opts->version < 3 ? offsetof(grove_options, adj_cache_bytes)
+							  : sizeof *opts);
 	if (opts && opts->version < 2)
 		db->opts.views_huge_pages = GROVE_HUGE_PAGES_AUTO;
 	return db;
@@ -306,6 +310,16 @@ static int views_ahead(struct views *v, struct log *log)
 	return err < 0 ? err : applied > log_last_lsn(log);
 }
 
+/* The options that shape the views (their page size, their adjacency
+ * copies' memory). */
+static void views_tune(grove_db *db)
+{
+	uint64_t adj = db->opts.adj_cache_bytes;
+	views_set_huge(db->views, db->opts.views_huge_pages);
+	adjc_set_budget(db->views->adjc, adj == GROVE_ADJ_CACHE_NONE ? 0
+					  : adj ? adj : ADJC_DEFAULT_BYTES);
+}
+
 static int open_views(grove_db *db)
 {
 	char *vdir = db_path(db->dir, "views");
@@ -319,7 +333,7 @@ static int open_views(grove_db *db)
 	if (!err && (err = views_open(&db->views, vdir, 0)) < 0)
 		db_error(db, err, NULL);
 	else if (!err)
-		views_set_huge(db->views, db->opts.views_huge_pages);
+		views_tune(db);
 	if (!err && (err = views_ahead(db->views, db->log)) < 0) {
 		db_error(db, err, NULL);
 	} else if (err > 0) {
@@ -330,7 +344,7 @@ static int open_views(grove_db *db)
 		else if ((err = views_open(&db->views, vdir, 0)) < 0)
 			db_error(db, err, NULL);
 		else
-			views_set_huge(db->views, db->opts.views_huge_pages);
+			views_tune(db);
 	}
 	if (!err && (err = db_session_write(vdir, "open", 0)) < 0)
 		db_error(db, err, "cannot write %s/SESSION", vdir);
@@ -361,11 +375,11 @@ _Static_assert(GROVE_HUGE_PAGES_AUTO == VIEWS_HUGE_AUTO && GROVE_HUGE_PAGES_OFF 
 	       GROVE_HUGE_PAGES_ON == VIEWS_HUGE_ON, "huge page modes");
 
 /* Version 1 had no views_huge_pages: its bytes are a version-1 caller's
- * padding, never read (db_new). */
+ * padding, never read (db_new); version 2 had no adj_cache_bytes. */
 int db_options_check(const grove_options *opts)
 {
-	if (opts && opts->version != 1 && opts->version != GROVE_OPTIONS_VERSION)
-		return db_error(NULL, GROVE_EINVAL, "grove_options.version %u is not %u",
+	if (opts && (opts->version < 1 || opts->version > GROVE_OPTIONS_VERSION))
+		return db_error(NULL, GROVE_EINVAL, "grove_options.version %u is not 1 to %u",
 				opts->version, GROVE_OPTIONS_VERSION);
 	if (opts && opts->version >= 2 && (opts->views_huge_pages < GROVE_HUGE_PAGES_AUTO ||
 					   opts->views_huge_pages > GROVE_HUGE_PAGES_ON))

@@ -35,6 +35,7 @@
 #include "engine/db.h"
 #include "engine/engine.h"
 #include "engine/value.h"
+#include "index/adjcache.h"
 #include "index/layered.h"
 #include "lang/ir.h"
 #include "lang/query_ast.h"
@@ -48,6 +49,8 @@
 #define QX_MAX_ROWS      (1u << 22)     /* rows materialized (result, sort,
                                          * groups)                           */
 #define QX_MAX_BYTES     (1ull << 30)   /* bytes of materialized values      */
+#define QX_ADJC_MAX      4u             /* edge types x directions a query
+                                           asks the adjacency cache for    */
 #define QX_MAX_FRONTIER  (1u << 26)     /* nodes one variable-hop walk visits */
 
 /* One variable's binding in the current row. */
@@ -91,6 +94,15 @@ struct qx {
 	uint64_t rows_visited;             /* rows read from the views          */
 	/* Cursors of r->txn through r->chain, one pool per view read. */
 	struct layered_pool rows_pool, adj_pool, pidx_pool;
+	/* Adjacency in memory (index/adjcache.h) per edge type and direction
+	 * walked, asked for once per query (query_expand.c). */
+	struct qx_adjc {
+		uint32_t etype;
+		uint8_t dir;
+		bool served;
+		struct adjc_view av;
+	} adjc[QX_ADJC_MAX];
+	uint32_t n_adjc;
 	struct qx_sink *sink;
 	struct qx_search *search;          /* query_search.c's state, or NULL  */
 };
@@ -117,6 +129,8 @@ int qx_slot_view(struct qx *x, uint32_t s, const struct value_row **out);
 /* ---- query_expand.c ---------------------------------------------------- */
 
 int qx_expand(struct qx *x, const struct gq_ir_pipeline *p, size_t i, qx_sink_fn sink, void *arg);
+/* Give back the adjacency ranges the query held. */
+void qx_adjc_release(struct qx *x);
 
 /* ---- query_eval.c ------------------------------------------------------ */
 

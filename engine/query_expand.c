@@ -148,9 +148,52 @@ struct walk {
 /* Call fn for each (edge, other node) of `node` in direction dir. */
 typedef int (*adj_fn)(struct walk *w, uint64_t node, uint64_t edge, uint64_t other, void *arg);
 
+/* The in-memory ranges serving (etype, dir) at the query's target, or
+ * NULL: read LMDB.  Asked once per query; a write transaction's reads
+ * (a batch's) never use them. */
+static const struct adjc_view *ranges(struct qx *x, uint32_t etype, uint8_t dir)
+{
+	for (uint32_t i = 0; i < x->n_adjc; i++)
+		if (x->adjc[i].etype == etype && x->adjc[i].dir == dir)
+			return x->adjc[i].served ? &x->adjc[i].av : NULL;
+	if (x->n_adjc == QX_ADJC_MAX || x->r->borrowed)
+		return NULL;
+	struct qx_adjc *a = &x->adjc[x->n_adjc++];
+	a->etype = etype;
+	a->dir = dir;
+	a->served = adjc_acquire(&a->av, x->db->views->adjc, x->r->txn, &x->r->chain, etype, dir) > 0;
+	return a->served ? &a->av : NULL;
+}
+
+void qx_adjc_release(struct qx *x)
+{
+	for (uint32_t i = 0; i < x->n_adjc; i++)
+		if (x->adjc[i].served)
+			adjc_release(&x->adjc[i].av);
+	x->n_adjc = 0;
+}
+
+struct cached {
+	struct walk *w;
+	uint64_t node;
+	adj_fn fn;
+	void *arg;
+};
+
+static int cached_one(void *arg, uint64_t edge, uint64_t other)
+{
+	struct cached *c = arg;
+	return c->fn(c->w, c->node, edge, other, c->arg);
+}
+
 static int adj_each(struct walk *w, uint64_t node, uint8_t dir, adj_fn fn, void *arg)
 {
 	struct qx *x = w->x;
+	const struct adjc_view *av = ranges(x, w->et->id, dir);
+	if (av) {
+		struct cached c = { w, node, fn, arg };
+		return adjc_each(av, node, cached_one, &c);
+	}
 	uint8_t prefix[13];
 	struct layered_iter it;
 	layered_be32(prefix, w->et->id);

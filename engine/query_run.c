@@ -225,6 +225,7 @@ static int execute(struct grove_result **out, grove_db *db, const grove_target *
 		if (x.slots[i].zone_ready)
 			msgpack_zone_destroy(&x.slots[i].zone);
 	qx_search_free(&x);
+	qx_adjc_release(&x);
 	free(x.slots);
 	free(x.consts);
 	if (zone_ok)

@@ -89,12 +89,13 @@ const char *grove_error_kind(int err);
 
 typedef struct grove_db grove_db;
 
-#define GROVE_OPTIONS_VERSION 2
+#define GROVE_OPTIONS_VERSION 3
 
 /* Options for grove_init() and grove_open().  Initialise with
  * GROVE_OPTIONS_INIT and change only what you need; zero fields mean
- * "the default".  Version 1 (before views_huge_pages) is still taken:
- * its callers get the default mode. */
+ * "the default".  Versions 1 (before views_huge_pages) and 2 (before
+ * adj_cache_bytes) are still taken: their callers get the defaults of
+ * the fields they lack. */
 typedef struct grove_options {
 	unsigned version;               /* GROVE_OPTIONS_VERSION */
 	uint64_t log_segment_bytes;     /* default 64 MiB; fixed at init     */
@@ -104,9 +105,18 @@ typedef struct grove_options {
 	int      log_backend;           /* GROVE_LOG_BACKEND_*               */
 	uint32_t load_chunk_bytes;      /* effects per load log record; 4 MiB */
 	int      views_huge_pages;      /* GROVE_HUGE_PAGES_*                */
+	uint64_t adj_cache_bytes;       /* default 512 MiB; see below        */
 } grove_options;
 
-#define GROVE_OPTIONS_INIT { GROVE_OPTIONS_VERSION, 0, 0, 0, 0, 0, 0, 0 }
+#define GROVE_OPTIONS_INIT { GROVE_OPTIONS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0 }
+
+/* Traversals read adjacency from compact in-memory copies of the views'
+ * adjacency ranges once a range has been read often enough to pay for
+ * its copy; a write to an edge type makes its copy stale until it is
+ * rebuilt (docs/architecture.md "Adjacency in memory").  The copies of a
+ * graph take at most adj_cache_bytes (a 1M-edge range ~45 MiB);
+ * GROVE_ADJ_CACHE_NONE keeps none.  Version 2 callers get the default. */
+#define GROVE_ADJ_CACHE_NONE UINT64_MAX
 
 /* Page size of the views' map (docs/on-disk-format.md): with huge pages
  * (ON) a fault brings in 2 MiB, so reads and bulk loads fault 512 times

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "grove.h"
+#include "index/adjcache.h"
 #include "index/idcache.h"
 #include "index/idkey.h"
 #include "index/layered.h"
@@ -113,6 +114,12 @@ struct apply_state {
 	struct put_batch *b;
 	uint8_t *old;               /* copy of the old row of an effect */
 	size_t old_cap;
+	/* Per set: the (layer, edge type) pairs its adjacency puts write,
+	 * stamped in meta when the set is written (adjcache.h). */
+	struct adj_heads {
+		struct adj_head { uint32_t layer, etype; uint64_t lsn; } *at;
+		uint32_t n, cap;
+	} heads[2];
 };
 
 uint32_t views_apply_part_effects = VIEWS_APPLY_PART_EFFECTS;
@@ -169,6 +176,7 @@ static void state_end(struct views *v)
 		return;
 	id_cache_clear(&s->ids);
 	s->lsn = 0;
+	s->heads[0].n = s->heads[1].n = 0;
 	for (int k = 0; k < 2; k++)
 		for (int i = 0; i < NBATCHES; i++) {
 			put_batch_clear(&s->sets[k][i]);
@@ -191,6 +199,8 @@ void views_apply_cache_free(struct views *v)
 		for (int i = 0; i < NBATCHES; i++)
 			put_batch_free(&s->sets[k][i]);
 	free(s->old);
+	free(s->heads[0].at);
+	free(s->heads[1].at);
 	free(s);
 	v->apply_cache = NULL;
 }
@@ -209,10 +219,55 @@ static void reserve(struct apply_state *s, uint32_t n)
 					(size_t)n * guess[i].per_effect * guess[i].bytes);
 }
 
+static struct adj_heads *heads_of(struct apply_state *s, const struct put_batch *set)
+{
+	return &s->heads[set == s->sets[0] ? 0 : 1];
+}
+
 void apply_discard(struct put_batch *set)
 {
 	for (int i = 0; i < NBATCHES; i++)
 		put_batch_clear(&set[i]);
+}
+
+/* Note that the set being filled writes adjacency of (layer, etype). */
+static int heads_note(struct apply_state *s, uint32_t layer, uint32_t etype, uint64_t lsn)
+{
+	struct adj_heads *h = heads_of(s, s->b);
+	for (uint32_t i = h->n; i-- > 0;)
+		if (h->at[i].layer == layer && h->at[i].etype == etype) {
+			h->at[i].lsn = lsn;
+			return 0;
+		}
+	if (h->n == h->cap) {
+		uint32_t cap = h->cap ? 2 * h->cap : 4;
+		struct adj_head *p = realloc(h->at, cap * sizeof *p);
+		if (!p)
+			return log_error(-ENOMEM, "out of memory");
+		h->at = p;
+		h->cap = cap;
+	}
+	h->at[h->n++] = (struct adj_head){ layer, etype, lsn };
+	return 0;
+}
+
+/* Stamp what the set's adjacency puts wrote, in their transaction; the
+ * first stamps of views say from which LSN on writes are stamped. */
+static int heads_stamp(MDB_txn *txn, struct views *v, struct adj_heads *h)
+{
+	char key[ADJC_STAMP_KEY_MAX];
+	uint64_t from;
+	int err = 0;
+	if (h->n && (err = meta_get_u64(&from, txn, v, ADJC_STAMP_FROM)) == 0 && !from)
+		err = meta_put_u64(txn, v, ADJC_STAMP_FROM, h->at[0].lsn);
+	for (uint32_t i = 0; i < h->n && !err; i++) {
+		uint64_t was;
+		adjc_stamp_key(key, h->at[i].layer, h->at[i].etype);
+		if ((err = meta_get_u64(&was, txn, v, key)) == 0 && was < h->at[i].lsn)
+			err = meta_put_u64(txn, v, key, h->at[i].lsn);
+	}
+	h->n = 0;
+	return err;
 }
 
 void apply_end(struct views *v)
@@ -245,7 +300,14 @@ int apply_flush(MDB_txn *txn, struct views *v, struct put_batch *set, uint64_t n
 		if (!err)
 			err = e;
 	}
-	return err < 0 ? err : meta_put_u64(txn, v, "next_id", next_id);
+	struct adj_heads *h = heads_of(v->apply_cache, set);
+	if (err < 0) {
+		h->n = 0;
+		return err;
+	}
+	if ((err = heads_stamp(txn, v, h)) < 0)
+		return err;
+	return meta_put_u64(txn, v, "next_id", next_id);
 }
 
 struct put_batch *apply_switch(struct apply_branch *b)
@@ -357,7 +419,8 @@ static int adj_write(struct apply_branch *b, uint32_t etype, uint8_t dir, uint64
 	assert(n == sizeof key);
 	if (other)
 		be64(val, *other);
-	return put_batch_add(&b->s->b[B_ADJ], key, n, val, other ? 8 : 0);
+	int err = heads_note(b->s, b->rec.layer, etype, lsn);
+	return err < 0 ? err : put_batch_add(&b->s->b[B_ADJ], key, n, val, other ? 8 : 0);
 }
 
 /* Internal ids of an edge row's endpoints, whose types the catalog names. */

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "grove.h"
+#include "index/adjcache.h"
 #include "log/error.h"
 
 #define VIEWS_MAX_DBS 16
@@ -98,6 +99,11 @@ static int open_env(struct views **out, const char *dir, uint64_t map_bytes, uns
 		free(v);
 		return err;
 	}
+	if ((err = adjc_open(&v->adjc, v)) < 0) {
+		mdb_env_close(v->env);
+		free(v);
+		return err;
+	}
 	v->writemap = (flags & MDB_WRITEMAP) != 0;
 	views_huge_init(v);
 	pthread_mutex_init(&v->idle_mu, NULL);
@@ -156,6 +162,7 @@ void views_close(struct views *v)
 	if (!v)
 		return;
 	views_apply_cache_free(v);
+	adjc_close(v->adjc);  /* its builder reads: before the reads end */
 	while (v->n_idle)
 		mdb_txn_abort(v->idle[--v->n_idle]);
 	pthread_mutex_destroy(&v->idle_mu);

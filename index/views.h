@@ -30,12 +30,16 @@
 
 #define VIEWS_IDLE_READS 16
 
+struct adjc;
+
 struct views {
 	MDB_env *env;
 	MDB_dbi meta, branches, layers, commits, ids, names, rows, adj, pidx, chg;
 	/* apply.c's id cache for the event being applied (writers only: one
 	 * apply at a time per environment). */
 	void *apply_cache;
+	/* Adjacency ranges kept in memory for traversals (adjcache.h). */
+	struct adjc *adjc;
 	bool writemap;             /* MDB_WRITEMAP (every environment opened)  */
 	/* Huge pages for the map (views_huge.c). */
 	bool huge;                 /* the map is advised MADV_HUGEPAGE now       */

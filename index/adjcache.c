@@ -1,0 +1,343 @@
+/* adjcache.c — building, finding and walking adjacency ranges (see adjcache.h). */
+#include "index/adjcache.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "grove.h"
+#include "index/layered.h"
+#include "index/views.h"
+#include "log/error.h"
+
+/* One adjacency entry: the edge, the other node, and the version's LSN
+ * with the top bit set for a tombstone. */
+struct adjc_entry {
+	uint64_t edge, other, lsn;
+};
+#define TOMB (1ull << 63)
+
+/* Where a node's entries are: open addressing on the node id (0 is
+ * never an entity id, so it marks a free slot). */
+struct adjc_slot {
+	uint64_t node;
+	uint32_t start, count;
+};
+
+/* A node's entries are found through one of two indexes: where node ids
+ * are dense enough (node ids share one sequence with edge ids), an array
+ * of offsets by id - lo (a node's entries end where the next id's
+ * start); else a hash table. */
+struct adjc_range {
+	atomic_uint refs;
+	uint64_t lsn;                  /* applied LSN of the build's snapshot */
+	struct adjc_entry *e;
+	size_t n, cap;
+	uint32_t *off;                 /* dense: hi - lo + 2 offsets         */
+	uint64_t lo, hi;
+	struct adjc_slot *h;           /* sparse                             */
+	size_t hmask;                  /* capacity - 1 (a power of two)      */
+	size_t nodes;
+	size_t bytes;
+};
+
+/* Ids per node with entries up to which the offsets array is used. */
+#define DENSE_SPAN 8
+
+/* Large arrays: mapped, in huge pages where the kernel has them (a
+ * walk's probes land anywhere in tens of MiB: fewer TLB misses). */
+static void *big_alloc(size_t bytes)
+{
+	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	(void)madvise(p, bytes, MADV_HUGEPAGE);
+#endif
+	return p;
+}
+
+static void *big_grow(void *p, size_t old, size_t bytes)
+{
+	if (!p)
+		return big_alloc(bytes);
+	void *q = mremap(p, old, bytes, MREMAP_MAYMOVE);
+	if (q == MAP_FAILED)
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	(void)madvise(q, bytes, MADV_HUGEPAGE);
+#endif
+	return q;
+}
+
+static void big_free(void *p, size_t bytes)
+{
+	if (p)
+		munmap(p, bytes);
+}
+
+void adjc_stamp_key(char out[ADJC_STAMP_KEY_MAX], uint32_t layer, uint32_t etype)
+{
+	snprintf(out, ADJC_STAMP_KEY_MAX, "adj_stamp/%u/%u", layer, etype);
+}
+
+static size_t mix(uint64_t k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdULL;
+	k ^= k >> 33;
+	return (size_t)k;
+}
+
+static void range_free(struct adjc_range *r)
+{
+	if (!r)
+		return;
+	big_free(r->e, r->cap * sizeof *r->e);
+	big_free(r->off, r->off ? (r->hi - r->lo + 2) * sizeof *r->off : 0);
+	big_free(r->h, r->h ? (r->hmask + 1) * sizeof *r->h : 0);
+	free(r);
+}
+
+void adjc_range_ref(const struct adjc_range *r)
+{
+	atomic_fetch_add_explicit(&((struct adjc_range *)r)->refs, 1, memory_order_relaxed);
+}
+
+void adjc_range_unref(const struct adjc_range *r)
+{
+	struct adjc_range *m = (struct adjc_range *)r;
+	if (m && atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) == 1)
+		range_free(m);
+}
+
+uint64_t adjc_range_lsn(const struct adjc_range *r) { return r->lsn; }
+size_t adjc_range_bytes(const struct adjc_range *r) { return r->bytes; }
+size_t adjc_range_entries(const struct adjc_range *r) { return r->n; }
+
+static int push(struct adjc_range *r, const struct adjc_entry *e, size_t max_bytes)
+{
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 4096;
+		if (cap * sizeof *e > max_bytes)
+			cap = max_bytes / sizeof *e;
+		if (cap <= r->n)
+			return GROVE_ELIMIT;
+		struct adjc_entry *p = big_grow(r->e, r->cap * sizeof *p, cap * sizeof *p);
+		if (!p)
+			return -ENOMEM;
+		r->e = p;
+		r->cap = cap;
+	}
+	r->e[r->n++] = *e;
+	return 0;
+}
+
+static int index_dense(struct adjc_range *r, const uint64_t *node_of, size_t max_bytes)
+{
+	size_t span = r->hi - r->lo + 1;
+	r->bytes = r->cap * sizeof *r->e + (span + 1) * sizeof *r->off;
+	if (r->bytes > max_bytes)
+		return GROVE_ELIMIT;
+	if (!(r->off = big_alloc((span + 1) * sizeof *r->off)))
+		return -ENOMEM;
+	/* off[k]: the first entry of node lo + k, or of the next node. */
+	size_t i = 0;
+	for (size_t k = 0; k <= span; k++) {
+		while (i < r->n && node_of[i] < r->lo + k)
+			i++;
+		r->off[k] = (uint32_t)i;
+	}
+	return 0;
+}
+
+/* The node index over the entries (sorted by node, so each node's are
+ * one run). */
+static int index_nodes(struct adjc_range *r, const uint64_t *node_of, size_t max_bytes)
+{
+	if (r->n == 0)
+		return 0;
+	r->lo = node_of[0];
+	r->hi = node_of[r->n - 1];
+	if ((r->hi - r->lo) / DENSE_SPAN < r->nodes)
+		return index_dense(r, node_of, max_bytes);
+	size_t cap = 16;
+	while (cap < 2 * r->nodes)
+		cap *= 2;
+	r->bytes = r->cap * sizeof *r->e + cap * sizeof *r->h;
+	if (r->bytes > max_bytes)
+		return GROVE_ELIMIT;
+	if (!(r->h = big_alloc(cap * sizeof *r->h)))  /* zeroed */
+		return -ENOMEM;
+	r->hmask = cap - 1;
+	for (size_t i = 0; i < r->n;) {
+		size_t j = i;
+		while (j < r->n && node_of[j] == node_of[i])
+			j++;
+		size_t s = mix(node_of[i]) & r->hmask;
+		while (r->h[s].node)
+			s = (s + 1) & r->hmask;
+		r->h[s] = (struct adjc_slot){ node_of[i], (uint32_t)i, (uint32_t)(j - i) };
+		i = j;
+	}
+	return 0;
+}
+
+/* Copy the range's entries (and, beside them, each entry's node). */
+static int copy_entries(struct adjc_range *r, uint64_t **node_of, MDB_txn *txn, MDB_dbi adj,
+			const uint8_t head[9], size_t max_bytes, const volatile bool *stop)
+{
+	MDB_cursor *cur;
+	MDB_val k = { 9, (void *)head }, d;
+	size_t ncap = 0;
+	int rc = mdb_cursor_open(txn, adj, &cur), err = 0;
+	if (rc)
+		return views_error(rc, "adjacency cache");
+	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0 && !err;
+	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+		const uint8_t *p = k.mv_data;
+		if (k.mv_size < 9 || memcmp(p, head, 9) != 0)
+			break;
+		if (k.mv_size != 33 || (d.mv_size != 8 && d.mv_size != 0)) {
+			err = log_error(GROVE_ECORRUPT, "an adjacency entry is malformed");
+			break;
+		}
+		if ((r->n & 0xffff) == 0 && *stop) {
+			err = -ECANCELED;
+			break;
+		}
+		uint64_t node = layered_rd64(p + 9), lsn = ~layered_rd64(p + 25);
+		struct adjc_entry e = { layered_rd64(p + 17), d.mv_size ? layered_rd64(d.mv_data) : 0,
+					(lsn & ~TOMB) | (d.mv_size ? 0 : TOMB) };
+		if (r->n == ncap) {
+			ncap = ncap ? 2 * ncap : 4096;
+			uint64_t *q = realloc(*node_of, ncap * sizeof *q);
+			if (!q) {
+				err = -ENOMEM;
+				break;
+			}
+			*node_of = q;
+		}
+		(*node_of)[r->n] = node;
+		if (r->n == 0 || node != (*node_of)[r->n - 1])
+			r->nodes++;
+		err = push(r, &e, max_bytes);
+	}
+	mdb_cursor_close(cur);
+	if (!err && rc && rc != MDB_NOTFOUND)
+		err = views_error(rc, "adjacency cache");
+	if (!err && r->n > UINT32_MAX)
+		err = GROVE_ELIMIT;
+	return err;
+}
+
+int adjc_range_build(struct adjc_range **out, MDB_txn *txn, MDB_dbi adj, uint32_t layer,
+		     uint32_t etype, uint8_t dir, uint64_t lsn, size_t max_bytes,
+		     const volatile bool *stop)
+{
+	struct adjc_range *r = calloc(1, sizeof *r);
+	uint64_t *node_of = NULL;
+	uint8_t head[9];
+	int err;
+
+	*out = NULL;
+	if (!r)
+		return -ENOMEM;
+	layered_be32(head, layer);
+	layered_be32(head + 4, etype);
+	head[8] = dir;
+	r->lsn = lsn;
+	if ((err = copy_entries(r, &node_of, txn, adj, head, max_bytes, stop)) == 0)
+		err = index_nodes(r, node_of, max_bytes);
+	free(node_of);
+	if (err < 0) {
+		range_free(r);
+		return err;
+	}
+	atomic_init(&r->refs, 1);
+	*out = r;
+	return 0;
+}
+
+static const struct adjc_entry *node_entries(const struct adjc_range *r, uint64_t node, size_t *n)
+{
+	if (r->off) {
+		if (node < r->lo || node > r->hi) {
+			*n = 0;
+			return NULL;
+		}
+		const uint32_t *o = r->off + (node - r->lo);
+		*n = o[1] - o[0];
+		return r->e + o[0];
+	}
+	if (!r->h) {
+		*n = 0;
+		return NULL;
+	}
+	size_t s = mix(node) & r->hmask;
+	for (;;) {
+		const struct adjc_slot *h = &r->h[s];
+		if (h->node == node) {
+			*n = h->count;
+			return r->e + h->start;
+		}
+		if (h->node == 0) {
+			*n = 0;
+			return NULL;
+		}
+		s = (s + 1) & r->hmask;
+	}
+}
+
+/* One layer's position in a node's entries. */
+struct pos {
+	const struct adjc_entry *at, *end;
+	uint64_t cutoff;
+};
+
+/* On the newest version <= cutoff of the first edge at or after `at`
+ * (entries run edge ascending, newest first): skip versions too new. */
+static void settle(struct pos *p)
+{
+	while (p->at < p->end && (p->at->lsn & ~TOMB) > p->cutoff)
+		p->at++;
+}
+
+static void skip_edge(struct pos *p, uint64_t edge)
+{
+	while (p->at < p->end && p->at->edge == edge)
+		p->at++;
+	settle(p);
+}
+
+int adjc_each(const struct adjc_view *av, uint64_t node, adjc_fn fn, void *arg)
+{
+	struct pos p[ADJC_CHAIN_MAX];
+	for (uint32_t i = 0; i < av->n; i++) {
+		size_t n;
+		p[i].at = node_entries(av->r[i], node, &n);
+		p[i].end = p[i].at + n;
+		p[i].cutoff = av->cutoff[i];
+		settle(&p[i]);
+	}
+	for (;;) {
+		int best = -1;
+		for (uint32_t i = 0; i < av->n; i++)
+			if (p[i].at < p[i].end && (best < 0 || p[i].at->edge < p[best].at->edge))
+				best = (int)i;
+		if (best < 0)
+			return 0;
+		/* The child-most layer holding the edge decides (ties keep the
+		 * first, the child-most). */
+		struct adjc_entry e = *p[best].at;
+		for (uint32_t i = (uint32_t)best; i < av->n; i++)
+			if (p[i].at < p[i].end && p[i].at->edge == e.edge)
+				skip_edge(&p[i], e.edge);
+		int rc;
+		if (!(e.lsn & TOMB) && (rc = fn(arg, e.edge, e.other)) != 0)
+			return rc;
+	}
+}

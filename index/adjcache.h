@@ -1,0 +1,105 @@
+/*
+ * adjcache.h — compact in-memory copies of adjacency ranges, for
+ * traversals that would otherwise pay one B-tree descent per node.
+ *
+ * A range is everything the adjacency view holds under one
+ * `layer | edge type | dir` prefix, copied at one snapshot: for each node
+ * its entries (edge, other node, LSN, tombstone) in key order (edge
+ * ascending, newest version first), found by one hash probe.  A range is
+ * immutable once built and shared by reference.
+ *
+ * A read may use a layer's range instead of LMDB when the range holds
+ * every entry the read can see (adjcache_slots.c decides):
+ *  - the read's cutoff for that layer is <= the LSN the range was built
+ *    at (entries are only ever added, under ever larger LSNs), or
+ *  - no adjacency write to that layer and edge type has been applied
+ *    since: the apply step stamps meta "adj_stamp/<layer>/<type>" with
+ *    the LSN of every adjacency write, in the transaction that writes
+ *    it (index/apply.c), from the LSN in meta "adj_stamp_from" on.
+ * Reads through a range are the layered iterator's (layered.h): per
+ * edge, the child-most layer's newest version <= its cutoff decides,
+ * and a tombstone hides the edge.
+ *
+ * Ranges are built by a thread of the views' own, once reads of a layer
+ * have missed often enough to pay for the build (a first build after
+ * adjc_first_misses reads that wanted it; after a write made a range
+ * stale, after as many reads as the range had entries / 16), and only
+ * while the views' ranges fit the budget (grove_options.adj_cache_bytes).
+ */
+#ifndef GROVE_INDEX_ADJCACHE_H
+#define GROVE_INDEX_ADJCACHE_H
+
+#include <lmdb.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "index/records.h"
+
+struct views;
+struct adjc;            /* a views' ranges and builder (adjcache_slots.c) */
+struct adjc_range;      /* one built range (adjcache.c)                   */
+
+#define ADJC_CHAIN_MAX 8u            /* longer chains read LMDB        */
+#define ADJC_DEFAULT_BYTES (512ull << 20)
+
+/* What one read walks: a range per layer of its chain, child first, each
+ * with the cutoff of that layer (references held until adjc_release). */
+struct adjc_view {
+	uint32_t n;
+	const struct adjc_range *r[ADJC_CHAIN_MAX];
+	uint64_t cutoff[ADJC_CHAIN_MAX];
+};
+
+/* ---- adjcache.c: ranges ------------------------------------------------ */
+
+/* Build the range of (layer, etype, dir) from `txn` (which holds
+ * applied LSN `lsn`), giving up with GROVE_ELIMIT past `max_bytes` and
+ * with -ECANCELED once *stop is set. */
+int adjc_range_build(struct adjc_range **out, MDB_txn *txn, MDB_dbi adj, uint32_t layer,
+		     uint32_t etype, uint8_t dir, uint64_t lsn, size_t max_bytes,
+		     const volatile bool *stop);
+void adjc_range_ref(const struct adjc_range *r);
+void adjc_range_unref(const struct adjc_range *r);
+uint64_t adjc_range_lsn(const struct adjc_range *r);
+size_t adjc_range_bytes(const struct adjc_range *r);
+size_t adjc_range_entries(const struct adjc_range *r);
+
+/* Call fn for each edge of `node` visible through the view, in edge
+ * order: (edge id, the other node).  A non-zero return stops the walk
+ * and is returned. */
+typedef int (*adjc_fn)(void *arg, uint64_t edge, uint64_t other);
+int adjc_each(const struct adjc_view *av, uint64_t node, adjc_fn fn, void *arg);
+
+/* ---- adjcache_slots.c: which ranges serve which reads -------------------- */
+
+int adjc_open(struct adjc **out, struct views *v);
+/* Stop the builder (a build in progress is abandoned) and free every
+ * range; references still held are a caller's bug. */
+void adjc_close(struct adjc *c);
+/* Memory the ranges may take (0: none are built; ranges already built
+ * stay until they go stale). */
+void adjc_set_budget(struct adjc *c, uint64_t bytes);
+
+/* 1: every layer of `chain` is served by a range for (etype, dir) at the
+ * reader's snapshot `txn` (a read transaction: never a write's), *av
+ * holds them; 0: not (the read uses LMDB; the miss counts toward a
+ * build); <0: error. */
+int adjc_acquire(struct adjc_view *av, struct adjc *c, MDB_txn *txn,
+		 const struct layer_chain *chain, uint32_t etype, uint8_t dir);
+void adjc_release(struct adjc_view *av);
+
+/* Tests: misses before a first build (default 64), waiting until no
+ * build is queued or running, and how many ranges were built and reads
+ * served since the views opened. */
+extern uint32_t adjc_first_misses;
+extern bool adjc_bypass;        /* set: every read uses LMDB, nothing is built */
+void adjc_wait_idle(struct adjc *c);
+void adjc_counts(struct adjc *c, uint64_t *built, uint64_t *served);
+
+/* Stamps (index/apply.c writes them; the slots read them). */
+#define ADJC_STAMP_FROM "adj_stamp_from"
+#define ADJC_STAMP_KEY_MAX 40
+void adjc_stamp_key(char out[ADJC_STAMP_KEY_MAX], uint32_t layer, uint32_t etype);
+
+#endif

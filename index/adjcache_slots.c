@@ -1,0 +1,318 @@
+/*
+ * adjcache_slots.c — which adjacency ranges serve which reads, and the
+ * thread that builds them (see adjcache.h).
+ *
+ * A slot per (layer, edge type, dir) that reads have asked for: its
+ * current range (or none), the reads that missed since it had none, and
+ * the newest read transaction already found to be served by it (reads of
+ * the same transaction id see the same state: no stamp to read again).
+ * One mutex guards the slots; ranges are immutable and referenced, so a
+ * walk holds no lock.
+ */
+#include "index/adjcache.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "grove.h"
+#include "index/views.h"
+#include "log/error.h"
+
+uint32_t adjc_first_misses = 64;
+bool adjc_bypass;
+
+/* After a range went stale, rebuild once this many reads missed per
+ * entry it had (a build costs about what a few seeks do per entry). */
+#define REBUILD_ENTRIES_PER_MISS 16
+
+struct slot {
+	uint32_t layer, etype;
+	uint8_t dir;
+	bool queued;                   /* a build is queued or running      */
+	const struct adjc_range *cur;  /* one reference held, or NULL        */
+	uint64_t valid_txnid;          /* served a read of this txn id      */
+	uint64_t misses;               /* reads that wanted it since cur was NULL */
+	uint64_t last_entries;         /* entries of its last range (or build) */
+};
+
+struct adjc {
+	struct views *v;
+	pthread_mutex_t mu;
+	pthread_cond_t work, idle;
+	struct slot *slots;
+	size_t n, cap;
+	uint64_t budget, bytes;        /* bytes: of the ranges slots hold */
+	/* The builder: started with the first build, stopped at close. */
+	pthread_t thread;
+	bool running, building;
+	volatile bool stop;
+	size_t *queue;                 /* slot indexes, FIFO */
+	size_t qhead, qn, qcap;
+	uint64_t built, served;        /* ranges built; reads served */
+};
+
+int adjc_open(struct adjc **out, struct views *v)
+{
+	struct adjc *c = calloc(1, sizeof *c);
+	if (!c)
+		return log_error(-ENOMEM, "out of memory");
+	c->v = v;
+	c->budget = ADJC_DEFAULT_BYTES;
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->work, NULL);
+	pthread_cond_init(&c->idle, NULL);
+	*out = c;
+	return 0;
+}
+
+void adjc_close(struct adjc *c)
+{
+	if (!c)
+		return;
+	pthread_mutex_lock(&c->mu);
+	c->stop = true;
+	pthread_cond_broadcast(&c->work);
+	pthread_mutex_unlock(&c->mu);
+	if (c->running)
+		pthread_join(c->thread, NULL);
+	for (size_t i = 0; i < c->n; i++)
+		adjc_range_unref(c->slots[i].cur);
+	free(c->slots);
+	free(c->queue);
+	pthread_cond_destroy(&c->work);
+	pthread_cond_destroy(&c->idle);
+	pthread_mutex_destroy(&c->mu);
+	free(c);
+}
+
+void adjc_set_budget(struct adjc *c, uint64_t bytes)
+{
+	pthread_mutex_lock(&c->mu);
+	c->budget = bytes;
+	pthread_mutex_unlock(&c->mu);
+}
+
+void adjc_release(struct adjc_view *av)
+{
+	for (uint32_t i = 0; i < av->n; i++)
+		adjc_range_unref(av->r[i]);
+	av->n = 0;
+}
+
+/* Drop a slot's range (under mu). */
+static void drop(struct adjc *c, struct slot *s)
+{
+	if (!s->cur)
+		return;
+	c->bytes -= adjc_range_bytes(s->cur);
+	s->last_entries = adjc_range_entries(s->cur);
+	adjc_range_unref(s->cur);
+	s->cur = NULL;
+	s->misses = 0;
+}
+
+static struct slot *find(struct adjc *c, uint32_t layer, uint32_t etype, uint8_t dir, bool add)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (c->slots[i].layer == layer && c->slots[i].etype == etype && c->slots[i].dir == dir)
+			return &c->slots[i];
+	if (!add)
+		return NULL;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 16;
+		struct slot *p = realloc(c->slots, cap * sizeof *p);
+		if (!p)
+			return NULL;
+		c->slots = p;
+		c->cap = cap;
+	}
+	struct slot *s = &c->slots[c->n++];
+	*s = (struct slot){ .layer = layer, .etype = etype, .dir = dir };
+	return s;
+}
+
+/* ---- the builder ---------------------------------------------------------- */
+
+/* Build slot i's range in a read transaction of its own and publish it;
+ * called with mu held, returns with it held. */
+static void build_one(struct adjc *c, size_t i)
+{
+	struct slot s = c->slots[i];
+	uint64_t room = c->budget > c->bytes ? c->budget - c->bytes : 0;
+	struct adjc_range *r = NULL;
+	MDB_txn *txn;
+	uint64_t lsn;
+	int err;
+
+	pthread_mutex_unlock(&c->mu);
+	if ((err = views_read_begin(&txn, c->v)) == 0) {
+		if ((err = meta_get_u64(&lsn, txn, c->v, "applied_lsn")) == 0)
+			err = adjc_range_build(&r, txn, c->v->adj, s.layer, s.etype, s.dir, lsn,
+					       (size_t)room, &c->stop);
+		views_read_end(c->v, txn);
+	}
+	pthread_mutex_lock(&c->mu);
+	struct slot *t = &c->slots[i];  /* slots may have moved */
+	t->queued = false;
+	if (err < 0 || c->stop) {
+		/* Too big, or no memory: try again after as many misses as a
+		 * rebuild would wait for, the budget permitting. */
+		t->misses = 0;
+		t->last_entries = err == GROVE_ELIMIT ? room / 24 : t->last_entries;
+		adjc_range_unref(r);
+		return;
+	}
+	drop(c, t);
+	t->cur = r;
+	t->valid_txnid = 0;
+	c->bytes += adjc_range_bytes(r);
+	c->built++;
+}
+
+static void *builder(void *arg)
+{
+	struct adjc *c = arg;
+	pthread_mutex_lock(&c->mu);
+	while (!c->stop) {
+		if (!c->qn) {
+			pthread_cond_broadcast(&c->idle);
+			pthread_cond_wait(&c->work, &c->mu);
+			continue;
+		}
+		size_t i = c->queue[c->qhead];
+		c->qhead = (c->qhead + 1) % c->qcap;
+		c->qn--;
+		c->building = true;
+		build_one(c, i);
+		c->building = false;
+	}
+	pthread_cond_broadcast(&c->idle);
+	pthread_mutex_unlock(&c->mu);
+	return NULL;
+}
+
+/* Queue slot i's build (under mu).  Best effort: a build that cannot be
+ * queued is asked for again by the next miss. */
+static void enqueue(struct adjc *c, size_t i)
+{
+	if (c->qn == c->qcap) {
+		size_t cap = c->qcap ? 2 * c->qcap : 8;
+		size_t *q = malloc(cap * sizeof *q);
+		if (!q)
+			return;
+		for (size_t k = 0; k < c->qn; k++)
+			q[k] = c->queue[(c->qhead + k) % c->qcap];
+		free(c->queue);
+		c->queue = q;
+		c->qhead = 0;
+		c->qcap = cap;
+	}
+	if (!c->running) {
+		if (pthread_create(&c->thread, NULL, builder, c) != 0)
+			return;
+		c->running = true;
+	}
+	c->queue[(c->qhead + c->qn) % c->qcap] = i;
+	c->qn++;
+	c->slots[i].queued = true;
+	pthread_cond_signal(&c->work);
+}
+
+void adjc_counts(struct adjc *c, uint64_t *built, uint64_t *served)
+{
+	pthread_mutex_lock(&c->mu);
+	*built = c->built;
+	*served = c->served;
+	pthread_mutex_unlock(&c->mu);
+}
+
+void adjc_wait_idle(struct adjc *c)
+{
+	pthread_mutex_lock(&c->mu);
+	while (c->running && (c->qn || c->building))
+		pthread_cond_wait(&c->idle, &c->mu);
+	pthread_mutex_unlock(&c->mu);
+}
+
+/* ---- reads ---------------------------------------------------------------- */
+
+static void miss(struct adjc *c, struct slot *s)
+{
+	uint64_t need = s->last_entries / REBUILD_ENTRIES_PER_MISS;
+	if (need < adjc_first_misses)
+		need = adjc_first_misses;
+	s->misses++;
+	if (!s->queued && !c->stop && s->misses >= need && c->bytes < c->budget)
+		enqueue(c, (size_t)(s - c->slots));
+}
+
+/* Does s's range hold every entry a read at `cutoff` in `txn` sees?
+ * (under mu; a range found stale is dropped) */
+static int serves(struct adjc *c, struct slot *s, MDB_txn *txn, uint64_t txnid, uint64_t cutoff)
+{
+	char key[ADJC_STAMP_KEY_MAX];
+	uint64_t from, stamp;
+	int err;
+
+	if (!s->cur)
+		return 0;
+	if (cutoff <= adjc_range_lsn(s->cur) || s->valid_txnid == txnid)
+		return 1;
+	adjc_stamp_key(key, s->layer, s->etype);
+	if ((err = meta_get_u64(&from, txn, c->v, ADJC_STAMP_FROM)) < 0 ||
+	    (err = meta_get_u64(&stamp, txn, c->v, key)) < 0)
+		return err;
+	/* Without "adj_stamp_from" writes were not stamped: nothing says the
+	 * range is whole past its LSN. */
+	if (from && stamp <= adjc_range_lsn(s->cur)) {
+		s->valid_txnid = txnid;
+		return 1;
+	}
+	if (from)
+		drop(c, s);
+	return 0;
+}
+
+int adjc_acquire(struct adjc_view *av, struct adjc *c, MDB_txn *txn,
+		 const struct layer_chain *chain, uint32_t etype, uint8_t dir)
+{
+	uint64_t txnid = mdb_txn_id(txn);
+	struct slot *got[ADJC_CHAIN_MAX];
+	int ok = 1;
+
+	av->n = 0;
+	if (!c || adjc_bypass || chain->n == 0 || chain->n > ADJC_CHAIN_MAX)
+		return 0;
+	pthread_mutex_lock(&c->mu);
+	if (!c->budget && !c->n) {
+		pthread_mutex_unlock(&c->mu);
+		return 0;
+	}
+	for (uint32_t i = 0; i < chain->n; i++) {
+		struct slot *s = find(c, chain->at[i].layer, etype, dir, true);
+		int rc = s ? serves(c, s, txn, txnid, chain->at[i].cutoff) : 0;
+		if (rc < 0) {
+			pthread_mutex_unlock(&c->mu);
+			return rc;
+		}
+		if (!rc && s)
+			miss(c, s);
+		ok &= rc;
+		got[i] = s;
+	}
+	if (ok) {
+		/* Every slot existed and served (a slot added here has no
+		 * range), so none moved since it was found. */
+		for (uint32_t i = 0; i < chain->n; i++) {
+			av->r[i] = got[i]->cur;
+			adjc_range_ref(got[i]->cur);
+			av->cutoff[i] = chain->at[i].cutoff;
+		}
+		av->n = chain->n;
+		c->served++;
+	}
+	pthread_mutex_unlock(&c->mu);
+	return ok;
+}

@@ -1,0 +1,346 @@
+/* test_adjcache.c — traversals served by in-memory adjacency ranges
+ * (index/adjcache.h) answer exactly what LMDB answers: on branches, at
+ * older commits, after writes made a range stale, with deletes and
+ * tombstones; and a direct-neighbour oracle from table scans. */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/db.h"
+#include "graph_testutil.h"
+#include "index/adjcache.h"
+
+#define NP 24  /* people p00..p23 */
+
+static const char ops[] =
+	"query addp($n: String) { insert Person { name: $n } }\n"
+	"query adde($a: String, $b: String) { insert Knows { from: $a, to: $b } }\n"
+	"query dele($a: String) { delete Knows where from = $a }\n"
+	"query delp($n: String) { delete Person where name = $n }\n";
+
+/* Every traversal shape that walks adjacency. */
+static const char *const shapes[] = {
+	"query q($n: String) { match { $p: Person { name: $n } $p knows $f } return { $f.name } order { $f.name } }",
+	"query q($n: String) { match { $p: Person { name: $n } $f knows $p } return { $f.name } order { $f.name } }",
+	"query q($n: String) { match { $p: Person { name: $n } $p <knows> $f } return { $f.name } order { $f.name } }",
+	"query q($n: String) { match { $p: Person { name: $n } $p knows $f $f knows $g } return { count($g) as n } }",
+	"query q($n: String) { match { $p: Person { name: $n } $p knows{1,3} $f } return { $f.name } order { $f.name } }",
+	"query q($n: String) { match { $p: Person { name: $n } $p $e:knows $f } return { count($f) as n } }",
+	"query q($n: String) { match { $p: Person { name: $n } $p knows $f not { $f knows $p } } return { $f.name } order { $f.name } }",
+};
+#define NSHAPES (sizeof shapes / sizeof shapes[0])
+
+static char *run(grove_db *db, const grove_target *t, const char *gq, const char *name)
+{
+	char params[64], *out = NULL;
+	snprintf(params, sizeof params, "{\"n\":\"%s\"}", name);
+	int err = grove_query_json(&out, db, t, gq, "q", params);
+	cr_assert_eq(err, 0, "%s: %s", gq, grove_errmsg(db));
+	/* The result names the commit it read: the same for both runs. */
+	return out;
+}
+
+/* A mutation; an edge onto a deleted person is refused (and changes
+ * nothing), every other one must succeed. */
+static void mutate(grove_db *db, const char *branch, const char *q, const char *params)
+{
+	grove_mutate_options o = { .branch = branch, .actor = "t" };
+	char *out = NULL;
+	int err = grove_mutate_json(&out, db, &o, ops, q, params);
+	cr_assert(err == 0 || (!strcmp(q, "adde") && err == GROVE_EINVAL), "%s %s: %s", q, params,
+		  grove_errmsg(db));
+	grove_free(out);
+}
+
+/* Direct out-neighbours of `name` at t, from a scan of the edges. */
+static char *oracle_out(grove_db *db, const grove_target *t, const char *name)
+{
+	char *scan = NULL, *persons = NULL;
+	cr_assert_eq(grove_scan_json(&scan, db, t, "edge:Knows"), 0, "%s", grove_errmsg(db));
+	cr_assert_eq(grove_scan_json(&persons, db, t, "node:Person"), 0, "%s", grove_errmsg(db));
+	json_t *e = json_loads(scan, 0, NULL), *p = json_loads(persons, 0, NULL);
+	cr_assert(e && p);
+	bool alive = false, seen[NP] = { false };
+	size_t i;
+	json_t *v;
+	json_array_foreach(p, i, v)
+		alive |= !strcmp(json_string_value(json_object_get(v, "id")), name);
+	json_array_foreach(e, i, v)
+		if (alive && !strcmp(json_string_value(json_object_get(v, "src")), name))
+			seen[atoi(json_string_value(json_object_get(v, "dst")) + 1)] = true;
+	char *out = malloc(16 * NP + 16);
+	strcpy(out, "[");
+	for (int k = 0; k < NP; k++)
+		if (seen[k])
+			sprintf(out + strlen(out), "%s{\"f.name\":\"p%02d\"}", strlen(out) > 1 ? "," : "", k);
+	strcat(out, "]");
+	json_decref(e);
+	json_decref(p);
+	grove_free(scan);
+	grove_free(persons);
+	return out;
+}
+
+static void served_now(grove_db *db, uint64_t *built, uint64_t *served)
+{
+	adjc_counts(db->views->adjc, built, served);
+}
+
+/* Each shape at t for every person: through LMDB, then (after a build had
+ * its chance) again, and the answers must be the same. */
+static void compare_at(grove_db *db, const grove_target *t)
+{
+	for (size_t s = 0; s < NSHAPES; s++)
+		for (int k = 0; k < NP; k++) {
+			char name[16];
+			snprintf(name, sizeof name, "p%02d", k);
+			adjc_bypass = true;
+			char *want = run(db, t, shapes[s], name);
+			adjc_bypass = false;
+			char *got = run(db, t, shapes[s], name);
+			adjc_wait_idle(db->views->adjc);
+			char *again = run(db, t, shapes[s], name);
+			cr_assert_str_eq(got, want, "shape %zu, %s at %s/%s", s, name,
+					 t->branch ? t->branch : "-", t->commit ? t->commit : "head");
+			cr_assert_str_eq(again, want, "shape %zu, %s (again)", s, name);
+			if (s == 0) {
+				char *o = oracle_out(db, t, name);
+				char *rows = strstr(want, "\"rows\":");
+				cr_assert(rows && !strncmp(rows + 7, o, strlen(o)), "%s: %s vs %s", name, want, o);
+				free(o);
+			}
+			grove_free(want);
+			grove_free(got);
+			grove_free(again);
+		}
+}
+
+static uint32_t rng = 12345;
+static uint32_t next_rand(void)
+{
+	rng = rng * 1103515245u + 12345u;
+	return rng >> 8;
+}
+
+Test(adjcache, random_writes_branches_and_time_travel_read_the_same_as_lmdb, .timeout = 300)
+{
+	char *dir;
+	grove_db *db = gt_scratch(&dir, "adjc", NULL);
+	char buf[4096] = "", params[96];
+	uint32_t saved = adjc_first_misses;
+	adjc_first_misses = 1;
+	for (int k = 0; k < NP; k++)
+		sprintf(buf + strlen(buf), "{\"type\":\"Person\",\"data\":{\"name\":\"p%02d\"}}\n", k);
+	for (int k = 0; k < 3 * NP; k++)
+		sprintf(buf + strlen(buf), "{\"edge\":\"Knows\",\"from\":\"p%02u\",\"to\":\"p%02u\"}\n",
+			next_rand() % NP, next_rand() % NP);
+	cr_assert_eq(gt_load(db, NULL, GROVE_LOAD_APPEND, buf, NULL), 0, "%s", grove_errmsg(db));
+
+	const char *branches[4] = { "main", NULL, NULL, NULL };
+	char names[4][16];
+	int nb = 1;
+	char old[16][40];
+	int nold = 0;
+	for (int round = 0; round < 24; round++) {
+		const char *b = branches[next_rand() % nb];
+		uint32_t op = next_rand() % 6, a = next_rand() % NP, c = next_rand() % NP;
+		if (op == 0 && nb < 4) {
+			snprintf(names[nb], sizeof names[nb], "b%d", nb);
+			cr_assert_eq(grove_branch_create(db, names[nb], b, "t"), 0, "%s", grove_errmsg(db));
+			branches[nb] = names[nb];
+			nb++;
+			continue;
+		}
+		if (op <= 2)
+			snprintf(params, sizeof params, "{\"a\":\"p%02u\",\"b\":\"p%02u\"}", a, c);
+		else
+			snprintf(params, sizeof params, "{\"%s\":\"p%02u\"}", op == 3 ? "a" : "n", a);
+		mutate(db, b, op <= 2 ? "adde" : op == 3 ? "dele" : op == 4 ? "delp" : "addp", params);
+		grove_commit head;
+		cr_assert_eq(grove_branch_head(&head, db, b), 0);
+		if (nold < 16)
+			snprintf(old[nold++], sizeof old[0], "%s", head.id);
+		/* Every branch head, and an older commit. */
+		for (int i = 0; i < nb; i++) {
+			grove_target t = { branches[i], NULL };
+			compare_at(db, &t);
+		}
+		grove_target t = { NULL, old[next_rand() % nold] };
+		compare_at(db, &t);
+	}
+	uint64_t built, served;
+	served_now(db, &built, &served);
+	cr_log_info("ranges built %lu, reads served %lu", (unsigned long)built, (unsigned long)served);
+	cr_assert_gt(built, 0);
+	cr_assert_gt(served, 0);
+	adjc_first_misses = saved;
+	gt_scratch_done(db, dir);
+}
+
+/* Count of p's out-neighbours at t. */
+static char *out_of(grove_db *db, const grove_target *t, int k)
+{
+	char name[16];
+	snprintf(name, sizeof name, "p%02d", k);
+	return run(db, t, shapes[0], name);
+}
+
+static grove_db *small_graph(char **dir, const char *tag, const grove_options *o)
+{
+	char buf[4096] = "";
+	grove_db *db;
+	*dir = gt_dir(tag);
+	cr_assert_eq(grove_init(&db, *dir, gt_schema, o), 0, "%s", grove_errmsg(NULL));
+	for (int k = 0; k < NP; k++)
+		sprintf(buf + strlen(buf), "{\"type\":\"Person\",\"data\":{\"name\":\"p%02d\"}}\n", k);
+	for (int k = 0; k < NP; k++)
+		sprintf(buf + strlen(buf), "{\"edge\":\"Knows\",\"from\":\"p%02d\",\"to\":\"p%02d\"}\n", k,
+			(k + 1) % NP);
+	cr_assert_eq(gt_load(db, NULL, GROVE_LOAD_APPEND, buf, NULL), 0, "%s", grove_errmsg(db));
+	return db;
+}
+
+Test(adjcache, a_budget_of_none_builds_nothing)
+{
+	grove_options o = GROVE_OPTIONS_INIT;
+	o.adj_cache_bytes = GROVE_ADJ_CACHE_NONE;
+	char *dir;
+	grove_db *db = small_graph(&dir, "adjcnone", &o);
+	uint64_t built, served;
+	for (int i = 0; i < 200; i++)
+		grove_free(out_of(db, NULL, i % NP));
+	adjc_wait_idle(db->views->adjc);
+	grove_free(out_of(db, NULL, 0));
+	served_now(db, &built, &served);
+	cr_assert_eq(built, 0);
+	cr_assert_eq(served, 0);
+	gt_scratch_done(db, dir);
+}
+
+/* Writes elsewhere (another branch, another edge type, nodes only) leave
+ * main's range serving; an edge written on main makes it stale at once,
+ * and the next build serves the new edge. */
+Test(adjcache, only_writes_to_the_range_make_it_stale)
+{
+	char *dir, *r;
+	grove_db *db = small_graph(&dir, "adjcstale", NULL);
+	uint64_t built, served, built2, served2;
+	for (int i = 0; i < 100; i++)
+		grove_free(out_of(db, NULL, i % NP));
+	adjc_wait_idle(db->views->adjc);
+	served_now(db, &built, &served);
+	cr_assert_eq(built, 1);
+	cr_assert_eq(grove_branch_create(db, "side", NULL, "t"), 0);
+	mutate(db, "side", "adde", "{\"a\":\"p00\",\"b\":\"p05\"}");
+	mutate(db, NULL, "addp", "{\"n\":\"zed\"}");
+	cr_assert_eq(gt_load(db, NULL, GROVE_LOAD_MERGE, "{\"type\":\"Company\",\"data\":{\"name\":\"Acme\"}}\n"
+			     "{\"edge\":\"WorksAt\",\"from\":\"p01\",\"to\":\"Acme\"}\n", NULL), 0, "%s", grove_errmsg(db));
+	r = out_of(db, NULL, 0);
+	cr_assert(strstr(r, "[{\"f.name\":\"p01\"}]"), "%s", r);
+	grove_free(r);
+	served_now(db, &built2, &served2);
+	cr_assert_eq(built2, built);
+	cr_assert_eq(served2, served + 1, "main's range still serves");
+
+	mutate(db, NULL, "adde", "{\"a\":\"p00\",\"b\":\"p07\"}");
+	r = out_of(db, NULL, 0);
+	cr_assert(strstr(r, "[{\"f.name\":\"p01\"},{\"f.name\":\"p07\"}]"), "%s", r);
+	grove_free(r);
+	served_now(db, &built2, &served2);
+	cr_assert_eq(served2, served + 1, "a stale range serves nothing");
+	adjc_wait_idle(db->views->adjc);
+	for (int i = 0; i < 200 && built2 == built; i++) {
+		grove_free(out_of(db, NULL, i % NP));
+		adjc_wait_idle(db->views->adjc);
+		served_now(db, &built2, &served2);
+	}
+	cr_assert_eq(built2, built + 1, "rebuilt after enough misses");
+	r = out_of(db, NULL, 0);
+	cr_assert(strstr(r, "[{\"f.name\":\"p01\"},{\"f.name\":\"p07\"}]"), "%s", r);
+	grove_free(r);
+	served_now(db, &built, &served);
+	cr_assert_eq(served, served2 + 1);
+	gt_scratch_done(db, dir);
+}
+
+/* The stamps are bookkeeping: a graph whose reads built ranges and whose
+ * writes stamped them verifies against a fresh replay. */
+Test(adjcache, stamped_views_verify)
+{
+	char *dir;
+	grove_db *db = small_graph(&dir, "adjcverify", NULL);
+	for (int i = 0; i < 100; i++)
+		grove_free(out_of(db, NULL, i % NP));
+	adjc_wait_idle(db->views->adjc);
+	mutate(db, NULL, "adde", "{\"a\":\"p03\",\"b\":\"p09\"}");
+	cr_assert_eq(grove_branch_create(db, "x", NULL, "t"), 0);
+	mutate(db, "x", "dele", "{\"a\":\"p03\"}");
+	grove_close(db);
+	cr_assert_eq(grove_verify(dir), 0, "%s", grove_errmsg(NULL));
+	gt_rmtree(dir);
+	free(dir);
+}
+
+/* Readers at a fixed older commit and at the head while a writer adds
+ * edges (ranges go stale, are rebuilt and dropped under the readers). */
+struct reader {
+	grove_db *db;
+	const char *commit;
+	char *want[NP];
+	int bad;
+};
+
+static void *read_loop(void *arg)
+{
+	struct reader *rd = arg;
+	grove_target t = { NULL, rd->commit };
+	for (int i = 0; i < 3000; i++) {
+		char *got = out_of(rd->db, &t, i % NP);
+		rd->bad += strcmp(got, rd->want[i % NP]) != 0;
+		grove_free(got);
+		grove_free(out_of(rd->db, NULL, (i * 7) % NP));
+	}
+	return NULL;
+}
+
+Test(adjcache, readers_race_rebuilds, .timeout = 300)
+{
+	char *dir;
+	grove_db *db = small_graph(&dir, "adjcrace", NULL);
+	grove_commit head;
+	struct reader rd[2];
+	pthread_t th[2];
+	uint32_t saved = adjc_first_misses;
+	adjc_first_misses = 4;
+	cr_assert_eq(grove_branch_head(&head, db, "main"), 0);
+	for (int r = 0; r < 2; r++) {
+		rd[r] = (struct reader){ .db = db, .commit = head.id };
+		grove_target t = { NULL, head.id };
+		adjc_bypass = true;
+		for (int k = 0; k < NP; k++)
+			rd[r].want[k] = out_of(db, &t, k);
+		adjc_bypass = false;
+	}
+	for (int r = 0; r < 2; r++)
+		cr_assert_eq(pthread_create(&th[r], NULL, read_loop, &rd[r]), 0);
+	char params[64];
+	for (int i = 0; i < 150; i++) {
+		snprintf(params, sizeof params, "{\"a\":\"p%02d\",\"b\":\"p%02d\"}", i % NP, (i * 5) % NP);
+		mutate(db, NULL, "adde", params);
+	}
+	for (int r = 0; r < 2; r++) {
+		pthread_join(th[r], NULL);
+		cr_assert_eq(rd[r].bad, 0);
+		for (int k = 0; k < NP; k++)
+			grove_free(rd[r].want[k]);
+	}
+	adjc_first_misses = saved;
+	uint64_t built, served;
+	served_now(db, &built, &served);
+	cr_log_info("race: ranges built %lu, reads served %lu", (unsigned long)built, (unsigned long)served);
+	cr_assert_gt(served, 0);
+	gt_scratch_done(db, dir);
+}
