@@ -10,9 +10,10 @@
  * generated into a fresh directory under $GROVE_BENCH_DIR (default
  * /var/tmp), removed at the end.
  *
- * The queries (each: a warm-up of W untimed runs, then I timed runs, every
- * run with its own parameters drawn from a seeded PRNG, identical for the
- * three systems):
+ * The queries (each: a warm-up of W untimed runs, repeated for Grove and
+ * SQLite until at least WARM_S seconds have passed, then I timed runs,
+ * every run with its own parameters drawn from a seeded PRNG, identical
+ * for the three systems):
  *   lookup   a Person by key, return its age
  *   1hop     the distinct people a Person knows, their names
  *   twohop   count of (f, g) with p knows f, f knows g (Grove's set
@@ -117,6 +118,40 @@ struct plan {
 	int warmup[NQ], iters[NQ];
 	struct param *p[NQ];
 };
+
+/* Warm-up of a query: the plan's warm-up runs, cycled until at least
+ * WARM_S seconds have passed, so that the timed runs measure each
+ * system's steady state whatever its caches take to fill (Grove copies a
+ * walked adjacency range into memory on a thread of its own: ~0.1-0.3 s
+ * at full size, bench/RESULTS.md). */
+#define WARM_S 0.5
+
+struct runs {
+	const struct plan *pl;
+	size_t q;
+	int i;          /* warm-up runs so far */
+	int t;          /* the timed run's index; -1 while warming up */
+	double w0;
+};
+
+static struct runs runs_start(const struct plan *pl, size_t q)
+{
+	return (struct runs){ pl, q, 0, -1, bench_now_s() };
+}
+
+/* The next run's parameters (1), or 0 when every timed run is done. */
+static int runs_next(struct runs *r, const struct param **p)
+{
+	int w = r->pl->warmup[r->q];
+	if (r->t < 0 && (r->i < w || bench_now_s() - r->w0 < WARM_S)) {
+		*p = &r->pl->p[r->q][r->i++ % w];
+		return 1;
+	}
+	if (++r->t >= r->pl->iters[r->q])
+		return 0;
+	*p = &r->pl->p[r->q][w + r->t];
+	return 1;
+}
 
 /* What one system measured for one query. */
 struct stat {
@@ -248,23 +283,25 @@ static void grove_time_query(struct stat *s, grove_db *db, const struct plan *pl
 
 	if (prepared)
 		gcheck(db, queries[q].name, grove_prepare(&st, db, queries[q].gq, "q"));
-	for (int i = 0; i < pl->warmup[q] + pl->iters[q]; i++) {
-		json_t *pj = param_json(queries[q].kind, &pl->p[q][i]);
+	struct runs rn = runs_start(pl, q);
+	const struct param *pp;
+	while (runs_next(&rn, &pp)) {
+		json_t *pj = param_json(queries[q].kind, pp);
 		char *params = json_dumps(pj, JSON_COMPACT);
 		grove_result *r = NULL;
-		if (i == pl->warmup[q])
+		if (rn.t == 0)
 			c0 = bench_cpu_s();
 		double t0 = bench_now_s();
 		if (prepared) {
-			grove_bind(db, st, queries[q].kind, &pl->p[q][i]);
+			grove_bind(db, st, queries[q].kind, pp);
 			gcheck(db, queries[q].name, grove_stmt_query(&r, st, &t));
 		} else {
 			gcheck(db, queries[q].name, grove_query(&r, db, &t, queries[q].gq, "q", params));
 		}
 		uint64_t sum = grove_checksum(r, queries[q].first);
 		double dt = bench_now_s() - t0;
-		if (i >= pl->warmup[q]) {
-			us[i - pl->warmup[q]] = dt * 1e6;
+		if (rn.t >= 0) {
+			us[rn.t] = dt * 1e6;
 			wall += dt;
 			s->checksum += sum;
 			visited += (double)grove_result_rows_visited(r);
@@ -403,21 +440,23 @@ static void sql_time_query(struct stat *s, sqlite3 *db, const struct plan *pl, s
 	sqlite3_stmt *st = sql_prepare(db, queries[q].sql);
 	double *us = malloc((size_t)pl->iters[q] * sizeof *us), wall = 0, c0 = 0;
 
-	for (int i = 0; i < pl->warmup[q] + pl->iters[q]; i++) {
+	struct runs rn = runs_start(pl, q);
+	const struct param *pp;
+	while (runs_next(&rn, &pp)) {
 		uint64_t sum = 0;
 		int rc;
-		if (i == pl->warmup[q])
+		if (rn.t == 0)
 			c0 = bench_cpu_s();
 		double t0 = bench_now_s();
-		sql_bind(st, queries[q].kind, &pl->p[q][i]);
+		sql_bind(st, queries[q].kind, pp);
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 			sum += queries[q].first ? (uint64_t)sqlite3_column_int64(st, 0) : 1;
 		if (rc != SQLITE_DONE)
 			die(queries[q].name, sqlite3_errmsg(db));
 		sqlite3_reset(st);
 		double dt = bench_now_s() - t0;
-		if (i >= pl->warmup[q]) {
-			us[i - pl->warmup[q]] = dt * 1e6;
+		if (rn.t >= 0) {
+			us[rn.t] = dt * 1e6;
 			wall += dt;
 			s->checksum += sum;
 		}

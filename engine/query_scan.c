@@ -257,8 +257,12 @@ static int key_lookup(struct qx *x, const struct gq_ir_pipeline *p, size_t i, qx
 	size_t len = 0;
 	if (!key_id(x, st, t, &id, &len))
 		return type_scan(x, p, i, sink, arg);  /* the filters decide */
+	/* The id map's copy in memory first (index/adjcache.h): an id it has
+	 * but the target lacks is an entity not visible there, which the
+	 * row or adjacency read next finds, as for a deleted one. */
 	uint64_t e;
-	int err = views_id_lookup(&e, x->r->txn, x->db->views, t->id, id, (uint32_t)len);
+	int err = !x->r->borrowed && adjc_id_lookup(&e, x->db->views->adjc, t->id, id, (uint32_t)len) > 0
+		? 0 : views_id_lookup(&e, x->r->txn, x->db->views, t->id, id, (uint32_t)len);
 	free(id);
 	if (err == GROVE_ENOTFOUND)
 		return 0;

@@ -39,6 +39,7 @@
 struct views;
 struct adjc;            /* a views' ranges and builder (adjcache_slots.c) */
 struct adjc_range;      /* one built range (adjcache.c)                   */
+struct idc_copy;        /* one type's id map (idcopy.c)                   */
 
 #define ADJC_CHAIN_MAX 8u            /* longer chains read LMDB        */
 #define ADJC_DEFAULT_BYTES (512ull << 20)
@@ -71,7 +72,20 @@ size_t adjc_range_entries(const struct adjc_range *r);
 typedef int (*adjc_fn)(void *arg, uint64_t edge, uint64_t other);
 int adjc_each(const struct adjc_view *av, uint64_t node, adjc_fn fn, void *arg);
 
-/* ---- adjcache_slots.c: which ranges serve which reads -------------------- */
+/* ---- idcopy.c: one type's part of the id map ---------------------------- */
+
+/* Copy the id map entries of `type` (ids short enough to be whole keys:
+ * IDKEY_WHOLE_MAX bytes or less); GROVE_ELIMIT past max_bytes. */
+int idc_build(struct idc_copy **out, MDB_txn *txn, MDB_dbi ids, uint32_t type, size_t max_bytes,
+	      const volatile bool *stop);
+void idc_ref(const struct idc_copy *c);
+void idc_unref(const struct idc_copy *c);
+size_t idc_bytes(const struct idc_copy *c);
+size_t idc_entries(const struct idc_copy *c);
+/* true and *entity when the copy has (its type, id). */
+bool idc_find(const struct idc_copy *c, const void *id, uint32_t len, uint64_t *entity);
+
+/* ---- adjcache_slots.c: which copies serve which reads -------------------- */
 
 int adjc_open(struct adjc **out, struct views *v);
 /* Stop the builder (a build in progress is abandoned) and free every
@@ -89,6 +103,11 @@ int adjc_acquire(struct adjc_view *av, struct adjc *c, MDB_txn *txn,
 		 const struct layer_chain *chain, uint32_t etype, uint8_t dir);
 void adjc_release(struct adjc_view *av);
 
+/* 1 and *entity when type's id copy has `id` (an entity id that exists
+ * now, maybe not yet at the reader's snapshot: see idcopy.c); 0: look it
+ * up in LMDB (the miss counts toward a copy, or a fresher one). */
+int adjc_id_lookup(uint64_t *entity, struct adjc *c, uint32_t type, const void *id, uint32_t len);
+
 /* Tests: misses before a first build (default 64), waiting until no
  * build is queued or running, and how many ranges were built and reads
  * served since the views opened. */
@@ -96,6 +115,7 @@ extern uint32_t adjc_first_misses;
 extern bool adjc_bypass;        /* set: every read uses LMDB, nothing is built */
 void adjc_wait_idle(struct adjc *c);
 void adjc_counts(struct adjc *c, uint64_t *built, uint64_t *served);
+uint64_t adjc_ids_served(struct adjc *c);
 
 /* Stamps (index/apply.c writes them; the slots read them). */
 #define ADJC_STAMP_FROM "adj_stamp_from"

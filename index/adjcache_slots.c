@@ -13,10 +13,12 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "grove.h"
+#include "index/idkey.h"
 #include "index/views.h"
 #include "log/error.h"
 
@@ -27,11 +29,15 @@ bool adjc_bypass;
  * entry it had (a build costs about what a few seeks do per entry). */
 #define REBUILD_ENTRIES_PER_MISS 16
 
+/* dir of a slot holding a type's id copy (layer 0, etype the type). */
+#define DIR_IDS 0xff
+
 struct slot {
 	uint32_t layer, etype;
 	uint8_t dir;
 	bool queued;                   /* a build is queued or running      */
 	const struct adjc_range *cur;  /* one reference held, or NULL        */
+	const struct idc_copy *ids;    /* DIR_IDS: the same                   */
 	uint64_t valid_txnid;          /* served a read of this txn id      */
 	uint64_t misses;               /* reads that wanted it since cur was NULL */
 	uint64_t last_entries;         /* entries of its last range (or build) */
@@ -50,7 +56,8 @@ struct adjc {
 	volatile bool stop;
 	size_t *queue;                 /* slot indexes, FIFO */
 	size_t qhead, qn, qcap;
-	uint64_t built, served;        /* ranges built; reads served */
+	uint64_t built, served;        /* copies built; adjacency reads served */
+	atomic_uint_fast64_t served_ids; /* id lookups served                  */
 };
 
 int adjc_open(struct adjc **out, struct views *v)
@@ -77,8 +84,10 @@ void adjc_close(struct adjc *c)
 	pthread_mutex_unlock(&c->mu);
 	if (c->running)
 		pthread_join(c->thread, NULL);
-	for (size_t i = 0; i < c->n; i++)
+	for (size_t i = 0; i < c->n; i++) {
 		adjc_range_unref(c->slots[i].cur);
+		idc_unref(c->slots[i].ids);
+	}
 	free(c->slots);
 	free(c->queue);
 	pthread_cond_destroy(&c->work);
@@ -101,15 +110,21 @@ void adjc_release(struct adjc_view *av)
 	av->n = 0;
 }
 
-/* Drop a slot's range (under mu). */
+/* Drop a slot's copy (under mu). */
 static void drop(struct adjc *c, struct slot *s)
 {
-	if (!s->cur)
-		return;
-	c->bytes -= adjc_range_bytes(s->cur);
-	s->last_entries = adjc_range_entries(s->cur);
-	adjc_range_unref(s->cur);
-	s->cur = NULL;
+	if (s->cur) {
+		c->bytes -= adjc_range_bytes(s->cur);
+		s->last_entries = adjc_range_entries(s->cur);
+		adjc_range_unref(s->cur);
+		s->cur = NULL;
+	}
+	if (s->ids) {
+		c->bytes -= idc_bytes(s->ids);
+		s->last_entries = idc_entries(s->ids);
+		idc_unref(s->ids);
+		s->ids = NULL;
+	}
 	s->misses = 0;
 }
 
@@ -140,15 +155,20 @@ static struct slot *find(struct adjc *c, uint32_t layer, uint32_t etype, uint8_t
 static void build_one(struct adjc *c, size_t i)
 {
 	struct slot s = c->slots[i];
-	uint64_t room = c->budget > c->bytes ? c->budget - c->bytes : 0;
+	/* A fresher id copy replaces the one it was built for. */
+	uint64_t held = s.ids ? idc_bytes(s.ids) : 0;
+	uint64_t room = c->budget > c->bytes - held ? c->budget - (c->bytes - held) : 0;
 	struct adjc_range *r = NULL;
+	struct idc_copy *ids = NULL;
 	MDB_txn *txn;
 	uint64_t lsn;
 	int err;
 
 	pthread_mutex_unlock(&c->mu);
 	if ((err = views_read_begin(&txn, c->v)) == 0) {
-		if ((err = meta_get_u64(&lsn, txn, c->v, "applied_lsn")) == 0)
+		if (s.dir == DIR_IDS)
+			err = idc_build(&ids, txn, c->v->ids, s.etype, (size_t)room, &c->stop);
+		else if ((err = meta_get_u64(&lsn, txn, c->v, "applied_lsn")) == 0)
 			err = adjc_range_build(&r, txn, c->v->adj, s.layer, s.etype, s.dir, lsn,
 					       (size_t)room, &c->stop);
 		views_read_end(c->v, txn);
@@ -162,12 +182,14 @@ static void build_one(struct adjc *c, size_t i)
 		t->misses = 0;
 		t->last_entries = err == GROVE_ELIMIT ? room / 24 : t->last_entries;
 		adjc_range_unref(r);
+		idc_unref(ids);
 		return;
 	}
 	drop(c, t);
 	t->cur = r;
+	t->ids = ids;
 	t->valid_txnid = 0;
-	c->bytes += adjc_range_bytes(r);
+	c->bytes += r ? adjc_range_bytes(r) : idc_bytes(ids);
 	c->built++;
 }
 
@@ -228,6 +250,11 @@ void adjc_counts(struct adjc *c, uint64_t *built, uint64_t *served)
 	pthread_mutex_unlock(&c->mu);
 }
 
+uint64_t adjc_ids_served(struct adjc *c)
+{
+	return atomic_load_explicit(&c->served_ids, memory_order_relaxed);
+}
+
 void adjc_wait_idle(struct adjc *c)
 {
 	pthread_mutex_lock(&c->mu);
@@ -240,7 +267,8 @@ void adjc_wait_idle(struct adjc *c)
 
 static void miss(struct adjc *c, struct slot *s)
 {
-	uint64_t need = s->last_entries / REBUILD_ENTRIES_PER_MISS;
+	uint64_t had = s->ids ? idc_entries(s->ids) : s->last_entries;
+	uint64_t need = had / REBUILD_ENTRIES_PER_MISS;
 	if (need < adjc_first_misses)
 		need = adjc_first_misses;
 	s->misses++;
@@ -315,4 +343,36 @@ int adjc_acquire(struct adjc_view *av, struct adjc *c, MDB_txn *txn,
 	}
 	pthread_mutex_unlock(&c->mu);
 	return ok;
+}
+
+int adjc_id_lookup(uint64_t *entity, struct adjc *c, uint32_t type, const void *id, uint32_t len)
+{
+	const struct idc_copy *ids = NULL;
+	struct slot *s;
+
+	if (!c || adjc_bypass || len > IDKEY_WHOLE_MAX)
+		return 0;
+	pthread_mutex_lock(&c->mu);
+	if ((c->budget || c->n) && (s = find(c, 0, type, DIR_IDS, true)) != NULL) {
+		if ((ids = s->ids) != NULL)
+			idc_ref(ids);
+		else
+			miss(c, s);
+	}
+	pthread_mutex_unlock(&c->mu);
+	if (!ids)
+		return 0;
+	bool found = idc_find(ids, id, len, entity);
+	if (!found) {
+		/* An id newer than the copy (or none at all): enough of
+		 * them and a fresher copy is made. */
+		pthread_mutex_lock(&c->mu);
+		if ((s = find(c, 0, type, DIR_IDS, false)) != NULL && s->ids == ids)
+			miss(c, s);
+		pthread_mutex_unlock(&c->mu);
+	} else {
+		atomic_fetch_add_explicit(&c->served_ids, 1, memory_order_relaxed);
+	}
+	idc_unref(ids);
+	return found;
 }

@@ -1,0 +1,187 @@
+/*
+ * idcopy.c — an in-memory copy of one type's part of the id map (see
+ * adjcache.h): user id -> internal entity id, by one hash probe and one
+ * comparison instead of a B-tree descent.
+ *
+ * The id map only ever gains entries, and an entry never changes (an
+ * entity keeps its internal id through deletes and re-inserts, and on
+ * every branch), so a copy is never wrong, only incomplete: an id it
+ * lacks is looked up in LMDB.  An id the copy has may not exist yet at a
+ * reader's snapshot: callers use the id where the entity's visibility
+ * at the target is decided by the rows or adjacency they read next,
+ * exactly as for an id LMDB gives them.
+ */
+#include "index/adjcache.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <xxhash.h>
+
+#include "grove.h"
+#include "index/idkey.h"
+#include "index/layered.h"
+#include "index/views.h"
+#include "log/error.h"
+
+struct idc_slot {
+	uint64_t hash;               /* 0: free (a hash of 0 is stored as 1) */
+	uint64_t entity;
+	uint32_t off, len;           /* the id's bytes in the arena          */
+};
+
+struct idc_copy {
+	atomic_uint refs;
+	struct idc_slot *h;
+	size_t hmask, n;
+	uint8_t *arena;
+	size_t arena_len, arena_cap;
+	size_t bytes;
+};
+
+static uint64_t hash_of(const void *id, size_t len)
+{
+	uint64_t h = XXH3_64bits(id, len);
+	return h ? h : 1;
+}
+
+static void copy_free(struct idc_copy *c)
+{
+	if (!c)
+		return;
+	if (c->h)
+		munmap(c->h, (c->hmask + 1) * sizeof *c->h);
+	free(c->arena);
+	free(c);
+}
+
+void idc_ref(const struct idc_copy *c)
+{
+	atomic_fetch_add_explicit(&((struct idc_copy *)c)->refs, 1, memory_order_relaxed);
+}
+
+void idc_unref(const struct idc_copy *c)
+{
+	struct idc_copy *m = (struct idc_copy *)c;
+	if (m && atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) == 1)
+		copy_free(m);
+}
+
+size_t idc_bytes(const struct idc_copy *c) { return c->bytes; }
+size_t idc_entries(const struct idc_copy *c) { return c->n; }
+
+/* Entries of the type, counted first so that the table is sized once. */
+static int count(size_t *n, size_t *bytes, MDB_cursor *cur, const uint8_t head[4])
+{
+	MDB_val k = { 4, (void *)head }, d;
+	int rc;
+	*n = *bytes = 0;
+	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+		if (k.mv_size < 4 || memcmp(k.mv_data, head, 4) != 0)
+			break;
+		if (!idkey_shared(k.mv_size)) {
+			(*n)++;
+			*bytes += k.mv_size - 4;
+		}
+	}
+	return rc && rc != MDB_NOTFOUND ? views_error(rc, "id copy") : 0;
+}
+
+static int fill(struct idc_copy *c, MDB_cursor *cur, const uint8_t head[4], const volatile bool *stop)
+{
+	MDB_val k = { 4, (void *)head }, d;
+	int rc;
+	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+		if (k.mv_size < 4 || memcmp(k.mv_data, head, 4) != 0)
+			break;
+		if (idkey_shared(k.mv_size))
+			continue;  /* a long id: LMDB and the name map decide */
+		if (d.mv_size != 8)
+			return log_error(GROVE_ECORRUPT, "id map entry has %zu bytes", d.mv_size);
+		if ((c->n & 0xffff) == 0 && *stop)
+			return -ECANCELED;
+		size_t len = k.mv_size - 4;
+		if (c->arena_len + len > c->arena_cap || c->n > c->hmask / 2)
+			return log_error(GROVE_ECORRUPT, "the id map grew under a read");
+		memcpy(c->arena + c->arena_len, (uint8_t *)k.mv_data + 4, len);
+		uint64_t h = hash_of((uint8_t *)k.mv_data + 4, len);
+		size_t s = h & c->hmask;
+		while (c->h[s].hash)
+			s = (s + 1) & c->hmask;
+		c->h[s] = (struct idc_slot){ h, layered_rd64(d.mv_data), (uint32_t)c->arena_len,
+					     (uint32_t)len };
+		c->arena_len += len;
+		c->n++;
+	}
+	return rc && rc != MDB_NOTFOUND ? views_error(rc, "id copy") : 0;
+}
+
+int idc_build(struct idc_copy **out, MDB_txn *txn, MDB_dbi ids, uint32_t type, size_t max_bytes,
+	      const volatile bool *stop)
+{
+	struct idc_copy *c = calloc(1, sizeof *c);
+	MDB_cursor *cur = NULL;
+	uint8_t head[4];
+	size_t n, bytes, cap = 16;
+	int err, rc;
+
+	*out = NULL;
+	if (!c)
+		return -ENOMEM;
+	layered_be32(head, type);
+	if ((rc = mdb_cursor_open(txn, ids, &cur)) != 0) {
+		free(c);
+		return views_error(rc, "id copy");
+	}
+	if ((err = count(&n, &bytes, cur, head)) < 0)
+		goto done;
+	while (cap < 2 * n)
+		cap *= 2;
+	c->bytes = cap * sizeof *c->h + bytes;
+	if (c->bytes > max_bytes || bytes > UINT32_MAX) {
+		err = GROVE_ELIMIT;
+		goto done;
+	}
+	c->h = mmap(NULL, cap * sizeof *c->h, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (c->h == MAP_FAILED) {
+		c->h = NULL;
+		err = -ENOMEM;
+		goto done;
+	}
+#ifdef MADV_HUGEPAGE
+	(void)madvise(c->h, cap * sizeof *c->h, MADV_HUGEPAGE);
+#endif
+	c->hmask = cap - 1;
+	c->arena_cap = bytes;
+	if (!(c->arena = malloc(bytes ? bytes : 1)))
+		err = -ENOMEM;
+	else
+		err = fill(c, cur, head, stop);
+done:
+	mdb_cursor_close(cur);
+	if (err < 0) {
+		copy_free(c);
+		return err;
+	}
+	atomic_init(&c->refs, 1);
+	*out = c;
+	return 0;
+}
+
+bool idc_find(const struct idc_copy *c, const void *id, uint32_t len, uint64_t *entity)
+{
+	uint64_t h = hash_of(id, len);
+	for (size_t s = h & c->hmask;; s = (s + 1) & c->hmask) {
+		const struct idc_slot *e = &c->h[s];
+		if (!e->hash)
+			return false;
+		if (e->hash == h && e->len == len && !memcmp(c->arena + e->off, id, len)) {
+			*entity = e->entity;
+			return true;
+		}
+	}
+}
