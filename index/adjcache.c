@@ -73,6 +73,12 @@ static void *big_grow(void *p, size_t old, size_t bytes)
 	return q;
 }
 
+/* What a mapping of n bytes takes. */
+static size_t pages(size_t n)
+{
+	return (n + 4095) & ~(size_t)4095;
+}
+
 static void big_free(void *p, size_t bytes)
 {
 	if (p)
@@ -139,7 +145,7 @@ static int push(struct adjc_range *r, const struct adjc_entry *e, size_t max_byt
 static int index_dense(struct adjc_range *r, const uint64_t *node_of, size_t max_bytes)
 {
 	size_t span = r->hi - r->lo + 1;
-	r->bytes = r->cap * sizeof *r->e + (span + 1) * sizeof *r->off;
+	r->bytes = pages(r->cap * sizeof *r->e) + pages((span + 1) * sizeof *r->off);
 	if (r->bytes > max_bytes)
 		return GROVE_ELIMIT;
 	if (!(r->off = big_alloc((span + 1) * sizeof *r->off)))
@@ -167,7 +173,7 @@ static int index_nodes(struct adjc_range *r, const uint64_t *node_of, size_t max
 	size_t cap = 16;
 	while (cap < 2 * r->nodes)
 		cap *= 2;
-	r->bytes = r->cap * sizeof *r->e + cap * sizeof *r->h;
+	r->bytes = pages(r->cap * sizeof *r->e) + pages(cap * sizeof *r->h);
 	if (r->bytes > max_bytes)
 		return GROVE_ELIMIT;
 	if (!(r->h = big_alloc(cap * sizeof *r->h)))  /* zeroed */
@@ -188,7 +194,7 @@ static int index_nodes(struct adjc_range *r, const uint64_t *node_of, size_t max
 
 /* Copy the range's entries (and, beside them, each entry's node). */
 static int copy_entries(struct adjc_range *r, uint64_t **node_of, MDB_txn *txn, MDB_dbi adj,
-			const uint8_t head[9], size_t max_bytes, const volatile bool *stop)
+			const uint8_t head[9], size_t max_bytes, const atomic_bool *stop)
 {
 	MDB_cursor *cur;
 	MDB_val k = { 9, (void *)head }, d;
@@ -205,7 +211,7 @@ static int copy_entries(struct adjc_range *r, uint64_t **node_of, MDB_txn *txn, 
 			err = log_error(GROVE_ECORRUPT, "an adjacency entry is malformed");
 			break;
 		}
-		if ((r->n & 0xffff) == 0 && *stop) {
+		if ((r->n & 0xffff) == 0 && atomic_load_explicit(stop, memory_order_relaxed)) {
 			err = -ECANCELED;
 			break;
 		}
@@ -220,6 +226,12 @@ static int copy_entries(struct adjc_range *r, uint64_t **node_of, MDB_txn *txn, 
 				break;
 			}
 			*node_of = q;
+		}
+		/* The node of each entry is kept beside them while building
+		 * (8 bytes more an entry): within the budget too. */
+		if ((r->n + 1) * (sizeof(struct adjc_entry) + 8) > max_bytes) {
+			err = GROVE_ELIMIT;
+			break;
 		}
 		(*node_of)[r->n] = node;
 		if (r->n == 0 || node != (*node_of)[r->n - 1])
@@ -236,7 +248,7 @@ static int copy_entries(struct adjc_range *r, uint64_t **node_of, MDB_txn *txn, 
 
 int adjc_range_build(struct adjc_range **out, MDB_txn *txn, MDB_dbi adj, uint32_t layer,
 		     uint32_t etype, uint8_t dir, uint64_t lsn, size_t max_bytes,
-		     const volatile bool *stop)
+		     const atomic_bool *stop)
 {
 	struct adjc_range *r = calloc(1, sizeof *r);
 	uint64_t *node_of = NULL;
@@ -250,7 +262,17 @@ int adjc_range_build(struct adjc_range **out, MDB_txn *txn, MDB_dbi adj, uint32_
 	layered_be32(head + 4, etype);
 	head[8] = dir;
 	r->lsn = lsn;
-	if ((err = copy_entries(r, &node_of, txn, adj, head, max_bytes, stop)) == 0)
+	if ((err = copy_entries(r, &node_of, txn, adj, head, max_bytes, stop)) == 0 &&
+	    pages(r->n * sizeof *r->e) < pages(r->cap * sizeof *r->e)) {
+		/* Give back what the doubling over-allocated. */
+		size_t cap = r->n ? r->n : 1;
+		struct adjc_entry *e = big_grow(r->e, r->cap * sizeof *e, cap * sizeof *e);
+		if (e) {
+			r->e = e;
+			r->cap = cap;
+		}
+	}
+	if (!err)
 		err = index_nodes(r, node_of, max_bytes);
 	free(node_of);
 	if (err < 0) {
@@ -319,7 +341,7 @@ int adjc_each(const struct adjc_view *av, uint64_t node, adjc_fn fn, void *arg)
 	for (uint32_t i = 0; i < av->n; i++) {
 		size_t n;
 		p[i].at = node_entries(av->r[i], node, &n);
-		p[i].end = p[i].at + n;
+		p[i].end = n ? p[i].at + n : p[i].at;
 		p[i].cutoff = av->cutoff[i];
 		settle(&p[i]);
 	}

@@ -30,6 +30,7 @@
 #define GROVE_INDEX_ADJCACHE_H
 
 #include <lmdb.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -59,7 +60,7 @@ struct adjc_view {
  * with -ECANCELED once *stop is set. */
 int adjc_range_build(struct adjc_range **out, MDB_txn *txn, MDB_dbi adj, uint32_t layer,
 		     uint32_t etype, uint8_t dir, uint64_t lsn, size_t max_bytes,
-		     const volatile bool *stop);
+		     const atomic_bool *stop);
 void adjc_range_ref(const struct adjc_range *r);
 void adjc_range_unref(const struct adjc_range *r);
 uint64_t adjc_range_lsn(const struct adjc_range *r);
@@ -77,7 +78,7 @@ int adjc_each(const struct adjc_view *av, uint64_t node, adjc_fn fn, void *arg);
 /* Copy the id map entries of `type` (ids short enough to be whole keys:
  * IDKEY_WHOLE_MAX bytes or less); GROVE_ELIMIT past max_bytes. */
 int idc_build(struct idc_copy **out, MDB_txn *txn, MDB_dbi ids, uint32_t type, size_t max_bytes,
-	      const volatile bool *stop);
+	      const atomic_bool *stop);
 void idc_ref(const struct idc_copy *c);
 void idc_unref(const struct idc_copy *c);
 size_t idc_bytes(const struct idc_copy *c);

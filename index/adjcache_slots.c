@@ -38,9 +38,19 @@ struct slot {
 	bool queued;                   /* a build is queued or running      */
 	const struct adjc_range *cur;  /* one reference held, or NULL        */
 	const struct idc_copy *ids;    /* DIR_IDS: the same                   */
-	uint64_t valid_txnid;          /* served a read of this txn id      */
+	uint64_t valid_txnid;          /* served a read of this txn id (NONE) */
 	uint64_t misses;               /* reads that wanted it since cur was NULL */
 	uint64_t last_entries;         /* entries of its last range (or build) */
+	uint64_t last_used;            /* the tick of its last read served      */
+};
+
+#define NONE UINT64_MAX
+
+/* A copy dropped under the mutex, to be let go of after it (a last
+ * reference unmaps tens of MiB). */
+struct dead {
+	const struct adjc_range *r;
+	const struct idc_copy *ids;
 };
 
 struct adjc {
@@ -49,11 +59,16 @@ struct adjc {
 	pthread_cond_t work, idle;
 	struct slot *slots;
 	size_t n, cap;
+	uint32_t *index;               /* open addressing: slot number + 1    */
+	size_t index_cap;
+	uint64_t tick;                 /* counts reads served (LRU order)     */
+	struct dead *dead;
+	size_t ndead, capdead;
 	uint64_t budget, bytes;        /* bytes: of the ranges slots hold */
 	/* The builder: started with the first build, stopped at close. */
 	pthread_t thread;
 	bool running, building;
-	volatile bool stop;
+	atomic_bool stop;
 	size_t *queue;                 /* slot indexes, FIFO */
 	size_t qhead, qn, qcap;
 	uint64_t built, served;        /* copies built; adjacency reads served */
@@ -88,6 +103,12 @@ void adjc_close(struct adjc *c)
 		adjc_range_unref(c->slots[i].cur);
 		idc_unref(c->slots[i].ids);
 	}
+	for (size_t i = 0; i < c->ndead; i++) {
+		adjc_range_unref(c->dead[i].r);
+		idc_unref(c->dead[i].ids);
+	}
+	free(c->dead);
+	free(c->index);
 	free(c->slots);
 	free(c->queue);
 	pthread_cond_destroy(&c->work);
@@ -110,30 +131,98 @@ void adjc_release(struct adjc_view *av)
 	av->n = 0;
 }
 
+/* Give up a reference under mu: kept for unlock() to let go of. */
+static void bury(struct adjc *c, const struct adjc_range *r, const struct idc_copy *ids)
+{
+	if (c->ndead == c->capdead) {
+		size_t cap = c->capdead ? 2 * c->capdead : 8;
+		struct dead *d = realloc(c->dead, cap * sizeof *d);
+		if (!d) {
+			adjc_range_unref(r);  /* no room: let go now, under mu */
+			idc_unref(ids);
+			return;
+		}
+		c->dead = d;
+		c->capdead = cap;
+	}
+	c->dead[c->ndead++] = (struct dead){ r, ids };
+}
+
+/* Unlock mu, then let go of the copies dropped under it. */
+static void unlock(struct adjc *c)
+{
+	struct dead *d = c->dead;
+	size_t n = c->ndead;
+	c->dead = NULL;
+	c->ndead = c->capdead = 0;
+	pthread_mutex_unlock(&c->mu);
+	for (size_t i = 0; i < n; i++) {
+		adjc_range_unref(d[i].r);
+		idc_unref(d[i].ids);
+	}
+	free(d);
+}
+
 /* Drop a slot's copy (under mu). */
 static void drop(struct adjc *c, struct slot *s)
 {
 	if (s->cur) {
 		c->bytes -= adjc_range_bytes(s->cur);
 		s->last_entries = adjc_range_entries(s->cur);
-		adjc_range_unref(s->cur);
+		bury(c, s->cur, NULL);
 		s->cur = NULL;
 	}
 	if (s->ids) {
 		c->bytes -= idc_bytes(s->ids);
 		s->last_entries = idc_entries(s->ids);
-		idc_unref(s->ids);
+		bury(c, NULL, s->ids);
 		s->ids = NULL;
 	}
 	s->misses = 0;
+	s->valid_txnid = NONE;
+}
+
+static size_t slot_hash(uint32_t layer, uint32_t etype, uint8_t dir)
+{
+	uint64_t k = ((uint64_t)layer << 32 | etype) * 0x9e3779b97f4a7c15ULL ^ dir;
+	return (size_t)(k ^ k >> 29);
+}
+
+/* Index slot i (index_cap > 2 * slots). */
+static void index_put(struct adjc *c, size_t i)
+{
+	const struct slot *s = &c->slots[i];
+	size_t h = slot_hash(s->layer, s->etype, s->dir) & (c->index_cap - 1);
+	while (c->index[h])
+		h = (h + 1) & (c->index_cap - 1);
+	c->index[h] = (uint32_t)i + 1;
+}
+
+static int index_grow(struct adjc *c)
+{
+	size_t cap = c->index_cap ? 2 * c->index_cap : 64;
+	uint32_t *x = calloc(cap, sizeof *x);
+	if (!x)
+		return -ENOMEM;
+	free(c->index);
+	c->index = x;
+	c->index_cap = cap;
+	for (size_t i = 0; i < c->n; i++)
+		index_put(c, i);
+	return 0;
 }
 
 static struct slot *find(struct adjc *c, uint32_t layer, uint32_t etype, uint8_t dir, bool add)
 {
-	for (size_t i = 0; i < c->n; i++)
-		if (c->slots[i].layer == layer && c->slots[i].etype == etype && c->slots[i].dir == dir)
-			return &c->slots[i];
-	if (!add)
+	if (c->index_cap) {
+		size_t h = slot_hash(layer, etype, dir) & (c->index_cap - 1);
+		for (; c->index[h]; h = (h + 1) & (c->index_cap - 1)) {
+			struct slot *s = &c->slots[c->index[h] - 1];
+			if (s->layer == layer && s->etype == etype && s->dir == dir)
+				return s;
+		}
+	}
+	if (!add || c->n >= UINT32_MAX - 1)
 		return NULL;
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? 2 * c->cap : 16;
@@ -143,9 +232,34 @@ static struct slot *find(struct adjc *c, uint32_t layer, uint32_t etype, uint8_t
 		c->slots = p;
 		c->cap = cap;
 	}
-	struct slot *s = &c->slots[c->n++];
-	*s = (struct slot){ .layer = layer, .etype = etype, .dir = dir };
+	if (2 * (c->n + 1) > c->index_cap && index_grow(c) < 0)
+		return NULL;
+	struct slot *s = &c->slots[c->n];
+	*s = (struct slot){ .layer = layer, .etype = etype, .dir = dir, .valid_txnid = NONE };
+	index_put(c, c->n++);
 	return s;
+}
+
+/* Drop the least recently used copy other than `keep`'s (under mu):
+ * false if there is none. */
+static bool evict_one(struct adjc *c, const struct slot *keep)
+{
+	struct slot *lru = NULL;
+	for (size_t i = 0; i < c->n; i++) {
+		struct slot *s = &c->slots[i];
+		if (s != keep && (s->cur || s->ids) && (!lru || s->last_used < lru->last_used))
+			lru = s;
+	}
+	if (lru)
+		drop(c, lru);
+	return lru != NULL;
+}
+
+/* Make room for a build (under mu): the budget is spent. */
+static void evict(struct adjc *c, const struct slot *keep)
+{
+	while (c->bytes >= c->budget && evict_one(c, keep))
+		;
 }
 
 /* ---- the builder ---------------------------------------------------------- */
@@ -155,8 +269,8 @@ static struct slot *find(struct adjc *c, uint32_t layer, uint32_t etype, uint8_t
 static void build_one(struct adjc *c, size_t i)
 {
 	struct slot s = c->slots[i];
-	/* A fresher id copy replaces the one it was built for. */
-	uint64_t held = s.ids ? idc_bytes(s.ids) : 0;
+	/* A fresher copy replaces the one it was built for. */
+	uint64_t held = s.ids ? idc_bytes(s.ids) : s.cur ? adjc_range_bytes(s.cur) : 0;
 	uint64_t room = c->budget > c->bytes - held ? c->budget - (c->bytes - held) : 0;
 	struct adjc_range *r = NULL;
 	struct idc_copy *ids = NULL;
@@ -178,9 +292,12 @@ static void build_one(struct adjc *c, size_t i)
 	t->queued = false;
 	if (err < 0 || c->stop) {
 		/* Too big, or no memory: try again after as many misses as a
-		 * rebuild would wait for, the budget permitting. */
+		 * rebuild would wait for, with the least recently used copy
+		 * gone if it did not fit beside the others. */
 		t->misses = 0;
 		t->last_entries = err == GROVE_ELIMIT ? room / 24 : t->last_entries;
+		if (err == GROVE_ELIMIT && !c->stop)
+			evict_one(c, t);
 		adjc_range_unref(r);
 		idc_unref(ids);
 		return;
@@ -188,7 +305,8 @@ static void build_one(struct adjc *c, size_t i)
 	drop(c, t);
 	t->cur = r;
 	t->ids = ids;
-	t->valid_txnid = 0;
+	t->valid_txnid = NONE;
+	t->last_used = ++c->tick;
 	c->bytes += r ? adjc_range_bytes(r) : idc_bytes(ids);
 	c->built++;
 }
@@ -209,6 +327,8 @@ static void *builder(void *arg)
 		c->building = true;
 		build_one(c, i);
 		c->building = false;
+		unlock(c);
+		pthread_mutex_lock(&c->mu);
 	}
 	pthread_cond_broadcast(&c->idle);
 	pthread_mutex_unlock(&c->mu);
@@ -272,7 +392,10 @@ static void miss(struct adjc *c, struct slot *s)
 	if (need < adjc_first_misses)
 		need = adjc_first_misses;
 	s->misses++;
-	if (!s->queued && !c->stop && s->misses >= need && c->bytes < c->budget)
+	if (s->queued || c->stop || s->misses < need || !c->budget)
+		return;
+	evict(c, s);
+	if (c->bytes < c->budget)
 		enqueue(c, (size_t)(s - c->slots));
 }
 
@@ -315,14 +438,14 @@ int adjc_acquire(struct adjc_view *av, struct adjc *c, MDB_txn *txn,
 		return 0;
 	pthread_mutex_lock(&c->mu);
 	if (!c->budget && !c->n) {
-		pthread_mutex_unlock(&c->mu);
+		unlock(c);
 		return 0;
 	}
 	for (uint32_t i = 0; i < chain->n; i++) {
 		struct slot *s = find(c, chain->at[i].layer, etype, dir, true);
 		int rc = s ? serves(c, s, txn, txnid, chain->at[i].cutoff) : 0;
 		if (rc < 0) {
-			pthread_mutex_unlock(&c->mu);
+			unlock(c);
 			return rc;
 		}
 		if (!rc && s)
@@ -336,12 +459,13 @@ int adjc_acquire(struct adjc_view *av, struct adjc *c, MDB_txn *txn,
 		for (uint32_t i = 0; i < chain->n; i++) {
 			av->r[i] = got[i]->cur;
 			adjc_range_ref(got[i]->cur);
+			got[i]->last_used = ++c->tick;
 			av->cutoff[i] = chain->at[i].cutoff;
 		}
 		av->n = chain->n;
 		c->served++;
 	}
-	pthread_mutex_unlock(&c->mu);
+	unlock(c);
 	return ok;
 }
 
@@ -350,16 +474,20 @@ int adjc_id_lookup(uint64_t *entity, struct adjc *c, uint32_t type, const void *
 	const struct idc_copy *ids = NULL;
 	struct slot *s;
 
-	if (!c || adjc_bypass || len > IDKEY_WHOLE_MAX)
+	/* An id of IDKEY_WHOLE_MAX bytes or more has a shared key: never in
+	 * a copy (idcopy.c), LMDB and the name map decide. */
+	if (!c || adjc_bypass || idkey_shared(4 + (size_t)len))
 		return 0;
 	pthread_mutex_lock(&c->mu);
 	if ((c->budget || c->n) && (s = find(c, 0, type, DIR_IDS, true)) != NULL) {
-		if ((ids = s->ids) != NULL)
+		if ((ids = s->ids) != NULL) {
 			idc_ref(ids);
-		else
+			s->last_used = ++c->tick;
+		} else {
 			miss(c, s);
+		}
 	}
-	pthread_mutex_unlock(&c->mu);
+	unlock(c);
 	if (!ids)
 		return 0;
 	bool found = idc_find(ids, id, len, entity);
@@ -369,7 +497,7 @@ int adjc_id_lookup(uint64_t *entity, struct adjc *c, uint32_t type, const void *
 		pthread_mutex_lock(&c->mu);
 		if ((s = find(c, 0, type, DIR_IDS, false)) != NULL && s->ids == ids)
 			miss(c, s);
-		pthread_mutex_unlock(&c->mu);
+		unlock(c);
 	} else {
 		atomic_fetch_add_explicit(&c->served_ids, 1, memory_order_relaxed);
 	}

@@ -251,15 +251,12 @@ static int heads_note(struct apply_state *s, uint32_t layer, uint32_t etype, uin
 	return 0;
 }
 
-/* Stamp what the set's adjacency puts wrote, in their transaction; the
- * first stamps of views say from which LSN on writes are stamped. */
+/* Stamp what the set's adjacency puts wrote, in their transaction (the
+ * views were stamped from an LSN on when they opened: views.c). */
 static int heads_stamp(MDB_txn *txn, struct views *v, struct adj_heads *h)
 {
 	char key[ADJC_STAMP_KEY_MAX];
-	uint64_t from;
 	int err = 0;
-	if (h->n && (err = meta_get_u64(&from, txn, v, ADJC_STAMP_FROM)) == 0 && !from)
-		err = meta_put_u64(txn, v, ADJC_STAMP_FROM, h->at[0].lsn);
 	for (uint32_t i = 0; i < h->n && !err; i++) {
 		uint64_t was;
 		adjc_stamp_key(key, h->at[i].layer, h->at[i].etype);

@@ -73,7 +73,8 @@ size_t idc_bytes(const struct idc_copy *c) { return c->bytes; }
 size_t idc_entries(const struct idc_copy *c) { return c->n; }
 
 /* Entries of the type, counted first so that the table is sized once. */
-static int count(size_t *n, size_t *bytes, MDB_cursor *cur, const uint8_t head[4])
+static int count(size_t *n, size_t *bytes, MDB_cursor *cur, const uint8_t head[4],
+		 const atomic_bool *stop)
 {
 	MDB_val k = { 4, (void *)head }, d;
 	int rc;
@@ -82,6 +83,8 @@ static int count(size_t *n, size_t *bytes, MDB_cursor *cur, const uint8_t head[4
 	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
 		if (k.mv_size < 4 || memcmp(k.mv_data, head, 4) != 0)
 			break;
+		if ((*n & 0xffff) == 0 && atomic_load_explicit(stop, memory_order_relaxed))
+			return -ECANCELED;
 		if (!idkey_shared(k.mv_size)) {
 			(*n)++;
 			*bytes += k.mv_size - 4;
@@ -90,7 +93,7 @@ static int count(size_t *n, size_t *bytes, MDB_cursor *cur, const uint8_t head[4
 	return rc && rc != MDB_NOTFOUND ? views_error(rc, "id copy") : 0;
 }
 
-static int fill(struct idc_copy *c, MDB_cursor *cur, const uint8_t head[4], const volatile bool *stop)
+static int fill(struct idc_copy *c, MDB_cursor *cur, const uint8_t head[4], const atomic_bool *stop)
 {
 	MDB_val k = { 4, (void *)head }, d;
 	int rc;
@@ -102,7 +105,7 @@ static int fill(struct idc_copy *c, MDB_cursor *cur, const uint8_t head[4], cons
 			continue;  /* a long id: LMDB and the name map decide */
 		if (d.mv_size != 8)
 			return log_error(GROVE_ECORRUPT, "id map entry has %zu bytes", d.mv_size);
-		if ((c->n & 0xffff) == 0 && *stop)
+		if ((c->n & 0xffff) == 0 && atomic_load_explicit(stop, memory_order_relaxed))
 			return -ECANCELED;
 		size_t len = k.mv_size - 4;
 		if (c->arena_len + len > c->arena_cap || c->n > c->hmask / 2)
@@ -121,7 +124,7 @@ static int fill(struct idc_copy *c, MDB_cursor *cur, const uint8_t head[4], cons
 }
 
 int idc_build(struct idc_copy **out, MDB_txn *txn, MDB_dbi ids, uint32_t type, size_t max_bytes,
-	      const volatile bool *stop)
+	      const atomic_bool *stop)
 {
 	struct idc_copy *c = calloc(1, sizeof *c);
 	MDB_cursor *cur = NULL;
@@ -137,11 +140,11 @@ int idc_build(struct idc_copy **out, MDB_txn *txn, MDB_dbi ids, uint32_t type, s
 		free(c);
 		return views_error(rc, "id copy");
 	}
-	if ((err = count(&n, &bytes, cur, head)) < 0)
+	if ((err = count(&n, &bytes, cur, head, stop)) < 0)
 		goto done;
 	while (cap < 2 * n)
 		cap *= 2;
-	c->bytes = cap * sizeof *c->h + bytes;
+	c->bytes = ((cap * sizeof *c->h + 4095) & ~(size_t)4095) + bytes;
 	if (c->bytes > max_bytes || bytes > UINT32_MAX) {
 		err = GROVE_ELIMIT;
 		goto done;

@@ -52,6 +52,26 @@ static int open_dbs(struct views *v)
 	return rc ? views_error(rc, "opening the views") : 0;
 }
 
+/* Views without adjacency write stamps (made before they existed, or
+ * new) get them from the next LSN on (adjcache.h): until then no copy of
+ * an adjacency range could serve a read at a branch head. */
+static int stamp_from_init(struct views *v)
+{
+	uint64_t from, applied;
+	MDB_txn *txn;
+	int err = views_write_begin(&txn, v);
+	if (err < 0)
+		return err;
+	if ((err = meta_get_u64(&from, txn, v, ADJC_STAMP_FROM)) < 0 || from ||
+	    (err = meta_get_u64(&applied, txn, v, "applied_lsn")) < 0 ||
+	    (err = meta_put_u64(txn, v, ADJC_STAMP_FROM, applied + 1)) < 0) {
+		mdb_txn_abort(txn);
+		return err;
+	}
+	int rc = mdb_txn_commit(txn);
+	return rc ? views_error(rc, "stamping the views") : 0;
+}
+
 /* One attempt at the environment with a map of map_bytes: an LMDB code. */
 static int env_try(MDB_env **env, const char *dir, uint64_t map_bytes, unsigned flags)
 {
@@ -94,7 +114,7 @@ static int open_env(struct views **out, const char *dir, uint64_t map_bytes, uns
 		free(v);
 		return err;
 	}
-	if ((err = open_dbs(v)) < 0) {
+	if ((err = open_dbs(v)) < 0 || (err = stamp_from_init(v)) < 0) {
 		mdb_env_close(v->env);
 		free(v);
 		return err;
