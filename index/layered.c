@@ -108,28 +108,34 @@ static int settle(struct layered_iter *it, struct layered_cursor *lc)
 	return 0;
 }
 
-/* LMDB's default key order (memcmp, then the shorter first). */
-static int key_cmp(const MDB_val *a, const uint8_t *b, uint32_t b_len)
+/* LMDB's default key order (memcmp, then the shorter first) of `a`
+ * against the key past every version of the element of
+ * `cur` (n bytes): its first n - 8 bytes, then ~lsn of LSN 0, all ones. */
+static int past_cmp(const MDB_val *a, const uint8_t *cur, uint32_t n)
 {
-	size_t n = a->mv_size < b_len ? a->mv_size : b_len;
-	int c = memcmp(a->mv_data, b, n);
-	return c ? c : (a->mv_size > b_len) - (a->mv_size < b_len);
+	const uint8_t *k = a->mv_data;
+	size_t m = a->mv_size < n ? a->mv_size : n, p = m < n - 8 ? m : n - 8;
+	int c = memcmp(k, cur, p);
+	if (c)
+		return c;
+	for (size_t i = p; i < m; i++)
+		if (k[i] != 0xff)
+			return -1;
+	return (a->mv_size > n) - (a->mv_size < n);
 }
 
 /* Move past every version of the current element.  An element has few
  * versions, so stepping forward reaches the first key past them sooner
  * than a seek from the root: up to SKIP_STEPS steps, then the seek.  The
- * first key >= the target is what the seek would find. */
+ * first key >= the target is what the seek would find.  The current key
+ * is compared where it lies: LMDB memory stays put while nothing is
+ * written, and nothing is written here. */
 #define SKIP_STEPS 4
 static int skip_element(struct layered_iter *it, struct layered_cursor *lc)
 {
-	uint8_t key[LAYERED_KEY_MAX];
-	/* The current key with ~lsn of LSN 0, all ones: past the oldest
-	 * possible version of its element (settle checked its shape). */
+	const uint8_t *cur = lc->key.mv_data;
 	uint32_t n = (uint32_t)lc->key.mv_size;
 	assert(n >= 8 && n <= LAYERED_KEY_MAX);
-	memcpy(key, lc->key.mv_data, n - 8);
-	memset(key + n - 8, 0xff, 8);
 	for (int step = 0; step < SKIP_STEPS; step++) {
 		int rc = mdb_cursor_get(lc->cur, &lc->key, &lc->val, MDB_NEXT);
 		if (rc == MDB_NOTFOUND) {
@@ -138,9 +144,12 @@ static int skip_element(struct layered_iter *it, struct layered_cursor *lc)
 		}
 		if (rc)
 			return views_error(rc, "layered step");
-		if (key_cmp(&lc->key, key, n) >= 0)
+		if (past_cmp(&lc->key, cur, n) >= 0)
 			return settle(it, lc);
 	}
+	uint8_t key[LAYERED_KEY_MAX];
+	memcpy(key, cur, n - 8);
+	memset(key + n - 8, 0xff, 8);
 	int err = seek(lc, key, n);
 	return err < 0 ? err : settle(it, lc);
 }
