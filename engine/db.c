@@ -348,6 +348,8 @@ static int open_views(grove_db *db)
 	}
 	if (!err && (err = db_session_write(vdir, "open", 0)) < 0)
 		db_error(db, err, "cannot write %s/SESSION", vdir);
+	else if (!err && (err = views_stamp_init(db->views)) < 0)
+		db_error(db, err, NULL);  /* after "open": it writes the views */
 	free(vdir);
 	return err;
 }

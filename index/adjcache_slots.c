@@ -41,7 +41,8 @@ struct slot {
 	uint64_t valid_txnid;          /* served a read of this txn id (NONE) */
 	uint64_t misses;               /* reads that wanted it since cur was NULL */
 	uint64_t last_entries;         /* entries of its last range (or build) */
-	uint64_t last_used;            /* the tick of its last read served      */
+	uint64_t last_used;            /* the tick of the last read it served,
+	                                  alone or as one layer of a chain      */
 };
 
 #define NONE UINT64_MAX
@@ -61,7 +62,7 @@ struct adjc {
 	size_t n, cap;
 	uint32_t *index;               /* open addressing: slot number + 1    */
 	size_t index_cap;
-	uint64_t tick;                 /* counts reads served (LRU order)     */
+	uint64_t tick;                 /* counts reads that asked (LRU order) */
 	struct dead *dead;
 	size_t ndead, capdead;
 	uint64_t budget, bytes;        /* bytes: of the ranges slots hold */
@@ -240,14 +241,20 @@ static struct slot *find(struct adjc *c, uint32_t layer, uint32_t etype, uint8_t
 	return s;
 }
 
-/* Drop the least recently used copy other than `keep`'s (under mu):
- * false if there is none. */
+/* A copy that served a read among the last EVICT_AFTER_READS is never
+ * dropped to make room: when the copies wanted exceed the budget, the
+ * ones built stay and the others read LMDB, rather than taking turns. */
+#define EVICT_AFTER_READS 512
+
+/* Drop the least recently used copy other than `keep`'s that has not
+ * been read lately (under mu): false if there is none. */
 static bool evict_one(struct adjc *c, const struct slot *keep)
 {
 	struct slot *lru = NULL;
 	for (size_t i = 0; i < c->n; i++) {
 		struct slot *s = &c->slots[i];
-		if (s != keep && (s->cur || s->ids) && (!lru || s->last_used < lru->last_used))
+		if (s != keep && (s->cur || s->ids) && s->last_used + EVICT_AFTER_READS <= c->tick &&
+		    (!lru || s->last_used < lru->last_used))
 			lru = s;
 	}
 	if (lru)
@@ -306,7 +313,7 @@ static void build_one(struct adjc *c, size_t i)
 	t->cur = r;
 	t->ids = ids;
 	t->valid_txnid = NONE;
-	t->last_used = ++c->tick;
+	t->last_used = c->tick;
 	c->bytes += r ? adjc_range_bytes(r) : idc_bytes(ids);
 	c->built++;
 }
@@ -430,7 +437,7 @@ int adjc_acquire(struct adjc_view *av, struct adjc *c, MDB_txn *txn,
 		 const struct layer_chain *chain, uint32_t etype, uint8_t dir)
 {
 	uint64_t txnid = mdb_txn_id(txn);
-	struct slot *got[ADJC_CHAIN_MAX];
+	size_t at[ADJC_CHAIN_MAX];
 	int ok = 1;
 
 	av->n = 0;
@@ -441,25 +448,30 @@ int adjc_acquire(struct adjc_view *av, struct adjc *c, MDB_txn *txn,
 		unlock(c);
 		return 0;
 	}
+	/* The chain's slots first: adding one may move them all. */
+	c->tick++;
 	for (uint32_t i = 0; i < chain->n; i++) {
 		struct slot *s = find(c, chain->at[i].layer, etype, dir, true);
+		at[i] = s ? (size_t)(s - c->slots) : SIZE_MAX;
+	}
+	for (uint32_t i = 0; i < chain->n; i++) {
+		struct slot *s = at[i] != SIZE_MAX ? &c->slots[at[i]] : NULL;
 		int rc = s ? serves(c, s, txn, txnid, chain->at[i].cutoff) : 0;
 		if (rc < 0) {
 			unlock(c);
 			return rc;
 		}
-		if (!rc && s)
+		if (rc)
+			s->last_used = c->tick;  /* wanted, even if others miss */
+		else if (s)
 			miss(c, s);
 		ok &= rc;
-		got[i] = s;
 	}
 	if (ok) {
-		/* Every slot existed and served (a slot added here has no
-		 * range), so none moved since it was found. */
 		for (uint32_t i = 0; i < chain->n; i++) {
-			av->r[i] = got[i]->cur;
-			adjc_range_ref(got[i]->cur);
-			got[i]->last_used = ++c->tick;
+			struct slot *s = &c->slots[at[i]];
+			av->r[i] = s->cur;
+			adjc_range_ref(s->cur);
 			av->cutoff[i] = chain->at[i].cutoff;
 		}
 		av->n = chain->n;
@@ -474,15 +486,16 @@ int adjc_id_lookup(uint64_t *entity, struct adjc *c, uint32_t type, const void *
 	const struct idc_copy *ids = NULL;
 	struct slot *s;
 
-	/* An id of IDKEY_WHOLE_MAX bytes or more has a shared key: never in
-	 * a copy (idcopy.c), LMDB and the name map decide. */
-	if (!c || adjc_bypass || idkey_shared(4 + (size_t)len))
+	/* An id of IDKEY_WHOLE_MAX bytes or more may have a shared key
+	 * (idkey.h): never in a copy (idcopy.c); LMDB and the name map decide. */
+	if (!c || adjc_bypass || len >= IDKEY_WHOLE_MAX)
 		return 0;
 	pthread_mutex_lock(&c->mu);
 	if ((c->budget || c->n) && (s = find(c, 0, type, DIR_IDS, true)) != NULL) {
+		c->tick++;
 		if ((ids = s->ids) != NULL) {
 			idc_ref(ids);
-			s->last_used = ++c->tick;
+			s->last_used = c->tick;
 		} else {
 			miss(c, s);
 		}

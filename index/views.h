@@ -73,6 +73,12 @@ void views_set_huge(struct views *v, int mode);
 /* For open_env: 4 KiB pages (the map is found when first advised). */
 void views_huge_init(struct views *v);
 
+/* Views without adjacency write stamps (made before they existed, or
+ * new) get them from the next LSN on (adjcache.h): until then no copy of
+ * an adjacency range could serve a read at a branch head.  A write: for
+ * the owner of views it has marked open (engine/db.c). */
+int views_stamp_init(struct views *v);
+
 /* Flush everything committed so far to disk (views are opened MDB_NOSYNC:
  * the log is the durable truth; see docs/durability.md). */
 int views_sync(struct views *v);
