@@ -53,14 +53,6 @@ static void set_fini(struct u64set *s)
 		free(s->v);
 }
 
-static size_t mix(uint64_t k)
-{
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdULL;
-	k ^= k >> 33;
-	return (size_t)k;
-}
-
 static int set_grow(struct u64set *s)
 {
 	size_t cap = 2 * s->cap;
@@ -70,7 +62,7 @@ static int set_grow(struct u64set *s)
 	for (size_t i = 0; i < s->cap; i++) {
 		if (s->v[i] == 0)
 			continue;
-		size_t h = mix(s->v[i]) & (cap - 1);
+		size_t h = adjc_hash64(s->v[i]) & (cap - 1);
 		while (v[h] != 0)
 			h = (h + 1) & (cap - 1);
 		v[h] = s->v[i];
@@ -86,7 +78,7 @@ static int set_add(struct u64set *s, uint64_t k)
 {
 	if (4 * (s->n + 1) > 3 * s->cap && set_grow(s) < 0)
 		return -ENOMEM;
-	size_t h = mix(k) & (s->cap - 1);
+	size_t h = adjc_hash64(k) & (s->cap - 1);
 	while (s->v[h] != 0) {
 		if (s->v[h] == k)
 			return 0;

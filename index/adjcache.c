@@ -90,14 +90,6 @@ void adjc_stamp_key(char out[ADJC_STAMP_KEY_MAX], uint32_t layer, uint32_t etype
 	snprintf(out, ADJC_STAMP_KEY_MAX, "adj_stamp/%u/%u", layer, etype);
 }
 
-static size_t mix(uint64_t k)
-{
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdULL;
-	k ^= k >> 33;
-	return (size_t)k;
-}
-
 static void range_free(struct adjc_range *r)
 {
 	if (!r)
@@ -183,7 +175,7 @@ static int index_nodes(struct adjc_range *r, const uint64_t *node_of, size_t max
 		size_t j = i;
 		while (j < r->n && node_of[j] == node_of[i])
 			j++;
-		size_t s = mix(node_of[i]) & r->hmask;
+		size_t s = adjc_hash64(node_of[i]) & r->hmask;
 		while (r->h[s].node)
 			s = (s + 1) & r->hmask;
 		r->h[s] = (struct adjc_slot){ node_of[i], (uint32_t)i, (uint32_t)(j - i) };
@@ -299,7 +291,7 @@ static const struct adjc_entry *node_entries(const struct adjc_range *r, uint64_
 		*n = 0;
 		return NULL;
 	}
-	size_t s = mix(node) & r->hmask;
+	size_t s = adjc_hash64(node) & r->hmask;
 	for (;;) {
 		const struct adjc_slot *h = &r->h[s];
 		if (h->node == node) {

@@ -53,6 +53,16 @@ struct adjc_view {
 	uint64_t cutoff[ADJC_CHAIN_MAX];
 };
 
+/* A 64-bit id's hash for open addressing (MurmurHash3's finalizer
+ * halves): ids are dense, and their low bits alone would cluster. */
+static inline size_t adjc_hash64(uint64_t k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdULL;
+	k ^= k >> 33;
+	return (size_t)k;
+}
+
 /* ---- adjcache.c: ranges ------------------------------------------------ */
 
 /* Build the range of (layer, etype, dir) from `txn` (which holds

@@ -72,55 +72,62 @@ void idc_unref(const struct idc_copy *c)
 size_t idc_bytes(const struct idc_copy *c) { return c->bytes; }
 size_t idc_entries(const struct idc_copy *c) { return c->n; }
 
-/* Entries of the type, counted first so that the table is sized once. */
-static int count(size_t *n, size_t *bytes, MDB_cursor *cur, const uint8_t head[4],
-		 const atomic_bool *stop)
+/* Call fn for each whole-key entry of the type (a long id's shared key
+ * is left to LMDB and the name map), checking `stop` now and then. */
+typedef int (*entry_fn)(void *arg, const uint8_t *id, size_t len, const MDB_val *d);
+
+static int each_entry(MDB_cursor *cur, const uint8_t head[4], const atomic_bool *stop,
+		      entry_fn fn, void *arg)
 {
 	MDB_val k = { 4, (void *)head }, d;
-	int rc;
-	*n = *bytes = 0;
-	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
+	size_t seen = 0;
+	int rc, err = 0;
+	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0 && !err;
 	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
 		if (k.mv_size < 4 || memcmp(k.mv_data, head, 4) != 0)
 			break;
-		if ((*n & 0xffff) == 0 && atomic_load_explicit(stop, memory_order_relaxed))
+		if ((seen++ & 0xffff) == 0 && atomic_load_explicit(stop, memory_order_relaxed))
 			return -ECANCELED;
-		if (!idkey_shared(k.mv_size)) {
-			(*n)++;
-			*bytes += k.mv_size - 4;
-		}
+		if (!idkey_shared(k.mv_size))
+			err = fn(arg, (const uint8_t *)k.mv_data + 4, k.mv_size - 4, &d);
 	}
+	if (err)
+		return err;
 	return rc && rc != MDB_NOTFOUND ? views_error(rc, "id copy") : 0;
 }
 
-static int fill(struct idc_copy *c, MDB_cursor *cur, const uint8_t head[4], const atomic_bool *stop)
+/* Entries of the type, counted first so that the table is sized once. */
+struct counts {
+	size_t n, bytes;
+};
+
+static int count_one(void *arg, const uint8_t *id, size_t len, const MDB_val *d)
 {
-	MDB_val k = { 4, (void *)head }, d;
-	int rc;
-	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0;
-	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
-		if (k.mv_size < 4 || memcmp(k.mv_data, head, 4) != 0)
-			break;
-		if (idkey_shared(k.mv_size))
-			continue;  /* a long id: LMDB and the name map decide */
-		if (d.mv_size != 8)
-			return log_error(GROVE_ECORRUPT, "id map entry has %zu bytes", d.mv_size);
-		if ((c->n & 0xffff) == 0 && atomic_load_explicit(stop, memory_order_relaxed))
-			return -ECANCELED;
-		size_t len = k.mv_size - 4;
-		if (c->arena_len + len > c->arena_cap || c->n > c->hmask / 2)
-			return log_error(GROVE_ECORRUPT, "the id map grew under a read");
-		memcpy(c->arena + c->arena_len, (uint8_t *)k.mv_data + 4, len);
-		uint64_t h = hash_of((uint8_t *)k.mv_data + 4, len);
-		size_t s = h & c->hmask;
-		while (c->h[s].hash)
-			s = (s + 1) & c->hmask;
-		c->h[s] = (struct idc_slot){ h, layered_rd64(d.mv_data), (uint32_t)c->arena_len,
-					     (uint32_t)len };
-		c->arena_len += len;
-		c->n++;
-	}
-	return rc && rc != MDB_NOTFOUND ? views_error(rc, "id copy") : 0;
+	struct counts *k = arg;
+	(void)id;
+	(void)d;
+	k->n++;
+	k->bytes += len;
+	return 0;
+}
+
+static int fill_one(void *arg, const uint8_t *id, size_t len, const MDB_val *d)
+{
+	struct idc_copy *c = arg;
+	if (d->mv_size != 8)
+		return log_error(GROVE_ECORRUPT, "id map entry has %zu bytes", d->mv_size);
+	if (c->arena_len + len > c->arena_cap || c->n > c->hmask / 2)
+		return log_error(GROVE_ECORRUPT, "the id map grew under a read");
+	memcpy(c->arena + c->arena_len, id, len);
+	uint64_t h = hash_of(id, len);
+	size_t s = h & c->hmask;
+	while (c->h[s].hash)
+		s = (s + 1) & c->hmask;
+	c->h[s] = (struct idc_slot){ h, layered_rd64(d->mv_data), (uint32_t)c->arena_len,
+				     (uint32_t)len };
+	c->arena_len += len;
+	c->n++;
+	return 0;
 }
 
 int idc_build(struct idc_copy **out, MDB_txn *txn, MDB_dbi ids, uint32_t type, size_t max_bytes,
@@ -129,7 +136,8 @@ int idc_build(struct idc_copy **out, MDB_txn *txn, MDB_dbi ids, uint32_t type, s
 	struct idc_copy *c = calloc(1, sizeof *c);
 	MDB_cursor *cur = NULL;
 	uint8_t head[4];
-	size_t n, bytes, cap = 16;
+	struct counts k = { 0, 0 };
+	size_t cap = 16;
 	int err, rc;
 
 	*out = NULL;
@@ -140,12 +148,12 @@ int idc_build(struct idc_copy **out, MDB_txn *txn, MDB_dbi ids, uint32_t type, s
 		free(c);
 		return views_error(rc, "id copy");
 	}
-	if ((err = count(&n, &bytes, cur, head, stop)) < 0)
+	if ((err = each_entry(cur, head, stop, count_one, &k)) < 0)
 		goto done;
-	while (cap < 2 * n)
+	while (cap < 2 * k.n)
 		cap *= 2;
-	c->bytes = ((cap * sizeof *c->h + 4095) & ~(size_t)4095) + bytes;
-	if (c->bytes > max_bytes || bytes > UINT32_MAX) {
+	c->bytes = ((cap * sizeof *c->h + 4095) & ~(size_t)4095) + k.bytes;
+	if (c->bytes > max_bytes || k.bytes > UINT32_MAX) {
 		err = GROVE_ELIMIT;
 		goto done;
 	}
@@ -159,11 +167,11 @@ int idc_build(struct idc_copy **out, MDB_txn *txn, MDB_dbi ids, uint32_t type, s
 	(void)madvise(c->h, cap * sizeof *c->h, MADV_HUGEPAGE);
 #endif
 	c->hmask = cap - 1;
-	c->arena_cap = bytes;
-	if (!(c->arena = malloc(bytes ? bytes : 1)))
+	c->arena_cap = k.bytes;
+	if (!(c->arena = malloc(k.bytes ? k.bytes : 1)))
 		err = -ENOMEM;
 	else
-		err = fill(c, cur, head, stop);
+		err = each_entry(cur, head, stop, fill_one, c);
 done:
 	mdb_cursor_close(cur);
 	if (err < 0) {
