@@ -182,7 +182,7 @@ static int adj_each(struct walk *w, uint64_t node, uint8_t dir, adj_fn fn, void 
 {
 	struct qx *x = w->x;
 	const struct adjc_view *av = ranges(x, w->et->id, dir);
-	if (av) {
+	if (av && adjc_node_clean(av, node)) {
 		struct cached c = { w, node, fn, arg };
 		return adjc_each(av, node, cached_one, &c);
 	}

@@ -34,6 +34,7 @@ struct adjc_slot {
 struct adjc_range {
 	atomic_uint refs;
 	uint64_t lsn;                  /* applied LSN of the build's snapshot */
+	struct adjc_dirty *dirty;      /* nodes written after lsn (a reference) */
 	struct adjc_entry *e;
 	size_t n, cap;
 	uint32_t *off;                 /* dense: hi - lo + 2 offsets         */
@@ -94,6 +95,7 @@ static void range_free(struct adjc_range *r)
 {
 	if (!r)
 		return;
+	adjc_dirty_unref(r->dirty);
 	big_free(r->e, r->cap * sizeof *r->e);
 	big_free(r->off, r->off ? (r->hi - r->lo + 2) * sizeof *r->off : 0);
 	big_free(r->h, r->h ? (r->hmask + 1) * sizeof *r->h : 0);
@@ -113,6 +115,100 @@ void adjc_range_unref(const struct adjc_range *r)
 }
 
 uint64_t adjc_range_lsn(const struct adjc_range *r) { return r->lsn; }
+const struct adjc_dirty *adjc_range_dirty(const struct adjc_range *r) { return r->dirty; }
+
+void adjc_range_set_dirty(struct adjc_range *r, struct adjc_dirty *d)
+{
+	adjc_dirty_unref(r->dirty);
+	r->dirty = d;
+}
+
+/* ---- dirty sets: insert-only, lock-free --------------------------------- */
+
+struct adjc_dirty {
+	atomic_uint refs;
+	atomic_bool full;              /* gave up: more nodes than it holds     */
+	atomic_size_t n;
+	size_t mask;
+	_Atomic uint64_t node[];       /* 0: free (0 is never an entity id)     */
+};
+
+struct adjc_dirty *adjc_dirty_new(size_t expect)
+{
+	size_t cap = 1024;
+	while (cap < 2 * expect && cap < ((size_t)1 << 30))
+		cap *= 2;
+	struct adjc_dirty *d = calloc(1, sizeof *d + cap * sizeof d->node[0]);
+	if (!d)
+		return NULL;
+	atomic_init(&d->refs, 1);
+	d->mask = cap - 1;
+	return d;
+}
+
+void adjc_dirty_ref(struct adjc_dirty *d)
+{
+	atomic_fetch_add_explicit(&d->refs, 1, memory_order_relaxed);
+}
+
+void adjc_dirty_unref(struct adjc_dirty *d)
+{
+	if (d && atomic_fetch_sub_explicit(&d->refs, 1, memory_order_acq_rel) == 1)
+		free(d);
+}
+
+void adjc_dirty_add(struct adjc_dirty *d, uint64_t node)
+{
+	if (atomic_load(&d->full))
+		return;
+	for (size_t s = adjc_hash64(node) & d->mask;; s = (s + 1) & d->mask) {
+		uint64_t was = atomic_load(&d->node[s]);
+		if (was == node)
+			return;
+		if (was == 0) {
+			if (!atomic_compare_exchange_strong(&d->node[s], &was, node)) {
+				if (was == node)
+					return;
+				continue;  /* taken meanwhile by another node: next */
+			}
+			/* Half full at most: probes stay short, and a reader
+			 * treats a full set as a stale copy. */
+			if (atomic_fetch_add(&d->n, 1) + 1 > d->mask / 2)
+				atomic_store(&d->full, true);
+			return;
+		}
+	}
+}
+
+void adjc_dirty_spoil(struct adjc_dirty *d)
+{
+	atomic_store(&d->full, true);
+}
+
+bool adjc_dirty_full(const struct adjc_dirty *d)
+{
+	return atomic_load(&((struct adjc_dirty *)d)->full);
+}
+
+bool adjc_dirty_has(const struct adjc_dirty *d, uint64_t node)
+{
+	struct adjc_dirty *m = (struct adjc_dirty *)d;
+	for (size_t s = adjc_hash64(node) & d->mask;; s = (s + 1) & d->mask) {
+		uint64_t v = atomic_load_explicit(&m->node[s], memory_order_acquire);
+		if (v == node)
+			return true;
+		if (v == 0)
+			return false;
+	}
+}
+
+bool adjc_node_clean(const struct adjc_view *av, uint64_t node)
+{
+	for (uint32_t i = 0; i < av->n; i++)
+		if (av->dirty[i] && adjc_dirty_has(av->dirty[i], node))
+			return false;
+	return true;
+}
 size_t adjc_range_bytes(const struct adjc_range *r) { return r->bytes; }
 size_t adjc_range_entries(const struct adjc_range *r) { return r->n; }
 

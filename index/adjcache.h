@@ -51,6 +51,9 @@ struct adjc_view {
 	uint32_t n;
 	const struct adjc_range *r[ADJC_CHAIN_MAX];
 	uint64_t cutoff[ADJC_CHAIN_MAX];
+	/* Per layer: NULL, or the nodes written since its copy was made,
+	 * whose edges the read must take from LMDB (adjc_node_clean). */
+	const struct adjc_dirty *dirty[ADJC_CHAIN_MAX];
 };
 
 /* A 64-bit id's hash for open addressing (MurmurHash3's finalizer
@@ -72,10 +75,30 @@ int adjc_range_build(struct adjc_range **out, MDB_txn *txn, MDB_dbi adj, uint32_
 		     uint32_t etype, uint8_t dir, uint64_t lsn, size_t max_bytes,
 		     const atomic_bool *stop);
 void adjc_range_ref(const struct adjc_range *r);
+/* The range's dirty set (adjcache_slots.c makes it before the build's
+ * snapshot, so that no write after it goes unnoted); set takes the
+ * caller's reference. */
+const struct adjc_dirty *adjc_range_dirty(const struct adjc_range *r);
+void adjc_range_set_dirty(struct adjc_range *r, struct adjc_dirty *d);
 void adjc_range_unref(const struct adjc_range *r);
 uint64_t adjc_range_lsn(const struct adjc_range *r);
 size_t adjc_range_bytes(const struct adjc_range *r);
 size_t adjc_range_entries(const struct adjc_range *r);
+
+/* Dirty sets: the nodes of a range that writes touched after its copy
+ * was made.  Insert-only and lock-free; `full` once it holds more than
+ * half its room (about 2 * expect): the copy is then stale. */
+struct adjc_dirty;
+struct adjc_dirty *adjc_dirty_new(size_t expect);
+void adjc_dirty_ref(struct adjc_dirty *d);
+void adjc_dirty_unref(struct adjc_dirty *d);
+void adjc_dirty_add(struct adjc_dirty *d, uint64_t node);
+bool adjc_dirty_has(const struct adjc_dirty *d, uint64_t node);
+bool adjc_dirty_full(const struct adjc_dirty *d);
+void adjc_dirty_spoil(struct adjc_dirty *d);  /* make it full */
+/* Whether the view's copies hold all of node's edges (no layer's dirty
+ * set has it): else read them from LMDB. */
+bool adjc_node_clean(const struct adjc_view *av, uint64_t node);
 
 /* Call fn for each edge of `node` visible through the view, in edge
  * order: (edge id, the other node).  A non-zero return stops the walk
@@ -119,6 +142,12 @@ void adjc_release(struct adjc_view *av);
  * up in LMDB (the miss counts toward a copy, or a fresher one). */
 int adjc_id_lookup(uint64_t *entity, struct adjc *c, uint32_t type, const void *id, uint32_t len);
 
+/* The adjacency puts `adj` of event `lsn` are about to be written (the
+ * apply step, before its transaction commits): note their nodes in the
+ * dirty sets of the copies and builds of their ranges. */
+struct put_batch;
+void adjc_note_writes(struct adjc *c, const struct put_batch *adj, uint64_t lsn);
+
 /* Tests: misses before a first build (default 64), waiting until no
  * build is queued or running, and how many ranges were built and reads
  * served since the views opened. */
@@ -127,6 +156,7 @@ extern bool adjc_bypass;        /* set: every read uses LMDB, nothing is built *
 void adjc_wait_idle(struct adjc *c);
 void adjc_counts(struct adjc *c, uint64_t *built, uint64_t *served);
 uint64_t adjc_ids_served(struct adjc *c);
+uint64_t adjc_build_waits(struct adjc *c);  /* builds that waited for a write */
 
 /* Stamps (index/apply.c writes them; the slots read them). */
 #define ADJC_STAMP_FROM "adj_stamp_from"

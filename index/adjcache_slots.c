@@ -16,9 +16,12 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "grove.h"
 #include "index/idkey.h"
+#include "index/layered.h"
+#include "index/putbatch.h"
 #include "index/views.h"
 #include "log/error.h"
 
@@ -38,6 +41,8 @@ struct slot {
 	bool queued;                   /* a build is queued or running      */
 	const struct adjc_range *cur;  /* one reference held, or NULL        */
 	const struct idc_copy *ids;    /* DIR_IDS: the same                   */
+	struct adjc_dirty *tracking;   /* a build in progress: the nodes written
+	                                  since it began (one reference)      */
 	uint64_t valid_txnid;          /* served a read of this txn id (NONE) */
 	uint64_t misses;               /* reads that wanted it since cur was NULL */
 	uint64_t last_entries;         /* entries of its last range (or build) */
@@ -73,6 +78,8 @@ struct adjc {
 	size_t *queue;                 /* slot indexes, FIFO */
 	size_t qhead, qn, qcap;
 	uint64_t built, served;        /* copies built; adjacency reads served */
+	_Atomic uint64_t noted;        /* LSN of the last adjacency write noted */
+	atomic_uint_fast64_t waits;    /* builds that waited for a write (tests) */
 	atomic_uint_fast64_t served_ids; /* id lookups served                  */
 };
 
@@ -103,6 +110,7 @@ void adjc_close(struct adjc *c)
 	for (size_t i = 0; i < c->n; i++) {
 		adjc_range_unref(c->slots[i].cur);
 		idc_unref(c->slots[i].ids);
+		adjc_dirty_unref(c->slots[i].tracking);
 	}
 	for (size_t i = 0; i < c->ndead; i++) {
 		adjc_range_unref(c->dead[i].r);
@@ -271,6 +279,30 @@ static void evict(struct adjc *c, const struct slot *keep)
 
 /* ---- the builder ---------------------------------------------------------- */
 
+/* A read transaction for a build whose dirty set is registered: one that
+ * holds every adjacency write noted before the registration (those were
+ * not noted in the set).  A write is noted before its transaction
+ * commits, so one noted but not committed yet is waited for. */
+static int snapshot(struct adjc *c, MDB_txn **txn, uint64_t *lsn)
+{
+	uint64_t noted = atomic_load(&c->noted);
+	for (int tries = 0;; tries++) {
+		int err = views_read_begin(txn, c->v);
+		if (err == 0 && (err = meta_get_u64(lsn, *txn, c->v, "applied_lsn")) == 0 &&
+		    *lsn >= noted)
+			return 0;
+		if (err == 0)
+			views_read_end(c->v, *txn);
+		if (err < 0)
+			return err;
+		if (atomic_load(&c->stop) || tries == 10000)
+			return -ECANCELED;  /* a write that never commits */
+		if (tries == 0)
+			atomic_fetch_add(&c->waits, 1);
+		usleep(200);
+	}
+}
+
 /* Build slot i's range in a read transaction of its own and publish it;
  * called with mu held, returns with it held. */
 static void build_one(struct adjc *c, size_t i)
@@ -285,18 +317,41 @@ static void build_one(struct adjc *c, size_t i)
 	uint64_t lsn;
 	int err;
 
+	/* Writes from now on note their nodes in `dirty` (adjc_note_writes);
+	 * the snapshot must then hold every write noted before (see
+	 * snapshot()). */
+	struct adjc_dirty *dirty = NULL;
+	if (s.dir != DIR_IDS) {
+		if (!(dirty = adjc_dirty_new(s.last_entries / 8))) {
+			c->slots[i].queued = false;
+			return;
+		}
+		adjc_dirty_ref(dirty);
+		c->slots[i].tracking = dirty;
+	}
 	pthread_mutex_unlock(&c->mu);
-	if ((err = views_read_begin(&txn, c->v)) == 0) {
-		if (s.dir == DIR_IDS)
+	if (s.dir == DIR_IDS) {
+		if ((err = views_read_begin(&txn, c->v)) == 0) {
 			err = idc_build(&ids, txn, c->v->ids, s.etype, (size_t)room, &c->stop);
-		else if ((err = meta_get_u64(&lsn, txn, c->v, "applied_lsn")) == 0)
-			err = adjc_range_build(&r, txn, c->v->adj, s.layer, s.etype, s.dir, lsn,
-					       (size_t)room, &c->stop);
+			views_read_end(c->v, txn);
+		}
+	} else if ((err = snapshot(c, &txn, &lsn)) == 0) {
+		err = adjc_range_build(&r, txn, c->v->adj, s.layer, s.etype, s.dir, lsn, (size_t)room,
+				       &c->stop);
 		views_read_end(c->v, txn);
+	}
+	if (r) {
+		adjc_dirty_ref(dirty);
+		adjc_range_set_dirty(r, dirty);
 	}
 	pthread_mutex_lock(&c->mu);
 	struct slot *t = &c->slots[i];  /* slots may have moved */
 	t->queued = false;
+	if (dirty) {
+		t->tracking = NULL;
+		adjc_dirty_unref(dirty);  /* the slot's */
+		adjc_dirty_unref(dirty);  /* this build's */
+	}
 	if (err < 0 || c->stop) {
 		/* Too big, or no memory: try again after as many misses as a
 		 * rebuild would wait for, with the least recently used copy
@@ -377,6 +432,11 @@ void adjc_counts(struct adjc *c, uint64_t *built, uint64_t *served)
 	pthread_mutex_unlock(&c->mu);
 }
 
+uint64_t adjc_build_waits(struct adjc *c)
+{
+	return atomic_load(&c->waits);
+}
+
 uint64_t adjc_ids_served(struct adjc *c)
 {
 	return atomic_load_explicit(&c->served_ids, memory_order_relaxed);
@@ -407,13 +467,16 @@ static void miss(struct adjc *c, struct slot *s)
 }
 
 /* Does s's range hold every entry a read at `cutoff` in `txn` sees?
- * (under mu; a range found stale is dropped) */
-static int serves(struct adjc *c, struct slot *s, MDB_txn *txn, uint64_t txnid, uint64_t cutoff)
+ * 1 with *dirty NULL: all of them; 1 with *dirty set: all but those of
+ * the nodes in it; 0: no (under mu; a range found stale is dropped). */
+static int serves(struct adjc *c, struct slot *s, MDB_txn *txn, uint64_t txnid, uint64_t cutoff,
+		  const struct adjc_dirty **dirty)
 {
 	char key[ADJC_STAMP_KEY_MAX];
 	uint64_t from, stamp;
 	int err;
 
+	*dirty = NULL;
 	if (!s->cur)
 		return 0;
 	if (cutoff <= adjc_range_lsn(s->cur) || s->valid_txnid == txnid)
@@ -428,8 +491,14 @@ static int serves(struct adjc *c, struct slot *s, MDB_txn *txn, uint64_t txnid, 
 		s->valid_txnid = txnid;
 		return 1;
 	}
-	if (from)
-		drop(c, s);
+	/* Written since: whole but for the nodes its dirty set names, unless
+	 * there are too many of them. */
+	const struct adjc_dirty *d = adjc_range_dirty(s->cur);
+	if (d && !adjc_dirty_full(d)) {
+		*dirty = d;
+		return 1;
+	}
+	drop(c, s);
 	return 0;
 }
 
@@ -456,7 +525,7 @@ int adjc_acquire(struct adjc_view *av, struct adjc *c, MDB_txn *txn,
 	}
 	for (uint32_t i = 0; i < chain->n; i++) {
 		struct slot *s = at[i] != SIZE_MAX ? &c->slots[at[i]] : NULL;
-		int rc = s ? serves(c, s, txn, txnid, chain->at[i].cutoff) : 0;
+		int rc = s ? serves(c, s, txn, txnid, chain->at[i].cutoff, &av->dirty[i]) : 0;
 		if (rc < 0) {
 			unlock(c);
 			return rc;
@@ -516,4 +585,67 @@ int adjc_id_lookup(uint64_t *entity, struct adjc *c, uint32_t type, const void *
 	}
 	idc_unref(ids);
 	return found;
+}
+
+/* ---- writes ----------------------------------------------------------------- */
+
+struct note {
+	struct target {
+		uint32_t layer, etype;
+		uint8_t dir;
+		struct adjc_dirty *d;
+	} t[16];
+	uint32_t n;
+};
+
+static void note_key(void *arg, const uint8_t *k, uint32_t len)
+{
+	struct note *nt = arg;
+	if (len < 17)
+		return;
+	uint32_t layer = (uint32_t)k[0] << 24 | (uint32_t)k[1] << 16 | (uint32_t)k[2] << 8 | k[3];
+	uint32_t etype = (uint32_t)k[4] << 24 | (uint32_t)k[5] << 16 | (uint32_t)k[6] << 8 | k[7];
+	for (uint32_t i = 0; i < nt->n; i++)
+		if (nt->t[i].layer == layer && nt->t[i].etype == etype && nt->t[i].dir == k[8])
+			adjc_dirty_add(nt->t[i].d, layered_rd64(k + 9));
+}
+
+/* Take a reference to the dirty sets that writes to slot s must fill
+ * (under mu): its copy's and its build's. */
+static void note_targets(struct note *nt, struct slot *s)
+{
+	struct adjc_dirty *ds[2] = { s->cur ? (struct adjc_dirty *)adjc_range_dirty(s->cur) : NULL,
+				     s->tracking };
+	for (int k = 0; k < 2; k++) {
+		if (!ds[k] || adjc_dirty_full(ds[k]))
+			continue;
+		if (nt->n == sizeof nt->t / sizeof nt->t[0]) {
+			adjc_dirty_spoil(ds[k]);  /* no room to note: its copy is stale */
+			continue;
+		}
+		adjc_dirty_ref(ds[k]);
+		nt->t[nt->n++] = (struct target){ s->layer, s->etype, s->dir, ds[k] };
+	}
+}
+
+void adjc_note_writes(struct adjc *c, const struct put_batch *adj, uint64_t lsn)
+{
+	struct note nt = { .n = 0 };
+	if (!c)
+		return;
+	/* Before looking for dirty sets: a build registering one after this
+	 * waits for a snapshot with this write (snapshot()). */
+	uint64_t was = atomic_load(&c->noted);
+	while (was < lsn && !atomic_compare_exchange_weak(&c->noted, &was, lsn))
+		;
+	pthread_mutex_lock(&c->mu);
+	for (size_t i = 0; i < c->n; i++)
+		if (c->slots[i].dir != DIR_IDS && (c->slots[i].cur || c->slots[i].tracking))
+			note_targets(&nt, &c->slots[i]);
+	pthread_mutex_unlock(&c->mu);
+	if (!nt.n)
+		return;
+	put_batch_each_key(adj, note_key, &nt);
+	for (uint32_t i = 0; i < nt.n; i++)
+		adjc_dirty_unref(nt.t[i].d);
 }

@@ -291,13 +291,20 @@ void apply_discard_all(struct apply_branch *b)
 
 int apply_flush(MDB_txn *txn, struct views *v, struct put_batch *set, uint64_t next_id)
 {
+	struct adj_heads *h = heads_of(v->apply_cache, set);
+	uint64_t lsn = 0;
 	int err = 0;
+	/* Copies of adjacency in memory learn which nodes this changes before
+	 * the transaction can commit (adjcache.h). */
+	for (uint32_t i = 0; i < h->n; i++)
+		lsn = h->at[i].lsn > lsn ? h->at[i].lsn : lsn;
+	if (set[B_ADJ].n)
+		adjc_note_writes(v->adjc, &set[B_ADJ], lsn);
 	for (int i = 0; i < NBATCHES; i++) {
 		int e = put_batch_flush(&set[i], txn);
 		if (!err)
 			err = e;
 	}
-	struct adj_heads *h = heads_of(v->apply_cache, set);
 	if (err < 0) {
 		h->n = 0;
 		return err;

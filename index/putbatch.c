@@ -145,6 +145,15 @@ int put_batch_add_ref(struct put_batch *b, const void *k, uint32_t kn, const voi
 	return add(b, k, kn, d, dn, false);
 }
 
+void put_batch_each_key(const struct put_batch *b, put_batch_key_fn fn, void *arg)
+{
+	for (size_t off = 0; off < b->nbytes;) {
+		struct put_batch_ent h = head(b, off);
+		fn(arg, key_of(b, off), h.klen);
+		off += ent_bytes(&h);
+	}
+}
+
 /* LMDB's default order (mdb_cmp_memn): bytes, then the shorter first. */
 static int key_cmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
 {

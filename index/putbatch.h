@@ -49,6 +49,11 @@ int put_batch_add_ref(struct put_batch *b, const void *k, uint32_t kn, const voi
  * values, plus 8 bytes each). */
 int put_batch_reserve(struct put_batch *b, size_t entries, size_t bytes);
 
+/* Call fn for the key of every put added since the last flush, in the
+ * order they were added. */
+typedef void (*put_batch_key_fn)(void *arg, const uint8_t *key, uint32_t len);
+void put_batch_each_key(const struct put_batch *b, put_batch_key_fn fn, void *arg);
+
 /* Forget every put added since the last flush (the apply failed). */
 void put_batch_clear(struct put_batch *b);
 
