@@ -117,11 +117,6 @@ void adjc_range_unref(const struct adjc_range *r)
 uint64_t adjc_range_lsn(const struct adjc_range *r) { return r->lsn; }
 const struct adjc_dirty *adjc_range_dirty(const struct adjc_range *r) { return r->dirty; }
 
-void adjc_range_set_dirty(struct adjc_range *r, struct adjc_dirty *d)
-{
-	adjc_dirty_unref(r->dirty);
-	r->dirty = d;
-}
 
 /* ---- dirty sets: insert-only, lock-free --------------------------------- */
 
@@ -129,6 +124,7 @@ struct adjc_dirty {
 	atomic_uint refs;
 	atomic_bool full;              /* gave up: more nodes than it holds     */
 	atomic_size_t n;
+	atomic_size_t limit;           /* nodes it takes before it is full      */
 	size_t mask;
 	_Atomic uint64_t node[];       /* 0: free (0 is never an entity id)     */
 };
@@ -142,8 +138,14 @@ struct adjc_dirty *adjc_dirty_new(size_t expect)
 	if (!d)
 		return NULL;
 	atomic_init(&d->refs, 1);
+	atomic_init(&d->limit, cap / 2);
 	d->mask = cap - 1;
 	return d;
+}
+
+size_t adjc_dirty_bytes(const struct adjc_dirty *d)
+{
+	return d ? sizeof *d + (d->mask + 1) * sizeof d->node[0] : 0;
 }
 
 void adjc_dirty_ref(struct adjc_dirty *d)
@@ -173,7 +175,7 @@ void adjc_dirty_add(struct adjc_dirty *d, uint64_t node)
 			}
 			/* Half full at most: probes stay short, and a reader
 			 * treats a full set as a stale copy. */
-			if (atomic_fetch_add(&d->n, 1) + 1 > d->mask / 2)
+			if (atomic_fetch_add(&d->n, 1) + 1 > atomic_load(&d->limit))
 				atomic_store(&d->full, true);
 			return;
 		}
@@ -200,6 +202,21 @@ bool adjc_dirty_has(const struct adjc_dirty *d, uint64_t node)
 		if (v == 0)
 			return false;
 	}
+}
+
+void adjc_range_set_dirty(struct adjc_range *r, struct adjc_dirty *d)
+{
+	adjc_dirty_unref(r->dirty);
+	r->dirty = d;
+	if (!d)
+		return;
+	/* Stale past an eighth of the copy's entries (or 512 nodes). */
+	size_t limit = r->n / 8 > 512 ? r->n / 8 : 512;
+	if (limit < atomic_load(&d->limit))
+		atomic_store(&d->limit, limit);
+	if (atomic_load(&d->n) > limit)
+		atomic_store(&d->full, true);
+	r->bytes += adjc_dirty_bytes(d);
 }
 
 bool adjc_node_clean(const struct adjc_view *av, uint64_t node)

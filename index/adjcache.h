@@ -96,6 +96,7 @@ void adjc_dirty_add(struct adjc_dirty *d, uint64_t node);
 bool adjc_dirty_has(const struct adjc_dirty *d, uint64_t node);
 bool adjc_dirty_full(const struct adjc_dirty *d);
 void adjc_dirty_spoil(struct adjc_dirty *d);  /* make it full */
+size_t adjc_dirty_bytes(const struct adjc_dirty *d);
 /* Whether the view's copies hold all of node's edges (no layer's dirty
  * set has it): else read them from LMDB. */
 bool adjc_node_clean(const struct adjc_view *av, uint64_t node);

@@ -279,6 +279,22 @@ static void evict(struct adjc *c, const struct slot *keep)
 
 /* ---- the builder ---------------------------------------------------------- */
 
+/* Room for the nodes written while a copy of s's range is in use: an
+ * eighth of its entries (then the copy is stale), known from its last
+ * copy, else guessed from the whole adjacency view (at most 1M nodes). */
+static size_t dirty_expect(struct adjc *c, const struct slot *s)
+{
+	MDB_txn *txn;
+	MDB_stat st;
+	if (s->last_entries)
+		return s->last_entries / 8;
+	if (views_read_begin(&txn, c->v) < 0)
+		return 0;
+	int rc = mdb_stat(txn, c->v->adj, &st);
+	views_read_end(c->v, txn);
+	return rc ? 0 : st.ms_entries / 8 < ((size_t)1 << 20) ? st.ms_entries / 8 : (size_t)1 << 20;
+}
+
 /* A read transaction for a build whose dirty set is registered: one that
  * holds every adjacency write noted before the registration (those were
  * not noted in the set).  A write is noted before its transaction
@@ -322,7 +338,10 @@ static void build_one(struct adjc *c, size_t i)
 	 * snapshot()). */
 	struct adjc_dirty *dirty = NULL;
 	if (s.dir != DIR_IDS) {
-		if (!(dirty = adjc_dirty_new(s.last_entries / 8))) {
+		pthread_mutex_unlock(&c->mu);
+		size_t expect = dirty_expect(c, &s);
+		pthread_mutex_lock(&c->mu);
+		if (!(dirty = adjc_dirty_new(expect))) {
 			c->slots[i].queued = false;
 			return;
 		}
@@ -342,7 +361,7 @@ static void build_one(struct adjc *c, size_t i)
 	}
 	if (r) {
 		adjc_dirty_ref(dirty);
-		adjc_range_set_dirty(r, dirty);
+		adjc_range_set_dirty(r, dirty);  /* its room counts as the copy's */
 	}
 	pthread_mutex_lock(&c->mu);
 	struct slot *t = &c->slots[i];  /* slots may have moved */
