@@ -143,11 +143,17 @@ void adjc_release(struct adjc_view *av);
  * up in LMDB (the miss counts toward a copy, or a fresher one). */
 int adjc_id_lookup(uint64_t *entity, struct adjc *c, uint32_t type, const void *id, uint32_t len);
 
-/* The adjacency puts `adj` of event `lsn` are about to be written (the
- * apply step, before its transaction commits): note their nodes in the
- * dirty sets of the copies and builds of their ranges. */
+/* The adjacency puts `adj` are about to be written (the apply step,
+ * before its transaction commits), to the (layer, edge type) pairs of
+ * w[0, n) at their LSNs: note their nodes in the dirty sets of the
+ * copies and builds of those ranges. */
 struct put_batch;
-void adjc_note_writes(struct adjc *c, const struct put_batch *adj, uint64_t lsn);
+struct adjc_written {
+	uint32_t layer, etype;
+	uint64_t lsn;
+};
+void adjc_note_writes(struct adjc *c, const struct put_batch *adj, const struct adjc_written *w,
+		      uint32_t n);
 
 /* Tests: misses before a first build (default 64), waiting until no
  * build is queued or running, and how many ranges were built and reads

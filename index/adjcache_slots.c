@@ -281,7 +281,8 @@ static void evict(struct adjc *c, const struct slot *keep)
 
 /* Room for the nodes written while a copy of s's range is in use: an
  * eighth of its entries (then the copy is stale), known from its last
- * copy, else guessed from the whole adjacency view (at most 1M nodes). */
+ * copy, else guessed from the whole adjacency view, at most 64k nodes
+ * (512 KiB: a small range's first copy must not take more). */
 static size_t dirty_expect(struct adjc *c, const struct slot *s)
 {
 	MDB_txn *txn;
@@ -292,7 +293,7 @@ static size_t dirty_expect(struct adjc *c, const struct slot *s)
 		return 0;
 	int rc = mdb_stat(txn, c->v->adj, &st);
 	views_read_end(c->v, txn);
-	return rc ? 0 : st.ms_entries / 8 < ((size_t)1 << 20) ? st.ms_entries / 8 : (size_t)1 << 20;
+	return rc ? 0 : st.ms_entries / 8 < ((size_t)1 << 16) ? st.ms_entries / 8 : (size_t)1 << 16;
 }
 
 /* A read transaction for a build whose dirty set is registered: one that
@@ -331,6 +332,7 @@ static void build_one(struct adjc *c, size_t i)
 	struct idc_copy *ids = NULL;
 	MDB_txn *txn;
 	uint64_t lsn;
+	size_t built_entries = 0;
 	int err;
 
 	/* Writes from now on note their nodes in `dirty` (adjc_note_writes);
@@ -362,6 +364,13 @@ static void build_one(struct adjc *c, size_t i)
 	if (r) {
 		adjc_dirty_ref(dirty);
 		adjc_range_set_dirty(r, dirty);  /* its room counts as the copy's */
+		if (adjc_dirty_full(dirty)) {
+			/* Written too much while it was made: stale already. */
+			built_entries = adjc_range_entries(r);
+			adjc_range_unref(r);
+			r = NULL;
+			err = GROVE_EBUSY;
+		}
 	}
 	pthread_mutex_lock(&c->mu);
 	struct slot *t = &c->slots[i];  /* slots may have moved */
@@ -376,7 +385,8 @@ static void build_one(struct adjc *c, size_t i)
 		 * rebuild would wait for, with the least recently used copy
 		 * gone if it did not fit beside the others. */
 		t->misses = 0;
-		t->last_entries = err == GROVE_ELIMIT ? room / 24 : t->last_entries;
+		t->last_entries = err == GROVE_ELIMIT ? room / 24
+				  : built_entries ? built_entries : t->last_entries;
 		if (err == GROVE_ELIMIT && !c->stop)
 			evict_one(c, t);
 		adjc_range_unref(r);
@@ -613,8 +623,8 @@ struct note {
 		uint32_t layer, etype;
 		uint8_t dir;
 		struct adjc_dirty *d;
-	} t[16];
-	uint32_t n;
+	} *t, small[8];
+	uint32_t n, cap;
 };
 
 static void note_key(void *arg, const uint8_t *k, uint32_t len)
@@ -630,7 +640,8 @@ static void note_key(void *arg, const uint8_t *k, uint32_t len)
 }
 
 /* Take a reference to the dirty sets that writes to slot s must fill
- * (under mu): its copy's and its build's. */
+ * (under mu): its copy's and its build's.  One that cannot be noted in
+ * (no memory) is made full: its copy is then stale. */
 static void note_targets(struct note *nt, struct slot *s)
 {
 	struct adjc_dirty *ds[2] = { s->cur ? (struct adjc_dirty *)adjc_range_dirty(s->cur) : NULL,
@@ -638,33 +649,51 @@ static void note_targets(struct note *nt, struct slot *s)
 	for (int k = 0; k < 2; k++) {
 		if (!ds[k] || adjc_dirty_full(ds[k]))
 			continue;
-		if (nt->n == sizeof nt->t / sizeof nt->t[0]) {
-			adjc_dirty_spoil(ds[k]);  /* no room to note: its copy is stale */
-			continue;
+		if (nt->n == nt->cap) {
+			uint32_t cap = 2 * nt->cap;
+			struct target *t = nt->t == nt->small ? malloc(cap * sizeof *t)
+							    : realloc(nt->t, cap * sizeof *t);
+			if (!t) {
+				adjc_dirty_spoil(ds[k]);
+				continue;
+			}
+			if (nt->t == nt->small)
+				memcpy(t, nt->small, sizeof nt->small);
+			nt->t = t;
+			nt->cap = cap;
 		}
 		adjc_dirty_ref(ds[k]);
 		nt->t[nt->n++] = (struct target){ s->layer, s->etype, s->dir, ds[k] };
 	}
 }
 
-void adjc_note_writes(struct adjc *c, const struct put_batch *adj, uint64_t lsn)
+void adjc_note_writes(struct adjc *c, const struct put_batch *adj, const struct adjc_written *w,
+		      uint32_t n)
 {
-	struct note nt = { .n = 0 };
+	struct note nt = { .n = 0, .cap = sizeof nt.small / sizeof nt.small[0] };
+	uint64_t lsn = 0;
 	if (!c)
 		return;
+	nt.t = nt.small;
+	for (uint32_t i = 0; i < n; i++)
+		lsn = w[i].lsn > lsn ? w[i].lsn : lsn;
 	/* Before looking for dirty sets: a build registering one after this
 	 * waits for a snapshot with this write (snapshot()). */
 	uint64_t was = atomic_load(&c->noted);
 	while (was < lsn && !atomic_compare_exchange_weak(&c->noted, &was, lsn))
 		;
 	pthread_mutex_lock(&c->mu);
-	for (size_t i = 0; i < c->n; i++)
-		if (c->slots[i].dir != DIR_IDS && (c->slots[i].cur || c->slots[i].tracking))
-			note_targets(&nt, &c->slots[i]);
+	for (uint32_t i = 0; i < n && c->n; i++)
+		for (uint8_t dir = 0; dir < 2; dir++) {
+			struct slot *s = find(c, w[i].layer, w[i].etype, dir, false);
+			if (s && (s->cur || s->tracking))
+				note_targets(&nt, s);
+		}
 	pthread_mutex_unlock(&c->mu);
-	if (!nt.n)
-		return;
-	put_batch_each_key(adj, note_key, &nt);
+	if (nt.n)
+		put_batch_each_key(adj, note_key, &nt);
 	for (uint32_t i = 0; i < nt.n; i++)
 		adjc_dirty_unref(nt.t[i].d);
+	if (nt.t != nt.small)
+		free(nt.t);
 }

@@ -117,7 +117,7 @@ struct apply_state {
 	/* Per set: the (layer, edge type) pairs its adjacency puts write,
 	 * stamped in meta when the set is written (adjcache.h). */
 	struct adj_heads {
-		struct adj_head { uint32_t layer, etype; uint64_t lsn; } *at;
+		struct adjc_written *at;
 		uint32_t n, cap;
 	} heads[2];
 };
@@ -241,13 +241,13 @@ static int heads_note(struct apply_state *s, uint32_t layer, uint32_t etype, uin
 		}
 	if (h->n == h->cap) {
 		uint32_t cap = h->cap ? 2 * h->cap : 4;
-		struct adj_head *p = realloc(h->at, cap * sizeof *p);
+		struct adjc_written *p = realloc(h->at, cap * sizeof *p);
 		if (!p)
 			return log_error(-ENOMEM, "out of memory");
 		h->at = p;
 		h->cap = cap;
 	}
-	h->at[h->n++] = (struct adj_head){ layer, etype, lsn };
+	h->at[h->n++] = (struct adjc_written){ layer, etype, lsn };
 	return 0;
 }
 
@@ -292,14 +292,11 @@ void apply_discard_all(struct apply_branch *b)
 int apply_flush(MDB_txn *txn, struct views *v, struct put_batch *set, uint64_t next_id)
 {
 	struct adj_heads *h = heads_of(v->apply_cache, set);
-	uint64_t lsn = 0;
 	int err = 0;
 	/* Copies of adjacency in memory learn which nodes this changes before
 	 * the transaction can commit (adjcache.h). */
-	for (uint32_t i = 0; i < h->n; i++)
-		lsn = h->at[i].lsn > lsn ? h->at[i].lsn : lsn;
 	if (set[B_ADJ].n)
-		adjc_note_writes(v->adjc, &set[B_ADJ], lsn);
+		adjc_note_writes(v->adjc, &set[B_ADJ], h->at, h->n);
 	for (int i = 0; i < NBATCHES; i++) {
 		int e = put_batch_flush(&set[i], txn);
 		if (!err)

@@ -590,3 +590,42 @@ Test(adjcache, a_build_waits_for_a_write_applied_before_it)
 	adjc_first_misses = saved;
 	gt_scratch_done(db, dir);
 }
+
+/* Many copies (10 edge types, both directions): a write to one range is
+ * noted in its own copy's dirty set, whatever the number of others. */
+Test(adjcache, a_write_is_noted_among_many_copies)
+{
+	char schema[2048] = "node Person { name: String @key }\n", *dir, buf[8192] = "", q[256], *r;
+	for (int e = 0; e < 10; e++)
+		sprintf(schema + strlen(schema), "edge E%d: Person -> Person\n", e);
+	grove_db *db = gt_scratch(&dir, "adjcmany", schema);
+	for (int k = 0; k < 8; k++)
+		sprintf(buf + strlen(buf), "{\"type\":\"Person\",\"data\":{\"name\":\"p%02d\"}}\n", k);
+	for (int e = 0; e < 10; e++)
+		for (int k = 0; k < 8; k++)
+			sprintf(buf + strlen(buf), "{\"edge\":\"E%d\",\"from\":\"p%02d\",\"to\":\"p%02d\"}\n", e, k,
+				(k + 1) % 8);
+	cr_assert_eq(gt_load(db, NULL, GROVE_LOAD_APPEND, buf, NULL), 0, "%s", grove_errmsg(db));
+	for (int e = 0; e < 10; e++)
+		for (int in = 0; in < 2; in++) {
+			snprintf(q, sizeof q, in ? "query q($n: String) { match { $p: Person { name: $n } $f e%d $p } return { $f.name } }"
+						 : "query q($n: String) { match { $p: Person { name: $n } $p e%d $f } return { $f.name } }", e);
+			for (int i = 0; i < 80; i++)
+				grove_free(run(db, NULL, q, "p00"));
+		}
+	adjc_wait_idle(db->views->adjc);
+	uint64_t built, served, served2;
+	served_now(db, &built, &served);
+	cr_assert_geq(built, 20, "a copy per type and direction (%lu)", (unsigned long)built);
+	grove_mutate_options o = { .actor = "t" };
+	char *out = NULL;
+	cr_assert_eq(grove_mutate_json(&out, db, &o, "query a() { insert E9 { from: \"p00\", to: \"p05\" } }", "a", NULL), 0,
+		     "%s", grove_errmsg(db));
+	grove_free(out);
+	r = run(db, NULL, "query q($n: String) { match { $p: Person { name: $n } $p e9 $f } return { $f.name } order { $f.name } }", "p00");
+	cr_assert(strstr(r, "[{\"f.name\":\"p01\"},{\"f.name\":\"p05\"}]"), "%s", r);
+	grove_free(r);
+	served_now(db, &built, &served2);
+	cr_assert_eq(served2, served + 1, "E9's copy still serves");
+	gt_scratch_done(db, dir);
+}
