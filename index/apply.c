@@ -114,12 +114,9 @@ struct apply_state {
 	struct put_batch *b;
 	uint8_t *old;               /* copy of the old row of an effect */
 	size_t old_cap;
-	/* Per set: the (layer, edge type) pairs its adjacency puts write,
-	 * stamped in meta when the set is written (adjcache.h). */
-	struct adj_heads {
-		struct adjc_written *at;
-		uint32_t n, cap;
-	} heads[2];
+	/* Per set: the (layer, edge type) pairs its adjacency puts write
+	 * (apply_heads.c). */
+	struct adj_heads heads[2];
 };
 
 uint32_t views_apply_part_effects = VIEWS_APPLY_PART_EFFECTS;
@@ -230,43 +227,6 @@ void apply_discard(struct put_batch *set)
 		put_batch_clear(&set[i]);
 }
 
-/* Note that the set being filled writes adjacency of (layer, etype). */
-static int heads_note(struct apply_state *s, uint32_t layer, uint32_t etype, uint64_t lsn)
-{
-	struct adj_heads *h = heads_of(s, s->b);
-	for (uint32_t i = h->n; i-- > 0;)
-		if (h->at[i].layer == layer && h->at[i].etype == etype) {
-			h->at[i].lsn = lsn;
-			return 0;
-		}
-	if (h->n == h->cap) {
-		uint32_t cap = h->cap ? 2 * h->cap : 4;
-		struct adjc_written *p = realloc(h->at, cap * sizeof *p);
-		if (!p)
-			return log_error(-ENOMEM, "out of memory");
-		h->at = p;
-		h->cap = cap;
-	}
-	h->at[h->n++] = (struct adjc_written){ layer, etype, lsn };
-	return 0;
-}
-
-/* Stamp what the set's adjacency puts wrote, in their transaction (the
- * views were stamped from an LSN on when they opened: views.c). */
-static int heads_stamp(MDB_txn *txn, struct views *v, struct adj_heads *h)
-{
-	char key[ADJC_STAMP_KEY_MAX];
-	int err = 0;
-	for (uint32_t i = 0; i < h->n && !err; i++) {
-		uint64_t was;
-		adjc_stamp_key(key, h->at[i].layer, h->at[i].etype);
-		if ((err = meta_get_u64(&was, txn, v, key)) == 0 && was < h->at[i].lsn)
-			err = meta_put_u64(txn, v, key, h->at[i].lsn);
-	}
-	h->n = 0;
-	return err;
-}
-
 void apply_end(struct views *v)
 {
 	state_end(v);
@@ -306,7 +266,7 @@ int apply_flush(MDB_txn *txn, struct views *v, struct put_batch *set, uint64_t n
 		h->n = 0;
 		return err;
 	}
-	if ((err = heads_stamp(txn, v, h)) < 0)
+	if ((err = adj_heads_stamp(txn, v, h)) < 0)
 		return err;
 	return meta_put_u64(txn, v, "next_id", next_id);
 }
@@ -420,7 +380,7 @@ static int adj_write(struct apply_branch *b, uint32_t etype, uint8_t dir, uint64
 	assert(n == sizeof key);
 	if (other)
 		be64(val, *other);
-	int err = heads_note(b->s, b->rec.layer, etype, lsn);
+	int err = adj_heads_note(heads_of(b->s, b->s->b), b->rec.layer, etype, lsn);
 	return err < 0 ? err : put_batch_add(&b->s->b[B_ADJ], key, n, val, other ? 8 : 0);
 }
 

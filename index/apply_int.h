@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 
+#include "index/adjcache.h"
 #include "index/apply.h"
 #include "index/putbatch.h"
 #include "index/records.h"
@@ -22,6 +23,18 @@ enum { B_IDMAP, B_NAMES, B_ROWS, B_ADJ, B_PIDX, B_CHG, NBATCHES };
 #define APPLY_NEED_TXN 2   /* not 1: resolve_new() returns 1 for a new id */
 
 struct apply_state;
+
+/* apply_heads.c: the (layer, edge type) pairs a set of batches writes
+ * adjacency of, and at which LSN: the apply notes each adjacency put
+ * (adj_heads_note), tells the in-memory copies (adjcache.h) and stamps
+ * them in meta when the set is written (adj_heads_stamp, which empties
+ * it). */
+struct adj_heads {
+	struct adjc_written *at;
+	uint32_t n, cap;
+};
+int adj_heads_note(struct adj_heads *h, uint32_t layer, uint32_t etype, uint64_t lsn);
+int adj_heads_stamp(MDB_txn *txn, struct views *v, struct adj_heads *h);
 
 /* The leading strings of a row: its id, and for edges src and dst
  * (row.h), read without unpacking the rest.  0, or -1 if malformed. */
