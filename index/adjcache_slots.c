@@ -1,13 +1,15 @@
 /*
- * adjcache_slots.c — which adjacency ranges serve which reads, and the
- * thread that builds them (see adjcache.h).
+ * adjcache_slots.c — which copies serve which reads, the thread that
+ * builds them, and the notes writes leave in them (see adjcache.h).
  *
- * A slot per (layer, edge type, dir) that reads have asked for: its
- * current range (or none), the reads that missed since it had none, and
- * the newest read transaction already found to be served by it (reads of
- * the same transaction id see the same state: no stamp to read again).
- * One mutex guards the slots; ranges are immutable and referenced, so a
- * walk holds no lock.
+ * A slot per (layer, edge type, dir) that reads have asked for, and per
+ * node type whose keys they looked up (DIR_IDS): its current copy (or
+ * none), the dirty set of a build in progress, the reads that missed
+ * since it had none, and the newest read transaction already found to
+ * be served whole by it (reads of the same transaction id see the same
+ * state: no stamp to read again).  One mutex guards the slots; copies
+ * are immutable but for their dirty sets, which are lock-free, and
+ * referenced, so a walk holds no lock.
  */
 #include "index/adjcache.h"
 
