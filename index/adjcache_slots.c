@@ -46,6 +46,7 @@ struct slot {
 	struct adjc_dirty *tracking;   /* a build in progress: the nodes written
 	                                  since it began (one reference)      */
 	uint64_t valid_txnid;          /* served a read of this txn id (NONE) */
+	uint64_t dirty_txnid;          /* served one with its dirty set (NONE) */
 	uint64_t misses;               /* reads that wanted it since cur was NULL */
 	uint64_t last_entries;         /* entries of its last range (or build) */
 	uint64_t last_used;            /* the tick of the last read it served,
@@ -190,7 +191,7 @@ static void drop(struct adjc *c, struct slot *s)
 		s->ids = NULL;
 	}
 	s->misses = 0;
-	s->valid_txnid = NONE;
+	s->valid_txnid = s->dirty_txnid = NONE;
 }
 
 static size_t slot_hash(uint32_t layer, uint32_t etype, uint8_t dir)
@@ -246,7 +247,8 @@ static struct slot *find(struct adjc *c, uint32_t layer, uint32_t etype, uint8_t
 	if (2 * (c->n + 1) > c->index_cap && index_grow(c) < 0)
 		return NULL;
 	struct slot *s = &c->slots[c->n];
-	*s = (struct slot){ .layer = layer, .etype = etype, .dir = dir, .valid_txnid = NONE };
+	*s = (struct slot){ .layer = layer, .etype = etype, .dir = dir, .valid_txnid = NONE,
+			    .dirty_txnid = NONE };
 	index_put(c, c->n++);
 	return s;
 }
@@ -398,7 +400,7 @@ static void build_one(struct adjc *c, size_t i)
 	drop(c, t);
 	t->cur = r;
 	t->ids = ids;
-	t->valid_txnid = NONE;
+	t->valid_txnid = t->dirty_txnid = NONE;
 	t->last_used = c->tick;
 	c->bytes += r ? adjc_range_bytes(r) : idc_bytes(ids);
 	c->built++;
@@ -512,6 +514,11 @@ static int serves(struct adjc *c, struct slot *s, MDB_txn *txn, uint64_t txnid, 
 		return 0;
 	if (cutoff <= adjc_range_lsn(s->cur) || s->valid_txnid == txnid)
 		return 1;
+	const struct adjc_dirty *d = adjc_range_dirty(s->cur);
+	if (s->dirty_txnid == txnid && d && !adjc_dirty_full(d)) {
+		*dirty = d;  /* the stamps were read for this state already */
+		return 1;
+	}
 	adjc_stamp_key(key, s->layer, s->etype);
 	if ((err = meta_get_u64(&from, txn, c->v, ADJC_STAMP_FROM)) < 0 ||
 	    (err = meta_get_u64(&stamp, txn, c->v, key)) < 0)
@@ -524,8 +531,8 @@ static int serves(struct adjc *c, struct slot *s, MDB_txn *txn, uint64_t txnid, 
 	}
 	/* Written since: whole but for the nodes its dirty set names, unless
 	 * there are too many of them. */
-	const struct adjc_dirty *d = adjc_range_dirty(s->cur);
 	if (d && !adjc_dirty_full(d)) {
+		s->dirty_txnid = txnid;
 		*dirty = d;
 		return 1;
 	}
