@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "graph_testutil.h"
+#include "engine/db.h"
 #include "index/views.h"
 
 /* Does this kernel take MADV_HUGEPAGE at all (THP not "never")? */
@@ -112,6 +113,22 @@ Test(options, version_1_options_are_taken_with_the_default_mode)
 	cr_assert_eq(grove_open(&db, d, &o), 0, "%s", grove_errmsg(NULL));
 	if (thp_available())
 		cr_assert_eq(map_advice(d), NONE, "the default");
+	grove_close(db);
+	gt_rmtree(d);
+	free(d);
+}
+
+/* Options of version 2 (before adj_cache_bytes) are still taken: what
+ * lies where the field is now is not read, the default budget holds. */
+Test(options, version_2_options_are_taken_with_the_default_copies)
+{
+	char *d = gt_dir("opt-v2");
+	grove_options o = GROVE_OPTIONS_INIT;
+	grove_db *db = NULL;
+	o.version = 2;
+	o.adj_cache_bytes = GROVE_ADJ_CACHE_NONE;   /* a version-2 caller's stack */
+	cr_assert_eq(grove_init(&db, d, gt_schema, &o), 0, "%s", grove_errmsg(NULL));
+	cr_assert_eq(db->opts.adj_cache_bytes, 0, "not read: the default");
 	grove_close(db);
 	gt_rmtree(d);
 	free(d);
