@@ -29,6 +29,7 @@ struct helper {
 	uint64_t lsn;
 	const struct event_effect *fx;
 	uint32_t n, done;
+	const struct views_prefault *pf; /* pages to fault in first, or NULL */
 	int err;
 	char msg[LOG_ERRMSG_BYTES]; /* log_errmsg() of err: it is per thread */
 };
@@ -36,6 +37,10 @@ struct helper {
 static void *helper_main(void *arg)
 {
 	struct helper *h = arg;
+	if (h->pf)
+		views_prefault_run(h->pf);
+	if (h->n == 0)
+		return NULL;
 	h->b->no_txn = true;
 	h->err = apply_build(h->b->rtxn, h->v, h->cat, h->b, h->lsn, h->fx, h->n, &h->done);
 	h->b->no_txn = false;
@@ -46,17 +51,21 @@ static void *helper_main(void *arg)
 	return NULL;
 }
 
-/* Write `set` (the part just gathered) while the helper, if it could be
- * started, gathers fx[0, n) into the other set; then gather what it left.
- * On error both sets are emptied. */
+/* Write `set` (the part of `now` effects just gathered) while the helper,
+ * if it could be started, faults in the map's pages this part and the
+ * next will take (views.h) and gathers fx[0, n) into the other set; then
+ * gather what it left.  On error both sets are emptied. */
 static int write_and_gather(MDB_txn *txn, struct views *v, const struct lang_catalog *cat,
 			    struct apply_branch *b, uint64_t lsn, struct put_batch *set,
-			    const struct event_effect *fx, uint32_t n)
+			    uint32_t now, const struct event_effect *fx, uint32_t n,
+			    struct views_prefault *pf)
 {
 	struct helper h = { .v = v, .cat = cat, .b = b, .lsn = lsn, .fx = fx,
-			    .n = n, .err = APPLY_NEED_TXN };
+			    .n = n, .err = n ? APPLY_NEED_TXN : 0 };
 	uint64_t next_id = b->next_id; /* as of the end of `set`'s part */
-	bool helping = n > 0 && pthread_create(&h.thread, NULL, helper_main, &h) == 0;
+	views_prefault_plan(pf, v, txn, now, n);
+	h.pf = pf->to > pf->from ? pf : NULL;
+	bool helping = (n > 0 || h.pf) && pthread_create(&h.thread, NULL, helper_main, &h) == 0;
 	int err = apply_flush(txn, v, set, next_id);
 	if (helping)
 		pthread_join(h.thread, NULL);
@@ -76,7 +85,10 @@ static int apply_in_parts(MDB_txn *txn, struct views *v, const struct lang_catal
 {
 	uint32_t part = views_apply_part();
 	uint32_t done = 0, len = n < part ? n : part;
+	struct views_prefault pf;
 	int err;
+
+	views_prefault_begin(&pf, v, txn);
 
 	if ((err = apply_build(txn, v, cat, b, lsn, fx, len, &done)) != 0) {
 		apply_discard_all(b);
@@ -86,7 +98,7 @@ static int apply_in_parts(MDB_txn *txn, struct views *v, const struct lang_catal
 		/* fx[0, len) is gathered: write it, gathering the next part. */
 		uint32_t next = n - len < part ? n - len : part;
 		struct put_batch *set = apply_switch(b);
-		if ((err = write_and_gather(txn, v, cat, b, lsn, set, fx + len, next)) < 0 ||
+		if ((err = write_and_gather(txn, v, cat, b, lsn, set, len, fx + len, next, &pf)) < 0 ||
 		    next == 0)
 			return err;
 		fx += len;

@@ -7,6 +7,7 @@
 #include <xxhash.h>
 
 #include "grove.h"
+#include "index/hugemem.h"
 
 size_t id_cache_max = ID_CACHE_MAX;
 
@@ -58,6 +59,7 @@ static int grow(struct id_cache *c, size_t cap)
 	struct id_slot *old = c->slots, *slots = calloc(cap, sizeof *slots);
 	if (!slots)
 		return -ENOMEM;
+	hugemem_advise(slots, cap * sizeof *slots);
 	size_t ocap = c->cap;
 	c->slots = slots;
 	c->cap = cap;

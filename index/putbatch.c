@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "grove.h"
+#include "index/hugemem.h"
 #include "index/views.h"
 #include "log/error.h"
 
@@ -66,8 +67,8 @@ void put_batch_init(struct put_batch *b, MDB_dbi dbi, const char *what)
 
 void put_batch_free(struct put_batch *b)
 {
-	free(b->bytes);
-	free(b->sort);
+	hugemem_free(b->bytes, b->capbytes);
+	hugemem_free(b->sort, 2 * b->cap * sizeof *b->sort);
 	b->bytes = NULL;
 	b->sort = NULL;
 	b->sorted = NULL;
@@ -86,7 +87,8 @@ static int grow(struct put_batch *b, size_t more, size_t more_bytes)
 		size_t cap = b->cap ? b->cap * 2 : 1024;
 		while (cap < b->n + more)
 			cap *= 2;
-		struct put_batch_sort *t = realloc(b->sort, 2 * cap * sizeof *t);
+		struct put_batch_sort *t = hugemem_realloc(b->sort, 2 * b->cap * sizeof *t,
+							   2 * cap * sizeof *t);
 		if (!t)
 			return log_error(-ENOMEM, "out of memory batching %s puts", b->what);
 		b->sort = t;
@@ -96,7 +98,7 @@ static int grow(struct put_batch *b, size_t more, size_t more_bytes)
 		size_t cap = b->capbytes ? b->capbytes : 64 * 1024;
 		while (cap < b->nbytes + more_bytes)
 			cap *= 2;
-		uint8_t *p = realloc(b->bytes, cap);
+		uint8_t *p = hugemem_realloc(b->bytes, b->capbytes, cap);
 		if (!p)
 			return log_error(-ENOMEM, "out of memory batching %s puts", b->what);
 		b->bytes = p;

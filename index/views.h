@@ -73,6 +73,32 @@ void views_set_huge(struct views *v, int mode);
 /* For open_env: 4 KiB pages (the map is found when first advised). */
 void views_huge_init(struct views *v);
 
+/* Where the map starts (views_huge.c): 0 when it cannot be found. */
+uintptr_t views_map_addr(struct views *v);
+
+/* The pages a bulk write is about to take at the end of a WRITEMAP map,
+ * faulted in ahead of it, on another thread (views_prefault.c): a huge
+ * event's apply plans before writing each part, and runs the range on
+ * the thread that gathers the next part. */
+struct views_prefault {
+	bool off;                  /* not WRITEMAP, or the map was not found  */
+	uintptr_t base;            /* the map                                 */
+	uint32_t psize;
+	uint64_t map_bytes;
+	uint64_t end0;             /* committed end of the map when begun     */
+	uint64_t pages0;           /* the transaction's pages when begun      */
+	uint64_t effects;          /* effects written since begun              */
+	uint64_t done;             /* populated up to here (map offset)       */
+	uint64_t from, to;         /* the range views_prefault_run populates  */
+};
+void views_prefault_begin(struct views_prefault *p, struct views *v, MDB_txn *txn);
+/* Before writing the part of `now` effects, with `next` more after it:
+ * the range to populate (empty when nothing is needed). */
+void views_prefault_plan(struct views_prefault *p, struct views *v, MDB_txn *txn,
+			 uint32_t now, uint32_t next);
+/* MADV_POPULATE_WRITE the planned range (any thread; best effort). */
+void views_prefault_run(const struct views_prefault *p);
+
 /* Views without adjacency write stamps (made before they existed, or
  * new) get them from the next LSN on (adjcache.h): until then no copy of
  * an adjacency range could serve a read at a branch head.  A write: for

@@ -60,15 +60,20 @@ static uintptr_t map_base(MDB_env *env)
 	return base;
 }
 
-/* Advise the whole map; false if that did not happen. */
-static bool advise_map(struct views *v, int advice)
+uintptr_t views_map_addr(struct views *v)
 {
-	MDB_envinfo info;
 	if (!v->map_sought) {   /* found when first needed: most opens never do */
 		v->map_base = map_base(v->env);
 		v->map_sought = true;
 	}
-	if (!v->map_base || mdb_env_info(v->env, &info) != 0)
+	return v->map_base;
+}
+
+/* Advise the whole map; false if that did not happen. */
+static bool advise_map(struct views *v, int advice)
+{
+	MDB_envinfo info;
+	if (!views_map_addr(v) || mdb_env_info(v->env, &info) != 0)
 		return false;
 	if (madvise((void *)v->map_base, info.me_mapsize, advice) == 0)
 		return true;

@@ -17,6 +17,7 @@
 
 #include "grove.h"
 #include "index/apply.h"
+#include "index/hugemem.h"
 #include "index/schemas.h"
 #include "log/error.h"
 #include "log/event.h"
@@ -32,9 +33,22 @@ struct pending_load {
 	uint64_t first_lsn;
 	struct event_effect *fx;   /* effects so far (rows point into bufs) */
 	uint32_t nfx, capfx;
-	uint8_t **bufs;            /* payload copies the effects point into */
+	struct held_block *bufs;   /* payload copies the effects point
+				      into, the last block filling      */
 	uint32_t nbufs;
+	size_t last_used;
 };
+
+/* Held payloads are packed into blocks: the first HOLD_FIRST bytes, each
+ * next one twice the last up to HOLD_MAX (or one of a payload's own
+ * size), so a small load holds little and a big one few blocks, taken
+ * from index/hugemem.h from HUGEMEM_MIN on. */
+struct held_block {
+	uint8_t *p;
+	size_t cap;
+};
+#define HOLD_FIRST ((size_t)64 << 10)
+#define HOLD_MAX ((size_t)64 << 20)
 
 struct replay {
 	struct views *v;
@@ -180,10 +194,34 @@ static struct pending_load *find_load(struct replay *r, const struct commit_id *
 static void drop_load(struct replay *r, struct pending_load *pl)
 {
 	for (uint32_t i = 0; i < pl->nbufs; i++)
-		free(pl->bufs[i]);
+		hugemem_free(pl->bufs[i].p, pl->bufs[i].cap);
 	free(pl->bufs);
-	free(pl->fx);
+	hugemem_free(pl->fx, (size_t)pl->capfx * sizeof *pl->fx);
 	*pl = r->loads[--r->nloads];
+}
+
+/* Room for n bytes of payload copies in pl's last block, or a new one. */
+static uint8_t *hold_room(struct pending_load *pl, size_t n)
+{
+	struct held_block *last = pl->nbufs ? &pl->bufs[pl->nbufs - 1] : NULL;
+	if (last && last->cap - pl->last_used >= n) {
+		uint8_t *p = last->p + pl->last_used;
+		pl->last_used += n;
+		return p;
+	}
+	size_t cap = !last ? HOLD_FIRST : last->cap < HOLD_MAX / 2 ? 2 * last->cap : HOLD_MAX;
+	if (cap < n)
+		cap = n;
+	struct held_block *nb = realloc(pl->bufs, (pl->nbufs + 1) * sizeof *nb);
+	if (!nb)
+		return NULL;
+	pl->bufs = nb;
+	uint8_t *block = hugemem_realloc(NULL, 0, cap);
+	if (!block)
+		return NULL;
+	pl->bufs[pl->nbufs++] = (struct held_block){ block, cap };
+	pl->last_used = n;
+	return block;
 }
 
 /* Keep a chunk: copy its payload (the log cursor's memory moves on) and
@@ -191,21 +229,14 @@ static void drop_load(struct replay *r, struct pending_load *pl)
 static int hold_chunk(struct pending_load *pl, const struct log_record_view *rec,
 		      const struct event *ev)
 {
-	uint8_t *copy = malloc(rec->payload_bytes ? rec->payload_bytes : 1);
-	uint8_t **nb = realloc(pl->bufs, (pl->nbufs + 1) * sizeof *nb);
-
-	if (!copy || !nb) {
-		free(copy);
-		if (nb)
-			pl->bufs = nb;
+	uint8_t *copy = hold_room(pl, rec->payload_bytes ? rec->payload_bytes : 1);
+	if (!copy)
 		return log_error(-ENOMEM, "out of memory holding a load chunk");
-	}
-	pl->bufs = nb;
 	memcpy(copy, rec->payload, rec->payload_bytes);
-	pl->bufs[pl->nbufs++] = copy;
 	if (pl->nfx + ev->neffects > pl->capfx) {
 		uint32_t cap = (pl->nfx + ev->neffects) * 2 + 16;
-		struct event_effect *f = realloc(pl->fx, cap * sizeof *f);
+		struct event_effect *f = hugemem_realloc(pl->fx, (size_t)pl->capfx * sizeof *f,
+							 (size_t)cap * sizeof *f);
 		if (!f)
 			return log_error(-ENOMEM, "out of memory holding a load chunk");
 		pl->fx = f;

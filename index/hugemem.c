@@ -1,0 +1,70 @@
+/* hugemem.c — big buffers backed by transparent huge pages (hugemem.h). */
+#include "index/hugemem.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define PAGE_2M ((uintptr_t)2 << 20)
+
+void hugemem_advise(void *p, size_t n)
+{
+#ifdef MADV_HUGEPAGE
+	if (!p || n < HUGEMEM_MIN)
+		return;
+	uintptr_t lo = ((uintptr_t)p + PAGE_2M - 1) & ~(PAGE_2M - 1);
+	uintptr_t hi = ((uintptr_t)p + n) & ~(PAGE_2M - 1);
+	if (hi > lo)
+		(void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+#else
+	(void)p;
+	(void)n;
+#endif
+}
+
+static void *map(size_t n)
+{
+	void *q = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (q == MAP_FAILED)
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	/* The whole mapping, so that it stays one VMA: mremap cannot move a
+	 * range that spans several. */
+	(void)madvise(q, n, MADV_HUGEPAGE);
+#endif
+	return q;
+}
+
+void *hugemem_realloc(void *p, size_t cap, size_t n)
+{
+	void *q;
+	if (n < HUGEMEM_MIN) {
+		if (cap < HUGEMEM_MIN)
+			return realloc(p, n ? n : 1);
+		if ((q = malloc(n ? n : 1)) != NULL) {   /* shrinking off the map */
+			memcpy(q, p, n);
+			munmap(p, cap);
+		}
+		return q;
+	}
+	if (!p || cap < HUGEMEM_MIN) {
+		if ((q = map(n)) != NULL && p) {
+			memcpy(q, p, cap < n ? cap : n);
+			free(p);
+		}
+		return q;
+	}
+	q = mremap(p, cap, n, MREMAP_MAYMOVE);   /* the advice moves with it */
+	return q == MAP_FAILED ? NULL : q;
+}
+
+void hugemem_free(void *p, size_t cap)
+{
+	if (!p)
+		return;
+	if (cap < HUGEMEM_MIN)
+		free(p);
+	else
+		munmap(p, cap);
+}
