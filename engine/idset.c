@@ -6,6 +6,9 @@
 #include <string.h>
 #include <xxhash.h>
 
+/* Key chunks start small (most sets hold a write's few ids) and double
+ * up to CHUNK_BYTES; keys longer than a quarter of that get their own. */
+#define CHUNK_FIRST (1u << 12)
 #define CHUNK_BYTES (1u << 20)
 
 struct idset_slot {
@@ -109,14 +112,20 @@ static const char *keep(struct idset *s, const void *id, uint32_t len)
 			return NULL;
 		}
 	} else {
-		if (!s->open || s->chunk_used + len > CHUNK_BYTES) {
-			char *c = malloc(CHUNK_BYTES);
+		if (!s->open || s->chunk_used + len > s->chunk_cap) {
+			size_t cap = s->open ? 2 * s->chunk_cap : CHUNK_FIRST;
+			if (cap > CHUNK_BYTES)
+				cap = CHUNK_BYTES;
+			while (cap < len)
+				cap *= 2;
+			char *c = malloc(cap);
 			if (!c || add_chunk(s, c) < 0) {
 				free(c);
 				return NULL;
 			}
 			s->open = c;
 			s->chunk_used = 0;
+			s->chunk_cap = cap;
 		}
 		p = s->open + s->chunk_used;
 		s->chunk_used += len;

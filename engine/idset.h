@@ -16,7 +16,7 @@ struct idset {
 	struct idset_slot *slots;
 	size_t cap, n;           /* cap: a power of two */
 	char **chunks;           /* key bytes live here */
-	size_t nchunks, chunk_used;
+	size_t nchunks, chunk_used, chunk_cap;
 	char *open;              /* the chunk small keys go to */
 };
 

@@ -3,6 +3,7 @@
 
 #include <criterion/criterion.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,20 @@ static void *collect(int fd, size_t size, size_t *n)
 	return v;
 }
 
+/* A child with a failpoint armed gets up to ms milliseconds to die there
+ * (the point may sit behind many writes, and a sanitized build writes
+ * slowly): true, and *status set, if it did. */
+static bool wait_for_failpoint(pid_t pid, int ms, int *status)
+{
+	for (int waited = 0; waited < ms; waited += 5) {
+		if (waitpid(pid, status, WNOHANG) == pid)
+			return true;
+		struct timespec ts = { 0, 5 * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	return false;
+}
+
 void *gt_crash_once(struct gt_crash *c, const char *dir, unsigned tag, const char *failpoint,
 		    size_t *n)
 {
@@ -50,9 +65,15 @@ void *gt_crash_once(struct gt_crash *c, const char *dir, unsigned tag, const cha
 	 * failpoint), so every trial tests recovery of real work. */
 	struct pollfd pfd = { p[0], POLLIN, 0 };
 	(void)poll(&pfd, 1, 5000);
-	struct timespec ts = { 0, (long)(rand() % (c->max_wait_ms + 1)) * 1000000L };
-	nanosleep(&ts, NULL);
-	if (waitpid(pid, &status, WNOHANG) == pid) {
+	bool died;
+	if (failpoint) {
+		died = wait_for_failpoint(pid, 10 * c->max_wait_ms, &status);
+	} else {
+		struct timespec ts = { 0, (long)(rand() % (c->max_wait_ms + 1)) * 1000000L };
+		nanosleep(&ts, NULL);
+		died = waitpid(pid, &status, WNOHANG) == pid;
+	}
+	if (died) {
 		c->fired++; /* died at its failpoint before we killed it */
 	} else {
 		kill(pid, SIGKILL);

@@ -20,7 +20,8 @@ struct gt_crash {
 };
 
 /* One kill: fork the child with `failpoint` (or NULL), wait for its first
- * ack (at most 5 s), wait a random 0..max_wait_ms more, SIGKILL it, and
+ * ack (at most 5 s), then up to 10 * max_wait_ms for it to die at its
+ * failpoint, or with none a random 0..max_wait_ms; SIGKILL it, and
  * assert it died of a signal.  Returns its acks (malloc'd), *n of them. */
 void *gt_crash_once(struct gt_crash *c, const char *dir, unsigned tag, const char *failpoint,
 		    size_t *n);
