@@ -6,6 +6,8 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "index/hugemem.h"
+
 /* Key chunks start small (most sets hold a write's few ids) and double
  * up to CHUNK_BYTES; keys longer than a quarter of that get their own. */
 #define CHUNK_FIRST (1u << 12)
@@ -27,7 +29,7 @@ void idset_free(struct idset *s)
 	for (size_t i = 0; i < s->nchunks; i++)
 		free(s->chunks[i]);
 	free(s->chunks);
-	free(s->slots);
+	hugemem_free(s->slots, s->cap * sizeof *s->slots);
 	memset(s, 0, sizeof *s);
 }
 
@@ -77,7 +79,7 @@ int64_t idset_prefetch_id(const struct idset *s, uint32_t type, const void *id, 
 static int grow(struct idset *s)
 {
 	size_t cap = s->cap ? s->cap * 2 : 16; /* small first: most writes touch a few ids */
-	struct idset_slot *old = s->slots, *slots = calloc(cap, sizeof *slots);
+	struct idset_slot *old = s->slots, *slots = hugemem_zalloc(cap * sizeof *slots);
 	size_t ocap = s->cap;
 
 	if (!slots)
@@ -87,7 +89,7 @@ static int grow(struct idset *s)
 	for (size_t i = 0; i < ocap; i++)
 		if (old[i].hash)
 			*find(s, old[i].hash, old[i].type, old[i].id, old[i].len) = old[i];
-	free(old);
+	hugemem_free(old, ocap * sizeof *old);
 	return 0;
 }
 

@@ -15,6 +15,7 @@
 #include "engine/jsonl.h"
 #include "engine/load.h"
 #include "index/apply.h"
+#include "index/hugemem.h"
 #include "log/commit_id.h"
 #include "log/error.h"
 #include "log/log.h"
@@ -65,13 +66,12 @@ int load_plan_init(struct load_plan *p, grove_db *db, int mode, int strict)
 
 void load_plan_free(struct load_plan *p)
 {
-	for (size_t i = 0; i < p->nitems; i++)
-		free(p->items[i].row);
+	arena_free(&p->rows);
 	for (size_t i = 0; i < p->ndel_rows; i++)
 		free(p->del_rows[i]);
-	free(p->items);
+	hugemem_free(p->items, p->capitems * sizeof *p->items);
 	free(p->del_rows);
-	free(p->fx);
+	hugemem_free(p->fx, p->capfx * sizeof *p->fx);
 	free(p->present);
 	free(p->loaded);
 	free(p->validators);
@@ -144,8 +144,8 @@ static int adopt_row(struct load_plan *p, struct load_item *it, msgpack_sbuffer 
 				       it->t->kind == LANG_CAT_EDGE ? "edge" : "node", it->t->name,
 				       sb->size, max);
 	/* An exact-size copy: sbuffers grow in 8 KiB steps, and a load holds
-	 * every row until it commits. */
-	if (!(it->row = malloc(sb->size ? sb->size : 1)))
+	 * every row until it commits (all freed at once: an arena). */
+	if (!(it->row = arena_alloc(&p->rows, sb->size)))
 		return value_error_set(&p->verr, -ENOMEM, NULL, "out of memory");
 	memcpy(it->row, sb->data, sb->size);
 	it->row_len = (uint32_t)sb->size;
@@ -216,7 +216,7 @@ static int grow_items(struct load_plan *p)
 	if (p->nitems < p->capitems)
 		return 0;
 	size_t cap = p->capitems ? p->capitems * 2 : 1024;
-	struct load_item *v = realloc(p->items, cap * sizeof *v);
+	struct load_item *v = hugemem_realloc(p->items, p->capitems * sizeof *v, cap * sizeof *v);
 	if (!v)
 		return db_error(p->db, -ENOMEM, "out of memory");
 	p->items = v;
@@ -279,10 +279,8 @@ int load_add_node(struct load_plan *p, const struct jsonl_record *rec)
 	if (!err && ids.given)
 		err = remember_legacy(p, it, ids.given, (uint32_t)ids.given_len);
 	jsonl_ids_free(&ids);
-	if (err < 0) {
-		free(it->row);
+	if (err < 0)
 		return fail(p, err, rec->record, rec->line);
-	}
 	return keep_item(p, it);
 }
 
@@ -294,10 +292,8 @@ int load_put_row(struct load_plan *p, const struct lang_cat_type *t, msgpack_sbu
 		return err;
 	struct load_item *it = &p->items[p->nitems];
 	*it = (struct load_item){ .t = t, .record = statement };
-	if ((err = adopt_row(p, it, sb)) < 0) {
-		free(it->row);
+	if ((err = adopt_row(p, it, sb)) < 0)
 		return db_error(p->db, err, "%s", p->verr.msg);
-	}
 	return keep_item(p, it);
 }
 
@@ -323,10 +319,8 @@ int load_add_edge(struct load_plan *p, const struct jsonl_record *rec)
 	if (!err)
 		err = adopt_row(p, it, &p->scratch);
 	jsonl_ids_free(&ids);
-	if (err < 0) {
-		free(it->row);
+	if (err < 0)
 		return fail(p, err, rec->record, rec->line);
-	}
 	return keep_item(p, it);
 }
 
@@ -355,9 +349,7 @@ static int rewrite_edge(struct load_plan *p, struct load_item *it, const char *s
 	for (uint32_t i = 3; i < a->size; i++)
 		msgpack_pack_object(&pk, a->ptr[i]);
 	msgpack_unpacked_destroy(&up);
-	uint8_t *old = it->row;
-	err = adopt_row(p, it, &p->scratch);
-	free(old);
+	err = adopt_row(p, it, &p->scratch); /* the old row stays in the arena */
 	if (err < 0)
 		return fail(p, err, it->record, it->line);
 	/* adopt_row re-pointed the id; the input set keys on its bytes, which

@@ -14,6 +14,7 @@
 #include "engine/idset.h"
 #include "engine/jsonl.h"
 #include "engine/value.h"
+#include "index/arena.h"
 #include "log/event.h"
 
 /* One entity of the input, as it will be written. */
@@ -58,8 +59,9 @@ struct load_plan {
 	 * on, < 0 stops.  NULL: the first one fails. */
 	int (*on_violation)(void *arg, int err, const struct load_violation *v);
 	void *violation_arg;
-	struct load_item *items;
+	struct load_item *items;         /* index/hugemem.h                 */
 	size_t nitems, capitems;
+	struct arena rows;               /* the items' rows                 */
 	struct idset input;              /* (type, id) -> item index        */
 	struct idset deleted;            /* (type, id) of entities removed  */
 	struct idset legacy;             /* legacy id spelling -> item      */

@@ -13,6 +13,7 @@
 #include "engine/chg.h"
 #include "engine/load.h"
 #include "index/apply.h"
+#include "index/hugemem.h"
 #include "index/layered.h"
 #include "log/error.h"
 
@@ -170,7 +171,7 @@ static int add_effect(struct load_plan *p, uint8_t op, const struct lang_cat_typ
 {
 	if (p->nfx == p->capfx) {
 		size_t cap = p->capfx ? p->capfx * 2 : 1024;
-		struct event_effect *v = realloc(p->fx, cap * sizeof *v);
+		struct event_effect *v = hugemem_realloc(p->fx, p->capfx * sizeof *v, cap * sizeof *v);
 		if (!v)
 			return db_error(p->db, -ENOMEM, "out of memory");
 		p->fx = v;

@@ -59,6 +59,11 @@ void *hugemem_realloc(void *p, size_t cap, size_t n)
 	return q == MAP_FAILED ? NULL : q;
 }
 
+void *hugemem_zalloc(size_t n)
+{
+	return n < HUGEMEM_MIN ? calloc(n ? n : 1, 1) : map(n);   /* a new mapping is zero */
+}
+
 void hugemem_free(void *p, size_t cap)
 {
 	if (!p)

@@ -28,6 +28,8 @@ void hugemem_advise(void *p, size_t n);
  * advised huge pages; below, malloc's.  NULL when out of memory (p is
  * then unchanged).  Free with hugemem_free(p, its capacity). */
 void *hugemem_realloc(void *p, size_t cap, size_t n);
+/* n bytes of zeros (calloc's below HUGEMEM_MIN), or NULL. */
+void *hugemem_zalloc(size_t n);
 void hugemem_free(void *p, size_t cap);
 
 #endif

@@ -17,6 +17,7 @@
 
 #include "grove.h"
 #include "index/apply.h"
+#include "index/arena.h"
 #include "index/hugemem.h"
 #include "index/schemas.h"
 #include "log/error.h"
@@ -31,24 +32,10 @@ uint32_t replay_txn_max_events = 10000u;
 struct pending_load {
 	struct commit_id commit;
 	uint64_t first_lsn;
-	struct event_effect *fx;   /* effects so far (rows point into bufs) */
+	struct event_effect *fx;   /* effects so far (rows point into held) */
 	uint32_t nfx, capfx;
-	struct held_block *bufs;   /* payload copies the effects point
-				      into, the last block filling      */
-	uint32_t nbufs;
-	size_t last_used;
+	struct arena held;         /* payload copies the effects point into */
 };
-
-/* Held payloads are packed into blocks: the first HOLD_FIRST bytes, each
- * next one twice the last up to HOLD_MAX (or one of a payload's own
- * size), so a small load holds little and a big one few blocks, taken
- * from index/hugemem.h from HUGEMEM_MIN on. */
-struct held_block {
-	uint8_t *p;
-	size_t cap;
-};
-#define HOLD_FIRST ((size_t)64 << 10)
-#define HOLD_MAX ((size_t)64 << 20)
 
 struct replay {
 	struct views *v;
@@ -193,35 +180,9 @@ static struct pending_load *find_load(struct replay *r, const struct commit_id *
 
 static void drop_load(struct replay *r, struct pending_load *pl)
 {
-	for (uint32_t i = 0; i < pl->nbufs; i++)
-		hugemem_free(pl->bufs[i].p, pl->bufs[i].cap);
-	free(pl->bufs);
+	arena_free(&pl->held);
 	hugemem_free(pl->fx, (size_t)pl->capfx * sizeof *pl->fx);
 	*pl = r->loads[--r->nloads];
-}
-
-/* Room for n bytes of payload copies in pl's last block, or a new one. */
-static uint8_t *hold_room(struct pending_load *pl, size_t n)
-{
-	struct held_block *last = pl->nbufs ? &pl->bufs[pl->nbufs - 1] : NULL;
-	if (last && last->cap - pl->last_used >= n) {
-		uint8_t *p = last->p + pl->last_used;
-		pl->last_used += n;
-		return p;
-	}
-	size_t cap = !last ? HOLD_FIRST : last->cap < HOLD_MAX / 2 ? 2 * last->cap : HOLD_MAX;
-	if (cap < n)
-		cap = n;
-	struct held_block *nb = realloc(pl->bufs, (pl->nbufs + 1) * sizeof *nb);
-	if (!nb)
-		return NULL;
-	pl->bufs = nb;
-	uint8_t *block = hugemem_realloc(NULL, 0, cap);
-	if (!block)
-		return NULL;
-	pl->bufs[pl->nbufs++] = (struct held_block){ block, cap };
-	pl->last_used = n;
-	return block;
 }
 
 /* Keep a chunk: copy its payload (the log cursor's memory moves on) and
@@ -229,7 +190,7 @@ static uint8_t *hold_room(struct pending_load *pl, size_t n)
 static int hold_chunk(struct pending_load *pl, const struct log_record_view *rec,
 		      const struct event *ev)
 {
-	uint8_t *copy = hold_room(pl, rec->payload_bytes ? rec->payload_bytes : 1);
+	uint8_t *copy = arena_alloc(&pl->held, rec->payload_bytes);
 	if (!copy)
 		return log_error(-ENOMEM, "out of memory holding a load chunk");
 	memcpy(copy, rec->payload, rec->payload_bytes);
