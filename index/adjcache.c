@@ -6,9 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "grove.h"
+#include "index/hugemem.h"
 #include "index/layered.h"
 #include "index/views.h"
 #include "log/error.h"
@@ -48,42 +48,12 @@ struct adjc_range {
 /* Ids per node with entries up to which the offsets array is used. */
 #define DENSE_SPAN 8
 
-/* Large arrays: mapped, in huge pages where the kernel has them (a
- * walk's probes land anywhere in tens of MiB: fewer TLB misses). */
-static void *big_alloc(size_t bytes)
-{
-	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		return NULL;
-#ifdef MADV_HUGEPAGE
-	(void)madvise(p, bytes, MADV_HUGEPAGE);
-#endif
-	return p;
-}
-
-static void *big_grow(void *p, size_t old, size_t bytes)
-{
-	if (!p)
-		return big_alloc(bytes);
-	void *q = mremap(p, old, bytes, MREMAP_MAYMOVE);
-	if (q == MAP_FAILED)
-		return NULL;
-#ifdef MADV_HUGEPAGE
-	(void)madvise(q, bytes, MADV_HUGEPAGE);
-#endif
-	return q;
-}
-
-/* What a mapping of n bytes takes. */
+/* The arrays are mappings of their own in huge pages (hugemem_map: a
+ * walk's probes land anywhere in tens of MiB, so fewer TLB misses).
+ * What a mapping of n bytes takes. */
 static size_t pages(size_t n)
 {
 	return (n + 4095) & ~(size_t)4095;
-}
-
-static void big_free(void *p, size_t bytes)
-{
-	if (p)
-		munmap(p, bytes);
 }
 
 void adjc_stamp_key(char out[ADJC_STAMP_KEY_MAX], uint32_t layer, uint32_t etype)
@@ -96,9 +66,9 @@ static void range_free(struct adjc_range *r)
 	if (!r)
 		return;
 	adjc_dirty_unref(r->dirty);
-	big_free(r->e, r->cap * sizeof *r->e);
-	big_free(r->off, r->off ? (r->hi - r->lo + 2) * sizeof *r->off : 0);
-	big_free(r->h, r->h ? (r->hmask + 1) * sizeof *r->h : 0);
+	hugemem_unmap(r->e, r->cap * sizeof *r->e);
+	hugemem_unmap(r->off, r->off ? (r->hi - r->lo + 2) * sizeof *r->off : 0);
+	hugemem_unmap(r->h, r->h ? (r->hmask + 1) * sizeof *r->h : 0);
 	free(r);
 }
 
@@ -237,7 +207,7 @@ static int push(struct adjc_range *r, const struct adjc_entry *e, size_t max_byt
 			cap = max_bytes / sizeof *e;
 		if (cap <= r->n)
 			return GROVE_ELIMIT;
-		struct adjc_entry *p = big_grow(r->e, r->cap * sizeof *p, cap * sizeof *p);
+		struct adjc_entry *p = hugemem_remap(r->e, r->cap * sizeof *p, cap * sizeof *p);
 		if (!p)
 			return -ENOMEM;
 		r->e = p;
@@ -253,7 +223,7 @@ static int index_dense(struct adjc_range *r, const uint64_t *node_of, size_t max
 	r->bytes = pages(r->cap * sizeof *r->e) + pages((span + 1) * sizeof *r->off);
 	if (r->bytes > max_bytes)
 		return GROVE_ELIMIT;
-	if (!(r->off = big_alloc((span + 1) * sizeof *r->off)))
+	if (!(r->off = hugemem_map((span + 1) * sizeof *r->off)))
 		return -ENOMEM;
 	/* off[k]: the first entry of node lo + k, or of the next node. */
 	size_t i = 0;
@@ -281,7 +251,7 @@ static int index_nodes(struct adjc_range *r, const uint64_t *node_of, size_t max
 	r->bytes = pages(r->cap * sizeof *r->e) + pages(cap * sizeof *r->h);
 	if (r->bytes > max_bytes)
 		return GROVE_ELIMIT;
-	if (!(r->h = big_alloc(cap * sizeof *r->h)))  /* zeroed */
+	if (!(r->h = hugemem_map(cap * sizeof *r->h)))  /* zeroed */
 		return -ENOMEM;
 	r->hmask = cap - 1;
 	for (size_t i = 0; i < r->n;) {
@@ -371,7 +341,7 @@ int adjc_range_build(struct adjc_range **out, MDB_txn *txn, MDB_dbi adj, uint32_
 	    pages(r->n * sizeof *r->e) < pages(r->cap * sizeof *r->e)) {
 		/* Give back what the doubling over-allocated. */
 		size_t cap = r->n ? r->n : 1;
-		struct adjc_entry *e = big_grow(r->e, r->cap * sizeof *e, cap * sizeof *e);
+		struct adjc_entry *e = hugemem_remap(r->e, r->cap * sizeof *e, cap * sizeof *e);
 		if (e) {
 			r->e = e;
 			r->cap = cap;

@@ -23,7 +23,7 @@ void hugemem_advise(void *p, size_t n)
 #endif
 }
 
-static void *map(size_t n)
+void *hugemem_map(size_t n)
 {
 	void *q = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (q == MAP_FAILED)
@@ -34,6 +34,20 @@ static void *map(size_t n)
 	(void)madvise(q, n, MADV_HUGEPAGE);
 #endif
 	return q;
+}
+
+void *hugemem_remap(void *p, size_t old, size_t n)
+{
+	if (!p)
+		return hugemem_map(n);
+	void *q = mremap(p, old, n, MREMAP_MAYMOVE);   /* the advice moves with it */
+	return q == MAP_FAILED ? NULL : q;
+}
+
+void hugemem_unmap(void *p, size_t n)
+{
+	if (p)
+		munmap(p, n);
 }
 
 void *hugemem_realloc(void *p, size_t cap, size_t n)
@@ -49,19 +63,18 @@ void *hugemem_realloc(void *p, size_t cap, size_t n)
 		return q;
 	}
 	if (!p || cap < HUGEMEM_MIN) {
-		if ((q = map(n)) != NULL && p) {
+		if ((q = hugemem_map(n)) != NULL && p) {
 			memcpy(q, p, cap < n ? cap : n);
 			free(p);
 		}
 		return q;
 	}
-	q = mremap(p, cap, n, MREMAP_MAYMOVE);   /* the advice moves with it */
-	return q == MAP_FAILED ? NULL : q;
+	return hugemem_remap(p, cap, n);
 }
 
 void *hugemem_zalloc(size_t n)
 {
-	return n < HUGEMEM_MIN ? calloc(n ? n : 1, 1) : map(n);   /* a new mapping is zero */
+	return n < HUGEMEM_MIN ? calloc(n ? n : 1, 1) : hugemem_map(n);
 }
 
 void hugemem_free(void *p, size_t cap)
@@ -71,5 +84,5 @@ void hugemem_free(void *p, size_t cap)
 	if (cap < HUGEMEM_MIN)
 		free(p);
 	else
-		munmap(p, cap);
+		hugemem_unmap(p, cap);
 }

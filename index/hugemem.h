@@ -32,4 +32,12 @@ void *hugemem_realloc(void *p, size_t cap, size_t n);
 void *hugemem_zalloc(size_t n);
 void hugemem_free(void *p, size_t cap);
 
+/* A mapping of its own of n bytes, zeroed and advised huge pages whatever
+ * its size (the in-memory copies want them for their TLB reach), or
+ * NULL.  hugemem_remap grows it (p NULL: a new one), keeping its
+ * contents; hugemem_unmap frees it (p NULL: nothing). */
+void *hugemem_map(size_t n);
+void *hugemem_remap(void *p, size_t old, size_t n);
+void hugemem_unmap(void *p, size_t n);
+
 #endif

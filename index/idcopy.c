@@ -17,10 +17,10 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <xxhash.h>
 
 #include "grove.h"
+#include "index/hugemem.h"
 #include "index/idkey.h"
 #include "index/layered.h"
 #include "index/views.h"
@@ -52,7 +52,7 @@ static void copy_free(struct idc_copy *c)
 	if (!c)
 		return;
 	if (c->h)
-		munmap(c->h, (c->hmask + 1) * sizeof *c->h);
+		hugemem_unmap(c->h, (c->hmask + 1) * sizeof *c->h);
 	free(c->arena);
 	free(c);
 }
@@ -157,15 +157,10 @@ int idc_build(struct idc_copy **out, MDB_txn *txn, MDB_dbi ids, uint32_t type, s
 		err = GROVE_ELIMIT;
 		goto done;
 	}
-	c->h = mmap(NULL, cap * sizeof *c->h, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (c->h == MAP_FAILED) {
-		c->h = NULL;
+	if (!(c->h = hugemem_map(cap * sizeof *c->h))) {   /* zeroed, huge pages */
 		err = -ENOMEM;
 		goto done;
 	}
-#ifdef MADV_HUGEPAGE
-	(void)madvise(c->h, cap * sizeof *c->h, MADV_HUGEPAGE);
-#endif
 	c->hmask = cap - 1;
 	c->arena_cap = k.bytes;
 	if (!(c->arena = malloc(k.bytes ? k.bytes : 1)))
