@@ -1,27 +1,9 @@
 /* hugemem.c — big buffers backed by transparent huge pages (hugemem.h). */
 #include "index/hugemem.h"
 
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-
-#define PAGE_2M ((uintptr_t)2 << 20)
-
-void hugemem_advise(void *p, size_t n)
-{
-#ifdef MADV_HUGEPAGE
-	if (!p || n < HUGEMEM_MIN)
-		return;
-	uintptr_t lo = ((uintptr_t)p + PAGE_2M - 1) & ~(PAGE_2M - 1);
-	uintptr_t hi = ((uintptr_t)p + n) & ~(PAGE_2M - 1);
-	if (hi > lo)
-		(void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
-#else
-	(void)p;
-	(void)n;
-#endif
-}
 
 void *hugemem_map(size_t n)
 {
@@ -53,12 +35,14 @@ void hugemem_unmap(void *p, size_t n)
 void *hugemem_realloc(void *p, size_t cap, size_t n)
 {
 	void *q;
+	if (!p)
+		cap = 0;   /* nothing to keep, whatever a freed owner still says */
 	if (n < HUGEMEM_MIN) {
 		if (cap < HUGEMEM_MIN)
 			return realloc(p, n ? n : 1);
 		if ((q = malloc(n ? n : 1)) != NULL) {   /* shrinking off the map */
 			memcpy(q, p, n);
-			munmap(p, cap);
+			hugemem_unmap(p, cap);
 		}
 		return q;
 	}

@@ -20,9 +20,6 @@
 /* Buffers smaller than this are left to malloc. */
 #define HUGEMEM_MIN ((size_t)8 << 20)
 
-/* Advise the whole 2 MiB pages inside [p, p + n) (best effort). */
-void hugemem_advise(void *p, size_t n);
-
 /* Resize buffer p of capacity `cap` bytes (NULL and 0: none yet) to `n`
  * bytes, keeping its contents: from HUGEMEM_MIN on a mapping of its own,
  * advised huge pages; below, malloc's.  NULL when out of memory (p is

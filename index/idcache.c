@@ -56,17 +56,16 @@ void id_cache_prefetch(const struct id_cache *c, uint32_t type, const uint8_t *i
 
 static int grow(struct id_cache *c, size_t cap)
 {
-	struct id_slot *old = c->slots, *slots = calloc(cap, sizeof *slots);
+	struct id_slot *old = c->slots, *slots = hugemem_zalloc(cap * sizeof *slots);
 	if (!slots)
 		return -ENOMEM;
-	hugemem_advise(slots, cap * sizeof *slots);
 	size_t ocap = c->cap;
 	c->slots = slots;
 	c->cap = cap;
 	for (size_t i = 0; i < ocap; i++)
 		if (old[i].h)
 			*find(c, old[i].h, old[i].type, old[i].id, old[i].len) = old[i];
-	free(old);
+	hugemem_free(old, ocap * sizeof *old);
 	return 0;
 }
 
@@ -126,6 +125,6 @@ int id_cache_claim(uint64_t *e, struct id_cache *c, uint32_t type, const uint8_t
 
 void id_cache_clear(struct id_cache *c)
 {
-	free(c->slots);
+	hugemem_free(c->slots, c->cap * sizeof *c->slots);
 	memset(c, 0, sizeof *c);
 }
