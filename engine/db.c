@@ -361,9 +361,12 @@ static void close_views(grove_db *db, uint64_t acked)
 	char *vdir;
 	if (!db->views)
 		return;
-	/* Sync first: "closed" promises the file is complete on disk. */
-	int synced = views_sync(db->views) == 0;
-	views_close(db->views);
+	/* "closed" promises the file is complete on disk.  Views written with
+	 * huge pages (a rebuild's) leave the cache unless the graph wants
+	 * huge pages (views_huge.c). */
+	unsigned flags = db->views->huge && db->opts.views_huge_pages != GROVE_HUGE_PAGES_ON
+		? VIEWS_CLOSE_UNCACHE : 0;
+	int synced = views_close_sync(db->views, flags) == 0;
 	db->views = NULL;
 	/* A failed sync: pages the kernel could not write may be gone even
 	 * from its cache, so not even this boot may trust the file. */

@@ -57,7 +57,17 @@ struct views {
 /* Open (creating if needed) the environment in directory `dir`.  The map
  * is `map_bytes` of address space (0: 1 TiB); the file grows as needed. */
 int views_open(struct views **out, const char *dir, uint64_t map_bytes);
+/* Close, after writing everything committed to disk. */
 void views_close(struct views *v);
+/* The same, returning whether the write succeeded (0, or an error), with
+ * flags: NOSYNC for views about to be deleted (nothing is written);
+ * UNCACHE to drop the written pages from the page cache afterwards (views
+ * written with huge pages that a graph of 4 KiB pages will open next:
+ * views_huge.c says why those folios should not stay).  The map is
+ * unmapped before the file is synced (views.c says why). */
+#define VIEWS_CLOSE_NOSYNC  0x1u
+#define VIEWS_CLOSE_UNCACHE 0x2u
+int views_close_sync(struct views *v, unsigned flags);
 
 /* Open fresh views in `dir` for a rebuild: the same views, written
  * faster (MDB_WRITEMAP), for a process that alone has the graph open. */
@@ -105,11 +115,10 @@ void views_prefault_run(const struct views_prefault *p);
  * the owner of views it has marked open (engine/db.c). */
 int views_stamp_init(struct views *v);
 
-/* Flush everything committed so far to disk (views are opened MDB_NOSYNC:
- * the log is the durable truth; see docs/durability.md). */
-int views_sync(struct views *v);
 /* Start writing the views' dirty pages to disk without waiting for them,
- * so that a later views_sync() finds little left to do.  Best effort. */
+ * so that closing finds little left to write.  Best effort.  (The views
+ * are opened MDB_NOSYNC: the log is the durable truth; they are written
+ * to disk when closed, docs/durability.md.) */
 void views_writeback_start(struct views *v);
 
 /* Convert an LMDB return code into a Grove error with a message naming

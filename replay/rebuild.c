@@ -100,18 +100,23 @@ static int replay_into(struct views **out, struct replay_stats *st, grove_db *db
 	if (views_open_rebuild(out, vdir) < 0 &&
 	    ((err = replay_rmtree(vdir)) < 0 || (err = views_open(out, vdir, 0)) < 0))
 		return err;
-	views_set_huge(*out, db->opts.views_huge_pages);
+	/* Fresh views are written front to back, every page new: with huge
+	 * pages a page-cache folio and its mapping cost one fault per 2 MiB,
+	 * not 512 (a 1 GiB rebuild: 7.6 -> 5.3 s, sys 4.1 -> 1.8 s).  Closing
+	 * drops those folios from the cache unless the graph asks for huge
+	 * pages (engine/db.c close_views). */
+	views_set_huge(*out, VIEWS_HUGE_ON);
 	/* Before the first write: a power cut during the replay must leave
 	 * views the next open rebuilds, not trusts (engine/db.c). */
 	if ((err = db_session_write(vdir, "open", 0)) < 0) {
-		views_close(*out);
+		views_close_sync(*out, VIEWS_CLOSE_NOSYNC);
 		*out = NULL;
 		return log_error(err, "cannot write %s/SESSION: %s", vdir, strerror(-err));
 	}
 	err = replay_log(st, *out, db->log, &cat);
 	lang_catalog_free(cat);
 	if (err < 0) {
-		views_close(*out);
+		views_close_sync(*out, VIEWS_CLOSE_NOSYNC); /* SESSION "open": never trusted */
 		*out = NULL;
 	}
 	return err;
@@ -238,7 +243,7 @@ int grove_verify(const char *dir)
 		db_error(db, err, NULL);
 	if (err < 0)
 		db_error(NULL, err, "%s", grove_errmsg(db));
-	views_close(fresh);
+	views_close_sync(fresh, VIEWS_CLOSE_NOSYNC);  /* deleted next */
 	if (vdir)
 		replay_rmtree(vdir);
 	free(vdir);
