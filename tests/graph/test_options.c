@@ -12,6 +12,7 @@
 #include "graph_testutil.h"
 #include "engine/db.h"
 #include "index/views.h"
+#include "log/error.h"
 
 /* Does this kernel take MADV_HUGEPAGE at all (THP not "never")? */
 static bool thp_available(void)
@@ -192,6 +193,40 @@ Test(options, a_rebuilt_graph_is_whole)
 	db = open_with(d, GROVE_HUGE_PAGES_OFF);
 	cr_assert_eq(gt_count(db, NULL, NULL, "node:Person"), 1);
 	grove_close(db);
+	gt_rmtree(d);
+	free(d);
+}
+
+/* Closing unmaps and then syncs: the file is cut to the pages in use,
+ * what was committed is there when the views open again, and closing
+ * with UNCACHE or NOSYNC succeeds as well. */
+Test(options, views_close_cuts_syncs_and_keeps_what_was_committed)
+{
+	char *d = gt_dir("opt-close"), vdir[4096], file[4200];
+	struct views *v;
+	MDB_txn *txn;
+	uint64_t got = 0;
+	struct stat st;
+	cr_assert_eq(mkdir(d, 0755), 0);
+	snprintf(vdir, sizeof vdir, "%s/views", d);
+	snprintf(file, sizeof file, "%s/data.mdb", vdir);
+	for (unsigned flags = 0; flags <= VIEWS_CLOSE_UNCACHE; flags += VIEWS_CLOSE_UNCACHE) {
+		cr_assert_eq(views_open(&v, vdir, 0), 0);
+		cr_assert_eq(views_write_begin(&txn, v), 0);
+		cr_assert_eq(meta_put_u64(txn, v, "test_close", 40 + flags), 0);
+		cr_assert_eq(mdb_txn_commit(txn), 0);
+		cr_assert_eq(views_close_sync(v, flags), 0, "%s", log_errmsg());
+		cr_assert_eq(stat(file, &st), 0);
+		cr_assert_lt(st.st_size, 1 << 20, "cut from the map's length: %lld",
+			     (long long)st.st_size);
+		cr_assert_eq(st.st_size % 4096, 0);
+		cr_assert_eq(views_open(&v, vdir, 0), 0);
+		cr_assert_eq(views_read_begin(&txn, v), 0);
+		cr_assert_eq(meta_get_u64(&got, txn, v, "test_close"), 0);
+		views_read_end(v, txn);
+		cr_assert_eq(got, 40 + flags);
+		cr_assert_eq(views_close_sync(v, VIEWS_CLOSE_NOSYNC), 0);
+	}
 	gt_rmtree(d);
 	free(d);
 }
