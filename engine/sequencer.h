@@ -66,7 +66,6 @@ struct sequencer {
 	MDB_txn *batch_txn;
 	uint64_t batch_lsn;             /* the last LSN applied in it, or 0 */
 	uint64_t batch_effects;         /* effects applied in it             */
-	bool batch_huge;                /* one of them in parts (apply.h)    */
 	uint16_t batch_kind;            /* its event's kind and branch       */
 	size_t batch_branch_len;
 	char batch_branch[BRANCH_NAME_MAX + 1];
