@@ -129,6 +129,63 @@ static char *people_and_edges(bool ghosts)
 	return rows;
 }
 
+/* 20,000 edges, 40,000 new people, 20,000 edges: Knows between people
+ * of this load, and in the first block every fourth edge a WorksAt to
+ * one of 100 committed companies; with `ghost`, edge 15,001 of the first
+ * block and edge 5,001 of the second name nobody. */
+static char *big_load(bool ghost)
+{
+	size_t cap = 80000u * 80u, n = 0;
+	char *rows = malloc(cap);
+	cr_assert(rows);
+	for (int block = 0; block < 3; block++)
+		for (int i = 0; i < (block == 1 ? 40000 : 20000); i++) {
+			if (block == 1) {
+				n += (size_t)snprintf(rows + n, cap - n,
+						      "{\"type\":\"Person\",\"data\":{\"name\":\"n%05d\"}}\n", i);
+				continue;
+			}
+			bool works = block == 0 && i % 4 == 0;
+			char to[16];
+			snprintf(to, sizeof to, works ? "c%05d" : "n%05d", works ? i % 100 : (i * 7) % 40000);
+			if (ghost && i == (block ? 5001 : 15001))
+				snprintf(to, sizeof to, "Ghost%d", block);
+			n += (size_t)snprintf(rows + n, cap - n,
+					      "{\"edge\":\"%s\",\"from\":\"n%05d\",\"to\":\"%s\"}\n",
+					      works ? "WorksAt" : "Knows", (i * 13 + block) % 40000, to);
+		}
+	return rows;
+}
+
+/* A load big enough that two threads settle its endpoints (each over
+ * half of its records) reports the same first dangling edge, and loads
+ * the same graph, as a small one would; endpoints the branch settles
+ * (the companies) and the input settles (the people) both. */
+Test(load, a_big_load_reports_its_first_dangling_edge_in_input_order)
+{
+	char rows[64 * 100];
+	size_t n = 0;
+	for (int i = 0; i < 100; i++)
+		n += (size_t)snprintf(rows + n, sizeof rows - n,
+				      "{\"type\":\"Company\",\"data\":{\"name\":\"c%05d\"}}\n", i);
+	cr_assert_eq(gt_load(db, NULL, GROVE_LOAD_APPEND, rows, NULL), 0, "%s", grove_errmsg(db));
+	char *bad = big_load(true), *good = big_load(false);
+	uint64_t before = gt_count(db, NULL, NULL, "node:Person");
+	uint64_t companies = gt_count(db, NULL, NULL, "node:Company");
+	cr_assert_eq(gt_load(db, NULL, GROVE_LOAD_OVERWRITE, bad, NULL), GROVE_EINVAL);
+	cr_assert(strstr(grove_errmsg(db),
+			 "dst 'Ghost0' not found in Person (edge Knows, record 15002, line 15002)"),
+		  "%s", grove_errmsg(db));
+	cr_assert_eq(gt_count(db, NULL, NULL, "node:Person"), before, "unchanged");
+	cr_assert_eq(gt_load(db, NULL, GROVE_LOAD_OVERWRITE, good, NULL), 0, "%s", grove_errmsg(db));
+	cr_assert_eq(gt_count(db, NULL, NULL, "node:Person"), 40000);
+	cr_assert_eq(gt_count(db, NULL, NULL, "node:Company"), companies, "not in the input");
+	cr_assert_eq(gt_count(db, NULL, NULL, "edge:Knows"), 35000);
+	cr_assert_eq(gt_count(db, NULL, NULL, "edge:WorksAt"), 5000);
+	free(bad);
+	free(good);
+}
+
 /* Endpoints are looked up in key order, once each, but the edge reported
  * is the first bad one in input order, with the endpoint it misses: the
  * committed, the loaded and the missing nodes interleave, and the missing
