@@ -129,6 +129,21 @@ static char *people_and_edges(bool ghosts)
 	return rows;
 }
 
+/* Append `count` nodes of `type` named `prefix` and their number in
+ * `digits` digits. */
+static void append_named(const char *type, char prefix, int digits, int count)
+{
+	size_t cap = (size_t)count * 80u, n = 0;
+	char *rows = malloc(cap);
+	cr_assert(rows);
+	for (int i = 0; i < count; i++)
+		n += (size_t)snprintf(rows + n, cap - n,
+				      "{\"type\":\"%s\",\"data\":{\"name\":\"%c%0*d\"}}\n", type, prefix,
+				      digits, i);
+	cr_assert_eq(gt_load(db, NULL, GROVE_LOAD_APPEND, rows, NULL), 0, "%s", grove_errmsg(db));
+	free(rows);
+}
+
 /* 20,000 edges, 40,000 new people, 20,000 edges: Knows between people
  * of this load, and in the first block every fourth edge a WorksAt to
  * one of 100 committed companies; with `ghost`, edge 15,001 of the first
@@ -163,12 +178,7 @@ static char *big_load(bool ghost)
  * (the companies) and the input settles (the people) both. */
 Test(load, a_big_load_reports_its_first_dangling_edge_in_input_order)
 {
-	char rows[64 * 100];
-	size_t n = 0;
-	for (int i = 0; i < 100; i++)
-		n += (size_t)snprintf(rows + n, sizeof rows - n,
-				      "{\"type\":\"Company\",\"data\":{\"name\":\"c%05d\"}}\n", i);
-	cr_assert_eq(gt_load(db, NULL, GROVE_LOAD_APPEND, rows, NULL), 0, "%s", grove_errmsg(db));
+	append_named("Company", 'c', 5, 100);
 	char *bad = big_load(true), *good = big_load(false);
 	uint64_t before = gt_count(db, NULL, NULL, "node:Person");
 	uint64_t companies = gt_count(db, NULL, NULL, "node:Company");
@@ -192,12 +202,7 @@ Test(load, a_big_load_reports_its_first_dangling_edge_in_input_order)
  * one that sorts first comes last. */
 Test(load, the_first_dangling_edge_in_input_order_is_reported)
 {
-	char rows[64 * 50];
-	size_t n = 0;
-	for (int i = 0; i < 50; i++)
-		n += (size_t)snprintf(rows + n, sizeof rows - n,
-				      "{\"type\":\"Person\",\"data\":{\"name\":\"x%02d\"}}\n", i);
-	cr_assert_eq(gt_load(db, NULL, GROVE_LOAD_APPEND, rows, NULL), 0, "%s", grove_errmsg(db));
+	append_named("Person", 'x', 2, 50);
 	char *bad = people_and_edges(true), *good = people_and_edges(false);
 	cr_assert_eq(gt_load(db, NULL, GROVE_LOAD_APPEND, bad, NULL), GROVE_EINVAL);
 	/* edge 120 is record 50 + 121 */
