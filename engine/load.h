@@ -69,6 +69,9 @@ struct load_plan {
 	msgpack_zone zone;               /* a row's objects while it is checked */
 	struct idset known;              /* (type, id) -> its question to the
 					  * branch (load_endpoints.c)       */
+	struct event_id_hint *hints;     /* the answers: ids of endpoints the
+					  * branch holds, for the apply     */
+	uint32_t nhints;
 	bool *present;                   /* by type id: the input has rows  */
 	const struct value_validator **validators; /* by type id, lazily
 					  * (engine_validator)              */

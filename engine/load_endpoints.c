@@ -241,6 +241,25 @@ static int answer(struct load_plan *p, struct asks *a)
 	return err < 0 ? err : 0;
 }
 
+/* The answers as hints for a huge apply (event.h): the internal ids of
+ * the endpoints the branch holds, so that the apply need not search the
+ * id map for them again.  A smaller apply has no use for them. */
+static int keep_hints(struct load_plan *p, const struct asks *a)
+{
+	free(p->hints);
+	p->hints = NULL;
+	p->nhints = 0;
+	if (!views_apply_head((uint32_t)(p->nitems < UINT32_MAX ? p->nitems : UINT32_MAX)))
+		return 0;
+	if (!(p->hints = malloc((a->n ? a->n : 1) * sizeof *p->hints)))
+		return -ENOMEM;
+	for (size_t i = 0; i < a->n; i++)
+		if (a->v[i].found)
+			p->hints[p->nhints++] = (struct event_id_hint){
+				(const uint8_t *)a->v[i].id, a->v[i].len, a->v[i].type, a->v[i].e };
+	return 0;
+}
+
 static bool exists_after(const struct asks *a, int64_t ep)
 {
 	return ep >= 0 ? a->v[ep].found : ep == ANSWER_YES;
@@ -304,6 +323,8 @@ int load_edge_endpoints(struct load_plan *p)
 	}
 	if (!err && a.n)  /* no edges, nothing to ask: no cursor either */
 		err = answer(p, &a);
+	if (!err)
+		err = keep_hints(p, &a);
 	if (err < 0)
 		err = db_error(p->db, err, NULL);
 	else

@@ -237,6 +237,29 @@ void apply_reserve_ids(struct apply_branch *b, uint32_t n)
 	(void)id_cache_reserve(&b->s->ids, n);
 }
 
+/* Hints whose cache slots are fetched ahead of their insertion. */
+#define PREFETCH_HINTS 16u
+
+void apply_seed_ids(struct apply_branch *b, const struct event_id_hint *h, uint32_t n,
+		    uint32_t effects)
+{
+	struct apply_state *s = b->s;
+	size_t room = id_cache_room(&s->ids);
+	/* An empty id map has nothing to hint at, and "not cached" means
+	 * "new" there (ids_new_only); the event's own ids keep their room. */
+	if (s->ids_new_only || room <= effects)
+		return;
+	if (n > room - effects)
+		n = (uint32_t)(room - effects);
+	for (uint32_t i = 0; i < n; i++) {
+		if (i + PREFETCH_HINTS < n)
+			id_cache_prefetch(&s->ids, h[i + PREFETCH_HINTS].type, h[i + PREFETCH_HINTS].id,
+					  h[i + PREFETCH_HINTS].len);
+		if (id_cache_put(&s->ids, h[i].type, h[i].id, h[i].len, h[i].e) < 0)
+			return; /* out of memory: the rest are searched for */
+	}
+}
+
 void apply_sort(struct apply_branch *b)
 {
 	for (int i = 0; i < NBATCHES; i++)

@@ -64,6 +64,14 @@ struct event_effect {
 	struct event_bytes row; /* msgpack row; empty for deletes */
 };
 
+/* What a writer already knows, while planning, of an entity it does not
+ * write: (type, id) has internal id `e` (index/apply.h).  Never logged. */
+struct event_id_hint {
+	const uint8_t *id;
+	uint32_t len, type;
+	uint64_t e;
+};
+
 struct event {
 	uint16_t kind;                 /* enum event_kind */
 	/* The commit this event makes (all kinds). */
@@ -90,6 +98,13 @@ struct event {
 	/* Schema apply. */
 	struct event_bytes schema_text;
 	struct event_bytes steps;      /* msgpack array of steps */
+	/* In memory only (never encoded; NULL when decoded): the internal
+	 * ids of the edge endpoints the writer looked up while planning,
+	 * which a huge apply takes instead of searching the id map again
+	 * (views_apply_parts).  The ids point into the writer's memory and
+	 * must outlive the apply. */
+	const struct event_id_hint *id_hints;
+	uint32_t n_id_hints;
 };
 
 /* Encode `ev` into a malloc'd buffer (*out, *out_len).  Returns 0 or

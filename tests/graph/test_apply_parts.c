@@ -5,7 +5,11 @@
  * then stops and the caller gathers the rest), the views that loads into
  * an empty graph and into a full one (new, updated and deleted entities)
  * and a rebuild make must equal, view by view (grove_verify), what one
- * part at a time with the default sizes makes. */
+ * part at a time with the default sizes makes.  The edges appended
+ * between committed people take their endpoints' ids from the plan
+ * (event.h, id hints), which a replay looks up in the id map: a hint
+ * that was wrong, or that took room the event's own ids needed, would
+ * show here. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
