@@ -230,6 +230,13 @@ static int keep_item(struct load_plan *p, struct load_item *it)
 {
 	p->nitems++;
 	p->present[it->t->id] = true;
+	/* Nothing can name an edge by an id made for it here, nor repeat
+	 * it: the input set, whose lookups find records and committed
+	 * entities by id, need not hold it (2M such edges: ~1 s of inserts
+	 * into a table far larger than the caches).  A mutation's staged
+	 * items are found by id (load_staged) and all stay. */
+	if (it->fresh && !p->restage)
+		return 0;
 	int64_t prev = idset_get(&p->input, it->t->id, it->id, it->id_len);
 	if (prev >= 0) {
 		if (it->t->kind == LANG_CAT_NODE && it->t->has_key && !p->restage)
@@ -319,6 +326,7 @@ int load_add_edge(struct load_plan *p, const struct jsonl_record *rec)
 	err = jsonl_edge_row(&p->scratch, &ids, rec, rec->from, rec->to, &o, &p->verr);
 	if (!err)
 		err = adopt_row(p, it, &p->scratch);
+	it->fresh = ids.fresh != 0;
 	jsonl_ids_free(&ids);
 	if (err < 0)
 		return fail(p, err, rec->record, rec->line);

@@ -26,6 +26,9 @@ struct load_item {
 	uint32_t row_len;
 	unsigned long record, line;
 	bool dead;                       /* replaced by a later duplicate   */
+	bool fresh;                      /* its id was made for it here (a
+					  * new ULID, 80 random bits): no
+					  * other record or entity has it   */
 };
 
 /* What a constraint violation broke, for load_plan.on_violation. */

@@ -43,7 +43,7 @@ static int key_conflicts(struct load_plan *p)
 {
 	for (size_t i = 0; i < p->nitems; i++) {
 		struct load_item *it = &p->items[i];
-		if (!live(p, it))
+		if (!live(p, it) || it->fresh) /* a new ULID names nothing yet */
 			continue;
 		int r = load_exists_now(p, it->t, it->id, it->id_len, NULL);
 		if (r < 0)

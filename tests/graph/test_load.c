@@ -741,3 +741,37 @@ Test(load, a_blob_up_to_32_mib_loads_and_a_larger_one_is_a_resource_limit)
 	free(big);
 	gt_scratch_done(g, d);
 }
+
+/* An edge without data.id gets a new ULID, which nothing can name or
+ * repeat, so the plan keeps it out of its id checks (load.c keep_item);
+ * an id the input gives is checked as ever, against the input and the
+ * branch, in every mode that refuses duplicates. */
+Test(load, edges_with_made_ids_never_conflict_but_given_ids_do)
+{
+	char *d;
+	grove_db *g = gt_scratch(&d, "load-edgeids", "node P { name: String @key }\nedge E: P -> P\n");
+	const char *pq = "{\"type\":\"P\",\"data\":{\"name\":\"a\"}}\n"
+			     "{\"type\":\"P\",\"data\":{\"name\":\"b\"}}\n";
+	const char *made = "{\"edge\":\"E\",\"from\":\"a\",\"to\":\"b\"}\n"
+			   "{\"edge\":\"E\",\"from\":\"a\",\"to\":\"b\"}\n";
+	const char *given = "{\"edge\":\"E\",\"from\":\"a\",\"to\":\"b\",\"data\":{\"id\":\"e1\"}}\n";
+	const char *twice = "{\"edge\":\"E\",\"from\":\"a\",\"to\":\"b\",\"data\":{\"id\":\"e2\"}}\n"
+			    "{\"edge\":\"E\",\"from\":\"b\",\"to\":\"a\",\"data\":{\"id\":\"e2\"}}\n";
+	cr_assert_eq(gt_load(g, NULL, GROVE_LOAD_APPEND, pq, NULL), 0, "%s", grove_errmsg(g));
+	for (int i = 0; i < 2; i++)
+		cr_assert_eq(gt_load(g, NULL, GROVE_LOAD_APPEND, made, NULL), 0, "%s", grove_errmsg(g));
+	cr_assert_eq(gt_count(g, "main", NULL, "edge:E"), 4, "two loads of two edges each");
+	cr_assert_eq(gt_load(g, NULL, GROVE_LOAD_APPEND, given, NULL), 0, "%s", grove_errmsg(g));
+	cr_assert_eq(gt_load(g, NULL, GROVE_LOAD_APPEND, given, NULL), GROVE_EKEYCONFLICT);
+	cr_assert_str_eq(grove_errmsg(g), "edge type 'E' already has this id: edge:E 'e1' "
+			 "(record 1, line 1)");
+	cr_assert_eq(gt_load(g, NULL, GROVE_LOAD_APPEND, twice, NULL), GROVE_EKEYCONFLICT);
+	cr_assert(strstr(grove_errmsg(g), "'e2'"), "%s", grove_errmsg(g));
+	cr_assert_eq(gt_count(g, "main", NULL, "edge:E"), 5, "the refused loads changed nothing");
+	/* A merge of the given id again replaces that edge, made ids add. */
+	cr_assert_eq(gt_load(g, NULL, GROVE_LOAD_MERGE, given, NULL), 0, "%s", grove_errmsg(g));
+	cr_assert_eq(gt_load(g, NULL, GROVE_LOAD_MERGE, made, NULL), 0, "%s", grove_errmsg(g));
+	cr_assert_eq(gt_count(g, "main", NULL, "edge:E"), 7);
+	cr_assert_eq(grove_verify(d), 0, "%s", grove_errmsg(NULL));
+	gt_scratch_done(g, d);
+}
