@@ -11,13 +11,28 @@
 
 size_t id_cache_max = ID_CACHE_MAX;
 
+/* Ids up to this long are kept in the slot itself: a probe that finds
+ * its slot then compares bytes in the same cache line instead of
+ * following a pointer into the event, a second miss per lookup (the
+ * cache of a big event is far larger than the CPU caches).  ULIDs (26)
+ * and most keys fit; a longer id is pointed to. */
+#define ID_INLINE 40u
+
 struct id_slot {
 	uint64_t h;                 /* 0: empty */
-	const uint8_t *id;
-	uint32_t len, type;
 	uint64_t e;
+	uint32_t type, len;
+	union {
+		uint8_t bytes[ID_INLINE];
+		const uint8_t *ptr; /* len > ID_INLINE */
+	} id;
 };
-_Static_assert(sizeof(struct id_slot) == 32, "id cache slot");
+_Static_assert(sizeof(struct id_slot) == 64, "id cache slot: one cache line");
+
+/* Slots per entry at most: the table is never more than 70% full (a
+ * linear probe then ends after ~2.2 slots for an id it holds). */
+#define ID_LOAD_NUM 7u
+#define ID_LOAD_DEN 10u
 
 static uint64_t id_hash(uint32_t type, const uint8_t *id, uint32_t len)
 {
@@ -25,16 +40,44 @@ static uint64_t id_hash(uint32_t type, const uint8_t *id, uint32_t len)
 	return h ? h : 1;
 }
 
+/* The home slot of hash h: h scaled to [0, cap), so cap need not be a
+ * power of two. */
+static size_t home(const struct id_cache *c, uint64_t h)
+{
+	return (size_t)(((unsigned __int128)h * c->cap) >> 64);
+}
+
+static bool holds(const struct id_slot *s, uint64_t h, uint32_t type, const uint8_t *id,
+		  uint32_t len)
+{
+	if (s->h != h || s->type != type || s->len != len)
+		return false;
+	return !memcmp(len <= ID_INLINE ? s->id.bytes : s->id.ptr, id, len);
+}
+
 /* The slot of (type, id), or the empty slot where it would go.  The table
- * is never more than half full, so the probe ends. */
+ * is never full, so the probe ends. */
 static struct id_slot *find(const struct id_cache *c, uint64_t h, uint32_t type,
 			    const uint8_t *id, uint32_t len)
 {
-	for (size_t i = h & (c->cap - 1);; i = (i + 1) & (c->cap - 1)) {
+	for (size_t i = home(c, h);; i = i + 1 == c->cap ? 0 : i + 1) {
 		struct id_slot *s = &c->slots[i];
-		if (!s->h || (s->h == h && s->type == type && s->len == len && !memcmp(s->id, id, len)))
+		if (!s->h || holds(s, h, type, id, len))
 			return s;
 	}
+}
+
+static void fill(struct id_slot *s, uint64_t h, uint32_t type, const uint8_t *id, uint32_t len,
+		 uint64_t e)
+{
+	s->h = h;
+	s->e = e;
+	s->type = type;
+	s->len = len;
+	if (len <= ID_INLINE)
+		memcpy(s->id.bytes, id, len);
+	else
+		s->id.ptr = id;
 }
 
 bool id_cache_get(uint64_t *e, const struct id_cache *c, uint32_t type, const uint8_t *id,
@@ -51,7 +94,7 @@ bool id_cache_get(uint64_t *e, const struct id_cache *c, uint32_t type, const ui
 void id_cache_prefetch(const struct id_cache *c, uint32_t type, const uint8_t *id, uint32_t len)
 {
 	if (c->cap)
-		__builtin_prefetch(&c->slots[id_hash(type, id, len) & (c->cap - 1)]);
+		__builtin_prefetch(&c->slots[home(c, id_hash(type, id, len))]);
 }
 
 static int grow(struct id_cache *c, size_t cap)
@@ -63,16 +106,26 @@ static int grow(struct id_cache *c, size_t cap)
 	c->slots = slots;
 	c->cap = cap;
 	for (size_t i = 0; i < ocap; i++)
-		if (old[i].h)
-			*find(c, old[i].h, old[i].type, old[i].id, old[i].len) = old[i];
+		if (old[i].h) {
+			size_t j = home(c, old[i].h);
+			while (slots[j].h)
+				j = j + 1 == cap ? 0 : j + 1;
+			slots[j] = old[i];
+		}
 	hugemem_free(old, ocap * sizeof *old);
 	return 0;
+}
+
+/* Slots for n entries. */
+static size_t slots_for(size_t n)
+{
+	return n / ID_LOAD_NUM * ID_LOAD_DEN + 16;
 }
 
 /* Room for one more entry. */
 static int room(struct id_cache *c)
 {
-	if ((c->n + 1) * 2 <= c->cap)
+	if ((c->n + 1) * ID_LOAD_DEN <= c->cap * ID_LOAD_NUM)
 		return 0;
 	if (c->n >= id_cache_max)
 		return GROVE_ETOOBIG;
@@ -86,9 +139,8 @@ size_t id_cache_room(const struct id_cache *c)
 
 int id_cache_reserve(struct id_cache *c, size_t n)
 {
-	size_t want = c->n + n < id_cache_max ? c->n + n : id_cache_max, cap = 16;
-	while (cap < want * 2)
-		cap *= 2;
+	size_t want = c->n + n < id_cache_max ? c->n + n : id_cache_max;
+	size_t cap = slots_for(want);
 	return cap > c->cap ? grow(c, cap) : 0;
 }
 
@@ -101,7 +153,7 @@ int id_cache_put(struct id_cache *c, uint32_t type, const uint8_t *id, uint32_t 
 	struct id_slot *s = find(c, h, type, id, len);
 	if (!s->h)
 		c->n++;
-	*s = (struct id_slot){ h, id, len, type, e };
+	fill(s, h, type, id, len, e);
 	return 0;
 }
 
@@ -118,7 +170,7 @@ int id_cache_claim(uint64_t *e, struct id_cache *c, uint32_t type, const uint8_t
 		return 0;
 	}
 	c->n++;
-	*s = (struct id_slot){ h, id, len, type, fresh };
+	fill(s, h, type, id, len, fresh);
 	*e = fresh;
 	return 1;
 }

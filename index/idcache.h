@@ -3,8 +3,9 @@
  *
  * Edges name their endpoints again and again, and an id created by an
  * apply step is written to the id map only when the step ends
- * (putbatch.h), so lookups must find it here first.  Keys are not copied:
- * they point into the event being applied, which outlives the cache.
+ * (putbatch.h), so lookups must find it here first.  Ids up to 40 bytes
+ * are copied into their slot; a longer one is not copied: it points into
+ * the event being applied, which outlives the cache.
  */
 #ifndef GROVE_INDEX_IDCACHE_H
 #define GROVE_INDEX_IDCACHE_H
@@ -13,8 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Entries a cache holds at most (a bound on its memory: 32 bytes a slot,
- * at most twice as many slots). */
+/* Entries a cache holds at most (a bound on its memory: 64 bytes a slot,
+ * 10 slots for every 7 entries: 366 MiB). */
 #define ID_CACHE_MAX (4u << 20)
 /* The bound in force: ID_CACHE_MAX (tests lower it, so that small events
  * fill the cache). */
@@ -24,7 +25,7 @@ struct id_slot;   /* private */
 
 struct id_cache {
 	struct id_slot *slots;
-	size_t cap, n;    /* cap: 0 or a power of two */
+	size_t cap, n;    /* slots, entries */
 };
 
 /* Internal id of (type, id) into *e if cached. */
