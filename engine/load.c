@@ -79,7 +79,7 @@ void load_plan_free(struct load_plan *p)
 	idset_free(&p->deleted);
 	idset_free(&p->legacy);
 	idset_free(&p->known);
-	free(p->hints);
+	free(p->asks);
 	msgpack_sbuffer_destroy(&p->scratch);
 	msgpack_zone_destroy(&p->zone);
 	read_at_close(&p->at);

@@ -45,6 +45,8 @@ struct load_violation {
 	size_t id_len;
 };
 
+struct load_ask;   /* load_endpoints.c */
+
 struct load_plan {
 	grove_db *db;
 	int mode;                        /* GROVE_LOAD_*                    */
@@ -72,9 +74,9 @@ struct load_plan {
 	msgpack_zone zone;               /* a row's objects while it is checked */
 	struct idset known;              /* (type, id) -> its question to the
 					  * branch (load_endpoints.c)       */
-	struct event_id_hint *hints;     /* the answers: ids of endpoints the
-					  * branch holds, for the apply     */
-	uint32_t nhints;
+	struct load_ask *asks;           /* its questions and their answers */
+	size_t nasks;
+	struct event_id_hints hints;     /* the answers, for a huge apply   */
 	bool *present;                   /* by type id: the input has rows  */
 	const struct value_validator **validators; /* by type id, lazily
 					  * (engine_validator)              */

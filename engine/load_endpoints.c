@@ -33,7 +33,7 @@
 #include "index/layered.h"
 
 /* A node the branch must answer for. */
-struct ask {
+struct load_ask {
 	const char *id;
 	uint32_t len, type;
 	uint64_t e;
@@ -41,7 +41,7 @@ struct ask {
 };
 
 struct asks {
-	struct ask *v;
+	struct load_ask *v;
 	size_t n, cap;
 };
 
@@ -151,13 +151,13 @@ static int ask(struct load_plan *p, struct asks *a, uint32_t type, const char *i
 		return 0;
 	if (a->n == a->cap) {
 		size_t cap = a->cap ? a->cap * 2 : 1024;
-		struct ask *v = realloc(a->v, cap * sizeof *v);
+		struct load_ask *v = realloc(a->v, cap * sizeof *v);
 		if (!v)
 			return -ENOMEM;
 		a->v = v;
 		a->cap = cap;
 	}
-	a->v[a->n] = (struct ask){ id, len, type, 0, 0 };
+	a->v[a->n] = (struct load_ask){ id, len, type, 0, 0 };
 	*ep = (int64_t)a->n;
 	return idset_put(&p->known, type, id, len, (uint32_t)a->n++) < 0 ? -ENOMEM : 0;
 }
@@ -167,7 +167,7 @@ static int ask(struct load_plan *p, struct asks *a, uint32_t type, const char *i
 struct key {
 	uint32_t type;
 	uint64_t v;          /* the id's first 8 bytes, big-endian; or e */
-	struct ask *q;
+	struct load_ask *q;
 };
 
 static int by_key(const void *x, const void *y)
@@ -177,7 +177,7 @@ static int by_key(const void *x, const void *y)
 		return a->type < b->type ? -1 : 1;
 	if (a->v != b->v)
 		return a->v < b->v ? -1 : 1;
-	const struct ask *p = a->q, *q = b->q;
+	const struct load_ask *p = a->q, *q = b->q;
 	int c = memcmp(p->id, q->id, p->len < q->len ? p->len : q->len);
 	return c ? c : (p->len > q->len) - (p->len < q->len);
 }
@@ -217,7 +217,7 @@ static int answer(struct load_plan *p, struct asks *a)
 		return views_error(err, "id map");
 	}
 	for (size_t i = 0; i < a->n && err >= 0; i++) {
-		struct ask *q = order[i].q;
+		struct load_ask *q = order[i].q;
 		err = views_id_lookup_at(&q->e, c, p->db->views, q->type, q->id, q->len);
 		if (err == 0) /* behind i: the loop reads no entry twice */
 			order[found++] = (struct key){ q->type, q->e, q };
@@ -241,23 +241,34 @@ static int answer(struct load_plan *p, struct asks *a)
 	return err < 0 ? err : 0;
 }
 
-/* The answers as hints for a huge apply (event.h): the internal ids of
- * the endpoints the branch holds, so that the apply need not search the
- * id map for them again.  A smaller apply has no use for them. */
-static int keep_hints(struct load_plan *p, const struct asks *a)
+/* An answer, for a huge apply (event.h): the internal id of an endpoint
+ * the branch holds.  Reads the plan only. */
+static int hint(const void *arg, uint32_t type, const uint8_t *id, uint32_t len, uint64_t *e)
 {
-	free(p->hints);
-	p->hints = NULL;
-	p->nhints = 0;
-	if (!views_apply_head((uint32_t)(p->nitems < UINT32_MAX ? p->nitems : UINT32_MAX)))
+	const struct load_plan *p = arg;
+	int64_t i = idset_get(&p->known, type, id, len);
+	if (i < 0 || !p->asks[i].found)
 		return 0;
-	if (!(p->hints = malloc((a->n ? a->n : 1) * sizeof *p->hints)))
-		return -ENOMEM;
-	for (size_t i = 0; i < a->n; i++)
-		if (a->v[i].found)
-			p->hints[p->nhints++] = (struct event_id_hint){
-				(const uint8_t *)a->v[i].id, a->v[i].len, a->v[i].type, a->v[i].e };
-	return 0;
+	*e = p->asks[i].e;
+	return 1;
+}
+
+/* Keep the answers for the apply, when it will be huge (a smaller one
+ * has no use for them). */
+static void keep_answers(struct load_plan *p, struct asks *a)
+{
+	free(p->asks);
+	p->asks = a->v;
+	p->nasks = a->n;
+	a->v = NULL;
+	p->hints = (struct event_id_hints){ 0 };
+	if (!views_apply_head((uint32_t)(p->nitems < UINT32_MAX ? p->nitems : UINT32_MAX)))
+		return;
+	size_t found = 0;
+	for (size_t i = 0; i < p->nasks; i++)
+		found += p->asks[i].found != 0;
+	if (found)
+		p->hints = (struct event_id_hints){ hint, p, (uint32_t)(found < UINT32_MAX ? found : UINT32_MAX) };
 }
 
 static bool exists_after(const struct asks *a, int64_t ep)
@@ -323,12 +334,12 @@ int load_edge_endpoints(struct load_plan *p)
 	}
 	if (!err && a.n)  /* no edges, nothing to ask: no cursor either */
 		err = answer(p, &a);
-	if (!err)
-		err = keep_hints(p, &a);
 	if (err < 0)
 		err = db_error(p->db, err, NULL);
 	else
 		err = check(p, &a, ep);
+	if (!err)
+		keep_answers(p, &a);
 	free(ep);
 	free(a.v);
 	return err;

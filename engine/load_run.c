@@ -63,8 +63,7 @@ static int chunk_events(struct event **out, uint32_t *n, struct load_plan *p, co
 	snprintf(summary, 96, "load %s: %lu nodes, %lu edges", mode_names[o->mode],
 		 (unsigned long)p->nodes, (unsigned long)p->edges);
 	last.op_text = event_str(summary);
-	last.id_hints = p->hints;   /* the apply's, of the commit's last event */
-	last.n_id_hints = p->nhints;
+	last.id_hints = &p->hints;   /* the apply's, of the commit's last event */
 	size_t chunk_bytes = engine_chunk_bytes(p->db, LOAD_CHUNK_BYTES);
 	int err = engine_chunk_events(out, n, &base, &last, p->fx, p->nfx, chunk_bytes);
 	return err < 0 ? db_error(p->db, err, "out of memory") : 0;

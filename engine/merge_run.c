@@ -369,8 +369,7 @@ static int commit_merge(struct merge *m, const char *source, const char *target,
 	ev.op_text = event_str("merge");
 	ev.effects = m->plan.fx;
 	ev.neffects = (uint32_t)m->plan.nfx;
-	ev.id_hints = m->plan.hints;
-	ev.n_id_hints = m->plan.nhints;
+	ev.id_hints = &m->plan.hints;
 	read_at_close(&m->plan.at);
 	/* A merge carrying more than a log record holds goes as chunks with
 	 * one commit, as a large load does. */

@@ -108,6 +108,8 @@ struct apply_state {
 	 * not been full), so a view as of before the event plus the cache
 	 * resolve any id. */
 	bool ids_all_cached;
+	/* The writer's answers, asked before the id map (event.h). */
+	const struct event_id_hints *hints;
 	/* Two sets of batches, so that one part's puts can be gathered while
 	 * the other's are written (apply_parts.c); b is the one filled. */
 	struct put_batch sets[2][NBATCHES];
@@ -173,6 +175,7 @@ static void state_end(struct views *v)
 		return;
 	id_cache_clear(&s->ids);
 	s->lsn = 0;
+	s->hints = NULL;
 	s->heads[0].n = s->heads[1].n = 0;
 	for (int k = 0; k < 2; k++)
 		for (int i = 0; i < NBATCHES; i++) {
@@ -237,27 +240,9 @@ void apply_reserve_ids(struct apply_branch *b, uint32_t n)
 	(void)id_cache_reserve(&b->s->ids, n);
 }
 
-/* Hints whose cache slots are fetched ahead of their insertion. */
-#define PREFETCH_HINTS 16u
-
-void apply_seed_ids(struct apply_branch *b, const struct event_id_hint *h, uint32_t n,
-		    uint32_t effects)
+void apply_take_hints(struct apply_branch *b, const struct event_id_hints *h)
 {
-	struct apply_state *s = b->s;
-	size_t room = id_cache_room(&s->ids);
-	/* An empty id map has nothing to hint at, and "not cached" means
-	 * "new" there (ids_new_only); the event's own ids keep their room. */
-	if (s->ids_new_only || room <= effects)
-		return;
-	if (n > room - effects)
-		n = (uint32_t)(room - effects);
-	for (uint32_t i = 0; i < n; i++) {
-		if (i + PREFETCH_HINTS < n)
-			id_cache_prefetch(&s->ids, h[i + PREFETCH_HINTS].type, h[i + PREFETCH_HINTS].id,
-					  h[i + PREFETCH_HINTS].len);
-		if (id_cache_put(&s->ids, h[i].type, h[i].id, h[i].len, h[i].e) < 0)
-			return; /* out of memory: the rest are searched for */
-	}
+	b->s->hints = h && h->get ? h : NULL;
 }
 
 void apply_sort(struct apply_branch *b)
@@ -384,7 +369,10 @@ static int resolve(uint64_t *out, MDB_txn *txn, struct views *v, struct apply_st
 		return 0;
 	if (s->ids_new_only)
 		return GROVE_ENOTFOUND;
-	int err = views_id_lookup(out, txn, v, type, id, id_len);
+	/* The id map only gains entries: an id the plan found there is
+	 * still that entity's. */
+	int err = s->hints && s->hints->get(s->hints->arg, type, id, id_len, out)
+		? 0 : views_id_lookup(out, txn, v, type, id, id_len);
 	if (!err && cache && id_cache_put(&s->ids, type, id, id_len, *out) < 0)
 		s->ids_all_cached = false; /* maybe a touched entity: see apply_effect */
 	return err;

@@ -73,18 +73,14 @@ void apply_end(struct views *v);
  * hint: failing is harmless). */
 void apply_reserve_ids(struct apply_branch *b, uint32_t n);
 
-/* Cache the internal ids the writer looked up while planning (event.h),
- * so that the event's edges find their endpoints without a search of the
- * id map each (2M edges into a graph of 1M nodes: ~1M searches, some 1.7
- * s).  Sound because the id map only grows: an id it held when the plan
- * read it has that entity for good.  Takes no room that the event's own
- * `effects` may need; a hint it cannot take is searched for as before.
- * The hinted entities are ones the event does not write (an edge's end
- * that the input does not hold), though one it did write would still be
- * applied right: cached counts as "touched", which only makes the
- * helper thread hand that effect to the writer. */
-void apply_seed_ids(struct apply_branch *b, const struct event_id_hint *h, uint32_t n,
-		    uint32_t effects);
+/* Ask `h` (event.h; NULL: none) for an id before searching the id map,
+ * until the event ends: the plan already searched the map for its edges'
+ * endpoints, in key order (2M edges into a graph of 1M nodes: ~1M
+ * searches, some 1.7 s of gathering, spared).  Sound because the id map
+ * only gains entries: an id it held when the plan read it has that
+ * entity for good.  The answers are only taken where the views would be
+ * asked (an entity that exists), so they change no id. */
+void apply_take_hints(struct apply_branch *b, const struct event_id_hints *h);
 
 /* Gather the puts of effects [*done, n) into the current set, advancing
  * *done past each one applied: 0, an error, or APPLY_NEED_TXN (b->no_txn

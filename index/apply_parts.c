@@ -127,8 +127,9 @@ int views_apply_parts(MDB_txn *txn, struct views *v, const struct lang_catalog *
 		return 0;
 	if ((err = apply_begin(&b, name, txn, v, lsn, ev)) < 0)
 		return err;
-	apply_reserve_ids(&b, n + ev->n_id_hints); /* the event's ids, and its hints */
-	apply_seed_ids(&b, ev->id_hints, ev->n_id_hints, n);
+	/* The event's ids, and the endpoints it names that exist already. */
+	apply_reserve_ids(&b, n + (ev->id_hints ? ev->id_hints->n : 0));
+	apply_take_hints(&b, ev->id_hints);
 	/* The helper's view of the views before this event; without one
 	 * (none can be had, or txn holds more than this event) it gathers
 	 * only what needs no view at all. */

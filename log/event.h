@@ -64,12 +64,14 @@ struct event_effect {
 	struct event_bytes row; /* msgpack row; empty for deletes */
 };
 
-/* What a writer already knows, while planning, of an entity it does not
- * write: (type, id) has internal id `e` (index/apply.h).  Never logged. */
-struct event_id_hint {
-	const uint8_t *id;
-	uint32_t len, type;
-	uint64_t e;
+/* What a writer learnt while planning of entities it does not write:
+ * get() answers 1 and the internal id (index/apply.h) of (type, id) when
+ * it knows it, else 0.  Called from any thread until the apply ends; it
+ * may only read.  Never logged. */
+struct event_id_hints {
+	int (*get)(const void *arg, uint32_t type, const uint8_t *id, uint32_t len, uint64_t *e);
+	const void *arg;
+	uint32_t n;                    /* ids it knows (to size caches) */
 };
 
 struct event {
@@ -100,11 +102,9 @@ struct event {
 	struct event_bytes steps;      /* msgpack array of steps */
 	/* In memory only (never encoded; NULL when decoded): the internal
 	 * ids of the edge endpoints the writer looked up while planning,
-	 * which a huge apply takes instead of searching the id map again
-	 * (views_apply_parts).  The ids point into the writer's memory and
-	 * must outlive the apply. */
-	const struct event_id_hint *id_hints;
-	uint32_t n_id_hints;
+	 * which a huge apply asks before it searches the id map
+	 * (views_apply_parts). */
+	const struct event_id_hints *id_hints;
 };
 
 /* Encode `ev` into a malloc'd buffer (*out, *out_len).  Returns 0 or
