@@ -190,6 +190,60 @@ static int by_entity(const void *x, const void *y)
 	return (a->v > b->v) - (a->v < b->v);
 }
 
+#define RADIX_BUCKETS (1u << 16)
+
+/* Digit d of a key's (type, v): 0-3 are v's, the least significant
+ * first, 4-5 the type's. */
+static unsigned digit(const struct key *k, unsigned d)
+{
+	uint64_t x = d < 4 ? k->v : k->type;
+	return (unsigned)(x >> (d % 4 * 16)) & 0xffff;
+}
+
+/* Sort v[0, n) by (type, v), stably (tmp: n entries of scratch; count:
+ * RADIX_BUCKETS): a counting pass per 16-bit digit, the least significant
+ * first, skipping the digits every entry shares (the type, mostly).  The
+ * qsorts this replaced took ~0.6 s for the 1M questions of 2M edges. */
+static void radix_sort(struct key *v, struct key *tmp, size_t n, size_t *count)
+{
+	for (unsigned d = 0; d < 6; d++) {
+		memset(count, 0, RADIX_BUCKETS * sizeof *count);
+		for (size_t i = 0; i < n; i++)
+			count[digit(&v[i], d)]++;
+		if (count[digit(&v[0], d)] == n)
+			continue;   /* one digit for all: nothing moves */
+		size_t at = 0;
+		for (size_t k = 0; k < RADIX_BUCKETS; k++) {
+			size_t c = count[k];
+			count[k] = at;
+			at += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			tmp[count[digit(&v[i], d)]++] = v[i];
+		memcpy(v, tmp, n * sizeof *v);
+	}
+}
+
+/* Sort by (type, v), then within runs of equal (type, v) by cmp. */
+static void sort_keys(struct key *v, struct key *tmp, size_t n, int (*cmp)(const void *, const void *))
+{
+	size_t *count;
+	if (n < 2)
+		return;
+	if (n < 4096 || !(count = malloc(RADIX_BUCKETS * sizeof *count))) {
+		qsort(v, n, sizeof *v, cmp);   /* small, or no memory to spare */
+		return;
+	}
+	radix_sort(v, tmp, n, count);
+	free(count);
+	for (size_t i = 0, j; i < n; i = j) {
+		for (j = i + 1; j < n && v[j].type == v[i].type && v[j].v == v[i].v; j++)
+			;
+		if (j - i > 1)
+			qsort(v + i, j - i, sizeof *v, cmp);
+	}
+}
+
 static uint64_t head8(const char *id, uint32_t len)
 {
 	uint64_t v = 0;
@@ -202,7 +256,7 @@ static uint64_t head8(const char *id, uint32_t len)
  * whether its row is visible on the branch, in entity order. */
 static int answer(struct load_plan *p, struct asks *a)
 {
-	struct key *order = malloc((a->n ? a->n : 1) * sizeof *order);
+	struct key *order = malloc((a->n ? a->n : 1) * 2 * sizeof *order), *tmp = order + a->n;
 	size_t found = 0;
 	MDB_cursor *c;
 	int err = 0;
@@ -211,7 +265,7 @@ static int answer(struct load_plan *p, struct asks *a)
 		return -ENOMEM;
 	for (size_t i = 0; i < a->n; i++)
 		order[i] = (struct key){ a->v[i].type, head8(a->v[i].id, a->v[i].len), &a->v[i] };
-	qsort(order, a->n, sizeof *order, by_key);
+	sort_keys(order, tmp, a->n, by_key);
 	if ((err = mdb_cursor_open(p->at.txn, p->db->views->ids, &c)) != 0) {
 		free(order);
 		return views_error(err, "id map");
@@ -225,7 +279,7 @@ static int answer(struct load_plan *p, struct asks *a)
 			err = 0;
 	}
 	mdb_cursor_close(c);
-	qsort(order, found, sizeof *order, by_entity);
+	sort_keys(order, tmp, found, by_entity);
 	for (size_t i = 0; i < found && err >= 0; i++) {
 		uint8_t prefix[4], elem[8];
 		MDB_val row;
