@@ -19,6 +19,9 @@
  * the items (each lookup waits on memory; 2M edges whose nodes the same
  * load holds: ~1 s on one thread).  The questions for the branch are
  * then gathered on one thread, in input order.
+ *
+ * The answers stay with the plan: a huge apply asks them for its edges'
+ * endpoints instead of searching the id map again (event.h, id hints).
  */
 #include <errno.h>
 #include <pthread.h>
