@@ -75,7 +75,6 @@ struct load_plan {
 	struct idset known;              /* (type, id) -> its question to the
 					  * branch (load_endpoints.c)       */
 	struct load_ask *asks;           /* its questions and their answers */
-	size_t nasks;
 	struct event_id_hints hints;     /* the answers, for a huge apply   */
 	bool *present;                   /* by type id: the input has rows  */
 	const struct value_validator **validators; /* by type id, lazily

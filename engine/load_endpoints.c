@@ -316,13 +316,12 @@ static void keep_answers(struct load_plan *p, struct asks *a)
 {
 	free(p->asks);
 	p->asks = a->v;
-	p->nasks = a->n;
 	a->v = NULL;
 	p->hints = (struct event_id_hints){ 0 };
 	if (!views_apply_head((uint32_t)(p->nitems < UINT32_MAX ? p->nitems : UINT32_MAX)))
 		return;
 	size_t found = 0;
-	for (size_t i = 0; i < p->nasks; i++)
+	for (size_t i = 0; i < a->n; i++)
 		found += p->asks[i].found != 0;
 	if (found)
 		p->hints = (struct event_id_hints){ hint, p, (uint32_t)(found < UINT32_MAX ? found : UINT32_MAX) };
