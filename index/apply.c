@@ -145,6 +145,7 @@ static struct apply_state *state_of(struct views *v, MDB_txn *txn, uint64_t lsn,
 			put_batch_init(&b[B_CHG], v->chg, "changes");
 		}
 		s->b = s->sets[0];
+		s->ids.spare = &v->ids_spare;
 	}
 	if (s->lsn != lsn) {
 		MDB_stat st;
@@ -233,6 +234,11 @@ void apply_discard(struct put_batch *set)
 void apply_end(struct views *v)
 {
 	state_end(v);
+}
+
+void views_prepare_ids(struct views *v, size_t n)
+{
+	id_spare_prepare(&v->ids_spare, n);
 }
 
 void apply_reserve_ids(struct apply_branch *b, uint32_t n)

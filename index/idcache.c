@@ -97,10 +97,14 @@ void id_cache_prefetch(const struct id_cache *c, uint32_t type, const uint8_t *i
 		__builtin_prefetch(&c->slots[home(c, id_hash(type, id, len))]);
 }
 
+static struct id_slot *take_spare(struct id_spare *s, size_t *cap);
+
 static int grow(struct id_cache *c, size_t cap)
 {
-	struct id_slot *old = c->slots, *slots = hugemem_zalloc(cap * sizeof *slots);
-	if (!slots)
+	struct id_slot *old = c->slots, *slots = NULL;
+	if (c->spare && cap >= ID_SPARE_MIN)
+		slots = take_spare(c->spare, &cap);
+	if (!slots && !(slots = hugemem_zalloc(cap * sizeof *slots)))
 		return -ENOMEM;
 	size_t ocap = c->cap;
 	c->slots = slots;
@@ -178,5 +182,114 @@ int id_cache_claim(uint64_t *e, struct id_cache *c, uint32_t type, const uint8_t
 void id_cache_clear(struct id_cache *c)
 {
 	hugemem_free(c->slots, c->cap * sizeof *c->slots);
-	memset(c, 0, sizeof *c);
+	*c = (struct id_cache){ .spare = c->spare };
+}
+
+/* ---- the spare --------------------------------------------------------- */
+
+void id_spare_init(struct id_spare *s)
+{
+	memset(s, 0, sizeof *s);
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->done, NULL);
+}
+
+/* Under mu: wait until no thread is filling the slots. */
+static void settle(struct id_spare *s)
+{
+	while (s->running)
+		pthread_cond_wait(&s->done, &s->mu);
+}
+
+/* Under mu, settled: free the slots. */
+static void drop(struct id_spare *s)
+{
+	if (s->slots)
+		hugemem_free(s->slots, s->cap * sizeof *s->slots);
+	s->slots = NULL;
+	s->cap = 0;
+}
+
+void id_spare_free(struct id_spare *s)
+{
+	pthread_mutex_lock(&s->mu);
+	s->want = 0;
+	settle(s);
+	drop(s);
+	pthread_mutex_unlock(&s->mu);
+	pthread_cond_destroy(&s->done);
+	pthread_mutex_destroy(&s->mu);
+}
+
+/* The spare's slots if there are at least *cap of them (*cap becomes
+ * their number), else NULL. */
+static struct id_slot *take_spare(struct id_spare *s, size_t *cap)
+{
+	struct id_slot *slots = NULL;
+	pthread_mutex_lock(&s->mu);
+	settle(s);
+	if (s->slots && s->cap >= *cap) {
+		slots = s->slots;
+		*cap = s->cap;
+		s->slots = NULL;
+		s->cap = 0;
+		s->want = 0;
+	}
+	pthread_mutex_unlock(&s->mu);
+	return slots;
+}
+
+/* Zeroed slots with every page faulted in here, not by their first use
+ * (hugemem_zalloc maps tables this big lazily), or NULL. */
+static struct id_slot *faulted(size_t cap)
+{
+	size_t bytes = cap * sizeof(struct id_slot);
+	volatile uint8_t *p = hugemem_zalloc(bytes);
+	for (size_t off = 0; p && off < bytes; off += 4096)
+		p[off] = 0;
+	return (struct id_slot *)p;
+}
+
+/* The thread: make slots until there are as many as wanted.  A smaller
+ * table made earlier is freed first: memory freed just now is the
+ * cheapest to fault in again. */
+static void *fill_main(void *arg)
+{
+	struct id_spare *s = arg;
+	pthread_mutex_lock(&s->mu);
+	while (s->want > s->cap) {
+		size_t cap = s->want;
+		drop(s);
+		pthread_mutex_unlock(&s->mu);
+		struct id_slot *slots = faulted(cap);
+		pthread_mutex_lock(&s->mu);
+		if (!slots)
+			break;
+		s->slots = slots;
+		s->cap = cap;
+	}
+	s->running = false;
+	pthread_cond_broadcast(&s->done);
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+void id_spare_prepare(struct id_spare *s, size_t n)
+{
+	size_t cap = slots_for(n < id_cache_max ? n : id_cache_max);
+	pthread_attr_t attr;
+	pthread_mutex_lock(&s->mu);
+	if (n == 0) {
+		s->want = 0;
+		settle(s);
+		drop(s);
+	} else if (cap >= ID_SPARE_MIN && cap > s->want && cap > s->cap) {
+		s->want = cap;
+		if (!s->running && pthread_attr_init(&attr) == 0) {
+			pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+			s->running = pthread_create(&s->thread, &attr, fill_main, s) == 0;
+			pthread_attr_destroy(&attr);
+		}
+	}
+	pthread_mutex_unlock(&s->mu);
 }

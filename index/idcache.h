@@ -10,6 +10,7 @@
 #ifndef GROVE_INDEX_IDCACHE_H
 #define GROVE_INDEX_IDCACHE_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -22,10 +23,12 @@
 extern size_t id_cache_max;
 
 struct id_slot;   /* private */
+struct id_spare;
 
 struct id_cache {
 	struct id_slot *slots;
 	size_t cap, n;    /* slots, entries */
+	struct id_spare *spare;  /* where big growth looks first, or NULL */
 };
 
 /* Internal id of (type, id) into *e if cached. */
@@ -54,5 +57,33 @@ int id_cache_reserve(struct id_cache *c, size_t n);
 
 /* Forget everything (memory is freed). */
 void id_cache_clear(struct id_cache *c);
+
+/* ---- a table made ready ahead of time ---------------------------------- */
+
+/* A big cache's table is hundreds of MiB that its first lookups fault in
+ * page by page, with the apply waiting (a 3M-id table: ~0.5 s where fresh
+ * memory is dear, as on a hypervisor that takes back what the guest
+ * frees).  Whoever knows a big event is coming (a replay holding a load's
+ * chunks, a load being planned) asks a spare to fault in zeroed slots on
+ * a thread of its own meanwhile; the cache's next growth to at least
+ * ID_SPARE_MIN slots takes them if they are enough. */
+#define ID_SPARE_MIN ((size_t)1 << 17)   /* slots (8 MiB) */
+
+struct id_spare {
+	pthread_mutex_t mu;
+	pthread_cond_t done;     /* running became false                  */
+	pthread_t thread;        /* detached                              */
+	bool running;            /* a thread is making slots              */
+	struct id_slot *slots;   /* cap zeroed slots, faulted in; or NULL */
+	size_t cap, want;        /* slots ready; slots asked for          */
+};
+
+void id_spare_init(struct id_spare *s);
+void id_spare_free(struct id_spare *s);   /* waits for its thread */
+
+/* Make room for n entries ready on a thread of its own, unless a table as
+ * big is ready or being made (a hint: nothing is reported).  n == 0 frees
+ * a ready table (the event it was for will not come). */
+void id_spare_prepare(struct id_spare *s, size_t n);
 
 #endif

@@ -124,6 +124,7 @@ static int open_env(struct views **out, const char *dir, uint64_t map_bytes, uns
 	v->writemap = (flags & MDB_WRITEMAP) != 0;
 	views_huge_init(v);
 	pthread_mutex_init(&v->idle_mu, NULL);
+	id_spare_init(&v->ids_spare);
 	*out = v;
 	return 0;
 }
@@ -187,6 +188,7 @@ int views_close_sync(struct views *v, unsigned flags)
 	if (!v)
 		return 0;
 	views_apply_cache_free(v);
+	id_spare_free(&v->ids_spare);
 	adjc_close(v->adjc);  /* its builder reads: before the reads end */
 	while (v->n_idle)
 		mdb_txn_abort(v->idle[--v->n_idle]);

@@ -28,6 +28,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "index/idcache.h"
+
 #define VIEWS_IDLE_READS 16
 
 struct adjc;
@@ -38,6 +40,8 @@ struct views {
 	/* apply.c's id cache for the event being applied (writers only: one
 	 * apply at a time per environment). */
 	void *apply_cache;
+	/* Its table for a big event, made ready ahead (views_prepare_ids). */
+	struct id_spare ids_spare;
 	/* Adjacency ranges kept in memory for traversals (adjcache.h). */
 	struct adjc *adjc;
 	bool writemap;             /* MDB_WRITEMAP (every environment opened)  */

@@ -121,6 +121,13 @@ int  log_cursor_open(struct log_cursor **out, struct log *log, uint64_t from_lsn
 int  log_cursor_next(struct log_cursor *cur, struct log_record_view *rec);
 void log_cursor_close(struct log_cursor *cur);
 
+/* The payload of the record last returned, kept valid after the cursor
+ * moves on and after it closes: the mapping it lies in stays until every
+ * hold on it is released.  NULL before the first record. */
+struct log_hold;
+struct log_hold *log_cursor_hold(struct log_cursor *cur);
+void log_hold_release(struct log_hold *h);   /* NULL: nothing */
+
 /* Lookup by LSN is log_cursor_open(lsn) then one log_cursor_next(): the
  * seek costs a binary search over segments plus a scan of at most
  * LOG_MARK_BYTES of one segment. */

@@ -3,21 +3,20 @@
  *
  * Events are applied in LSN order, many per LMDB transaction (a rebuild
  * is bound by apply speed, not by commits).  Chunks of a load are held
- * until its last chunk arrives; chunks whose load never committed (a crash
- * mid-load: never acknowledged) are dropped at the end.  Every transaction
+ * (where the log cursor mapped them: log_cursor_hold) until its last chunk
+ * arrives; chunks whose load never committed (a crash mid-load: never
+ * acknowledged) are dropped at the end.  Every transaction
  * records the applied LSN and where the next replay must start, exactly as
  * the live sequencer does, so a crash during replay is itself recoverable.
  */
 #include "replay/replay.h"
 
-#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "grove.h"
 #include "index/apply.h"
-#include "index/arena.h"
 #include "index/hugemem.h"
 #include "index/schemas.h"
 #include "log/error.h"
@@ -34,13 +33,16 @@ struct pending_load {
 	uint64_t first_lsn;
 	struct event_effect *fx;   /* effects so far (rows point into held) */
 	uint32_t nfx, capfx;
-	struct arena held;         /* payload copies the effects point into */
+	struct log_hold **held;    /* the log mappings the effects point into */
+	uint32_t nheld, capheld;
+	size_t ids_asked;          /* views_prepare_ids() so far */
 };
 
 struct replay {
 	struct views *v;
 	struct lang_catalog **cat;
 	struct replay_stats *st;
+	struct log_cursor *cur;
 	uint64_t applied;          /* meta applied_lsn at start */
 	MDB_txn *txn;
 	uint32_t txn_events, txn_effects;
@@ -180,20 +182,44 @@ static struct pending_load *find_load(struct replay *r, const struct commit_id *
 
 static void drop_load(struct replay *r, struct pending_load *pl)
 {
-	arena_free(&pl->held);
+	for (uint32_t i = 0; i < pl->nheld; i++)
+		log_hold_release(pl->held[i]);
+	free(pl->held);
 	hugemem_free(pl->fx, (size_t)pl->capfx * sizeof *pl->fx);
 	*pl = r->loads[--r->nloads];
 }
 
-/* Keep a chunk: copy its payload (the log cursor's memory moves on) and
- * point its decoded effects into the copy. */
-static int hold_chunk(struct pending_load *pl, const struct log_record_view *rec,
+/* Keep the log mapping the cursor's record lies in (its effects' rows
+ * point into it) unless the load holds it already. */
+static int hold_mapping(struct pending_load *pl, struct log_cursor *cur)
+{
+	struct log_hold *h = log_cursor_hold(cur);
+	if (pl->nheld && pl->held[pl->nheld - 1] == h) {
+		log_hold_release(h);
+		return 0;
+	}
+	if (pl->nheld == pl->capheld) {
+		uint32_t cap = pl->capheld ? pl->capheld * 2 : 4;
+		struct log_hold **n = realloc(pl->held, cap * sizeof *n);
+		if (!n) {
+			log_hold_release(h);
+			return log_error(-ENOMEM, "out of memory holding a load chunk");
+		}
+		pl->held = n;
+		pl->capheld = cap;
+	}
+	pl->held[pl->nheld++] = h;
+	return 0;
+}
+
+/* Keep a chunk: its payload stays mapped, and its decoded effects (whose
+ * rows point into the payload: event.h) join the load's. */
+static int hold_chunk(struct pending_load *pl, struct views *v, struct log_cursor *cur,
 		      const struct event *ev)
 {
-	uint8_t *copy = arena_alloc(&pl->held, rec->payload_bytes);
-	if (!copy)
-		return log_error(-ENOMEM, "out of memory holding a load chunk");
-	memcpy(copy, rec->payload, rec->payload_bytes);
+	int err = hold_mapping(pl, cur);
+	if (err < 0)
+		return err;
 	if (pl->nfx + ev->neffects > pl->capfx) {
 		uint32_t cap = (pl->nfx + ev->neffects) * 2 + 16;
 		struct event_effect *f = hugemem_realloc(pl->fx, (size_t)pl->capfx * sizeof *f,
@@ -203,17 +229,14 @@ static int hold_chunk(struct pending_load *pl, const struct log_record_view *rec
 		pl->fx = f;
 		pl->capfx = cap;
 	}
-	const uint8_t *base = rec->payload;
-	for (uint32_t i = 0; i < ev->neffects; i++) {
-		struct event_effect *f = &pl->fx[pl->nfx + i];
-		*f = ev->effects[i];
-		/* Rows are bytes of the payload (event.h): the same bytes of the copy. */
-		if (f->row.len) {
-			assert(f->row.ptr >= base && f->row.ptr + f->row.len <= base + rec->payload_bytes);
-			f->row.ptr = copy + (f->row.ptr - base);
-		}
-	}
+	memcpy(&pl->fx[pl->nfx], ev->effects, (size_t)ev->neffects * sizeof *ev->effects);
 	pl->nfx += ev->neffects;
+	/* It will be applied in parts: its id table, made while the rest is
+	 * read, most likely holds all of it at four times what came so far. */
+	if (pl->nfx > views_apply_part() && pl->nfx > pl->ids_asked) {
+		pl->ids_asked = (size_t)pl->nfx * 4;
+		views_prepare_ids(v, pl->ids_asked);
+	}
 	return 0;
 }
 
@@ -263,11 +286,11 @@ static int one_record(struct replay *r, const struct log_record_view *rec)
 	if (!whole && ev.kind == EVENT_LOAD_CHUNK && !pl) {
 		err = log_error(-ENOMEM, "out of memory");
 	} else if (pl && !ev.last) {
-		err = hold_chunk(pl, rec, &ev);
+		err = hold_chunk(pl, r->v, r->cur, &ev);
 	} else if (pl && rec->lsn <= r->applied) {
 		drop_load(r, pl);
 	} else if (pl) {
-		if ((err = hold_chunk(pl, rec, &ev)) == 0)
+		if ((err = hold_chunk(pl, r->v, r->cur, &ev)) == 0)
 			err = apply(r, rec->lsn, &ev, pl->fx, pl->nfx);
 		drop_load(r, pl);
 	} else if (ev.kind == EVENT_SCHEMA_APPLY && (err = schema_event(r, rec->lsn, &ev)) < 0) {
@@ -301,6 +324,7 @@ int replay_log(struct replay_stats *st, struct views *v, struct log *log,
 		return err;
 	if ((err = log_cursor_open(&cur, log, from ? from : 1)) < 0)
 		return err;
+	r.cur = cur;
 	while ((err = log_cursor_next(cur, &rec)) == 0) {
 		st->last_lsn = rec.lsn;
 		if ((err = one_record(&r, &rec)) < 0) {

@@ -128,6 +128,47 @@ BOTH_BACKENDS(log, full_segments_rotate_and_reads_cross_them)
 	free(ld);
 }
 
+/* A replay holding a load's chunks keeps pointers into segments the
+ * cursor has left: they must stay mapped, with their bytes, until each
+ * hold is released, also after the cursor and the log are closed. */
+BOTH_BACKENDS(log, held_payloads_outlive_the_cursor_and_the_log)
+{
+	enum { N = 2000, EVERY = 37 };
+	struct log_options o = tu_small_options(backend);
+	char *dir = new_log(&o), *ld = tu_logdir(dir);
+	struct log *log = open_log(dir, &o, NULL);
+	struct log_hold *holds[N / EVERY + 1];
+	struct log_record_view kept[N / EVERY + 1], r;
+	struct log_cursor *c;
+	unsigned n = 0;
+
+	append_seq(log, 1, N, LOG_WAIT_DURABLE);
+	cr_assert_gt(tu_count_segments(ld), 4, "the records span several segments");
+	cr_assert_eq(log_cursor_open(&c, log, 1), 0);
+	cr_assert_null(log_cursor_hold(c), "nothing to hold before the first record");
+	while (log_cursor_next(c, &r) == 0)
+		if (r.lsn % EVERY == 1) {
+			kept[n] = r;
+			cr_assert_not_null(holds[n++] = log_cursor_hold(c));
+		}
+	cr_assert_eq(n, (N - 1) / EVERY + 1);
+	log_cursor_close(c);
+	cr_assert_eq(log_close(log), 0);
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t w;
+		uint64_t s;
+		cr_assert_eq(tu_payload_check(kept[i].payload, kept[i].payload_bytes, &w, &s), 0,
+			     "held record %lu was unmapped or changed", (unsigned long)kept[i].lsn);
+		cr_assert_eq(s, kept[i].lsn);
+	}
+	for (unsigned i = 0; i < n; i++)
+		log_hold_release(holds[i]);
+	log_hold_release(NULL);
+	tu_rmtree(dir);
+	free(dir);
+	free(ld);
+}
+
 BOTH_BACKENDS(log, any_lsn_can_be_looked_up_directly)
 {
 	struct log_options o = tu_small_options(backend);
