@@ -22,26 +22,10 @@
  * smaller one would spend more on starting the thread than it saves. */
 #define LOAD_READ_AHEAD_BYTES (256u << 10)
 
-/* Every LOAD_PROGRESS_EVERY records: report progress, and once the load
- * will be applied in parts, have the apply's id table made while the
- * rest is read (index/apply.h), at four times the records so far — ids
- * of the rows and of the endpoints they name — whenever it outgrows that. */
-static void every_so_often(struct load_plan *p, const grove_load_options *o, uint64_t n,
-			   uint64_t bytes, uint64_t *ids_asked)
-{
-	if (o->progress)
-		o->progress(o->progress_arg, n, bytes);
-	if (n > views_apply_part() && n > *ids_asked) {
-		*ids_asked = n * 4;
-		views_prepare_ids(p->db->views, *ids_asked);
-	}
-}
-
 static int read_records(struct load_plan *p, struct load_feed *r, const grove_load_options *o)
 {
 	struct jsonl_record rec;
 	uint64_t n = 0, bytes = 0;   /* records, and their text's bytes */
-	uint64_t ids_asked = 0;
 	int err;
 
 	while ((err = load_feed_next(&rec, r, &p->verr)) == 0) {
@@ -49,8 +33,8 @@ static int read_records(struct load_plan *p, struct load_feed *r, const grove_lo
 		err = rec.kind == JSONL_NODE ? load_add_node(p, &rec) : load_add_edge(p, &rec);
 		if (err < 0)
 			return err;
-		if (++n % LOAD_PROGRESS_EVERY == 0)
-			every_so_often(p, o, n, bytes, &ids_asked);
+		if (o->progress && ++n % LOAD_PROGRESS_EVERY == 0)
+			o->progress(o->progress_arg, n, bytes);
 	}
 	if (err != GROVE_ENOTFOUND) {
 		/* Lenient messages count records ("record 2: ..."); the line is
@@ -169,8 +153,6 @@ static int plan_and_commit(grove_load_result *out, grove_db *db, const grove_loa
 		if (!err && o->report)
 			err = report(out, db, &p, o, branch, from);
 	}
-	if (err < 0)
-		views_prepare_ids(db->views, 0); /* the table will not be taken */
 	free(ev);
 	load_plan_free(&p);
 	return err;
