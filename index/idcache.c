@@ -55,12 +55,18 @@ static bool holds(const struct id_slot *s, uint64_t h, uint32_t type, const uint
 	return !memcmp(len <= ID_INLINE ? s->id.bytes : s->id.ptr, id, len);
 }
 
+/* The slot a linear probe looks at after slot i. */
+static size_t next(const struct id_cache *c, size_t i)
+{
+	return i + 1 == c->cap ? 0 : i + 1;
+}
+
 /* The slot of (type, id), or the empty slot where it would go.  The table
  * is never full, so the probe ends. */
 static struct id_slot *find(const struct id_cache *c, uint64_t h, uint32_t type,
 			    const uint8_t *id, uint32_t len)
 {
-	for (size_t i = home(c, h);; i = i + 1 == c->cap ? 0 : i + 1) {
+	for (size_t i = home(c, h);; i = next(c, i)) {
 		struct id_slot *s = &c->slots[i];
 		if (!s->h || holds(s, h, type, id, len))
 			return s;
@@ -113,7 +119,7 @@ static int grow(struct id_cache *c, size_t cap)
 		if (old[i].h) {
 			size_t j = home(c, old[i].h);
 			while (slots[j].h)
-				j = j + 1 == cap ? 0 : j + 1;
+				j = next(c, j);
 			slots[j] = old[i];
 		}
 	hugemem_free(old, ocap * sizeof *old);
