@@ -70,7 +70,8 @@ static inline uint32_t views_apply_part(void)
  * be applied soon: make its id cache's table ready on a thread of its own
  * meanwhile (idcache.h), if it is big.  Any thread, at any time; a hint.
  * n == 0: it will not come after all (the table is freed).  Worth it only
- * where a core is idle meanwhile: a replay reading a load's chunks. */
+ * where a core is idle meanwhile: a replay reading a load's chunks, a
+ * load checking its rows. */
 void views_prepare_ids(struct views *v, size_t n);
 
 /* How many of an event's n effects views_apply_parts() takes: all of an

@@ -64,7 +64,7 @@ void id_cache_clear(struct id_cache *c);
  * page by page, with the apply waiting (a 3M-id table: ~0.5 s where fresh
  * memory is dear, as on a hypervisor that takes back what the guest
  * frees).  Whoever knows a big event is coming (a replay holding a load's
- * chunks) asks a spare to fault in zeroed slots on
+ * chunks, a load checking its rows) asks a spare to fault in zeroed slots on
  * a thread of its own meanwhile; the cache's next growth to at least
  * ID_SPARE_MIN slots takes them if they are enough. */
 #define ID_SPARE_MIN ((size_t)1 << 17)   /* slots (8 MiB) */
