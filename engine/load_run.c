@@ -170,8 +170,9 @@ static int plan_and_commit(grove_load_result *out, grove_db *db, const grove_loa
 		if (!err && o->report)
 			err = report(out, db, &p, o, branch, from);
 	}
-	if (err < 0)
-		views_prepare_ids(db->views, 0); /* the apply will not take it */
+	/* A table the apply did not take (the load failed, or needed a
+	 * bigger one after all) is not kept. */
+	views_prepare_ids(db->views, 0);
 	free(ev);
 	load_plan_free(&p);
 	return err;

@@ -182,6 +182,8 @@ static struct pending_load *find_load(struct replay *r, const struct commit_id *
 
 static void drop_load(struct replay *r, struct pending_load *pl)
 {
+	if (pl->ids_asked)
+		views_prepare_ids(r->v, 0); /* not taken: an orphan, or applied already */
 	for (uint32_t i = 0; i < pl->nheld; i++)
 		log_hold_release(pl->held[i]);
 	free(pl->held);
