@@ -51,6 +51,29 @@ static char *first_load(void)
 	return s;
 }
 
+/* The graph at dir (closed) was written with parts of `part` effects and
+ * an id cache of `cache`: its views equal a replay with the default sizes,
+ * a rebuild with the small ones equals that again, and the rebuilt graph
+ * exports `before` (freed here). */
+static void check_against_defaults(const char *dir, uint32_t part, size_t cache, char *before)
+{
+	grove_db *g;
+	default_sizes();
+	cr_assert_eq(grove_verify(dir), 0, "part %u, cache %zu: %s", part, cache,
+		     grove_errmsg(NULL));
+	set_sizes(part, cache);
+	cr_assert_eq(grove_rebuild(dir, NULL), 0, "%s", grove_errmsg(NULL));
+	default_sizes();
+	cr_assert_eq(grove_verify(dir), 0, "rebuilt, part %u, cache %zu: %s", part, cache,
+		     grove_errmsg(NULL));
+	cr_assert_eq(grove_open(&g, dir, NULL), 0, "%s", grove_errmsg(NULL));
+	char *after = gt_export(g, NULL, NULL);
+	cr_assert_str_eq(after, before);
+	grove_close(g);
+	free(before);
+	free(after);
+}
+
 static void run(uint32_t part, size_t cache)
 {
 	char *dir = gt_dir("apply-parts");
@@ -98,23 +121,7 @@ static void run(uint32_t part, size_t cache)
 	free(json);
 	char *before = gt_export(g, NULL, NULL);
 	grove_close(g);
-
-	/* The views made in parts equal a replay in one part at a time. */
-	default_sizes();
-	cr_assert_eq(grove_verify(dir), 0, "part %u, cache %zu: %s", part, cache,
-		     grove_errmsg(NULL));
-	/* A rebuild in parts, again against the defaults. */
-	set_sizes(part, cache);
-	cr_assert_eq(grove_rebuild(dir, NULL), 0, "%s", grove_errmsg(NULL));
-	default_sizes();
-	cr_assert_eq(grove_verify(dir), 0, "rebuilt, part %u, cache %zu: %s", part, cache,
-		     grove_errmsg(NULL));
-	cr_assert_eq(grove_open(&g, dir, NULL), 0, "%s", grove_errmsg(NULL));
-	char *after = gt_export(g, NULL, NULL);
-	cr_assert_str_eq(after, before);
-	grove_close(g);
-	free(before);
-	free(after);
+	check_against_defaults(dir, part, cache, before);
 	free(rows);
 	gt_rmtree(dir);
 	free(dir);
@@ -183,19 +190,7 @@ Test(apply_parts, id_tables_made_ahead_change_nothing, .timeout = 240)
 	cr_assert_eq(gt_count(g, NULL, NULL, "edge:Knows"), 2 * N);
 	char *before = gt_export(g, NULL, NULL);
 	grove_close(g);
-
-	default_sizes();
-	cr_assert_eq(grove_verify(dir), 0, "%s", grove_errmsg(NULL));
-	set_sizes(5000, ID_CACHE_MAX);
-	cr_assert_eq(grove_rebuild(dir, NULL), 0, "%s", grove_errmsg(NULL));
-	default_sizes();
-	cr_assert_eq(grove_verify(dir), 0, "rebuilt: %s", grove_errmsg(NULL));
-	cr_assert_eq(grove_open(&g, dir, NULL), 0, "%s", grove_errmsg(NULL));
-	char *after = gt_export(g, NULL, NULL);
-	cr_assert_str_eq(after, before);
-	grove_close(g);
-	free(before);
-	free(after);
+	check_against_defaults(dir, 5000, ID_CACHE_MAX, before);
 	gt_rmtree(dir);
 	free(dir);
 }
