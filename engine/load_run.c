@@ -123,6 +123,12 @@ static int report(grove_load_result *out, grove_db *db, const struct load_plan *
 	return 0;
 }
 
+/* The load will be applied in parts: its id table is worth making ahead. */
+static bool asks_ahead(const struct load_plan *p)
+{
+	return p->nitems > views_apply_part();
+}
+
 /* load_finish(), while the id table a big load's apply will want is
  * faulted in on another thread (index/apply.h): the checks run on one
  * core, and the apply's first lookups would otherwise fault it in with
@@ -131,7 +137,7 @@ static int report(grove_load_result *out, grove_db *db, const struct load_plan *
 static int finish(struct load_plan *p)
 {
 	size_t rows = p->nitems;   /* the effects are made at its end */
-	bool big = rows > views_apply_part();
+	bool big = asks_ahead(p);
 	if (big)
 		views_prepare_ids(p->db->views, rows);
 	int err = load_finish(p);
@@ -172,7 +178,8 @@ static int plan_and_commit(grove_load_result *out, grove_db *db, const grove_loa
 	}
 	/* A table the apply did not take (the load failed, or needed a
 	 * bigger one after all) is not kept. */
-	views_prepare_ids(db->views, 0);
+	if (asks_ahead(&p))
+		views_prepare_ids(db->views, 0);
 	free(ev);
 	load_plan_free(&p);
 	return err;
