@@ -284,6 +284,7 @@ void id_spare_prepare(struct id_spare *s, size_t n)
 {
 	size_t cap = slots_for(n < id_cache_max ? n : id_cache_max);
 	pthread_attr_t attr;
+	pthread_t thread;
 	pthread_mutex_lock(&s->mu);
 	if (n == 0) {
 		s->want = 0;
@@ -293,7 +294,7 @@ void id_spare_prepare(struct id_spare *s, size_t n)
 		s->want = cap;
 		if (!s->running && pthread_attr_init(&attr) == 0) {
 			pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-			s->running = pthread_create(&s->thread, &attr, fill_main, s) == 0;
+			s->running = pthread_create(&thread, &attr, fill_main, s) == 0;
 			pthread_attr_destroy(&attr);
 		}
 	}

@@ -72,8 +72,7 @@ void id_cache_clear(struct id_cache *c);
 struct id_spare {
 	pthread_mutex_t mu;
 	pthread_cond_t done;     /* running became false                  */
-	pthread_t thread;        /* detached                              */
-	bool running;            /* a thread is making slots              */
+	bool running;            /* a (detached) thread is making slots   */
 	struct id_slot *slots;   /* cap zeroed slots, faulted in; or NULL */
 	size_t cap, want;        /* slots ready; slots asked for          */
 };

@@ -37,12 +37,10 @@ struct log_hold {
 
 struct log_cursor {
 	struct log *log;
-	struct log_hold *held;   /* the mapping's count, or NULL (none yet) */
+	struct log_hold *seg;    /* the mapped segment, or NULL (none yet) */
 	uint64_t next_lsn;       /* the LSN the next call returns          */
 	uint64_t seg_first;      /* first LSN of the mapped segment (0: none) */
 	uint64_t seg_end_lsn;    /* first LSN of the segment after it (0: none) */
-	const uint8_t *map;
-	uint64_t map_bytes;
 	uint64_t off;            /* offset of record next_lsn in the mapping */
 };
 
@@ -56,16 +54,15 @@ void log_hold_release(struct log_hold *h)
 
 struct log_hold *log_cursor_hold(struct log_cursor *c)
 {
-	if (c->held)
-		atomic_fetch_add(&c->held->refs, 1);
-	return c->held;
+	if (c->seg)
+		atomic_fetch_add(&c->seg->refs, 1);
+	return c->seg;
 }
 
 static void unmap(struct log_cursor *c)
 {
-	log_hold_release(c->held);
-	c->held = NULL;
-	c->map = NULL;
+	log_hold_release(c->seg);
+	c->seg = NULL;
 	c->seg_first = 0;
 }
 
@@ -92,9 +89,7 @@ static int map_segment(struct log_cursor *c, uint64_t first_lsn)
 	}
 	*h = (struct log_hold){ .base = m, .bytes = bytes };
 	atomic_init(&h->refs, 1);
-	c->held = h;
-	c->map = m;
-	c->map_bytes = bytes;
+	c->seg = h;
 	c->seg_first = first_lsn;
 	return 0;
 }
@@ -110,12 +105,12 @@ static int damaged(const struct log_cursor *c, const char *what)
 /* Decode the header at c->off, which must be record c->next_lsn. */
 static int header_here(struct log_cursor *c, struct log_record_header *h)
 {
-	if (c->off + LOG_RECORD_HEADER_BYTES > c->map_bytes ||
-	    !log_record_decode(h, c->map + c->off, LOG_RECORD_READ_MAX))
+	if (c->off + LOG_RECORD_HEADER_BYTES > c->seg->bytes ||
+	    !log_record_decode(h, c->seg->base + c->off, LOG_RECORD_READ_MAX))
 		return damaged(c, "has a bad header");
 	if (h->lsn != c->next_lsn)
 		return damaged(c, "is missing: another LSN is in its place");
-	if (c->off + log_record_span(h->payload_bytes) > c->map_bytes)
+	if (c->off + log_record_span(h->payload_bytes) > c->seg->bytes)
 		return damaged(c, "runs past the end of its segment");
 	return 0;
 }
@@ -209,16 +204,16 @@ int log_cursor_next(struct log_cursor *c, struct log_record_view *rec)
 
 	if (c->next_lsn > log_durable_lsn(c->log))
 		return GROVE_ENOTFOUND;
-	if (c->off == UINT64_MAX || !c->map ||
+	if (c->off == UINT64_MAX || !c->seg ||
 	    (c->seg_end_lsn && c->next_lsn >= c->seg_end_lsn) ||
-	    c->off + LOG_RECORD_HEADER_BYTES > c->map_bytes ||
-	    log_bytes_zero(c->map + c->off, LOG_RECORD_HEADER_BYTES)) {
+	    c->off + LOG_RECORD_HEADER_BYTES > c->seg->bytes ||
+	    log_bytes_zero(c->seg->base + c->off, LOG_RECORD_HEADER_BYTES)) {
 		if ((err = seek(c, c->next_lsn)) < 0)
 			return err;
 	}
 	if ((err = header_here(c, &h)) < 0)
 		return err;
-	const uint8_t *payload = c->map + c->off + LOG_RECORD_HEADER_BYTES;
+	const uint8_t *payload = c->seg->base + c->off + LOG_RECORD_HEADER_BYTES;
 	if (!log_record_verify(&h, payload))
 		return damaged(c, "fails its checksum");
 	rec->lsn = h.lsn;
