@@ -183,7 +183,7 @@ static struct pending_load *find_load(struct replay *r, const struct commit_id *
 static void drop_load(struct replay *r, struct pending_load *pl)
 {
 	if (pl->ids_asked)
-		views_prepare_ids(r->v, 0); /* not taken: an orphan, or applied already */
+		views_prepare_ids(r->v, 0); /* what its apply did not take (or it had none) */
 	for (uint32_t i = 0; i < pl->nheld; i++)
 		log_hold_release(pl->held[i]);
 	free(pl->held);
@@ -310,7 +310,6 @@ int replay_log(struct replay_stats *st, struct views *v, struct log *log,
 	       struct lang_catalog **cat)
 {
 	struct replay r = { .v = v, .cat = cat, .st = st };
-	struct log_cursor *cur = NULL;
 	struct log_record_view rec;
 	uint64_t from = 1;
 	MDB_txn *txn;
@@ -324,10 +323,9 @@ int replay_log(struct replay_stats *st, struct views *v, struct log *log,
 	mdb_txn_abort(txn);
 	if (err < 0)
 		return err;
-	if ((err = log_cursor_open(&cur, log, from ? from : 1)) < 0)
+	if ((err = log_cursor_open(&r.cur, log, from ? from : 1)) < 0)
 		return err;
-	r.cur = cur;
-	while ((err = log_cursor_next(cur, &rec)) == 0) {
+	while ((err = log_cursor_next(r.cur, &rec)) == 0) {
 		st->last_lsn = rec.lsn;
 		if ((err = one_record(&r, &rec)) < 0) {
 			/* A record that does not apply is no end of the log: a
@@ -338,7 +336,7 @@ int replay_log(struct replay_stats *st, struct views *v, struct log *log,
 			break;
 		}
 	}
-	log_cursor_close(cur);
+	log_cursor_close(r.cur);
 	if (err == GROVE_ENOTFOUND)
 		err = 0; /* the cursor's: past the last durable record */
 	st->orphan_chunks = r.nloads;
