@@ -42,6 +42,8 @@ struct log_io {
 	uint64_t off;
 	enum log_sync sync;
 	bool own;
+	uint64_t seg_bytes;      /* the segment's size: a direct write may run
+				  * zeros past `len`, never past this         */
 };
 
 struct log_backend {

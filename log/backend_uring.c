@@ -44,9 +44,11 @@ struct direct {
 	uint8_t *buf;            /* DIRECT_BLOCK-aligned                     */
 	size_t cap;
 	size_t len;              /* the write in flight (0: none)            */
+	size_t data_len;         /* its blocks that hold the batch           */
 	bool off;                /* refused once: not tried again            */
 	bool tail_ok;            /* `tail` is block tail_at of segment tail_seg */
 	uint64_t tail_seg, tail_at;
+	uint64_t zero_seg, zero_to; /* segment zero_seg is written up to zero_to */
 	uint8_t tail[DIRECT_BLOCK];
 };
 
@@ -64,6 +66,36 @@ struct uring_backend {
 #define URING_TAG_SYNC  3u
 #define URING_TAG_DIRECT 4u
 
+/* How far ahead of the tail a direct write writes zeros.
+ *
+ * A segment is made with fallocate(), so its blocks are unwritten
+ * extents: a synced write into one must also commit the extent's
+ * conversion to the file system's journal, a second device write and
+ * flush.  A synced write over blocks already written is the data write
+ * alone (ext4: a FUA write).  So a direct write that reaches blocks this
+ * backend has not written yet runs zeros on to the next ZERO_AHEAD
+ * boundary, paying one conversion for the small batches that follow
+ * instead of one each.  Zeros past the tail are what those blocks read as
+ * anyway (a reader stops at a zero header), so a crash in the middle
+ * changes nothing.  (4 KiB RWF_DSYNC writes on this machine's ext4 on
+ * virtio: p50 490 us into fallocated blocks, 400 us over written ones.) */
+#define ZERO_AHEAD (256u << 10)
+
+/* The length of the direct write that holds `data` bytes from block `at`
+ * of io's segment: with zeros to the next ZERO_AHEAD boundary (never past
+ * the segment's end) when it reaches blocks not written yet. */
+static size_t direct_span(const struct direct *d, const struct log_io *io, uint64_t at,
+			  size_t data)
+{
+	uint64_t end = at + data;
+	if (d->zero_seg == io->seg && end <= d->zero_to)
+		return data;
+	uint64_t want = (end + ZERO_AHEAD - 1) & ~(uint64_t)(ZERO_AHEAD - 1);
+	if (want > io->seg_bytes)
+		want = io->seg_bytes & ~(uint64_t)(DIRECT_BLOCK - 1);
+	return want > end ? (size_t)(want - at) : data;
+}
+
 /* The aligned copy of io's bytes, with their first block's earlier bytes
  * and zeros after them: its length, or 0 when it cannot be made (then the
  * batch goes through the page cache). */
@@ -71,7 +103,8 @@ static size_t direct_fill(struct direct *d, const struct log_io *io)
 {
 	uint64_t at = io->off & ~(uint64_t)(DIRECT_BLOCK - 1);
 	size_t head = (size_t)(io->off - at);
-	size_t len = (head + io->len + DIRECT_BLOCK - 1) & ~(size_t)(DIRECT_BLOCK - 1);
+	size_t data = (head + io->len + DIRECT_BLOCK - 1) & ~(size_t)(DIRECT_BLOCK - 1);
+	size_t len = direct_span(d, io, at, data);
 
 	if (len > d->cap) {
 		void *p;
@@ -92,15 +125,22 @@ static size_t direct_fill(struct direct *d, const struct log_io *io)
 	memset(d->buf + head + io->len, 0, len - head - io->len);
 	d->tail_ok = false;  /* until the write is done */
 	d->tail_seg = io->seg;
-	d->tail_at = at + len - DIRECT_BLOCK;
+	d->tail_at = at + data - DIRECT_BLOCK;
+	d->data_len = data;
 	return len;
 }
 
-/* The direct write of the batch in flight is done: keep its last block. */
+/* The direct write of the batch in flight is done: keep its last block
+ * of data, and how far the segment is written. */
 static void direct_done(struct direct *d)
 {
-	memcpy(d->tail, d->buf + d->len - DIRECT_BLOCK, DIRECT_BLOCK);
+	memcpy(d->tail, d->buf + d->data_len - DIRECT_BLOCK, DIRECT_BLOCK);
 	d->tail_ok = true;
+	uint64_t end = d->tail_at + DIRECT_BLOCK - d->data_len + d->len;
+	if (d->zero_seg != d->tail_seg || d->zero_to < end) {
+		d->zero_seg = d->tail_seg;
+		d->zero_to = end;
+	}
 }
 
 /* Queue the SQEs for one batch; returns how many. */

@@ -210,7 +210,8 @@ static void kick(struct log *log, bool own)
 	log->io_t0 = now_ns();
 	if (!log->io.split_lsn) {
 		struct log_io io = { log->cur_fd, log->cur_dfd, log->cur_seg, log->io.data,
-				     log->io.len, log->io.file_off, log->io_sync, own };
+				     log->io.len, log->io.file_off, log->io_sync, own,
+				     log->opt.segment_bytes };
 		int r = log->backend->start(log->backend, &io);
 		log->io_err = r < 0 ? r : 0;
 		log->io_started = r >= 0;

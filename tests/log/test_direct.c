@@ -7,10 +7,13 @@
 #include <dirent.h>
 #include <pthread.h>
 #include <fcntl.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,6 +22,7 @@
 #include "log/error.h"
 #include "log/log.h"
 #include "log/record.h"
+#include "log/segment.h"
 #include "log_testutil.h"
 
 static char *new_log(const struct log_options *o)
@@ -211,4 +215,77 @@ Test(direct, batches_of_writers_that_wait_all_go_out_direct)
 	log_close(log);
 	tu_rmtree(dir);
 	free(dir);
+}
+
+/* How many bytes of [from, to) of the file are allocated but unwritten
+ * (fallocate()'s extents, which a synced write must also convert), or -1
+ * where the file system does not say (FIEMAP). */
+static long long unwritten_bytes(int fd, uint64_t from, uint64_t to)
+{
+	enum { N = 64 };
+	struct fiemap *m = calloc(1, sizeof *m + N * sizeof m->fm_extents[0]);
+	long long n = 0;
+	cr_assert_not_null(m);
+	m->fm_start = from;
+	m->fm_length = to - from;
+	m->fm_flags = FIEMAP_FLAG_SYNC;
+	m->fm_extent_count = N;
+	if (ioctl(fd, FS_IOC_FIEMAP, m) < 0) {
+		free(m);
+		return -1;
+	}
+	for (unsigned i = 0; i < m->fm_mapped_extents; i++) {
+		const struct fiemap_extent *e = &m->fm_extents[i];
+		uint64_t a = e->fe_logical > from ? e->fe_logical : from;
+		uint64_t b = e->fe_logical + e->fe_length < to ? e->fe_logical + e->fe_length : to;
+		if ((e->fe_flags & FIEMAP_EXTENT_UNWRITTEN) && b > a)
+			n += (long long)(b - a);
+	}
+	free(m);
+	return n;
+}
+
+/* A direct write that reaches blocks not written yet runs zeros on to the
+ * next 256 KiB boundary (backend_uring.c, ZERO_AHEAD): the small synced
+ * writes after it land on written blocks, and nothing past that boundary
+ * is touched.  The records read back exactly, and the zeros end them. */
+Test(direct, a_direct_write_zeros_ahead_to_the_next_boundary)
+{
+	struct log_options o = tu_small_options(GROVE_LOG_BACKEND_URING);
+	o.segment_bytes = 1 << 20;
+	char *dir = new_log(&o);
+	struct log *log = open_log(dir, &o);
+	char *ld = tu_logdir(dir), name[LOG_SEGMENT_NAME_BYTES], path[512];
+	log_segment_name(name, 1);
+	snprintf(path, sizeof path, "%s/%s", ld, name);
+	int fd = open(path, O_RDONLY);
+	cr_assert_geq(fd, 0, "%s", path);
+	long long before = unwritten_bytes(fd, 0, 1 << 20);
+	if (!has_direct_fd() || strcmp(log_backend_name(log), "io_uring") || before <= 0) {
+		close(fd);
+		log_close(log);
+		tu_rmtree(dir);
+		free(dir);
+		free(ld);
+		cr_skip_test("no direct writes into fallocated blocks here (the pwrite backend, "
+			     "no O_DIRECT, or no FIEMAP on this file system)");
+	}
+	append(log, 0, LOG_WAIT_DURABLE);
+	cr_assert_eq(unwritten_bytes(fd, 0, 256 << 10), 0);
+	cr_assert_eq(unwritten_bytes(fd, 256 << 10, 1 << 20), 768 << 10);
+	/* Past the boundary: the next stretch, and no further. */
+	struct log_stats st;
+	uint64_t s = 1;
+	do {
+		append(log, s++, LOG_WAIT_DURABLE);
+		log_stats_get(&st, log);
+	} while (st.bytes < (600u << 10)); /* the tail is in [512 KiB, 768 KiB) */
+	cr_assert_eq(unwritten_bytes(fd, 0, 768 << 10), 0);
+	cr_assert_eq(unwritten_bytes(fd, 768 << 10, 1 << 20), 256 << 10);
+	close(fd);
+	log_close(log);
+	check_all(dir, &o, s);
+	tu_rmtree(dir);
+	free(dir);
+	free(ld);
 }
