@@ -30,6 +30,10 @@
  *   result mutate.ops_per_s_64 <grove 64-thread ops/s>
  *   result mutate.vs_sqlite_64 <grove 64-thread ops/s / sqlite 64-thread ops/s>
  *   result mutate.samekey_errors <errors with 8 threads upserting one key>
+ *   result mutate.wake_ceiling_64 <futex wakes/s of 64 sleeping threads>
+ * The last is no grove figure: 64 threads that only sleep and are woken
+ * (wake_floor.h), the ceiling of ops/s for any API whose caller blocks
+ * until its write is durable, on this machine.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -45,6 +49,7 @@
 
 #include "gen.h"
 #include "grove.h"
+#include "wake_floor.h"
 
 #define RECORD_BYTES 256
 
@@ -333,8 +338,12 @@ static void row(const char *name, struct result r)
 		printf("%-30s %12s\n", name, "not available");
 		return;
 	}
-	printf("%-30s %12.0f %10.1f %10.1f %8zu %8zu", name, r.ops_per_s, r.p50_us, r.p99_us,
-	       r.ops, r.errors);
+	if (r.p50_us > 0)
+		printf("%-30s %12.0f %10.1f %10.1f %8zu %8zu", name, r.ops_per_s, r.p50_us,
+		       r.p99_us, r.ops, r.errors);
+	else   /* no latencies taken */
+		printf("%-30s %12.0f %10s %10s %8zu %8zu", name, r.ops_per_s, "-", "-", r.ops,
+		       r.errors);
 	if (r.cpu_us > 0)
 		printf(" %10.1f", r.cpu_us);
 	printf("\n");
@@ -375,6 +384,8 @@ int main(int argc, char **argv)
 	struct result s8 = sqlite_case("s8.db", 8, secs, 1000 * k);
 	struct result s64 = sqlite_case("s64.db", 64, secs, 300 * k);
 	struct result hot = grove_case("hot", 8, 1, 1, secs, 1000 * k);
+	struct wake_floor wf = wake_floor_measure(64, secs);
+	struct result wake = { wf.wakes > 0, wf.wakes_per_s, 0, 0, (size_t)wf.wakes, 0, wf.cpu_us };
 
 	printf("mutate_bench (%s), one node insert per durable mutation, dir %s\n",
 	       quick ? "quick" : "full", work);
@@ -389,6 +400,7 @@ int main(int argc, char **argv)
 	row("sqlite WAL FULL, 8 threads", s8);
 	row("sqlite WAL FULL, 64 threads", s64);
 	row("grove same key, 8 threads", hot);
+	row("raw futex wake, 64 threads", wake);
 	printf("result mutate.p50_ratio_1thread %.3f\n", g1.p50_us / raw.p50_us);
 	printf("result mutate.ops_per_s_64 %.0f\n", g64.ops_per_s);
 	if (s64.ok && s64.ops_per_s > 0)
@@ -396,6 +408,7 @@ int main(int argc, char **argv)
 	else
 		printf("result mutate.vs_sqlite_64 n/a\n");
 	printf("result mutate.samekey_errors %zu\n", hot.errors);
+	printf("result mutate.wake_ceiling_64 %.0f\n", wake.ops_per_s);
 
 	bench_rmtree(work);
 	free(work);
