@@ -16,13 +16,25 @@
  *
  * A job's failure message is thread-local (grove_errmsg); the combiner
  * saves it into the job and the caller restores it in its own thread.
+ *
+ * Waking: the jobs queued between two takes of the queue form one
+ * generation, and one batch is exactly one generation.  A queued job
+ * sleeps on two futex words at once (futex_waitv): its own, for the
+ * combiner's role, and its generation's, for the batch's end — so the
+ * combiner wakes a whole batch with one system call instead of one per
+ * job.  (64 threads that only sleep and are woken, on this 2-core
+ * guest: 158k wakes/s at 11.2 us of CPU each one call per wake, 290k/s
+ * at 6.5 us with one call per batch.)  Without futex_waitv (kernels
+ * before 5.16, some seccomp filters) each job is woken on its own word.
  */
 #include <errno.h>
 #include <linux/futex.h>
+#include <stdint.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -40,15 +52,22 @@ struct branch_job {
 	int err;
 	struct db_error_state es;   /* the failure's message, when run elsewhere */
 	_Atomic uint32_t state;     /* JOB_*; futex word                         */
+	uint32_t gen;               /* its generation (queued jobs only)         */
 };
+
+/* Generations share GEN_WORDS futex words, round robin: a job woken by
+ * another generation's end finds itself still queued and sleeps again. */
+#define GEN_WORDS 8u
 
 struct branch_lock {
 	struct branch_lock *next;
 	char *name;
 	pthread_mutex_t mu;         /* the branch's writer */
-	pthread_mutex_t qmu;        /* guards the queue and `combining` */
+	pthread_mutex_t qmu;        /* guards the queue, `combining` and `gen` */
 	struct branch_job *head, **tail;
 	bool combining;             /* a thread owns the queue */
+	uint32_t gen;               /* the generation jobs join when queued */
+	_Atomic uint32_t ended[GEN_WORDS]; /* futex words: batches ended */
 };
 
 /* The bucket of a branch name. */
@@ -119,18 +138,80 @@ void db_branch_locks_free(grove_db *db)
 	}
 }
 
+/* 1: futex_waitv works here; 0: it does not; -1: not tried yet. */
+static _Atomic int waitv_ok = -1;
+
+/* Can this thread sleep on two words at once?  Asked once per process:
+ * a wait on a word that does not hold the value given returns at once,
+ * EAGAIN where the call exists. */
+static bool have_waitv(void)
+{
+	int ok = atomic_load_explicit(&waitv_ok, memory_order_relaxed);
+	if (ok < 0) {
+		uint32_t word = 1;
+		struct futex_waitv w = { .val = 0, .uaddr = (uintptr_t)&word,
+					 .flags = FUTEX_32 | FUTEX_PRIVATE_FLAG };
+		ok = syscall(SYS_futex_waitv, &w, 1, 0, NULL, CLOCK_MONOTONIC) < 0 && errno == EAGAIN;
+		atomic_store_explicit(&waitv_ok, ok, memory_order_relaxed);
+	}
+	return ok;
+}
+
+static void futex_wake(_Atomic uint32_t *word, int n)
+{
+	syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0);
+}
+
 static void job_set(struct branch_job *j, uint32_t state)
 {
 	atomic_store_explicit(&j->state, state, memory_order_release);
-	syscall(SYS_futex, &j->state, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+	futex_wake(&j->state, 1);
 }
 
-static uint32_t job_wait(struct branch_job *j)
+/* Sleep until j leaves JOB_QUEUED: woken on its own word, or on its
+ * generation's when the batch it ran in ends. */
+static uint32_t job_wait(struct branch_lock *l, struct branch_job *j)
 {
+	_Atomic uint32_t *ended = &l->ended[j->gen % GEN_WORDS];
+	bool v = have_waitv();
 	uint32_t s;
-	while ((s = atomic_load_explicit(&j->state, memory_order_acquire)) == JOB_QUEUED)
-		syscall(SYS_futex, &j->state, FUTEX_WAIT_PRIVATE, JOB_QUEUED, NULL, NULL, 0);
-	return s;
+	for (;;) {
+		/* The generation's word before the state: a batch end after
+		 * this load changes the word, so the wait cannot miss it. */
+		uint32_t seen = atomic_load_explicit(ended, memory_order_acquire);
+		if ((s = atomic_load_explicit(&j->state, memory_order_acquire)) != JOB_QUEUED)
+			return s;
+		if (!v) {
+			syscall(SYS_futex, &j->state, FUTEX_WAIT_PRIVATE, JOB_QUEUED, NULL, NULL, 0);
+			continue;
+		}
+		struct futex_waitv w[2] = {
+			{ .val = JOB_QUEUED, .uaddr = (uintptr_t)&j->state,
+			  .flags = FUTEX_32 | FUTEX_PRIVATE_FLAG },
+			{ .val = seen, .uaddr = (uintptr_t)ended, .flags = FUTEX_32 | FUTEX_PRIVATE_FLAG },
+		};
+		syscall(SYS_futex_waitv, w, 2, 0, NULL, CLOCK_MONOTONIC);
+	}
+}
+
+/* Finish the jobs of a batch of generation `gen` (their err set): each
+ * leaves as soon as it sees JOB_DONE, so none is touched after. */
+static void finish_jobs(struct branch_lock *l, uint32_t gen, struct branch_job *jobs)
+{
+	bool v = have_waitv();
+	while (jobs) {
+		struct branch_job *j = jobs;
+		jobs = j->next;
+		if (v)
+			atomic_store_explicit(&j->state, JOB_DONE, memory_order_release);
+		else
+			job_set(j, JOB_DONE);
+	}
+	if (v) {
+		_Atomic uint32_t *ended = &l->ended[gen % GEN_WORDS];
+		atomic_fetch_add_explicit(ended, 1, memory_order_release);
+		futex_wake(ended, INT32_MAX);
+	}
 }
 
 /* Run one job under the branch's writer.  Jobs that logged records wait
@@ -220,6 +301,7 @@ static void combine(grove_db *db, struct branch_lock *l, struct branch_job *mine
 	FAILPOINT("combine.begin");
 	pthread_mutex_lock(&l->qmu);
 	struct branch_job *batch = l->head;
+	uint32_t gen = l->gen++; /* the queue's jobs; later ones are the next */
 	l->head = NULL;
 	l->tail = &l->head;
 	pthread_mutex_unlock(&l->qmu);
@@ -255,15 +337,12 @@ static void combine(grove_db *db, struct branch_lock *l, struct branch_job *mine
 		mine->err = err;
 		mine->es = es;
 	}
-	while (pending) {
-		struct branch_job *j = pending;
-		pending = j->next;
-		if (err < 0) {
+	if (err < 0)
+		for (struct branch_job *j = pending; j; j = j->next) {
 			j->err = err;
 			j->es = es;
 		}
-		job_set(j, JOB_DONE);
-	}
+	finish_jobs(l, gen, pending);
 }
 
 #ifdef GROVE_FAILPOINTS
@@ -276,6 +355,11 @@ size_t db_branch_queued(grove_db *db, const char *name)
 		n++;
 	pthread_mutex_unlock(&l->qmu);
 	return n;
+}
+
+void db_branch_wake_each(void)
+{
+	atomic_store(&waitv_ok, 0);
 }
 #endif
 
@@ -293,11 +377,12 @@ int db_branch_run(grove_db *db, const char *name, int (*fn)(void *arg, uint64_t 
 	if (lead) {
 		l->combining = true;
 	} else {
+		j.gen = l->gen;
 		*l->tail = &j;
 		l->tail = &j.next;
 	}
 	pthread_mutex_unlock(&l->qmu);
-	if (lead || job_wait(&j) == JOB_COMBINE) {
+	if (lead || job_wait(l, &j) == JOB_COMBINE) {
 		/* The batch's failures pass through this thread's last error;
 		 * a caller that succeeded gets its own back. */
 		struct db_error_state before;

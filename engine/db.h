@@ -149,6 +149,9 @@ int db_branch_run(grove_db *db, const char *name, int (*fn)(void *arg, uint64_t 
 #ifdef GROVE_FAILPOINTS
 /* Jobs queued behind the branch's combiner (tests: to order threads). */
 size_t db_branch_queued(grove_db *db, const char *name);
+/* Wake each combined job on its own futex word from now on, as where
+ * futex_waitv is missing (tests: that path). */
+void db_branch_wake_each(void);
 #endif
 void db_branch_locks_free(grove_db *db);
 

@@ -280,7 +280,7 @@ static void *expect_stale(void *arg)
 	return NULL;
 }
 
-Test(mutate, combined_writers_each_get_their_own_result_and_error, .timeout = 300)
+static void combined_writers(void)
 {
 	enum { THREADS = 12 };
 	struct mixed w[THREADS];
@@ -301,6 +301,19 @@ Test(mutate, combined_writers_each_get_their_own_result_and_error, .timeout = 30
 	char *e = NULL;
 	grove_target tg = { "main", NULL };
 	cr_assert_eq(grove_entity_json(&e, db, &tg, "node:Person", "never"), GROVE_ENOTFOUND);
+}
+
+Test(mutate, combined_writers_each_get_their_own_result_and_error, .timeout = 300)
+{
+	combined_writers();
+}
+
+/* A batch's callers sleep on their generation's word too and are woken
+ * together (futex_waitv); where that call is missing, each on its own. */
+Test(mutate, combined_writers_woken_one_by_one_where_futex_waitv_is_missing, .timeout = 300)
+{
+	db_branch_wake_each();
+	combined_writers();
 }
 
 /* Optimistic writers: each reads the head and writes only if it is
