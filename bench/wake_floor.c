@@ -1,14 +1,17 @@
 /*
  * wake_floor.c — the wake-up ceiling of a blocking API (wake_floor.h).
  *
- * Clients push their request on a lock-free stack and sleep on the
- * request's futex word; the server swaps the whole stack out, sets each
- * word and wakes its sleeper.  The server yields when the stack is empty
- * (its clients are all still waking up), so it never sleeps itself: the
- * wakes counted are the clients' only.
+ * WAKE_EACH: clients push their request on a lock-free stack and sleep on
+ * the request's futex word; the server swaps the whole stack out, sets
+ * each word and wakes its sleeper.  WAKE_BATCH: clients count themselves
+ * in and sleep on the round's word; the server ends the round (bumps the
+ * word) and wakes all of them at once.  The server yields while nobody
+ * has posted (its clients are all still waking up), so it never sleeps
+ * itself: the wakes counted are the clients' only.
  */
 #include "wake_floor.h"
 
+#include <limits.h>
 #include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
@@ -23,16 +26,29 @@
 
 struct request {
 	struct request *next;
-	_Atomic unsigned served;     /* futex word */
+	_Atomic unsigned served;     /* futex word (WAKE_EACH) */
 };
 
 struct floor_run {
-	struct request *_Atomic stack;
+	enum wake_mode mode;
+	struct request *_Atomic stack; /* WAKE_EACH: posted requests   */
+	atomic_long posted;          /* WAKE_BATCH: requests posted     */
+	_Atomic unsigned round;      /* WAKE_BATCH: futex word          */
 	atomic_bool stop;
 	atomic_long served;
 	atomic_int left;             /* clients that returned */
 	int clients;
 };
+
+static void futex_wait(_Atomic unsigned *word, unsigned val)
+{
+	syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
+}
+
+static void futex_wake(_Atomic unsigned *word, int n)
+{
+	syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0);
+}
 
 static void *client(void *arg)
 {
@@ -40,42 +56,66 @@ static void *client(void *arg)
 	struct request r;
 
 	while (!atomic_load(&run->stop)) {
+		if (run->mode == WAKE_BATCH) {
+			unsigned round = atomic_load(&run->round);
+			atomic_fetch_add(&run->posted, 1);
+			while (atomic_load(&run->round) == round)
+				futex_wait(&run->round, round);
+			continue;
+		}
 		atomic_store(&r.served, 0);
 		r.next = atomic_load(&run->stack);
 		while (!atomic_compare_exchange_weak(&run->stack, &r.next, &r))
 			;
 		while (atomic_load(&r.served) == 0)
-			syscall(SYS_futex, &r.served, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+			futex_wait(&r.served, 0);
 	}
 	atomic_fetch_add(&run->left, 1);
 	return NULL;
 }
 
-/* Serve until every client has left: one may push a request after the
+/* One round of serving: how many requests it served. */
+static long serve(struct floor_run *run, long *done)
+{
+	if (run->mode == WAKE_BATCH) {
+		long posted = atomic_load(&run->posted), n = posted - *done;
+		if (n) {
+			atomic_fetch_add(&run->round, 1);
+			futex_wake(&run->round, INT_MAX);
+			*done = posted;
+		}
+		return n;
+	}
+	long n = 0;
+	for (struct request *r = atomic_exchange(&run->stack, NULL); r; n++) {
+		struct request *next = r->next; /* r is gone once woken */
+		atomic_store(&r->served, 1);
+		futex_wake(&r->served, 1);
+		r = next;
+	}
+	return n;
+}
+
+/* Serve until every client has left: one may post a request after the
  * stop, and sleeps until it is served. */
 static void *server(void *arg)
 {
 	struct floor_run *run = arg;
+	long done = 0;
 
 	for (;;) {
-		struct request *r = atomic_exchange(&run->stack, NULL);
-		if (!r && atomic_load(&run->left) == run->clients)
+		long n = serve(run, &done);
+		atomic_fetch_add_explicit(&run->served, n, memory_order_relaxed);
+		if (!n && atomic_load(&run->left) == run->clients)
 			return NULL;
-		if (!r)
+		if (!n)
 			sched_yield();
-		while (r) {
-			struct request *next = r->next; /* r is gone once woken */
-			atomic_store(&r->served, 1);
-			syscall(SYS_futex, &r->served, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
-			atomic_fetch_add_explicit(&run->served, 1, memory_order_relaxed);
-			r = next;
-		}
 	}
 }
 
-struct wake_floor wake_floor_measure(int clients, double secs)
+struct wake_floor wake_floor_measure(int clients, double secs, enum wake_mode mode)
 {
-	struct floor_run run = { .stack = NULL, .clients = clients };
+	struct floor_run run = { .mode = mode, .clients = clients };
 	struct wake_floor f = { 0, 0, 0 };
 	pthread_t *t = calloc((size_t)clients, sizeof *t), srv;
 
