@@ -138,23 +138,40 @@ void db_branch_locks_free(grove_db *db)
 	}
 }
 
-/* 1: futex_waitv works here; 0: it does not; -1: not tried yet. */
+/* Where the headers know futex_waitv (Linux 5.16, glibc 2.35). */
+#if defined(SYS_futex_waitv) && defined(FUTEX_WAITV_MAX)
+#define HAVE_FUTEX_WAITV 1
+#endif
+
+/* 1: futex_waitv works here; 0: it does not; -1: not asked yet. */
 static _Atomic int waitv_ok = -1;
 
-/* Can this thread sleep on two words at once?  Asked once per process:
- * a wait on a word that does not hold the value given returns at once,
- * EAGAIN where the call exists. */
+/* Can threads sleep on two words at once?  Asked once per process, at
+ * the first handle's open (db_branch_locks_init), before any job can
+ * queue: waiters and combiners must agree.  A wait on a word that does
+ * not hold the value given returns at once, EAGAIN where the call
+ * exists. */
 static bool have_waitv(void)
 {
 	int ok = atomic_load_explicit(&waitv_ok, memory_order_relaxed);
-	if (ok < 0) {
-		uint32_t word = 1;
-		struct futex_waitv w = { .val = 0, .uaddr = (uintptr_t)&word,
-					 .flags = FUTEX_32 | FUTEX_PRIVATE_FLAG };
-		ok = syscall(SYS_futex_waitv, &w, 1, 0, NULL, CLOCK_MONOTONIC) < 0 && errno == EAGAIN;
-		atomic_store_explicit(&waitv_ok, ok, memory_order_relaxed);
-	}
+	if (ok >= 0)
+		return ok;
+	ok = 0;
+#ifdef HAVE_FUTEX_WAITV
+	uint32_t word = 1;
+	struct futex_waitv w = { .val = 0, .uaddr = (uintptr_t)&word,
+				 .flags = FUTEX_32 | FUTEX_PRIVATE_FLAG };
+	ok = syscall(SYS_futex_waitv, &w, 1, 0, NULL, CLOCK_MONOTONIC) < 0 && errno == EAGAIN;
+#endif
+	int none = -1; /* the first answer stands (and db_branch_wake_each's) */
+	if (!atomic_compare_exchange_strong(&waitv_ok, &none, ok))
+		ok = none;
 	return ok;
+}
+
+void db_branch_locks_init(void)
+{
+	(void)have_waitv();
 }
 
 static void futex_wake(_Atomic uint32_t *word, int n)
@@ -185,12 +202,21 @@ static uint32_t job_wait(struct branch_lock *l, struct branch_job *j)
 			syscall(SYS_futex, &j->state, FUTEX_WAIT_PRIVATE, JOB_QUEUED, NULL, NULL, 0);
 			continue;
 		}
+#ifdef HAVE_FUTEX_WAITV
 		struct futex_waitv w[2] = {
 			{ .val = JOB_QUEUED, .uaddr = (uintptr_t)&j->state,
 			  .flags = FUTEX_32 | FUTEX_PRIVATE_FLAG },
 			{ .val = seen, .uaddr = (uintptr_t)ended, .flags = FUTEX_32 | FUTEX_PRIVATE_FLAG },
 		};
-		syscall(SYS_futex_waitv, w, 2, 0, NULL, CLOCK_MONOTONIC);
+		if (syscall(SYS_futex_waitv, w, 2, 0, NULL, CLOCK_MONOTONIC) >= 0 ||
+		    errno == EAGAIN || errno == EINTR)
+			continue;
+#endif
+		/* Refused in this thread only (a seccomp filter of its own):
+		 * the combiner wakes the generation's word, not ours, so look
+		 * again every millisecond rather than spin. */
+		struct timespec ms = { 0, 1000000 };
+		syscall(SYS_futex, &j->state, FUTEX_WAIT_PRIVATE, JOB_QUEUED, &ms, NULL, 0);
 	}
 }
 

@@ -155,6 +155,7 @@ static grove_db *db_new(const char *dir, const grove_options *opts)
 	db->lock_fd = -1;
 	pthread_mutex_init(&db->ns_mu, NULL);
 	pthread_mutex_init(&db->locks_mu, NULL);
+	db_branch_locks_init();
 	pthread_mutex_init(&db->newest_mu, NULL);
 	pthread_mutex_init(&db->chg_mu, NULL);
 	pthread_mutex_init(&db->feed_mu, NULL);

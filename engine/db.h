@@ -154,6 +154,9 @@ size_t db_branch_queued(grove_db *db, const char *name);
 void db_branch_wake_each(void);
 #endif
 void db_branch_locks_free(grove_db *db);
+/* Learn, once per process and before any write, how a combiner may wake
+ * its batch (branch_lock.c). */
+void db_branch_locks_init(void);
 
 /* A thread's last error (grove_errmsg, grove_error_info_get), to carry
  * it to another thread. */
