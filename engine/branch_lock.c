@@ -22,15 +22,16 @@
  * sleeps on two futex words at once (futex_waitv): its own, for the
  * combiner's role, and its generation's, for the batch's end — so the
  * combiner wakes a whole batch with one system call instead of one per
- * job.  (64 threads that only sleep and are woken, on this 2-core
- * guest: 158k wakes/s at 11.2 us of CPU each one call per wake, 290k/s
- * at 6.5 us with one call per batch.)  Without futex_waitv (kernels
- * before 5.16, some seccomp filters) each job is woken on its own word.
+ * job.  (64 threads that only sleep and are woken, on a 2-core guest:
+ * 155-166k wakes/s at 10.5-11.3 us of CPU each with one call per wake,
+ * 290-323k/s at 5.8-6.6 us with one call per batch; mutate_bench prints
+ * both.)  Without futex_waitv (kernels before 5.16, some seccomp
+ * filters) each job is woken on its own word.
  */
 #include <errno.h>
 #include <linux/futex.h>
-#include <stdint.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>

@@ -136,7 +136,8 @@ static void direct_done(struct direct *d)
 {
 	memcpy(d->tail, d->buf + d->data_len - DIRECT_BLOCK, DIRECT_BLOCK);
 	d->tail_ok = true;
-	uint64_t end = d->tail_at + DIRECT_BLOCK - d->data_len + d->len;
+	uint64_t at = d->tail_at + DIRECT_BLOCK - d->data_len; /* the write's first block */
+	uint64_t end = at + d->len;
 	if (d->zero_seg != d->tail_seg || d->zero_to < end) {
 		d->zero_seg = d->tail_seg;
 		d->zero_to = end;
