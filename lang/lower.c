@@ -16,6 +16,7 @@
 #include "lang/ir.h"
 
 #include <assert.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -462,6 +463,49 @@ static int scans_and_expands(struct lower *l, struct scope_state *s, const struc
 	return 0;
 }
 
+/* An operand whose evaluation cannot fail at run time. */
+static bool plain_operand(const struct gq_ir_expr *e)
+{
+	switch (e->kind) {
+	case GQ_IR_LIT:
+	case GQ_IR_NOW:
+	case GQ_IR_PROP:
+	case GQ_IR_NODE:
+		return true;
+	case GQ_IR_PARAM:
+		return e->index != GQ_IR_NONE; /* undeclared: "not provided" */
+	default:
+		return false;
+	}
+}
+
+/* The n filter steps of a scope run in turn on every row, and a row one
+ * rejects never meets the next.  When no filter can fail, which runs first
+ * changes nothing but the work: equalities go first (stably), being the
+ * likelier to reject a row (a 1M-row scan for `$p.age > $a $p.city = $c`:
+ * 71-77 -> 64-68 ns a row).  With one that can fail (a search call, an
+ * undeclared parameter) the written order stands, so that the same rows
+ * meet it. */
+static int equalities_first(struct lower *l, struct gq_ir_step *st, size_t n)
+{
+	size_t neq = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!plain_operand(st[i].filter.left) || !plain_operand(st[i].filter.right))
+			return 0;
+		neq += st[i].filter.op == GQ_IR_EQ;
+	}
+	if (neq == 0 || neq == n)
+		return 0;
+	struct gq_ir_step *tmp = lang_arena_alloc(l->a, n * sizeof *tmp);
+	if (tmp == NULL)
+		return -1;
+	size_t a = 0, b = neq;
+	for (size_t i = 0; i < n; i++)
+		tmp[st[i].filter.op == GQ_IR_EQ ? a++ : b++] = st[i];
+	memcpy(st, tmp, n * sizeof *tmp);
+	return 0;
+}
+
 static int lower_scope(struct lower *l, const struct gq_clause *cls, size_t n, uint32_t scope,
                        const unsigned char *introduced, struct gq_ir_pipeline *pipe)
 {
@@ -485,12 +529,15 @@ static int lower_scope(struct lower *l, const struct gq_clause *cls, size_t n, u
 		memcpy(s.introduced, introduced, n_slots);  /* correlated: outer slots are bound */
 	if (scans_and_expands(l, &s, cls, n, deferred) != 0)
 		return -1;
+	size_t first_filter = pipe->n_steps;
 	for (size_t i = 0; i < n; i++) {
 		if (cls[i].kind == GQ_CLAUSE_FILTER && emit_filter(l, &s, &cls[i]) != 0)
 			return -1;
 		if (deferred[i] && emit_match_filters(l, &s, &cls[i]) != 0)
 			return -1;
 	}
+	if (equalities_first(l, pipe->steps + first_filter, pipe->n_steps - first_filter) != 0)
+		return -1;
 	for (size_t i = 0; i < n; i++) {
 		if (cls[i].kind != GQ_CLAUSE_NEGATION)
 			continue;

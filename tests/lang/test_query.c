@@ -500,6 +500,34 @@ Test(query_lower, an_indexed_match_is_a_point_read_and_negation_an_anti_join)
 	checked_free(&k);
 }
 
+/* Filters that cannot fail run equalities first, else in written order. */
+Test(query_lower, plain_filters_run_equalities_first_and_others_as_written)
+{
+	struct checked k = check_ok("query q($a: I32) { match { $p: Person $p.age > $a "
+	                            "$p.age < 90 $p.name = \"x\" $p.tags contains \"t\" } "
+	                            "return { $p.name } }");
+	struct gq_ir_query *ir = lower(&k);
+	const enum gq_ir_cmp want[] = { GQ_IR_EQ, GQ_IR_GT, GQ_IR_LT, GQ_IR_LIST_CONTAINS };
+	cr_assert_eq(ir->pipeline.n_steps, 5);
+	for (size_t i = 0; i < 4; i++) {
+		cr_assert_eq(ir->pipeline.steps[i + 1].kind, GQ_IR_FILTER);
+		cr_assert_eq(ir->pipeline.steps[i + 1].filter.op, want[i], "filter %zu", i);
+	}
+	gq_ir_free(ir);
+	checked_free(&k);
+
+	/* fuzzy() fails at run time on a negative bound: the same rows must
+	 * meet it as written. */
+	k = check_ok("query q($s: String, $e: I64) { match { $d: Doc fuzzy($d.title, $s, $e) "
+	             "$d.slug = \"x\" } return { $d.slug } }");
+	ir = lower(&k);
+	cr_assert_eq(ir->pipeline.steps[1].filter.left->kind, GQ_IR_FUZZY);
+	cr_assert_eq(ir->pipeline.steps[2].filter.op, GQ_IR_EQ);
+	cr_assert_eq(ir->pipeline.steps[2].filter.left->kind, GQ_IR_PROP);
+	gq_ir_free(ir);
+	checked_free(&k);
+}
+
 Test(query_lower, mutations_become_templates_with_property_ids)
 {
 	struct checked k = check_ok("query q($a: String, $b: String) { insert Knows { from: $a, to: $b } "
