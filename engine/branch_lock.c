@@ -226,6 +226,8 @@ static uint32_t job_wait(struct branch_lock *l, struct branch_job *j)
 static void finish_jobs(struct branch_lock *l, uint32_t gen, struct branch_job *jobs)
 {
 	bool v = have_waitv();
+	if (!jobs)
+		return; /* a lone writer's batch: no call at all */
 	while (jobs) {
 		struct branch_job *j = jobs;
 		jobs = j->next;
