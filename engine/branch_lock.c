@@ -69,45 +69,107 @@ struct branch_lock {
 	bool combining;             /* a thread owns the queue */
 	uint32_t gen;               /* the generation jobs join when queued */
 	_Atomic uint32_t ended[GEN_WORDS]; /* futex words: batches ended */
+	_Atomic uint32_t users;     /* threads holding it (branch_entry)      */
 };
 
+/* Entries a table holds before its first sweep. */
+#define LOCKS_SWEEP_MIN 64u
+
 /* The bucket of a branch name. */
-static struct branch_lock *_Atomic *bucket(grove_db *db, const char *name)
+static struct branch_lock **bucket(grove_db *db, const char *name)
 {
 	return &db->locks[XXH3_64bits(name, strlen(name)) % DB_LOCK_BUCKETS];
 }
 
-/* The branch's entry.  Entries are never freed before the handle closes,
- * and are pushed on the front of their bucket's list with a release
- * store, so a lookup walks it without the mutex (every write looks one
- * up).  Hashed: a handle that saw many branches (created and deleted over
- * its life) still finds one at once. */
+static struct branch_lock *find(struct branch_lock *l, const char *name)
+{
+	while (l && strcmp(l->name, name))
+		l = l->next;
+	return l;
+}
+
+static void entry_free(struct branch_lock *l)
+{
+	pthread_mutex_destroy(&l->mu);
+	pthread_mutex_destroy(&l->qmu);
+	free(l->name);
+	free(l);
+}
+
+/* Free every entry no thread uses (the table's write lock held).  An idle
+ * entry holds nothing: its writer mutex is free and its queue empty, so
+ * the branch's next write makes it again.  Sweeping when the table has
+ * doubled since the last sweep bounds it by twice the branches in use,
+ * at an amortized O(1) per entry made: a handle that creates and deletes
+ * branches for ever (or writes to names that do not exist) does not
+ * grow. */
+static void sweep(grove_db *db)
+{
+	size_t kept = 0;
+	for (uint32_t i = 0; i < DB_LOCK_BUCKETS; i++)
+		for (struct branch_lock **p = &db->locks[i]; *p;) {
+			struct branch_lock *l = *p;
+			if (atomic_load_explicit(&l->users, memory_order_acquire) == 0) {
+				*p = l->next;
+				entry_free(l);
+			} else {
+				kept++;
+				p = &l->next;
+			}
+		}
+	db->n_locks = kept;
+	db->locks_sweep_at = 2 * kept > LOCKS_SWEEP_MIN ? 2 * kept : LOCKS_SWEEP_MIN;
+}
+
+static struct branch_lock *entry_new(const char *name)
+{
+	struct branch_lock *l = calloc(1, sizeof *l);
+	if (l && !(l->name = strdup(name))) {
+		free(l);
+		return NULL;
+	}
+	if (l) {
+		pthread_mutex_init(&l->mu, NULL);
+		pthread_mutex_init(&l->qmu, NULL);
+		l->tail = &l->head;
+	}
+	return l;
+}
+
+/* The branch's entry, in use by the caller until branch_release: a sweep
+ * frees only entries no thread uses.  Every write looks one up, so the
+ * common case takes the table's lock shared; hashed, so a handle that
+ * saw many branches still finds one at once.  NULL: out of memory. */
 static struct branch_lock *branch_entry(grove_db *db, const char *name)
 {
-	struct branch_lock *_Atomic *b = bucket(db, name);
-	struct branch_lock *l, *head = atomic_load_explicit(b, memory_order_acquire);
+	struct branch_lock **b = bucket(db, name), *l;
 
-	for (l = head; l; l = l->next)
-		if (!strcmp(l->name, name))
-			return l;
-	pthread_mutex_lock(&db->locks_mu);
-	for (l = atomic_load_explicit(b, memory_order_relaxed); l; l = l->next)
-		if (!strcmp(l->name, name))
-			break;
-	if (!l && (l = calloc(1, sizeof *l))) {
-		if (!(l->name = strdup(name))) {
-			free(l);
-			l = NULL;
-		} else {
-			pthread_mutex_init(&l->mu, NULL);
-			pthread_mutex_init(&l->qmu, NULL);
-			l->tail = &l->head;
-			l->next = atomic_load_explicit(b, memory_order_relaxed);
-			atomic_store_explicit(b, l, memory_order_release);
+	pthread_rwlock_rdlock(&db->locks_rw);
+	if ((l = find(*b, name)) != NULL)
+		atomic_fetch_add_explicit(&l->users, 1, memory_order_relaxed);
+	pthread_rwlock_unlock(&db->locks_rw);
+	if (l)
+		return l;
+	pthread_rwlock_wrlock(&db->locks_rw);
+	if (!(l = find(*b, name))) {
+		if (db->n_locks >= db->locks_sweep_at)
+			sweep(db);
+		if ((l = entry_new(name)) != NULL) {
+			l->next = *b;
+			*b = l;
+			db->n_locks++;
 		}
 	}
-	pthread_mutex_unlock(&db->locks_mu);
+	if (l)
+		atomic_fetch_add_explicit(&l->users, 1, memory_order_relaxed);
+	pthread_rwlock_unlock(&db->locks_rw);
 	return l;
+}
+
+/* The caller is done with l: it must not touch it after. */
+static void branch_release(struct branch_lock *l)
+{
+	atomic_fetch_sub_explicit(&l->users, 1, memory_order_release);
 }
 
 struct branch_lock *db_branch_lock(grove_db *db, const char *name)
@@ -122,21 +184,20 @@ void db_branch_unlock(grove_db *db, struct branch_lock *l)
 {
 	(void)db;
 	pthread_mutex_unlock(&l->mu);
+	branch_release(l);
 }
 
 void db_branch_locks_free(grove_db *db)
 {
 	for (uint32_t i = 0; i < DB_LOCK_BUCKETS; i++) {
 		struct branch_lock *l, *next;
-		for (l = atomic_load(&db->locks[i]); l; l = next) {
+		for (l = db->locks[i]; l; l = next) {
 			next = l->next;
-			pthread_mutex_destroy(&l->mu);
-			pthread_mutex_destroy(&l->qmu);
-			free(l->name);
-			free(l);
+			entry_free(l);
 		}
-		atomic_store(&db->locks[i], NULL);
+		db->locks[i] = NULL;
 	}
+	db->n_locks = 0;
 }
 
 /* Where the headers know futex_waitv (Linux 5.16, glibc 2.35). */
@@ -383,6 +444,7 @@ size_t db_branch_queued(grove_db *db, const char *name)
 	for (const struct branch_job *j = l->head; j; j = j->next)
 		n++;
 	pthread_mutex_unlock(&l->qmu);
+	branch_release(l);
 	return n;
 }
 
@@ -420,6 +482,7 @@ int db_branch_run(grove_db *db, const char *name, int (*fn)(void *arg, uint64_t 
 		if (j.err == 0)
 			db_error_restore(before.db, 0, &before);
 	}
+	branch_release(l);
 	if (j.err < 0)
 		db_error_restore(db, j.err, &j.es);
 	return j.err;

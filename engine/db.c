@@ -133,7 +133,7 @@ void db_free(grove_db *db)
 	schema_hist_free(db->hist);
 	seq_destroy(&db->seq);
 	pthread_mutex_destroy(&db->ns_mu);
-	pthread_mutex_destroy(&db->locks_mu);
+	pthread_rwlock_destroy(&db->locks_rw);
 	newest_free(db);
 	pthread_mutex_destroy(&db->newest_mu);
 	engine_validators_free(db);
@@ -154,7 +154,7 @@ static grove_db *db_new(const char *dir, const grove_options *opts)
 	db->serial = atomic_fetch_add(&serials, 1) + 1;
 	db->lock_fd = -1;
 	pthread_mutex_init(&db->ns_mu, NULL);
-	pthread_mutex_init(&db->locks_mu, NULL);
+	pthread_rwlock_init(&db->locks_rw, NULL);
 	db_branch_locks_init();
 	pthread_mutex_init(&db->newest_mu, NULL);
 	pthread_mutex_init(&db->chg_mu, NULL);

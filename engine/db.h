@@ -39,11 +39,13 @@ struct grove_db {
 					use (engine/prepared.h)             */
 	struct sequencer seq;
 	pthread_mutex_t ns_mu;       /* branch create/delete: the name space   */
-	pthread_mutex_t locks_mu;    /* guards `locks`                         */
+	pthread_rwlock_t locks_rw;   /* guards `locks` and its counts          */
 	/* One writer per branch (branch_lock.c): entries hashed by name into
-	 * DB_LOCK_BUCKETS lists. */
+	 * DB_LOCK_BUCKETS lists; idle ones are freed when their number
+	 * doubles (n_locks reaching locks_sweep_at). */
 #define DB_LOCK_BUCKETS 1024u
-	struct branch_lock *_Atomic locks[DB_LOCK_BUCKETS];
+	struct branch_lock *locks[DB_LOCK_BUCKETS];
+	size_t n_locks, locks_sweep_at;
 	pthread_mutex_t validators_mu; /* guards `validators`                  */
 	struct validator_entry *validators; /* compiled, by type (validators.c) */
 	pthread_mutex_t chg_mu;      /* guards chg_cache and chg_clock         */
