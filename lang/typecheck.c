@@ -434,7 +434,8 @@ static int is_outer(struct tc *tc, const char *name, size_t n_outer)
 }
 
 /* `n_before`: the bindings of the enclosing scopes made before the block
- * in the text, for T9; the block itself sees all of them (below). */
+ * in the text, for T9; the block itself sees those bound when it is
+ * checked (clauses, below). */
 static int check_negation(struct tc *tc, const struct gq_clause *cl, size_t n_before)
 {
 	struct gq_checked *out = tc->out;
@@ -467,11 +468,13 @@ static int check_negation(struct tc *tc, const struct gq_clause *cl, size_t n_be
 	return 0;
 }
 
-/* A scope's clauses in order, its `not { }` blocks last: clause order is
- * irrelevant (spec §3.4), so a block sees, and is correlated with, every
- * variable its scope binds, also after it in the text (a name bound in
- * both is one variable, with one type).  T9 alone reads the text's order:
- * a block must name a variable bound before it. */
+/* A scope's clauses.  In source order (spec §4.2) a `not { }` block is
+ * checked where it stands, seeing the variables bound before it, and one
+ * it binds first is its own (§3.7).  With negations_last it is checked
+ * after its scope's other clauses, and so sees, and is correlated with,
+ * every variable the scope binds, also after it in the text — as
+ * OmniGraph's lowering runs it (match_clauses).  T9 reads the text
+ * either way: a block must name a variable bound before it. */
 static int clauses(struct tc *tc, const struct gq_clause *cls, size_t n)
 {
 	size_t *before = n ? calloc(n, sizeof *before) : NULL;
@@ -485,16 +488,67 @@ static int clauses(struct tc *tc, const struct gq_clause *cls, size_t n)
 		case GQ_CLAUSE_BINDING: rc = check_binding(tc, cl); break;
 		case GQ_CLAUSE_TRAVERSAL: rc = check_traversal(tc, cl); break;
 		case GQ_CLAUSE_FILTER: rc = check_filter(tc, cl); break;
-		case GQ_CLAUSE_NEGATION: before[i] = tc->n_env; break;
+		case GQ_CLAUSE_NEGATION:
+			before[i] = tc->n_env;
+			if (!tc->negations_last)
+				rc = check_negation(tc, cl, before[i]);
+			break;
 		}
 	}
-	for (size_t i = 0; i < n && rc == 0; i++)
+	for (size_t i = 0; i < n && rc == 0 && tc->negations_last; i++)
 		if (cls[i].kind == GQ_CLAUSE_NEGATION) {
 			tc->at = cls[i].span;
 			rc = check_negation(tc, &cls[i], before[i]);
 		}
 	free(before);
 	return rc != 0 ? -1 : 0;
+}
+
+/* What the match clauses add to the checker's state. */
+struct tc_mark {
+	size_t n_env, n_vars, n_travs, n_scopes;
+};
+
+static struct tc_mark tc_mark(const struct tc *tc)
+{
+	return (struct tc_mark){ tc->n_env, tc->out->n_vars, tc->out->n_travs, tc->out->n_scopes };
+}
+
+static void tc_rewind(struct tc *tc, struct tc_mark m)
+{
+	tc->n_env = m.n_env;
+	tc->out->n_vars = m.n_vars;
+	tc->out->n_travs = m.n_travs;
+	tc->out->n_scopes = m.n_scopes;
+	tc->scope = 0;
+}
+
+/* The match clauses, once in source order for the first failure (spec
+ * §4.2); then, where a `not { }` block stands among them, again with the
+ * blocks last, so that a block is correlated with a variable its scope
+ * binds after it (the old check's output is thrown away; a type the
+ * scope's expressions were given is given again).  Where that fails — a
+ * block's own variable of another type than the scope's later one of the
+ * same name — the block keeps it as its own, as the source order says. */
+static int match_clauses(struct tc *tc, const struct gq_clause *cls, size_t n)
+{
+	struct tc_mark m = tc_mark(tc);
+	bool negation = false;
+	for (size_t i = 0; i < n; i++)
+		negation |= cls[i].kind == GQ_CLAUSE_NEGATION;
+	if (clauses(tc, cls, n) != 0)
+		return -1;
+	if (!negation)
+		return 0;
+	tc_rewind(tc, m);
+	tc->negations_last = true;
+	int rc = clauses(tc, cls, n);
+	tc->negations_last = false;
+	if (rc == 0)
+		return 0;
+	lang_diag_clear(tc->diag);
+	tc_rewind(tc, m);
+	return clauses(tc, cls, n);
 }
 
 /* ---- The return / order checks ------------------------------------------- */
@@ -568,7 +622,7 @@ static int check_grouping(struct tc *tc)
 int tc_read_query(struct tc *tc)
 {
 	const struct gq_query *q = tc->q;
-	if (clauses(tc, q->clauses, q->n_clauses) != 0)
+	if (match_clauses(tc, q->clauses, q->n_clauses) != 0)
 		return -1;
 	for (size_t i = 0; i < q->n_projs; i++) {
 		struct gq_ttype t;

@@ -10,6 +10,8 @@
 #ifndef GROVE_LANG_TYPECHECK_INT_H
 #define GROVE_LANG_TYPECHECK_INT_H
 
+#include <stdbool.h>
+
 #include "lang/typecheck.h"
 
 struct tc_binding {
@@ -33,6 +35,7 @@ struct tc {
 	struct tc_binding *env;
 	size_t n_env, cap_env;
 	uint32_t scope;
+	bool negations_last;  /* see clauses() in typecheck.c */
 
 	struct tc_alias *aliases;
 	size_t n_aliases, cap_aliases;

@@ -170,7 +170,7 @@ Test(query, negation_nests_and_correlates)
 	            "[{\"p.name\":\"Eve\"}]");
 }
 
-Test(query, negation_correlates_with_variables_bound_after_it)
+Test(query, negation_correlates_with_variables_bound_after_it_and_is_checked_in_text_order)
 {
 	/* Clause order is irrelevant (spec §3.4): $f inside the block is the
 	 * outer $f, whether the block comes before or after its binding. */
@@ -184,12 +184,19 @@ Test(query, negation_correlates_with_variables_bound_after_it)
 	            NULL, "[{\"n\":22}]");
 	ASSERT_ROWS("query q() { match { $p: Person $q: Person not { $p knows $q } } return { count($p) as n } }",
 	            NULL, "[{\"n\":22}]");
-	/* One name, one variable: a block disagreeing with a later binding's
-	 * type is a type error, not a crash (review of 8ec9f8d). */
-	cr_assert_eq(fails("query q() { match { $p: Person not { $p knows $f  $f.age > 30 } $p worksAt $f }"
-	                   " return { $p.name } }", NULL, NULL), GROVE_ETYPE);
-	cr_assert_str_eq(grove_errmsg(db), "type error: T5: variable `$f` has type `Company` but edge `Knows` "
-	                 "expects `Person`");
+	/* A block whose own variable cannot be the scope's later one of the
+	 * same name (another type) keeps it as its own, as the text's order
+	 * says (spec §3.7, §4.2): Alice knows Charlie (35), Bob only Diana. */
+	ASSERT_ROWS("query q() { match { $p: Person not { $p knows $f  $f.age > 30 } $p worksAt $f }"
+	            " return { $p.name } order { $p.name } }", NULL,
+	            "[{\"p.name\":\"Bob\"},{\"p.name\":\"Diana\"}]");
+	/* Errors come in the text's order: the block's before a later clause's. */
+	cr_assert_eq(fails("query q() { match { $p: Person not { $p likes $x } $p.salary > 1 } return { $p.name } }",
+	                   NULL, NULL), GROVE_ETYPE);
+	cr_assert_str_eq(grove_errmsg(db), "type error: T4: unknown edge type `likes`");
+	cr_assert_eq(fails("query q() { match { $p: Person not { $f.age > 3 } $f: Person } return { $p.name } }",
+	                   NULL, NULL), GROVE_ETYPE);
+	cr_assert_str_eq(grove_errmsg(db), "type error: T6: variable `$f` is not bound");
 	/* T9 reads the text: the block must name a variable bound before it. */
 	cr_assert_eq(fails("query q() { match { $p: Person not { $f worksAt $_ } $p knows $f } return { $p.name } }",
 	                   NULL, NULL), GROVE_ETYPE);
