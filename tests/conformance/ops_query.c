@@ -22,8 +22,16 @@
 
 /* ---- compact expression rendering ------------------------------------ */
 
+/* The text being rendered (op_parse_query): a scalar literal is rendered
+ * as written there ("0.20" stays 0.20, escapes stay escapes). */
+static const char *render_src;
+
 static void render_lit(FILE *f, const struct gq_lit *l)
 {
+	if (render_src != NULL && l->kind != GQ_LIT_LIST && l->span.end > l->span.start) {
+		fwrite(render_src + l->span.start, 1, l->span.end - l->span.start, f);
+		return;
+	}
 	switch (l->kind) {
 	case GQ_LIT_STRING: fprintf(f, "\"%s\"", l->str); break;
 	case GQ_LIT_INT: fprintf(f, "%lld", (long long)l->i); break;
@@ -271,9 +279,11 @@ static json_t *op_parse_query(struct cf_ctx *ctx, const json_t *step)
 		res = cf_error(d.message, d.has_span);
 	} else {
 		json_t *qs = json_array();
+		render_src = src;
 		for (size_t i = 0; i < f->n_queries; i++)
 			json_array_append_new(qs, query_json(&f->queries[i], 0));
 		res = f->n_queries > 0 ? query_json(&f->queries[0], 1) : json_object();
+		render_src = NULL;
 		json_object_set_new(res, "ok", json_true());
 		json_object_set_new(res, "query_count", json_integer((json_int_t)f->n_queries));
 		json_object_set_new(res, "queries", qs);
@@ -304,6 +314,8 @@ static json_t *checked_json(const struct gq_checked *c)
 	for (size_t i = 0; i < c->n_travs; i++) {
 		const struct gq_ctrav *t = &c->travs[i];
 		const struct gq_clause *cl = t->clause;
+		if (t->scope != 0)
+			continue; /* a `not { }` block's own, as its bindings */
 		json_array_append_new(travs, json_pack("{s:s, s:s, s:s, s:s, s:I, s:o, s:o}", "src",
 		                      cl->src, "dst", cl->dst, "edge_type", t->edge->name,
 		                      "direction", dir_name(t->dir), "min_hops", (json_int_t)cl->min_hops,
