@@ -5,6 +5,7 @@
  * that need the branch are in load_check.c.
  */
 #include <errno.h>
+#include <jansson.h>
 #include <stddef.h>
 #include <msgpack.h>
 #include <stdio.h>
@@ -184,20 +185,45 @@ int load_final_values(struct load_plan *p)
 	return 0;
 }
 
+/* A composite key's id (`["x","7"]`, spec §8.2) as messages show its
+ * tuple: `(x, 7)`, as OmniGraph's format_tuple.  Into buf (cut short if
+ * need be); the id itself if it is not such an array. */
+static const char *key_tuple(char *buf, size_t cap, const char *id, size_t len)
+{
+	json_t *a = json_loadb(id, len, 0, NULL);
+	size_t n = 0;
+	if (!json_is_array(a)) {
+		json_decref(a);
+		snprintf(buf, cap, "%.*s", (int)len, id);
+		return buf;
+	}
+	for (size_t i = 0; i < json_array_size(a); i++) {
+		const char *m = json_string_value(json_array_get(a, i));
+		n += (size_t)snprintf(buf + n, n < cap ? cap - n : 0, "%s%s", i ? ", " : "(",
+				      m ? m : "");
+	}
+	if (n < cap)
+		snprintf(buf + n, cap - n, ")");
+	json_decref(a);
+	return buf;
+}
+
 static int keyed_duplicate(struct load_plan *p, const struct load_item *it,
 			   const struct load_item *prev)
 {
 	const struct lang_cat_type *t = it->t;
-	char cols[256] = "";
+	char cols[256] = "", value[512];
 	size_t n = 0;
 	for (uint32_t i = 0; i < t->key.n; i++)
 		n += (size_t)snprintf(cols + n, n < sizeof cols ? sizeof cols - n : 0, "%s%s",
 				      i ? ", " : "", t->key.columns[i]);
+	if (t->key.n > 1)
+		return value_error_set(&p->verr, GROVE_EINVAL, t->key.columns[0],
+				       "@unique violation on %s.(%s): value '%s' held by '%.*s' and '%.*s'",
+				       t->name, cols, key_tuple(value, sizeof value, it->id, it->id_len),
+				       (int)prev->id_len, prev->id, (int)it->id_len, it->id);
 	return value_error_set(&p->verr, GROVE_EINVAL, t->key.columns[0],
-			       t->key.n > 1 ? "@unique violation on %s.(%s): value '%.*s' held by "
-					      "'%.*s' and '%.*s'"
-					    : "@unique violation on %s.%s: value '%.*s' held by "
-					      "'%.*s' and '%.*s'",
+			       "@unique violation on %s.%s: value '%.*s' held by '%.*s' and '%.*s'",
 			       t->name, cols, (int)it->id_len, it->id, (int)prev->id_len, prev->id,
 			       (int)it->id_len, it->id);
 }

@@ -52,8 +52,8 @@ static int member_text(char **txt, size_t *tl, const struct lang_cat_type *t,
 
 /* The tuple of `cols` in a row, malloc'd: *key tells tuples apart (each
  * member's length in decimal and ':' before it, so ("x,y", "z") and
- * ("x", "y,z") differ) and *shown is what messages print ("x,y,z", as
- * upstream words them).  NULL in both when a member is NULL (NULLs are
+ * ("x", "y,z") differ) and *shown is what messages print ("x" of one
+ * member, "(x, y, z)" of several, as OmniGraph's format_tuple).  NULL in both when a member is NULL (NULLs are
  * never duplicates). */
 static int tuple_text(char **key, size_t *key_len, char **shown, const struct lang_cat_type *t,
 		      const struct lang_cat_colset *cols, const msgpack_object *o,
@@ -71,13 +71,14 @@ static int tuple_text(char **key, size_t *key_len, char **shown, const struct la
 		if ((err = member_text(&txt, &tl, t, &row, cols->columns[i], verr)) < 0 || !txt)
 			break;
 		int hn = snprintf(head, sizeof head, "%zu:", tl);
+		bool many = cols->n > 1;
 		if ((err = text_add(key, key_len, head, (size_t)hn)) == 0 &&
 		    (err = text_add(key, key_len, txt, tl)) == 0 &&
-		    (err = text_add(shown, &shown_len, ",", i ? 1 : 0)) == 0)
+		    (err = text_add(shown, &shown_len, i ? ", " : "(", i ? 2 : many)) == 0)
 			err = text_add(shown, &shown_len, txt, tl);
 		free(txt);
 		if (i + 1 == cols->n && !err)
-			return 0;
+			return many ? text_add(shown, &shown_len, ")", 1) : 0;
 	}
 	free(*key);
 	free(*shown);

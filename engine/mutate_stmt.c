@@ -307,6 +307,16 @@ static int fresh(char out[COMMIT_ID_TEXT_BYTES])
 	return err;
 }
 
+/* A required property the insert leaves without a value (spec §9.4; a
+ * Blob's message names it, as OmniGraph's). */
+static int missing_required(const struct mutation *m, const struct lang_cat_property *p)
+{
+	return db_error(m->plan.db, GROVE_EINVAL,
+			p->type.scalar == LANG_SCALAR_BLOB && !p->type.list
+				? "missing required blob property '%s'" : "missing required property '%s'",
+			p->name);
+}
+
 /* Pack property slots 1..N into `sb` (through pk): assigned values, else
  * `old` slots, else NULL (or the required-property error when `old` is
  * NULL: an insert).  *mark_at is where property `mark`'s slot starts. */
@@ -322,10 +332,10 @@ static int pack_slots_marked(struct mutation *m, msgpack_packer *pk, const msgpa
 		const struct gq_ir_assign *a = p ? assign_of(st, k) : NULL;
 		int err;
 		if (a && optional_param_null(m, a->value) && !p->type.nullable) {
-			return db_error(m->plan.db, GROVE_EINVAL,
-					is_key_member(t, p->name) ? "insert @key property '%s' cannot contain null"
-								  : "missing required property '%s'",
-					p->name);
+			return is_key_member(t, p->name)
+				? db_error(m->plan.db, GROVE_EINVAL,
+					   "insert @key property '%s' cannot contain null", p->name)
+				: missing_required(m, p);
 		} else if (a && optional_param_null(m, a->value)) {
 			msgpack_pack_nil(pk);
 		} else if (a) {
@@ -343,7 +353,7 @@ static int pack_slots_marked(struct mutation *m, msgpack_packer *pk, const msgpa
 			return db_error(m->plan.db, GROVE_EINVAL, "insert missing @key property '%s'",
 					p->name);
 		} else {
-			return db_error(m->plan.db, GROVE_EINVAL, "missing required property '%s'", p->name);
+			return missing_required(m, p);
 		}
 	}
 	return 0;

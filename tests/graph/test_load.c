@@ -317,11 +317,12 @@ Test(load, unique_tuples_whose_joined_texts_agree_are_distinct)
 		     0, "%s", grove_errmsg(g));
 	cr_assert_eq(gt_count(g, NULL, NULL, "node:Item"), 2);
 	cr_assert_eq(gt_count(g, NULL, NULL, "edge:Ref"), 2);
-	/* A real duplicate is still one, named as before. */
+	/* A real duplicate is still one, its tuple shown as OmniGraph's
+	 * format_tuple shows it. */
 	cr_assert_eq(gt_load(g, NULL, GROVE_LOAD_MERGE,
 			     "{\"type\":\"Item\",\"data\":{\"code\":\"3\",\"a\":\"x\",\"b\":\"y,z\"}}", NULL),
 		     GROVE_EINVAL);
-	cr_assert(strstr(grove_errmsg(g), "@unique violation on Item.(a, b): value 'x,y,z' held by"),
+	cr_assert(strstr(grove_errmsg(g), "@unique violation on Item.(a, b): value '(x, y,z)' held by"),
 		  "%s", grove_errmsg(g));
 	gt_scratch_done(g, gdir);
 }
