@@ -169,8 +169,9 @@ int qx_params(struct qx *x)
 		if (engine_param_shadowed(ir, i))
 			continue;   /* the last declaration of a name is the one used */
 		const json_t *j = json_object_get(x->params, name);
-		if ((j == NULL || json_is_null(j)) && !ir->param_types[i].nullable)
-			continue;   /* "not provided" where it is used, if it is (spec §9.4) */
+		if (j == NULL && !ir->param_types[i].nullable)
+			continue;   /* "not provided" where it is used, if it is (spec §9.4);
+				       null is refused here, used or not (§7.1) */
 		int err = param_object(x, name, &ir->param_types[i], j, &o);
 		if (err < 0)
 			return err;

@@ -621,14 +621,21 @@ Test(query, integer_parameters_beyond_int64_are_judged_by_their_type)
 }
 
 /* A required parameter is "not provided" only where the query uses it
- * (spec §9.4: "a referenced parameter has no value"), as OmniGraph. */
-Test(query, an_unused_parameter_may_go_unprovided)
+ * (spec §9.4: "a referenced parameter has no value"), as OmniGraph; one
+ * given as null is refused before the query runs, used or not (§7.1). */
+Test(query, an_unused_parameter_may_go_unprovided_but_not_null)
 {
 	ASSERT_ROWS("query q($unused: I32) { match { $p: Person { name: \"Bob\" } } return { $p.name } }", "{}",
 	            "[{\"p.name\":\"Bob\"}]");
 	cr_assert_eq(fails("query q($n: String) { match { $p: Person { name: $n } } return { $p.name } }", NULL,
-	                   "{\"n\":null}"), GROVE_EINVAL);
+	                   "{}"), GROVE_EINVAL);
 	cr_assert_str_eq(grove_errmsg(db), "parameter 'n' not provided");
+	cr_assert_eq(fails("query q($n: String) { match { $p: Person { name: $n } } return { $p.name } }", NULL,
+	                   "{\"n\":null}"), GROVE_EINVAL);
+	cr_assert_str_eq(grove_errmsg(db), "param 'n': null is not accepted for non-nullable parameter");
+	cr_assert_eq(fails("query q($unused: I32) { match { $p: Person } return { $p.name } }", NULL,
+	                   "{\"unused\":null}"), GROVE_EINVAL);
+	cr_assert_str_eq(grove_errmsg(db), "param 'unused': null is not accepted for non-nullable parameter");
 }
 
 /* `order` by a name two projections share uses the first (OmniGraph's
