@@ -74,8 +74,9 @@ static int compile_mutation(struct prepared *c, grove_db *db, const struct lang_
 	else if (gq_typecheck(&c->checked, cat, q, &diag) < 0)
 		err = db_error_diag_position(db, db_error(db, GROVE_ETYPE, "%s", diag.message ? diag.message
 							 : "type error"), &diag, src, strlen(src));
-	else if (gq_lower(&c->ir, c->checked, &diag) < 0)
-		err = db_error(db, -ENOMEM, "%s", diag.message ? diag.message : "out of memory");
+	else if ((err = gq_lower(&c->ir, c->checked, &diag)) < 0)
+		err = db_error(db, err == GQ_LOWER_UNBOUND ? GROVE_EINVAL : -ENOMEM, "%s",
+			       diag.message ? diag.message : "out of memory");
 	lang_diag_clear(&diag);
 	return err;
 }

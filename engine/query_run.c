@@ -87,8 +87,8 @@ static int compile_read(struct prepared *c, grove_db *db, const struct lang_cata
 		return err;
 	if (gq_typecheck_read(&c->checked, cat, q, &d) != 0)
 		return diag_error(db, GROVE_ETYPE, &d, src);
-	if (gq_lower(&c->ir, c->checked, &d) != 0)
-		return diag_error(db, -ENOMEM, &d, NULL);
+	if ((err = gq_lower(&c->ir, c->checked, &d)) != 0)
+		return diag_error(db, err == GQ_LOWER_UNBOUND ? GROVE_EINVAL : -ENOMEM, &d, NULL);
 	size_t steps = count_steps(&c->ir->pipeline);
 	if (steps > QX_MAX_STEPS) {
 		db_error(db, GROVE_ELIMIT, "query '%s' has %zu steps; at most %u are allowed", q->name, steps,

@@ -199,7 +199,11 @@ struct gq_ir_query {
 
 /* Lower a typechecked query.  The result points into the query tree, the
  * checked result's parameter types and the catalog, which must outlive
- * it.  -1 (with a message) only when out of memory. */
+ * it.  -1 (with a message) when out of memory; GQ_LOWER_UNBOUND (with a
+ * message naming it) when a traversal belongs to a group of variables no
+ * `$v: Type` binding reaches: such a query typechecks but cannot run
+ * (spec §3.4). */
+#define GQ_LOWER_UNBOUND (-2)
 int gq_lower(struct gq_ir_query **out, const struct gq_checked *c, struct lang_diag *diag);
 
 void gq_ir_free(struct gq_ir_query *ir);

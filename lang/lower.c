@@ -8,7 +8,10 @@
  *     scan), and the traversals reachable from it become EXPANDs — walked
  *     from whichever endpoint is already introduced, so a traversal written
  *     "backwards" costs the same adjacency range read;
- *  2. traversals still unreached start from a scan of their source type;
+ *  2. a traversal still unreached belongs to a group of variables no
+ *     binding reaches: the query is refused (spec §3.4: each connected group
+ *     needs a `$v: Type` binding to run; OmniGraph's lowering drops such a
+ *     traversal and its run fails);
  *  3. filter clauses, and the matches of bindings of already-introduced
  *     variables, become FILTER steps;
  *  4. each negation becomes an ANTI_JOIN over its own pipeline.
@@ -35,6 +38,7 @@ struct lower {
 	struct neg_scope *negs;      /* negation clause -> its scope id        */
 	size_t n_negs, cap_negs;
 	int oom;
+	const struct gq_clause *unbound; /* a traversal no binding reaches     */
 };
 
 static void *oom(struct lower *l)
@@ -450,16 +454,11 @@ static int scans_and_expands(struct lower *l, struct scope_state *s, const struc
 		if (emit_scan(l, s, slot, &cls[i]) != 0 || expand_reachable(l, s, cls, n) != 0)
 			return -1;
 	}
-	for (size_t i = 0; i < n; i++) {
-		if (cls[i].kind != GQ_CLAUSE_TRAVERSAL || s->done[i])
-			continue;
-		/* No binding reaches it: start from its source type. */
-		const struct gq_ctrav *tr = gq_checked_traversal(l->c, &cls[i]);
-		uint32_t src = endpoint_slot(l, s, cls[i].src, tr->src_type);
-		if (src == GQ_IR_NONE || emit_scan(l, s, src, NULL) != 0 ||
-		    expand_reachable(l, s, cls, n) != 0)
+	for (size_t i = 0; i < n; i++)
+		if (cls[i].kind == GQ_CLAUSE_TRAVERSAL && !s->done[i]) {
+			l->unbound = &cls[i];   /* no binding reaches it */
 			return -1;
-	}
+		}
 	return 0;
 }
 
@@ -692,7 +691,12 @@ int gq_lower(struct gq_ir_query **out, const struct gq_checked *c, struct lang_d
 	struct lower l = { .c = c, .ir = ir, .a = &ir->arena };
 	if (lower_query(&l) != 0) {
 		gq_ir_free(ir);
-		return lang_diag_set(diag, LANG_PREFIX_TYPE, "out of memory while lowering");
+		if (l.unbound == NULL)
+			return lang_diag_set(diag, LANG_PREFIX_TYPE, "out of memory while lowering");
+		lang_diag_set(diag, "", "traversal `$%s %s $%s` is not connected to a node binding: each "
+			      "connected group of match variables needs a `$v: Type` binding",
+			      l.unbound->src, l.unbound->edge, l.unbound->dst);
+		return GQ_LOWER_UNBOUND;
 	}
 	*out = ir;
 	return 0;

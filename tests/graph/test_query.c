@@ -645,3 +645,30 @@ Test(query, an_order_by_a_shared_alias_uses_the_first_projection)
 	ASSERT_ROWS("query q() { match { $p: Person } return { $p.name as x, $p.age as x } order { x desc } limit 2 }",
 	            NULL, "[{\"x\":\"Eve\",\"x\":null},{\"x\":\"Diana\",\"x\":28}]");
 }
+
+/* A group of match variables no `$v: Type` binding reaches typechecks but
+ * cannot run (spec §3.4; OmniGraph fails it at run time): refused before
+ * anything is read, naming the traversal, also where another group of the
+ * scope is bound and inside a block. */
+Test(query, a_traversal_no_binding_reaches_is_refused)
+{
+	static const char *const qs[] = {
+		"query q() { match { $x knows $y } return { $x.name, $y.name } }",
+		"query q() { match { $_ knows $_ } return { count(1) as c } }",
+		"query q() { match { $f: Person { name: \"Alice\" } $_ knows $_ } return { $f.name } }",
+		"query q() { match { $p: Person not { $p knows $x  $_ knows $_ } } return { $p.name } }",
+	};
+	static const char *const trav[] = { "$x knows $y", "$_ knows $_", "$_ knows $_", "$_ knows $_" };
+	for (size_t i = 0; i < sizeof qs / sizeof *qs; i++) {
+		char want[256];
+		cr_assert_eq(fails(qs[i], NULL, NULL), GROVE_EINVAL, "%s", qs[i]);
+		snprintf(want, sizeof want, "traversal `%s` is not connected to a node binding: each connected "
+			 "group of match variables needs a `$v: Type` binding", trav[i]);
+		cr_assert_str_eq(grove_errmsg(db), want);
+	}
+	/* One bound end is enough, either end, anonymous or not. */
+	ASSERT_ROWS("query q() { match { $f knows $x  $f: Person { name: \"Bob\" } } return { $x.name } }", NULL,
+	            "[{\"x.name\":\"Diana\"}]");
+	ASSERT_ROWS("query q() { match { $_ knows $f  $f: Person { name: \"Diana\" } } return { $f.name } }", NULL,
+	            "[{\"f.name\":\"Diana\"}]");
+}
