@@ -8,7 +8,10 @@
  *   TSAN_OPTIONS=suppressions=tests/graph/tsan.supp build-tsan/tests/graph/stress_mutate
  *
  * 24 writers insert distinct keys on two branches while 2 readers read
- * branch heads, an entity and the branch list in a loop.  Checks: every
+ * branch heads, an entity and the branch list in a loop, and a churner
+ * creates, writes and deletes branches of its own (so that the handle's
+ * idle per-branch writer entries are swept under the writers, which hold
+ * theirs; engine/branch_lock.c).  Checks: every
  * write succeeds; each branch ends with exactly its writers' rows and one
  * commit per write; a reader never sees a branch's graph_version go back,
  * nor a head whose record is not durable yet.  Exit 0 on success.
@@ -80,9 +83,29 @@ static void *reader(void *arg)
 		if (err != 0 && err != GROVE_ENOTFOUND)
 			fail("entity", grove_errmsg(db));
 		grove_free(e);
-		if (grove_branch_list(&names, &n, db) != 0 || n != 2)
+		if (grove_branch_list(&names, &n, db) != 0 || n < 2)
 			fail("branch list", grove_errmsg(db));
 		grove_free(names);
+	}
+	return NULL;
+}
+
+#define CHURNS 200
+
+static void *churner(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < CHURNS && !atomic_load(&failed); i++) {
+		char name[32], *out = NULL;
+		grove_mutate_options o = { .branch = name };
+		snprintf(name, sizeof name, "churn%d", i);
+		if (grove_branch_create(db, name, NULL, NULL) != 0)
+			fail("churn create", grove_errmsg(db));
+		else if (grove_mutate_json(&out, db, &o, add_q, "add", "{\"n\":\"c\",\"a\":1}") != 0)
+			fail("churn mutate", grove_errmsg(db));
+		else if (grove_branch_delete(db, name, NULL) != 0)
+			fail("churn delete", grove_errmsg(db));
+		grove_free(out);
 	}
 	return NULL;
 }
@@ -101,7 +124,7 @@ static void check_branch(const char *branch, uint64_t rows, size_t commits)
 int main(void)
 {
 	char *dir = gt_dir("stress-mutate");
-	pthread_t w[WRITERS], r[2];
+	pthread_t w[WRITERS], r[2], c;
 
 	if (grove_init(&db, dir, schema, NULL) != 0 || grove_branch_create(db, "side", NULL, NULL)) {
 		fprintf(stderr, "stress_mutate: setup: %s\n", grove_errmsg(NULL));
@@ -109,10 +132,12 @@ int main(void)
 	}
 	for (long i = 0; i < 2; i++)
 		pthread_create(&r[i], NULL, reader, NULL);
+	pthread_create(&c, NULL, churner, NULL);
 	for (long i = 0; i < WRITERS; i++)
 		pthread_create(&w[i], NULL, writer, (void *)i);
 	for (int i = 0; i < WRITERS; i++)
 		pthread_join(w[i], NULL);
+	pthread_join(c, NULL);
 	atomic_store(&stop, 1);
 	for (int i = 0; i < 2; i++)
 		pthread_join(r[i], NULL);
@@ -123,6 +148,7 @@ int main(void)
 	gt_rmtree(dir);
 	free(dir);
 	if (!atomic_load(&failed))
-		printf("stress_mutate: %d writers x %d inserts, 2 readers: ok\n", WRITERS, EACH);
+		printf("stress_mutate: %d writers x %d inserts, 2 readers, %d branches churned: ok\n",
+		       WRITERS, EACH, CHURNS);
 	return atomic_load(&failed);
 }
