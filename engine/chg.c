@@ -15,6 +15,7 @@
 #include "engine/schema_hist.h"
 #include "engine/value.h"
 #include "index/apply.h"
+#include "index/chgrun.h"
 #include "index/layered.h"
 #include "log/error.h"
 
@@ -313,14 +314,16 @@ static int scan_layer(struct cand_buf *c, grove_db *db, MDB_cursor *cur, uint32_
 	for (rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE); rc == 0 && !err;
 	     rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
 		const uint8_t *p = k.mv_data;
-		if (k.mv_size != 24)
-			return db_error(db, GROVE_ECORRUPT, "a change entry has %zu bytes", k.mv_size);
+		uint64_t first, count;
+		uint32_t type;
+		if (!chg_entry_read(&k, &d, &type, &first, &count))
+			return db_error(db, GROVE_ECORRUPT, "a change entry has %zu+%zu bytes",
+					k.mv_size, d.mv_size);
 		if (memcmp(p, start, 4) || layered_rd64(p + 4) > hi)
 			break;
-		uint32_t type = (uint32_t)p[12] << 24 | (uint32_t)p[13] << 16 |
-				(uint32_t)p[14] << 8 | p[15];
-		if (raw_wanted(c, s, type))
-			err = raw_add(c, db, type, layered_rd64(p + 16));
+		if (raw_wanted(c, s, type))   /* one entity, or a run of them (chgrun.h) */
+			for (uint64_t i = 0; i < count && !err; i++)
+				err = raw_add(c, db, type, first + i);
 	}
 	if (!err && rc && rc != MDB_NOTFOUND)
 		err = db_error(db, views_error(rc, "changes"), NULL);

@@ -10,6 +10,7 @@
  */
 #include "index/apply.h"
 #include "index/apply_int.h"
+#include "index/chgrun.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -117,8 +118,10 @@ struct apply_state {
 	uint8_t *old;               /* copy of the old row of an effect */
 	size_t old_cap;
 	/* Per set: the (layer, edge type) pairs its adjacency puts write
-	 * (apply_heads.c). */
+	 * (apply_heads.c), and the run of changes entries being extended
+	 * (chgrun.h; added to the set when apply_build ends). */
 	struct adj_heads heads[2];
+	struct chg_run runs[2];
 };
 
 uint32_t views_apply_part_effects = VIEWS_APPLY_PART_EFFECTS;
@@ -178,6 +181,8 @@ static void state_end(struct views *v)
 	s->lsn = 0;
 	s->hints = NULL;
 	s->heads[0].n = s->heads[1].n = 0;
+	chg_run_drop(&s->runs[0]);
+	chg_run_drop(&s->runs[1]);
 	for (int k = 0; k < 2; k++)
 		for (int i = 0; i < NBATCHES; i++) {
 			put_batch_clear(&s->sets[k][i]);
@@ -212,7 +217,7 @@ static void reserve(struct apply_state *s, uint32_t n)
 {
 	static const struct { uint8_t per_effect, bytes; } guess[NBATCHES] = {
 		[B_IDMAP] = { 1, 40 }, [B_NAMES] = { 1, 40 }, [B_ROWS] = { 1, 44 },
-		[B_ADJ] = { 2, 49 }, [B_PIDX] = { 0, 0 }, [B_CHG] = { 1, 33 },
+		[B_ADJ] = { 2, 49 }, [B_PIDX] = { 0, 0 }, [B_CHG] = { 0, 0 }, /* runs */
 	};
 	(void)id_cache_reserve(&s->ids, n);
 	for (int i = 0; i < NBATCHES; i++)
@@ -225,8 +230,14 @@ static struct adj_heads *heads_of(struct apply_state *s, const struct put_batch 
 	return &s->heads[set == s->sets[0] ? 0 : 1];
 }
 
-void apply_discard(struct put_batch *set)
+static struct chg_run *run_of(struct apply_state *s, const struct put_batch *set)
 {
+	return &s->runs[set == s->sets[0] ? 0 : 1];
+}
+
+void apply_discard(struct apply_state *s, struct put_batch *set)
+{
+	chg_run_drop(run_of(s, set));
 	for (int i = 0; i < NBATCHES; i++)
 		put_batch_clear(&set[i]);
 }
@@ -259,8 +270,8 @@ void apply_sort(struct apply_branch *b)
 
 void apply_discard_all(struct apply_branch *b)
 {
-	apply_discard(b->s->sets[0]);
-	apply_discard(b->s->sets[1]);
+	apply_discard(b->s, b->s->sets[0]);
+	apply_discard(b->s, b->s->sets[1]);
 }
 
 int apply_flush(MDB_txn *txn, struct views *v, struct put_batch *set, uint64_t next_id)
@@ -542,12 +553,8 @@ static int apply_effect(MDB_txn *txn, struct views *v, const struct lang_catalog
 				     del ? 0 : fx->row.len)) < 0)
 		return err;
 	/* chg: layer | lsn | type | entity, for LSN-range change reads. */
-	uint8_t ck[24], op = del ? 2 : 1;
-	layered_be32(ck, b->rec.layer);
-	layered_be64(ck + 4, lsn);
-	layered_be32(ck + 12, fx->type_id);
-	layered_be64(ck + 16, e);
-	return put_batch_add(&b->s->b[B_CHG], ck, sizeof ck, &op, 1);
+	return chg_run_note(run_of(b->s, b->s->b), &b->s->b[B_CHG], b->rec.layer, lsn, fx->type_id,
+			    e, del ? 2 : 1);
 }
 
 static void copy_bytes(char *dst, size_t cap, struct event_bytes b)
@@ -674,7 +681,7 @@ int apply_build(MDB_txn *txn, struct views *v, const struct lang_catalog *cat,
 			return err;
 		*done = i + 1;
 	}
-	return 0;
+	return chg_run_close(run_of(b->s, b->s->b), &b->s->b[B_CHG]);
 }
 
 /* Apply effects [0, n) in one part, in the caller. */
@@ -684,7 +691,7 @@ static int apply_all(MDB_txn *txn, struct views *v, const struct lang_catalog *c
 	uint32_t done = 0;
 	int err = apply_build(txn, v, cat, b, lsn, fx, n, &done);
 	if (err) {
-		apply_discard(b->s->b);
+		apply_discard(b->s, b->s->b);
 		return err;
 	}
 	return apply_flush(txn, v, b->s->b, b->next_id);

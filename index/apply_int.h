@@ -100,7 +100,7 @@ int apply_flush(MDB_txn *txn, struct views *v, struct put_batch *set, uint64_t n
 void apply_sort(struct apply_branch *b);
 
 /* Forget a set's puts; apply_discard_all: both sets'. */
-void apply_discard(struct put_batch *set);
+void apply_discard(struct apply_state *s, struct put_batch *set);
 void apply_discard_all(struct apply_branch *b);
 
 #endif
