@@ -167,7 +167,7 @@ static int check_retained(struct load_plan *p)
 /* Effects, in the order apply needs: node puts first (edges resolve their
  * endpoints through them), then edge deletes and puts, node deletes last. */
 static int add_effect(struct load_plan *p, uint8_t op, const struct lang_cat_type *t,
-		      const uint8_t *row, uint32_t row_len)
+		      const uint8_t *row, uint32_t row_len, uint64_t flags)
 {
 	if (p->nfx == p->capfx) {
 		size_t cap = p->capfx ? p->capfx * 2 : 1024;
@@ -177,7 +177,7 @@ static int add_effect(struct load_plan *p, uint8_t op, const struct lang_cat_typ
 		p->fx = v;
 		p->capfx = cap;
 	}
-	p->fx[p->nfx++] = (struct event_effect){ .op = op, .type_id = t->id,
+	p->fx[p->nfx++] = (struct event_effect){ .op = op, .type_id = t->id, .flags = flags,
 						 .row = { row, row_len } };
 	return 0;
 }
@@ -209,7 +209,7 @@ static int delete_effects(struct load_plan *p, enum lang_cat_kind kind)
 		p->del_rows = v;
 		p->del_rows[p->ndel_rows++] = (uint8_t *)sb.data;
 		if ((err = add_effect(p, kind == LANG_CAT_NODE ? EFFECT_DELETE_NODE : EFFECT_DELETE_EDGE,
-				      t, (uint8_t *)sb.data, (uint32_t)sb.size)) < 0)
+				      t, (uint8_t *)sb.data, (uint32_t)sb.size, 0)) < 0)
 			return err;
 	}
 	return 0;
@@ -221,8 +221,13 @@ static int put_effects(struct load_plan *p, enum lang_cat_kind kind)
 		struct load_item *it = &p->items[i];
 		if (!live(p, it) || it->t->kind != kind)
 			continue;
+		/* An edge whose id a load made is applied without a lookup
+		 * (event.h): nothing else names it (keep_item).  Not a node's
+		 * (it may be an endpoint), nor a mutation's or merge's staged
+		 * item, which later statements may find and write again. */
+		uint64_t flags = kind == LANG_CAT_EDGE && it->fresh && !p->restage ? EFFECT_FRESH_ID : 0;
 		int err = add_effect(p, kind == LANG_CAT_NODE ? EFFECT_PUT_NODE : EFFECT_PUT_EDGE,
-				     it->t, it->row, it->row_len);
+				     it->t, it->row, it->row_len, flags);
 		if (err < 0)
 			return err;
 		if (kind == LANG_CAT_NODE)

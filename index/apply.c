@@ -43,14 +43,6 @@ static void be64(uint8_t *p, uint64_t v)
 		p[i] = (uint8_t)(v >> (56 - 8 * i));
 }
 
-static uint64_t rd64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
 /* Skip one msgpack str at *off (fixstr/str8/16/32), returning it. */
 static int read_str(const uint8_t **s, uint32_t *len, const uint8_t *p, size_t n, size_t *off)
 {
@@ -305,7 +297,8 @@ struct put_batch *apply_switch(struct apply_branch *b)
 }
 
 /* Record new entity e = (type, id): batched when the cache holds it (so
- * lookups find it before the batch is written), else written through. */
+ * lookups find it before the batch is written) or nothing will look it
+ * up (a fresh edge id), else written through. */
 static int new_id(MDB_txn *txn, struct views *v, struct apply_state *s, uint32_t type,
 		  const uint8_t *id, uint32_t id_len, uint64_t e, bool cached)
 {
@@ -517,9 +510,16 @@ static int apply_effect(MDB_txn *txn, struct views *v, const struct lang_catalog
 	if (b->no_txn && (del || !b->s->ids_all_cached || id_cache_room(&b->s->ids) < 3 ||
 			  (!txn && !b->s->ids_new_only)))
 		return APPLY_NEED_TXN;
-	err = del ? resolve(&e, txn, v, b->s, fx->type_id, r.id, r.id_len, true)
-		  : resolve_new(&e, txn, v, b->s, fx->type_id, r.id, r.id_len, &b->next_id,
-				b->no_txn);
+	if (!del && edge && (fx->flags & EFFECT_FRESH_ID)) {
+		/* An id the load made: nothing has it, nothing will ask for
+		 * it (event.h), so it is neither looked up nor cached. */
+		e = b->next_id++;
+		err = new_id(txn, v, b->s, fx->type_id, r.id, r.id_len, e, true);
+	} else {
+		err = del ? resolve(&e, txn, v, b->s, fx->type_id, r.id, r.id_len, true)
+			  : resolve_new(&e, txn, v, b->s, fx->type_id, r.id, r.id_len, &b->next_id,
+					b->no_txn);
+	}
 	if (err == APPLY_NEED_TXN)
 		return err;
 	if (err == GROVE_ENOTFOUND)
@@ -660,7 +660,8 @@ static void prefetch_ids(const struct id_cache *c, const struct lang_catalog *ca
 	struct row_ids r;
 	if (del || row_ids(&r, fx->row.ptr, fx->row.len, edge) < 0)
 		return;
-	id_cache_prefetch(c, fx->type_id, r.id, r.id_len);
+	if (!(edge && (fx->flags & EFFECT_FRESH_ID)))   /* not looked up: apply_effect */
+		id_cache_prefetch(c, fx->type_id, r.id, r.id_len);
 	if (edge && (t = type_of(cat, fx->type_id, true)) != NULL) {
 		id_cache_prefetch(c, t->from_id, r.src, r.src_len);
 		id_cache_prefetch(c, t->to_id, r.dst, r.dst_len);
@@ -764,68 +765,4 @@ static int views_apply_event(MDB_txn *txn, struct views *v, const struct lang_ca
 				ev->kind);
 	}
 	return err < 0 ? err : meta_put_u64(txn, v, "applied_lsn", lsn);
-}
-
-/* One id map lookup by key, through txn or (when c is set) the cursor c. */
-static int key_lookup(uint64_t *out, MDB_txn *txn, const struct views *v, MDB_cursor *c,
-		      const uint8_t *k, uint32_t kn)
-{
-	MDB_val key = { kn, (void *)k }, d;
-	int rc = c ? mdb_cursor_get(c, &key, &d, MDB_SET_KEY) : mdb_get(txn, v->ids, &key, &d);
-	if (rc)
-		return views_error(rc, "id map");
-	if (d.mv_size != 8)
-		return log_error(GROVE_ECORRUPT, "id map entry has %zu bytes", d.mv_size);
-	*out = rd64(d.mv_data);
-	return 0;
-}
-
-/* The entity of (type, id); a shared key (idkey.h) is confirmed by the
- * name map, and held by another id it answers GROVE_ENOTFOUND. */
-static int id_lookup(uint64_t *out, MDB_txn *txn, const struct views *v, MDB_cursor *c,
-		     uint32_t type, const void *id, uint32_t id_len)
-{
-	uint8_t k[IDKEY_MAX];
-	uint32_t kn = idkey_make(k, type, id, id_len);
-	int err = key_lookup(out, txn, v, c, k, kn);
-	if (err < 0 || !idkey_shared(kn))
-		return err;
-	err = idkey_confirm(c ? mdb_cursor_txn(c) : txn, v, *out, type, id, id_len);
-	return err < 0 ? err : err ? 0 : GROVE_ENOTFOUND;
-}
-
-int views_id_lookup(uint64_t *out, MDB_txn *txn, const struct views *v, uint32_t type,
-		    const void *id, uint32_t id_len)
-{
-	return id_lookup(out, txn, v, NULL, type, id, id_len);
-}
-
-int views_id_lookup_key(uint64_t *out, MDB_txn *txn, const struct views *v, const uint8_t *key,
-			uint32_t key_len)
-{
-	return key_lookup(out, txn, v, NULL, key, key_len);
-}
-
-int views_id_lookup_at(uint64_t *out, MDB_cursor *c, const struct views *v, uint32_t type,
-		       const void *id, uint32_t id_len)
-{
-	return id_lookup(out, NULL, v, c, type, id, id_len);
-}
-
-int views_id_name(uint32_t *type, const char **id, uint32_t *id_len, MDB_txn *txn,
-		  const struct views *v, uint64_t e)
-{
-	uint8_t ek[8];
-	be64(ek, e);
-	MDB_val key = { 8, ek }, d;
-	int rc = mdb_get(txn, v->names, &key, &d);
-	if (rc)
-		return views_error(rc, "name map");
-	if (d.mv_size < 4)
-		return log_error(GROVE_ECORRUPT, "name map entry has %zu bytes", d.mv_size);
-	const uint8_t *p = d.mv_data;
-	*type = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-	*id = (const char *)p + 4;
-	*id_len = (uint32_t)d.mv_size - 4;
-	return 0;
 }

@@ -88,7 +88,7 @@ static void pack_effect(msgpack_packer *pk, const struct event_effect *e)
 	msgpack_pack_array(pk, 6);
 	msgpack_pack_uint8(pk, e->op);
 	msgpack_pack_uint32(pk, e->type_id);
-	msgpack_pack_uint64(pk, e->entity_id);
+	msgpack_pack_uint64(pk, e->flags);
 	msgpack_pack_uint64(pk, e->src);
 	msgpack_pack_uint64(pk, e->dst);
 	msgpack_pack_bin(pk, e->row.len);

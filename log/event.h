@@ -10,7 +10,7 @@
  * Wire form: a msgpack map from small integer field numbers to values, so
  * that fields can be added without breaking old logs (decoders skip
  * numbers they do not know).  Effects are arrays
- * [op, type_id, entity_id, src, dst, row], the row an opaque msgpack blob
+ * [op, type_id, flags, src, dst, row], the row an opaque msgpack blob
  * (bin) whose layout belongs to the engine.
  *
  * Decoded strings and rows point into the encoded buffer: keep it alive as
@@ -56,11 +56,18 @@ struct event_bytes {
 	uint32_t len;
 };
 
+/* effect.flags: the edge's id was made by the write itself (a fresh ULID,
+ * 80 random bits), so no other entity has it and no other effect names it:
+ * the apply gives it a new internal id without looking it up.  Logs
+ * written before flags existed hold 0 there (the field was an unused
+ * entity id). */
+#define EFFECT_FRESH_ID 1u
+
 struct event_effect {
 	uint8_t op;           /* enum effect_op */
 	uint32_t type_id;     /* catalog type id */
-	uint64_t entity_id;
-	uint64_t src, dst;    /* edges only; 0 for nodes */
+	uint64_t flags;       /* EFFECT_FRESH_ID; other bits 0 */
+	uint64_t src, dst;    /* reserved: 0 */
 	struct event_bytes row; /* msgpack row; empty for deletes */
 };
 

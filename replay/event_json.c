@@ -121,7 +121,9 @@ static json_t *effect_to_json(const struct event_effect *e)
 	json_t *o = json_object();
 	json_object_set_new(o, "op", json_string(effect_op_name(e->op)));
 	json_object_set_new(o, "type", json_integer(e->type_id));
-	json_object_set_new(o, "id", json_integer((json_int_t)e->entity_id));
+	json_object_set_new(o, "id", json_integer(0)); /* was a reserved entity id */
+	if (e->flags & EFFECT_FRESH_ID)
+		json_object_set_new(o, "fresh", json_true());
 	if (e->op == EFFECT_PUT_EDGE || e->op == EFFECT_DELETE_EDGE) {
 		json_object_set_new(o, "src", json_integer((json_int_t)e->src));
 		json_object_set_new(o, "dst", json_integer((json_int_t)e->dst));

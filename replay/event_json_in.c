@@ -171,16 +171,19 @@ static int get_u64(uint64_t *out, struct ctx *c, const json_t *obj, const char *
 static int get_effect(struct event_effect *e, struct ctx *c, const json_t *j, size_t i)
 {
 	char field[48];
-	uint64_t type = 0;
+	uint64_t type = 0, ignored;
 	int err;
 
+	/* "fresh" is not taken from JSON: an edge marked fresh is applied
+	 * without looking its id up, which only the writer that made the id
+	 * can vouch for (event.h); "id" is the old reserved field, ignored. */
 	snprintf(field, sizeof field, "effects[%zu]", i);
 	json_t *op = json_object_get(j, "op");
 	if (!json_is_object(j) || !json_is_string(op) ||
 	    !(e->op = (uint8_t)effect_op_from_name(json_string_value(op))))
 		return fail(c, "%s.op: expected put_node, put_edge, delete_node or delete_edge", field);
 	if ((err = get_u64(&type, c, j, "type", UINT32_MAX, true)) < 0 ||
-	    (err = get_u64(&e->entity_id, c, j, "id", UINT64_MAX, true)) < 0 ||
+	    (err = get_u64(&ignored, c, j, "id", UINT64_MAX, false)) < 0 ||
 	    (err = get_u64(&e->src, c, j, "src", UINT64_MAX, false)) < 0 ||
 	    (err = get_u64(&e->dst, c, j, "dst", UINT64_MAX, false)) < 0)
 		return err;

@@ -52,7 +52,7 @@ static void check_equal(const struct event *a, const struct event *b)
 	for (uint32_t i = 0; i < a->neffects; i++) {
 		const struct event_effect *x = &a->effects[i], *y = &b->effects[i];
 		FUZZ_CHECK(x->op == y->op && x->type_id == y->type_id);
-		FUZZ_CHECK(x->entity_id == y->entity_id && x->src == y->src && x->dst == y->dst);
+		FUZZ_CHECK(x->flags == y->flags && x->src == y->src && x->dst == y->dst);
 		FUZZ_CHECK(bytes_eq(x->row, y->row));
 	}
 }

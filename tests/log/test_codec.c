@@ -41,7 +41,7 @@ static void assert_events_eq(const struct event *a, const struct event *b)
 		const struct event_effect *x = &a->effects[i], *y = &b->effects[i];
 		cr_assert_eq(x->op, y->op);
 		cr_assert_eq(x->type_id, y->type_id);
-		cr_assert_eq(x->entity_id, y->entity_id);
+		cr_assert_eq(x->flags, y->flags);
 		cr_assert_eq(x->src, y->src);
 		cr_assert_eq(x->dst, y->dst);
 		assert_bytes_eq(x->row, y->row);
