@@ -66,7 +66,13 @@ static int chunk_events(struct event **out, uint32_t *n, struct load_plan *p, co
 	last.id_hints = &p->hints;   /* the apply's, of the commit's last event */
 	size_t chunk_bytes = engine_chunk_bytes(p->db, LOAD_CHUNK_BYTES);
 	int err = engine_chunk_events(out, n, &base, &last, p->fx, p->nfx, chunk_bytes);
-	return err < 0 ? db_error(p->db, err, "out of memory") : 0;
+	if (err < 0)
+		return db_error(p->db, err, "out of memory");
+	/* A load applied in parts tells a replay the size of its id table
+	 * (event.h: the apply caches these, and nothing else). */
+	if (p->nfx > views_apply_part())
+		(*out)[0].id_count = views_cached_ids(p->fx, (uint32_t)p->nfx) + p->hints.n;
+	return 0;
 }
 
 /* One list of the report: the types of `kind` the input has rows of. */
@@ -136,13 +142,20 @@ static bool asks_ahead(const struct load_plan *p)
  * then for the endpoints the checks found on the branch as well. */
 static int finish(struct load_plan *p)
 {
-	size_t rows = p->nitems;   /* the effects are made at its end */
+	/* The effects are made at its end: count the rows whose ids the
+	 * apply will cache (not edges with fresh ids: load_check.c). */
+	size_t rows = 0;
+	for (size_t i = 0; i < p->nitems; i++) {
+		const struct load_item *it = &p->items[i];
+		rows += !(it->t->kind == LANG_CAT_EDGE && it->fresh && !p->restage);
+	}
 	bool big = asks_ahead(p);
 	if (big)
 		views_prepare_ids(p->db->views, rows);
 	int err = load_finish(p);
-	if (big && err == 0 && p->nfx + p->hints.n > rows)
-		views_prepare_ids(p->db->views, p->nfx + p->hints.n);
+	size_t ids = big && err == 0 ? views_cached_ids(p->fx, (uint32_t)p->nfx) + p->hints.n : 0;
+	if (ids > rows)
+		views_prepare_ids(p->db->views, ids);
 	return err;
 }
 

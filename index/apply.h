@@ -74,6 +74,16 @@ static inline uint32_t views_apply_part(void)
  * load checking its rows. */
 void views_prepare_ids(struct views *v, size_t n);
 
+/* How many of effects fx[0, n) an apply keeps in its id cache: all but
+ * the puts of edges with fresh ids (event.h), which nothing looks up. */
+static inline uint32_t views_cached_ids(const struct event_effect *fx, uint32_t n)
+{
+	uint32_t k = 0;
+	for (uint32_t i = 0; i < n; i++)
+		k += !(fx[i].op == EFFECT_PUT_EDGE && (fx[i].flags & EFFECT_FRESH_ID));
+	return k;
+}
+
 /* How many of an event's n effects views_apply_parts() takes: all of an
  * event of more than one part (views_apply() then applies none), none of
  * a smaller one. */

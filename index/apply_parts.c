@@ -128,7 +128,7 @@ int views_apply_parts(MDB_txn *txn, struct views *v, const struct lang_catalog *
 	if ((err = apply_begin(&b, name, txn, v, lsn, ev)) < 0)
 		return err;
 	/* The event's ids, and the endpoints it names that exist already. */
-	apply_reserve_ids(&b, n + (ev->id_hints ? ev->id_hints->n : 0));
+	apply_reserve_ids(&b, views_cached_ids(fx, n) + (ev->id_hints ? ev->id_hints->n : 0));
 	apply_take_hints(&b, ev->id_hints);
 	/* The helper's view of the views before this event; without one
 	 * (none can be had, or txn holds more than this event) it gathers

@@ -129,7 +129,7 @@ int event_encode(uint8_t **out, size_t *out_len, const struct event *ev)
 		nids += !commit_id_is_zero(ids[i]);
 	msgpack_sbuffer_init(&sink.sb);
 	msgpack_packer_init(&pk, &sink, sink_write);
-	msgpack_pack_map(&pk, (uint32_t)(6 + nopt + nids + (ev->neffects > 0)));
+	msgpack_pack_map(&pk, (uint32_t)(6 + nopt + nids + (ev->neffects > 0) + (ev->id_count > 0)));
 	msgpack_pack_uint8(&pk, F_KIND);
 	msgpack_pack_uint16(&pk, ev->kind);
 	pack_id_field(&pk, F_COMMIT, &ev->commit);
@@ -144,6 +144,10 @@ int event_encode(uint8_t **out, size_t *out_len, const struct event *ev)
 		msgpack_pack_false(&pk);
 	msgpack_pack_uint8(&pk, F_LOAD_MODE);
 	msgpack_pack_uint8(&pk, ev->load_mode);
+	if (ev->id_count) {
+		msgpack_pack_uint8(&pk, F_ID_COUNT);
+		msgpack_pack_uint64(&pk, ev->id_count);
+	}
 	for (size_t i = 0; i < 3; i++)
 		if (!commit_id_is_zero(ids[i]))
 			pack_id_field(&pk, idf[i], ids[i]);
@@ -277,6 +281,8 @@ static int get_field(struct event *ev, uint64_t f, const msgpack_object *v)
 		if ((err = get_uint(&u, v, LOAD_MERGE, "load_mode")) == 0)
 			ev->load_mode = (uint8_t)u;
 		return err;
+	case F_ID_COUNT:
+		return get_uint(&ev->id_count, v, UINT64_MAX, "id_count");
 	default:
 		return 0; /* a field from a newer version: skip it */
 	}

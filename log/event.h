@@ -100,6 +100,11 @@ struct event {
 	uint32_t chunk_seq;
 	bool last;
 	uint8_t load_mode;             /* enum load_mode */
+	/* A load's first chunk: how many ids its apply will keep in its id
+	 * cache (its effects but fresh edges, and the committed endpoints
+	 * its edges name), so that a replay makes the table that size ahead
+	 * instead of guessing.  A hint: 0 is unknown (older logs). */
+	uint64_t id_count;
 	/* Branch create/delete and merge. */
 	struct event_bytes name;       /* branch created/deleted; merge source */
 	struct event_bytes from;       /* branch create: the parent branch */

@@ -206,6 +206,8 @@ static int field_of(struct rd *r, struct event *ev, uint64_t f)
 			return NOT_MINE;
 		ev->load_mode = (uint8_t)u;
 		return 0;
+	case F_ID_COUNT:
+		return uint_of(r, &ev->id_count, UINT64_MAX) ? 0 : NOT_MINE;
 	default:
 		return NOT_MINE; /* a newer field: the general decoder skips it */
 	}

@@ -163,6 +163,8 @@ json_t *event_to_json(const struct event *ev, uint64_t lsn)
 	}
 	if (ev->kind == EVENT_LOAD_CHUNK && ev->load_mode && ev->load_mode <= LOAD_MERGE)
 		json_object_set_new(o, "mode", json_string(mode_names[ev->load_mode]));
+	if (ev->id_count)
+		json_object_set_new(o, "id_count", json_integer((json_int_t)ev->id_count));
 	if (ev->neffects) {
 		json_t *a = json_array();
 		for (uint32_t i = 0; i < ev->neffects; i++)

@@ -249,6 +249,7 @@ static int fill_event(struct event *ev, struct ctx *c, const json_t *obj)
 	    (err = get_str(&ev->schema_text, c, obj, "schema")) < 0 ||
 	    (err = get_u64(&seq, c, obj, "chunk", UINT32_MAX, false)) < 0 ||
 	    (err = get_u64(&time_us, c, obj, "time_us", INT64_MAX, false)) < 0 ||
+	    (err = get_u64(&ev->id_count, c, obj, "id_count", INT64_MAX, false)) < 0 ||
 	    (err = get_effects(ev, c, obj)) < 0)
 		return err;
 	ev->chunk_seq = (uint32_t)seq;

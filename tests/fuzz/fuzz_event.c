@@ -48,6 +48,7 @@ static void check_equal(const struct event *a, const struct event *b)
 	FUZZ_CHECK(a->chunk_seq == b->chunk_seq);
 	FUZZ_CHECK(a->last == b->last);
 	FUZZ_CHECK(a->load_mode == b->load_mode);
+	FUZZ_CHECK(a->id_count == b->id_count);
 	FUZZ_CHECK(a->neffects == b->neffects);
 	for (uint32_t i = 0; i < a->neffects; i++) {
 		const struct event_effect *x = &a->effects[i], *y = &b->effects[i];

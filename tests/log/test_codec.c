@@ -8,6 +8,7 @@
 #include "log/commit_id.h"
 #include "log/error.h"
 #include "log/event.h"
+#include "log/event_fields.h"
 #include "log/record.h"
 
 static void assert_bytes_eq(struct event_bytes a, struct event_bytes b)
@@ -36,6 +37,7 @@ static void assert_events_eq(const struct event *a, const struct event *b)
 	cr_assert_eq(a->chunk_seq, b->chunk_seq);
 	cr_assert_eq(a->last, b->last);
 	cr_assert_eq(a->load_mode, b->load_mode);
+	cr_assert_eq(a->id_count, b->id_count);
 	cr_assert_eq(a->neffects, b->neffects);
 	for (uint32_t i = 0; i < a->neffects; i++) {
 		const struct event_effect *x = &a->effects[i], *y = &b->effects[i];
@@ -98,6 +100,32 @@ Test(event_codec, a_load_chunk_round_trips)
 	ev.effects = &fx;
 	ev.neffects = 1;
 	round_trip(&ev);
+}
+
+/* A first chunk's id count and an edge's fresh flag, through the fast
+ * decoder and the general one alike. */
+Test(event_codec, a_first_chunk_with_an_id_count_and_fresh_edges_round_trips)
+{
+	struct event_effect fx[2] = {
+		{ EFFECT_PUT_NODE, 1, 0, 0, 0, { row1, sizeof row1 } },
+		{ EFFECT_PUT_EDGE, 2, EFFECT_FRESH_ID, 0, 0, { row1, sizeof row1 } },
+	};
+	struct event ev = base_event(EVENT_LOAD_CHUNK), out;
+	ev.load_mode = LOAD_OVERWRITE;
+	ev.id_count = 1000000;
+	ev.effects = fx;
+	ev.neffects = 2;
+	round_trip(&ev);
+	uint8_t *buf;
+	size_t len;
+	cr_assert_eq(event_encode(&buf, &len, &ev), 0);
+	cr_assert_eq(event_decode_fast(&out, buf, len), 0, "the fast decoder takes it");
+	assert_events_eq(&ev, &out);
+	event_release(&out);
+	cr_assert_eq(event_decode_general(&out, buf, len), 0);
+	assert_events_eq(&ev, &out);
+	event_release(&out);
+	free(buf);
 }
 
 Test(event_codec, branch_create_and_delete_round_trip)
