@@ -135,4 +135,13 @@ int load_edge_endpoints(struct load_plan *p);
 int load_exists_now(struct load_plan *p, const struct lang_cat_type *t, const char *id,
 		    uint32_t len, MDB_val *row);
 
+/* Is `it` an edge whose id this load made, logged EFFECT_FRESH_ID
+ * (log/event.h) and never looked up?  Nothing else names such an id
+ * (keep_item); not a node's (it may be an endpoint), nor a mutation's or
+ * merge's restaged item, which later statements may find and write. */
+static inline bool load_fresh_edge(const struct load_plan *p, const struct load_item *it)
+{
+	return it->t->kind == LANG_CAT_EDGE && it->fresh && !p->restage;
+}
+
 #endif

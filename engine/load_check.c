@@ -221,11 +221,7 @@ static int put_effects(struct load_plan *p, enum lang_cat_kind kind)
 		struct load_item *it = &p->items[i];
 		if (!live(p, it) || it->t->kind != kind)
 			continue;
-		/* An edge whose id a load made is applied without a lookup
-		 * (event.h): nothing else names it (keep_item).  Not a node's
-		 * (it may be an endpoint), nor a mutation's or merge's staged
-		 * item, which later statements may find and write again. */
-		uint64_t flags = kind == LANG_CAT_EDGE && it->fresh && !p->restage ? EFFECT_FRESH_ID : 0;
+		uint64_t flags = load_fresh_edge(p, it) ? EFFECT_FRESH_ID : 0;
 		int err = add_effect(p, kind == LANG_CAT_NODE ? EFFECT_PUT_NODE : EFFECT_PUT_EDGE,
 				     it->t, it->row, it->row_len, flags);
 		if (err < 0)

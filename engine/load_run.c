@@ -142,14 +142,12 @@ static bool asks_ahead(const struct load_plan *p)
  * then for the endpoints the checks found on the branch as well. */
 static int finish(struct load_plan *p)
 {
-	/* The effects are made at its end: count the rows whose ids the
-	 * apply will cache (not edges with fresh ids: load_check.c). */
+	/* The effects are made at its end: ask for the rows whose ids the
+	 * apply will cache (not fresh edges'). */
 	size_t rows = 0;
-	for (size_t i = 0; i < p->nitems; i++) {
-		const struct load_item *it = &p->items[i];
-		rows += !(it->t->kind == LANG_CAT_EDGE && it->fresh && !p->restage);
-	}
 	bool big = asks_ahead(p);
+	for (size_t i = 0; big && i < p->nitems; i++)
+		rows += !load_fresh_edge(p, &p->items[i]);
 	if (big)
 		views_prepare_ids(p->db->views, rows);
 	int err = load_finish(p);
