@@ -205,13 +205,13 @@ void views_apply_cache_free(struct views *v)
 
 /* Room for the puts and ids of n effects at once, rather than growing
  * (copying) step by step.  A hint: failing here is harmless. */
-static void reserve(struct apply_state *s, uint32_t n)
+static void reserve(struct apply_state *s, const struct event_effect *fx, uint32_t n)
 {
 	static const struct { uint8_t per_effect, bytes; } guess[NBATCHES] = {
 		[B_IDMAP] = { 1, 40 }, [B_NAMES] = { 1, 40 }, [B_ROWS] = { 1, 44 },
 		[B_ADJ] = { 2, 49 }, [B_PIDX] = { 0, 0 }, [B_CHG] = { 0, 0 }, /* runs */
 	};
-	(void)id_cache_reserve(&s->ids, n);
+	(void)id_cache_reserve(&s->ids, views_cached_ids(fx, n)); /* not fresh edges' */
 	for (int i = 0; i < NBATCHES; i++)
 		(void)put_batch_reserve(&s->b[i], (size_t)n * guess[i].per_effect,
 					(size_t)n * guess[i].per_effect * guess[i].bytes);
@@ -552,9 +552,17 @@ static int apply_effect(MDB_txn *txn, struct views *v, const struct lang_catalog
 	if ((err = put_batch_add_ref(&b->s->b[B_ROWS], key, n, del ? NULL : fx->row.ptr,
 				     del ? 0 : fx->row.len)) < 0)
 		return err;
-	/* chg: layer | lsn | type | entity, for LSN-range change reads. */
-	return chg_run_note(run_of(b->s, b->s->b), &b->s->b[B_CHG], b->rec.layer, lsn, fx->type_id,
-			    e, del ? 2 : 1);
+	/* chg: layer | lsn | type | entity, for LSN-range change reads.  The
+	 * entities this event makes come in id order and may share an entry
+	 * (chgrun.h); one it made and touches again is noted already; one
+	 * that was there before has an entry of its own, whose key no run's
+	 * can be (runs start at ids from first_new on). */
+	if (fresh)
+		return chg_run_note(run_of(b->s, b->s->b), &b->s->b[B_CHG], b->rec.layer, lsn,
+				    fx->type_id, e, del ? 2 : 1);
+	if (e >= b->first_new)
+		return 0;
+	return chg_single(&b->s->b[B_CHG], b->rec.layer, lsn, fx->type_id, e, del ? 2 : 1);
 }
 
 static void copy_bytes(char *dst, size_t cap, struct event_bytes b)
@@ -644,6 +652,7 @@ int apply_begin(struct apply_branch *b, char *name, MDB_txn *txn, struct views *
 		return err;
 	if (!b->next_id)
 		b->next_id = 1;
+	b->first_new = b->next_id;
 	return (b->s = state_of(v, txn, lsn, &err)) ? 0 : err;
 }
 
@@ -674,7 +683,7 @@ int apply_build(MDB_txn *txn, struct views *v, const struct lang_catalog *cat,
 {
 	int err = 0;
 	if (*done == 0)
-		reserve(b->s, n);
+		reserve(b->s, fx, n);
 	for (uint32_t i = *done; i < n; i++) {
 		if (i + PREFETCH_EFFECTS < n)
 			prefetch_ids(&b->s->ids, cat, &fx[i + PREFETCH_EFFECTS]);

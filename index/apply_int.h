@@ -51,6 +51,8 @@ struct apply_branch {
 	struct branch_rec rec;
 	struct layer_chain chain;   /* the branch as of before this event   */
 	uint64_t next_id;           /* meta "next_id", written back once    */
+	uint64_t first_new;         /* next_id as the event began: the ids
+				       from it on are the event's new ones */
 	/* Gather without the write transaction (another thread writes
 	 * through it), reading the views as of before the event through
 	 * rtxn (or not at all when it is NULL): stop at the first effect

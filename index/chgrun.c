@@ -6,15 +6,29 @@
 /* A run's count fits the value's u32; a longer one is cut in two. */
 #define RUN_MAX UINT32_MAX
 
+static void key_of(uint8_t k[CHG_KEY_BYTES], uint32_t layer, uint64_t lsn, uint32_t type,
+		   uint64_t entity)
+{
+	layered_be32(k, layer);
+	layered_be64(k + 4, lsn);
+	layered_be32(k + 12, type);
+	layered_be64(k + 16, entity);
+}
+
+int chg_single(struct put_batch *b, uint32_t layer, uint64_t lsn, uint32_t type, uint64_t entity,
+	       uint8_t op)
+{
+	uint8_t k[CHG_KEY_BYTES];
+	key_of(k, layer, lsn, type, entity);
+	return put_batch_add(b, k, sizeof k, &op, 1);
+}
+
 int chg_run_close(struct chg_run *r, struct put_batch *b)
 {
 	uint8_t k[CHG_KEY_BYTES], d[5];
 	if (r->count == 0)
 		return 0;
-	layered_be32(k, r->layer);
-	layered_be64(k + 4, r->lsn);
-	layered_be32(k + 12, r->type);
-	layered_be64(k + 16, r->first);
+	key_of(k, r->layer, r->lsn, r->type, r->first);
 	d[0] = r->op;
 	layered_be32(d + 1, (uint32_t)r->count);
 	uint32_t dn = r->count == 1 ? 1 : 5;  /* one entity: as before runs */

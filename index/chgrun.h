@@ -11,10 +11,13 @@
  *   value = op u8, count u32 (BE)    entities entity .. entity+count-1
  *
  * (op 1: put, 2: delete.)  A 3M-row load writes a few dozen entries
- * instead of 3M (110 MB of views).  Views written before runs existed
- * hold only one-entity entries, which read the same.  The same entity may
- * appear twice in one event (a mutation updating what it inserted):
- * readers take the set of entities, not the entries.
+ * instead of 3M (110 MB of views).  Only the entities an event makes form
+ * runs (their ids are given out in order, so runs never overlap); one it
+ * makes and then touches again is not noted twice, and an entity that was
+ * there before gets an entry of its own, so no two entries of an event
+ * share a key.  Readers take the set of entities and never the op.  Views
+ * written before runs existed hold only one-entity entries, which read
+ * the same.
  */
 #ifndef GROVE_INDEX_CHGRUN_H
 #define GROVE_INDEX_CHGRUN_H
@@ -39,6 +42,12 @@ struct chg_run {
  * 0 or -ENOMEM. */
 int chg_run_note(struct chg_run *r, struct put_batch *b, uint32_t layer, uint64_t lsn,
 		 uint32_t type, uint64_t entity, uint8_t op);
+
+/* An entry for one entity, beside any open run.  The caller sees to it
+ * that no run starts at the same key (apply.c: runs are of the event's
+ * new entities only, singles of older ones). */
+int chg_single(struct put_batch *b, uint32_t layer, uint64_t lsn, uint32_t type, uint64_t entity,
+	       uint8_t op);
 
 /* Add the open run to `b` (before b is sorted or written). */
 int chg_run_close(struct chg_run *r, struct put_batch *b);

@@ -529,7 +529,9 @@ static void tc_rewind(struct tc *tc, struct tc_mark m)
  * binds after it (the old check's output is thrown away; a type the
  * scope's expressions were given is given again).  Where that fails — a
  * block's own variable of another type than the scope's later one of the
- * same name — the block keeps it as its own, as the source order says. */
+ * same name — the source order's result stands for the whole query: every
+ * block keeps what it binds first as its own.  (Deciding block by block
+ * would keep the others correlated; no case has needed it.) */
 static int match_clauses(struct tc *tc, const struct gq_clause *cls, size_t n)
 {
 	struct tc_mark m = tc_mark(tc);

@@ -130,9 +130,10 @@ const struct gq_ttype *gq_checked_expr_type(const struct gq_checked *c, const st
 const struct gq_ctrav *gq_checked_traversal(const struct gq_checked *c, const struct gq_clause *cl);
 
 /* The variable `name` as visible in `scope` (its own bindings first, then
- * the enclosing scopes'), or NULL.  A `not { }` block is checked after its
- * scope's other clauses, so a name its scope binds anywhere is never the
- * block's own. */
+ * the enclosing scopes'), or NULL.  A name a `not { }` block's scope binds
+ * anywhere is the scope's, not the block's own, unless a block's type for
+ * it disagrees: then every block keeps what it binds first (typecheck.c,
+ * match_clauses). */
 const struct gq_cvar *gq_checked_var(const struct gq_checked *c, const char *name, uint32_t scope);
 
 /* The scope enclosing `scope` (0 has none: returns 0). */

@@ -119,6 +119,9 @@ int event_encode(uint8_t **out, size_t *out_len, const struct event *ev)
 	struct sink sink = { .failed = false };
 	msgpack_packer pk;
 	size_t nopt = optional_fields(opt, ev), nids = 0;
+	bool flagged = false;   /* any effect flags: say that they are flags */
+	for (uint32_t i = 0; i < ev->neffects && !flagged; i++)
+		flagged = ev->effects[i].flags != 0;
 
 	if (ev->kind == 0 || ev->kind > EVENT_KIND_MAX)
 		return log_error(GROVE_EINVAL, "event kind %u is unknown", ev->kind);
@@ -129,7 +132,8 @@ int event_encode(uint8_t **out, size_t *out_len, const struct event *ev)
 		nids += !commit_id_is_zero(ids[i]);
 	msgpack_sbuffer_init(&sink.sb);
 	msgpack_packer_init(&pk, &sink, sink_write);
-	msgpack_pack_map(&pk, (uint32_t)(6 + nopt + nids + (ev->neffects > 0) + (ev->id_count > 0)));
+	msgpack_pack_map(&pk, (uint32_t)(6 + nopt + nids + (ev->neffects > 0) + (ev->id_count > 0) +
+					 flagged));
 	msgpack_pack_uint8(&pk, F_KIND);
 	msgpack_pack_uint16(&pk, ev->kind);
 	pack_id_field(&pk, F_COMMIT, &ev->commit);
@@ -147,6 +151,10 @@ int event_encode(uint8_t **out, size_t *out_len, const struct event *ev)
 	if (ev->id_count) {
 		msgpack_pack_uint8(&pk, F_ID_COUNT);
 		msgpack_pack_uint64(&pk, ev->id_count);
+	}
+	if (flagged) {
+		msgpack_pack_uint8(&pk, F_EFFECT_FLAGS);
+		msgpack_pack_true(&pk);
 	}
 	for (size_t i = 0; i < 3; i++)
 		if (!commit_id_is_zero(ids[i]))
@@ -283,6 +291,9 @@ static int get_field(struct event *ev, uint64_t f, const msgpack_object *v)
 		return err;
 	case F_ID_COUNT:
 		return get_uint(&ev->id_count, v, UINT64_MAX, "id_count");
+	case F_EFFECT_FLAGS:
+		return v->type == MSGPACK_OBJECT_BOOLEAN && v->via.boolean ? 0
+			: bad("effect_flags is not true");
 	default:
 		return 0; /* a field from a newer version: skip it */
 	}
@@ -395,6 +406,8 @@ int event_decode_general(struct event *ev, const void *buf, size_t len)
 	}
 	if (!err && ev->kind == 0)
 		err = bad("no kind");
+	if (!err)
+		event_flags_unless(ev, seen);
 out:
 	msgpack_unpacked_destroy(&up);
 	if (err)

@@ -58,9 +58,10 @@ struct event_bytes {
 
 /* effect.flags: the edge's id was made by the write itself (a fresh ULID,
  * 80 random bits), so no other entity has it and no other effect names it:
- * the apply gives it a new internal id without looking it up.  Logs
- * written before flags existed hold 0 there (the field was an unused
- * entity id). */
+ * the apply gives it a new internal id without looking it up.  The field
+ * was an unused entity id before flags existed, which a record appended
+ * as JSON could set: a decoder keeps the flags only of an event encoded
+ * with them (F_EFFECT_FLAGS, event_fields.h). */
 #define EFFECT_FRESH_ID 1u
 
 struct event_effect {

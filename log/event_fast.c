@@ -208,6 +208,11 @@ static int field_of(struct rd *r, struct event *ev, uint64_t f)
 		return 0;
 	case F_ID_COUNT:
 		return uint_of(r, &ev->id_count, UINT64_MAX) ? 0 : NOT_MINE;
+	case F_EFFECT_FLAGS:
+		if (r->p >= r->end || *r->p != 0xc3)
+			return NOT_MINE;
+		r->p++;
+		return 0;
 	default:
 		return NOT_MINE; /* a newer field: the general decoder skips it */
 	}
@@ -232,6 +237,8 @@ int event_decode_fast(struct event *ev, const void *buf, size_t len)
 	}
 	if (rc == 0 && (r.p != r.end || ev->kind == 0))
 		rc = NOT_MINE;
+	if (rc == 0)
+		event_flags_unless(ev, seen);
 	if (rc != 0) {
 		free(ev->effects);
 		memset(ev, 0, sizeof *ev);

@@ -14,8 +14,19 @@
 enum field {
 	F_KIND = 1, F_COMMIT, F_PARENT, F_MERGED_PARENT, F_TIME_US, F_BRANCH,
 	F_ACTOR, F_OP_TEXT, F_PARAMS, F_EFFECTS, F_CHUNK_SEQ, F_LAST, F_LOAD_MODE,
-	F_NAME, F_FROM, F_BASE, F_SCHEMA_TEXT, F_STEPS, F_ID_COUNT,
+	F_NAME, F_FROM, F_BASE, F_SCHEMA_TEXT, F_STEPS, F_ID_COUNT, F_EFFECT_FLAGS,
 };
+
+/* An event without F_EFFECT_FLAGS (true) has no effect flags: element 2
+ * of an effect was an unused entity id before flags existed, and a log
+ * appended then may hold anything there (event.h).  Both decoders end
+ * with this. */
+static inline void event_flags_unless(struct event *ev, uint64_t seen)
+{
+	if (!(seen & (UINT64_C(1) << F_EFFECT_FLAGS)))
+		for (uint32_t i = 0; i < ev->neffects; i++)
+			ev->effects[i].flags = 0;
+}
 
 /* Big-endian unsigned of `n` bytes at p. */
 static inline uint64_t event_be(const uint8_t *p, int n)

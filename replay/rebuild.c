@@ -183,9 +183,11 @@ static void hash_entry(XXH3_state_t *s, const void *k, size_t kn, const void *d,
 	XXH3_64bits_update(s, d, dn);
 }
 
-/* A changes entry hashed as the one-entity entries it stands for
- * (chgrun.h), so that views written before runs existed and a fresh
- * replay's agree.  false: malformed. */
+/* A changes entry hashed as the one-entity entries it stands for, without
+ * the op no reader uses (chgrun.h), so that views written before runs
+ * existed and a fresh replay's agree: where one event made an entity and
+ * touched it again, the old views kept the last op, a run the first.
+ * false: malformed. */
 static bool hash_chg(XXH3_state_t *s, const MDB_val *k, const MDB_val *d)
 {
 	uint8_t key[CHG_KEY_BYTES];
@@ -196,7 +198,7 @@ static bool hash_chg(XXH3_state_t *s, const MDB_val *k, const MDB_val *d)
 	memcpy(key, k->mv_data, sizeof key);
 	for (uint64_t i = 0; i < count; i++) {
 		layered_be64(key + 16, first + i);
-		hash_entry(s, key, sizeof key, d->mv_data, 1);
+		hash_entry(s, key, sizeof key, "", 0);
 	}
 	return true;
 }

@@ -192,6 +192,34 @@ Test(event_codec, unknown_fields_from_newer_versions_are_skipped)
 	event_release(&ev);
 }
 
+/* Element 2 of an effect was an unused entity id before flags existed,
+ * and an appended JSON event could log anything there: without the
+ * effect_flags field (20) it reads as no flags, in both decoders. */
+Test(event_codec, effect_flags_count_only_where_the_event_says_it_has_them)
+{
+	/* {1: 2 (load chunk), 10: [[2 put_edge, 3, 1, 0, 0, bin ""]]} and the
+	 * same with {20: true}. */
+	static const uint8_t old[] = { 0x82, 0x01, 0x02, 0x0a, 0x91,
+				       0x96, 0x02, 0x03, 0x01, 0x00, 0x00, 0xc4, 0x00 };
+	static const uint8_t flagged[] = { 0x83, 0x01, 0x02, 0x0a, 0x91,
+					   0x96, 0x02, 0x03, 0x01, 0x00, 0x00, 0xc4, 0x00,
+					   0x14, 0xc3 };
+	struct event ev;
+	cr_assert_eq(event_decode_fast(&ev, old, sizeof old), 0);
+	cr_assert_eq(ev.neffects, 1);
+	cr_assert_eq(ev.effects[0].flags, 0);
+	event_release(&ev);
+	cr_assert_eq(event_decode_general(&ev, old, sizeof old), 0);
+	cr_assert_eq(ev.effects[0].flags, 0);
+	event_release(&ev);
+	cr_assert_eq(event_decode_fast(&ev, flagged, sizeof flagged), 0);
+	cr_assert_eq(ev.effects[0].flags, EFFECT_FRESH_ID);
+	event_release(&ev);
+	cr_assert_eq(event_decode_general(&ev, flagged, sizeof flagged), 0);
+	cr_assert_eq(ev.effects[0].flags, EFFECT_FRESH_ID);
+	event_release(&ev);
+}
+
 Test(event_codec, a_container_announcing_more_items_than_bytes_is_refused)
 {
 	/* {map32 announcing 4294967295 pairs} then nothing: refused before
