@@ -102,6 +102,10 @@ struct jsonl_row_opts {
 	 * negative error. */
 	int (*fresh_id)(void *arg, char *out);
 	void *fresh_id_arg;
+	/* Optional: a buffer the conversion packs the values into first,
+	 * kept by the caller from row to row (a fresh one costs an 8 KiB
+	 * allocation per row).  Its contents are not kept. */
+	msgpack_sbuffer *scratch;
 };
 
 /* The id a record's row got. */

@@ -52,14 +52,19 @@ static int oom(struct value_error *err)
 	return value_error_set(err, -ENOMEM, NULL, "out of memory converting a record");
 }
 
+/* Types with up to this many property ids map them on the stack. */
+#define PROPS_ON_STACK 64u
+
 /* Pack [v1..vN] of type t from data into sb. */
 static int pack_slots(msgpack_sbuffer *sb, const struct lang_cat_type *t, const json_t *data, int strict,
 	const struct jsonl_row_opts *o, struct value_error *err)
 {
-	const struct lang_cat_property **by_id;
-	uint32_t n;
-	if (value_props_by_id(&by_id, &n, t) < 0)
+	const struct lang_cat_property *stack[PROPS_ON_STACK], **by_id = stack;
+	uint32_t n = t->next_prop_id - 1;
+	if (n > PROPS_ON_STACK && value_props_by_id(&by_id, &n, t) < 0)
 		return oom(err);
+	if (by_id == stack)
+		value_props_fill(stack, t);
 	struct value_opts vo = { strict ? VALUE_STRICT : VALUE_LENIENT, o ? o->allow_external_blobs : 0 };
 	msgpack_packer pk;
 	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
@@ -71,7 +76,8 @@ static int pack_slots(msgpack_sbuffer *sb, const struct lang_cat_type *t, const 
 		else
 			rc = value_from_json(&pk, by_id[k], json_object_get(data, by_id[k]->name), &vo, err);
 	}
-	free(by_id);
+	if (by_id != stack)
+		free(by_id);
 	return rc;
 }
 
@@ -140,6 +146,24 @@ static int given_or_fresh(struct jsonl_ids *ids, const struct jsonl_record *rec,
 	return ids->id != NULL ? 0 : oom(err);
 }
 
+/* The buffer a row's values are packed into first: the caller's scratch,
+ * emptied, or `own`. */
+static msgpack_sbuffer *slots_begin(msgpack_sbuffer *own, const struct jsonl_row_opts *o)
+{
+	if (o != NULL && o->scratch != NULL) {
+		o->scratch->size = 0;
+		return o->scratch;
+	}
+	msgpack_sbuffer_init(own);
+	return own;
+}
+
+static void slots_end(msgpack_sbuffer *own, msgpack_sbuffer *slots)
+{
+	if (slots == own)
+		msgpack_sbuffer_destroy(own);
+}
+
 /* ---- nodes ---------------------------------------------------------------- */
 
 /* Every @key member must be given (a JSON null counts as missing). */
@@ -201,16 +225,15 @@ int jsonl_node_row(msgpack_sbuffer *out, struct jsonl_ids *ids, const struct jso
 {
 	assert(rec->kind == JSONL_NODE && rec->type->kind == LANG_CAT_NODE && json_is_object(rec->data));
 	memset(ids, 0, sizeof *ids);
-	msgpack_sbuffer slots;
-	msgpack_sbuffer_init(&slots);
+	msgpack_sbuffer own, *slots = slots_begin(&own, o);
 	int rc = rec->type->has_key ? key_present(rec, err) : 0;
 	if (rc == 0)
-		rc = pack_slots(&slots, rec->type, rec->data, rec->strict, o, err);
+		rc = pack_slots(slots, rec->type, rec->data, rec->strict, o, err);
 	if (rc == 0)
-		rc = rec->type->has_key ? keyed_id(ids, rec, &slots, err) : given_or_fresh(ids, rec, o, err);
+		rc = rec->type->has_key ? keyed_id(ids, rec, slots, err) : given_or_fresh(ids, rec, o, err);
 	if (rc == 0)
-		rc = assemble(out, rec->type, ids, NULL, NULL, &slots, err);
-	msgpack_sbuffer_destroy(&slots);
+		rc = assemble(out, rec->type, ids, NULL, NULL, slots, err);
+	slots_end(&own, slots);
 	if (rc < 0)
 		jsonl_ids_free(ids);
 	return located(rec, rc, err);
@@ -224,14 +247,13 @@ int jsonl_edge_row(msgpack_sbuffer *out, struct jsonl_ids *ids, const struct jso
 	assert(rec->kind == JSONL_EDGE && rec->type->kind == LANG_CAT_EDGE && json_is_object(rec->data));
 	assert(from != NULL && to != NULL);
 	memset(ids, 0, sizeof *ids);
-	msgpack_sbuffer slots;
-	msgpack_sbuffer_init(&slots);
-	int rc = pack_slots(&slots, rec->type, rec->data, rec->strict, o, err);
+	msgpack_sbuffer own, *slots = slots_begin(&own, o);
+	int rc = pack_slots(slots, rec->type, rec->data, rec->strict, o, err);
 	if (rc == 0)
 		rc = given_or_fresh(ids, rec, o, err);
 	if (rc == 0)
-		rc = assemble(out, rec->type, ids, from, to, &slots, err);
-	msgpack_sbuffer_destroy(&slots);
+		rc = assemble(out, rec->type, ids, from, to, slots, err);
+	slots_end(&own, slots);
 	if (rc < 0)
 		jsonl_ids_free(ids);
 	return located(rec, rc, err);

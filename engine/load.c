@@ -55,6 +55,7 @@ int load_plan_init(struct load_plan *p, grove_db *db, int mode, int strict)
 	idset_init(&p->legacy);
 	idset_init(&p->known);
 	msgpack_sbuffer_init(&p->scratch);
+	msgpack_sbuffer_init(&p->slots);
 	msgpack_zone_init(&p->zone, 2048);
 	p->present = calloc(ntypes, sizeof *p->present);
 	p->validators = calloc(ntypes, sizeof *p->validators);
@@ -82,6 +83,7 @@ void load_plan_free(struct load_plan *p)
 	idset_free(&p->known);
 	free(p->asks);
 	msgpack_sbuffer_destroy(&p->scratch);
+	msgpack_sbuffer_destroy(&p->slots);
 	msgpack_zone_destroy(&p->zone);
 	read_at_close(&p->at);
 	plan_clear(p);
@@ -298,7 +300,7 @@ static int remember_legacy(struct load_plan *p, struct load_item *it, const char
 
 int load_add_node(struct load_plan *p, const struct jsonl_record *rec)
 {
-	struct jsonl_row_opts o = { .fresh_id = fresh_id, .fresh_id_arg = p };
+	struct jsonl_row_opts o = { .fresh_id = fresh_id, .fresh_id_arg = p, .scratch = &p->slots };
 	struct jsonl_ids ids = { 0 };
 	int err;
 
@@ -340,7 +342,7 @@ static char *canonical(struct load_plan *p, uint32_t type, const char *id, uint3
 
 int load_add_edge(struct load_plan *p, const struct jsonl_record *rec)
 {
-	struct jsonl_row_opts o = { .fresh_id = fresh_id, .fresh_id_arg = p };
+	struct jsonl_row_opts o = { .fresh_id = fresh_id, .fresh_id_arg = p, .scratch = &p->slots };
 	struct jsonl_ids ids = { 0 };
 	int err;
 

@@ -71,6 +71,7 @@ struct load_plan {
 	struct idset deleted;            /* (type, id) of entities removed  */
 	struct idset legacy;             /* legacy id spelling -> item      */
 	msgpack_sbuffer scratch;         /* rows are built here, then copied */
+	msgpack_sbuffer slots;           /* ... from their values, packed here */
 	msgpack_zone zone;               /* a row's objects while it is checked */
 	struct idset known;              /* (type, id) -> its question to the
 					  * branch (load_endpoints.c)       */

@@ -173,6 +173,17 @@ const msgpack_object *value_row_get(const struct value_row *r, uint32_t prop_id)
 	return &r->slots[prop_id - 1];
 }
 
+void value_props_fill(const struct lang_cat_property **v, const struct lang_cat_type *t)
+{
+	assert(t->next_prop_id >= 1);
+	memset(v, 0, (t->next_prop_id - 1) * sizeof *v);
+	for (uint32_t i = 0; i < t->n_props; i++) {
+		uint32_t id = t->props[i].id;
+		assert(id >= 1 && id < t->next_prop_id && v[id - 1] == NULL);
+		v[id - 1] = &t->props[i];
+	}
+}
+
 int value_props_by_id(const struct lang_cat_property ***out, uint32_t *n, const struct lang_cat_type *t)
 {
 	assert(t->next_prop_id >= 1);
@@ -180,11 +191,7 @@ int value_props_by_id(const struct lang_cat_property ***out, uint32_t *n, const 
 	const struct lang_cat_property **v = calloc(count ? count : 1, sizeof *v);
 	if (v == NULL)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < t->n_props; i++) {
-		uint32_t id = t->props[i].id;
-		assert(id >= 1 && id <= count && v[id - 1] == NULL);
-		v[id - 1] = &t->props[i];
-	}
+	value_props_fill(v, t);
 	*out = v;
 	*n = count;
 	return 0;

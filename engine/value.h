@@ -144,6 +144,8 @@ const msgpack_object *value_row_get(const struct value_row *r, uint32_t prop_id)
 /* The properties of t by id: (*out)[k - 1] has id k, NULL for an id that
  * no longer has a property.  *n = t->next_prop_id - 1.  free(*out). */
 int value_props_by_id(const struct lang_cat_property ***out, uint32_t *n, const struct lang_cat_type *t);
+/* The same into v[0, t->next_prop_id - 1), which the caller provides. */
+void value_props_fill(const struct lang_cat_property **v, const struct lang_cat_type *t);
 
 /* ---- ids of keyed nodes (spec §7.7, §8.2) ------------------------------- */
 
