@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "engine/jsonl_fast.h"
+#include "engine/jsonl_plain.h"
 #include "engine/value_int.h"
 #include "grove.h"
 
@@ -36,6 +37,7 @@ struct jsonl_reader {
 	json_t *empty;              /* {} for records without data           */
 	char *scratch;              /* a record with its bigints rewritten   */
 	size_t scratch_cap;
+	msgpack_sbuffer plain;      /* the last record, if plain             */
 	int failed;                 /* sticky error, with its message        */
 	struct value_error failure;
 };
@@ -58,6 +60,7 @@ static int reader_new(struct jsonl_reader **out, const struct lang_catalog *cat,
 	if (r->opts.record_max_bytes == 0)
 		r->opts.record_max_bytes = r->opts.strict ? JSONL_LINE_MAX_STRICT : JSONL_RECORD_MAX_BYTES;
 	r->line = 1;
+	msgpack_sbuffer_init(&r->plain);
 	r->empty = json_object();
 	if (r->empty == NULL) {
 		free(r);
@@ -98,6 +101,7 @@ void jsonl_reader_close(struct jsonl_reader *r)
 		return;
 	json_decref(r->current);
 	json_decref(r->empty);
+	msgpack_sbuffer_destroy(&r->plain);
 	free(r->buf);
 	free(r->scratch);
 	free(r);
@@ -545,6 +549,31 @@ static int classify_lenient(struct jsonl_reader *r, struct jsonl_record *out, un
 	return 0;
 }
 
+/* The record p[0, n) as packed values into out, if it is plain. */
+static int read_plain(struct jsonl_reader *r, struct jsonl_record *out, const char *p, size_t n)
+{
+	struct jsonl_plain pl;
+	r->plain.size = 0;
+	if (!jsonl_plain_read(&pl, &r->plain, r->cat, p, n))
+		return 0;
+	const uint8_t *base = (const uint8_t *)r->plain.data;
+	out->kind = pl.kind;
+	out->type = pl.type;
+	out->slots = base;
+	out->slots_len = pl.slots_len;
+	if (pl.kind == JSONL_EDGE) {
+		out->from = (const char *)base + pl.from;
+		out->to = (const char *)base + pl.to;
+	}
+	if (pl.id_len != SIZE_MAX) {
+		out->id = (const char *)base + pl.id;
+		out->id_len = pl.id_len;
+	}
+	out->plain = base;
+	out->plain_len = r->plain.size;
+	return 1;
+}
+
 static int next_lenient(struct jsonl_reader *r, struct jsonl_record *out, struct value_error *err)
 {
 	int rc = skip_ws(r);
@@ -558,7 +587,10 @@ static int next_lenient(struct jsonl_reader *r, struct jsonl_record *out, struct
 	uint32_t bigints = 0;
 	if ((rc = frame(r, &n, &bigints, err)) < 0)
 		return rc;
-	rc = parse_record(r, r->data + r->pos, n, bigints, line0, err);
+	memset(out, 0, sizeof *out);
+	int plain = bigints == 0 && r->opts.plain_rows && read_plain(r, out, r->data + r->pos, n);
+	if (!plain)
+		rc = parse_record(r, r->data + r->pos, n, bigints, line0, err);
 	for (size_t i = 0; i < n; i++)   /* consume the record's bytes */
 		r->line += r->data[r->pos + i] == '\n';
 	r->pos += n;
@@ -566,8 +598,10 @@ static int next_lenient(struct jsonl_reader *r, struct jsonl_record *out, struct
 		return rc;
 	out->record = r->record;
 	out->line = line0;
-	out->json = r->current;
 	out->bytes = n;
+	if (plain)
+		return 0;
+	out->json = r->current;
 	return classify_lenient(r, out, line0, err);
 }
 

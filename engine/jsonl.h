@@ -50,9 +50,11 @@ struct jsonl_options {
 	int strict;                  /* the graph-batch dialect (§8.5)     */
 	size_t record_max_bytes;     /* 0: JSONL_RECORD_MAX_BYTES, or
 	                              * JSONL_LINE_MAX_STRICT when strict  */
+	int plain_rows;              /* lenient: plain records come as
+	                              * packed values (jsonl_plain.h)      */
 };
 
-#define JSONL_OPTIONS_INIT { 0, 0 }
+#define JSONL_OPTIONS_INIT { 0, 0, 0 }
 
 enum jsonl_kind {
 	JSONL_NODE = 1,
@@ -67,6 +69,16 @@ struct jsonl_record {
 	const char *from, *to;              /* edges: endpoint node ids       */
 	const json_t *data;                 /* an object; {} when absent      */
 	const json_t *json;                 /* the whole record               */
+	/* A plain record (jsonl_options.plain_rows) has no tree: data and
+	 * json are NULL, and its values come packed as [v1..vN], exactly as
+	 * jsonl_node_row()/jsonl_edge_row() would pack them from the tree.
+	 * slots, from, to and id all point into plain[0, plain_len). */
+	const uint8_t *slots;               /* NULL: not plain                */
+	size_t slots_len;
+	const char *id;                     /* data.id; NULL: absent or null  */
+	size_t id_len;
+	const uint8_t *plain;
+	size_t plain_len;
 	int strict;                         /* read in the strict dialect     */
 	unsigned long record;               /* 1-based                        */
 	unsigned long line;                 /* line of its first byte         */

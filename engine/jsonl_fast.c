@@ -12,70 +12,24 @@
  */
 #include "engine/jsonl_fast.h"
 
-#include <stdint.h>
-#include <string.h>
-
-/* Integers of at most this many digits are exact in json_int_t. */
-#define FAST_INT_DIGITS 18
+#include "engine/jsonl_lex.h"
 
 struct fast {
-	const char *p, *end;
+	struct jl_cur c;
 	bool reject_duplicates;
 };
 
-static void skip_ws(struct fast *f)
-{
-	while (f->p < f->end && (*f->p == ' ' || *f->p == '\t' || *f->p == '\n' || *f->p == '\r'))
-		f->p++;
-}
-
 static json_t *value(struct fast *f, unsigned depth);
-
-/* A string of printable ASCII without escapes, into *s and *n (f->p at its
- * opening quote); false otherwise. */
-static bool plain_string(const char **s, size_t *n, struct fast *f)
-{
-	const char *q = ++f->p;
-	while (q < f->end && *q != '"') {
-		unsigned char c = (unsigned char)*q;
-		if (c < 0x20 || c > 0x7e || c == '\\')
-			return false;
-		q++;
-	}
-	if (q == f->end)
-		return false;
-	*s = f->p;
-	*n = (size_t)(q - f->p);
-	f->p = q + 1;
-	return true;
-}
 
 static json_t *number(struct fast *f)
 {
-	const char *q = f->p;
-	bool neg = *q == '-';
-	q += neg;
-	const char *d = q;
-	uint64_t v = 0; /* unsigned: a long run of digits wraps, harmlessly (refused below) */
-	while (q < f->end && *q >= '0' && *q <= '9')
-		v = v * 10 + (uint64_t)(*q++ - '0');
-	size_t nd = (size_t)(q - d);
-	/* jansson's integer grammar, kept short enough to be exact; a
-	 * fraction, exponent or anything else is jansson's to read. */
-	if (nd == 0 || nd > FAST_INT_DIGITS || (nd > 1 && *d == '0'))
-		return NULL;
-	if (q < f->end && (*q == '.' || *q == 'e' || *q == 'E' || (*q >= 'a' && *q <= 'z')))
-		return NULL;
-	f->p = q;
-	return json_integer(neg ? -(json_int_t)v : (json_int_t)v);
+	int64_t v;
+	return jl_small_int(&f->c, &v) ? json_integer((json_int_t)v) : NULL;
 }
 
 static json_t *literal(struct fast *f, const char *word, size_t n, json_t *(*make)(void))
 {
-	if ((size_t)(f->end - f->p) < n || memcmp(f->p, word, n) != 0)
-		return NULL;
-	f->p += n;
-	return make();
+	return jl_literal(&f->c, word, n) ? make() : NULL;
 }
 
 static json_t *make_true(void) { return json_true(); }
@@ -85,20 +39,20 @@ static json_t *make_null(void) { return json_null(); }
 static json_t *object(struct fast *f, unsigned depth)
 {
 	json_t *o = json_object();
-	f->p++;
-	skip_ws(f);
-	if (f->p < f->end && *f->p == '}') {
-		f->p++;
+	f->c.p++;
+	jl_skip_ws(&f->c);
+	if (f->c.p < f->c.end && *f->c.p == '}') {
+		f->c.p++;
 		return o;
 	}
 	while (o) {
 		const char *k;
 		size_t kn;
-		skip_ws(f);
-		if (f->p >= f->end || *f->p != '"' || !plain_string(&k, &kn, f))
+		jl_skip_ws(&f->c);
+		if (f->c.p >= f->c.end || *f->c.p != '"' || !jl_plain_string(&f->c, &k, &kn))
 			break;
-		skip_ws(f);
-		if (f->p >= f->end || *f->p++ != ':')
+		jl_skip_ws(&f->c);
+		if (f->c.p >= f->c.end || *f->c.p++ != ':')
 			break;
 		if (f->reject_duplicates && json_object_getn(o, k, kn))
 			break;
@@ -106,13 +60,13 @@ static json_t *object(struct fast *f, unsigned depth)
 		/* As jansson's parser: a later duplicate key replaces. */
 		if (!v || json_object_setn_new_nocheck(o, k, kn, v) < 0)
 			break;
-		skip_ws(f);
-		if (f->p < f->end && *f->p == ',') {
-			f->p++;
+		jl_skip_ws(&f->c);
+		if (f->c.p < f->c.end && *f->c.p == ',') {
+			f->c.p++;
 			continue;
 		}
-		if (f->p < f->end && *f->p == '}') {
-			f->p++;
+		if (f->c.p < f->c.end && *f->c.p == '}') {
+			f->c.p++;
 			return o;
 		}
 		break;
@@ -124,23 +78,23 @@ static json_t *object(struct fast *f, unsigned depth)
 static json_t *array(struct fast *f, unsigned depth)
 {
 	json_t *a = json_array();
-	f->p++;
-	skip_ws(f);
-	if (f->p < f->end && *f->p == ']') {
-		f->p++;
+	f->c.p++;
+	jl_skip_ws(&f->c);
+	if (f->c.p < f->c.end && *f->c.p == ']') {
+		f->c.p++;
 		return a;
 	}
 	while (a) {
 		json_t *v = value(f, depth + 1);
 		if (!v || json_array_append_new(a, v) < 0)
 			break;
-		skip_ws(f);
-		if (f->p < f->end && *f->p == ',') {
-			f->p++;
+		jl_skip_ws(&f->c);
+		if (f->c.p < f->c.end && *f->c.p == ',') {
+			f->c.p++;
 			continue;
 		}
-		if (f->p < f->end && *f->p == ']') {
-			f->p++;
+		if (f->c.p < f->c.end && *f->c.p == ']') {
+			f->c.p++;
 			return a;
 		}
 		break;
@@ -154,30 +108,30 @@ static json_t *value(struct fast *f, unsigned depth)
 	const char *s;
 	size_t n;
 
-	skip_ws(f);
-	if (f->p >= f->end || depth > JSONL_FAST_DEPTH_MAX)
+	jl_skip_ws(&f->c);
+	if (f->c.p >= f->c.end || depth > JSONL_FAST_DEPTH_MAX)
 		return NULL;
-	switch (*f->p) {
+	switch (*f->c.p) {
 	case '{': return object(f, depth);
 	case '[': return array(f, depth);
-	case '"': return plain_string(&s, &n, f) ? json_stringn_nocheck(s, n) : NULL;
+	case '"': return jl_plain_string(&f->c, &s, &n) ? json_stringn_nocheck(s, n) : NULL;
 	case 't': return literal(f, "true", 4, make_true);
 	case 'f': return literal(f, "false", 5, make_false);
 	case 'n': return literal(f, "null", 4, make_null);
-	default:  return *f->p == '-' || (*f->p >= '0' && *f->p <= '9') ? number(f) : NULL;
+	default:  return *f->c.p == '-' || (*f->c.p >= '0' && *f->c.p <= '9') ? number(f) : NULL;
 	}
 }
 
 json_t *jsonl_fast_parse(const char *p, size_t n, bool reject_duplicates)
 {
-	struct fast f = { p, p + n, reject_duplicates };
-	skip_ws(&f);
+	struct fast f = { { p, p + n }, reject_duplicates };
+	jl_skip_ws(&f.c);
 	/* Only containers: a bare scalar record is rare, and jansson's. */
-	if (f.p >= f.end || (*f.p != '{' && *f.p != '['))
+	if (f.c.p >= f.c.end || (*f.c.p != '{' && *f.c.p != '['))
 		return NULL;
 	json_t *j = value(&f, 1);
-	skip_ws(&f);
-	if (j && f.p != f.end) {
+	jl_skip_ws(&f.c);
+	if (j && f.c.p != f.c.end) {
 		json_decref(j);
 		return NULL;
 	}

@@ -116,20 +116,45 @@ static char *dup_n(const char *s, size_t n)
 	return d;
 }
 
+/* A record's data.id: a string, another kind of value, or none. */
+struct given_id {
+	const char *s;          /* a string id, or NULL */
+	size_t len;
+	const json_t *other;    /* an id that is not null and not a string */
+};
+
+static struct given_id given_id(const struct jsonl_record *rec)
+{
+	struct given_id g = { 0 };
+	if (rec->slots != NULL) {   /* plain: a string, or nothing */
+		g.s = rec->id;
+		g.len = rec->id_len;
+		return g;
+	}
+	const json_t *id = json_object_get(rec->data, "id");
+	if (json_is_string(id) && !value_json_is_bigint(id)) {
+		g.s = json_string_value(id);
+		g.len = json_string_length(id);
+	} else if (id != NULL && !json_is_null(id)) {
+		g.other = id;
+	}
+	return g;
+}
+
 /* data.id when it is a string; a fresh id when absent, null or (lenient)
  * of another type. */
 static int given_or_fresh(struct jsonl_ids *ids, const struct jsonl_record *rec, const struct jsonl_row_opts *o,
 	struct value_error *err)
 {
-	const json_t *id = json_object_get(rec->data, "id");
-	if (json_is_string(id) && !value_json_is_bigint(id)) {
-		ids->id_len = json_string_length(id);
-		ids->id = dup_n(json_string_value(id), ids->id_len);
+	struct given_id g = given_id(rec);
+	if (g.s != NULL) {
+		ids->id_len = g.len;
+		ids->id = dup_n(g.s, g.len);
 		return ids->id != NULL ? 0 : oom(err);
 	}
-	if (id != NULL && !json_is_null(id) && rec->strict) {
+	if (g.other != NULL && rec->strict) {
 		char got[VALUE_BRIEF_MAX + 4];
-		value_json_brief(got, id);
+		value_json_brief(got, g.other);
 		return value_error_set(err, GROVE_EINVAL, "id", "data field 'id' must be a string, got %s", got);
 	}
 	char fresh[JSONL_FRESH_ID_MAX] = "";
@@ -164,6 +189,15 @@ static void slots_end(msgpack_sbuffer *own, msgpack_sbuffer *slots)
 		msgpack_sbuffer_destroy(own);
 }
 
+/* The record's values [v1..vN] into slots: packed already when plain. */
+static int slots_of(msgpack_sbuffer *slots, const struct jsonl_record *rec, const struct jsonl_row_opts *o,
+	struct value_error *err)
+{
+	if (rec->slots == NULL)
+		return pack_slots(slots, rec->type, rec->data, rec->strict, o, err);
+	return msgpack_sbuffer_write(slots, (const char *)rec->slots, rec->slots_len) == 0 ? 0 : oom(err);
+}
+
 /* ---- nodes ---------------------------------------------------------------- */
 
 /* Every @key member must be given (a JSON null counts as missing). */
@@ -196,24 +230,20 @@ static int keyed_id(struct jsonl_ids *ids, const struct jsonl_record *rec, const
 	assert(u.data.type == MSGPACK_OBJECT_ARRAY);
 	struct value_row row = { .slots = u.data.via.array.ptr, .n_slots = u.data.via.array.size };
 	int rc = value_canonical_id(&ids->id, &ids->id_len, t, &row, err);
-	const json_t *given = json_object_get(rec->data, "id");
-	if (rc == 0 && given != NULL && !json_is_null(given)) {
-		if (!json_is_string(given) || value_json_is_bigint(given)) {
-			char got[VALUE_BRIEF_MAX + 4];
-			value_json_brief(got, given);
-			rc = rec->strict ? value_error_set(err, GROVE_EINVAL, "id", "input entity of type '%s' field 'id' "
-							   "must be a string, got %s", t->name, got)
-					 : value_error_set(err, GROVE_EINVAL, "id", "node %s explicit id must be a string, got %s",
-							   t->name, got);
-		} else {
-			const char *g = json_string_value(given);
-			size_t len = json_string_length(given);
-			rc = value_check_explicit_id(t, &row, ids->id, g, len, rec->strict, err);
-			if (rc == 0 && (len != ids->id_len || memcmp(g, ids->id, len) != 0)) {
-				ids->given_len = len;
-				ids->given = dup_n(g, len);
-				rc = ids->given != NULL ? 0 : oom(err);
-			}
+	struct given_id g = given_id(rec);
+	if (rc == 0 && g.other != NULL) {
+		char got[VALUE_BRIEF_MAX + 4];
+		value_json_brief(got, g.other);
+		rc = rec->strict ? value_error_set(err, GROVE_EINVAL, "id", "input entity of type '%s' field 'id' "
+						   "must be a string, got %s", t->name, got)
+				 : value_error_set(err, GROVE_EINVAL, "id", "node %s explicit id must be a string, got %s",
+						   t->name, got);
+	} else if (rc == 0 && g.s != NULL) {
+		rc = value_check_explicit_id(t, &row, ids->id, g.s, g.len, rec->strict, err);
+		if (rc == 0 && (g.len != ids->id_len || memcmp(g.s, ids->id, g.len) != 0)) {
+			ids->given_len = g.len;
+			ids->given = dup_n(g.s, g.len);
+			rc = ids->given != NULL ? 0 : oom(err);
 		}
 	}
 	msgpack_unpacked_destroy(&u);
@@ -223,12 +253,14 @@ static int keyed_id(struct jsonl_ids *ids, const struct jsonl_record *rec, const
 int jsonl_node_row(msgpack_sbuffer *out, struct jsonl_ids *ids, const struct jsonl_record *rec,
 	const struct jsonl_row_opts *o, struct value_error *err)
 {
-	assert(rec->kind == JSONL_NODE && rec->type->kind == LANG_CAT_NODE && json_is_object(rec->data));
+	assert(rec->kind == JSONL_NODE && rec->type->kind == LANG_CAT_NODE);
+	assert(rec->slots != NULL || json_is_object(rec->data));
 	memset(ids, 0, sizeof *ids);
 	msgpack_sbuffer own, *slots = slots_begin(&own, o);
-	int rc = rec->type->has_key ? key_present(rec, err) : 0;
+	/* A plain record's key members are there; its values are packed. */
+	int rc = rec->type->has_key && rec->slots == NULL ? key_present(rec, err) : 0;
 	if (rc == 0)
-		rc = pack_slots(slots, rec->type, rec->data, rec->strict, o, err);
+		rc = slots_of(slots, rec, o, err);
 	if (rc == 0)
 		rc = rec->type->has_key ? keyed_id(ids, rec, slots, err) : given_or_fresh(ids, rec, o, err);
 	if (rc == 0)
@@ -244,11 +276,12 @@ int jsonl_node_row(msgpack_sbuffer *out, struct jsonl_ids *ids, const struct jso
 int jsonl_edge_row(msgpack_sbuffer *out, struct jsonl_ids *ids, const struct jsonl_record *rec, const char *from,
 	const char *to, const struct jsonl_row_opts *o, struct value_error *err)
 {
-	assert(rec->kind == JSONL_EDGE && rec->type->kind == LANG_CAT_EDGE && json_is_object(rec->data));
+	assert(rec->kind == JSONL_EDGE && rec->type->kind == LANG_CAT_EDGE);
+	assert(rec->slots != NULL || json_is_object(rec->data));
 	assert(from != NULL && to != NULL);
 	memset(ids, 0, sizeof *ids);
 	msgpack_sbuffer own, *slots = slots_begin(&own, o);
-	int rc = pack_slots(slots, rec->type, rec->data, rec->strict, o, err);
+	int rc = slots_of(slots, rec, o, err);
 	if (rc == 0)
 		rc = given_or_fresh(ids, rec, o, err);
 	if (rc == 0)

@@ -22,14 +22,27 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define FEED_BATCH 256u       /* records handed over at once            */
 #define FEED_BATCHES 16u      /* batches in flight: bounds the memory    */
 #define FEED_BATCH_BYTES (16u << 20)   /* record text one batch holds   */
 #define FEED_AHEAD_BYTES (64u << 20)   /* record text handed over       */
 
+/* Plain records' bytes (jsonl.h) live in the reader only until its next
+ * record: a batch copies them into chunks of its own, which never move
+ * (earlier records point into them) and are kept until it is refilled. */
+#define FEED_CHUNK_BYTES (256u << 10)
+
+struct feed_chunk {
+	struct feed_chunk *next;
+	size_t used, cap;
+	uint8_t bytes[];
+};
+
 struct feed_batch {
 	struct jsonl_record rec[FEED_BATCH];
+	struct feed_chunk *chunks;   /* newest first */
 	uint32_t n;
 	size_t bytes;             /* the records' text                        */
 	bool live;                /* rec[0, n) hold references to drop        */
@@ -60,6 +73,51 @@ static void drop(struct feed_batch *b)
 	b->live = false;
 }
 
+/* Empty b's chunks, keeping one of the usual size for the next fill. */
+static void chunks_reset(struct feed_batch *b)
+{
+	struct feed_chunk *keep = NULL;
+	for (struct feed_chunk *c = b->chunks, *next; c; c = next) {
+		next = c->next;
+		if (!keep && c->cap == FEED_CHUNK_BYTES) {
+			keep = c;
+			keep->used = 0;
+			keep->next = NULL;
+		} else {
+			free(c);
+		}
+	}
+	b->chunks = keep;
+}
+
+/* Copy a plain record's bytes into b, moving its pointers along. */
+static int keep_plain(struct feed_batch *b, struct jsonl_record *rec)
+{
+	struct feed_chunk *c = b->chunks;
+	size_t n = rec->plain_len;
+	if (!c || c->cap - c->used < n) {
+		size_t cap = n > FEED_CHUNK_BYTES ? n : FEED_CHUNK_BYTES;
+		if (!(c = malloc(sizeof *c + cap)))
+			return value_error_set(&b->verr, -ENOMEM, NULL, "out of memory reading ahead");
+		c->used = 0;
+		c->cap = cap;
+		c->next = b->chunks;
+		b->chunks = c;
+	}
+	uint8_t *to = c->bytes + c->used;
+	const uint8_t *from = rec->plain;
+	memcpy(to, from, n);
+	c->used += n;
+#define MOVED(p) ((p) ? (const void *)(to + ((const uint8_t *)(p) - from)) : NULL)
+	rec->slots = MOVED(rec->slots);
+	rec->from = MOVED(rec->from);
+	rec->to = MOVED(rec->to);
+	rec->id = MOVED(rec->id);
+#undef MOVED
+	rec->plain = to;
+	return 0;
+}
+
 /* Fill b with records until it is full or the reader ends.  The trees b
  * still holds are dropped one by one, each just before its slot is read
  * into: glibc's per-thread cache then hands the freed blocks straight to
@@ -69,6 +127,7 @@ static void fill(struct load_feed *f, struct feed_batch *b)
 {
 	uint32_t held = b->live ? b->n : 0;   /* rec[next, held) hold trees */
 	uint32_t next = 0;
+	chunks_reset(b);
 	b->live = true;
 	b->n = 0;
 	b->bytes = 0;
@@ -78,6 +137,8 @@ static void fill(struct load_feed *f, struct feed_batch *b)
 		if (next < held && next == b->n)
 			json_decref((json_t *)b->rec[next++].json);
 		int rc = jsonl_reader_next(rec, f->r, &b->verr);
+		if (rc == 0 && rec->plain)
+			rc = keep_plain(b, rec);
 		if (rc != 0) {
 			b->end = rc;
 			break;
@@ -179,8 +240,11 @@ void load_feed_close(struct load_feed *f)
 		pthread_cond_broadcast(&f->cv);
 		pthread_mutex_unlock(&f->mu);
 		pthread_join(f->thread, NULL);
-		for (uint32_t k = 0; k < FEED_BATCHES; k++)
+		for (uint32_t k = 0; k < FEED_BATCHES; k++) {
 			drop(&f->b[k]);
+			chunks_reset(&f->b[k]);
+			free(f->b[k].chunks);
+		}
 	}
 	pthread_cond_destroy(&f->cv);
 	pthread_mutex_destroy(&f->mu);

@@ -254,6 +254,7 @@ int grove_load(grove_load_result *out, grove_db *db, const grove_load_options *o
 	int err;
 
 	jo.strict = opts->strict;
+	jo.plain_rows = 1;   /* no JSON tree for plain records (jsonl_plain.h) */
 	if ((err = jsonl_reader_open_buffer(&r, engine_catalog(db), jsonl, len, &jo)) < 0)
 		return db_error(db, err, "cannot read the load input");
 	err = run_fed(out, db, opts, r, len >= LOAD_READ_AHEAD_BYTES);
@@ -272,6 +273,7 @@ int grove_load_file(grove_load_result *out, grove_db *db, const grove_load_optio
 	if (!f)
 		return db_error(db, -errno, "cannot open %s: %s", path, strerror(errno));
 	jo.strict = opts->strict;
+	jo.plain_rows = 1;   /* no JSON tree for plain records (jsonl_plain.h) */
 	if ((err = jsonl_reader_open_file(&r, engine_catalog(db), f, &jo)) < 0) {
 		fclose(f);
 		return db_error(db, err, "cannot read %s", path);

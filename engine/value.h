@@ -96,6 +96,23 @@ struct value_opts {
 int value_from_json(msgpack_packer *pk, const struct lang_cat_property *p, const json_t *j,
 	const struct value_opts *o, struct value_error *err);
 
+/* A plain JSON value, already lexed (engine/jsonl_lex.h): a string of
+ * printable ASCII without escapes, a small integer, a Boolean or null. */
+struct value_plain {
+	enum { VALUE_PLAIN_NULL, VALUE_PLAIN_STR, VALUE_PLAIN_BOOL, VALUE_PLAIN_INT } kind;
+	const char *s;              /* VALUE_PLAIN_STR */
+	size_t len;
+	int64_t i;                  /* VALUE_PLAIN_BOOL (0, 1) and _INT */
+};
+
+/* Pack v as value_from_json() packs the same JSON for p in the lenient
+ * dialect, and return 1; or pack nothing and return 0 wherever that would
+ * do anything else: fail, coerce, or need a type other than String, Bool
+ * and the integers (a list, a float, a date...).  The caller then takes
+ * the record the slow way, which reports what is wrong (or runs out of
+ * memory, as this did if it returns 0 for a value it takes). */
+int value_from_plain(msgpack_packer *pk, const struct lang_cat_property *p, const struct value_plain *v);
+
 /* Pack query parameter `name` given as JSON j (NULL: absent) by its
  * declared type t (spec §7.1), encoded like a stored value of t: strings
  * for String, integers or decimal strings for the integer types, any

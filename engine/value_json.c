@@ -244,20 +244,19 @@ static int scalar_from_json(struct scalar *out, const struct lang_cat_property *
 	}
 }
 
-static void pack_scalar(msgpack_packer *pk, const struct scalar *s)
+/* 0, or non-zero if the packer's buffer could not grow. */
+static int pack_scalar(msgpack_packer *pk, const struct scalar *s)
 {
 	switch (s->kind) {
-	case SC_NIL:  msgpack_pack_nil(pk); break;
-	case SC_STR:
-		msgpack_pack_str(pk, s->len);
-		msgpack_pack_str_body(pk, s->s, s->len);
-		break;
-	case SC_BOOL: s->i ? msgpack_pack_true(pk) : msgpack_pack_false(pk); break;
-	case SC_INT:  msgpack_pack_int64(pk, s->i); break;
-	case SC_UINT: msgpack_pack_uint64(pk, s->u); break;
-	case SC_F32:  msgpack_pack_float(pk, (float)s->f); break;
-	case SC_F64:  msgpack_pack_double(pk, s->f); break;
+	case SC_NIL:  return msgpack_pack_nil(pk);
+	case SC_STR:  return msgpack_pack_str(pk, s->len) | msgpack_pack_str_body(pk, s->s, s->len);
+	case SC_BOOL: return s->i ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
+	case SC_INT:  return msgpack_pack_int64(pk, s->i);
+	case SC_UINT: return msgpack_pack_uint64(pk, s->u);
+	case SC_F32:  return msgpack_pack_float(pk, (float)s->f);
+	case SC_F64:  return msgpack_pack_double(pk, s->f);
 	}
+	return 0;
 }
 
 /* ---- lists, vectors, blobs ---------------------------------------------- */
@@ -487,4 +486,38 @@ int value_from_json(msgpack_packer *pk, const struct lang_cat_property *p, const
 		return null_refused(p, j, o, err);
 	msgpack_pack_nil(pk);
 	return 0;
+}
+
+int value_from_plain(msgpack_packer *pk, const struct lang_cat_property *p, const struct value_plain *v)
+{
+	enum lang_scalar sc = (enum lang_scalar)p->type.scalar;
+	struct scalar s = { .kind = SC_NIL };
+	if (p->type.list)
+		return 0;
+	switch (v->kind) {
+	case VALUE_PLAIN_NULL:
+		if (!p->type.nullable)
+			return 0;
+		break;
+	case VALUE_PLAIN_STR:
+		if (sc != LANG_SCALAR_STRING)
+			return 0;
+		s = (struct scalar){ .kind = SC_STR, .s = v->s, .len = v->len };
+		break;
+	case VALUE_PLAIN_BOOL:
+		if (sc != LANG_SCALAR_BOOL)
+			return 0;
+		s = (struct scalar){ .kind = SC_BOOL, .i = v->i };
+		break;
+	case VALUE_PLAIN_INT:
+		if (sc != LANG_SCALAR_I32 && sc != LANG_SCALAR_I64 && sc != LANG_SCALAR_U32 &&
+		    sc != LANG_SCALAR_U64)
+			return 0;
+		struct num n = { .kind = JNUM_INT, .i = v->i, .f = (double)v->i };
+		struct value_error ignored;
+		if (integer_value(&s, p, sc, &n, &ignored) < 0)
+			return 0;
+		break;
+	}
+	return pack_scalar(pk, &s) == 0;
 }

@@ -13,6 +13,10 @@
  *    again in the lenient dialect and converted, gives the identical row.
  *    (A load of an export reproduces the graph: docs/cli.md, export.)
  *
+ * The lenient dialect is read a second time with plain rows on
+ * (engine/jsonl_plain.h), in step with the first: every record must read
+ * and convert the same, error messages and row bytes alike.
+ *
  * Every error the reader or a conversion reports must carry a message.
  * At most MAX_RECORDS records are read per dialect.
  */
@@ -234,11 +238,71 @@ static void read_all(const char *text, size_t len, int strict)
 	jsonl_reader_close(r);
 }
 
+/* Convert the record to a row in *sb (reset first); its error's message
+ * into msg. */
+static int to_row_msg(msgpack_sbuffer *sb, const struct jsonl_record *rec, unsigned *fresh, char *msg)
+{
+	struct jsonl_row_opts o = { .fresh_id = fresh_id, .fresh_id_arg = fresh };
+	struct jsonl_ids ids = { 0 };
+	struct value_error verr;
+	memset(&verr, 0, sizeof verr);
+	msgpack_sbuffer_clear(sb);
+	int rc = rec->kind == JSONL_NODE ? jsonl_node_row(sb, &ids, rec, &o, &verr)
+					 : jsonl_edge_row(sb, &ids, rec, rec->from, rec->to, &o, &verr);
+	jsonl_ids_free(&ids);
+	memcpy(msg, verr.msg, sizeof verr.msg);
+	return rc;
+}
+
+/* The lenient dialect with and without plain rows (engine/jsonl_plain.h)
+ * reads and converts every record the same: same return codes, messages
+ * and row bytes. */
+static void read_twice(const char *text, size_t len)
+{
+	struct jsonl_reader *r[2] = { NULL, NULL };
+	msgpack_sbuffer sb[2];
+	unsigned fresh[2] = { 0, 0 };
+	for (int k = 0; k < 2; k++) {
+		struct jsonl_options jo = { .record_max_bytes = 1u << 20, .plain_rows = k };
+		FUZZ_CHECK(jsonl_reader_open_buffer(&r[k], cat, text, len, &jo) == 0);
+		msgpack_sbuffer_init(&sb[k]);
+	}
+	for (int n = 0; n < MAX_RECORDS; n++) {
+		struct jsonl_record rec[2];
+		struct value_error verr[2];
+		char msg[2][VALUE_ERROR_MSG_MAX];
+		int rc[2], row[2];
+		for (int k = 0; k < 2; k++) {
+			memset(&verr[k], 0, sizeof verr[k]);
+			rc[k] = jsonl_reader_next(&rec[k], r[k], &verr[k]);
+		}
+		FUZZ_CHECK(rc[0] == rc[1]);
+		if (rc[0] != 0) {
+			FUZZ_CHECK(strcmp(verr[0].msg, verr[1].msg) == 0);
+			break;
+		}
+		FUZZ_CHECK(rec[0].slots == NULL && rec[0].type == rec[1].type);
+		for (int k = 0; k < 2; k++)
+			row[k] = to_row_msg(&sb[k], &rec[k], &fresh[k], msg[k]);
+		if (row[0] != row[1] || strcmp(msg[0], msg[1]) != 0 || sb[0].size != sb[1].size ||
+		    memcmp(sb[0].data, sb[1].data, sb[0].size) != 0)
+			fprintf(stderr, "fuzz_jsonl: record %d converts otherwise when plain: %d %s / %d %s\n",
+				n + 1, row[0], msg[0], row[1], msg[1]);
+		FUZZ_CHECK(row[0] == row[1] && strcmp(msg[0], msg[1]) == 0);
+		FUZZ_CHECK(sb[0].size == sb[1].size && memcmp(sb[0].data, sb[1].data, sb[0].size) == 0);
+	}
+	for (int k = 0; k < 2; k++) {
+		msgpack_sbuffer_destroy(&sb[k]);
+		jsonl_reader_close(r[k]);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (cat == NULL)
 		LLVMFuzzerInitialize(NULL, NULL);
 	read_all((const char *)data, size, 0);
 	read_all((const char *)data, size, 1);
+	read_twice((const char *)data, size);
 	return 0;
 }
