@@ -154,6 +154,11 @@ struct adjc_written {
 };
 void adjc_note_writes(struct adjc *c, const struct put_batch *adj, const struct adjc_written *w,
 		      uint32_t n);
+/* The same for the keys each(src, fn, arg) hands to fn (adjbulk.c). */
+typedef void (*adjc_key_fn)(void *arg, const uint8_t *key, uint32_t len);
+typedef void (*adjc_keys_fn)(const void *src, adjc_key_fn fn, void *arg);
+void adjc_note_keys(struct adjc *c, adjc_keys_fn each, const void *src, const struct adjc_written *w,
+		    uint32_t n);
 
 /* Tests: misses before a first build (default 64), waiting until no
  * build is queued or running, and how many ranges were built and reads

@@ -676,8 +676,19 @@ static void note_targets(struct note *nt, struct slot *s)
 	}
 }
 
+static void batch_keys(const void *src, adjc_key_fn fn, void *arg)
+{
+	put_batch_each_key(src, fn, arg);
+}
+
 void adjc_note_writes(struct adjc *c, const struct put_batch *adj, const struct adjc_written *w,
 		      uint32_t n)
+{
+	adjc_note_keys(c, batch_keys, adj, w, n);
+}
+
+void adjc_note_keys(struct adjc *c, adjc_keys_fn each, const void *src, const struct adjc_written *w,
+		    uint32_t n)
 {
 	struct note nt = { .n = 0, .cap = sizeof nt.small / sizeof nt.small[0] };
 	uint64_t lsn = 0;
@@ -700,7 +711,7 @@ void adjc_note_writes(struct adjc *c, const struct put_batch *adj, const struct 
 		}
 	pthread_mutex_unlock(&c->mu);
 	if (nt.n)
-		put_batch_each_key(adj, note_key, &nt);
+		each(src, note_key, &nt);
 	for (uint32_t i = 0; i < nt.n; i++)
 		adjc_dirty_unref(nt.t[i].d);
 	if (nt.t != nt.small)

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "grove.h"
+#include "index/adjbulk.h"
 #include "index/adjcache.h"
 #include "index/idcache.h"
 #include "index/idkey.h"
@@ -114,6 +115,8 @@ struct apply_state {
 	 * (chgrun.h; added to the set when apply_build ends). */
 	struct adj_heads heads[2];
 	struct chg_run runs[2];
+	/* A huge event's adjacency, written at its end (adjbulk.h). */
+	struct adj_bulk bulk;
 };
 
 uint32_t views_apply_part_effects = VIEWS_APPLY_PART_EFFECTS;
@@ -175,6 +178,8 @@ static void state_end(struct views *v)
 	s->heads[0].n = s->heads[1].n = 0;
 	chg_run_drop(&s->runs[0]);
 	chg_run_drop(&s->runs[1]);
+	adj_bulk_clear(&s->bulk);
+	s->bulk.on = false;
 	for (int k = 0; k < 2; k++)
 		for (int i = 0; i < NBATCHES; i++) {
 			put_batch_clear(&s->sets[k][i]);
@@ -196,6 +201,7 @@ void views_apply_cache_free(struct views *v)
 	for (int k = 0; k < 2; k++)
 		for (int i = 0; i < NBATCHES; i++)
 			put_batch_free(&s->sets[k][i]);
+	adj_bulk_clear(&s->bulk);
 	free(s->old);
 	free(s->heads[0].at);
 	free(s->heads[1].at);
@@ -213,8 +219,9 @@ static void reserve(struct apply_state *s, const struct event_effect *fx, uint32
 	};
 	(void)id_cache_reserve(&s->ids, views_cached_ids(fx, n)); /* not fresh edges' */
 	for (int i = 0; i < NBATCHES; i++)
-		(void)put_batch_reserve(&s->b[i], (size_t)n * guess[i].per_effect,
-					(size_t)n * guess[i].per_effect * guess[i].bytes);
+		if (i != B_ADJ || !s->bulk.on)   /* held back for the event's end */
+			(void)put_batch_reserve(&s->b[i], (size_t)n * guess[i].per_effect,
+						(size_t)n * guess[i].per_effect * guess[i].bytes);
 }
 
 static struct adj_heads *heads_of(struct apply_state *s, const struct put_batch *set)
@@ -286,6 +293,27 @@ int apply_flush(MDB_txn *txn, struct views *v, struct put_batch *set, uint64_t n
 	if ((err = adj_heads_stamp(txn, v, h)) < 0)
 		return err;
 	return meta_put_u64(txn, v, "next_id", next_id);
+}
+
+void apply_bulk_begin(struct apply_branch *b)
+{
+	b->s->bulk.on = true;
+}
+
+size_t apply_bulk_count(const struct apply_branch *b)
+{
+	return adj_bulk_count(&b->s->bulk);
+}
+
+int apply_bulk_end(MDB_txn *txn, struct views *v, struct apply_branch *b, uint64_t lsn, bool write)
+{
+	struct adj_bulk *bulk = &b->s->bulk;
+	bulk->on = false;
+	if (!write) {
+		adj_bulk_clear(bulk);
+		return 0;
+	}
+	return adj_bulk_flush(bulk, txn, v->adj, v->adjc, b->rec.layer, lsn);
 }
 
 struct put_batch *apply_switch(struct apply_branch *b)
@@ -402,6 +430,8 @@ static int adj_write(struct apply_branch *b, uint32_t etype, uint8_t dir, uint64
 	if (other)
 		be64(val, *other);
 	int err = adj_heads_note(heads_of(b->s, b->s->b), b->rec.layer, etype, lsn);
+	if (err >= 0 && b->s->bulk.on)
+		return adj_bulk_add(&b->s->bulk, etype, dir, node, e, other);
 	return err < 0 ? err : put_batch_add(&b->s->b[B_ADJ], key, n, val, other ? 8 : 0);
 }
 

@@ -61,6 +61,13 @@ struct apply_branch {
 	MDB_txn *rtxn;
 };
 
+/* A huge event's adjacency is held back from its parts' batches and
+ * written at its end (adjbulk.h): begin before the first part; end
+ * writes it (write) or forgets it (the event failed). */
+void apply_bulk_begin(struct apply_branch *b);
+size_t apply_bulk_count(const struct apply_branch *b);
+int apply_bulk_end(MDB_txn *txn, struct views *v, struct apply_branch *b, uint64_t lsn, bool write);
+
 /* Open the branch event `ev` writes, as of before it (name: room for
  * BRANCH_NAME_MAX + 1 bytes), and the apply state of event `lsn`. */
 int apply_begin(struct apply_branch *b, char *name, MDB_txn *txn, struct views *v,

@@ -86,6 +86,25 @@ static int write_and_gather(MDB_txn *txn, struct views *v, const struct lang_cat
 	return err;
 }
 
+/* Bytes of views an adjacency entry takes, written in order: its key
+ * (33) and value (8), LMDB's node header and index (10), and a little for
+ * the branch pages above. */
+#define ADJ_BULK_BYTES_PER_ENTRY 52u
+
+/* Write the event's adjacency, held back from its parts (adjbulk.h), with
+ * the pages it takes faulted in on another thread. */
+static int write_adjacency(MDB_txn *txn, struct views *v, struct apply_branch *b, uint64_t lsn,
+			   struct views_prefault *pf)
+{
+	pthread_t faulter;
+	views_prefault_plan_bytes(pf, v, txn, (uint64_t)apply_bulk_count(b) * ADJ_BULK_BYTES_PER_ENTRY);
+	bool faulting = pf->to > pf->from && pthread_create(&faulter, NULL, prefault_main, pf) == 0;
+	int err = apply_bulk_end(txn, v, b, lsn, true);
+	if (faulting)
+		pthread_join(faulter, NULL);
+	return err;
+}
+
 /* views_apply_parts() once b is open. */
 static int apply_in_parts(MDB_txn *txn, struct views *v, const struct lang_catalog *cat,
 			  struct apply_branch *b, uint64_t lsn, const struct event_effect *fx,
@@ -106,9 +125,10 @@ static int apply_in_parts(MDB_txn *txn, struct views *v, const struct lang_catal
 		/* fx[0, len) is gathered: write it, gathering the next part. */
 		uint32_t next = n - len < part ? n - len : part;
 		struct put_batch *set = apply_switch(b);
-		if ((err = write_and_gather(txn, v, cat, b, lsn, set, len, fx + len, next, &pf)) < 0 ||
-		    next == 0)
+		if ((err = write_and_gather(txn, v, cat, b, lsn, set, len, fx + len, next, &pf)) < 0)
 			return err;
+		if (next == 0)
+			return write_adjacency(txn, v, b, lsn, &pf);
 		fx += len;
 		n -= len;
 		len = next;
@@ -135,10 +155,13 @@ int views_apply_parts(MDB_txn *txn, struct views *v, const struct lang_catalog *
 	 * only what needs no view at all. */
 	if (may_read && views_read_begin(&b.rtxn, v) < 0)
 		b.rtxn = NULL;
+	apply_bulk_begin(&b);
 	err = apply_in_parts(txn, v, cat, &b, lsn, fx, n);
 	if (b.rtxn)
 		views_read_end(v, b.rtxn);
-	if (err < 0)
+	if (err < 0) {
+		apply_bulk_end(txn, v, &b, lsn, false);
 		apply_end(v); /* its cached ids point into effects that will go */
+	}
 	return err;
 }

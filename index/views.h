@@ -110,6 +110,9 @@ void views_prefault_begin(struct views_prefault *p, struct views *v, MDB_txn *tx
  * the range to populate (empty when nothing is needed). */
 void views_prefault_plan(struct views_prefault *p, struct views *v, MDB_txn *txn,
 			 uint32_t now, uint32_t next);
+/* Before a write of about `bytes` more (adjbulk.h): the range. */
+void views_prefault_plan_bytes(struct views_prefault *p, struct views *v, MDB_txn *txn,
+			       uint64_t bytes);
 /* MADV_POPULATE_WRITE the planned range (any thread; best effort). */
 void views_prefault_run(const struct views_prefault *p);
 

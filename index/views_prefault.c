@@ -68,16 +68,14 @@ void views_prefault_begin(struct views_prefault *p, struct views *v, MDB_txn *tx
 	p->off = false;
 }
 
-void views_prefault_plan(struct views_prefault *p, struct views *v, MDB_txn *txn,
-			 uint32_t now, uint32_t next)
+/* Populate from where the transaction's pages end to `bytes` past it. */
+static void plan_to(struct views_prefault *p, struct views *v, MDB_txn *txn, uint64_t grown,
+		    uint64_t bytes)
 {
-	p->from = p->to = 0;
-	if (p->off)
-		return;
-	uint64_t grown = (txn_pages(v, txn) - p->pages0) * p->psize;
-	double bpe = p->effects ? (double)grown / (double)p->effects : GUESS_BPE;
 	uint64_t end = p->end0 + grown;
-	uint64_t to = end + (uint64_t)(bpe * ((double)now + (double)next));
+	uint64_t to = end + bytes;
+	(void)v;
+	(void)txn;
 	if (to > p->map_bytes)
 		to = p->map_bytes;
 	if (end > p->done)
@@ -87,7 +85,26 @@ void views_prefault_plan(struct views_prefault *p, struct views *v, MDB_txn *txn
 		p->to = to;
 		p->done = to;
 	}
+}
+
+void views_prefault_plan(struct views_prefault *p, struct views *v, MDB_txn *txn,
+			 uint32_t now, uint32_t next)
+{
+	p->from = p->to = 0;
+	if (p->off)
+		return;
+	uint64_t grown = (txn_pages(v, txn) - p->pages0) * p->psize;
+	double bpe = p->effects ? (double)grown / (double)p->effects : GUESS_BPE;
+	plan_to(p, v, txn, grown, (uint64_t)(bpe * ((double)now + (double)next)));
 	p->effects += now;
+}
+
+void views_prefault_plan_bytes(struct views_prefault *p, struct views *v, MDB_txn *txn,
+			       uint64_t bytes)
+{
+	p->from = p->to = 0;
+	if (!p->off)
+		plan_to(p, v, txn, (txn_pages(v, txn) - p->pages0) * p->psize, bytes);
 }
 
 void views_prefault_run(const struct views_prefault *p)
